@@ -1,0 +1,1 @@
+//! TODO: errors (in progress).

@@ -1,0 +1,1 @@
+//! TODO: fields (in progress).

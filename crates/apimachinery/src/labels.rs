@@ -1,0 +1,1 @@
+//! TODO: labels (in progress).

@@ -1,0 +1,1 @@
+//! TODO: patch (in progress).

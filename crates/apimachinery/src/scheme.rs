@@ -1,0 +1,1 @@
+//! TODO: scheme (in progress).

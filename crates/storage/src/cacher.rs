@@ -1,0 +1,1 @@
+//! TODO: cacher (in progress).

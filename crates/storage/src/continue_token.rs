@@ -1,0 +1,1 @@
+//! TODO: continue_token (in progress).

@@ -1,0 +1,1 @@
+//! TODO: embedded (in progress).

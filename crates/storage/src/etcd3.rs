@@ -1,0 +1,1 @@
+//! TODO: etcd3 (in progress).

@@ -1,0 +1,1 @@
+//! TODO: testing (in progress).
