@@ -1,0 +1,40 @@
+# The project's entry points. `make run` and `make test` both start from a fresh
+# Debian machine: they install the system packages first (hack/install-deps.sh is
+# idempotent), then build.
+
+CARGO ?= cargo
+export CARGO_INCREMENTAL ?= 0
+
+.PHONY: all deps build run test bench lint fmt clean
+
+all: build
+
+deps:
+	./hack/install-deps.sh
+
+build: deps
+	$(CARGO) build --workspace --release
+
+run: build
+	./hack/local-up.sh
+
+test: deps
+	$(CARGO) build --workspace --all-targets
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace --no-fail-fast; \
+	else \
+		$(CARGO) test --workspace --no-fail-fast; \
+	fi
+
+bench: deps
+	$(CARGO) bench -p storage --bench storage
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean

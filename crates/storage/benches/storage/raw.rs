@@ -1,0 +1,93 @@
+//! The raw engines under our backends, driven directly: redb with one durable
+//! transaction per write, as the embedded backend commits.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+
+use crate::Scale;
+use crate::report::Report;
+
+const TABLE: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
+
+pub fn redb_workloads(path: &Path, scale: Scale, report: &mut Report) {
+    let db = Database::create(path).expect("create the raw redb file");
+    let value = vec![b'x'; scale.value_bytes];
+
+    let mut samples = Vec::with_capacity(scale.operations);
+    let started = Instant::now();
+    for index in 0..scale.operations {
+        let key = format!("/registry/pods/default/raw-{index:06}");
+        let begin = Instant::now();
+        put(&db, &key, &value);
+        samples.push(begin.elapsed());
+    }
+    report.latencies(
+        "raw redb",
+        "put (durable, sequential)",
+        samples,
+        Some(started.elapsed()),
+    );
+
+    let mut samples = Vec::with_capacity(scale.operations);
+    let started = Instant::now();
+    for index in 0..scale.operations {
+        let key = format!(
+            "/registry/pods/default/raw-{:06}",
+            (index * 7919) % scale.operations
+        );
+        let begin = Instant::now();
+        let txn = db.begin_read().expect("begin read");
+        let table = txn.open_table(TABLE).expect("open table");
+        let found = table.get(key.as_str()).expect("get");
+        assert!(found.is_some());
+        samples.push(begin.elapsed());
+    }
+    report.latencies("raw redb", "get", samples, Some(started.elapsed()));
+
+    // Fill to the list size in large transactions; only the scan is timed.
+    let txn = db.begin_write().expect("begin write");
+    {
+        let mut table = txn.open_table(TABLE).expect("open table");
+        for index in 0..scale.list_objects {
+            let key = format!("/registry/pods/list/raw-{index:06}");
+            table
+                .insert(key.as_str(), value.as_slice())
+                .expect("insert");
+        }
+    }
+    txn.commit().expect("commit");
+
+    let mut samples = Vec::with_capacity(scale.lists);
+    for _ in 0..scale.lists {
+        let begin = Instant::now();
+        let txn = db.begin_read().expect("begin read");
+        let table = txn.open_table(TABLE).expect("open table");
+        let mut items: Vec<(String, Vec<u8>)> = Vec::with_capacity(scale.list_objects);
+        for entry in table
+            .range("/registry/pods/list/".."/registry/pods/list0")
+            .expect("range")
+        {
+            let (key, value) = entry.expect("entry");
+            items.push((key.value().to_string(), value.value().to_vec()));
+        }
+        assert_eq!(items.len(), scale.list_objects);
+        samples.push(begin.elapsed());
+    }
+    let operation = format!("list {} objects", scale.list_objects);
+    report.latencies("raw redb", &operation, samples, None);
+}
+
+fn put(db: &Database, key: &str, value: &[u8]) -> Duration {
+    let begin = Instant::now();
+    let mut txn = db.begin_write().expect("begin write");
+    txn.set_durability(Durability::Immediate)
+        .expect("set durability");
+    {
+        let mut table = txn.open_table(TABLE).expect("open table");
+        table.insert(key, value).expect("insert");
+    }
+    txn.commit().expect("commit");
+    begin.elapsed()
+}
