@@ -274,3 +274,118 @@ async fn list_at_old_revision_undoes_later_writes() {
     );
     assert_eq!(old.items[1].mod_revision, b.mod_revision);
 }
+
+mod guaranteed_update {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use storage::embedded::EmbeddedBackend;
+    use storage::update::{UpdateDecision, UpdateError, guaranteed_update};
+    use storage::{Backend, Error};
+
+    async fn open() -> (tempfile::TempDir, Arc<EmbeddedBackend>) {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = EmbeddedBackend::open(&dir.path().join("store.redb"))
+            .await
+            .unwrap();
+        (dir, Arc::new(backend))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_increments_all_apply() {
+        let (_dir, backend) = open().await;
+        backend
+            .create("/n", Bytes::from_static(b"0"))
+            .await
+            .unwrap();
+
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let backend = backend.clone();
+                tokio::spawn(async move {
+                    for _ in 0..10 {
+                        guaranteed_update(backend.as_ref(), "/n", false, |current| {
+                            let text = std::str::from_utf8(&current.unwrap().value).unwrap();
+                            let number: u64 = text.parse().unwrap();
+                            Ok::<_, ()>(UpdateDecision::Write(Bytes::from(
+                                (number + 1).to_string(),
+                            )))
+                        })
+                        .await
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(
+            backend.get("/n").await.unwrap().unwrap().value,
+            Bytes::from_static(b"80")
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_key_is_not_found() {
+        let (_dir, backend) = open().await;
+        let result = guaranteed_update(backend.as_ref(), "/missing", false, |_| {
+            Ok::<_, ()>(UpdateDecision::Write(Bytes::from_static(b"x")))
+        })
+        .await;
+        assert!(matches!(
+            result,
+            Err(UpdateError::Storage(Error::NotFound { .. }))
+        ));
+    }
+
+    #[tokio::test]
+    async fn missing_key_is_created_when_ignored() {
+        let (_dir, backend) = open().await;
+        let stored = guaranteed_update(backend.as_ref(), "/new", true, |current| {
+            assert!(current.is_none());
+            Ok::<_, ()>(UpdateDecision::Write(Bytes::from_static(b"x")))
+        })
+        .await
+        .unwrap();
+        assert_eq!(stored.create_revision, stored.mod_revision);
+    }
+
+    #[tokio::test]
+    async fn same_value_is_not_written() {
+        let (_dir, backend) = open().await;
+        let created = backend
+            .create("/k", Bytes::from_static(b"same"))
+            .await
+            .unwrap();
+        let stored = guaranteed_update(backend.as_ref(), "/k", false, |_| {
+            Ok::<_, ()>(UpdateDecision::Write(Bytes::from_static(b"same")))
+        })
+        .await
+        .unwrap();
+        assert_eq!(stored.mod_revision, created.mod_revision);
+        assert_eq!(
+            backend.current_revision().await.unwrap(),
+            created.mod_revision
+        );
+    }
+
+    #[tokio::test]
+    async fn rejection_is_returned_unchanged() {
+        let (_dir, backend) = open().await;
+        backend
+            .create("/k", Bytes::from_static(b"v"))
+            .await
+            .unwrap();
+        let result =
+            guaranteed_update(backend.as_ref(), "/k", false, |_| Err("invalid object")).await;
+        assert!(matches!(
+            result,
+            Err(UpdateError::Rejected("invalid object"))
+        ));
+        assert_eq!(
+            backend.get("/k").await.unwrap().unwrap().value,
+            Bytes::from_static(b"v")
+        );
+    }
+}

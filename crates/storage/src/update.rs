@@ -1,0 +1,101 @@
+//! Guaranteed update: the read-modify-write loop every apiserver update goes through.
+//!
+//! [`guaranteed_update`] reads the key, lets the caller compute the new value from the
+//! current one, and writes it guarded by the mod revision it read. When another writer
+//! got in between, it reads again and calls the caller again, so the caller's function
+//! must be safe to run more than once. A new value equal to the stored one is not
+//! written, which keeps no-op updates from bumping the revision.
+
+use bytes::Bytes;
+
+use crate::interface::{Backend, Error, KeyValue};
+
+/// Maximum attempts before a key that keeps changing under us is reported as a
+/// conflict. Each attempt is one read and one conditional write.
+pub const MAX_ATTEMPTS: usize = 64;
+
+/// What the caller's update function decides for one attempt.
+pub enum UpdateDecision {
+    /// Store this value.
+    Write(Bytes),
+    /// Leave the key as it is and return the current state.
+    Keep,
+}
+
+/// Why a guaranteed update failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError<E> {
+    /// The caller's function rejected the update; its error is returned unchanged.
+    #[error(transparent)]
+    Rejected(E),
+    /// The storage layer failed (including [`Error::NotFound`] when the key is missing
+    /// and `ignore_not_found` is false).
+    #[error(transparent)]
+    Storage(#[from] Error),
+}
+
+/// Updates `key` by applying `try_update` to its current state until a conditional
+/// write succeeds. `try_update` receives `None` when the key does not exist, which is
+/// only possible with `ignore_not_found` (create on update); otherwise a missing key
+/// fails with [`Error::NotFound`]. Returns the stored state after the update.
+pub async fn guaranteed_update<F, E>(
+    backend: &dyn Backend,
+    key: &str,
+    ignore_not_found: bool,
+    mut try_update: F,
+) -> Result<KeyValue, UpdateError<E>>
+where
+    F: FnMut(Option<&KeyValue>) -> Result<UpdateDecision, E>,
+{
+    let mut last_conflict = None;
+    for _ in 0..MAX_ATTEMPTS {
+        let current = backend.get(key).await?;
+        if current.is_none() && !ignore_not_found {
+            return Err(Error::NotFound {
+                key: key.to_string(),
+            }
+            .into());
+        }
+
+        let decision = try_update(current.as_ref()).map_err(UpdateError::Rejected)?;
+        let value = match decision {
+            UpdateDecision::Keep => match current {
+                Some(current) => return Ok(current),
+                None => {
+                    return Err(Error::NotFound {
+                        key: key.to_string(),
+                    }
+                    .into());
+                }
+            },
+            UpdateDecision::Write(value) => value,
+        };
+
+        let result = match &current {
+            Some(current) if current.value == value => return Ok(current.clone()),
+            Some(current) => backend.update(key, value, current.mod_revision).await,
+            None => backend.create(key, value).await,
+        };
+        match result {
+            Ok(stored) => return Ok(stored),
+            Err(error @ (Error::Conflict { .. } | Error::KeyExists { .. })) => {
+                tracing::debug!(key, error = %error, "guaranteed update raced another writer; retrying");
+                last_conflict = Some(error);
+            }
+            Err(Error::NotFound { .. }) if ignore_not_found => {
+                last_conflict = Some(Error::NotFound {
+                    key: key.to_string(),
+                });
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    tracing::warn!(
+        key,
+        attempts = MAX_ATTEMPTS,
+        "guaranteed update gave up after repeated conflicts"
+    );
+    Err(last_conflict
+        .unwrap_or_else(|| Error::Internal(format!("guaranteed update of {key} made no attempt")))
+        .into())
+}
