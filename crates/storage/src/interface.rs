@@ -189,6 +189,23 @@ pub enum Error {
     Internal(String),
 }
 
+impl Error {
+    /// Returns the HTTP status code the apiserver answers this error with.
+    /// [`Error::FutureRevision`] is 504, as upstream answers "Too large resource version".
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::NotFound { .. } => 404,
+            Error::KeyExists { .. } | Error::Conflict { .. } => 409,
+            Error::Compacted { .. } => 410,
+            Error::ValueTooLarge { .. } => 413,
+            Error::InvalidRequest(_) => 400,
+            Error::Unavailable(_) => 503,
+            Error::FutureRevision { .. } | Error::Timeout(_) => 504,
+            Error::Internal(_) => 500,
+        }
+    }
+}
+
 /// A storage backend with etcd v3 semantics. Every method is safe to call
 /// concurrently. Write methods return only after the write is durable.
 #[async_trait]
