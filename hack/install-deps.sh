@@ -7,6 +7,7 @@ packages=(
   build-essential
   pkg-config
   protobuf-compiler
+  libprotobuf-dev
   etcd-server
   etcd-client
   curl

@@ -275,7 +275,10 @@ mod tests {
 
     #[test]
     fn prefix_range_end_increments_last_byte() {
-        assert_eq!(prefix_range_end("/registry/pods/"), b"/registry/pods0".to_vec());
+        assert_eq!(
+            prefix_range_end("/registry/pods/"),
+            b"/registry/pods0".to_vec()
+        );
         assert_eq!(prefix_range_end("a"), b"b".to_vec());
         assert_eq!(prefix_range_end(""), Vec::<u8>::new());
     }

@@ -1,0 +1,276 @@
+//! Tests of the embedded backend beyond the shared conformance suite: durability
+//! across kill -9 of a writer process, reopening, and watches that fall behind.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use bytes::Bytes;
+use storage::embedded::{EmbeddedBackend, EmbeddedOptions};
+use storage::{Backend, ListOptions, WatchMessage};
+
+const WRITER_PATH_VARIABLE: &str = "EMBEDDED_STORE_WRITER_PATH";
+
+/// Entry point of the child process that `acknowledged_writes_survive_kill_9` starts
+/// and kills. It writes keys as fast as it can and prints each acknowledged one.
+#[tokio::test]
+#[ignore = "run only as the child process of acknowledged_writes_survive_kill_9"]
+async fn writer_process() {
+    let path = std::env::var(WRITER_PATH_VARIABLE).expect("writer path variable is set");
+    let backend = EmbeddedBackend::open(path.as_ref()).await.unwrap();
+    let mut stdout = std::io::stdout();
+    for index in 0.. {
+        let key = format!("/registry/configmaps/default/cm-{index:06}");
+        let value = Bytes::from(format!("{{\"index\":{index}}}"));
+        let stored = backend.create(&key, value).await.unwrap();
+        writeln!(stdout, "acked {index} {}", stored.mod_revision).unwrap();
+        stdout.flush().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.redb");
+
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "writer_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(WRITER_PATH_VARIABLE, &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let mut acknowledged = Vec::new();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        let Some(rest) = line.strip_prefix("acked ") else {
+            continue;
+        };
+        let mut parts = rest.split(' ');
+        let index: u64 = parts.next().unwrap().parse().unwrap();
+        let revision: i64 = parts.next().unwrap().parse().unwrap();
+        acknowledged.push((index, revision));
+        if acknowledged.len() == 300 {
+            // Child::kill sends SIGKILL: no destructor, no flush, no clean close.
+            child.kill().unwrap();
+            break;
+        }
+    }
+    child.wait().unwrap();
+    assert_eq!(acknowledged.len(), 300, "the writer stopped early");
+
+    let backend = EmbeddedBackend::open(&path).await.unwrap();
+    for (index, revision) in &acknowledged {
+        let key = format!("/registry/configmaps/default/cm-{index:06}");
+        let stored = backend.get(&key).await.unwrap();
+        let stored = stored.unwrap_or_else(|| panic!("acknowledged write {key} was lost"));
+        assert_eq!(stored.mod_revision, *revision);
+        assert_eq!(stored.value, Bytes::from(format!("{{\"index\":{index}}}")));
+    }
+    let last_revision = acknowledged.last().unwrap().1;
+    assert!(backend.current_revision().await.unwrap() >= last_revision);
+}
+
+#[tokio::test]
+async fn reopen_keeps_data_and_revisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested").join("store.redb");
+
+    let backend = EmbeddedBackend::open(&path).await.unwrap();
+    let a = backend
+        .create("/k/a", Bytes::from_static(b"1"))
+        .await
+        .unwrap();
+    let a2 = backend
+        .update("/k/a", Bytes::from_static(b"2"), a.mod_revision)
+        .await
+        .unwrap();
+    backend
+        .create("/k/b", Bytes::from_static(b"1"))
+        .await
+        .unwrap();
+    backend.compact(a2.mod_revision).await.unwrap();
+    let revision = backend.current_revision().await.unwrap();
+    backend.close().await;
+    drop(backend);
+
+    let reopened = EmbeddedBackend::open(&path).await.unwrap();
+    assert_eq!(reopened.current_revision().await.unwrap(), revision);
+    assert_eq!(
+        reopened.compacted_revision().await.unwrap(),
+        a2.mod_revision
+    );
+    assert_eq!(reopened.get("/k/a").await.unwrap().unwrap(), a2);
+
+    let next = reopened
+        .create("/k/c", Bytes::from_static(b"1"))
+        .await
+        .unwrap();
+    assert_eq!(next.mod_revision, revision + 1);
+}
+
+#[tokio::test]
+async fn second_open_of_same_file_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.redb");
+    let _first = EmbeddedBackend::open(&path).await.unwrap();
+    let error = EmbeddedBackend::open(&path)
+        .await
+        .err()
+        .expect("second open succeeded");
+    assert!(error.to_string().contains("store.redb"), "{error}");
+}
+
+#[tokio::test]
+async fn writes_after_close_are_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = EmbeddedBackend::open(&dir.path().join("store.redb"))
+        .await
+        .unwrap();
+    backend.close().await;
+    let error = backend
+        .create("/k/a", Bytes::from_static(b"1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, storage::Error::Unavailable(_)), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lagging_watch_catches_up_without_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = EmbeddedOptions {
+        event_buffer_batches: 4,
+        watch_channel_capacity: 8,
+    };
+    let backend = EmbeddedBackend::open_with_options(&dir.path().join("store.redb"), options)
+        .await
+        .unwrap();
+
+    // The watch is not read while 200 writes commit, far past both buffers.
+    let mut stream = backend.watch("/lag/", 0).await.unwrap();
+    let start = backend.current_revision().await.unwrap();
+    for index in 0..200 {
+        backend
+            .create(&format!("/lag/{index:04}"), Bytes::from_static(b"x"))
+            .await
+            .unwrap();
+        if index % 50 == 0 {
+            backend
+                .create("/unwatched/x", Bytes::from_static(b"x"))
+                .await
+                .ok();
+        }
+    }
+
+    let mut expected_index = 0;
+    while expected_index < 200 {
+        let message = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("watch timed out")
+            .expect("watch closed")
+            .expect("watch failed");
+        let WatchMessage::Event(event) = message else {
+            continue;
+        };
+        assert!(event.revision() > start);
+        assert_eq!(event.kv.key, format!("/lag/{expected_index:04}"));
+        expected_index += 1;
+    }
+}
+
+#[tokio::test]
+async fn lagging_watch_past_compaction_gets_compacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = EmbeddedOptions {
+        event_buffer_batches: 2,
+        watch_channel_capacity: 2,
+    };
+    let backend = EmbeddedBackend::open_with_options(&dir.path().join("store.redb"), options)
+        .await
+        .unwrap();
+
+    let mut stream = backend.watch("/lag/", 0).await.unwrap();
+    for index in 0..50 {
+        backend
+            .create(&format!("/lag/{index:04}"), Bytes::from_static(b"x"))
+            .await
+            .unwrap();
+    }
+    let current = backend.current_revision().await.unwrap();
+    backend.compact(current).await.unwrap();
+
+    let mut saw_compacted = false;
+    while let Ok(Some(message)) = tokio::time::timeout(Duration::from_secs(10), stream.next()).await
+    {
+        if let Err(error) = message {
+            assert!(
+                matches!(error, storage::Error::Compacted { .. }),
+                "{error:?}"
+            );
+            saw_compacted = true;
+            break;
+        }
+    }
+    assert!(
+        saw_compacted,
+        "a watch that fell behind a compaction must fail"
+    );
+}
+
+#[tokio::test]
+async fn list_at_old_revision_undoes_later_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = EmbeddedBackend::open(&dir.path().join("store.redb"))
+        .await
+        .unwrap();
+    let a = backend
+        .create("/k/a", Bytes::from_static(b"a1"))
+        .await
+        .unwrap();
+    let b = backend
+        .create("/k/b", Bytes::from_static(b"b1"))
+        .await
+        .unwrap();
+    let snapshot = b.mod_revision;
+
+    backend
+        .update("/k/a", Bytes::from_static(b"a2"), a.mod_revision)
+        .await
+        .unwrap();
+    backend.delete("/k/b", None).await.unwrap();
+    backend
+        .create("/k/c", Bytes::from_static(b"c1"))
+        .await
+        .unwrap();
+    backend
+        .create("/k/b", Bytes::from_static(b"b2"))
+        .await
+        .unwrap();
+
+    let old = backend
+        .list(ListOptions {
+            prefix: "/k/".into(),
+            revision: snapshot,
+            ..ListOptions::default()
+        })
+        .await
+        .unwrap();
+    let items: Vec<(&str, &[u8])> = old
+        .items
+        .iter()
+        .map(|kv| (kv.key.as_str(), kv.value.as_ref()))
+        .collect();
+    assert_eq!(
+        items,
+        vec![("/k/a", b"a1".as_ref()), ("/k/b", b"b1".as_ref())]
+    );
+    assert_eq!(old.items[1].mod_revision, b.mod_revision);
+}
