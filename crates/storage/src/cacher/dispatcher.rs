@@ -1,11 +1,11 @@
 //! The dispatcher: fans each cached event out to the interested watchers.
 //!
-//! [`run_dispatcher`] reads what the reflector produced, in revision order, from
-//! a bounded queue. For each event it selects the watchers through the registry:
-//! every watcher without an index trigger, plus the watchers whose trigger value
-//! (for pods, the node name of a kubelet's watch) equals an index value of the
-//! object before or after the write. Each watcher gets the event through its own
-//! bounded channel. Watchers whose channel is full get a shared time budget to make
+//! [`run_dispatcher`] reads the reflector's items, in revision order, from a
+//! bounded queue. For each event it selects the watchers through the registry.
+//! It takes every watcher without an index trigger, plus the watchers whose
+//! trigger value (for pods, the node name of a kubelet's watch) equals an index
+//! value of the object before or after the write. Each watcher gets the event
+//! through its own bounded channel. Watchers whose channel is full get a shared time budget to make
 //! room; the budget refills at 50 ms per second up to 100 ms by default, like
 //! upstream's. A watcher still full when the budget runs out is terminated, so
 //! one slow client cannot stall the others.
@@ -26,7 +26,7 @@ use super::object::{CacheEvent, CachedObject, WatchEventType};
 use super::watch_cache::WatchCacheEvent;
 use super::watcher::{WatchFilter, WatcherShared};
 
-/// What the reflector hands to the dispatcher, in revision order.
+/// An item the reflector queues for the dispatcher, in revision order.
 pub(crate) enum DispatchItem {
     /// A write recorded in the watch cache.
     Event(Arc<WatchCacheEvent>),
@@ -37,7 +37,7 @@ pub(crate) enum DispatchItem {
     Replaced { revision: i64, changed: bool },
 }
 
-/// A watcher as the dispatcher sees it.
+/// A registered watcher: its channel and the data that routes events to it.
 pub(crate) struct WatcherEntry {
     pub sender: mpsc::Sender<CacheEvent>,
     pub shared: Arc<WatcherShared>,
@@ -163,6 +163,10 @@ impl WatcherRegistry {
 
     pub fn len(&self) -> usize {
         self.lock().watchers.len()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
     }
 
     /// Drops every watcher's channel, so each watch ends, and rejects new ones.
@@ -308,7 +312,10 @@ impl Dispatcher {
     /// Waits for room in full channels while the budget lasts, then terminates
     /// the watchers that still have none. Every other watcher waits meanwhile,
     /// which the budget bounds.
-    async fn dispatch_to_blocked(&mut self, blocked: Vec<(u64, mpsc::Sender<CacheEvent>, CacheEvent)>) {
+    async fn dispatch_to_blocked(
+        &mut self,
+        blocked: Vec<(u64, mpsc::Sender<CacheEvent>, CacheEvent)>,
+    ) {
         let budget = self.budget.take_available(Instant::now());
         let deadline = Instant::now() + budget;
         let mut too_slow = Vec::new();
@@ -336,15 +343,21 @@ impl Dispatcher {
             inner.terminate(
                 id,
                 Error::Timeout(
-                    "watcher terminated: it did not receive events fast enough and its buffer stayed full"
+                    "watch terminated because the client did not read events fast enough; \
+                     watch again from the last received resourceVersion"
                         .to_string(),
                 ),
             );
         }
     }
 
+    /// Sends every bookmark watcher a bookmark when a progress notification
+    /// moved the revision forward.
     fn progress(&mut self, revision: i64) {
-        self.last_revision = self.last_revision.max(revision);
+        if revision <= self.last_revision {
+            return;
+        }
+        self.last_revision = revision;
         self.send_bookmarks(|_| true);
     }
 

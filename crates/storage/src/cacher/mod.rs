@@ -10,9 +10,9 @@
 //!   encoding per event ([`CacheEvent::encoded_frame`]);
 //! - bookmarks for watchers that allow them.
 //!
-//! Inside, a reflector task lists and watches storage and feeds the watch cache;
-//! a dispatcher task sends each event to the watchers' bounded channels and ends
-//! watchers that do not keep up. The design follows upstream Kubernetes' cacher
+//! Inside, a reflector task lists and watches storage and feeds the watch cache.
+//! A dispatcher task sends each event to the watchers' bounded channels and ends
+//! the watchers that do not keep up. The design follows upstream Kubernetes' cacher
 //! (k8s.io/apiserver/pkg/storage/cacher) of v1.18, with the event window sizing
 //! of later versions.
 
@@ -93,7 +93,7 @@ pub struct CacherConfig {
     pub untriggered_watcher_channel_size: usize,
     /// First delay before retrying a failed list or watch of storage.
     pub backoff_initial: Duration,
-    /// Longest delay between such retries.
+    /// Maximum delay between such retries.
     pub backoff_max: Duration,
 }
 
@@ -143,12 +143,12 @@ impl fmt::Debug for CacherConfig {
     }
 }
 
-/// How a list's `resourceVersion` is matched (`resourceVersionMatch`).
+/// Match rule for a list's `resourceVersion` (`resourceVersionMatch`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResourceVersionMatch {
     /// Data at least as new as the revision.
     NotOlderThan,
-    /// Data at exactly the revision; always read from storage.
+    /// Data at exactly the revision, which only storage can serve.
     Exact,
 }
 
@@ -310,7 +310,7 @@ impl CacherState {
         recorded
     }
 
-    /// Applies a progress notification; returns the cache's revision after it.
+    /// Applies a progress notification and returns the cache's revision after it.
     pub(crate) fn progress(&self, revision: i64) -> i64 {
         let mut cache = self.write();
         if cache.progress(revision) {
@@ -377,11 +377,19 @@ impl Cacher {
         }
     }
 
-    /// Waits until the cache holds a complete list, at most `ready_timeout`.
-    /// Fails with [`Error::Unavailable`] when it does not.
+    /// Waits until the cache contains a complete list, at most `ready_timeout`.
+    /// Fails with [`Error::Unavailable`] when it does not, or at once when the
+    /// cacher is stopped.
     pub async fn ready(&self) -> Result<(), Error> {
+        if self.registry.is_closed() {
+            return Err(Error::Unavailable(format!(
+                "the watch cache for {} is stopped",
+                self.state.prefix
+            )));
+        }
         let mut ready = self.state.ready.subscribe();
-        match tokio::time::timeout(self.config.ready_timeout, ready.wait_for(|ready| *ready)).await {
+        match tokio::time::timeout(self.config.ready_timeout, ready.wait_for(|ready| *ready)).await
+        {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(_)) | Err(_) => Err(Error::Unavailable(format!(
                 "storage is (re)initializing: the watch cache for {} is not ready",
@@ -390,7 +398,7 @@ impl Cacher {
         }
     }
 
-    /// Returns whether the cache currently holds a complete list.
+    /// Returns whether the cache currently contains a complete list.
     pub fn is_ready(&self) -> bool {
         *self.state.ready.borrow()
     }
@@ -406,8 +414,8 @@ impl Cacher {
     }
 
     /// Reads one object. With `resource_version` `None` the read goes to storage
-    /// (a consistent read); with `Some(n)` it is served from the cache once the
-    /// cache reached revision `n` (any revision for 0). Fails like [`Cacher::list`].
+    /// (a consistent read). With `Some(n)` the cache serves it once it reached
+    /// revision `n`, or at once for 0. Fails like [`Cacher::list`].
     pub async fn get(
         &self,
         key: &str,
@@ -423,8 +431,8 @@ impl Cacher {
         Ok(self.state.read().get(key))
     }
 
-    /// Lists objects. Requests for which [`ListRequest::served_from_cache`] holds
-    /// are answered from memory, after waiting up to `fresh_timeout` for the cache
+    /// Lists objects. Requests for which [`ListRequest::served_from_cache`] is true
+    /// are served from memory, after waiting up to `fresh_timeout` for the cache
     /// to reach the requested revision; the others read storage.
     ///
     /// Errors: [`Error::InvalidRequest`] for a prefix outside the resource or an
@@ -497,12 +505,8 @@ impl Cacher {
             for (position, kv) in page.items.into_iter().enumerate() {
                 let key = kv.key.clone();
                 let object = self.state.builder.build(kv);
-                let indexed = index.is_none_or(|index| {
-                    object
-                        .index_values(&index.name)
-                        .iter()
-                        .any(|value| *value == index.value)
-                });
+                let indexed = index
+                    .is_none_or(|index| object.index_values(&index.name).contains(&index.value));
                 if indexed && filter.matches(object.key(), &object.attrs) {
                     items.push(Arc::new(object));
                 }
@@ -589,7 +593,10 @@ impl Cacher {
             let start = events
                 .last()
                 .map_or(request.resource_version, |event| event.revision);
-            (events.into_iter().map(InitialEvent::Replayed).collect(), start)
+            (
+                events.into_iter().map(InitialEvent::Replayed).collect(),
+                start,
+            )
         };
         let entry = WatcherEntry {
             sender,
@@ -601,7 +608,10 @@ impl Cacher {
             next_bookmark_at: tokio::time::Instant::now() + self.config.bookmark_interval,
         };
         let id = self.registry.add(entry).ok_or_else(|| {
-            Error::Unavailable(format!("the watch cache for {} is stopped", self.state.prefix))
+            Error::Unavailable(format!(
+                "the watch cache for {} is stopped",
+                self.state.prefix
+            ))
         })?;
         drop(cache);
 
@@ -615,8 +625,8 @@ impl Cacher {
         ))
     }
 
-    /// Stops the cacher's tasks and ends every watch. Later requests fail with
-    /// [`Error::Unavailable`] once the cache is no longer ready.
+    /// Stops the cacher's tasks and ends every watch. Later requests served from
+    /// the cache fail with [`Error::Unavailable`].
     pub fn stop(&self) {
         for task in &self.tasks {
             task.abort();
@@ -637,10 +647,7 @@ impl Cacher {
         .await;
         match caught_up {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(_)) | Err(_) => Err(too_large_resource_version(
-                revision,
-                self.state.revision(),
-            )),
+            Ok(Err(_)) | Err(_) => Err(too_large_resource_version(revision, self.state.revision())),
         }
     }
 
@@ -683,7 +690,7 @@ impl fmt::Debug for Cacher {
 }
 
 /// The error for a request at a revision the cache or storage has not reached,
-/// with upstream's message; the apiserver answers it with 504 and Retry-After 1.
+/// with upstream's message. The apiserver returns it as 504 with Retry-After 1.
 fn too_large_resource_version(requested: i64, current: i64) -> Error {
     Error::Timeout(format!(
         "Too large resource version: {requested}, current: {current}"

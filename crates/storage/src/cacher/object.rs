@@ -201,8 +201,8 @@ impl FrameCache {
         event_type: WatchEventType,
         encode: impl FnOnce() -> Result<Bytes, String>,
     ) -> Result<Bytes, String> {
-        // The slot lock is held only to find the cell; the encoding runs outside
-        // it, and the cell lets exactly one of several concurrent callers encode.
+        // The slot lock is held only to find the cell, so the encoding runs
+        // outside it. The cell lets exactly one of several concurrent callers encode.
         let cell = {
             let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
             let existing = slots
@@ -262,17 +262,46 @@ mod tests {
 
         // (encoder, event type, expected frame, expected total encoder calls)
         let cases = [
-            ("json", WatchEventType::Added, "ADDED /registry/pods/default/a", 1),
-            ("json", WatchEventType::Added, "ADDED /registry/pods/default/a", 1),
-            ("json", WatchEventType::Modified, "MODIFIED /registry/pods/default/a", 2),
-            ("yaml", WatchEventType::Added, "ADDED /registry/pods/default/a", 3),
-            ("json", WatchEventType::Modified, "MODIFIED /registry/pods/default/a", 3),
+            (
+                "json",
+                WatchEventType::Added,
+                "ADDED /registry/pods/default/a",
+                1,
+            ),
+            (
+                "json",
+                WatchEventType::Added,
+                "ADDED /registry/pods/default/a",
+                1,
+            ),
+            (
+                "json",
+                WatchEventType::Modified,
+                "MODIFIED /registry/pods/default/a",
+                2,
+            ),
+            (
+                "yaml",
+                WatchEventType::Added,
+                "ADDED /registry/pods/default/a",
+                3,
+            ),
+            (
+                "json",
+                WatchEventType::Modified,
+                "MODIFIED /registry/pods/default/a",
+                3,
+            ),
         ];
         for (encoder, event_type, frame, total_calls) in cases {
             let delivered = event(event_type, shared.clone());
             let encoded = delivered.encoded_frame(encoder, encode).unwrap();
             assert_eq!(encoded, Bytes::from(frame), "{encoder} {event_type:?}");
-            assert_eq!(calls.load(Ordering::SeqCst), total_calls, "{encoder} {event_type:?}");
+            assert_eq!(
+                calls.load(Ordering::SeqCst),
+                total_calls,
+                "{encoder} {event_type:?}"
+            );
         }
     }
 

@@ -3,7 +3,7 @@
 //! [`run_reflector`] lists the resource prefix at the latest revision, replaces
 //! the cache with the list, and watches storage from that revision, applying each
 //! event to the cache and queueing it for the dispatcher. When the watch breaks
-//! it re-watches from the cache's revision. When storage answers that revision
+//! it re-watches from the cache's revision. When storage rejects that revision
 //! with [`Error::Compacted`], the loop marks the cache not ready and lists again.
 //! Failed lists and watches are retried with exponential backoff.
 
@@ -50,7 +50,7 @@ impl Backoff {
     }
 }
 
-/// How a watch phase ended.
+/// Result of a watch phase.
 enum WatchOutcome {
     /// The cache must be rebuilt from a new list.
     Relist,
@@ -123,7 +123,7 @@ async fn watch_until_relist(
         };
 
         // A watch after revision 0 starts at the call, so a write between the
-        // list and the call would be lost; list again if one happened.
+        // list and the call would be lost. List again if one happened.
         if from == 0 {
             match state.backend.current_revision().await {
                 Ok(0) => {}

@@ -6,9 +6,9 @@
 //! each watch event; lists read [`WatchCache::list`] and watches start from
 //! [`WatchCache::events_since`].
 //!
-//! The event window resizes itself as upstream's does: when it is full and its
+//! The event window resizes itself as upstream's does. When it is full and its
 //! oldest event is younger than the time window (75 s by default), its capacity
-//! doubles up to the maximum; when the oldest event of its newest quarter is
+//! doubles up to the maximum. When the oldest event of its newest quarter is
 //! already older than the window, it halves down to the minimum.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -186,9 +186,7 @@ impl WatchCache {
         let key = event.kv.key.clone();
         let prev_object = match self.objects.get(&key) {
             Some(cached) => Some(cached.clone()),
-            None => event
-                .prev_kv
-                .map(|prev| Arc::new(self.builder.build(prev))),
+            None => event.prev_kv.map(|prev| Arc::new(self.builder.build(prev))),
         };
 
         let object = match event.event_type {
@@ -384,7 +382,9 @@ impl EventHistory {
                 compacted: self.oldest_resumable,
             });
         }
-        let first = self.events.partition_point(|event| event.revision <= revision);
+        let first = self
+            .events
+            .partition_point(|event| event.revision <= revision);
         Ok(self.events.range(first..).cloned().collect())
     }
 }
@@ -400,11 +400,18 @@ mod tests {
         let attrs_func: AttrsFunc = Arc::new(|kv: &KeyValue| {
             let node = std::str::from_utf8(&kv.value).map_err(|error| error.to_string())?;
             let mut attrs = ObjectAttrs::default();
-            attrs.fields.insert("spec.nodeName".to_string(), node.to_string());
+            attrs
+                .fields
+                .insert("spec.nodeName".to_string(), node.to_string());
             Ok(attrs)
         });
         let by_node: IndexFunc = Arc::new(|attrs: &ObjectAttrs| {
-            attrs.fields.get("spec.nodeName").cloned().into_iter().collect()
+            attrs
+                .fields
+                .get("spec.nodeName")
+                .cloned()
+                .into_iter()
+                .collect()
         });
         ObjectBuilder::new(attrs_func, BTreeMap::from([("node".to_string(), by_node)]))
     }
@@ -462,15 +469,15 @@ mod tests {
         assert_eq!(event.prev_object.as_ref().unwrap().resource_version(), 2);
         assert_eq!(event.object.index_values("node"), ["node-2".to_string()]);
 
-        let on = |node: &str| -> Vec<String> {
+        fn on(cache: &WatchCache, node: &str) -> Vec<String> {
             cache
                 .list("/pods/", Some(("node", node)))
                 .iter()
                 .map(|object| object.key().to_string())
                 .collect()
-        };
-        assert_eq!(on("node-1"), ["/pods/b"]);
-        assert_eq!(on("node-2"), ["/pods/a"]);
+        }
+        assert_eq!(on(&cache, "node-1"), ["/pods/b"]);
+        assert_eq!(on(&cache, "node-2"), ["/pods/a"]);
         assert_eq!(cache.revision(), 6);
 
         let deleted = Event {
@@ -481,7 +488,7 @@ mod tests {
         let event = cache.apply(deleted, now).unwrap();
         assert_eq!(event.object.resource_version(), 7);
         assert_eq!(event.object.kv.value, Bytes::from("node-1"));
-        assert!(on("node-1").is_empty());
+        assert!(on(&cache, "node-1").is_empty());
         assert_eq!(cache.len(), 1);
     }
 
@@ -518,7 +525,10 @@ mod tests {
                 .map(|object| object.key().to_string())
                 .collect()
         };
-        assert_eq!(keys("/pods/default/"), ["/pods/default/a", "/pods/default/b"]);
+        assert_eq!(
+            keys("/pods/default/"),
+            ["/pods/default/a", "/pods/default/b"]
+        );
         assert_eq!(keys("/pods/kube-system/"), ["/pods/kube-system/c"]);
         assert_eq!(keys("/pods/").len(), 3);
         assert!(keys("/pods/other/").is_empty());
@@ -529,7 +539,9 @@ mod tests {
         let mut cache = WatchCache::new(builder(), limits(10, 10));
         let first = cache.replace(vec![kv("/pods/a", "n", 1, 1)], 1);
         assert!(!first.changed, "the first list invalidates nothing");
-        cache.apply(created("/pods/b", "n", 2), Instant::now()).unwrap();
+        cache
+            .apply(created("/pods/b", "n", 2), Instant::now())
+            .unwrap();
 
         let same = cache.replace(vec![kv("/pods/a", "n", 1, 1), kv("/pods/b", "n", 2, 2)], 9);
         assert!(!same.changed);
@@ -541,7 +553,10 @@ mod tests {
         assert_eq!(cache.revision(), 12);
         assert!(matches!(
             cache.events_since(9),
-            Err(Error::Compacted { requested: 9, compacted: 12 })
+            Err(Error::Compacted {
+                requested: 9,
+                compacted: 12
+            })
         ));
         assert!(cache.events_since(12).unwrap().is_empty());
     }
@@ -601,7 +616,7 @@ mod tests {
         assert_eq!(history.capacity, 32);
 
         // The window halves on a full push while the oldest event of its newest
-        // quarter is stale, and stops once that quarter holds fresh events.
+        // quarter is stale, and stops once that quarter contains fresh events.
         let later = start + WINDOW + Duration::from_secs(1);
         for revision in 33..=40 {
             history.push(history_event(revision, later), later);
@@ -630,7 +645,10 @@ mod tests {
             history.push(history_event(revision, later), later);
         }
         history.push(history_event(9, later), later);
-        assert_eq!(history.capacity, 8, "oldest is stale but the newest quarter is fresh");
+        assert_eq!(
+            history.capacity, 8,
+            "oldest is stale but the newest quarter is fresh"
+        );
         assert_eq!(history.events.front().unwrap().revision, 2);
     }
 

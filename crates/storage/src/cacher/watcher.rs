@@ -3,8 +3,8 @@
 //! A [`Watcher`] first yields its initial events (the current state as `Added`
 //! events for a watch from revision 0, or the recorded events after the requested
 //! revision), then the live events the dispatcher pushes into its bounded channel.
-//! [`WatchFilter::convert`] turns a recorded event into what this watcher sees,
-//! the same way for initial and live events.
+//! [`WatchFilter::convert`] turns a recorded event into the event a watcher
+//! receives, the same way for initial and live events.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -35,7 +35,7 @@ impl WatchFilter {
         }
     }
 
-    /// Turns a recorded event into the event this watcher sees, or `None` when
+    /// Turns a recorded event into the event this watcher receives, or `None` when
     /// neither the object before nor after the write matches. A modification
     /// that makes an object match is reported as `Added`; one that makes it stop
     /// matching is reported as `Deleted` with the object's previous state.
@@ -66,7 +66,7 @@ impl WatchFilter {
 /// State a watcher shares with the dispatcher.
 #[derive(Default)]
 pub(crate) struct WatcherShared {
-    /// Why the dispatcher ended this watch; yielded once the channel is drained.
+    /// Error that ended this watch, yielded once the channel is drained.
     termination: Mutex<Option<Error>>,
 }
 
@@ -136,7 +136,7 @@ impl Watcher {
     /// Returns `Some(Err(..))` once when the cacher ended the watch, after the
     /// events already queued for it:
     /// - [`Error::Compacted`] (410 Gone) when a relist replaced the cache and
-    ///   events this watcher needed are lost; the client must list again;
+    ///   events this watcher needed are lost, so the client must list again;
     /// - [`Error::Timeout`] when the watcher did not keep up: its channel stayed
     ///   full beyond the dispatch budget.
     ///
@@ -200,5 +200,155 @@ impl std::fmt::Debug for Watcher {
             .field("initial_events", &self.initial.len())
             .field("finished", &self.finished)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Instant;
+
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::cacher::object::AttrsFunc;
+    use crate::cacher::watch_cache::{HistoryLimits, ObjectBuilder, WatchCache};
+    use crate::interface::{Event, KeyValue};
+
+    /// Values are the object's `app` label, or empty for no label.
+    fn cache() -> WatchCache {
+        let attrs_func: AttrsFunc = Arc::new(|kv: &KeyValue| {
+            let mut attrs = ObjectAttrs::default();
+            if !kv.value.is_empty() {
+                let app = String::from_utf8_lossy(&kv.value).into_owned();
+                attrs.labels.insert("app".to_string(), app);
+            }
+            Ok(attrs)
+        });
+        let limits = HistoryLimits {
+            window: std::time::Duration::from_secs(75),
+            min_capacity: 16,
+            max_capacity: 16,
+        };
+        WatchCache::new(ObjectBuilder::new(attrs_func, BTreeMap::new()), limits)
+    }
+
+    fn kv(key: &str, app: &str, mod_revision: i64) -> KeyValue {
+        KeyValue {
+            key: key.to_string(),
+            value: Bytes::from(app.to_string()),
+            create_revision: 1,
+            mod_revision,
+        }
+    }
+
+    fn web_filter(prefix: &str) -> WatchFilter {
+        let predicate: FilterFunc = Arc::new(|_: &str, attrs: &ObjectAttrs| {
+            attrs.labels.get("app").is_some_and(|app| app == "web")
+        });
+        WatchFilter {
+            prefix: prefix.to_string(),
+            predicate: Some(predicate),
+        }
+    }
+
+    #[test]
+    fn convert_reports_selector_transitions() {
+        // (storage event type, app before, app after, expected watch event type, expected object value)
+        type Case = (
+            EventType,
+            Option<&'static str>,
+            &'static str,
+            Option<WatchEventType>,
+            &'static str,
+        );
+        let cases: [Case; 8] = [
+            (
+                EventType::Created,
+                None,
+                "web",
+                Some(WatchEventType::Added),
+                "web",
+            ),
+            (EventType::Created, None, "db", None, ""),
+            (
+                EventType::Modified,
+                Some("web"),
+                "web",
+                Some(WatchEventType::Modified),
+                "web",
+            ),
+            (
+                EventType::Modified,
+                Some("db"),
+                "web",
+                Some(WatchEventType::Added),
+                "web",
+            ),
+            (
+                EventType::Modified,
+                Some("web"),
+                "db",
+                Some(WatchEventType::Deleted),
+                "web",
+            ),
+            (EventType::Modified, Some("db"), "db", None, ""),
+            (
+                EventType::Deleted,
+                Some("web"),
+                "",
+                Some(WatchEventType::Deleted),
+                "web",
+            ),
+            (EventType::Deleted, Some("db"), "", None, ""),
+        ];
+        let filter = web_filter("/registry/pods/");
+        for (index, (event_type, before, after, expected_type, expected_value)) in
+            cases.into_iter().enumerate()
+        {
+            let mut cache = cache();
+            let existing = before.map(|app| kv("/registry/pods/ns/a", app, 2));
+            cache.replace(existing.clone().into_iter().collect(), 2);
+            let event = Event {
+                event_type,
+                kv: kv("/registry/pods/ns/a", after, 3),
+                prev_kv: existing,
+            };
+            let recorded = cache.apply(event, Instant::now()).unwrap();
+
+            let converted = filter.convert(&recorded);
+            assert_eq!(
+                converted.as_ref().map(|e| e.event_type),
+                expected_type,
+                "case {index}"
+            );
+            if let Some(converted) = converted {
+                assert_eq!(
+                    converted.object.kv.value,
+                    Bytes::from(expected_value),
+                    "case {index}"
+                );
+                assert_eq!(converted.object.resource_version(), 3, "case {index}");
+                assert_eq!(converted.revision, 3, "case {index}");
+            }
+        }
+    }
+
+    #[test]
+    fn convert_skips_keys_outside_prefix() {
+        let mut cache = cache();
+        cache.replace(vec![], 1);
+        let event = Event {
+            event_type: EventType::Created,
+            kv: kv("/registry/pods/other/a", "web", 2),
+            prev_kv: None,
+        };
+        let recorded = cache.apply(event, Instant::now()).unwrap();
+        assert!(
+            web_filter("/registry/pods/ns/")
+                .convert(&recorded)
+                .is_none()
+        );
+        assert!(web_filter("/registry/pods/").convert(&recorded).is_some());
     }
 }
