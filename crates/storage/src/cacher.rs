@@ -1,1 +1,0 @@
-//! TODO: cacher (in progress).
