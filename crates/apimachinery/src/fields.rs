@@ -429,9 +429,12 @@ mod tests {
         }
     }
 
+    /// A term and its field, operator and raw value, or `None` when it has no operator.
+    type SplitCase = (&'static str, Option<(&'static str, Operator, &'static str)>);
+
     #[test]
     fn split_term_cases() {
-        let cases: &[(&str, Option<(&str, Operator, &str)>)] = &[
+        let cases: &[SplitCase] = &[
             ("a=value", Some(("a", Operator::Equals, "value"))),
             ("b==value", Some(("b", Operator::Equals, "value"))),
             ("c!=value", Some(("c", Operator::NotEquals, "value"))),

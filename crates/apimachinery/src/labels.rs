@@ -450,7 +450,7 @@ impl Selector {
 
     /// Returns a selector with `requirements` added, keeping the requirements sorted by key.
     /// Adding to [`Selector::nothing`] leaves it unchanged.
-    pub fn add(self, requirements: impl IntoIterator<Item = Requirement>) -> Selector {
+    pub fn add_requirements(self, requirements: impl IntoIterator<Item = Requirement>) -> Selector {
         match self.kind {
             SelectorKind::Requirements(mut existing) => {
                 existing.extend(requirements);
@@ -559,7 +559,7 @@ pub fn label_selector_as_selector(
                 .map_err(ParseError::InvalidRequirement)?;
         requirements.push(requirement);
     }
-    Ok(Selector::everything().add(requirements))
+    Ok(Selector::everything().add_requirements(requirements))
 }
 
 impl TryFrom<&LabelSelector> for Selector {
@@ -1156,9 +1156,12 @@ mod tests {
         );
     }
 
+    /// A selector string, a label set and whether the selector matches it.
+    type MatchCase = (&'static str, &'static [(&'static str, &'static str)], bool);
+
     #[test]
     fn selector_matches_label_sets() {
-        let cases: &[(&str, &[(&str, &str)], bool)] = &[
+        let cases: &[MatchCase] = &[
             ("", &[("x", "y")], true),
             ("x=y", &[("x", "y")], true),
             ("x=y,z=w", &[("x", "y"), ("z", "w")], true),
@@ -1246,7 +1249,10 @@ mod tests {
         assert_eq!(nothing.requirements(), None);
         assert_eq!(nothing.requires_exact_match("x"), None);
         let requirement = Requirement::new("x", Operator::Exists, vec![]).expect("valid");
-        assert_eq!(Selector::nothing().add([requirement]), Selector::nothing());
+        assert_eq!(
+            Selector::nothing().add_requirements([requirement]),
+            Selector::nothing()
+        );
     }
 
     #[test]
@@ -1395,13 +1401,13 @@ mod tests {
 
     #[test]
     fn add_keeps_requirements_sorted() {
-        let selector =
-            Selector::everything()
-                .add([
-                    Requirement::new("key2", Operator::Equals, strings(&["value2"]))
-                        .expect("valid"),
-                ])
-                .add([Requirement::new("key", Operator::In, strings(&["value"])).expect("valid")]);
+        let selector = Selector::everything()
+            .add_requirements([
+                Requirement::new("key2", Operator::Equals, strings(&["value2"])).expect("valid"),
+            ])
+            .add_requirements([
+                Requirement::new("key", Operator::In, strings(&["value"])).expect("valid")
+            ]);
         assert_eq!(selector.to_string(), "key in (value),key2=value2");
         let keys: Vec<&str> = selector
             .requirements()
