@@ -5,7 +5,7 @@
 //! Enter through [`parse`], then [`Selector::matches`] against the fields a resource
 //! strategy exposes, and [`Selector::requirements`] to check each field name against the
 //! resource's supported set. Only `=`, `==` and `!=` exist. In values, `\,`, `\=` and `\\`
-//! escape the special characters; field names cannot be escaped. Behaviour and error texts
+//! escape the special characters, but field names cannot be escaped. Behaviour and error texts
 //! follow Kubernetes v1.33 (`k8s.io/apimachinery/pkg/fields`).
 
 use std::collections::{BTreeMap, HashMap};

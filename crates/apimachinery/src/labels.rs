@@ -350,7 +350,7 @@ impl fmt::Display for Requirement {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum SelectorKind {
-    /// All requirements must match; an empty list matches everything.
+    /// All requirements must match. An empty list matches everything.
     Requirements(Vec<Requirement>),
     /// Matches no labels at all.
     Nothing,
@@ -359,8 +359,8 @@ enum SelectorKind {
 /// A parsed label selector: requirements that must all match, sorted by key.
 ///
 /// [`Selector::everything`] (also the default) has no requirements and matches every label
-/// set. [`Selector::nothing`] matches none; it is what a missing (`null`) `LabelSelector`
-/// converts to.
+/// set. [`Selector::nothing`] matches none, and a missing (`null`) `LabelSelector` converts
+/// to it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Selector {
     kind: SelectorKind,
