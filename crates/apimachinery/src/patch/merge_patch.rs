@@ -331,6 +331,11 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
         #[test]
         fn created_merge_patch_reproduces_modified(a in arb_document(), b in arb_document()) {
             let patch = create_merge_patch(&a, &b);

@@ -133,7 +133,8 @@ fn merge_field<S: LookupPatchMeta>(
                     is_delete_list,
                     options,
                     &field_path,
-                )?;
+                )?
+                .items;
             }
         }
         scalar => *slot = scalar,
@@ -311,44 +312,42 @@ fn merge_ordered_lists<S: LookupPatchMeta>(
             &field_path,
         )?;
 
-        let merged = match (original_list.clone(), patch_list.clone()) {
-            (Some(original_items), None) => original_items,
+        let original_items = original_list.clone().unwrap_or_default();
+        let (merged, server_order) = match (original_list, patch_list.clone()) {
+            (Some(original_items), None) => (original_items.clone(), original_items),
             (None, Some(patch_items)) => match new_value(Value::Array(patch_items), options) {
-                Some(Value::Array(items)) => items,
+                Some(Value::Array(items)) => (items, Vec::new()),
                 _ => continue,
             },
-            (Some(original_items), Some(patch_items)) => merge_list_field(
-                original_items,
-                patch_items,
-                &subschema,
-                &meta,
-                false,
-                options,
-                &field_path,
-            )?,
+            (Some(original_items), Some(patch_items)) => {
+                let merged = merge_list_field(
+                    original_items.clone(),
+                    patch_items,
+                    &subschema,
+                    &meta,
+                    false,
+                    options,
+                    &field_path,
+                )?;
+                let server_order = merged.original_view.unwrap_or(original_items);
+                (merged.items, server_order)
+            }
             (None, None) => continue,
         };
 
-        let original_items = original_list.unwrap_or_default();
         let kind = element_kind(
             &[&original_items, patch_list.as_deref().unwrap_or_default()],
             &field_path,
         )?;
         let ordered = match kind {
-            Some(kind) => {
-                let merge_key = meta.merge_key();
-                let (patch_items, server_only) =
-                    partition_by_presence(merged, &order, merge_key, &field_path)?;
-                normalize_element_order(
-                    patch_items,
-                    server_only,
-                    &order,
-                    &original_items,
-                    merge_key,
-                    kind,
-                    &field_path,
-                )?
-            }
+            Some(kind) => order_merged(
+                merged,
+                &order,
+                &server_order,
+                meta.merge_key(),
+                kind,
+                &field_path,
+            )?,
             None => merged,
         };
 
@@ -442,6 +441,52 @@ fn validate_patch_with_set_order_list(
     Ok(())
 }
 
+/// A merged list, and the original list as upstream's merge leaves it in memory.
+struct MergedList {
+    items: Vec<Value>,
+    /// See [`OriginalView`]; `None` when the merge does not modify the original.
+    original_view: Option<Vec<Value>>,
+}
+
+/// The original list as upstream's Go code leaves it after a merge.
+///
+/// Upstream deletes items from the original list and appends new items to it inside the
+/// list's backing array, then its `$setElementOrder` step orders the items only the
+/// server has by that array, read at the original length. Reproducing the array keeps
+/// merged lists in upstream's order, for example when one patch deletes one item and adds
+/// another.
+struct OriginalView {
+    slots: Vec<Value>,
+    len: usize,
+}
+
+impl OriginalView {
+    fn new(original: &[Value]) -> Self {
+        Self {
+            slots: original.to_vec(),
+            len: original.len(),
+        }
+    }
+
+    /// Mirrors removing the live item at `index`: later items shift left and the last
+    /// live slot keeps its old value.
+    fn remove(&mut self, index: usize) {
+        for slot in index..self.len.saturating_sub(1) {
+            self.slots[slot] = self.slots[slot + 1].clone();
+        }
+        self.len = self.len.saturating_sub(1);
+    }
+
+    /// Mirrors appending an item: it lands in the next slot if that is still within the
+    /// original length, where it is visible.
+    fn push(&mut self, item: &Value) {
+        if let Some(slot) = self.slots.get_mut(self.len) {
+            *slot = item.clone();
+        }
+        self.len += 1;
+    }
+}
+
 /// Merges a list field according to its strategy: merged for `merge` (and for deletion
 /// lists), replaced by the patch list otherwise.
 fn merge_list_field<S: LookupPatchMeta>(
@@ -452,11 +497,14 @@ fn merge_list_field<S: LookupPatchMeta>(
     is_delete_list: bool,
     options: MergeOptions,
     path: &str,
-) -> Result<Vec<Value>, PatchError> {
+) -> Result<MergedList, PatchError> {
     if meta.strategy == PatchStrategy::Merge || is_delete_list {
         merge_list(original, patch, schema, meta.merge_key(), options, is_delete_list, path)
     } else {
-        Ok(patch)
+        Ok(MergedList {
+            items: patch,
+            original_view: None,
+        })
     }
 }
 
@@ -470,55 +518,98 @@ fn merge_list<S: LookupPatchMeta>(
     options: MergeOptions,
     is_delete_list: bool,
     path: &str,
-) -> Result<Vec<Value>, PatchError> {
+) -> Result<MergedList, PatchError> {
     let Some(kind) = element_kind(&[&original, &patch], path)? else {
-        return Ok(original);
+        return Ok(MergedList {
+            items: original,
+            original_view: None,
+        });
     };
 
-    let (server_order, merged, patch_order) = if kind != ValueKind::Map {
+    if kind != ValueKind::Map {
         if options.merge_parallel_list && is_delete_list {
-            return Ok(original
+            let items = original
                 .into_iter()
                 .filter(|item| !patch.iter().any(|deleted| scalar_eq(item, deleted)))
-                .collect());
+                .collect();
+            return Ok(MergedList {
+                items,
+                original_view: None,
+            });
         }
         let mut both = original.clone();
         both.extend(patch.iter().cloned());
-        (original, super::deduplicate_scalars(both), patch)
-    } else {
-        if merge_key.is_empty() {
-            return Err(PatchError::NoMergeKey {
-                path: format!("{} ({})", display_path(path), schema.name()),
-            });
-        }
-        let (original, patch) = apply_list_directives(original, patch, merge_key, path)?;
-        let merged = merge_items_by_key(original.clone(), &patch, merge_key, schema, options, path)?;
-        (original, merged, patch)
-    };
+        let merged = super::deduplicate_scalars(both);
+        let items = order_merged(merged, &patch, &original, merge_key, kind, path)?;
+        return Ok(MergedList {
+            items,
+            original_view: None,
+        });
+    }
 
-    let (patch_items, server_only) = partition_by_presence(merged, &patch_order, merge_key, path)?;
-    normalize_element_order(
-        patch_items,
-        server_only,
-        &patch_order,
-        &server_order,
+    if merge_key.is_empty() {
+        return Err(PatchError::NoMergeKey {
+            path: format!("{} ({})", display_path(path), schema.name()),
+        });
+    }
+    let mut view = OriginalView::new(&original);
+    let directives = apply_list_directives(original, patch, merge_key, &mut view, path)?;
+    let appends_to_view = if directives.replaced {
+        None
+    } else {
+        Some(&mut view)
+    };
+    let merged = merge_items_by_key(
+        directives.original.clone(),
+        &directives.patch,
         merge_key,
-        kind,
+        schema,
+        options,
+        appends_to_view,
         path,
-    )
+    )?;
+    let items = order_merged(merged, &directives.patch, &directives.original, merge_key, kind, path)?;
+    Ok(MergedList {
+        items,
+        original_view: Some(view.slots),
+    })
+}
+
+/// Orders a merged list: the items named in `patch` (a patch list or a
+/// `$setElementOrder` list) in its order, the others as in `server_order`.
+fn order_merged(
+    merged: Vec<Value>,
+    patch: &[Value],
+    server_order: &[Value],
+    merge_key: &str,
+    kind: ValueKind,
+    path: &str,
+) -> Result<Vec<Value>, PatchError> {
+    let (patch_items, server_only) = partition_by_presence(merged, patch, merge_key, path)?;
+    normalize_element_order(patch_items, server_only, patch, server_order, merge_key, kind, path)
+}
+
+/// Result of executing the `$patch` items of a patch list.
+struct ListDirectives {
+    /// The original list after deletions, or the patch items after `$patch: replace`.
+    original: Vec<Value>,
+    /// Patch items left to merge.
+    patch: Vec<Value>,
+    /// Whether the patch list held `$patch: replace`.
+    replaced: bool,
 }
 
 /// Executes the `$patch` items of a patch list of maps: `delete` removes every original
 /// item with that merge key, `replace` makes the rest of the patch list the whole result.
-/// Returns the updated original and the patch items left to merge.
 fn apply_list_directives(
     mut original: Vec<Value>,
     patch: Vec<Value>,
     merge_key: &str,
+    view: &mut OriginalView,
     path: &str,
-) -> Result<(Vec<Value>, Vec<Value>), PatchError> {
+) -> Result<ListDirectives, PatchError> {
     let mut remaining = Vec::with_capacity(patch.len());
-    let mut replace = false;
+    let mut replaced = false;
 
     for item in patch {
         let directive = match &item {
@@ -534,15 +625,19 @@ fn apply_list_directives(
                 let Some(deleted_key) = item.get(merge_key) else {
                     return Err(missing_merge_key(path, merge_key, &item));
                 };
-                original.retain(|candidate| {
-                    !candidate
+                let matches = |candidate: &Value| {
+                    candidate
                         .get(merge_key)
                         .is_some_and(|value| scalar_eq(value, deleted_key))
-                });
+                };
+                while let Some(index) = original.iter().position(matches) {
+                    original.remove(index);
+                    view.remove(index);
+                }
             }
-            Some(REPLACE_DIRECTIVE) => replace = true,
+            Some(REPLACE_DIRECTIVE) => replaced = true,
             // Upstream rejects `$patch: merge` in lists ("merging lists cannot yet be
-            // specified in the patch").
+            // specified in the patch") and any unknown directive.
             Some(MERGE_DIRECTIVE) | Some(_) | None => {
                 return Err(PatchError::BadPatchDirective {
                     path: display_path(path),
@@ -552,21 +647,30 @@ fn apply_list_directives(
         }
     }
 
-    if replace {
-        Ok((remaining, Vec::new()))
+    if replaced {
+        Ok(ListDirectives {
+            original: remaining,
+            patch: Vec::new(),
+            replaced,
+        })
     } else {
-        Ok((original, remaining))
+        Ok(ListDirectives {
+            original,
+            patch: remaining,
+            replaced,
+        })
     }
 }
 
 /// Merges each patch item into the original item with the same merge key, appending
-/// items the original lacks.
+/// items the original lacks (and mirroring the appends in `view`).
 fn merge_items_by_key<S: LookupPatchMeta>(
     mut original: Vec<Value>,
     patch: &[Value],
     merge_key: &str,
     schema: &S,
     options: MergeOptions,
+    mut view: Option<&mut OriginalView>,
     path: &str,
 ) -> Result<Vec<Value>, PatchError> {
     for item in patch {
@@ -580,23 +684,23 @@ fn merge_items_by_key<S: LookupPatchMeta>(
             return Err(unexpected_type(path, "map", item));
         };
 
-        match position {
-            Some(index) => {
-                if let Value::Object(original_item) = &mut original[index] {
-                    let taken = std::mem::take(original_item);
-                    let item_path = item_path(path, merge_key, key_value);
-                    *original_item =
-                        merge_map(taken, item_map.clone(), schema, options, &item_path)?;
-                }
+        let Some(index) = position else {
+            if let Some(view) = view.as_deref_mut() {
+                view.push(item);
             }
-            // Merging two patches keeps the item as written; applying cleans it like
-            // any new value.
-            None if !options.merge_parallel_list => original.push(item.clone()),
-            None => {
-                if let Some(value) = new_value(item.clone(), options) {
-                    original.push(value);
-                }
+            if !options.merge_parallel_list {
+                // Merging two patches keeps the item as written.
+                original.push(item.clone());
+            } else if let Some(value) = new_value(item.clone(), options) {
+                original.push(value);
             }
+            continue;
+        };
+
+        if let Value::Object(original_item) = &mut original[index] {
+            let taken = std::mem::take(original_item);
+            let item_path = item_path(path, merge_key, key_value);
+            *original_item = merge_map(taken, item_map.clone(), schema, options, &item_path)?;
         }
     }
     Ok(original)

@@ -252,12 +252,12 @@ fn diff_lists<S: LookupPatchMeta>(
         let (additions, deletions) = diff_lists_of_scalars(original, modified, options);
         diff.patch = normalize_slice_order(additions, modified, "", kind, path)?;
 
-        // Upstream sorts the original list in place before this comparison, so an
-        // unchanged list that is not sorted still gets a `$setElementOrder` list.
-        let mut sorted_original = original.to_vec();
-        sort_scalars(&mut sorted_original);
+        // NOTE: upstream compares a sorted copy of the original here (its sort works in
+        // place), so it sends no order when the new order is the sorted one and sends one
+        // for unchanged unsorted lists. Comparing the lists as given makes the patch
+        // reproduce the modified order in every case.
         let wants_order = (!options.ignore_deletions && !deletions.is_empty())
-            || (!options.ignore_changes_and_additions && sorted_original != modified);
+            || (!options.ignore_changes_and_additions && original != modified);
         if options.set_element_order && wants_order {
             diff.order = modified.to_vec();
         }
