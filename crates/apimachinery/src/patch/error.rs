@@ -1,5 +1,5 @@
-//! The error type shared by every patch flavour, with the HTTP status the kube-apiserver
-//! answers for each failure.
+//! The error type shared by every patch format, with the HTTP status the kube-apiserver
+//! returns for each failure.
 
 use thiserror::Error;
 
@@ -16,7 +16,7 @@ pub enum PatchError {
     /// A document handed to a patch function is not a JSON object.
     #[error("invalid JSON document: the {role} document must be a JSON object, got {actual}")]
     InvalidDocument {
-        /// Which input was wrong: `original`, `modified`, `current` or `patch`.
+        /// Role of the invalid input: `original`, `modified`, `current` or `patch`.
         role: &'static str,
         /// JSON kind of the value that was passed.
         actual: &'static str,
@@ -48,7 +48,7 @@ pub enum PatchError {
         op: &'static str,
         /// The operation's `path` as a JSON pointer.
         path: String,
-        /// Why the operation failed.
+        /// Reason the operation failed.
         reason: String,
     },
 
@@ -64,7 +64,7 @@ pub enum PatchError {
     BadPrimitiveListDirective {
         /// Field path of the map holding the directive.
         path: String,
-        /// What is wrong with it.
+        /// Description of the problem.
         reason: String,
     },
 
@@ -73,7 +73,7 @@ pub enum PatchError {
     BadRetainKeysDirective {
         /// Field path of the map holding the directive.
         path: String,
-        /// What is wrong with it.
+        /// Description of the problem.
         reason: String,
     },
 
@@ -82,7 +82,7 @@ pub enum PatchError {
     BadSetElementOrderDirective {
         /// Field path of the list the directive orders.
         path: String,
-        /// What is wrong with it.
+        /// Description of the problem.
         reason: String,
     },
 
@@ -180,7 +180,7 @@ pub enum PatchError {
 }
 
 impl PatchError {
-    /// Returns the HTTP status code the kube-apiserver answers for this error: 400 for an
+    /// Returns the HTTP status code the kube-apiserver returns for this error: 400 for an
     /// undecodable or malformed patch, 413 for too many JSON patch operations, 422 for an
     /// operation that cannot apply or a list of lists, 409 for conflicts and failed
     /// preconditions, and 500 for the merge failures upstream does not classify.

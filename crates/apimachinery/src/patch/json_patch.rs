@@ -66,9 +66,8 @@ pub fn decode_json_patch(
         .into_iter()
         .enumerate()
         .map(|(index, raw)| {
-            serde_json::from_value(raw).map_err(|err| {
-                PatchError::InvalidJsonPatch(format!("operation {index}: {err}"))
-            })
+            serde_json::from_value(raw)
+                .map_err(|err| PatchError::InvalidJsonPatch(format!("operation {index}: {err}")))
         })
         .collect()
 }
@@ -168,7 +167,11 @@ mod tests {
         let err = apply_json_patch(&doc, patch).expect_err("test must fail");
         assert!(matches!(
             err,
-            PatchError::JsonPatchOperationFailed { index: 1, op: "test", .. }
+            PatchError::JsonPatchOperationFailed {
+                index: 1,
+                op: "test",
+                ..
+            }
         ));
         assert_eq!(doc, pod());
     }
@@ -185,8 +188,11 @@ mod tests {
             let err = apply_json_patch(&pod(), body).expect_err(name);
             assert_eq!(err.status_code(), status, "{name}: {err}");
         }
-        let err = apply_json_patch(&pod(), br#"[{"op":"add","path":"/a","value":1},{"op":"x"}]"#)
-            .expect_err("bad second op");
+        let err = apply_json_patch(
+            &pod(),
+            br#"[{"op":"add","path":"/a","value":1},{"op":"x"}]"#,
+        )
+        .expect_err("bad second op");
         assert!(err.to_string().contains("operation 1"), "{err}");
     }
 
@@ -198,7 +204,10 @@ mod tests {
 
         let over = format!("[{}]", vec![op; MAX_JSON_PATCH_OPERATIONS + 1].join(","));
         let err = apply_json_patch(&pod(), over.as_bytes()).expect_err("over the limit");
-        assert!(matches!(err, PatchError::TooManyOperations { count: 10_001 }));
+        assert!(matches!(
+            err,
+            PatchError::TooManyOperations { count: 10_001 }
+        ));
         assert_eq!(err.status_code(), 413);
     }
 }

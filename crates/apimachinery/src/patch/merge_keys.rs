@@ -106,7 +106,7 @@ const fn map(
     FieldPatchMeta::new(type_name, field, Some(ListType::Map), keys)
 }
 
-/// How a field holds values of its nested type.
+/// Shape of a field that contains values of a nested type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldShape {
     /// The field is one object of the type.
@@ -124,22 +124,49 @@ pub struct FieldType {
     pub type_name: &'static str,
     /// JSON name of the field.
     pub field: &'static str,
-    /// Whether the field holds one value, a list or a map of `value_type`.
+    /// Whether the field contains one value, a list or a map of `value_type`.
     pub shape: FieldShape,
     /// OpenAPI definition name of the field's value, item or map value type.
     pub value_type: &'static str,
 }
 
-const fn object(type_name: &'static str, field: &'static str, value_type: &'static str) -> FieldType {
-    FieldType { type_name, field, shape: FieldShape::Object, value_type }
+const fn object(
+    type_name: &'static str,
+    field: &'static str,
+    value_type: &'static str,
+) -> FieldType {
+    FieldType {
+        type_name,
+        field,
+        shape: FieldShape::Object,
+        value_type,
+    }
 }
 
-const fn list_of(type_name: &'static str, field: &'static str, value_type: &'static str) -> FieldType {
-    FieldType { type_name, field, shape: FieldShape::List, value_type }
+const fn list_of(
+    type_name: &'static str,
+    field: &'static str,
+    value_type: &'static str,
+) -> FieldType {
+    FieldType {
+        type_name,
+        field,
+        shape: FieldShape::List,
+        value_type,
+    }
 }
 
-const fn map_of(type_name: &'static str, field: &'static str, value_type: &'static str) -> FieldType {
-    FieldType { type_name, field, shape: FieldShape::Map, value_type }
+const fn map_of(
+    type_name: &'static str,
+    field: &'static str,
+    value_type: &'static str,
+) -> FieldType {
+    FieldType {
+        type_name,
+        field,
+        shape: FieldShape::Map,
+        value_type,
+    }
 }
 
 /// The root type of one built-in kind.
@@ -161,7 +188,12 @@ const fn root(
     kind: &'static str,
     type_name: &'static str,
 ) -> RootKind {
-    RootKind { group, version, kind, type_name }
+    RootKind {
+        group,
+        version,
+        kind,
+        type_name,
+    }
 }
 
 /// Returns the patch and list metadata of `field` in `type_name`, if it has any.
@@ -186,7 +218,9 @@ pub fn field_type(type_name: &str, field: &str) -> Option<&'static FieldType> {
 /// `""`. Returns `None` for kinds that are not built in, such as custom resources.
 pub fn root_type_for_kind(group: &str, version: &str, kind: &str) -> Option<&'static str> {
     ROOT_KINDS
-        .binary_search_by(|entry| (entry.group, entry.version, entry.kind).cmp(&(group, version, kind)))
+        .binary_search_by(|entry| {
+            (entry.group, entry.version, entry.kind).cmp(&(group, version, kind))
+        })
         .ok()
         .map(|index| ROOT_KINDS[index].type_name)
 }
@@ -873,7 +907,10 @@ mod tests {
                 entry.field
             );
             if let Some(merge_key) = entry.patch_merge_key {
-                assert_eq!(entry.patch_strategy.map(|s| s.contains("merge")), Some(true));
+                assert_eq!(
+                    entry.patch_strategy.map(|s| s.contains("merge")),
+                    Some(true)
+                );
                 if entry.list_type == Some(ListType::Map) {
                     assert!(
                         entry.list_map_keys.contains(&merge_key),
@@ -890,12 +927,21 @@ mod tests {
             let has_meta = PATCH_META
                 .iter()
                 .any(|entry| entry.type_name == edge.value_type && entry.patch_strategy.is_some());
-            let has_edges = FIELD_TYPES.iter().any(|other| other.type_name == edge.value_type);
-            assert!(has_meta || has_edges, "{}.{} leads nowhere", edge.type_name, edge.field);
+            let has_edges = FIELD_TYPES
+                .iter()
+                .any(|other| other.type_name == edge.value_type);
+            assert!(
+                has_meta || has_edges,
+                "{}.{} leads nowhere",
+                edge.type_name,
+                edge.field
+            );
         }
         for root in ROOT_KINDS {
             assert!(
-                FIELD_TYPES.iter().any(|edge| edge.type_name == root.type_name),
+                FIELD_TYPES
+                    .iter()
+                    .any(|edge| edge.type_name == root.type_name),
                 "root {} has no walkable field",
                 root.kind
             );
@@ -905,32 +951,140 @@ mod tests {
     #[test]
     fn known_merge_keys() {
         let cases = [
-            ("io.k8s.api.core.v1.PodSpec", "containers", Some("merge"), Some("name")),
-            ("io.k8s.api.core.v1.PodSpec", "initContainers", Some("merge"), Some("name")),
-            ("io.k8s.api.core.v1.PodSpec", "volumes", Some("merge,retainKeys"), Some("name")),
-            ("io.k8s.api.core.v1.PodSpec", "imagePullSecrets", Some("merge"), Some("name")),
+            (
+                "io.k8s.api.core.v1.PodSpec",
+                "containers",
+                Some("merge"),
+                Some("name"),
+            ),
+            (
+                "io.k8s.api.core.v1.PodSpec",
+                "initContainers",
+                Some("merge"),
+                Some("name"),
+            ),
+            (
+                "io.k8s.api.core.v1.PodSpec",
+                "volumes",
+                Some("merge,retainKeys"),
+                Some("name"),
+            ),
+            (
+                "io.k8s.api.core.v1.PodSpec",
+                "imagePullSecrets",
+                Some("merge"),
+                Some("name"),
+            ),
             ("io.k8s.api.core.v1.PodSpec", "tolerations", None, None),
-            ("io.k8s.api.core.v1.Container", "ports", Some("merge"), Some("containerPort")),
-            ("io.k8s.api.core.v1.Container", "env", Some("merge"), Some("name")),
-            ("io.k8s.api.core.v1.Container", "volumeMounts", Some("merge"), Some("mountPath")),
-            ("io.k8s.api.core.v1.Container", "volumeDevices", Some("merge"), Some("devicePath")),
-            ("io.k8s.api.core.v1.EphemeralContainer", "env", Some("merge"), Some("name")),
-            ("io.k8s.api.core.v1.ServiceSpec", "ports", Some("merge"), Some("port")),
-            ("io.k8s.api.core.v1.NodeStatus", "addresses", Some("merge"), Some("type")),
-            ("io.k8s.api.core.v1.NodeSpec", "podCIDRs", Some("merge"), None),
-            ("io.k8s.api.apps.v1.DeploymentSpec", "strategy", Some("retainKeys"), None),
-            ("io.k8s.api.apps.v1.DeploymentStatus", "conditions", Some("merge"), Some("type")),
-            ("io.k8s.api.batch.v1.JobStatus", "conditions", Some("merge"), Some("type")),
-            ("io.k8s.api.policy.v1.PodDisruptionBudgetSpec", "selector", Some("replace"), None),
-            ("io.k8s.api.storage.v1.CSINodeSpec", "drivers", Some("merge"), Some("name")),
-            ("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "ownerReferences", Some("merge"), Some("uid")),
-            ("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "finalizers", Some("merge"), None),
-            ("io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus", "conditions", Some("merge"), Some("type")),
+            (
+                "io.k8s.api.core.v1.Container",
+                "ports",
+                Some("merge"),
+                Some("containerPort"),
+            ),
+            (
+                "io.k8s.api.core.v1.Container",
+                "env",
+                Some("merge"),
+                Some("name"),
+            ),
+            (
+                "io.k8s.api.core.v1.Container",
+                "volumeMounts",
+                Some("merge"),
+                Some("mountPath"),
+            ),
+            (
+                "io.k8s.api.core.v1.Container",
+                "volumeDevices",
+                Some("merge"),
+                Some("devicePath"),
+            ),
+            (
+                "io.k8s.api.core.v1.EphemeralContainer",
+                "env",
+                Some("merge"),
+                Some("name"),
+            ),
+            (
+                "io.k8s.api.core.v1.ServiceSpec",
+                "ports",
+                Some("merge"),
+                Some("port"),
+            ),
+            (
+                "io.k8s.api.core.v1.NodeStatus",
+                "addresses",
+                Some("merge"),
+                Some("type"),
+            ),
+            (
+                "io.k8s.api.core.v1.NodeSpec",
+                "podCIDRs",
+                Some("merge"),
+                None,
+            ),
+            (
+                "io.k8s.api.apps.v1.DeploymentSpec",
+                "strategy",
+                Some("retainKeys"),
+                None,
+            ),
+            (
+                "io.k8s.api.apps.v1.DeploymentStatus",
+                "conditions",
+                Some("merge"),
+                Some("type"),
+            ),
+            (
+                "io.k8s.api.batch.v1.JobStatus",
+                "conditions",
+                Some("merge"),
+                Some("type"),
+            ),
+            (
+                "io.k8s.api.policy.v1.PodDisruptionBudgetSpec",
+                "selector",
+                Some("replace"),
+                None,
+            ),
+            (
+                "io.k8s.api.storage.v1.CSINodeSpec",
+                "drivers",
+                Some("merge"),
+                Some("name"),
+            ),
+            (
+                "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+                "ownerReferences",
+                Some("merge"),
+                Some("uid"),
+            ),
+            (
+                "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+                "finalizers",
+                Some("merge"),
+                None,
+            ),
+            (
+                "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus",
+                "conditions",
+                Some("merge"),
+                Some("type"),
+            ),
         ];
         for (type_name, field, strategy, merge_key) in cases {
             let entry = patch_meta(type_name, field);
-            assert_eq!(entry.and_then(|e| e.patch_strategy), strategy, "{type_name}.{field}");
-            assert_eq!(entry.and_then(|e| e.patch_merge_key), merge_key, "{type_name}.{field}");
+            assert_eq!(
+                entry.and_then(|e| e.patch_strategy),
+                strategy,
+                "{type_name}.{field}"
+            );
+            assert_eq!(
+                entry.and_then(|e| e.patch_merge_key),
+                merge_key,
+                "{type_name}.{field}"
+            );
         }
         assert_eq!(
             patch_meta("io.k8s.api.core.v1.Container", "ports").map(|e| e.list_map_keys),
@@ -958,7 +1112,8 @@ mod tests {
         }
         assert_eq!(type_name, "io.k8s.api.core.v1.Container");
         assert_eq!(
-            field_type("io.k8s.api.apps.v1.StatefulSetSpec", "volumeClaimTemplates").map(|e| e.shape),
+            field_type("io.k8s.api.apps.v1.StatefulSetSpec", "volumeClaimTemplates")
+                .map(|e| e.shape),
             Some(FieldShape::List)
         );
     }
@@ -967,7 +1122,10 @@ mod tests {
         let type_name = root_type_for_kind(T::GROUP, T::VERSION, T::KIND)
             .unwrap_or_else(|| panic!("{} {} {} missing", T::GROUP, T::VERSION, T::KIND));
         assert!(type_name.ends_with(&format!(".{}", T::KIND)), "{type_name}");
-        assert!(type_name.contains(&format!(".{}.", T::VERSION)), "{type_name}");
+        assert!(
+            type_name.contains(&format!(".{}.", T::VERSION)),
+            "{type_name}"
+        );
     }
 
     #[test]
@@ -1006,7 +1164,10 @@ mod tests {
         assert_root::<apiextensions::v1::CustomResourceDefinition>();
         assert_root::<apiregistration::v1::APIService>();
 
-        assert_eq!(root_type_for_kind("", "v1", "Pod"), Some("io.k8s.api.core.v1.Pod"));
+        assert_eq!(
+            root_type_for_kind("", "v1", "Pod"),
+            Some("io.k8s.api.core.v1.Pod")
+        );
         assert_eq!(root_type_for_kind("example.com", "v1", "Widget"), None);
         assert_eq!(root_type_for_kind("apps", "v1beta1", "Deployment"), None);
     }

@@ -32,7 +32,7 @@ pub fn apply_merge_patch(doc: &Value, patch: &Value) -> Result<Value, PatchError
 
 /// Creates the merge patch that turns `original` into `modified`.
 ///
-/// When both are objects the patch holds the changed and added keys and `null` for each
+/// When both are objects the patch contains the changed and added keys and `null` for each
 /// removed key; otherwise the patch is `modified` itself. A `null` value inside `modified`
 /// cannot be expressed by a merge patch: applying the result removes that key instead.
 pub fn create_merge_patch(original: &Value, modified: &Value) -> Value {
@@ -44,7 +44,10 @@ pub fn create_merge_patch(original: &Value, modified: &Value) -> Value {
     }
 }
 
-fn diff_objects(original: &Map<String, Value>, modified: &Map<String, Value>) -> Map<String, Value> {
+fn diff_objects(
+    original: &Map<String, Value>,
+    modified: &Map<String, Value>,
+) -> Map<String, Value> {
     let mut patch = Map::new();
     for (key, modified_value) in modified {
         match (original.get(key), modified_value) {
@@ -198,7 +201,12 @@ mod tests {
                 json!({"b": "c"}),
                 json!({"a": "b", "b": "c"}),
             ),
-            ("null removes", json!({"a": "b"}), json!({"a": null}), json!({})),
+            (
+                "null removes",
+                json!({"a": "b"}),
+                json!({"a": null}),
+                json!({}),
+            ),
             (
                 "null removes nested only",
                 json!({"a": "b", "b": "c"}),
@@ -284,7 +292,7 @@ mod tests {
     }
 
     #[test]
-    fn three_way_json_merge_patch_treats_null_as_empty() {
+    fn three_way_merge_patch_null_documents() {
         let patch =
             create_three_way_json_merge_patch(&Value::Null, &json!({"a": {}}), &Value::Null)
                 .unwrap();
@@ -293,7 +301,10 @@ mod tests {
             .expect_err("scalar original");
         assert!(matches!(
             err,
-            PatchError::InvalidDocument { role: "original", .. }
+            PatchError::InvalidDocument {
+                role: "original",
+                ..
+            }
         ));
     }
 

@@ -10,7 +10,7 @@
 //!   [`merge_keys`] through [`BuiltinSchema`].
 //!
 //! All functions work on `serde_json::Value` documents. Errors are [`PatchError`], which
-//! also gives the HTTP status upstream answers for each failure.
+//! also gives the HTTP status upstream returns for each failure.
 
 mod error;
 mod json_patch;

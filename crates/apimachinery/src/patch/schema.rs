@@ -11,7 +11,8 @@ use std::borrow::Cow;
 use super::error::PatchError;
 use super::merge_keys::{self, FieldShape};
 
-/// How a strategic merge patch combines a field's patch value with the live value.
+/// Strategy a strategic merge patch uses to combine a field's patch value with the live
+/// value.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PatchStrategy {
     /// No strategy declared: maps merge recursively, lists are replaced whole.
@@ -88,10 +89,11 @@ impl PatchMeta {
 /// Schema walked by strategic merge patch: one node per object type, descending field by
 /// field.
 ///
-/// Implementations must answer every field, known or not: a field without metadata gets
-/// [`PatchMeta::default`] and a schema that knows nothing below it, which gives JSON
-/// merge patch behaviour (maps merged, lists replaced). Upstream's server instead fails on
-/// fields missing from the Go type; here such fields are simply patched without metadata.
+/// Implementations must return metadata for every field, known or not. A field without
+/// metadata gets [`PatchMeta::default`] and a schema without metadata below it, which gives
+/// JSON merge patch behaviour (maps merged, lists replaced). Upstream's server instead
+/// fails on fields missing from the Go type; here such fields are patched without
+/// metadata.
 pub trait LookupPatchMeta: Sized {
     /// Looks up `field` of the object this node describes and returns the schema of the
     /// field's value (for an object or a map of objects) or of its items (for a list),
@@ -152,7 +154,9 @@ impl LookupPatchMeta for BuiltinSchema {
     fn lookup(&self, field: &str) -> Result<(Self, PatchMeta), PatchError> {
         let type_name = match self.node {
             Node::Unknown => return Ok((Self::unknown(), PatchMeta::default())),
-            Node::MapOf(value_type) => return Ok((Self::for_type(value_type), PatchMeta::default())),
+            Node::MapOf(value_type) => {
+                return Ok((Self::for_type(value_type), PatchMeta::default()));
+            }
             Node::Type(type_name) => type_name,
         };
 
@@ -204,7 +208,10 @@ mod tests {
             assert_eq!(meta.retain_keys, retain_keys, "{declared:?}");
         }
         for declared in ["merge,replace", "merge,retainKeys,replace"] {
-            assert!(PatchMeta::parse("f", Some(declared), None).is_err(), "{declared}");
+            assert!(
+                PatchMeta::parse("f", Some(declared), None).is_err(),
+                "{declared}"
+            );
         }
     }
 

@@ -418,7 +418,10 @@ fn validate_patch_with_set_order_list(
     let (mut patch_index, mut order_index) = (0, 0);
     while patch_index < items.len() && order_index < order.len() {
         let item = items[patch_index];
-        if item.as_object().is_some_and(|map| map.contains_key(DIRECTIVE_MARKER)) {
+        if item
+            .as_object()
+            .is_some_and(|map| map.contains_key(DIRECTIVE_MARKER))
+        {
             patch_index += 1;
             continue;
         }
@@ -499,7 +502,15 @@ fn merge_list_field<S: LookupPatchMeta>(
     path: &str,
 ) -> Result<MergedList, PatchError> {
     if meta.strategy == PatchStrategy::Merge || is_delete_list {
-        merge_list(original, patch, schema, meta.merge_key(), options, is_delete_list, path)
+        merge_list(
+            original,
+            patch,
+            schema,
+            meta.merge_key(),
+            options,
+            is_delete_list,
+            path,
+        )
     } else {
         Ok(MergedList {
             items: patch,
@@ -568,7 +579,14 @@ fn merge_list<S: LookupPatchMeta>(
         appends_to_view,
         path,
     )?;
-    let items = order_merged(merged, &directives.patch, &directives.original, merge_key, kind, path)?;
+    let items = order_merged(
+        merged,
+        &directives.patch,
+        &directives.original,
+        merge_key,
+        kind,
+        path,
+    )?;
     Ok(MergedList {
         items,
         original_view: Some(view.slots),
@@ -586,7 +604,15 @@ fn order_merged(
     path: &str,
 ) -> Result<Vec<Value>, PatchError> {
     let (patch_items, server_only) = partition_by_presence(merged, patch, merge_key, path)?;
-    normalize_element_order(patch_items, server_only, patch, server_order, merge_key, kind, path)
+    normalize_element_order(
+        patch_items,
+        server_only,
+        patch,
+        server_order,
+        merge_key,
+        kind,
+        path,
+    )
 }
 
 /// Result of executing the `$patch` items of a patch list.

@@ -105,7 +105,8 @@ fn lists_have_conflicts<S: LookupPatchMeta>(
         let right_items = items_by_merge_key(right, merge_key)?;
         for (key, left_item) in &left_items {
             if let Some(right_item) = right_items.get(key) {
-                if fields_have_conflicts(left_item, right_item, schema, PatchStrategy::Default, "")? {
+                if fields_have_conflicts(left_item, right_item, schema, PatchStrategy::Default, "")?
+                {
                     return Ok(true);
                 }
             }

@@ -62,10 +62,26 @@ pub(super) fn diff_maps<S: LookupPatchMeta>(
 
         match (original_value, modified_value) {
             (Value::Object(original_map), Value::Object(modified_map)) => {
-                diff_map_field(key, original_map, modified_map, &mut patch, schema, options, path)?;
+                diff_map_field(
+                    key,
+                    original_map,
+                    modified_map,
+                    &mut patch,
+                    schema,
+                    options,
+                    path,
+                )?;
             }
             (Value::Array(original_list), Value::Array(modified_list)) => {
-                diff_list_field(key, original_list, modified_list, &mut patch, schema, options, path)?;
+                diff_list_field(
+                    key,
+                    original_list,
+                    modified_list,
+                    &mut patch,
+                    schema,
+                    options,
+                    path,
+                )?;
             }
             _ => replace_if_changed(key, original_value, modified_value, &mut patch, options),
         }
@@ -81,9 +97,13 @@ pub(super) fn diff_maps<S: LookupPatchMeta>(
 
     // `$retainKeys` is needed when something changes, or when the original has a field
     // the modified document dropped (for example a field the server defaulted).
-    if !retained_keys.is_empty() && (!patch.is_empty() || has_additional_field(original, modified)) {
+    if !retained_keys.is_empty() && (!patch.is_empty() || has_additional_field(original, modified))
+    {
         sort_scalars(&mut retained_keys);
-        patch.insert(RETAIN_KEYS_DIRECTIVE.to_string(), Value::Array(retained_keys));
+        patch.insert(
+            RETAIN_KEYS_DIRECTIVE.to_string(),
+            Value::Array(retained_keys),
+        );
     }
     Ok(patch)
 }
@@ -94,7 +114,8 @@ fn diff_directive_marker(
     patch: &mut Object,
     path: &str,
 ) -> Result<(), PatchError> {
-    let (Some(original_directive), Some(modified_directive)) = (original.as_str(), modified.as_str())
+    let (Some(original_directive), Some(modified_directive)) =
+        (original.as_str(), modified.as_str())
     else {
         return Err(PatchError::BadPatchDirective {
             path: display_path(path),
@@ -148,7 +169,13 @@ fn diff_map_field<S: LookupPatchMeta>(
         return Ok(());
     }
 
-    let child = diff_maps(original, modified, &subschema, options, &child_path(path, key))?;
+    let child = diff_maps(
+        original,
+        modified,
+        &subschema,
+        options,
+        &child_path(path, key),
+    )?;
     if !child.is_empty() {
         patch.insert(key.to_string(), Value::Object(child));
     }
@@ -177,7 +204,14 @@ fn diff_list_field<S: LookupPatchMeta>(
         ..options
     };
     let field_path = child_path(path, key);
-    let diff = diff_lists(original, modified, &subschema, meta.merge_key(), options, &field_path)?;
+    let diff = diff_lists(
+        original,
+        modified,
+        &subschema,
+        meta.merge_key(),
+        options,
+        &field_path,
+    )?;
 
     if !diff.patch.is_empty() {
         patch.insert(key.to_string(), Value::Array(diff.patch));
@@ -229,12 +263,14 @@ fn diff_lists<S: LookupPatchMeta>(
     };
 
     if kind == ValueKind::Map {
-        let (changes, deletions) = diff_lists_of_maps(original, modified, schema, merge_key, options, path)?;
+        let (changes, deletions) =
+            diff_lists_of_maps(original, modified, schema, merge_key, options, path)?;
         let mut patch = normalize_slice_order(changes, modified, merge_key, kind, path)?;
         let order_same = is_order_same(original, modified, merge_key, path)?;
         patch.extend(deletions);
 
-        let wants_order = (!options.ignore_changes_and_additions && (!patch.is_empty() || !order_same))
+        let wants_order = (!options.ignore_changes_and_additions
+            && (!patch.is_empty() || !order_same))
             || (!options.ignore_deletions && !patch.is_empty());
         if options.set_element_order && wants_order {
             diff.order = modified
@@ -353,9 +389,17 @@ fn diff_lists_of_maps<S: LookupPatchMeta>(
         let modified_item = modified.get(modified_index);
         match (original_item, modified_item) {
             (None, None) => break,
-            (Some(original_item), Some(modified_item)) if original_item.sort_key == modified_item.sort_key => {
+            (Some(original_item), Some(modified_item))
+                if original_item.sort_key == modified_item.sort_key =>
+            {
                 let item_path = item_path(path, merge_key, modified_item.key_value);
-                let mut changes = diff_maps(original_item.map, modified_item.map, schema, options, &item_path)?;
+                let mut changes = diff_maps(
+                    original_item.map,
+                    modified_item.map,
+                    schema,
+                    options,
+                    &item_path,
+                )?;
                 if !changes.is_empty() {
                     changes.shift_insert(0, merge_key.to_string(), modified_item.key_value.clone());
                     patch.push(Value::Object(changes));
@@ -363,7 +407,9 @@ fn diff_lists_of_maps<S: LookupPatchMeta>(
                 original_index += 1;
                 modified_index += 1;
             }
-            (Some(original_item), Some(modified_item)) if original_item.sort_key < modified_item.sort_key => {
+            (Some(original_item), Some(modified_item))
+                if original_item.sort_key < modified_item.sort_key =>
+            {
                 if !options.ignore_deletions {
                     deletions.push(delete_directive(merge_key, original_item.key_value));
                 }

@@ -1,7 +1,7 @@
 //! Strategic merge patch, the `application/strategic-merge-patch+json` patch type.
 //!
 //! A strategic merge patch is a JSON merge patch whose lists can be merged instead of
-//! replaced: the schema ([`LookupPatchMeta`]) says per field whether a list is merged by
+//! replaced: the schema ([`LookupPatchMeta`]) declares per field whether a list is merged by
 //! a merge key (containers by `name`), merged as a set of scalars (finalizers), or
 //! replaced. Patches may carry directives:
 //! - `$patch: replace | delete` in a map, and `$patch: delete | replace` as a list item;
@@ -68,7 +68,7 @@ pub fn apply_strategic_merge_patch<S: LookupPatchMeta>(
 
 /// Creates the strategic merge patch that turns `original` into `modified`.
 ///
-/// The patch holds the added and changed fields, `null` for removed map keys,
+/// The patch contains the added and changed fields, `null` for removed map keys,
 /// `$patch: delete` items for removed items of lists merged by key,
 /// `$deleteFromPrimitiveList` for removed scalars, `$setElementOrder` lists where the
 /// content or the order of a merged list changed, and `$retainKeys` for fields with the
@@ -188,8 +188,14 @@ impl Precondition {
 /// # Errors
 ///
 /// [`PatchError::PreconditionFailed`] at the first precondition the patch breaks.
-pub fn check_preconditions(patch: &Value, preconditions: &[Precondition]) -> Result<(), PatchError> {
-    if preconditions.iter().all(|precondition| precondition.holds(patch)) {
+pub fn check_preconditions(
+    patch: &Value,
+    preconditions: &[Precondition],
+) -> Result<(), PatchError> {
+    if preconditions
+        .iter()
+        .all(|precondition| precondition.holds(patch))
+    {
         Ok(())
     } else {
         Err(PatchError::PreconditionFailed {
@@ -333,7 +339,11 @@ fn missing_merge_key(path: &str, merge_key: &str, item: &Value) -> PatchError {
 }
 
 /// Returns the value of `merge_key` in a list item that must be a map holding it.
-fn merge_key_value<'a>(item: &'a Value, merge_key: &str, path: &str) -> Result<&'a Value, PatchError> {
+fn merge_key_value<'a>(
+    item: &'a Value,
+    merge_key: &str,
+    path: &str,
+) -> Result<&'a Value, PatchError> {
     let Value::Object(map) = item else {
         return Err(unexpected_type(path, "map", item));
     };

@@ -25,7 +25,9 @@ pub(super) fn partition_by_presence(
 
     for item in merged {
         let found = if merge_key.is_empty() {
-            partition_by.iter().any(|candidate| scalar_eq(candidate, &item))
+            partition_by
+                .iter()
+                .any(|candidate| scalar_eq(candidate, &item))
         } else {
             let key_value = merge_key_value(&item, merge_key, path)?;
             let mut found = false;
@@ -33,7 +35,10 @@ pub(super) fn partition_by_presence(
                 let Value::Object(map) = candidate else {
                     return Err(unexpected_type(path, "map", candidate));
                 };
-                if map.get(merge_key).is_some_and(|value| scalar_eq(value, key_value)) {
+                if map
+                    .get(merge_key)
+                    .is_some_and(|value| scalar_eq(value, key_value))
+                {
                     found = true;
                     break;
                 }
@@ -172,7 +177,13 @@ mod tests {
     #[test]
     fn interleave_puts_unknown_patch_items_first() {
         let server = items(&["a", "b"]);
-        let merged = merge_sorted_slices(server.clone(), items(&["c"]), &server, "name", ValueKind::Map);
+        let merged = merge_sorted_slices(
+            server.clone(),
+            items(&["c"]),
+            &server,
+            "name",
+            ValueKind::Map,
+        );
         assert_eq!(merged, items(&["c", "a", "b"]));
     }
 
@@ -210,8 +221,9 @@ mod tests {
 
     #[test]
     fn slice_order_requires_merge_key() {
-        let err = normalize_slice_order(vec![json!({"other": 1})], &[], "name", ValueKind::Map, "x")
-            .expect_err("item without merge key");
+        let err =
+            normalize_slice_order(vec![json!({"other": 1})], &[], "name", ValueKind::Map, "x")
+                .expect_err("item without merge key");
         assert!(matches!(err, PatchError::MissingMergeKey { .. }));
     }
 }
