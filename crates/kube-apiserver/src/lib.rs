@@ -7,4 +7,5 @@ pub mod certs;
 pub mod health;
 pub mod metrics;
 pub mod options;
+pub mod registry;
 pub mod request_info;
