@@ -3,4 +3,6 @@
 //! [`strategy`] defines what a kind contributes (defaults, validation, status
 //! handling, graceful deletion, selectable fields).
 
+pub mod encoding;
+pub mod object_meta;
 pub mod strategy;

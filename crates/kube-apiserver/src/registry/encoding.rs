@@ -1,0 +1,162 @@
+//! The stored form of objects and the resourceVersion they are served with.
+//!
+//! Objects are stored as compact JSON without `metadata.resourceVersion`: the version
+//! is the key's mod revision, known only after the write, as upstream's etcd3 store
+//! does it. On the way out the version is put back. Reading a list of 10,000 objects
+//! must not parse each one, so [`with_resource_version`] splices the field into the
+//! stored bytes right after the top-level `"metadata":{`, and parses only when the
+//! stored bytes do not start with the layout the store writes.
+
+use bytes::{BufMut, Bytes, BytesMut};
+use serde_json::Value;
+
+/// Prepares an object for storage: drops the fields the server derives on read.
+pub fn strip_for_storage(object: &mut Value) {
+    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.shift_remove("resourceVersion");
+        metadata.shift_remove("selfLink");
+    }
+}
+
+/// Encodes an object for storage with `apiVersion`, `kind` and `metadata` first, the
+/// layout [`with_resource_version`] relies on.
+pub fn encode_for_storage(object: &Value) -> Bytes {
+    let Some(map) = object.as_object() else {
+        return Bytes::from(serde_json::to_vec(object).unwrap_or_default());
+    };
+    let mut ordered = serde_json::Map::with_capacity(map.len());
+    for field in ["apiVersion", "kind", "metadata"] {
+        if let Some(value) = map.get(field) {
+            ordered.insert(field.to_string(), value.clone());
+        }
+    }
+    for (field, value) in map {
+        if !ordered.contains_key(field) {
+            ordered.insert(field.clone(), value.clone());
+        }
+    }
+    let mut ordered = Value::Object(ordered);
+    strip_for_storage(&mut ordered);
+    Bytes::from(serde_json::to_vec(&ordered).unwrap_or_default())
+}
+
+/// Returns the stored object's JSON with `metadata.resourceVersion` set to `revision`.
+pub fn with_resource_version(stored: &[u8], revision: i64) -> Bytes {
+    match splice_position(stored) {
+        Some(position) => {
+            let field = format!("\"resourceVersion\":\"{revision}\"");
+            let empty_metadata = stored.get(position) == Some(&b'}');
+            let mut out = BytesMut::with_capacity(stored.len() + field.len() + 1);
+            out.put_slice(&stored[..position]);
+            out.put_slice(field.as_bytes());
+            if !empty_metadata {
+                out.put_u8(b',');
+            }
+            out.put_slice(&stored[position..]);
+            out.freeze()
+        }
+        None => slow_with_resource_version(stored, revision),
+    }
+}
+
+/// Finds the byte after the top-level `"metadata":{` when the object starts with the
+/// stored layout: `{"apiVersion":"..","kind":"..","metadata":{` with plain strings.
+fn splice_position(stored: &[u8]) -> Option<usize> {
+    let mut rest = stored.strip_prefix(b"{")?;
+    let mut consumed = 1;
+    for field in [&b"\"apiVersion\":\""[..], &b"\"kind\":\""[..]] {
+        rest = rest.strip_prefix(field)?;
+        consumed += field.len();
+        let end = rest
+            .iter()
+            .position(|&byte| byte == b'"' || byte == b'\\')?;
+        if rest[end] == b'\\' {
+            return None;
+        }
+        rest = rest[end + 1..].strip_prefix(b",")?;
+        consumed += end + 2;
+    }
+    let opening = b"\"metadata\":{";
+    rest.strip_prefix(&opening[..])?;
+    let position = consumed + opening.len();
+    // A stored object never carries a resourceVersion; if it does, do it properly.
+    if stored[position..].starts_with(b"\"resourceVersion\"") {
+        return None;
+    }
+    Some(position)
+}
+
+fn slow_with_resource_version(stored: &[u8], revision: i64) -> Bytes {
+    let Ok(mut object) = serde_json::from_slice::<Value>(stored) else {
+        tracing::error!("stored object is not valid JSON; serving it unchanged");
+        return Bytes::copy_from_slice(stored);
+    };
+    set_resource_version(&mut object, revision);
+    Bytes::from(serde_json::to_vec(&object).unwrap_or_default())
+}
+
+/// Sets `metadata.resourceVersion` on a decoded object.
+pub fn set_resource_version(object: &mut Value, revision: i64) {
+    if let Some(map) = object.as_object_mut() {
+        let metadata = map
+            .entry("metadata")
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Some(metadata) = metadata.as_object_mut() {
+            metadata.insert(
+                "resourceVersion".to_string(),
+                Value::String(revision.to_string()),
+            );
+        }
+    }
+}
+
+/// Decodes a stored object and sets its resourceVersion.
+pub fn decode_stored(stored: &[u8], revision: i64) -> Result<Value, serde_json::Error> {
+    let mut object: Value = serde_json::from_slice(stored)?;
+    set_resource_version(&mut object, revision);
+    Ok(object)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splice_matches_a_full_decode() {
+        let objects = [
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "ns"}, "data": {"metadata": "x"}}),
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}),
+            serde_json::json!({"kind": "Pod", "apiVersion": "v1", "spec": {}, "metadata": {"name": "p"}}),
+            serde_json::json!({"apiVersion": "v\"1", "kind": "X", "metadata": {"name": "q"}}),
+        ];
+        for object in objects {
+            let stored = encode_for_storage(&object);
+            let served: Value =
+                serde_json::from_slice(&with_resource_version(&stored, 42)).unwrap();
+            let mut expected = object.clone();
+            set_resource_version(&mut expected, 42);
+            assert_eq!(served, expected, "{object}");
+        }
+    }
+
+    #[test]
+    fn storage_form_drops_resource_version() {
+        let object = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "resourceVersion": "7", "selfLink": "/x"}});
+        let stored: Value = serde_json::from_slice(&encode_for_storage(&object)).unwrap();
+        assert!(stored["metadata"].get("resourceVersion").is_none());
+        assert!(stored["metadata"].get("selfLink").is_none());
+    }
+
+    #[test]
+    fn fast_path_is_taken_for_the_stored_layout() {
+        let stored = br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}"#;
+        assert_eq!(
+            splice_position(stored),
+            Some(br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"#.len())
+        );
+        assert_eq!(
+            splice_position(br#"{"kind":"X","apiVersion":"v1","metadata":{}}"#),
+            None
+        );
+    }
+}
