@@ -749,7 +749,7 @@ struct ParsedYaml {
     duplicate_lines: Vec<String>,
 }
 
-// NOTE: upstream also accepts UTF-16 YAML with a byte-order mark. Only UTF-8 is read here.
+/// Reads the body as UTF-8 text, the only YAML encoding accepted here (not UTF-16).
 fn yaml_text(body: &[u8]) -> Result<&str, YamlError> {
     std::str::from_utf8(body)
         .map_err(|_| YamlError::Syntax("yaml: invalid leading UTF-8 octet".to_string()))
