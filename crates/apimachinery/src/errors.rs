@@ -56,7 +56,7 @@ pub(crate) fn push_go_escaped(out: &mut String, character: char, quote: char) {
 /// Approximates Go's `unicode.IsPrint`: control characters, separators other than the ASCII
 /// space, the common format characters and private-use code points are not printable.
 // NOTE: Go consults the full Unicode category tables (unassigned code points are also
-// non-printable there); this covers the characters that occur in practice.
+// non-printable there). This covers the characters that occur in practice.
 fn is_go_printable(character: char) -> bool {
     if character == ' ' {
         return true;
@@ -73,7 +73,7 @@ fn is_go_printable(character: char) -> bool {
 /// Formats a float as Go's `%v` does (`strconv.FormatFloat(f, 'g', -1, 64)`): shortest
 /// round-trip digits, in exponent form when the decimal exponent is below -4 or at least 6,
 /// with a signed two-digit exponent, such as `1.5`, `100000` or `1e+06`.
-fn go_format_float(value: f64) -> String {
+pub(crate) fn go_format_float(value: f64) -> String {
     if value.is_nan() {
         return "NaN".to_string();
     }
@@ -91,10 +91,21 @@ fn go_format_float(value: f64) -> String {
             "0".to_string()
         };
     }
+    go_format_shortest(&format!("{value:e}"))
+}
 
-    // Rust's `{:e}` gives the shortest round-trip digits, such as "1.2345e3".
-    let scientific = format!("{value:e}");
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+/// Formats a float as Go's `strconv.FormatFloat(f, 'g', -1, 32)` does: the shortest digits
+/// that round-trip through a 32-bit float.
+pub(crate) fn go_format_float32(value: f32) -> String {
+    if value.is_nan() || value.is_infinite() || value == 0.0 {
+        return go_format_float(f64::from(value));
+    }
+    go_format_shortest(&format!("{value:e}"))
+}
+
+/// Rewrites Rust's shortest scientific form (`1.2345e3`) in Go's `%g` layout.
+fn go_format_shortest(scientific: &str) -> String {
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((scientific, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
     let negative = mantissa.starts_with('-');
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
@@ -148,7 +159,7 @@ pub enum StatusReason {
     Gone,
     /// 422: the object failed validation.
     Invalid,
-    /// 500: the server could not complete the operation in time; retry.
+    /// 500: the server could not complete the operation in time, so the client should retry.
     ServerTimeout,
     /// 500: the stored object could not be read (upstream spells it `StorageReadError`).
     StoreReadError,
@@ -177,7 +188,7 @@ pub enum StatusReason {
 }
 
 impl StatusReason {
-    /// Returns the wire form, such as `NotFound`; "" for [`StatusReason::Unknown`].
+    /// Returns the wire form, such as `NotFound`, or "" for [`StatusReason::Unknown`].
     pub fn as_str(&self) -> &str {
         match self {
             Self::Unknown => "",
@@ -204,7 +215,7 @@ impl StatusReason {
         }
     }
 
-    /// Parses the wire form; unrecognized text becomes [`StatusReason::Other`].
+    /// Parses the wire form. Unrecognized text becomes [`StatusReason::Other`].
     pub fn parse(text: &str) -> Self {
         match text {
             "" => Self::Unknown,
@@ -264,7 +275,7 @@ impl<'de> Deserialize<'de> for StatusReason {
 
 /// Cause types (`StatusCause.reason`) that are not field error types.
 pub mod cause_type {
-    /// The server's response could not be understood; the message carries its body.
+    /// The server's response could not be understood. The message carries its body.
     pub const UNEXPECTED_SERVER_RESPONSE: &str = "UnexpectedServerResponse";
     /// A server-side apply conflict with another field manager.
     pub const FIELD_MANAGER_CONFLICT: &str = "FieldManagerConflict";
@@ -285,8 +296,8 @@ fn is_zero(value: &i32) -> bool {
     *value == 0
 }
 
-/// The list metadata a Status carries; only `continue` is set in practice (on an expired
-/// continue token).
+/// The list metadata of a Status. In practice only `continue` is set, on an expired
+/// continue token.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListMeta {
@@ -320,7 +331,7 @@ pub struct ListMeta {
 /// One cause of a failure (`StatusCause`), usually one invalid field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusCause {
-    /// Cause type, such as `FieldValueRequired`; empty when unknown.
+    /// Cause type, such as `FieldValueRequired`, or empty when unknown.
     #[serde(
         default,
         skip_serializing_if = "String::is_empty",
@@ -343,8 +354,8 @@ pub struct StatusCause {
     pub field: String,
 }
 
-/// Extended data of a Status (`StatusDetails`). `kind` holds the resource for most errors
-/// (`pods`), and the kind for Invalid (`Pod`), as upstream fills it.
+/// Extended data of a Status (`StatusDetails`). Like upstream, `kind` contains the resource
+/// for most errors (`pods`) but the kind for Invalid (`Pod`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusDetails {
@@ -383,7 +394,7 @@ pub struct StatusDetails {
         deserialize_with = "null_as_default"
     )]
     pub causes: Vec<StatusCause>,
-    /// Seconds the client should wait before retrying; 0 when not given.
+    /// Seconds the client should wait before retrying, or 0 when not given.
     #[serde(
         default,
         skip_serializing_if = "is_zero",
@@ -411,7 +422,7 @@ pub struct Status {
         deserialize_with = "null_as_default"
     )]
     pub api_version: String,
-    /// List metadata; serialized as `{}` when empty.
+    /// List metadata, serialized as `{}` when empty.
     #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: ListMeta,
     /// `Success` or `Failure`.
@@ -431,10 +442,10 @@ pub struct Status {
     /// Machine-readable reason.
     #[serde(default, skip_serializing_if = "StatusReason::is_unknown")]
     pub reason: StatusReason,
-    /// Extended data; upstream omits it for some errors and sends `{}` for others.
+    /// Extended data. Upstream omits it for some errors and sends `{}` for others.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<StatusDetails>,
-    /// HTTP status code; 0 when not set.
+    /// HTTP status code, or 0 when not set.
     #[serde(
         default,
         skip_serializing_if = "is_zero",
@@ -490,7 +501,8 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", .status.message)]
 pub struct StatusError {
-    status: Status,
+    // Boxed so that `Result<T, StatusError>` stays small.
+    status: Box<Status>,
 }
 
 impl Serialize for StatusError {
@@ -502,14 +514,16 @@ impl Serialize for StatusError {
 impl<'de> Deserialize<'de> for StatusError {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(Self {
-            status: Status::deserialize(deserializer)?,
+            status: Box::new(Status::deserialize(deserializer)?),
         })
     }
 }
 
 impl From<Status> for StatusError {
     fn from(status: Status) -> Self {
-        Self { status }
+        Self {
+            status: Box::new(status),
+        }
     }
 }
 
@@ -526,7 +540,9 @@ fn resource_details(resource: &GroupResource, name: &str) -> StatusDetails {
 impl StatusError {
     /// Wraps a Status, such as one decoded from a response body.
     pub fn from_status(status: Status) -> Self {
-        Self { status }
+        Self {
+            status: Box::new(status),
+        }
     }
 
     /// Decodes a Status response body.
@@ -544,7 +560,7 @@ impl StatusError {
 
     /// Returns the Status by value.
     pub fn into_status(self) -> Status {
-        self.status
+        *self.status
     }
 
     /// Returns the HTTP status code.
@@ -589,17 +605,17 @@ impl StatusError {
 
     /// Returns the Status as a JSON value.
     pub fn to_json(&self) -> Value {
-        serde_json::to_value(&self.status).unwrap_or(Value::Null)
+        serde_json::to_value(&*self.status).unwrap_or(Value::Null)
     }
 
     /// Returns the Status as a compact JSON body.
     pub fn to_json_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(&self.status).unwrap_or_default()
+        serde_json::to_vec(&*self.status).unwrap_or_default()
     }
 
     fn with_details(status: Status, details: StatusDetails) -> Self {
         Self {
-            status: status.with_details(details),
+            status: Box::new(status.with_details(details)),
         }
     }
 
@@ -737,7 +753,7 @@ impl StatusError {
     }
 
     /// 422 Invalid: `Pod "x" is invalid: <field errors>` with one cause per field error.
-    /// Duplicate messages appear once; several errors are wrapped in `[...]`.
+    /// Duplicate messages appear once. Several errors are wrapped in `[...]`.
     pub fn invalid(kind: &GroupKind, name: &str, errors: &[FieldError]) -> Self {
         let causes = errors
             .iter()
@@ -770,7 +786,7 @@ impl StatusError {
     }
 
     /// 429 TooManyRequests with the message as given and a retry delay (upstream's
-    /// `NewTooManyRequests`); details are always present.
+    /// `NewTooManyRequests`). Details are always present.
     pub fn too_many_requests(message: impl Into<String>, retry_after_seconds: i32) -> Self {
         let details = StatusDetails {
             retry_after_seconds,
@@ -1202,7 +1218,7 @@ impl fmt::Display for FieldPath {
     }
 }
 
-/// Why one field is invalid; the wire form is the `reason` of its Status cause.
+/// Type of a field error. Its wire form is the `reason` of the Status cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldErrorType {
     /// `FieldValueNotFound`, "Not found".
@@ -1339,7 +1355,7 @@ impl<T: Into<BadValue>> From<Option<T>> for BadValue {
     }
 }
 impl From<&Value> for BadValue {
-    /// Scalars render as their Go counterparts; arrays and objects render as compact JSON.
+    /// Scalars render as their Go counterparts. Arrays and objects render as compact JSON.
     fn from(value: &Value) -> Self {
         match value {
             Value::Null => Self::Null,
@@ -1358,7 +1374,7 @@ impl From<&Value> for BadValue {
 /// `spec.containers[0].image: Required value`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldError {
-    /// Why the field is invalid.
+    /// Error type.
     pub error_type: FieldErrorType,
     /// Rendered field path.
     pub field: String,
@@ -1406,7 +1422,7 @@ impl FieldError {
         Self::build(FieldErrorType::TypeInvalid, path, value.into(), detail)
     }
 
-    /// `Unsupported value: "x": supported values: "a", "b"`; without supported values the
+    /// `Unsupported value: "x": supported values: "a", "b"`. Without supported values the
     /// detail is left out.
     pub fn not_supported(path: &FieldPath, value: impl Into<BadValue>, supported: &[&str]) -> Self {
         let detail = if supported.is_empty() {
@@ -1443,7 +1459,7 @@ impl FieldError {
         Self::build(FieldErrorType::TooLong, path, BadValue::Omitted, detail)
     }
 
-    /// `Too many: <actual>: must have at most <max> items`; a missing count or limit is
+    /// `Too many: <actual>: must have at most <max> items`. A missing count or limit is
     /// left out (`has too many items` without a limit).
     pub fn too_many(path: &FieldPath, actual: Option<usize>, max: Option<usize>) -> Self {
         let detail = match max {
@@ -1466,7 +1482,7 @@ impl FieldError {
         )
     }
 
-    /// Returns the message without the field, as upstream's `ErrorBody`; this is the
+    /// Returns the message without the field, as upstream's `ErrorBody`. This is the
     /// message of the Status cause.
     pub fn body(&self) -> String {
         let hides_value = matches!(
@@ -1502,8 +1518,9 @@ impl std::error::Error for FieldError {}
 /// A list of field errors, as upstream's `field.ErrorList`.
 pub type FieldErrorList = Vec<FieldError>;
 
-/// Joins field errors as upstream's aggregate error does: repeated messages appear once, a
-/// single message stands alone, several are wrapped as `[a, b]`. `None` for no errors.
+/// Joins field errors as upstream's aggregate error does. Repeated messages appear once,
+/// a single message is returned as is, and several are wrapped as `[a, b]`. Returns `None`
+/// for no errors.
 pub fn aggregate_message(errors: &[FieldError]) -> Option<String> {
     let mut messages: Vec<String> = Vec::new();
     for error in errors {
@@ -1964,6 +1981,8 @@ mod tests {
         for (value, expected) in cases {
             assert_eq!(go_format_float(value), expected, "value {value}");
         }
+        assert_eq!(go_format_float32(0.1), "0.1");
+        assert_eq!(go_format_float32(1.5e7), "1.5e+07");
     }
 
     #[test]

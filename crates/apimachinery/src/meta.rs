@@ -95,7 +95,7 @@ pub(crate) fn json_type_name(value: &Value) -> &'static str {
 /// An API group and version, such as `apps/v1` or `v1` for the core group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupVersion {
-    /// API group; empty for the core group.
+    /// API group. Empty for the core group.
     pub group: String,
     /// Version within the group, such as `v1`.
     pub version: String,
@@ -171,7 +171,7 @@ impl FromStr for GroupVersion {
 /// A group, version and kind, such as `apps/v1, Kind=Deployment`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupVersionKind {
-    /// API group; empty for the core group.
+    /// API group. Empty for the core group.
     pub group: String,
     /// Version within the group.
     pub version: String,
@@ -231,7 +231,7 @@ impl fmt::Display for GroupVersionKind {
 /// A group, version and resource (plural, lower case), such as `apps/v1, Resource=deployments`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupVersionResource {
-    /// API group; empty for the core group.
+    /// API group. Empty for the core group.
     pub group: String,
     /// Version within the group.
     pub version: String,
@@ -278,7 +278,7 @@ impl fmt::Display for GroupVersionResource {
 /// which is how upstream error messages name resources.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupResource {
-    /// API group; empty for the core group.
+    /// API group. Empty for the core group.
     pub group: String,
     /// Resource name, plural and lower case.
     pub resource: String,
@@ -321,7 +321,7 @@ impl fmt::Display for GroupResource {
 /// A group-qualified kind, displayed as `Deployment.apps` (or `Pod` for core).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupKind {
-    /// API group; empty for the core group.
+    /// API group. Empty for the core group.
     pub group: String,
     /// Kind in CamelCase.
     pub kind: String,
@@ -350,14 +350,14 @@ impl fmt::Display for GroupKind {
 /// The `apiVersion` and `kind` of a serialized object.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypeMeta {
-    /// `apiVersion`, such as `apps/v1`; empty when absent.
+    /// `apiVersion`, such as `apps/v1`. Empty when absent.
     #[serde(
         rename = "apiVersion",
         default,
         skip_serializing_if = "String::is_empty"
     )]
     pub api_version: String,
-    /// `kind`, such as `Deployment`; empty when absent.
+    /// `kind`, such as `Deployment`. Empty when absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub kind: String,
 }
@@ -410,7 +410,7 @@ fn as_object(object: &Value) -> Result<&Map<String, Value>, MetaError> {
     })
 }
 
-/// Reads a string field; absent and null read as "".
+/// Reads a string field. Absent and null read as "".
 fn string_field<'a>(
     map: &'a Map<String, Value>,
     key: &str,
@@ -485,7 +485,7 @@ pub trait ObjectMetaAccess {
     fn generation(&self) -> Result<i64, MetaError> {
         self.metadata_i64("generation")
     }
-    /// Sets `metadata.generation`; 0 removes it.
+    /// Sets `metadata.generation`, removing it for 0.
     fn set_generation(&mut self, generation: i64) -> Result<(), MetaError> {
         self.set_metadata_i64("generation", generation)
     }
@@ -527,7 +527,7 @@ pub trait ObjectMetaAccess {
     fn labels(&self) -> Result<BTreeMap<String, String>, MetaError> {
         self.metadata_string_map("labels")
     }
-    /// Replaces `metadata.labels`; an empty map removes the field.
+    /// Replaces `metadata.labels`. An empty map removes the field.
     fn set_labels(&mut self, labels: &BTreeMap<String, String>) -> Result<(), MetaError> {
         self.set_metadata_string_map("labels", labels)
     }
@@ -535,7 +535,7 @@ pub trait ObjectMetaAccess {
     fn annotations(&self) -> Result<BTreeMap<String, String>, MetaError> {
         self.metadata_string_map("annotations")
     }
-    /// Replaces `metadata.annotations`; an empty map removes the field.
+    /// Replaces `metadata.annotations`. An empty map removes the field.
     fn set_annotations(&mut self, annotations: &BTreeMap<String, String>) -> Result<(), MetaError> {
         self.set_metadata_string_map("annotations", annotations)
     }
@@ -544,7 +544,7 @@ pub trait ObjectMetaAccess {
     fn finalizers(&self) -> Result<Vec<String>, MetaError> {
         self.metadata_typed("finalizers")
     }
-    /// Replaces `metadata.finalizers`; an empty list removes the field.
+    /// Replaces `metadata.finalizers`. An empty list removes the field.
     fn set_finalizers(&mut self, finalizers: &[String]) -> Result<(), MetaError> {
         self.set_metadata_typed("finalizers", finalizers, finalizers.is_empty())
     }
@@ -552,7 +552,7 @@ pub trait ObjectMetaAccess {
     fn owner_references(&self) -> Result<Vec<OwnerReference>, MetaError> {
         self.metadata_typed("ownerReferences")
     }
-    /// Replaces `metadata.ownerReferences`; an empty list removes the field.
+    /// Replaces `metadata.ownerReferences`. An empty list removes the field.
     fn set_owner_references(&mut self, references: &[OwnerReference]) -> Result<(), MetaError> {
         self.set_metadata_typed("ownerReferences", references, references.is_empty())
     }
@@ -560,7 +560,7 @@ pub trait ObjectMetaAccess {
     fn managed_fields(&self) -> Result<Vec<ManagedFieldsEntry>, MetaError> {
         self.metadata_typed("managedFields")
     }
-    /// Replaces `metadata.managedFields`; an empty list removes the field.
+    /// Replaces `metadata.managedFields`. An empty list removes the field.
     fn set_managed_fields(&mut self, entries: &[ManagedFieldsEntry]) -> Result<(), MetaError> {
         self.set_metadata_typed("managedFields", entries, entries.is_empty())
     }
@@ -582,14 +582,14 @@ pub trait ObjectMetaAccess {
         self.set_metadata_time("deletionTimestamp", time)
     }
 
-    /// Reads a string field of `metadata`; absent and null read as "".
+    /// Reads a string field of `metadata`. Absent and null read as "".
     fn metadata_string(&self, key: &str) -> Result<&str, MetaError> {
         match self.metadata_map()? {
             None => Ok(""),
             Some(meta) => string_field(meta, key, &format!("metadata.{key}")),
         }
     }
-    /// Writes a string field of `metadata`; "" removes it.
+    /// Writes a string field of `metadata`, removing it for "".
     fn set_metadata_string(&mut self, key: &str, value: &str) -> Result<(), MetaError> {
         let meta = self.metadata_map_mut()?;
         if value.is_empty() {
@@ -599,7 +599,7 @@ pub trait ObjectMetaAccess {
         }
         Ok(())
     }
-    /// Reads an integer field of `metadata`; absent and null read as 0.
+    /// Reads an integer field of `metadata`. Absent and null read as 0.
     fn metadata_i64(&self, key: &str) -> Result<i64, MetaError> {
         let Some(meta) = self.metadata_map()? else {
             return Ok(0);
@@ -613,7 +613,7 @@ pub trait ObjectMetaAccess {
             }),
         }
     }
-    /// Writes an integer field of `metadata`; 0 removes it.
+    /// Writes an integer field of `metadata`, removing it for 0.
     fn set_metadata_i64(&mut self, key: &str, value: i64) -> Result<(), MetaError> {
         let meta = self.metadata_map_mut()?;
         if value == 0 {
@@ -652,7 +652,7 @@ pub trait ObjectMetaAccess {
         }
         Ok(result)
     }
-    /// Writes a map of strings into `metadata`; an empty map removes the field.
+    /// Writes a map of strings into `metadata`. An empty map removes the field.
     fn set_metadata_string_map(
         &mut self,
         key: &str,
@@ -669,7 +669,7 @@ pub trait ObjectMetaAccess {
         meta.insert(key.to_string(), Value::Object(entries.collect()));
         Ok(())
     }
-    /// Deserializes a field of `metadata` into a k8s-openapi or std type; absent and null
+    /// Deserializes a field of `metadata` into a k8s-openapi or std type. Absent and null
     /// read as the default.
     fn metadata_typed<T: serde::de::DeserializeOwned + Default>(
         &self,
@@ -813,7 +813,7 @@ pub fn object_key(namespace: &str, name: &str) -> String {
     }
 }
 
-/// Splits a cache key into namespace and name; a key without `/` is cluster-scoped.
+/// Splits a cache key into namespace and name. A key without `/` is cluster-scoped.
 ///
 /// # Errors
 /// [`MetaError::InvalidKey`] for a key with more than one `/`.
@@ -946,7 +946,7 @@ pub fn parse_resource_version(resource_version: &str) -> Result<u64, ResourceVer
     Ok(value)
 }
 
-/// Formats a resourceVersion for `metadata.resourceVersion`; 0 becomes "" as upstream's
+/// Formats a resourceVersion for `metadata.resourceVersion`. 0 becomes "" as upstream's
 /// versioner writes it.
 pub fn format_resource_version(resource_version: u64) -> String {
     if resource_version == 0 {
@@ -996,7 +996,7 @@ pub fn now_micro_time() -> Timestamp {
     Timestamp::from_microsecond(micros).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-/// Reads the system clock; a clock set before 1970 reads as the epoch. The jiff build that
+/// Reads the system clock. A clock set before 1970 reads as the epoch. The jiff build that
 /// k8s-openapi enables has no clock access of its own.
 fn since_unix_epoch() -> std::time::Duration {
     std::time::SystemTime::now()

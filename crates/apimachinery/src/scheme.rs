@@ -7,15 +7,15 @@
 //! (`po`, `deploy`, `Service`, `deployments.apps`, `hpa.v1.autoscaling`).
 //!
 //! The verbs, short names and categories match what `kubectl api-resources -o wide` shows
-//! against a v1.33 apiserver; storage prefixes match upstream's etcd layout
-//! (`/registry/<resource>`, with the historical exceptions noted on each entry).
+//! against a v1.33 apiserver. Storage prefixes follow upstream's etcd layout,
+//! `/registry/<resource>`, with the historical exceptions noted on each entry.
 
 use crate::meta::{GroupResource, GroupVersion, GroupVersionKind, GroupVersionResource};
 
 /// One API group and the versions it serves, most preferred first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApiGroupInfo {
-    /// Group name; empty for the core (legacy) group served under `/api`.
+    /// Group name, empty for the core (legacy) group served under `/api`.
     pub name: &'static str,
     /// Served versions in preference order.
     pub versions: &'static [&'static str],
@@ -120,9 +120,9 @@ pub struct SubresourceInfo {
     /// Subresource name, such as `status`.
     pub name: &'static str,
     /// Group of the kind it takes and returns when that differs from the parent's
-    /// (`autoscaling` for `scale`); empty otherwise.
+    /// (`autoscaling` for `scale`), or empty.
     pub group: &'static str,
-    /// Version of that kind when it differs from the parent's; empty otherwise.
+    /// Version of that kind when it differs from the parent's, or empty.
     pub version: &'static str,
     /// Kind it takes and returns, such as `Scale` or `PodExecOptions`.
     pub kind: &'static str,
@@ -133,7 +133,7 @@ pub struct SubresourceInfo {
 /// One served resource at one version, as discovery describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResourceInfo {
-    /// API group; empty for core.
+    /// API group, empty for core.
     pub group: &'static str,
     /// Version.
     pub version: &'static str,
@@ -249,8 +249,8 @@ impl ResourceInfo {
             .find(|subresource| subresource.name == name)
     }
 
-    /// Returns the etcd key prefix, such as `/registry/pods` or `/registry/minions`;
-    /// objects live at `<prefix>/<namespace>/<name>` or `<prefix>/<name>`.
+    /// Returns the etcd key prefix, such as `/registry/pods` or `/registry/minions`.
+    /// Objects live at `<prefix>/<namespace>/<name>` or `<prefix>/<name>`.
     pub fn storage_prefix(&self) -> Option<String> {
         self.storage_path.map(|path| format!("/registry/{path}"))
     }
@@ -449,7 +449,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
             status("Service"),
         ])
         .stored_at("services/specs"),
-    // apiregistration.k8s.io/v1; the aggregator stores its objects under a group-qualified path.
+    // apiregistration.k8s.io/v1. The aggregator stores its objects under a group-qualified path.
     ResourceInfo::new(
         "apiregistration.k8s.io",
         "v1",
@@ -571,7 +571,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
     )
     .verbs(CREATE)
     .not_stored(),
-    // autoscaling: v2 is preferred; both versions share one storage path.
+    // autoscaling: v2 is preferred, and both versions share one storage path.
     HPA_V2,
     ResourceInfo {
         version: "v1",
@@ -599,7 +599,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         sub("approval", "CertificateSigningRequest", GET_PATCH_UPDATE),
         status("CertificateSigningRequest"),
     ]),
-    // networking.k8s.io/v1; IPAddress and ServiceCIDR became GA in v1.33.
+    // networking.k8s.io/v1. IPAddress and ServiceCIDR became GA in v1.33.
     ResourceInfo::new(
         "networking.k8s.io",
         "v1",
@@ -771,7 +771,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         false,
     )
     .categories(API_EXTENSIONS),
-    // apiextensions.k8s.io/v1; stored under a group-qualified path like custom resources.
+    // apiextensions.k8s.io/v1, stored under a group-qualified path like custom resources.
     ResourceInfo::new(
         "apiextensions.k8s.io",
         "v1",
@@ -1076,9 +1076,18 @@ mod tests {
         assert_eq!(API_GROUPS[2].name, "apps");
     }
 
+    /// Group, resource, verbs, short names, categories.
+    type DiscoveryCase = (
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+        &'static [&'static str],
+        &'static [&'static str],
+    );
+
     #[test]
     fn verbs_short_names_and_categories() {
-        let cases: [(&str, &str, &[&str], &[&str], &[&str]); 8] = [
+        let cases: [DiscoveryCase; 8] = [
             (
                 "",
                 "namespaces",
