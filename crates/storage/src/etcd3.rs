@@ -58,6 +58,8 @@ pub struct Etcd3Options {
     /// it expires fails with [`Error::Timeout`].
     pub request_timeout: Duration,
     /// Interval of HTTP/2 keepalive pings, which detect a member that stopped responding.
+    /// etcd closes connections that ping more often than its `--grpc-keepalive-min-time`
+    /// (5 s by default), so shorter intervals break requests and watches.
     pub keepalive_interval: Duration,
     /// Time a keepalive ping may go unanswered before the connection is closed.
     pub keepalive_timeout: Duration,
@@ -676,6 +678,7 @@ impl FailureKind {
 
 /// gRPC status codes used by the classification (from the gRPC specification).
 mod code {
+    pub const CANCELLED: i32 = 1;
     pub const UNKNOWN: i32 = 2;
     pub const DEADLINE_EXCEEDED: i32 = 4;
     pub const RESOURCE_EXHAUSTED: i32 = 8;
@@ -706,6 +709,11 @@ fn classify(code: Option<i32>, message: &str, connect_failed: bool) -> FailureKi
         return FailureKind::Other;
     };
     match (code, message) {
+        // hyper cancels a request that was still queued for a connection when that
+        // connection closed, so the request never left the client.
+        (code::CANCELLED, message) if message.starts_with(HYPER_CANCELED_PREFIX) => {
+            FailureKind::NotSent
+        }
         (code::OUT_OF_RANGE, message::COMPACTED) => FailureKind::Compacted,
         (code::OUT_OF_RANGE, message::FUTURE_REVISION) => FailureKind::FutureRevision,
         (_, message::REQUEST_TOO_LARGE) => FailureKind::TooLarge,
@@ -723,12 +731,16 @@ fn classify(code: Option<i32>, message: &str, connect_failed: bool) -> FailureKi
     }
 }
 
+/// Start of the message of hyper 1's canceled-request error, which tonic passes on
+/// as a Cancelled status.
+const HYPER_CANCELED_PREFIX: &str = "operation was canceled";
+
 /// Returns whether an error chain shows a failed TCP connect.
 ///
-/// NOTE: this relies on hyper-util 0.1's connector naming its failure "tcp connect
-/// error" and on the io::Error of a refused connect. A failed connect reported any
-/// other way is classified as [`FailureKind::Unavailable`], so writes are then not
-/// retried.
+/// NOTE: unsent requests are recognized by error texts of hyper-util 0.1 ("tcp
+/// connect error"), hyper 1 ("operation was canceled") and by a refused connect's
+/// io::Error. An unsent request reported any other way is classified as
+/// [`FailureKind::Unavailable`], so a write is then not retried.
 fn is_connect_failure(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(error);
     while let Some(error) = current {
@@ -1256,6 +1268,13 @@ mod tests {
                 FailureKind::Unavailable,
             ),
             (Some(14), "tcp connect error", true, FailureKind::NotSent),
+            (
+                Some(1),
+                "operation was canceled: connection closed",
+                false,
+                FailureKind::NotSent,
+            ),
+            (Some(1), "context canceled", false, FailureKind::Other),
             (
                 Some(14),
                 "connection reset",
