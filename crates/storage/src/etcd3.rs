@@ -435,10 +435,19 @@ impl Backend for Etcd3Backend {
                 Ok(())
             }
             Err(failure) if failure.kind == FailureKind::Compacted => {
-                // etcd rejects a compaction at or below its compact revision.
+                // etcd rejects a compaction at or below its compact revision; the
+                // contract reports it as the embedded store does.
                 connection.note_compacted(revision);
-                tracing::debug!(revision, "etcd was already compacted at or above revision");
-                Ok(())
+                let compacted = connection.compacted_revision().await.unwrap_or(revision);
+                tracing::debug!(
+                    revision,
+                    compacted,
+                    "etcd was already compacted at or above revision"
+                );
+                Err(Error::Compacted {
+                    requested: revision,
+                    compacted,
+                })
             }
             Err(failure) => Err(connection
                 .revision_error(failure, revision, "compact", PROBE_KEY)

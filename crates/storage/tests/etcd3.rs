@@ -386,14 +386,16 @@ async fn compact_then_old_reads_fail() {
     let event = next_event(&mut fresh).await;
     assert_eq!(event.kv, last);
 
-    backend
-        .compact(compact_at)
-        .await
-        .expect("compacting again is a no-op");
-    backend
-        .compact(compact_at - 1)
-        .await
-        .expect("compacting below is a no-op");
+    let again = backend.compact(compact_at).await;
+    assert!(
+        matches!(again, Err(Error::Compacted { .. })),
+        "compacting again: {again:?}"
+    );
+    let below = backend.compact(compact_at - 1).await;
+    assert!(
+        matches!(below, Err(Error::Compacted { .. })),
+        "compacting below: {below:?}"
+    );
     assert_eq!(
         backend.compacted_revision().await.expect("compacted"),
         compact_at

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use storage::Backend;
 use storage::embedded::EmbeddedBackend;
+use storage::etcd3::{Etcd3Backend, Etcd3Options};
+use storage::testing::EtcdServer;
 
 /// A backend for one test, with whatever must live as long as it.
 struct Fixture {
@@ -22,6 +24,21 @@ async fn embedded() -> Fixture {
     Fixture {
         backend: Arc::new(backend),
         _guard: Box::new(dir),
+    }
+}
+
+async fn etcd3() -> Fixture {
+    // Starting etcd blocks for a moment; keep it off the runtime's worker threads.
+    let server = tokio::task::spawn_blocking(EtcdServer::start)
+        .await
+        .expect("join etcd start")
+        .expect("start etcd");
+    let backend = Etcd3Backend::connect(&server.endpoints(), Etcd3Options::default())
+        .await
+        .expect("connect to etcd");
+    Fixture {
+        backend: Arc::new(backend),
+        _guard: Box::new(server),
     }
 }
 
@@ -63,3 +80,4 @@ macro_rules! all_cases {
 }
 
 all_cases!(embedded);
+all_cases!(etcd3);

@@ -1,0 +1,919 @@
+//! The generic store: create, get, list, watch, update, delete of one resource over
+//! the storage layer, with the kind's [`ErasedStrategy`] for what differs per kind.
+//!
+//! Objects travel as JSON [`Value`]s. Writes go through the backend; reads of lists
+//! and watches go through the resource's [`Cacher`], which decides by upstream's
+//! rules whether memory or storage serves them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use apimachinery::errors::{FieldError, StatusError};
+use apimachinery::fields;
+use apimachinery::labels;
+use apimachinery::meta::{GroupKind, GroupResource, format_time, now_time};
+use apimachinery::scheme::ResourceInfo;
+use bytes::Bytes;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde_json::Value;
+use storage::cacher::{
+    AttrsFunc, CachedObject, Cacher, CacherConfig, FilterFunc, IndexLookup, ListRequest, ObjectAttrs,
+    ResourceVersionMatch, WatchRequest, Watcher,
+};
+use storage::update::{UpdateDecision, UpdateError, guaranteed_update};
+use storage::{Backend, KeyValue, continue_token};
+
+use super::encoding::{decode_stored, encode_for_storage, set_resource_version, with_resource_version};
+use super::object_meta::{NameValidator, name_validator, validate_object_meta, validate_object_meta_update};
+use super::strategy::{DeleteContext, ErasedStrategy};
+
+/// Finalizer that makes the garbage collector orphan dependents before deletion.
+pub const FINALIZER_ORPHAN: &str = "orphan";
+/// Finalizer that makes the garbage collector delete dependents first.
+pub const FINALIZER_FOREGROUND: &str = "foregroundDeletion";
+
+/// How many times a create with `generateName` retries a name that is taken.
+const GENERATE_NAME_ATTEMPTS: usize = 8;
+
+/// Parameters of a list or watch request.
+#[derive(Clone, Debug, Default)]
+pub struct ListParams {
+    pub label_selector: Option<String>,
+    pub field_selector: Option<String>,
+    pub limit: usize,
+    pub continue_token: Option<String>,
+    pub resource_version: Option<String>,
+    pub resource_version_match: Option<String>,
+    pub allow_bookmarks: bool,
+}
+
+/// One page of a list: items as served JSON, in key order.
+pub struct ListOutput {
+    pub items: Vec<Bytes>,
+    pub resource_version: i64,
+    pub continue_token: Option<String>,
+    pub remaining_item_count: Option<i64>,
+}
+
+/// Parameters of a write.
+#[derive(Clone, Debug, Default)]
+pub struct WriteParams {
+    pub dry_run: bool,
+    pub field_manager: Option<String>,
+}
+
+/// Parameters of a delete: the request's DeleteOptions.
+#[derive(Clone, Debug, Default)]
+pub struct DeleteParams {
+    pub dry_run: bool,
+    pub grace_period_seconds: Option<i64>,
+    pub propagation_policy: Option<String>,
+    pub precondition_uid: Option<String>,
+    pub precondition_resource_version: Option<String>,
+}
+
+/// What a delete did.
+pub enum DeleteOutcome {
+    /// The object is gone; the value is its last state.
+    Deleted(Value),
+    /// The object stays until its finalizers are removed or its grace period ends;
+    /// the value is its state with `deletionTimestamp` set.
+    Pending(Value),
+}
+
+/// The store of one resource.
+pub struct Store {
+    pub info: &'static ResourceInfo,
+    pub strategy: Arc<dyn ErasedStrategy>,
+    backend: Arc<dyn Backend>,
+    cacher: Arc<Cacher>,
+    /// Key prefix with a trailing slash, such as `/registry/pods/`.
+    prefix: String,
+    name_validator: NameValidator,
+}
+
+impl Store {
+    /// Creates the store and starts its cacher. `etcd_prefix` is `--etcd-prefix`
+    /// (`/registry` by default).
+    pub fn new(
+        info: &'static ResourceInfo,
+        strategy: Arc<dyn ErasedStrategy>,
+        backend: Arc<dyn Backend>,
+        etcd_prefix: &str,
+    ) -> Store {
+        let path = info.storage_path.unwrap_or(info.resource);
+        let prefix = format!("{}/{path}/", etcd_prefix.trim_end_matches('/'));
+
+        let attrs_strategy = strategy.clone();
+        let attrs_func: AttrsFunc = Arc::new(move |kv: &KeyValue| {
+            let object: Value = serde_json::from_slice(&kv.value).map_err(|error| error.to_string())?;
+            Ok(object_attrs(attrs_strategy.as_ref(), &object))
+        });
+        let mut config = CacherConfig::new(prefix.clone(), attrs_func);
+        if info.group.is_empty() && info.resource == "pods" {
+            let by_node: storage::cacher::IndexFunc = Arc::new(|attrs: &ObjectAttrs| {
+                attrs.fields.get("spec.nodeName").map(|node| vec![node.clone()]).unwrap_or_default()
+            });
+            config = config.with_index("spec.nodeName", by_node);
+        }
+        let cacher = Arc::new(Cacher::new(backend.clone(), config));
+
+        Store {
+            info,
+            strategy,
+            backend,
+            cacher,
+            prefix,
+            name_validator: name_validator(info.group, info.resource),
+        }
+    }
+
+    /// Returns the cacher, for readiness checks.
+    pub fn cacher(&self) -> &Arc<Cacher> {
+        &self.cacher
+    }
+
+    fn group_resource(&self) -> GroupResource {
+        self.info.group_resource()
+    }
+
+    fn group_kind(&self) -> GroupKind {
+        GroupKind::new(self.info.group, self.info.kind)
+    }
+
+    /// Returns the storage key of an object.
+    pub fn key(&self, namespace: &str, name: &str) -> String {
+        if self.info.namespaced {
+            format!("{}{namespace}/{name}", self.prefix)
+        } else {
+            format!("{}{name}", self.prefix)
+        }
+    }
+
+    /// Returns the key prefix of a namespace's objects, or of all objects.
+    fn list_prefix(&self, namespace: &str) -> String {
+        if self.info.namespaced && !namespace.is_empty() {
+            format!("{}{namespace}/", self.prefix)
+        } else {
+            self.prefix.clone()
+        }
+    }
+
+    /// Maps a storage error to the Status upstream answers with.
+    pub fn storage_error(&self, error: storage::Error, name: &str) -> StatusError {
+        let resource = self.group_resource();
+        match error {
+            storage::Error::NotFound { .. } => StatusError::not_found(&resource, name),
+            storage::Error::KeyExists { .. } => StatusError::already_exists(&resource, name),
+            storage::Error::Conflict { .. } => StatusError::conflict(
+                &resource,
+                name,
+                "the object has been modified; please apply your changes to the latest version and try again",
+            ),
+            storage::Error::Compacted { requested, compacted } => {
+                StatusError::too_old_resource_version(requested.max(0) as u64, compacted.max(0) as u64)
+            }
+            storage::Error::FutureRevision { requested, current } => StatusError::too_large_resource_version(
+                requested.max(0) as u64,
+                current.max(0) as u64,
+                1,
+            ),
+            storage::Error::ValueTooLarge { size, limit, .. } => StatusError::request_entity_too_large(&format!(
+                "the object is {size} bytes, over the storage limit of {limit} bytes"
+            )),
+            storage::Error::InvalidRequest(message) => StatusError::bad_request(message),
+            storage::Error::Unavailable(message) => StatusError::service_unavailable(message),
+            storage::Error::Timeout(message) => StatusError::timeout(&message, 1),
+            storage::Error::Internal(message) => StatusError::internal_error(message),
+        }
+    }
+
+    // ---- reads ----
+
+    /// Returns the object, with its resourceVersion.
+    pub async fn get(&self, namespace: &str, name: &str) -> Result<Value, StatusError> {
+        let key = self.key(namespace, name);
+        let kv = self
+            .backend
+            .get(&key)
+            .await
+            .map_err(|error| self.storage_error(error, name))?
+            .ok_or_else(|| StatusError::not_found(&self.group_resource(), name))?;
+        decode_stored(&kv.value, kv.mod_revision).map_err(StatusError::internal_error)
+    }
+
+    /// Returns the object as served JSON bytes.
+    pub async fn get_bytes(&self, namespace: &str, name: &str) -> Result<Bytes, StatusError> {
+        let key = self.key(namespace, name);
+        let kv = self
+            .backend
+            .get(&key)
+            .await
+            .map_err(|error| self.storage_error(error, name))?
+            .ok_or_else(|| StatusError::not_found(&self.group_resource(), name))?;
+        Ok(with_resource_version(&kv.value, kv.mod_revision))
+    }
+
+    /// Builds the predicate of a request's selectors, checking field names against
+    /// the kind's selectable fields.
+    pub fn selection(&self, params: &ListParams) -> Result<Selection, StatusError> {
+        let label_selector = match params.label_selector.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(labels::parse(text).map_err(|error| StatusError::bad_request(error.to_string()))?),
+        };
+        let field_selector = match params.field_selector.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(fields::parse(text).map_err(|error| StatusError::bad_request(error.to_string()))?),
+        };
+        if let Some(selector) = &field_selector {
+            let supported = self.strategy.selectable_field_names();
+            for requirement in selector.requirements() {
+                let field = requirement.field.as_str();
+                if field != "metadata.name" && field != "metadata.namespace" && !supported.contains(&field) {
+                    return Err(StatusError::bad_request(format!(
+                        "field label not supported: {field}"
+                    )));
+                }
+            }
+        }
+        Ok(Selection {
+            label_selector,
+            field_selector,
+        })
+    }
+
+    /// Lists objects of a namespace (or all, for an empty namespace).
+    pub async fn list(&self, namespace: &str, params: &ListParams) -> Result<ListOutput, StatusError> {
+        let selection = self.selection(params)?;
+        let index = selection.node_index();
+        let filter = selection.filter();
+        let prefix = self.list_prefix(namespace);
+
+        let (resource_version, resource_version_match) = parse_resource_version_params(params)?;
+        let mut request = ListRequest {
+            prefix: prefix.clone(),
+            resource_version,
+            resource_version_match,
+            filter,
+            index: if self.info.group.is_empty() && self.info.resource == "pods" { index } else { None },
+            limit: params.limit,
+            continue_key: None,
+        };
+
+        if let Some(token) = params.continue_token.as_deref().filter(|token| !token.is_empty()) {
+            if resource_version.is_some_and(|revision| revision != 0) {
+                return Err(StatusError::bad_request(
+                    "specifying resource version is not allowed when using continue",
+                ));
+            }
+            let position = continue_token::decode(&prefix, token)
+                .map_err(|error| StatusError::bad_request(error.to_string()))?;
+            request.resource_version = Some(position.revision);
+            request.resource_version_match = Some(ResourceVersionMatch::Exact);
+            request.continue_key = Some(position.start_key);
+        }
+
+        let response = self.cacher.list(request).await.map_err(|error| match error {
+            storage::Error::Compacted { .. } if params.continue_token.is_some() => StatusError::continue_expired(None),
+            other => self.storage_error(other, ""),
+        })?;
+
+        let continue_token = response.continue_key.as_ref().and_then(|_| {
+            response
+                .items
+                .last()
+                .map(|last| continue_token::encode(&prefix, last.key(), response.revision))
+        });
+        let items = response.items.iter().map(|object| served_bytes(object)).collect();
+        Ok(ListOutput {
+            items,
+            resource_version: response.revision,
+            continue_token,
+            remaining_item_count: response.remaining.filter(|remaining| *remaining > 0),
+        })
+    }
+
+    /// Starts a watch of a namespace (or all, for an empty namespace). A `name`
+    /// narrows it to one object, as `fieldSelector=metadata.name=` does.
+    pub async fn watch(&self, namespace: &str, params: &ListParams) -> Result<Watcher, StatusError> {
+        let selection = self.selection(params)?;
+        let index = selection.node_index();
+        let filter = selection.filter();
+        let (resource_version, _) = parse_resource_version_params(params)?;
+
+        // An unset resourceVersion starts "from now" with the current state, as 0 does.
+        let request = WatchRequest {
+            prefix: self.list_prefix(namespace),
+            resource_version: resource_version.unwrap_or(0),
+            filter,
+            index: if self.info.group.is_empty() && self.info.resource == "pods" { index } else { None },
+            allow_bookmarks: params.allow_bookmarks,
+        };
+        self.cacher.watch(request).await.map_err(|error| self.storage_error(error, ""))
+    }
+
+    // ---- writes ----
+
+    /// Creates an object in `namespace` (ignored for cluster-scoped kinds).
+    pub async fn create(&self, namespace: &str, object: Value, params: &WriteParams) -> Result<Value, StatusError> {
+        let mut object = self.decode(object)?;
+        let name = string_at(&object, "name");
+        let generate_name = string_at(&object, "generateName");
+        let attempts = if name.is_empty() && !generate_name.is_empty() { GENERATE_NAME_ATTEMPTS } else { 1 };
+
+        self.prepare_metadata_for_create(&mut object, namespace)?;
+        self.strategy
+            .prepare_for_create(&mut object)
+            .map_err(|error| StatusError::bad_request(error.to_string()))?;
+
+        for attempt in 0..attempts {
+            if name.is_empty() && !generate_name.is_empty() {
+                set_meta(&mut object, "name", Value::String(apimachinery::validation::generate_name(&generate_name)));
+            }
+            let object_name = string_at(&object, "name");
+            self.validate_create(&object, &object_name)?;
+
+            if params.dry_run {
+                return Ok(object);
+            }
+
+            let key = self.key(namespace_of(&object), &object_name);
+            match self.backend.create(&key, encode_for_storage(&object)).await {
+                Ok(kv) => {
+                    set_resource_version(&mut object, kv.mod_revision);
+                    return Ok(object);
+                }
+                Err(storage::Error::KeyExists { .. }) if attempt + 1 < attempts => {
+                    tracing::debug!(resource = self.info.resource, name = %object_name, "generated name taken; retrying");
+                    continue;
+                }
+                Err(storage::Error::KeyExists { .. }) if attempts > 1 => {
+                    return Err(StatusError::generate_name_conflict(&self.group_resource(), &object_name, 1));
+                }
+                Err(error) => return Err(self.storage_error(error, &object_name)),
+            }
+        }
+        Err(StatusError::internal_error("create made no attempt"))
+    }
+
+    /// Decodes into the kind (400 when the JSON does not fit it) and applies defaults.
+    fn decode(&self, object: Value) -> Result<Value, StatusError> {
+        let kind = self.info.kind;
+        self.strategy.decode_and_default(object).map_err(|error| {
+            StatusError::bad_request(format!(
+                "{kind} in version \"{}\" cannot be handled as a {kind}: {error}",
+                self.info.version
+            ))
+        })
+    }
+
+    fn prepare_metadata_for_create(&self, object: &mut Value, namespace: &str) -> Result<(), StatusError> {
+        if self.info.namespaced {
+            set_meta(object, "namespace", Value::String(namespace.to_string()));
+        } else {
+            remove_meta(object, "namespace");
+        }
+        set_meta(object, "uid", Value::String(uuid::Uuid::new_v4().to_string()));
+        set_meta(object, "creationTimestamp", Value::String(format_time(now_time())));
+        for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion", "selfLink"] {
+            remove_meta(object, field);
+        }
+        if self.strategy.tracks_generation() {
+            set_meta(object, "generation", Value::from(1));
+        } else {
+            remove_meta(object, "generation");
+        }
+        Ok(())
+    }
+
+    fn validate_create(&self, object: &Value, name: &str) -> Result<(), StatusError> {
+        let meta = object_meta(object)?;
+        let mut errors = validate_object_meta(&meta, self.info.namespaced, self.name_validator);
+        errors.extend(
+            self.strategy
+                .validate(object)
+                .map_err(|error| StatusError::bad_request(error.to_string()))?,
+        );
+        self.invalid_if_any(name, errors)
+    }
+
+    fn invalid_if_any(&self, name: &str, errors: Vec<FieldError>) -> Result<(), StatusError> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(StatusError::invalid(&self.group_kind(), name, &errors))
+        }
+    }
+
+    /// Replaces an object (or its status, with `status_only`). Returns the stored
+    /// object and whether the update created it.
+    pub async fn update(
+        &self,
+        namespace: &str,
+        name: &str,
+        object: Value,
+        status_only: bool,
+        params: &WriteParams,
+    ) -> Result<(Value, bool), StatusError> {
+        let requested = self.decode(object)?;
+        self.update_with(namespace, name, status_only, params, move |_| Ok(requested.clone()))
+            .await
+    }
+
+    /// Runs a guaranteed update whose new object `transform` computes from the
+    /// current one (`None` when missing). Used by update, patch and the
+    /// subresources. Returns the stored object and whether it was created.
+    pub async fn update_with<F>(
+        &self,
+        namespace: &str,
+        name: &str,
+        status_only: bool,
+        params: &WriteParams,
+        mut transform: F,
+    ) -> Result<(Value, bool), StatusError>
+    where
+        F: FnMut(Option<&Value>) -> Result<Value, StatusError>,
+    {
+        let key = self.key(namespace, name);
+        let allow_create = self.strategy.allow_create_on_update() && !status_only;
+        let mut outcome: Option<(Value, bool, bool)> = None;
+
+        let result = guaranteed_update(self.backend.as_ref(), &key, allow_create, |current| {
+            let current_object = match current {
+                Some(kv) => Some(decode_stored(&kv.value, kv.mod_revision).map_err(StatusError::internal_error)?),
+                None => None,
+            };
+            let mut new = transform(current_object.as_ref())?;
+            self.check_identity(&new, namespace, name)?;
+
+            let Some(old) = current_object else {
+                // Create on update.
+                let mut created = new;
+                self.prepare_metadata_for_create(&mut created, namespace)?;
+                self.strategy
+                    .prepare_for_create(&mut created)
+                    .map_err(|error| StatusError::bad_request(error.to_string()))?;
+                self.validate_create(&created, name)?;
+                let bytes = encode_for_storage(&created);
+                outcome = Some((created, true, params.dry_run));
+                return Ok(if params.dry_run { UpdateDecision::Keep } else { UpdateDecision::Write(bytes) });
+            };
+
+            self.check_resource_version(&new, &old, name)?;
+            self.carry_server_metadata(&mut new, &old);
+
+            let errors = if status_only {
+                self.strategy
+                    .prepare_for_status_update(&mut new, &old)
+                    .map_err(|error| StatusError::bad_request(error.to_string()))?;
+                self.carry_server_metadata(&mut new, &old);
+                let mut errors = validate_object_meta_update(
+                    &object_meta(&new)?,
+                    &object_meta(&old)?,
+                    self.info.namespaced,
+                    self.name_validator,
+                );
+                errors.extend(
+                    self.strategy
+                        .validate_status_update(&new, &old)
+                        .map_err(|error| StatusError::bad_request(error.to_string()))?,
+                );
+                errors
+            } else {
+                self.strategy
+                    .prepare_for_update(&mut new, &old)
+                    .map_err(|error| StatusError::bad_request(error.to_string()))?;
+                self.bump_generation(&mut new, &old);
+                let mut errors = validate_object_meta_update(
+                    &object_meta(&new)?,
+                    &object_meta(&old)?,
+                    self.info.namespaced,
+                    self.name_validator,
+                );
+                errors.extend(
+                    self.strategy
+                        .validate_update(&new, &old)
+                        .map_err(|error| StatusError::bad_request(error.to_string()))?,
+                );
+                errors
+            };
+            self.invalid_if_any(name, errors)?;
+
+            let bytes = encode_for_storage(&new);
+            let unchanged = bytes == encode_for_storage(&old);
+            let finished = deletion_finished(&new);
+            outcome = Some((new, false, params.dry_run || unchanged));
+            if params.dry_run || (unchanged && !finished) {
+                return Ok(UpdateDecision::Keep);
+            }
+            Ok(UpdateDecision::Write(bytes))
+        })
+        .await;
+
+        match result {
+            Ok(kv) => {
+                let (mut object, created, kept) = outcome.ok_or_else(|| StatusError::internal_error("update made no attempt"))?;
+                if !kept || !params.dry_run {
+                    set_resource_version(&mut object, kv.mod_revision);
+                }
+                if !params.dry_run && deletion_finished(&object) {
+                    // The last finalizer is gone on an object being deleted: delete it now.
+                    return match self.backend.delete(&key, Some(kv.mod_revision)).await {
+                        Ok(_) | Err(storage::Error::NotFound { .. }) => Ok((object, created)),
+                        Err(error) => Err(self.storage_error(error, name)),
+                    };
+                }
+                Ok((object, created))
+            }
+            Err(UpdateError::Rejected(status)) => Err(status),
+            Err(UpdateError::Storage(storage::Error::NotFound { .. })) => {
+                Err(StatusError::not_found(&self.group_resource(), name))
+            }
+            Err(UpdateError::Storage(error)) => Err(self.storage_error(error, name)),
+        }
+    }
+
+    /// Checks that the body names the object the URL names.
+    fn check_identity(&self, object: &Value, namespace: &str, name: &str) -> Result<(), StatusError> {
+        let body_name = string_at(object, "name");
+        if body_name != name {
+            return Err(StatusError::bad_request(format!(
+                "the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )));
+        }
+        if self.info.namespaced {
+            let body_namespace = string_at(object, "namespace");
+            if !body_namespace.is_empty() && body_namespace != namespace {
+                return Err(StatusError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Rejects an update whose resourceVersion is stale (409) or missing when the
+    /// kind requires one (422).
+    fn check_resource_version(&self, new: &Value, old: &Value, name: &str) -> Result<(), StatusError> {
+        let requested = string_at(new, "resourceVersion");
+        if requested.is_empty() {
+            if self.strategy.allow_unconditional_update() {
+                return Ok(());
+            }
+            let error = FieldError::invalid(
+                &apimachinery::errors::FieldPath::new("metadata").child("resourceVersion"),
+                apimachinery::errors::BadValue::Omitted,
+                "must be specified for an update",
+            );
+            return Err(StatusError::invalid(&self.group_kind(), name, &[error]));
+        }
+        if requested != string_at(old, "resourceVersion") {
+            return Err(StatusError::conflict(
+                &self.group_resource(),
+                name,
+                "the object has been modified; please apply your changes to the latest version and try again",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Keeps the metadata only the server sets from the stored object.
+    fn carry_server_metadata(&self, new: &mut Value, old: &Value) {
+        for field in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+            match old.get("metadata").and_then(|metadata| metadata.get(field)) {
+                Some(value) => set_meta(new, field, value.clone()),
+                None => remove_meta(new, field),
+            }
+        }
+        if self.info.namespaced {
+            let namespace = string_at(old, "namespace");
+            set_meta(new, "namespace", Value::String(namespace));
+        }
+        remove_meta(new, "resourceVersion");
+    }
+
+    /// Increments `metadata.generation` when anything outside metadata and status
+    /// changed, for kinds that track generations.
+    fn bump_generation(&self, new: &mut Value, old: &Value) {
+        if !self.strategy.tracks_generation() {
+            return;
+        }
+        let spec_changed = {
+            let strip = |object: &Value| -> Value {
+                let mut copy = object.clone();
+                if let Some(map) = copy.as_object_mut() {
+                    map.remove("metadata");
+                    map.remove("status");
+                }
+                copy
+            };
+            strip(new) != strip(old)
+        };
+        let old_generation = old
+            .get("metadata")
+            .and_then(|metadata| metadata.get("generation"))
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        let generation = if spec_changed { old_generation + 1 } else { old_generation };
+        set_meta(new, "generation", Value::from(generation));
+    }
+
+    /// Deletes an object, gracefully or through finalizers when they apply.
+    pub async fn delete(&self, namespace: &str, name: &str, params: &DeleteParams) -> Result<DeleteOutcome, StatusError> {
+        let key = self.key(namespace, name);
+        for _ in 0..storage::update::MAX_ATTEMPTS {
+            let kv = self
+                .backend
+                .get(&key)
+                .await
+                .map_err(|error| self.storage_error(error, name))?
+                .ok_or_else(|| StatusError::not_found(&self.group_resource(), name))?;
+            let mut object = decode_stored(&kv.value, kv.mod_revision).map_err(StatusError::internal_error)?;
+            self.check_delete_preconditions(&object, params, name)?;
+
+            let grace = self
+                .strategy
+                .graceful_delete_seconds(
+                    &object,
+                    &DeleteContext {
+                        grace_period_seconds: params.grace_period_seconds,
+                    },
+                )
+                .map_err(|error| StatusError::internal_error(error.to_string()))?
+                .filter(|seconds| *seconds > 0);
+            let added_finalizer = add_propagation_finalizer(&mut object, params.propagation_policy.as_deref());
+            let has_finalizers = !finalizers(&object).is_empty();
+
+            if grace.is_none() && !has_finalizers {
+                if params.dry_run {
+                    return Ok(DeleteOutcome::Deleted(object));
+                }
+                match self.backend.delete(&key, Some(kv.mod_revision)).await {
+                    Ok((_, revision)) => {
+                        set_resource_version(&mut object, revision);
+                        return Ok(DeleteOutcome::Deleted(object));
+                    }
+                    Err(storage::Error::Conflict { .. }) => continue,
+                    Err(storage::Error::NotFound { .. }) => {
+                        return Err(StatusError::not_found(&self.group_resource(), name));
+                    }
+                    Err(error) => return Err(self.storage_error(error, name)),
+                }
+            }
+
+            // Graceful or finalized deletion: mark the object and keep it.
+            let already_deleting = object.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some();
+            if already_deleting && !added_finalizer && grace.is_none() {
+                return Ok(DeleteOutcome::Pending(object));
+            }
+            let seconds = grace.unwrap_or(0);
+            if !already_deleting || grace.is_some() {
+                let deadline = now_time()
+                    .checked_add(jiff_seconds(seconds))
+                    .unwrap_or_else(|_| now_time());
+                set_meta(&mut object, "deletionTimestamp", Value::String(format_time(deadline)));
+                set_meta(&mut object, "deletionGracePeriodSeconds", Value::from(seconds));
+            }
+            if params.dry_run {
+                return Ok(DeleteOutcome::Pending(object));
+            }
+            match self.backend.update(&key, encode_for_storage(&object), kv.mod_revision).await {
+                Ok(stored) => {
+                    set_resource_version(&mut object, stored.mod_revision);
+                    return Ok(DeleteOutcome::Pending(object));
+                }
+                Err(storage::Error::Conflict { .. }) => continue,
+                Err(error) => return Err(self.storage_error(error, name)),
+            }
+        }
+        Err(StatusError::conflict(
+            &self.group_resource(),
+            name,
+            "the object kept changing during deletion; try again",
+        ))
+    }
+
+    fn check_delete_preconditions(&self, object: &Value, params: &DeleteParams, name: &str) -> Result<(), StatusError> {
+        if let Some(uid) = params.precondition_uid.as_deref() {
+            let actual = string_at(object, "uid");
+            if uid != actual {
+                return Err(StatusError::conflict(
+                    &self.group_resource(),
+                    name,
+                    format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
+                ));
+            }
+        }
+        if let Some(version) = params.precondition_resource_version.as_deref() {
+            let actual = string_at(object, "resourceVersion");
+            if version != actual {
+                return Err(StatusError::conflict(
+                    &self.group_resource(),
+                    name,
+                    format!(
+                        "Precondition failed: ResourceVersion in precondition: {version}, ResourceVersion in object meta: {actual}"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes every object of a namespace matching the selectors. Returns the
+    /// objects as the deletes left them.
+    pub async fn delete_collection(
+        &self,
+        namespace: &str,
+        list: &ListParams,
+        params: &DeleteParams,
+    ) -> Result<Vec<Value>, StatusError> {
+        let mut list = list.clone();
+        list.limit = 0;
+        list.continue_token = None;
+        let page = self.list(namespace, &list).await?;
+        let mut deleted = Vec::with_capacity(page.items.len());
+        for item in page.items {
+            let object: Value = serde_json::from_slice(&item).map_err(StatusError::internal_error)?;
+            let item_namespace = string_at(&object, "namespace");
+            let item_name = string_at(&object, "name");
+            match self.delete(&item_namespace, &item_name, params).await {
+                Ok(DeleteOutcome::Deleted(object) | DeleteOutcome::Pending(object)) => deleted.push(object),
+                // Deleted by someone else meanwhile: nothing left to do.
+                Err(error) if error.code() == 404 => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(deleted)
+    }
+}
+
+/// The selectors of a list or watch.
+pub struct Selection {
+    pub label_selector: Option<labels::Selector>,
+    pub field_selector: Option<fields::Selector>,
+}
+
+impl Selection {
+    /// Returns the predicate, or `None` when it selects everything.
+    pub fn filter(&self) -> Option<FilterFunc> {
+        if self.label_selector.is_none() && self.field_selector.is_none() {
+            return None;
+        }
+        let label_selector = self.label_selector.clone();
+        let field_selector = self.field_selector.clone();
+        Some(Arc::new(move |_key: &str, attrs: &ObjectAttrs| {
+            label_selector.as_ref().is_none_or(|selector| selector.matches(&attrs.labels))
+                && field_selector.as_ref().is_none_or(|selector| selector.matches(&attrs.fields))
+        }))
+    }
+
+    /// Returns the pods-by-node index lookup a `spec.nodeName=` selector implies.
+    pub fn node_index(&self) -> Option<IndexLookup> {
+        let node = self.field_selector.as_ref()?.requires_exact_match("spec.nodeName")?;
+        Some(IndexLookup::new("spec.nodeName", node))
+    }
+}
+
+/// Returns a cached object's served JSON.
+fn served_bytes(object: &CachedObject) -> Bytes {
+    with_resource_version(&object.kv.value, object.kv.mod_revision)
+}
+
+/// Extracts the labels and selectable fields of an object.
+pub fn object_attrs(strategy: &dyn ErasedStrategy, object: &Value) -> ObjectAttrs {
+    let labels = object
+        .get("metadata")
+        .and_then(|metadata| metadata.get("labels"))
+        .and_then(Value::as_object)
+        .map(|labels| {
+            labels
+                .iter()
+                .filter_map(|(key, value)| value.as_str().map(|value| (key.clone(), value.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut fields: BTreeMap<String, String> = strategy.selectable_fields(object);
+    fields.insert("metadata.name".into(), string_at(object, "name"));
+    fields.insert("metadata.namespace".into(), string_at(object, "namespace"));
+    ObjectAttrs { labels, fields }
+}
+
+/// Parses `resourceVersion` and `resourceVersionMatch` with upstream's errors.
+fn parse_resource_version_params(
+    params: &ListParams,
+) -> Result<(Option<i64>, Option<ResourceVersionMatch>), StatusError> {
+    let resource_version = match params.resource_version.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(text.parse::<i64>().ok().filter(|value| *value >= 0).ok_or_else(|| {
+            StatusError::bad_request(format!("invalid resource version: {text}"))
+        })?),
+    };
+    let resource_version_match = match params.resource_version_match.as_deref() {
+        None | Some("") => None,
+        Some("NotOlderThan") => Some(ResourceVersionMatch::NotOlderThan),
+        Some("Exact") => Some(ResourceVersionMatch::Exact),
+        Some(other) => {
+            return Err(StatusError::bad_request(format!(
+                "resourceVersionMatch: Unsupported value: \"{other}\": supported values: \"Exact\", \"NotOlderThan\""
+            )));
+        }
+    };
+    if resource_version_match.is_some() && resource_version.is_none() {
+        return Err(StatusError::bad_request(
+            "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+        ));
+    }
+    if resource_version_match == Some(ResourceVersionMatch::Exact) && resource_version == Some(0) {
+        return Err(StatusError::bad_request(
+            "resourceVersionMatch: Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+        ));
+    }
+    Ok((resource_version, resource_version_match))
+}
+
+fn jiff_seconds(seconds: i64) -> k8s_openapi::jiff::Span {
+    k8s_openapi::jiff::Span::new().seconds(seconds)
+}
+
+/// Adds the finalizer a propagation policy asks for; returns whether it added one.
+fn add_propagation_finalizer(object: &mut Value, policy: Option<&str>) -> bool {
+    let finalizer = match policy {
+        Some("Orphan") => FINALIZER_ORPHAN,
+        Some("Foreground") => FINALIZER_FOREGROUND,
+        _ => return false,
+    };
+    let mut current = finalizers(object);
+    if current.iter().any(|existing| existing == finalizer) {
+        return false;
+    }
+    current.push(finalizer.to_string());
+    set_meta(object, "finalizers", Value::from(current));
+    true
+}
+
+fn finalizers(object: &Value) -> Vec<String> {
+    object
+        .get("metadata")
+        .and_then(|metadata| metadata.get("finalizers"))
+        .and_then(Value::as_array)
+        .map(|list| list.iter().filter_map(|item| item.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+/// Whether an object being deleted has nothing left holding it: no finalizers, and
+/// a grace period of zero.
+fn deletion_finished(object: &Value) -> bool {
+    let Some(metadata) = object.get("metadata") else {
+        return false;
+    };
+    if metadata.get("deletionTimestamp").is_none() {
+        return false;
+    }
+    let grace = metadata.get("deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(0);
+    finalizers(object).is_empty() && grace == 0
+}
+
+fn object_meta(object: &Value) -> Result<ObjectMeta, StatusError> {
+    match object.get("metadata") {
+        None | Some(Value::Null) => Ok(ObjectMeta::default()),
+        Some(metadata) => <ObjectMeta as serde::Deserialize>::deserialize(metadata)
+            .map_err(|error| StatusError::bad_request(format!("invalid metadata: {error}"))),
+    }
+}
+
+/// Reads a string field of `metadata`; empty when absent.
+pub fn string_at(object: &Value, field: &str) -> String {
+    object
+        .get("metadata")
+        .and_then(|metadata| metadata.get(field))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn namespace_of(object: &Value) -> &str {
+    object
+        .get("metadata")
+        .and_then(|metadata| metadata.get("namespace"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// Sets a field of `metadata`, creating it when missing.
+pub fn set_meta(object: &mut Value, field: &str, value: Value) {
+    if let Some(map) = object.as_object_mut() {
+        let metadata = map
+            .entry("metadata")
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Some(metadata) = metadata.as_object_mut() {
+            metadata.insert(field.to_string(), value);
+        }
+    }
+}
+
+/// Removes a field of `metadata`.
+pub fn remove_meta(object: &mut Value, field: &str) {
+    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.shift_remove(field);
+    }
+}
