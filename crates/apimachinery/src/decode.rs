@@ -912,10 +912,10 @@ fn resolve_plain(text: &str) -> Scalar {
             if let Some(number) = go_parse_uint(&plain) {
                 return Scalar::Uint(number);
             }
-            if is_yaml_style_float(&plain) {
-                if let Ok(number) = plain.parse::<f64>() {
-                    return Scalar::Float(number);
-                }
+            if is_yaml_style_float(&plain)
+                && let Ok(number) = plain.parse::<f64>()
+            {
+                return Scalar::Float(number);
             }
         }
         _ => {}

@@ -1493,11 +1493,9 @@ impl FieldError {
                 | FieldErrorType::Internal
         );
         let mut body = self.error_type.message().to_string();
-        if !hides_value {
-            if let Some(value) = self.bad_value.render() {
-                body.push_str(": ");
-                body.push_str(&value);
-            }
+        if !hides_value && let Some(value) = self.bad_value.render() {
+            body.push_str(": ");
+            body.push_str(&value);
         }
         if !self.detail.is_empty() {
             body.push_str(": ");

@@ -33,11 +33,21 @@ pub trait Authorizer: Send + Sync {
 /// Admission of a write: `mutate` may change the object, `validate` may only reject.
 /// Both run for create, update, patch and delete.
 pub trait Admission: Send + Sync {
-    fn mutate(&self, _user: &UserInfo, _request: &RequestInfo, _object: &mut Value) -> Result<(), StatusError> {
+    fn mutate(
+        &self,
+        _user: &UserInfo,
+        _request: &RequestInfo,
+        _object: &mut Value,
+    ) -> Result<(), StatusError> {
         Ok(())
     }
 
-    fn validate(&self, _user: &UserInfo, _request: &RequestInfo, _object: &Value) -> Result<(), StatusError> {
+    fn validate(
+        &self,
+        _user: &UserInfo,
+        _request: &RequestInfo,
+        _object: &Value,
+    ) -> Result<(), StatusError> {
         Ok(())
     }
 }
@@ -52,7 +62,10 @@ impl Authenticator for TrustAll {
     fn authenticate(&self, _headers: &HeaderMap) -> Result<Option<UserInfo>, StatusError> {
         Ok(Some(UserInfo {
             name: "system:admin".to_string(),
-            groups: vec!["system:masters".to_string(), "system:authenticated".to_string()],
+            groups: vec![
+                "system:masters".to_string(),
+                "system:authenticated".to_string(),
+            ],
         }))
     }
 }
@@ -90,7 +103,11 @@ impl Default for Chain {
 
 impl Chain {
     /// Runs authentication and authorization; returns the caller.
-    pub fn admit_request(&self, headers: &HeaderMap, request: &RequestInfo) -> Result<UserInfo, StatusError> {
+    pub fn admit_request(
+        &self,
+        headers: &HeaderMap,
+        request: &RequestInfo,
+    ) -> Result<UserInfo, StatusError> {
         let user = self
             .authenticator
             .authenticate(headers)?

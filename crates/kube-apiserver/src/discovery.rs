@@ -9,8 +9,10 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 /// The media type parameters that ask for aggregated discovery.
-pub const AGGREGATED_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
-pub const AGGREGATED_V2BETA1: &str = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
+pub const AGGREGATED_V2: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub const AGGREGATED_V2BETA1: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
 
 /// A served resource and the subresources served for it.
 #[derive(Clone, Debug)]
@@ -32,10 +34,14 @@ pub struct Discovery {
 impl Discovery {
     /// Builds the documents for `served`, advertising `server_address` (host:port).
     pub fn new(served: &[ServedResource], server_address: &str) -> Discovery {
-        let mut by_group_version: BTreeMap<(String, String), Vec<&ServedResource>> = BTreeMap::new();
+        let mut by_group_version: BTreeMap<(String, String), Vec<&ServedResource>> =
+            BTreeMap::new();
         for resource in served {
             by_group_version
-                .entry((resource.info.group.to_string(), resource.info.version.to_string()))
+                .entry((
+                    resource.info.group.to_string(),
+                    resource.info.version.to_string(),
+                ))
                 .or_default()
                 .push(resource);
         }
@@ -49,18 +55,22 @@ impl Discovery {
         // Groups in upstream's order, with only the versions served.
         let mut group_documents = Vec::new();
         let mut groups = BTreeMap::new();
-        for group in scheme::API_GROUPS.iter().filter(|group| !group.name.is_empty()) {
+        for group in scheme::API_GROUPS
+            .iter()
+            .filter(|group| !group.name.is_empty())
+        {
             let versions: Vec<&str> = group
                 .versions
                 .iter()
                 .copied()
-                .filter(|version| by_group_version.contains_key(&(group.name.to_string(), version.to_string())))
+                .filter(|version| {
+                    by_group_version.contains_key(&(group.name.to_string(), version.to_string()))
+                })
                 .collect();
             let Some(preferred) = versions.first() else {
                 continue;
             };
-            let version_entry =
-                |version: &str| json!({"groupVersion": format!("{}/{version}", group.name), "version": version});
+            let version_entry = |version: &str| json!({"groupVersion": format!("{}/{version}", group.name), "version": version});
             let document = json!({
                 "name": group.name,
                 "versions": versions.iter().map(|version| version_entry(version)).collect::<Vec<_>>(),
@@ -71,11 +81,16 @@ impl Discovery {
             groups.insert(group.name.to_string(), to_bytes(&standalone));
             group_documents.push(document);
         }
-        let api_group_list = json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": group_documents});
+        let api_group_list =
+            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": group_documents});
 
         let mut resource_lists = BTreeMap::new();
         for ((group, version), resources) in &by_group_version {
-            let group_version = if group.is_empty() { version.clone() } else { format!("{group}/{version}") };
+            let group_version = if group.is_empty() {
+                version.clone()
+            } else {
+                format!("{group}/{version}")
+            };
             let mut entries = Vec::new();
             for resource in resources {
                 entries.push(resource_entry(resource.info));
@@ -108,8 +123,14 @@ impl Discovery {
         let mut aggregated_legacy = BTreeMap::new();
         let mut aggregated_apis = BTreeMap::new();
         for version in ["v2", "v2beta1"] {
-            aggregated_legacy.insert(version, to_bytes(&aggregated(version, true, &by_group_version)));
-            aggregated_apis.insert(version, to_bytes(&aggregated(version, false, &by_group_version)));
+            aggregated_legacy.insert(
+                version,
+                to_bytes(&aggregated(version, true, &by_group_version)),
+            );
+            aggregated_apis.insert(
+                version,
+                to_bytes(&aggregated(version, false, &by_group_version)),
+            );
         }
 
         Discovery {
@@ -141,16 +162,30 @@ fn resource_entry(info: &ResourceInfo) -> Value {
 }
 
 /// Builds an APIGroupDiscoveryList for the core group (`legacy`) or the named groups.
-fn aggregated(version: &str, legacy: bool, by_group_version: &BTreeMap<(String, String), Vec<&ServedResource>>) -> Value {
+fn aggregated(
+    version: &str,
+    legacy: bool,
+    by_group_version: &BTreeMap<(String, String), Vec<&ServedResource>>,
+) -> Value {
     let mut items = Vec::new();
-    for group in scheme::API_GROUPS.iter().filter(|group| group.name.is_empty() == legacy) {
+    for group in scheme::API_GROUPS
+        .iter()
+        .filter(|group| group.name.is_empty() == legacy)
+    {
         let mut versions = Vec::new();
         for group_version in group.versions {
-            let Some(resources) = by_group_version.get(&(group.name.to_string(), group_version.to_string())) else {
+            let Some(resources) =
+                by_group_version.get(&(group.name.to_string(), group_version.to_string()))
+            else {
                 continue;
             };
-            let resources: Vec<Value> = resources.iter().map(|resource| aggregated_resource(resource)).collect();
-            versions.push(json!({"version": group_version, "resources": resources, "freshness": "Current"}));
+            let resources: Vec<Value> = resources
+                .iter()
+                .map(|resource| aggregated_resource(resource))
+                .collect();
+            versions.push(
+                json!({"version": group_version, "resources": resources, "freshness": "Current"}),
+            );
         }
         if versions.is_empty() {
             continue;
@@ -189,8 +224,16 @@ fn aggregated_resource(resource: &ServedResource) -> Value {
         .iter()
         .filter_map(|name| info.subresource(name))
         .map(|sub| {
-            let group = if sub.group.is_empty() && sub.version.is_empty() { info.group } else { sub.group };
-            let version = if sub.version.is_empty() { info.version } else { sub.version };
+            let group = if sub.group.is_empty() && sub.version.is_empty() {
+                info.group
+            } else {
+                sub.group
+            };
+            let version = if sub.version.is_empty() {
+                info.version
+            } else {
+                sub.version
+            };
             json!({
                 "subresource": sub.name,
                 "responseKind": {"group": group, "version": version, "kind": sub.kind},
@@ -219,7 +262,10 @@ fn to_bytes(value: &Value) -> Bytes {
 /// Returns the aggregated discovery version an Accept header asks for, if any.
 pub fn aggregated_version(accept: &str) -> Option<&'static str> {
     for media_type in accept.split(',') {
-        let parameters: Vec<String> = media_type.split(';').map(|part| part.trim().to_ascii_lowercase()).collect();
+        let parameters: Vec<String> = media_type
+            .split(';')
+            .map(|part| part.trim().to_ascii_lowercase())
+            .collect();
         if parameters.first().map(String::as_str) != Some("application/json") {
             continue;
         }
@@ -245,7 +291,11 @@ mod tests {
             .into_iter()
             .map(|resource| ServedResource {
                 info: scheme::find_by_gvr("", "v1", resource).unwrap(),
-                subresources: if resource == "pods" { vec!["status"] } else { vec![] },
+                subresources: if resource == "pods" {
+                    vec!["status"]
+                } else {
+                    vec![]
+                },
             })
             .chain(std::iter::once(ServedResource {
                 info: scheme::find_by_gvr("apps", "v1", "deployments").unwrap(),
@@ -258,15 +308,26 @@ mod tests {
     fn legacy_documents_list_served_resources() {
         let discovery = Discovery::new(&served(), "127.0.0.1:6443");
         let core: Value = serde_json::from_slice(&discovery.resource_lists["v1"]).unwrap();
-        let names: Vec<&str> = core["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = core["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
         assert_eq!(names, vec!["pods", "pods/status", "configmaps"]);
         assert_eq!(core["resources"][0]["shortNames"], json!(["po"]));
 
         let groups: Value = serde_json::from_slice(&discovery.api_group_list).unwrap();
         assert_eq!(groups["groups"][0]["name"], "apps");
-        assert_eq!(groups["groups"][0]["preferredVersion"]["groupVersion"], "apps/v1");
+        assert_eq!(
+            groups["groups"][0]["preferredVersion"]["groupVersion"],
+            "apps/v1"
+        );
         assert!(discovery.groups.contains_key("apps"));
-        assert!(!discovery.groups.contains_key("batch"), "unserved groups are not listed");
+        assert!(
+            !discovery.groups.contains_key("batch"),
+            "unserved groups are not listed"
+        );
     }
 
     #[test]

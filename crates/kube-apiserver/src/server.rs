@@ -1,5 +1,5 @@
 //! The secure listener: TLS with rustls, then HTTP/2 or HTTP/1.1 by ALPN, each
-//! request handed to the [`crate::handler::Handler`].
+//! request handed to the [`crate::endpoints::Handler`].
 //!
 //! Enter through [`serve`]; it returns when the shutdown signal fires, after it stops
 //! accepting. Connections still open finish on their own tasks.
@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use crate::handler::Handler;
+use crate::endpoints::Handler;
 
 /// Accepts TLS connections on `listener` and serves them until `shutdown` turns true.
 pub async fn serve(

@@ -753,10 +753,10 @@ const HYPER_CANCELED_PREFIX: &str = "operation was canceled";
 fn is_connect_failure(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(error);
     while let Some(error) = current {
-        if let Some(io) = error.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                return true;
-            }
+        if let Some(io) = error.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
         }
         if error.to_string() == "tcp connect error" {
             return true;
@@ -1217,7 +1217,7 @@ impl WatchTask {
                 Err(error) => {
                     // Logs the first failure and then every tenth, since an outage can
                     // last long.
-                    if attempts == 1 || attempts % 10 == 0 {
+                    if attempts == 1 || attempts.is_multiple_of(10) {
                         tracing::warn!(
                             prefix = %self.prefix,
                             attempts,

@@ -318,10 +318,10 @@ impl Drop for Member {
 fn kill_child(child: &mut Child) -> Result<(), TestingError> {
     // `Child::kill` sends SIGKILL only while the child is unreaped, so it cannot hit a
     // recycled PID.
-    if let Err(error) = child.kill() {
-        if error.kind() != std::io::ErrorKind::InvalidInput {
-            return Err(io_error("killing the etcd process")(error));
-        }
+    if let Err(error) = child.kill()
+        && error.kind() != std::io::ErrorKind::InvalidInput
+    {
+        return Err(io_error("killing the etcd process")(error));
     }
     child
         .wait()

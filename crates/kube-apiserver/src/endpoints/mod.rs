@@ -55,12 +55,19 @@ impl Query {
 
     /// Returns the first value of a parameter.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+        self.pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 
     /// Returns every value of a parameter.
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.pairs.iter().filter(|(key, _)| key == name).map(|(_, value)| value.as_str()).collect()
+        self.pairs
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
     }
 
     /// Reads a boolean parameter the way upstream's query decoder does.
@@ -109,7 +116,10 @@ impl Handler {
             .map(str::to_string);
 
         let long_running = info.verb == "watch"
-            || matches!(info.subresource.as_str(), "exec" | "attach" | "portforward" | "proxy")
+            || matches!(
+                info.subresource.as_str(),
+                "exec" | "attach" | "portforward" | "proxy"
+            )
             || (info.subresource == "log" && query.flag("follow"));
 
         let response = match self.acquire_slot(&info, long_running) {
@@ -143,12 +153,18 @@ impl Handler {
 
     /// Takes an in-flight slot, or answers 429 as upstream's max-in-flight filter
     /// does. Long-running requests take none.
-    fn acquire_slot(&self, info: &RequestInfo, long_running: bool) -> Result<Option<OwnedSemaphorePermit>, StatusError> {
+    fn acquire_slot(
+        &self,
+        info: &RequestInfo,
+        long_running: bool,
+    ) -> Result<Option<OwnedSemaphorePermit>, StatusError> {
         if long_running {
             return Ok(None);
         }
-        let mutating = matches!(info.verb.as_str(), "create" | "update" | "patch" | "delete" | "deletecollection")
-            || matches!(info.verb.as_str(), "post" | "put" | "delete");
+        let mutating = matches!(
+            info.verb.as_str(),
+            "create" | "update" | "patch" | "delete" | "deletecollection"
+        ) || matches!(info.verb.as_str(), "post" | "put" | "delete");
         let (slots, kind) = if mutating {
             (&self.mutating_slots, "mutating")
         } else {
@@ -185,10 +201,16 @@ impl Handler {
             scope: scope.to_string(),
             component: "apiserver".to_string(),
         };
-        self.metrics.observe_request(labels, code, started.elapsed());
+        self.metrics
+            .observe_request(labels, code, started.elapsed());
     }
 
-    async fn serve_non_resource(&self, info: &RequestInfo, parts: &http::request::Parts, query: &Query) -> ApiResponse {
+    async fn serve_non_resource(
+        &self,
+        info: &RequestInfo,
+        parts: &http::request::Parts,
+        query: &Query,
+    ) -> ApiResponse {
         if parts.method != Method::GET && parts.method != Method::HEAD {
             return status_error(&StatusError::method_not_supported(
                 &apimachinery::meta::GroupResource::new("", ""),
@@ -196,13 +218,20 @@ impl Handler {
             ));
         }
         let path = info.path.trim_end_matches('/');
-        let accept = parts.headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()).unwrap_or("");
+        let accept = parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("");
         let raw_query = parts.uri.query().unwrap_or("");
 
         for endpoint in [&self.healthz, &self.livez, &self.readyz] {
             let root = format!("/{}", endpoint.name);
             if path == root || path.starts_with(&format!("{root}/")) {
-                let check = path.strip_prefix(&root).unwrap_or("").trim_start_matches('/');
+                let check = path
+                    .strip_prefix(&root)
+                    .unwrap_or("")
+                    .trim_start_matches('/');
                 let health = endpoint.respond(check, raw_query).await;
                 return text(health.code, health.body);
             }
@@ -212,11 +241,19 @@ impl Handler {
             "/version" => json(200, self.version.clone()),
             "/metrics" => text(200, self.metrics.render()),
             "/api" => match discovery::aggregated_version(accept) {
-                Some(version) => json_with_type(200, self.discovery.aggregated_legacy[version].clone(), aggregated_type(version)),
+                Some(version) => json_with_type(
+                    200,
+                    self.discovery.aggregated_legacy[version].clone(),
+                    aggregated_type(version),
+                ),
                 None => json(200, self.discovery.api_versions.clone()),
             },
             "/apis" => match discovery::aggregated_version(accept) {
-                Some(version) => json_with_type(200, self.discovery.aggregated_apis[version].clone(), aggregated_type(version)),
+                Some(version) => json_with_type(
+                    200,
+                    self.discovery.aggregated_apis[version].clone(),
+                    aggregated_type(version),
+                ),
                 None => json(200, self.discovery.api_group_list.clone()),
             },
             "" | "/" => json(200, root_paths(self)),
@@ -255,11 +292,13 @@ fn aggregated_type(version: &str) -> &'static str {
 
 /// The 404 upstream answers for an unknown path.
 pub fn not_found() -> ApiResponse {
-    status_error(&StatusError::from_status(apimachinery::errors::Status::failure(
-        404,
-        apimachinery::errors::StatusReason::NotFound,
-        "the server could not find the requested resource",
-    )))
+    status_error(&StatusError::from_status(
+        apimachinery::errors::Status::failure(
+            404,
+            apimachinery::errors::StatusReason::NotFound,
+            "the server could not find the requested resource",
+        ),
+    ))
 }
 
 fn root_paths(handler: &Handler) -> Bytes {

@@ -47,7 +47,11 @@ async fn serve_inner(
     body: Incoming,
     query: &Query,
 ) -> Result<ApiResponse, StatusError> {
-    let key = (info.api_group.clone(), info.api_version.clone(), info.resource.clone());
+    let key = (
+        info.api_group.clone(),
+        info.api_version.clone(),
+        info.resource.clone(),
+    );
     let Some(store) = handler.stores.get(&key) else {
         return Ok(super::not_found());
     };
@@ -60,11 +64,22 @@ async fn serve_inner(
         "status" if store.info.subresource("status").is_some() => true,
         _ => return Ok(super::not_found()),
     };
-    let namespace = if store.info.namespaced { info.namespace.as_str() } else { "" };
+    let namespace = if store.info.namespaced {
+        info.namespace.as_str()
+    } else {
+        ""
+    };
 
-    let accept = parts.headers.get(header::ACCEPT).and_then(|value| value.to_str().ok());
+    let accept = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok());
     let representation = negotiate(accept).ok_or_else(|| {
-        StatusError::not_acceptable(&["application/json", "application/yaml", "application/json;as=Table;v=v1;g=meta.k8s.io"])
+        StatusError::not_acceptable(&[
+            "application/json",
+            "application/yaml",
+            "application/json;as=Table;v=v1;g=meta.k8s.io",
+        ])
     })?;
 
     match info.verb.as_str() {
@@ -84,7 +99,10 @@ async fn serve_inner(
         }
         "create" => {
             if !info.name.is_empty() || status_only {
-                return Err(StatusError::method_not_supported(&store.info.group_resource(), "create"));
+                return Err(StatusError::method_not_supported(
+                    &store.info.group_resource(),
+                    "create",
+                ));
             }
             let params = write_params(query)?;
             let validation = field_validation(query)?;
@@ -96,7 +114,10 @@ async fn serve_inner(
             handler.chain.admission.mutate(user, info, &mut object)?;
             handler.chain.admission.validate(user, info, &object)?;
             let created = store.create(namespace, object, &params).await?;
-            Ok(with_warnings(json(201, to_bytes(&created)), &decoded.warnings))
+            Ok(with_warnings(
+                json(201, to_bytes(&created)),
+                &decoded.warnings,
+            ))
         }
         "update" => {
             let params = write_params(query)?;
@@ -107,9 +128,14 @@ async fn serve_inner(
             check_body_namespace(&object, namespace)?;
             handler.chain.admission.mutate(user, info, &mut object)?;
             handler.chain.admission.validate(user, info, &object)?;
-            let (stored, created) = store.update(namespace, &info.name, object, status_only, &params).await?;
+            let (stored, created) = store
+                .update(namespace, &info.name, object, status_only, &params)
+                .await?;
             let code = if created { 201 } else { 200 };
-            Ok(with_warnings(json(code, to_bytes(&stored)), &decoded.warnings))
+            Ok(with_warnings(
+                json(code, to_bytes(&stored)),
+                &decoded.warnings,
+            ))
         }
         "patch" => {
             let params = write_params(query)?;
@@ -118,12 +144,21 @@ async fn serve_inner(
             let patch_body = bytes.clone();
             let kind = GroupVersionKind::new(store.info.group, store.info.version, store.info.kind);
             let (stored, _) = store
-                .update_with(namespace, &info.name, status_only, &params, move |current| {
-                    let Some(current) = current else {
-                        return Err(StatusError::not_found(&store.info.group_resource(), &info.name));
-                    };
-                    apply_patch(patch_type, current, &patch_body, &kind)
-                })
+                .update_with(
+                    namespace,
+                    &info.name,
+                    status_only,
+                    &params,
+                    move |current| {
+                        let Some(current) = current else {
+                            return Err(StatusError::not_found(
+                                &store.info.group_resource(),
+                                &info.name,
+                            ));
+                        };
+                        apply_patch(patch_type, current, &patch_body, &kind)
+                    },
+                )
                 .await?;
             Ok(json(200, to_bytes(&stored)))
         }
@@ -149,7 +184,10 @@ async fn serve_inner(
             };
             Ok(json(200, list_body(store, output, Representation::Object)?))
         }
-        other => Err(StatusError::method_not_supported(&store.info.group_resource(), other)),
+        other => Err(StatusError::method_not_supported(
+            &store.info.group_resource(),
+            other,
+        )),
     }
 }
 
@@ -157,10 +195,18 @@ async fn serve_inner(
 async fn read_body(body: Incoming) -> Result<Bytes, StatusError> {
     match Limited::new(body, MAX_REQUEST_BODY_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(
-            StatusError::request_entity_too_large(&format!("limit is {MAX_REQUEST_BODY_BYTES}")),
-        ),
-        Err(error) => Err(StatusError::bad_request(format!("failed to read the request body: {error}"))),
+        Err(error)
+            if error
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(StatusError::request_entity_too_large(&format!(
+                "limit is {MAX_REQUEST_BODY_BYTES}"
+            )))
+        }
+        Err(error) => Err(StatusError::bad_request(format!(
+            "failed to read the request body: {error}"
+        ))),
     }
 }
 
@@ -169,12 +215,22 @@ fn media_type(parts: &http::request::Parts, body: &[u8]) -> Result<MediaType, St
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .map(|value| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        .map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
     match content_type.as_deref() {
         None | Some("") => Ok(MediaType::detect(body)),
         Some("application/json") => Ok(MediaType::Json),
         Some("application/yaml") => Ok(MediaType::Yaml),
-        Some(_) => Err(StatusError::unsupported_media_type(&["application/json", "application/yaml"])),
+        Some(_) => Err(StatusError::unsupported_media_type(&[
+            "application/json",
+            "application/yaml",
+        ])),
     }
 }
 
@@ -191,7 +247,8 @@ fn decode_body(
 }
 
 fn field_validation(query: &Query) -> Result<FieldValidation, StatusError> {
-    FieldValidation::parse(query.get("fieldValidation").unwrap_or("")).map_err(|error| StatusError::bad_request(error.to_string()))
+    FieldValidation::parse(query.get("fieldValidation").unwrap_or(""))
+        .map_err(|error| StatusError::bad_request(error.to_string()))
 }
 
 /// Rejects a body whose namespace differs from the URL's.
@@ -211,7 +268,11 @@ fn check_body_namespace(object: &Value, namespace: &str) -> Result<(), StatusErr
 
 /// The NamespaceLifecycle admission check: creating in a missing namespace is 404,
 /// in a terminating one 403.
-async fn ensure_namespace_exists(handler: &Handler, store: &Store, namespace: &str) -> Result<(), StatusError> {
+async fn ensure_namespace_exists(
+    handler: &Handler,
+    store: &Store,
+    namespace: &str,
+) -> Result<(), StatusError> {
     if !store.info.namespaced {
         return Ok(());
     }
@@ -220,13 +281,18 @@ async fn ensure_namespace_exists(handler: &Handler, store: &Store, namespace: &s
         return Ok(());
     };
     let object = namespaces.get("", namespace).await?;
-    let terminating = object.get("metadata").and_then(|metadata| metadata.get("deletionTimestamp")).is_some()
+    let terminating = object
+        .get("metadata")
+        .and_then(|metadata| metadata.get("deletionTimestamp"))
+        .is_some()
         || object.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
     if terminating {
         return Err(StatusError::forbidden(
             &store.info.group_resource(),
             "",
-            format!("unable to create new content in namespace {namespace} because it is being terminated"),
+            format!(
+                "unable to create new content in namespace {namespace} because it is being terminated"
+            ),
         ));
     }
     Ok(())
@@ -263,7 +329,10 @@ fn list_params(query: &Query) -> Result<ListParams, StatusError> {
         label_selector: query.get("labelSelector").map(str::to_string),
         field_selector: query.get("fieldSelector").map(str::to_string),
         limit,
-        continue_token: query.get("continue").filter(|token| !token.is_empty()).map(str::to_string),
+        continue_token: query
+            .get("continue")
+            .filter(|token| !token.is_empty())
+            .map(str::to_string),
         resource_version: query.get("resourceVersion").map(str::to_string),
         resource_version_match: query.get("resourceVersionMatch").map(str::to_string),
         allow_bookmarks: query.flag("allowWatchBookmarks"),
@@ -276,10 +345,16 @@ fn narrow_to_name(mut params: ListParams, name: &str) -> ListParams {
         return params;
     }
     let by_name = format!("metadata.name={name}");
-    params.field_selector = Some(match params.field_selector.take().filter(|selector| !selector.is_empty()) {
-        Some(selector) => format!("{selector},{by_name}"),
-        None => by_name,
-    });
+    params.field_selector = Some(
+        match params
+            .field_selector
+            .take()
+            .filter(|selector| !selector.is_empty())
+        {
+            Some(selector) => format!("{selector},{by_name}"),
+            None => by_name,
+        },
+    );
     params
 }
 
@@ -287,21 +362,25 @@ fn delete_params(query: &Query, body: &[u8]) -> Result<DeleteParams, StatusError
     let options: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
     } else {
-        serde_json::from_slice(body).map_err(|error| StatusError::bad_request(format!("invalid DeleteOptions: {error}")))?
+        serde_json::from_slice(body)
+            .map_err(|error| StatusError::bad_request(format!("invalid DeleteOptions: {error}")))?
     };
     let from_body = |field: &str| options.get(field).filter(|value| !value.is_null());
 
     let grace_period_seconds = match query.get("gracePeriodSeconds") {
-        Some(text) => Some(
-            text.parse::<i64>()
-                .map_err(|_| StatusError::bad_request(format!("invalid gracePeriodSeconds: {text}")))?,
-        ),
+        Some(text) => Some(text.parse::<i64>().map_err(|_| {
+            StatusError::bad_request(format!("invalid gracePeriodSeconds: {text}"))
+        })?),
         None => from_body("gracePeriodSeconds").and_then(Value::as_i64),
     };
     let mut propagation_policy = query
         .get("propagationPolicy")
         .map(str::to_string)
-        .or_else(|| from_body("propagationPolicy").and_then(Value::as_str).map(str::to_string));
+        .or_else(|| {
+            from_body("propagationPolicy")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
     let orphan = query
         .get("orphanDependents")
         .map(|value| value == "true")
@@ -312,7 +391,11 @@ fn delete_params(query: &Query, body: &[u8]) -> Result<DeleteParams, StatusError
                 "orphanDependents and propagationPolicy cannot both be set",
             ));
         }
-        propagation_policy = Some(if orphan { "Orphan".into() } else { "Background".into() });
+        propagation_policy = Some(if orphan {
+            "Orphan".into()
+        } else {
+            "Background".into()
+        });
     }
     if let Some(policy) = propagation_policy.as_deref()
         && !matches!(policy, "Orphan" | "Background" | "Foreground")
@@ -329,7 +412,10 @@ fn delete_params(query: &Query, body: &[u8]) -> Result<DeleteParams, StatusError
         dry_run: dry_run(query)? || body_dry_run,
         grace_period_seconds,
         propagation_policy,
-        precondition_uid: options.pointer("/preconditions/uid").and_then(Value::as_str).map(str::to_string),
+        precondition_uid: options
+            .pointer("/preconditions/uid")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         precondition_resource_version: options
             .pointer("/preconditions/resourceVersion")
             .and_then(Value::as_str)
@@ -350,19 +436,26 @@ fn patch_type(parts: &http::request::Parts) -> Result<PatchType, StatusError> {
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .map(|value| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
     match content_type.as_str() {
         "application/json-patch+json" => Ok(PatchType::Json),
         "application/merge-patch+json" => Ok(PatchType::Merge),
         "application/strategic-merge-patch+json" => Ok(PatchType::Strategic),
-        "application/apply-patch+yaml" | "application/apply-patch+cbor" => Err(StatusError::from_status(
-            apimachinery::errors::Status::failure(
+        "application/apply-patch+yaml" | "application/apply-patch+cbor" => Err(
+            StatusError::from_status(apimachinery::errors::Status::failure(
                 415,
                 apimachinery::errors::StatusReason::UnsupportedMediaType,
                 "server-side apply (application/apply-patch+yaml) is not supported by this server yet; use client-side apply (kubectl apply --server-side=false) or another patch type",
-            ),
-        )),
+            )),
+        ),
         _ => Err(StatusError::unsupported_media_type(&[
             "application/json-patch+json",
             "application/merge-patch+json",
@@ -371,7 +464,12 @@ fn patch_type(parts: &http::request::Parts) -> Result<PatchType, StatusError> {
     }
 }
 
-fn apply_patch(patch_type: PatchType, current: &Value, body: &[u8], kind: &GroupVersionKind) -> Result<Value, StatusError> {
+fn apply_patch(
+    patch_type: PatchType,
+    current: &Value,
+    body: &[u8],
+    kind: &GroupVersionKind,
+) -> Result<Value, StatusError> {
     let patch_error = |error: patch::PatchError| {
         let code = error.status_code();
         match code {
@@ -393,12 +491,14 @@ fn apply_patch(patch_type: PatchType, current: &Value, body: &[u8], kind: &Group
     match patch_type {
         PatchType::Json => patch::apply_json_patch(current, body).map_err(patch_error),
         PatchType::Merge | PatchType::Strategic => {
-            let patch_value: Value = serde_json::from_slice(body)
-                .map_err(|error| StatusError::bad_request(format!("error decoding patch: {error}")))?;
+            let patch_value: Value = serde_json::from_slice(body).map_err(|error| {
+                StatusError::bad_request(format!("error decoding patch: {error}"))
+            })?;
             if patch_type == PatchType::Merge {
                 return patch::apply_merge_patch(current, &patch_value).map_err(patch_error);
             }
-            let schema = BuiltinSchema::for_kind(&kind.group, &kind.version, &kind.kind).unwrap_or_else(BuiltinSchema::unknown);
+            let schema = BuiltinSchema::for_kind(&kind.group, &kind.version, &kind.kind)
+                .unwrap_or_else(BuiltinSchema::unknown);
             patch::apply_strategic_merge_patch(current, &patch_value, &schema).map_err(patch_error)
         }
     }
@@ -422,8 +522,14 @@ fn to_bytes(value: &Value) -> Bytes {
 /// The body of a delete that removed the object: a Status with the object's identity,
 /// as upstream returns for kinds that do not return the deleted object.
 fn deleted_body(store: &Store, object: &Value) -> Bytes {
-    let name = object.pointer("/metadata/name").cloned().unwrap_or(Value::Null);
-    let uid = object.pointer("/metadata/uid").cloned().unwrap_or(Value::Null);
+    let name = object
+        .pointer("/metadata/name")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let uid = object
+        .pointer("/metadata/uid")
+        .cloned()
+        .unwrap_or(Value::Null);
     let status = serde_json::json!({
         "kind": "Status",
         "apiVersion": "v1",
@@ -435,17 +541,30 @@ fn deleted_body(store: &Store, object: &Value) -> Bytes {
 }
 
 /// Renders one object in the negotiated representation.
-fn represent_object(store: &Store, object: Bytes, representation: Representation) -> Result<Bytes, StatusError> {
+fn represent_object(
+    store: &Store,
+    object: Bytes,
+    representation: Representation,
+) -> Result<Bytes, StatusError> {
     match representation {
         Representation::Object => Ok(object),
         Representation::Metadata => {
-            let value: Value = serde_json::from_slice(&object).map_err(StatusError::internal_error)?;
+            let value: Value =
+                serde_json::from_slice(&object).map_err(StatusError::internal_error)?;
             Ok(to_bytes(&partial_metadata(&value)))
         }
         Representation::Table => {
-            let value: Value = serde_json::from_slice(&object).map_err(StatusError::internal_error)?;
+            let value: Value =
+                serde_json::from_slice(&object).map_err(StatusError::internal_error)?;
             let list_meta = serde_json::json!({"resourceVersion": value.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null)});
-            Ok(to_bytes(&crate::tables::table(store.info.group, store.info.resource, &[value], crate::tables::IncludeObject::Metadata, list_meta, std::time::SystemTime::now())))
+            Ok(to_bytes(&crate::tables::table(
+                store.info.group,
+                store.info.resource,
+                &[value],
+                crate::tables::IncludeObject::Metadata,
+                list_meta,
+                std::time::SystemTime::now(),
+            )))
         }
     }
 }
@@ -465,7 +584,10 @@ pub fn list_body(
     representation: Representation,
 ) -> Result<Bytes, StatusError> {
     let mut metadata = serde_json::Map::new();
-    metadata.insert("resourceVersion".into(), Value::String(output.resource_version.to_string()));
+    metadata.insert(
+        "resourceVersion".into(),
+        Value::String(output.resource_version.to_string()),
+    );
     if let Some(token) = &output.continue_token {
         metadata.insert("continue".into(), Value::String(token.clone()));
     }
@@ -495,7 +617,9 @@ pub fn list_body(
             let items: Vec<Value> = output
                 .items
                 .iter()
-                .map(|item| serde_json::from_slice::<Value>(item).map(|value| partial_metadata(&value)))
+                .map(|item| {
+                    serde_json::from_slice::<Value>(item).map(|value| partial_metadata(&value))
+                })
                 .collect::<Result<_, _>>()
                 .map_err(StatusError::internal_error)?;
             Ok(to_bytes(&serde_json::json!({

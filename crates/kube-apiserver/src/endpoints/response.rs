@@ -38,19 +38,31 @@ pub fn negotiate(accept: Option<&str>) -> Option<Representation> {
             .filter_map(|part| part.split_once('='))
             .map(|(key, value)| (key.trim().to_ascii_lowercase(), value.trim().to_string()))
             .collect();
-        let parameter = |name: &str| parameters.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+        let parameter = |name: &str| {
+            parameters
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.as_str())
+        };
 
-        let json_like = matches!(essence.as_str(), "application/json" | "*/*" | "application/*" | "application/yaml");
+        let json_like = matches!(
+            essence.as_str(),
+            "application/json" | "*/*" | "application/*" | "application/yaml"
+        );
         if !json_like {
             continue;
         }
         match parameter("as") {
             None => return Some(Representation::Object),
-            Some("Table") if parameter("g") == Some("meta.k8s.io") && matches!(parameter("v"), Some("v1") | Some("v1beta1")) => {
+            Some("Table")
+                if parameter("g") == Some("meta.k8s.io")
+                    && matches!(parameter("v"), Some("v1") | Some("v1beta1")) =>
+            {
                 return Some(Representation::Table);
             }
             Some("PartialObjectMetadata" | "PartialObjectMetadataList")
-                if parameter("g") == Some("meta.k8s.io") && matches!(parameter("v"), Some("v1") | Some("v1beta1")) =>
+                if parameter("g") == Some("meta.k8s.io")
+                    && matches!(parameter("v"), Some("v1") | Some("v1beta1")) =>
             {
                 return Some(Representation::Metadata);
             }
@@ -63,10 +75,12 @@ pub fn negotiate(accept: Option<&str>) -> Option<Representation> {
 /// A JSON response.
 pub fn json(code: u16, body: Bytes) -> ApiResponse {
     let mut response = Response::new(ApiBody::full(body));
-    *response.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    *response.status_mut() =
+        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -82,10 +96,12 @@ pub fn json_with_type(code: u16, body: Bytes, content_type: &'static str) -> Api
 /// A text response.
 pub fn text(code: u16, body: impl Into<Bytes>) -> ApiResponse {
     let mut response = Response::new(ApiBody::full(body.into()));
-    *response.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    *response.status_mut() =
+        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -97,10 +113,10 @@ pub fn text(code: u16, body: impl Into<Bytes>) -> ApiResponse {
 pub fn status_error(error: &StatusError) -> ApiResponse {
     let code = u16::try_from(error.code()).unwrap_or(500);
     let mut response = json(code, Bytes::from(error.to_json_bytes()));
-    if let Some(seconds) = error.retry_after_seconds() {
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
+    if let Some(seconds) = error.retry_after_seconds()
+        && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
 }
@@ -108,9 +124,12 @@ pub fn status_error(error: &StatusError) -> ApiResponse {
 /// Compresses the body when the client accepts gzip and the body is large enough.
 pub fn maybe_gzip(response: ApiResponse, accept_encoding: Option<&str>) -> ApiResponse {
     let accepts_gzip = accept_encoding.is_some_and(|value| {
-        value
-            .split(',')
-            .any(|coding| coding.split(';').next().is_some_and(|name| name.trim().eq_ignore_ascii_case("gzip")))
+        value.split(',').any(|coding| {
+            coding
+                .split(';')
+                .next()
+                .is_some_and(|name| name.trim().eq_ignore_ascii_case("gzip"))
+        })
     });
     if !accepts_gzip {
         return response;
@@ -122,7 +141,10 @@ pub fn maybe_gzip(response: ApiResponse, accept_encoding: Option<&str>) -> ApiRe
     if bytes.len() < GZIP_THRESHOLD {
         return Response::from_parts(parts, ApiBody::Full(Some(bytes)));
     }
-    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::fast());
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 4),
+        flate2::Compression::fast(),
+    );
     if encoder.write_all(&bytes).is_err() {
         return Response::from_parts(parts, ApiBody::Full(Some(bytes)));
     }
@@ -131,7 +153,9 @@ pub fn maybe_gzip(response: ApiResponse, accept_encoding: Option<&str>) -> ApiRe
             parts
                 .headers
                 .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            parts.headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+            parts
+                .headers
+                .insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
             Response::from_parts(parts, ApiBody::full(compressed))
         }
         Err(_) => Response::from_parts(parts, ApiBody::Full(Some(bytes))),
@@ -149,15 +173,22 @@ mod tests {
         assert_eq!(negotiate(None), Some(Representation::Object));
         assert_eq!(negotiate(Some("*/*")), Some(Representation::Object));
         assert_eq!(
-            negotiate(Some("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1")),
+            negotiate(Some(
+                "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+            )),
             Some(Representation::Metadata)
         );
         assert_eq!(negotiate(Some("application/vnd.kubernetes.protobuf")), None);
         assert_eq!(
-            negotiate(Some("application/vnd.kubernetes.protobuf, application/json")),
+            negotiate(Some(
+                "application/vnd.kubernetes.protobuf, application/json"
+            )),
             Some(Representation::Object)
         );
-        assert_eq!(negotiate(Some("application/json;as=Table;v=v9;g=meta.k8s.io")), None);
+        assert_eq!(
+            negotiate(Some("application/json;as=Table;v=v9;g=meta.k8s.io")),
+            None
+        );
     }
 
     #[test]

@@ -99,17 +99,24 @@ pub async fn serve(
     });
 
     let mut response = Response::new(ApiBody::Stream(receiver));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
     Ok(response)
 }
 
 /// Moves events from the watcher to the connection until one side ends.
-async fn pump(mut watcher: Watcher, encoder: FrameEncoder, sender: mpsc::Sender<Bytes>, timeout: Duration) {
+async fn pump(
+    mut watcher: Watcher,
+    encoder: FrameEncoder,
+    sender: mpsc::Sender<Bytes>,
+    timeout: Duration,
+) {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let next = tokio::select! {
@@ -120,8 +127,14 @@ async fn pump(mut watcher: Watcher, encoder: FrameEncoder, sender: mpsc::Sender<
         let frame = match next {
             None => return,
             Some(Ok(event)) => encoder.event(&event),
-            Some(Err(storage::Error::Compacted { requested, compacted })) => {
-                let error = StatusError::too_old_resource_version(requested.max(0) as u64, compacted.max(0) as u64);
+            Some(Err(storage::Error::Compacted {
+                requested,
+                compacted,
+            })) => {
+                let error = StatusError::too_old_resource_version(
+                    requested.max(0) as u64,
+                    compacted.max(0) as u64,
+                );
                 let _ = sender.send(error_frame(&error)).await;
                 return;
             }
@@ -163,11 +176,13 @@ impl FrameEncoder {
     }
 
     fn bookmark(&self, revision: i64, initial_events_end: bool) -> Bytes {
-        let mut metadata = json!({"resourceVersion": revision.to_string(), "creationTimestamp": null});
+        let mut metadata =
+            json!({"resourceVersion": revision.to_string(), "creationTimestamp": null});
         if initial_events_end {
             metadata["annotations"] = json!({ INITIAL_EVENTS_END: "true" });
         }
-        let object = json!({"kind": self.kind, "apiVersion": self.api_version, "metadata": metadata});
+        let object =
+            json!({"kind": self.kind, "apiVersion": self.api_version, "metadata": metadata});
         self.frame("BOOKMARK", &serde_json::to_vec(&object).unwrap_or_default())
     }
 
@@ -195,7 +210,8 @@ impl FrameEncoder {
 
 fn error_frame(error: &StatusError) -> Bytes {
     let status: Value = error.to_json();
-    let mut frame = serde_json::to_vec(&json!({"type": "ERROR", "object": status})).unwrap_or_default();
+    let mut frame =
+        serde_json::to_vec(&json!({"type": "ERROR", "object": status})).unwrap_or_default();
     frame.push(b'\n');
     Bytes::from(frame)
 }

@@ -33,7 +33,9 @@ pub fn strategy_for(group: &str, version: &str, resource: &str) -> Option<Arc<dy
         ("", "v1", "persistentvolumes") => plain!(api::core::v1::PersistentVolume),
         ("", "v1", "pods") => plain!(api::core::v1::Pod),
         ("", "v1", "podtemplates") => plain!(api::core::v1::PodTemplate),
-        ("", "v1", "replicationcontrollers") => plain!(api::core::v1::ReplicationController, generation),
+        ("", "v1", "replicationcontrollers") => {
+            plain!(api::core::v1::ReplicationController, generation)
+        }
         ("", "v1", "resourcequotas") => plain!(api::core::v1::ResourceQuota),
         ("", "v1", "secrets") => plain!(api::core::v1::Secret),
         ("", "v1", "serviceaccounts") => plain!(api::core::v1::ServiceAccount),
@@ -52,17 +54,27 @@ pub fn strategy_for(group: &str, version: &str, resource: &str) -> Option<Arc<dy
         ("batch", "v1", "jobs") => plain!(api::batch::v1::Job, generation),
         ("coordination.k8s.io", "v1", "leases") => plain!(api::coordination::v1::Lease),
         ("discovery.k8s.io", "v1", "endpointslices") => plain!(api::discovery::v1::EndpointSlice),
-        ("policy", "v1", "poddisruptionbudgets") => plain!(api::policy::v1::PodDisruptionBudget, generation),
-        ("scheduling.k8s.io", "v1", "priorityclasses") => plain!(api::scheduling::v1::PriorityClass),
+        ("policy", "v1", "poddisruptionbudgets") => {
+            plain!(api::policy::v1::PodDisruptionBudget, generation)
+        }
+        ("scheduling.k8s.io", "v1", "priorityclasses") => {
+            plain!(api::scheduling::v1::PriorityClass)
+        }
 
         ("storage.k8s.io", "v1", "storageclasses") => plain!(api::storage::v1::StorageClass),
         ("storage.k8s.io", "v1", "csidrivers") => plain!(api::storage::v1::CSIDriver),
         ("storage.k8s.io", "v1", "csinodes") => plain!(api::storage::v1::CSINode),
         ("storage.k8s.io", "v1", "volumeattachments") => plain!(api::storage::v1::VolumeAttachment),
-        ("storage.k8s.io", "v1", "csistoragecapacities") => plain!(api::storage::v1::CSIStorageCapacity),
+        ("storage.k8s.io", "v1", "csistoragecapacities") => {
+            plain!(api::storage::v1::CSIStorageCapacity)
+        }
 
-        ("networking.k8s.io", "v1", "networkpolicies") => plain!(api::networking::v1::NetworkPolicy, generation),
-        ("networking.k8s.io", "v1", "ingresses") => plain!(api::networking::v1::Ingress, generation),
+        ("networking.k8s.io", "v1", "networkpolicies") => {
+            plain!(api::networking::v1::NetworkPolicy, generation)
+        }
+        ("networking.k8s.io", "v1", "ingresses") => {
+            plain!(api::networking::v1::Ingress, generation)
+        }
         ("networking.k8s.io", "v1", "ingressclasses") => plain!(api::networking::v1::IngressClass),
         ("networking.k8s.io", "v1", "ipaddresses") => plain!(api::networking::v1::IPAddress),
         ("networking.k8s.io", "v1", "servicecidrs") => plain!(api::networking::v1::ServiceCIDR),
@@ -71,24 +83,40 @@ pub fn strategy_for(group: &str, version: &str, resource: &str) -> Option<Arc<dy
         ("rbac.authorization.k8s.io", "v1", "roles") => plain!(api::rbac::v1::Role),
         ("rbac.authorization.k8s.io", "v1", "rolebindings") => plain!(api::rbac::v1::RoleBinding),
         ("rbac.authorization.k8s.io", "v1", "clusterroles") => plain!(api::rbac::v1::ClusterRole),
-        ("rbac.authorization.k8s.io", "v1", "clusterrolebindings") => plain!(api::rbac::v1::ClusterRoleBinding),
+        ("rbac.authorization.k8s.io", "v1", "clusterrolebindings") => {
+            plain!(api::rbac::v1::ClusterRoleBinding)
+        }
 
         ("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations") => {
-            plain!(api::admissionregistration::v1::MutatingWebhookConfiguration, generation)
+            plain!(
+                api::admissionregistration::v1::MutatingWebhookConfiguration,
+                generation
+            )
         }
         ("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations") => {
-            plain!(api::admissionregistration::v1::ValidatingWebhookConfiguration, generation)
+            plain!(
+                api::admissionregistration::v1::ValidatingWebhookConfiguration,
+                generation
+            )
         }
         ("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies") => {
-            plain!(api::admissionregistration::v1::ValidatingAdmissionPolicy, generation)
+            plain!(
+                api::admissionregistration::v1::ValidatingAdmissionPolicy,
+                generation
+            )
         }
         ("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings") => {
-            plain!(api::admissionregistration::v1::ValidatingAdmissionPolicyBinding, generation)
+            plain!(
+                api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+                generation
+            )
         }
         ("certificates.k8s.io", "v1", "certificatesigningrequests") => {
             plain!(api::certificates::v1::CertificateSigningRequest)
         }
-        ("flowcontrol.apiserver.k8s.io", "v1", "flowschemas") => plain!(api::flowcontrol::v1::FlowSchema, generation),
+        ("flowcontrol.apiserver.k8s.io", "v1", "flowschemas") => {
+            plain!(api::flowcontrol::v1::FlowSchema, generation)
+        }
         ("flowcontrol.apiserver.k8s.io", "v1", "prioritylevelconfigurations") => {
             plain!(api::flowcontrol::v1::PriorityLevelConfiguration, generation)
         }
@@ -109,13 +137,19 @@ mod tests {
                 continue;
             }
             // Custom resources and aggregated APIs come with their own registries.
-            if matches!(info.group, "apiextensions.k8s.io" | "apiregistration.k8s.io") {
+            if matches!(
+                info.group,
+                "apiextensions.k8s.io" | "apiregistration.k8s.io"
+            ) {
                 continue;
             }
             if strategy_for(info.group, info.version, info.resource).is_none() {
                 missing.push(format!("{}/{}/{}", info.group, info.version, info.resource));
             }
         }
-        assert!(missing.is_empty(), "resources without a strategy: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "resources without a strategy: {missing:?}"
+        );
     }
 }

@@ -3,6 +3,8 @@
 //! [`strategy`] defines what a kind contributes (defaults, validation, status
 //! handling, graceful deletion, selectable fields).
 
+pub mod builtin;
 pub mod encoding;
 pub mod object_meta;
+pub mod store;
 pub mod strategy;

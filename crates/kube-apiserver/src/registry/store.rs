@@ -17,14 +17,18 @@ use bytes::Bytes;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 use storage::cacher::{
-    AttrsFunc, CachedObject, Cacher, CacherConfig, FilterFunc, IndexLookup, ListRequest, ObjectAttrs,
-    ResourceVersionMatch, WatchRequest, Watcher,
+    AttrsFunc, CachedObject, Cacher, CacherConfig, FilterFunc, IndexLookup, ListRequest,
+    ObjectAttrs, ResourceVersionMatch, WatchRequest, Watcher,
 };
 use storage::update::{UpdateDecision, UpdateError, guaranteed_update};
 use storage::{Backend, KeyValue, continue_token};
 
-use super::encoding::{decode_stored, encode_for_storage, set_resource_version, with_resource_version};
-use super::object_meta::{NameValidator, name_validator, validate_object_meta, validate_object_meta_update};
+use super::encoding::{
+    decode_stored, encode_for_storage, set_resource_version, with_resource_version,
+};
+use super::object_meta::{
+    NameValidator, name_validator, validate_object_meta, validate_object_meta_update,
+};
 use super::strategy::{DeleteContext, ErasedStrategy};
 
 /// Finalizer that makes the garbage collector orphan dependents before deletion.
@@ -106,13 +110,18 @@ impl Store {
 
         let attrs_strategy = strategy.clone();
         let attrs_func: AttrsFunc = Arc::new(move |kv: &KeyValue| {
-            let object: Value = serde_json::from_slice(&kv.value).map_err(|error| error.to_string())?;
+            let object: Value =
+                serde_json::from_slice(&kv.value).map_err(|error| error.to_string())?;
             Ok(object_attrs(attrs_strategy.as_ref(), &object))
         });
         let mut config = CacherConfig::new(prefix.clone(), attrs_func);
         if info.group.is_empty() && info.resource == "pods" {
             let by_node: storage::cacher::IndexFunc = Arc::new(|attrs: &ObjectAttrs| {
-                attrs.fields.get("spec.nodeName").map(|node| vec![node.clone()]).unwrap_or_default()
+                attrs
+                    .fields
+                    .get("spec.nodeName")
+                    .map(|node| vec![node.clone()])
+                    .unwrap_or_default()
             });
             config = config.with_index("spec.nodeName", by_node);
         }
@@ -170,17 +179,25 @@ impl Store {
                 name,
                 "the object has been modified; please apply your changes to the latest version and try again",
             ),
-            storage::Error::Compacted { requested, compacted } => {
-                StatusError::too_old_resource_version(requested.max(0) as u64, compacted.max(0) as u64)
-            }
-            storage::Error::FutureRevision { requested, current } => StatusError::too_large_resource_version(
+            storage::Error::Compacted {
+                requested,
+                compacted,
+            } => StatusError::too_old_resource_version(
                 requested.max(0) as u64,
-                current.max(0) as u64,
-                1,
+                compacted.max(0) as u64,
             ),
-            storage::Error::ValueTooLarge { size, limit, .. } => StatusError::request_entity_too_large(&format!(
-                "the object is {size} bytes, over the storage limit of {limit} bytes"
-            )),
+            storage::Error::FutureRevision { requested, current } => {
+                StatusError::too_large_resource_version(
+                    requested.max(0) as u64,
+                    current.max(0) as u64,
+                    1,
+                )
+            }
+            storage::Error::ValueTooLarge { size, limit, .. } => {
+                StatusError::request_entity_too_large(&format!(
+                    "the object is {size} bytes, over the storage limit of {limit} bytes"
+                ))
+            }
             storage::Error::InvalidRequest(message) => StatusError::bad_request(message),
             storage::Error::Unavailable(message) => StatusError::service_unavailable(message),
             storage::Error::Timeout(message) => StatusError::timeout(&message, 1),
@@ -219,17 +236,24 @@ impl Store {
     pub fn selection(&self, params: &ListParams) -> Result<Selection, StatusError> {
         let label_selector = match params.label_selector.as_deref() {
             None | Some("") => None,
-            Some(text) => Some(labels::parse(text).map_err(|error| StatusError::bad_request(error.to_string()))?),
+            Some(text) => Some(
+                labels::parse(text).map_err(|error| StatusError::bad_request(error.to_string()))?,
+            ),
         };
         let field_selector = match params.field_selector.as_deref() {
             None | Some("") => None,
-            Some(text) => Some(fields::parse(text).map_err(|error| StatusError::bad_request(error.to_string()))?),
+            Some(text) => Some(
+                fields::parse(text).map_err(|error| StatusError::bad_request(error.to_string()))?,
+            ),
         };
         if let Some(selector) = &field_selector {
             let supported = self.strategy.selectable_field_names();
             for requirement in selector.requirements() {
                 let field = requirement.field.as_str();
-                if field != "metadata.name" && field != "metadata.namespace" && !supported.contains(&field) {
+                if field != "metadata.name"
+                    && field != "metadata.namespace"
+                    && !supported.contains(&field)
+                {
                     return Err(StatusError::bad_request(format!(
                         "field label not supported: {field}"
                     )));
@@ -243,7 +267,11 @@ impl Store {
     }
 
     /// Lists objects of a namespace (or all, for an empty namespace).
-    pub async fn list(&self, namespace: &str, params: &ListParams) -> Result<ListOutput, StatusError> {
+    pub async fn list(
+        &self,
+        namespace: &str,
+        params: &ListParams,
+    ) -> Result<ListOutput, StatusError> {
         let selection = self.selection(params)?;
         let index = selection.node_index();
         let filter = selection.filter();
@@ -255,12 +283,20 @@ impl Store {
             resource_version,
             resource_version_match,
             filter,
-            index: if self.info.group.is_empty() && self.info.resource == "pods" { index } else { None },
+            index: if self.info.group.is_empty() && self.info.resource == "pods" {
+                index
+            } else {
+                None
+            },
             limit: params.limit,
             continue_key: None,
         };
 
-        if let Some(token) = params.continue_token.as_deref().filter(|token| !token.is_empty()) {
+        if let Some(token) = params
+            .continue_token
+            .as_deref()
+            .filter(|token| !token.is_empty())
+        {
             if resource_version.is_some_and(|revision| revision != 0) {
                 return Err(StatusError::bad_request(
                     "specifying resource version is not allowed when using continue",
@@ -273,10 +309,16 @@ impl Store {
             request.continue_key = Some(position.start_key);
         }
 
-        let response = self.cacher.list(request).await.map_err(|error| match error {
-            storage::Error::Compacted { .. } if params.continue_token.is_some() => StatusError::continue_expired(None),
-            other => self.storage_error(other, ""),
-        })?;
+        let response = self
+            .cacher
+            .list(request)
+            .await
+            .map_err(|error| match error {
+                storage::Error::Compacted { .. } if params.continue_token.is_some() => {
+                    StatusError::continue_expired(None)
+                }
+                other => self.storage_error(other, ""),
+            })?;
 
         let continue_token = response.continue_key.as_ref().and_then(|_| {
             response
@@ -284,7 +326,11 @@ impl Store {
                 .last()
                 .map(|last| continue_token::encode(&prefix, last.key(), response.revision))
         });
-        let items = response.items.iter().map(|object| served_bytes(object)).collect();
+        let items = response
+            .items
+            .iter()
+            .map(|object| served_bytes(object))
+            .collect();
         Ok(ListOutput {
             items,
             resource_version: response.revision,
@@ -295,7 +341,11 @@ impl Store {
 
     /// Starts a watch of a namespace (or all, for an empty namespace). A `name`
     /// narrows it to one object, as `fieldSelector=metadata.name=` does.
-    pub async fn watch(&self, namespace: &str, params: &ListParams) -> Result<Watcher, StatusError> {
+    pub async fn watch(
+        &self,
+        namespace: &str,
+        params: &ListParams,
+    ) -> Result<Watcher, StatusError> {
         let selection = self.selection(params)?;
         let index = selection.node_index();
         let filter = selection.filter();
@@ -306,20 +356,36 @@ impl Store {
             prefix: self.list_prefix(namespace),
             resource_version: resource_version.unwrap_or(0),
             filter,
-            index: if self.info.group.is_empty() && self.info.resource == "pods" { index } else { None },
+            index: if self.info.group.is_empty() && self.info.resource == "pods" {
+                index
+            } else {
+                None
+            },
             allow_bookmarks: params.allow_bookmarks,
         };
-        self.cacher.watch(request).await.map_err(|error| self.storage_error(error, ""))
+        self.cacher
+            .watch(request)
+            .await
+            .map_err(|error| self.storage_error(error, ""))
     }
 
     // ---- writes ----
 
     /// Creates an object in `namespace` (ignored for cluster-scoped kinds).
-    pub async fn create(&self, namespace: &str, object: Value, params: &WriteParams) -> Result<Value, StatusError> {
+    pub async fn create(
+        &self,
+        namespace: &str,
+        object: Value,
+        params: &WriteParams,
+    ) -> Result<Value, StatusError> {
         let mut object = self.decode(object)?;
         let name = string_at(&object, "name");
         let generate_name = string_at(&object, "generateName");
-        let attempts = if name.is_empty() && !generate_name.is_empty() { GENERATE_NAME_ATTEMPTS } else { 1 };
+        let attempts = if name.is_empty() && !generate_name.is_empty() {
+            GENERATE_NAME_ATTEMPTS
+        } else {
+            1
+        };
 
         self.prepare_metadata_for_create(&mut object, namespace)?;
         self.strategy
@@ -328,7 +394,11 @@ impl Store {
 
         for attempt in 0..attempts {
             if name.is_empty() && !generate_name.is_empty() {
-                set_meta(&mut object, "name", Value::String(apimachinery::validation::generate_name(&generate_name)));
+                set_meta(
+                    &mut object,
+                    "name",
+                    Value::String(apimachinery::validation::generate_name(&generate_name)),
+                );
             }
             let object_name = string_at(&object, "name");
             self.validate_create(&object, &object_name)?;
@@ -348,7 +418,11 @@ impl Store {
                     continue;
                 }
                 Err(storage::Error::KeyExists { .. }) if attempts > 1 => {
-                    return Err(StatusError::generate_name_conflict(&self.group_resource(), &object_name, 1));
+                    return Err(StatusError::generate_name_conflict(
+                        &self.group_resource(),
+                        &object_name,
+                        1,
+                    ));
                 }
                 Err(error) => return Err(self.storage_error(error, &object_name)),
             }
@@ -367,15 +441,32 @@ impl Store {
         })
     }
 
-    fn prepare_metadata_for_create(&self, object: &mut Value, namespace: &str) -> Result<(), StatusError> {
+    fn prepare_metadata_for_create(
+        &self,
+        object: &mut Value,
+        namespace: &str,
+    ) -> Result<(), StatusError> {
         if self.info.namespaced {
             set_meta(object, "namespace", Value::String(namespace.to_string()));
         } else {
             remove_meta(object, "namespace");
         }
-        set_meta(object, "uid", Value::String(uuid::Uuid::new_v4().to_string()));
-        set_meta(object, "creationTimestamp", Value::String(format_time(now_time())));
-        for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion", "selfLink"] {
+        set_meta(
+            object,
+            "uid",
+            Value::String(uuid::Uuid::new_v4().to_string()),
+        );
+        set_meta(
+            object,
+            "creationTimestamp",
+            Value::String(format_time(now_time())),
+        );
+        for field in [
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "resourceVersion",
+            "selfLink",
+        ] {
             remove_meta(object, field);
         }
         if self.strategy.tracks_generation() {
@@ -416,8 +507,10 @@ impl Store {
         params: &WriteParams,
     ) -> Result<(Value, bool), StatusError> {
         let requested = self.decode(object)?;
-        self.update_with(namespace, name, status_only, params, move |_| Ok(requested.clone()))
-            .await
+        self.update_with(namespace, name, status_only, params, move |_| {
+            Ok(requested.clone())
+        })
+        .await
     }
 
     /// Runs a guaranteed update whose new object `transform` computes from the
@@ -440,7 +533,10 @@ impl Store {
 
         let result = guaranteed_update(self.backend.as_ref(), &key, allow_create, |current| {
             let current_object = match current {
-                Some(kv) => Some(decode_stored(&kv.value, kv.mod_revision).map_err(StatusError::internal_error)?),
+                Some(kv) => Some(
+                    decode_stored(&kv.value, kv.mod_revision)
+                        .map_err(StatusError::internal_error)?,
+                ),
                 None => None,
             };
             let mut new = transform(current_object.as_ref())?;
@@ -456,7 +552,11 @@ impl Store {
                 self.validate_create(&created, name)?;
                 let bytes = encode_for_storage(&created);
                 outcome = Some((created, true, params.dry_run));
-                return Ok(if params.dry_run { UpdateDecision::Keep } else { UpdateDecision::Write(bytes) });
+                return Ok(if params.dry_run {
+                    UpdateDecision::Keep
+                } else {
+                    UpdateDecision::Write(bytes)
+                });
             };
 
             self.check_resource_version(&new, &old, name)?;
@@ -512,7 +612,8 @@ impl Store {
 
         match result {
             Ok(kv) => {
-                let (mut object, created, kept) = outcome.ok_or_else(|| StatusError::internal_error("update made no attempt"))?;
+                let (mut object, created, kept) =
+                    outcome.ok_or_else(|| StatusError::internal_error("update made no attempt"))?;
                 if !kept || !params.dry_run {
                     set_resource_version(&mut object, kv.mod_revision);
                 }
@@ -534,7 +635,12 @@ impl Store {
     }
 
     /// Checks that the body names the object the URL names.
-    fn check_identity(&self, object: &Value, namespace: &str, name: &str) -> Result<(), StatusError> {
+    fn check_identity(
+        &self,
+        object: &Value,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(), StatusError> {
         let body_name = string_at(object, "name");
         if body_name != name {
             return Err(StatusError::bad_request(format!(
@@ -554,7 +660,12 @@ impl Store {
 
     /// Rejects an update whose resourceVersion is stale (409) or missing when the
     /// kind requires one (422).
-    fn check_resource_version(&self, new: &Value, old: &Value, name: &str) -> Result<(), StatusError> {
+    fn check_resource_version(
+        &self,
+        new: &Value,
+        old: &Value,
+        name: &str,
+    ) -> Result<(), StatusError> {
         let requested = string_at(new, "resourceVersion");
         if requested.is_empty() {
             if self.strategy.allow_unconditional_update() {
@@ -579,7 +690,13 @@ impl Store {
 
     /// Keeps the metadata only the server sets from the stored object.
     fn carry_server_metadata(&self, new: &mut Value, old: &Value) {
-        for field in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+        for field in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ] {
             match old.get("metadata").and_then(|metadata| metadata.get(field)) {
                 Some(value) => set_meta(new, field, value.clone()),
                 None => remove_meta(new, field),
@@ -614,12 +731,21 @@ impl Store {
             .and_then(|metadata| metadata.get("generation"))
             .and_then(Value::as_i64)
             .unwrap_or(1);
-        let generation = if spec_changed { old_generation + 1 } else { old_generation };
+        let generation = if spec_changed {
+            old_generation + 1
+        } else {
+            old_generation
+        };
         set_meta(new, "generation", Value::from(generation));
     }
 
     /// Deletes an object, gracefully or through finalizers when they apply.
-    pub async fn delete(&self, namespace: &str, name: &str, params: &DeleteParams) -> Result<DeleteOutcome, StatusError> {
+    pub async fn delete(
+        &self,
+        namespace: &str,
+        name: &str,
+        params: &DeleteParams,
+    ) -> Result<DeleteOutcome, StatusError> {
         let key = self.key(namespace, name);
         for _ in 0..storage::update::MAX_ATTEMPTS {
             let kv = self
@@ -628,7 +754,8 @@ impl Store {
                 .await
                 .map_err(|error| self.storage_error(error, name))?
                 .ok_or_else(|| StatusError::not_found(&self.group_resource(), name))?;
-            let mut object = decode_stored(&kv.value, kv.mod_revision).map_err(StatusError::internal_error)?;
+            let mut object =
+                decode_stored(&kv.value, kv.mod_revision).map_err(StatusError::internal_error)?;
             self.check_delete_preconditions(&object, params, name)?;
 
             let grace = self
@@ -641,7 +768,8 @@ impl Store {
                 )
                 .map_err(|error| StatusError::internal_error(error.to_string()))?
                 .filter(|seconds| *seconds > 0);
-            let added_finalizer = add_propagation_finalizer(&mut object, params.propagation_policy.as_deref());
+            let added_finalizer =
+                add_propagation_finalizer(&mut object, params.propagation_policy.as_deref());
             let has_finalizers = !finalizers(&object).is_empty();
 
             if grace.is_none() && !has_finalizers {
@@ -662,7 +790,10 @@ impl Store {
             }
 
             // Graceful or finalized deletion: mark the object and keep it.
-            let already_deleting = object.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some();
+            let already_deleting = object
+                .get("metadata")
+                .and_then(|m| m.get("deletionTimestamp"))
+                .is_some();
             if already_deleting && !added_finalizer && grace.is_none() {
                 return Ok(DeleteOutcome::Pending(object));
             }
@@ -671,13 +802,25 @@ impl Store {
                 let deadline = now_time()
                     .checked_add(jiff_seconds(seconds))
                     .unwrap_or_else(|_| now_time());
-                set_meta(&mut object, "deletionTimestamp", Value::String(format_time(deadline)));
-                set_meta(&mut object, "deletionGracePeriodSeconds", Value::from(seconds));
+                set_meta(
+                    &mut object,
+                    "deletionTimestamp",
+                    Value::String(format_time(deadline)),
+                );
+                set_meta(
+                    &mut object,
+                    "deletionGracePeriodSeconds",
+                    Value::from(seconds),
+                );
             }
             if params.dry_run {
                 return Ok(DeleteOutcome::Pending(object));
             }
-            match self.backend.update(&key, encode_for_storage(&object), kv.mod_revision).await {
+            match self
+                .backend
+                .update(&key, encode_for_storage(&object), kv.mod_revision)
+                .await
+            {
                 Ok(stored) => {
                     set_resource_version(&mut object, stored.mod_revision);
                     return Ok(DeleteOutcome::Pending(object));
@@ -693,14 +836,21 @@ impl Store {
         ))
     }
 
-    fn check_delete_preconditions(&self, object: &Value, params: &DeleteParams, name: &str) -> Result<(), StatusError> {
+    fn check_delete_preconditions(
+        &self,
+        object: &Value,
+        params: &DeleteParams,
+        name: &str,
+    ) -> Result<(), StatusError> {
         if let Some(uid) = params.precondition_uid.as_deref() {
             let actual = string_at(object, "uid");
             if uid != actual {
                 return Err(StatusError::conflict(
                     &self.group_resource(),
                     name,
-                    format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
+                    format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"
+                    ),
                 ));
             }
         }
@@ -733,11 +883,14 @@ impl Store {
         let page = self.list(namespace, &list).await?;
         let mut deleted = Vec::with_capacity(page.items.len());
         for item in page.items {
-            let object: Value = serde_json::from_slice(&item).map_err(StatusError::internal_error)?;
+            let object: Value =
+                serde_json::from_slice(&item).map_err(StatusError::internal_error)?;
             let item_namespace = string_at(&object, "namespace");
             let item_name = string_at(&object, "name");
             match self.delete(&item_namespace, &item_name, params).await {
-                Ok(DeleteOutcome::Deleted(object) | DeleteOutcome::Pending(object)) => deleted.push(object),
+                Ok(DeleteOutcome::Deleted(object) | DeleteOutcome::Pending(object)) => {
+                    deleted.push(object)
+                }
                 // Deleted by someone else meanwhile: nothing left to do.
                 Err(error) if error.code() == 404 => {}
                 Err(error) => return Err(error),
@@ -762,14 +915,21 @@ impl Selection {
         let label_selector = self.label_selector.clone();
         let field_selector = self.field_selector.clone();
         Some(Arc::new(move |_key: &str, attrs: &ObjectAttrs| {
-            label_selector.as_ref().is_none_or(|selector| selector.matches(&attrs.labels))
-                && field_selector.as_ref().is_none_or(|selector| selector.matches(&attrs.fields))
+            label_selector
+                .as_ref()
+                .is_none_or(|selector| selector.matches(&attrs.labels))
+                && field_selector
+                    .as_ref()
+                    .is_none_or(|selector| selector.matches(&attrs.fields))
         }))
     }
 
     /// Returns the pods-by-node index lookup a `spec.nodeName=` selector implies.
     pub fn node_index(&self) -> Option<IndexLookup> {
-        let node = self.field_selector.as_ref()?.requires_exact_match("spec.nodeName")?;
+        let node = self
+            .field_selector
+            .as_ref()?
+            .requires_exact_match("spec.nodeName")?;
         Some(IndexLookup::new("spec.nodeName", node))
     }
 }
@@ -788,7 +948,9 @@ pub fn object_attrs(strategy: &dyn ErasedStrategy, object: &Value) -> ObjectAttr
         .map(|labels| {
             labels
                 .iter()
-                .filter_map(|(key, value)| value.as_str().map(|value| (key.clone(), value.to_string())))
+                .filter_map(|(key, value)| {
+                    value.as_str().map(|value| (key.clone(), value.to_string()))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -804,9 +966,14 @@ fn parse_resource_version_params(
 ) -> Result<(Option<i64>, Option<ResourceVersionMatch>), StatusError> {
     let resource_version = match params.resource_version.as_deref() {
         None | Some("") => None,
-        Some(text) => Some(text.parse::<i64>().ok().filter(|value| *value >= 0).ok_or_else(|| {
-            StatusError::bad_request(format!("invalid resource version: {text}"))
-        })?),
+        Some(text) => Some(
+            text.parse::<i64>()
+                .ok()
+                .filter(|value| *value >= 0)
+                .ok_or_else(|| {
+                    StatusError::bad_request(format!("invalid resource version: {text}"))
+                })?,
+        ),
     };
     let resource_version_match = match params.resource_version_match.as_deref() {
         None | Some("") => None,
@@ -856,7 +1023,11 @@ fn finalizers(object: &Value) -> Vec<String> {
         .get("metadata")
         .and_then(|metadata| metadata.get("finalizers"))
         .and_then(Value::as_array)
-        .map(|list| list.iter().filter_map(|item| item.as_str().map(str::to_string)).collect())
+        .map(|list| {
+            list.iter()
+                .filter_map(|item| item.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -869,7 +1040,10 @@ fn deletion_finished(object: &Value) -> bool {
     if metadata.get("deletionTimestamp").is_none() {
         return false;
     }
-    let grace = metadata.get("deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(0);
+    let grace = metadata
+        .get("deletionGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     finalizers(object).is_empty() && grace == 0
 }
 

@@ -25,13 +25,26 @@ pub fn column_definitions(_group: &str, _resource: &str) -> Vec<Value> {
 /// Returns the cells of one object's row.
 pub fn row(_group: &str, _resource: &str, object: &Value, _now: SystemTime) -> Vec<Value> {
     vec![
-        object.pointer("/metadata/name").cloned().unwrap_or(Value::Null),
-        object.pointer("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null),
+        object
+            .pointer("/metadata/name")
+            .cloned()
+            .unwrap_or(Value::Null),
+        object
+            .pointer("/metadata/creationTimestamp")
+            .cloned()
+            .unwrap_or(Value::Null),
     ]
 }
 
 /// Builds the Table of `objects`.
-pub fn table(group: &str, resource: &str, objects: &[Value], include: IncludeObject, list_meta: Value, now: SystemTime) -> Value {
+pub fn table(
+    group: &str,
+    resource: &str,
+    objects: &[Value],
+    include: IncludeObject,
+    list_meta: Value,
+    now: SystemTime,
+) -> Value {
     let rows: Vec<Value> = objects
         .iter()
         .map(|object| {

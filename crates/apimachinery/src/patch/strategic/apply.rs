@@ -90,10 +90,8 @@ fn merge_field<S: LookupPatchMeta>(
     let Some(slot) = original.get_mut(&key) else {
         // A key the original lacks takes the patch value; a deletion list for a missing
         // list deletes nothing.
-        if !is_delete_list {
-            if let Some(value) = new_value(patch_value, options) {
-                original.insert(key, value);
-            }
+        if !is_delete_list && let Some(value) = new_value(patch_value, options) {
+            original.insert(key, value);
         }
         return Ok(());
     };

@@ -104,11 +104,10 @@ fn lists_have_conflicts<S: LookupPatchMeta>(
         let left_items = items_by_merge_key(left, merge_key)?;
         let right_items = items_by_merge_key(right, merge_key)?;
         for (key, left_item) in &left_items {
-            if let Some(right_item) = right_items.get(key) {
-                if fields_have_conflicts(left_item, right_item, schema, PatchStrategy::Default, "")?
-                {
-                    return Ok(true);
-                }
+            if let Some(right_item) = right_items.get(key)
+                && fields_have_conflicts(left_item, right_item, schema, PatchStrategy::Default, "")?
+            {
+                return Ok(true);
             }
         }
         return Ok(false);

@@ -1,0 +1,317 @@
+//! Wiring of the whole server from its [`Options`]: the storage backend, one store
+//! per served resource, discovery, health checks, the bootstrap objects, the
+//! compactor, and the secure listener. Enter through [`run`] or, in tests, through
+//! [`start`], which returns once the server is listening.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use apimachinery::scheme::RESOURCES;
+use storage::Backend;
+use storage::embedded::EmbeddedBackend;
+use storage::etcd3::{Etcd3Backend, Etcd3Options};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::bootstrap;
+use crate::certs;
+use crate::discovery::{Discovery, ServedResource};
+use crate::endpoints::Handler;
+use crate::health::{Check, HealthEndpoint};
+use crate::metrics::Metrics;
+use crate::options::Options;
+use crate::registry::builtin::strategy_for;
+use crate::registry::store::Store;
+
+/// Errors that stop the server from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("failed to open storage: {0}")]
+    Storage(#[from] storage::Error),
+    #[error(transparent)]
+    Certificate(#[from] certs::CertError),
+    #[error("failed to listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A started server.
+pub struct RunningServer {
+    /// The address the secure port listens on (useful with `--secure-port=0`).
+    pub address: SocketAddr,
+    /// The serving certificate, for clients that must trust it.
+    pub certificate: certs::ServingCertificate,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting connections and waits for the listener to stop.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Starts the server and runs it until SIGTERM or SIGINT.
+pub async fn run(options: Options) -> Result<(), StartError> {
+    let server = start(options).await?;
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "cannot watch SIGTERM; waiting for SIGINT only");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Starts every part of the server and returns once it listens.
+pub async fn start(options: Options) -> Result<RunningServer, StartError> {
+    options.warn_ignored();
+    let backend = open_backend(&options).await?;
+    let metrics = Arc::new(Metrics::new());
+
+    let mut stores = HashMap::new();
+    let mut served = Vec::new();
+    for info in RESOURCES {
+        if info.storage_path.is_none() || info.storage_gvk() != info.gvk() {
+            // NOTE: resources stored in another version (autoscaling/v1 HPAs,
+            // events.k8s.io Events) need conversion, which does not exist yet.
+            continue;
+        }
+        let Some(strategy) = strategy_for(info.group, info.version, info.resource) else {
+            continue;
+        };
+        let store = Arc::new(Store::new(
+            info,
+            strategy,
+            backend.clone(),
+            &options.etcd_prefix,
+        ));
+        stores.insert(
+            (
+                info.group.to_string(),
+                info.version.to_string(),
+                info.resource.to_string(),
+            ),
+            store,
+        );
+        let subresources = info
+            .subresources
+            .iter()
+            .map(|sub| sub.name)
+            .filter(|name| *name == "status")
+            .collect();
+        served.push(ServedResource { info, subresources });
+    }
+    tracing::info!(resources = stores.len(), "registered resources");
+
+    let listen_address = SocketAddr::new(options.bind_address, options.secure_port);
+    let listener =
+        TcpListener::bind(listen_address)
+            .await
+            .map_err(|source| StartError::Listen {
+                address: listen_address,
+                source,
+            })?;
+    let address = listener.local_addr().map_err(|source| StartError::Listen {
+        address: listen_address,
+        source,
+    })?;
+    let advertise = SocketAddr::new(options.advertise_address(), address.port());
+
+    let certificate = certs::serving_certificate(
+        options.tls_cert_file.as_deref(),
+        options.tls_private_key_file.as_deref(),
+        &options.cert_dir,
+        &[options.advertise_address()],
+        &[
+            "kubernetes".to_string(),
+            "kubernetes.default".to_string(),
+            "kubernetes.default.svc".to_string(),
+        ],
+    )?;
+    let tls = certs::server_config(&certificate)?;
+
+    let discovery = Discovery::new(&served, &advertise.to_string());
+    let bootstrap_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (healthz, livez, readyz) =
+        health_endpoints(backend.clone(), &stores, bootstrap_done.clone());
+
+    let handler = Arc::new(Handler::new(
+        stores.clone(),
+        discovery,
+        healthz,
+        livez,
+        readyz,
+        metrics,
+        options.max_requests_inflight,
+        options.max_mutating_requests_inflight,
+    ));
+
+    let (shutdown, shutdown_receiver) = watch::channel(false);
+    let mut tasks = Vec::new();
+    tasks.push(tokio::spawn(crate::server::serve(
+        listener,
+        tls,
+        handler,
+        shutdown_receiver.clone(),
+    )));
+    tracing::info!(address = %address, "serving securely");
+
+    let bootstrap_stores = stores.clone();
+    tokio::spawn(async move {
+        bootstrap::run(&bootstrap_stores).await;
+        bootstrap_done.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+
+    if !options.etcd_compaction_interval.is_zero() {
+        tasks.push(tokio::spawn(compactor(
+            backend.clone(),
+            options.etcd_compaction_interval,
+            shutdown_receiver,
+        )));
+    }
+
+    Ok(RunningServer {
+        address,
+        certificate,
+        shutdown,
+        tasks,
+    })
+}
+
+async fn open_backend(options: &Options) -> Result<Arc<dyn Backend>, StartError> {
+    let endpoints = options.etcd_endpoints();
+    if endpoints.is_empty() {
+        let path = options.data_dir.join("registry.redb");
+        tracing::info!(path = %path.display(), "using the embedded store");
+        let backend = EmbeddedBackend::open(&path).await?;
+        return Ok(Arc::new(backend));
+    }
+    tracing::info!(endpoints = ?endpoints, "using etcd");
+    let backend = Etcd3Backend::connect(&endpoints, Etcd3Options::default()).await?;
+    Ok(Arc::new(backend))
+}
+
+fn health_endpoints(
+    backend: Arc<dyn Backend>,
+    stores: &HashMap<(String, String, String), Arc<Store>>,
+    bootstrap_done: Arc<std::sync::atomic::AtomicBool>,
+) -> (HealthEndpoint, HealthEndpoint, HealthEndpoint) {
+    let storage_check = |backend: Arc<dyn Backend>| {
+        Check::new("etcd", move || {
+            let backend = backend.clone();
+            async move {
+                match tokio::time::timeout(Duration::from_secs(2), backend.current_revision()).await
+                {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(error)) => Err(error.to_string()),
+                    Err(_) => Err("storage did not answer within 2s".to_string()),
+                }
+            }
+        })
+    };
+    let bootstrap_check = |done: Arc<std::sync::atomic::AtomicBool>| {
+        Check::new("poststarthook/bootstrap-controller", move || {
+            let done = done.clone();
+            async move {
+                if done.load(std::sync::atomic::Ordering::SeqCst) {
+                    Ok(())
+                } else {
+                    Err("default namespaces and services are not created yet".to_string())
+                }
+            }
+        })
+    };
+    let cachers: Vec<_> = stores
+        .values()
+        .map(|store| store.cacher().clone())
+        .collect();
+    let cache_check = Check::new("informer-sync", move || {
+        let not_ready = cachers.iter().filter(|cacher| !cacher.is_ready()).count();
+        async move {
+            if not_ready == 0 {
+                Ok(())
+            } else {
+                Err(format!("{not_ready} watch caches are not ready"))
+            }
+        }
+    });
+
+    let healthz = HealthEndpoint {
+        name: "healthz",
+        checks: vec![
+            Check::ping(),
+            Check::new("log", || async { Ok(()) }),
+            storage_check(backend.clone()),
+            bootstrap_check(bootstrap_done.clone()),
+        ],
+    };
+    let livez = HealthEndpoint {
+        name: "livez",
+        checks: vec![
+            Check::ping(),
+            Check::new("log", || async { Ok(()) }),
+            storage_check(backend.clone()),
+            bootstrap_check(bootstrap_done.clone()),
+        ],
+    };
+    let readyz = HealthEndpoint {
+        name: "readyz",
+        checks: vec![
+            Check::ping(),
+            Check::new("log", || async { Ok(()) }),
+            storage_check(backend),
+            cache_check,
+            bootstrap_check(bootstrap_done),
+            Check::new("shutdown", || async { Ok(()) }),
+        ],
+    };
+    (healthz, livez, readyz)
+}
+
+/// Compacts storage history every `interval`, to the revision seen one interval
+/// before, as upstream's compactor does so that watches have one interval of history.
+async fn compactor(
+    backend: Arc<dyn Backend>,
+    interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut previous: Option<i64> = None;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.changed() => return,
+        }
+        if let Some(revision) = previous
+            && revision > 0
+        {
+            match backend.compact(revision).await {
+                Ok(()) => tracing::info!(revision, "compacted storage"),
+                Err(storage::Error::Compacted { .. }) => {}
+                Err(error) => tracing::warn!(revision, error = %error, "storage compaction failed"),
+            }
+        }
+        previous = backend.current_revision().await.ok();
+    }
+}
