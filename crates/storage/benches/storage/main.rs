@@ -5,6 +5,7 @@
 //! machines these run on are shared and noisy. Set `STORAGE_BENCH_SCALE=small` for a
 //! quick pass with fewer operations.
 
+mod cacher;
 mod raw;
 mod report;
 mod workloads;
@@ -14,6 +15,8 @@ use std::sync::Arc;
 use report::Report;
 use storage::Backend;
 use storage::embedded::EmbeddedBackend;
+use storage::etcd3::{Etcd3Backend, Etcd3Options};
+use storage::testing::EtcdServer;
 
 /// Sizes of one benchmark run.
 #[derive(Clone, Copy)]
@@ -28,6 +31,8 @@ pub struct Scale {
     pub lists: usize,
     /// Size of each stored value in bytes, about a pod's JSON.
     pub value_bytes: usize,
+    /// Watchers that one write is delivered to through the cacher.
+    pub watchers: usize,
 }
 
 impl Scale {
@@ -39,6 +44,7 @@ impl Scale {
                 list_objects: 1_000,
                 lists: 5,
                 value_bytes: 2048,
+                watchers: 1_000,
             },
             _ => Scale {
                 operations: 2_000,
@@ -46,6 +52,7 @@ impl Scale {
                 list_objects: 10_000,
                 lists: 20,
                 value_bytes: 2048,
+                watchers: 10_000,
             },
         }
     }
@@ -77,7 +84,21 @@ async fn run() {
             .await
             .expect("open the embedded store"),
     );
-    workloads::backend_workloads("embedded", embedded, scale, &mut report).await;
+    workloads::backend_workloads("embedded", embedded.clone(), scale, &mut report).await;
+    cacher::cacher_workloads("embedded", embedded, scale, scale.watchers, &mut report).await;
+
+    let etcd = tokio::task::spawn_blocking(EtcdServer::start)
+        .await
+        .expect("join etcd start")
+        .expect("start etcd");
+    raw::etcd_workloads(&etcd.endpoints(), scale, &mut report).await;
+    let etcd_backend: Arc<dyn Backend> = Arc::new(
+        Etcd3Backend::connect(&etcd.endpoints(), Etcd3Options::default())
+            .await
+            .expect("connect to etcd"),
+    );
+    workloads::backend_workloads("etcd3", etcd_backend.clone(), scale, &mut report).await;
+    cacher::cacher_workloads("etcd3", etcd_backend, scale, scale.watchers, &mut report).await;
 
     report.print();
 }

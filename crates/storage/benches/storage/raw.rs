@@ -91,3 +91,60 @@ fn put(db: &Database, key: &str, value: &[u8]) -> Duration {
     txn.commit().expect("commit");
     begin.elapsed()
 }
+
+/// etcd driven straight through etcd-client: the floor under the etcd3 backend.
+pub async fn etcd_workloads(endpoints: &[String], scale: Scale, report: &mut Report) {
+    let mut client = etcd_client::Client::connect(endpoints, None)
+        .await
+        .expect("connect to etcd");
+    let value = vec![b'x'; scale.value_bytes];
+
+    let mut samples = Vec::with_capacity(scale.operations);
+    let started = Instant::now();
+    for index in 0..scale.operations {
+        let key = format!("/registry/pods/raw-etcd/pod-{index:06}");
+        let begin = Instant::now();
+        client.put(key, value.clone(), None).await.expect("put");
+        samples.push(begin.elapsed());
+    }
+    report.latencies(
+        "raw etcd",
+        "put (sequential)",
+        samples,
+        Some(started.elapsed()),
+    );
+
+    let mut samples = Vec::with_capacity(scale.operations);
+    let started = Instant::now();
+    for index in 0..scale.operations {
+        let key = format!(
+            "/registry/pods/raw-etcd/pod-{:06}",
+            (index * 7919) % scale.operations
+        );
+        let begin = Instant::now();
+        let response = client.get(key, None).await.expect("get");
+        assert_eq!(response.kvs().len(), 1);
+        samples.push(begin.elapsed());
+    }
+    report.latencies("raw etcd", "get", samples, Some(started.elapsed()));
+
+    let prefix = "/registry/pods/raw-etcd-list/";
+    for index in 0..scale.list_objects {
+        client
+            .put(format!("{prefix}pod-{index:06}"), value.clone(), None)
+            .await
+            .expect("put");
+    }
+    let mut samples = Vec::with_capacity(scale.lists);
+    for _ in 0..scale.lists {
+        let begin = Instant::now();
+        let response = client
+            .get(prefix, Some(etcd_client::GetOptions::new().with_prefix()))
+            .await
+            .expect("range");
+        assert_eq!(response.kvs().len(), scale.list_objects);
+        samples.push(begin.elapsed());
+    }
+    let operation = format!("list {} objects", scale.list_objects);
+    report.latencies("raw etcd", &operation, samples, None);
+}
