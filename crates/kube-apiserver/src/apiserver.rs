@@ -45,6 +45,8 @@ pub struct RunningServer {
     pub address: SocketAddr,
     /// The serving certificate, for clients that must trust it.
     pub certificate: certs::ServingCertificate,
+    /// The storage backend, for tests that compact or inspect storage directly.
+    pub backend: Arc<dyn Backend>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -195,6 +197,7 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
     Ok(RunningServer {
         address,
         certificate,
+        backend,
         shutdown,
         tasks,
     })

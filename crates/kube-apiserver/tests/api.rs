@@ -1,0 +1,545 @@
+//! API semantics and bad input against a started kube-apiserver, driven with curl and
+//! kubectl as clients drive it.
+
+mod common;
+
+use common::TestServer;
+use serde_json::{Value, json};
+
+const CONFIGMAPS: &str = "/api/v1/namespaces/default/configmaps";
+
+fn post_json(server: &TestServer, path: &str, body: &Value) -> (u16, Value) {
+    let body = body.to_string();
+    server.curl_json(&[
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &body,
+        path,
+    ])
+}
+
+fn configmap(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"k": "v"}})
+}
+
+#[test]
+fn create_get_update_delete_round_trip() {
+    let server = TestServer::start();
+
+    let (code, created) = post_json(&server, CONFIGMAPS, &configmap("a"));
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(created["metadata"]["namespace"], "default");
+    assert!(
+        created["metadata"]["uid"]
+            .as_str()
+            .is_some_and(|uid| uid.len() == 36)
+    );
+    assert!(created["metadata"]["creationTimestamp"].is_string());
+    let version = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (code, read) = server.curl_json(&[&format!("{CONFIGMAPS}/a")]);
+    assert_eq!(code, 200);
+    assert_eq!(read, created);
+
+    let mut changed = read.clone();
+    changed["data"]["k"] = json!("w");
+    let (code, updated) = server.curl_json(&[
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &changed.to_string(),
+        &format!("{CONFIGMAPS}/a"),
+    ]);
+    assert_eq!(code, 200, "{updated}");
+    assert_eq!(updated["data"]["k"], "w");
+    assert_ne!(
+        updated["metadata"]["resourceVersion"].as_str().unwrap(),
+        version
+    );
+    assert_eq!(updated["metadata"]["uid"], created["metadata"]["uid"]);
+
+    let (code, deleted) = server.curl_json(&["-X", "DELETE", &format!("{CONFIGMAPS}/a")]);
+    assert_eq!(code, 200, "{deleted}");
+    let (code, missing) = server.curl_json(&[&format!("{CONFIGMAPS}/a")]);
+    assert_eq!(code, 404);
+    assert_eq!(missing["reason"], "NotFound");
+    assert_eq!(missing["message"], "configmaps \"a\" not found");
+}
+
+#[test]
+fn malformed_json_is_bad_request() {
+    let server = TestServer::start();
+    let (code, status) = server.curl_json(&[
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        "{\"metadata\": {",
+        CONFIGMAPS,
+    ]);
+    assert_eq!(code, 400);
+    assert_eq!(status["reason"], "BadRequest");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("json parse error"),
+        "{status}"
+    );
+}
+
+#[test]
+fn malformed_yaml_is_bad_request() {
+    let server = TestServer::start();
+    let (code, status) = server.curl_json(&[
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/yaml",
+        "--data-binary",
+        "metadata:\n  name: [a\n",
+        CONFIGMAPS,
+    ]);
+    assert_eq!(code, 400, "{status}");
+    assert_eq!(status["reason"], "BadRequest");
+}
+
+#[test]
+fn wrong_kind_for_url_is_bad_request() {
+    let server = TestServer::start();
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}});
+    let (code, status) = post_json(&server, CONFIGMAPS, &secret);
+    assert_eq!(code, 400, "{status}");
+
+    let wrong_version =
+        json!({"apiVersion": "apps/v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
+    let (code, status) = post_json(&server, CONFIGMAPS, &wrong_version);
+    assert_eq!(code, 400, "{status}");
+}
+
+#[test]
+fn invalid_object_lists_every_cause() {
+    let server = TestServer::start();
+    let body = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "Bad_Name", "labels": {"bad key": "ok"}},
+    });
+    let (code, status) = post_json(&server, CONFIGMAPS, &body);
+    assert_eq!(code, 422, "{status}");
+    assert_eq!(status["reason"], "Invalid");
+    let fields: Vec<&str> = status["details"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|cause| cause["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["metadata.name", "metadata.labels"]);
+    let (code, _) = server.curl_json(&[&format!("{CONFIGMAPS}/Bad_Name")]);
+    assert_eq!(code, 404, "nothing is stored for an invalid object");
+}
+
+#[test]
+fn duplicate_create_is_already_exists() {
+    let server = TestServer::start();
+    assert_eq!(post_json(&server, CONFIGMAPS, &configmap("a")).0, 201);
+    let (code, status) = post_json(&server, CONFIGMAPS, &configmap("a"));
+    assert_eq!(code, 409);
+    assert_eq!(status["reason"], "AlreadyExists");
+    assert_eq!(status["message"], "configmaps \"a\" already exists");
+}
+
+#[test]
+fn stale_resource_version_is_conflict() {
+    let server = TestServer::start();
+    let (_, created) = post_json(&server, CONFIGMAPS, &configmap("a"));
+    let mut first = created.clone();
+    first["data"]["k"] = json!("1");
+    let put = |object: &Value| {
+        server.curl_json(&[
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            &object.to_string(),
+            &format!("{CONFIGMAPS}/a"),
+        ])
+    };
+    assert_eq!(put(&first).0, 200);
+
+    let mut stale = created.clone();
+    stale["data"]["k"] = json!("2");
+    let (code, status) = put(&stale);
+    assert_eq!(code, 409);
+    assert_eq!(status["reason"], "Conflict");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Operation cannot be fulfilled on configmaps \"a\""),
+        "{status}"
+    );
+
+    let (_, read) = server.curl_json(&[&format!("{CONFIGMAPS}/a")]);
+    assert_eq!(read["data"]["k"], "1", "the stale write was not applied");
+}
+
+#[test]
+fn unknown_resource_is_not_found_status() {
+    let server = TestServer::start();
+    let (code, status) = server.curl_json(&["/api/v1/namespaces/default/widgets"]);
+    assert_eq!(code, 404);
+    assert_eq!(status["kind"], "Status");
+    assert_eq!(status["reason"], "NotFound");
+    let (code, _) = server.curl_json(&["/apis/nope.example.com/v1/things"]);
+    assert_eq!(code, 404);
+}
+
+#[test]
+fn oversized_body_is_rejected_with_413() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let big = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"}, "data": {"k": "x".repeat(3 * 1024 * 1024)}});
+    let path = common::manifest(dir.path(), "big.json", &big.to_string());
+    let (code, status) = server.curl_json(&[
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &format!("@{}", path.display()),
+        CONFIGMAPS,
+    ]);
+    assert_eq!(code, 413, "{status}");
+    assert_eq!(status["reason"], "RequestEntityTooLarge");
+
+    // Under the request limit but over the storage limit of 1.5 MiB.
+    let large = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "large"}, "data": {"k": "x".repeat(2 * 1024 * 1024)}});
+    let path = common::manifest(dir.path(), "large.json", &large.to_string());
+    let (code, status) = server.curl_json(&[
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &format!("@{}", path.display()),
+        CONFIGMAPS,
+    ]);
+    assert_eq!(code, 413, "{status}");
+    let (code, _) = server.curl_json(&[&format!("{CONFIGMAPS}/large")]);
+    assert_eq!(code, 404);
+}
+
+#[test]
+fn server_side_apply_gets_415_with_message() {
+    let server = TestServer::start();
+    post_json(&server, CONFIGMAPS, &configmap("a"));
+    let (code, status) = server.curl_json(&[
+        "-X",
+        "PATCH",
+        "-H",
+        "Content-Type: application/apply-patch+yaml",
+        "--data-binary",
+        "data: {k: w}",
+        &format!("{CONFIGMAPS}/a?fieldManager=test"),
+    ]);
+    assert_eq!(code, 415);
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("server-side apply"),
+        "{status}"
+    );
+}
+
+#[test]
+fn patch_types_apply() {
+    let server = TestServer::start();
+    post_json(&server, CONFIGMAPS, &configmap("a"));
+    let patch = |content_type: &str, body: &str| {
+        server.curl_json(&[
+            "-X",
+            "PATCH",
+            "-H",
+            &format!("Content-Type: {content_type}"),
+            "--data-binary",
+            body,
+            &format!("{CONFIGMAPS}/a"),
+        ])
+    };
+    let (code, merged) = patch("application/merge-patch+json", r#"{"data":{"m":"1"}}"#);
+    assert_eq!(code, 200, "{merged}");
+    assert_eq!(merged["data"]["m"], "1");
+    let (code, patched) = patch(
+        "application/json-patch+json",
+        r#"[{"op":"remove","path":"/data/k"}]"#,
+    );
+    assert_eq!(code, 200, "{patched}");
+    assert!(patched["data"].get("k").is_none());
+    let (code, strategic) = patch(
+        "application/strategic-merge-patch+json",
+        r#"{"metadata":{"labels":{"s":"1"}}}"#,
+    );
+    assert_eq!(code, 200, "{strategic}");
+    assert_eq!(strategic["metadata"]["labels"]["s"], "1");
+    let (code, failed) = patch(
+        "application/json-patch+json",
+        r#"[{"op":"remove","path":"/data/missing"}]"#,
+    );
+    assert_eq!(code, 422, "{failed}");
+}
+
+#[test]
+fn list_pages_with_continue_tokens() {
+    let server = TestServer::start();
+    for index in 0..25 {
+        assert_eq!(
+            post_json(&server, CONFIGMAPS, &configmap(&format!("cm-{index:02}"))).0,
+            201
+        );
+    }
+    let mut names = Vec::new();
+    let mut token = String::new();
+    let mut pages = 0;
+    loop {
+        let path = format!("{CONFIGMAPS}?limit=10&continue={token}");
+        let (code, page) = server.curl_json(&[&path]);
+        assert_eq!(code, 200, "{page}");
+        pages += 1;
+        names.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item["metadata"]["name"].as_str().unwrap().to_string()),
+        );
+        match page["metadata"]["continue"].as_str() {
+            Some(next) if !next.is_empty() => token = next.to_string(),
+            _ => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let expected: Vec<String> = (0..25).map(|index| format!("cm-{index:02}")).collect();
+    assert_eq!(names, expected);
+
+    let (code, status) = server.curl_json(&[&format!("{CONFIGMAPS}?limit=10&continue=garbage")]);
+    assert_eq!(code, 400, "{status}");
+}
+
+#[test]
+fn label_and_field_selectors_filter() {
+    let server = TestServer::start();
+    let mut labelled = configmap("web");
+    labelled["metadata"]["labels"] = json!({"app": "web"});
+    post_json(&server, CONFIGMAPS, &labelled);
+    post_json(&server, CONFIGMAPS, &configmap("other"));
+
+    let names = |query: &str| -> Vec<String> {
+        let (code, list) = server.curl_json(&[&format!("{CONFIGMAPS}?{query}")]);
+        assert_eq!(code, 200, "{list}");
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["metadata"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names("labelSelector=app%3Dweb"), vec!["web"]);
+    assert_eq!(names("labelSelector=app%20notin%20(web)"), vec!["other"]);
+    assert_eq!(names("fieldSelector=metadata.name%3Dother"), vec!["other"]);
+    assert_eq!(names("resourceVersion=0&labelSelector=app"), vec!["web"]);
+
+    let (code, status) = server.curl_json(&[&format!("{CONFIGMAPS}?fieldSelector=spec.bogus%3Dx")]);
+    assert_eq!(code, 400);
+    assert_eq!(status["message"], "field label not supported: spec.bogus");
+    let (code, _) = server.curl_json(&[&format!("{CONFIGMAPS}?labelSelector=a%20in%20(")]);
+    assert_eq!(code, 400);
+}
+
+#[test]
+fn watch_streams_events_in_order() {
+    let server = TestServer::start();
+    let (_, created) = post_json(&server, CONFIGMAPS, &configmap("a"));
+    let start = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut changed = created.clone();
+    changed["data"]["k"] = json!("w");
+    server.curl_json(&[
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &changed.to_string(),
+        &format!("{CONFIGMAPS}/a"),
+    ]);
+    server.curl_json(&["-X", "DELETE", &format!("{CONFIGMAPS}/a")]);
+
+    let output = server.curl(&[&format!(
+        "{CONFIGMAPS}?watch=1&resourceVersion={start}&timeoutSeconds=2"
+    )]);
+    let events: Vec<Value> = output
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let types: Vec<&str> = events
+        .iter()
+        .map(|event| event["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, vec!["MODIFIED", "DELETED"]);
+    assert_eq!(events[0]["object"]["data"]["k"], "w");
+}
+
+#[test]
+fn watch_from_compacted_revision_is_gone() {
+    let server = TestServer::start();
+    let (_, first) = post_json(&server, CONFIGMAPS, &configmap("a"));
+    for index in 0..3 {
+        post_json(&server, CONFIGMAPS, &configmap(&format!("b{index}")));
+    }
+    let revision: i64 = first["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let backend = server.backend.clone();
+    server.block_on(async move {
+        let current = backend.current_revision().await.unwrap();
+        backend.compact(current).await.unwrap();
+    });
+    // The watch cache keeps its own window; restart-free check through storage lists.
+    let (code, status) = server.curl_json(&[&format!(
+        "{CONFIGMAPS}?resourceVersion={revision}&resourceVersionMatch=Exact"
+    )]);
+    assert_eq!(code, 410, "{status}");
+    assert_eq!(status["reason"], "Expired");
+}
+
+#[test]
+fn finalizers_hold_deletion_until_removed() {
+    let server = TestServer::start();
+    let mut object = configmap("held");
+    object["metadata"]["finalizers"] = json!(["example.com/hold"]);
+    assert_eq!(post_json(&server, CONFIGMAPS, &object).0, 201);
+
+    let (code, pending) = server.curl_json(&["-X", "DELETE", &format!("{CONFIGMAPS}/held")]);
+    assert_eq!(code, 200, "{pending}");
+    assert!(
+        pending["metadata"]["deletionTimestamp"].is_string(),
+        "{pending}"
+    );
+    let (code, still) = server.curl_json(&[&format!("{CONFIGMAPS}/held")]);
+    assert_eq!(code, 200);
+    assert!(still["metadata"]["deletionTimestamp"].is_string());
+
+    let (code, _) = server.curl_json(&[
+        "-X",
+        "PATCH",
+        "-H",
+        "Content-Type: application/merge-patch+json",
+        "--data-binary",
+        r#"{"metadata":{"finalizers":null}}"#,
+        &format!("{CONFIGMAPS}/held"),
+    ]);
+    assert_eq!(code, 200);
+    let (code, _) = server.curl_json(&[&format!("{CONFIGMAPS}/held")]);
+    assert_eq!(
+        code, 404,
+        "the object is gone once its last finalizer is removed"
+    );
+}
+
+#[test]
+fn dry_run_stores_nothing() {
+    let server = TestServer::start();
+    let (code, created) = post_json(
+        &server,
+        &format!("{CONFIGMAPS}?dryRun=All"),
+        &configmap("dry"),
+    );
+    assert_eq!(code, 201, "{created}");
+    let (code, _) = server.curl_json(&[&format!("{CONFIGMAPS}/dry")]);
+    assert_eq!(code, 404);
+    let (code, _) = post_json(
+        &server,
+        &format!("{CONFIGMAPS}?dryRun=Bogus"),
+        &configmap("dry"),
+    );
+    assert_eq!(code, 400);
+}
+
+#[test]
+fn create_in_missing_namespace_is_not_found() {
+    let server = TestServer::start();
+    let (code, status) = post_json(
+        &server,
+        "/api/v1/namespaces/nope/configmaps",
+        &configmap("a"),
+    );
+    assert_eq!(code, 404, "{status}");
+    assert_eq!(status["message"], "namespaces \"nope\" not found");
+}
+
+#[test]
+fn discovery_and_health_documents() {
+    let server = TestServer::start();
+    let (code, version) = server.curl_json(&["/version"]);
+    assert_eq!(code, 200);
+    assert_eq!(version["major"], "1");
+    assert_eq!(version["minor"], "33");
+
+    let (_, groups) = server.curl_json(&["/apis"]);
+    let names: Vec<&str> = groups["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|group| group["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"apps")
+            && names.contains(&"batch")
+            && names.contains(&"rbac.authorization.k8s.io"),
+        "{names:?}"
+    );
+
+    let (code, aggregated) = server.curl_json(&[
+        "-H",
+        "Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+        "/api",
+    ]);
+    assert_eq!(code, 200);
+    assert_eq!(aggregated["kind"], "APIGroupDiscoveryList");
+
+    let verbose = server.curl(&["/readyz?verbose"]);
+    assert!(verbose.contains("[+]etcd ok"), "{verbose}");
+    assert!(verbose.contains("readyz check passed"), "{verbose}");
+    let metrics = server.curl(&["/metrics"]);
+    assert!(metrics.contains("apiserver_request_total"), "{metrics}");
+}
+
+#[test]
+fn system_namespaces_exist_after_start() {
+    let server = TestServer::start();
+    let output = server.kubectl_ok(&["get", "namespaces", "-o", "name"]);
+    for namespace in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        assert!(
+            output.contains(&format!("namespace/{namespace}")),
+            "{output}"
+        );
+    }
+    let classes = server.kubectl_ok(&["get", "priorityclasses", "-o", "name"]);
+    assert!(classes.contains("system-node-critical"), "{classes}");
+}
