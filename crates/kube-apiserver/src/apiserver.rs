@@ -121,7 +121,11 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
             .subresources
             .iter()
             .map(|sub| sub.name)
-            .filter(|name| *name == "status")
+            .filter(|name| {
+                *name == "status"
+                    || crate::endpoints::subresources::served(info.group, info.resource)
+                        .contains(name)
+            })
             .collect();
         served.push(ServedResource { info, subresources });
     }

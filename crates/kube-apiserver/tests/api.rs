@@ -543,3 +543,106 @@ fn system_namespaces_exist_after_start() {
     let classes = server.kubectl_ok(&["get", "priorityclasses", "-o", "name"]);
     assert!(classes.contains("system-node-critical"), "{classes}");
 }
+
+fn deployment(name: &str, replicas: i64) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}},
+        },
+    })
+}
+
+fn pod(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
+}
+
+#[test]
+fn scale_subresource_reads_and_writes_replicas() {
+    let server = TestServer::start();
+    let deployments = "/apis/apps/v1/namespaces/default/deployments";
+    assert_eq!(
+        post_json(&server, deployments, &deployment("web", 2)).0,
+        201
+    );
+
+    let (code, scale) = server.curl_json(&[&format!("{deployments}/web/scale")]);
+    assert_eq!(code, 200, "{scale}");
+    assert_eq!(scale["kind"], "Scale");
+    assert_eq!(scale["apiVersion"], "autoscaling/v1");
+    assert_eq!(scale["spec"]["replicas"], 2);
+    assert_eq!(scale["status"]["selector"], "app=web");
+
+    let (code, patched) = server.curl_json(&[
+        "-X",
+        "PATCH",
+        "-H",
+        "Content-Type: application/merge-patch+json",
+        "--data-binary",
+        r#"{"spec":{"replicas":5}}"#,
+        &format!("{deployments}/web/scale"),
+    ]);
+    assert_eq!(code, 200, "{patched}");
+    assert_eq!(patched["spec"]["replicas"], 5);
+
+    server.kubectl_ok(&["scale", "deployment/web", "--replicas=3"]);
+    let replicas = server.kubectl_ok(&[
+        "get",
+        "deployment",
+        "web",
+        "-o",
+        "jsonpath={.spec.replicas}",
+    ]);
+    assert_eq!(replicas, "3");
+
+    let (code, status) = server.curl_json(&[
+        "-X",
+        "PATCH",
+        "-H",
+        "Content-Type: application/merge-patch+json",
+        "--data-binary",
+        r#"{"spec":{"replicas":-1}}"#,
+        &format!("{deployments}/web/scale"),
+    ]);
+    assert_eq!(code, 422, "{status}");
+}
+
+#[test]
+fn binding_assigns_a_node_once() {
+    let server = TestServer::start();
+    let pods = "/api/v1/namespaces/default/pods";
+    assert_eq!(post_json(&server, pods, &pod("p")).0, 201);
+    let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"}, "target": {"kind": "Node", "name": "node-1"}});
+    let (code, status) = post_json(&server, &format!("{pods}/p/binding"), &binding);
+    assert_eq!(code, 201, "{status}");
+    let (_, bound) = server.curl_json(&[&format!("{pods}/p")]);
+    assert_eq!(bound["spec"]["nodeName"], "node-1");
+    assert_eq!(bound["status"]["conditions"][0]["type"], "PodScheduled");
+
+    let (code, status) = post_json(&server, &format!("{pods}/p/binding"), &binding);
+    assert_eq!(code, 409, "{status}");
+
+    let (_, on_node) = server.curl_json(&[&format!(
+        "/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1"
+    )]);
+    assert_eq!(
+        on_node["items"].as_array().map(Vec::len),
+        Some(1),
+        "{on_node}"
+    );
+}
+
+#[test]
+fn eviction_deletes_unprotected_pod() {
+    let server = TestServer::start();
+    let pods = "/api/v1/namespaces/default/pods";
+    assert_eq!(post_json(&server, pods, &pod("victim")).0, 201);
+    let eviction =
+        json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "victim"}});
+    let (code, status) = post_json(&server, &format!("{pods}/victim/eviction"), &eviction);
+    assert_eq!(code, 201, "{status}");
+    let (code, _) = server.curl_json(&[&format!("{pods}/victim")]);
+    assert_eq!(code, 404);
+}

@@ -5,6 +5,7 @@
 pub mod body;
 mod resource;
 pub mod response;
+pub mod subresources;
 mod watch;
 
 use std::collections::HashMap;

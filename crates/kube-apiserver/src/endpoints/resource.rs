@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use serde_json::Value;
 
 use super::response::{ApiResponse, Representation, json, negotiate, status_error};
-use super::{Handler, Query, watch};
+use super::{Handler, Query, subresources, watch};
 use crate::chain::UserInfo;
 use crate::registry::store::{DeleteOutcome, DeleteParams, ListParams, Store, WriteParams};
 use crate::request_info::RequestInfo;
@@ -59,15 +59,18 @@ async fn serve_inner(
     if !store.info.namespaced && !info.namespace.is_empty() && info.resource != "namespaces" {
         return Ok(super::not_found());
     }
-    let status_only = match info.subresource.as_str() {
-        "" => false,
-        "status" if store.info.subresource("status").is_some() => true,
-        _ => return Ok(super::not_found()),
-    };
     let namespace = if store.info.namespaced {
         info.namespace.as_str()
     } else {
         ""
+    };
+    let status_only = match info.subresource.as_str() {
+        "" => false,
+        "status" if store.info.subresource("status").is_some() => true,
+        other if subresources::served(store.info.group, store.info.resource).contains(&other) => {
+            return serve_subresource(handler, store, info, namespace, parts, body, query).await;
+        }
+        _ => return Ok(super::not_found()),
     };
 
     let accept = parts
@@ -188,6 +191,77 @@ async fn serve_inner(
             &store.info.group_resource(),
             other,
         )),
+    }
+}
+
+/// Serves `scale`, `pods/binding` and `pods/eviction`.
+async fn serve_subresource(
+    handler: &Handler,
+    store: &Store,
+    info: &RequestInfo,
+    namespace: &str,
+    parts: &http::request::Parts,
+    body: Incoming,
+    query: &Query,
+) -> Result<ApiResponse, StatusError> {
+    let params = write_params(query)?;
+    let name = info.name.as_str();
+    match (info.subresource.as_str(), info.verb.as_str()) {
+        ("scale", "get") => Ok(json(
+            200,
+            to_bytes(&subresources::get_scale(store, namespace, name).await?),
+        )),
+        ("scale", "update") => {
+            let bytes = read_body(body).await?;
+            let scale = decode_plain(parts, &bytes)?;
+            let stored =
+                subresources::update_scale(store, namespace, name, &params, |_| Ok(scale.clone()))
+                    .await?;
+            Ok(json(200, to_bytes(&stored)))
+        }
+        ("scale", "patch") => {
+            let patch_type = patch_type(parts)?;
+            let bytes = read_body(body).await?;
+            let kind = GroupVersionKind::new("autoscaling", "v1", "Scale");
+            let stored = subresources::update_scale(store, namespace, name, &params, |current| {
+                apply_patch(patch_type, current, &bytes, &kind)
+            })
+            .await?;
+            Ok(json(200, to_bytes(&stored)))
+        }
+        ("binding", "create") => {
+            let bytes = read_body(body).await?;
+            let binding = decode_plain(parts, &bytes)?;
+            let status = subresources::bind(store, namespace, name, &binding, &params).await?;
+            Ok(json(201, to_bytes(&status)))
+        }
+        ("eviction", "create") => {
+            let bytes = read_body(body).await?;
+            let eviction = decode_plain(parts, &bytes)?;
+            let status = subresources::evict(handler, store, namespace, name, &eviction).await?;
+            Ok(json(201, to_bytes(&status)))
+        }
+        (subresource, verb) => Err(StatusError::method_not_supported(
+            &apimachinery::meta::GroupResource::new(
+                store.info.group,
+                format!("{}/{subresource}", store.info.resource),
+            ),
+            verb,
+        )),
+    }
+}
+
+/// Decodes a JSON or YAML body of a subresource kind (Scale, Binding, Eviction).
+fn decode_plain(parts: &http::request::Parts, body: &[u8]) -> Result<Value, StatusError> {
+    match media_type(parts, body)? {
+        MediaType::Json => apimachinery::decode::decode_json(body).map_err(|error| {
+            StatusError::bad_request(format!(
+                "couldn't get version/kind; json parse error: {error}"
+            ))
+        }),
+        MediaType::Yaml => apimachinery::decode::decode_yaml(body).map_err(|error| {
+            StatusError::bad_request(format!("error converting YAML to JSON: {error}"))
+        }),
     }
 }
 

@@ -94,9 +94,13 @@ fn put(db: &Database, key: &str, value: &[u8]) -> Duration {
 
 /// etcd driven straight through etcd-client: the floor under the etcd3 backend.
 pub async fn etcd_workloads(endpoints: &[String], scale: Scale, report: &mut Report) {
-    let mut client = etcd_client::Client::connect(endpoints, None)
+    let client = etcd_client::Client::connect(endpoints, None)
         .await
         .expect("connect to etcd");
+    // A list of thousands of pods is far over gRPC's 4 MiB default message limit.
+    let mut client = client
+        .kv_client()
+        .max_decoding_message_size(usize::MAX >> 1);
     let value = vec![b'x'; scale.value_bytes];
 
     let mut samples = Vec::with_capacity(scale.operations);

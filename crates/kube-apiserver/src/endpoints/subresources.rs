@@ -1,0 +1,350 @@
+//! Subresources beyond status: `scale` of the workload kinds, `pods/binding` (how
+//! the scheduler assigns a node) and `pods/eviction` (a delete that respects
+//! PodDisruptionBudgets).
+
+use apimachinery::errors::StatusError;
+use apimachinery::labels;
+use serde_json::{Value, json};
+
+use super::Handler;
+use crate::registry::store::{DeleteOutcome, DeleteParams, Store, WriteParams};
+
+/// The subresources this module serves, by resource.
+pub fn served(group: &str, resource: &str) -> &'static [&'static str] {
+    match (group, resource) {
+        ("apps", "deployments" | "replicasets" | "statefulsets")
+        | ("", "replicationcontrollers") => &["scale"],
+        ("", "pods") => &["binding", "eviction"],
+        _ => &[],
+    }
+}
+
+/// Builds the autoscaling/v1 Scale of a workload object.
+pub fn scale_of(store: &Store, object: &Value) -> Value {
+    let metadata = object.get("metadata").cloned().unwrap_or_else(|| json!({}));
+    let keep = [
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+    ];
+    let metadata: serde_json::Map<String, Value> = metadata
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .filter(|(key, _)| keep.contains(&key.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let replicas = object
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let status_replicas = object
+        .pointer("/status/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let selector = selector_string(store, object);
+    let mut status = json!({"replicas": status_replicas});
+    if !selector.is_empty() {
+        status["selector"] = json!(selector);
+    }
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": metadata,
+        "spec": {"replicas": replicas},
+        "status": status,
+    })
+}
+
+/// Renders the object's selector as upstream's Scale does: the string form.
+fn selector_string(store: &Store, object: &Value) -> String {
+    let Some(selector) = object.pointer("/spec/selector") else {
+        return String::new();
+    };
+    if store.info.resource == "replicationcontrollers" {
+        // A ReplicationController selects with a plain map of labels.
+        let Some(map) = selector.as_object() else {
+            return String::new();
+        };
+        let mut pairs: Vec<String> = map
+            .iter()
+            .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
+            .collect();
+        pairs.sort();
+        return pairs.join(",");
+    }
+    match serde_json::from_value::<k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>(
+        selector.clone(),
+    ) {
+        Ok(selector) => labels::label_selector_as_selector(Some(&selector))
+            .map(|selector| selector.to_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Reads the Scale of a workload.
+pub async fn get_scale(store: &Store, namespace: &str, name: &str) -> Result<Value, StatusError> {
+    let object = store.get(namespace, name).await?;
+    Ok(scale_of(store, &object))
+}
+
+/// Writes `spec.replicas` from a Scale computed by `transform` from the current one.
+pub async fn update_scale<F>(
+    store: &Store,
+    namespace: &str,
+    name: &str,
+    params: &WriteParams,
+    mut transform: F,
+) -> Result<Value, StatusError>
+where
+    F: FnMut(&Value) -> Result<Value, StatusError>,
+{
+    let (stored, _) = store
+        .update_with(namespace, name, false, params, |current| {
+            let Some(current) = current else {
+                return Err(StatusError::not_found(&store.info.group_resource(), name));
+            };
+            let scale = transform(&scale_of(store, current))?;
+            let replicas = scale
+                .pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            if replicas < 0 {
+                let error = apimachinery::errors::FieldError::invalid(
+                    &apimachinery::errors::FieldPath::new("spec").child("replicas"),
+                    replicas,
+                    "must be greater than or equal to 0",
+                );
+                return Err(StatusError::invalid(
+                    &apimachinery::meta::GroupKind::new("autoscaling", "Scale"),
+                    name,
+                    &[error],
+                ));
+            }
+            // A Scale's resourceVersion is the parent's: a precondition on the update.
+            let requested = scale
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let mut updated = current.clone();
+            if requested.is_empty() {
+                if let Some(metadata) = updated.get_mut("metadata").and_then(Value::as_object_mut) {
+                    metadata.shift_remove("resourceVersion");
+                }
+            } else if let Some(metadata) =
+                updated.get_mut("metadata").and_then(Value::as_object_mut)
+            {
+                metadata.insert("resourceVersion".into(), json!(requested));
+            }
+            updated["spec"]["replicas"] = json!(replicas);
+            Ok(updated)
+        })
+        .await?;
+    Ok(scale_of(store, &stored))
+}
+
+/// Assigns a pod to a node, as the scheduler does through `pods/binding`.
+pub async fn bind(
+    store: &Store,
+    namespace: &str,
+    name: &str,
+    binding: &Value,
+    params: &WriteParams,
+) -> Result<Value, StatusError> {
+    let node = binding
+        .pointer("/target/name")
+        .and_then(Value::as_str)
+        .filter(|node| !node.is_empty())
+        .ok_or_else(|| {
+            let error = apimachinery::errors::FieldError::required(
+                &apimachinery::errors::FieldPath::new("target").child("name"),
+                "",
+            );
+            StatusError::invalid(
+                &apimachinery::meta::GroupKind::new("", "Binding"),
+                name,
+                &[error],
+            )
+        })?
+        .to_string();
+    let annotations = binding.pointer("/metadata/annotations").cloned();
+
+    store
+        .update_with(namespace, name, false, params, |current| {
+            let Some(current) = current else {
+                return Err(StatusError::not_found(&store.info.group_resource(), name));
+            };
+            if current.pointer("/metadata/deletionTimestamp").is_some() {
+                return Err(StatusError::conflict(
+                    &store.info.group_resource(),
+                    name,
+                    format!("pod {name} is being deleted, cannot be assigned to a host"),
+                ));
+            }
+            let assigned = current
+                .pointer("/spec/nodeName")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if !assigned.is_empty() {
+                return Err(StatusError::conflict(
+                    &store.info.group_resource(),
+                    name,
+                    format!("pod {name} is already assigned to node \"{assigned}\""),
+                ));
+            }
+            let mut pod = current.clone();
+            pod["spec"]["nodeName"] = json!(node);
+            if let Some(Value::Object(extra)) = &annotations {
+                let metadata = pod["metadata"]
+                    .as_object_mut()
+                    .expect("metadata is an object");
+                let target = metadata.entry("annotations").or_insert_with(|| json!({}));
+                if let Some(target) = target.as_object_mut() {
+                    for (key, value) in extra {
+                        target.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            set_pod_scheduled(&mut pod);
+            Ok(pod)
+        })
+        .await?;
+    Ok(success_status())
+}
+
+/// Sets the PodScheduled condition to True, as binding does upstream.
+fn set_pod_scheduled(pod: &mut Value) {
+    let now = apimachinery::meta::format_time(apimachinery::meta::now_time());
+    if !pod.get("status").is_some_and(Value::is_object) {
+        pod["status"] = json!({});
+    }
+    let conditions = pod["status"]
+        .as_object_mut()
+        .expect("status is an object")
+        .entry("conditions")
+        .or_insert_with(|| json!([]));
+    let Some(list) = conditions.as_array_mut() else {
+        return;
+    };
+    let condition = json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now});
+    match list
+        .iter_mut()
+        .find(|existing| existing["type"] == "PodScheduled")
+    {
+        Some(existing) => *existing = condition,
+        None => list.push(condition),
+    }
+}
+
+/// Evicts a pod: deletes it unless a PodDisruptionBudget forbids it (429).
+pub async fn evict(
+    handler: &Handler,
+    store: &Store,
+    namespace: &str,
+    name: &str,
+    eviction: &Value,
+) -> Result<Value, StatusError> {
+    let pod = store.get(namespace, name).await?;
+    let pod_labels: std::collections::BTreeMap<String, String> = pod
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .map(|map| {
+            map.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let budgets_key = (
+        "policy".to_string(),
+        "v1".to_string(),
+        "poddisruptionbudgets".to_string(),
+    );
+    let terminal = matches!(
+        pod.pointer("/status/phase").and_then(Value::as_str),
+        Some("Succeeded" | "Failed")
+    );
+    if let (Some(budgets), false) = (handler.stores.get(&budgets_key), terminal) {
+        let list = budgets.list(namespace, &Default::default()).await?;
+        for item in list.items {
+            let budget: Value =
+                serde_json::from_slice(&item).map_err(StatusError::internal_error)?;
+            let Some(selector) = budget.pointer("/spec/selector") else {
+                continue;
+            };
+            let Ok(selector) = serde_json::from_value::<
+                k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
+            >(selector.clone()) else {
+                continue;
+            };
+            let Ok(selector) = labels::label_selector_as_selector(Some(&selector)) else {
+                continue;
+            };
+            if !selector.matches(&pod_labels) {
+                continue;
+            }
+            let allowed = budget
+                .pointer("/status/disruptionsAllowed")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            if allowed <= 0 {
+                let budget_name = budget
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let mut status = StatusError::too_many_requests(
+                    "Cannot evict pod as it would violate the pod's disruption budget.",
+                    10,
+                )
+                .into_status();
+                let details = status.details.get_or_insert_with(Default::default);
+                details.causes.push(apimachinery::errors::StatusCause {
+                    reason: "DisruptionBudget".into(),
+                    message: format!(
+                        "The disruption budget {budget_name} needs {} healthy pods and has {} currently",
+                        budget.pointer("/status/desiredHealthy").and_then(Value::as_i64).unwrap_or(0),
+                        budget.pointer("/status/currentHealthy").and_then(Value::as_i64).unwrap_or(0)
+                    ),
+                    field: String::new(),
+                });
+                return Err(StatusError::from_status(status));
+            }
+        }
+    }
+
+    let options = eviction
+        .get("deleteOptions")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let params = DeleteParams {
+        dry_run: options
+            .get("dryRun")
+            .and_then(Value::as_array)
+            .is_some_and(|values| values.iter().any(|v| v == "All")),
+        grace_period_seconds: options.get("gracePeriodSeconds").and_then(Value::as_i64),
+        propagation_policy: options
+            .get("propagationPolicy")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        precondition_uid: options
+            .pointer("/preconditions/uid")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        precondition_resource_version: options
+            .pointer("/preconditions/resourceVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    };
+    match store.delete(namespace, name, &params).await? {
+        DeleteOutcome::Deleted(_) | DeleteOutcome::Pending(_) => Ok(success_status()),
+    }
+}
+
+fn success_status() -> Value {
+    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
+}
