@@ -22,7 +22,9 @@ use crate::endpoints::Handler;
 use crate::health::{Check, HealthEndpoint};
 use crate::metrics::Metrics;
 use crate::options::Options;
+use crate::registry::allocator::{Allocator, Range};
 use crate::registry::builtin::strategy_for;
+use crate::registry::hooks::ServiceHooks;
 use crate::registry::store::Store;
 
 /// Errors that stop the server from starting.
@@ -32,6 +34,8 @@ pub enum StartError {
     Storage(#[from] storage::Error),
     #[error(transparent)]
     Certificate(#[from] certs::CertError),
+    #[error("invalid flag {flag}: {message}")]
+    InvalidFlag { flag: &'static str, message: String },
     #[error("failed to listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -103,12 +107,11 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
         let Some(strategy) = strategy_for(info.group, info.version, info.resource) else {
             continue;
         };
-        let store = Arc::new(Store::new(
-            info,
-            strategy,
-            backend.clone(),
-            &options.etcd_prefix,
-        ));
+        let mut store = Store::new(info, strategy, backend.clone(), &options.etcd_prefix);
+        if info.group.is_empty() && info.resource == "services" {
+            store = store.with_hooks(service_hooks(&options, backend.clone())?);
+        }
+        let store = Arc::new(store);
         stores.insert(
             (
                 info.group.to_string(),
@@ -185,8 +188,13 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
     tracing::info!(address = %address, "serving securely");
 
     let bootstrap_stores = stores.clone();
+    let kubernetes_service = bootstrap::KubernetesService {
+        cluster_ip: first_service_ip(&options)?,
+        endpoint_ip: options.advertise_address().to_string(),
+        port: address.port(),
+    };
     tokio::spawn(async move {
-        bootstrap::run(&bootstrap_stores).await;
+        bootstrap::run(&bootstrap_stores, &kubernetes_service).await;
         bootstrap_done.store(true, std::sync::atomic::Ordering::SeqCst);
     });
 
@@ -205,6 +213,55 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
         shutdown,
         tasks,
     })
+}
+
+fn service_hooks(
+    options: &Options,
+    backend: Arc<dyn Backend>,
+) -> Result<Arc<ServiceHooks>, StartError> {
+    let ip_range = Range::parse_cidr(&options.service_cluster_ip_range).map_err(|message| {
+        StartError::InvalidFlag {
+            flag: "--service-cluster-ip-range",
+            message,
+        }
+    })?;
+    let port_range = Range::parse_ports(&options.service_node_port_range).map_err(|message| {
+        StartError::InvalidFlag {
+            flag: "--service-node-port-range",
+            message,
+        }
+    })?;
+    let prefix = options.etcd_prefix.trim_end_matches('/');
+    let family = if options.service_cluster_ip_range.contains(':') {
+        "IPv6"
+    } else {
+        "IPv4"
+    };
+    Ok(ServiceHooks::new(
+        Allocator::new(
+            backend.clone(),
+            format!("{prefix}/ranges/serviceips"),
+            ip_range,
+            "IP",
+        ),
+        Allocator::new(
+            backend,
+            format!("{prefix}/ranges/servicenodeports"),
+            port_range,
+            "port",
+        ),
+        family,
+    ))
+}
+
+/// Returns the first address of the service range: the `kubernetes` Service's IP.
+fn first_service_ip(options: &Options) -> Result<String, StartError> {
+    Range::parse_cidr(&options.service_cluster_ip_range)
+        .map(|range| range.first_value())
+        .map_err(|message| StartError::InvalidFlag {
+            flag: "--service-cluster-ip-range",
+            message,
+        })
 }
 
 async fn open_backend(options: &Options) -> Result<Arc<dyn Backend>, StartError> {

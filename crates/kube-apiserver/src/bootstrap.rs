@@ -1,9 +1,7 @@
 //! Objects every cluster has after the apiserver starts, created as upstream's
-//! bootstrap controller and post-start hooks create them: the system namespaces and
-//! the system priority classes.
-//!
-//! NOTE: the `kubernetes` Service and its endpoints need the ClusterIP allocator,
-//! which does not exist yet, so they are not created.
+//! bootstrap controller and post-start hooks create them: the system namespaces,
+//! the `kubernetes` Service with its Endpoints and EndpointSlice, and the system
+//! priority classes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,8 +15,30 @@ use crate::registry::store::{Store, WriteParams};
 pub const SYSTEM_NAMESPACES: [&str; 4] =
     ["default", "kube-system", "kube-public", "kube-node-lease"];
 
+/// Where the `kubernetes` Service points.
+#[derive(Clone, Debug)]
+pub struct KubernetesService {
+    /// The first address of `--service-cluster-ip-range`.
+    pub cluster_ip: String,
+    /// `--advertise-address`.
+    pub endpoint_ip: String,
+    /// The secure port.
+    pub port: u16,
+}
+
+fn store<'a>(
+    stores: &'a HashMap<(String, String, String), Arc<Store>>,
+    group: &str,
+    resource: &str,
+) -> Option<&'a Arc<Store>> {
+    stores.get(&(group.to_string(), "v1".to_string(), resource.to_string()))
+}
+
 /// Creates the bootstrap objects, retrying each until it exists.
-pub async fn run(stores: &HashMap<(String, String, String), Arc<Store>>) {
+pub async fn run(
+    stores: &HashMap<(String, String, String), Arc<Store>>,
+    kubernetes: &KubernetesService,
+) {
     let namespaces = stores
         .get(&(String::new(), "v1".into(), "namespaces".into()))
         .cloned();
@@ -28,6 +48,49 @@ pub async fn run(stores: &HashMap<(String, String, String), Arc<Store>>) {
                 json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
             ensure(&store, "", name, object).await;
         }
+    }
+
+    if let Some(services) = store(stores, "", "services") {
+        let service = json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {
+                "type": "ClusterIP",
+                "clusterIP": kubernetes.cluster_ip,
+                "sessionAffinity": "None",
+                "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": kubernetes.port}],
+            },
+        });
+        ensure(services, "default", "kubernetes", service).await;
+    }
+    if let Some(endpoints) = store(stores, "", "endpoints") {
+        let object = json!({
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+            "subsets": [{
+                "addresses": [{"ip": kubernetes.endpoint_ip}],
+                "ports": [{"name": "https", "port": kubernetes.port, "protocol": "TCP"}],
+            }],
+        });
+        ensure(endpoints, "default", "kubernetes", object).await;
+    }
+    if let Some(slices) = store(stores, "discovery.k8s.io", "endpointslices") {
+        let family = if kubernetes.endpoint_ip.contains(':') {
+            "IPv6"
+        } else {
+            "IPv4"
+        };
+        let object = json!({
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {"name": "kubernetes", "labels": {"kubernetes.io/service-name": "kubernetes", "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}},
+            "addressType": family,
+            "endpoints": [{"addresses": [kubernetes.endpoint_ip], "conditions": {"ready": true}}],
+            "ports": [{"name": "https", "port": kubernetes.port, "protocol": "TCP"}],
+        });
+        ensure(slices, "default", "kubernetes", object).await;
     }
 
     let priority_classes = stores

@@ -646,3 +646,92 @@ fn eviction_deletes_unprotected_pod() {
     let (code, _) = server.curl_json(&[&format!("{pods}/victim")]);
     assert_eq!(code, 404);
 }
+
+fn service(name: &str, spec: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": spec})
+}
+
+#[test]
+fn services_get_cluster_ips_and_node_ports() {
+    let server = TestServer::start_with(&[
+        "--service-cluster-ip-range=10.96.0.0/24",
+        "--service-node-port-range=30000-30010",
+    ]);
+    let services = "/api/v1/namespaces/default/services";
+
+    let (code, kubernetes) = server.curl_json(&[&format!("{services}/kubernetes")]);
+    assert_eq!(code, 200, "{kubernetes}");
+    assert_eq!(kubernetes["spec"]["clusterIP"], "10.96.0.1");
+
+    let ports = json!([{"port": 80, "targetPort": 8080}]);
+    let (code, web) = post_json(
+        &server,
+        services,
+        &service("web", json!({"selector": {"app": "web"}, "ports": ports})),
+    );
+    assert_eq!(code, 201, "{web}");
+    let ip = web["spec"]["clusterIP"].as_str().unwrap().to_string();
+    assert!(ip.starts_with("10.96.0.") && ip != "10.96.0.1", "{ip}");
+    assert_eq!(web["spec"]["clusterIPs"], json!([ip]));
+
+    let (code, taken) = post_json(
+        &server,
+        services,
+        &service("copy", json!({"clusterIP": ip, "ports": [{"port": 80}]})),
+    );
+    assert_eq!(code, 422, "{taken}");
+    let (code, outside) = post_json(
+        &server,
+        services,
+        &service(
+            "far",
+            json!({"clusterIP": "192.0.2.1", "ports": [{"port": 80}]}),
+        ),
+    );
+    assert_eq!(code, 422, "{outside}");
+
+    let (code, node_port) = post_json(
+        &server,
+        services,
+        &service("np", json!({"type": "NodePort", "ports": [{"port": 80}]})),
+    );
+    assert_eq!(code, 201, "{node_port}");
+    let allocated = node_port["spec"]["ports"][0]["nodePort"].as_i64().unwrap();
+    assert!((30000..=30010).contains(&allocated), "{allocated}");
+
+    let (code, headless) = post_json(
+        &server,
+        services,
+        &service(
+            "headless",
+            json!({"clusterIP": "None", "ports": [{"port": 80}]}),
+        ),
+    );
+    assert_eq!(code, 201, "{headless}");
+    assert_eq!(headless["spec"]["clusterIP"], "None");
+
+    // Deleting releases the address, so it can be requested again.
+    server.curl_json(&["-X", "DELETE", &format!("{services}/web")]);
+    let (code, reused) = post_json(
+        &server,
+        services,
+        &service("again", json!({"clusterIP": ip, "ports": [{"port": 80}]})),
+    );
+    assert_eq!(code, 201, "{reused}");
+
+    // An update that leaves out the server-assigned fields keeps them.
+    let mut update = reused.clone();
+    update["spec"].as_object_mut().unwrap().remove("clusterIP");
+    update["spec"].as_object_mut().unwrap().remove("clusterIPs");
+    let (code, updated) = server.curl_json(&[
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &update.to_string(),
+        &format!("{services}/again"),
+    ]);
+    assert_eq!(code, 200, "{updated}");
+    assert_eq!(updated["spec"]["clusterIP"], json!(ip));
+}

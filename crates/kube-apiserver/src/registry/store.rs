@@ -26,6 +26,7 @@ use storage::{Backend, KeyValue, continue_token};
 use super::encoding::{
     decode_stored, encode_for_storage, set_resource_version, with_resource_version,
 };
+use super::hooks::StoreHooks;
 use super::object_meta::{
     NameValidator, name_validator, validate_object_meta, validate_object_meta_update,
 };
@@ -94,6 +95,7 @@ pub struct Store {
     /// Key prefix with a trailing slash, such as `/registry/pods/`.
     prefix: String,
     name_validator: NameValidator,
+    hooks: Option<Arc<dyn StoreHooks>>,
 }
 
 impl Store {
@@ -134,7 +136,14 @@ impl Store {
             cacher,
             prefix,
             name_validator: name_validator(info.group, info.resource),
+            hooks: None,
         }
+    }
+
+    /// Adds hooks around writes (allocations of Services).
+    pub fn with_hooks(mut self, hooks: Arc<dyn StoreHooks>) -> Store {
+        self.hooks = Some(hooks);
+        self
     }
 
     /// Returns the cacher, for readiness checks.
@@ -392,12 +401,35 @@ impl Store {
             .prepare_for_create(&mut object)
             .map_err(|error| StatusError::bad_request(error.to_string()))?;
 
+        let allocations = match &self.hooks {
+            Some(hooks) => hooks.before_create(&mut object, params.dry_run).await?,
+            None => Vec::new(),
+        };
+        let result = self
+            .create_attempts(object, &name, &generate_name, attempts, params)
+            .await;
+        if result.is_err()
+            && let Some(hooks) = &self.hooks
+        {
+            hooks.release(allocations).await;
+        }
+        result
+    }
+
+    async fn create_attempts(
+        &self,
+        mut object: Value,
+        name: &str,
+        generate_name: &str,
+        attempts: usize,
+        params: &WriteParams,
+    ) -> Result<Value, StatusError> {
         for attempt in 0..attempts {
             if name.is_empty() && !generate_name.is_empty() {
                 set_meta(
                     &mut object,
                     "name",
-                    Value::String(apimachinery::validation::generate_name(&generate_name)),
+                    Value::String(apimachinery::validation::generate_name(generate_name)),
                 );
             }
             let object_name = string_at(&object, "name");
@@ -506,11 +538,44 @@ impl Store {
         status_only: bool,
         params: &WriteParams,
     ) -> Result<(Value, bool), StatusError> {
-        let requested = self.decode(object)?;
-        self.update_with(namespace, name, status_only, params, move |_| {
-            Ok(requested.clone())
-        })
-        .await
+        let mut requested = self.decode(object)?;
+        let Some(hooks) = self.hooks.clone().filter(|_| !status_only) else {
+            return self
+                .update_with(namespace, name, status_only, params, move |_| {
+                    Ok(requested.clone())
+                })
+                .await;
+        };
+
+        let old = match self.get(namespace, name).await {
+            Ok(old) => Some(old),
+            Err(error) if error.code() == 404 => None,
+            Err(error) => return Err(error),
+        };
+        let allocations = match &old {
+            Some(old) => {
+                hooks
+                    .before_update(&mut requested, old, params.dry_run)
+                    .await?
+            }
+            None => hooks.before_create(&mut requested, params.dry_run).await?,
+        };
+        let result = self
+            .update_with(namespace, name, status_only, params, move |_| {
+                Ok(requested.clone())
+            })
+            .await;
+        match &result {
+            Err(_) => hooks.release(allocations).await,
+            Ok((stored, _)) => {
+                if let Some(old) = &old
+                    && !params.dry_run
+                {
+                    hooks.release(hooks.freed_by_update(stored, old)).await;
+                }
+            }
+        }
+        result
     }
 
     /// Runs a guaranteed update whose new object `transform` computes from the
@@ -561,6 +626,9 @@ impl Store {
 
             self.check_resource_version(&new, &old, name)?;
             self.carry_server_metadata(&mut new, &old);
+            if let Some(hooks) = &self.hooks {
+                hooks.carry_over(&mut new, &old);
+            }
 
             let errors = if status_only {
                 self.strategy
@@ -620,7 +688,13 @@ impl Store {
                 if !params.dry_run && deletion_finished(&object) {
                     // The last finalizer is gone on an object being deleted: delete it now.
                     return match self.backend.delete(&key, Some(kv.mod_revision)).await {
-                        Ok(_) | Err(storage::Error::NotFound { .. }) => Ok((object, created)),
+                        Ok(_) => {
+                            if let Some(hooks) = &self.hooks {
+                                hooks.after_delete(&object).await;
+                            }
+                            Ok((object, created))
+                        }
+                        Err(storage::Error::NotFound { .. }) => Ok((object, created)),
                         Err(error) => Err(self.storage_error(error, name)),
                     };
                 }
@@ -779,6 +853,9 @@ impl Store {
                 match self.backend.delete(&key, Some(kv.mod_revision)).await {
                     Ok((_, revision)) => {
                         set_resource_version(&mut object, revision);
+                        if let Some(hooks) = &self.hooks {
+                            hooks.after_delete(&object).await;
+                        }
                         return Ok(DeleteOutcome::Deleted(object));
                     }
                     Err(storage::Error::Conflict { .. }) => continue,
