@@ -624,9 +624,7 @@ fn binding_assigns_a_node_once() {
     let (code, status) = post_json(&server, &format!("{pods}/p/binding"), &binding);
     assert_eq!(code, 409, "{status}");
 
-    let (_, on_node) = server.curl_json(&[&format!(
-        "/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1"
-    )]);
+    let (_, on_node) = server.curl_json(&["/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1"]);
     assert_eq!(
         on_node["items"].as_array().map(Vec::len),
         Some(1),

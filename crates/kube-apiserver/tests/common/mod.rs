@@ -1,6 +1,9 @@
 //! A kube-apiserver started in-process on a loopback port, with a kubeconfig for
 //! kubectl and helpers that run kubectl and curl against it.
 
+// Each test binary uses a different subset of the helpers.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
