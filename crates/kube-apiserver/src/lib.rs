@@ -9,3 +9,4 @@ pub mod metrics;
 pub mod options;
 pub mod registry;
 pub mod request_info;
+pub mod tables;
