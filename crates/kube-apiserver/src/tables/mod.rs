@@ -234,7 +234,8 @@ pub fn column_definitions(group: &str, resource: &str) -> Vec<Value> {
 }
 
 /// Returns the cells of `object`'s row in the table of `resource` in `group`, one per
-/// column of [`column_definitions`]. Ages are measured against `now`.
+/// column of [`column_definitions`]. Rows of `ipaddresses` carry the age as one cell more,
+/// as upstream sends them. Ages are measured against `now`.
 ///
 /// Missing or wrongly typed fields print as upstream prints unset fields; the function does
 /// not fail.

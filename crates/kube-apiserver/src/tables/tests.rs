@@ -173,6 +173,11 @@ fn column_names_and_priorities() {
             "roles",
             &[("Name", 0), ("Created At", 0)],
         ),
+        (
+            "rbac.authorization.k8s.io",
+            "clusterroles",
+            &[("Name", 0), ("Created At", 0)],
+        ),
         ("", "limitranges", &[("Name", 0), ("Created At", 0)]),
         ("example.com", "widgets", &[("Name", 0), ("Created At", 0)]),
     ];
