@@ -3,4 +3,5 @@
 //! [`strategy`] defines what a kind contributes (defaults, validation, status
 //! handling, graceful deletion, selectable fields).
 
+pub mod groups;
 pub mod strategy;
