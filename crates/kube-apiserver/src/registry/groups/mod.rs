@@ -17,7 +17,11 @@ use apimachinery::validation::{is_dns1123_subdomain, is_valid_path_segment_name}
 
 use crate::registry::strategy::{ErasedStrategy, Strategy};
 
+pub mod coordination;
+pub mod discovery;
+pub mod policy;
 pub mod rbac;
+pub mod scheduling;
 pub mod validation;
 
 /// One resource's strategy with the group, version and resource it serves.
@@ -48,6 +52,10 @@ pub(crate) fn entry<S: Strategy>(strategy: Arc<S>) -> ResourceStrategy {
 pub fn versioned_strategies() -> Vec<ResourceStrategy> {
     let mut all = Vec::new();
     all.extend(rbac::strategies());
+    all.extend(policy::strategies());
+    all.extend(scheduling::strategies());
+    all.extend(coordination::strategies());
+    all.extend(discovery::strategies());
     all
 }
 
@@ -143,6 +151,10 @@ mod tests {
             ("rbac.authorization.k8s.io", "rolebindings"),
             ("rbac.authorization.k8s.io", "clusterroles"),
             ("rbac.authorization.k8s.io", "clusterrolebindings"),
+            ("policy", "poddisruptionbudgets"),
+            ("scheduling.k8s.io", "priorityclasses"),
+            ("coordination.k8s.io", "leases"),
+            ("discovery.k8s.io", "endpointslices"),
         ] {
             assert!(listed.contains(&expected), "{expected:?} missing");
         }
