@@ -22,6 +22,7 @@ pub mod discovery;
 pub mod policy;
 pub mod rbac;
 pub mod scheduling;
+pub mod storage;
 pub mod validation;
 
 /// One resource's strategy with the group, version and resource it serves.
@@ -56,6 +57,7 @@ pub fn versioned_strategies() -> Vec<ResourceStrategy> {
     all.extend(scheduling::strategies());
     all.extend(coordination::strategies());
     all.extend(discovery::strategies());
+    all.extend(storage::strategies());
     all
 }
 
@@ -155,6 +157,11 @@ mod tests {
             ("scheduling.k8s.io", "priorityclasses"),
             ("coordination.k8s.io", "leases"),
             ("discovery.k8s.io", "endpointslices"),
+            ("storage.k8s.io", "storageclasses"),
+            ("storage.k8s.io", "csidrivers"),
+            ("storage.k8s.io", "csinodes"),
+            ("storage.k8s.io", "volumeattachments"),
+            ("storage.k8s.io", "csistoragecapacities"),
         ] {
             assert!(listed.contains(&expected), "{expected:?} missing");
         }
