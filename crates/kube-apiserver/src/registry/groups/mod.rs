@@ -19,6 +19,7 @@ use crate::registry::strategy::{ErasedStrategy, Strategy};
 
 pub mod coordination;
 pub mod discovery;
+pub mod networking;
 pub mod policy;
 pub mod rbac;
 pub mod scheduling;
@@ -58,6 +59,7 @@ pub fn versioned_strategies() -> Vec<ResourceStrategy> {
     all.extend(coordination::strategies());
     all.extend(discovery::strategies());
     all.extend(storage::strategies());
+    all.extend(networking::strategies());
     all
 }
 
@@ -162,6 +164,9 @@ mod tests {
             ("storage.k8s.io", "csinodes"),
             ("storage.k8s.io", "volumeattachments"),
             ("storage.k8s.io", "csistoragecapacities"),
+            ("networking.k8s.io", "networkpolicies"),
+            ("networking.k8s.io", "ingresses"),
+            ("networking.k8s.io", "ingressclasses"),
         ] {
             assert!(listed.contains(&expected), "{expected:?} missing");
         }

@@ -443,26 +443,33 @@ pub fn validate_fully_qualified_domain_name(path: &FieldPath, name: &str) -> Vec
     Vec::new()
 }
 
-/// Upstream's `IsDomainPrefixedPath`: a DNS-1123 subdomain, then a path of URL-safe
-/// characters, as in `example.com/controller`.
+/// Upstream's `IsDomainPrefixedPath`: a DNS-1123 subdomain, '/', and a non-empty path
+/// of URL-safe characters, as in `example.com/controller`.
 pub fn validate_domain_prefixed_path(path: &FieldPath, value: &str) -> Vec<FieldError> {
     if value.is_empty() {
         return vec![FieldError::required(path, "")];
     }
-    let Some((host, rest)) = value.split_once('/') else {
-        return vec![FieldError::invalid(
-            path,
-            value,
-            "must be a domain-prefixed path (such as \"acme.io/foo\")",
-        )];
+    let (host, rest) = match value.split_once('/') {
+        Some((host, rest)) if !host.is_empty() && !rest.is_empty() => (host, rest),
+        _ => {
+            return vec![FieldError::invalid(
+                path,
+                value,
+                "must be a domain-prefixed path (such as \"acme.io/foo\")",
+            )];
+        }
     };
     let mut errors = invalid_each(path, host, is_dns1123_subdomain(host));
-    let path_part = format!("/{rest}");
     let url_safe = |byte: u8| {
         byte.is_ascii_alphanumeric()
             || matches!(
                 byte,
-                b'/' | b'!'
+                b'/' | b'-'
+                    | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'%'
+                    | b'!'
                     | b'$'
                     | b'&'
                     | b'\''
@@ -474,18 +481,12 @@ pub fn validate_domain_prefixed_path(path: &FieldPath, value: &str) -> Vec<Field
                     | b';'
                     | b'='
                     | b':'
-                    | b'@'
-                    | b'%'
-                    | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'-'
             )
     };
-    if !path_part.bytes().all(url_safe) {
+    if !rest.bytes().all(url_safe) {
         errors.push(FieldError::invalid(
             path,
-            path_part,
+            rest,
             regex_error("Invalid path", "[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+", &[]),
         ));
     }
