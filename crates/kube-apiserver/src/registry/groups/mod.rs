@@ -17,9 +17,11 @@ use apimachinery::validation::{is_dns1123_subdomain, is_valid_path_segment_name}
 
 use crate::registry::strategy::{ErasedStrategy, Strategy};
 
+pub mod autoscaling;
 pub mod coordination;
 pub mod discovery;
 pub mod networking;
+pub mod node;
 pub mod policy;
 pub mod rbac;
 pub mod scheduling;
@@ -60,6 +62,8 @@ pub fn versioned_strategies() -> Vec<ResourceStrategy> {
     all.extend(discovery::strategies());
     all.extend(storage::strategies());
     all.extend(networking::strategies());
+    all.extend(autoscaling::strategies());
+    all.extend(node::strategies());
     all
 }
 
@@ -142,6 +146,13 @@ mod tests {
             );
         }
         assert_eq!(strategies().len(), seen.len());
+
+        let autoscaling: Vec<&str> = versioned_strategies()
+            .into_iter()
+            .filter(|entry| entry.resource == "horizontalpodautoscalers")
+            .map(|entry| entry.version)
+            .collect();
+        assert_eq!(autoscaling, ["v2", "v1"]);
     }
 
     #[test]
@@ -167,6 +178,8 @@ mod tests {
             ("networking.k8s.io", "networkpolicies"),
             ("networking.k8s.io", "ingresses"),
             ("networking.k8s.io", "ingressclasses"),
+            ("autoscaling", "horizontalpodautoscalers"),
+            ("node.k8s.io", "runtimeclasses"),
         ] {
             assert!(listed.contains(&expected), "{expected:?} missing");
         }
