@@ -18,6 +18,7 @@ use apimachinery::validation::{is_dns1123_subdomain, is_valid_path_segment_name}
 use crate::registry::strategy::{ErasedStrategy, Strategy};
 
 pub mod autoscaling;
+pub mod certificates;
 pub mod coordination;
 pub mod discovery;
 pub mod networking;
@@ -64,6 +65,7 @@ pub fn versioned_strategies() -> Vec<ResourceStrategy> {
     all.extend(networking::strategies());
     all.extend(autoscaling::strategies());
     all.extend(node::strategies());
+    all.extend(certificates::strategies());
     all
 }
 
@@ -180,6 +182,7 @@ mod tests {
             ("networking.k8s.io", "ingressclasses"),
             ("autoscaling", "horizontalpodautoscalers"),
             ("node.k8s.io", "runtimeclasses"),
+            ("certificates.k8s.io", "certificatesigningrequests"),
         ] {
             assert!(listed.contains(&expected), "{expected:?} missing");
         }
