@@ -21,6 +21,7 @@ pub mod autoscaling;
 pub mod certificates;
 pub mod coordination;
 pub mod discovery;
+pub mod events;
 pub mod networking;
 pub mod node;
 pub mod policy;
@@ -66,6 +67,7 @@ pub fn versioned_strategies() -> Vec<ResourceStrategy> {
     all.extend(autoscaling::strategies());
     all.extend(node::strategies());
     all.extend(certificates::strategies());
+    all.extend(events::strategies());
     all
 }
 
@@ -183,6 +185,7 @@ mod tests {
             ("autoscaling", "horizontalpodautoscalers"),
             ("node.k8s.io", "runtimeclasses"),
             ("certificates.k8s.io", "certificatesigningrequests"),
+            ("events.k8s.io", "events"),
         ] {
             assert!(listed.contains(&expected), "{expected:?} missing");
         }
