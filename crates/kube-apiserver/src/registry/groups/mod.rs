@@ -22,6 +22,7 @@ pub mod certificates;
 pub mod coordination;
 pub mod discovery;
 pub mod events;
+pub mod flowcontrol;
 pub mod networking;
 pub mod node;
 pub mod policy;
@@ -68,6 +69,7 @@ pub fn versioned_strategies() -> Vec<ResourceStrategy> {
     all.extend(node::strategies());
     all.extend(certificates::strategies());
     all.extend(events::strategies());
+    all.extend(flowcontrol::strategies());
     all
 }
 
@@ -186,6 +188,11 @@ mod tests {
             ("node.k8s.io", "runtimeclasses"),
             ("certificates.k8s.io", "certificatesigningrequests"),
             ("events.k8s.io", "events"),
+            ("flowcontrol.apiserver.k8s.io", "flowschemas"),
+            (
+                "flowcontrol.apiserver.k8s.io",
+                "prioritylevelconfigurations",
+            ),
         ] {
             assert!(listed.contains(&expected), "{expected:?} missing");
         }
