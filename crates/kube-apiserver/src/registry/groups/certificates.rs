@@ -12,7 +12,7 @@
 //! the requesting user. Here the request and certificate are checked only as PEM
 //! blocks of the right type, and the user fields are left to the caller.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use apimachinery::errors::{BadValue, FieldError, FieldPath};
@@ -175,6 +175,17 @@ impl Strategy for CertificateSigningRequestStrategy {
 
     fn allow_unconditional_update(&self) -> bool {
         false
+    }
+
+    fn selectable_fields(&self, object: &serde_json::Value) -> BTreeMap<String, String> {
+        BTreeMap::from([(
+            "spec.signerName".to_string(),
+            crate::registry::strategy::field_at(object, "spec.signerName"),
+        )])
+    }
+
+    fn selectable_field_names(&self) -> &'static [&'static str] {
+        &["spec.signerName"]
     }
 
     fn prepare_for_status_update(
@@ -863,6 +874,20 @@ mod tests {
             [
                 "status.certificate: Invalid value: \"<certificate data>\": only CERTIFICATE PEM blocks are allowed, found \"PRIVATE KEY\""
             ]
+        );
+    }
+
+    #[test]
+    fn signer_name_is_selectable() {
+        let object = json!({"spec": {"signerName": "example.com/signer"}});
+        let fields = CertificateSigningRequestStrategy.selectable_fields(&object);
+        assert_eq!(
+            fields.get("spec.signerName").map(String::as_str),
+            Some("example.com/signer")
+        );
+        assert_eq!(
+            CertificateSigningRequestStrategy.selectable_field_names(),
+            ["spec.signerName"]
         );
     }
 

@@ -17,6 +17,7 @@ use apimachinery::validation::{is_dns1123_subdomain, is_valid_path_segment_name}
 
 use crate::registry::strategy::{ErasedStrategy, Strategy};
 
+pub mod admissionregistration;
 pub mod autoscaling;
 pub mod certificates;
 pub mod coordination;
@@ -70,6 +71,7 @@ pub fn versioned_strategies() -> Vec<ResourceStrategy> {
     all.extend(certificates::strategies());
     all.extend(events::strategies());
     all.extend(flowcontrol::strategies());
+    all.extend(admissionregistration::strategies());
     all
 }
 
