@@ -2,9 +2,9 @@
 //!
 //! Entry point: [`strategies`], which returns the v2 strategy (the storage version)
 //! before the v1 one. Upstream validates both versions on its internal type, which has
-//! v2's shape; the v1 strategy here converts a v1 spec to v2 before validating, so
-//! field paths match upstream's (`spec.metrics[0].resource.target.averageUtilization`
-//! for a bad `targetCPUUtilizationPercentage`).
+//! v2's shape. The v1 strategy here converts a v1 spec to v2 before validating, so a
+//! bad `targetCPUUtilizationPercentage` is reported at upstream's path
+//! `spec.metrics[0].resource.target.averageUtilization`.
 //!
 //! Defaults: `minReplicas` 1; v2 gets a CPU utilization metric of 80% when it has no
 //! metrics and fills `behavior` scaling rules; v1 gets
@@ -241,7 +241,8 @@ fn default_scale_up_rules() -> v2::HPAScalingRules {
     }
 }
 
-/// The scale-down window stays unset: the controller's command line sets it.
+/// Returns upstream's scale-down rules. The window stays unset because the
+/// controller's `--horizontal-pod-autoscaler-downscale-stabilization` flag sets it.
 fn default_scale_down_rules() -> v2::HPAScalingRules {
     v2::HPAScalingRules {
         stabilization_window_seconds: None,
@@ -328,14 +329,14 @@ fn validate_spec(
 ) -> Vec<FieldError> {
     let path = FieldPath::new("spec");
     let mut errors = Vec::new();
-    if let Some(min) = spec.min_replicas {
-        if min < min_replicas_lower_bound {
-            errors.push(FieldError::invalid(
-                &path.child("minReplicas"),
-                min,
-                format!("must be greater than or equal to {min_replicas_lower_bound}"),
-            ));
-        }
+    if let Some(min) = spec.min_replicas
+        && min < min_replicas_lower_bound
+    {
+        errors.push(FieldError::invalid(
+            &path.child("minReplicas"),
+            min,
+            format!("must be greater than or equal to {min_replicas_lower_bound}"),
+        ));
     }
     if spec.max_replicas < 1 {
         errors.push(FieldError::invalid(
@@ -344,14 +345,14 @@ fn validate_spec(
             "must be greater than 0",
         ));
     }
-    if let Some(min) = spec.min_replicas {
-        if spec.max_replicas < min {
-            errors.push(FieldError::invalid(
-                &path.child("maxReplicas"),
-                spec.max_replicas,
-                "must be greater than or equal to `minReplicas`",
-            ));
-        }
+    if let Some(min) = spec.min_replicas
+        && spec.max_replicas < min
+    {
+        errors.push(FieldError::invalid(
+            &path.child("maxReplicas"),
+            spec.max_replicas,
+            "must be greater than or equal to `minReplicas`",
+        ));
     }
     errors.extend(validate_object_reference(
         &spec.scale_target_ref,
@@ -439,7 +440,7 @@ fn validate_metric_spec(metric: &v2::MetricSpec, path: &FieldPath) -> Vec<FieldE
         ));
     }
 
-    // Only the first source present is validated; the others are reported below.
+    // Only the first source present is validated. The others are reported below.
     let mut present: Vec<&str> = Vec::new();
     if let Some(source) = &metric.object {
         present.push("object");
@@ -631,8 +632,8 @@ fn validate_container_resource_source(
 
 /// Upstream's `ValidateContainerResourceName`, reduced to the standard names.
 ///
-/// NOTE: prefixed names are only checked as qualified names; upstream also tells
-/// native from extended resource names there.
+/// NOTE: prefixed names are only checked as qualified names, but upstream also
+/// distinguishes native from extended resource names there.
 fn validate_container_resource_name(name: &str, path: &FieldPath) -> Vec<FieldError> {
     let mut errors = invalid_each(path, name, is_qualified_name(name));
     let standard =
@@ -691,24 +692,24 @@ fn validate_metric_target(target: &v2::MetricTarget, path: &FieldPath) -> Vec<Fi
         ("value", &target.value),
         ("averageValue", &target.average_value),
     ] {
-        if let Some(value) = value {
-            if !is_positive(value) {
-                errors.push(FieldError::invalid(
-                    &path.child(field),
-                    &value.0,
-                    "must be positive",
-                ));
-            }
-        }
-    }
-    if let Some(utilization) = target.average_utilization {
-        if utilization < 1 {
+        if let Some(value) = value
+            && !is_positive(value)
+        {
             errors.push(FieldError::invalid(
-                &path.child("averageUtilization"),
-                utilization,
-                "must be greater than 0",
+                &path.child(field),
+                &value.0,
+                "must be positive",
             ));
         }
+    }
+    if let Some(utilization) = target.average_utilization
+        && utilization < 1
+    {
+        errors.push(FieldError::invalid(
+            &path.child("averageUtilization"),
+            utilization,
+            "must be greater than 0",
+        ));
     }
     errors
 }
@@ -750,14 +751,14 @@ fn validate_scaling_rules(rules: &v2::HPAScalingRules, path: &FieldPath) -> Vec<
             ));
         }
     }
-    if let Some(policy) = &rules.select_policy {
-        if !SELECT_POLICIES.contains(&policy.as_str()) {
-            errors.push(FieldError::not_supported(
-                &path.child("selectPolicy"),
-                policy,
-                &SELECT_POLICIES,
-            ));
-        }
+    if let Some(policy) = &rules.select_policy
+        && !SELECT_POLICIES.contains(&policy.as_str())
+    {
+        errors.push(FieldError::not_supported(
+            &path.child("selectPolicy"),
+            policy,
+            &SELECT_POLICIES,
+        ));
     }
     let policies_path = path.child("policies");
     let policies = rules.policies.as_deref().unwrap_or_default();

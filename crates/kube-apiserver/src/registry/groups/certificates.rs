@@ -1,11 +1,11 @@
 //! certificates.k8s.io/v1: CertificateSigningRequests.
 //!
-//! Entry point: [`strategies`]. A request's spec never changes after create (updates
-//! keep the stored spec), the status subresource may set `status.certificate`, and the
-//! approval subresource may add Approved or Denied conditions:
+//! Entry point: [`strategies`]. A request's spec never changes after create, because
+//! updates keep the stored spec. The status subresource may set `status.certificate`,
+//! and the approval subresource may add Approved or Denied conditions. The [`Strategy`]
+//! trait has no hook for a third subresource, so
 //! [`CertificateSigningRequestStrategy::prepare_for_approval_update`] and
-//! [`CertificateSigningRequestStrategy::validate_approval_update`] serve it, because
-//! the [`Strategy`] trait has no hook for a third subresource.
+//! [`CertificateSigningRequestStrategy::validate_approval_update`] serve `approval`.
 //!
 //! NOTE: upstream also parses the PKCS#10 request and checks its signature, parses the
 //! issued certificates, and fills `spec.username`, `uid`, `groups` and `extra` from
@@ -68,7 +68,7 @@ pub fn strategies() -> Vec<ResourceStrategy> {
     vec![entry(Arc::new(CertificateSigningRequestStrategy))]
 }
 
-/// What an update path may change, and what stored data it tolerates (upstream's
+/// Permissions of one update path and tolerances for stored data (upstream's
 /// `certificateValidationOptions`).
 #[derive(Clone, Copy, Default)]
 struct Options {
@@ -359,26 +359,26 @@ fn validate_request(request: &CertificateSigningRequest, options: Options) -> Ve
         errors.extend(validate_signer_name(&signer_path, &spec.signer_name));
     }
 
-    if let Some(seconds) = spec.expiration_seconds {
-        if seconds < 600 {
-            errors.push(FieldError::invalid(
-                &spec_path.child("expirationSeconds"),
-                seconds,
-                "may not specify a duration less than 600 seconds (10 minutes)",
-            ));
-        }
+    if let Some(seconds) = spec.expiration_seconds
+        && seconds < 600
+    {
+        errors.push(FieldError::invalid(
+            &spec_path.child("expirationSeconds"),
+            seconds,
+            "may not specify a duration less than 600 seconds (10 minutes)",
+        ));
     }
 
     errors.extend(validate_conditions(conditions(request), options));
 
-    if !options.allow_arbitrary_certificate {
-        if let Err(message) = validate_certificate_pem(certificate(request)) {
-            errors.push(FieldError::invalid(
-                &FieldPath::from_names(["status", "certificate"]),
-                "<certificate data>",
-                message,
-            ));
-        }
+    if !options.allow_arbitrary_certificate
+        && let Err(message) = validate_certificate_pem(certificate(request))
+    {
+        errors.push(FieldError::invalid(
+            &FieldPath::from_names(["status", "certificate"]),
+            "<certificate data>",
+            message,
+        ));
     }
     errors
 }
@@ -570,7 +570,7 @@ struct PemBlock {
 }
 
 /// Decodes the first PEM block of `data` and returns it with the rest of the input, as
-/// Go's `pem.Decode` does; `None` when no well-formed block is found.
+/// Go's `pem.Decode` does. Returns `None` when no well-formed block is found.
 fn decode_pem(data: &[u8]) -> Option<(PemBlock, &[u8])> {
     let text = std::str::from_utf8(data).ok()?;
     let begin = text.find("-----BEGIN ")?;
@@ -624,8 +624,8 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
     Some(output)
 }
 
-/// Whether `der` starts like a DER SEQUENCE, the outer form of PKCS#10 requests and
-/// X.509 certificates.
+/// Checks that `der` starts like a DER SEQUENCE, the outer form of PKCS#10 requests
+/// and X.509 certificates.
 fn looks_like_der_sequence(der: &[u8]) -> bool {
     der.first() == Some(&0x30) && der.len() > 2
 }
@@ -680,7 +680,7 @@ mod tests {
     use crate::registry::strategy::Strategy;
     use serde_json::json;
 
-    /// A PEM block of the given type around a short DER sequence.
+    /// Builds a PEM block of the given type around a short DER sequence.
     fn pem(label: &str) -> String {
         format!("-----BEGIN {label}-----\nMAMCAQA=\n-----END {label}-----\n")
     }

@@ -63,23 +63,23 @@ fn drop_coordinated_fields(lease: &mut Lease, old: Option<&Lease>) {
 /// Upstream's `ValidateLeaseSpec`.
 fn validate_lease_spec(spec: &LeaseSpec, path: &FieldPath) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    if let Some(duration) = spec.lease_duration_seconds {
-        if duration <= 0 {
-            errors.push(FieldError::invalid(
-                &path.child("leaseDurationSeconds"),
-                duration,
-                "must be greater than 0",
-            ));
-        }
+    if let Some(duration) = spec.lease_duration_seconds
+        && duration <= 0
+    {
+        errors.push(FieldError::invalid(
+            &path.child("leaseDurationSeconds"),
+            duration,
+            "must be greater than 0",
+        ));
     }
-    if let Some(transitions) = spec.lease_transitions {
-        if transitions < 0 {
-            errors.push(FieldError::invalid(
-                &path.child("leaseTransitions"),
-                transitions,
-                "must be greater than or equal to 0",
-            ));
-        }
+    if let Some(transitions) = spec.lease_transitions
+        && transitions < 0
+    {
+        errors.push(FieldError::invalid(
+            &path.child("leaseTransitions"),
+            transitions,
+            "must be greater than or equal to 0",
+        ));
     }
     if let Some(strategy) = &spec.strategy {
         errors.extend(validate_coordinated_lease_strategy(

@@ -1,9 +1,9 @@
 //! discovery.k8s.io/v1: EndpointSlices.
 //!
 //! Entry point: [`strategies`]. Defaults give every port a name ("") and protocol
-//! (TCP); validation checks the address type (immutable), addresses by type, node
-//! names, topology, hints and ports, with upstream's limits of 1000 endpoints,
-//! 100 addresses per endpoint and 20000 ports.
+//! (TCP). Validation checks the address type (immutable), addresses by type, node
+//! names, topology, hints and ports. Upstream's limits apply: 1000 endpoints, 100
+//! addresses per endpoint and 20000 ports.
 //!
 //! Upstream does not validate the `kubernetes.io/service-name` label; the
 //! EndpointSlice controller sets it and clients select by it like any label.

@@ -1,12 +1,12 @@
 //! events.k8s.io/v1: Events.
 //!
 //! Entry point: [`strategies`]. Upstream serves events.k8s.io/v1 Events from the core
-//! group's storage: both APIs read and write the same `/registry/events` objects, kept
-//! as core/v1 Events, and events.k8s.io field names map to core ones (`regarding` is
-//! `involvedObject`, `note` is `message`, `deprecatedSource` is `source`,
+//! group's storage. Both APIs read and write the same `/registry/events` objects, which
+//! are kept as core/v1 Events. The events.k8s.io fields map to core ones: `regarding`
+//! is `involvedObject`, `note` is `message`, `deprecatedSource` is `source`, and
 //! `deprecatedFirstTimestamp`, `deprecatedLastTimestamp` and `deprecatedCount` are
-//! `firstTimestamp`, `lastTimestamp` and `count`). Upstream validates on that internal
-//! form, so the error paths below use the core names, as upstream's do.
+//! `firstTimestamp`, `lastTimestamp` and `count`. Upstream validates the core form, so
+//! the error paths below use the core names, as upstream's do.
 //!
 //! NOTE: this strategy works on events.k8s.io/v1 objects. Sharing storage with core
 //! Events needs a conversion between the two forms in the store; that is not here.

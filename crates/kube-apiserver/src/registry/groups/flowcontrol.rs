@@ -30,7 +30,7 @@ pub const DEFAULT_MATCHING_PRECEDENCE: i32 = 1000;
 pub const MAX_MATCHING_PRECEDENCE: i32 = 10000;
 /// The largest number of queues of a priority level.
 pub const MAX_QUEUES: i32 = 10_000_000;
-/// The most hash bits shuffle sharding may need (upstream's `shufflesharding.MaxHashBits`).
+/// The maximum hash bits shuffle sharding may need (upstream's `shufflesharding.MaxHashBits`).
 pub const MAX_HASH_BITS: f64 = 60.0;
 
 const DISTINGUISHER_METHODS: [&str; 2] = ["ByNamespace", "ByUser"];
@@ -144,14 +144,14 @@ fn validate_flow_schema_spec(name: &str, spec: &FlowSchemaSpec) -> Vec<FieldErro
             "only the schema named 'exempt' may have matchingPrecedence 1",
         ));
     }
-    if let Some(method) = &spec.distinguisher_method {
-        if !DISTINGUISHER_METHODS.contains(&method.type_.as_str()) {
-            errors.push(FieldError::not_supported(
-                &path.child("distinguisherMethod").child("type"),
-                rendered(method),
-                &DISTINGUISHER_METHODS,
-            ));
-        }
+    if let Some(method) = &spec.distinguisher_method
+        && !DISTINGUISHER_METHODS.contains(&method.type_.as_str())
+    {
+        errors.push(FieldError::not_supported(
+            &path.child("distinguisherMethod").child("type"),
+            rendered(method),
+            &DISTINGUISHER_METHODS,
+        ));
     }
     let level_path = path.child("priorityLevelConfiguration").child("name");
     let level = &spec.priority_level_configuration.name;

@@ -4,7 +4,7 @@
 //!
 //! Entry points: [`strategies`] lists every covered resource for the generic store,
 //! [`versioned_strategies`] adds the version (autoscaling is served as v1 and v2), and
-//! [`name_validation`] tells which rule `metadata.name` follows per resource, because
+//! [`name_validation`] returns the rule `metadata.name` follows per resource, because
 //! upstream's name rules differ by kind and the store validates object metadata.
 //!
 //! Each submodule holds one API group and follows upstream's
@@ -76,8 +76,8 @@ pub fn versioned_strategies() -> Vec<ResourceStrategy> {
 }
 
 /// Returns `(group, resource, strategy)` for every covered resource. A resource served
-/// in several versions appears once per version, the storage version first; see
-/// [`versioned_strategies`] for the version of each entry.
+/// in several versions appears once per version, the storage version first.
+/// [`versioned_strategies`] gives the version of each entry.
 pub fn strategies() -> Vec<(&'static str, &'static str, Arc<dyn ErasedStrategy>)> {
     versioned_strategies()
         .into_iter()

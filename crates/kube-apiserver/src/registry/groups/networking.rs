@@ -168,14 +168,14 @@ fn validate_network_policy_spec(
 /// Upstream's `ValidateNetworkPolicyPort`.
 fn validate_policy_port(port: &NetworkPolicyPort, path: &FieldPath) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    if let Some(protocol) = &port.protocol {
-        if !POLICY_PORT_PROTOCOLS.contains(&protocol.as_str()) {
-            errors.push(FieldError::not_supported(
-                &path.child("protocol"),
-                protocol,
-                &POLICY_PORT_PROTOCOLS,
-            ));
-        }
+    if let Some(protocol) = &port.protocol
+        && !POLICY_PORT_PROTOCOLS.contains(&protocol.as_str())
+    {
+        errors.push(FieldError::not_supported(
+            &path.child("protocol"),
+            protocol,
+            &POLICY_PORT_PROTOCOLS,
+        ));
     }
     match (&port.port, port.end_port) {
         (Some(IntOrString::Int(number)), end_port) => {
@@ -320,14 +320,14 @@ impl Strategy for IngressStrategy {
             .spec
             .as_ref()
             .and_then(|spec| spec.ingress_class_name.as_ref());
-        if let (Some(annotation), Some(class_name)) = (annotation, class_name) {
-            if annotation != class_name {
-                errors.push(FieldError::invalid(
-                    &FieldPath::new("annotations").child(ANNOTATION_INGRESS_CLASS),
-                    annotation,
-                    "must match `ingressClassName` when both are specified",
-                ));
-            }
+        if let (Some(annotation), Some(class_name)) = (annotation, class_name)
+            && annotation != class_name
+        {
+            errors.push(FieldError::invalid(
+                &FieldPath::new("annotations").child(ANNOTATION_INGRESS_CLASS),
+                annotation,
+                "must match `ingressClassName` when both are specified",
+            ));
         }
         errors
     }

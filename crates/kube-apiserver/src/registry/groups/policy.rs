@@ -106,14 +106,14 @@ fn validate_spec(
         &path.child("selector"),
     ));
 
-    if let Some(policy) = &spec.unhealthy_pod_eviction_policy {
-        if !UNHEALTHY_POD_EVICTION_POLICIES.contains(&policy.as_str()) {
-            errors.push(FieldError::not_supported(
-                &path.child("unhealthyPodEvictionPolicy"),
-                BadValue::from(policy),
-                &UNHEALTHY_POD_EVICTION_POLICIES,
-            ));
-        }
+    if let Some(policy) = &spec.unhealthy_pod_eviction_policy
+        && !UNHEALTHY_POD_EVICTION_POLICIES.contains(&policy.as_str())
+    {
+        errors.push(FieldError::not_supported(
+            &path.child("unhealthyPodEvictionPolicy"),
+            BadValue::from(policy),
+            &UNHEALTHY_POD_EVICTION_POLICIES,
+        ));
     }
     errors
 }
@@ -185,7 +185,7 @@ mod tests {
     }
 
     #[test]
-    fn status_is_kept_from_old_and_cleared_on_create() {
+    fn status_cleared_then_kept() {
         let mut created = budget(json!({"minAvailable": 1}));
         created.status = Some(PodDisruptionBudgetStatus {
             expected_pods: 3,

@@ -7,7 +7,7 @@
 //! [`super::NameValidation::PathSegment`]), so `system:node` is a valid name.
 //!
 //! NOTE: upstream also rejects a Role or binding that grants more than its author
-//! holds (privilege escalation). That check needs the authorizer and is not part of
+//! has (privilege escalation). That check needs the authorizer and is not part of
 //! these strategies.
 
 use std::sync::Arc;

@@ -1,9 +1,9 @@
 //! scheduling.k8s.io/v1: PriorityClasses.
 //!
 //! Entry point: [`strategies`]. Defaults set `preemptionPolicy` to
-//! `PreemptLowerPriority`; validation reserves the `system-` name prefix for the two
-//! built-in classes, caps user values at [`HIGHEST_USER_DEFINABLE_PRIORITY`] and keeps
-//! `value` and `preemptionPolicy` immutable.
+//! `PreemptLowerPriority`. Validation reserves the `system-` name prefix for the two
+//! built-in classes and caps other values at [`HIGHEST_USER_DEFINABLE_PRIORITY`].
+//! `value` and `preemptionPolicy` are immutable.
 //!
 //! NOTE: "at most one class with globalDefault" is upstream's Priority admission
 //! plugin, not this strategy.

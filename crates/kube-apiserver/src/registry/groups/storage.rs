@@ -2,10 +2,10 @@
 //! CSIStorageCapacities.
 //!
 //! Entry point: [`strategies`]. Defaults and validation follow upstream's
-//! `pkg/apis/storage`: a StorageClass defaults to reclaim policy `Delete` and binding
-//! mode `Immediate` and keeps provisioner, parameters, reclaim policy and binding mode
-//! immutable; a VolumeAttachment's spec is immutable and its status is written through
-//! the status subresource.
+//! `pkg/apis/storage`. A StorageClass defaults to reclaim policy `Delete` and binding
+//! mode `Immediate`, and its provisioner, parameters, reclaim policy and binding mode
+//! are immutable. A VolumeAttachment's spec is immutable, and its status is written
+//! through the status subresource.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -73,14 +73,13 @@ impl Strategy for StorageClassStrategy {
             .reclaim_policy
             .as_deref()
             .filter(|policy| !policy.is_empty())
+            && !RECLAIM_POLICIES.contains(&policy)
         {
-            if !RECLAIM_POLICIES.contains(&policy) {
-                errors.push(FieldError::not_supported(
-                    &FieldPath::new("reclaimPolicy"),
-                    policy,
-                    &RECLAIM_POLICIES,
-                ));
-            }
+            errors.push(FieldError::not_supported(
+                &FieldPath::new("reclaimPolicy"),
+                policy,
+                &RECLAIM_POLICIES,
+            ));
         }
         let mode_path = FieldPath::new("volumeBindingMode");
         match class.volume_binding_mode.as_deref() {
@@ -298,14 +297,14 @@ fn validate_csi_driver_spec(spec: &CSIDriverSpec, path: &FieldPath) -> Vec<Field
             errors.push(FieldError::required(&path.child(field), ""));
         }
     }
-    if let Some(policy) = &spec.fs_group_policy {
-        if !FS_GROUP_POLICIES.contains(&policy.as_str()) {
-            errors.push(FieldError::not_supported(
-                &path.child("fsGroupPolicy"),
-                policy,
-                &FS_GROUP_POLICIES,
-            ));
-        }
+    if let Some(policy) = &spec.fs_group_policy
+        && !FS_GROUP_POLICIES.contains(&policy.as_str())
+    {
+        errors.push(FieldError::not_supported(
+            &path.child("fsGroupPolicy"),
+            policy,
+            &FS_GROUP_POLICIES,
+        ));
     }
     errors.extend(validate_token_requests(
         spec.token_requests.as_deref().unwrap_or_default(),
@@ -323,14 +322,14 @@ fn validate_csi_driver_spec(spec: &CSIDriverSpec, path: &FieldPath) -> Vec<Field
     if spec.se_linux_mount.is_none() {
         errors.push(FieldError::required(&path.child("seLinuxMount"), ""));
     }
-    if let Some(period) = spec.node_allocatable_update_period_seconds {
-        if period < 10 {
-            errors.push(FieldError::invalid(
-                &path.child("nodeAllocatableUpdatePeriodSeconds"),
-                period,
-                "must be greater than or equal to 10 seconds",
-            ));
-        }
+    if let Some(period) = spec.node_allocatable_update_period_seconds
+        && period < 10
+    {
+        errors.push(FieldError::invalid(
+            &path.child("nodeAllocatableUpdatePeriodSeconds"),
+            period,
+            "must be greater than or equal to 10 seconds",
+        ));
     }
     errors
 }
@@ -613,14 +612,14 @@ fn validate_volume_error(error: Option<&VolumeError>, path: &FieldPath) -> Vec<F
             Some(MAX_ATTACHED_VOLUME_METADATA_SIZE),
         ));
     }
-    if let Some(code) = error.error_code {
-        if code < 0 {
-            errors.push(FieldError::invalid(
-                &path.child("errorCode"),
-                code,
-                inclusive_range_error(0, i64::from(i32::MAX)),
-            ));
-        }
+    if let Some(code) = error.error_code
+        && code < 0
+    {
+        errors.push(FieldError::invalid(
+            &path.child("errorCode"),
+            code,
+            inclusive_range_error(0, i64::from(i32::MAX)),
+        ));
     }
     errors
 }

@@ -41,8 +41,8 @@ pub fn validate_immutable<T: PartialEq + Serialize>(
 /// Renders a value as a field error's bad value: strings quoted, numbers and booleans
 /// bare, `null` for absent values, and anything else as compact JSON.
 ///
-/// NOTE: upstream prints structs and lists with Go's `%#v`; this prints JSON instead,
-/// so messages about whole structs differ from upstream's in the value part only.
+/// NOTE: upstream prints structs with Go's `%#v` and this prints JSON, so messages
+/// about whole structs differ from upstream's in the value part.
 pub fn rendered<T: Serialize>(value: &T) -> BadValue {
     match serde_json::to_value(value) {
         Ok(json) => BadValue::from(&json),
@@ -193,7 +193,7 @@ fn validate_label_selector_requirement(
 /// Seconds from the Unix epoch to Go's zero `time.Time`, 0001-01-01T00:00:00Z.
 const GO_ZERO_TIME_SECONDS: i64 = -62_135_596_800;
 
-/// Whether `time` is Go's zero time, which upstream treats as unset.
+/// Checks whether `time` is Go's zero time, which upstream treats as unset.
 pub fn is_zero_time(time: k8s_openapi::jiff::Timestamp) -> bool {
     time.as_second() == GO_ZERO_TIME_SECONDS && time.subsec_nanosecond() == 0
 }
@@ -225,14 +225,14 @@ fn validate_condition(condition: &Condition, path: &FieldPath) -> Vec<FieldError
             &["False", "True", "Unknown"],
         ));
     }
-    if let Some(generation) = condition.observed_generation {
-        if generation < 0 {
-            errors.push(FieldError::invalid(
-                &path.child("observedGeneration"),
-                generation,
-                "must be greater than or equal to zero",
-            ));
-        }
+    if let Some(generation) = condition.observed_generation
+        && generation < 0
+    {
+        errors.push(FieldError::invalid(
+            &path.child("observedGeneration"),
+            generation,
+            "must be greater than or equal to zero",
+        ));
     }
     if is_zero_time(condition.last_transition_time.0) {
         errors.push(FieldError::required(
@@ -279,10 +279,10 @@ fn is_condition_reason(reason: &str) -> bool {
     if !first.is_ascii_alphabetic() {
         return false;
     }
-    if let Some(last) = rest.last() {
-        if !(last.is_ascii_alphanumeric() || *last == b'_') {
-            return false;
-        }
+    if let Some(last) = rest.last()
+        && !(last.is_ascii_alphanumeric() || *last == b'_')
+    {
+        return false;
     }
     rest.iter()
         .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b',' | b':'))
@@ -352,7 +352,8 @@ pub struct Cidr {
 }
 
 impl Cidr {
-    /// Whether `address` lies inside this network. Addresses of the other family never do.
+    /// Checks whether `address` lies inside this network. Addresses of the other family
+    /// never do.
     pub fn contains(&self, address: IpAddr) -> bool {
         match (self.network, address) {
             (IpAddr::V4(network), IpAddr::V4(address)) => {
