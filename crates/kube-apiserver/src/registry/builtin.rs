@@ -13,6 +13,12 @@ use super::strategy::{ErasedStrategy, PlainStrategy};
 /// Returns the strategy for a resource at its storage version, or `None` for a
 /// resource without one (not stored, or stored in another version).
 pub fn strategy_for(group: &str, version: &str, resource: &str) -> Option<Arc<dyn ErasedStrategy>> {
+    let specific = super::groups::versioned_strategies()
+        .into_iter()
+        .find(|entry| entry.group == group && entry.version == version && entry.resource == resource);
+    if let Some(entry) = specific {
+        return Some(entry.strategy);
+    }
     macro_rules! plain {
         ($kind:ty) => {
             Some(Arc::new(PlainStrategy::<$kind>::new()) as Arc<dyn ErasedStrategy>)

@@ -1,11 +1,13 @@
 //! The registry: one generic store per resource plus the strategy of its kind.
 //!
 //! [`strategy`] defines what a kind contributes (defaults, validation, status
-//! handling, graceful deletion, selectable fields).
+//! handling, graceful deletion, selectable fields); [`builtin`] picks the strategy of
+//! each built-in resource; [`store`] is the generic store.
 
 pub mod allocator;
 pub mod builtin;
 pub mod encoding;
+pub mod groups;
 pub mod hooks;
 pub mod object_meta;
 pub mod store;

@@ -39,6 +39,8 @@ pub fn path_segment(name: &str, prefix: bool) -> Vec<String> {
 /// Returns the name validator upstream uses for a resource.
 pub fn name_validator(group: &str, resource: &str) -> NameValidator {
     match (group, resource) {
+        // Upstream does not restrict CertificateSigningRequest names beyond a path segment.
+        ("certificates.k8s.io", "certificatesigningrequests") => path_segment,
         ("", "namespaces") => dns1123_label,
         ("", "services") => dns1035_label,
         ("rbac.authorization.k8s.io", _) => path_segment,
