@@ -64,7 +64,16 @@ pub async fn run(
         });
         ensure(services, "default", "kubernetes", service).await;
     }
-    if let Some(endpoints) = store(stores, "", "endpoints") {
+    // Endpoints may not point at loopback addresses, so a server advertising one
+    // (a test, a single-host setup) publishes no endpoints, as upstream's would fail to.
+    let loopback = kubernetes
+        .endpoint_ip
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        tracing::warn!(address = %kubernetes.endpoint_ip, "advertise address is a loopback address; the kubernetes Service gets no endpoints");
+    }
+    if let Some(endpoints) = store(stores, "", "endpoints").filter(|_| !loopback) {
         let object = json!({
             "apiVersion": "v1",
             "kind": "Endpoints",
@@ -76,7 +85,8 @@ pub async fn run(
         });
         ensure(endpoints, "default", "kubernetes", object).await;
     }
-    if let Some(slices) = store(stores, "discovery.k8s.io", "endpointslices") {
+    if let Some(slices) = store(stores, "discovery.k8s.io", "endpointslices").filter(|_| !loopback)
+    {
         let family = if kubernetes.endpoint_ip.contains(':') {
             "IPv6"
         } else {

@@ -15,7 +15,9 @@ use super::strategy::{ErasedStrategy, PlainStrategy};
 pub fn strategy_for(group: &str, version: &str, resource: &str) -> Option<Arc<dyn ErasedStrategy>> {
     let specific = super::groups::versioned_strategies()
         .into_iter()
-        .find(|entry| entry.group == group && entry.version == version && entry.resource == resource);
+        .find(|entry| {
+            entry.group == group && entry.version == version && entry.resource == resource
+        });
     if let Some(entry) = specific {
         return Some(entry.strategy);
     }
