@@ -4,3 +4,7 @@
 //! handling, graceful deletion, selectable fields).
 
 pub mod strategy;
+pub mod core;
+pub mod apps;
+pub mod batch;
+pub mod pod_spec;
