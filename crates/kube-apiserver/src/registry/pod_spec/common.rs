@@ -25,22 +25,17 @@ pub const IS_NOT_POSITIVE_ERROR_MSG: &str = "must be greater than zero";
 /// The largest total size of an object's annotations, in bytes.
 pub const TOTAL_ANNOTATION_SIZE_LIMIT_BYTES: usize = 256 * 1024;
 
-/// Formats a string map as Go's `%#v` does: `map[string]string{"a":"b", "c":"d"}`.
+/// Renders a string map as upstream's field errors of v1.33 show composite values: as
+/// JSON (`{"app":"web"}`), or `null` when absent.
 pub fn go_string_map(map: Option<&BTreeMap<String, String>>) -> BadValue {
-    let Some(map) = map else {
-        return BadValue::Raw("map[string]string(nil)".to_string());
-    };
-    let entries: Vec<String> = map
-        .iter()
-        .map(|(key, value)| format!("{key:?}:{value:?}"))
-        .collect();
-    BadValue::Raw(format!("map[string]string{{{}}}", entries.join(", ")))
+    match map {
+        Some(map) => json_value(map),
+        None => BadValue::Null,
+    }
 }
 
-/// Renders any serializable value as compact JSON, for bad values that upstream prints
-/// with Go's `%#v` (structs, slices).
-// NOTE: upstream prints Go syntax (`v1.LabelSelector{...}`) for such values; the JSON
-// form carries the same content but does not match that text byte for byte.
+/// Renders any serializable value as compact JSON, the form upstream's field errors use
+/// for structs, maps and slices.
 pub fn json_value<T: Serialize>(value: &T) -> BadValue {
     match serde_json::to_value(value) {
         Ok(json) => BadValue::Raw(json.to_string()),
@@ -48,13 +43,9 @@ pub fn json_value<T: Serialize>(value: &T) -> BadValue {
     }
 }
 
-/// Formats a string list as Go's `%#v` does: `[]string{"a", "b"}`.
+/// Renders a string list as JSON (`["a","b"]`).
 pub fn go_string_slice(values: &[String]) -> BadValue {
-    if values.is_empty() {
-        return BadValue::Raw("[]string(nil)".to_string());
-    }
-    let quoted: Vec<String> = values.iter().map(|value| format!("{value:?}")).collect();
-    BadValue::Raw(format!("[]string{{{}}}", quoted.join(", ")))
+    json_value(&values)
 }
 
 /// Turns the messages of an `is_*` check into `Invalid value` errors at `path`.
@@ -327,10 +318,11 @@ mod tests {
     }
 
     #[test]
-    fn go_map_rendering() {
+    fn composite_values_render_as_json() {
         let map = BTreeMap::from([("a".to_string(), "b".to_string()), ("c".to_string(), "d".to_string())]);
-        assert_eq!(go_string_map(Some(&map)), BadValue::Raw("map[string]string{\"a\":\"b\", \"c\":\"d\"}".into()));
-        assert_eq!(go_string_map(None), BadValue::Raw("map[string]string(nil)".into()));
+        assert_eq!(go_string_map(Some(&map)), BadValue::Raw("{\"a\":\"b\",\"c\":\"d\"}".into()));
+        assert_eq!(go_string_map(None), BadValue::Null);
+        assert_eq!(go_string_slice(&["None".to_string()]), BadValue::Raw("[\"None\"]".into()));
     }
 
     #[test]
