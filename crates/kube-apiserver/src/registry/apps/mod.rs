@@ -14,10 +14,26 @@ pub mod workload;
 /// Returns every apps/v1 resource this module covers as `("apps", resource, strategy)`.
 pub fn strategies() -> Vec<(&'static str, &'static str, Arc<dyn ErasedStrategy>)> {
     vec![
-        ("apps", "deployments", Arc::new(deployment::DeploymentRegistryStrategy)),
-        ("apps", "replicasets", Arc::new(deployment::ReplicaSetStrategy)),
-        ("apps", "statefulsets", Arc::new(stateful::StatefulSetStrategy)),
+        (
+            "apps",
+            "deployments",
+            Arc::new(deployment::DeploymentRegistryStrategy),
+        ),
+        (
+            "apps",
+            "replicasets",
+            Arc::new(deployment::ReplicaSetStrategy),
+        ),
+        (
+            "apps",
+            "statefulsets",
+            Arc::new(stateful::StatefulSetStrategy),
+        ),
         ("apps", "daemonsets", Arc::new(stateful::DaemonSetStrategy)),
-        ("apps", "controllerrevisions", Arc::new(stateful::ControllerRevisionStrategy)),
+        (
+            "apps",
+            "controllerrevisions",
+            Arc::new(stateful::ControllerRevisionStrategy),
+        ),
     ]
 }

@@ -12,7 +12,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::registry::core::controller::validate_workload_template;
 use crate::registry::pod_spec::common::{
-    go_string_map, json_value, label_selector_is_empty, validate_label_selector, validate_nonnegative,
+    go_string_map, json_value, label_selector_is_empty, validate_label_selector,
+    validate_nonnegative,
 };
 use crate::registry::pod_spec::validation::validate_pod_template_spec;
 
@@ -52,7 +53,11 @@ pub fn validate_selector_and_template(
         ));
     }
     let Ok(parsed) = label_selector_as_selector(Some(selector)) else {
-        errors.push(FieldError::invalid(&selector_path, json_value(selector), "invalid label selector"));
+        errors.push(FieldError::invalid(
+            &selector_path,
+            json_value(selector),
+            "invalid label selector",
+        ));
         return errors;
     };
     let template_path = spec_path.child("template");
@@ -60,7 +65,10 @@ pub fn validate_selector_and_template(
         errors.push(FieldError::required(&template_path, ""));
         return errors;
     };
-    let labels = template.metadata.as_ref().and_then(|metadata| metadata.labels.clone());
+    let labels = template
+        .metadata
+        .as_ref()
+        .and_then(|metadata| metadata.labels.clone());
     if !parsed.is_empty() && !parsed.matches(&labels) {
         errors.push(FieldError::invalid(
             &template_path.child("metadata").child("labels"),
@@ -68,7 +76,11 @@ pub fn validate_selector_and_template(
             "`selector` does not match template `labels`",
         ));
     }
-    errors.extend(validate_workload_template(template, &template_path, template_kind));
+    errors.extend(validate_workload_template(
+        template,
+        &template_path,
+        template_kind,
+    ));
     errors
 }
 
@@ -81,7 +93,10 @@ pub fn validate_template_labels(
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if let Ok(parsed) = label_selector_as_selector(Some(selector)) {
-        let labels = template.metadata.as_ref().and_then(|metadata| metadata.labels.clone());
+        let labels = template
+            .metadata
+            .as_ref()
+            .and_then(|metadata| metadata.labels.clone());
         if !parsed.is_empty() && !parsed.matches(&labels) {
             errors.push(FieldError::invalid(
                 &template_path.child("metadata").child("labels"),
@@ -115,9 +130,16 @@ pub fn int_or_percent_value(value: &IntOrString) -> i64 {
 }
 
 /// Rejects a percentage above 100%.
-pub fn validate_not_more_than_100_percent(value: &IntOrString, path: &FieldPath) -> Vec<FieldError> {
+pub fn validate_not_more_than_100_percent(
+    value: &IntOrString,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     if matches!(value, IntOrString::String(_)) && int_or_percent_value(value) > 100 {
-        return vec![FieldError::invalid(path, json_value(value), "must not be greater than 100%")];
+        return vec![FieldError::invalid(
+            path,
+            json_value(value),
+            "must not be greater than 100%",
+        )];
     }
     Vec::new()
 }
@@ -130,16 +152,31 @@ pub fn validate_replica_counts(counts: &BTreeMap<&str, i64>, path: &FieldPath) -
         errors.extend(validate_nonnegative(*value, &path.child(field)));
     }
     let replicas = counts.get("replicas").copied().unwrap_or(0);
-    for field in ["fullyLabeledReplicas", "updatedReplicas", "readyReplicas", "availableReplicas"] {
+    for field in [
+        "fullyLabeledReplicas",
+        "updatedReplicas",
+        "readyReplicas",
+        "availableReplicas",
+    ] {
         if let Some(value) = counts.get(field).copied() {
             if value > replicas {
-                errors.push(FieldError::invalid(&path.child(field), value, "cannot be greater than status.replicas"));
+                errors.push(FieldError::invalid(
+                    &path.child(field),
+                    value,
+                    "cannot be greater than status.replicas",
+                ));
             }
         }
     }
-    if let (Some(available), Some(ready)) = (counts.get("availableReplicas"), counts.get("readyReplicas")) {
+    if let (Some(available), Some(ready)) =
+        (counts.get("availableReplicas"), counts.get("readyReplicas"))
+    {
         if available > ready {
-            errors.push(FieldError::invalid(&path.child("availableReplicas"), *available, "cannot be greater than readyReplicas"));
+            errors.push(FieldError::invalid(
+                &path.child("availableReplicas"),
+                *available,
+                "cannot be greater than readyReplicas",
+            ));
         }
     }
     errors

@@ -17,15 +17,37 @@ struct Bounds {
     names: &'static [&'static str],
 }
 
-const MONTH_NAMES: &[&str] = &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTH_NAMES: &[&str] = &[
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 const DOW_NAMES: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
 const FIELDS: [Bounds; 5] = [
-    Bounds { min: 0, max: 59, names: &[] },
-    Bounds { min: 0, max: 23, names: &[] },
-    Bounds { min: 1, max: 31, names: &[] },
-    Bounds { min: 1, max: 12, names: MONTH_NAMES },
-    Bounds { min: 0, max: 6, names: DOW_NAMES },
+    Bounds {
+        min: 0,
+        max: 59,
+        names: &[],
+    },
+    Bounds {
+        min: 0,
+        max: 23,
+        names: &[],
+    },
+    Bounds {
+        min: 1,
+        max: 31,
+        names: &[],
+    },
+    Bounds {
+        min: 1,
+        max: 12,
+        names: MONTH_NAMES,
+    },
+    Bounds {
+        min: 0,
+        max: 6,
+        names: DOW_NAMES,
+    },
 ];
 
 /// Checks a schedule in the standard format: five fields (minute, hour, day of month,
@@ -45,7 +67,9 @@ pub fn parse_standard(schedule: &str) -> Result<(), ScheduleError> {
         let end = spec.find(' ').unwrap_or(spec.len());
         let zone = &spec[spec.find('=').map_or(0, |index| index + 1)..end];
         if zone.is_empty() || zone.contains(char::is_whitespace) {
-            return Err(ScheduleError(format!("provided bad location {zone}: unknown time zone {zone}")));
+            return Err(ScheduleError(format!(
+                "provided bad location {zone}: unknown time zone {zone}"
+            )));
         }
         spec = spec[end..].trim();
     }
@@ -68,7 +92,9 @@ pub fn parse_standard(schedule: &str) -> Result<(), ScheduleError> {
 
 fn parse_descriptor(descriptor: &str) -> Result<(), ScheduleError> {
     match descriptor {
-        "@yearly" | "@annually" | "@monthly" | "@weekly" | "@daily" | "@midnight" | "@hourly" => Ok(()),
+        "@yearly" | "@annually" | "@monthly" | "@weekly" | "@daily" | "@midnight" | "@hourly" => {
+            Ok(())
+        }
         _ => {
             if let Some(duration) = descriptor.strip_prefix("@every ") {
                 if parse_go_duration(duration) {
@@ -78,7 +104,9 @@ fn parse_descriptor(descriptor: &str) -> Result<(), ScheduleError> {
                     "failed to parse duration {descriptor}: time: invalid duration {duration:?}"
                 )));
             }
-            Err(ScheduleError(format!("unrecognized descriptor: {descriptor}")))
+            Err(ScheduleError(format!(
+                "unrecognized descriptor: {descriptor}"
+            )))
         }
     }
 }
@@ -94,14 +122,21 @@ fn parse_go_duration(text: &str) -> bool {
     }
     let mut rest = text;
     while !rest.is_empty() {
-        let number_end = rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len());
+        let number_end = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
         let number = &rest[..number_end];
         if number.is_empty() || number == "." || number.matches('.').count() > 1 {
             return false;
         }
         rest = &rest[number_end..];
-        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        if !matches!(&rest[..unit_end], "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h") {
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        if !matches!(
+            &rest[..unit_end],
+            "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h"
+        ) {
             return false;
         }
         rest = &rest[unit_end..];
@@ -147,16 +182,26 @@ fn parse_range(expression: &str, bounds: &Bounds) -> Result<(), ScheduleError> {
     };
 
     if start < bounds.min {
-        return Err(ScheduleError(format!("beginning of range ({start}) below minimum ({}): {expression}", bounds.min)));
+        return Err(ScheduleError(format!(
+            "beginning of range ({start}) below minimum ({}): {expression}",
+            bounds.min
+        )));
     }
     if end > bounds.max {
-        return Err(ScheduleError(format!("end of range ({end}) above maximum ({}): {expression}", bounds.max)));
+        return Err(ScheduleError(format!(
+            "end of range ({end}) above maximum ({}): {expression}",
+            bounds.max
+        )));
     }
     if start > end {
-        return Err(ScheduleError(format!("beginning of range ({start}) beyond end of range ({end}): {expression}")));
+        return Err(ScheduleError(format!(
+            "beginning of range ({start}) beyond end of range ({end}): {expression}"
+        )));
     }
     if step == 0 {
-        return Err(ScheduleError(format!("step of range should be a positive number: {expression}")));
+        return Err(ScheduleError(format!(
+            "step of range should be a positive number: {expression}"
+        )));
     }
     Ok(())
 }
@@ -173,13 +218,19 @@ fn parse_int_or_name(text: &str, names: &[&str]) -> Result<u32, ScheduleError> {
 
 fn must_parse_int(text: &str) -> Result<u32, ScheduleError> {
     let number: i64 = text.parse().map_err(|_| {
-        ScheduleError(format!("failed to parse int from {text}: strconv.Atoi: parsing {text:?}: invalid syntax"))
+        ScheduleError(format!(
+            "failed to parse int from {text}: strconv.Atoi: parsing {text:?}: invalid syntax"
+        ))
     })?;
     if number < 0 {
-        return Err(ScheduleError(format!("negative number ({number}) not allowed: {text}")));
+        return Err(ScheduleError(format!(
+            "negative number ({number}) not allowed: {text}"
+        )));
     }
     u32::try_from(number).map_err(|_| {
-        ScheduleError(format!("failed to parse int from {text}: strconv.Atoi: parsing {text:?}: value out of range"))
+        ScheduleError(format!(
+            "failed to parse int from {text}: strconv.Atoi: parsing {text:?}: value out of range"
+        ))
     })
 }
 
@@ -190,8 +241,16 @@ mod tests {
     #[test]
     fn accepted_schedules() {
         for schedule in [
-            "* * * * *", "*/5 * * * *", "0 0 1 1 *", "0-30/10 9-17 * jan-dec mon-fri", "@hourly", "@daily",
-            "@every 1h30m", "0 12 * * 0,6", "TZ=UTC 0 * * * *", "? * * * *",
+            "* * * * *",
+            "*/5 * * * *",
+            "0 0 1 1 *",
+            "0-30/10 9-17 * jan-dec mon-fri",
+            "@hourly",
+            "@daily",
+            "@every 1h30m",
+            "0 12 * * 0,6",
+            "TZ=UTC 0 * * * *",
+            "? * * * *",
         ] {
             assert_eq!(parse_standard(schedule), Ok(()), "schedule {schedule:?}");
         }
@@ -205,14 +264,27 @@ mod tests {
             ("@often", "unrecognized descriptor: @often"),
             ("60 * * * *", "end of range (60) above maximum (59): 60"),
             ("* * 0 * *", "beginning of range (0) below minimum (1): 0"),
-            ("5-1 * * * *", "beginning of range (5) beyond end of range (1): 5-1"),
-            ("x * * * *", "failed to parse int from x: strconv.Atoi: parsing \"x\": invalid syntax"),
-            ("*/0 * * * *", "step of range should be a positive number: */0"),
+            (
+                "5-1 * * * *",
+                "beginning of range (5) beyond end of range (1): 5-1",
+            ),
+            (
+                "x * * * *",
+                "failed to parse int from x: strconv.Atoi: parsing \"x\": invalid syntax",
+            ),
+            (
+                "*/0 * * * *",
+                "step of range should be a positive number: */0",
+            ),
             ("1-2-3 * * * *", "too many hyphens: 1-2-3"),
             ("", "empty spec string"),
         ];
         for (schedule, message) in cases {
-            assert_eq!(parse_standard(schedule), Err(ScheduleError(message.to_string())), "schedule {schedule:?}");
+            assert_eq!(
+                parse_standard(schedule),
+                Err(ScheduleError(message.to_string())),
+                "schedule {schedule:?}"
+            );
         }
     }
 }

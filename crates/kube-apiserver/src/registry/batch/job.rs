@@ -13,8 +13,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde_json::Value;
 
 use crate::registry::pod_spec::common::{
-    go_string_map, json_value, validate_annotations, validate_immutable, validate_label_selector, validate_labels,
-    validate_optional_nonnegative,
+    go_string_map, json_value, validate_annotations, validate_immutable, validate_label_selector,
+    validate_labels, validate_optional_nonnegative,
 };
 use crate::registry::pod_spec::defaults::default_pod_template_spec;
 use crate::registry::pod_spec::validation::validate_pod_template_spec;
@@ -53,7 +53,11 @@ impl Strategy for JobStrategy {
         }
         spec.parallelism.get_or_insert(1);
         if spec.backoff_limit.is_none() {
-            spec.backoff_limit = Some(if spec.backoff_limit_per_index.is_some() { i32::MAX } else { 6 });
+            spec.backoff_limit = Some(if spec.backoff_limit_per_index.is_some() {
+                i32::MAX
+            } else {
+                6
+            });
         }
         if spec.completion_mode.is_none() {
             spec.completion_mode = Some("NonIndexed".to_string());
@@ -69,10 +73,18 @@ impl Strategy for JobStrategy {
             }
         }
         if spec.pod_replacement_policy.is_none() {
-            let policy = if spec.pod_failure_policy.is_some() { "Failed" } else { "TerminatingOrFailed" };
+            let policy = if spec.pod_failure_policy.is_some() {
+                "Failed"
+            } else {
+                "TerminatingOrFailed"
+            };
             spec.pod_replacement_policy = Some(policy.to_string());
         }
-        let template_labels = spec.template.metadata.as_ref().and_then(|metadata| metadata.labels.clone());
+        let template_labels = spec
+            .template
+            .metadata
+            .as_ref()
+            .and_then(|metadata| metadata.labels.clone());
         if let Some(labels) = template_labels {
             if job.metadata.labels.as_ref().is_none_or(BTreeMap::is_empty) {
                 job.metadata.labels = Some(labels);
@@ -97,7 +109,10 @@ impl Strategy for JobStrategy {
 
     fn validate(&self, job: &Job) -> Vec<FieldError> {
         let mut errors = validate_generated_selector(job);
-        errors.extend(validate_job_spec_with_selector(&job.spec.clone().unwrap_or_default(), &FieldPath::new("spec")));
+        errors.extend(validate_job_spec_with_selector(
+            &job.spec.clone().unwrap_or_default(),
+            &FieldPath::new("spec"),
+        ));
         errors
     }
 
@@ -110,14 +125,43 @@ impl Strategy for JobStrategy {
             && spec.completions == spec.parallelism
             && old_spec.completions == old_spec.parallelism;
         if !elastic_indexed {
-            errors.extend(validate_immutable(&spec.completions, &old_spec.completions, &path.child("completions")));
+            errors.extend(validate_immutable(
+                &spec.completions,
+                &old_spec.completions,
+                &path.child("completions"),
+            ));
         }
-        errors.extend(validate_immutable(&spec.selector, &old_spec.selector, &path.child("selector")));
-        errors.extend(validate_template_update(&spec, &old_spec, job, &path.child("template")));
-        errors.extend(validate_immutable(&spec.completion_mode, &old_spec.completion_mode, &path.child("completionMode")));
-        errors.extend(validate_immutable(&spec.pod_failure_policy, &old_spec.pod_failure_policy, &path.child("podFailurePolicy")));
-        errors.extend(validate_immutable(&spec.backoff_limit_per_index, &old_spec.backoff_limit_per_index, &path.child("backoffLimitPerIndex")));
-        errors.extend(validate_immutable(&spec.managed_by, &old_spec.managed_by, &path.child("managedBy")));
+        errors.extend(validate_immutable(
+            &spec.selector,
+            &old_spec.selector,
+            &path.child("selector"),
+        ));
+        errors.extend(validate_template_update(
+            &spec,
+            &old_spec,
+            job,
+            &path.child("template"),
+        ));
+        errors.extend(validate_immutable(
+            &spec.completion_mode,
+            &old_spec.completion_mode,
+            &path.child("completionMode"),
+        ));
+        errors.extend(validate_immutable(
+            &spec.pod_failure_policy,
+            &old_spec.pod_failure_policy,
+            &path.child("podFailurePolicy"),
+        ));
+        errors.extend(validate_immutable(
+            &spec.backoff_limit_per_index,
+            &old_spec.backoff_limit_per_index,
+            &path.child("backoffLimitPerIndex"),
+        ));
+        errors.extend(validate_immutable(
+            &spec.managed_by,
+            &old_spec.managed_by,
+            &path.child("managedBy"),
+        ));
         errors
     }
 
@@ -136,7 +180,10 @@ impl Strategy for JobStrategy {
             (status.ready, "ready"),
             (status.terminating, "terminating"),
         ] {
-            errors.extend(validate_optional_nonnegative(value.map(i64::from), &path.child(field)));
+            errors.extend(validate_optional_nonnegative(
+                value.map(i64::from),
+                &path.child(field),
+            ));
         }
         errors
     }
@@ -163,7 +210,9 @@ fn generate_selector(job: &mut Job) {
         .get_or_insert_with(BTreeMap::new);
     // A label the user set keeps its value; a conflict is rejected by validation.
     for key in [LEGACY_JOB_NAME_LABEL, JOB_NAME_LABEL] {
-        labels.entry(key.to_string()).or_insert_with(|| name.clone());
+        labels
+            .entry(key.to_string())
+            .or_insert_with(|| name.clone());
     }
     for key in [LEGACY_CONTROLLER_UID_LABEL, CONTROLLER_UID_LABEL] {
         labels.entry(key.to_string()).or_insert_with(|| uid.clone());
@@ -190,10 +239,17 @@ fn validate_generated_selector(job: &Job) -> Vec<FieldError> {
     let uid = job.metadata.uid.clone().unwrap_or_default();
     let name = job.metadata.name.clone().unwrap_or_default();
     if uid.is_empty() {
-        errors.push(FieldError::required(&FieldPath::from_names(["metadata", "uid"]), ""));
+        errors.push(FieldError::required(
+            &FieldPath::from_names(["metadata", "uid"]),
+            "",
+        ));
     }
     let metadata_path = FieldPath::from_names(["spec", "template", "metadata"]);
-    let labels = spec.template.metadata.as_ref().and_then(|metadata| metadata.labels.clone());
+    let labels = spec
+        .template
+        .metadata
+        .as_ref()
+        .and_then(|metadata| metadata.labels.clone());
     for (key, expected) in [
         (LEGACY_CONTROLLER_UID_LABEL, &uid),
         (LEGACY_JOB_NAME_LABEL, &name),
@@ -202,7 +258,10 @@ fn validate_generated_selector(job: &Job) -> Vec<FieldError> {
     ] {
         let label_path = metadata_path.child("labels").key(key);
         match labels.as_ref().and_then(|labels| labels.get(key)) {
-            None => errors.push(FieldError::required(&label_path, format!("must be '{expected}'"))),
+            None => errors.push(FieldError::required(
+                &label_path,
+                format!("must be '{expected}'"),
+            )),
             Some(actual) if actual != expected => errors.push(FieldError::invalid(
                 &label_path,
                 go_string_map(labels.as_ref()),
@@ -237,7 +296,11 @@ fn validate_job_spec_with_selector(spec: &JobSpec, path: &FieldPath) -> Vec<Fiel
         Some(selector) => errors.extend(validate_label_selector(Some(selector), &selector_path)),
     }
     if let Ok(parsed) = label_selector_as_selector(spec.selector.as_ref()) {
-        let labels = spec.template.metadata.as_ref().and_then(|metadata| metadata.labels.clone());
+        let labels = spec
+            .template
+            .metadata
+            .as_ref()
+            .and_then(|metadata| metadata.labels.clone());
         if !parsed.matches(&labels) {
             errors.push(FieldError::invalid(
                 &path.child("template").child("metadata").child("labels"),
@@ -252,16 +315,34 @@ fn validate_job_spec_with_selector(spec: &JobSpec, path: &FieldPath) -> Vec<Fiel
 /// Validates a job spec without its selector, as upstream's `validateJobSpec`.
 fn validate_job_spec(spec: &JobSpec, path: &FieldPath) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    errors.extend(validate_optional_nonnegative(spec.parallelism.map(i64::from), &path.child("parallelism")));
-    errors.extend(validate_optional_nonnegative(spec.completions.map(i64::from), &path.child("completions")));
-    errors.extend(validate_optional_nonnegative(spec.active_deadline_seconds, &path.child("activeDeadlineSeconds")));
-    errors.extend(validate_optional_nonnegative(spec.backoff_limit.map(i64::from), &path.child("backoffLimit")));
-    errors.extend(validate_optional_nonnegative(spec.ttl_seconds_after_finished.map(i64::from), &path.child("ttlSecondsAfterFinished")));
+    errors.extend(validate_optional_nonnegative(
+        spec.parallelism.map(i64::from),
+        &path.child("parallelism"),
+    ));
+    errors.extend(validate_optional_nonnegative(
+        spec.completions.map(i64::from),
+        &path.child("completions"),
+    ));
+    errors.extend(validate_optional_nonnegative(
+        spec.active_deadline_seconds,
+        &path.child("activeDeadlineSeconds"),
+    ));
+    errors.extend(validate_optional_nonnegative(
+        spec.backoff_limit.map(i64::from),
+        &path.child("backoffLimit"),
+    ));
+    errors.extend(validate_optional_nonnegative(
+        spec.ttl_seconds_after_finished.map(i64::from),
+        &path.child("ttlSecondsAfterFinished"),
+    ));
 
     match spec.completion_mode.as_deref() {
         None | Some("NonIndexed") => {}
         Some("Indexed") => match spec.completions {
-            None => errors.push(FieldError::required(&path.child("completions"), "when completion mode is Indexed")),
+            None => errors.push(FieldError::required(
+                &path.child("completions"),
+                "when completion mode is Indexed",
+            )),
             Some(completions) if completions > 100_000 => errors.push(FieldError::invalid(
                 &path.child("completions"),
                 completions,
@@ -269,20 +350,33 @@ fn validate_job_spec(spec: &JobSpec, path: &FieldPath) -> Vec<FieldError> {
             )),
             Some(_) => {}
         },
-        Some(other) => errors.push(FieldError::not_supported(&path.child("completionMode"), other, &["NonIndexed", "Indexed"])),
+        Some(other) => errors.push(FieldError::not_supported(
+            &path.child("completionMode"),
+            other,
+            &["NonIndexed", "Indexed"],
+        )),
     }
     if let Some(policy) = spec.pod_replacement_policy.as_deref() {
         let policy_path = path.child("podReplacementPolicy");
         if spec.pod_failure_policy.is_some() && policy != "Failed" {
             errors.push(FieldError::not_supported(&policy_path, policy, &["Failed"]));
         } else if policy != "TerminatingOrFailed" && policy != "Failed" {
-            errors.push(FieldError::not_supported(&policy_path, policy, &["Failed", "TerminatingOrFailed"]));
+            errors.push(FieldError::not_supported(
+                &policy_path,
+                policy,
+                &["Failed", "TerminatingOrFailed"],
+            ));
         }
     }
 
     let template_path = path.child("template");
     errors.extend(validate_pod_template_spec(&spec.template, &template_path));
-    let restart_policy = spec.template.spec.as_ref().and_then(|pod| pod.restart_policy.clone()).unwrap_or_default();
+    let restart_policy = spec
+        .template
+        .spec
+        .as_ref()
+        .and_then(|pod| pod.restart_policy.clone())
+        .unwrap_or_default();
     if restart_policy != "OnFailure" && restart_policy != "Never" {
         errors.push(FieldError::not_supported(
             &template_path.child("spec").child("restartPolicy"),
@@ -301,9 +395,18 @@ fn validate_job_spec(spec: &JobSpec, path: &FieldPath) -> Vec<FieldError> {
 
 /// Rejects template changes, except the scheduling directives of a suspended job that
 /// never started (node selector, tolerations, labels, annotations, scheduling gates).
-fn validate_template_update(spec: &JobSpec, old_spec: &JobSpec, job: &Job, path: &FieldPath) -> Vec<FieldError> {
+fn validate_template_update(
+    spec: &JobSpec,
+    old_spec: &JobSpec,
+    job: &Job,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let suspended_unstarted = old_spec.suspend == Some(true)
-        && job.status.as_ref().and_then(|status| status.start_time.as_ref()).is_none();
+        && job
+            .status
+            .as_ref()
+            .and_then(|status| status.start_time.as_ref())
+            .is_none();
     let mut template = spec.template.clone();
     if suspended_unstarted {
         let old_template = &old_spec.template;
@@ -313,13 +416,19 @@ fn validate_template_update(spec: &JobSpec, old_spec: &JobSpec, job: &Job, path:
             pod.scheduling_gates = old_pod.scheduling_gates.clone();
             pod.affinity = old_pod.affinity.clone();
         }
-        if let (Some(metadata), Some(old_metadata)) = (template.metadata.as_mut(), old_template.metadata.as_ref()) {
+        if let (Some(metadata), Some(old_metadata)) =
+            (template.metadata.as_mut(), old_template.metadata.as_ref())
+        {
             metadata.labels = old_metadata.labels.clone();
             metadata.annotations = old_metadata.annotations.clone();
         }
     }
     if template != old_spec.template {
-        return vec![FieldError::invalid(path, json_value(&spec.template), crate::registry::pod_spec::common::FIELD_IMMUTABLE_ERROR_MSG)];
+        return vec![FieldError::invalid(
+            path,
+            json_value(&spec.template),
+            crate::registry::pod_spec::common::FIELD_IMMUTABLE_ERROR_MSG,
+        )];
     }
     Vec::new()
 }
@@ -364,7 +473,11 @@ impl Strategy for CronJobStrategy {
                 "must be no more than 52 characters",
             ));
         }
-        let schedule = cron_job.spec.as_ref().map(|spec| spec.schedule.as_str()).unwrap_or_default();
+        let schedule = cron_job
+            .spec
+            .as_ref()
+            .map(|spec| spec.schedule.as_str())
+            .unwrap_or_default();
         if schedule.contains("TZ") {
             errors.push(FieldError::invalid(
                 &FieldPath::from_names(["spec", "schedule"]),
@@ -393,43 +506,82 @@ fn validate_cron_job_spec(cron_job: &CronJob) -> Vec<FieldError> {
     if spec.schedule.is_empty() {
         errors.push(FieldError::required(&schedule_path, ""));
     } else if let Err(error) = cron::parse_standard(&spec.schedule) {
-        errors.push(FieldError::invalid(&schedule_path, spec.schedule.as_str(), error.to_string()));
+        errors.push(FieldError::invalid(
+            &schedule_path,
+            spec.schedule.as_str(),
+            error.to_string(),
+        ));
     }
     if let Some(zone) = spec.time_zone.as_deref() {
-        if zone.is_empty() || zone.contains(char::is_whitespace) || zone.starts_with('/') || zone.contains("..") {
+        if zone.is_empty()
+            || zone.contains(char::is_whitespace)
+            || zone.starts_with('/')
+            || zone.contains("..")
+        {
             // NOTE: upstream loads the zone from the tz database; only malformed names
             // are rejected here.
-            errors.push(FieldError::invalid(&path.child("timeZone"), zone, format!("unknown time zone {zone}")));
+            errors.push(FieldError::invalid(
+                &path.child("timeZone"),
+                zone,
+                format!("unknown time zone {zone}"),
+            ));
         }
     }
-    errors.extend(validate_optional_nonnegative(spec.starting_deadline_seconds, &path.child("startingDeadlineSeconds")));
+    errors.extend(validate_optional_nonnegative(
+        spec.starting_deadline_seconds,
+        &path.child("startingDeadlineSeconds"),
+    ));
     let policy_path = path.child("concurrencyPolicy");
     match spec.concurrency_policy.as_deref().unwrap_or_default() {
         "Allow" | "Forbid" | "Replace" => {}
         "" => errors.push(FieldError::required(&policy_path, "")),
-        other => errors.push(FieldError::not_supported(&policy_path, other, &["Allow", "Forbid", "Replace"])),
+        other => errors.push(FieldError::not_supported(
+            &policy_path,
+            other,
+            &["Allow", "Forbid", "Replace"],
+        )),
     }
     errors.extend(validate_optional_nonnegative(
         spec.successful_jobs_history_limit.map(i64::from),
         &path.child("successfulJobsHistoryLimit"),
     ));
-    errors.extend(validate_optional_nonnegative(spec.failed_jobs_history_limit.map(i64::from), &path.child("failedJobsHistoryLimit")));
-    errors.extend(validate_job_template(&spec.job_template, &path.child("jobTemplate")));
+    errors.extend(validate_optional_nonnegative(
+        spec.failed_jobs_history_limit.map(i64::from),
+        &path.child("failedJobsHistoryLimit"),
+    ));
+    errors.extend(validate_job_template(
+        &spec.job_template,
+        &path.child("jobTemplate"),
+    ));
     errors
 }
 
 fn validate_job_template(template: &JobTemplateSpec, path: &FieldPath) -> Vec<FieldError> {
     let metadata = template.metadata.as_ref();
-    let mut errors = validate_labels(metadata.and_then(|m| m.labels.as_ref()), &path.child("metadata").child("labels"));
-    errors.extend(validate_annotations(metadata.and_then(|m| m.annotations.as_ref()), &path.child("metadata").child("annotations")));
+    let mut errors = validate_labels(
+        metadata.and_then(|m| m.labels.as_ref()),
+        &path.child("metadata").child("labels"),
+    );
+    errors.extend(validate_annotations(
+        metadata.and_then(|m| m.annotations.as_ref()),
+        &path.child("metadata").child("annotations"),
+    ));
     let spec = template.spec.clone().unwrap_or_default();
     let spec_path = path.child("spec");
     errors.extend(validate_job_spec(&spec, &spec_path));
     if let Some(selector) = spec.selector.as_ref() {
-        errors.push(FieldError::invalid(&spec_path.child("selector"), json_value(selector), "`selector` will be auto-generated"));
+        errors.push(FieldError::invalid(
+            &spec_path.child("selector"),
+            json_value(selector),
+            "`selector` will be auto-generated",
+        ));
     }
     if spec.manual_selector == Some(true) {
-        errors.push(FieldError::not_supported(&spec_path.child("manualSelector"), true, &["nil", "false"]));
+        errors.push(FieldError::not_supported(
+            &spec_path.child("manualSelector"),
+            true,
+            &["nil", "false"],
+        ));
     }
     errors
 }
@@ -444,7 +596,10 @@ mod tests {
     }
 
     fn job(spec: Value) -> Job {
-        let mut job: Job = serde_json::from_value(json!({"metadata": {"name": "pi", "uid": "uid-1"}, "spec": spec})).expect("decodes");
+        let mut job: Job = serde_json::from_value(
+            json!({"metadata": {"name": "pi", "uid": "uid-1"}, "spec": spec}),
+        )
+        .expect("decodes");
         JobStrategy.default(&mut job);
         job
     }
@@ -464,7 +619,10 @@ mod tests {
         assert_eq!(spec["completionMode"], "NonIndexed");
         assert_eq!(spec["suspend"], false);
         assert_eq!(spec["podReplacementPolicy"], "TerminatingOrFailed");
-        assert_eq!(spec["selector"], json!({"matchLabels": {"batch.kubernetes.io/controller-uid": "uid-1"}}));
+        assert_eq!(
+            spec["selector"],
+            json!({"matchLabels": {"batch.kubernetes.io/controller-uid": "uid-1"}})
+        );
         assert_eq!(
             spec["template"]["metadata"]["labels"],
             json!({"batch.kubernetes.io/controller-uid": "uid-1", "batch.kubernetes.io/job-name": "pi",
@@ -479,7 +637,9 @@ mod tests {
         JobStrategy.prepare_for_create(&mut always);
         assert_eq!(
             messages(JobStrategy.validate(&always)),
-            vec!["spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""]
+            vec![
+                "spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""
+            ]
         );
 
         let mut manual = job(json!({"manualSelector": true, "template": pod_template("Never")}));
@@ -506,10 +666,21 @@ mod tests {
         let mut old = job(json!({"template": pod_template("Never")}));
         JobStrategy.prepare_for_create(&mut old);
         let mut new = old.clone();
-        new.spec.as_mut().expect("spec").template.spec.as_mut().expect("pod").containers[0].image = Some("perl:2".into());
+        new.spec
+            .as_mut()
+            .expect("spec")
+            .template
+            .spec
+            .as_mut()
+            .expect("pod")
+            .containers[0]
+            .image = Some("perl:2".into());
         let errors = messages(JobStrategy.validate_update(&new, &old));
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].starts_with("spec.template: Invalid value: {"), "{errors:?}");
+        assert!(
+            errors[0].starts_with("spec.template: Invalid value: {"),
+            "{errors:?}"
+        );
         assert!(errors[0].ends_with(": field is immutable"), "{errors:?}");
     }
 
@@ -524,7 +695,10 @@ mod tests {
         assert_eq!(spec["successfulJobsHistoryLimit"], 3);
         assert_eq!(spec["failedJobsHistoryLimit"], 1);
         assert!(spec["jobTemplate"]["spec"].get("completions").is_none());
-        assert_eq!(messages(CronJobStrategy.validate(&cron_job)), Vec::<String>::new());
+        assert_eq!(
+            messages(CronJobStrategy.validate(&cron_job)),
+            Vec::<String>::new()
+        );
 
         let mut bad = cron_job.clone();
         bad.metadata.name = Some("x".repeat(53));

@@ -8,12 +8,14 @@ use apimachinery::errors::{BadValue, FieldError, FieldPath};
 use apimachinery::validation;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, EndpointAddress, EndpointPort, Endpoints, Event, ObjectReference, Secret, ServiceAccount,
+    ConfigMap, EndpointAddress, EndpointPort, Endpoints, Event, ObjectReference, Secret,
+    ServiceAccount,
 };
 use serde_json::Value;
 
 use crate::registry::pod_spec::common::{
-    invalid_each, name_is_dns_subdomain, validate_dns1123_label, validate_immutable, validate_qualified_name,
+    invalid_each, name_is_dns_subdomain, validate_dns1123_label, validate_immutable,
+    validate_qualified_name,
 };
 use crate::registry::strategy::{Strategy, field_at};
 
@@ -37,19 +39,34 @@ impl Strategy for ConfigMapStrategy {
         let data_path = FieldPath::new("data");
         let binary = config_map.binary_data.clone().unwrap_or_default();
         for (key, value) in config_map.data.iter().flatten() {
-            errors.extend(invalid_each(&data_path.key(key), key, validation::is_config_map_key(key)));
+            errors.extend(invalid_each(
+                &data_path.key(key),
+                key,
+                validation::is_config_map_key(key),
+            ));
             if binary.contains_key(key) {
-                errors.push(FieldError::invalid(&data_path.key(key), key.as_str(), "duplicate of key present in binaryData"));
+                errors.push(FieldError::invalid(
+                    &data_path.key(key),
+                    key.as_str(),
+                    "duplicate of key present in binaryData",
+                ));
             }
             total += value.len();
         }
         let binary_path = FieldPath::new("binaryData");
         for (key, value) in &binary {
-            errors.extend(invalid_each(&binary_path.key(key), key, validation::is_config_map_key(key)));
+            errors.extend(invalid_each(
+                &binary_path.key(key),
+                key,
+                validation::is_config_map_key(key),
+            ));
             total += value.0.len();
         }
         if total > MAX_DATA_SIZE {
-            errors.push(FieldError::too_long(&FieldPath::new(""), Some(MAX_DATA_SIZE)));
+            errors.push(FieldError::too_long(
+                &FieldPath::new(""),
+                Some(MAX_DATA_SIZE),
+            ));
         }
         errors
     }
@@ -58,13 +75,24 @@ impl Strategy for ConfigMapStrategy {
         let mut errors = Vec::new();
         if old.immutable == Some(true) {
             if config_map.immutable != Some(true) {
-                errors.push(FieldError::forbidden(&FieldPath::new("immutable"), IMMUTABLE_WHEN_SET));
+                errors.push(FieldError::forbidden(
+                    &FieldPath::new("immutable"),
+                    IMMUTABLE_WHEN_SET,
+                ));
             }
             if config_map.data.clone().unwrap_or_default() != old.data.clone().unwrap_or_default() {
-                errors.push(FieldError::forbidden(&FieldPath::new("data"), IMMUTABLE_WHEN_SET));
+                errors.push(FieldError::forbidden(
+                    &FieldPath::new("data"),
+                    IMMUTABLE_WHEN_SET,
+                ));
             }
-            if config_map.binary_data.clone().unwrap_or_default() != old.binary_data.clone().unwrap_or_default() {
-                errors.push(FieldError::forbidden(&FieldPath::new("binaryData"), IMMUTABLE_WHEN_SET));
+            if config_map.binary_data.clone().unwrap_or_default()
+                != old.binary_data.clone().unwrap_or_default()
+            {
+                errors.push(FieldError::forbidden(
+                    &FieldPath::new("binaryData"),
+                    IMMUTABLE_WHEN_SET,
+                ));
             }
         }
         errors.extend(self.validate(config_map));
@@ -101,10 +129,16 @@ impl Strategy for SecretStrategy {
         let mut errors = validate_immutable(&secret.type_, &old.type_, &FieldPath::new("type"));
         if old.immutable == Some(true) {
             if secret.immutable != Some(true) {
-                errors.push(FieldError::forbidden(&FieldPath::new("immutable"), IMMUTABLE_WHEN_SET));
+                errors.push(FieldError::forbidden(
+                    &FieldPath::new("immutable"),
+                    IMMUTABLE_WHEN_SET,
+                ));
             }
             if secret.data.clone().unwrap_or_default() != old.data.clone().unwrap_or_default() {
-                errors.push(FieldError::forbidden(&FieldPath::new("data"), IMMUTABLE_WHEN_SET));
+                errors.push(FieldError::forbidden(
+                    &FieldPath::new("data"),
+                    IMMUTABLE_WHEN_SET,
+                ));
             }
         }
         errors.extend(validate_secret(secret));
@@ -126,7 +160,11 @@ fn validate_secret(secret: &Secret) -> Vec<FieldError> {
     let data = secret.data.clone().unwrap_or_default();
     let mut total = 0usize;
     for (key, value) in &data {
-        errors.extend(invalid_each(&data_path.key(key), key, validation::is_config_map_key(key)));
+        errors.extend(invalid_each(
+            &data_path.key(key),
+            key,
+            validation::is_config_map_key(key),
+        ));
         total += value.0.len();
     }
     if total > MAX_DATA_SIZE {
@@ -146,7 +184,11 @@ fn validate_secret(secret: &Secret) -> Vec<FieldError> {
         if let Some(bytes) = require_key(key, errors) {
             if let Err(error) = serde_json::from_slice::<serde_json::Map<String, Value>>(&bytes) {
                 // NOTE: the detail is serde_json's parse error, not Go's encoding/json text.
-                errors.push(FieldError::invalid(&data_path.key(key), "<secret contents redacted>", error.to_string()));
+                errors.push(FieldError::invalid(
+                    &data_path.key(key),
+                    "<secret contents redacted>",
+                    error.to_string(),
+                ));
             }
         }
     };
@@ -161,7 +203,8 @@ fn validate_secret(secret: &Secret) -> Vec<FieldError> {
                 .unwrap_or_default();
             if name.is_empty() {
                 errors.push(FieldError::required(
-                    &FieldPath::from_names(["metadata", "annotations"]).key("kubernetes.io/service-account.name"),
+                    &FieldPath::from_names(["metadata", "annotations"])
+                        .key("kubernetes.io/service-account.name"),
                     "",
                 ));
             }
@@ -175,7 +218,10 @@ fn validate_secret(secret: &Secret) -> Vec<FieldError> {
             }
         }
         "kubernetes.io/ssh-auth" => {
-            if data.get("ssh-privatekey").is_none_or(|value| value.0.is_empty()) {
+            if data
+                .get("ssh-privatekey")
+                .is_none_or(|value| value.0.is_empty())
+            {
                 errors.push(FieldError::required(&data_path.key("ssh-privatekey"), ""));
             }
         }
@@ -242,17 +288,30 @@ impl Strategy for EndpointsStrategy {
             let addresses = subset.addresses.as_deref().unwrap_or_default();
             let not_ready = subset.not_ready_addresses.as_deref().unwrap_or_default();
             if addresses.is_empty() && not_ready.is_empty() {
-                errors.push(FieldError::required(&subset_path, "must specify `addresses` or `notReadyAddresses`"));
+                errors.push(FieldError::required(
+                    &subset_path,
+                    "must specify `addresses` or `notReadyAddresses`",
+                ));
             }
             for (address_index, address) in addresses.iter().enumerate() {
-                errors.extend(validate_endpoint_address(address, &subset_path.child("addresses").index(address_index)));
+                errors.extend(validate_endpoint_address(
+                    address,
+                    &subset_path.child("addresses").index(address_index),
+                ));
             }
             for (address_index, address) in not_ready.iter().enumerate() {
-                errors.extend(validate_endpoint_address(address, &subset_path.child("notReadyAddresses").index(address_index)));
+                errors.extend(validate_endpoint_address(
+                    address,
+                    &subset_path.child("notReadyAddresses").index(address_index),
+                ));
             }
             let ports = subset.ports.as_deref().unwrap_or_default();
             for (port_index, port) in ports.iter().enumerate() {
-                errors.extend(validate_endpoint_port(port, ports.len() > 1, &subset_path.child("ports").index(port_index)));
+                errors.extend(validate_endpoint_port(
+                    port,
+                    ports.len() > 1,
+                    &subset_path.child("ports").index(port_index),
+                ));
             }
         }
         errors
@@ -260,18 +319,30 @@ impl Strategy for EndpointsStrategy {
 }
 
 fn validate_endpoint_address(address: &EndpointAddress, path: &FieldPath) -> Vec<FieldError> {
-    let mut errors = invalid_each(&path.child("ip"), &address.ip, validation::is_valid_ip_for_legacy_field(&address.ip, true));
+    let mut errors = invalid_each(
+        &path.child("ip"),
+        &address.ip,
+        validation::is_valid_ip_for_legacy_field(&address.ip, true),
+    );
     if let Some(hostname) = address.hostname.as_deref().filter(|name| !name.is_empty()) {
         errors.extend(validate_dns1123_label(hostname, &path.child("hostname")));
     }
     if let Some(node) = address.node_name.as_deref() {
-        errors.extend(invalid_each(&path.child("nodeName"), node, name_is_dns_subdomain(node, false)));
+        errors.extend(invalid_each(
+            &path.child("nodeName"),
+            node,
+            name_is_dns_subdomain(node, false),
+        ));
     }
     errors.extend(validate_non_special_ip(&address.ip, &path.child("ip")));
     errors
 }
 
-fn validate_endpoint_port(port: &EndpointPort, require_name: bool, path: &FieldPath) -> Vec<FieldError> {
+fn validate_endpoint_port(
+    port: &EndpointPort,
+    require_name: bool,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let name = port.name.as_deref().unwrap_or_default();
     if require_name && name.is_empty() {
@@ -285,10 +356,17 @@ fn validate_endpoint_port(port: &EndpointPort, require_name: bool, path: &FieldP
     match port.protocol.as_deref().unwrap_or_default() {
         "" => errors.push(FieldError::required(&path.child("protocol"), "")),
         "TCP" | "UDP" | "SCTP" => {}
-        other => errors.push(FieldError::not_supported(&path.child("protocol"), other, &["SCTP", "TCP", "UDP"])),
+        other => errors.push(FieldError::not_supported(
+            &path.child("protocol"),
+            other,
+            &["SCTP", "TCP", "UDP"],
+        )),
     }
     if let Some(protocol) = port.app_protocol.as_deref() {
-        errors.extend(validate_qualified_name(protocol, &path.child("appProtocol")));
+        errors.extend(validate_qualified_name(
+            protocol,
+            &path.child("appProtocol"),
+        ));
     }
     errors
 }
@@ -325,7 +403,10 @@ impl Strategy for EventStrategy {
             ("involvedObject.name", "involvedObject.name"),
             ("involvedObject.uid", "involvedObject.uid"),
             ("involvedObject.apiVersion", "involvedObject.apiVersion"),
-            ("involvedObject.resourceVersion", "involvedObject.resourceVersion"),
+            (
+                "involvedObject.resourceVersion",
+                "involvedObject.resourceVersion",
+            ),
             ("involvedObject.fieldPath", "involvedObject.fieldPath"),
             ("reason", "reason"),
             ("reportingComponent", "reportingComponent"),
@@ -361,9 +442,19 @@ impl Strategy for EventStrategy {
 fn validate_event(event: &Event) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let namespace = event.metadata.namespace.as_deref().unwrap_or_default();
-    let involved_namespace = event.involved_object.namespace.as_deref().unwrap_or_default();
+    let involved_namespace = event
+        .involved_object
+        .namespace
+        .as_deref()
+        .unwrap_or_default();
     let namespace_path = FieldPath::from_names(["involvedObject", "namespace"]);
-    let mismatch = || FieldError::invalid(&namespace_path, involved_namespace, "does not match event.namespace");
+    let mismatch = || {
+        FieldError::invalid(
+            &namespace_path,
+            involved_namespace,
+            "does not match event.namespace",
+        )
+    };
 
     if event.event_time.is_none() {
         if involved_namespace.is_empty() {
@@ -384,10 +475,20 @@ fn validate_event(event: &Event) -> Vec<FieldError> {
         }
         errors.extend(validate_qualified_name(controller, &controller_path));
         let limited = [
-            (event.reporting_instance.as_deref(), "reportingInstance", REPORTING_INSTANCE_LENGTH_LIMIT, true),
+            (
+                event.reporting_instance.as_deref(),
+                "reportingInstance",
+                REPORTING_INSTANCE_LENGTH_LIMIT,
+                true,
+            ),
             (event.action.as_deref(), "action", ACTION_LENGTH_LIMIT, true),
             (event.reason.as_deref(), "reason", REASON_LENGTH_LIMIT, true),
-            (event.message.as_deref(), "message", NOTE_LENGTH_LIMIT, false),
+            (
+                event.message.as_deref(),
+                "message",
+                NOTE_LENGTH_LIMIT,
+                false,
+            ),
         ];
         for (value, field, limit, required) in limited {
             let value = value.unwrap_or_default();
@@ -396,11 +497,19 @@ fn validate_event(event: &Event) -> Vec<FieldError> {
                 errors.push(FieldError::required(&path, ""));
             }
             if value.len() > limit {
-                errors.push(FieldError::invalid(&path, BadValue::String(String::new()), format!("can have at most {limit} characters")));
+                errors.push(FieldError::invalid(
+                    &path,
+                    BadValue::String(String::new()),
+                    format!("can have at most {limit} characters"),
+                ));
             }
         }
     }
-    errors.extend(invalid_each(&FieldPath::new("namespace"), namespace, validation::is_dns1123_subdomain(namespace)));
+    errors.extend(invalid_each(
+        &FieldPath::new("namespace"),
+        namespace,
+        validation::is_dns1123_subdomain(namespace),
+    ));
     errors
 }
 
@@ -416,17 +525,30 @@ mod tests {
     #[test]
     fn config_map_rules() {
         let config_map: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "c"},
-            "data": {"bad key": "v", "dup": "x"}, "binaryData": {"dup": "eA=="}})).expect("decodes");
+            "data": {"bad key": "v", "dup": "x"}, "binaryData": {"dup": "eA=="}}))
+        .expect("decodes");
         let errors = messages(ConfigMapStrategy.validate(&config_map));
         assert_eq!(errors.len(), 2, "{errors:?}");
-        assert!(errors[0].starts_with("data[bad key]: Invalid value: \"bad key\": a valid config key must consist of"));
-        assert_eq!(errors[1], "data[dup]: Invalid value: \"dup\": duplicate of key present in binaryData");
+        assert!(errors[0].starts_with(
+            "data[bad key]: Invalid value: \"bad key\": a valid config key must consist of"
+        ));
+        assert_eq!(
+            errors[1],
+            "data[dup]: Invalid value: \"dup\": duplicate of key present in binaryData"
+        );
 
-        let big: ConfigMap = serde_json::from_value(json!({"data": {"k": "x".repeat(MAX_DATA_SIZE + 1)}})).expect("decodes");
-        assert_eq!(messages(ConfigMapStrategy.validate(&big)), vec![": Too long: may not be more than 1048576 bytes"]);
+        let big: ConfigMap =
+            serde_json::from_value(json!({"data": {"k": "x".repeat(MAX_DATA_SIZE + 1)}}))
+                .expect("decodes");
+        assert_eq!(
+            messages(ConfigMapStrategy.validate(&big)),
+            vec![": Too long: may not be more than 1048576 bytes"]
+        );
 
-        let old: ConfigMap = serde_json::from_value(json!({"data": {"k": "v"}, "immutable": true})).expect("decodes");
-        let new: ConfigMap = serde_json::from_value(json!({"data": {"k": "w"}, "immutable": true})).expect("decodes");
+        let old: ConfigMap = serde_json::from_value(json!({"data": {"k": "v"}, "immutable": true}))
+            .expect("decodes");
+        let new: ConfigMap = serde_json::from_value(json!({"data": {"k": "w"}, "immutable": true}))
+            .expect("decodes");
         assert_eq!(
             messages(ConfigMapStrategy.validate_update(&new, &old)),
             vec!["data: Forbidden: field is immutable when `immutable` is set"]
@@ -435,7 +557,10 @@ mod tests {
 
     #[test]
     fn secret_defaults_and_rules() {
-        let mut secret: Secret = serde_json::from_value(json!({"metadata": {"name": "s"}, "stringData": {"password": "pw"}})).expect("decodes");
+        let mut secret: Secret = serde_json::from_value(
+            json!({"metadata": {"name": "s"}, "stringData": {"password": "pw"}}),
+        )
+        .expect("decodes");
         SecretStrategy.default(&mut secret);
         let value = serde_json::to_value(&secret).expect("encodes");
         assert_eq!(value["type"], "Opaque");
@@ -443,15 +568,24 @@ mod tests {
         assert!(value.get("stringData").is_none());
 
         let cases: Vec<(Value, Vec<&str>)> = vec![
-            (json!({"type": "kubernetes.io/tls", "data": {"tls.crt": ""}}), vec!["data[tls.key]: Required value"]),
+            (
+                json!({"type": "kubernetes.io/tls", "data": {"tls.crt": ""}}),
+                vec!["data[tls.key]: Required value"],
+            ),
             (
                 json!({"type": "kubernetes.io/service-account-token"}),
                 vec!["metadata.annotations[kubernetes.io/service-account.name]: Required value"],
             ),
-            (json!({"type": "kubernetes.io/dockerconfigjson"}), vec!["data[.dockerconfigjson]: Required value"]),
+            (
+                json!({"type": "kubernetes.io/dockerconfigjson"}),
+                vec!["data[.dockerconfigjson]: Required value"],
+            ),
             (
                 json!({"type": "kubernetes.io/basic-auth"}),
-                vec!["data[username]: Required value", "data[password]: Required value"],
+                vec![
+                    "data[username]: Required value",
+                    "data[password]: Required value",
+                ],
             ),
         ];
         for (value, expected) in cases {
@@ -460,7 +594,10 @@ mod tests {
         }
 
         let old: Secret = serde_json::from_value(json!({"type": "Opaque"})).expect("decodes");
-        let new: Secret = serde_json::from_value(json!({"type": "kubernetes.io/tls", "data": {"tls.crt": "", "tls.key": ""}})).expect("decodes");
+        let new: Secret = serde_json::from_value(
+            json!({"type": "kubernetes.io/tls", "data": {"tls.crt": "", "tls.key": ""}}),
+        )
+        .expect("decodes");
         assert_eq!(
             messages(SecretStrategy.validate_update(&new, &old)),
             vec!["type: Invalid value: \"kubernetes.io/tls\": field is immutable"]
@@ -474,7 +611,9 @@ mod tests {
             "source": {"component": "kubelet"}})).expect("decodes");
         assert_eq!(
             messages(EventStrategy.validate(&event)),
-            vec!["involvedObject.namespace: Invalid value: \"other\": does not match event.namespace"]
+            vec![
+                "involvedObject.namespace: Invalid value: \"other\": does not match event.namespace"
+            ]
         );
         let value = serde_json::to_value(&event).expect("encodes");
         let fields = EventStrategy.selectable_fields(&value);
@@ -489,7 +628,8 @@ mod tests {
     #[test]
     fn endpoints_rules() {
         let mut endpoints: Endpoints = serde_json::from_value(json!({"subsets": [
-            {"addresses": [{"ip": "127.0.0.1"}], "ports": [{"port": 80}, {"port": 81}]}]})).expect("decodes");
+            {"addresses": [{"ip": "127.0.0.1"}], "ports": [{"port": 80}, {"port": 81}]}]}))
+        .expect("decodes");
         EndpointsStrategy.default(&mut endpoints);
         assert_eq!(
             messages(EndpointsStrategy.validate(&endpoints)),

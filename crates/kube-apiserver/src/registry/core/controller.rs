@@ -31,7 +31,12 @@ impl Strategy for ReplicationControllerStrategy {
             if spec.selector.as_ref().is_none_or(BTreeMap::is_empty) {
                 spec.selector = Some(labels.clone());
             }
-            if controller.metadata.labels.as_ref().is_none_or(BTreeMap::is_empty) {
+            if controller
+                .metadata
+                .labels
+                .as_ref()
+                .is_none_or(BTreeMap::is_empty)
+            {
                 controller.metadata.labels = Some(labels);
             }
         }
@@ -45,7 +50,11 @@ impl Strategy for ReplicationControllerStrategy {
         controller.status = None;
     }
 
-    fn prepare_for_update(&self, controller: &mut ReplicationController, old: &ReplicationController) {
+    fn prepare_for_update(
+        &self,
+        controller: &mut ReplicationController,
+        old: &ReplicationController,
+    ) {
         controller.status = old.status.clone();
     }
 
@@ -57,7 +66,11 @@ impl Strategy for ReplicationControllerStrategy {
         true
     }
 
-    fn validate_status_update(&self, controller: &ReplicationController, _old: &ReplicationController) -> Vec<FieldError> {
+    fn validate_status_update(
+        &self,
+        controller: &ReplicationController,
+        _old: &ReplicationController,
+    ) -> Vec<FieldError> {
         let status = controller.status.clone().unwrap_or_default();
         let path = FieldPath::new("status");
         let replicas = status.replicas;
@@ -70,18 +83,29 @@ impl Strategy for ReplicationControllerStrategy {
             (i64::from(fully_labeled), "fullyLabeledReplicas"),
             (i64::from(ready), "readyReplicas"),
             (i64::from(available), "availableReplicas"),
-            (status.observed_generation.unwrap_or(0), "observedGeneration"),
+            (
+                status.observed_generation.unwrap_or(0),
+                "observedGeneration",
+            ),
         ] {
             errors.extend(validate_nonnegative(value, &path.child(field)));
         }
         let message = "cannot be greater than status.replicas";
-        for (value, field) in [(fully_labeled, "fullyLabeledReplicas"), (ready, "readyReplicas"), (available, "availableReplicas")] {
+        for (value, field) in [
+            (fully_labeled, "fullyLabeledReplicas"),
+            (ready, "readyReplicas"),
+            (available, "availableReplicas"),
+        ] {
             if value > replicas {
                 errors.push(FieldError::invalid(&path.child(field), value, message));
             }
         }
         if available > ready {
-            errors.push(FieldError::invalid(&path.child("availableReplicas"), available, "cannot be greater than readyReplicas"));
+            errors.push(FieldError::invalid(
+                &path.child("availableReplicas"),
+                available,
+                "cannot be greater than readyReplicas",
+            ));
         }
         errors
     }
@@ -90,20 +114,29 @@ impl Strategy for ReplicationControllerStrategy {
 fn validate_replication_controller_spec(controller: &ReplicationController) -> Vec<FieldError> {
     let spec = controller.spec.clone().unwrap_or_default();
     let path = FieldPath::new("spec");
-    let mut errors = validate_nonnegative(i64::from(spec.min_ready_seconds.unwrap_or(0)), &path.child("minReadySeconds"));
+    let mut errors = validate_nonnegative(
+        i64::from(spec.min_ready_seconds.unwrap_or(0)),
+        &path.child("minReadySeconds"),
+    );
     let selector = spec.selector.clone().unwrap_or_default();
     if selector.is_empty() {
         errors.push(FieldError::required(&path.child("selector"), ""));
     }
-    errors.extend(validate_nonnegative(i64::from(spec.replicas.unwrap_or(0)), &path.child("replicas")));
+    errors.extend(validate_nonnegative(
+        i64::from(spec.replicas.unwrap_or(0)),
+        &path.child("replicas"),
+    ));
     let template_path = path.child("template");
     match spec.template.as_ref() {
         None => errors.push(FieldError::required(&template_path, "")),
         Some(template) => {
-            let labels = template.metadata.as_ref().and_then(|metadata| metadata.labels.clone());
-            let matches = selector
-                .iter()
-                .all(|(key, value)| labels.as_ref().and_then(|labels| labels.get(key)) == Some(value));
+            let labels = template
+                .metadata
+                .as_ref()
+                .and_then(|metadata| metadata.labels.clone());
+            let matches = selector.iter().all(|(key, value)| {
+                labels.as_ref().and_then(|labels| labels.get(key)) == Some(value)
+            });
             if !selector.is_empty() && !matches {
                 errors.push(FieldError::invalid(
                     &template_path.child("metadata").child("labels"),
@@ -111,7 +144,11 @@ fn validate_replication_controller_spec(controller: &ReplicationController) -> V
                     "`selector` does not match template `labels`",
                 ));
             }
-            errors.extend(validate_workload_template(template, &template_path, "ReplicationController"));
+            errors.extend(validate_workload_template(
+                template,
+                &template_path,
+                "ReplicationController",
+            ));
         }
     }
     errors
@@ -120,7 +157,11 @@ fn validate_replication_controller_spec(controller: &ReplicationController) -> V
 /// Validates a pod template of a long-running workload: the template rules, restart
 /// policy Always and no `activeDeadlineSeconds`. `kind` names the workload in the
 /// error message.
-pub fn validate_workload_template(template: &PodTemplateSpec, path: &FieldPath, kind: &str) -> Vec<FieldError> {
+pub fn validate_workload_template(
+    template: &PodTemplateSpec,
+    path: &FieldPath,
+    kind: &str,
+) -> Vec<FieldError> {
     let mut errors = validate_pod_template_spec(template, path);
     let spec = template.spec.clone().unwrap_or_default();
     let restart_policy = spec.restart_policy.unwrap_or_default();
@@ -183,11 +224,24 @@ mod tests {
         assert_eq!(value["spec"]["replicas"], 1);
         assert_eq!(value["metadata"]["labels"], json!({"app": "web"}));
         assert_eq!(value["spec"]["template"]["spec"]["restartPolicy"], "Always");
-        assert!(ReplicationControllerStrategy.validate(&controller).is_empty());
+        assert!(
+            ReplicationControllerStrategy
+                .validate(&controller)
+                .is_empty()
+        );
 
         let mut mismatched = controller.clone();
-        mismatched.spec.as_mut().expect("spec").selector = Some(BTreeMap::from([("app".to_string(), "db".to_string())]));
-        mismatched.spec.as_mut().expect("spec").template.as_mut().and_then(|t| t.spec.as_mut()).expect("pod spec").restart_policy = Some("Never".into());
+        mismatched.spec.as_mut().expect("spec").selector =
+            Some(BTreeMap::from([("app".to_string(), "db".to_string())]));
+        mismatched
+            .spec
+            .as_mut()
+            .expect("spec")
+            .template
+            .as_mut()
+            .and_then(|t| t.spec.as_mut())
+            .expect("pod spec")
+            .restart_policy = Some("Never".into());
         assert_eq!(
             messages(ReplicationControllerStrategy.validate(&mismatched)),
             vec![
@@ -199,8 +253,14 @@ mod tests {
 
     #[test]
     fn pod_template_rules() {
-        let template: PodTemplate = serde_json::from_value(json!({"metadata": {"name": "t"}, "template": {"spec": {"containers": []}}})).expect("decodes");
+        let template: PodTemplate = serde_json::from_value(
+            json!({"metadata": {"name": "t"}, "template": {"spec": {"containers": []}}}),
+        )
+        .expect("decodes");
         let errors = messages(PodTemplateStrategy.validate(&template));
-        assert!(errors.contains(&"template.spec.containers: Required value".to_string()), "{errors:?}");
+        assert!(
+            errors.contains(&"template.spec.containers: Required value".to_string()),
+            "{errors:?}"
+        );
     }
 }

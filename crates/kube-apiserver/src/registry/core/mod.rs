@@ -26,14 +26,34 @@ pub fn strategies() -> Vec<(&'static str, &'static str, Arc<dyn ErasedStrategy>)
         ("", "endpoints", Arc::new(config::EndpointsStrategy)),
         ("", "configmaps", Arc::new(config::ConfigMapStrategy)),
         ("", "secrets", Arc::new(config::SecretStrategy)),
-        ("", "serviceaccounts", Arc::new(config::ServiceAccountStrategy)),
+        (
+            "",
+            "serviceaccounts",
+            Arc::new(config::ServiceAccountStrategy),
+        ),
         ("", "events", Arc::new(config::EventStrategy)),
         ("", "limitranges", Arc::new(quota::LimitRangeStrategy)),
         ("", "resourcequotas", Arc::new(quota::ResourceQuotaStrategy)),
-        ("", "persistentvolumes", Arc::new(volume::PersistentVolumeStrategy)),
-        ("", "persistentvolumeclaims", Arc::new(volume::PersistentVolumeClaimStrategy)),
-        ("", "replicationcontrollers", Arc::new(controller::ReplicationControllerStrategy)),
-        ("", "podtemplates", Arc::new(controller::PodTemplateStrategy)),
+        (
+            "",
+            "persistentvolumes",
+            Arc::new(volume::PersistentVolumeStrategy),
+        ),
+        (
+            "",
+            "persistentvolumeclaims",
+            Arc::new(volume::PersistentVolumeClaimStrategy),
+        ),
+        (
+            "",
+            "replicationcontrollers",
+            Arc::new(controller::ReplicationControllerStrategy),
+        ),
+        (
+            "",
+            "podtemplates",
+            Arc::new(controller::PodTemplateStrategy),
+        ),
     ]
 }
 
@@ -44,7 +64,10 @@ mod tests {
 
     #[test]
     fn every_strategy_defaults_a_minimal_object() {
-        let names: Vec<&str> = strategies().iter().map(|(_, resource, _)| *resource).collect();
+        let names: Vec<&str> = strategies()
+            .iter()
+            .map(|(_, resource, _)| *resource)
+            .collect();
         assert_eq!(names.len(), 15);
         for (_, resource, strategy) in strategies() {
             let object = json!({"metadata": {"name": "a", "namespace": "default"}});

@@ -27,7 +27,12 @@ impl Strategy for NamespaceStrategy {
 
     /// Labels the namespace with its name and defaults the phase to Active.
     fn default(&self, namespace: &mut Namespace) {
-        if let Some(name) = namespace.metadata.name.clone().filter(|name| !name.is_empty()) {
+        if let Some(name) = namespace
+            .metadata
+            .name
+            .clone()
+            .filter(|name| !name.is_empty())
+        {
             namespace
                 .metadata
                 .labels
@@ -51,7 +56,10 @@ impl Strategy for NamespaceStrategy {
             .get_or_insert_with(NamespaceSpec::default)
             .finalizers
             .get_or_insert_with(Vec::new);
-        if !finalizers.iter().any(|finalizer| finalizer == FINALIZER_KUBERNETES) {
+        if !finalizers
+            .iter()
+            .any(|finalizer| finalizer == FINALIZER_KUBERNETES)
+        {
             finalizers.push(FINALIZER_KUBERNETES.to_string());
         }
         // The generated name is known only after the store names the object, so the
@@ -62,7 +70,10 @@ impl Strategy for NamespaceStrategy {
     /// Keeps the finalizers and status: they change only through their subresources.
     fn prepare_for_update(&self, namespace: &mut Namespace, old: &Namespace) {
         let finalizers = old.spec.as_ref().and_then(|spec| spec.finalizers.clone());
-        namespace.spec.get_or_insert_with(NamespaceSpec::default).finalizers = finalizers;
+        namespace
+            .spec
+            .get_or_insert_with(NamespaceSpec::default)
+            .finalizers = finalizers;
         namespace.status = old.status.clone();
         self.default(namespace);
     }
@@ -71,11 +82,24 @@ impl Strategy for NamespaceStrategy {
         // NOTE: a namespace name must be a DNS-1123 label; a generic DNS-subdomain check of
         // the store would report a second message for the same bad name.
         let mut errors = Vec::new();
-        if let Some(name) = namespace.metadata.name.as_deref().filter(|name| !name.is_empty()) {
-            errors.extend(invalid_each(&FieldPath::from_names(["metadata", "name"]), name, name_is_dns_label(name, false)));
+        if let Some(name) = namespace
+            .metadata
+            .name
+            .as_deref()
+            .filter(|name| !name.is_empty())
+        {
+            errors.extend(invalid_each(
+                &FieldPath::from_names(["metadata", "name"]),
+                name,
+                name_is_dns_label(name, false),
+            ));
         }
         let finalizers_path = FieldPath::from_names(["spec", "finalizers"]);
-        for finalizer in namespace.spec.iter().flat_map(|spec| spec.finalizers.iter().flatten()) {
+        for finalizer in namespace
+            .spec
+            .iter()
+            .flat_map(|spec| spec.finalizers.iter().flatten())
+        {
             errors.extend(validate_finalizer_name(finalizer, &finalizers_path));
         }
         errors
@@ -90,20 +114,35 @@ impl Strategy for NamespaceStrategy {
     }
 
     fn validate_status_update(&self, namespace: &Namespace, _old: &Namespace) -> Vec<FieldError> {
-        let phase = namespace.status.as_ref().and_then(|status| status.phase.clone()).unwrap_or_default();
+        let phase = namespace
+            .status
+            .as_ref()
+            .and_then(|status| status.phase.clone())
+            .unwrap_or_default();
         let path = FieldPath::from_names(["status", "Phase"]);
         if namespace.metadata.deletion_timestamp.is_none() {
             if phase != "Active" {
-                return vec![FieldError::invalid(&path, phase, "may only be 'Active' if `deletionTimestamp` is empty")];
+                return vec![FieldError::invalid(
+                    &path,
+                    phase,
+                    "may only be 'Active' if `deletionTimestamp` is empty",
+                )];
             }
         } else if phase != "Terminating" {
-            return vec![FieldError::invalid(&path, phase, "may only be 'Terminating' if `deletionTimestamp` is not empty")];
+            return vec![FieldError::invalid(
+                &path,
+                phase,
+                "may only be 'Terminating' if `deletionTimestamp` is not empty",
+            )];
         }
         Vec::new()
     }
 
     fn selectable_fields(&self, namespace: &Value) -> BTreeMap<String, String> {
-        BTreeMap::from([("status.phase".to_string(), field_at(namespace, "status.phase"))])
+        BTreeMap::from([(
+            "status.phase".to_string(),
+            field_at(namespace, "status.phase"),
+        )])
     }
 
     fn selectable_field_names(&self) -> &'static [&'static str] {
@@ -168,14 +207,20 @@ impl Strategy for NodeStrategy {
             ));
         }
         if spec.external_id != old_spec.external_id {
-            errors.push(FieldError::forbidden(&FieldPath::from_names(["spec", "externalID"]), "may not be updated"));
+            errors.push(FieldError::forbidden(
+                &FieldPath::from_names(["spec", "externalID"]),
+                "may not be updated",
+            ));
         }
         errors
     }
 
     fn validate_status_update(&self, node: &Node, _old: &Node) -> Vec<FieldError> {
         let mut errors = validate_node_resources(node);
-        let addresses = node.status.iter().flat_map(|status| status.addresses.iter().flatten());
+        let addresses = node
+            .status
+            .iter()
+            .flat_map(|status| status.addresses.iter().flatten());
         let mut seen = Vec::new();
         for (index, address) in addresses.enumerate() {
             if seen.contains(&address) {
@@ -203,18 +248,37 @@ fn validate_node(node: &Node) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let taints_path = FieldPath::from_names(["metadata", "taints"]);
     let mut seen: Vec<(&str, &str)> = Vec::new();
-    for (index, taint) in node.spec.iter().flat_map(|spec| spec.taints.iter().flatten()).enumerate() {
+    for (index, taint) in node
+        .spec
+        .iter()
+        .flat_map(|spec| spec.taints.iter().flatten())
+        .enumerate()
+    {
         let taint_path = taints_path.index(index);
-        errors.extend(validate_qualified_name(&taint.key, &taint_path.child("key")));
+        errors.extend(validate_qualified_name(
+            &taint.key,
+            &taint_path.child("key"),
+        ));
         let value = taint.value.as_deref().unwrap_or_default();
         let messages = apimachinery::validation::is_valid_label_value(value);
         if !messages.is_empty() {
-            errors.push(FieldError::invalid(&taint_path.child("value"), value, messages.join(";")));
+            errors.push(FieldError::invalid(
+                &taint_path.child("value"),
+                value,
+                messages.join(";"),
+            ));
         }
-        errors.extend(validate_taint_effect(&taint.effect, false, &taint_path.child("effect")));
+        errors.extend(validate_taint_effect(
+            &taint.effect,
+            false,
+            &taint_path.child("effect"),
+        ));
         let key = (taint.key.as_str(), taint.effect.as_str());
         if seen.contains(&key) {
-            let mut error = FieldError::duplicate(&taint_path, crate::registry::pod_spec::common::json_value(taint));
+            let mut error = FieldError::duplicate(
+                &taint_path,
+                crate::registry::pod_spec::common::json_value(taint),
+            );
             error.detail = "taints must be unique by key and effect pair".to_string();
             errors.push(error);
             continue;
@@ -222,7 +286,10 @@ fn validate_node(node: &Node) -> Vec<FieldError> {
         seen.push(key);
     }
     errors.extend(validate_node_resources(node));
-    let cidrs = node.spec.iter().flat_map(|spec| spec.pod_cidrs.iter().flatten());
+    let cidrs = node
+        .spec
+        .iter()
+        .flat_map(|spec| spec.pod_cidrs.iter().flatten());
     let cidrs_path = FieldPath::from_names(["spec", "podCIDRs"]);
     let mut seen_cidrs = Vec::new();
     for (index, cidr) in cidrs.enumerate() {
@@ -234,7 +301,10 @@ fn validate_node(node: &Node) -> Vec<FieldError> {
             ));
         }
         if seen_cidrs.contains(&cidr) {
-            errors.push(FieldError::duplicate(&cidrs_path.index(index), cidr.as_str()));
+            errors.push(FieldError::duplicate(
+                &cidrs_path.index(index),
+                cidr.as_str(),
+            ));
         }
         seen_cidrs.push(cidr);
     }
@@ -260,7 +330,10 @@ fn validate_node_resources(node: &Node) -> Vec<FieldError> {
     let Some(status) = node.status.as_ref() else {
         return errors;
     };
-    for (list, field) in [(&status.capacity, "capacity"), (&status.allocatable, "allocatable")] {
+    for (list, field) in [
+        (&status.capacity, "capacity"),
+        (&status.allocatable, "allocatable"),
+    ] {
         for (name, quantity) in list.iter().flatten() {
             // Upstream builds these paths with `Child`, so they print as `status.capacity.cpu`.
             let path = FieldPath::from_names(["status", field, name.as_str()]);
@@ -277,34 +350,64 @@ mod tests {
 
     #[test]
     fn namespace_create_defaults() {
-        let mut namespace: Namespace = serde_json::from_value(json!({"metadata": {"name": "team-a"}})).expect("decodes");
+        let mut namespace: Namespace =
+            serde_json::from_value(json!({"metadata": {"name": "team-a"}})).expect("decodes");
         NamespaceStrategy.default(&mut namespace);
         NamespaceStrategy.prepare_for_create(&mut namespace);
         let value = serde_json::to_value(&namespace).expect("encodes");
         assert_eq!(value["spec"], json!({"finalizers": ["kubernetes"]}));
         assert_eq!(value["status"], json!({"phase": "Active"}));
-        assert_eq!(value["metadata"]["labels"], json!({"kubernetes.io/metadata.name": "team-a"}));
+        assert_eq!(
+            value["metadata"]["labels"],
+            json!({"kubernetes.io/metadata.name": "team-a"})
+        );
         assert!(NamespaceStrategy.validate(&namespace).is_empty());
     }
 
     #[test]
     fn namespace_name_and_status_rules() {
-        let namespace: Namespace = serde_json::from_value(json!({"metadata": {"name": "Team"}})).expect("decodes");
+        let namespace: Namespace =
+            serde_json::from_value(json!({"metadata": {"name": "Team"}})).expect("decodes");
         let errors = NamespaceStrategy.validate(&namespace);
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].to_string().starts_with("metadata.name: Invalid value: \"Team\": a lowercase RFC 1123 label"));
+        assert!(
+            errors[0]
+                .to_string()
+                .starts_with("metadata.name: Invalid value: \"Team\": a lowercase RFC 1123 label")
+        );
 
-        let mut active: Namespace = serde_json::from_value(json!({"metadata": {"name": "a"}, "status": {"phase": "Terminating"}})).expect("decodes");
-        let errors: Vec<String> = NamespaceStrategy.validate_status_update(&active, &active.clone()).iter().map(ToString::to_string).collect();
-        assert_eq!(errors, vec!["status.Phase: Invalid value: \"Terminating\": may only be 'Active' if `deletionTimestamp` is empty"]);
-        active.status = Some(NamespaceStatus { phase: Some("Active".into()), ..Default::default() });
-        assert!(NamespaceStrategy.validate_status_update(&active, &active.clone()).is_empty());
+        let mut active: Namespace = serde_json::from_value(
+            json!({"metadata": {"name": "a"}, "status": {"phase": "Terminating"}}),
+        )
+        .expect("decodes");
+        let errors: Vec<String> = NamespaceStrategy
+            .validate_status_update(&active, &active.clone())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            errors,
+            vec![
+                "status.Phase: Invalid value: \"Terminating\": may only be 'Active' if `deletionTimestamp` is empty"
+            ]
+        );
+        active.status = Some(NamespaceStatus {
+            phase: Some("Active".into()),
+            ..Default::default()
+        });
+        assert!(
+            NamespaceStrategy
+                .validate_status_update(&active, &active.clone())
+                .is_empty()
+        );
     }
 
     #[test]
     fn namespace_update_keeps_finalizers() {
         let old: Namespace = serde_json::from_value(json!({"metadata": {"name": "a"}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})).expect("decodes");
-        let mut new: Namespace = serde_json::from_value(json!({"metadata": {"name": "a"}, "spec": {"finalizers": []}})).expect("decodes");
+        let mut new: Namespace =
+            serde_json::from_value(json!({"metadata": {"name": "a"}, "spec": {"finalizers": []}}))
+                .expect("decodes");
         NamespaceStrategy.prepare_for_update(&mut new, &old);
         assert_eq!(new.spec, old.spec);
         assert_eq!(new.status, old.status);
@@ -315,10 +418,20 @@ mod tests {
         let node: Node = serde_json::from_value(json!({"metadata": {"name": "n1"},
             "spec": {"taints": [{"key": "k", "effect": "NoSchedule"}, {"key": "k", "effect": "NoSchedule"}]}}))
         .expect("decodes");
-        let errors: Vec<String> = NodeStrategy.validate(&node).iter().map(ToString::to_string).collect();
-        assert_eq!(errors, vec!["metadata.taints[1]: Duplicate value: {\"effect\":\"NoSchedule\",\"key\":\"k\"}: taints must be unique by key and effect pair"]);
+        let errors: Vec<String> = NodeStrategy
+            .validate(&node)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            errors,
+            vec![
+                "metadata.taints[1]: Duplicate value: {\"effect\":\"NoSchedule\",\"key\":\"k\"}: taints must be unique by key and effect pair"
+            ]
+        );
 
-        let fields = Strategy::selectable_fields(&NodeStrategy, &json!({"spec": {"unschedulable": true}}));
+        let fields =
+            Strategy::selectable_fields(&NodeStrategy, &json!({"spec": {"unschedulable": true}}));
         assert_eq!(fields["spec.unschedulable"], "true");
         let fields = Strategy::selectable_fields(&NodeStrategy, &json!({"spec": {}}));
         assert_eq!(fields["spec.unschedulable"], "false");

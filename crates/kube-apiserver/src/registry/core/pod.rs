@@ -50,12 +50,18 @@ impl Strategy for PodStrategy {
             qos_class: Some(compute_qos_class(&spec).to_string()),
             ..Default::default()
         };
-        if spec.scheduling_gates.as_ref().is_some_and(|gates| !gates.is_empty()) {
+        if spec
+            .scheduling_gates
+            .as_ref()
+            .is_some_and(|gates| !gates.is_empty())
+        {
             status.conditions = Some(vec![PodCondition {
                 type_: "PodScheduled".to_string(),
                 status: "False".to_string(),
                 reason: Some("SchedulingGated".to_string()),
-                message: Some("Scheduling is blocked due to non-empty scheduling gates".to_string()),
+                message: Some(
+                    "Scheduling is blocked due to non-empty scheduling gates".to_string(),
+                ),
                 ..Default::default()
             }]);
         }
@@ -70,11 +76,26 @@ impl Strategy for PodStrategy {
         let mut errors = validate_pod_metadata_and_spec(pod);
         let spec_path = FieldPath::new("spec");
         let spec = pod.spec.clone().unwrap_or_default();
-        if spec.ephemeral_containers.as_ref().is_some_and(|list| !list.is_empty()) {
-            errors.push(FieldError::forbidden(&spec_path.child("ephemeralContainers"), "cannot be set on create"));
+        if spec
+            .ephemeral_containers
+            .as_ref()
+            .is_some_and(|list| !list.is_empty())
+        {
+            errors.push(FieldError::forbidden(
+                &spec_path.child("ephemeralContainers"),
+                "cannot be set on create",
+            ));
         }
-        let has_node = spec.node_name.as_deref().is_some_and(|node| !node.is_empty());
-        if has_node && spec.scheduling_gates.as_ref().is_some_and(|gates| !gates.is_empty()) {
+        let has_node = spec
+            .node_name
+            .as_deref()
+            .is_some_and(|node| !node.is_empty());
+        if has_node
+            && spec
+                .scheduling_gates
+                .as_ref()
+                .is_some_and(|gates| !gates.is_empty())
+        {
             errors.push(FieldError::forbidden(
                 &spec_path.child("nodeName"),
                 "cannot be set until all schedulingGates have been cleared",
@@ -119,10 +140,16 @@ impl Strategy for PodStrategy {
             .grace_period_seconds
             .or_else(|| spec.and_then(|spec| spec.termination_grace_period_seconds))
             .unwrap_or(0);
-        if spec.and_then(|spec| spec.node_name.as_deref()).is_none_or(str::is_empty) {
+        if spec
+            .and_then(|spec| spec.node_name.as_deref())
+            .is_none_or(str::is_empty)
+        {
             period = 0;
         }
-        let phase = pod.status.as_ref().and_then(|status| status.phase.as_deref());
+        let phase = pod
+            .status
+            .as_ref()
+            .and_then(|status| status.phase.as_deref());
         if matches!(phase, Some("Failed") | Some("Succeeded")) {
             period = 0;
         }
@@ -171,7 +198,12 @@ impl Strategy for PodStrategy {
 fn validate_pod_metadata_and_spec(pod: &Pod) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let spec = pod.spec.clone().unwrap_or_default();
-    if let Some(value) = pod.metadata.annotations.as_ref().and_then(|a| a.get(MIRROR_POD_ANNOTATION)) {
+    if let Some(value) = pod
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(MIRROR_POD_ANNOTATION))
+    {
         if spec.node_name.as_deref().is_none_or(str::is_empty) {
             errors.push(FieldError::invalid(
                 &FieldPath::from_names(["metadata", "annotations"]).key(MIRROR_POD_ANNOTATION),
@@ -181,19 +213,37 @@ fn validate_pod_metadata_and_spec(pod: &Pod) -> Vec<FieldError> {
         }
     }
     let name = pod.metadata.name.as_deref().unwrap_or_default();
-    errors.extend(validate_pod_spec_for_pod(&spec, name, &FieldPath::new("spec")));
+    errors.extend(validate_pod_spec_for_pod(
+        &spec,
+        name,
+        &FieldPath::new("spec"),
+    ));
     errors
 }
 
 fn validate_mirror_annotation_update(pod: &Pod, old: &Pod) -> Vec<FieldError> {
     let path = FieldPath::from_names(["metadata", "annotations"]).key(MIRROR_POD_ANNOTATION);
-    let new_value = pod.metadata.annotations.as_ref().and_then(|a| a.get(MIRROR_POD_ANNOTATION));
-    let old_value = old.metadata.annotations.as_ref().and_then(|a| a.get(MIRROR_POD_ANNOTATION));
+    let new_value = pod
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(MIRROR_POD_ANNOTATION));
+    let old_value = old
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(MIRROR_POD_ANNOTATION));
     match (old_value, new_value) {
         (Some(old_value), new_value) if new_value != Some(old_value) => {
-            vec![FieldError::forbidden(&path, "may not remove or update mirror pod annotation")]
+            vec![FieldError::forbidden(
+                &path,
+                "may not remove or update mirror pod annotation",
+            )]
         }
-        (None, Some(_)) => vec![FieldError::forbidden(&path, "may not add mirror pod annotation")],
+        (None, Some(_)) => vec![FieldError::forbidden(
+            &path,
+            "may not add mirror pod annotation",
+        )],
         _ => Vec::new(),
     }
 }
@@ -206,7 +256,11 @@ pub fn validate_pod_spec_update(spec: &PodSpec, old: &PodSpec) -> Vec<FieldError
     let spec_path = FieldPath::new("spec");
 
     for (new_containers, old_containers, field) in [
-        (spec.containers.as_slice(), old.containers.as_slice(), "containers"),
+        (
+            spec.containers.as_slice(),
+            old.containers.as_slice(),
+            "containers",
+        ),
         (
             spec.init_containers.as_deref().unwrap_or_default(),
             old.init_containers.as_deref().unwrap_or_default(),
@@ -215,7 +269,10 @@ pub fn validate_pod_spec_update(spec: &PodSpec, old: &PodSpec) -> Vec<FieldError
     ] {
         let path = spec_path.child(field);
         if new_containers.len() != old_containers.len() {
-            errors.push(FieldError::forbidden(&path, "pod updates may not add or remove containers"));
+            errors.push(FieldError::forbidden(
+                &path,
+                "pod updates may not add or remove containers",
+            ));
             return errors;
         }
         for (index, container) in new_containers.iter().enumerate() {
@@ -245,7 +302,11 @@ pub fn validate_pod_spec_update(spec: &PodSpec, old: &PodSpec) -> Vec<FieldError
                 return errors;
             }
             if old_deadline.is_some_and(|old_deadline| old_deadline < new_deadline) {
-                errors.push(FieldError::invalid(&deadline_path, new_deadline, "must be less than or equal to previous value"));
+                errors.push(FieldError::invalid(
+                    &deadline_path,
+                    new_deadline,
+                    "must be less than or equal to previous value",
+                ));
                 return errors;
             }
         }
@@ -257,14 +318,25 @@ pub fn validate_pod_spec_update(spec: &PodSpec, old: &PodSpec) -> Vec<FieldError
         (None, None) => {}
     }
 
-    errors.extend(validate_only_added_tolerations(spec, old, &spec_path.child("tolerations")));
-    errors.extend(validate_only_deleted_scheduling_gates(spec, old, &spec_path.child("schedulingGates")));
+    errors.extend(validate_only_added_tolerations(
+        spec,
+        old,
+        &spec_path.child("tolerations"),
+    ));
+    errors.extend(validate_only_deleted_scheduling_gates(
+        spec,
+        old,
+        &spec_path.child("schedulingGates"),
+    ));
 
     let mut munged = spec.clone();
     for (container, old_container) in munged.containers.iter_mut().zip(&old.containers) {
         container.image = old_container.image.clone();
     }
-    if let (Some(containers), Some(old_containers)) = (munged.init_containers.as_mut(), old.init_containers.as_ref()) {
+    if let (Some(containers), Some(old_containers)) = (
+        munged.init_containers.as_mut(),
+        old.init_containers.as_ref(),
+    ) {
         for (container, old_container) in containers.iter_mut().zip(old_containers) {
             container.image = old_container.image.clone();
         }
@@ -272,17 +344,25 @@ pub fn validate_pod_spec_update(spec: &PodSpec, old: &PodSpec) -> Vec<FieldError
     munged.active_deadline_seconds = old.active_deadline_seconds;
     munged.scheduling_gates = old.scheduling_gates.clone();
     munged.tolerations = old.tolerations.clone();
-    if old.termination_grace_period_seconds.is_some_and(|seconds| seconds < 0)
+    if old
+        .termination_grace_period_seconds
+        .is_some_and(|seconds| seconds < 0)
         && munged.termination_grace_period_seconds == Some(1)
     {
         munged.termination_grace_period_seconds = old.termination_grace_period_seconds;
     }
-    let gated = old.scheduling_gates.as_ref().is_some_and(|gates| !gates.is_empty());
+    let gated = old
+        .scheduling_gates
+        .as_ref()
+        .is_some_and(|gates| !gates.is_empty());
     if gated {
         // Gated pods may gain node selector entries.
         let old_selector = old.node_selector.clone().unwrap_or_default();
         let new_selector = munged.node_selector.clone().unwrap_or_default();
-        if old_selector.iter().all(|(key, value)| new_selector.get(key) == Some(value)) {
+        if old_selector
+            .iter()
+            .all(|(key, value)| new_selector.get(key) == Some(value))
+        {
             munged.node_selector = old.node_selector.clone();
         }
     }
@@ -304,7 +384,9 @@ pub fn validate_pod_spec_update(spec: &PodSpec, old: &PodSpec) -> Vec<FieldError
 // NOTE: upstream appends a go-cmp diff of the whole spec; this shorter listing names the
 // same fields but is not byte-identical.
 fn describe_spec_difference(old: &PodSpec, new: &PodSpec) -> String {
-    let (Ok(Value::Object(old)), Ok(Value::Object(new))) = (serde_json::to_value(old), serde_json::to_value(new)) else {
+    let (Ok(Value::Object(old)), Ok(Value::Object(new))) =
+        (serde_json::to_value(old), serde_json::to_value(new))
+    else {
         return String::new();
     };
     let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
@@ -321,7 +403,11 @@ fn describe_spec_difference(old: &PodSpec, new: &PodSpec) -> String {
     lines.join("\n")
 }
 
-fn validate_only_added_tolerations(spec: &PodSpec, old: &PodSpec, path: &FieldPath) -> Vec<FieldError> {
+fn validate_only_added_tolerations(
+    spec: &PodSpec,
+    old: &PodSpec,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let new_tolerations = spec.tolerations.as_deref().unwrap_or_default();
     for old_toleration in old.tolerations.iter().flatten() {
         let kept = new_tolerations.iter().any(|toleration| {
@@ -330,20 +416,35 @@ fn validate_only_added_tolerations(spec: &PodSpec, old: &PodSpec, path: &FieldPa
             clone == *toleration
         });
         if !kept {
-            return vec![FieldError::forbidden(path, "existing toleration can not be modified except its tolerationSeconds")];
+            return vec![FieldError::forbidden(
+                path,
+                "existing toleration can not be modified except its tolerationSeconds",
+            )];
         }
     }
     validate_tolerations(new_tolerations, path)
 }
 
-fn validate_only_deleted_scheduling_gates(spec: &PodSpec, old: &PodSpec, path: &FieldPath) -> Vec<FieldError> {
-    let old_gates: Vec<&str> = old.scheduling_gates.iter().flatten().map(|gate| gate.name.as_str()).collect();
+fn validate_only_deleted_scheduling_gates(
+    spec: &PodSpec,
+    old: &PodSpec,
+    path: &FieldPath,
+) -> Vec<FieldError> {
+    let old_gates: Vec<&str> = old
+        .scheduling_gates
+        .iter()
+        .flatten()
+        .map(|gate| gate.name.as_str())
+        .collect();
     let mut errors = Vec::new();
     for (index, gate) in spec.scheduling_gates.iter().flatten().enumerate() {
         if !old_gates.contains(&gate.name.as_str()) {
             errors.push(FieldError::forbidden(
                 &path.index(index).child("name"),
-                format!("only deletion is allowed, but found new scheduling gate '{}'", gate.name),
+                format!(
+                    "only deletion is allowed, but found new scheduling gate '{}'",
+                    gate.name
+                ),
             ));
         }
     }
@@ -357,8 +458,14 @@ fn validate_pod_status_update(pod: &Pod, old: &Pod) -> Vec<FieldError> {
 
     let conditions_path = FieldPath::from_names(["metadata", "conditions"]);
     for (index, condition) in status.conditions.iter().flatten().enumerate() {
-        if !matches!(condition.type_.as_str(), "PodScheduled" | "Ready" | "Initialized") {
-            errors.extend(validate_qualified_name(&condition.type_, &conditions_path.index(index).child("Type")));
+        if !matches!(
+            condition.type_.as_str(),
+            "PodScheduled" | "Ready" | "Initialized"
+        ) {
+            errors.extend(validate_qualified_name(
+                &condition.type_,
+                &conditions_path.index(index).child("Type"),
+            ));
         }
     }
 
@@ -366,10 +473,17 @@ fn validate_pod_status_update(pod: &Pod, old: &Pod) -> Vec<FieldError> {
     let spec = pod.spec.clone().unwrap_or_default();
     let old_spec = old.spec.clone().unwrap_or_default();
     if spec.node_name != old_spec.node_name {
-        errors.push(FieldError::forbidden(&status_path.child("nodeName"), "may not be changed directly"));
+        errors.push(FieldError::forbidden(
+            &status_path.child("nodeName"),
+            "may not be changed directly",
+        ));
     }
     if status.nominated_node_name != old_status.nominated_node_name {
-        if let Some(nominated) = status.nominated_node_name.as_deref().filter(|name| !name.is_empty()) {
+        if let Some(nominated) = status
+            .nominated_node_name
+            .as_deref()
+            .filter(|name| !name.is_empty())
+        {
             errors.extend(invalid_each(
                 &status_path.child("nominatedNodeName"),
                 nominated,
@@ -401,26 +515,48 @@ fn validate_pod_status_update(pod: &Pod, old: &Pod) -> Vec<FieldError> {
         .map(|container| container.name.as_str())
         .collect();
     errors.extend(validate_container_state_transition(
-        status.init_container_statuses.as_deref().unwrap_or_default(),
-        old_status.init_container_statuses.as_deref().unwrap_or_default(),
+        status
+            .init_container_statuses
+            .as_deref()
+            .unwrap_or_default(),
+        old_status
+            .init_container_statuses
+            .as_deref()
+            .unwrap_or_default(),
         restart_policy,
         &restartable_init,
         &status_path.child("initContainerStatuses"),
     ));
     errors.extend(validate_container_state_transition(
-        status.ephemeral_container_statuses.as_deref().unwrap_or_default(),
-        old_status.ephemeral_container_statuses.as_deref().unwrap_or_default(),
+        status
+            .ephemeral_container_statuses
+            .as_deref()
+            .unwrap_or_default(),
+        old_status
+            .ephemeral_container_statuses
+            .as_deref()
+            .unwrap_or_default(),
         "Never",
         &[],
         &status_path.child("ephemeralContainerStatuses"),
     ));
 
     errors.extend(validate_status_ips(
-        status.pod_ips.iter().flatten().map(|ip| ip.ip.as_str()).collect(),
+        status
+            .pod_ips
+            .iter()
+            .flatten()
+            .map(|ip| ip.ip.as_str())
+            .collect(),
         json_value(&status.pod_ips),
         &status_path.child("podIPs"),
     ));
-    let host_ips: Vec<&str> = status.host_ips.iter().flatten().map(|ip| ip.ip.as_str()).collect();
+    let host_ips: Vec<&str> = status
+        .host_ips
+        .iter()
+        .flatten()
+        .map(|ip| ip.ip.as_str())
+        .collect();
     if let Some(first) = host_ips.first() {
         if status.host_ip.as_deref().unwrap_or_default() != *first {
             errors.push(FieldError::invalid(
@@ -430,7 +566,11 @@ fn validate_pod_status_update(pod: &Pod, old: &Pod) -> Vec<FieldError> {
             ));
         }
     }
-    errors.extend(validate_status_ips(host_ips, json_value(&status.host_ips), &status_path.child("hostIPs")));
+    errors.extend(validate_status_ips(
+        host_ips,
+        json_value(&status.host_ips),
+        &status_path.child("hostIPs"),
+    ));
     errors
 }
 
@@ -446,7 +586,11 @@ fn validate_container_state_transition(
         return errors;
     }
     for (index, old_status) in old_statuses.iter().enumerate() {
-        let Some(terminated) = old_status.state.as_ref().and_then(|state| state.terminated.as_ref()) else {
+        let Some(terminated) = old_status
+            .state
+            .as_ref()
+            .and_then(|state| state.terminated.as_ref())
+        else {
             continue;
         };
         if terminated.exit_code != 0 && restart_policy == "OnFailure" {
@@ -456,7 +600,12 @@ fn validate_container_state_transition(
             continue;
         }
         let revived = statuses.iter().any(|status| {
-            status.name == old_status.name && status.state.as_ref().and_then(|state| state.terminated.as_ref()).is_none()
+            status.name == old_status.name
+                && status
+                    .state
+                    .as_ref()
+                    .and_then(|state| state.terminated.as_ref())
+                    .is_none()
         });
         if revived {
             errors.push(FieldError::forbidden(
@@ -468,7 +617,11 @@ fn validate_container_state_transition(
     errors
 }
 
-fn validate_status_ips(ips: Vec<&str>, rendered: apimachinery::errors::BadValue, path: &FieldPath) -> Vec<FieldError> {
+fn validate_status_ips(
+    ips: Vec<&str>,
+    rendered: apimachinery::errors::BadValue,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (index, ip) in ips.iter().enumerate() {
         errors.extend(invalid_each(
@@ -481,7 +634,11 @@ fn validate_status_ips(ips: Vec<&str>, rendered: apimachinery::errors::BadValue,
         let families: Vec<bool> = ips.iter().map(|ip| ip.contains(':')).collect();
         let dual_stack = families.iter().any(|v6| *v6) && families.iter().any(|v6| !*v6);
         if !dual_stack || ips.len() > 2 {
-            errors.push(FieldError::invalid(path, rendered, "may specify no more than one IP for each IP family"));
+            errors.push(FieldError::invalid(
+                path,
+                rendered,
+                "may specify no more than one IP for each IP family",
+            ));
         }
         for (index, ip) in ips.iter().enumerate() {
             if ips[..index].contains(ip) {
@@ -522,7 +679,10 @@ mod tests {
         }));
         PodStrategy.prepare_for_create(&mut pod);
         let status = serde_json::to_value(&pod.status).expect("encodes");
-        assert_eq!(status, json!({"phase": "Pending", "qosClass": "Guaranteed"}));
+        assert_eq!(
+            status,
+            json!({"phase": "Pending", "qosClass": "Guaranteed"})
+        );
         assert!(PodStrategy.validate(&pod).is_empty());
     }
 
@@ -531,7 +691,11 @@ mod tests {
         let mut pod = pod(json!({"metadata": {"name": "web"},
             "spec": {"containers": [{"name": "app", "image": "nginx"}], "schedulingGates": [{"name": "example.com/gate"}]}}));
         PodStrategy.prepare_for_create(&mut pod);
-        let condition = &pod.status.as_ref().and_then(|status| status.conditions.clone()).expect("conditions")[0];
+        let condition = &pod
+            .status
+            .as_ref()
+            .and_then(|status| status.conditions.clone())
+            .expect("conditions")[0];
         assert_eq!(condition.reason.as_deref(), Some("SchedulingGated"));
     }
 
@@ -539,9 +703,17 @@ mod tests {
     fn update_rules() {
         let old = base_pod();
         let cases: Vec<(&str, Value, Vec<&str>)> = vec![
-            ("image change", json!({"containers": [{"name": "app", "image": "nginx:2", "imagePullPolicy": "Always"}]}), vec![]),
+            (
+                "image change",
+                json!({"containers": [{"name": "app", "image": "nginx:2", "imagePullPolicy": "Always"}]}),
+                vec![],
+            ),
             ("deadline set", json!({"activeDeadlineSeconds": 30}), vec![]),
-            ("toleration added", json!({"tolerations": [{"key": "k", "operator": "Exists"}]}), vec![]),
+            (
+                "toleration added",
+                json!({"tolerations": [{"key": "k", "operator": "Exists"}]}),
+                vec![],
+            ),
             (
                 "container added",
                 json!({"containers": [{"name": "app", "image": "nginx"}, {"name": "b", "image": "nginx"}]}),
@@ -556,7 +728,11 @@ mod tests {
             let mut new = old.clone();
             new.spec = Some(serde_json::from_value(spec).expect("decodes"));
             Strategy::default(&PodStrategy, &mut new);
-            assert_eq!(messages(PodStrategy.validate_update(&new, &old)), expected, "case {name}");
+            assert_eq!(
+                messages(PodStrategy.validate_update(&new, &old)),
+                expected,
+                "case {name}"
+            );
         }
 
         let mut new = old.clone();
@@ -568,12 +744,18 @@ mod tests {
         ), "{errors:?}");
 
         let mut with_deadline = old.clone();
-        with_deadline.spec.as_mut().expect("spec").active_deadline_seconds = Some(10);
+        with_deadline
+            .spec
+            .as_mut()
+            .expect("spec")
+            .active_deadline_seconds = Some(10);
         let mut raised = with_deadline.clone();
         raised.spec.as_mut().expect("spec").active_deadline_seconds = Some(20);
         assert_eq!(
             messages(PodStrategy.validate_update(&raised, &with_deadline)),
-            vec!["spec.activeDeadlineSeconds: Invalid value: 20: must be less than or equal to previous value"]
+            vec![
+                "spec.activeDeadlineSeconds: Invalid value: 20: must be less than or equal to previous value"
+            ]
         );
     }
 
@@ -584,14 +766,34 @@ mod tests {
             pod.spec.as_mut().expect("spec").node_name = Some("node-1".to_string());
             pod
         };
-        let request = |seconds: Option<i64>| DeleteContext { grace_period_seconds: seconds };
-        assert_eq!(PodStrategy.graceful_delete_seconds(&scheduled, &request(None)), Some(30));
-        assert_eq!(PodStrategy.graceful_delete_seconds(&scheduled, &request(Some(5))), Some(5));
-        assert_eq!(PodStrategy.graceful_delete_seconds(&scheduled, &request(Some(-3))), Some(1));
-        assert_eq!(PodStrategy.graceful_delete_seconds(&base_pod(), &request(Some(5))), Some(0));
+        let request = |seconds: Option<i64>| DeleteContext {
+            grace_period_seconds: seconds,
+        };
+        assert_eq!(
+            PodStrategy.graceful_delete_seconds(&scheduled, &request(None)),
+            Some(30)
+        );
+        assert_eq!(
+            PodStrategy.graceful_delete_seconds(&scheduled, &request(Some(5))),
+            Some(5)
+        );
+        assert_eq!(
+            PodStrategy.graceful_delete_seconds(&scheduled, &request(Some(-3))),
+            Some(1)
+        );
+        assert_eq!(
+            PodStrategy.graceful_delete_seconds(&base_pod(), &request(Some(5))),
+            Some(0)
+        );
         let mut finished = scheduled.clone();
-        finished.status = Some(PodStatus { phase: Some("Succeeded".to_string()), ..Default::default() });
-        assert_eq!(PodStrategy.graceful_delete_seconds(&finished, &request(None)), Some(0));
+        finished.status = Some(PodStatus {
+            phase: Some("Succeeded".to_string()),
+            ..Default::default()
+        });
+        assert_eq!(
+            PodStrategy.graceful_delete_seconds(&finished, &request(None)),
+            Some(0)
+        );
     }
 
     #[test]

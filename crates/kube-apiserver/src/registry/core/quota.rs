@@ -27,7 +27,11 @@ impl Strategy for LimitRangeStrategy {
     /// For container limits, defaults the default limit to the max, and the default
     /// request to the default limit, else the min.
     fn default(&self, limit_range: &mut LimitRange) {
-        for item in limit_range.spec.iter_mut().flat_map(|spec| spec.limits.iter_mut()) {
+        for item in limit_range
+            .spec
+            .iter_mut()
+            .flat_map(|spec| spec.limits.iter_mut())
+        {
             default_limit_range_item(item);
         }
     }
@@ -50,7 +54,9 @@ fn default_limit_range_item(item: &mut LimitRangeItem) {
     let default = default.clone();
     let default_request = item.default_request.get_or_insert_with(BTreeMap::new);
     for (name, value) in default.iter().chain(&min) {
-        default_request.entry(name.clone()).or_insert_with(|| value.clone());
+        default_request
+            .entry(name.clone())
+            .or_insert_with(|| value.clone());
     }
 }
 
@@ -59,7 +65,12 @@ fn validate_limit_range(limit_range: &LimitRange) -> Vec<FieldError> {
     let limits_path = FieldPath::from_names(["spec", "limits"]);
     let mut types = BTreeSet::new();
     let empty = ResourceList::new();
-    for (index, item) in limit_range.spec.iter().flat_map(|spec| spec.limits.iter()).enumerate() {
+    for (index, item) in limit_range
+        .spec
+        .iter()
+        .flat_map(|spec| spec.limits.iter())
+        .enumerate()
+    {
         let item_path = limits_path.index(index);
         let kind = item.type_.as_str();
         errors.extend(validate_limit_type(kind, &item_path.child("type")));
@@ -79,28 +90,50 @@ fn validate_limit_range(limit_range: &LimitRange) -> Vec<FieldError> {
         let mut lists = vec![("max", item.max.as_ref()), ("min", item.min.as_ref())];
         if kind == "Pod" {
             if item.default.as_ref().is_some_and(|list| !list.is_empty()) {
-                errors.push(FieldError::forbidden(&item_path.child("default"), "may not be specified when `type` is 'Pod'"));
+                errors.push(FieldError::forbidden(
+                    &item_path.child("default"),
+                    "may not be specified when `type` is 'Pod'",
+                ));
             }
-            if item.default_request.as_ref().is_some_and(|list| !list.is_empty()) {
-                errors.push(FieldError::forbidden(&item_path.child("defaultRequest"), "may not be specified when `type` is 'Pod'"));
+            if item
+                .default_request
+                .as_ref()
+                .is_some_and(|list| !list.is_empty())
+            {
+                errors.push(FieldError::forbidden(
+                    &item_path.child("defaultRequest"),
+                    "may not be specified when `type` is 'Pod'",
+                ));
             }
         } else {
             lists.push(("default", item.default.as_ref()));
             lists.push(("defaultRequest", item.default_request.as_ref()));
         }
-        lists.push(("maxLimitRequestRatio", item.max_limit_request_ratio.as_ref()));
+        lists.push((
+            "maxLimitRequestRatio",
+            item.max_limit_request_ratio.as_ref(),
+        ));
         for (field, list) in lists {
             for (name, quantity) in list.unwrap_or(&empty) {
                 errors.extend(name_check(name, &item_path.child(field).key(name)));
                 keys.insert(name.as_str());
                 if let Some(value) = parse_quantity(quantity) {
-                    parsed.entry(field).or_default().insert(name.as_str(), value);
+                    parsed
+                        .entry(field)
+                        .or_default()
+                        .insert(name.as_str(), value);
                 }
             }
         }
         if kind == "PersistentVolumeClaim"
-            && !item.min.as_ref().is_some_and(|min| min.contains_key("storage"))
-            && !item.max.as_ref().is_some_and(|max| max.contains_key("storage"))
+            && !item
+                .min
+                .as_ref()
+                .is_some_and(|min| min.contains_key("storage"))
+            && !item
+                .max
+                .as_ref()
+                .is_some_and(|max| max.contains_key("storage"))
         {
             errors.push(FieldError::required(
                 &item_path.child("limits"),
@@ -108,7 +141,8 @@ fn validate_limit_range(limit_range: &LimitRange) -> Vec<FieldError> {
             ));
         }
 
-        let get = |field: &str, key: &str| parsed.get(field).and_then(|list| list.get(key)).cloned();
+        let get =
+            |field: &str, key: &str| parsed.get(field).and_then(|list| list.get(key)).cloned();
         for key in keys {
             let (min, max) = (get("min", key), get("max", key));
             let (default, default_request) = (get("default", key), get("defaultRequest", key));
@@ -116,17 +150,29 @@ fn validate_limit_range(limit_range: &LimitRange) -> Vec<FieldError> {
             let raw = |value: &Quantity| BadValue::Raw(value.to_string());
             if let (Some(min), Some(max)) = (&min, &max) {
                 if min > max {
-                    errors.push(FieldError::invalid(&item_path.child("min").key(key), raw(min), format!("min value {min} is greater than max value {max}")));
+                    errors.push(FieldError::invalid(
+                        &item_path.child("min").key(key),
+                        raw(min),
+                        format!("min value {min} is greater than max value {max}"),
+                    ));
                 }
             }
             if let (Some(request), Some(min)) = (&default_request, &min) {
                 if min > request {
-                    errors.push(FieldError::invalid(&item_path.child("defaultRequest").key(key), raw(request), format!("min value {min} is greater than default request value {request}")));
+                    errors.push(FieldError::invalid(
+                        &item_path.child("defaultRequest").key(key),
+                        raw(request),
+                        format!("min value {min} is greater than default request value {request}"),
+                    ));
                 }
             }
             if let (Some(request), Some(max)) = (&default_request, &max) {
                 if request > max {
-                    errors.push(FieldError::invalid(&item_path.child("defaultRequest").key(key), raw(request), format!("default request value {request} is greater than max value {max}")));
+                    errors.push(FieldError::invalid(
+                        &item_path.child("defaultRequest").key(key),
+                        raw(request),
+                        format!("default request value {request} is greater than max value {max}"),
+                    ));
                 }
             }
             if let (Some(request), Some(default)) = (&default_request, &default) {
@@ -136,17 +182,29 @@ fn validate_limit_range(limit_range: &LimitRange) -> Vec<FieldError> {
             }
             if let (Some(default), Some(min)) = (&default, &min) {
                 if min > default {
-                    errors.push(FieldError::invalid(&item_path.child("default").key(key), raw(min), format!("min value {min} is greater than default value {default}")));
+                    errors.push(FieldError::invalid(
+                        &item_path.child("default").key(key),
+                        raw(min),
+                        format!("min value {min} is greater than default value {default}"),
+                    ));
                 }
             }
             if let (Some(default), Some(max)) = (&default, &max) {
                 if default > max {
-                    errors.push(FieldError::invalid(&item_path.child("default").key(key), raw(max), format!("default value {default} is greater than max value {max}")));
+                    errors.push(FieldError::invalid(
+                        &item_path.child("default").key(key),
+                        raw(max),
+                        format!("default value {default} is greater than max value {max}"),
+                    ));
                 }
             }
             if let Some(ratio) = &ratio {
                 if *ratio < Quantity::new(1, apimachinery::quantity::Format::DecimalSI) {
-                    errors.push(FieldError::invalid(&item_path.child("maxLimitRequestRatio").key(key), raw(ratio), format!("ratio {ratio} is less than 1")));
+                    errors.push(FieldError::invalid(
+                        &item_path.child("maxLimitRequestRatio").key(key),
+                        raw(ratio),
+                        format!("ratio {ratio} is less than 1"),
+                    ));
                 }
             }
             if let (Some(default), Some(request)) = (&default, &default_request) {
@@ -172,7 +230,11 @@ fn validate_limit_type(kind: &str, path: &FieldPath) -> Vec<FieldError> {
         return errors;
     }
     if !kind.contains('/') && !matches!(kind, "Pod" | "Container" | "PersistentVolumeClaim") {
-        return vec![FieldError::invalid(path, kind, "must be a standard limit type or fully qualified")];
+        return vec![FieldError::invalid(
+            path,
+            kind,
+            "must be a standard limit type or fully qualified",
+        )];
     }
     Vec::new()
 }
@@ -202,18 +264,35 @@ impl Strategy for ResourceQuotaStrategy {
     fn validate_update(&self, quota: &ResourceQuota, old: &ResourceQuota) -> Vec<FieldError> {
         let mut errors = validate_quota_spec(quota.spec.as_ref(), &FieldPath::new("spec"));
         let scopes = |quota: &ResourceQuota| -> BTreeSet<String> {
-            quota.spec.iter().flat_map(|spec| spec.scopes.iter().flatten().cloned()).collect()
+            quota
+                .spec
+                .iter()
+                .flat_map(|spec| spec.scopes.iter().flatten().cloned())
+                .collect()
         };
         if scopes(quota) != scopes(old) {
             let new_scopes = quota.spec.as_ref().and_then(|spec| spec.scopes.clone());
-            errors.push(FieldError::invalid(&FieldPath::from_names(["spec", "scopes"]), json_value(&new_scopes), FIELD_IMMUTABLE_ERROR_MSG));
+            errors.push(FieldError::invalid(
+                &FieldPath::from_names(["spec", "scopes"]),
+                json_value(&new_scopes),
+                FIELD_IMMUTABLE_ERROR_MSG,
+            ));
         }
         errors
     }
 
-    fn validate_status_update(&self, quota: &ResourceQuota, _old: &ResourceQuota) -> Vec<FieldError> {
+    fn validate_status_update(
+        &self,
+        quota: &ResourceQuota,
+        _old: &ResourceQuota,
+    ) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        if quota.metadata.resource_version.as_deref().is_none_or(str::is_empty) {
+        if quota
+            .metadata
+            .resource_version
+            .as_deref()
+            .is_none_or(str::is_empty)
+        {
             errors.push(FieldError::required(&FieldPath::new("resourceVersion"), ""));
         }
         errors.extend(validate_quota_status(quota));
@@ -238,15 +317,32 @@ fn validate_quota_spec(spec: Option<&ResourceQuotaSpec>, path: &FieldPath) -> Ve
     let mut errors = validate_quota_list(spec.hard.as_ref(), &path.child("hard"));
     let scopes = spec.scopes.clone().unwrap_or_default();
     let scopes_path = path.child("scopes");
-    let known = ["Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity", "VolumeAttributesClass"];
+    let known = [
+        "Terminating",
+        "NotTerminating",
+        "BestEffort",
+        "NotBestEffort",
+        "PriorityClass",
+        "CrossNamespacePodAffinity",
+        "VolumeAttributesClass",
+    ];
     for scope in &scopes {
         if !known.contains(&scope.as_str()) {
-            errors.push(FieldError::invalid(&scopes_path, json_value(&scopes), "unsupported scope"));
+            errors.push(FieldError::invalid(
+                &scopes_path,
+                json_value(&scopes),
+                "unsupported scope",
+            ));
         }
     }
     let has = |scope: &str| scopes.iter().any(|s| s == scope);
-    if (has("BestEffort") && has("NotBestEffort")) || (has("Terminating") && has("NotTerminating")) {
-        errors.push(FieldError::invalid(&scopes_path, json_value(&scopes), "conflicting scopes"));
+    if (has("BestEffort") && has("NotBestEffort")) || (has("Terminating") && has("NotTerminating"))
+    {
+        errors.push(FieldError::invalid(
+            &scopes_path,
+            json_value(&scopes),
+            "conflicting scopes",
+        ));
     }
     // NOTE: upstream also checks that each scope fits each hard resource and validates
     // `scopeSelector` expressions; neither is checked here.
@@ -255,8 +351,14 @@ fn validate_quota_spec(spec: Option<&ResourceQuotaSpec>, path: &FieldPath) -> Ve
 
 fn validate_quota_status(quota: &ResourceQuota) -> Vec<FieldError> {
     let status = quota.status.as_ref();
-    let mut errors = validate_quota_list(status.and_then(|s| s.hard.as_ref()), &FieldPath::from_names(["status", "hard"]));
-    errors.extend(validate_quota_list(status.and_then(|s| s.used.as_ref()), &FieldPath::from_names(["status", "used"])));
+    let mut errors = validate_quota_list(
+        status.and_then(|s| s.hard.as_ref()),
+        &FieldPath::from_names(["status", "hard"]),
+    );
+    errors.extend(validate_quota_list(
+        status.and_then(|s| s.used.as_ref()),
+        &FieldPath::from_names(["status", "used"]),
+    ));
     errors
 }
 
@@ -272,11 +374,16 @@ mod tests {
     #[test]
     fn limit_range_defaults() {
         let mut limit_range: LimitRange = serde_json::from_value(json!({"spec": {"limits": [
-            {"type": "Container", "max": {"cpu": "2"}, "min": {"memory": "64Mi"}}]}})).expect("decodes");
+            {"type": "Container", "max": {"cpu": "2"}, "min": {"memory": "64Mi"}}]}}))
+        .expect("decodes");
         LimitRangeStrategy.default(&mut limit_range);
-        let item = serde_json::to_value(&limit_range).expect("encodes")["spec"]["limits"][0].clone();
+        let item =
+            serde_json::to_value(&limit_range).expect("encodes")["spec"]["limits"][0].clone();
         assert_eq!(item["default"], json!({"cpu": "2"}));
-        assert_eq!(item["defaultRequest"], json!({"cpu": "2", "memory": "64Mi"}));
+        assert_eq!(
+            item["defaultRequest"],
+            json!({"cpu": "2", "memory": "64Mi"})
+        );
     }
 
     #[test]
@@ -284,7 +391,8 @@ mod tests {
         let limit_range: LimitRange = serde_json::from_value(json!({"spec": {"limits": [
             {"type": "Container", "min": {"cpu": "2"}, "max": {"cpu": "1"}},
             {"type": "Container"},
-            {"type": "Pod", "default": {"cpu": "1"}}]}})).expect("decodes");
+            {"type": "Pod", "default": {"cpu": "1"}}]}}))
+        .expect("decodes");
         assert_eq!(
             messages(LimitRangeStrategy.validate(&limit_range)),
             vec![
@@ -297,7 +405,9 @@ mod tests {
 
     #[test]
     fn resource_quota_rules() {
-        let quota: ResourceQuota = serde_json::from_value(json!({"spec": {"hard": {"pods": "1.5", "bogus": "1"}}})).expect("decodes");
+        let quota: ResourceQuota =
+            serde_json::from_value(json!({"spec": {"hard": {"pods": "1.5", "bogus": "1"}}}))
+                .expect("decodes");
         assert_eq!(
             messages(ResourceQuotaStrategy.validate(&quota)),
             vec![
@@ -306,7 +416,10 @@ mod tests {
                 "spec.hard[pods]: Invalid value: 1500m: must be an integer",
             ]
         );
-        let mut created: ResourceQuota = serde_json::from_value(json!({"spec": {"hard": {"pods": "2"}}, "status": {"used": {"pods": "1"}}})).expect("decodes");
+        let mut created: ResourceQuota = serde_json::from_value(
+            json!({"spec": {"hard": {"pods": "2"}}, "status": {"used": {"pods": "1"}}}),
+        )
+        .expect("decodes");
         ResourceQuotaStrategy.prepare_for_create(&mut created);
         assert!(created.status.is_none());
     }

@@ -42,7 +42,11 @@ fn service_type(spec: &ServiceSpec) -> &str {
 /// ClusterIP with external IPs.
 fn externally_accessible(spec: &ServiceSpec) -> bool {
     matches!(service_type(spec), "LoadBalancer" | "NodePort")
-        || (service_type(spec) == "ClusterIP" && spec.external_ips.as_ref().is_some_and(|ips| !ips.is_empty()))
+        || (service_type(spec) == "ClusterIP"
+            && spec
+                .external_ips
+                .as_ref()
+                .is_some_and(|ips| !ips.is_empty()))
 }
 
 fn is_headless(spec: &ServiceSpec) -> bool {
@@ -99,11 +103,19 @@ impl Strategy for ServiceStrategy {
                 port.target_port = Some(IntOrString::Int(port.port));
             }
         }
-        if externally_accessible(spec) && spec.external_traffic_policy.as_deref().is_none_or(str::is_empty) {
+        if externally_accessible(spec)
+            && spec
+                .external_traffic_policy
+                .as_deref()
+                .is_none_or(str::is_empty)
+        {
             spec.external_traffic_policy = Some("Cluster".to_string());
         }
         if spec.internal_traffic_policy.is_none()
-            && matches!(service_type(spec), "NodePort" | "LoadBalancer" | "ClusterIP")
+            && matches!(
+                service_type(spec),
+                "NodePort" | "LoadBalancer" | "ClusterIP"
+            )
         {
             spec.internal_traffic_policy = Some("Cluster".to_string());
         }
@@ -164,16 +176,26 @@ impl Strategy for ServiceStrategy {
             let path = FieldPath::from_names(["spec", "clusterIPs"]).index(0);
             match (old_ips.first(), new_ips.first()) {
                 (Some(old_ip), Some(new_ip)) if old_ip != new_ip => {
-                    errors.push(FieldError::invalid(&path, go_string_slice(&new_ips), "may not change once set"));
+                    errors.push(FieldError::invalid(
+                        &path,
+                        go_string_slice(&new_ips),
+                        "may not change once set",
+                    ));
                 }
                 (Some(_), None) => {
-                    errors.push(FieldError::invalid(&path, go_string_slice(&new_ips), "primary clusterIP can not be unset"));
+                    errors.push(FieldError::invalid(
+                        &path,
+                        go_string_slice(&new_ips),
+                        "primary clusterIP can not be unset",
+                    ));
                 }
                 _ => {}
             }
             let new_families = spec.ip_families.clone().unwrap_or_default();
             let old_families = old_spec.ip_families.clone().unwrap_or_default();
-            if let (Some(old_family), Some(new_family)) = (old_families.first(), new_families.first()) {
+            if let (Some(old_family), Some(new_family)) =
+                (old_families.first(), new_families.first())
+            {
                 if old_family != new_family {
                     errors.push(FieldError::invalid(
                         &FieldPath::from_names(["spec", "ipFamilies"]).index(0),
@@ -183,8 +205,14 @@ impl Strategy for ServiceStrategy {
                 }
             }
         }
-        if needs_health_check(&old_spec) && needs_health_check(&spec) && spec.health_check_node_port != old_spec.health_check_node_port {
-            errors.push(FieldError::forbidden(&FieldPath::from_names(["spec", "healthCheckNodePort"]), "field is immutable"));
+        if needs_health_check(&old_spec)
+            && needs_health_check(&spec)
+            && spec.health_check_node_port != old_spec.health_check_node_port
+        {
+            errors.push(FieldError::forbidden(
+                &FieldPath::from_names(["spec", "healthCheckNodePort"]),
+                "field is immutable",
+            ));
         }
         if old_spec.load_balancer_class.is_some()
             && spec.load_balancer_class != old_spec.load_balancer_class
@@ -212,26 +240,54 @@ impl Strategy for ServiceStrategy {
             .and_then(|load_balancer| load_balancer.ingress.clone())
             .unwrap_or_default();
         if service_type(&spec) != "LoadBalancer" && !ingress.is_empty() {
-            errors.push(FieldError::forbidden(&ingress_path, "may only be used when `spec.type` is 'LoadBalancer'"));
+            errors.push(FieldError::forbidden(
+                &ingress_path,
+                "may only be used when `spec.type` is 'LoadBalancer'",
+            ));
             return errors;
         }
         for (index, entry) in ingress.iter().enumerate() {
             let entry_path = ingress_path.index(index);
             let ip = entry.ip.as_deref().unwrap_or_default();
             if !ip.is_empty() {
-                errors.extend(invalid_each(&entry_path.child("ip"), ip, validation::is_valid_ip(ip)));
+                errors.extend(invalid_each(
+                    &entry_path.child("ip"),
+                    ip,
+                    validation::is_valid_ip(ip),
+                ));
             }
             if entry.ip_mode.is_none() && !ip.is_empty() {
-                errors.push(FieldError::required(&entry_path.child("ipMode"), "must be specified when `ip` is set"));
+                errors.push(FieldError::required(
+                    &entry_path.child("ipMode"),
+                    "must be specified when `ip` is set",
+                ));
             } else if entry.ip_mode.is_some() && ip.is_empty() {
-                errors.push(FieldError::forbidden(&entry_path.child("ipMode"), "may not be specified when `ip` is not set"));
-            } else if let Some(mode) = entry.ip_mode.as_deref().filter(|mode| *mode != "VIP" && *mode != "Proxy") {
-                errors.push(FieldError::not_supported(&entry_path.child("ipMode"), mode, &["Proxy", "VIP"]));
+                errors.push(FieldError::forbidden(
+                    &entry_path.child("ipMode"),
+                    "may not be specified when `ip` is not set",
+                ));
+            } else if let Some(mode) = entry
+                .ip_mode
+                .as_deref()
+                .filter(|mode| *mode != "VIP" && *mode != "Proxy")
+            {
+                errors.push(FieldError::not_supported(
+                    &entry_path.child("ipMode"),
+                    mode,
+                    &["Proxy", "VIP"],
+                ));
             }
             if let Some(hostname) = entry.hostname.as_deref().filter(|name| !name.is_empty()) {
-                errors.extend(validate_dns1123_subdomain(hostname, &entry_path.child("hostname")));
+                errors.extend(validate_dns1123_subdomain(
+                    hostname,
+                    &entry_path.child("hostname"),
+                ));
                 if hostname.parse::<std::net::IpAddr>().is_ok() {
-                    errors.push(FieldError::invalid(&entry_path.child("hostname"), hostname, "must be a DNS name, not an IP address"));
+                    errors.push(FieldError::invalid(
+                        &entry_path.child("hostname"),
+                        hostname,
+                        "must be a DNS name, not an IP address",
+                    ));
                 }
             }
         }
@@ -283,7 +339,11 @@ fn default_ip_families(spec: &mut ServiceSpec) {
             .filter(|ip| ip.as_str() != "None" && !ip.is_empty())
             .map(|ip| if ip.contains(':') { "IPv6" } else { "IPv4" }.to_string())
             .collect();
-        spec.ip_families = Some(if families.is_empty() { vec!["IPv4".to_string()] } else { families });
+        spec.ip_families = Some(if families.is_empty() {
+            vec!["IPv4".to_string()]
+        } else {
+            families
+        });
     }
 }
 
@@ -292,15 +352,25 @@ fn patch_allocated_values(spec: &mut ServiceSpec, old: &ServiceSpec) {
         if spec.cluster_ip.as_deref().is_none_or(str::is_empty) {
             spec.cluster_ip = old.cluster_ip.clone();
         }
-        if spec.cluster_ips.as_ref().is_none_or(Vec::is_empty) && old.cluster_ips.as_ref().is_some_and(|ips| !ips.is_empty()) {
+        if spec.cluster_ips.as_ref().is_none_or(Vec::is_empty)
+            && old.cluster_ips.as_ref().is_some_and(|ips| !ips.is_empty())
+        {
             spec.cluster_ips = old.cluster_ips.clone();
         }
     }
     if needs_node_port(old) && needs_node_port(spec) {
         let used_by = |ports: &Option<Vec<ServicePort>>| -> BTreeSet<i32> {
-            ports.iter().flatten().filter_map(|port| port.node_port).filter(|port| *port != 0).collect()
+            ports
+                .iter()
+                .flatten()
+                .filter_map(|port| port.node_port)
+                .filter(|port| *port != 0)
+                .collect()
         };
-        let used: BTreeSet<i32> = used_by(&old.ports).intersection(&used_by(&spec.ports)).copied().collect();
+        let used: BTreeSet<i32> = used_by(&old.ports)
+            .intersection(&used_by(&spec.ports))
+            .copied()
+            .collect();
         for port in spec.ports.iter_mut().flatten() {
             if port.node_port.unwrap_or(0) != 0 {
                 continue;
@@ -317,7 +387,10 @@ fn patch_allocated_values(spec: &mut ServiceSpec, old: &ServiceSpec) {
             }
         }
     }
-    if needs_health_check(old) && needs_health_check(spec) && spec.health_check_node_port.unwrap_or(0) == 0 {
+    if needs_health_check(old)
+        && needs_health_check(spec)
+        && spec.health_check_node_port.unwrap_or(0) == 0
+    {
         spec.health_check_node_port = old.health_check_node_port;
     }
 }
@@ -329,8 +402,17 @@ pub fn validate_service(service: &Service) -> Vec<FieldError> {
     let spec_path = FieldPath::new("spec");
     // NOTE: a service name must be a DNS-1035 label; a generic DNS-subdomain check of the
     // store would report a second message for the same bad name.
-    if let Some(name) = service.metadata.name.as_deref().filter(|name| !name.is_empty()) {
-        errors.extend(invalid_each(&FieldPath::from_names(["metadata", "name"]), name, name_is_dns1035_label(name, false)));
+    if let Some(name) = service
+        .metadata
+        .name
+        .as_deref()
+        .filter(|name| !name.is_empty())
+    {
+        errors.extend(invalid_each(
+            &FieldPath::from_names(["metadata", "name"]),
+            name,
+            name_is_dns1035_label(name, false),
+        ));
     }
     let kind = service_type(&spec);
     let ports = spec.ports.clone().unwrap_or_default();
@@ -348,20 +430,36 @@ pub fn validate_service(service: &Service) -> Vec<FieldError> {
         )),
         "ExternalName" => {
             if !cluster_ips.is_empty() {
-                errors.push(FieldError::forbidden(&spec_path.child("clusterIPs"), "may not be set for ExternalName services"));
+                errors.push(FieldError::forbidden(
+                    &spec_path.child("clusterIPs"),
+                    "may not be set for ExternalName services",
+                ));
             }
-            if spec.ip_families.as_ref().is_some_and(|families| !families.is_empty()) {
-                errors.push(FieldError::forbidden(&spec_path.child("ipFamilies"), "may not be set for ExternalName services"));
+            if spec
+                .ip_families
+                .as_ref()
+                .is_some_and(|families| !families.is_empty())
+            {
+                errors.push(FieldError::forbidden(
+                    &spec_path.child("ipFamilies"),
+                    "may not be set for ExternalName services",
+                ));
             }
             if spec.ip_family_policy.is_some() {
-                errors.push(FieldError::forbidden(&spec_path.child("ipFamilyPolicy"), "may not be set for ExternalName services"));
+                errors.push(FieldError::forbidden(
+                    &spec_path.child("ipFamilyPolicy"),
+                    "may not be set for ExternalName services",
+                ));
             }
             let external_name = spec.external_name.clone().unwrap_or_default();
             let cname = external_name.strip_suffix('.').unwrap_or(&external_name);
             if cname.is_empty() {
                 errors.push(FieldError::required(&spec_path.child("externalName"), ""));
             } else {
-                errors.extend(validate_dns1123_subdomain(cname, &spec_path.child("externalName")));
+                errors.extend(validate_dns1123_subdomain(
+                    cname,
+                    &spec_path.child("externalName"),
+                ));
             }
         }
         _ => {}
@@ -370,16 +468,27 @@ pub fn validate_service(service: &Service) -> Vec<FieldError> {
     let ports_path = spec_path.child("ports");
     let mut names = BTreeSet::new();
     for (index, port) in ports.iter().enumerate() {
-        errors.extend(validate_service_port(port, ports.len() > 1, &mut names, &ports_path.index(index)));
+        errors.extend(validate_service_port(
+            port,
+            ports.len() > 1,
+            &mut names,
+            &ports_path.index(index),
+        ));
     }
 
     if spec.selector.is_some() {
-        errors.extend(validate_labels(spec.selector.as_ref(), &spec_path.child("selector")));
+        errors.extend(validate_labels(
+            spec.selector.as_ref(),
+            &spec_path.child("selector"),
+        ));
     }
 
     let affinity = spec.session_affinity.clone().unwrap_or_default();
     match affinity.as_str() {
-        "" => errors.push(FieldError::required(&spec_path.child("sessionAffinity"), "")),
+        "" => errors.push(FieldError::required(
+            &spec_path.child("sessionAffinity"),
+            "",
+        )),
         "ClientIP" => errors.extend(validate_client_ip_affinity(
             spec.session_affinity_config.as_ref(),
             &spec_path.child("sessionAffinityConfig"),
@@ -392,7 +501,11 @@ pub fn validate_service(service: &Service) -> Vec<FieldError> {
                 ));
             }
         }
-        other => errors.push(FieldError::not_supported(&spec_path.child("sessionAffinity"), other, &["ClientIP", "None"])),
+        other => errors.push(FieldError::not_supported(
+            &spec_path.child("sessionAffinity"),
+            other,
+            &["ClientIP", "None"],
+        )),
     }
 
     errors.extend(validate_cluster_ips(&spec, &spec_path));
@@ -435,7 +548,10 @@ pub fn validate_service(service: &Service) -> Vec<FieldError> {
             continue;
         }
         if !node_ports.insert((port.protocol.clone().unwrap_or_default(), node_port)) {
-            errors.push(FieldError::duplicate(&ports_path.index(index).child("nodePort"), node_port));
+            errors.push(FieldError::duplicate(
+                &ports_path.index(index).child("nodePort"),
+                node_port,
+            ));
         }
     }
     let mut port_keys = BTreeSet::new();
@@ -444,15 +560,25 @@ pub fn validate_service(service: &Service) -> Vec<FieldError> {
         if !port_keys.insert((protocol.clone(), port.port)) {
             errors.push(FieldError::duplicate(
                 &ports_path.index(index),
-                BadValue::Raw(format!("{{\"port\":{},\"protocol\":{:?}}}", port.port, protocol)),
+                BadValue::Raw(format!(
+                    "{{\"port\":{},\"protocol\":{:?}}}",
+                    port.port, protocol
+                )),
             ));
         }
     }
 
-    if let Some(ranges) = spec.load_balancer_source_ranges.as_ref().filter(|ranges| !ranges.is_empty()) {
+    if let Some(ranges) = spec
+        .load_balancer_source_ranges
+        .as_ref()
+        .filter(|ranges| !ranges.is_empty())
+    {
         let ranges_path = spec_path.child("LoadBalancerSourceRanges");
         if kind != "LoadBalancer" {
-            errors.push(FieldError::forbidden(&ranges_path, "may only be used when `type` is 'LoadBalancer'"));
+            errors.push(FieldError::forbidden(
+                &ranges_path,
+                "may only be used when `type` is 'LoadBalancer'",
+            ));
         }
         for (index, range) in ranges.iter().enumerate() {
             let range = range.trim();
@@ -473,7 +599,10 @@ pub fn validate_service(service: &Service) -> Vec<FieldError> {
         ));
     }
     if kind == "LoadBalancer" && spec.allocate_load_balancer_node_ports.is_none() {
-        errors.push(FieldError::required(&FieldPath::new("allocateLoadBalancerNodePorts"), ""));
+        errors.push(FieldError::required(
+            &FieldPath::new("allocateLoadBalancerNodePorts"),
+            "",
+        ));
     }
 
     if let Some(class) = spec.load_balancer_class.as_deref() {
@@ -483,7 +612,10 @@ pub fn validate_service(service: &Service) -> Vec<FieldError> {
                 "may only be used when service type is 'LoadBalancer'",
             ));
         } else {
-            errors.extend(validate_qualified_name(class, &spec_path.child("loadBalancerClass")));
+            errors.extend(validate_qualified_name(
+                class,
+                &spec_path.child("loadBalancerClass"),
+            ));
         }
     }
 
@@ -491,7 +623,12 @@ pub fn validate_service(service: &Service) -> Vec<FieldError> {
     errors
 }
 
-fn validate_service_port(port: &ServicePort, require_name: bool, names: &mut BTreeSet<String>, path: &FieldPath) -> Vec<FieldError> {
+fn validate_service_port(
+    port: &ServicePort,
+    require_name: bool,
+    names: &mut BTreeSet<String>,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let name = port.name.clone().unwrap_or_default();
     if require_name && name.is_empty() {
@@ -508,19 +645,32 @@ fn validate_service_port(port: &ServicePort, require_name: bool, names: &mut BTr
     match port.protocol.as_deref().unwrap_or_default() {
         "" => errors.push(FieldError::required(&path.child("protocol"), "")),
         protocol if !SUPPORTED_PORT_PROTOCOLS.contains(&protocol) => {
-            errors.push(FieldError::not_supported(&path.child("protocol"), protocol, SUPPORTED_PORT_PROTOCOLS));
+            errors.push(FieldError::not_supported(
+                &path.child("protocol"),
+                protocol,
+                SUPPORTED_PORT_PROTOCOLS,
+            ));
         }
         _ => {}
     }
     let target = port.target_port.clone().unwrap_or(IntOrString::Int(0));
-    errors.extend(validate_port_num_or_name(&target, &path.child("targetPort")));
+    errors.extend(validate_port_num_or_name(
+        &target,
+        &path.child("targetPort"),
+    ));
     if let Some(protocol) = port.app_protocol.as_deref() {
-        errors.extend(validate_qualified_name(protocol, &path.child("appProtocol")));
+        errors.extend(validate_qualified_name(
+            protocol,
+            &path.child("appProtocol"),
+        ));
     }
     errors
 }
 
-fn validate_client_ip_affinity(config: Option<&SessionAffinityConfig>, path: &FieldPath) -> Vec<FieldError> {
+fn validate_client_ip_affinity(
+    config: Option<&SessionAffinityConfig>,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let detail = "when session affinity type is ClientIP";
     let Some(config) = config else {
         return vec![FieldError::required(path, detail)];
@@ -536,7 +686,9 @@ fn validate_client_ip_affinity(config: Option<&SessionAffinityConfig>, path: &Fi
         return vec![FieldError::invalid(
             &timeout_path,
             timeout,
-            format!("must be greater than 0 and less than {MAX_CLIENT_IP_SERVICE_AFFINITY_SECONDS}"),
+            format!(
+                "must be greater than 0 and less than {MAX_CLIENT_IP_SERVICE_AFFINITY_SECONDS}"
+            ),
         )];
     }
     Vec::new()
@@ -552,30 +704,53 @@ fn validate_cluster_ips(spec: &ServiceSpec, spec_path: &FieldPath) -> Vec<FieldE
     let ips_path = spec_path.child("clusterIPs");
     if let Some(first) = cluster_ips.first() {
         if !cluster_ip.is_empty() && *first != cluster_ip {
-            errors.push(FieldError::invalid(&ips_path, go_string_slice(&cluster_ips), "first value must match `clusterIP`"));
+            errors.push(FieldError::invalid(
+                &ips_path,
+                go_string_slice(&cluster_ips),
+                "first value must match `clusterIP`",
+            ));
         }
     } else if !cluster_ip.is_empty() {
-        errors.push(FieldError::invalid(&ips_path, go_string_slice(&cluster_ips), "must be set when `clusterIP` is set"));
+        errors.push(FieldError::invalid(
+            &ips_path,
+            go_string_slice(&cluster_ips),
+            "must be set when `clusterIP` is set",
+        ));
     }
     if cluster_ips.len() > 2 {
-        errors.push(FieldError::invalid(&ips_path, go_string_slice(&cluster_ips), "may only hold up to 2 values"));
+        errors.push(FieldError::invalid(
+            &ips_path,
+            go_string_slice(&cluster_ips),
+            "may only hold up to 2 values",
+        ));
     }
     let headless = cluster_ips.first().is_some_and(|ip| ip == "None");
     for (index, ip) in cluster_ips.iter().enumerate() {
         let ip_path = ips_path.index(index);
         if ip == "None" {
             if index != 0 || cluster_ips.len() > 1 {
-                errors.push(FieldError::invalid(&ip_path, ip.as_str(), "must not have more than one value if the first value is 'None'"));
+                errors.push(FieldError::invalid(
+                    &ip_path,
+                    ip.as_str(),
+                    "must not have more than one value if the first value is 'None'",
+                ));
             }
             continue;
         }
         if headless {
             continue;
         }
-        errors.extend(invalid_each(&ip_path, ip, validation::is_valid_ip_for_legacy_field(ip, true)));
+        errors.extend(invalid_each(
+            &ip_path,
+            ip,
+            validation::is_valid_ip_for_legacy_field(ip, true),
+        ));
     }
     if let Some(policy) = spec.ip_family_policy.as_deref() {
-        if !matches!(policy, "SingleStack" | "PreferDualStack" | "RequireDualStack") {
+        if !matches!(
+            policy,
+            "SingleStack" | "PreferDualStack" | "RequireDualStack"
+        ) {
             errors.push(FieldError::not_supported(
                 &spec_path.child("ipFamilyPolicy"),
                 policy,
@@ -588,14 +763,22 @@ fn validate_cluster_ips(spec: &ServiceSpec, spec_path: &FieldPath) -> Vec<FieldE
     for (index, family) in families.iter().enumerate() {
         let family_path = spec_path.child("ipFamilies").index(index);
         if family != "IPv4" && family != "IPv6" {
-            errors.push(FieldError::not_supported(&family_path, family.as_str(), &["IPv4", "IPv6"]));
+            errors.push(FieldError::not_supported(
+                &family_path,
+                family.as_str(),
+                &["IPv4", "IPv6"],
+            ));
         }
         if !seen.insert(family.as_str()) {
             errors.push(FieldError::duplicate(&family_path, family.as_str()));
         }
     }
     if families.len() > 2 {
-        errors.push(FieldError::invalid(&spec_path.child("ipFamilies"), json_value(&families), "may only hold up to 2 values"));
+        errors.push(FieldError::invalid(
+            &spec_path.child("ipFamilies"),
+            json_value(&families),
+            "may only hold up to 2 values",
+        ));
     }
     errors
 }
@@ -612,9 +795,16 @@ fn validate_traffic_policies(spec: &ServiceSpec, spec_path: &FieldPath) -> Vec<F
             ));
         }
     } else if external.is_empty() {
-        errors.push(FieldError::required(&spec_path.child("externalTrafficPolicy"), ""));
+        errors.push(FieldError::required(
+            &spec_path.child("externalTrafficPolicy"),
+            "",
+        ));
     } else if external != "Cluster" && external != "Local" {
-        errors.push(FieldError::not_supported(&spec_path.child("externalTrafficPolicy"), external.as_str(), &["Cluster", "Local"]));
+        errors.push(FieldError::not_supported(
+            &spec_path.child("externalTrafficPolicy"),
+            external.as_str(),
+            &["Cluster", "Local"],
+        ));
     }
 
     let health_check = spec.health_check_node_port.unwrap_or(0);
@@ -627,25 +817,47 @@ fn validate_traffic_policies(spec: &ServiceSpec, spec_path: &FieldPath) -> Vec<F
             ));
         }
     } else if health_check == 0 {
-        errors.push(FieldError::required(&spec_path.child("healthCheckNodePort"), ""));
+        errors.push(FieldError::required(
+            &spec_path.child("healthCheckNodePort"),
+            "",
+        ));
     } else {
         for message in validation::is_valid_port_num(health_check) {
-            errors.push(FieldError::invalid(&spec_path.child("healthCheckNodePort"), health_check, message));
+            errors.push(FieldError::invalid(
+                &spec_path.child("healthCheckNodePort"),
+                health_check,
+                message,
+            ));
         }
     }
 
     match spec.internal_traffic_policy.as_deref() {
-        None if matches!(service_type(spec), "NodePort" | "LoadBalancer" | "ClusterIP") => {
-            errors.push(FieldError::required(&spec_path.child("internalTrafficPolicy"), ""));
+        None if matches!(
+            service_type(spec),
+            "NodePort" | "LoadBalancer" | "ClusterIP"
+        ) =>
+        {
+            errors.push(FieldError::required(
+                &spec_path.child("internalTrafficPolicy"),
+                "",
+            ));
         }
         Some(policy) if policy != "Cluster" && policy != "Local" => {
-            errors.push(FieldError::not_supported(&spec_path.child("internalTrafficPolicy"), policy, &["Cluster", "Local"]));
+            errors.push(FieldError::not_supported(
+                &spec_path.child("internalTrafficPolicy"),
+                policy,
+                &["Cluster", "Local"],
+            ));
         }
         _ => {}
     }
     if let Some(distribution) = spec.traffic_distribution.as_deref() {
         if distribution != "PreferClose" {
-            errors.push(FieldError::not_supported(&spec_path.child("trafficDistribution"), distribution, &["PreferClose"]));
+            errors.push(FieldError::not_supported(
+                &spec_path.child("trafficDistribution"),
+                distribution,
+                &["PreferClose"],
+            ));
         }
     }
     errors
@@ -669,28 +881,50 @@ fn is_cidr(value: &str) -> bool {
 /// `ValidateNonSpecialIP` for endpoints and external IPs.
 pub fn validate_non_special_ip(value: &str, path: &FieldPath) -> Vec<FieldError> {
     let Ok(ip) = value.parse::<std::net::IpAddr>() else {
-        return vec![FieldError::invalid(path, value, "must be a valid IP address")];
+        return vec![FieldError::invalid(
+            path,
+            value,
+            "must be a valid IP address",
+        )];
     };
     let mut errors = Vec::new();
     if ip.is_unspecified() {
-        errors.push(FieldError::invalid(path, value, format!("may not be unspecified ({value})")));
+        errors.push(FieldError::invalid(
+            path,
+            value,
+            format!("may not be unspecified ({value})"),
+        ));
     }
     if ip.is_loopback() {
-        errors.push(FieldError::invalid(path, value, "may not be in the loopback range (127.0.0.0/8, ::1/128)"));
+        errors.push(FieldError::invalid(
+            path,
+            value,
+            "may not be in the loopback range (127.0.0.0/8, ::1/128)",
+        ));
     }
     let link_local_unicast = match ip {
         std::net::IpAddr::V4(v4) => v4.is_link_local(),
         std::net::IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
     };
     if link_local_unicast {
-        errors.push(FieldError::invalid(path, value, "may not be in the link-local range (169.254.0.0/16, fe80::/10)"));
+        errors.push(FieldError::invalid(
+            path,
+            value,
+            "may not be in the link-local range (169.254.0.0/16, fe80::/10)",
+        ));
     }
     let link_local_multicast = match ip {
-        std::net::IpAddr::V4(v4) => v4.octets()[0] == 224 && v4.octets()[1] == 0 && v4.octets()[2] == 0,
+        std::net::IpAddr::V4(v4) => {
+            v4.octets()[0] == 224 && v4.octets()[1] == 0 && v4.octets()[2] == 0
+        }
         std::net::IpAddr::V6(v6) => (v6.segments()[0] & 0xff0f) == 0xff02,
     };
     if link_local_multicast {
-        errors.push(FieldError::invalid(path, value, "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"));
+        errors.push(FieldError::invalid(
+            path,
+            value,
+            "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)",
+        ));
     }
     errors
 }
@@ -701,7 +935,9 @@ mod tests {
     use serde_json::{Value, json};
 
     fn defaulted(spec: Value) -> Service {
-        let mut service: Service = serde_json::from_value(json!({"metadata": {"name": "web"}, "spec": spec})).expect("decodes");
+        let mut service: Service =
+            serde_json::from_value(json!({"metadata": {"name": "web"}, "spec": spec}))
+                .expect("decodes");
         ServiceStrategy.default(&mut service);
         service
     }
@@ -722,25 +958,42 @@ mod tests {
                    "ipFamilyPolicy": "SingleStack", "ipFamilies": ["IPv4"]})
         );
 
-        let node_port = defaulted(json!({"type": "NodePort", "ports": [{"port": 80, "targetPort": "http"}]}));
+        let node_port =
+            defaulted(json!({"type": "NodePort", "ports": [{"port": 80, "targetPort": "http"}]}));
         let spec = node_port.spec.expect("spec");
         assert_eq!(spec.external_traffic_policy.as_deref(), Some("Cluster"));
-        assert_eq!(spec.ports.expect("ports")[0].target_port, Some(IntOrString::String("http".into())));
+        assert_eq!(
+            spec.ports.expect("ports")[0].target_port,
+            Some(IntOrString::String("http".into()))
+        );
 
         let load_balancer = defaulted(json!({"type": "LoadBalancer", "ports": [{"port": 80}]}));
-        assert_eq!(load_balancer.spec.expect("spec").allocate_load_balancer_node_ports, Some(true));
+        assert_eq!(
+            load_balancer
+                .spec
+                .expect("spec")
+                .allocate_load_balancer_node_ports,
+            Some(true)
+        );
     }
 
     #[test]
     fn validation_rules() {
         let cases: Vec<(&str, Value, Vec<&str>)> = vec![
             ("valid", json!({"ports": [{"port": 80}]}), vec![]),
-            ("headless without ports", json!({"clusterIP": "None"}), vec![]),
+            (
+                "headless without ports",
+                json!({"clusterIP": "None"}),
+                vec![],
+            ),
             ("no ports", json!({}), vec!["spec.ports: Required value"]),
             (
                 "unnamed ports",
                 json!({"ports": [{"port": 80}, {"port": 81}]}),
-                vec!["spec.ports[0].name: Required value", "spec.ports[1].name: Required value"],
+                vec![
+                    "spec.ports[0].name: Required value",
+                    "spec.ports[1].name: Required value",
+                ],
             ),
             (
                 "duplicate names",
@@ -750,7 +1003,9 @@ mod tests {
             (
                 "node port on ClusterIP",
                 json!({"ports": [{"port": 80, "nodePort": 30000}]}),
-                vec!["spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'"],
+                vec![
+                    "spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'",
+                ],
             ),
             (
                 "port range",
@@ -768,14 +1023,24 @@ mod tests {
             (
                 "type",
                 json!({"type": "Internal", "ports": [{"port": 80}]}),
-                vec!["spec.type: Unsupported value: \"Internal\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\""],
+                vec![
+                    "spec.type: Unsupported value: \"Internal\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"",
+                ],
             ),
-            ("external name", json!({"type": "ExternalName"}), vec!["spec.externalName: Required value"]),
+            (
+                "external name",
+                json!({"type": "ExternalName"}),
+                vec!["spec.externalName: Required value"],
+            ),
         ];
         for (name, spec, expected) in cases {
             let mut service = defaulted(spec);
             ServiceStrategy.prepare_for_create(&mut service);
-            assert_eq!(messages(ServiceStrategy.validate(&service)), expected, "case {name}");
+            assert_eq!(
+                messages(ServiceStrategy.validate(&service)),
+                expected,
+                "case {name}"
+            );
         }
     }
 
@@ -786,7 +1051,14 @@ mod tests {
 
         let mut omitted = defaulted(json!({"ports": [{"port": 80}]}));
         ServiceStrategy.prepare_for_update(&mut omitted, &old);
-        assert_eq!(omitted.spec.as_ref().and_then(|spec| spec.cluster_ip.clone()).as_deref(), Some("10.0.0.10"));
+        assert_eq!(
+            omitted
+                .spec
+                .as_ref()
+                .and_then(|spec| spec.cluster_ip.clone())
+                .as_deref(),
+            Some("10.0.0.10")
+        );
         assert!(ServiceStrategy.validate_update(&omitted, &old).is_empty());
 
         let mut changed = defaulted(json!({"ports": [{"port": 80}], "clusterIP": "10.0.0.11"}));
@@ -799,10 +1071,16 @@ mod tests {
 
     #[test]
     fn node_ports_survive_update() {
-        let mut old = defaulted(json!({"type": "NodePort", "ports": [{"name": "http", "port": 80, "nodePort": 30080}]}));
+        let mut old = defaulted(
+            json!({"type": "NodePort", "ports": [{"name": "http", "port": 80, "nodePort": 30080}]}),
+        );
         ServiceStrategy.prepare_for_create(&mut old);
-        let mut new = defaulted(json!({"type": "NodePort", "ports": [{"name": "http", "port": 80}]}));
+        let mut new =
+            defaulted(json!({"type": "NodePort", "ports": [{"name": "http", "port": 80}]}));
         ServiceStrategy.prepare_for_update(&mut new, &old);
-        assert_eq!(new.spec.expect("spec").ports.expect("ports")[0].node_port, Some(30080));
+        assert_eq!(
+            new.spec.expect("spec").ports.expect("ports")[0].node_port,
+            Some(30080)
+        );
     }
 }

@@ -8,18 +8,44 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::registry::pod_spec::common::{invalid_each, json_value, name_is_dns_subdomain, validate_positive_quantity};
+use crate::registry::pod_spec::common::{
+    invalid_each, json_value, name_is_dns_subdomain, validate_positive_quantity,
+};
 use crate::registry::pod_spec::defaults::default_persistent_volume_claim_spec;
 use crate::registry::pod_spec::volume::validate_persistent_volume_claim_spec;
 use crate::registry::strategy::Strategy;
 
-const SUPPORTED_ACCESS_MODES: &[&str] = &["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"];
+const SUPPORTED_ACCESS_MODES: &[&str] = &[
+    "ReadOnlyMany",
+    "ReadWriteMany",
+    "ReadWriteOnce",
+    "ReadWriteOncePod",
+];
 
 /// Sources a persistent volume may name, in upstream's order.
 const PV_SOURCES: &[&str] = &[
-    "hostPath", "gcePersistentDisk", "awsElasticBlockStore", "glusterfs", "flocker", "nfs", "rbd", "quobyte",
-    "cephfs", "iscsi", "cinder", "fc", "azureFile", "flexVolume", "vsphereVolume", "azureDisk",
-    "photonPersistentDisk", "portworxVolume", "scaleIO", "local", "storageos", "csi",
+    "hostPath",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "glusterfs",
+    "flocker",
+    "nfs",
+    "rbd",
+    "quobyte",
+    "cephfs",
+    "iscsi",
+    "cinder",
+    "fc",
+    "azureFile",
+    "flexVolume",
+    "vsphereVolume",
+    "azureDisk",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "scaleIO",
+    "local",
+    "storageos",
+    "csi",
 ];
 
 /// Strategy of `persistentvolumes`.
@@ -35,7 +61,11 @@ impl Strategy for PersistentVolumeStrategy {
             status.phase = Some("Pending".to_string());
         }
         let spec = volume.spec.get_or_insert_with(Default::default);
-        if spec.persistent_volume_reclaim_policy.as_deref().is_none_or(str::is_empty) {
+        if spec
+            .persistent_volume_reclaim_policy
+            .as_deref()
+            .is_none_or(str::is_empty)
+        {
             spec.persistent_volume_reclaim_policy = Some("Retain".to_string());
         }
         if spec.volume_mode.is_none() {
@@ -63,23 +93,41 @@ impl Strategy for PersistentVolumeStrategy {
         validate_persistent_volume(volume)
     }
 
-    fn validate_update(&self, volume: &PersistentVolume, old: &PersistentVolume) -> Vec<FieldError> {
+    fn validate_update(
+        &self,
+        volume: &PersistentVolume,
+        old: &PersistentVolume,
+    ) -> Vec<FieldError> {
         let mut errors = validate_persistent_volume(volume);
         let spec = volume.spec.clone().unwrap_or_default();
         let old_spec = old.spec.clone().unwrap_or_default();
         // Sources may not change once set.
         let source_of = |spec: &k8s_openapi::api::core::v1::PersistentVolumeSpec| {
             let value = serde_json::to_value(spec).unwrap_or_default();
-            PV_SOURCES.iter().map(|field| value.get(*field).cloned()).collect::<Vec<_>>()
+            PV_SOURCES
+                .iter()
+                .map(|field| value.get(*field).cloned())
+                .collect::<Vec<_>>()
         };
         if source_of(&spec) != source_of(&old_spec) {
-            errors.push(FieldError::forbidden(&FieldPath::new("spec").child("persistentvolumesource"), "spec.persistentvolumesource is forbidden."));
+            errors.push(FieldError::forbidden(
+                &FieldPath::new("spec").child("persistentvolumesource"),
+                "spec.persistentvolumesource is forbidden.",
+            ));
         }
         if spec.volume_mode != old_spec.volume_mode {
-            errors.push(FieldError::invalid(&FieldPath::from_names(["volumeMode"]), spec.volume_mode.clone(), "field is immutable"));
+            errors.push(FieldError::invalid(
+                &FieldPath::from_names(["volumeMode"]),
+                spec.volume_mode.clone(),
+                "field is immutable",
+            ));
         }
         if old_spec.node_affinity.is_some() && spec.node_affinity != old_spec.node_affinity {
-            errors.push(FieldError::invalid(&FieldPath::from_names(["nodeAffinity"]), json_value(&spec.node_affinity), "field is immutable"));
+            errors.push(FieldError::invalid(
+                &FieldPath::from_names(["nodeAffinity"]),
+                json_value(&spec.node_affinity),
+                "field is immutable",
+            ));
         }
         errors
     }
@@ -95,11 +143,22 @@ fn validate_persistent_volume(volume: &PersistentVolume) -> Vec<FieldError> {
     }
     for mode in &modes {
         if !SUPPORTED_ACCESS_MODES.contains(&mode.as_str()) {
-            errors.push(FieldError::not_supported(&spec_path.child("accessModes"), mode.as_str(), SUPPORTED_ACCESS_MODES));
+            errors.push(FieldError::not_supported(
+                &spec_path.child("accessModes"),
+                mode.as_str(),
+                SUPPORTED_ACCESS_MODES,
+            ));
         }
     }
-    if modes.iter().any(|mode| mode == "ReadWriteOncePod") && modes.iter().any(|mode| mode != "ReadWriteOncePod" && SUPPORTED_ACCESS_MODES.contains(&mode.as_str())) {
-        errors.push(FieldError::forbidden(&spec_path.child("accessModes"), "may not use ReadWriteOncePod with other access modes"));
+    if modes.iter().any(|mode| mode == "ReadWriteOncePod")
+        && modes.iter().any(|mode| {
+            mode != "ReadWriteOncePod" && SUPPORTED_ACCESS_MODES.contains(&mode.as_str())
+        })
+    {
+        errors.push(FieldError::forbidden(
+            &spec_path.child("accessModes"),
+            "may not use ReadWriteOncePod with other access modes",
+        ));
     }
     let capacity = spec.capacity.clone().unwrap_or_default();
     let capacity_path = spec_path.child("capacity");
@@ -107,43 +166,88 @@ fn validate_persistent_volume(volume: &PersistentVolume) -> Vec<FieldError> {
         errors.push(FieldError::required(&capacity_path, ""));
     }
     if !capacity.contains_key("storage") || capacity.len() > 1 {
-        errors.push(FieldError::not_supported(&capacity_path, json_value(&capacity), &["storage"]));
+        errors.push(FieldError::not_supported(
+            &capacity_path,
+            json_value(&capacity),
+            &["storage"],
+        ));
     }
     for (name, quantity) in &capacity {
-        errors.extend(validate_positive_quantity(quantity, &capacity_path.key(name)));
+        errors.extend(validate_positive_quantity(
+            quantity,
+            &capacity_path.key(name),
+        ));
     }
-    if let Some(policy) = spec.persistent_volume_reclaim_policy.as_deref().filter(|policy| !policy.is_empty()) {
+    if let Some(policy) = spec
+        .persistent_volume_reclaim_policy
+        .as_deref()
+        .filter(|policy| !policy.is_empty())
+    {
         if !matches!(policy, "Delete" | "Recycle" | "Retain") {
-            errors.push(FieldError::not_supported(&spec_path.child("persistentVolumeReclaimPolicy"), policy, &["Delete", "Recycle", "Retain"]));
+            errors.push(FieldError::not_supported(
+                &spec_path.child("persistentVolumeReclaimPolicy"),
+                policy,
+                &["Delete", "Recycle", "Retain"],
+            ));
         }
     }
     let value = serde_json::to_value(&spec).unwrap_or_default();
-    let sources: Vec<&&str> = PV_SOURCES.iter().filter(|field| value.get(**field).is_some()).collect();
+    let sources: Vec<&&str> = PV_SOURCES
+        .iter()
+        .filter(|field| value.get(**field).is_some())
+        .collect();
     if sources.is_empty() {
-        errors.push(FieldError::required(&spec_path, "must specify a volume type"));
+        errors.push(FieldError::required(
+            &spec_path,
+            "must specify a volume type",
+        ));
     }
     for extra in sources.iter().skip(1) {
-        errors.push(FieldError::forbidden(&spec_path.child(extra), "may not specify more than 1 volume type"));
+        errors.push(FieldError::forbidden(
+            &spec_path.child(extra),
+            "may not specify more than 1 volume type",
+        ));
     }
     if let Some(host_path) = spec.host_path.as_ref() {
         if host_path.path.is_empty() {
-            errors.push(FieldError::required(&spec_path.child("hostPath").child("path"), ""));
+            errors.push(FieldError::required(
+                &spec_path.child("hostPath").child("path"),
+                "",
+            ));
         }
     }
     if let Some(local) = spec.local.as_ref() {
         if local.path.is_empty() {
-            errors.push(FieldError::required(&spec_path.child("local").child("path"), ""));
+            errors.push(FieldError::required(
+                &spec_path.child("local").child("path"),
+                "",
+            ));
         }
         if spec.node_affinity.is_none() {
-            errors.push(FieldError::required(&spec_path.child("nodeAffinity"), "Local volume requires node affinity"));
+            errors.push(FieldError::required(
+                &spec_path.child("nodeAffinity"),
+                "Local volume requires node affinity",
+            ));
         }
     }
-    if let Some(class) = spec.storage_class_name.as_deref().filter(|class| !class.is_empty()) {
-        errors.extend(invalid_each(&spec_path.child("storageClassName"), class, name_is_dns_subdomain(class, false)));
+    if let Some(class) = spec
+        .storage_class_name
+        .as_deref()
+        .filter(|class| !class.is_empty())
+    {
+        errors.extend(invalid_each(
+            &spec_path.child("storageClassName"),
+            class,
+            name_is_dns_subdomain(class, false),
+        ));
     }
     if let Some(mode) = spec.volume_mode.as_deref() {
         if mode != "Block" && mode != "Filesystem" {
-            errors.push(FieldError::not_supported(&spec_path.child("volumeMode"), mode, &["Block", "Filesystem"]));
+            errors.push(FieldError::not_supported(
+                &spec_path.child("volumeMode"),
+                mode,
+                &["Block", "Filesystem"],
+            ));
         }
     }
     // NOTE: the per-source field checks of upstream (nfs server, csi driver, ...) are done
@@ -179,14 +283,25 @@ impl Strategy for PersistentVolumeClaimStrategy {
     }
 
     fn validate(&self, claim: &PersistentVolumeClaim) -> Vec<FieldError> {
-        validate_persistent_volume_claim_spec(&claim.spec.clone().unwrap_or_default(), &FieldPath::new("spec"))
+        validate_persistent_volume_claim_spec(
+            &claim.spec.clone().unwrap_or_default(),
+            &FieldPath::new("spec"),
+        )
     }
 
-    fn validate_update(&self, claim: &PersistentVolumeClaim, old: &PersistentVolumeClaim) -> Vec<FieldError> {
+    fn validate_update(
+        &self,
+        claim: &PersistentVolumeClaim,
+        old: &PersistentVolumeClaim,
+    ) -> Vec<FieldError> {
         let mut errors = self.validate(claim);
         let spec = claim.spec.clone().unwrap_or_default();
         let old_spec = old.spec.clone().unwrap_or_default();
-        let bound = claim.status.as_ref().and_then(|status| status.phase.as_deref()) == Some("Bound");
+        let bound = claim
+            .status
+            .as_ref()
+            .and_then(|status| status.phase.as_deref())
+            == Some("Bound");
 
         let mut comparable = spec.clone();
         let mut old_comparable = old_spec.clone();
@@ -194,8 +309,17 @@ impl Strategy for PersistentVolumeClaimStrategy {
             old_comparable.volume_name = comparable.volume_name.clone();
         }
         if bound {
-            let old_storage = old_spec.resources.as_ref().and_then(|r| r.requests.as_ref()).and_then(|r| r.get("storage")).cloned();
-            if let Some(requests) = comparable.resources.as_mut().and_then(|r| r.requests.as_mut()) {
+            let old_storage = old_spec
+                .resources
+                .as_ref()
+                .and_then(|r| r.requests.as_ref())
+                .and_then(|r| r.get("storage"))
+                .cloned();
+            if let Some(requests) = comparable
+                .resources
+                .as_mut()
+                .and_then(|r| r.requests.as_mut())
+            {
                 match old_storage {
                     Some(storage) => {
                         requests.insert("storage".to_string(), storage);
@@ -205,7 +329,8 @@ impl Strategy for PersistentVolumeClaimStrategy {
                     }
                 }
             }
-            comparable.volume_attributes_class_name = old_comparable.volume_attributes_class_name.clone();
+            comparable.volume_attributes_class_name =
+                old_comparable.volume_attributes_class_name.clone();
         }
         if comparable != old_comparable {
             errors.push(FieldError::forbidden(
@@ -215,7 +340,11 @@ impl Strategy for PersistentVolumeClaimStrategy {
         }
 
         let storage = |spec: &k8s_openapi::api::core::v1::PersistentVolumeClaimSpec| {
-            spec.resources.as_ref().and_then(|r| r.requests.as_ref()).and_then(|r| r.get("storage")).and_then(crate::registry::pod_spec::common::parse_quantity)
+            spec.resources
+                .as_ref()
+                .and_then(|r| r.requests.as_ref())
+                .and_then(|r| r.get("storage"))
+                .and_then(crate::registry::pod_spec::common::parse_quantity)
         };
         if let (Some(new_size), Some(old_size)) = (storage(&spec), storage(&old_spec)) {
             if new_size < old_size {
@@ -249,21 +378,31 @@ mod tests {
         assert_eq!(value["status"], json!({"phase": "Pending"}));
         assert!(PersistentVolumeClaimStrategy.validate(&claim).is_empty());
 
-        let missing: PersistentVolumeClaim = serde_json::from_value(json!({"spec": {}})).expect("decodes");
+        let missing: PersistentVolumeClaim =
+            serde_json::from_value(json!({"spec": {}})).expect("decodes");
         assert_eq!(
             messages(PersistentVolumeClaimStrategy.validate(&missing)),
-            vec!["spec.accessModes: Required value: at least 1 access mode is required", "spec.resources[storage]: Required value"]
+            vec![
+                "spec.accessModes: Required value: at least 1 access mode is required",
+                "spec.resources[storage]: Required value"
+            ]
         );
 
         let mut changed = claim.clone();
         changed.spec.as_mut().expect("spec").access_modes = Some(vec!["ReadWriteMany".into()]);
         assert_eq!(
             messages(PersistentVolumeClaimStrategy.validate_update(&changed, &claim)),
-            vec!["spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"]
+            vec![
+                "spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"
+            ]
         );
         let mut bound_name = claim.clone();
         bound_name.spec.as_mut().expect("spec").volume_name = Some("pv-1".into());
-        assert!(PersistentVolumeClaimStrategy.validate_update(&bound_name, &claim).is_empty());
+        assert!(
+            PersistentVolumeClaimStrategy
+                .validate_update(&bound_name, &claim)
+                .is_empty()
+        );
     }
 
     #[test]
@@ -277,7 +416,13 @@ mod tests {
         assert_eq!(value["status"]["phase"], "Pending");
         assert!(PersistentVolumeStrategy.validate(&volume).is_empty());
 
-        let empty: PersistentVolume = serde_json::from_value(json!({"spec": {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}}})).expect("decodes");
-        assert_eq!(messages(PersistentVolumeStrategy.validate(&empty)), vec!["spec: Required value: must specify a volume type"]);
+        let empty: PersistentVolume = serde_json::from_value(
+            json!({"spec": {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}}}),
+        )
+        .expect("decodes");
+        assert_eq!(
+            messages(PersistentVolumeStrategy.validate(&empty)),
+            vec!["spec: Required value: must specify a volume type"]
+        );
     }
 }

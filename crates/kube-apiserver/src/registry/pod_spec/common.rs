@@ -105,11 +105,18 @@ pub fn validate_label_name(key: &str, path: &FieldPath) -> Vec<FieldError> {
 
 /// Checks a label map, as upstream's `ValidateLabels`: each key is a qualified name and
 /// each value a label value. The errors carry the map's own path, as upstream's do.
-pub fn validate_labels(labels: Option<&BTreeMap<String, String>>, path: &FieldPath) -> Vec<FieldError> {
+pub fn validate_labels(
+    labels: Option<&BTreeMap<String, String>>,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (key, value) in labels.into_iter().flatten() {
         errors.extend(validate_label_name(key, path));
-        errors.extend(invalid_each(path, value, validation::is_valid_label_value(value)));
+        errors.extend(invalid_each(
+            path,
+            value,
+            validation::is_valid_label_value(value),
+        ));
     }
     errors
 }
@@ -129,14 +136,20 @@ pub fn validate_annotations(
         total_size += key.len() + value.len();
     }
     if total_size > TOTAL_ANNOTATION_SIZE_LIMIT_BYTES {
-        errors.push(FieldError::too_long(path, Some(TOTAL_ANNOTATION_SIZE_LIMIT_BYTES)));
+        errors.push(FieldError::too_long(
+            path,
+            Some(TOTAL_ANNOTATION_SIZE_LIMIT_BYTES),
+        ));
     }
     errors
 }
 
 /// Checks a label selector, as upstream's `ValidateLabelSelector` with invalid label
 /// values rejected.
-pub fn validate_label_selector(selector: Option<&LabelSelector>, path: &FieldPath) -> Vec<FieldError> {
+pub fn validate_label_selector(
+    selector: Option<&LabelSelector>,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let Some(selector) = selector else {
         return Vec::new();
     };
@@ -168,7 +181,10 @@ pub fn validate_label_selector(selector: Option<&LabelSelector>, path: &FieldPat
                 "not a valid selector operator",
             )),
         }
-        errors.extend(validate_label_name(&expression.key, &expression_path.child("key")));
+        errors.extend(validate_label_name(
+            &expression.key,
+            &expression_path.child("key"),
+        ));
         for (value_index, value) in values.iter().enumerate() {
             errors.extend(invalid_each(
                 &expression_path.child("values").index(value_index),
@@ -186,8 +202,14 @@ pub fn validate_label_selector(selector: Option<&LabelSelector>, path: &FieldPat
 
 /// Returns whether a selector has neither `matchLabels` nor `matchExpressions`.
 pub fn label_selector_is_empty(selector: &LabelSelector) -> bool {
-    selector.match_labels.as_ref().is_none_or(BTreeMap::is_empty)
-        && selector.match_expressions.as_ref().is_none_or(Vec::is_empty)
+    selector
+        .match_labels
+        .as_ref()
+        .is_none_or(BTreeMap::is_empty)
+        && selector
+            .match_expressions
+            .as_ref()
+            .is_none_or(Vec::is_empty)
 }
 
 /// Checks that a number is not negative.
@@ -213,7 +235,11 @@ pub fn validate_immutable<T: PartialEq + Serialize>(
     if new == old {
         return Vec::new();
     }
-    vec![FieldError::invalid(path, bad_value_of(new), FIELD_IMMUTABLE_ERROR_MSG)]
+    vec![FieldError::invalid(
+        path,
+        bad_value_of(new),
+        FIELD_IMMUTABLE_ERROR_MSG,
+    )]
 }
 
 /// Renders a serializable value the way upstream's field errors show it: strings
@@ -234,9 +260,16 @@ pub fn parse_quantity(quantity: &OpenApiQuantity) -> Option<Quantity> {
 /// `ValidateNonnegativeQuantity` on an already decoded quantity.
 // NOTE: upstream rejects an unparsable quantity while decoding the request (400); here
 // it becomes an `Invalid value` field error because k8s-openapi keeps quantities as text.
-pub fn validate_nonnegative_quantity(quantity: &OpenApiQuantity, path: &FieldPath) -> Vec<FieldError> {
+pub fn validate_nonnegative_quantity(
+    quantity: &OpenApiQuantity,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     match Quantity::try_from(quantity) {
-        Err(error) => vec![FieldError::invalid(path, quantity.0.as_str(), error.to_string())],
+        Err(error) => vec![FieldError::invalid(
+            path,
+            quantity.0.as_str(),
+            error.to_string(),
+        )],
         Ok(parsed) if parsed.signum() < 0 => vec![FieldError::invalid(
             path,
             parsed.to_string(),
@@ -249,7 +282,11 @@ pub fn validate_nonnegative_quantity(quantity: &OpenApiQuantity, path: &FieldPat
 /// Checks that a quantity parses and is greater than zero.
 pub fn validate_positive_quantity(quantity: &OpenApiQuantity, path: &FieldPath) -> Vec<FieldError> {
     match Quantity::try_from(quantity) {
-        Err(error) => vec![FieldError::invalid(path, quantity.0.as_str(), error.to_string())],
+        Err(error) => vec![FieldError::invalid(
+            path,
+            quantity.0.as_str(),
+            error.to_string(),
+        )],
         Ok(parsed) if parsed.signum() <= 0 => vec![FieldError::invalid(
             path,
             parsed.to_string(),
@@ -271,21 +308,44 @@ mod tests {
     #[test]
     fn labels_report_key_and_value_at_map_path() {
         let labels = BTreeMap::from([("bad key".to_string(), "ok".to_string())]);
-        let errors = validate_labels(Some(&labels), &FieldPath::from_names(["metadata", "labels"]));
+        let errors = validate_labels(
+            Some(&labels),
+            &FieldPath::from_names(["metadata", "labels"]),
+        );
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].to_string().starts_with("metadata.labels: Invalid value: \"bad key\": name part must consist of"));
+        assert!(
+            errors[0].to_string().starts_with(
+                "metadata.labels: Invalid value: \"bad key\": name part must consist of"
+            )
+        );
 
         let labels = BTreeMap::from([("k".to_string(), "-x".to_string())]);
         let errors = validate_labels(Some(&labels), &FieldPath::new("labels"));
-        assert!(errors[0].to_string().starts_with("labels: Invalid value: \"-x\": a valid label must be"));
+        assert!(
+            errors[0]
+                .to_string()
+                .starts_with("labels: Invalid value: \"-x\": a valid label must be")
+        );
     }
 
     #[test]
     fn selector_operators_and_values() {
         let cases: Vec<(&str, Option<Vec<String>>, &str)> = vec![
-            ("In", None, "selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'"),
-            ("Exists", Some(vec!["a".into()]), "selector.matchExpressions[0].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'"),
-            ("Bogus", None, "selector.matchExpressions[0].operator: Invalid value: \"Bogus\": not a valid selector operator"),
+            (
+                "In",
+                None,
+                "selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
+            ),
+            (
+                "Exists",
+                Some(vec!["a".into()]),
+                "selector.matchExpressions[0].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+            ),
+            (
+                "Bogus",
+                None,
+                "selector.matchExpressions[0].operator: Invalid value: \"Bogus\": not a valid selector operator",
+            ),
         ];
         for (operator, values, expected) in cases {
             let selector = LabelSelector {
@@ -297,7 +357,11 @@ mod tests {
                 ..Default::default()
             };
             let errors = validate_label_selector(Some(&selector), &FieldPath::new("selector"));
-            assert_eq!(messages(&errors), vec![expected.to_string()], "operator {operator}");
+            assert_eq!(
+                messages(&errors),
+                vec![expected.to_string()],
+                "operator {operator}"
+            );
         }
     }
 
@@ -311,7 +375,11 @@ mod tests {
         assert!(validate_nonnegative(0, &path).is_empty());
         let path = FieldPath::new("type");
         assert_eq!(
-            messages(&validate_immutable(&Some("a".to_string()), &Some("b".to_string()), &path)),
+            messages(&validate_immutable(
+                &Some("a".to_string()),
+                &Some("b".to_string()),
+                &path
+            )),
             vec!["type: Invalid value: \"a\": field is immutable"]
         );
         assert!(validate_immutable(&1, &1, &path).is_empty());
@@ -319,21 +387,39 @@ mod tests {
 
     #[test]
     fn composite_values_render_as_json() {
-        let map = BTreeMap::from([("a".to_string(), "b".to_string()), ("c".to_string(), "d".to_string())]);
-        assert_eq!(go_string_map(Some(&map)), BadValue::Raw("{\"a\":\"b\",\"c\":\"d\"}".into()));
+        let map = BTreeMap::from([
+            ("a".to_string(), "b".to_string()),
+            ("c".to_string(), "d".to_string()),
+        ]);
+        assert_eq!(
+            go_string_map(Some(&map)),
+            BadValue::Raw("{\"a\":\"b\",\"c\":\"d\"}".into())
+        );
         assert_eq!(go_string_map(None), BadValue::Null);
-        assert_eq!(go_string_slice(&["None".to_string()]), BadValue::Raw("[\"None\"]".into()));
+        assert_eq!(
+            go_string_slice(&["None".to_string()]),
+            BadValue::Raw("[\"None\"]".into())
+        );
     }
 
     #[test]
     fn quantities_negative_and_unparsable() {
         let path = FieldPath::new("q");
         assert_eq!(
-            messages(&validate_nonnegative_quantity(&OpenApiQuantity("-1".into()), &path)),
+            messages(&validate_nonnegative_quantity(
+                &OpenApiQuantity("-1".into()),
+                &path
+            )),
             vec!["q: Invalid value: \"-1\": must be greater than or equal to 0"]
         );
-        assert_eq!(validate_nonnegative_quantity(&OpenApiQuantity("x".into()), &path).len(), 1);
+        assert_eq!(
+            validate_nonnegative_quantity(&OpenApiQuantity("x".into()), &path).len(),
+            1
+        );
         assert!(validate_nonnegative_quantity(&OpenApiQuantity("100m".into()), &path).is_empty());
-        assert_eq!(validate_positive_quantity(&OpenApiQuantity("0".into()), &path).len(), 1);
+        assert_eq!(
+            validate_positive_quantity(&OpenApiQuantity("0".into()), &path).len(),
+            1
+        );
     }
 }

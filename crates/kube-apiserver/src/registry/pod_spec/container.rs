@@ -7,14 +7,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use apimachinery::errors::{FieldError, FieldPath};
 use apimachinery::validation;
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvFromSource, EnvVar, EphemeralContainer, ExecAction,
-    HTTPGetAction, Lifecycle, Probe, SecurityContext, VolumeDevice, VolumeMount,
+    Container, ContainerPort, EnvFromSource, EnvVar, EphemeralContainer, ExecAction, HTTPGetAction,
+    Lifecycle, Probe, SecurityContext, VolumeDevice, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::common::{
-    invalid_each, name_is_dns_subdomain, validate_dns1123_label,
-    validate_nonnegative, validate_qualified_name,
+    invalid_each, name_is_dns_subdomain, validate_dns1123_label, validate_nonnegative,
+    validate_qualified_name,
 };
 use super::resources::validate_resource_requirements;
 use super::volume::{VolumeKind, validate_local_descending_path, validate_path_no_backsteps};
@@ -48,14 +48,22 @@ pub fn validate_containers(
     let mut names = BTreeSet::new();
     for (index, container) in containers.iter().enumerate() {
         let container_path = path.index(index);
-        errors.extend(validate_container_common(container, context, &container_path));
+        errors.extend(validate_container_common(
+            container,
+            context,
+            &container_path,
+        ));
         if !names.insert(container.name.as_str()) {
             errors.push(FieldError::duplicate(
                 &container_path.child("name"),
                 container.name.as_str(),
             ));
         }
-        errors.extend(validate_hooks_and_probes(container, context, &container_path));
+        errors.extend(validate_hooks_and_probes(
+            container,
+            context,
+            &container_path,
+        ));
         if container.restart_policy.is_some() {
             errors.push(FieldError::forbidden(
                 &container_path.child("restartPolicy"),
@@ -76,10 +84,17 @@ pub fn validate_init_containers(
     path: &FieldPath,
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let mut names: BTreeSet<&str> = regular.iter().map(|container| container.name.as_str()).collect();
+    let mut names: BTreeSet<&str> = regular
+        .iter()
+        .map(|container| container.name.as_str())
+        .collect();
     for (index, container) in containers.iter().enumerate() {
         let container_path = path.index(index);
-        errors.extend(validate_container_common(container, context, &container_path));
+        errors.extend(validate_container_common(
+            container,
+            context,
+            &container_path,
+        ));
 
         let mut restart_always = false;
         if let Some(policy) = container.restart_policy.as_deref() {
@@ -103,14 +118,24 @@ pub fn validate_init_containers(
             names.insert(container.name.as_str());
         }
 
-        errors.extend(check_host_port_conflicts(std::slice::from_ref(container), path));
+        errors.extend(check_host_port_conflicts(
+            std::slice::from_ref(container),
+            path,
+        ));
 
         if restart_always {
-            errors.extend(validate_hooks_and_probes(container, context, &container_path));
+            errors.extend(validate_hooks_and_probes(
+                container,
+                context,
+                &container_path,
+            ));
         } else {
             let forbidden = "may not be set for init containers without restartPolicy=Always";
             if container.lifecycle.is_some() {
-                errors.push(FieldError::forbidden(&container_path.child("lifecycle"), forbidden));
+                errors.push(FieldError::forbidden(
+                    &container_path.child("lifecycle"),
+                    forbidden,
+                ));
             }
             for (probe, field) in [
                 (&container.liveness_probe, "livenessProbe"),
@@ -118,7 +143,10 @@ pub fn validate_init_containers(
                 (&container.startup_probe, "startupProbe"),
             ] {
                 if probe.is_some() {
-                    errors.push(FieldError::forbidden(&container_path.child(field), forbidden));
+                    errors.push(FieldError::forbidden(
+                        &container_path.child(field),
+                        forbidden,
+                    ));
                 }
             }
         }
@@ -167,9 +195,27 @@ pub fn validate_ephemeral_containers(
         // Listed in the field order of upstream's container struct, which sets the
         // order of the errors.
         let disallowed = [
-            ("ports", container.ports.as_ref().is_some_and(|ports| !ports.is_empty())),
-            ("resources", container.resources.as_ref().is_some_and(|resources| *resources != Default::default())),
-            ("resizePolicy", container.resize_policy.as_ref().is_some_and(|policy| !policy.is_empty())),
+            (
+                "ports",
+                container
+                    .ports
+                    .as_ref()
+                    .is_some_and(|ports| !ports.is_empty()),
+            ),
+            (
+                "resources",
+                container
+                    .resources
+                    .as_ref()
+                    .is_some_and(|resources| *resources != Default::default()),
+            ),
+            (
+                "resizePolicy",
+                container
+                    .resize_policy
+                    .as_ref()
+                    .is_some_and(|policy| !policy.is_empty()),
+            ),
             ("restartPolicy", container.restart_policy.is_some()),
             ("livenessProbe", container.liveness_probe.is_some()),
             ("readinessProbe", container.readiness_probe.is_some()),
@@ -178,16 +224,29 @@ pub fn validate_ephemeral_containers(
         ];
         for (field, set) in disallowed {
             if set {
-                errors.push(FieldError::forbidden(&container_path.child(field), not_allowed));
+                errors.push(FieldError::forbidden(
+                    &container_path.child(field),
+                    not_allowed,
+                ));
             }
         }
         for (mount_index, mount) in container.volume_mounts.iter().flatten().enumerate() {
             let mount_path = container_path.child("volumeMounts").index(mount_index);
             if mount.sub_path.as_deref().is_some_and(|sub| !sub.is_empty()) {
-                errors.push(FieldError::forbidden(&mount_path.child("subPath"), not_allowed));
+                errors.push(FieldError::forbidden(
+                    &mount_path.child("subPath"),
+                    not_allowed,
+                ));
             }
-            if mount.sub_path_expr.as_deref().is_some_and(|sub| !sub.is_empty()) {
-                errors.push(FieldError::forbidden(&mount_path.child("subPathExpr"), not_allowed));
+            if mount
+                .sub_path_expr
+                .as_deref()
+                .is_some_and(|sub| !sub.is_empty())
+            {
+                errors.push(FieldError::forbidden(
+                    &mount_path.child("subPathExpr"),
+                    not_allowed,
+                ));
             }
         }
     }
@@ -255,9 +314,16 @@ fn validate_container_common(
         errors.push(FieldError::required(&path.child("image"), ""));
     }
 
-    match container.termination_message_policy.as_deref().unwrap_or_default() {
+    match container
+        .termination_message_policy
+        .as_deref()
+        .unwrap_or_default()
+    {
         "File" | "FallbackToLogsOnError" => {}
-        "" => errors.push(FieldError::required(&path.child("terminationMessagePolicy"), "")),
+        "" => errors.push(FieldError::required(
+            &path.child("terminationMessagePolicy"),
+            "",
+        )),
         other => errors.push(FieldError::not_supported(
             &path.child("terminationMessagePolicy"),
             other,
@@ -271,7 +337,10 @@ fn validate_container_common(
         container.ports.as_deref().unwrap_or_default(),
         &path.child("ports"),
     ));
-    errors.extend(validate_env(container.env.as_deref().unwrap_or_default(), &path.child("env")));
+    errors.extend(validate_env(
+        container.env.as_deref().unwrap_or_default(),
+        &path.child("env"),
+    ));
     errors.extend(validate_env_from(
         container.env_from.as_deref().unwrap_or_default(),
         &path.child("envFrom"),
@@ -300,7 +369,11 @@ fn validate_container_common(
             &path.child("resources"),
         ));
     }
-    errors.extend(validate_resize_policy(container, context.restart_policy, &path.child("resizePolicy")));
+    errors.extend(validate_resize_policy(
+        container,
+        context.restart_policy,
+        &path.child("resizePolicy"),
+    ));
     if let Some(security_context) = container.security_context.as_ref() {
         errors.extend(validate_security_context(
             security_context,
@@ -318,7 +391,11 @@ fn validate_hooks_and_probes(
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if let Some(lifecycle) = container.lifecycle.as_ref() {
-        errors.extend(validate_lifecycle(lifecycle, context.grace_period, &path.child("lifecycle")));
+        errors.extend(validate_lifecycle(
+            lifecycle,
+            context.grace_period,
+            &path.child("lifecycle"),
+        ));
     }
     if let Some(probe) = container.liveness_probe.as_ref() {
         let probe_path = path.child("livenessProbe");
@@ -347,7 +424,11 @@ fn validate_hooks_and_probes(
 fn require_single_success(probe: &Probe, path: &FieldPath) -> Vec<FieldError> {
     let threshold = probe.success_threshold.unwrap_or(0);
     if threshold != 1 {
-        return vec![FieldError::invalid(&path.child("successThreshold"), threshold, "must be 1")];
+        return vec![FieldError::invalid(
+            &path.child("successThreshold"),
+            threshold,
+            "must be 1",
+        )];
     }
     Vec::new()
 }
@@ -377,7 +458,10 @@ fn validate_probe(probe: &Probe, grace_period: Option<i64>, path: &FieldPath) ->
         (probe.success_threshold, "successThreshold"),
         (probe.failure_threshold, "failureThreshold"),
     ] {
-        errors.extend(validate_nonnegative(i64::from(value.unwrap_or(0)), &path.child(field)));
+        errors.extend(validate_nonnegative(
+            i64::from(value.unwrap_or(0)),
+            &path.child(field),
+        ));
     }
     if let Some(seconds) = probe.termination_grace_period_seconds {
         if seconds <= 0 {
@@ -391,9 +475,16 @@ fn validate_probe(probe: &Probe, grace_period: Option<i64>, path: &FieldPath) ->
     errors
 }
 
-fn validate_lifecycle(lifecycle: &Lifecycle, grace_period: Option<i64>, path: &FieldPath) -> Vec<FieldError> {
+fn validate_lifecycle(
+    lifecycle: &Lifecycle,
+    grace_period: Option<i64>,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    for (handler, field) in [(&lifecycle.post_start, "postStart"), (&lifecycle.pre_stop, "preStop")] {
+    for (handler, field) in [
+        (&lifecycle.post_start, "postStart"),
+        (&lifecycle.pre_stop, "preStop"),
+    ] {
         if let Some(handler) = handler {
             let handlers = Handlers {
                 exec: handler.exec.as_ref(),
@@ -402,18 +493,29 @@ fn validate_lifecycle(lifecycle: &Lifecycle, grace_period: Option<i64>, path: &F
                 grpc_port: None,
                 sleep_seconds: handler.sleep.as_ref().map(|action| action.seconds),
             };
-            errors.extend(validate_handlers(&handlers, grace_period, &path.child(field)));
+            errors.extend(validate_handlers(
+                &handlers,
+                grace_period,
+                &path.child(field),
+            ));
         }
     }
     errors
 }
 
-fn validate_handlers(handlers: &Handlers<'_>, grace_period: Option<i64>, path: &FieldPath) -> Vec<FieldError> {
+fn validate_handlers(
+    handlers: &Handlers<'_>,
+    grace_period: Option<i64>,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let mut count = 0;
     let mut take = |field: &str, errors: &mut Vec<FieldError>| -> bool {
         if count > 0 {
-            errors.push(FieldError::forbidden(&path.child(field), "may not specify more than 1 handler type"));
+            errors.push(FieldError::forbidden(
+                &path.child(field),
+                "may not specify more than 1 handler type",
+            ));
             false
         } else {
             count += 1;
@@ -422,7 +524,10 @@ fn validate_handlers(handlers: &Handlers<'_>, grace_period: Option<i64>, path: &
     };
     if let Some(exec) = handlers.exec {
         if take("exec", &mut errors) && exec.command.as_ref().is_none_or(Vec::is_empty) {
-            errors.push(FieldError::required(&path.child("exec").child("command"), ""));
+            errors.push(FieldError::required(
+                &path.child("exec").child("command"),
+                "",
+            ));
         }
     }
     if let Some(http_get) = handlers.http_get {
@@ -432,7 +537,10 @@ fn validate_handlers(handlers: &Handlers<'_>, grace_period: Option<i64>, path: &
     }
     if let Some(port) = handlers.tcp_socket_port {
         if take("tcpSocket", &mut errors) {
-            errors.extend(validate_port_num_or_name(port, &path.child("tcpSocket").child("port")));
+            errors.extend(validate_port_num_or_name(
+                port,
+                &path.child("tcpSocket").child("port"),
+            ));
         }
     }
     if let Some(port) = handlers.grpc_port {
@@ -472,7 +580,11 @@ fn validate_http_get(action: &HTTPGetAction, path: &FieldPath) -> Vec<FieldError
     errors.extend(validate_port_num_or_name(&action.port, &path.child("port")));
     let scheme = action.scheme.as_deref().unwrap_or_default();
     if scheme != "HTTP" && scheme != "HTTPS" {
-        errors.push(FieldError::not_supported(&path.child("scheme"), scheme, &["HTTP", "HTTPS"]));
+        errors.push(FieldError::not_supported(
+            &path.child("scheme"),
+            scheme,
+            &["HTTP", "HTTPS"],
+        ));
     }
     for header in action.http_headers.iter().flatten() {
         errors.extend(invalid_each(
@@ -521,14 +633,22 @@ fn validate_container_ports(ports: &[ContainerPort], path: &FieldPath) -> Vec<Fi
         }
         if let Some(host_port) = port.host_port.filter(|port| *port != 0) {
             for message in validation::is_valid_port_num(host_port) {
-                errors.push(FieldError::invalid(&port_path.child("hostPort"), host_port, message));
+                errors.push(FieldError::invalid(
+                    &port_path.child("hostPort"),
+                    host_port,
+                    message,
+                ));
             }
         }
         match port.protocol.as_deref().unwrap_or_default() {
             "" => errors.push(FieldError::required(&port_path.child("protocol"), "")),
-            protocol if !SUPPORTED_PORT_PROTOCOLS.contains(&protocol) => errors.push(
-                FieldError::not_supported(&port_path.child("protocol"), protocol, SUPPORTED_PORT_PROTOCOLS),
-            ),
+            protocol if !SUPPORTED_PORT_PROTOCOLS.contains(&protocol) => {
+                errors.push(FieldError::not_supported(
+                    &port_path.child("protocol"),
+                    protocol,
+                    SUPPORTED_PORT_PROTOCOLS,
+                ))
+            }
             _ => {}
         }
     }
@@ -551,7 +671,11 @@ fn check_host_port_conflicts(containers: &[Container], path: &FieldPath) -> Vec<
             );
             if !seen.insert(key.clone()) {
                 errors.push(FieldError::duplicate(
-                    &path.index(container_index).child("ports").index(port_index).child("hostPort"),
+                    &path
+                        .index(container_index)
+                        .child("ports")
+                        .index(port_index)
+                        .child("hostPort"),
                     key,
                 ));
             }
@@ -564,9 +688,15 @@ fn check_host_port_conflicts(containers: &[Container], path: &FieldPath) -> Vec<
 /// v1.32): printable ASCII other than '='.
 fn env_var_name_errors(name: &str) -> Vec<String> {
     if name.is_empty() {
-        return vec![format!("environment variable name {}", validation::empty_error())];
+        return vec![format!(
+            "environment variable name {}",
+            validation::empty_error()
+        )];
     }
-    if name.chars().any(|c| !c.is_ascii() || c.is_ascii_control() || c == '=') {
+    if name
+        .chars()
+        .any(|c| !c.is_ascii() || c.is_ascii_control() || c == '=')
+    {
         return vec![
             "a valid environment variable name must consist only of printable ASCII characters other than '='"
                 .to_string(),
@@ -603,7 +733,11 @@ fn validate_env(vars: &[EnvVar], path: &FieldPath) -> Vec<FieldError> {
         if var.name.is_empty() {
             errors.push(FieldError::required(&var_path.child("name"), ""));
         } else {
-            errors.extend(invalid_each(&var_path.child("name"), &var.name, env_var_name_errors(&var.name)));
+            errors.extend(invalid_each(
+                &var_path.child("name"),
+                &var.name,
+                env_var_name_errors(&var.name),
+            ));
         }
         let Some(from) = var.value_from.as_ref() else {
             continue;
@@ -630,11 +764,19 @@ fn validate_env(vars: &[EnvVar], path: &FieldPath) -> Vec<FieldError> {
         }
         if let Some(key_ref) = from.config_map_key_ref.as_ref() {
             sources += 1;
-            errors.extend(validate_key_selector(&key_ref.name, &key_ref.key, &from_path.child("configMapKeyRef")));
+            errors.extend(validate_key_selector(
+                &key_ref.name,
+                &key_ref.key,
+                &from_path.child("configMapKeyRef"),
+            ));
         }
         if let Some(key_ref) = from.secret_key_ref.as_ref() {
             sources += 1;
-            errors.extend(validate_key_selector(&key_ref.name, &key_ref.key, &from_path.child("secretKeyRef")));
+            errors.extend(validate_key_selector(
+                &key_ref.name,
+                &key_ref.key,
+                &from_path.child("secretKeyRef"),
+            ));
         }
         if sources == 0 {
             errors.push(FieldError::invalid(
@@ -643,9 +785,17 @@ fn validate_env(vars: &[EnvVar], path: &FieldPath) -> Vec<FieldError> {
                 "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`",
             ));
         } else if var.value.as_deref().is_some_and(|value| !value.is_empty()) {
-            errors.push(FieldError::invalid(&from_path, "", "may not be specified when `value` is not empty"));
+            errors.push(FieldError::invalid(
+                &from_path,
+                "",
+                "may not be specified when `value` is not empty",
+            ));
         } else if sources > 1 {
-            errors.push(FieldError::invalid(&from_path, "", "may not have more than one field specified at a time"));
+            errors.push(FieldError::invalid(
+                &from_path,
+                "",
+                "may not have more than one field specified at a time",
+            ));
         }
     }
     errors
@@ -675,13 +825,21 @@ pub fn validate_object_field_selector(
         return match base {
             "metadata.annotations" => validate_qualified_name(&subscript.to_lowercase(), path),
             "metadata.labels" => validate_qualified_name(subscript, path),
-            other => vec![FieldError::invalid(path, other, "does not support subscript")],
+            other => vec![FieldError::invalid(
+                path,
+                other,
+                "does not support subscript",
+            )],
         };
     }
     if !supported.contains(&field_path) {
         let mut sorted = supported.to_vec();
         sorted.sort_unstable();
-        return vec![FieldError::not_supported(&path.child("fieldPath"), field_path, &sorted)];
+        return vec![FieldError::not_supported(
+            &path.child("fieldPath"),
+            field_path,
+            &sorted,
+        )];
     }
     Vec::new()
 }
@@ -721,11 +879,19 @@ pub fn validate_resource_field_selector(
 }
 
 fn validate_key_selector(name: &str, key: &str, path: &FieldPath) -> Vec<FieldError> {
-    let mut errors = invalid_each(&path.child("name"), name, name_is_dns_subdomain(name, false));
+    let mut errors = invalid_each(
+        &path.child("name"),
+        name,
+        name_is_dns_subdomain(name, false),
+    );
     if key.is_empty() {
         errors.push(FieldError::required(&path.child("key"), ""));
     } else {
-        errors.extend(invalid_each(&path.child("key"), key, validation::is_config_map_key(key)));
+        errors.extend(invalid_each(
+            &path.child("key"),
+            key,
+            validation::is_config_map_key(key),
+        ));
     }
     errors
 }
@@ -735,12 +901,28 @@ fn validate_env_from(sources: &[EnvFromSource], path: &FieldPath) -> Vec<FieldEr
     for (index, source) in sources.iter().enumerate() {
         let source_path = path.index(index);
         if let Some(prefix) = source.prefix.as_deref().filter(|prefix| !prefix.is_empty()) {
-            errors.extend(invalid_each(&source_path.child("prefix"), prefix, env_var_name_errors(prefix)));
+            errors.extend(invalid_each(
+                &source_path.child("prefix"),
+                prefix,
+                env_var_name_errors(prefix),
+            ));
         }
         let mut count = 0;
         for (name, field) in [
-            (source.config_map_ref.as_ref().map(|reference| reference.name.as_str()), "configMapRef"),
-            (source.secret_ref.as_ref().map(|reference| reference.name.as_str()), "secretRef"),
+            (
+                source
+                    .config_map_ref
+                    .as_ref()
+                    .map(|reference| reference.name.as_str()),
+                "configMapRef",
+            ),
+            (
+                source
+                    .secret_ref
+                    .as_ref()
+                    .map(|reference| reference.name.as_str()),
+                "secretRef",
+            ),
         ] {
             let Some(name) = name else {
                 continue;
@@ -750,13 +932,25 @@ fn validate_env_from(sources: &[EnvFromSource], path: &FieldPath) -> Vec<FieldEr
             if name.is_empty() {
                 errors.push(FieldError::required(&name_path, ""));
             } else {
-                errors.extend(invalid_each(&name_path, name, name_is_dns_subdomain(name, true)));
+                errors.extend(invalid_each(
+                    &name_path,
+                    name,
+                    name_is_dns_subdomain(name, true),
+                ));
             }
         }
         if count == 0 {
-            errors.push(FieldError::invalid(path, "", "must specify one of: `configMapRef` or `secretRef`"));
+            errors.push(FieldError::invalid(
+                path,
+                "",
+                "must specify one of: `configMapRef` or `secretRef`",
+            ));
         } else if count > 1 {
-            errors.push(FieldError::invalid(path, "", "may not have more than one field specified at a time"));
+            errors.push(FieldError::invalid(
+                path,
+                "",
+                "may not have more than one field specified at a time",
+            ));
         }
     }
     errors
@@ -777,13 +971,20 @@ fn validate_volume_mounts(
             errors.push(FieldError::required(&mount_path.child("name"), ""));
         }
         if !volumes.contains_key(&mount.name) {
-            errors.push(FieldError::not_found(&mount_path.child("name"), mount.name.as_str()));
+            errors.push(FieldError::not_found(
+                &mount_path.child("name"),
+                mount.name.as_str(),
+            ));
         }
         if mount.mount_path.is_empty() {
             errors.push(FieldError::required(&mount_path.child("mountPath"), ""));
         }
         if !mount_points.insert(mount.mount_path.as_str()) {
-            errors.push(FieldError::invalid(&mount_path.child("mountPath"), mount.mount_path.as_str(), "must be unique"));
+            errors.push(FieldError::invalid(
+                &mount_path.child("mountPath"),
+                mount.mount_path.as_str(),
+                "must be unique",
+            ));
         }
         if devices.iter().any(|device| device.name == mount.name) {
             errors.push(FieldError::invalid(
@@ -792,7 +993,10 @@ fn validate_volume_mounts(
                 "must not already exist in volumeDevices",
             ));
         }
-        if devices.iter().any(|device| device.device_path == mount.mount_path) {
+        if devices
+            .iter()
+            .any(|device| device.device_path == mount.mount_path)
+        {
             errors.push(FieldError::invalid(
                 &mount_path.child("mountPath"),
                 mount.mount_path.as_str(),
@@ -803,7 +1007,11 @@ fn validate_volume_mounts(
         let sub_path_expr = mount.sub_path_expr.as_deref().unwrap_or_default();
         if volumes.get(&mount.name) == Some(&VolumeKind::Image) {
             if !sub_path.is_empty() {
-                errors.push(FieldError::invalid(&mount_path.child("subPath"), sub_path, "not allowed in image volume sources"));
+                errors.push(FieldError::invalid(
+                    &mount_path.child("subPath"),
+                    sub_path,
+                    "not allowed in image volume sources",
+                ));
             }
             if !sub_path_expr.is_empty() {
                 errors.push(FieldError::invalid(
@@ -815,7 +1023,10 @@ fn validate_volume_mounts(
         }
         // Upstream reports sub path problems at the list's path, not the entry's.
         if !sub_path.is_empty() {
-            errors.extend(validate_local_descending_path(sub_path, &path.child("subPath")));
+            errors.extend(validate_local_descending_path(
+                sub_path,
+                &path.child("subPath"),
+            ));
         }
         if !sub_path_expr.is_empty() {
             if !sub_path.is_empty() {
@@ -825,13 +1036,20 @@ fn validate_volume_mounts(
                     "subPathExpr and subPath are mutually exclusive",
                 ));
             }
-            errors.extend(validate_local_descending_path(sub_path_expr, &path.child("subPathExpr")));
+            errors.extend(validate_local_descending_path(
+                sub_path_expr,
+                &path.child("subPathExpr"),
+            ));
         }
         if let Some(propagation) = mount.mount_propagation.as_deref() {
             let propagation_path = path.child("mountPropagation");
             let supported = ["Bidirectional", "HostToContainer", "None"];
             if !supported.contains(&propagation) {
-                errors.push(FieldError::not_supported(&propagation_path, propagation, &supported));
+                errors.push(FieldError::not_supported(
+                    &propagation_path,
+                    propagation,
+                    &supported,
+                ));
             }
             let privileged = container
                 .security_context
@@ -845,7 +1063,10 @@ fn validate_volume_mounts(
                 ));
             }
         }
-        errors.extend(validate_recursive_read_only(mount, &path.child("recursiveReadOnly")));
+        errors.extend(validate_recursive_read_only(
+            mount,
+            &path.child("recursiveReadOnly"),
+        ));
     }
     errors
 }
@@ -859,16 +1080,27 @@ fn validate_recursive_read_only(mount: &VolumeMount, path: &FieldPath) -> Vec<Fi
         "Disabled" => {}
         "Enabled" | "IfPossible" => {
             if mount.read_only != Some(true) {
-                errors.push(FieldError::forbidden(path, "may only be specified when readOnly is true"));
+                errors.push(FieldError::forbidden(
+                    path,
+                    "may only be specified when readOnly is true",
+                ));
             }
-            if mount.mount_propagation.as_deref().is_some_and(|propagation| propagation != "None") {
+            if mount
+                .mount_propagation
+                .as_deref()
+                .is_some_and(|propagation| propagation != "None")
+            {
                 errors.push(FieldError::forbidden(
                     path,
                     "may only be specified when mountPropagation is None or not specified",
                 ));
             }
         }
-        other => errors.push(FieldError::not_supported(path, other, &["Disabled", "Enabled", "IfPossible"])),
+        other => errors.push(FieldError::not_supported(
+            path,
+            other,
+            &["Disabled", "Enabled", "IfPossible"],
+        )),
     }
     errors
 }
@@ -890,7 +1122,11 @@ fn validate_volume_devices(
             errors.push(FieldError::required(&device_path.child("name"), ""));
         }
         if device_names.contains(name) {
-            errors.push(FieldError::invalid(&device_path.child("name"), name, "must be unique"));
+            errors.push(FieldError::invalid(
+                &device_path.child("name"),
+                name,
+                "must be unique",
+            ));
         }
         match kind {
             Some(VolumeKind::Claim) => {}
@@ -906,7 +1142,11 @@ fn validate_volume_devices(
             errors.push(FieldError::required(&device_path.child("devicePath"), ""));
         }
         if device_paths.contains(target) {
-            errors.push(FieldError::invalid(&device_path.child("devicePath"), target, "must be unique"));
+            errors.push(FieldError::invalid(
+                &device_path.child("devicePath"),
+                target,
+                "must be unique",
+            ));
         }
         if !target.is_empty() && !validate_path_no_backsteps(target, &device_path).is_empty() {
             errors.push(FieldError::invalid(
@@ -918,7 +1158,11 @@ fn validate_volume_devices(
             device_paths.insert(target);
         }
         if mounts.iter().any(|mount| mount.name == name) {
-            errors.push(FieldError::invalid(&device_path.child("name"), name, "must not already exist in volumeMounts"));
+            errors.push(FieldError::invalid(
+                &device_path.child("name"),
+                name,
+                "must not already exist in volumeMounts",
+            ));
         }
         if mounts.iter().any(|mount| mount.mount_path == target) {
             errors.push(FieldError::invalid(
@@ -938,16 +1182,27 @@ fn validate_pull_policy(policy: &str, path: &FieldPath) -> Vec<FieldError> {
     match policy {
         "Always" | "IfNotPresent" | "Never" => Vec::new(),
         "" => vec![FieldError::required(path, "")],
-        other => vec![FieldError::not_supported(path, other, &["Always", "IfNotPresent", "Never"])],
+        other => vec![FieldError::not_supported(
+            path,
+            other,
+            &["Always", "IfNotPresent", "Never"],
+        )],
     }
 }
 
-fn validate_resize_policy(container: &Container, restart_policy: &str, path: &FieldPath) -> Vec<FieldError> {
+fn validate_resize_policy(
+    container: &Container,
+    restart_policy: &str,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let mut seen = BTreeSet::new();
     for (index, policy) in container.resize_policy.iter().flatten().enumerate() {
         if !seen.insert(policy.resource_name.as_str()) {
-            errors.push(FieldError::duplicate(&path.index(index), policy.resource_name.as_str()));
+            errors.push(FieldError::duplicate(
+                &path.index(index),
+                policy.resource_name.as_str(),
+            ));
         }
         match policy.resource_name.as_str() {
             "cpu" | "memory" => {}
@@ -957,7 +1212,11 @@ fn validate_resize_policy(container: &Container, restart_policy: &str, path: &Fi
         match policy.restart_policy.as_str() {
             "NotRequired" | "RestartContainer" => {}
             "" => errors.push(FieldError::required(path, "")),
-            other => errors.push(FieldError::not_supported(path, other, &["NotRequired", "RestartContainer"])),
+            other => errors.push(FieldError::not_supported(
+                path,
+                other,
+                &["NotRequired", "RestartContainer"],
+            )),
         }
         if restart_policy == "Never" && policy.restart_policy != "NotRequired" {
             errors.push(FieldError::invalid(
@@ -970,7 +1229,11 @@ fn validate_resize_policy(container: &Container, restart_policy: &str, path: &Fi
     errors
 }
 
-fn validate_security_context(context: &SecurityContext, host_users: bool, path: &FieldPath) -> Vec<FieldError> {
+fn validate_security_context(
+    context: &SecurityContext,
+    host_users: bool,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if let Some(user) = context.run_as_user {
         for message in validation::is_valid_user_id(user) {
@@ -979,16 +1242,28 @@ fn validate_security_context(context: &SecurityContext, host_users: bool, path: 
     }
     if let Some(group) = context.run_as_group {
         for message in validation::is_valid_group_id(group) {
-            errors.push(FieldError::invalid(&path.child("runAsGroup"), group, message));
+            errors.push(FieldError::invalid(
+                &path.child("runAsGroup"),
+                group,
+                message,
+            ));
         }
     }
     if let Some(proc_mount) = context.proc_mount.as_deref() {
         let proc_path = path.child("procMount");
         if proc_mount != "Default" && proc_mount != "Unmasked" {
-            errors.push(FieldError::not_supported(&proc_path, proc_mount, &["Default", "Unmasked"]));
+            errors.push(FieldError::not_supported(
+                &proc_path,
+                proc_mount,
+                &["Default", "Unmasked"],
+            ));
         }
         if host_users && proc_mount == "Unmasked" {
-            errors.push(FieldError::invalid(&proc_path, proc_mount, "`hostUsers` must be false to use `Unmasked`"));
+            errors.push(FieldError::invalid(
+                &proc_path,
+                proc_mount,
+                "`hostUsers` must be false to use `Unmasked`",
+            ));
         }
     }
     if let Some(profile) = context.seccomp_profile.as_ref() {

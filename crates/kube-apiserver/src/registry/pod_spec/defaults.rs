@@ -101,7 +101,9 @@ fn default_requests_from_limits(resources: &mut ResourceRequirements) {
     };
     let requests = resources.requests.get_or_insert_with(BTreeMap::new);
     for (name, value) in limits {
-        requests.entry(name.clone()).or_insert_with(|| value.clone());
+        requests
+            .entry(name.clone())
+            .or_insert_with(|| value.clone());
     }
 }
 
@@ -133,7 +135,11 @@ fn image_tag(image: &str) -> Option<&str> {
 }
 
 fn default_container(container: &mut Container) {
-    if container.image_pull_policy.as_deref().is_none_or(str::is_empty) {
+    if container
+        .image_pull_policy
+        .as_deref()
+        .is_none_or(str::is_empty)
+    {
         let image = container.image.as_deref().unwrap_or_default();
         container.image_pull_policy = Some(default_pull_policy(image).to_string());
     }
@@ -147,7 +153,11 @@ fn default_container(container: &mut Container) {
         set_if_empty(&mut port.protocol, "TCP");
     }
     for env in container.env.iter_mut().flatten() {
-        if let Some(field_ref) = env.value_from.as_mut().and_then(|from| from.field_ref.as_mut()) {
+        if let Some(field_ref) = env
+            .value_from
+            .as_mut()
+            .and_then(|from| from.field_ref.as_mut())
+        {
             set_if_empty(&mut field_ref.api_version, "v1");
         }
     }
@@ -390,8 +400,14 @@ mod tests {
         let container = &spec["containers"][0];
         assert_eq!(container["imagePullPolicy"], "Never");
         assert_eq!(container["ports"][0]["protocol"], "TCP");
-        assert_eq!(container["env"][0]["valueFrom"]["fieldRef"]["apiVersion"], "v1");
-        assert_eq!(container["resources"]["requests"], json!({"cpu": "1", "memory": "1Gi"}));
+        assert_eq!(
+            container["env"][0]["valueFrom"]["fieldRef"]["apiVersion"],
+            "v1"
+        );
+        assert_eq!(
+            container["resources"]["requests"],
+            json!({"cpu": "1", "memory": "1Gi"})
+        );
         assert_eq!(
             container["livenessProbe"],
             json!({"httpGet": {"port": 80, "path": "/", "scheme": "HTTP"}, "timeoutSeconds": 1,
@@ -418,7 +434,10 @@ mod tests {
         assert_eq!(volumes[2]["secret"]["defaultMode"], 420);
         assert_eq!(volumes[3]["hostPath"]["type"], "");
         assert_eq!(volumes[4]["projected"]["defaultMode"], 420);
-        assert_eq!(volumes[4]["projected"]["sources"][0]["serviceAccountToken"]["expirationSeconds"], 3600);
+        assert_eq!(
+            volumes[4]["projected"]["sources"][0]["serviceAccountToken"]["expirationSeconds"],
+            3600
+        );
     }
 
     #[test]

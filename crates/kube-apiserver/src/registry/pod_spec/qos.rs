@@ -16,17 +16,34 @@ pub fn compute_qos_class(spec: &PodSpec) -> &'static str {
     let mut limits: BTreeMap<&str, Quantity> = BTreeMap::new();
     let mut guaranteed = true;
 
-    for container in spec.init_containers.iter().flatten().chain(&spec.containers) {
+    for container in spec
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(&spec.containers)
+    {
         let resources = container.resources.as_ref();
-        for (name, quantity) in resources.and_then(|r| r.requests.as_ref()).into_iter().flatten() {
-            let Some(name) = qos_resource(name) else { continue };
+        for (name, quantity) in resources
+            .and_then(|r| r.requests.as_ref())
+            .into_iter()
+            .flatten()
+        {
+            let Some(name) = qos_resource(name) else {
+                continue;
+            };
             if let Some(parsed) = parse_quantity(quantity).filter(|q| !q.is_zero()) {
                 add(&mut requests, name, parsed);
             }
         }
         let mut container_limits = 0;
-        for (name, quantity) in resources.and_then(|r| r.limits.as_ref()).into_iter().flatten() {
-            let Some(name) = qos_resource(name) else { continue };
+        for (name, quantity) in resources
+            .and_then(|r| r.limits.as_ref())
+            .into_iter()
+            .flatten()
+        {
+            let Some(name) = qos_resource(name) else {
+                continue;
+            };
             if let Some(parsed) = parse_quantity(quantity).filter(|q| !q.is_zero()) {
                 container_limits += 1;
                 add(&mut limits, name, parsed);
@@ -40,7 +57,12 @@ pub fn compute_qos_class(spec: &PodSpec) -> &'static str {
     if requests.is_empty() && limits.is_empty() {
         return "BestEffort";
     }
-    if guaranteed && requests.iter().all(|(name, request)| limits.get(name) == Some(request)) && requests.len() == limits.len() {
+    if guaranteed
+        && requests
+            .iter()
+            .all(|(name, request)| limits.get(name) == Some(request))
+        && requests.len() == limits.len()
+    {
         return "Guaranteed";
     }
     "Burstable"
@@ -66,7 +88,8 @@ mod tests {
     use serde_json::json;
 
     fn qos(containers: serde_json::Value) -> &'static str {
-        let spec: PodSpec = serde_json::from_value(json!({"containers": containers})).expect("decodes");
+        let spec: PodSpec =
+            serde_json::from_value(json!({"containers": containers})).expect("decodes");
         compute_qos_class(&spec)
     }
 
@@ -74,16 +97,25 @@ mod tests {
     fn classes() {
         assert_eq!(qos(json!([{"name": "a"}])), "BestEffort");
         assert_eq!(
-            qos(json!([{"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "1", "memory": "1Gi"}}}])),
+            qos(
+                json!([{"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "1", "memory": "1Gi"}}}])
+            ),
             "Guaranteed"
         );
-        assert_eq!(qos(json!([{"name": "a", "resources": {"requests": {"cpu": "1"}}}])), "Burstable");
         assert_eq!(
-            qos(json!([{"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "500m", "memory": "1Gi"}}}])),
+            qos(json!([{"name": "a", "resources": {"requests": {"cpu": "1"}}}])),
             "Burstable"
         );
         assert_eq!(
-            qos(json!([{"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}, {"name": "b"}])),
+            qos(
+                json!([{"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "500m", "memory": "1Gi"}}}])
+            ),
+            "Burstable"
+        );
+        assert_eq!(
+            qos(
+                json!([{"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}, {"name": "b"}])
+            ),
             "Burstable"
         );
     }

@@ -154,7 +154,11 @@ pub fn validate_container_resource_name(name: &str, path: &FieldPath) -> Vec<Fie
 pub fn validate_quota_resource_name(name: &str, path: &FieldPath) -> Vec<FieldError> {
     let mut errors = validate_resource_name(name, path);
     if !name.contains('/') && !is_standard_quota_resource_name(name) {
-        errors.push(FieldError::invalid(path, name, "must be a standard resource for quota"));
+        errors.push(FieldError::invalid(
+            path,
+            name,
+            "must be a standard resource for quota",
+        ));
     }
     errors
 }
@@ -171,13 +175,21 @@ pub fn validate_resource_quantity(
         Err(error) => {
             return (
                 None,
-                vec![FieldError::invalid(path, quantity.0.as_str(), error.to_string())],
+                vec![FieldError::invalid(
+                    path,
+                    quantity.0.as_str(),
+                    error.to_string(),
+                )],
             );
         }
     };
     let mut errors = Vec::new();
     if parsed.signum() < 0 {
-        errors.push(FieldError::invalid(path, parsed.to_string(), IS_NEGATIVE_ERROR_MSG));
+        errors.push(FieldError::invalid(
+            path,
+            parsed.to_string(),
+            IS_NEGATIVE_ERROR_MSG,
+        ));
     }
     if is_integer_resource_name(name) && parsed.milli_value() % 1000 != 0 {
         errors.push(FieldError::invalid(
@@ -254,10 +266,17 @@ pub fn validate_resource_requirements(
     }
 
     if !limits_have_cpu_or_memory && !requests_have_cpu_or_memory && has_hugepages {
-        errors.push(FieldError::forbidden(path, "HugePages require cpu or memory"));
+        errors.push(FieldError::forbidden(
+            path,
+            "HugePages require cpu or memory",
+        ));
     }
 
-    errors.extend(validate_resource_claim_names(requirements, pod_claim_names, &path.child("claims")));
+    errors.extend(validate_resource_claim_names(
+        requirements,
+        pod_claim_names,
+        &path.child("claims"),
+    ));
     errors
 }
 
@@ -275,8 +294,15 @@ fn validate_resource_claim_names(
             continue;
         }
         let mut key = claim.name.clone();
-        if let Some(request) = claim.request.as_deref().filter(|request| !request.is_empty()) {
-            errors.extend(validate_dns1123_label(request, &claim_path.child("request")));
+        if let Some(request) = claim
+            .request
+            .as_deref()
+            .filter(|request| !request.is_empty())
+        {
+            errors.extend(validate_dns1123_label(
+                request,
+                &claim_path.child("request"),
+            ));
             key = format!("{}/{request}", claim.name);
         }
         if seen.contains(&key) || seen.contains(&claim.name) {
@@ -321,33 +347,47 @@ mod tests {
 
     #[test]
     fn requirement_rules() {
-        let path = FieldPath::from_names(["spec", "containers"]).index(0).child("resources");
+        let path = FieldPath::from_names(["spec", "containers"])
+            .index(0)
+            .child("resources");
         let cases: Vec<(ResourceRequirements, Vec<&str>)> = vec![
             (requirements(&[("cpu", "1")], &[("cpu", "500m")]), vec![]),
             (
                 requirements(&[("cpu", "1")], &[("cpu", "2")]),
-                vec!["spec.containers[0].resources.requests: Invalid value: \"2\": must be less than or equal to cpu limit of 1"],
+                vec![
+                    "spec.containers[0].resources.requests: Invalid value: \"2\": must be less than or equal to cpu limit of 1",
+                ],
             ),
             (
                 requirements(&[], &[("memory", "-1")]),
-                vec!["spec.containers[0].resources.requests[memory]: Invalid value: \"-1\": must be greater than or equal to 0"],
+                vec![
+                    "spec.containers[0].resources.requests[memory]: Invalid value: \"-1\": must be greater than or equal to 0",
+                ],
             ),
             (
                 requirements(&[], &[("foo", "1")]),
-                vec!["spec.containers[0].resources.requests[foo]: Invalid value: \"foo\": must be a standard resource type or fully qualified",
-                     "spec.containers[0].resources.requests[foo]: Invalid value: \"foo\": must be a standard resource for containers"],
+                vec![
+                    "spec.containers[0].resources.requests[foo]: Invalid value: \"foo\": must be a standard resource type or fully qualified",
+                    "spec.containers[0].resources.requests[foo]: Invalid value: \"foo\": must be a standard resource for containers",
+                ],
             ),
             (
                 requirements(&[("example.com/gpu", "2")], &[("example.com/gpu", "1")]),
-                vec!["spec.containers[0].resources.requests: Invalid value: \"1\": must be equal to example.com/gpu limit of 2"],
+                vec![
+                    "spec.containers[0].resources.requests: Invalid value: \"1\": must be equal to example.com/gpu limit of 2",
+                ],
             ),
             (
                 requirements(&[], &[("example.com/gpu", "1")]),
-                vec!["spec.containers[0].resources.limits: Required value: Limit must be set for non overcommitable resources"],
+                vec![
+                    "spec.containers[0].resources.limits: Required value: Limit must be set for non overcommitable resources",
+                ],
             ),
             (
                 requirements(&[("example.com/gpu", "500m")], &[]),
-                vec!["spec.containers[0].resources.limits[example.com/gpu]: Invalid value: 500m: must be an integer"],
+                vec![
+                    "spec.containers[0].resources.limits[example.com/gpu]: Invalid value: 500m: must be an integer",
+                ],
             ),
         ];
         for (requirements, expected) in cases {

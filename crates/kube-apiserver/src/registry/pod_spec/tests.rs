@@ -50,7 +50,11 @@ fn valid_spec_has_no_errors() {
 #[test]
 fn pod_spec_rules() {
     let cases: Vec<(&str, Value, Vec<&str>)> = vec![
-        ("no containers", json!({"containers": []}), vec!["spec.containers: Required value"]),
+        (
+            "no containers",
+            json!({"containers": []}),
+            vec!["spec.containers: Required value"],
+        ),
         (
             "missing image",
             json!({"containers": [{"name": "app", "image": ""}]}),
@@ -59,7 +63,9 @@ fn pod_spec_rules() {
         (
             "bad container name",
             json!({"containers": [{"name": "App_1", "image": "i"}]}),
-            vec!["spec.containers[0].name: Invalid value: \"App_1\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"],
+            vec![
+                "spec.containers[0].name: Invalid value: \"App_1\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+            ],
         ),
         (
             "duplicate container name",
@@ -74,27 +80,37 @@ fn pod_spec_rules() {
         (
             "image with whitespace",
             json!({"containers": [{"name": "app", "image": " nginx"}]}),
-            vec!["spec.containers[0].image: Invalid value: \" nginx\": must not have leading or trailing whitespace"],
+            vec![
+                "spec.containers[0].image: Invalid value: \" nginx\": must not have leading or trailing whitespace",
+            ],
         ),
         (
             "restart policy",
             json!({"restartPolicy": "Sometimes"}),
-            vec!["spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"OnFailure\", \"Never\""],
+            vec![
+                "spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"OnFailure\", \"Never\"",
+            ],
         ),
         (
             "dns policy",
             json!({"dnsPolicy": "Cluster"}),
-            vec!["spec.dnsPolicy: Unsupported value: \"Cluster\": supported values: \"ClusterFirstWithHostNet\", \"ClusterFirst\", \"Default\", \"None\""],
+            vec![
+                "spec.dnsPolicy: Unsupported value: \"Cluster\": supported values: \"ClusterFirstWithHostNet\", \"ClusterFirst\", \"Default\", \"None\"",
+            ],
         ),
         (
             "active deadline",
             json!({"activeDeadlineSeconds": 0}),
-            vec!["spec.activeDeadlineSeconds: Invalid value: 0: must be between 1 and 2147483647, inclusive"],
+            vec![
+                "spec.activeDeadlineSeconds: Invalid value: 0: must be between 1 and 2147483647, inclusive",
+            ],
         ),
         (
             "port out of range",
             json!({"containers": [{"name": "app", "image": "i", "ports": [{"containerPort": 70000}]}]}),
-            vec!["spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive"],
+            vec![
+                "spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive",
+            ],
         ),
         (
             "duplicate port names",
@@ -105,7 +121,9 @@ fn pod_spec_rules() {
         (
             "protocol",
             json!({"containers": [{"name": "app", "image": "i", "ports": [{"containerPort": 80, "protocol": "HTTP"}]}]}),
-            vec!["spec.containers[0].ports[0].protocol: Unsupported value: \"HTTP\": supported values: \"SCTP\", \"TCP\", \"UDP\""],
+            vec![
+                "spec.containers[0].ports[0].protocol: Unsupported value: \"HTTP\": supported values: \"SCTP\", \"TCP\", \"UDP\"",
+            ],
         ),
         (
             "host port conflict",
@@ -117,19 +135,25 @@ fn pod_spec_rules() {
         (
             "env name with '='",
             json!({"containers": [{"name": "app", "image": "i", "env": [{"name": "A=B", "value": "x"}]}]}),
-            vec!["spec.containers[0].env[0].name: Invalid value: \"A=B\": a valid environment variable name must consist only of printable ASCII characters other than '='"],
+            vec![
+                "spec.containers[0].env[0].name: Invalid value: \"A=B\": a valid environment variable name must consist only of printable ASCII characters other than '='",
+            ],
         ),
         (
             "env with value and valueFrom",
             json!({"containers": [{"name": "app", "image": "i", "env": [
                 {"name": "A", "value": "x", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]}]}),
-            vec!["spec.containers[0].env[0].valueFrom: Invalid value: \"\": may not be specified when `value` is not empty"],
+            vec![
+                "spec.containers[0].env[0].valueFrom: Invalid value: \"\": may not be specified when `value` is not empty",
+            ],
         ),
         (
             "env field path",
             json!({"containers": [{"name": "app", "image": "i", "env": [
                 {"name": "A", "valueFrom": {"fieldRef": {"fieldPath": "spec.bogus"}}}]}]}),
-            vec!["spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Unsupported value: \"spec.bogus\": supported values: \"metadata.name\", \"metadata.namespace\", \"metadata.uid\", \"spec.nodeName\", \"spec.serviceAccountName\", \"status.hostIP\", \"status.hostIPs\", \"status.podIP\", \"status.podIPs\""],
+            vec![
+                "spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Unsupported value: \"spec.bogus\": supported values: \"metadata.name\", \"metadata.namespace\", \"metadata.uid\", \"spec.nodeName\", \"spec.serviceAccountName\", \"status.hostIP\", \"status.hostIPs\", \"status.podIP\", \"status.podIPs\"",
+            ],
         ),
         (
             "mount of a missing volume",
@@ -154,7 +178,9 @@ fn pod_spec_rules() {
         (
             "bad default mode",
             json!({"volumes": [{"name": "data", "secret": {"secretName": "s", "defaultMode": 1000}}]}),
-            vec!["spec.volumes[0].secret.defaultMode: Invalid value: 1000: must be a number between 0 and 0777 (octal), both inclusive"],
+            vec![
+                "spec.volumes[0].secret.defaultMode: Invalid value: 1000: must be a number between 0 and 0777 (octal), both inclusive",
+            ],
         ),
         (
             "probe without handler",
@@ -165,7 +191,9 @@ fn pod_spec_rules() {
             "probe with two handlers",
             json!({"containers": [{"name": "app", "image": "i", "livenessProbe": {
                 "exec": {"command": ["true"]}, "tcpSocket": {"port": 80}}}]}),
-            vec!["spec.containers[0].livenessProbe.tcpSocket: Forbidden: may not specify more than 1 handler type"],
+            vec![
+                "spec.containers[0].livenessProbe.tcpSocket: Forbidden: may not specify more than 1 handler type",
+            ],
         ),
         (
             "liveness success threshold",
@@ -177,42 +205,58 @@ fn pod_spec_rules() {
             "requests above limits",
             json!({"containers": [{"name": "app", "image": "i", "resources": {
                 "limits": {"memory": "1Gi"}, "requests": {"memory": "2Gi"}}}]}),
-            vec!["spec.containers[0].resources.requests: Invalid value: \"2Gi\": must be less than or equal to memory limit of 1Gi"],
+            vec![
+                "spec.containers[0].resources.requests: Invalid value: \"2Gi\": must be less than or equal to memory limit of 1Gi",
+            ],
         ),
         (
             "negative request",
             json!({"containers": [{"name": "app", "image": "i", "resources": {"requests": {"cpu": "-1"}}}]}),
-            vec!["spec.containers[0].resources.requests[cpu]: Invalid value: \"-1\": must be greater than or equal to 0"],
+            vec![
+                "spec.containers[0].resources.requests[cpu]: Invalid value: \"-1\": must be greater than or equal to 0",
+            ],
         ),
         (
             "node selector value",
             json!({"nodeSelector": {"disk": "ss d"}}),
-            vec!["spec.nodeSelector: Invalid value: \"ss d\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"],
+            vec![
+                "spec.nodeSelector: Invalid value: \"ss d\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+            ],
         ),
         (
             "toleration without key",
             json!({"tolerations": [{"operator": "Equal", "value": "x"}]}),
-            vec!["spec.tolerations[0].operator: Invalid value: \"Equal\": operator must be Exists when `key` is empty, which means \"match all values and all keys\""],
+            vec![
+                "spec.tolerations[0].operator: Invalid value: \"Equal\": operator must be Exists when `key` is empty, which means \"match all values and all keys\"",
+            ],
         ),
         (
             "toleration seconds need NoExecute",
             json!({"tolerations": [{"key": "k", "operator": "Exists", "effect": "NoSchedule", "tolerationSeconds": 5}]}),
-            vec!["spec.tolerations[0].effect: Invalid value: \"NoSchedule\": effect must be 'NoExecute' when `tolerationSeconds` is set"],
+            vec![
+                "spec.tolerations[0].effect: Invalid value: \"NoSchedule\": effect must be 'NoExecute' when `tolerationSeconds` is set",
+            ],
         ),
         (
             "toleration effect",
             json!({"tolerations": [{"key": "k", "operator": "Exists", "effect": "Never"}]}),
-            vec!["spec.tolerations[0].effect: Unsupported value: \"Never\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\""],
+            vec![
+                "spec.tolerations[0].effect: Unsupported value: \"Never\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"",
+            ],
         ),
         (
             "service account name",
             json!({"serviceAccountName": "Bad_Name"}),
-            vec!["spec.serviceAccountName: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"],
+            vec![
+                "spec.serviceAccountName: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+            ],
         ),
         (
             "node affinity without terms",
             json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": []}}}}),
-            vec!["spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms: Required value: must have at least one node selector term"],
+            vec![
+                "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms: Required value: must have at least one node selector term",
+            ],
         ),
         (
             "pod anti-affinity without topology key",
@@ -227,22 +271,30 @@ fn pod_spec_rules() {
         (
             "host network port mismatch",
             json!({"hostNetwork": true, "containers": [{"name": "app", "image": "i", "ports": [{"containerPort": 80, "hostPort": 81}]}]}),
-            vec!["spec.containers[0].ports[0].hostPort: Invalid value: 81: must match `containerPort` when `hostNetwork` is true"],
+            vec![
+                "spec.containers[0].ports[0].hostPort: Invalid value: 81: must match `containerPort` when `hostNetwork` is true",
+            ],
         ),
         (
             "dns none without config",
             json!({"dnsPolicy": "None"}),
-            vec!["spec.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None"],
+            vec![
+                "spec.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None",
+            ],
         ),
         (
             "sidecar probes only with restartPolicy Always",
             json!({"initContainers": [{"name": "init", "image": "i", "readinessProbe": {"exec": {"command": ["true"]}}}]}),
-            vec!["spec.initContainers[0].readinessProbe: Forbidden: may not be set for init containers without restartPolicy=Always"],
+            vec![
+                "spec.initContainers[0].readinessProbe: Forbidden: may not be set for init containers without restartPolicy=Always",
+            ],
         ),
         (
             "restart policy on a regular container",
             json!({"containers": [{"name": "app", "image": "i", "restartPolicy": "Always"}]}),
-            vec!["spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers"],
+            vec![
+                "spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers",
+            ],
         ),
     ];
     for (name, changes, expected) in cases {
@@ -253,8 +305,9 @@ fn pod_spec_rules() {
 
 #[test]
 fn missing_defaults_are_required() {
-    let spec: PodSpec = serde_json::from_value(json!({"containers": [{"name": "app", "image": "i"}]}))
-        .expect("decodes");
+    let spec: PodSpec =
+        serde_json::from_value(json!({"containers": [{"name": "app", "image": "i"}]}))
+            .expect("decodes");
     let errors = errors_of(&spec);
     assert_eq!(
         errors,

@@ -16,10 +16,9 @@ use k8s_openapi::api::core::v1::{
 };
 
 use super::common::{
-    IS_NOT_POSITIVE_ERROR_MSG, invalid_each, json_value, name_is_dns_label,
-    name_is_dns_subdomain, validate_annotations, validate_dns1123_label,
-    validate_dns1123_subdomain, validate_label_name, validate_label_selector, validate_labels,
-    validate_qualified_name,
+    IS_NOT_POSITIVE_ERROR_MSG, invalid_each, json_value, name_is_dns_label, name_is_dns_subdomain,
+    validate_annotations, validate_dns1123_label, validate_dns1123_subdomain, validate_label_name,
+    validate_label_selector, validate_labels, validate_qualified_name,
 };
 use super::container::{
     ContainerContext, validate_container_only_for_pod, validate_containers,
@@ -43,17 +42,28 @@ pub struct PodSpecContext<'a> {
 }
 
 /// Validates a pod spec. Returns every problem found, with upstream's paths under `path`.
-pub fn validate_pod_spec(spec: &PodSpec, context: PodSpecContext<'_>, path: &FieldPath) -> Vec<FieldError> {
+pub fn validate_pod_spec(
+    spec: &PodSpec,
+    context: PodSpecContext<'_>,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if spec.termination_grace_period_seconds.is_none() {
-        errors.push(FieldError::required(&path.child("terminationGracePeriodSeconds"), ""));
+        errors.push(FieldError::required(
+            &path.child("terminationGracePeriodSeconds"),
+            "",
+        ));
     }
     let host_users = spec.host_users.unwrap_or(true);
     let restart_policy = spec.restart_policy.as_deref().unwrap_or_default();
 
     let (volumes, volume_errors) = validate_volumes(
         spec.volumes.as_deref().unwrap_or_default(),
-        if context.resource_is_pod { context.pod_name } else { None },
+        if context.resource_is_pod {
+            context.pod_name
+        } else {
+            None
+        },
         &path.child("volumes"),
     );
     errors.extend(volume_errors);
@@ -64,7 +74,10 @@ pub fn validate_pod_spec(spec: &PodSpec, context: PodSpecContext<'_>, path: &Fie
         .filter(|claim| !claim.name.is_empty())
         .map(|claim| claim.name.clone())
         .collect();
-    errors.extend(validate_pod_resource_claims(spec, &path.child("resourceClaims")));
+    errors.extend(validate_pod_resource_claims(
+        spec,
+        &path.child("resourceClaims"),
+    ));
 
     let container_context = ContainerContext {
         volumes: &volumes,
@@ -74,7 +87,11 @@ pub fn validate_pod_spec(spec: &PodSpec, context: PodSpecContext<'_>, path: &Fie
         host_users,
     };
     let init_containers = spec.init_containers.as_deref().unwrap_or_default();
-    errors.extend(validate_containers(&spec.containers, &container_context, &path.child("containers")));
+    errors.extend(validate_containers(
+        &spec.containers,
+        &container_context,
+        &path.child("containers"),
+    ));
     errors.extend(validate_init_containers(
         init_containers,
         &spec.containers,
@@ -98,16 +115,30 @@ pub fn validate_pod_spec(spec: &PodSpec, context: PodSpecContext<'_>, path: &Fie
         }
         // NOTE: pod-level resources get the container rules for names and quantities;
         // upstream's checks against the sum of container requests are not done here.
-        errors.extend(validate_resource_requirements(resources, &claim_names, &resources_path));
+        errors.extend(validate_resource_requirements(
+            resources,
+            &claim_names,
+            &resources_path,
+        ));
     }
 
-    errors.extend(validate_host_network_ports(spec, context.resource_is_pod, path));
-    errors.extend(validate_restart_policy(restart_policy, &path.child("restartPolicy")));
+    errors.extend(validate_host_network_ports(
+        spec,
+        context.resource_is_pod,
+        path,
+    ));
+    errors.extend(validate_restart_policy(
+        restart_policy,
+        &path.child("restartPolicy"),
+    ));
     errors.extend(validate_dns_policy(
         spec.dns_policy.as_deref().unwrap_or_default(),
         &path.child("dnsPolicy"),
     ));
-    errors.extend(validate_labels(spec.node_selector.as_ref(), &path.child("nodeSelector")));
+    errors.extend(validate_labels(
+        spec.node_selector.as_ref(),
+        &path.child("nodeSelector"),
+    ));
     if let Some(security_context) = spec.security_context.as_ref() {
         errors.extend(validate_pod_security_context(
             security_context,
@@ -115,7 +146,10 @@ pub fn validate_pod_spec(spec: &PodSpec, context: PodSpecContext<'_>, path: &Fie
             &path.child("securityContext"),
         ));
     }
-    errors.extend(validate_image_pull_secrets(spec, &path.child("imagePullSecrets")));
+    errors.extend(validate_image_pull_secrets(
+        spec,
+        &path.child("imagePullSecrets"),
+    ));
     if let Some(affinity) = spec.affinity.as_ref() {
         errors.extend(validate_affinity(affinity, &path.child("affinity")));
     }
@@ -127,17 +161,29 @@ pub fn validate_pod_spec(spec: &PodSpec, context: PodSpecContext<'_>, path: &Fie
     for (index, gate) in spec.readiness_gates.iter().flatten().enumerate() {
         errors.extend(validate_qualified_name(
             &gate.condition_type,
-            &path.child("readinessGates").index(index).child("conditionType"),
+            &path
+                .child("readinessGates")
+                .index(index)
+                .child("conditionType"),
         ));
     }
-    errors.extend(validate_scheduling_gates(spec, &path.child("schedulingGates")));
+    errors.extend(validate_scheduling_gates(
+        spec,
+        &path.child("schedulingGates"),
+    ));
     errors.extend(validate_topology_spread_constraints(
-        spec.topology_spread_constraints.as_deref().unwrap_or_default(),
+        spec.topology_spread_constraints
+            .as_deref()
+            .unwrap_or_default(),
         &path.child("topologySpreadConstraints"),
     ));
     errors.extend(validate_host_users(spec, path));
 
-    if let Some(account) = spec.service_account_name.as_deref().filter(|name| !name.is_empty()) {
+    if let Some(account) = spec
+        .service_account_name
+        .as_deref()
+        .filter(|name| !name.is_empty())
+    {
         errors.extend(invalid_each(
             &path.child("serviceAccountName"),
             account,
@@ -145,7 +191,11 @@ pub fn validate_pod_spec(spec: &PodSpec, context: PodSpecContext<'_>, path: &Fie
         ));
     }
     if let Some(node) = spec.node_name.as_deref().filter(|name| !name.is_empty()) {
-        errors.extend(invalid_each(&path.child("nodeName"), node, name_is_dns_subdomain(node, false)));
+        errors.extend(invalid_each(
+            &path.child("nodeName"),
+            node,
+            name_is_dns_subdomain(node, false),
+        ));
     }
     if let Some(deadline) = spec.active_deadline_seconds {
         if !(1..=i64::from(i32::MAX)).contains(&deadline) {
@@ -163,17 +213,31 @@ pub fn validate_pod_spec(spec: &PodSpec, context: PodSpecContext<'_>, path: &Fie
         errors.extend(validate_dns1123_label(subdomain, &path.child("subdomain")));
     }
     if let Some(tolerations) = spec.tolerations.as_deref().filter(|list| !list.is_empty()) {
-        errors.extend(validate_tolerations(tolerations, &path.child("tolerations")));
+        errors.extend(validate_tolerations(
+            tolerations,
+            &path.child("tolerations"),
+        ));
     }
     for (index, alias) in spec.host_aliases.iter().flatten().enumerate() {
         let alias_path = path.child("hostAliases").index(index);
         errors.extend(validate_ip(&alias.ip, &alias_path.child("ip")));
         for (name_index, hostname) in alias.hostnames.iter().flatten().enumerate() {
-            errors.extend(validate_dns1123_subdomain(hostname, &alias_path.child("hostnames").index(name_index)));
+            errors.extend(validate_dns1123_subdomain(
+                hostname,
+                &alias_path.child("hostnames").index(name_index),
+            ));
         }
     }
-    if let Some(class) = spec.priority_class_name.as_deref().filter(|name| !name.is_empty()) {
-        errors.extend(invalid_each(&path.child("priorityClassName"), class, name_is_dns_subdomain(class, false)));
+    if let Some(class) = spec
+        .priority_class_name
+        .as_deref()
+        .filter(|name| !name.is_empty())
+    {
+        errors.extend(invalid_each(
+            &path.child("priorityClassName"),
+            class,
+            name_is_dns_subdomain(class, false),
+        ));
     }
     if let Some(runtime_class) = spec.runtime_class_name.as_deref() {
         errors.extend(invalid_each(
@@ -187,7 +251,11 @@ pub fn validate_pod_spec(spec: &PodSpec, context: PodSpecContext<'_>, path: &Fie
         match policy {
             "PreemptLowerPriority" | "Never" => {}
             "" => errors.push(FieldError::required(&policy_path, "")),
-            other => errors.push(FieldError::not_supported(&policy_path, other, &["PreemptLowerPriority", "Never"])),
+            other => errors.push(FieldError::not_supported(
+                &policy_path,
+                other,
+                &["PreemptLowerPriority", "Never"],
+            )),
         }
     }
     if let Some(overhead) = spec.overhead.as_ref() {
@@ -195,14 +263,25 @@ pub fn validate_pod_spec(spec: &PodSpec, context: PodSpecContext<'_>, path: &Fie
             limits: Some(overhead.clone()),
             ..Default::default()
         };
-        errors.extend(validate_resource_requirements(&requirements, &[], &path.child("overhead")));
+        errors.extend(validate_resource_requirements(
+            &requirements,
+            &[],
+            &path.child("overhead"),
+        ));
     }
     if let Some(os) = spec.os.as_ref() {
         let os_path = path.child("os");
         if os.name.is_empty() {
-            errors.push(FieldError::required(&os_path.child("name"), "cannot be empty"));
+            errors.push(FieldError::required(
+                &os_path.child("name"),
+                "cannot be empty",
+            ));
         } else if os.name != "linux" && os.name != "windows" {
-            errors.push(FieldError::not_supported(&os_path, os.name.as_str(), &["linux", "windows"]));
+            errors.push(FieldError::not_supported(
+                &os_path,
+                os.name.as_str(),
+                &["linux", "windows"],
+            ));
         }
     }
     errors
@@ -211,13 +290,21 @@ pub fn validate_pod_spec(spec: &PodSpec, context: PodSpecContext<'_>, path: &Fie
 /// Validates the spec of a Pod object: [`validate_pod_spec`] plus the Pod-only rules
 /// (images without surrounding whitespace, service account tokens only with a service
 /// account). `path` is `spec`.
-pub fn validate_pod_spec_for_pod(spec: &PodSpec, pod_name: &str, path: &FieldPath) -> Vec<FieldError> {
+pub fn validate_pod_spec_for_pod(
+    spec: &PodSpec,
+    pod_name: &str,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let context = PodSpecContext {
         resource_is_pod: true,
         pod_name: Some(pod_name),
     };
     let mut errors = validate_pod_spec(spec, context, path);
-    if spec.service_account_name.as_deref().is_none_or(str::is_empty) {
+    if spec
+        .service_account_name
+        .as_deref()
+        .is_none_or(str::is_empty)
+    {
         for (volume_index, volume) in spec.volumes.iter().flatten().enumerate() {
             let Some(projected) = volume.projected.as_ref() else {
                 continue;
@@ -239,10 +326,16 @@ pub fn validate_pod_spec_for_pod(spec: &PodSpec, pod_name: &str, path: &FieldPat
         }
     }
     for (index, container) in spec.containers.iter().enumerate() {
-        errors.extend(validate_container_only_for_pod(container, &path.child("containers").index(index)));
+        errors.extend(validate_container_only_for_pod(
+            container,
+            &path.child("containers").index(index),
+        ));
     }
     for (index, container) in spec.init_containers.iter().flatten().enumerate() {
-        errors.extend(validate_container_only_for_pod(container, &path.child("initContainers").index(index)));
+        errors.extend(validate_container_only_for_pod(
+            container,
+            &path.child("initContainers").index(index),
+        ));
     }
     errors
 }
@@ -252,15 +345,26 @@ pub fn validate_pod_spec_for_pod(spec: &PodSpec, pod_name: &str, path: &FieldPat
 /// ephemeral containers.
 pub fn validate_pod_template_spec(template: &PodTemplateSpec, path: &FieldPath) -> Vec<FieldError> {
     let metadata = template.metadata.as_ref();
-    let mut errors = validate_labels(metadata.and_then(|meta| meta.labels.as_ref()), &path.child("labels"));
+    let mut errors = validate_labels(
+        metadata.and_then(|meta| meta.labels.as_ref()),
+        &path.child("labels"),
+    );
     errors.extend(validate_annotations(
         metadata.and_then(|meta| meta.annotations.as_ref()),
         &path.child("annotations"),
     ));
     let empty = PodSpec::default();
     let spec = template.spec.as_ref().unwrap_or(&empty);
-    errors.extend(validate_pod_spec(spec, PodSpecContext::default(), &path.child("spec")));
-    if spec.ephemeral_containers.as_ref().is_some_and(|list| !list.is_empty()) {
+    errors.extend(validate_pod_spec(
+        spec,
+        PodSpecContext::default(),
+        &path.child("spec"),
+    ));
+    if spec
+        .ephemeral_containers
+        .as_ref()
+        .is_some_and(|list| !list.is_empty())
+    {
         errors.push(FieldError::forbidden(
             &path.child("spec").child("ephemeralContainers"),
             "ephemeral containers not allowed in pod template",
@@ -277,9 +381,15 @@ fn validate_pod_resource_claims(spec: &PodSpec, path: &FieldPath) -> Vec<FieldEr
         if claim.name.is_empty() {
             errors.push(FieldError::required(&claim_path.child("name"), ""));
         } else if !names.insert(claim.name.as_str()) {
-            errors.push(FieldError::duplicate(&claim_path.child("name"), claim.name.as_str()));
+            errors.push(FieldError::duplicate(
+                &claim_path.child("name"),
+                claim.name.as_str(),
+            ));
         } else {
-            errors.extend(validate_dns1123_label(&claim.name, &claim_path.child("name")));
+            errors.extend(validate_dns1123_label(
+                &claim.name,
+                &claim_path.child("name"),
+            ));
         }
         match (claim.resource_claim_name.as_ref(), claim.resource_claim_template_name.as_ref()) {
             (Some(_), Some(_)) => errors.push(FieldError::invalid(
@@ -298,7 +408,11 @@ fn validate_pod_resource_claims(spec: &PodSpec, path: &FieldPath) -> Vec<FieldEr
     errors
 }
 
-fn validate_host_network_ports(spec: &PodSpec, resource_is_pod: bool, path: &FieldPath) -> Vec<FieldError> {
+fn validate_host_network_ports(
+    spec: &PodSpec,
+    resource_is_pod: bool,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if spec.host_network != Some(true) {
         return errors;
@@ -328,7 +442,11 @@ pub fn validate_restart_policy(policy: &str, path: &FieldPath) -> Vec<FieldError
     match policy {
         "Always" | "OnFailure" | "Never" => Vec::new(),
         "" => vec![FieldError::required(path, "")],
-        other => vec![FieldError::not_supported(path, other, &["Always", "OnFailure", "Never"])],
+        other => vec![FieldError::not_supported(
+            path,
+            other,
+            &["Always", "OnFailure", "Never"],
+        )],
     }
 }
 
@@ -348,11 +466,18 @@ fn validate_ip(value: &str, path: &FieldPath) -> Vec<FieldError> {
     invalid_each(path, value, validation::is_valid_ip(value))
 }
 
-fn validate_dns_config(config: Option<&PodDNSConfig>, policy: Option<&str>, path: &FieldPath) -> Vec<FieldError> {
+fn validate_dns_config(
+    config: Option<&PodDNSConfig>,
+    policy: Option<&str>,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if policy == Some("None") {
         let Some(config) = config else {
-            return vec![FieldError::required(path, "must provide `dnsConfig` when `dnsPolicy` is None")];
+            return vec![FieldError::required(
+                path,
+                "must provide `dnsConfig` when `dnsPolicy` is None",
+            )];
         };
         if config.nameservers.as_ref().is_none_or(Vec::is_empty) {
             return vec![FieldError::required(
@@ -407,7 +532,10 @@ fn validate_dns_config(config: Option<&PodDNSConfig>, policy: Option<&str>, path
     }
     for (index, option) in config.options.iter().flatten().enumerate() {
         if option.name.as_deref().is_none_or(str::is_empty) {
-            errors.push(FieldError::required(&path.child("options").index(index), "must not be empty"));
+            errors.push(FieldError::required(
+                &path.child("options").index(index),
+                "must not be empty",
+            ));
         }
     }
     errors
@@ -420,7 +548,11 @@ fn validate_image_pull_secrets(spec: &PodSpec, path: &FieldPath) -> Vec<FieldErr
     Vec::new()
 }
 
-fn validate_pod_security_context(context: &PodSecurityContext, spec: &PodSpec, path: &FieldPath) -> Vec<FieldError> {
+fn validate_pod_security_context(
+    context: &PodSecurityContext,
+    spec: &PodSpec,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if let Some(group) = context.fs_group {
         for message in validation::is_valid_group_id(group) {
@@ -434,12 +566,20 @@ fn validate_pod_security_context(context: &PodSecurityContext, spec: &PodSpec, p
     }
     if let Some(group) = context.run_as_group {
         for message in validation::is_valid_group_id(group) {
-            errors.push(FieldError::invalid(&path.child("runAsGroup"), group, message));
+            errors.push(FieldError::invalid(
+                &path.child("runAsGroup"),
+                group,
+                message,
+            ));
         }
     }
     for (index, group) in context.supplemental_groups.iter().flatten().enumerate() {
         for message in validation::is_valid_group_id(*group) {
-            errors.push(FieldError::invalid(&path.child("supplementalGroups").index(index), *group, message));
+            errors.push(FieldError::invalid(
+                &path.child("supplementalGroups").index(index),
+                *group,
+                message,
+            ));
         }
     }
     if spec.share_process_namespace == Some(true) && spec.host_pid == Some(true) {
@@ -513,17 +653,26 @@ fn is_valid_sysctl_name(name: &str) -> bool {
         !bytes.is_empty()
             && bytes.first().is_some_and(alphanumeric)
             && bytes.last().is_some_and(alphanumeric)
-            && bytes.iter().all(|byte| alphanumeric(byte) || *byte == b'-' || *byte == b'_')
+            && bytes
+                .iter()
+                .all(|byte| alphanumeric(byte) || *byte == b'-' || *byte == b'_')
     })
 }
 
 /// Checks a seccomp profile: a supported type, and a local profile path exactly when the
 /// type is Localhost.
-pub fn validate_seccomp_profile(kind: &str, localhost_profile: Option<&str>, path: &FieldPath) -> Vec<FieldError> {
+pub fn validate_seccomp_profile(
+    kind: &str,
+    localhost_profile: Option<&str>,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     match kind {
         "Localhost" | "RuntimeDefault" | "Unconfined" => {}
-        "" => errors.push(FieldError::required(&path.child("type"), "type is required when seccompProfile is set")),
+        "" => errors.push(FieldError::required(
+            &path.child("type"),
+            "type is required when seccompProfile is set",
+        )),
         other => errors.push(FieldError::not_supported(
             &path.child("type"),
             other,
@@ -536,7 +685,10 @@ pub fn validate_seccomp_profile(kind: &str, localhost_profile: Option<&str>, pat
                 &path.child("localhostProfile"),
                 "must be set when seccomp type is Localhost",
             )),
-            Some(profile) => errors.extend(validate_local_descending_path(profile, &path.child("localhostProfile"))),
+            Some(profile) => errors.extend(validate_local_descending_path(
+                profile,
+                &path.child("localhostProfile"),
+            )),
         }
     } else if localhost_profile.is_some() {
         errors.push(FieldError::invalid(
@@ -554,7 +706,10 @@ fn validate_scheduling_gates(spec: &PodSpec, path: &FieldPath) -> Vec<FieldError
     for (index, gate) in spec.scheduling_gates.iter().flatten().enumerate() {
         errors.extend(validate_qualified_name(&gate.name, &path.index(index)));
         if !seen.insert(gate.name.as_str()) {
-            errors.push(FieldError::duplicate(&path.index(index), gate.name.as_str()));
+            errors.push(FieldError::duplicate(
+                &path.index(index),
+                gate.name.as_str(),
+            ));
         }
     }
     errors
@@ -608,7 +763,11 @@ pub fn validate_tolerations(tolerations: &[Toleration], path: &FieldPath) -> Vec
             "Equal" | "" => {
                 let messages = validation::is_valid_label_value(value);
                 if !messages.is_empty() {
-                    errors.push(FieldError::invalid(&toleration_path.child("operator"), value, messages.join(";")));
+                    errors.push(FieldError::invalid(
+                        &toleration_path.child("operator"),
+                        value,
+                        messages.join(";"),
+                    ));
                 }
             }
             "Exists" => {
@@ -627,7 +786,11 @@ pub fn validate_tolerations(tolerations: &[Toleration], path: &FieldPath) -> Vec
             )),
         }
         if !effect.is_empty() {
-            errors.extend(validate_taint_effect(effect, true, &toleration_path.child("effect")));
+            errors.extend(validate_taint_effect(
+                effect,
+                true,
+                &toleration_path.child("effect"),
+            ));
         }
     }
     errors
@@ -652,7 +815,10 @@ fn validate_affinity(affinity: &Affinity, path: &FieldPath) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if let Some(node_affinity) = affinity.node_affinity.as_ref() {
         let node_path = path.child("nodeAffinity");
-        if let Some(required) = node_affinity.required_during_scheduling_ignored_during_execution.as_ref() {
+        if let Some(required) = node_affinity
+            .required_during_scheduling_ignored_during_execution
+            .as_ref()
+        {
             errors.extend(validate_node_selector(
                 required,
                 &node_path.child("requiredDuringSchedulingIgnoredDuringExecution"),
@@ -681,13 +847,25 @@ fn validate_affinity(affinity: &Affinity, path: &FieldPath) -> Vec<FieldError> {
     }
     for (terms, weighted, field) in [
         (
-            affinity.pod_affinity.as_ref().and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()),
-            affinity.pod_affinity.as_ref().and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()),
+            affinity.pod_affinity.as_ref().and_then(|a| {
+                a.required_during_scheduling_ignored_during_execution
+                    .as_ref()
+            }),
+            affinity.pod_affinity.as_ref().and_then(|a| {
+                a.preferred_during_scheduling_ignored_during_execution
+                    .as_ref()
+            }),
             "podAffinity",
         ),
         (
-            affinity.pod_anti_affinity.as_ref().and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()),
-            affinity.pod_anti_affinity.as_ref().and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()),
+            affinity.pod_anti_affinity.as_ref().and_then(|a| {
+                a.required_during_scheduling_ignored_during_execution
+                    .as_ref()
+            }),
+            affinity.pod_anti_affinity.as_ref().and_then(|a| {
+                a.preferred_during_scheduling_ignored_during_execution
+                    .as_ref()
+            }),
             "podAntiAffinity",
         ),
     ] {
@@ -695,7 +873,9 @@ fn validate_affinity(affinity: &Affinity, path: &FieldPath) -> Vec<FieldError> {
         for (index, term) in terms.into_iter().flatten().enumerate() {
             errors.extend(validate_pod_affinity_term(
                 term,
-                &affinity_path.child("requiredDuringSchedulingIgnoredDuringExecution").index(index),
+                &affinity_path
+                    .child("requiredDuringSchedulingIgnoredDuringExecution")
+                    .index(index),
             ));
         }
         errors.extend(validate_weighted_terms(
@@ -710,23 +890,44 @@ fn validate_weighted_terms(terms: &[WeightedPodAffinityTerm], path: &FieldPath) 
     let mut errors = Vec::new();
     for (index, term) in terms.iter().enumerate() {
         if term.weight <= 0 || term.weight > 100 {
-            errors.push(FieldError::invalid(&path.index(index).child("weight"), term.weight, "must be in the range 1-100"));
+            errors.push(FieldError::invalid(
+                &path.index(index).child("weight"),
+                term.weight,
+                "must be in the range 1-100",
+            ));
         }
-        errors.extend(validate_pod_affinity_term(&term.pod_affinity_term, &path.index(index).child("podAffinityTerm")));
+        errors.extend(validate_pod_affinity_term(
+            &term.pod_affinity_term,
+            &path.index(index).child("podAffinityTerm"),
+        ));
     }
     errors
 }
 
 fn validate_pod_affinity_term(term: &PodAffinityTerm, path: &FieldPath) -> Vec<FieldError> {
-    let mut errors = validate_label_selector(term.label_selector.as_ref(), &path.child("labelSelector"));
-    errors.extend(validate_label_selector(term.namespace_selector.as_ref(), &path.child("namespaceSelector")));
+    let mut errors =
+        validate_label_selector(term.label_selector.as_ref(), &path.child("labelSelector"));
+    errors.extend(validate_label_selector(
+        term.namespace_selector.as_ref(),
+        &path.child("namespaceSelector"),
+    ));
     for namespace in term.namespaces.iter().flatten() {
-        errors.extend(invalid_each(&path.child("namespace"), namespace, name_is_dns_label(namespace, false)));
+        errors.extend(invalid_each(
+            &path.child("namespace"),
+            namespace,
+            name_is_dns_label(namespace, false),
+        ));
     }
     if term.topology_key.is_empty() {
-        errors.push(FieldError::required(&path.child("topologyKey"), "can not be empty"));
+        errors.push(FieldError::required(
+            &path.child("topologyKey"),
+            "can not be empty",
+        ));
     }
-    errors.extend(validate_label_name(&term.topology_key, &path.child("topologyKey")));
+    errors.extend(validate_label_name(
+        &term.topology_key,
+        &path.child("topologyKey"),
+    ));
     errors
 }
 
@@ -734,11 +935,18 @@ fn validate_pod_affinity_term(term: &PodAffinityTerm, path: &FieldPath) -> Vec<F
 pub fn validate_node_selector(selector: &NodeSelector, path: &FieldPath) -> Vec<FieldError> {
     let terms_path = path.child("nodeSelectorTerms");
     if selector.node_selector_terms.is_empty() {
-        return vec![FieldError::required(&terms_path, "must have at least one node selector term")];
+        return vec![FieldError::required(
+            &terms_path,
+            "must have at least one node selector term",
+        )];
     }
     let mut errors = Vec::new();
     for (index, term) in selector.node_selector_terms.iter().enumerate() {
-        errors.extend(validate_node_selector_term(term, false, &terms_path.index(index)));
+        errors.extend(validate_node_selector_term(
+            term,
+            false,
+            &terms_path.index(index),
+        ));
     }
     errors
 }
@@ -768,10 +976,18 @@ fn validate_node_selector_term(
                     ));
                 }
             }
-            other => errors.push(FieldError::invalid(&field_path.child("operator"), other, "not a valid selector operator")),
+            other => errors.push(FieldError::invalid(
+                &field_path.child("operator"),
+                other,
+                "not a valid selector operator",
+            )),
         }
         if requirement.key != "metadata.name" {
-            errors.push(FieldError::invalid(&field_path.child("key"), requirement.key.as_str(), "not a valid field selector key"));
+            errors.push(FieldError::invalid(
+                &field_path.child("key"),
+                requirement.key.as_str(),
+                "not a valid field selector key",
+            ));
         } else {
             for (value_index, value) in values.iter().enumerate() {
                 errors.extend(invalid_each(
@@ -795,7 +1011,10 @@ fn validate_node_selector_requirement(
     match requirement.operator.as_str() {
         "In" | "NotIn" => {
             if values.is_empty() {
-                errors.push(FieldError::required(&path.child("values"), "must be specified when `operator` is 'In' or 'NotIn'"));
+                errors.push(FieldError::required(
+                    &path.child("values"),
+                    "must be specified when `operator` is 'In' or 'NotIn'",
+                ));
             }
         }
         "Exists" | "DoesNotExist" => {
@@ -814,26 +1033,44 @@ fn validate_node_selector_requirement(
                 ));
             }
         }
-        other => errors.push(FieldError::invalid(&path.child("operator"), other, "not a valid selector operator")),
+        other => errors.push(FieldError::invalid(
+            &path.child("operator"),
+            other,
+            "not a valid selector operator",
+        )),
     }
     errors.extend(validate_label_name(&requirement.key, &path.child("key")));
     if !allow_invalid_values {
         for (index, value) in values.iter().enumerate() {
-            errors.extend(invalid_each(&path.child("values").index(index), value, validation::is_valid_label_value(value)));
+            errors.extend(invalid_each(
+                &path.child("values").index(index),
+                value,
+                validation::is_valid_label_value(value),
+            ));
         }
     }
     errors
 }
 
-fn validate_topology_spread_constraints(constraints: &[TopologySpreadConstraint], path: &FieldPath) -> Vec<FieldError> {
+fn validate_topology_spread_constraints(
+    constraints: &[TopologySpreadConstraint],
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (index, constraint) in constraints.iter().enumerate() {
         let constraint_path = path.index(index);
         if constraint.max_skew <= 0 {
-            errors.push(FieldError::invalid(&constraint_path.child("maxSkew"), constraint.max_skew, IS_NOT_POSITIVE_ERROR_MSG));
+            errors.push(FieldError::invalid(
+                &constraint_path.child("maxSkew"),
+                constraint.max_skew,
+                IS_NOT_POSITIVE_ERROR_MSG,
+            ));
         }
         if constraint.topology_key.is_empty() {
-            errors.push(FieldError::required(&constraint_path.child("topologyKey"), "can not be empty"));
+            errors.push(FieldError::required(
+                &constraint_path.child("topologyKey"),
+                "can not be empty",
+            ));
         }
         let action = constraint.when_unsatisfiable.as_str();
         if action != "DoNotSchedule" && action != "ScheduleAnyway" {
@@ -844,38 +1081,58 @@ fn validate_topology_spread_constraints(constraints: &[TopologySpreadConstraint]
             ));
         }
         let repeated = constraints[index + 1..].iter().any(|other| {
-            other.topology_key == constraint.topology_key && other.when_unsatisfiable == constraint.when_unsatisfiable
+            other.topology_key == constraint.topology_key
+                && other.when_unsatisfiable == constraint.when_unsatisfiable
         });
         if repeated {
             errors.push(FieldError::duplicate(
                 &constraint_path.child("{topologyKey, whenUnsatisfiable}"),
-                format!("{{{}, {}}}", constraint.topology_key, constraint.when_unsatisfiable),
+                format!(
+                    "{{{}, {}}}",
+                    constraint.topology_key, constraint.when_unsatisfiable
+                ),
             ));
         }
         if let Some(min_domains) = constraint.min_domains {
             let domains_path = constraint_path.child("minDomains");
             if min_domains <= 0 {
-                errors.push(FieldError::invalid(&domains_path, min_domains, IS_NOT_POSITIVE_ERROR_MSG));
+                errors.push(FieldError::invalid(
+                    &domains_path,
+                    min_domains,
+                    IS_NOT_POSITIVE_ERROR_MSG,
+                ));
             }
             if action != "DoNotSchedule" {
                 errors.push(FieldError::invalid(
                     &domains_path,
                     min_domains,
-                    format!("can only use minDomains if whenUnsatisfiable=DoNotSchedule, not {action}"),
+                    format!(
+                        "can only use minDomains if whenUnsatisfiable=DoNotSchedule, not {action}"
+                    ),
                 ));
             }
         }
         for (policy, field) in [
-            (constraint.node_affinity_policy.as_deref(), "nodeAffinityPolicy"),
+            (
+                constraint.node_affinity_policy.as_deref(),
+                "nodeAffinityPolicy",
+            ),
             (constraint.node_taints_policy.as_deref(), "nodeTaintsPolicy"),
         ] {
             if let Some(policy) = policy {
                 if policy != "Honor" && policy != "Ignore" {
-                    errors.push(FieldError::not_supported(&constraint_path.child(field), policy, &["Honor", "Ignore"]));
+                    errors.push(FieldError::not_supported(
+                        &constraint_path.child(field),
+                        policy,
+                        &["Honor", "Ignore"],
+                    ));
                 }
             }
         }
-        errors.extend(validate_label_selector(constraint.label_selector.as_ref(), &constraint_path.child("labelSelector")));
+        errors.extend(validate_label_selector(
+            constraint.label_selector.as_ref(),
+            &constraint_path.child("labelSelector"),
+        ));
     }
     errors
 }

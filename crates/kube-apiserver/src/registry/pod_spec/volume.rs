@@ -40,8 +40,12 @@ const SUPPORTED_HOST_PATH_TYPES: &[&str] = &[
     "Socket",
 ];
 
-const SUPPORTED_ACCESS_MODES: &[&str] =
-    &["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"];
+const SUPPORTED_ACCESS_MODES: &[&str] = &[
+    "ReadOnlyMany",
+    "ReadWriteMany",
+    "ReadWriteOnce",
+    "ReadWriteOncePod",
+];
 
 /// What a volume's source means to the containers that use it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,7 +97,9 @@ pub fn validate_volumes(
         if let Some(claim) = volume.persistent_volume_claim.as_ref() {
             if created_claims.contains(&claim.claim_name) {
                 errors.push(FieldError::invalid(
-                    &volume_path.child("persistentVolumeClaim").child("claimName"),
+                    &volume_path
+                        .child("persistentVolumeClaim")
+                        .child("claimName"),
                     claim.claim_name.as_str(),
                     "must not reference a PVC that gets created for an ephemeral volume",
                 ));
@@ -120,7 +126,11 @@ fn require(value: &str, path: &FieldPath, field: &str, errors: &mut Vec<FieldErr
     }
 }
 
-fn validate_volume_source(volume: &Volume, pod_name: Option<&str>, path: &FieldPath) -> Vec<FieldError> {
+fn validate_volume_source(
+    volume: &Volume,
+    pod_name: Option<&str>,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let mut count = 0;
     // Each set source either counts (first one) or is reported as a second source. The
@@ -130,7 +140,10 @@ fn validate_volume_source(volume: &Volume, pod_name: Option<&str>, path: &FieldP
             return false;
         }
         if count > 0 {
-            errors.push(FieldError::forbidden(&path.child(field), "may not specify more than 1 volume type"));
+            errors.push(FieldError::forbidden(
+                &path.child(field),
+                "may not specify more than 1 volume type",
+            ));
             return false;
         }
         count += 1;
@@ -157,10 +170,17 @@ fn validate_volume_source(volume: &Volume, pod_name: Option<&str>, path: &FieldP
             if host_path.path.is_empty() {
                 errors.push(FieldError::required(&source_path.child("path"), ""));
             } else {
-                errors.extend(validate_path_no_backsteps(&host_path.path, &source_path.child("path")));
+                errors.extend(validate_path_no_backsteps(
+                    &host_path.path,
+                    &source_path.child("path"),
+                ));
                 if let Some(kind) = host_path.type_.as_deref() {
                     if !SUPPORTED_HOST_PATH_TYPES.contains(&kind) {
-                        errors.push(FieldError::not_supported(&source_path.child("type"), kind, SUPPORTED_HOST_PATH_TYPES));
+                        errors.push(FieldError::not_supported(
+                            &source_path.child("type"),
+                            kind,
+                            SUPPORTED_HOST_PATH_TYPES,
+                        ));
                     }
                 }
             }
@@ -169,30 +189,64 @@ fn validate_volume_source(volume: &Volume, pod_name: Option<&str>, path: &FieldP
     if first(volume.git_repo.is_some(), "gitRepo", &mut errors) {
         if let Some(git_repo) = volume.git_repo.as_ref() {
             let source_path = path.child("gitRepo");
-            require(&git_repo.repository, &source_path, "repository", &mut errors);
+            require(
+                &git_repo.repository,
+                &source_path,
+                "repository",
+                &mut errors,
+            );
             errors.extend(validate_local_descending_path(
                 git_repo.directory.as_deref().unwrap_or_default(),
                 &source_path.child("directory"),
             ));
         }
     }
-    if first(volume.gce_persistent_disk.is_some(), "gcePersistentDisk", &mut errors) {
+    if first(
+        volume.gce_persistent_disk.is_some(),
+        "gcePersistentDisk",
+        &mut errors,
+    ) {
         if let Some(disk) = volume.gce_persistent_disk.as_ref() {
-            require(&disk.pd_name, &path.child("persistentDisk"), "pdName", &mut errors);
+            require(
+                &disk.pd_name,
+                &path.child("persistentDisk"),
+                "pdName",
+                &mut errors,
+            );
         }
     }
-    if first(volume.aws_elastic_block_store.is_some(), "awsElasticBlockStore", &mut errors) {
+    if first(
+        volume.aws_elastic_block_store.is_some(),
+        "awsElasticBlockStore",
+        &mut errors,
+    ) {
         if let Some(store) = volume.aws_elastic_block_store.as_ref() {
-            require(&store.volume_id, &path.child("awsElasticBlockStore"), "volumeID", &mut errors);
+            require(
+                &store.volume_id,
+                &path.child("awsElasticBlockStore"),
+                "volumeID",
+                &mut errors,
+            );
         }
     }
     if first(volume.secret.is_some(), "secret", &mut errors) {
         if let Some(secret) = volume.secret.as_ref() {
             let source_path = path.child("secret");
-            require(secret.secret_name.as_deref().unwrap_or_default(), &source_path, "secretName", &mut errors);
-            errors.extend(validate_mode(secret.default_mode, &source_path.child("defaultMode")));
+            require(
+                secret.secret_name.as_deref().unwrap_or_default(),
+                &source_path,
+                "secretName",
+                &mut errors,
+            );
+            errors.extend(validate_mode(
+                secret.default_mode,
+                &source_path.child("defaultMode"),
+            ));
             for (index, item) in secret.items.iter().flatten().enumerate() {
-                errors.extend(validate_key_to_path(item, &source_path.child("items").index(index)));
+                errors.extend(validate_key_to_path(
+                    item,
+                    &source_path.child("items").index(index),
+                ));
             }
         }
     }
@@ -202,14 +256,23 @@ fn validate_volume_source(volume: &Volume, pod_name: Option<&str>, path: &FieldP
             require(&nfs.server, &source_path, "server", &mut errors);
             require(&nfs.path, &source_path, "path", &mut errors);
             if !nfs.path.starts_with('/') {
-                errors.push(FieldError::invalid(&source_path.child("path"), nfs.path.as_str(), "must be an absolute path"));
+                errors.push(FieldError::invalid(
+                    &source_path.child("path"),
+                    nfs.path.as_str(),
+                    "must be an absolute path",
+                ));
             }
         }
     }
     if first(volume.iscsi.is_some(), "iscsi", &mut errors) {
         if let Some(iscsi) = volume.iscsi.as_ref() {
             let source_path = path.child("iscsi");
-            require(&iscsi.target_portal, &source_path, "targetPortal", &mut errors);
+            require(
+                &iscsi.target_portal,
+                &source_path,
+                "targetPortal",
+                &mut errors,
+            );
             require(&iscsi.iqn, &source_path, "iqn", &mut errors);
         }
     }
@@ -226,7 +289,10 @@ fn validate_volume_source(volume: &Volume, pod_name: Option<&str>, path: &FieldP
             let name = flocker.dataset_name.as_deref().unwrap_or_default();
             let uuid = flocker.dataset_uuid.as_deref().unwrap_or_default();
             if name.is_empty() && uuid.is_empty() {
-                errors.push(FieldError::required(&source_path, "one of datasetName and datasetUUID is required"));
+                errors.push(FieldError::required(
+                    &source_path,
+                    "one of datasetName and datasetUUID is required",
+                ));
             }
             if !name.is_empty() && !uuid.is_empty() {
                 errors.push(FieldError::invalid(
@@ -236,13 +302,26 @@ fn validate_volume_source(volume: &Volume, pod_name: Option<&str>, path: &FieldP
                 ));
             }
             if name.contains('/') {
-                errors.push(FieldError::invalid(&source_path.child("datasetName"), name, "must not contain '/'"));
+                errors.push(FieldError::invalid(
+                    &source_path.child("datasetName"),
+                    name,
+                    "must not contain '/'",
+                ));
             }
         }
     }
-    if first(volume.persistent_volume_claim.is_some(), "persistentVolumeClaim", &mut errors) {
+    if first(
+        volume.persistent_volume_claim.is_some(),
+        "persistentVolumeClaim",
+        &mut errors,
+    ) {
         if let Some(claim) = volume.persistent_volume_claim.as_ref() {
-            require(&claim.claim_name, &path.child("persistentVolumeClaim"), "claimName", &mut errors);
+            require(
+                &claim.claim_name,
+                &path.child("persistentVolumeClaim"),
+                "claimName",
+                &mut errors,
+            );
         }
     }
     if first(volume.rbd.is_some(), "rbd", &mut errors) {
@@ -256,13 +335,21 @@ fn validate_volume_source(volume: &Volume, pod_name: Option<&str>, path: &FieldP
     }
     if first(volume.cinder.is_some(), "cinder", &mut errors) {
         if let Some(cinder) = volume.cinder.as_ref() {
-            require(&cinder.volume_id, &path.child("cinder"), "volumeID", &mut errors);
+            require(
+                &cinder.volume_id,
+                &path.child("cinder"),
+                "volumeID",
+                &mut errors,
+            );
         }
     }
     if first(volume.cephfs.is_some(), "cephFS", &mut errors) {
         if let Some(cephfs) = volume.cephfs.as_ref() {
             if cephfs.monitors.is_empty() {
-                errors.push(FieldError::required(&path.child("cephfs").child("monitors"), ""));
+                errors.push(FieldError::required(
+                    &path.child("cephfs").child("monitors"),
+                    "",
+                ));
             }
         }
     }
@@ -281,7 +368,10 @@ fn validate_volume_source(volume: &Volume, pod_name: Option<&str>, path: &FieldP
     if first(volume.downward_api.is_some(), "downwarAPI", &mut errors) {
         if let Some(downward_api) = volume.downward_api.as_ref() {
             let source_path = path.child("downwardAPI");
-            errors.extend(validate_mode(downward_api.default_mode, &source_path.child("defaultMode")));
+            errors.extend(validate_mode(
+                downward_api.default_mode,
+                &source_path.child("defaultMode"),
+            ));
             for item in downward_api.items.iter().flatten() {
                 errors.extend(validate_downward_api_file(item, &source_path));
             }
@@ -308,39 +398,87 @@ fn validate_volume_source(volume: &Volume, pod_name: Option<&str>, path: &FieldP
     }
     if first(volume.flex_volume.is_some(), "flexVolume", &mut errors) {
         if let Some(flex) = volume.flex_volume.as_ref() {
-            require(&flex.driver, &path.child("flexVolume"), "driver", &mut errors);
+            require(
+                &flex.driver,
+                &path.child("flexVolume"),
+                "driver",
+                &mut errors,
+            );
         }
     }
     if first(volume.config_map.is_some(), "configMap", &mut errors) {
         if let Some(config_map) = volume.config_map.as_ref() {
             let source_path = path.child("configMap");
             require(&config_map.name, &source_path, "name", &mut errors);
-            errors.extend(validate_mode(config_map.default_mode, &source_path.child("defaultMode")));
+            errors.extend(validate_mode(
+                config_map.default_mode,
+                &source_path.child("defaultMode"),
+            ));
             for (index, item) in config_map.items.iter().flatten().enumerate() {
-                errors.extend(validate_key_to_path(item, &source_path.child("items").index(index)));
+                errors.extend(validate_key_to_path(
+                    item,
+                    &source_path.child("items").index(index),
+                ));
             }
         }
     }
     if first(volume.azure_file.is_some(), "azureFile", &mut errors) {
         if let Some(azure_file) = volume.azure_file.as_ref() {
             let source_path = path.child("azureFile");
-            require(&azure_file.secret_name, &source_path, "secretName", &mut errors);
-            require(&azure_file.share_name, &source_path, "shareName", &mut errors);
+            require(
+                &azure_file.secret_name,
+                &source_path,
+                "secretName",
+                &mut errors,
+            );
+            require(
+                &azure_file.share_name,
+                &source_path,
+                "shareName",
+                &mut errors,
+            );
         }
     }
-    if first(volume.vsphere_volume.is_some(), "vsphereVolume", &mut errors) {
+    if first(
+        volume.vsphere_volume.is_some(),
+        "vsphereVolume",
+        &mut errors,
+    ) {
         if let Some(vsphere) = volume.vsphere_volume.as_ref() {
-            require(&vsphere.volume_path, &path.child("vsphereVolume"), "volumePath", &mut errors);
+            require(
+                &vsphere.volume_path,
+                &path.child("vsphereVolume"),
+                "volumePath",
+                &mut errors,
+            );
         }
     }
-    if first(volume.photon_persistent_disk.is_some(), "photonPersistentDisk", &mut errors) {
+    if first(
+        volume.photon_persistent_disk.is_some(),
+        "photonPersistentDisk",
+        &mut errors,
+    ) {
         if let Some(photon) = volume.photon_persistent_disk.as_ref() {
-            require(&photon.pd_id, &path.child("photonPersistentDisk"), "pdID", &mut errors);
+            require(
+                &photon.pd_id,
+                &path.child("photonPersistentDisk"),
+                "pdID",
+                &mut errors,
+            );
         }
     }
-    if first(volume.portworx_volume.is_some(), "portworxVolume", &mut errors) {
+    if first(
+        volume.portworx_volume.is_some(),
+        "portworxVolume",
+        &mut errors,
+    ) {
         if let Some(portworx) = volume.portworx_volume.as_ref() {
-            require(&portworx.volume_id, &path.child("portworxVolume"), "volumeID", &mut errors);
+            require(
+                &portworx.volume_id,
+                &path.child("portworxVolume"),
+                "volumeID",
+                &mut errors,
+            );
         }
     }
     if first(volume.azure_disk.is_some(), "azureDisk", &mut errors) {
@@ -357,7 +495,10 @@ fn validate_volume_source(volume: &Volume, pod_name: Option<&str>, path: &FieldP
             if name.is_empty() {
                 errors.push(FieldError::required(&source_path.child("volumeName"), ""));
             } else {
-                errors.extend(validate_dns1123_label(name, &source_path.child("volumeName")));
+                errors.extend(validate_dns1123_label(
+                    name,
+                    &source_path.child("volumeName"),
+                ));
             }
         }
     }
@@ -371,7 +512,12 @@ fn validate_volume_source(volume: &Volume, pod_name: Option<&str>, path: &FieldP
             let source_path = path.child("scaleIO");
             require(&scale_io.gateway, &source_path, "gateway", &mut errors);
             require(&scale_io.system, &source_path, "system", &mut errors);
-            require(scale_io.volume_name.as_deref().unwrap_or_default(), &source_path, "volumeName", &mut errors);
+            require(
+                scale_io.volume_name.as_deref().unwrap_or_default(),
+                &source_path,
+                "volumeName",
+                &mut errors,
+            );
         }
     }
     if first(volume.csi.is_some(), "csi", &mut errors) {
@@ -394,7 +540,10 @@ fn validate_volume_source(volume: &Volume, pod_name: Option<&str>, path: &FieldP
         if let Some(ephemeral) = volume.ephemeral.as_ref() {
             let source_path = path.child("ephemeral");
             match ephemeral.volume_claim_template.as_ref() {
-                None => errors.push(FieldError::required(&source_path.child("volumeClaimTemplate"), "")),
+                None => errors.push(FieldError::required(
+                    &source_path.child("volumeClaimTemplate"),
+                    "",
+                )),
                 Some(template) => {
                     let template_path = source_path.child("volumeClaimTemplate");
                     let metadata = template.metadata.as_ref();
@@ -406,7 +555,10 @@ fn validate_volume_source(volume: &Volume, pod_name: Option<&str>, path: &FieldP
                         metadata.and_then(|meta| meta.annotations.as_ref()),
                         &template_path.child("metadata").child("annotations"),
                     ));
-                    errors.extend(validate_persistent_volume_claim_spec(&template.spec, &template_path.child("spec")));
+                    errors.extend(validate_persistent_volume_claim_spec(
+                        &template.spec,
+                        &template_path.child("spec"),
+                    ));
                 }
             }
             if let Some(pod_name) = pod_name.filter(|name| !name.is_empty()) {
@@ -464,7 +616,10 @@ fn validate_key_to_path(item: &KeyToPath, path: &FieldPath) -> Vec<FieldError> {
     if item.path.is_empty() {
         errors.push(FieldError::required(&path.child("path"), ""));
     }
-    errors.extend(validate_local_non_reserved_path(&item.path, &path.child("path")));
+    errors.extend(validate_local_non_reserved_path(
+        &item.path,
+        &path.child("path"),
+    ));
     errors.extend(validate_mode(item.mode, &path.child("mode")));
     errors
 }
@@ -474,7 +629,10 @@ fn validate_downward_api_file(file: &DownwardAPIVolumeFile, path: &FieldPath) ->
     if file.path.is_empty() {
         errors.push(FieldError::required(&path.child("path"), ""));
     }
-    errors.extend(validate_local_non_reserved_path(&file.path, &path.child("path")));
+    errors.extend(validate_local_non_reserved_path(
+        &file.path,
+        &path.child("path"),
+    ));
     if let Some(field_ref) = file.field_ref.as_ref() {
         errors.extend(validate_object_field_selector(
             field_ref.api_version.as_deref().unwrap_or_default(),
@@ -497,7 +655,10 @@ fn validate_downward_api_file(file: &DownwardAPIVolumeFile, path: &FieldPath) ->
             &path.child("resourceFieldRef"),
         ));
     } else {
-        errors.push(FieldError::required(path, "one of fieldRef and resourceFieldRef is required"));
+        errors.push(FieldError::required(
+            path,
+            "one of fieldRef and resourceFieldRef is required",
+        ));
     }
     errors.extend(validate_mode(file.mode, &path.child("mode")));
     errors
@@ -511,7 +672,11 @@ fn validate_projected(projected: &ProjectedVolumeSource, path: &FieldPath) -> Ve
         let mut count = 0;
         let mut note_path = |item_path: &str, owner: &str, errors: &mut Vec<FieldError>| {
             if !item_path.is_empty() && !all_paths.insert(item_path.to_string()) {
-                errors.push(FieldError::invalid(path, owner, "conflicting duplicate paths"));
+                errors.push(FieldError::invalid(
+                    path,
+                    owner,
+                    "conflicting duplicate paths",
+                ));
             }
         };
         if let Some(secret) = source.secret.as_ref() {
@@ -519,7 +684,10 @@ fn validate_projected(projected: &ProjectedVolumeSource, path: &FieldPath) -> Ve
             let projection_path = source_path.child("secret");
             require(&secret.name, &projection_path, "name", &mut errors);
             for (item_index, item) in secret.items.iter().flatten().enumerate() {
-                errors.extend(validate_key_to_path(item, &projection_path.child("items").index(item_index)));
+                errors.extend(validate_key_to_path(
+                    item,
+                    &projection_path.child("items").index(item_index),
+                ));
                 note_path(&item.path, &secret.name, &mut errors);
             }
         }
@@ -528,7 +696,10 @@ fn validate_projected(projected: &ProjectedVolumeSource, path: &FieldPath) -> Ve
             let projection_path = source_path.child("configMap");
             require(&config_map.name, &projection_path, "name", &mut errors);
             for (item_index, item) in config_map.items.iter().flatten().enumerate() {
-                errors.extend(validate_key_to_path(item, &projection_path.child("items").index(item_index)));
+                errors.extend(validate_key_to_path(
+                    item,
+                    &projection_path.child("items").index(item_index),
+                ));
                 note_path(&item.path, &config_map.name, &mut errors);
             }
         }
@@ -561,7 +732,10 @@ fn validate_projected(projected: &ProjectedVolumeSource, path: &FieldPath) -> Ve
             if token.path.is_empty() {
                 errors.push(FieldError::required(&path.child("path"), ""));
             } else {
-                errors.extend(validate_local_non_reserved_path(&token.path, &path.child("path")));
+                errors.extend(validate_local_non_reserved_path(
+                    &token.path,
+                    &path.child("path"),
+                ));
             }
         }
         if let Some(bundle) = source.cluster_trust_bundle.as_ref() {
@@ -582,11 +756,17 @@ fn validate_projected(projected: &ProjectedVolumeSource, path: &FieldPath) -> Ve
             if bundle.path.is_empty() {
                 errors.push(FieldError::required(&projection_path.child("path"), ""));
             }
-            errors.extend(validate_local_non_reserved_path(&bundle.path, &projection_path.child("path")));
+            errors.extend(validate_local_non_reserved_path(
+                &bundle.path,
+                &projection_path.child("path"),
+            ));
             note_path(&bundle.path, &bundle.path, &mut errors);
         }
         if count > 1 {
-            errors.push(FieldError::forbidden(&source_path, "may not specify more than 1 volume type per source"));
+            errors.push(FieldError::forbidden(
+                &source_path,
+                "may not specify more than 1 volume type per source",
+            ));
         }
     }
     errors
@@ -614,25 +794,42 @@ pub fn validate_local_descending_path(target: &str, path: &FieldPath) -> Vec<Fie
 pub fn validate_local_non_reserved_path(target: &str, path: &FieldPath) -> Vec<FieldError> {
     let mut errors = validate_local_descending_path(target, path);
     if target.starts_with("..") && !target.starts_with("../") {
-        errors.push(FieldError::invalid(path, target, "must not start with '..'"));
+        errors.push(FieldError::invalid(
+            path,
+            target,
+            "must not start with '..'",
+        ));
     }
     errors
 }
 
 /// Validates a claim spec, as upstream's `ValidatePersistentVolumeClaimSpec`: access
 /// modes, selector, a positive storage request, class name and volume mode.
-pub fn validate_persistent_volume_claim_spec(spec: &PersistentVolumeClaimSpec, path: &FieldPath) -> Vec<FieldError> {
+pub fn validate_persistent_volume_claim_spec(
+    spec: &PersistentVolumeClaimSpec,
+    path: &FieldPath,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let modes = spec.access_modes.as_deref().unwrap_or_default();
     if modes.is_empty() {
-        errors.push(FieldError::required(&path.child("accessModes"), "at least 1 access mode is required"));
+        errors.push(FieldError::required(
+            &path.child("accessModes"),
+            "at least 1 access mode is required",
+        ));
     }
-    errors.extend(validate_label_selector(spec.selector.as_ref(), &path.child("selector")));
+    errors.extend(validate_label_selector(
+        spec.selector.as_ref(),
+        &path.child("selector"),
+    ));
     let mut read_write_once_pod = false;
     let mut other_mode = false;
     for mode in modes {
         if !SUPPORTED_ACCESS_MODES.contains(&mode.as_str()) {
-            errors.push(FieldError::not_supported(&path.child("accessModes"), mode.as_str(), SUPPORTED_ACCESS_MODES));
+            errors.push(FieldError::not_supported(
+                &path.child("accessModes"),
+                mode.as_str(),
+                SUPPORTED_ACCESS_MODES,
+            ));
         } else if mode == "ReadWriteOncePod" {
             read_write_once_pod = true;
         } else {
@@ -657,12 +854,24 @@ pub fn validate_persistent_volume_claim_spec(spec: &PersistentVolumeClaimSpec, p
         Some(storage) => errors.extend(validate_positive_quantity(storage, &storage_path)),
     }
 
-    if let Some(class) = spec.storage_class_name.as_deref().filter(|class| !class.is_empty()) {
-        errors.extend(invalid_each(&path.child("storageClassName"), class, name_is_dns_subdomain(class, false)));
+    if let Some(class) = spec
+        .storage_class_name
+        .as_deref()
+        .filter(|class| !class.is_empty())
+    {
+        errors.extend(invalid_each(
+            &path.child("storageClassName"),
+            class,
+            name_is_dns_subdomain(class, false),
+        ));
     }
     if let Some(mode) = spec.volume_mode.as_deref() {
         if mode != "Block" && mode != "Filesystem" {
-            errors.push(FieldError::not_supported(&path.child("volumeMode"), mode, &["Block", "Filesystem"]));
+            errors.push(FieldError::not_supported(
+                &path.child("volumeMode"),
+                mode,
+                &["Block", "Filesystem"],
+            ));
         }
     }
     errors
