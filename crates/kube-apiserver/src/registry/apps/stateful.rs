@@ -53,10 +53,10 @@ impl Strategy for StatefulSetStrategy {
                 .rolling_update
                 .get_or_insert_with(RollingUpdateStatefulSetStrategy::default);
         }
-        if strategy.type_.as_deref() == Some("RollingUpdate") {
-            if let Some(rolling) = strategy.rolling_update.as_mut() {
-                rolling.partition.get_or_insert(0);
-            }
+        if strategy.type_.as_deref() == Some("RollingUpdate")
+            && let Some(rolling) = strategy.rolling_update.as_mut()
+        {
+            rolling.partition.get_or_insert(0);
         }
         let retention = spec
             .persistent_volume_claim_retention_policy

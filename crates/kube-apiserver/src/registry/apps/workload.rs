@@ -158,26 +158,25 @@ pub fn validate_replica_counts(counts: &BTreeMap<&str, i64>, path: &FieldPath) -
         "readyReplicas",
         "availableReplicas",
     ] {
-        if let Some(value) = counts.get(field).copied() {
-            if value > replicas {
-                errors.push(FieldError::invalid(
-                    &path.child(field),
-                    value,
-                    "cannot be greater than status.replicas",
-                ));
-            }
+        if let Some(value) = counts.get(field).copied()
+            && value > replicas
+        {
+            errors.push(FieldError::invalid(
+                &path.child(field),
+                value,
+                "cannot be greater than status.replicas",
+            ));
         }
     }
     if let (Some(available), Some(ready)) =
         (counts.get("availableReplicas"), counts.get("readyReplicas"))
+        && available > ready
     {
-        if available > ready {
-            errors.push(FieldError::invalid(
-                &path.child("availableReplicas"),
-                *available,
-                "cannot be greater than readyReplicas",
-            ));
-        }
+        errors.push(FieldError::invalid(
+            &path.child("availableReplicas"),
+            *available,
+            "cannot be greater than readyReplicas",
+        ));
     }
     errors
 }

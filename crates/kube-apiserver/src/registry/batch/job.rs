@@ -85,10 +85,10 @@ impl Strategy for JobStrategy {
             .metadata
             .as_ref()
             .and_then(|metadata| metadata.labels.clone());
-        if let Some(labels) = template_labels {
-            if job.metadata.labels.as_ref().is_none_or(BTreeMap::is_empty) {
-                job.metadata.labels = Some(labels);
-            }
+        if let Some(labels) = template_labels
+            && job.metadata.labels.as_ref().is_none_or(BTreeMap::is_empty)
+        {
+            job.metadata.labels = Some(labels);
         }
         default_pod_template_spec(&mut spec.template);
     }
@@ -276,14 +276,14 @@ fn validate_generated_selector(job: &Job) -> Vec<FieldError> {
         (LEGACY_CONTROLLER_UID_LABEL.to_string(), uid),
         (LEGACY_JOB_NAME_LABEL.to_string(), name),
     ]);
-    if let Ok(parsed) = label_selector_as_selector(Some(selector)) {
-        if !parsed.matches(&expected) {
-            errors.push(FieldError::invalid(
-                &FieldPath::from_names(["spec", "selector"]),
-                json_value(selector),
-                "`selector` not auto-generated",
-            ));
-        }
+    if let Ok(parsed) = label_selector_as_selector(Some(selector))
+        && !parsed.matches(&expected)
+    {
+        errors.push(FieldError::invalid(
+            &FieldPath::from_names(["spec", "selector"]),
+            json_value(selector),
+            "`selector` not auto-generated",
+        ));
     }
     errors
 }
@@ -512,20 +512,19 @@ fn validate_cron_job_spec(cron_job: &CronJob) -> Vec<FieldError> {
             error.to_string(),
         ));
     }
-    if let Some(zone) = spec.time_zone.as_deref() {
-        if zone.is_empty()
+    if let Some(zone) = spec.time_zone.as_deref()
+        && (zone.is_empty()
             || zone.contains(char::is_whitespace)
             || zone.starts_with('/')
-            || zone.contains("..")
-        {
-            // NOTE: upstream loads the zone from the tz database; only malformed names
-            // are rejected here.
-            errors.push(FieldError::invalid(
-                &path.child("timeZone"),
-                zone,
-                format!("unknown time zone {zone}"),
-            ));
-        }
+            || zone.contains(".."))
+    {
+        // NOTE: upstream loads the zone from the tz database; only malformed names
+        // are rejected here.
+        errors.push(FieldError::invalid(
+            &path.child("timeZone"),
+            zone,
+            format!("unknown time zone {zone}"),
+        ));
     }
     errors.extend(validate_optional_nonnegative(
         spec.starting_deadline_seconds,

@@ -181,15 +181,15 @@ fn validate_secret(secret: &Secret) -> Vec<FieldError> {
         }
     };
     let require_json = |key: &str, errors: &mut Vec<FieldError>| {
-        if let Some(bytes) = require_key(key, errors) {
-            if let Err(error) = serde_json::from_slice::<serde_json::Map<String, Value>>(&bytes) {
-                // NOTE: the detail is serde_json's parse error, not Go's encoding/json text.
-                errors.push(FieldError::invalid(
-                    &data_path.key(key),
-                    "<secret contents redacted>",
-                    error.to_string(),
-                ));
-            }
+        if let Some(bytes) = require_key(key, errors)
+            && let Err(error) = serde_json::from_slice::<serde_json::Map<String, Value>>(&bytes)
+        {
+            // NOTE: the detail is serde_json's parse error, not Go's encoding/json text.
+            errors.push(FieldError::invalid(
+                &data_path.key(key),
+                "<secret contents redacted>",
+                error.to_string(),
+            ));
         }
     };
     match secret.type_.as_deref().unwrap_or_default() {
@@ -211,19 +211,18 @@ fn validate_secret(secret: &Secret) -> Vec<FieldError> {
         }
         "kubernetes.io/dockercfg" => require_json(".dockercfg", &mut errors),
         "kubernetes.io/dockerconfigjson" => require_json(".dockerconfigjson", &mut errors),
-        "kubernetes.io/basic-auth" => {
-            if !data.contains_key("username") && !data.contains_key("password") {
-                errors.push(FieldError::required(&data_path.key("username"), ""));
-                errors.push(FieldError::required(&data_path.key("password"), ""));
-            }
+        "kubernetes.io/basic-auth"
+            if !data.contains_key("username") && !data.contains_key("password") =>
+        {
+            errors.push(FieldError::required(&data_path.key("username"), ""));
+            errors.push(FieldError::required(&data_path.key("password"), ""));
         }
-        "kubernetes.io/ssh-auth" => {
+        "kubernetes.io/ssh-auth"
             if data
                 .get("ssh-privatekey")
-                .is_none_or(|value| value.0.is_empty())
-            {
-                errors.push(FieldError::required(&data_path.key("ssh-privatekey"), ""));
-            }
+                .is_none_or(|value| value.0.is_empty()) =>
+        {
+            errors.push(FieldError::required(&data_path.key("ssh-privatekey"), ""));
         }
         "kubernetes.io/tls" => {
             for key in ["tls.crt", "tls.key"] {

@@ -172,10 +172,11 @@ impl Strategy for NodeStrategy {
 
     /// Defaults `status.allocatable` to the capacity.
     fn default(&self, node: &mut Node) {
-        if let Some(status) = node.status.as_mut() {
-            if status.allocatable.is_none() && status.capacity.is_some() {
-                status.allocatable = status.capacity.clone();
-            }
+        if let Some(status) = node.status.as_mut()
+            && status.allocatable.is_none()
+            && status.capacity.is_some()
+        {
+            status.allocatable = status.capacity.clone();
         }
     }
 

@@ -203,14 +203,13 @@ fn validate_pod_metadata_and_spec(pod: &Pod) -> Vec<FieldError> {
         .annotations
         .as_ref()
         .and_then(|a| a.get(MIRROR_POD_ANNOTATION))
+        && spec.node_name.as_deref().is_none_or(str::is_empty)
     {
-        if spec.node_name.as_deref().is_none_or(str::is_empty) {
-            errors.push(FieldError::invalid(
-                &FieldPath::from_names(["metadata", "annotations"]).key(MIRROR_POD_ANNOTATION),
-                value.as_str(),
-                "must set spec.nodeName if mirror pod annotation is set",
-            ));
-        }
+        errors.push(FieldError::invalid(
+            &FieldPath::from_names(["metadata", "annotations"]).key(MIRROR_POD_ANNOTATION),
+            value.as_str(),
+            "must set spec.nodeName if mirror pod annotation is set",
+        ));
     }
     let name = pod.metadata.name.as_deref().unwrap_or_default();
     errors.extend(validate_pod_spec_for_pod(
@@ -478,18 +477,17 @@ fn validate_pod_status_update(pod: &Pod, old: &Pod) -> Vec<FieldError> {
             "may not be changed directly",
         ));
     }
-    if status.nominated_node_name != old_status.nominated_node_name {
-        if let Some(nominated) = status
+    if status.nominated_node_name != old_status.nominated_node_name
+        && let Some(nominated) = status
             .nominated_node_name
             .as_deref()
             .filter(|name| !name.is_empty())
-        {
-            errors.extend(invalid_each(
-                &status_path.child("nominatedNodeName"),
-                nominated,
-                name_is_dns_subdomain(nominated, false),
-            ));
-        }
+    {
+        errors.extend(invalid_each(
+            &status_path.child("nominatedNodeName"),
+            nominated,
+            name_is_dns_subdomain(nominated, false),
+        ));
     }
     if status.qos_class != old_status.qos_class {
         errors.push(FieldError::invalid(
@@ -557,14 +555,14 @@ fn validate_pod_status_update(pod: &Pod, old: &Pod) -> Vec<FieldError> {
         .flatten()
         .map(|ip| ip.ip.as_str())
         .collect();
-    if let Some(first) = host_ips.first() {
-        if status.host_ip.as_deref().unwrap_or_default() != *first {
-            errors.push(FieldError::invalid(
-                &status_path.child("hostIPs").index(0).child("ip"),
-                *first,
-                "must be equal to `hostIP`",
-            ));
-        }
+    if let Some(first) = host_ips.first()
+        && status.host_ip.as_deref().unwrap_or_default() != *first
+    {
+        errors.push(FieldError::invalid(
+            &status_path.child("hostIPs").index(0).child("ip"),
+            *first,
+            "must be equal to `hostIP`",
+        ));
     }
     errors.extend(validate_status_ips(
         host_ips,

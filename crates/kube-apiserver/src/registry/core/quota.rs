@@ -148,73 +148,74 @@ fn validate_limit_range(limit_range: &LimitRange) -> Vec<FieldError> {
             let (default, default_request) = (get("default", key), get("defaultRequest", key));
             let ratio = get("maxLimitRequestRatio", key);
             let raw = |value: &Quantity| BadValue::Raw(value.to_string());
-            if let (Some(min), Some(max)) = (&min, &max) {
-                if min > max {
-                    errors.push(FieldError::invalid(
-                        &item_path.child("min").key(key),
-                        raw(min),
-                        format!("min value {min} is greater than max value {max}"),
-                    ));
-                }
+            if let (Some(min), Some(max)) = (&min, &max)
+                && min > max
+            {
+                errors.push(FieldError::invalid(
+                    &item_path.child("min").key(key),
+                    raw(min),
+                    format!("min value {min} is greater than max value {max}"),
+                ));
             }
-            if let (Some(request), Some(min)) = (&default_request, &min) {
-                if min > request {
-                    errors.push(FieldError::invalid(
-                        &item_path.child("defaultRequest").key(key),
-                        raw(request),
-                        format!("min value {min} is greater than default request value {request}"),
-                    ));
-                }
+            if let (Some(request), Some(min)) = (&default_request, &min)
+                && min > request
+            {
+                errors.push(FieldError::invalid(
+                    &item_path.child("defaultRequest").key(key),
+                    raw(request),
+                    format!("min value {min} is greater than default request value {request}"),
+                ));
             }
-            if let (Some(request), Some(max)) = (&default_request, &max) {
-                if request > max {
-                    errors.push(FieldError::invalid(
-                        &item_path.child("defaultRequest").key(key),
-                        raw(request),
-                        format!("default request value {request} is greater than max value {max}"),
-                    ));
-                }
+            if let (Some(request), Some(max)) = (&default_request, &max)
+                && request > max
+            {
+                errors.push(FieldError::invalid(
+                    &item_path.child("defaultRequest").key(key),
+                    raw(request),
+                    format!("default request value {request} is greater than max value {max}"),
+                ));
             }
-            if let (Some(request), Some(default)) = (&default_request, &default) {
-                if request > default {
-                    errors.push(FieldError::invalid(&item_path.child("defaultRequest").key(key), raw(request), format!("default request value {request} is greater than default limit value {default}")));
-                }
+            if let (Some(request), Some(default)) = (&default_request, &default)
+                && request > default
+            {
+                errors.push(FieldError::invalid(&item_path.child("defaultRequest").key(key), raw(request), format!("default request value {request} is greater than default limit value {default}")));
             }
-            if let (Some(default), Some(min)) = (&default, &min) {
-                if min > default {
-                    errors.push(FieldError::invalid(
-                        &item_path.child("default").key(key),
-                        raw(min),
-                        format!("min value {min} is greater than default value {default}"),
-                    ));
-                }
+            if let (Some(default), Some(min)) = (&default, &min)
+                && min > default
+            {
+                errors.push(FieldError::invalid(
+                    &item_path.child("default").key(key),
+                    raw(min),
+                    format!("min value {min} is greater than default value {default}"),
+                ));
             }
-            if let (Some(default), Some(max)) = (&default, &max) {
-                if default > max {
-                    errors.push(FieldError::invalid(
-                        &item_path.child("default").key(key),
-                        raw(max),
-                        format!("default value {default} is greater than max value {max}"),
-                    ));
-                }
+            if let (Some(default), Some(max)) = (&default, &max)
+                && default > max
+            {
+                errors.push(FieldError::invalid(
+                    &item_path.child("default").key(key),
+                    raw(max),
+                    format!("default value {default} is greater than max value {max}"),
+                ));
             }
-            if let Some(ratio) = &ratio {
-                if *ratio < Quantity::new(1, apimachinery::quantity::Format::DecimalSI) {
-                    errors.push(FieldError::invalid(
-                        &item_path.child("maxLimitRequestRatio").key(key),
-                        raw(ratio),
-                        format!("ratio {ratio} is less than 1"),
-                    ));
-                }
+            if let Some(ratio) = &ratio
+                && *ratio < Quantity::new(1, apimachinery::quantity::Format::DecimalSI)
+            {
+                errors.push(FieldError::invalid(
+                    &item_path.child("maxLimitRequestRatio").key(key),
+                    raw(ratio),
+                    format!("ratio {ratio} is less than 1"),
+                ));
             }
-            if let (Some(default), Some(request)) = (&default, &default_request) {
-                if !is_overcommit_allowed(key) && default != request {
-                    errors.push(FieldError::invalid(
+            if let (Some(default), Some(request)) = (&default, &default_request)
+                && !is_overcommit_allowed(key)
+                && default != request
+            {
+                errors.push(FieldError::invalid(
                         &item_path.child("defaultRequest").key(key),
                         raw(request),
                         format!("default value {default} must equal to defaultRequest value {request} in {key}"),
                     ));
-                }
             }
         }
     }

@@ -195,14 +195,13 @@ impl Strategy for ServiceStrategy {
             let old_families = old_spec.ip_families.clone().unwrap_or_default();
             if let (Some(old_family), Some(new_family)) =
                 (old_families.first(), new_families.first())
+                && old_family != new_family
             {
-                if old_family != new_family {
-                    errors.push(FieldError::invalid(
-                        &FieldPath::from_names(["spec", "ipFamilies"]).index(0),
-                        new_family.as_str(),
-                        "may not change once set",
-                    ));
-                }
+                errors.push(FieldError::invalid(
+                    &FieldPath::from_names(["spec", "ipFamilies"]).index(0),
+                    new_family.as_str(),
+                    "may not change once set",
+                ));
             }
         }
         if needs_health_check(&old_spec)
@@ -746,17 +745,17 @@ fn validate_cluster_ips(spec: &ServiceSpec, spec_path: &FieldPath) -> Vec<FieldE
             validation::is_valid_ip_for_legacy_field(ip, true),
         ));
     }
-    if let Some(policy) = spec.ip_family_policy.as_deref() {
-        if !matches!(
+    if let Some(policy) = spec.ip_family_policy.as_deref()
+        && !matches!(
             policy,
             "SingleStack" | "PreferDualStack" | "RequireDualStack"
-        ) {
-            errors.push(FieldError::not_supported(
-                &spec_path.child("ipFamilyPolicy"),
-                policy,
-                &["PreferDualStack", "RequireDualStack", "SingleStack"],
-            ));
-        }
+        )
+    {
+        errors.push(FieldError::not_supported(
+            &spec_path.child("ipFamilyPolicy"),
+            policy,
+            &["PreferDualStack", "RequireDualStack", "SingleStack"],
+        ));
     }
     let families = spec.ip_families.clone().unwrap_or_default();
     let mut seen = BTreeSet::new();
@@ -851,14 +850,14 @@ fn validate_traffic_policies(spec: &ServiceSpec, spec_path: &FieldPath) -> Vec<F
         }
         _ => {}
     }
-    if let Some(distribution) = spec.traffic_distribution.as_deref() {
-        if distribution != "PreferClose" {
-            errors.push(FieldError::not_supported(
-                &spec_path.child("trafficDistribution"),
-                distribution,
-                &["PreferClose"],
-            ));
-        }
+    if let Some(distribution) = spec.traffic_distribution.as_deref()
+        && distribution != "PreferClose"
+    {
+        errors.push(FieldError::not_supported(
+            &spec_path.child("trafficDistribution"),
+            distribution,
+            &["PreferClose"],
+        ));
     }
     errors
 }

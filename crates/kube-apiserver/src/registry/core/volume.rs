@@ -182,14 +182,13 @@ fn validate_persistent_volume(volume: &PersistentVolume) -> Vec<FieldError> {
         .persistent_volume_reclaim_policy
         .as_deref()
         .filter(|policy| !policy.is_empty())
+        && !matches!(policy, "Delete" | "Recycle" | "Retain")
     {
-        if !matches!(policy, "Delete" | "Recycle" | "Retain") {
-            errors.push(FieldError::not_supported(
-                &spec_path.child("persistentVolumeReclaimPolicy"),
-                policy,
-                &["Delete", "Recycle", "Retain"],
-            ));
-        }
+        errors.push(FieldError::not_supported(
+            &spec_path.child("persistentVolumeReclaimPolicy"),
+            policy,
+            &["Delete", "Recycle", "Retain"],
+        ));
     }
     let value = serde_json::to_value(&spec).unwrap_or_default();
     let sources: Vec<&&str> = PV_SOURCES
@@ -208,13 +207,13 @@ fn validate_persistent_volume(volume: &PersistentVolume) -> Vec<FieldError> {
             "may not specify more than 1 volume type",
         ));
     }
-    if let Some(host_path) = spec.host_path.as_ref() {
-        if host_path.path.is_empty() {
-            errors.push(FieldError::required(
-                &spec_path.child("hostPath").child("path"),
-                "",
-            ));
-        }
+    if let Some(host_path) = spec.host_path.as_ref()
+        && host_path.path.is_empty()
+    {
+        errors.push(FieldError::required(
+            &spec_path.child("hostPath").child("path"),
+            "",
+        ));
     }
     if let Some(local) = spec.local.as_ref() {
         if local.path.is_empty() {
@@ -241,14 +240,15 @@ fn validate_persistent_volume(volume: &PersistentVolume) -> Vec<FieldError> {
             name_is_dns_subdomain(class, false),
         ));
     }
-    if let Some(mode) = spec.volume_mode.as_deref() {
-        if mode != "Block" && mode != "Filesystem" {
-            errors.push(FieldError::not_supported(
-                &spec_path.child("volumeMode"),
-                mode,
-                &["Block", "Filesystem"],
-            ));
-        }
+    if let Some(mode) = spec.volume_mode.as_deref()
+        && mode != "Block"
+        && mode != "Filesystem"
+    {
+        errors.push(FieldError::not_supported(
+            &spec_path.child("volumeMode"),
+            mode,
+            &["Block", "Filesystem"],
+        ));
     }
     // NOTE: the per-source field checks of upstream (nfs server, csi driver, ...) are done
     // for pod volumes in `pod_spec::volume`, not repeated for persistent volumes.
@@ -346,13 +346,13 @@ impl Strategy for PersistentVolumeClaimStrategy {
                 .and_then(|r| r.get("storage"))
                 .and_then(crate::registry::pod_spec::common::parse_quantity)
         };
-        if let (Some(new_size), Some(old_size)) = (storage(&spec), storage(&old_spec)) {
-            if new_size < old_size {
-                errors.push(FieldError::forbidden(
-                    &FieldPath::from_names(["spec", "resources", "requests", "storage"]),
-                    "field can not be less than previous value",
-                ));
-            }
+        if let (Some(new_size), Some(old_size)) = (storage(&spec), storage(&old_spec))
+            && new_size < old_size
+        {
+            errors.push(FieldError::forbidden(
+                &FieldPath::from_names(["spec", "resources", "requests", "storage"]),
+                "field can not be less than previous value",
+            ));
         }
         errors
     }

@@ -182,13 +182,14 @@ pub fn validate_ephemeral_containers(
                 container.name.as_str(),
             ));
         }
-        if let Some(target) = container.target_container_name.as_deref() {
-            if !target.is_empty() && !other_names.contains(target) {
-                errors.push(FieldError::not_found(
-                    &container_path.child("targetContainerName"),
-                    target,
-                ));
-            }
+        if let Some(target) = container.target_container_name.as_deref()
+            && !target.is_empty()
+            && !other_names.contains(target)
+        {
+            errors.push(FieldError::not_found(
+                &container_path.child("targetContainerName"),
+                target,
+            ));
         }
 
         let not_allowed = "cannot be set for an Ephemeral Container";
@@ -463,14 +464,14 @@ fn validate_probe(probe: &Probe, grace_period: Option<i64>, path: &FieldPath) ->
             &path.child(field),
         ));
     }
-    if let Some(seconds) = probe.termination_grace_period_seconds {
-        if seconds <= 0 {
-            errors.push(FieldError::invalid(
-                &path.child("terminationGracePeriodSeconds"),
-                seconds,
-                "must be greater than 0",
-            ));
-        }
+    if let Some(seconds) = probe.termination_grace_period_seconds
+        && seconds <= 0
+    {
+        errors.push(FieldError::invalid(
+            &path.child("terminationGracePeriodSeconds"),
+            seconds,
+            "must be greater than 0",
+        ));
     }
     errors
 }
@@ -522,49 +523,48 @@ fn validate_handlers(
             true
         }
     };
-    if let Some(exec) = handlers.exec {
-        if take("exec", &mut errors) && exec.command.as_ref().is_none_or(Vec::is_empty) {
-            errors.push(FieldError::required(
-                &path.child("exec").child("command"),
-                "",
-            ));
-        }
+    if let Some(exec) = handlers.exec
+        && take("exec", &mut errors)
+        && exec.command.as_ref().is_none_or(Vec::is_empty)
+    {
+        errors.push(FieldError::required(
+            &path.child("exec").child("command"),
+            "",
+        ));
     }
-    if let Some(http_get) = handlers.http_get {
-        if take("httpGet", &mut errors) {
-            errors.extend(validate_http_get(http_get, &path.child("httpGet")));
-        }
+    if let Some(http_get) = handlers.http_get
+        && take("httpGet", &mut errors)
+    {
+        errors.extend(validate_http_get(http_get, &path.child("httpGet")));
     }
-    if let Some(port) = handlers.tcp_socket_port {
-        if take("tcpSocket", &mut errors) {
-            errors.extend(validate_port_num_or_name(
-                port,
-                &path.child("tcpSocket").child("port"),
-            ));
-        }
+    if let Some(port) = handlers.tcp_socket_port
+        && take("tcpSocket", &mut errors)
+    {
+        errors.extend(validate_port_num_or_name(
+            port,
+            &path.child("tcpSocket").child("port"),
+        ));
     }
-    if let Some(port) = handlers.grpc_port {
-        if take("grpc", &mut errors) {
-            errors.extend(validate_port_num_or_name(
-                &IntOrString::Int(port),
-                &path.child("grpc").child("port"),
-            ));
-        }
+    if let Some(port) = handlers.grpc_port
+        && take("grpc", &mut errors)
+    {
+        errors.extend(validate_port_num_or_name(
+            &IntOrString::Int(port),
+            &path.child("grpc").child("port"),
+        ));
     }
-    if let Some(seconds) = handlers.sleep_seconds {
-        if take("sleep", &mut errors) {
-            if let Some(grace_period) = grace_period {
-                if seconds < 0 || seconds > grace_period {
-                    errors.push(FieldError::invalid(
-                        &path.child("sleep"),
-                        seconds,
-                        format!(
-                            "must be non-negative and less than terminationGracePeriodSeconds ({grace_period})"
-                        ),
-                    ));
-                }
-            }
-        }
+    if let Some(seconds) = handlers.sleep_seconds
+        && take("sleep", &mut errors)
+        && let Some(grace_period) = grace_period
+        && (seconds < 0 || seconds > grace_period)
+    {
+        errors.push(FieldError::invalid(
+            &path.child("sleep"),
+            seconds,
+            format!(
+                "must be non-negative and less than terminationGracePeriodSeconds ({grace_period})"
+            ),
+        ));
     }
     if count == 0 {
         errors.push(FieldError::required(path, "must specify a handler type"));

@@ -187,11 +187,11 @@ fn default_ephemeral_container(container: &mut EphemeralContainer) {
         return;
     };
     default_container(&mut common);
-    if let Ok(value) = serde_json::to_value(&common) {
-        if let Ok(mut defaulted) = serde_json::from_value::<EphemeralContainer>(value) {
-            defaulted.target_container_name = target;
-            *container = defaulted;
-        }
+    if let Ok(value) = serde_json::to_value(&common)
+        && let Ok(mut defaulted) = serde_json::from_value::<EphemeralContainer>(value)
+    {
+        defaulted.target_container_name = target;
+        *container = defaulted;
     }
 }
 
@@ -298,16 +298,16 @@ fn default_volume(volume: &mut Volume) {
         set_if_empty(&mut scale_io.storage_mode, "ThinProvisioned");
         set_if_empty(&mut scale_io.fs_type, "xfs");
     }
-    if let Some(image) = volume.image.as_mut() {
-        if image.pull_policy.as_deref().is_none_or(str::is_empty) {
-            let reference = image.reference.as_deref().unwrap_or_default();
-            let policy = if image_tag(reference) == Some("latest") {
-                "Always"
-            } else {
-                "IfNotPresent"
-            };
-            image.pull_policy = Some(policy.to_string());
-        }
+    if let Some(image) = volume.image.as_mut()
+        && image.pull_policy.as_deref().is_none_or(str::is_empty)
+    {
+        let reference = image.reference.as_deref().unwrap_or_default();
+        let policy = if image_tag(reference) == Some("latest") {
+            "Always"
+        } else {
+            "IfNotPresent"
+        };
+        image.pull_policy = Some(policy.to_string());
     }
     if let Some(template) = volume
         .ephemeral

@@ -197,14 +197,14 @@ pub fn validate_pod_spec(
             name_is_dns_subdomain(node, false),
         ));
     }
-    if let Some(deadline) = spec.active_deadline_seconds {
-        if !(1..=i64::from(i32::MAX)).contains(&deadline) {
-            errors.push(FieldError::invalid(
-                &path.child("activeDeadlineSeconds"),
-                deadline,
-                validation::inclusive_range_error(1, i64::from(i32::MAX)),
-            ));
-        }
+    if let Some(deadline) = spec.active_deadline_seconds
+        && !(1..=i64::from(i32::MAX)).contains(&deadline)
+    {
+        errors.push(FieldError::invalid(
+            &path.child("activeDeadlineSeconds"),
+            deadline,
+            validation::inclusive_range_error(1, i64::from(i32::MAX)),
+        ));
     }
     if let Some(hostname) = spec.hostname.as_deref().filter(|name| !name.is_empty()) {
         errors.extend(validate_dns1123_label(hostname, &path.child("hostname")));
@@ -604,14 +604,15 @@ fn validate_pod_security_context(
             errors.push(FieldError::duplicate(&name_path, sysctl.name.as_str()));
         }
     }
-    if let Some(policy) = context.fs_group_change_policy.as_deref() {
-        if policy != "OnRootMismatch" && policy != "Always" {
-            errors.push(FieldError::not_supported(
-                &path.child("fsGroupChangePolicy"),
-                policy,
-                &["Always", "OnRootMismatch"],
-            ));
-        }
+    if let Some(policy) = context.fs_group_change_policy.as_deref()
+        && policy != "OnRootMismatch"
+        && policy != "Always"
+    {
+        errors.push(FieldError::not_supported(
+            &path.child("fsGroupChangePolicy"),
+            policy,
+            &["Always", "OnRootMismatch"],
+        ));
     }
     if let Some(profile) = context.seccomp_profile.as_ref() {
         errors.extend(validate_seccomp_profile(
@@ -620,23 +621,25 @@ fn validate_pod_security_context(
             &path.child("seccompProfile"),
         ));
     }
-    if let Some(policy) = context.supplemental_groups_policy.as_deref() {
-        if policy != "Merge" && policy != "Strict" {
-            errors.push(FieldError::not_supported(
-                &path.child("supplementalGroupsPolicy"),
-                policy,
-                &["Merge", "Strict"],
-            ));
-        }
+    if let Some(policy) = context.supplemental_groups_policy.as_deref()
+        && policy != "Merge"
+        && policy != "Strict"
+    {
+        errors.push(FieldError::not_supported(
+            &path.child("supplementalGroupsPolicy"),
+            policy,
+            &["Merge", "Strict"],
+        ));
     }
-    if let Some(policy) = context.se_linux_change_policy.as_deref() {
-        if policy != "MountOption" && policy != "Recursive" {
-            errors.push(FieldError::not_supported(
-                &path.child("seLinuxChangePolicy"),
-                policy,
-                &["MountOption", "Recursive"],
-            ));
-        }
+    if let Some(policy) = context.se_linux_change_policy.as_deref()
+        && policy != "MountOption"
+        && policy != "Recursive"
+    {
+        errors.push(FieldError::not_supported(
+            &path.child("seLinuxChangePolicy"),
+            policy,
+            &["MountOption", "Recursive"],
+        ));
     }
     errors
 }
@@ -1119,14 +1122,15 @@ fn validate_topology_spread_constraints(
             ),
             (constraint.node_taints_policy.as_deref(), "nodeTaintsPolicy"),
         ] {
-            if let Some(policy) = policy {
-                if policy != "Honor" && policy != "Ignore" {
-                    errors.push(FieldError::not_supported(
-                        &constraint_path.child(field),
-                        policy,
-                        &["Honor", "Ignore"],
-                    ));
-                }
+            if let Some(policy) = policy
+                && policy != "Honor"
+                && policy != "Ignore"
+            {
+                errors.push(FieldError::not_supported(
+                    &constraint_path.child(field),
+                    policy,
+                    &["Honor", "Ignore"],
+                ));
             }
         }
         errors.extend(validate_label_selector(

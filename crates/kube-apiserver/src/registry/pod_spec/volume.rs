@@ -94,16 +94,16 @@ pub fn validate_volumes(
         } else {
             errors.extend(volume_errors);
         }
-        if let Some(claim) = volume.persistent_volume_claim.as_ref() {
-            if created_claims.contains(&claim.claim_name) {
-                errors.push(FieldError::invalid(
-                    &volume_path
-                        .child("persistentVolumeClaim")
-                        .child("claimName"),
-                    claim.claim_name.as_str(),
-                    "must not reference a PVC that gets created for an ephemeral volume",
-                ));
-            }
+        if let Some(claim) = volume.persistent_volume_claim.as_ref()
+            && created_claims.contains(&claim.claim_name)
+        {
+            errors.push(FieldError::invalid(
+                &volume_path
+                    .child("persistentVolumeClaim")
+                    .child("claimName"),
+                claim.claim_name.as_str(),
+                "must not reference a PVC that gets created for an ephemeral volume",
+            ));
         }
     }
     (valid, errors)
@@ -164,432 +164,425 @@ fn validate_volume_source(
             ));
         }
     }
-    if first(volume.host_path.is_some(), "hostPath", &mut errors) {
-        if let Some(host_path) = volume.host_path.as_ref() {
-            let source_path = path.child("hostPath");
-            if host_path.path.is_empty() {
-                errors.push(FieldError::required(&source_path.child("path"), ""));
-            } else {
-                errors.extend(validate_path_no_backsteps(
-                    &host_path.path,
-                    &source_path.child("path"),
+    if first(volume.host_path.is_some(), "hostPath", &mut errors)
+        && let Some(host_path) = volume.host_path.as_ref()
+    {
+        let source_path = path.child("hostPath");
+        if host_path.path.is_empty() {
+            errors.push(FieldError::required(&source_path.child("path"), ""));
+        } else {
+            errors.extend(validate_path_no_backsteps(
+                &host_path.path,
+                &source_path.child("path"),
+            ));
+            if let Some(kind) = host_path.type_.as_deref()
+                && !SUPPORTED_HOST_PATH_TYPES.contains(&kind)
+            {
+                errors.push(FieldError::not_supported(
+                    &source_path.child("type"),
+                    kind,
+                    SUPPORTED_HOST_PATH_TYPES,
                 ));
-                if let Some(kind) = host_path.type_.as_deref() {
-                    if !SUPPORTED_HOST_PATH_TYPES.contains(&kind) {
-                        errors.push(FieldError::not_supported(
-                            &source_path.child("type"),
-                            kind,
-                            SUPPORTED_HOST_PATH_TYPES,
-                        ));
-                    }
-                }
             }
         }
     }
-    if first(volume.git_repo.is_some(), "gitRepo", &mut errors) {
-        if let Some(git_repo) = volume.git_repo.as_ref() {
-            let source_path = path.child("gitRepo");
-            require(
-                &git_repo.repository,
-                &source_path,
-                "repository",
-                &mut errors,
-            );
-            errors.extend(validate_local_descending_path(
-                git_repo.directory.as_deref().unwrap_or_default(),
-                &source_path.child("directory"),
-            ));
-        }
+    if first(volume.git_repo.is_some(), "gitRepo", &mut errors)
+        && let Some(git_repo) = volume.git_repo.as_ref()
+    {
+        let source_path = path.child("gitRepo");
+        require(
+            &git_repo.repository,
+            &source_path,
+            "repository",
+            &mut errors,
+        );
+        errors.extend(validate_local_descending_path(
+            git_repo.directory.as_deref().unwrap_or_default(),
+            &source_path.child("directory"),
+        ));
     }
     if first(
         volume.gce_persistent_disk.is_some(),
         "gcePersistentDisk",
         &mut errors,
-    ) {
-        if let Some(disk) = volume.gce_persistent_disk.as_ref() {
-            require(
-                &disk.pd_name,
-                &path.child("persistentDisk"),
-                "pdName",
-                &mut errors,
-            );
-        }
+    ) && let Some(disk) = volume.gce_persistent_disk.as_ref()
+    {
+        require(
+            &disk.pd_name,
+            &path.child("persistentDisk"),
+            "pdName",
+            &mut errors,
+        );
     }
     if first(
         volume.aws_elastic_block_store.is_some(),
         "awsElasticBlockStore",
         &mut errors,
-    ) {
-        if let Some(store) = volume.aws_elastic_block_store.as_ref() {
-            require(
-                &store.volume_id,
-                &path.child("awsElasticBlockStore"),
-                "volumeID",
-                &mut errors,
-            );
-        }
+    ) && let Some(store) = volume.aws_elastic_block_store.as_ref()
+    {
+        require(
+            &store.volume_id,
+            &path.child("awsElasticBlockStore"),
+            "volumeID",
+            &mut errors,
+        );
     }
-    if first(volume.secret.is_some(), "secret", &mut errors) {
-        if let Some(secret) = volume.secret.as_ref() {
-            let source_path = path.child("secret");
-            require(
-                secret.secret_name.as_deref().unwrap_or_default(),
-                &source_path,
-                "secretName",
-                &mut errors,
-            );
-            errors.extend(validate_mode(
-                secret.default_mode,
-                &source_path.child("defaultMode"),
+    if first(volume.secret.is_some(), "secret", &mut errors)
+        && let Some(secret) = volume.secret.as_ref()
+    {
+        let source_path = path.child("secret");
+        require(
+            secret.secret_name.as_deref().unwrap_or_default(),
+            &source_path,
+            "secretName",
+            &mut errors,
+        );
+        errors.extend(validate_mode(
+            secret.default_mode,
+            &source_path.child("defaultMode"),
+        ));
+        for (index, item) in secret.items.iter().flatten().enumerate() {
+            errors.extend(validate_key_to_path(
+                item,
+                &source_path.child("items").index(index),
             ));
-            for (index, item) in secret.items.iter().flatten().enumerate() {
-                errors.extend(validate_key_to_path(
-                    item,
-                    &source_path.child("items").index(index),
-                ));
-            }
         }
     }
-    if first(volume.nfs.is_some(), "nfs", &mut errors) {
-        if let Some(nfs) = volume.nfs.as_ref() {
-            let source_path = path.child("nfs");
-            require(&nfs.server, &source_path, "server", &mut errors);
-            require(&nfs.path, &source_path, "path", &mut errors);
-            if !nfs.path.starts_with('/') {
-                errors.push(FieldError::invalid(
-                    &source_path.child("path"),
-                    nfs.path.as_str(),
-                    "must be an absolute path",
-                ));
-            }
+    if first(volume.nfs.is_some(), "nfs", &mut errors)
+        && let Some(nfs) = volume.nfs.as_ref()
+    {
+        let source_path = path.child("nfs");
+        require(&nfs.server, &source_path, "server", &mut errors);
+        require(&nfs.path, &source_path, "path", &mut errors);
+        if !nfs.path.starts_with('/') {
+            errors.push(FieldError::invalid(
+                &source_path.child("path"),
+                nfs.path.as_str(),
+                "must be an absolute path",
+            ));
         }
     }
-    if first(volume.iscsi.is_some(), "iscsi", &mut errors) {
-        if let Some(iscsi) = volume.iscsi.as_ref() {
-            let source_path = path.child("iscsi");
-            require(
-                &iscsi.target_portal,
+    if first(volume.iscsi.is_some(), "iscsi", &mut errors)
+        && let Some(iscsi) = volume.iscsi.as_ref()
+    {
+        let source_path = path.child("iscsi");
+        require(
+            &iscsi.target_portal,
+            &source_path,
+            "targetPortal",
+            &mut errors,
+        );
+        require(&iscsi.iqn, &source_path, "iqn", &mut errors);
+    }
+    if first(volume.glusterfs.is_some(), "glusterfs", &mut errors)
+        && let Some(glusterfs) = volume.glusterfs.as_ref()
+    {
+        let source_path = path.child("glusterfs");
+        require(&glusterfs.endpoints, &source_path, "endpoints", &mut errors);
+        require(&glusterfs.path, &source_path, "path", &mut errors);
+    }
+    if first(volume.flocker.is_some(), "flocker", &mut errors)
+        && let Some(flocker) = volume.flocker.as_ref()
+    {
+        let source_path = path.child("flocker");
+        let name = flocker.dataset_name.as_deref().unwrap_or_default();
+        let uuid = flocker.dataset_uuid.as_deref().unwrap_or_default();
+        if name.is_empty() && uuid.is_empty() {
+            errors.push(FieldError::required(
                 &source_path,
-                "targetPortal",
-                &mut errors,
-            );
-            require(&iscsi.iqn, &source_path, "iqn", &mut errors);
+                "one of datasetName and datasetUUID is required",
+            ));
         }
-    }
-    if first(volume.glusterfs.is_some(), "glusterfs", &mut errors) {
-        if let Some(glusterfs) = volume.glusterfs.as_ref() {
-            let source_path = path.child("glusterfs");
-            require(&glusterfs.endpoints, &source_path, "endpoints", &mut errors);
-            require(&glusterfs.path, &source_path, "path", &mut errors);
+        if !name.is_empty() && !uuid.is_empty() {
+            errors.push(FieldError::invalid(
+                &source_path,
+                "resource",
+                "datasetName and datasetUUID can not be specified simultaneously",
+            ));
         }
-    }
-    if first(volume.flocker.is_some(), "flocker", &mut errors) {
-        if let Some(flocker) = volume.flocker.as_ref() {
-            let source_path = path.child("flocker");
-            let name = flocker.dataset_name.as_deref().unwrap_or_default();
-            let uuid = flocker.dataset_uuid.as_deref().unwrap_or_default();
-            if name.is_empty() && uuid.is_empty() {
-                errors.push(FieldError::required(
-                    &source_path,
-                    "one of datasetName and datasetUUID is required",
-                ));
-            }
-            if !name.is_empty() && !uuid.is_empty() {
-                errors.push(FieldError::invalid(
-                    &source_path,
-                    "resource",
-                    "datasetName and datasetUUID can not be specified simultaneously",
-                ));
-            }
-            if name.contains('/') {
-                errors.push(FieldError::invalid(
-                    &source_path.child("datasetName"),
-                    name,
-                    "must not contain '/'",
-                ));
-            }
+        if name.contains('/') {
+            errors.push(FieldError::invalid(
+                &source_path.child("datasetName"),
+                name,
+                "must not contain '/'",
+            ));
         }
     }
     if first(
         volume.persistent_volume_claim.is_some(),
         "persistentVolumeClaim",
         &mut errors,
-    ) {
-        if let Some(claim) = volume.persistent_volume_claim.as_ref() {
-            require(
-                &claim.claim_name,
-                &path.child("persistentVolumeClaim"),
-                "claimName",
-                &mut errors,
-            );
-        }
+    ) && let Some(claim) = volume.persistent_volume_claim.as_ref()
+    {
+        require(
+            &claim.claim_name,
+            &path.child("persistentVolumeClaim"),
+            "claimName",
+            &mut errors,
+        );
     }
-    if first(volume.rbd.is_some(), "rbd", &mut errors) {
-        if let Some(rbd) = volume.rbd.as_ref() {
-            let source_path = path.child("rbd");
-            if rbd.monitors.is_empty() {
-                errors.push(FieldError::required(&source_path.child("monitors"), ""));
-            }
-            require(&rbd.image, &source_path, "image", &mut errors);
+    if first(volume.rbd.is_some(), "rbd", &mut errors)
+        && let Some(rbd) = volume.rbd.as_ref()
+    {
+        let source_path = path.child("rbd");
+        if rbd.monitors.is_empty() {
+            errors.push(FieldError::required(&source_path.child("monitors"), ""));
         }
+        require(&rbd.image, &source_path, "image", &mut errors);
     }
-    if first(volume.cinder.is_some(), "cinder", &mut errors) {
-        if let Some(cinder) = volume.cinder.as_ref() {
-            require(
-                &cinder.volume_id,
-                &path.child("cinder"),
-                "volumeID",
-                &mut errors,
-            );
-        }
+    if first(volume.cinder.is_some(), "cinder", &mut errors)
+        && let Some(cinder) = volume.cinder.as_ref()
+    {
+        require(
+            &cinder.volume_id,
+            &path.child("cinder"),
+            "volumeID",
+            &mut errors,
+        );
     }
-    if first(volume.cephfs.is_some(), "cephFS", &mut errors) {
-        if let Some(cephfs) = volume.cephfs.as_ref() {
-            if cephfs.monitors.is_empty() {
-                errors.push(FieldError::required(
-                    &path.child("cephfs").child("monitors"),
-                    "",
-                ));
-            }
-        }
+    if first(volume.cephfs.is_some(), "cephFS", &mut errors)
+        && let Some(cephfs) = volume.cephfs.as_ref()
+        && cephfs.monitors.is_empty()
+    {
+        errors.push(FieldError::required(
+            &path.child("cephfs").child("monitors"),
+            "",
+        ));
     }
-    if first(volume.quobyte.is_some(), "quobyte", &mut errors) {
-        if let Some(quobyte) = volume.quobyte.as_ref() {
-            let source_path = path.child("quobyte");
-            if quobyte.registry.is_empty() {
-                errors.push(FieldError::required(
-                    &source_path.child("registry"),
-                    "must be a host:port pair or multiple pairs separated by commas",
-                ));
-            }
-            require(&quobyte.volume, &source_path, "volume", &mut errors);
-        }
-    }
-    if first(volume.downward_api.is_some(), "downwarAPI", &mut errors) {
-        if let Some(downward_api) = volume.downward_api.as_ref() {
-            let source_path = path.child("downwardAPI");
-            errors.extend(validate_mode(
-                downward_api.default_mode,
-                &source_path.child("defaultMode"),
+    if first(volume.quobyte.is_some(), "quobyte", &mut errors)
+        && let Some(quobyte) = volume.quobyte.as_ref()
+    {
+        let source_path = path.child("quobyte");
+        if quobyte.registry.is_empty() {
+            errors.push(FieldError::required(
+                &source_path.child("registry"),
+                "must be a host:port pair or multiple pairs separated by commas",
             ));
-            for item in downward_api.items.iter().flatten() {
-                errors.extend(validate_downward_api_file(item, &source_path));
-            }
+        }
+        require(&quobyte.volume, &source_path, "volume", &mut errors);
+    }
+    if first(volume.downward_api.is_some(), "downwarAPI", &mut errors)
+        && let Some(downward_api) = volume.downward_api.as_ref()
+    {
+        let source_path = path.child("downwardAPI");
+        errors.extend(validate_mode(
+            downward_api.default_mode,
+            &source_path.child("defaultMode"),
+        ));
+        for item in downward_api.items.iter().flatten() {
+            errors.extend(validate_downward_api_file(item, &source_path));
         }
     }
-    if first(volume.fc.is_some(), "fc", &mut errors) {
-        if let Some(fc) = volume.fc.as_ref() {
-            let source_path = path.child("fc");
-            let wwns = fc.target_wwns.as_deref().unwrap_or_default();
-            let wwids = fc.wwids.as_deref().unwrap_or_default();
-            if wwns.is_empty() && wwids.is_empty() {
-                errors.push(FieldError::required(
-                    &source_path.child("targetWWNs"),
-                    "must specify either targetWWNs or wwids, but not both",
-                ));
-            }
-            if !wwns.is_empty() && fc.lun.is_none() {
-                errors.push(FieldError::required(
-                    &source_path.child("lun"),
-                    "lun is required if targetWWNs is specified",
-                ));
-            }
-        }
-    }
-    if first(volume.flex_volume.is_some(), "flexVolume", &mut errors) {
-        if let Some(flex) = volume.flex_volume.as_ref() {
-            require(
-                &flex.driver,
-                &path.child("flexVolume"),
-                "driver",
-                &mut errors,
-            );
-        }
-    }
-    if first(volume.config_map.is_some(), "configMap", &mut errors) {
-        if let Some(config_map) = volume.config_map.as_ref() {
-            let source_path = path.child("configMap");
-            require(&config_map.name, &source_path, "name", &mut errors);
-            errors.extend(validate_mode(
-                config_map.default_mode,
-                &source_path.child("defaultMode"),
+    if first(volume.fc.is_some(), "fc", &mut errors)
+        && let Some(fc) = volume.fc.as_ref()
+    {
+        let source_path = path.child("fc");
+        let wwns = fc.target_wwns.as_deref().unwrap_or_default();
+        let wwids = fc.wwids.as_deref().unwrap_or_default();
+        if wwns.is_empty() && wwids.is_empty() {
+            errors.push(FieldError::required(
+                &source_path.child("targetWWNs"),
+                "must specify either targetWWNs or wwids, but not both",
             ));
-            for (index, item) in config_map.items.iter().flatten().enumerate() {
-                errors.extend(validate_key_to_path(
-                    item,
-                    &source_path.child("items").index(index),
-                ));
-            }
+        }
+        if !wwns.is_empty() && fc.lun.is_none() {
+            errors.push(FieldError::required(
+                &source_path.child("lun"),
+                "lun is required if targetWWNs is specified",
+            ));
         }
     }
-    if first(volume.azure_file.is_some(), "azureFile", &mut errors) {
-        if let Some(azure_file) = volume.azure_file.as_ref() {
-            let source_path = path.child("azureFile");
-            require(
-                &azure_file.secret_name,
-                &source_path,
-                "secretName",
-                &mut errors,
-            );
-            require(
-                &azure_file.share_name,
-                &source_path,
-                "shareName",
-                &mut errors,
-            );
+    if first(volume.flex_volume.is_some(), "flexVolume", &mut errors)
+        && let Some(flex) = volume.flex_volume.as_ref()
+    {
+        require(
+            &flex.driver,
+            &path.child("flexVolume"),
+            "driver",
+            &mut errors,
+        );
+    }
+    if first(volume.config_map.is_some(), "configMap", &mut errors)
+        && let Some(config_map) = volume.config_map.as_ref()
+    {
+        let source_path = path.child("configMap");
+        require(&config_map.name, &source_path, "name", &mut errors);
+        errors.extend(validate_mode(
+            config_map.default_mode,
+            &source_path.child("defaultMode"),
+        ));
+        for (index, item) in config_map.items.iter().flatten().enumerate() {
+            errors.extend(validate_key_to_path(
+                item,
+                &source_path.child("items").index(index),
+            ));
         }
+    }
+    if first(volume.azure_file.is_some(), "azureFile", &mut errors)
+        && let Some(azure_file) = volume.azure_file.as_ref()
+    {
+        let source_path = path.child("azureFile");
+        require(
+            &azure_file.secret_name,
+            &source_path,
+            "secretName",
+            &mut errors,
+        );
+        require(
+            &azure_file.share_name,
+            &source_path,
+            "shareName",
+            &mut errors,
+        );
     }
     if first(
         volume.vsphere_volume.is_some(),
         "vsphereVolume",
         &mut errors,
-    ) {
-        if let Some(vsphere) = volume.vsphere_volume.as_ref() {
-            require(
-                &vsphere.volume_path,
-                &path.child("vsphereVolume"),
-                "volumePath",
-                &mut errors,
-            );
-        }
+    ) && let Some(vsphere) = volume.vsphere_volume.as_ref()
+    {
+        require(
+            &vsphere.volume_path,
+            &path.child("vsphereVolume"),
+            "volumePath",
+            &mut errors,
+        );
     }
     if first(
         volume.photon_persistent_disk.is_some(),
         "photonPersistentDisk",
         &mut errors,
-    ) {
-        if let Some(photon) = volume.photon_persistent_disk.as_ref() {
-            require(
-                &photon.pd_id,
-                &path.child("photonPersistentDisk"),
-                "pdID",
-                &mut errors,
-            );
-        }
+    ) && let Some(photon) = volume.photon_persistent_disk.as_ref()
+    {
+        require(
+            &photon.pd_id,
+            &path.child("photonPersistentDisk"),
+            "pdID",
+            &mut errors,
+        );
     }
     if first(
         volume.portworx_volume.is_some(),
         "portworxVolume",
         &mut errors,
-    ) {
-        if let Some(portworx) = volume.portworx_volume.as_ref() {
-            require(
-                &portworx.volume_id,
-                &path.child("portworxVolume"),
-                "volumeID",
-                &mut errors,
-            );
+    ) && let Some(portworx) = volume.portworx_volume.as_ref()
+    {
+        require(
+            &portworx.volume_id,
+            &path.child("portworxVolume"),
+            "volumeID",
+            &mut errors,
+        );
+    }
+    if first(volume.azure_disk.is_some(), "azureDisk", &mut errors)
+        && let Some(azure_disk) = volume.azure_disk.as_ref()
+    {
+        let source_path = path.child("azureDisk");
+        require(&azure_disk.disk_name, &source_path, "diskName", &mut errors);
+        require(&azure_disk.disk_uri, &source_path, "diskURI", &mut errors);
+    }
+    if first(volume.storageos.is_some(), "storageos", &mut errors)
+        && let Some(storageos) = volume.storageos.as_ref()
+    {
+        let source_path = path.child("storageos");
+        let name = storageos.volume_name.as_deref().unwrap_or_default();
+        if name.is_empty() {
+            errors.push(FieldError::required(&source_path.child("volumeName"), ""));
+        } else {
+            errors.extend(validate_dns1123_label(
+                name,
+                &source_path.child("volumeName"),
+            ));
         }
     }
-    if first(volume.azure_disk.is_some(), "azureDisk", &mut errors) {
-        if let Some(azure_disk) = volume.azure_disk.as_ref() {
-            let source_path = path.child("azureDisk");
-            require(&azure_disk.disk_name, &source_path, "diskName", &mut errors);
-            require(&azure_disk.disk_uri, &source_path, "diskURI", &mut errors);
-        }
+    if first(volume.projected.is_some(), "projected", &mut errors)
+        && let Some(projected) = volume.projected.as_ref()
+    {
+        errors.extend(validate_projected(projected, &path.child("projected")));
     }
-    if first(volume.storageos.is_some(), "storageos", &mut errors) {
-        if let Some(storageos) = volume.storageos.as_ref() {
-            let source_path = path.child("storageos");
-            let name = storageos.volume_name.as_deref().unwrap_or_default();
-            if name.is_empty() {
-                errors.push(FieldError::required(&source_path.child("volumeName"), ""));
-            } else {
-                errors.extend(validate_dns1123_label(
-                    name,
-                    &source_path.child("volumeName"),
+    if first(volume.scale_io.is_some(), "scaleIO", &mut errors)
+        && let Some(scale_io) = volume.scale_io.as_ref()
+    {
+        let source_path = path.child("scaleIO");
+        require(&scale_io.gateway, &source_path, "gateway", &mut errors);
+        require(&scale_io.system, &source_path, "system", &mut errors);
+        require(
+            scale_io.volume_name.as_deref().unwrap_or_default(),
+            &source_path,
+            "volumeName",
+            &mut errors,
+        );
+    }
+    if first(volume.csi.is_some(), "csi", &mut errors)
+        && let Some(csi) = volume.csi.as_ref()
+    {
+        let driver_path = path.child("csi").child("driver");
+        if csi.driver.is_empty() {
+            errors.push(FieldError::required(&driver_path, ""));
+        }
+        if csi.driver.len() > 63 {
+            errors.push(FieldError::too_long(&driver_path, Some(63)));
+        }
+        errors.extend(invalid_each(
+            &driver_path,
+            &csi.driver,
+            apimachinery::validation::is_dns1123_subdomain(&csi.driver.to_lowercase()),
+        ));
+    }
+    if first(volume.ephemeral.is_some(), "ephemeral", &mut errors)
+        && let Some(ephemeral) = volume.ephemeral.as_ref()
+    {
+        let source_path = path.child("ephemeral");
+        match ephemeral.volume_claim_template.as_ref() {
+            None => errors.push(FieldError::required(
+                &source_path.child("volumeClaimTemplate"),
+                "",
+            )),
+            Some(template) => {
+                let template_path = source_path.child("volumeClaimTemplate");
+                let metadata = template.metadata.as_ref();
+                errors.extend(validate_labels(
+                    metadata.and_then(|meta| meta.labels.as_ref()),
+                    &template_path.child("metadata").child("labels"),
+                ));
+                errors.extend(validate_annotations(
+                    metadata.and_then(|meta| meta.annotations.as_ref()),
+                    &template_path.child("metadata").child("annotations"),
+                ));
+                errors.extend(validate_persistent_volume_claim_spec(
+                    &template.spec,
+                    &template_path.child("spec"),
+                ));
+            }
+        }
+        if let Some(pod_name) = pod_name.filter(|name| !name.is_empty())
+            && !volume.name.is_empty()
+        {
+            let claim_name = format!("{pod_name}-{}", volume.name);
+            for message in name_is_dns_subdomain(&claim_name, false) {
+                errors.push(FieldError::invalid(
+                    &path.child("name"),
+                    volume.name.as_str(),
+                    format!("PVC name {claim_name:?}: {message}"),
                 ));
             }
         }
     }
-    if first(volume.projected.is_some(), "projected", &mut errors) {
-        if let Some(projected) = volume.projected.as_ref() {
-            errors.extend(validate_projected(projected, &path.child("projected")));
+    if first(volume.image.is_some(), "image", &mut errors)
+        && let Some(image) = volume.image.as_ref()
+    {
+        let source_path = path.child("image");
+        if image.reference.as_deref().is_none_or(str::is_empty) {
+            errors.push(FieldError::required(&source_path.child("reference"), ""));
         }
-    }
-    if first(volume.scale_io.is_some(), "scaleIO", &mut errors) {
-        if let Some(scale_io) = volume.scale_io.as_ref() {
-            let source_path = path.child("scaleIO");
-            require(&scale_io.gateway, &source_path, "gateway", &mut errors);
-            require(&scale_io.system, &source_path, "system", &mut errors);
-            require(
-                scale_io.volume_name.as_deref().unwrap_or_default(),
-                &source_path,
-                "volumeName",
-                &mut errors,
-            );
-        }
-    }
-    if first(volume.csi.is_some(), "csi", &mut errors) {
-        if let Some(csi) = volume.csi.as_ref() {
-            let driver_path = path.child("csi").child("driver");
-            if csi.driver.is_empty() {
-                errors.push(FieldError::required(&driver_path, ""));
-            }
-            if csi.driver.len() > 63 {
-                errors.push(FieldError::too_long(&driver_path, Some(63)));
-            }
-            errors.extend(invalid_each(
-                &driver_path,
-                &csi.driver,
-                apimachinery::validation::is_dns1123_subdomain(&csi.driver.to_lowercase()),
+        if let Some(policy) = image.pull_policy.as_deref()
+            && !["Always", "IfNotPresent", "Never"].contains(&policy)
+        {
+            errors.push(FieldError::not_supported(
+                &source_path.child("pullPolicy"),
+                policy,
+                &["Always", "IfNotPresent", "Never"],
             ));
-        }
-    }
-    if first(volume.ephemeral.is_some(), "ephemeral", &mut errors) {
-        if let Some(ephemeral) = volume.ephemeral.as_ref() {
-            let source_path = path.child("ephemeral");
-            match ephemeral.volume_claim_template.as_ref() {
-                None => errors.push(FieldError::required(
-                    &source_path.child("volumeClaimTemplate"),
-                    "",
-                )),
-                Some(template) => {
-                    let template_path = source_path.child("volumeClaimTemplate");
-                    let metadata = template.metadata.as_ref();
-                    errors.extend(validate_labels(
-                        metadata.and_then(|meta| meta.labels.as_ref()),
-                        &template_path.child("metadata").child("labels"),
-                    ));
-                    errors.extend(validate_annotations(
-                        metadata.and_then(|meta| meta.annotations.as_ref()),
-                        &template_path.child("metadata").child("annotations"),
-                    ));
-                    errors.extend(validate_persistent_volume_claim_spec(
-                        &template.spec,
-                        &template_path.child("spec"),
-                    ));
-                }
-            }
-            if let Some(pod_name) = pod_name.filter(|name| !name.is_empty()) {
-                if !volume.name.is_empty() {
-                    let claim_name = format!("{pod_name}-{}", volume.name);
-                    for message in name_is_dns_subdomain(&claim_name, false) {
-                        errors.push(FieldError::invalid(
-                            &path.child("name"),
-                            volume.name.as_str(),
-                            format!("PVC name {claim_name:?}: {message}"),
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    if first(volume.image.is_some(), "image", &mut errors) {
-        if let Some(image) = volume.image.as_ref() {
-            let source_path = path.child("image");
-            if image.reference.as_deref().is_none_or(str::is_empty) {
-                errors.push(FieldError::required(&source_path.child("reference"), ""));
-            }
-            if let Some(policy) = image.pull_policy.as_deref() {
-                if !["Always", "IfNotPresent", "Never"].contains(&policy) {
-                    errors.push(FieldError::not_supported(
-                        &source_path.child("pullPolicy"),
-                        policy,
-                        &["Always", "IfNotPresent", "Never"],
-                    ));
-                }
-            }
         }
     }
 
@@ -865,14 +858,15 @@ pub fn validate_persistent_volume_claim_spec(
             name_is_dns_subdomain(class, false),
         ));
     }
-    if let Some(mode) = spec.volume_mode.as_deref() {
-        if mode != "Block" && mode != "Filesystem" {
-            errors.push(FieldError::not_supported(
-                &path.child("volumeMode"),
-                mode,
-                &["Block", "Filesystem"],
-            ));
-        }
+    if let Some(mode) = spec.volume_mode.as_deref()
+        && mode != "Block"
+        && mode != "Filesystem"
+    {
+        errors.push(FieldError::not_supported(
+            &path.child("volumeMode"),
+            mode,
+            &["Block", "Filesystem"],
+        ));
     }
     errors
 }
