@@ -19,16 +19,16 @@ use crate::registry::pod_spec::validation::validate_pod_template_spec;
 
 /// Whether a selector was left out. k8s-openapi decodes a missing required selector as
 /// an empty one, so an empty selector is treated as missing.
-// NOTE: upstream tells a missing selector (`Required value`) from an explicit `{}`
-// ("empty selector is invalid"); after decoding both look alike here, so both get the
+// NOTE: upstream reports a missing selector as `Required value` and an explicit `{}` as
+// "empty selector is invalid". After decoding both look alike here, so both get the
 // `Required value` error.
 pub fn selector_missing(selector: &LabelSelector) -> bool {
     selector.match_labels.is_none() && selector.match_expressions.is_none()
 }
 
-/// Checks the selector of a ReplicaSet-like spec and its template: the selector is set,
-/// valid and not empty, and matches the template's labels; the template is a valid pod
-/// template with restart policy Always and no `activeDeadlineSeconds`.
+/// Checks the selector of a ReplicaSet-like spec and its template. The selector must be
+/// set, valid, not empty and match the template's labels. The template must be a valid
+/// pod template with restart policy Always and no `activeDeadlineSeconds`.
 /// `empty_kind` names the kind in the "empty selector" message and `template_kind` in
 /// the `activeDeadlineSeconds` message, as upstream words them.
 pub fn validate_selector_and_template(

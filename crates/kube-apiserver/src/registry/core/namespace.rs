@@ -79,8 +79,8 @@ impl Strategy for NamespaceStrategy {
     }
 
     fn validate(&self, namespace: &Namespace) -> Vec<FieldError> {
-        // NOTE: a namespace name must be a DNS-1123 label; a generic DNS-subdomain check of
-        // the store would report a second message for the same bad name.
+        // NOTE: a namespace name must be a DNS-1123 label. If the store also checks names
+        // as DNS subdomains, a bad name gets a second message that upstream does not send.
         let mut errors = Vec::new();
         if let Some(name) = namespace
             .metadata

@@ -132,8 +132,8 @@ impl Strategy for PodStrategy {
     }
 
     /// Returns the grace period of a delete: the request's, else the pod's
-    /// `terminationGracePeriodSeconds`; 0 for a pod never scheduled or already finished;
-    /// a negative period becomes 1.
+    /// `terminationGracePeriodSeconds`. A pod never scheduled or already finished gets
+    /// 0, and a negative period becomes 1.
     fn graceful_delete_seconds(&self, pod: &Pod, delete: &DeleteContext) -> Option<i64> {
         let spec = pod.spec.as_ref();
         let mut period = delete

@@ -38,8 +38,8 @@ fn service_type(spec: &ServiceSpec) -> &str {
     spec.type_.as_deref().unwrap_or_default()
 }
 
-/// Whether a service is reachable from outside the cluster: NodePort, LoadBalancer, or
-/// ClusterIP with external IPs.
+/// Returns whether a service is reachable from outside the cluster: NodePort,
+/// LoadBalancer, or ClusterIP with external IPs.
 fn externally_accessible(spec: &ServiceSpec) -> bool {
     matches!(service_type(spec), "LoadBalancer" | "NodePort")
         || (service_type(spec) == "ClusterIP"
@@ -320,9 +320,9 @@ fn normalize_cluster_ips(spec: &mut ServiceSpec, old: Option<&ServiceSpec>) {
 }
 
 /// Fills `ipFamilyPolicy` and `ipFamilies` for a service that needs a cluster IP.
-// NOTE: this assumes a single-stack IPv4 service network; upstream derives the families
-// from the configured service CIDRs and gives selector-less headless services
-// RequireDualStack on dual-stack clusters.
+// NOTE: this assumes a single-stack IPv4 service network. Upstream derives the families
+// from the configured service CIDRs, and on dual-stack clusters it gives selector-less
+// headless services RequireDualStack.
 fn default_ip_families(spec: &mut ServiceSpec) {
     if !needs_cluster_ip(spec) {
         return;
@@ -399,8 +399,8 @@ pub fn validate_service(service: &Service) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let spec = service.spec.clone().unwrap_or_default();
     let spec_path = FieldPath::new("spec");
-    // NOTE: a service name must be a DNS-1035 label; a generic DNS-subdomain check of the
-    // store would report a second message for the same bad name.
+    // NOTE: a service name must be a DNS-1035 label. If the store also checks names as
+    // DNS subdomains, a bad name gets a second message that upstream does not send.
     if let Some(name) = service
         .metadata
         .name

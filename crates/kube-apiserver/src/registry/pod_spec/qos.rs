@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::PodSpec;
 use super::common::parse_quantity;
 
 /// Computes the QoS class of a pod spec: "Guaranteed", "Burstable" or "BestEffort".
-/// Init containers count like regular containers; zero quantities count as unset.
+/// Init containers count like regular containers, and zero quantities count as unset.
 pub fn compute_qos_class(spec: &PodSpec) -> &'static str {
     let mut requests: BTreeMap<&str, Quantity> = BTreeMap::new();
     let mut limits: BTreeMap<&str, Quantity> = BTreeMap::new();

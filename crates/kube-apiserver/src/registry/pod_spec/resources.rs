@@ -89,8 +89,8 @@ pub fn is_extended_resource_name(name: &str) -> bool {
     validation::is_qualified_name(&format!("requests.{name}")).is_empty()
 }
 
-/// Returns whether requests of a resource may be lower than its limits; false for
-/// hugepages and extended resources.
+/// Returns whether requests of a resource may be lower than its limits. Hugepages and
+/// extended resources may not be overcommitted.
 pub fn is_overcommit_allowed(name: &str) -> bool {
     is_native_resource(name) && !is_hugepages(name)
 }

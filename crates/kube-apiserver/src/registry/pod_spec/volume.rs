@@ -3,8 +3,8 @@
 //!
 //! Every source type counts towards the "one source per volume" rule. The common
 //! sources (emptyDir, hostPath, secret, configMap, persistentVolumeClaim, downwardAPI,
-//! projected, nfs, csi, ephemeral, image, gitRepo) get upstream's full checks; the
-//! in-tree cloud and network sources get their required-field checks.
+//! projected, nfs, csi, ephemeral, image, gitRepo) get upstream's full checks. The
+//! in-tree cloud and network sources get only their required-field checks.
 
 use std::collections::{BTreeMap, BTreeSet};
 
