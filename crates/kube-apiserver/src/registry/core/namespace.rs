@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::{Namespace, NamespaceSpec, NamespaceStatus, Node
 use serde_json::Value;
 
 use crate::registry::pod_spec::common::{invalid_each, name_is_dns_label, validate_qualified_name};
+use crate::registry::pod_spec::defaults::round_resource_list;
 use crate::registry::pod_spec::resources::validate_resource_quantity;
 use crate::registry::pod_spec::validation::validate_taint_effect;
 use crate::registry::strategy::{Strategy, field_at};
@@ -170,13 +171,14 @@ pub struct NodeStrategy;
 impl Strategy for NodeStrategy {
     type Object = Node;
 
-    /// Defaults `status.allocatable` to the capacity.
+    /// Defaults `status.allocatable` to the capacity and rounds both to milli precision.
     fn default(&self, node: &mut Node) {
-        if let Some(status) = node.status.as_mut()
-            && status.allocatable.is_none()
-            && status.capacity.is_some()
-        {
-            status.allocatable = status.capacity.clone();
+        if let Some(status) = node.status.as_mut() {
+            if status.allocatable.is_none() && status.capacity.is_some() {
+                status.allocatable = status.capacity.clone();
+            }
+            round_resource_list(status.capacity.as_mut());
+            round_resource_list(status.allocatable.as_mut());
         }
     }
 

@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::{LimitRange, LimitRangeItem, ResourceQuota, Reso
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as OpenApiQuantity;
 
 use crate::registry::pod_spec::common::{FIELD_IMMUTABLE_ERROR_MSG, json_value, parse_quantity};
+use crate::registry::pod_spec::defaults::round_resource_list;
 use crate::registry::pod_spec::resources::{
     is_overcommit_allowed, validate_container_resource_name, validate_quota_resource_name,
     validate_resource_name, validate_resource_quantity,
@@ -33,6 +34,15 @@ impl Strategy for LimitRangeStrategy {
             .flat_map(|spec| spec.limits.iter_mut())
         {
             default_limit_range_item(item);
+            for list in [
+                item.max.as_mut(),
+                item.min.as_mut(),
+                item.default.as_mut(),
+                item.default_request.as_mut(),
+                item.max_limit_request_ratio.as_mut(),
+            ] {
+                round_resource_list(list);
+            }
         }
     }
 
@@ -246,6 +256,14 @@ pub struct ResourceQuotaStrategy;
 
 impl Strategy for ResourceQuotaStrategy {
     type Object = ResourceQuota;
+
+    fn default(&self, quota: &mut ResourceQuota) {
+        round_resource_list(quota.spec.as_mut().and_then(|spec| spec.hard.as_mut()));
+        if let Some(status) = quota.status.as_mut() {
+            round_resource_list(status.hard.as_mut());
+            round_resource_list(status.used.as_mut());
+        }
+    }
 
     /// Clears the status: the quota controller computes it.
     fn prepare_for_create(&self, quota: &mut ResourceQuota) {

@@ -11,7 +11,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use crate::registry::pod_spec::common::{
     invalid_each, json_value, name_is_dns_subdomain, validate_positive_quantity,
 };
-use crate::registry::pod_spec::defaults::default_persistent_volume_claim_spec;
+use crate::registry::pod_spec::defaults::{
+    default_persistent_volume_claim_spec, round_resource_list,
+};
 use crate::registry::pod_spec::volume::validate_persistent_volume_claim_spec;
 use crate::registry::strategy::Strategy;
 
@@ -74,6 +76,7 @@ impl Strategy for PersistentVolumeStrategy {
         if let Some(host_path) = spec.host_path.as_mut() {
             host_path.type_.get_or_insert_with(String::new);
         }
+        round_resource_list(spec.capacity.as_mut());
     }
 
     /// Starts the volume in phase Pending.
@@ -267,6 +270,8 @@ impl Strategy for PersistentVolumeClaimStrategy {
         if status.phase.as_deref().is_none_or(str::is_empty) {
             status.phase = Some("Pending".to_string());
         }
+        round_resource_list(status.capacity.as_mut());
+        round_resource_list(status.allocated_resources.as_mut());
         default_persistent_volume_claim_spec(claim.spec.get_or_insert_with(Default::default));
     }
 

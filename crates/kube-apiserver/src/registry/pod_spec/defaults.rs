@@ -7,10 +7,12 @@
 
 use std::collections::BTreeMap;
 
+use apimachinery::quantity::Quantity;
 use k8s_openapi::api::core::v1::{
     Container, EphemeralContainer, HTTPGetAction, Lifecycle, LifecycleHandler,
     PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, Volume,
 };
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as OpenApiQuantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 /// `terminationGracePeriodSeconds` when none is given.
@@ -60,6 +62,8 @@ pub fn default_pod_spec(spec: &mut PodSpec) {
     for container in spec.ephemeral_containers.iter_mut().flatten() {
         default_ephemeral_container(container);
     }
+    round_resource_list(spec.overhead.as_mut());
+    round_resource_requirements(spec.resources.as_mut());
 }
 
 /// Applies what only a Pod object gets on top of [`default_pod_spec`]: container
@@ -93,8 +97,8 @@ pub fn default_pod_only(spec: &mut PodSpec) {
     }
 }
 
-// NOTE: upstream also rounds every resource quantity up to milli precision
-// (`SetDefaults_ResourceList`) and defaults pod-level resources; neither is done here.
+// NOTE: upstream also defaults pod-level resources from the containers' resources
+// (`PodLevelResources`), which is not done here.
 fn default_requests_from_limits(resources: &mut ResourceRequirements) {
     let Some(limits) = resources.limits.as_ref() else {
         return;
@@ -104,6 +108,29 @@ fn default_requests_from_limits(resources: &mut ResourceRequirements) {
         requests
             .entry(name.clone())
             .or_insert_with(|| value.clone());
+    }
+}
+
+/// Rounds every quantity of a resource list up to milli precision and writes it in
+/// canonical form, as upstream's `SetDefaults_ResourceList` and its encoder do: `1n`
+/// becomes `1m` and `0.5` becomes `500m`. Text that does not parse is left for
+/// validation to reject.
+pub fn round_resource_list(list: Option<&mut BTreeMap<String, OpenApiQuantity>>) {
+    for quantity in list.into_iter().flat_map(|list| list.values_mut()) {
+        let Ok(parsed) = Quantity::try_from(&*quantity) else {
+            continue;
+        };
+        let rounded = Quantity::new_milli(parsed.milli_value(), parsed.format());
+        let canonical = if rounded == parsed { parsed } else { rounded };
+        *quantity = OpenApiQuantity(canonical.to_string());
+    }
+}
+
+/// Rounds the limits and requests of a resource requirement, see [`round_resource_list`].
+pub fn round_resource_requirements(resources: Option<&mut ResourceRequirements>) {
+    if let Some(resources) = resources {
+        round_resource_list(resources.limits.as_mut());
+        round_resource_list(resources.requests.as_mut());
     }
 }
 
@@ -152,6 +179,7 @@ fn default_container(container: &mut Container) {
     for port in container.ports.iter_mut().flatten() {
         set_if_empty(&mut port.protocol, "TCP");
     }
+    round_resource_requirements(container.resources.as_mut());
     for env in container.env.iter_mut().flatten() {
         if let Some(field_ref) = env
             .value_from
@@ -318,9 +346,13 @@ fn default_volume(volume: &mut Volume) {
     }
 }
 
-/// Applies the defaults of a claim spec: `volumeMode` Filesystem.
+/// Applies the defaults of a claim spec: `volumeMode` Filesystem and rounded resources.
 pub fn default_persistent_volume_claim_spec(spec: &mut PersistentVolumeClaimSpec) {
     set_if_empty(&mut spec.volume_mode, "Filesystem");
+    if let Some(resources) = spec.resources.as_mut() {
+        round_resource_list(resources.limits.as_mut());
+        round_resource_list(resources.requests.as_mut());
+    }
 }
 
 /// Returns whether an int-or-string is the zero value (`0` or `""`), as upstream's
@@ -451,6 +483,17 @@ mod tests {
         assert!(spec.get("enableServiceLinks").is_none());
         assert!(spec["containers"][0]["resources"].get("requests").is_none());
         assert_eq!(spec["restartPolicy"], "Always");
+    }
+
+    #[test]
+    fn resource_quantities_round_to_milli() {
+        let spec = defaulted_pod(json!({
+            "containers": [{"name": "c", "image": "i", "resources": {
+                "limits": {"cpu": "0.5", "memory": "1Gi"}, "requests": {"cpu": "1n", "memory": "1024Mi"}}}]
+        }));
+        let resources = &spec["containers"][0]["resources"];
+        assert_eq!(resources["limits"], json!({"cpu": "500m", "memory": "1Gi"}));
+        assert_eq!(resources["requests"], json!({"cpu": "1m", "memory": "1Gi"}));
     }
 
     #[test]
