@@ -15,7 +15,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::registry::pod_spec::common::{
-    go_string_slice, invalid_each, json_value, name_is_dns1035_label, validate_dns1123_label,
+    go_string_slice, invalid_each, name_is_dns1035_label, validate_dns1123_label,
     validate_dns1123_subdomain, validate_labels, validate_qualified_name,
 };
 use crate::registry::pod_spec::container::validate_port_num_or_name;
@@ -170,40 +170,8 @@ impl Strategy for ServiceStrategy {
         let spec = service.spec.clone().unwrap_or_default();
         let old_spec = old.spec.clone().unwrap_or_default();
         let mut errors = Vec::new();
-        if needs_cluster_ip(&spec) && needs_cluster_ip(&old_spec) {
-            let new_ips = spec.cluster_ips.clone().unwrap_or_default();
-            let old_ips = old_spec.cluster_ips.clone().unwrap_or_default();
-            let path = FieldPath::from_names(["spec", "clusterIPs"]).index(0);
-            match (old_ips.first(), new_ips.first()) {
-                (Some(old_ip), Some(new_ip)) if old_ip != new_ip => {
-                    errors.push(FieldError::invalid(
-                        &path,
-                        go_string_slice(&new_ips),
-                        "may not change once set",
-                    ));
-                }
-                (Some(_), None) => {
-                    errors.push(FieldError::invalid(
-                        &path,
-                        go_string_slice(&new_ips),
-                        "primary clusterIP can not be unset",
-                    ));
-                }
-                _ => {}
-            }
-            let new_families = spec.ip_families.clone().unwrap_or_default();
-            let old_families = old_spec.ip_families.clone().unwrap_or_default();
-            if let (Some(old_family), Some(new_family)) =
-                (old_families.first(), new_families.first())
-                && old_family != new_family
-            {
-                errors.push(FieldError::invalid(
-                    &FieldPath::from_names(["spec", "ipFamilies"]).index(0),
-                    new_family.as_str(),
-                    "may not change once set",
-                ));
-            }
-        }
+        errors.extend(validate_cluster_ips_update(&spec, &old_spec));
+        errors.extend(validate_ip_families_update(&spec, &old_spec));
         if needs_health_check(&old_spec)
             && needs_health_check(&spec)
             && spec.health_check_node_port != old_spec.health_check_node_port
@@ -608,7 +576,7 @@ pub fn validate_service(service: &Service) -> Vec<FieldError> {
         if kind != "LoadBalancer" {
             errors.push(FieldError::forbidden(
                 &spec_path.child("loadBalancerClass"),
-                "may only be used when service type is 'LoadBalancer'",
+                "may only be used when `type` is 'LoadBalancer'",
             ));
         } else {
             errors.extend(validate_qualified_name(
@@ -693,6 +661,8 @@ fn validate_client_ip_affinity(
     Vec::new()
 }
 
+/// Checks `clusterIP`, `clusterIPs`, `ipFamilies` and `ipFamilyPolicy` together, as
+/// upstream's `ValidateServiceClusterIPsRelatedFields`.
 fn validate_cluster_ips(spec: &ServiceSpec, spec_path: &FieldPath) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if !needs_cluster_ip(spec) {
@@ -701,62 +671,25 @@ fn validate_cluster_ips(spec: &ServiceSpec, spec_path: &FieldPath) -> Vec<FieldE
     let cluster_ip = spec.cluster_ip.clone().unwrap_or_default();
     let cluster_ips = spec.cluster_ips.clone().unwrap_or_default();
     let ips_path = spec_path.child("clusterIPs");
-    if let Some(first) = cluster_ips.first() {
-        if !cluster_ip.is_empty() && *first != cluster_ip {
-            errors.push(FieldError::invalid(
+
+    if !cluster_ip.is_empty() {
+        match cluster_ips.first() {
+            None => errors.push(FieldError::required(&ips_path, "")),
+            Some(first) if *first != cluster_ip => errors.push(FieldError::invalid(
                 &ips_path,
                 go_string_slice(&cluster_ips),
                 "first value must match `clusterIP`",
-            ));
+            )),
+            Some(_) => {}
         }
-    } else if !cluster_ip.is_empty() {
+    } else if !cluster_ips.is_empty() {
         errors.push(FieldError::invalid(
             &ips_path,
             go_string_slice(&cluster_ips),
-            "must be set when `clusterIP` is set",
+            "must be empty when `clusterIP` is not specified",
         ));
     }
-    if cluster_ips.len() > 2 {
-        errors.push(FieldError::invalid(
-            &ips_path,
-            go_string_slice(&cluster_ips),
-            "may only hold up to 2 values",
-        ));
-    }
-    let headless = cluster_ips.first().is_some_and(|ip| ip == "None");
-    for (index, ip) in cluster_ips.iter().enumerate() {
-        let ip_path = ips_path.index(index);
-        if ip == "None" {
-            if index != 0 || cluster_ips.len() > 1 {
-                errors.push(FieldError::invalid(
-                    &ip_path,
-                    ip.as_str(),
-                    "must not have more than one value if the first value is 'None'",
-                ));
-            }
-            continue;
-        }
-        if headless {
-            continue;
-        }
-        errors.extend(invalid_each(
-            &ip_path,
-            ip,
-            validation::is_valid_ip_for_legacy_field(ip, true),
-        ));
-    }
-    if let Some(policy) = spec.ip_family_policy.as_deref()
-        && !matches!(
-            policy,
-            "SingleStack" | "PreferDualStack" | "RequireDualStack"
-        )
-    {
-        errors.push(FieldError::not_supported(
-            &spec_path.child("ipFamilyPolicy"),
-            policy,
-            &["PreferDualStack", "RequireDualStack", "SingleStack"],
-        ));
-    }
+
     let families = spec.ip_families.clone().unwrap_or_default();
     let mut seen = BTreeSet::new();
     for (index, family) in families.iter().enumerate() {
@@ -772,11 +705,196 @@ fn validate_cluster_ips(spec: &ServiceSpec, spec_path: &FieldPath) -> Vec<FieldE
             errors.push(FieldError::duplicate(&family_path, family.as_str()));
         }
     }
-    if families.len() > 2 {
+
+    if let Some(policy) = spec.ip_family_policy.as_deref() {
+        if !matches!(
+            policy,
+            "SingleStack" | "PreferDualStack" | "RequireDualStack"
+        ) {
+            errors.push(FieldError::not_supported(
+                &spec_path.child("ipFamilyPolicy"),
+                policy,
+                &["PreferDualStack", "RequireDualStack", "SingleStack"],
+            ));
+        }
+    }
+
+    let mut has_invalid_ips = false;
+    for (index, ip) in cluster_ips.iter().enumerate() {
+        if index == 0 && ip == "None" {
+            if cluster_ips.len() > 1 {
+                has_invalid_ips = true;
+                errors.push(FieldError::invalid(
+                    &ips_path,
+                    go_string_slice(&cluster_ips),
+                    "'None' must be the first and only value",
+                ));
+            }
+            continue;
+        }
+        let messages = validation::is_valid_ip(ip);
+        has_invalid_ips |= !messages.is_empty();
+        errors.extend(invalid_each(&ips_path.index(index), ip, messages));
+    }
+    if cluster_ips.len() > 2 {
         errors.push(FieldError::invalid(
-            &spec_path.child("ipFamilies"),
-            json_value(&families),
+            &ips_path,
+            go_string_slice(&cluster_ips),
             "may only hold up to 2 values",
+        ));
+    }
+    if has_invalid_ips {
+        return errors;
+    }
+
+    if cluster_ips.len() > 1 {
+        let v6 = cluster_ips.iter().filter(|ip| ip.contains(':')).count();
+        let dual_stack = v6 == 1 && cluster_ips.len() == 2;
+        if !dual_stack {
+            errors.push(FieldError::invalid(
+                &ips_path,
+                go_string_slice(&cluster_ips),
+                "may specify no more than one IP for each IP family",
+            ));
+        }
+    }
+
+    let headless = cluster_ips.len() == 1 && cluster_ips[0] == "None";
+    if !headless {
+        for (index, (ip, family)) in cluster_ips.iter().zip(&families).enumerate() {
+            let is_v6 = ip.contains(':');
+            if family == "IPv4" && is_v6 {
+                errors.push(FieldError::invalid(
+                    &ips_path.index(index),
+                    ip.as_str(),
+                    format!("expected an IPv4 value as indicated by `ipFamilies[{index}]`"),
+                ));
+            }
+            if family == "IPv6" && !is_v6 {
+                errors.push(FieldError::invalid(
+                    &ips_path.index(index),
+                    ip.as_str(),
+                    format!("expected an IPv6 value as indicated by `ipFamilies[{index}]`"),
+                ));
+            }
+        }
+    }
+    errors
+}
+
+/// Checks that an update keeps the primary cluster IP, as upstream's
+/// `validateUpgradeDowngradeClusterIPs`: a secondary IP may be added, or released when
+/// the policy becomes SingleStack.
+fn validate_cluster_ips_update(spec: &ServiceSpec, old: &ServiceSpec) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if service_type(spec) == "ExternalName" || service_type(old) == "ExternalName" {
+        return errors;
+    }
+    let headless =
+        |spec: &ServiceSpec| spec.cluster_ips.as_deref() == Some(&["None".to_string()][..]);
+    if headless(spec) && headless(old) {
+        return errors;
+    }
+    let new_ips = spec.cluster_ips.clone().unwrap_or_default();
+    let old_ips = old.cluster_ips.clone().unwrap_or_default();
+    let ips_path = FieldPath::from_names(["spec", "clusterIPs"]);
+    let changed = || {
+        FieldError::invalid(
+            &ips_path.index(0),
+            go_string_slice(&new_ips),
+            "may not change once set",
+        )
+    };
+    if old_ips.len() == new_ips.len() {
+        for (index, (old_ip, new_ip)) in old_ips.iter().zip(&new_ips).enumerate() {
+            if old_ip != new_ip {
+                errors.push(FieldError::invalid(
+                    &ips_path.index(index),
+                    go_string_slice(&new_ips),
+                    "may not change once set",
+                ));
+            }
+        }
+    } else if old_ips.len() > new_ips.len() {
+        if new_ips.is_empty() {
+            errors.push(FieldError::invalid(
+                &ips_path.index(0),
+                go_string_slice(&new_ips),
+                "primary clusterIP can not be unset",
+            ));
+        }
+        if !old_ips.is_empty() && !new_ips.is_empty() && new_ips[0] != old_ips[0] {
+            errors.push(changed());
+        }
+        if new_ips.len() == 1 && spec.ip_family_policy.as_deref() != Some("SingleStack") {
+            errors.push(FieldError::invalid(
+                &FieldPath::from_names(["spec", "ipFamilyPolicy"]),
+                spec.ip_family_policy.clone(),
+                "must be set to 'SingleStack' when releasing the secondary clusterIP",
+            ));
+        }
+    } else if !old_ips.is_empty() && new_ips[0] != old_ips[0] {
+        errors.push(changed());
+    }
+    errors
+}
+
+/// Checks that an update keeps the primary IP family, as upstream's
+/// `validateUpgradeDowngradeIPFamilies`.
+fn validate_ip_families_update(spec: &ServiceSpec, old: &ServiceSpec) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if service_type(spec) == "ExternalName" || service_type(old) == "ExternalName" {
+        return errors;
+    }
+    let headless =
+        |spec: &ServiceSpec| spec.cluster_ips.as_deref() == Some(&["None".to_string()][..]);
+    if headless(spec) || headless(old) {
+        return errors;
+    }
+    let new_families = spec.ip_families.clone().unwrap_or_default();
+    let old_families = old.ip_families.clone().unwrap_or_default();
+    let new_ips = spec.cluster_ips.clone().unwrap_or_default();
+    let primary_path = FieldPath::from_names(["spec", "ipFamilies"]).index(0);
+    if old_families.len() == new_families.len() {
+        for (old_family, new_family) in old_families.iter().zip(&new_families) {
+            if old_family != new_family {
+                errors.push(FieldError::invalid(
+                    &primary_path,
+                    go_string_slice(&new_families),
+                    "may not change once set",
+                ));
+            }
+        }
+    } else if old_families.len() > new_families.len() {
+        if new_ips.is_empty() {
+            errors.push(FieldError::invalid(
+                &primary_path,
+                go_string_slice(&new_families),
+                "primary ipFamily can not be unset",
+            ));
+        }
+        if !new_families.is_empty() && new_families[0] != old_families[0] {
+            errors.push(FieldError::invalid(
+                &primary_path,
+                go_string_slice(&new_ips),
+                "may not change once set",
+            ));
+        }
+        if new_families.len() == 1 && spec.ip_family_policy.as_deref() != Some("SingleStack") {
+            errors.push(FieldError::invalid(
+                &FieldPath::from_names(["spec", "ipFamilyPolicy"]),
+                spec.ip_family_policy.clone(),
+                "must be set to 'SingleStack' when releasing the secondary ipFamily",
+            ));
+        }
+    } else if !old_families.is_empty()
+        && !new_families.is_empty()
+        && new_families[0] != old_families[0]
+    {
+        errors.push(FieldError::invalid(
+            &primary_path,
+            go_string_slice(&new_ips),
+            "may not change once set",
         ));
     }
     errors
@@ -1024,6 +1142,20 @@ mod tests {
                 json!({"type": "Internal", "ports": [{"port": 80}]}),
                 vec![
                     "spec.type: Unsupported value: \"Internal\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"",
+                ],
+            ),
+            (
+                "none with a second ip",
+                json!({"clusterIP": "None", "clusterIPs": ["None", "10.0.0.1"]}),
+                vec![
+                    "spec.clusterIPs: Invalid value: [\"None\",\"10.0.0.1\"]: 'None' must be the first and only value",
+                ],
+            ),
+            (
+                "ip of the wrong family",
+                json!({"ports": [{"port": 80}], "clusterIP": "fd00::1", "ipFamilies": ["IPv4"]}),
+                vec![
+                    "spec.clusterIPs[0]: Invalid value: \"fd00::1\": expected an IPv4 value as indicated by `ipFamilies[0]`",
                 ],
             ),
             (
