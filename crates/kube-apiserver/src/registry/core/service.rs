@@ -706,17 +706,17 @@ fn validate_cluster_ips(spec: &ServiceSpec, spec_path: &FieldPath) -> Vec<FieldE
         }
     }
 
-    if let Some(policy) = spec.ip_family_policy.as_deref() {
-        if !matches!(
+    if let Some(policy) = spec.ip_family_policy.as_deref()
+        && !matches!(
             policy,
             "SingleStack" | "PreferDualStack" | "RequireDualStack"
-        ) {
-            errors.push(FieldError::not_supported(
-                &spec_path.child("ipFamilyPolicy"),
-                policy,
-                &["PreferDualStack", "RequireDualStack", "SingleStack"],
-            ));
-        }
+        )
+    {
+        errors.push(FieldError::not_supported(
+            &spec_path.child("ipFamilyPolicy"),
+            policy,
+            &["PreferDualStack", "RequireDualStack", "SingleStack"],
+        ));
     }
 
     let mut has_invalid_ips = false;
