@@ -269,6 +269,11 @@ pub struct EndpointsStrategy;
 impl Strategy for EndpointsStrategy {
     type Object = Endpoints;
 
+    /// A PUT of missing endpoints creates them, as the endpoints controller expects.
+    fn allow_create_on_update(&self) -> bool {
+        true
+    }
+
     fn default(&self, endpoints: &mut Endpoints) {
         for subset in endpoints.subsets.iter_mut().flatten() {
             for port in subset.ports.iter_mut().flatten() {
@@ -279,6 +284,8 @@ impl Strategy for EndpointsStrategy {
         }
     }
 
+    // NOTE: upstream also repacks the subsets into a canonical order (addresses grouped
+    // by port set and sorted by hash); subsets are stored as sent here.
     fn validate(&self, endpoints: &Endpoints) -> Vec<FieldError> {
         let mut errors = Vec::new();
         let subsets_path = FieldPath::new("subsets");

@@ -49,6 +49,11 @@ impl Strategy for LimitRangeStrategy {
     fn validate(&self, limit_range: &LimitRange) -> Vec<FieldError> {
         validate_limit_range(limit_range)
     }
+
+    /// A PUT of a missing limit range creates it, as upstream allows.
+    fn allow_create_on_update(&self) -> bool {
+        true
+    }
 }
 
 fn default_limit_range_item(item: &mut LimitRangeItem) {

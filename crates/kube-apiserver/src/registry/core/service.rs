@@ -166,6 +166,11 @@ impl Strategy for ServiceStrategy {
         validate_service(service)
     }
 
+    /// A PUT of a missing service creates it, as upstream allows.
+    fn allow_create_on_update(&self) -> bool {
+        true
+    }
+
     fn validate_update(&self, service: &Service, old: &Service) -> Vec<FieldError> {
         let spec = service.spec.clone().unwrap_or_default();
         let old_spec = old.spec.clone().unwrap_or_default();
