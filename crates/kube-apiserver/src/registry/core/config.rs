@@ -274,6 +274,8 @@ impl Strategy for EndpointsStrategy {
         true
     }
 
+    // NOTE: upstream also repacks the subsets into a canonical order, grouping addresses
+    // by port set and sorting by hash. Subsets are stored as sent here.
     fn default(&self, endpoints: &mut Endpoints) {
         for subset in endpoints.subsets.iter_mut().flatten() {
             for port in subset.ports.iter_mut().flatten() {
@@ -284,8 +286,6 @@ impl Strategy for EndpointsStrategy {
         }
     }
 
-    // NOTE: upstream also repacks the subsets into a canonical order (addresses grouped
-    // by port set and sorted by hash); subsets are stored as sent here.
     fn validate(&self, endpoints: &Endpoints) -> Vec<FieldError> {
         let mut errors = Vec::new();
         let subsets_path = FieldPath::new("subsets");
