@@ -75,4 +75,66 @@ mod tests {
             assert!(defaulted.is_ok(), "{resource}: {defaulted:?}");
         }
     }
+
+    #[test]
+    fn pod_create_flow_through_json() {
+        let strategies = strategies();
+        let (_, _, pods) = strategies
+            .iter()
+            .find(|(_, resource, _)| *resource == "pods")
+            .expect("pods strategy");
+        let object = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"containers": [{"name": "app", "image": "nginx:1.25", "ports": [{"containerPort": 80}]}]},
+            "status": {"phase": "Running"}
+        });
+        let mut pod = pods.decode_and_default(object).expect("decodes");
+        pods.prepare_for_create(&mut pod).expect("prepares");
+        assert_eq!(pods.validate(&pod).expect("validates"), Vec::new());
+        assert_eq!(
+            pod["status"],
+            json!({"phase": "Pending", "qosClass": "BestEffort"})
+        );
+        assert_eq!(
+            pod["spec"]["containers"][0]["imagePullPolicy"],
+            "IfNotPresent"
+        );
+        assert_eq!(pod["spec"]["containers"][0]["ports"][0]["protocol"], "TCP");
+        assert!(pods.tracks_generation());
+
+        let mut invalid =
+            json!({"metadata": {"name": "bad"}, "spec": {"containers": [{"name": "app"}]}});
+        invalid = pods.decode_and_default(invalid).expect("decodes");
+        let errors: Vec<String> = pods
+            .validate(&invalid)
+            .expect("validates")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(errors, vec!["spec.containers[0].image: Required value"]);
+    }
+
+    #[test]
+    fn every_group_lists_its_resources() {
+        let listed: Vec<(&str, &str)> = strategies()
+            .into_iter()
+            .chain(crate::registry::apps::strategies())
+            .chain(crate::registry::batch::strategies())
+            .map(|(group, resource, _)| (group, resource))
+            .collect();
+        for expected in [
+            ("", "pods"),
+            ("", "services"),
+            ("apps", "deployments"),
+            ("apps", "statefulsets"),
+            ("apps", "daemonsets"),
+            ("apps", "replicasets"),
+            ("apps", "controllerrevisions"),
+            ("batch", "jobs"),
+            ("batch", "cronjobs"),
+        ] {
+            assert!(listed.contains(&expected), "{expected:?} is listed");
+        }
+    }
 }
