@@ -144,7 +144,8 @@ impl Strategy for ServiceStrategy {
     }
 
     /// Keeps the status, and the allocated cluster IPs, node ports and health check port
-    /// that the update leaves out.
+    /// that the update leaves out. A change of type drops the allocated values the new
+    /// type has no use for, when the update left them as they were.
     fn prepare_for_update(&self, service: &mut Service, old: &Service) {
         service.status = old.status.clone();
         let old_spec = old.spec.clone().unwrap_or_default();
@@ -159,7 +160,13 @@ impl Strategy for ServiceStrategy {
                 spec.ip_family_policy = old_spec.ip_family_policy.clone();
             }
         }
+        drop_type_dependent_fields(spec, &old_spec);
         default_ip_families(spec);
+        if service_type(spec) != "LoadBalancer"
+            && let Some(status) = service.status.as_mut()
+        {
+            status.load_balancer = None;
+        }
     }
 
     fn validate(&self, service: &Service) -> Vec<FieldError> {
@@ -264,6 +271,61 @@ impl Strategy for ServiceStrategy {
             }
         }
         errors
+    }
+}
+
+/// Drops what an update's new type does not use and the update did not change, as
+/// upstream's `dropTypeDependentFields`: cluster IPs and IP families when leaving the
+/// types with a cluster IP, node ports, the health check port, and the load balancer
+/// and external traffic fields.
+fn drop_type_dependent_fields(spec: &mut ServiceSpec, old: &ServiceSpec) {
+    if needs_cluster_ip(old) && !needs_cluster_ip(spec) {
+        if spec.cluster_ip == old.cluster_ip && spec.cluster_ips == old.cluster_ips {
+            spec.cluster_ip = None;
+            spec.cluster_ips = None;
+        }
+        if spec.ip_families == old.ip_families {
+            spec.ip_families = None;
+        }
+        if spec.ip_family_policy == old.ip_family_policy {
+            spec.ip_family_policy = None;
+        }
+    }
+    if needs_node_port(old) && !needs_node_port(spec) {
+        let node_ports = |spec: &ServiceSpec| -> Vec<Option<i32>> {
+            spec.ports
+                .iter()
+                .flatten()
+                .map(|port| port.node_port)
+                .collect()
+        };
+        if node_ports(spec) == node_ports(old) {
+            for port in spec.ports.iter_mut().flatten() {
+                port.node_port = None;
+            }
+        }
+    }
+    if needs_health_check(old)
+        && !needs_health_check(spec)
+        && spec.health_check_node_port == old.health_check_node_port
+    {
+        spec.health_check_node_port = None;
+    }
+    if service_type(old) == "LoadBalancer" && service_type(spec) != "LoadBalancer" {
+        if spec.allocate_load_balancer_node_ports.is_some()
+            && spec.allocate_load_balancer_node_ports == old.allocate_load_balancer_node_ports
+        {
+            spec.allocate_load_balancer_node_ports = None;
+        }
+        if spec.load_balancer_class == old.load_balancer_class {
+            spec.load_balancer_class = None;
+        }
+    }
+    if externally_accessible(old)
+        && !externally_accessible(spec)
+        && spec.external_traffic_policy == old.external_traffic_policy
+    {
+        spec.external_traffic_policy = None;
     }
 }
 
@@ -1202,6 +1264,43 @@ mod tests {
         assert_eq!(
             messages(ServiceStrategy.validate_update(&changed, &old)),
             vec!["spec.clusterIPs[0]: Invalid value: [\"10.0.0.11\"]: may not change once set"]
+        );
+    }
+
+    #[test]
+    fn type_change_drops_allocated_values() {
+        let mut old = defaulted(
+            json!({"type": "NodePort", "ports": [{"port": 80, "nodePort": 30080}], "clusterIP": "10.0.0.10"}),
+        );
+        ServiceStrategy.prepare_for_create(&mut old);
+
+        let mut to_external: Service = old.clone();
+        let spec = to_external.spec.as_mut().expect("spec");
+        spec.type_ = Some("ExternalName".to_string());
+        spec.external_name = Some("example.com".to_string());
+        ServiceStrategy.default(&mut to_external);
+        ServiceStrategy.prepare_for_update(&mut to_external, &old);
+        let spec = to_external.spec.clone().expect("spec");
+        assert_eq!(spec.cluster_ip, None);
+        assert_eq!(spec.cluster_ips, None);
+        assert_eq!(spec.ip_families, None);
+        assert_eq!(spec.ip_family_policy, None);
+        assert_eq!(spec.external_traffic_policy, None);
+        assert_eq!(spec.ports.expect("ports")[0].node_port, None);
+        assert_eq!(
+            messages(ServiceStrategy.validate_update(&to_external, &old)),
+            Vec::<String>::new()
+        );
+
+        let mut to_cluster_ip = old.clone();
+        to_cluster_ip.spec.as_mut().expect("spec").type_ = Some("ClusterIP".to_string());
+        ServiceStrategy.prepare_for_update(&mut to_cluster_ip, &old);
+        let spec = to_cluster_ip.spec.clone().expect("spec");
+        assert_eq!(spec.cluster_ip.as_deref(), Some("10.0.0.10"));
+        assert_eq!(spec.ports.expect("ports")[0].node_port, None);
+        assert_eq!(
+            messages(ServiceStrategy.validate_update(&to_cluster_ip, &old)),
+            Vec::<String>::new()
         );
     }
 
