@@ -3,11 +3,13 @@
 //! persistent volumes and claims, replication controllers and pod templates.
 //!
 //! Entry point: [`strategies`], which lists each resource with its strategy.
+//! [`binding`] holds the rules of the `pods/binding` subresource.
 
 use std::sync::Arc;
 
 use crate::registry::strategy::ErasedStrategy;
 
+pub mod binding;
 pub mod config;
 pub mod controller;
 pub mod namespace;
