@@ -254,6 +254,15 @@ impl Strategy for ReplicaSetStrategy {
         true
     }
 
+    fn selectable_fields(&self, object: &serde_json::Value) -> BTreeMap<String, String> {
+        let replicas = object["status"]["replicas"].as_i64().unwrap_or(0);
+        BTreeMap::from([("status.replicas".to_string(), replicas.to_string())])
+    }
+
+    fn selectable_field_names(&self) -> &'static [&'static str] {
+        &["status.replicas"]
+    }
+
     fn validate_status_update(
         &self,
         replica_set: &ReplicaSet,
@@ -435,5 +444,9 @@ mod tests {
             messages(ReplicaSetStrategy.validate_status_update(&replica_set, &replica_set.clone())),
             vec!["status.readyReplicas: Invalid value: 2: cannot be greater than status.replicas"]
         );
+
+        let fields =
+            ReplicaSetStrategy.selectable_fields(&serde_json::json!({"status": {"replicas": 3}}));
+        assert_eq!(fields["status.replicas"], "3");
     }
 }

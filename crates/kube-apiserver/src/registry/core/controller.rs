@@ -66,6 +66,15 @@ impl Strategy for ReplicationControllerStrategy {
         true
     }
 
+    fn selectable_fields(&self, object: &serde_json::Value) -> BTreeMap<String, String> {
+        let replicas = object["status"]["replicas"].as_i64().unwrap_or(0);
+        BTreeMap::from([("status.replicas".to_string(), replicas.to_string())])
+    }
+
+    fn selectable_field_names(&self) -> &'static [&'static str] {
+        &["status.replicas"]
+    }
+
     fn validate_status_update(
         &self,
         controller: &ReplicationController,

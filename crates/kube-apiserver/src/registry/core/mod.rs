@@ -59,6 +59,14 @@ pub fn strategies() -> Vec<(&'static str, &'static str, Arc<dyn ErasedStrategy>)
     ]
 }
 
+/// Returns whether the strategy of a core resource checks `metadata.name` itself
+/// because the kind's rule is stricter than the DNS subdomain most kinds use:
+/// namespaces (DNS-1123 label) and services (DNS-1035 label). The store should skip
+/// its generic name check for these, or a bad name gets two messages.
+pub fn validates_own_name(resource: &str) -> bool {
+    matches!(resource, "namespaces" | "services")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
