@@ -146,10 +146,6 @@ pub fn validate_pod_spec(
             &path.child("securityContext"),
         ));
     }
-    errors.extend(validate_image_pull_secrets(
-        spec,
-        &path.child("imagePullSecrets"),
-    ));
     if let Some(affinity) = spec.affinity.as_ref() {
         errors.extend(validate_affinity(affinity, &path.child("affinity")));
     }
@@ -539,13 +535,6 @@ fn validate_dns_config(
         }
     }
     errors
-}
-
-fn validate_image_pull_secrets(spec: &PodSpec, path: &FieldPath) -> Vec<FieldError> {
-    // k8s-openapi's LocalObjectReference has only `name`, so the "only name may be set"
-    // rule can never fail once decoded.
-    let _ = (spec, path);
-    Vec::new()
 }
 
 fn validate_pod_security_context(
