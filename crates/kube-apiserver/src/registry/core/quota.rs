@@ -162,7 +162,8 @@ fn validate_limit_range(limit_range: &LimitRange) -> Vec<FieldError> {
             let (min, max) = (get("min", key), get("max", key));
             let (default, default_request) = (get("default", key), get("defaultRequest", key));
             let ratio = get("maxLimitRequestRatio", key);
-            let raw = |value: &Quantity| BadValue::Raw(value.to_string());
+            // Upstream renders a quantity as its JSON form, a quoted string.
+            let raw = |value: &Quantity| BadValue::String(value.to_string());
             if let (Some(min), Some(max)) = (&min, &max)
                 && min > max
             {
@@ -420,7 +421,7 @@ mod tests {
         assert_eq!(
             messages(LimitRangeStrategy.validate(&limit_range)),
             vec![
-                "spec.limits[0].min[cpu]: Invalid value: 2: min value 2 is greater than max value 1",
+                "spec.limits[0].min[cpu]: Invalid value: \"2\": min value 2 is greater than max value 1",
                 "spec.limits[1].type: Duplicate value: \"Container\"",
                 "spec.limits[2].default: Forbidden: may not be specified when `type` is 'Pod'",
             ]
@@ -437,7 +438,7 @@ mod tests {
             vec![
                 "spec.hard[bogus]: Invalid value: \"bogus\": must be a standard resource type or fully qualified",
                 "spec.hard[bogus]: Invalid value: \"bogus\": must be a standard resource for quota",
-                "spec.hard[pods]: Invalid value: 1500m: must be an integer",
+                "spec.hard[pods]: Invalid value: \"1500m\": must be an integer",
             ]
         );
         let mut created: ResourceQuota = serde_json::from_value(

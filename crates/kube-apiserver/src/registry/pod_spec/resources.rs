@@ -194,7 +194,7 @@ pub fn validate_resource_quantity(
     if is_integer_resource_name(name) && parsed.milli_value() % 1000 != 0 {
         errors.push(FieldError::invalid(
             path,
-            BadValue::Raw(parsed.to_string()),
+            BadValue::String(parsed.to_string()),
             "must be an integer",
         ));
     }
@@ -386,7 +386,7 @@ mod tests {
             (
                 requirements(&[("example.com/gpu", "500m")], &[]),
                 vec![
-                    "spec.containers[0].resources.limits[example.com/gpu]: Invalid value: 500m: must be an integer",
+                    "spec.containers[0].resources.limits[example.com/gpu]: Invalid value: \"500m\": must be an integer",
                 ],
             ),
         ];
