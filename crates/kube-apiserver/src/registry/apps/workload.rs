@@ -17,8 +17,8 @@ use crate::registry::pod_spec::common::{
 };
 use crate::registry::pod_spec::validation::validate_pod_template_spec;
 
-/// Whether a selector was left out. k8s-openapi decodes a missing required selector as
-/// an empty one, so an empty selector is treated as missing.
+/// Returns whether a selector was left out. k8s-openapi decodes a missing required
+/// selector as an empty one, so an empty selector is treated as missing.
 // NOTE: upstream reports a missing selector as `Required value` and an explicit `{}` as
 // "empty selector is invalid". After decoding both look alike here, so both get the
 // `Required value` error.

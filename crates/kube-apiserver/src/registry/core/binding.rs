@@ -10,7 +10,7 @@ use apimachinery::errors::{FieldError, FieldPath};
 use k8s_openapi::api::core::v1::{Binding, Pod, PodCondition};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-/// Why a pod cannot be bound, with upstream's texts. The store returns them as
+/// A reason a pod cannot be bound, with upstream's text. The store returns it as
 /// 409 Conflict on `pods/binding`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BindingError {

@@ -269,7 +269,8 @@ pub struct EndpointsStrategy;
 impl Strategy for EndpointsStrategy {
     type Object = Endpoints;
 
-    /// A PUT of missing endpoints creates them, as the endpoints controller expects.
+    /// Returns true: a PUT of missing endpoints creates them, as the endpoints controller
+    /// expects.
     fn allow_create_on_update(&self) -> bool {
         true
     }

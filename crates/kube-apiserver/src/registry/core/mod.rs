@@ -3,7 +3,7 @@
 //! persistent volumes and claims, replication controllers and pod templates.
 //!
 //! Entry point: [`strategies`], which lists each resource with its strategy.
-//! [`binding`] holds the rules of the `pods/binding` subresource.
+//! [`binding`] contains the rules of the `pods/binding` subresource.
 
 use std::sync::Arc;
 

@@ -50,7 +50,7 @@ impl Strategy for LimitRangeStrategy {
         validate_limit_range(limit_range)
     }
 
-    /// A PUT of a missing limit range creates it, as upstream allows.
+    /// Returns true: a PUT of a missing limit range creates it, as upstream allows.
     fn allow_create_on_update(&self) -> bool {
         true
     }

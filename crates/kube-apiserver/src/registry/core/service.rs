@@ -173,7 +173,7 @@ impl Strategy for ServiceStrategy {
         validate_service(service)
     }
 
-    /// A PUT of a missing service creates it, as upstream allows.
+    /// Returns true: a PUT of a missing service creates it, as upstream allows.
     fn allow_create_on_update(&self) -> bool {
         true
     }
@@ -275,9 +275,9 @@ impl Strategy for ServiceStrategy {
 }
 
 /// Drops what an update's new type does not use and the update did not change, as
-/// upstream's `dropTypeDependentFields`: cluster IPs and IP families when leaving the
-/// types with a cluster IP, node ports, the health check port, and the load balancer
-/// and external traffic fields.
+/// upstream's `dropTypeDependentFields` does. These are the cluster IPs and IP families
+/// when leaving the types with a cluster IP, the node ports, the health check port, and
+/// the load balancer and external traffic fields.
 fn drop_type_dependent_fields(spec: &mut ServiceSpec, old: &ServiceSpec) {
     if needs_cluster_ip(old) && !needs_cluster_ip(spec) {
         if spec.cluster_ip == old.cluster_ip && spec.cluster_ips == old.cluster_ips {

@@ -5,7 +5,7 @@
 //! Entry points: [`defaults::default_pod_spec`] and [`defaults::default_pod_only`] for
 //! defaulting, [`validation::validate_pod_spec_for_pod`] and
 //! [`validation::validate_pod_template_spec`] for validation, [`qos::compute_qos_class`]
-//! for a pod's QoS class. [`common`] holds the helpers every kind uses (labels,
+//! for a pod's QoS class. [`common`] contains the helpers every kind uses (labels,
 //! selectors, immutable fields).
 
 pub mod common;
