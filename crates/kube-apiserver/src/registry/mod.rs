@@ -12,3 +12,7 @@ pub mod hooks;
 pub mod object_meta;
 pub mod store;
 pub mod strategy;
+pub mod core;
+pub mod apps;
+pub mod batch;
+pub mod pod_spec;
