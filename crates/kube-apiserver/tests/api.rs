@@ -222,9 +222,29 @@ fn oversized_body_is_rejected_with_413() {
     assert_eq!(code, 413, "{status}");
     assert_eq!(status["reason"], "RequestEntityTooLarge");
 
-    // Under the request limit but over the storage limit of 1.5 MiB.
-    let large = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "large"}, "data": {"k": "x".repeat(2 * 1024 * 1024)}});
+    // Under the request limit but over the storage limit of 1.5 MiB, in a kind
+    // whose validation sets no size limit of its own.
+    let mut large = deployment("large", 1);
+    large["spec"]["template"]["spec"]["containers"][0]["env"] =
+        json!([{"name": "BIG", "value": "x".repeat(2 * 1024 * 1024)}]);
     let path = common::manifest(dir.path(), "large.json", &large.to_string());
+    let deployments = "/apis/apps/v1/namespaces/default/deployments";
+    let (code, status) = server.curl_json(&[
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &format!("@{}", path.display()),
+        deployments,
+    ]);
+    assert_eq!(code, 413, "{status}");
+    let (code, _) = server.curl_json(&[&format!("{deployments}/large")]);
+    assert_eq!(code, 404, "nothing is stored");
+
+    // A ConfigMap over its own 1 MiB limit is invalid before it reaches storage.
+    let configmap = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "large"}, "data": {"k": "x".repeat(2 * 1024 * 1024)}});
+    let path = common::manifest(dir.path(), "configmap.json", &configmap.to_string());
     let (code, status) = server.curl_json(&[
         "-X",
         "POST",
@@ -234,9 +254,7 @@ fn oversized_body_is_rejected_with_413() {
         &format!("@{}", path.display()),
         CONFIGMAPS,
     ]);
-    assert_eq!(code, 413, "{status}");
-    let (code, _) = server.curl_json(&[&format!("{CONFIGMAPS}/large")]);
-    assert_eq!(code, 404);
+    assert_eq!(code, 422, "{status}");
 }
 
 #[test]

@@ -28,6 +28,12 @@ pub async fn serve(
     body: Incoming,
     query: &Query,
 ) -> ApiResponse {
+    // The body is read before anything can fail, so that an early error response
+    // never races a client that is still sending.
+    let body = match read_body(body).await {
+        Ok(body) => body,
+        Err(error) => return status_error(&error),
+    };
     match serve_inner(handler, info, user, parts, body, query).await {
         Ok(response) => response,
         Err(error) => {
@@ -44,7 +50,7 @@ async fn serve_inner(
     info: &RequestInfo,
     user: &UserInfo,
     parts: &http::request::Parts,
-    body: Incoming,
+    body: Bytes,
     query: &Query,
 ) -> Result<ApiResponse, StatusError> {
     let key = (
@@ -109,7 +115,7 @@ async fn serve_inner(
             }
             let params = write_params(query)?;
             let validation = field_validation(query)?;
-            let bytes = read_body(body).await?;
+            let bytes = body.clone();
             let decoded = decode_body(store, parts, &bytes, validation)?;
             let mut object = decoded.object;
             check_body_namespace(&object, namespace)?;
@@ -125,7 +131,7 @@ async fn serve_inner(
         "update" => {
             let params = write_params(query)?;
             let validation = field_validation(query)?;
-            let bytes = read_body(body).await?;
+            let bytes = body.clone();
             let decoded = decode_body(store, parts, &bytes, validation)?;
             let mut object = decoded.object;
             check_body_namespace(&object, namespace)?;
@@ -143,7 +149,7 @@ async fn serve_inner(
         "patch" => {
             let params = write_params(query)?;
             let patch_type = patch_type(parts)?;
-            let bytes = read_body(body).await?;
+            let bytes = body.clone();
             let patch_body = bytes.clone();
             let kind = GroupVersionKind::new(store.info.group, store.info.version, store.info.kind);
             let (stored, _) = store
@@ -166,7 +172,7 @@ async fn serve_inner(
             Ok(json(200, to_bytes(&stored)))
         }
         "delete" => {
-            let bytes = read_body(body).await?;
+            let bytes = body.clone();
             let params = delete_params(query, &bytes)?;
             match store.delete(namespace, &info.name, &params).await? {
                 DeleteOutcome::Pending(object) => Ok(json(200, to_bytes(&object))),
@@ -174,7 +180,7 @@ async fn serve_inner(
             }
         }
         "deletecollection" => {
-            let bytes = read_body(body).await?;
+            let bytes = body.clone();
             let params = delete_params(query, &bytes)?;
             let list = list_params(query)?;
             let deleted = store.delete_collection(namespace, &list, &params).await?;
@@ -201,7 +207,7 @@ async fn serve_subresource(
     info: &RequestInfo,
     namespace: &str,
     parts: &http::request::Parts,
-    body: Incoming,
+    body: Bytes,
     query: &Query,
 ) -> Result<ApiResponse, StatusError> {
     let params = write_params(query)?;
@@ -212,7 +218,7 @@ async fn serve_subresource(
             to_bytes(&subresources::get_scale(store, namespace, name).await?),
         )),
         ("scale", "update") => {
-            let bytes = read_body(body).await?;
+            let bytes = body.clone();
             let scale = decode_plain(parts, &bytes)?;
             let stored =
                 subresources::update_scale(store, namespace, name, &params, |_| Ok(scale.clone()))
@@ -221,7 +227,7 @@ async fn serve_subresource(
         }
         ("scale", "patch") => {
             let patch_type = patch_type(parts)?;
-            let bytes = read_body(body).await?;
+            let bytes = body.clone();
             let kind = GroupVersionKind::new("autoscaling", "v1", "Scale");
             let stored = subresources::update_scale(store, namespace, name, &params, |current| {
                 apply_patch(patch_type, current, &bytes, &kind)
@@ -230,13 +236,13 @@ async fn serve_subresource(
             Ok(json(200, to_bytes(&stored)))
         }
         ("binding", "create") => {
-            let bytes = read_body(body).await?;
+            let bytes = body.clone();
             let binding = decode_plain(parts, &bytes)?;
             let status = subresources::bind(store, namespace, name, &binding, &params).await?;
             Ok(json(201, to_bytes(&status)))
         }
         ("eviction", "create") => {
-            let bytes = read_body(body).await?;
+            let bytes = body.clone();
             let eviction = decode_plain(parts, &bytes)?;
             let status = subresources::evict(handler, store, namespace, name, &eviction).await?;
             Ok(json(201, to_bytes(&status)))

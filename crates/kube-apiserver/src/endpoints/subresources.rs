@@ -175,10 +175,7 @@ pub async fn bind(
     let annotations = binding.pointer("/metadata/annotations").cloned();
 
     store
-        .update_with(namespace, name, false, params, |current| {
-            let Some(current) = current else {
-                return Err(StatusError::not_found(&store.info.group_resource(), name));
-            };
+        .update_unvalidated(namespace, name, params, |current| {
             if current.pointer("/metadata/deletionTimestamp").is_some() {
                 return Err(StatusError::conflict(
                     &store.info.group_resource(),

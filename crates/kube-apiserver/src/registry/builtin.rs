@@ -21,6 +21,18 @@ pub fn strategy_for(group: &str, version: &str, resource: &str) -> Option<Arc<dy
     if let Some(entry) = specific {
         return Some(entry.strategy);
     }
+    if version == "v1" {
+        let workloads = super::core::strategies()
+            .into_iter()
+            .chain(super::apps::strategies())
+            .chain(super::batch::strategies())
+            .find(|(entry_group, entry_resource, _)| {
+                *entry_group == group && *entry_resource == resource
+            });
+        if let Some((_, _, strategy)) = workloads {
+            return Some(strategy);
+        }
+    }
     macro_rules! plain {
         ($kind:ty) => {
             Some(Arc::new(PlainStrategy::<$kind>::new()) as Arc<dyn ErasedStrategy>)

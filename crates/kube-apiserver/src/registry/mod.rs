@@ -5,14 +5,14 @@
 //! each built-in resource; [`store`] is the generic store.
 
 pub mod allocator;
+pub mod apps;
+pub mod batch;
 pub mod builtin;
+pub mod core;
 pub mod encoding;
 pub mod groups;
 pub mod hooks;
 pub mod object_meta;
+pub mod pod_spec;
 pub mod store;
 pub mod strategy;
-pub mod core;
-pub mod apps;
-pub mod batch;
-pub mod pod_spec;

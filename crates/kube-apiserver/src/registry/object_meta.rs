@@ -36,8 +36,18 @@ pub fn path_segment(name: &str, prefix: bool) -> Vec<String> {
     }
 }
 
+/// Accepts every name; for kinds whose strategy validates names itself.
+pub fn any_name(_name: &str, _prefix: bool) -> Vec<String> {
+    Vec::new()
+}
+
 /// Returns the name validator upstream uses for a resource.
 pub fn name_validator(group: &str, resource: &str) -> NameValidator {
+    if group.is_empty() && super::core::validates_own_name(resource) {
+        // The kind's strategy reports name errors itself; reporting them here too
+        // would list each twice.
+        return any_name;
+    }
     match (group, resource) {
         // Upstream does not restrict CertificateSigningRequest names beyond a path segment.
         ("certificates.k8s.io", "certificatesigningrequests") => path_segment,

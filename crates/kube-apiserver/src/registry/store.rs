@@ -708,6 +708,53 @@ impl Store {
         }
     }
 
+    /// Changes a stored object without the strategy's preparation and validation, as
+    /// upstream's binding and status helpers write straight through storage. The
+    /// object must exist; `transform` may run more than once.
+    pub async fn update_unvalidated<F>(
+        &self,
+        namespace: &str,
+        name: &str,
+        params: &WriteParams,
+        mut transform: F,
+    ) -> Result<Value, StatusError>
+    where
+        F: FnMut(&Value) -> Result<Value, StatusError>,
+    {
+        let key = self.key(namespace, name);
+        let mut result_object = None;
+        let outcome = guaranteed_update(self.backend.as_ref(), &key, false, |current| {
+            let Some(kv) = current else {
+                return Err(StatusError::not_found(&self.group_resource(), name));
+            };
+            let old =
+                decode_stored(&kv.value, kv.mod_revision).map_err(StatusError::internal_error)?;
+            let mut new = transform(&old)?;
+            self.carry_server_metadata(&mut new, &old);
+            let bytes = encode_for_storage(&new);
+            result_object = Some(new);
+            Ok(if params.dry_run {
+                UpdateDecision::Keep
+            } else {
+                UpdateDecision::Write(bytes)
+            })
+        })
+        .await;
+        match outcome {
+            Ok(kv) => {
+                let mut object = result_object
+                    .ok_or_else(|| StatusError::internal_error("update made no attempt"))?;
+                set_resource_version(&mut object, kv.mod_revision);
+                Ok(object)
+            }
+            Err(UpdateError::Rejected(status)) => Err(status),
+            Err(UpdateError::Storage(storage::Error::NotFound { .. })) => {
+                Err(StatusError::not_found(&self.group_resource(), name))
+            }
+            Err(UpdateError::Storage(error)) => Err(self.storage_error(error, name)),
+        }
+    }
+
     /// Checks that the body names the object the URL names.
     fn check_identity(
         &self,
