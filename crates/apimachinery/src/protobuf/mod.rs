@@ -31,6 +31,8 @@ mod schema;
 mod time;
 mod wire;
 
+#[cfg(test)]
+mod tests;
 
 use serde_json::{Map, Value};
 use thiserror::Error;
