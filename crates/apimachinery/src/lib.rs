@@ -11,6 +11,7 @@ pub mod fields;
 pub mod labels;
 pub mod meta;
 pub mod patch;
+pub mod protobuf;
 pub mod quantity;
 pub mod scheme;
 pub mod validation;
