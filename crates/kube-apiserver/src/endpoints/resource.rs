@@ -5,6 +5,7 @@ use apimachinery::decode::{FieldValidation, MediaType, decode_object};
 use apimachinery::errors::StatusError;
 use apimachinery::meta::GroupVersionKind;
 use apimachinery::patch::{self, BuiltinSchema};
+use apimachinery::protobuf;
 use bytes::{BufMut, Bytes, BytesMut};
 use http::header;
 use http_body_util::{BodyExt, Limited};
@@ -173,7 +174,7 @@ async fn serve_inner(
         }
         "delete" => {
             let bytes = body.clone();
-            let params = delete_params(query, &bytes)?;
+            let params = delete_params(query, &bytes, is_protobuf(parts))?;
             match store.delete(namespace, &info.name, &params).await? {
                 DeleteOutcome::Pending(object) => Ok(json(200, to_bytes(&object))),
                 DeleteOutcome::Deleted(object) => Ok(json(200, deleted_body(store, &object))),
@@ -181,7 +182,7 @@ async fn serve_inner(
         }
         "deletecollection" => {
             let bytes = body.clone();
-            let params = delete_params(query, &bytes)?;
+            let params = delete_params(query, &bytes, is_protobuf(parts))?;
             let list = list_params(query)?;
             let deleted = store.delete_collection(namespace, &list, &params).await?;
             let items: Vec<Bytes> = deleted.iter().map(to_bytes).collect();
@@ -290,6 +291,15 @@ async fn read_body(body: Incoming) -> Result<Bytes, StatusError> {
     }
 }
 
+/// Whether the body is Kubernetes protobuf, as kubectl sends for built-in kinds.
+fn is_protobuf(parts: &http::request::Parts) -> bool {
+    parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(protobuf::MEDIA_TYPE))
+}
+
 fn media_type(parts: &http::request::Parts, body: &[u8]) -> Result<MediaType, StatusError> {
     let content_type = parts
         .headers
@@ -310,6 +320,7 @@ fn media_type(parts: &http::request::Parts, body: &[u8]) -> Result<MediaType, St
         Some(_) => Err(StatusError::unsupported_media_type(&[
             "application/json",
             "application/yaml",
+            "application/vnd.kubernetes.protobuf",
         ])),
     }
 }
@@ -320,6 +331,27 @@ fn decode_body(
     body: &[u8],
     validation: FieldValidation,
 ) -> Result<apimachinery::decode::DecodedObject, StatusError> {
+    if is_protobuf(parts) {
+        let expected = GroupVersionKind::new(store.info.group, store.info.version, store.info.kind);
+        let (gvk, object) = protobuf::decode(body)
+            .map_err(|error| StatusError::bad_request(format!("failed to decode the protobuf body: {error}")))?;
+        if gvk.group != expected.group || gvk.version != expected.version || gvk.kind != expected.kind {
+            return Err(StatusError::bad_request(format!(
+                "the object in the body ({}, Kind={}) does not match the expected {}, Kind={}",
+                gvk.group_version().api_version(),
+                gvk.kind,
+                expected.group_version().api_version(),
+                expected.kind
+            )));
+        }
+        // NOTE: unknown protobuf field numbers are skipped, so fieldValidation has
+        // nothing to report for protobuf bodies.
+        return Ok(apimachinery::decode::DecodedObject {
+            object,
+            gvk,
+            warnings: Vec::new(),
+        });
+    }
     let media = media_type(parts, body)?;
     let expected = GroupVersionKind::new(store.info.group, store.info.version, store.info.kind);
     let decoded = decode_object(body, media, &expected, validation)?;
@@ -438,9 +470,12 @@ fn narrow_to_name(mut params: ListParams, name: &str) -> ListParams {
     params
 }
 
-fn delete_params(query: &Query, body: &[u8]) -> Result<DeleteParams, StatusError> {
+fn delete_params(query: &Query, body: &[u8], protobuf_body: bool) -> Result<DeleteParams, StatusError> {
     let options: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
+    } else if protobuf_body {
+        protobuf::decode_delete_options(body)
+            .map_err(|error| StatusError::bad_request(format!("invalid DeleteOptions: {error}")))?
     } else {
         serde_json::from_slice(body)
             .map_err(|error| StatusError::bad_request(format!("invalid DeleteOptions: {error}")))?
