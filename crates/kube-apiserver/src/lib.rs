@@ -6,6 +6,7 @@
 pub mod certs;
 pub mod health;
 pub mod metrics;
+pub mod openapi;
 pub mod options;
 pub mod registry;
 pub mod request_info;
