@@ -20,7 +20,7 @@ mod v3;
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 
 /// The served documents, serialized once.
 #[derive(Clone, Debug)]
@@ -40,11 +40,12 @@ struct Document {
 }
 
 impl Document {
-    fn new(value: &Value) -> Self {
-        // Serializing a `Value` cannot fail: its map keys are strings.
-        let body = Bytes::from(serde_json::to_vec(value).unwrap_or_default());
+    fn new(body: Vec<u8>) -> Self {
         let hash = content_hash(&body);
-        Self { body, hash }
+        Self {
+            body: Bytes::from(body),
+            hash,
+        }
     }
 }
 
@@ -67,10 +68,10 @@ impl OpenApi {
         let parameter_set = parameters::ParameterSet::new(&definitions);
         let paths = operations::build(&kinds, &parameter_set);
 
-        let v2 = Document::new(&v2::document(&paths, &definitions));
+        let v2 = Document::new(v2::document(&paths, &definitions));
         let v3: BTreeMap<String, Document> = v3::documents(&paths, &definitions)
             .into_iter()
-            .map(|(key, document)| (key, Document::new(&document)))
+            .map(|(key, body)| (key, Document::new(body)))
             .collect();
 
         let mut index = Map::new();
@@ -78,7 +79,8 @@ impl OpenApi {
             let url = format!("/openapi/v3/{key}?hash={}", document.hash);
             index.insert(key.clone(), json!({ "serverRelativeURL": url }));
         }
-        let v3_index = Document::new(&json!({ "paths": index }));
+        // Serializing a `Value` cannot fail: its map keys are strings.
+        let v3_index = Document::new(serde_json::to_vec(&json!({ "paths": index })).unwrap_or_default());
 
         OpenApi { v2, v3_index, v3 }
     }
@@ -144,3 +146,4 @@ mod tests {
         assert_eq!(first.v3_index.hash, second.v3_index.hash);
     }
 }
+

@@ -420,7 +420,11 @@ impl Builder<'_> {
             let mut list = base(
                 Method::Get,
                 format!("list{gv}{scope}{kind}"),
-                format!("list or watch objects of kind {kind}"),
+                if resource.supports("watch") {
+                    format!("list or watch objects of kind {kind}")
+                } else {
+                    format!("list objects of kind {kind}")
+                },
                 "list",
             );
             list.parameters.extend(set.list());
@@ -756,8 +760,12 @@ impl Builder<'_> {
     }
 }
 
-/// Returns `a Pod` or `an Event`.
+/// Returns `a Pod`, `an Ingress`, or `Endpoints`: upstream gives kinds that read as
+/// plurals (ending in `s` but not `ss`) no article.
 fn with_article(kind: &str) -> String {
+    if kind.ends_with('s') && !kind.ends_with("ss") {
+        return kind.to_string();
+    }
     let article = match kind.chars().next() {
         Some('A' | 'E' | 'I' | 'O' | 'U') => "an",
         _ => "a",
@@ -1008,6 +1016,19 @@ mod tests {
     }
 
     #[test]
+    fn articles_follow_upstream() {
+        let cases = [
+            ("Pod", "a Pod"),
+            ("Event", "an Event"),
+            ("Ingress", "an Ingress"),
+            ("Endpoints", "Endpoints"),
+        ];
+        for (kind, expected) in cases {
+            assert_eq!(with_article(kind), expected);
+        }
+    }
+
+    #[test]
     fn verbs_limit_operations() {
         let paths = paths();
         // Namespaces have no deletecollection; component statuses only get and list.
@@ -1021,6 +1042,8 @@ mod tests {
             .map(|operation| operation.method)
             .collect();
         assert_eq!(component_statuses, [Method::Get]);
+        let list = operation(&paths, "/api/v1/componentstatuses", Method::Get);
+        assert_eq!(list.description, "list objects of kind ComponentStatus");
         assert!(!paths.contains_key("/api/v1/watch/componentstatuses"));
         assert!(!paths.contains_key("/apis/authentication.k8s.io/v1/tokenreviews/{name}"));
     }

@@ -3,6 +3,7 @@
 //!
 //! Entry point: [`document`].
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::definitions::{self, Definitions, v2_ref};
@@ -13,8 +14,34 @@ use super::parameters::Parameter;
 /// `unversioned` too; a running upstream server puts its own version there instead.
 pub(super) const INFO_VERSION: &str = "unversioned";
 
-/// Renders the Swagger 2.0 document, keys sorted.
-pub(super) fn document(paths: &Paths, definitions: &Definitions) -> Value {
+/// The top level of a Swagger 2.0 document. Fields are declared in sorted order, so the
+/// output is sorted like the rest of the document; the definitions are borrowed, not
+/// copied.
+#[derive(Serialize)]
+struct Swagger<'a> {
+    definitions: &'a Definitions,
+    info: Value,
+    paths: Map<String, Value>,
+    security: Value,
+    #[serde(rename = "securityDefinitions")]
+    security_definitions: Value,
+    swagger: &'static str,
+}
+
+/// Returns the `BearerToken` security scheme both document versions declare.
+pub(super) fn bearer_token_scheme() -> Value {
+    json!({
+        "BearerToken": {
+            "description": "Bearer Token authentication",
+            "in": "header",
+            "name": "authorization",
+            "type": "apiKey",
+        },
+    })
+}
+
+/// Renders the Swagger 2.0 document as JSON, keys sorted.
+pub(super) fn document(paths: &Paths, definitions: &Definitions) -> Vec<u8> {
     let mut rendered_paths = Map::new();
     for (path, item) in paths {
         let mut rendered = Map::new();
@@ -25,26 +52,21 @@ pub(super) fn document(paths: &Paths, definitions: &Definitions) -> Value {
             let parameters = item.parameters.iter().map(render_parameter).collect();
             rendered.insert("parameters".to_string(), Value::Array(parameters));
         }
-        rendered_paths.insert(path.clone(), Value::Object(rendered));
+        let mut rendered = Value::Object(rendered);
+        definitions::sort_keys(&mut rendered);
+        rendered_paths.insert(path.clone(), rendered);
     }
 
-    let mut document = json!({
-        "swagger": "2.0",
-        "info": { "title": "Kubernetes", "version": INFO_VERSION },
-        "paths": rendered_paths,
-        "definitions": definitions,
-        "securityDefinitions": {
-            "BearerToken": {
-                "description": "Bearer Token authentication",
-                "in": "header",
-                "name": "authorization",
-                "type": "apiKey",
-            },
-        },
-        "security": [{ "BearerToken": [] }],
-    });
-    definitions::sort_keys(&mut document);
-    document
+    let document = Swagger {
+        definitions,
+        info: json!({ "title": "Kubernetes", "version": INFO_VERSION }),
+        paths: rendered_paths,
+        security: json!([{ "BearerToken": [] }]),
+        security_definitions: bearer_token_scheme(),
+        swagger: "2.0",
+    };
+    // Serializing maps with string keys cannot fail.
+    serde_json::to_vec(&document).unwrap_or_default()
 }
 
 fn render_operation(operation: &Operation) -> Value {
@@ -131,7 +153,7 @@ mod tests {
         let kinds = kinds::kinds();
         let definitions = definitions::build(&kinds);
         let paths = operations::build(&kinds, &ParameterSet::new(&definitions));
-        document(&paths, &definitions)
+        serde_json::from_slice(&document(&paths, &definitions)).expect("valid JSON")
     }
 
     #[test]
@@ -141,6 +163,11 @@ mod tests {
         assert_eq!(document["info"]["title"], "Kubernetes");
         assert_eq!(document["security"], json!([{ "BearerToken": [] }]));
         assert!(document["definitions"]["io.k8s.api.core.v1.Pod"].is_object());
+
+        let keys: Vec<&String> = document.as_object().expect("object").keys().collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
     }
 
     #[test]

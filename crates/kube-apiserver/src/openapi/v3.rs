@@ -9,19 +9,42 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::definitions::{self, Definitions, V2_REF_PREFIX};
 use super::operations::{Operation, PathItem, Paths, Payload, Response};
 use super::parameters::Parameter;
-use super::v2::{INFO_VERSION, add_kubernetes_extensions};
+use super::v2::{INFO_VERSION, add_kubernetes_extensions, bearer_token_scheme};
 
 const V3_REF_PREFIX: &str = "#/components/schemas/";
 const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
 const INT_OR_STRING: &str = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
 
-/// Renders every v3 document, keyed by its path under `/openapi/v3/` (`api/v1`).
-pub(super) fn documents(paths: &Paths, definitions: &Definitions) -> BTreeMap<String, Value> {
+/// The top level of an OpenAPI 3.0 document, fields in sorted order. Schemas are borrowed
+/// from one conversion shared by all documents.
+#[derive(Serialize)]
+struct OpenApiV3<'a> {
+    components: Components<'a>,
+    info: Value,
+    openapi: &'static str,
+    paths: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct Components<'a> {
+    schemas: BTreeMap<&'a str, &'a Value>,
+    #[serde(rename = "securitySchemes")]
+    security_schemes: Value,
+}
+
+/// Renders every v3 document as JSON, keyed by its path under `/openapi/v3/` (`api/v1`).
+pub(super) fn documents(paths: &Paths, definitions: &Definitions) -> BTreeMap<String, Vec<u8>> {
+    let converted: BTreeMap<&str, Value> = definitions
+        .iter()
+        .map(|(name, schema)| (name.as_str(), convert_definition(name, schema)))
+        .collect();
+
     let mut grouped: BTreeMap<String, Vec<(&String, &PathItem)>> = BTreeMap::new();
     for (path, item) in paths {
         grouped
@@ -32,10 +55,7 @@ pub(super) fn documents(paths: &Paths, definitions: &Definitions) -> BTreeMap<St
 
     grouped
         .into_iter()
-        .map(|(key, items)| {
-            let document = document(&items, definitions);
-            (key, document)
-        })
+        .map(|(key, items)| (key, document(&items, definitions, &converted)))
         .collect()
 }
 
@@ -52,40 +72,37 @@ pub(super) fn document_key(path: &str) -> String {
     }
 }
 
-fn document(items: &[(&String, &PathItem)], definitions: &Definitions) -> Value {
+fn document(
+    items: &[(&String, &PathItem)],
+    definitions: &Definitions,
+    converted: &BTreeMap<&str, Value>,
+) -> Vec<u8> {
     let mut rendered_paths = Map::new();
     let mut referenced = BTreeSet::new();
     for (path, item) in items {
-        rendered_paths.insert((*path).clone(), render_path_item(item, &mut referenced));
+        let mut rendered = render_path_item(item, &mut referenced);
+        definitions::sort_keys(&mut rendered);
+        rendered_paths.insert((*path).clone(), rendered);
     }
 
-    let schemas: Map<String, Value> = reachable(referenced, definitions)
-        .into_iter()
-        .filter_map(|name| {
-            let schema = definitions.get(&name)?;
-            let converted = convert_definition(&name, schema);
-            Some((name, converted))
-        })
+    let reachable = reachable(referenced, definitions);
+    let schemas = converted
+        .iter()
+        .filter(|(name, _)| reachable.contains(**name))
+        .map(|(name, schema)| (*name, schema))
         .collect();
 
-    let mut document = json!({
-        "openapi": "3.0.0",
-        "info": { "title": "Kubernetes", "version": INFO_VERSION },
-        "paths": rendered_paths,
-        "components": {
-            "schemas": schemas,
-            "securitySchemes": {
-                "BearerToken": {
-                    "description": "Bearer Token authentication",
-                    "in": "header",
-                    "name": "authorization",
-                    "type": "apiKey",
-                },
-            },
+    let document = OpenApiV3 {
+        components: Components {
+            schemas,
+            security_schemes: bearer_token_scheme(),
         },
-    });
-    definitions::sort_keys(&mut document);
-    document
+        info: json!({ "title": "Kubernetes", "version": INFO_VERSION }),
+        openapi: "3.0.0",
+        paths: rendered_paths,
+    };
+    // Serializing maps with string keys cannot fail.
+    serde_json::to_vec(&document).unwrap_or_default()
 }
 
 fn v3_ref(name: &str) -> Value {
@@ -226,6 +243,7 @@ fn convert_definition(name: &str, schema: &Value) -> Value {
     if let Some(description) = description {
         converted["description"] = description;
     }
+    definitions::sort_keys(&mut converted);
     converted
 }
 
@@ -263,7 +281,9 @@ fn convert_schema(schema: &Value) -> Value {
         Some(reference) if converted.is_empty() => reference,
         Some(reference) => {
             converted.insert("allOf".to_string(), Value::Array(vec![reference]));
-            Value::Object(converted)
+            let mut converted = Value::Object(converted);
+            definitions::sort_keys(&mut converted);
+            converted
         }
         None => Value::Object(converted),
     }
@@ -290,6 +310,9 @@ mod tests {
         let definitions = definitions::build(&kinds);
         let paths = operations::build(&kinds, &ParameterSet::new(&definitions));
         documents(&paths, &definitions)
+            .into_iter()
+            .map(|(key, body)| (key, serde_json::from_slice(&body).expect("valid JSON")))
+            .collect()
     }
 
     #[test]
