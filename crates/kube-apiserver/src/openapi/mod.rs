@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn index_points_at_each_document_with_its_hash() {
         let openapi = OpenApi::build();
-        let index: Value = serde_json::from_slice(openapi.v3_index()).expect("index is JSON");
+        let index: serde_json::Value = serde_json::from_slice(openapi.v3_index()).expect("index is JSON");
         let paths = index["paths"].as_object().expect("paths");
         assert_eq!(paths.len(), openapi.v3.len());
 
