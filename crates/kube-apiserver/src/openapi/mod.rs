@@ -5,14 +5,16 @@
 //! learn whether the server validates fields itself (`fieldValidation`).
 //!
 //! Entry points: [`OpenApi::build`], once at start-up, and [`OpenApi::respond`], which
-//! serves `GET /openapi/v2` (Swagger 2.0), `GET /openapi/v3` (the index of v3 documents)
-//! and `GET /openapi/v3/<path>` (one OpenAPI 3.0 document per group version, such as
-//! `apis/apps/v1`). The same documents are checked in under `api/openapi-spec/`.
+//! serves `GET /openapi/v2` (Swagger 2.0, as JSON or as gnostic protobuf), `GET
+//! /openapi/v3` (the index of v3 documents) and `GET /openapi/v3/<path>` (one OpenAPI 3.0
+//! document per group version, such as `apis/apps/v1`). The JSON documents are checked in
+//! under `api/openapi-spec/`.
 
 mod definitions;
 mod kinds;
 mod operations;
 mod parameters;
+mod protobuf;
 mod serve;
 mod v2;
 mod v3;
@@ -26,6 +28,9 @@ use serde_json::{Map, json};
 #[derive(Clone, Debug)]
 pub struct OpenApi {
     v2: Document,
+    /// The v2 document as a gnostic `openapi.v2.Document` message; it shares the JSON
+    /// form's hash, as upstream's does.
+    v2_protobuf: Bytes,
     v3_index: Document,
     /// v3 documents by path under `/openapi/v3/` (`api/v1`, `apis/apps/v1`).
     v3: BTreeMap<String, Document>,
@@ -68,7 +73,9 @@ impl OpenApi {
         let parameter_set = parameters::ParameterSet::new(&definitions);
         let paths = operations::build(&kinds, &parameter_set);
 
-        let v2 = Document::new(v2::document(&paths, &definitions));
+        let swagger = v2::document(&paths, &definitions);
+        let v2 = Document::new(swagger.to_json());
+        let v2_protobuf = Bytes::from(protobuf::encode(&swagger));
         let v3: BTreeMap<String, Document> = v3::documents(&paths, &definitions)
             .into_iter()
             .map(|(key, body)| (key, Document::new(body)))
@@ -82,12 +89,23 @@ impl OpenApi {
         // Serializing a `Value` cannot fail: its map keys are strings.
         let v3_index = Document::new(serde_json::to_vec(&json!({ "paths": index })).unwrap_or_default());
 
-        OpenApi { v2, v3_index, v3 }
+        OpenApi {
+            v2,
+            v2_protobuf,
+            v3_index,
+            v3,
+        }
     }
 
     /// Returns the Swagger 2.0 document (JSON).
     pub fn v2(&self) -> &Bytes {
         &self.v2.body
+    }
+
+    /// Returns the Swagger 2.0 document encoded as gnostic's `openapi.v2.Document`
+    /// protobuf message.
+    pub fn v2_protobuf(&self) -> &Bytes {
+        &self.v2_protobuf
     }
 
     /// Returns the v3 index: `{"paths": {"api/v1": {"serverRelativeURL":

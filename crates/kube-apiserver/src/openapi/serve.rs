@@ -5,9 +5,10 @@
 //!
 //! Entry point: [`OpenApi::respond`].
 //!
-//! Only JSON is served. A request that accepts nothing but the protobuf encodings
-//! (`application/com.github.proto-openapi.spec.v2@v1.0+protobuf`, and the v3 ones) gets
-//! `406 Not Acceptable`, as upstream answers any type it cannot produce.
+//! `/openapi/v2` is served as JSON or, for `application/com.github.proto-openapi.spec.v2@v1.0+protobuf`
+//! (client-go's only request type), as gnostic protobuf. v3 documents are served as JSON
+//! only: a request that accepts nothing but their protobuf encoding gets `406 Not
+//! Acceptable`, as upstream answers any type it cannot produce. kubectl reads v3 as JSON.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -23,6 +24,20 @@ use super::{Document, OpenApi};
 const V2_PATH: &str = "/openapi/v2";
 const V3_PATH: &str = "/openapi/v3";
 const JSON: &str = "application/json";
+/// The protobuf media type upstream answers with, for either accepted spelling.
+const PROTOBUF_V2: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+/// Subtypes that request the v2 protobuf: the current one and the deprecated `@` form.
+const PROTOBUF_V2_SUBTYPES: [&str; 2] = [
+    "com.github.proto-openapi.spec.v2.v1.0+protobuf",
+    "com.github.proto-openapi.spec.v2@v1.0+protobuf",
+];
+
+/// An encoding a client accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Json,
+    Protobuf,
+}
 
 /// One year, upstream's `Expires` horizon for hash-addressed documents.
 const IMMUTABLE_SECONDS: u64 = 365 * 24 * 60 * 60;
@@ -53,17 +68,31 @@ impl OpenApi {
             return Some(empty(StatusCode::METHOD_NOT_ALLOWED));
         }
 
+        let vary = || vec![(VARY, "Accept".to_string())];
         let response = if path == V3_PATH {
             // Upstream serves the index as JSON whatever the Accept header says.
             serve_document(&self.v3_index, headers, Vec::new())
-        } else if !accepts_json(headers) {
-            let mut response = empty(StatusCode::NOT_ACCEPTABLE);
-            add_header(&mut response, VARY, "Accept");
-            response
         } else if let Some(v3_path) = v3_path {
-            self.respond_v3(v3_path, uri.query(), headers)
+            match negotiate(headers, false) {
+                Some(_) => self.respond_v3(v3_path, uri.query(), headers),
+                None => not_acceptable(),
+            }
         } else {
-            serve_document(&self.v2, headers, vec![(VARY, "Accept".to_string())])
+            match negotiate(headers, true) {
+                Some(Encoding::Json) => serve_document(&self.v2, headers, vary()),
+                Some(Encoding::Protobuf) => {
+                    let protobuf = Document {
+                        body: self.v2_protobuf.clone(),
+                        hash: self.v2.hash.clone(),
+                    };
+                    let mut response = serve_document(&protobuf, headers, vary());
+                    if response.status() == StatusCode::OK {
+                        add_header(&mut response, CONTENT_TYPE, PROTOBUF_V2);
+                    }
+                    response
+                }
+                None => not_acceptable(),
+            }
         };
 
         Some(if method == Method::HEAD {
@@ -114,6 +143,12 @@ fn serve_document(
     response
 }
 
+fn not_acceptable() -> Response<Bytes> {
+    let mut response = empty(StatusCode::NOT_ACCEPTABLE);
+    add_header(&mut response, VARY, "Accept");
+    response
+}
+
 fn empty(status: StatusCode) -> Response<Bytes> {
     let mut response = Response::new(Bytes::new());
     *response.status_mut() = status;
@@ -151,9 +186,11 @@ fn query_value<'a>(query: Option<&'a str>, key: &str) -> Option<&'a str> {
         .map(|(_, value)| value)
 }
 
-/// Returns whether the `Accept` header admits `application/json`. A missing or empty
-/// header accepts anything; clauses with `q=0` accept nothing.
-fn accepts_json(headers: &HeaderMap) -> bool {
+/// Returns the encoding to serve for the `Accept` header: that of the first clause, by
+/// descending quality and then specificity, that admits JSON or (when `protobuf` is
+/// offered) the v2 protobuf. A missing or empty header accepts anything; clauses with
+/// `q=0` accept nothing. `None` when no clause admits an offered encoding.
+fn negotiate(headers: &HeaderMap, protobuf: bool) -> Option<Encoding> {
     let values: Vec<&str> = headers
         .get_all(ACCEPT)
         .iter()
@@ -161,19 +198,37 @@ fn accepts_json(headers: &HeaderMap) -> bool {
         .filter(|value| !value.trim().is_empty())
         .collect();
     if values.is_empty() {
-        return true;
+        return Some(Encoding::Json);
     }
 
-    values
+    let mut clauses: Vec<(f32, u8, &str, &str)> = values
         .iter()
         .flat_map(|value| value.split(','))
-        .filter(|clause| quality(clause) > 0.0)
-        .filter_map(|clause| clause.split(';').next())
-        .filter_map(|media_type| media_type.trim().split_once('/'))
-        .any(|(main, sub)| {
-            (main == "*" || main.eq_ignore_ascii_case("application"))
-                && (sub == "*" || sub.eq_ignore_ascii_case("json"))
+        .filter_map(|clause| {
+            let quality = quality(clause);
+            let media_type = clause.split(';').next()?.trim();
+            let (main, sub) = media_type.split_once('/')?;
+            let wildcards = u8::from(main == "*") + u8::from(sub == "*");
+            (quality > 0.0).then_some((quality, wildcards, main, sub))
         })
+        .collect();
+    clauses.sort_by(|left, right| {
+        right
+            .0
+            .total_cmp(&left.0)
+            .then_with(|| left.1.cmp(&right.1))
+    });
+
+    clauses.into_iter().find_map(|(_, _, main, sub)| {
+        let application = main == "*" || main.eq_ignore_ascii_case("application");
+        if application && (sub == "*" || sub.eq_ignore_ascii_case("json")) {
+            Some(Encoding::Json)
+        } else if protobuf && application && PROTOBUF_V2_SUBTYPES.contains(&sub) {
+            Some(Encoding::Protobuf)
+        } else {
+            None
+        }
+    })
 }
 
 /// Returns the `q` parameter of one Accept clause, 1 when absent or invalid.
@@ -206,7 +261,8 @@ mod tests {
     use super::*;
     use std::sync::OnceLock;
 
-    const PROTOBUF_V2: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+    const PROTOBUF_V2_REQUEST: &str =
+        "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
 
     fn openapi() -> &'static OpenApi {
         static OPENAPI: OnceLock<OpenApi> = OnceLock::new();
@@ -238,27 +294,47 @@ mod tests {
     }
 
     #[test]
-    fn v2_negotiates_json() {
+    fn v2_negotiates_json_or_protobuf() {
+        let protobuf_then_json = format!("{PROTOBUF_V2_REQUEST}, application/json;q=0.9");
+        let json_preferred = format!("{PROTOBUF_V2_REQUEST};q=0.5, application/json");
         let cases = [
-            (None, StatusCode::OK),
-            (Some("application/json"), StatusCode::OK),
-            (Some("*/*"), StatusCode::OK),
-            (Some("application/*;q=0.5"), StatusCode::OK),
-            (Some(PROTOBUF_V2), StatusCode::NOT_ACCEPTABLE),
-            (Some("application/json;q=0"), StatusCode::NOT_ACCEPTABLE),
-            (Some(&*format!("{PROTOBUF_V2}, application/json;q=0.9")), StatusCode::OK),
-            (Some("text/plain"), StatusCode::NOT_ACCEPTABLE),
+            (None, Some(JSON)),
+            (Some("application/json"), Some(JSON)),
+            (Some("*/*"), Some(JSON)),
+            (Some("application/*;q=0.5"), Some(JSON)),
+            (Some(PROTOBUF_V2_REQUEST), Some(PROTOBUF_V2)),
+            (Some(PROTOBUF_V2), Some(PROTOBUF_V2)),
+            (Some(protobuf_then_json.as_str()), Some(PROTOBUF_V2)),
+            (Some(json_preferred.as_str()), Some(JSON)),
+            (Some("application/json;q=0"), None),
+            (Some("text/plain"), None),
         ];
-        for (accept, status) in cases {
+        for (accept, content_type) in cases {
             let headers: Vec<(HeaderName, &str)> =
                 accept.map(|value| (ACCEPT, value)).into_iter().collect();
             let response = get("/openapi/v2", &headers).expect("served");
-            assert_eq!(response.status(), status, "{accept:?}");
-            if status == StatusCode::OK {
-                assert_eq!(header(&response, CONTENT_TYPE), JSON);
-                assert_eq!(response.body(), openapi().v2());
+            match content_type {
+                Some(content_type) => {
+                    assert_eq!(response.status(), StatusCode::OK, "{accept:?}");
+                    assert_eq!(header(&response, CONTENT_TYPE), content_type, "{accept:?}");
+                    let body = if content_type == JSON {
+                        openapi().v2()
+                    } else {
+                        openapi().v2_protobuf()
+                    };
+                    assert_eq!(response.body(), body, "{accept:?}");
+                    assert_eq!(header(&response, ETAG), quoted(&openapi().v2.hash));
+                }
+                None => assert_eq!(response.status(), StatusCode::NOT_ACCEPTABLE, "{accept:?}"),
             }
         }
+    }
+
+    #[test]
+    fn v3_protobuf_is_not_acceptable() {
+        let accept = "application/com.github.proto-openapi.spec.v3@v1.0+protobuf";
+        let response = get("/openapi/v3/api/v1", &[(ACCEPT, accept)]).expect("served");
+        assert_eq!(response.status(), StatusCode::NOT_ACCEPTABLE);
     }
 
     #[test]
@@ -277,7 +353,7 @@ mod tests {
 
     #[test]
     fn v3_index_and_documents() {
-        let index = get("/openapi/v3", &[(ACCEPT, PROTOBUF_V2)]).expect("served");
+        let index = get("/openapi/v3", &[(ACCEPT, PROTOBUF_V2_REQUEST)]).expect("served");
         assert_eq!(index.status(), StatusCode::OK);
         assert_eq!(index.body(), openapi().v3_index());
 

@@ -14,18 +14,26 @@ use super::parameters::Parameter;
 /// `unversioned` too; a running upstream server puts its own version there instead.
 pub(super) const INFO_VERSION: &str = "unversioned";
 
-/// The top level of a Swagger 2.0 document. Fields are declared in sorted order, so the
-/// output is sorted like the rest of the document; the definitions are borrowed, not
-/// copied.
+/// The Swagger 2.0 document, ready to encode as JSON or as protobuf. Every field is in
+/// its JSON form with sorted keys; the definitions are borrowed, not copied.
 #[derive(Serialize)]
-struct Swagger<'a> {
-    definitions: &'a Definitions,
-    info: Value,
-    paths: Map<String, Value>,
-    security: Value,
+pub(super) struct Swagger<'a> {
+    pub(super) definitions: &'a Definitions,
+    pub(super) info: Value,
+    pub(super) paths: Map<String, Value>,
+    pub(super) security: Value,
     #[serde(rename = "securityDefinitions")]
-    security_definitions: Value,
-    swagger: &'static str,
+    pub(super) security_definitions: Value,
+    pub(super) swagger: &'static str,
+}
+
+impl Swagger<'_> {
+    /// Returns the JSON encoding. Fields are declared in sorted order, so the output is
+    /// sorted like the rest of the document.
+    pub(super) fn to_json(&self) -> Vec<u8> {
+        // Serializing maps with string keys cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
 }
 
 /// Returns the `BearerToken` security scheme both document versions declare.
@@ -40,8 +48,8 @@ pub(super) fn bearer_token_scheme() -> Value {
     })
 }
 
-/// Renders the Swagger 2.0 document as JSON, keys sorted.
-pub(super) fn document(paths: &Paths, definitions: &Definitions) -> Vec<u8> {
+/// Renders the Swagger 2.0 document.
+pub(super) fn document<'a>(paths: &Paths, definitions: &'a Definitions) -> Swagger<'a> {
     let mut rendered_paths = Map::new();
     for (path, item) in paths {
         let mut rendered = Map::new();
@@ -57,16 +65,14 @@ pub(super) fn document(paths: &Paths, definitions: &Definitions) -> Vec<u8> {
         rendered_paths.insert(path.clone(), rendered);
     }
 
-    let document = Swagger {
+    Swagger {
         definitions,
         info: json!({ "title": "Kubernetes", "version": INFO_VERSION }),
         paths: rendered_paths,
         security: json!([{ "BearerToken": [] }]),
         security_definitions: bearer_token_scheme(),
         swagger: "2.0",
-    };
-    // Serializing maps with string keys cannot fail.
-    serde_json::to_vec(&document).unwrap_or_default()
+    }
 }
 
 fn render_operation(operation: &Operation) -> Value {
@@ -153,7 +159,7 @@ mod tests {
         let kinds = kinds::kinds();
         let definitions = definitions::build(&kinds);
         let paths = operations::build(&kinds, &ParameterSet::new(&definitions));
-        serde_json::from_slice(&document(&paths, &definitions)).expect("valid JSON")
+        serde_json::from_slice(&document(&paths, &definitions).to_json()).expect("valid JSON")
     }
 
     #[test]
