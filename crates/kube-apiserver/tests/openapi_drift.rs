@@ -157,7 +157,7 @@ mod loopback {
         }
     }
 
-    /// The live pod; its last-applied configuration has one container.
+    /// Returns the live pod, whose last-applied configuration has one container.
     pub fn live_pod() -> Value {
         let applied = json!({
             "apiVersion": "v1",
@@ -182,7 +182,9 @@ mod loopback {
     }
 
     pub async fn start(openapi: Arc<OpenApi>) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1");
         let address = listener.local_addr().expect("local address");
         let requests = Arc::new(Mutex::new(Vec::new()));
 
@@ -432,40 +434,108 @@ fn kubectl_explain_reads_documents() {
     let openapi = std::sync::Arc::new(OpenApi::build());
     let server = runtime.block_on(loopback::start(openapi));
 
-    let containers = kubectl(&server.address, home.path(), &["explain", "pods.spec.containers"]);
-    println!("$ kubectl explain pods.spec.containers\n{}{}", containers.stdout, containers.stderr);
-    assert!(containers.success, "kubectl explain failed: {}", containers.stderr);
-    assert!(containers.stdout.contains("KIND:       Pod"), "{}", containers.stdout);
-    assert!(containers.stdout.contains("VERSION:    v1"), "{}", containers.stdout);
+    let containers = kubectl(
+        &server.address,
+        home.path(),
+        &["explain", "pods.spec.containers"],
+    );
+    println!(
+        "$ kubectl explain pods.spec.containers\n{}{}",
+        containers.stdout, containers.stderr
+    );
     assert!(
-        containers.stdout.contains("FIELD: containers <[]Container>"),
+        containers.success,
+        "kubectl explain failed: {}",
+        containers.stderr
+    );
+    assert!(
+        containers.stdout.contains("KIND:       Pod"),
         "{}",
         containers.stdout
     );
-    assert!(containers.stdout.contains("image\t<string>"), "{}", containers.stdout);
-    assert!(containers.stdout.contains("name\t<string> -required-"), "{}", containers.stdout);
-    assert!(containers.stdout.contains("resources\t<ResourceRequirements>"), "{}", containers.stdout);
+    assert!(
+        containers.stdout.contains("VERSION:    v1"),
+        "{}",
+        containers.stdout
+    );
+    assert!(
+        containers
+            .stdout
+            .contains("FIELD: containers <[]Container>"),
+        "{}",
+        containers.stdout
+    );
+    assert!(
+        containers.stdout.contains("image\t<string>"),
+        "{}",
+        containers.stdout
+    );
+    assert!(
+        containers.stdout.contains("name\t<string> -required-"),
+        "{}",
+        containers.stdout
+    );
+    assert!(
+        containers
+            .stdout
+            .contains("resources\t<ResourceRequirements>"),
+        "{}",
+        containers.stdout
+    );
 
     let max_surge = kubectl(
         &server.address,
         home.path(),
-        &["explain", "deployments.spec.strategy.rollingUpdate.maxSurge"],
+        &[
+            "explain",
+            "deployments.spec.strategy.rollingUpdate.maxSurge",
+        ],
     );
-    println!("$ kubectl explain deployments.spec.strategy.rollingUpdate.maxSurge\n{}{}", max_surge.stdout, max_surge.stderr);
-    assert!(max_surge.success, "kubectl explain failed: {}", max_surge.stderr);
-    assert!(max_surge.stdout.contains("GROUP:      apps"), "{}", max_surge.stdout);
-    assert!(max_surge.stdout.contains("FIELD: maxSurge <IntOrString>"), "{}", max_surge.stdout);
+    println!(
+        "$ kubectl explain deployments.spec.strategy.rollingUpdate.maxSurge\n{}{}",
+        max_surge.stdout, max_surge.stderr
+    );
+    assert!(
+        max_surge.success,
+        "kubectl explain failed: {}",
+        max_surge.stderr
+    );
+    assert!(
+        max_surge.stdout.contains("GROUP:      apps"),
+        "{}",
+        max_surge.stdout
+    );
+    assert!(
+        max_surge.stdout.contains("FIELD: maxSurge <IntOrString>"),
+        "{}",
+        max_surge.stdout
+    );
 
     // The v2 document, which client-go fetches as protobuf.
     let v2 = kubectl(
         &server.address,
         home.path(),
-        &["explain", "pods.spec.containers.ports", "--output=plaintext-openapiv2"],
+        &[
+            "explain",
+            "pods.spec.containers.ports",
+            "--output=plaintext-openapiv2",
+        ],
     );
-    println!("$ kubectl explain pods.spec.containers.ports --output=plaintext-openapiv2\n{}{}", v2.stdout, v2.stderr);
+    println!(
+        "$ kubectl explain pods.spec.containers.ports --output=plaintext-openapiv2\n{}{}",
+        v2.stdout, v2.stderr
+    );
     assert!(v2.success, "kubectl explain failed: {}", v2.stderr);
-    assert!(v2.stdout.contains("RESOURCE: ports <[]Object>"), "{}", v2.stdout);
-    assert!(v2.stdout.contains("containerPort\t<integer> -required-"), "{}", v2.stdout);
+    assert!(
+        v2.stdout.contains("RESOURCE: ports <[]Object>"),
+        "{}",
+        v2.stdout
+    );
+    assert!(
+        v2.stdout.contains("containerPort\t<integer> -required-"),
+        "{}",
+        v2.stdout
+    );
 }
 
 #[test]
@@ -490,7 +560,10 @@ fn kubectl_apply_uses_patch_metadata() {
     let manifest = manifest.to_string_lossy().into_owned();
 
     let applied = kubectl(&server.address, home.path(), &["apply", "-f", &manifest]);
-    println!("$ kubectl apply -f web.yaml\n{}{}", applied.stdout, applied.stderr);
+    println!(
+        "$ kubectl apply -f web.yaml\n{}{}",
+        applied.stdout, applied.stderr
+    );
     assert!(applied.success, "kubectl apply failed: {}", applied.stderr);
     assert!(!applied.stderr.contains("warning"), "{}", applied.stderr);
 
@@ -500,7 +573,9 @@ fn kubectl_apply_uses_patch_metadata() {
     let read_openapi: Vec<&str> = requests
         .iter()
         .map(|request| request.path_and_query.as_str())
-        .filter(|path| path.starts_with("/openapi/v3/api/v1?hash=") || path.starts_with("/openapi/v2"))
+        .filter(|path| {
+            path.starts_with("/openapi/v3/api/v1?hash=") || path.starts_with("/openapi/v2")
+        })
         .collect();
     println!("OpenAPI documents read: {read_openapi:?}");
     assert!(

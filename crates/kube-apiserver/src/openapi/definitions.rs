@@ -1,11 +1,11 @@
 //! The schema definitions (`definitions` in v2, `components.schemas` in v3), in their
 //! Swagger 2.0 form with `$ref`s to `#/definitions/<name>`.
 //!
-//! Entry point: [`build`]. The schemas come from k8s-openapi (see [`super::kinds`]); this
-//! module then undoes k8s-openapi's departures from the upstream documents, synthesizes
-//! the list types (k8s-openapi has one generic `List<T>` without a schema), and adds the
-//! Kubernetes extensions: `x-kubernetes-group-version-kind` on kinds, and the patch and
-//! list metadata of `apimachinery::patch::merge_keys` on fields.
+//! Entry point: [`build`]. The schemas come from k8s-openapi (see [`super::kinds`]). This
+//! module undoes k8s-openapi's departures from the upstream documents and synthesizes the
+//! list types, because k8s-openapi has one generic `List<T>` without a schema. It then
+//! adds the Kubernetes extensions: `x-kubernetes-group-version-kind` on kinds, and the
+//! patch and list metadata of `apimachinery::patch::merge_keys` on fields.
 
 use std::collections::BTreeMap;
 
@@ -27,7 +27,7 @@ const INT_OR_STRING: &str = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
 const GROUP_VERSION_KIND: &str = "x-kubernetes-group-version-kind";
 
 /// Types that upstream publishes with a description only, because their values take
-/// several JSON types; k8s-openapi gives them a `type` or a `oneOf`.
+/// several JSON types. k8s-openapi gives them a `type` or a `oneOf`.
 const UNTYPED: &[&str] = &[
     "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON",
     "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray",
@@ -179,9 +179,11 @@ fn restore_required(definitions: &mut Definitions) {
 /// Adds `<Kind>List` for every kind served with the `list` verb, in upstream's shape:
 /// `apiVersion`, `kind`, required `items` and `metadata` of type `ListMeta`.
 fn add_list_types(definitions: &mut Definitions, kinds: &[KindSchema]) {
-    for resource in RESOURCES.iter().filter(|resource| resource.supports("list")) {
-        let Some(kind) = kinds::find(kinds, resource.group, resource.version, resource.kind)
-        else {
+    for resource in RESOURCES
+        .iter()
+        .filter(|resource| resource.supports("list"))
+    {
+        let Some(kind) = kinds::find(kinds, resource.group, resource.version, resource.kind) else {
             continue;
         };
         let Some(item) = definitions.get(kind.definition.as_ref()) else {
@@ -222,9 +224,9 @@ fn list_schema(kind: &KindSchema, item: &Value) -> Value {
     })
 }
 
-/// Adds `x-kubernetes-group-version-kind`: each kind and its list get their own; the
-/// meta kinds that every group version serves (`DeleteOptions`, `WatchEvent`) list all of
-/// them, sorted by group and version as upstream sorts them.
+/// Adds `x-kubernetes-group-version-kind`. Each kind and its list get their own. The meta
+/// kinds that every group version serves (`DeleteOptions`, `WatchEvent`) list all of them,
+/// sorted by group and version as upstream sorts them.
 fn add_group_version_kinds(definitions: &mut Definitions, kinds: &[KindSchema]) {
     let mut gvks: BTreeMap<String, Vec<(&str, &str, String)>> = BTreeMap::new();
 
@@ -234,7 +236,10 @@ fn add_group_version_kinds(definitions: &mut Definitions, kinds: &[KindSchema]) 
             .or_default()
             .push(entry);
     }
-    for resource in RESOURCES.iter().filter(|resource| resource.supports("list")) {
+    for resource in RESOURCES
+        .iter()
+        .filter(|resource| resource.supports("list"))
+    {
         if let Some(kind) = kinds::find(kinds, resource.group, resource.version, resource.kind) {
             let entry = (kind.group, kind.version, format!("{}List", kind.kind));
             gvks.entry(format!("{}List", kind.definition))
@@ -269,7 +274,10 @@ fn add_group_version_kinds(definitions: &mut Definitions, kinds: &[KindSchema]) 
     }
 
     for (definition, mut entries) in gvks {
-        let Some(object) = definitions.get_mut(&definition).and_then(Value::as_object_mut) else {
+        let Some(object) = definitions
+            .get_mut(&definition)
+            .and_then(Value::as_object_mut)
+        else {
             continue;
         };
         entries.sort();
@@ -303,7 +311,10 @@ fn add_patch_metadata(definitions: &mut Definitions) -> Vec<&'static FieldPatchM
             property.insert("x-kubernetes-patch-merge-key".to_string(), json!(merge_key));
         }
         if let Some(list_type) = entry.list_type {
-            property.insert("x-kubernetes-list-type".to_string(), json!(list_type.as_str()));
+            property.insert(
+                "x-kubernetes-list-type".to_string(),
+                json!(list_type.as_str()),
+            );
         }
         if !entry.list_map_keys.is_empty() {
             property.insert(
@@ -379,10 +390,30 @@ mod tests {
     fn formats_match_upstream() {
         let definitions = definitions();
         let cases = [
-            ("io.k8s.api.core.v1.ContainerPort", "containerPort", "integer", Some("int32")),
-            ("io.k8s.api.core.v1.PodSpec", "activeDeadlineSeconds", "integer", Some("int64")),
-            ("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "name", "string", None),
-            ("io.k8s.api.core.v1.ContainerPort", "protocol", "string", None),
+            (
+                "io.k8s.api.core.v1.ContainerPort",
+                "containerPort",
+                "integer",
+                Some("int32"),
+            ),
+            (
+                "io.k8s.api.core.v1.PodSpec",
+                "activeDeadlineSeconds",
+                "integer",
+                Some("int64"),
+            ),
+            (
+                "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+                "name",
+                "string",
+                None,
+            ),
+            (
+                "io.k8s.api.core.v1.ContainerPort",
+                "protocol",
+                "string",
+                None,
+            ),
         ];
         for (name, field, expected_type, expected_format) in cases {
             let schema = property(&definitions, name, field);
@@ -437,7 +468,10 @@ mod tests {
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
-            assert!(!required.contains(&json!("metadata")), "{name}: {required:?}");
+            assert!(
+                !required.contains(&json!("metadata")),
+                "{name}: {required:?}"
+            );
         }
         let events_v1 = &definitions["io.k8s.api.events.v1.Event"];
         assert_eq!(events_v1["required"], json!(["eventTime"]));
@@ -453,7 +487,10 @@ mod tests {
         assert!(!description.contains('\n'), "{description:?}");
         let object = &watch_event["properties"]["object"];
         let object_description = object["description"].as_str().expect("object description");
-        assert!(object_description.starts_with("Object is:"), "{object_description:?}");
+        assert!(
+            object_description.starts_with("Object is:"),
+            "{object_description:?}"
+        );
         assert_eq!(
             object["$ref"],
             "#/definitions/io.k8s.apimachinery.pkg.runtime.RawExtension"
@@ -494,7 +531,12 @@ mod tests {
             ("io.k8s.api.apps.v1.Deployment", "apps", "v1", "Deployment"),
             ("io.k8s.api.events.v1.Event", "events.k8s.io", "v1", "Event"),
             ("io.k8s.api.core.v1.Event", "", "v1", "Event"),
-            ("io.k8s.api.autoscaling.v1.Scale", "autoscaling", "v1", "Scale"),
+            (
+                "io.k8s.api.autoscaling.v1.Scale",
+                "autoscaling",
+                "v1",
+                "Scale",
+            ),
             (meta::STATUS, "", "v1", "Status"),
         ];
         for (name, group, version, kind) in cases {
@@ -510,8 +552,15 @@ mod tests {
             .as_array()
             .expect("list");
         assert_eq!(delete_options.len(), served);
-        assert_eq!(delete_options[0], json!({ "group": "", "version": "v1", "kind": "DeleteOptions" }));
-        assert!(definitions["io.k8s.api.core.v1.PodSpec"].get(GROUP_VERSION_KIND).is_none());
+        assert_eq!(
+            delete_options[0],
+            json!({ "group": "", "version": "v1", "kind": "DeleteOptions" })
+        );
+        assert!(
+            definitions["io.k8s.api.core.v1.PodSpec"]
+                .get(GROUP_VERSION_KIND)
+                .is_none()
+        );
     }
 
     #[test]
@@ -526,11 +575,17 @@ mod tests {
 
         let ports = property(&definitions, "io.k8s.api.core.v1.Container", "ports");
         assert_eq!(ports["x-kubernetes-list-type"], "map");
-        assert_eq!(ports["x-kubernetes-list-map-keys"], json!(["containerPort", "protocol"]));
+        assert_eq!(
+            ports["x-kubernetes-list-map-keys"],
+            json!(["containerPort", "protocol"])
+        );
         assert_eq!(ports["x-kubernetes-patch-merge-key"], "containerPort");
 
-        let finalizers =
-            property(&definitions, "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "finalizers");
+        let finalizers = property(
+            &definitions,
+            "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+            "finalizers",
+        );
         assert_eq!(finalizers["x-kubernetes-list-type"], "set");
         assert_eq!(finalizers["x-kubernetes-patch-strategy"], "merge");
     }
@@ -547,13 +602,18 @@ mod tests {
             .filter(|entry| definitions.contains_key(entry.type_name))
             .map(|entry| format!("{}.{}", entry.type_name, entry.field))
             .collect();
-        assert!(wrong.is_empty(), "fields missing from served types: {wrong:?}");
+        assert!(
+            wrong.is_empty(),
+            "fields missing from served types: {wrong:?}"
+        );
     }
 
     #[test]
     fn keys_are_sorted() {
         let definitions = definitions();
-        let pod = definitions["io.k8s.api.core.v1.Pod"].as_object().expect("object");
+        let pod = definitions["io.k8s.api.core.v1.Pod"]
+            .as_object()
+            .expect("object");
         let keys: Vec<&String> = pod.keys().collect();
         let mut sorted = keys.clone();
         sorted.sort();

@@ -53,8 +53,8 @@ macro_rules! kinds {
 pub(super) fn kinds() -> Vec<KindSchema> {
     use k8s_openapi::api::{
         admissionregistration, apps, authentication, authorization, autoscaling, batch,
-        certificates, coordination, core, discovery, events, flowcontrol, networking, node,
-        policy, rbac, scheduling, storage,
+        certificates, coordination, core, discovery, events, flowcontrol, networking, node, policy,
+        rbac, scheduling, storage,
     };
     use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions;
     use k8s_openapi::kube_aggregator::pkg::apis::apiregistration;
@@ -142,7 +142,8 @@ pub(super) mod meta {
     pub(in crate::openapi) const PATCH: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.Patch";
     pub(in crate::openapi) const STATUS: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.Status";
     pub(in crate::openapi) const VERSION_INFO: &str = "io.k8s.apimachinery.pkg.version.Info";
-    pub(in crate::openapi) const WATCH_EVENT: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent";
+    pub(in crate::openapi) const WATCH_EVENT: &str =
+        "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent";
 }
 
 /// Returns the schema adders of the meta types that operations refer to. Their names are

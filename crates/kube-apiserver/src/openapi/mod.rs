@@ -65,8 +65,9 @@ fn content_hash(data: &[u8]) -> String {
 }
 
 impl OpenApi {
-    /// Generates and serializes every document. Takes well under a second in a release
-    /// build; call it once and share the result.
+    /// Generates and serializes every document. Call it once at start-up and share the
+    /// result: the `build_time` test of `tests/openapi_drift.rs` measured about 0.12 s in
+    /// a release build and 1.5 to 3 s in a debug build, on a loaded 2-core machine.
     pub fn build() -> OpenApi {
         let kinds = kinds::kinds();
         let definitions = definitions::build(&kinds);
@@ -86,8 +87,9 @@ impl OpenApi {
             let url = format!("/openapi/v3/{key}?hash={}", document.hash);
             index.insert(key.clone(), json!({ "serverRelativeURL": url }));
         }
-        // Serializing a `Value` cannot fail: its map keys are strings.
-        let v3_index = Document::new(serde_json::to_vec(&json!({ "paths": index })).unwrap_or_default());
+        // serde_json fails only on maps with non-string keys, and this one has none.
+        let v3_index =
+            Document::new(serde_json::to_vec(&json!({ "paths": index })).unwrap_or_default());
 
         OpenApi {
             v2,
@@ -143,7 +145,8 @@ mod tests {
     #[test]
     fn index_points_at_each_document_with_its_hash() {
         let openapi = OpenApi::build();
-        let index: serde_json::Value = serde_json::from_slice(openapi.v3_index()).expect("index is JSON");
+        let index: serde_json::Value =
+            serde_json::from_slice(openapi.v3_index()).expect("index is JSON");
         let paths = index["paths"].as_object().expect("paths");
         assert_eq!(paths.len(), openapi.v3.len());
 
@@ -164,4 +167,3 @@ mod tests {
         assert_eq!(first.v3_index.hash, second.v3_index.hash);
     }
 }
-

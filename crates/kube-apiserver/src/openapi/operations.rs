@@ -69,7 +69,7 @@ pub(super) struct Body {
     pub(super) required: bool,
 }
 
-/// What a response carries.
+/// Content of a response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Payload {
     /// An object of the named definition.
@@ -295,7 +295,11 @@ impl ResourceNames {
 
 impl Builder<'_> {
     fn add(&mut self, path: String, operation: Operation) {
-        self.paths.entry(path).or_default().operations.push(operation);
+        self.paths
+            .entry(path)
+            .or_default()
+            .operations
+            .push(operation);
     }
 
     fn definition(&self, group: &str, version: &str, kind: &str) -> Option<String> {
@@ -303,20 +307,18 @@ impl Builder<'_> {
     }
 
     fn add_discovery(&mut self) {
-        let discovery = |id: String, description: &str, tag: String, definition: &str| {
-            Operation {
-                method: Method::Get,
-                id,
-                description: description.to_string(),
-                tag,
-                action: None,
-                gvk: None,
-                parameters: Vec::new(),
-                body: None,
-                consumes: OBJECT_TYPES,
-                produces: OBJECT_TYPES,
-                responses: ok(definition),
-            }
+        let discovery = |id: String, description: &str, tag: String, definition: &str| Operation {
+            method: Method::Get,
+            id,
+            description: description.to_string(),
+            tag,
+            action: None,
+            gvk: None,
+            parameters: Vec::new(),
+            body: None,
+            consumes: OBJECT_TYPES,
+            produces: OBJECT_TYPES,
+            responses: ok(definition),
         };
 
         self.add(
@@ -458,9 +460,7 @@ impl Builder<'_> {
                 format!("delete collection of {kind}"),
                 "deletecollection",
             );
-            delete_collection
-                .parameters
-                .extend(set.delete_collection());
+            delete_collection.parameters.extend(set.delete_collection());
             delete_collection.body = Some(optional_body(meta::DELETE_OPTIONS));
             delete_collection.responses = ok(meta::STATUS);
             operations.push((collection.clone(), delete_collection));
@@ -569,7 +569,8 @@ impl Builder<'_> {
                     list_description,
                     "watchlist",
                 );
-                all.parameters.retain(|parameter| parameter.name != "namespace");
+                all.parameters
+                    .retain(|parameter| parameter.name != "namespace");
                 operations.push((format!("{watch_prefix}/{}", resource.resource), all));
             }
         }
@@ -653,9 +654,7 @@ impl Builder<'_> {
                         ),
                         "connect",
                     );
-                    operation
-                        .parameters
-                        .extend(set.connect(subresource.name));
+                    operation.parameters.extend(set.connect(subresource.name));
                     operation.produces = ANY;
                     operation.responses = vec![
                         Response {
@@ -669,9 +668,7 @@ impl Builder<'_> {
                 self.add(path.clone(), connect(""));
                 if subresource.name == "proxy" {
                     let mut with_path = connect("WithPath");
-                    with_path
-                        .parameters
-                        .push(set.proxy_path_segment());
+                    with_path.parameters.push(set.proxy_path_segment());
                     self.add(format!("{path}/{{path}}"), with_path);
                 }
             }
@@ -846,9 +843,21 @@ mod tests {
         let cases = [
             ("", "Core", "core"),
             ("apps", "Apps", "apps"),
-            ("rbac.authorization.k8s.io", "RbacAuthorization", "rbacAuthorization"),
-            ("flowcontrol.apiserver.k8s.io", "FlowcontrolApiserver", "flowcontrolApiserver"),
-            ("admissionregistration.k8s.io", "Admissionregistration", "admissionregistration"),
+            (
+                "rbac.authorization.k8s.io",
+                "RbacAuthorization",
+                "rbacAuthorization",
+            ),
+            (
+                "flowcontrol.apiserver.k8s.io",
+                "FlowcontrolApiserver",
+                "flowcontrolApiserver",
+            ),
+            (
+                "admissionregistration.k8s.io",
+                "Admissionregistration",
+                "admissionregistration",
+            ),
             ("events.k8s.io", "Events", "events"),
         ];
         for (group, title, tag) in cases {
@@ -861,31 +870,156 @@ mod tests {
     fn operation_ids_follow_upstream() {
         let paths = paths();
         let cases = [
-            ("/api/v1/namespaces/{namespace}/pods", Method::Get, "listCoreV1NamespacedPod", "list"),
-            ("/api/v1/namespaces/{namespace}/pods", Method::Post, "createCoreV1NamespacedPod", "post"),
-            ("/api/v1/namespaces/{namespace}/pods", Method::Delete, "deleteCoreV1CollectionNamespacedPod", "deletecollection"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}", Method::Get, "readCoreV1NamespacedPod", "get"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}", Method::Put, "replaceCoreV1NamespacedPod", "put"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}", Method::Patch, "patchCoreV1NamespacedPod", "patch"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}", Method::Delete, "deleteCoreV1NamespacedPod", "delete"),
-            ("/api/v1/pods", Method::Get, "listCoreV1PodForAllNamespaces", "list"),
-            ("/api/v1/watch/pods", Method::Get, "watchCoreV1PodListForAllNamespaces", "watchlist"),
-            ("/api/v1/watch/namespaces/{namespace}/pods", Method::Get, "watchCoreV1NamespacedPodList", "watchlist"),
-            ("/api/v1/watch/namespaces/{namespace}/pods/{name}", Method::Get, "watchCoreV1NamespacedPod", "watch"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}/status", Method::Patch, "patchCoreV1NamespacedPodStatus", "patch"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}/exec", Method::Get, "connectCoreV1GetNamespacedPodExec", "connect"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}/proxy/{path}", Method::Head, "connectCoreV1HeadNamespacedPodProxyWithPath", "connect"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}/log", Method::Get, "readCoreV1NamespacedPodLog", "get"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}/eviction", Method::Post, "createCoreV1NamespacedPodEviction", "post"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}/binding", Method::Post, "createCoreV1NamespacedPodBinding", "post"),
-            ("/api/v1/namespaces/{namespace}/bindings", Method::Post, "createCoreV1NamespacedBinding", "post"),
-            ("/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token", Method::Post, "createCoreV1NamespacedServiceAccountToken", "post"),
-            ("/api/v1/namespaces/{name}/finalize", Method::Put, "replaceCoreV1NamespaceFinalize", "put"),
-            ("/api/v1/nodes/{name}/proxy", Method::Options, "connectCoreV1OptionsNodeProxy", "connect"),
-            ("/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale", Method::Get, "readAppsV1NamespacedDeploymentScale", "get"),
-            ("/apis/rbac.authorization.k8s.io/v1/clusterroles", Method::Get, "listRbacAuthorizationV1ClusterRole", "list"),
-            ("/apis/authorization.k8s.io/v1/namespaces/{namespace}/localsubjectaccessreviews", Method::Post, "createAuthorizationV1NamespacedLocalSubjectAccessReview", "post"),
-            ("/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers", Method::Get, "listAutoscalingV2NamespacedHorizontalPodAutoscaler", "list"),
+            (
+                "/api/v1/namespaces/{namespace}/pods",
+                Method::Get,
+                "listCoreV1NamespacedPod",
+                "list",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods",
+                Method::Post,
+                "createCoreV1NamespacedPod",
+                "post",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods",
+                Method::Delete,
+                "deleteCoreV1CollectionNamespacedPod",
+                "deletecollection",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}",
+                Method::Get,
+                "readCoreV1NamespacedPod",
+                "get",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}",
+                Method::Put,
+                "replaceCoreV1NamespacedPod",
+                "put",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}",
+                Method::Patch,
+                "patchCoreV1NamespacedPod",
+                "patch",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}",
+                Method::Delete,
+                "deleteCoreV1NamespacedPod",
+                "delete",
+            ),
+            (
+                "/api/v1/pods",
+                Method::Get,
+                "listCoreV1PodForAllNamespaces",
+                "list",
+            ),
+            (
+                "/api/v1/watch/pods",
+                Method::Get,
+                "watchCoreV1PodListForAllNamespaces",
+                "watchlist",
+            ),
+            (
+                "/api/v1/watch/namespaces/{namespace}/pods",
+                Method::Get,
+                "watchCoreV1NamespacedPodList",
+                "watchlist",
+            ),
+            (
+                "/api/v1/watch/namespaces/{namespace}/pods/{name}",
+                Method::Get,
+                "watchCoreV1NamespacedPod",
+                "watch",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}/status",
+                Method::Patch,
+                "patchCoreV1NamespacedPodStatus",
+                "patch",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}/exec",
+                Method::Get,
+                "connectCoreV1GetNamespacedPodExec",
+                "connect",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}/proxy/{path}",
+                Method::Head,
+                "connectCoreV1HeadNamespacedPodProxyWithPath",
+                "connect",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}/log",
+                Method::Get,
+                "readCoreV1NamespacedPodLog",
+                "get",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}/eviction",
+                Method::Post,
+                "createCoreV1NamespacedPodEviction",
+                "post",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}/binding",
+                Method::Post,
+                "createCoreV1NamespacedPodBinding",
+                "post",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/bindings",
+                Method::Post,
+                "createCoreV1NamespacedBinding",
+                "post",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
+                Method::Post,
+                "createCoreV1NamespacedServiceAccountToken",
+                "post",
+            ),
+            (
+                "/api/v1/namespaces/{name}/finalize",
+                Method::Put,
+                "replaceCoreV1NamespaceFinalize",
+                "put",
+            ),
+            (
+                "/api/v1/nodes/{name}/proxy",
+                Method::Options,
+                "connectCoreV1OptionsNodeProxy",
+                "connect",
+            ),
+            (
+                "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale",
+                Method::Get,
+                "readAppsV1NamespacedDeploymentScale",
+                "get",
+            ),
+            (
+                "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+                Method::Get,
+                "listRbacAuthorizationV1ClusterRole",
+                "list",
+            ),
+            (
+                "/apis/authorization.k8s.io/v1/namespaces/{namespace}/localsubjectaccessreviews",
+                Method::Post,
+                "createAuthorizationV1NamespacedLocalSubjectAccessReview",
+                "post",
+            ),
+            (
+                "/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers",
+                Method::Get,
+                "listAutoscalingV2NamespacedHorizontalPodAutoscaler",
+                "list",
+            ),
         ];
         for (path, method, id, action) in cases {
             let operation = operation(&paths, path, method);
@@ -900,7 +1034,11 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for item in paths.values() {
             for operation in &item.operations {
-                assert!(seen.insert(operation.id.clone()), "duplicate {}", operation.id);
+                assert!(
+                    seen.insert(operation.id.clone()),
+                    "duplicate {}",
+                    operation.id
+                );
             }
         }
     }
@@ -914,7 +1052,11 @@ mod tests {
             ("/version/", "getCodeVersion", "version"),
             ("/api/v1/", "getCoreV1APIResources", "core_v1"),
             ("/apis/apps/", "getAppsAPIGroup", "apps"),
-            ("/apis/autoscaling/v2/", "getAutoscalingV2APIResources", "autoscaling_v2"),
+            (
+                "/apis/autoscaling/v2/",
+                "getAutoscalingV2APIResources",
+                "autoscaling_v2",
+            ),
         ];
         for (path, id, tag) in cases {
             let operation = operation(&paths, path, Method::Get);
@@ -928,11 +1070,36 @@ mod tests {
     fn group_version_kinds_of_subresources() {
         let paths = paths();
         let cases = [
-            ("/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale", Method::Put, "autoscaling", "Scale"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}/eviction", Method::Post, "policy", "Eviction"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}/status", Method::Get, "", "Pod"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}/attach", Method::Post, "", "PodAttachOptions"),
-            ("/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token", Method::Post, "authentication.k8s.io", "TokenRequest"),
+            (
+                "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale",
+                Method::Put,
+                "autoscaling",
+                "Scale",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}/eviction",
+                Method::Post,
+                "policy",
+                "Eviction",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}/status",
+                Method::Get,
+                "",
+                "Pod",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}/attach",
+                Method::Post,
+                "",
+                "PodAttachOptions",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
+                Method::Post,
+                "authentication.k8s.io",
+                "TokenRequest",
+            ),
         ];
         for (path, method, group, kind) in cases {
             let gvk = operation(&paths, path, method).gvk.expect("gvk");
@@ -965,7 +1132,11 @@ mod tests {
 
         let item = &paths["/api/v1/namespaces/{namespace}/pods/{name}"];
         assert_eq!(names(&item.parameters), ["name", "namespace", "pretty"]);
-        let patch = operation(&paths, "/api/v1/namespaces/{namespace}/pods/{name}", Method::Patch);
+        let patch = operation(
+            &paths,
+            "/api/v1/namespaces/{namespace}/pods/{name}",
+            Method::Patch,
+        );
         assert_eq!(
             names(&patch.parameters),
             ["dryRun", "fieldManager", "fieldValidation", "force"]
@@ -975,43 +1146,84 @@ mod tests {
         let exec = &paths["/api/v1/namespaces/{namespace}/pods/{name}/exec"];
         assert_eq!(
             names(&exec.parameters),
-            ["command", "container", "name", "namespace", "stderr", "stdin", "stdout", "tty"]
+            [
+                "command",
+                "container",
+                "name",
+                "namespace",
+                "stderr",
+                "stdin",
+                "stdout",
+                "tty"
+            ]
         );
         let with_path = &paths["/api/v1/namespaces/{namespace}/pods/{name}/proxy/{path}"];
-        assert_eq!(names(&with_path.parameters), ["name", "namespace", "path", "path"]);
+        assert_eq!(
+            names(&with_path.parameters),
+            ["name", "namespace", "path", "path"]
+        );
     }
 
     #[test]
     fn bodies_and_responses() {
         let paths = paths();
-        let create = operation(&paths, "/apis/apps/v1/namespaces/{namespace}/deployments", Method::Post);
+        let create = operation(
+            &paths,
+            "/apis/apps/v1/namespaces/{namespace}/deployments",
+            Method::Post,
+        );
         assert_eq!(
             create.body,
             Some(required_body("io.k8s.api.apps.v1.Deployment"))
         );
-        let codes: Vec<u16> = create.responses.iter().map(|response| response.code).collect();
+        let codes: Vec<u16> = create
+            .responses
+            .iter()
+            .map(|response| response.code)
+            .collect();
         assert_eq!(codes, [200, 201, 202, 401]);
 
-        let patch = operation(&paths, "/apis/apps/v1/namespaces/{namespace}/deployments/{name}", Method::Patch);
+        let patch = operation(
+            &paths,
+            "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
+            Method::Patch,
+        );
         assert_eq!(patch.body, Some(required_body(meta::PATCH)));
-        assert!(patch.consumes.contains(&"application/strategic-merge-patch+json"));
+        assert!(
+            patch
+                .consumes
+                .contains(&"application/strategic-merge-patch+json")
+        );
 
-        let delete_pod = operation(&paths, "/api/v1/namespaces/{namespace}/pods/{name}", Method::Delete);
+        let delete_pod = operation(
+            &paths,
+            "/api/v1/namespaces/{namespace}/pods/{name}",
+            Method::Delete,
+        );
         assert_eq!(
             delete_pod.responses[0].payload,
             Some(Payload::Definition("io.k8s.api.core.v1.Pod".to_string()))
         );
-        let delete_deployment = operation(&paths, "/apis/apps/v1/namespaces/{namespace}/deployments/{name}", Method::Delete);
+        let delete_deployment = operation(
+            &paths,
+            "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
+            Method::Delete,
+        );
         assert_eq!(
             delete_deployment.responses[0].payload,
             Some(Payload::Definition(meta::STATUS.to_string()))
         );
-        assert_eq!(delete_deployment.body, Some(optional_body(meta::DELETE_OPTIONS)));
+        assert_eq!(
+            delete_deployment.body,
+            Some(optional_body(meta::DELETE_OPTIONS))
+        );
 
         let list = operation(&paths, "/api/v1/nodes", Method::Get);
         assert_eq!(
             list.responses[0].payload,
-            Some(Payload::Definition("io.k8s.api.core.v1.NodeList".to_string()))
+            Some(Payload::Definition(
+                "io.k8s.api.core.v1.NodeList".to_string()
+            ))
         );
     }
 
@@ -1032,10 +1244,12 @@ mod tests {
     fn verbs_limit_operations() {
         let paths = paths();
         // Namespaces have no deletecollection; component statuses only get and list.
-        assert!(paths["/api/v1/namespaces"]
-            .operations
-            .iter()
-            .all(|operation| operation.method != Method::Delete));
+        assert!(
+            paths["/api/v1/namespaces"]
+                .operations
+                .iter()
+                .all(|operation| operation.method != Method::Delete)
+        );
         let component_statuses: Vec<Method> = paths["/api/v1/componentstatuses/{name}"]
             .operations
             .iter()

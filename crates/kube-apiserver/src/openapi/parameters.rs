@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::definitions::Definitions;
 use super::kinds::meta;
 
-/// Where a parameter goes in the request.
+/// Location of a parameter in the request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Location {
     Path,
@@ -112,7 +112,7 @@ impl ParameterSet {
         }
     }
 
-    /// `pretty`, accepted by every operation but the connect ones.
+    /// Returns `pretty`, which every operation but the connect ones accepts.
     pub(super) fn pretty(&self) -> Parameter {
         query(
             "pretty",
@@ -121,7 +121,7 @@ impl ParameterSet {
         )
     }
 
-    /// The `{namespace}` path segment.
+    /// Returns the `{namespace}` path parameter.
     pub(super) fn namespace(&self) -> Parameter {
         path(
             "namespace",
@@ -132,12 +132,12 @@ impl ParameterSet {
         )
     }
 
-    /// The `{name}` path segment of an object of `kind`.
+    /// Returns the `{name}` path parameter of an object of `kind`.
     pub(super) fn name(&self, kind: &str) -> Parameter {
         path("name", Cow::Owned(format!("name of the {kind}")))
     }
 
-    /// The `{path}` segment of a proxy request.
+    /// Returns the `{path}` path parameter of a proxy request.
     pub(super) fn proxy_path_segment(&self) -> Parameter {
         path(
             "path",
@@ -145,7 +145,7 @@ impl ParameterSet {
         )
     }
 
-    /// Parameters of list and watch operations.
+    /// Returns the parameters of list and watch operations.
     pub(super) fn list(&self) -> Vec<Parameter> {
         let mut parameters = vec![query(
             "allowWatchBookmarks",
@@ -164,7 +164,8 @@ impl ParameterSet {
         parameters
     }
 
-    /// Parameters that select the objects of a list or delete-collection operation.
+    /// Returns the parameters that select the objects of a list or delete-collection
+    /// operation.
     fn list_selection(&self) -> Vec<Parameter> {
         vec![
             query(
@@ -227,12 +228,12 @@ impl ParameterSet {
         ]
     }
 
-    /// `dryRun`, with the description of `DeleteOptions.dryRun`.
+    /// Returns `dryRun`, with the description of `DeleteOptions.dryRun`.
     fn dry_run(&self) -> Parameter {
         self.delete_option("dryRun")
     }
 
-    /// Parameters of create and replace operations.
+    /// Returns the parameters of create and replace operations.
     pub(super) fn write(&self) -> Vec<Parameter> {
         vec![
             self.dry_run(),
@@ -241,7 +242,7 @@ impl ParameterSet {
         ]
     }
 
-    /// Parameters of patch operations.
+    /// Returns the parameters of patch operations.
     pub(super) fn patch(&self) -> Vec<Parameter> {
         vec![
             self.dry_run(),
@@ -256,7 +257,7 @@ impl ParameterSet {
         ]
     }
 
-    /// Parameters of delete operations: the query form of `DeleteOptions`.
+    /// Returns the parameters of delete operations: the query form of `DeleteOptions`.
     pub(super) fn delete(&self) -> Vec<Parameter> {
         DELETE_OPTIONS
             .iter()
@@ -264,7 +265,7 @@ impl ParameterSet {
             .collect()
     }
 
-    /// Parameters of delete-collection operations.
+    /// Returns the parameters of delete-collection operations.
     pub(super) fn delete_collection(&self) -> Vec<Parameter> {
         let mut parameters = self.delete();
         parameters.extend(self.list_selection());
@@ -292,8 +293,8 @@ impl ParameterSet {
         }
     }
 
-    /// Query parameters of a connect subresource (`attach`, `exec`, `portforward`,
-    /// `proxy`); empty for any other name.
+    /// Returns the query parameters of a connect subresource (`attach`, `exec`,
+    /// `portforward`, `proxy`), or none for any other name.
     pub(super) fn connect(&self, subresource: &str) -> Vec<Parameter> {
         let streams = || {
             vec![
@@ -351,7 +352,7 @@ impl ParameterSet {
         }
     }
 
-    /// Query parameters of `pods/log`.
+    /// Returns the query parameters of `pods/log`.
     pub(super) fn log(&self) -> Vec<Parameter> {
         vec![
             query(
@@ -438,7 +439,11 @@ mod tests {
         }
         let grace = parameters.delete_option("gracePeriodSeconds");
         assert_eq!(grace.param_type, ParamType::Integer);
-        assert!(grace.description.contains("seconds"), "{}", grace.description);
+        assert!(
+            grace.description.contains("seconds"),
+            "{}",
+            grace.description
+        );
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! when the v3 documents do not answer a question (patch metadata, field validation).
 //!
 //! Entry point: [`encode`]. It walks the JSON form of the document, as gnostic's compiler
-//! does when upstream converts its JSON: each JSON object becomes the message of its
-//! position, and every `x-` key becomes a `NamedAny` vendor extension whose `yaml` holds
-//! the value as JSON text, which YAML parsers read as flow style.
+//! does when upstream converts its JSON. Each JSON object becomes the message of its
+//! position, and every `x-` key becomes a `NamedAny` vendor extension whose `yaml` field
+//! contains the value as JSON text, which YAML parsers read as flow style.
 
 use serde_json::{Map, Value};
 
@@ -50,7 +50,12 @@ pub(super) fn encode(document: &Swagger<'_>) -> Vec<u8> {
         writer.message(12, |writer| security_requirement(writer, requirement));
     }
     writer.message(13, |definitions| {
-        for (name, item) in document.security_definitions.as_object().into_iter().flatten() {
+        for (name, item) in document
+            .security_definitions
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
             definitions.message(1, |named| {
                 named.string(1, name);
                 named.message(2, |writer| security_definitions_item(writer, item));
@@ -146,7 +151,7 @@ fn strings<'a>(object: &'a Map<String, Value>, key: &str) -> impl Iterator<Item 
         .filter_map(Value::as_str)
 }
 
-/// Writes an `Any` whose `yaml` (field 2) holds `value` as JSON text.
+/// Writes an `Any` whose `yaml` (field 2) contains `value` as JSON text.
 fn any(writer: &mut Writer, field: u32, value: &Value) {
     writer.message(field, |any| any.string(2, &value.to_string()));
 }
@@ -175,26 +180,49 @@ fn schema(writer: &mut Writer, value: &Value) {
         any(writer, 5, default);
     }
     for (key, field) in [("multipleOf", 6), ("maximum", 7)] {
-        writer.double(field, object.get(key).and_then(Value::as_f64).unwrap_or_default());
+        writer.double(
+            field,
+            object.get(key).and_then(Value::as_f64).unwrap_or_default(),
+        );
     }
     writer.boolean(8, bool_field(object, "exclusiveMaximum"));
-    writer.double(9, object.get("minimum").and_then(Value::as_f64).unwrap_or_default());
+    writer.double(
+        9,
+        object
+            .get("minimum")
+            .and_then(Value::as_f64)
+            .unwrap_or_default(),
+    );
     writer.boolean(10, bool_field(object, "exclusiveMinimum"));
     for (key, field) in [("maxLength", 11), ("minLength", 12)] {
-        writer.int64(field, object.get(key).and_then(Value::as_i64).unwrap_or_default());
+        writer.int64(
+            field,
+            object.get(key).and_then(Value::as_i64).unwrap_or_default(),
+        );
     }
     writer.string(13, str_field(object, "pattern"));
     for (key, field) in [("maxItems", 14), ("minItems", 15)] {
-        writer.int64(field, object.get(key).and_then(Value::as_i64).unwrap_or_default());
+        writer.int64(
+            field,
+            object.get(key).and_then(Value::as_i64).unwrap_or_default(),
+        );
     }
     writer.boolean(16, bool_field(object, "uniqueItems"));
     for (key, field) in [("maxProperties", 17), ("minProperties", 18)] {
-        writer.int64(field, object.get(key).and_then(Value::as_i64).unwrap_or_default());
+        writer.int64(
+            field,
+            object.get(key).and_then(Value::as_i64).unwrap_or_default(),
+        );
     }
     for required in strings(object, "required") {
         writer.string(19, required);
     }
-    for value in object.get("enum").and_then(Value::as_array).into_iter().flatten() {
+    for value in object
+        .get("enum")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         any(writer, 20, value);
     }
     match object.get("additionalProperties") {
@@ -225,7 +253,12 @@ fn schema(writer: &mut Writer, value: &Value) {
         Some(nested) => writer.message(23, |item| item.message(1, |writer| schema(writer, nested))),
         None => {}
     }
-    for nested in object.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+    for nested in object
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         writer.message(24, |writer| schema(writer, nested));
     }
     if let Some(properties) = object.get("properties").and_then(Value::as_object) {
@@ -261,7 +294,12 @@ fn path_item(writer: &mut Writer, value: &Value) {
             writer.message(field, |writer| operation(writer, operation_value));
         }
     }
-    for parameter in object.get("parameters").and_then(Value::as_array).into_iter().flatten() {
+    for parameter in object
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         writer.message(9, |writer| parameters_item(writer, parameter));
     }
     vendor_extensions(writer, 10, object);
@@ -278,26 +316,36 @@ fn operation(writer: &mut Writer, value: &Value) {
     writer.string(2, str_field(object, "summary"));
     writer.string(3, str_field(object, "description"));
     writer.string(5, str_field(object, "operationId"));
+
     for media_type in strings(object, "produces") {
         writer.string(6, media_type);
     }
     for media_type in strings(object, "consumes") {
         writer.string(7, media_type);
     }
-    for parameter in object.get("parameters").and_then(Value::as_array).into_iter().flatten() {
+    for parameter in object
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         writer.message(8, |writer| parameters_item(writer, parameter));
     }
+
     if let Some(responses) = object.get("responses").and_then(Value::as_object) {
         writer.message(9, |writer| {
             for (code, response_value) in responses {
                 writer.message(1, |named| {
                     named.string(1, code);
                     // ResponseValue.response
-                    named.message(2, |value| value.message(1, |writer| response(writer, response_value)));
+                    named.message(2, |value| {
+                        value.message(1, |writer| response(writer, response_value))
+                    });
                 });
             }
         });
     }
+
     for scheme in strings(object, "schemes") {
         writer.string(10, scheme);
     }
@@ -341,9 +389,9 @@ fn parameters_item(writer: &mut Writer, value: &Value) {
             vendor_extensions(body, 6, object);
         }),
         location => parameter.message(2, |non_body| {
-            // The query, header and path sub-schemas share their first four fields; the
+            // The query, header and path sub-schemas share their first four fields. The
             // query one has allowEmptyValue (5) before type, so its later field numbers
-            // are one higher. Form parameters are not used by this API.
+            // are one higher. This API has no form parameters.
             let (sub_schema, shift) = match location {
                 "query" => (3, 1),
                 "header" => (1, 0),
@@ -370,7 +418,12 @@ fn security_requirement(writer: &mut Writer, value: &Value) {
         writer.message(1, |named| {
             named.string(1, name);
             named.message(2, |array| {
-                for scope in scopes.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                for scope in scopes
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
                     array.string(1, scope);
                 }
             });
@@ -440,7 +493,10 @@ mod tests {
                 }
                 LENGTH_DELIMITED => {
                     let length = read_varint(bytes, &mut position) as usize;
-                    fields.push(Field::Bytes(number, bytes[position..position + length].to_vec()));
+                    fields.push(Field::Bytes(
+                        number,
+                        bytes[position..position + length].to_vec(),
+                    ));
                     position += length;
                 }
                 other => panic!("unexpected wire type {other}"),
@@ -487,7 +543,10 @@ mod tests {
             (0, &[0]),
             (1, &[1]),
             (300, &[0xac, 0x02]),
-            (u64::MAX, &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+            (
+                u64::MAX,
+                &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            ),
         ];
         for (value, expected) in cases {
             let mut writer = Writer::default();
@@ -536,8 +595,12 @@ mod tests {
     fn patch_operation_has_query_parameters_and_gvk() {
         let document = encoded();
         let paths = decode(&messages(&document, 8)[0]);
-        let item = named(&paths, 2, "/apis/apps/v1/namespaces/{namespace}/deployments/{name}")
-            .expect("deployment path");
+        let item = named(
+            &paths,
+            2,
+            "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
+        )
+        .expect("deployment path");
         let patch = decode(&messages(&item, 8)[0]);
         assert_eq!(string(&patch, 5), "patchAppsV1NamespacedDeployment");
 
@@ -550,7 +613,10 @@ mod tests {
                 Some(string(&decode(query.first()?), 4))
             })
             .collect();
-        assert!(query_names.contains(&"fieldValidation".to_string()), "{query_names:?}");
+        assert!(
+            query_names.contains(&"fieldValidation".to_string()),
+            "{query_names:?}"
+        );
 
         let gvk = named(&patch, 13, "x-kubernetes-group-version-kind").expect("gvk");
         assert_eq!(
@@ -562,7 +628,10 @@ mod tests {
     #[test]
     fn additional_properties_false_is_kept() {
         let mut writer = Writer::default();
-        schema(&mut writer, &serde_json::json!({ "additionalProperties": false }));
+        schema(
+            &mut writer,
+            &serde_json::json!({ "additionalProperties": false }),
+        );
         let fields = decode(&writer.into_bytes());
         let item = decode(&messages(&fields, 21)[0]);
         assert_eq!(item, [Field::Varint(2, 0)]);

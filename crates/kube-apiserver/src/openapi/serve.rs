@@ -1,7 +1,8 @@
-//! HTTP serving of the documents, with upstream's caching headers: an `ETag` (the quoted
-//! content hash) on every document, `304 Not Modified` for a matching `If-None-Match`,
-//! and for v3 documents requested with `?hash=`, `Cache-Control: public, immutable` when
-//! the hash is current or `301 Moved Permanently` to the current URL when it is not.
+//! HTTP serving of the documents, with upstream's caching headers. Every document has an
+//! `ETag` (the quoted content hash), and a matching `If-None-Match` gets `304 Not
+//! Modified`. A v3 document requested with a current `?hash=` gets `Cache-Control:
+//! public, immutable`, and one requested with a stale hash gets `301 Moved Permanently`
+//! to the current URL.
 //!
 //! Entry point: [`OpenApi::respond`].
 //!
@@ -24,7 +25,7 @@ use super::{Document, OpenApi};
 const V2_PATH: &str = "/openapi/v2";
 const V3_PATH: &str = "/openapi/v3";
 const JSON: &str = "application/json";
-/// The protobuf media type upstream answers with, for either accepted spelling.
+/// The protobuf media type upstream returns, for either accepted spelling.
 const PROTOBUF_V2: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
 /// Subtypes that request the v2 protobuf: the current one and the deprecated `@` form.
 const PROTOBUF_V2_SUBTYPES: [&str; 2] = [
@@ -46,11 +47,12 @@ impl OpenApi {
     /// Serves a request for `/openapi/v2`, `/openapi/v3` or `/openapi/v3/<path>`; returns
     /// `None` for any other path, so the caller can route it elsewhere.
     ///
-    /// Responses: `200` with the JSON document, `304` when `If-None-Match` holds the
-    /// current ETag, `301` to the current `?hash=` URL of a v3 document requested with a
-    /// stale hash, `404` for an unknown v3 document, `405` for methods other than GET and
-    /// HEAD, and `406` when the `Accept` header rules out JSON. HEAD gets the headers of
-    /// GET and no body.
+    /// Responses: `200` with the document (JSON, or protobuf for v2 when requested),
+    /// `304` when `If-None-Match` contains the current ETag, `301` to the current `?hash=`
+    /// URL of a v3 document requested with a stale hash, `404` for an unknown v3
+    /// document, `405` for methods other than GET and HEAD, and `406` when the `Accept`
+    /// header admits no encoding served at the path. HEAD gets the headers of GET and no
+    /// body.
     pub fn respond(
         &self,
         method: &Method,
@@ -70,7 +72,7 @@ impl OpenApi {
 
         let vary = || vec![(VARY, "Accept".to_string())];
         let response = if path == V3_PATH {
-            // Upstream serves the index as JSON whatever the Accept header says.
+            // Upstream serves the index as JSON whatever the Accept header requests.
             serve_document(&self.v3_index, headers, Vec::new())
         } else if let Some(v3_path) = v3_path {
             match negotiate(headers, false) {
@@ -249,9 +251,7 @@ fn expires_in_a_year() -> String {
         .unwrap_or_default();
     let seconds = i64::try_from(now.saturating_add(IMMUTABLE_SECONDS)).unwrap_or(i64::MAX);
     match k8s_openapi::jiff::Timestamp::from_second(seconds) {
-        Ok(timestamp) => timestamp
-            .strftime("%a, %d %b %Y %H:%M:%S GMT")
-            .to_string(),
+        Ok(timestamp) => timestamp.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string(),
         Err(_) => String::new(),
     }
 }
@@ -261,8 +261,7 @@ mod tests {
     use super::*;
     use std::sync::OnceLock;
 
-    const PROTOBUF_V2_REQUEST: &str =
-        "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+    const PROTOBUF_V2_REQUEST: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
 
     fn openapi() -> &'static OpenApi {
         static OPENAPI: OnceLock<OpenApi> = OnceLock::new();
@@ -278,7 +277,7 @@ mod tests {
         openapi().respond(&Method::GET, &uri, &map)
     }
 
-    fn header<'a>(response: &'a Response<Bytes>, name: HeaderName) -> &'a str {
+    fn header(response: &Response<Bytes>, name: HeaderName) -> &str {
         response
             .headers()
             .get(name)

@@ -10,8 +10,8 @@ use super::definitions::{self, Definitions, v2_ref};
 use super::operations::{Body, Operation, Paths, Payload, Response};
 use super::parameters::Parameter;
 
-/// `info.version` of both document versions. Upstream's generated documents say
-/// `unversioned` too; a running upstream server puts its own version there instead.
+/// `info.version` of both document versions. Upstream's generated documents contain
+/// `unversioned` too, while a running upstream server puts its own version there.
 pub(super) const INFO_VERSION: &str = "unversioned";
 
 /// The Swagger 2.0 document, ready to encode as JSON or as protobuf. Every field is in
@@ -31,7 +31,7 @@ impl Swagger<'_> {
     /// Returns the JSON encoding. Fields are declared in sorted order, so the output is
     /// sorted like the rest of the document.
     pub(super) fn to_json(&self) -> Vec<u8> {
-        // Serializing maps with string keys cannot fail.
+        // serde_json fails only on maps with non-string keys, and these have none.
         serde_json::to_vec(self).unwrap_or_default()
     }
 }
@@ -54,7 +54,10 @@ pub(super) fn document<'a>(paths: &Paths, definitions: &'a Definitions) -> Swagg
     for (path, item) in paths {
         let mut rendered = Map::new();
         for operation in &item.operations {
-            rendered.insert(operation.method.as_str().to_string(), render_operation(operation));
+            rendered.insert(
+                operation.method.as_str().to_string(),
+                render_operation(operation),
+            );
         }
         if !item.parameters.is_empty() {
             let parameters = item.parameters.iter().map(render_parameter).collect();
@@ -212,7 +215,10 @@ mod tests {
             patch["responses"]["200"]["schema"]["$ref"],
             "#/definitions/io.k8s.api.apps.v1.Deployment"
         );
-        assert_eq!(patch["responses"]["401"], json!({ "description": "Unauthorized" }));
+        assert_eq!(
+            patch["responses"]["401"],
+            json!({ "description": "Unauthorized" })
+        );
 
         let names: Vec<&str> = item["parameters"]
             .as_array()
@@ -229,7 +235,10 @@ mod tests {
     fn connect_operation_returns_string() {
         let document = built();
         let exec = &document["paths"]["/api/v1/namespaces/{namespace}/pods/{name}/exec"]["post"];
-        assert_eq!(exec["responses"]["200"]["schema"], json!({ "type": "string" }));
+        assert_eq!(
+            exec["responses"]["200"]["schema"],
+            json!({ "type": "string" })
+        );
         assert_eq!(exec["produces"], json!(["*/*"]));
         assert!(exec.get("parameters").is_none());
     }

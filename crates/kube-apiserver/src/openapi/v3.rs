@@ -101,7 +101,7 @@ fn document(
         openapi: "3.0.0",
         paths: rendered_paths,
     };
-    // Serializing maps with string keys cannot fail.
+    // serde_json fails only on maps with non-string keys, and these have none.
     serde_json::to_vec(&document).unwrap_or_default()
 }
 
@@ -214,7 +214,8 @@ fn collect_references(value: &Value, found: &mut Vec<String>) {
     match value {
         Value::Object(object) => {
             let reference = object.get("$ref").and_then(Value::as_str);
-            if let Some(name) = reference.and_then(|reference| reference.strip_prefix(V2_REF_PREFIX))
+            if let Some(name) =
+                reference.and_then(|reference| reference.strip_prefix(V2_REF_PREFIX))
             {
                 found.push(name.to_string());
             }
@@ -425,9 +426,11 @@ mod tests {
     #[test]
     fn patch_operation_declares_strategic_merge() {
         let documents = built();
-        let patch = &documents["apis/apps/v1"]["paths"]
-            ["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
-        let content = patch["requestBody"]["content"].as_object().expect("content");
+        let patch = &documents["apis/apps/v1"]["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]
+            ["patch"];
+        let content = patch["requestBody"]["content"]
+            .as_object()
+            .expect("content");
         assert!(content.contains_key("application/strategic-merge-patch+json"));
         assert!(content.contains_key("application/apply-patch+yaml"));
         assert_eq!(
