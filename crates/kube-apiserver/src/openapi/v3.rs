@@ -248,8 +248,12 @@ fn convert_definition(name: &str, schema: &Value) -> Value {
     converted
 }
 
-/// Converts one v2 schema node. Only keywords that hold schemas are walked, so a property
-/// that happens to be named `$ref` (as in `JSONSchemaProps`) is left alone.
+/// Converts one v2 schema node. Only keywords that contain schemas are walked, so a
+/// property that happens to be named `$ref` (as in `JSONSchemaProps`) is left alone.
+///
+/// NOTE: upstream's v3 documents also carry `default` values: `{}`, `""` or `0` on fields
+/// that are not pointers in Go, and a few declared ones such as `"TCP"`. k8s-openapi does
+/// not record them, so they are left out.
 fn convert_schema(schema: &Value) -> Value {
     let Some(object) = schema.as_object() else {
         return schema.clone();
