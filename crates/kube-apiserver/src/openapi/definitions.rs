@@ -290,12 +290,12 @@ fn add_group_version_kinds(definitions: &mut Definitions, kinds: &[KindSchema]) 
 }
 
 /// Adds the patch and list extensions of `merge_keys::PATCH_META` to the fields they
-/// describe.
+/// describe. Returns the table entries whose type or field is not in `definitions` (types
+/// of versions this server does not serve).
 ///
 /// NOTE: upstream also marks types with `x-kubernetes-map-type` (`atomic` on
 /// `LabelSelector`, `ObjectReference`, ...) and a few with `x-kubernetes-unions`. No table
-/// here records them, so the documents lack them; kubectl does not read them. Returns the table entries whose type or field is not in `definitions` (types
-/// of versions this server does not serve).
+/// here records them, so the documents lack them. kubectl does not read them.
 fn add_patch_metadata(definitions: &mut Definitions) -> Vec<&'static FieldPatchMeta> {
     let mut unused = Vec::new();
     for entry in PATCH_META {

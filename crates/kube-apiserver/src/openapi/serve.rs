@@ -6,10 +6,13 @@
 //!
 //! Entry point: [`OpenApi::respond`].
 //!
-//! `/openapi/v2` is served as JSON or, for `application/com.github.proto-openapi.spec.v2@v1.0+protobuf`
-//! (client-go's only request type), as gnostic protobuf. v3 documents are served as JSON
-//! only: a request that accepts nothing but their protobuf encoding gets `406 Not
-//! Acceptable`, as upstream answers any type it cannot produce. kubectl reads v3 as JSON.
+//! `/openapi/v2` is served as JSON, or as gnostic protobuf for
+//! `application/com.github.proto-openapi.spec.v2@v1.0+protobuf` (the only type client-go
+//! requests). v3 documents are served as JSON only, which is what kubectl reads. A request
+//! that accepts nothing but their protobuf encoding gets `406 Not Acceptable`, as upstream
+//! returns for any type it cannot produce. Bodies are not compressed here, although
+//! upstream gzips `/openapi/v2` for clients that accept it. Compression is left to the
+//! HTTP layer.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -125,8 +128,6 @@ impl OpenApi {
     }
 }
 
-// NOTE: upstream gzips `/openapi/v2` for clients that accept it. This serves every
-// document uncompressed and leaves compression to the HTTP layer.
 fn serve_document(
     document: &Document,
     headers: &HeaderMap,
