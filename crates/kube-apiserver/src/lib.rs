@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod endpoints;
 pub mod health;
 pub mod metrics;
+pub mod openapi;
 pub mod options;
 pub mod registry;
 pub mod request_info;
