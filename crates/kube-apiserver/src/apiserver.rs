@@ -93,6 +93,10 @@ async fn wait_for_signal() {
 /// Starts every part of the server and returns once it listens.
 pub async fn start(options: Options) -> Result<RunningServer, StartError> {
     options.warn_ignored();
+    // Build the OpenAPI documents off the request path; the first kubectl call needs them.
+    tokio::task::spawn_blocking(|| {
+        crate::openapi::OpenApi::shared();
+    });
     let backend = open_backend(&options).await?;
     let metrics = Arc::new(Metrics::new());
 

@@ -218,6 +218,12 @@ impl Handler {
                 parts.method.as_str(),
             ));
         }
+        if let Some(response) =
+            crate::openapi::OpenApi::shared().respond(&parts.method, &parts.uri, &parts.headers)
+        {
+            let (head, body) = response.into_parts();
+            return http::Response::from_parts(head, body::ApiBody::full(body));
+        }
         let path = info.path.trim_end_matches('/');
         let accept = parts
             .headers

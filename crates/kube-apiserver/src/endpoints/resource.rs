@@ -177,7 +177,16 @@ async fn serve_inner(
             let params = delete_params(query, &bytes, is_protobuf(parts))?;
             match store.delete(namespace, &info.name, &params).await? {
                 DeleteOutcome::Pending(object) => Ok(json(200, to_bytes(&object))),
-                DeleteOutcome::Deleted(object) => Ok(json(200, deleted_body(store, &object))),
+                DeleteOutcome::Deleted(object) => {
+                    if crate::openapi::OpenApi::delete_returns_object(
+                        store.info.group,
+                        store.info.resource,
+                    ) {
+                        Ok(json(200, to_bytes(&object)))
+                    } else {
+                        Ok(json(200, deleted_body(store, &object)))
+                    }
+                }
             }
         }
         "deletecollection" => {
@@ -297,7 +306,14 @@ fn is_protobuf(parts: &http::request::Parts) -> bool {
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(protobuf::MEDIA_TYPE))
+        .is_some_and(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case(protobuf::MEDIA_TYPE)
+        })
 }
 
 fn media_type(parts: &http::request::Parts, body: &[u8]) -> Result<MediaType, StatusError> {
@@ -333,9 +349,13 @@ fn decode_body(
 ) -> Result<apimachinery::decode::DecodedObject, StatusError> {
     if is_protobuf(parts) {
         let expected = GroupVersionKind::new(store.info.group, store.info.version, store.info.kind);
-        let (gvk, object) = protobuf::decode(body)
-            .map_err(|error| StatusError::bad_request(format!("failed to decode the protobuf body: {error}")))?;
-        if gvk.group != expected.group || gvk.version != expected.version || gvk.kind != expected.kind {
+        let (gvk, object) = protobuf::decode(body).map_err(|error| {
+            StatusError::bad_request(format!("failed to decode the protobuf body: {error}"))
+        })?;
+        if gvk.group != expected.group
+            || gvk.version != expected.version
+            || gvk.kind != expected.kind
+        {
             return Err(StatusError::bad_request(format!(
                 "the object in the body ({}, Kind={}) does not match the expected {}, Kind={}",
                 gvk.group_version().api_version(),
@@ -470,7 +490,11 @@ fn narrow_to_name(mut params: ListParams, name: &str) -> ListParams {
     params
 }
 
-fn delete_params(query: &Query, body: &[u8], protobuf_body: bool) -> Result<DeleteParams, StatusError> {
+fn delete_params(
+    query: &Query,
+    body: &[u8],
+    protobuf_body: bool,
+) -> Result<DeleteParams, StatusError> {
     let options: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
     } else if protobuf_body {

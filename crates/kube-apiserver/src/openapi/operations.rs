@@ -149,7 +149,7 @@ const VERSION_TYPES: &[&str] = &["application/json"];
 
 /// Resources whose delete returns the deleted object rather than a `Status`, as their
 /// upstream (v1.33) registries do.
-const RETURNS_DELETED_OBJECT: &[(&str, &str)] = &[
+pub(crate) const RETURNS_DELETED_OBJECT: &[(&str, &str)] = &[
     ("", "persistentvolumeclaims"),
     ("", "persistentvolumes"),
     ("", "pods"),
