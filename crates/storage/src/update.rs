@@ -34,6 +34,20 @@ pub enum UpdateError<E> {
     Storage(#[from] Error),
 }
 
+/// Waits a random moment after repeated conflicts. Without it, the writer that just
+/// won re-reads first and wins again, and the others can lose every round: a group
+/// commit orders the queued writes by arrival.
+async fn backoff_after_conflict(attempt: usize) {
+    use rand::Rng;
+
+    if attempt == 0 {
+        return;
+    }
+    let ceiling_micros = 250 * (attempt.min(40) as u64);
+    let pause = rand::rng().random_range(0..=ceiling_micros);
+    tokio::time::sleep(std::time::Duration::from_micros(pause)).await;
+}
+
 /// Updates `key` by applying `try_update` to its current state until a conditional
 /// write succeeds. `try_update` receives `None` when the key does not exist, which is
 /// only possible with `ignore_not_found` (create on update); otherwise a missing key
@@ -48,7 +62,7 @@ where
     F: FnMut(Option<&KeyValue>) -> Result<UpdateDecision, E>,
 {
     let mut last_conflict = None;
-    for _ in 0..MAX_ATTEMPTS {
+    for attempt in 0..MAX_ATTEMPTS {
         let current = backend.get(key).await?;
         if current.is_none() && !ignore_not_found {
             return Err(Error::NotFound {
@@ -81,6 +95,7 @@ where
             Err(error @ (Error::Conflict { .. } | Error::KeyExists { .. })) => {
                 tracing::debug!(key, error = %error, "guaranteed update raced another writer; retrying");
                 last_conflict = Some(error);
+                backoff_after_conflict(attempt).await;
             }
             Err(Error::NotFound { .. }) if ignore_not_found => {
                 last_conflict = Some(Error::NotFound {
