@@ -10,11 +10,30 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use serde_json::Value;
 
-/// Prepares an object for storage: drops the fields the server derives on read.
+/// Prepares an object for storage: drops the fields the server derives on read,
+/// and empty metadata maps and lists, which upstream's encoding omits (Go's
+/// `omitempty`), so that removing the last label leaves no `labels: {}` behind.
 pub fn strip_for_storage(object: &mut Value) {
     if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
         metadata.shift_remove("resourceVersion");
         metadata.shift_remove("selfLink");
+        for field in [
+            "labels",
+            "annotations",
+            "finalizers",
+            "ownerReferences",
+            "managedFields",
+        ] {
+            let empty = match metadata.get(field) {
+                Some(Value::Object(map)) => map.is_empty(),
+                Some(Value::Array(list)) => list.is_empty(),
+                Some(Value::Null) => true,
+                _ => false,
+            };
+            if empty {
+                metadata.shift_remove(field);
+            }
+        }
     }
 }
 

@@ -82,6 +82,11 @@ impl TestServer {
         }
     }
 
+    /// Returns the path of the kubeconfig that points at this server.
+    pub fn kubeconfig_path(&self) -> &Path {
+        &self.kubeconfig
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("https://127.0.0.1:{}{path}", self.port)
     }

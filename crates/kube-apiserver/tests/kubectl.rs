@@ -1,0 +1,571 @@
+//! The kubectl acceptance script: what users type, against a started server, each
+//! step asserting kubectl's output.
+
+mod common;
+
+use common::TestServer;
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels:
+    app: web
+    tier: frontend
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.25
+        ports:
+        - containerPort: 80
+      - name: sidecar
+        image: busybox:1.36
+";
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn version_and_discovery_commands() {
+    let server = TestServer::start();
+    let version = server.kubectl_ok(&["version"]);
+    assert!(version.contains("Server Version: v1.33"), "{version}");
+
+    let resources = server.kubectl_ok(&["api-resources"]);
+    for line in [
+        "pods",
+        "po",
+        "deployments",
+        "deploy",
+        "apps/v1",
+        "Deployment",
+        "namespaces",
+        "ns",
+    ] {
+        assert!(
+            resources.contains(line),
+            "api-resources lacks {line}: {resources}"
+        );
+    }
+    let versions = server.kubectl_ok(&["api-versions"]);
+    for group_version in ["v1", "apps/v1", "batch/v1", "rbac.authorization.k8s.io/v1"] {
+        assert!(
+            versions.lines().any(|line| line == group_version),
+            "{versions}"
+        );
+    }
+
+    let explain = server.kubectl_ok(&["explain", "pods.spec.containers"]);
+    assert!(explain.contains("KIND:       Pod"), "{explain}");
+    assert!(
+        explain.contains("FIELD: containers <[]Container>"),
+        "{explain}"
+    );
+    assert!(explain.contains("image\t<string>"), "{explain}");
+}
+
+#[test]
+fn generators_create_objects() {
+    let server = TestServer::start();
+    assert_eq!(
+        server.kubectl_ok(&["create", "namespace", "team-a"]),
+        "namespace/team-a created\n"
+    );
+    assert_eq!(
+        server.kubectl_ok(&[
+            "create",
+            "configmap",
+            "settings",
+            "--from-literal=mode=fast",
+            "-n",
+            "team-a"
+        ]),
+        "configmap/settings created\n"
+    );
+    assert_eq!(
+        server.kubectl_ok(&[
+            "create",
+            "secret",
+            "generic",
+            "token",
+            "--from-literal=key=s3cret",
+            "-n",
+            "team-a"
+        ]),
+        "secret/token created\n"
+    );
+    assert_eq!(
+        server.kubectl_ok(&[
+            "create",
+            "deployment",
+            "api",
+            "--image=nginx:1.25",
+            "--replicas=3",
+            "-n",
+            "team-a"
+        ]),
+        "deployment.apps/api created\n"
+    );
+    assert_eq!(
+        server.kubectl_ok(&[
+            "create",
+            "service",
+            "clusterip",
+            "api",
+            "--tcp=80:8080",
+            "-n",
+            "team-a"
+        ]),
+        "service/api created\n"
+    );
+    assert_eq!(
+        server.kubectl_ok(&[
+            "expose",
+            "deployment",
+            "api",
+            "--port=81",
+            "--name=api-exposed",
+            "-n",
+            "team-a"
+        ]),
+        "service/api-exposed exposed\n"
+    );
+
+    let mode = server.kubectl_ok(&[
+        "get",
+        "configmap",
+        "settings",
+        "-n",
+        "team-a",
+        "-o",
+        "jsonpath={.data.mode}",
+    ]);
+    assert_eq!(mode, "fast");
+    let key = server.kubectl_ok(&[
+        "get",
+        "secret",
+        "token",
+        "-n",
+        "team-a",
+        "-o",
+        "jsonpath={.data.key}",
+    ]);
+    assert_eq!(key, "czNjcmV0", "base64 of s3cret");
+    let selector = server.kubectl_ok(&[
+        "get",
+        "service",
+        "api-exposed",
+        "-n",
+        "team-a",
+        "-o",
+        "jsonpath={.spec.selector.app}",
+    ]);
+    assert_eq!(selector, "api");
+    let cluster_ip = server.kubectl_ok(&[
+        "get",
+        "service",
+        "api",
+        "-n",
+        "team-a",
+        "-o",
+        "jsonpath={.spec.clusterIP}",
+    ]);
+    assert!(cluster_ip.starts_with("10.0.0."), "{cluster_ip}");
+}
+
+#[test]
+fn apply_twice_runs_three_way_merge() {
+    let server = TestServer::start();
+    assert_eq!(
+        server.kubectl_stdin_ok(&["apply", "-f", "-"], DEPLOYMENT),
+        "deployment.apps/web created\n"
+    );
+    assert_eq!(
+        server.kubectl_stdin_ok(&["apply", "-f", "-"], DEPLOYMENT),
+        "deployment.apps/web unchanged\n"
+    );
+
+    // Someone else adds a label; the next apply must keep it.
+    server.kubectl_ok(&["label", "deployment", "web", "owner=ops"]);
+
+    // The manifest drops the tier label and the sidecar, and scales to 4.
+    let changed = DEPLOYMENT
+        .replace("    tier: frontend\n", "")
+        .replace("replicas: 2", "replicas: 4")
+        .replace("      - name: sidecar\n        image: busybox:1.36\n", "");
+    assert_eq!(
+        server.kubectl_stdin_ok(&["apply", "-f", "-"], &changed),
+        "deployment.apps/web configured\n"
+    );
+
+    let state = server.kubectl_ok(&[
+        "get", "deployment", "web", "-o",
+        "jsonpath={.spec.replicas} {.metadata.generation} {.metadata.labels.tier}|{.metadata.labels.owner} {.spec.template.spec.containers[*].name}",
+    ]);
+    assert_eq!(state, "4 2 |ops nginx");
+}
+
+#[test]
+fn get_output_formats() {
+    let server = TestServer::start();
+    server.kubectl_stdin_ok(&["apply", "-f", "-"], DEPLOYMENT);
+
+    let table = server.kubectl_ok(&["get", "deployments"]);
+    assert!(
+        table.starts_with("NAME   READY   UP-TO-DATE   AVAILABLE   AGE"),
+        "{table}"
+    );
+    let wide = server.kubectl_ok(&["get", "deployments", "-o", "wide"]);
+    assert!(
+        wide.contains("CONTAINERS") && wide.contains("nginx,sidecar") && wide.contains("app=web"),
+        "{wide}"
+    );
+    let yaml = server.kubectl_ok(&["get", "deployment", "web", "-o", "yaml"]);
+    assert!(
+        yaml.contains("kind: Deployment") && yaml.contains("resourceVersion:"),
+        "{yaml}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&server.kubectl_ok(&["get", "deployment", "web", "-o", "json"]))
+            .unwrap();
+    assert_eq!(
+        json["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.25"
+    );
+    let columns = server.kubectl_ok(&[
+        "get",
+        "deployments",
+        "-o",
+        "custom-columns=NAME:.metadata.name,REPLICAS:.spec.replicas",
+    ]);
+    assert_eq!(columns, "NAME   REPLICAS\nweb    2\n");
+    let names = server.kubectl_ok(&["get", "namespaces", "-o", "name"]);
+    assert!(names.contains("namespace/kube-system"), "{names}");
+
+    let services = server.kubectl_ok(&["get", "services"]);
+    assert!(
+        services.contains("kubernetes   ClusterIP   10.0.0.1"),
+        "{services}"
+    );
+
+    // Every listable built-in resource answers.
+    for resource in [
+        "pods",
+        "services",
+        "configmaps",
+        "secrets",
+        "serviceaccounts",
+        "endpoints",
+        "events",
+        "limitranges",
+        "resourcequotas",
+        "persistentvolumes",
+        "persistentvolumeclaims",
+        "replicationcontrollers",
+        "podtemplates",
+        "nodes",
+        "namespaces",
+        "deployments",
+        "replicasets",
+        "statefulsets",
+        "daemonsets",
+        "controllerrevisions",
+        "jobs",
+        "cronjobs",
+        "horizontalpodautoscalers",
+        "leases",
+        "endpointslices",
+        "poddisruptionbudgets",
+        "priorityclasses",
+        "storageclasses",
+        "csidrivers",
+        "csinodes",
+        "volumeattachments",
+        "networkpolicies",
+        "ingresses",
+        "ingressclasses",
+        "runtimeclasses",
+        "roles",
+        "rolebindings",
+        "clusterroles",
+        "clusterrolebindings",
+        "certificatesigningrequests",
+        "flowschemas",
+        "prioritylevelconfigurations",
+        "mutatingwebhookconfigurations",
+        "validatingwebhookconfigurations",
+    ] {
+        let output = server.kubectl(&["get", resource, "--all-namespaces"]);
+        assert!(
+            output.status.success(),
+            "kubectl get {resource}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn label_annotate_patch_and_edit() {
+    let server = TestServer::start();
+    server.kubectl_ok(&["create", "configmap", "cfg", "--from-literal=a=1"]);
+
+    assert_eq!(
+        server.kubectl_ok(&["label", "configmap", "cfg", "env=prod"]),
+        "configmap/cfg labeled\n"
+    );
+    assert_eq!(
+        server.kubectl_ok(&["annotate", "configmap", "cfg", "note=hello"]),
+        "configmap/cfg annotated\n"
+    );
+    assert_eq!(
+        server.kubectl_ok(&["label", "configmap", "cfg", "env-"]),
+        "configmap/cfg unlabeled\n"
+    );
+    assert_eq!(
+        server.kubectl_ok(&[
+            "patch",
+            "configmap",
+            "cfg",
+            "--type=merge",
+            "-p",
+            r#"{"data":{"b":"2"}}"#
+        ]),
+        "configmap/cfg patched\n"
+    );
+    assert_eq!(
+        server.kubectl_ok(&[
+            "patch",
+            "configmap",
+            "cfg",
+            "--type=json",
+            "-p",
+            r#"[{"op":"replace","path":"/data/a","value":"9"}]"#
+        ]),
+        "configmap/cfg patched\n"
+    );
+    assert_eq!(
+        server.kubectl_ok(&[
+            "patch",
+            "configmap",
+            "cfg",
+            "--type=strategic",
+            "-p",
+            r#"{"data":{"c":"3"}}"#
+        ]),
+        "configmap/cfg patched\n"
+    );
+
+    let edited = std::process::Command::new("kubectl")
+        .args(["edit", "configmap", "cfg"])
+        .env("KUBECONFIG", server_kubeconfig(&server))
+        .env("EDITOR", "sed -i s/hello/edited/")
+        .output()
+        .unwrap();
+    assert!(edited.status.success(), "{}", stderr(&edited));
+    assert_eq!(stdout(&edited), "configmap/cfg edited\n");
+
+    let state = server.kubectl_ok(&[
+        "get",
+        "configmap",
+        "cfg",
+        "-o",
+        "jsonpath={.data.a}{.data.b}{.data.c} {.metadata.labels} {.metadata.annotations.note}",
+    ]);
+    assert_eq!(state, "923  edited");
+
+    let bad = server.kubectl(&[
+        "patch",
+        "configmap",
+        "cfg",
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/nope"}]"#,
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("remove at path \"/nope\""),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+fn server_kubeconfig(server: &TestServer) -> std::path::PathBuf {
+    server.kubeconfig_path().to_path_buf()
+}
+
+#[test]
+fn scale_diff_and_describe() {
+    let server = TestServer::start();
+    server.kubectl_stdin_ok(&["apply", "-f", "-"], DEPLOYMENT);
+
+    assert_eq!(
+        server.kubectl_ok(&["scale", "deployment", "web", "--replicas=5"]),
+        "deployment.apps/web scaled\n"
+    );
+    assert_eq!(
+        server.kubectl_ok(&[
+            "get",
+            "deployment",
+            "web",
+            "-o",
+            "jsonpath={.spec.replicas}"
+        ]),
+        "5"
+    );
+
+    // diff exits 1 when the live object differs from the manifest.
+    let diff = server.kubectl_stdin(&["diff", "-f", "-"], DEPLOYMENT);
+    assert_eq!(
+        diff.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&diff),
+        stderr(&diff)
+    );
+    assert!(
+        stdout(&diff).contains("-  replicas: 5") && stdout(&diff).contains("+  replicas: 2"),
+        "{}",
+        stdout(&diff)
+    );
+
+    let describe = server.kubectl_ok(&["describe", "deployment", "web"]);
+    assert!(
+        describe.contains("Name:") && describe.contains("web"),
+        "{describe}"
+    );
+    assert!(describe.contains("Replicas:"), "{describe}");
+    assert!(describe.contains("nginx:1.25"), "{describe}");
+}
+
+#[test]
+fn delete_cascade_and_grace_options() {
+    let server = TestServer::start();
+    for name in ["orphan", "background", "foreground"] {
+        server.kubectl_ok(&["create", "deployment", name, "--image=nginx"]);
+    }
+
+    assert_eq!(
+        server.kubectl_ok(&["delete", "deployment", "background", "--cascade=background"]),
+        "deployment.apps \"background\" deleted\n"
+    );
+    let gone = server.kubectl(&["get", "deployment", "background"]);
+    assert!(stderr(&gone).contains("NotFound"), "{}", stderr(&gone));
+
+    // Orphan and foreground wait for the garbage collector, which removes the finalizer.
+    server.kubectl_ok(&[
+        "delete",
+        "deployment",
+        "orphan",
+        "--cascade=orphan",
+        "--wait=false",
+    ]);
+    let finalizers = server.kubectl_ok(&[
+        "get",
+        "deployment",
+        "orphan",
+        "-o",
+        "jsonpath={.metadata.finalizers}",
+    ]);
+    assert_eq!(finalizers, r#"["orphan"]"#);
+    server.kubectl_ok(&[
+        "delete",
+        "deployment",
+        "foreground",
+        "--cascade=foreground",
+        "--wait=false",
+    ]);
+    let finalizers = server.kubectl_ok(&[
+        "get",
+        "deployment",
+        "foreground",
+        "-o",
+        "jsonpath={.metadata.finalizers}",
+    ]);
+    assert_eq!(finalizers, r#"["foregroundDeletion"]"#);
+
+    // A pod that is not scheduled is deleted at once whatever the grace period.
+    server.kubectl_ok(&["run", "p1", "--image=nginx"]);
+    assert_eq!(
+        server.kubectl_ok(&["delete", "pod", "p1", "--grace-period=30"]),
+        "pod \"p1\" deleted\n"
+    );
+    assert!(stderr(&server.kubectl(&["get", "pod", "p1"])).contains("NotFound"));
+}
+
+#[test]
+fn wait_for_condition_and_delete() {
+    let server = TestServer::start();
+    server.kubectl_ok(&["run", "p1", "--image=nginx"]);
+    server.kubectl_ok(&[
+        "patch",
+        "pod",
+        "p1",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"conditions":[{"type":"Ready","status":"True"}]}}"#,
+    ]);
+    let ready = server.kubectl_ok(&["wait", "--for=condition=Ready", "pod/p1", "--timeout=10s"]);
+    assert_eq!(ready, "pod/p1 condition met\n");
+
+    server.kubectl_ok(&["create", "configmap", "temp"]);
+    let deleter = {
+        let kubeconfig = server_kubeconfig(&server);
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            std::process::Command::new("kubectl")
+                .args(["delete", "configmap", "temp"])
+                .env("KUBECONFIG", kubeconfig)
+                .output()
+                .unwrap()
+        })
+    };
+    let waited = server.kubectl_ok(&["wait", "--for=delete", "configmap/temp", "--timeout=20s"]);
+    assert_eq!(waited, "configmap/temp condition met\n");
+    assert!(deleter.join().unwrap().status.success());
+}
+
+#[test]
+fn get_watch_prints_changes() {
+    let server = TestServer::start();
+    let mut watcher = std::process::Command::new("kubectl")
+        .args([
+            "get",
+            "configmaps",
+            "-w",
+            "-o",
+            "name",
+            "--request-timeout=0",
+        ])
+        .env("KUBECONFIG", server_kubeconfig(&server))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    server.kubectl_ok(&["create", "configmap", "watched"]);
+    server.kubectl_ok(&["label", "configmap", "watched", "x=y"]);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    watcher.kill().unwrap();
+    let output = watcher.wait_with_output().unwrap();
+    let lines: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
+    assert!(
+        lines
+            .iter()
+            .filter(|line| *line == "configmap/watched")
+            .count()
+            >= 2,
+        "{lines:?}"
+    );
+}
