@@ -103,7 +103,7 @@ impl Handler {
         }
     }
 
-    /// Serves one request. Never fails: errors become Status responses.
+    /// Serves one request. Errors become Status responses, so the caller always gets a response.
     pub async fn handle(&self, request: hyper::Request<Incoming>, peer: SocketAddr) -> ApiResponse {
         let started = Instant::now();
         let (parts, body) = request.into_parts();
@@ -152,7 +152,7 @@ impl Handler {
         maybe_gzip(response, accept_encoding.as_deref())
     }
 
-    /// Takes an in-flight slot, or answers 429 as upstream's max-in-flight filter
+    /// Takes an in-flight slot, or returns 429 as upstream's max-in-flight filter
     /// does. Long-running requests take none.
     fn acquire_slot(
         &self,
@@ -297,7 +297,7 @@ fn aggregated_type(version: &str) -> &'static str {
     }
 }
 
-/// The 404 upstream answers for an unknown path.
+/// Returns the 404 Status upstream returns for an unknown path.
 pub fn not_found() -> ApiResponse {
     status_error(&StatusError::from_status(
         apimachinery::errors::Status::failure(

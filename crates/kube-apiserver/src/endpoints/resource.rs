@@ -300,7 +300,7 @@ async fn read_body(body: Incoming) -> Result<Bytes, StatusError> {
     }
 }
 
-/// Whether the body is Kubernetes protobuf, as kubectl sends for built-in kinds.
+/// Returns whether the body is Kubernetes protobuf, as kubectl sends for built-in kinds.
 fn is_protobuf(parts: &http::request::Parts) -> bool {
     parts
         .headers
@@ -398,7 +398,7 @@ fn check_body_namespace(object: &Value, namespace: &str) -> Result<(), StatusErr
     Ok(())
 }
 
-/// The NamespaceLifecycle admission check: creating in a missing namespace is 404,
+/// Runs the NamespaceLifecycle admission check: creating in a missing namespace is 404,
 /// in a terminating one 403.
 async fn ensure_namespace_exists(
     handler: &Handler,
@@ -471,7 +471,7 @@ fn list_params(query: &Query) -> Result<ListParams, StatusError> {
     })
 }
 
-/// A watch of `/pods/<name>` is a watch with `metadata.name=<name>`.
+/// Narrows a watch of `/pods/<name>` to `metadata.name=<name>`, as upstream does.
 fn narrow_to_name(mut params: ListParams, name: &str) -> ListParams {
     if name.is_empty() {
         return params;

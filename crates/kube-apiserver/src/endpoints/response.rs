@@ -14,7 +14,7 @@ pub const GZIP_THRESHOLD: usize = 128 * 1024;
 
 pub type ApiResponse = Response<ApiBody>;
 
-/// What the client asked the response to be, from its Accept header.
+/// Representation of a response that a client requests in its Accept header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Representation {
     /// The object or list itself.
@@ -72,7 +72,7 @@ pub fn negotiate(accept: Option<&str>) -> Option<Representation> {
     None
 }
 
-/// A JSON response.
+/// Builds a JSON response.
 pub fn json(code: u16, body: Bytes) -> ApiResponse {
     let mut response = Response::new(ApiBody::full(body));
     *response.status_mut() =
@@ -84,7 +84,7 @@ pub fn json(code: u16, body: Bytes) -> ApiResponse {
     response
 }
 
-/// A JSON response with a given content type.
+/// Builds a JSON response with a given content type.
 pub fn json_with_type(code: u16, body: Bytes, content_type: &'static str) -> ApiResponse {
     let mut response = json(code, body);
     response
@@ -93,7 +93,7 @@ pub fn json_with_type(code: u16, body: Bytes, content_type: &'static str) -> Api
     response
 }
 
-/// A text response.
+/// Builds a text response.
 pub fn text(code: u16, body: impl Into<Bytes>) -> ApiResponse {
     let mut response = Response::new(ApiBody::full(body.into()));
     *response.status_mut() =
@@ -109,7 +109,7 @@ pub fn text(code: u16, body: impl Into<Bytes>) -> ApiResponse {
     response
 }
 
-/// A Status error response.
+/// Builds the response of a Status error.
 pub fn status_error(error: &StatusError) -> ApiResponse {
     let code = u16::try_from(error.code()).unwrap_or(500);
     let mut response = json(code, Bytes::from(error.to_json_bytes()));

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::Handler;
 use crate::registry::store::{DeleteOutcome, DeleteParams, Store, WriteParams};
 
-/// The subresources this module serves, by resource.
+/// Returns the subresources this module serves for a resource.
 pub fn served(group: &str, resource: &str) -> &'static [&'static str] {
     match (group, resource) {
         ("apps", "deployments" | "replicasets" | "statefulsets")

@@ -77,7 +77,7 @@ pub struct DeleteParams {
     pub precondition_resource_version: Option<String>,
 }
 
-/// What a delete did.
+/// Outcome of a delete.
 pub enum DeleteOutcome {
     /// The object is gone; the value is its last state.
     Deleted(Value),
@@ -177,7 +177,7 @@ impl Store {
         }
     }
 
-    /// Maps a storage error to the Status upstream answers with.
+    /// Maps a storage error to the Status upstream returns.
     pub fn storage_error(&self, error: storage::Error, name: &str) -> StatusError {
         let resource = self.group_resource();
         match error {
@@ -1126,7 +1126,7 @@ fn jiff_seconds(seconds: i64) -> k8s_openapi::jiff::Span {
     k8s_openapi::jiff::Span::new().seconds(seconds)
 }
 
-/// Adds the finalizer a propagation policy asks for; returns whether it added one.
+/// Adds the finalizer a propagation policy requires. Returns whether it added one.
 fn add_propagation_finalizer(object: &mut Value, policy: Option<&str>) -> bool {
     let finalizer = match policy {
         Some("Orphan") => FINALIZER_ORPHAN,
@@ -1155,7 +1155,7 @@ fn finalizers(object: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Whether an object being deleted has nothing left holding it: no finalizers, and
+/// Returns whether an object being deleted has nothing left holding it: no finalizers, and
 /// a grace period of zero.
 fn deletion_finished(object: &Value) -> bool {
     let Some(metadata) = object.get("metadata") else {
