@@ -19,6 +19,7 @@ run: build
 	./hack/local-up.sh
 
 test: deps
+	./hack/python-client.sh
 	$(CARGO) build --workspace --all-targets
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --no-fail-fast; \
