@@ -569,3 +569,39 @@ fn get_watch_prints_changes() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn get_watch_prints_table_rows() {
+    let server = TestServer::start();
+    let mut watcher = std::process::Command::new("kubectl")
+        .args(["get", "configmaps", "-w", "--request-timeout=0"])
+        .env("KUBECONFIG", server_kubeconfig(&server))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    server.kubectl_ok(&["create", "configmap", "rows", "--from-literal=a=1"]);
+    server.kubectl_ok(&["delete", "configmap", "rows"]);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    watcher.kill().unwrap();
+    let output = watcher.wait_with_output().unwrap();
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines
+            .first()
+            .map(|line| line.split_whitespace().collect::<Vec<_>>()),
+        Some(vec!["NAME", "DATA", "AGE"]),
+        "{text}"
+    );
+    let rows: Vec<&&str> = lines
+        .iter()
+        .filter(|line| line.starts_with("rows "))
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(
+        rows.iter()
+            .all(|row| row.split_whitespace().nth(1) == Some("1")),
+        "{text}"
+    );
+}

@@ -105,7 +105,7 @@ async fn serve_inner(
         "watch" => {
             let params = list_params(query)?;
             let params = narrow_to_name(params, &info.name);
-            watch::serve(handler, store, namespace, params, query).await
+            watch::serve(handler, store, namespace, params, query, representation).await
         }
         "create" => {
             if !info.name.is_empty() || status_only {

@@ -2,8 +2,8 @@
 //! resource's cacher, ending when `timeoutSeconds` passes, the client goes away, or
 //! the cacher ends the watch (an ERROR event with 410 Expired).
 //!
-//! NOTE: watches always carry full objects; a watch asking for Table rows
-//! (`kubectl get -w`) gets objects too.
+//! A watch that asks for Tables (`kubectl get -w`) gets each object as a Table of
+//! one row; only its first event carries the column definitions, as upstream sends.
 
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use storage::cacher::{CacheEvent, WatchEventType, Watcher};
 use tokio::sync::mpsc;
 
 use super::body::ApiBody;
-use super::response::ApiResponse;
+use super::response::{ApiResponse, Representation};
 use super::{Handler, Query};
 use crate::registry::store::{ListParams, Store};
 
@@ -36,7 +36,17 @@ pub async fn serve(
     namespace: &str,
     params: ListParams,
     query: &Query,
+    representation: Representation,
 ) -> Result<ApiResponse, StatusError> {
+    let table = match representation {
+        Representation::Table => Some(crate::tables::TableOptions {
+            include_object: query.get("includeObject").unwrap_or("").parse().map_err(
+                |error: crate::tables::UnsupportedIncludeObject| error.to_status_error(),
+            )?,
+            ..Default::default()
+        }),
+        Representation::Object | Representation::Metadata => None,
+    };
     let timeout = match query.get("timeoutSeconds") {
         Some(text) => Duration::from_secs(
             text.parse::<u64>()
@@ -50,7 +60,7 @@ pub async fn serve(
     let send_initial_events = query.flag("sendInitialEvents");
 
     let (sender, receiver) = mpsc::channel::<Bytes>(CHANNEL_FRAMES);
-    let encoder = FrameEncoder::new(store);
+    let mut encoder = FrameEncoder::new(store, table);
 
     // A streaming list: the current state as ADDED events, a bookmark marking their
     // end, then the changes after the list's revision.
@@ -66,7 +76,7 @@ pub async fn serve(
         list_params.limit = 0;
         let listed = store.list(namespace, &list_params).await?;
         for item in &listed.items {
-            initial_frames.push(encoder.frame("ADDED", item));
+            initial_frames.push(encoder.object_frame("ADDED", item));
         }
         initial_frames.push(encoder.bookmark(listed.resource_version, true));
         params.resource_version = Some(listed.resource_version.to_string());
@@ -113,7 +123,7 @@ pub async fn serve(
 /// Moves events from the watcher to the connection until one side ends.
 async fn pump(
     mut watcher: Watcher,
-    encoder: FrameEncoder,
+    mut encoder: FrameEncoder,
     sender: mpsc::Sender<Bytes>,
     timeout: Duration,
 ) {
@@ -154,13 +164,54 @@ async fn pump(
 struct FrameEncoder {
     kind: &'static str,
     api_version: String,
+    group: &'static str,
+    resource: &'static str,
+    /// `Some` when the client asked for Tables.
+    table: Option<crate::tables::TableOptions>,
+    /// Whether the column definitions were sent already (Table watches only).
+    sent_headers: bool,
 }
 
 impl FrameEncoder {
-    fn new(store: &Store) -> FrameEncoder {
+    fn new(store: &Store, table: Option<crate::tables::TableOptions>) -> FrameEncoder {
         FrameEncoder {
             kind: store.info.kind,
             api_version: store.info.group_version().api_version(),
+            group: store.info.group,
+            resource: store.info.resource,
+            table,
+            sent_headers: false,
+        }
+    }
+
+    /// Converts a served object into its Table of one row.
+    fn table_object(&self, object: &[u8], with_headers: bool) -> Result<Bytes, String> {
+        let Some(mut options) = self.table else {
+            return Ok(Bytes::copy_from_slice(object));
+        };
+        options.no_headers = !with_headers;
+        let value: Value = serde_json::from_slice(object).map_err(|error| error.to_string())?;
+        let list_meta = json!({"resourceVersion": value.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null)});
+        let table = crate::tables::table_with_options(
+            self.group,
+            self.resource,
+            &[value],
+            options,
+            list_meta,
+            std::time::SystemTime::now(),
+        );
+        serde_json::to_vec(&table)
+            .map(Bytes::from)
+            .map_err(|error| error.to_string())
+    }
+
+    /// Builds the frame of a served object in the requested representation.
+    fn object_frame(&mut self, event_type: &str, object: &[u8]) -> Bytes {
+        let with_headers = !self.sent_headers;
+        self.sent_headers = true;
+        match self.table_object(object, with_headers) {
+            Ok(converted) => self.frame(event_type, &converted),
+            Err(error) => error_frame(&StatusError::internal_error(error)),
         }
     }
 
@@ -186,17 +237,27 @@ impl FrameEncoder {
         self.frame("BOOKMARK", &serde_json::to_vec(&object).unwrap_or_default())
     }
 
-    /// Encodes a cacher event, once per event however many watchers send it.
-    fn event(&self, event: &CacheEvent) -> Bytes {
+    /// Encodes a cacher event, once per event and encoding however many watchers
+    /// send it.
+    fn event(&mut self, event: &CacheEvent) -> Bytes {
         if event.event_type == WatchEventType::Bookmark {
             return self.bookmark(event.revision, false);
         }
-        let encoded = event.encoded_frame("json", |event| {
+        let with_headers = self.table.is_some() && !self.sent_headers;
+        self.sent_headers = true;
+        let encoder = match (self.table.is_some(), with_headers) {
+            (false, _) => "json",
+            (true, true) => "table-with-headers",
+            (true, false) => "table",
+        };
+        let this = &*self;
+        let encoded = event.encoded_frame(encoder, |event| {
             let object = crate::registry::encoding::with_resource_version(
                 &event.object.kv.value,
                 event.object.kv.mod_revision,
             );
-            Ok(self.frame(event.event_type.as_str(), &object))
+            let object = this.table_object(&object, with_headers)?;
+            Ok(this.frame(event.event_type.as_str(), &object))
         });
         match encoded {
             Ok(frame) => frame,
