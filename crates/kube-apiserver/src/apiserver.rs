@@ -115,6 +115,9 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
         if info.group.is_empty() && info.resource == "services" {
             store = store.with_hooks(service_hooks(&options, backend.clone())?);
         }
+        if info.group.is_empty() && info.resource == "namespaces" {
+            store = store.with_hooks(Arc::new(crate::registry::hooks::NamespaceHooks));
+        }
         let store = Arc::new(store);
         stores.insert(
             (

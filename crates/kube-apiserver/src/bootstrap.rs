@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 
 use crate::registry::store::{Store, WriteParams};
 
+/// Namespaces upstream refuses to delete.
+pub const UNDELETABLE_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"];
+
 /// Namespaces upstream creates at start-up.
 pub const SYSTEM_NAMESPACES: [&str; 4] =
     ["default", "kube-system", "kube-public", "kube-node-lease"];

@@ -136,6 +136,14 @@ pub fn query_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Decodes `%XX` escapes of a path segment; unlike a query value, `+` stays a plus.
+pub fn percent_decode_path(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_string();
+    }
+    percent_decode(&text.replace('+', "%2B"))
+}
+
 /// Decodes `%XX` escapes and `+` (a space in form encoding). Invalid escapes stay as
 /// written.
 pub fn percent_decode(text: &str) -> String {

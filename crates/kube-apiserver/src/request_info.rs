@@ -42,11 +42,14 @@ impl RequestInfo {
             ..RequestInfo::default()
         };
 
-        let segments: Vec<&str> = path
+        // Segments are percent-decoded, so `system%3Anode` names `system:node`.
+        let decoded: Vec<String> = path
             .trim_matches('/')
             .split('/')
-            .filter(|s| !s.is_empty())
+            .filter(|segment| !segment.is_empty())
+            .map(crate::health::percent_decode_path)
             .collect();
+        let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
         let (prefix, rest) = match segments.split_first() {
             Some((prefix, rest)) if *prefix == "api" || *prefix == "apis" => (*prefix, rest),
             _ => return info,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use rustls::ServerConfig;
 use tokio::net::TcpListener;
@@ -18,6 +18,17 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 use crate::endpoints::Handler;
+
+/// Time a client has to finish the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Time an HTTP/1.1 client has to send a request's headers, upstream's
+/// ReadHeaderTimeout; idle keep-alive connections are closed after it too.
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(32);
+
+/// HTTP/2 connections are pinged this often; one that does not answer in time is closed.
+const HTTP2_PING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+const HTTP2_PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Accepts TLS connections on `listener` and serves them until `shutdown` turns true.
 pub async fn serve(
@@ -59,14 +70,19 @@ async fn serve_connection(
     peer: SocketAddr,
     handler: Arc<Handler>,
 ) {
-    let tls_stream = match acceptor.accept(stream).await {
-        Ok(tls_stream) => tls_stream,
-        Err(error) => {
-            // Clients that reject our self-signed certificate end here; one line each.
-            tracing::debug!(peer = %peer, error = %error, "TLS handshake failed");
-            return;
-        }
-    };
+    let tls_stream =
+        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+            Ok(Ok(tls_stream)) => tls_stream,
+            Err(_) => {
+                tracing::debug!(peer = %peer, "TLS handshake timed out");
+                return;
+            }
+            Ok(Err(error)) => {
+                // Clients that reject our self-signed certificate end here; one line each.
+                tracing::debug!(peer = %peer, error = %error, "TLS handshake failed");
+                return;
+            }
+        };
 
     let service = service_fn(move |request: hyper::Request<Incoming>| {
         let handler = handler.clone();
@@ -74,7 +90,16 @@ async fn serve_connection(
     });
 
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http2().max_concurrent_streams(1000);
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(1000)
+        .keep_alive_interval(Some(HTTP2_PING_INTERVAL))
+        .keep_alive_timeout(HTTP2_PING_TIMEOUT);
     if let Err(error) = builder
         .serve_connection_with_upgrades(TokioIo::new(tls_stream), service)
         .await

@@ -751,3 +751,119 @@ fn services_get_cluster_ips_and_node_ports() {
     assert_eq!(code, 200, "{updated}");
     assert_eq!(updated["spec"]["clusterIP"], json!(ip));
 }
+
+#[test]
+fn huge_watch_timeout_is_capped_not_a_panic() {
+    let server = TestServer::start();
+    let output = server.curl(&[
+        "--max-time",
+        "2",
+        &format!("{CONFIGMAPS}?watch=1&timeoutSeconds=18446744073709551615"),
+    ]);
+    assert!(output.trim_end().ends_with("400"), "{output}");
+    let output = server.curl(&[
+        "--max-time",
+        "2",
+        &format!("{CONFIGMAPS}?watch=1&timeoutSeconds=9223372036854775807"),
+    ]);
+    assert!(output.trim_end().ends_with("200"), "{output}");
+    assert!(server.curl(&["/readyz"]).starts_with("ok"));
+}
+
+#[test]
+fn namespaces_cannot_be_deleted_by_collection_or_when_protected() {
+    let server = TestServer::start();
+    let (code, status) = server.curl_json(&["-X", "DELETE", "/api/v1/namespaces"]);
+    assert_eq!(code, 405, "{status}");
+    for protected in ["default", "kube-system", "kube-public"] {
+        let (code, status) =
+            server.curl_json(&["-X", "DELETE", &format!("/api/v1/namespaces/{protected}")]);
+        assert_eq!(code, 403, "{status}");
+        assert_eq!(
+            status["message"],
+            format!("namespaces \"{protected}\" is forbidden: this namespace may not be deleted")
+        );
+    }
+    let (code, status) = post_json(&server, "/api/v1/configmaps", &configmap("nowhere"));
+    assert_eq!(code, 405, "{status}");
+}
+
+#[test]
+fn deleted_namespace_terminates_until_finalized() {
+    let server = TestServer::start();
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}});
+    let (code, created) = post_json(&server, "/api/v1/namespaces", &namespace);
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(created["spec"]["finalizers"], json!(["kubernetes"]));
+    assert_eq!(created["status"]["phase"], "Active");
+
+    let (code, deleting) = server.curl_json(&["-X", "DELETE", "/api/v1/namespaces/team"]);
+    assert_eq!(code, 200, "{deleting}");
+    assert_eq!(deleting["status"]["phase"], "Terminating");
+    let (code, status) = post_json(
+        &server,
+        "/api/v1/namespaces/team/configmaps",
+        &configmap("late"),
+    );
+    assert_eq!(code, 403, "{status}");
+
+    let mut finalized = deleting.clone();
+    finalized["spec"]["finalizers"] = json!([]);
+    let (code, _) = server.curl_json(&[
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &finalized.to_string(),
+        "/api/v1/namespaces/team/finalize",
+    ]);
+    assert_eq!(code, 200);
+    let (code, _) = server.curl_json(&["/api/v1/namespaces/team"]);
+    assert_eq!(code, 404, "the namespace is gone once finalized");
+}
+
+#[test]
+fn percent_encoded_names_are_decoded() {
+    let server = TestServer::start();
+    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "system:tester"}});
+    let roles = "/apis/rbac.authorization.k8s.io/v1/clusterroles";
+    assert_eq!(post_json(&server, roles, &role).0, 201);
+    let (code, read) = server.curl_json(&[&format!("{roles}/system%3Atester")]);
+    assert_eq!(code, 200, "{read}");
+    assert_eq!(read["metadata"]["name"], "system:tester");
+}
+
+#[test]
+fn head_requests_work_over_http2() {
+    let server = TestServer::start();
+    let output = server.curl(&["--http2", "-I", "/healthz"]);
+    assert!(output.starts_with("HTTP/2 200"), "{output}");
+}
+
+#[test]
+fn later_delete_policy_replaces_finalizer() {
+    let server = TestServer::start();
+    assert_eq!(post_json(&server, CONFIGMAPS, &configmap("policy")).0, 201);
+    let delete = |policy: &str| {
+        server.curl_json(&[
+            "-X",
+            "DELETE",
+            &format!("{CONFIGMAPS}/policy?propagationPolicy={policy}"),
+        ])
+    };
+    let (_, first) = delete("Orphan");
+    assert_eq!(first["metadata"]["finalizers"], json!(["orphan"]));
+    let (_, second) = delete("Foreground");
+    assert_eq!(
+        second["metadata"]["finalizers"],
+        json!(["foregroundDeletion"])
+    );
+    let (code, _) = delete("Background");
+    assert_eq!(code, 200);
+    let (code, _) = server.curl_json(&[&format!("{CONFIGMAPS}/policy")]);
+    assert_eq!(
+        code, 404,
+        "Background drops the finalizers and the object goes"
+    );
+}

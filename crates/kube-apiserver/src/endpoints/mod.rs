@@ -149,7 +149,13 @@ impl Handler {
             latency_ms = started.elapsed().as_secs_f64() * 1e3,
             "request served"
         );
-        maybe_gzip(response, accept_encoding.as_deref())
+        let response = maybe_gzip(response, accept_encoding.as_deref());
+        if parts.method == Method::HEAD {
+            // A HEAD response carries the headers of GET and no body; HTTP/2 rejects one.
+            let (head, _) = response.into_parts();
+            return http::Response::from_parts(head, body::ApiBody::empty());
+        }
+        response
     }
 
     /// Takes an in-flight slot, or returns 429 as upstream's max-in-flight filter

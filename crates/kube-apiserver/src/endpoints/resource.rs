@@ -18,6 +18,9 @@ use crate::chain::UserInfo;
 use crate::registry::store::{DeleteOutcome, DeleteParams, ListParams, Store, WriteParams};
 use crate::request_info::RequestInfo;
 
+/// Time a client has to send a request body, upstream's default request timeout.
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Maximum size of a request body, upstream's limit for JSON and YAML bodies.
 pub const MAX_REQUEST_BODY_BYTES: usize = 3 * 1024 * 1024;
 
@@ -79,6 +82,25 @@ async fn serve_inner(
         }
         _ => return Ok(super::not_found()),
     };
+
+    if !status_only && !store.info.supports(&info.verb) {
+        return Err(StatusError::method_not_supported(
+            &store.info.group_resource(),
+            &info.verb,
+        ));
+    }
+    if store.info.namespaced && namespace.is_empty() {
+        match info.verb.as_str() {
+            "list" | "watch" => {}
+            "create" | "deletecollection" => {
+                return Err(StatusError::method_not_supported(
+                    &store.info.group_resource(),
+                    &info.verb,
+                ));
+            }
+            _ => return Ok(super::not_found()),
+        }
+    }
 
     let accept = parts
         .headers
@@ -173,6 +195,16 @@ async fn serve_inner(
             Ok(json(200, to_bytes(&stored)))
         }
         "delete" => {
+            if store.info.group.is_empty()
+                && store.info.resource == "namespaces"
+                && crate::bootstrap::UNDELETABLE_NAMESPACES.contains(&info.name.as_str())
+            {
+                return Err(StatusError::forbidden(
+                    &store.info.group_resource(),
+                    &info.name,
+                    "this namespace may not be deleted",
+                ));
+            }
             let bytes = body.clone();
             let params = delete_params(query, &bytes, is_protobuf(parts))?;
             match store.delete(namespace, &info.name, &params).await? {
@@ -251,6 +283,12 @@ async fn serve_subresource(
             let status = subresources::bind(store, namespace, name, &binding, &params).await?;
             Ok(json(201, to_bytes(&status)))
         }
+        ("finalize", "update") => {
+            let bytes = body.clone();
+            let namespace_object = decode_plain(parts, &bytes)?;
+            let stored = subresources::finalize(store, name, &namespace_object, &params).await?;
+            Ok(json(200, to_bytes(&stored)))
+        }
         ("eviction", "create") => {
             let bytes = body.clone();
             let eviction = decode_plain(parts, &bytes)?;
@@ -283,7 +321,18 @@ fn decode_plain(parts: &http::request::Parts, body: &[u8]) -> Result<Value, Stat
 
 /// Reads the body, rejecting bodies over [`MAX_REQUEST_BODY_BYTES`] with 413.
 async fn read_body(body: Incoming) -> Result<Bytes, StatusError> {
-    match Limited::new(body, MAX_REQUEST_BODY_BYTES).collect().await {
+    let collected = tokio::time::timeout(
+        BODY_READ_TIMEOUT,
+        Limited::new(body, MAX_REQUEST_BODY_BYTES).collect(),
+    )
+    .await;
+    let Ok(collected) = collected else {
+        return Err(StatusError::timeout(
+            "request did not complete within the allowed duration: the body was not sent in time",
+            0,
+        ));
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error)
             if error

@@ -15,6 +15,7 @@ pub fn served(group: &str, resource: &str) -> &'static [&'static str] {
         ("apps", "deployments" | "replicasets" | "statefulsets")
         | ("", "replicationcontrollers") => &["scale"],
         ("", "pods") => &["binding", "eviction"],
+        ("", "namespaces") => &["finalize"],
         _ => &[],
     }
 }
@@ -236,6 +237,34 @@ fn set_pod_scheduled(pod: &mut Value) {
         Some(existing) => *existing = condition,
         None => list.push(condition),
     }
+}
+
+/// Replaces a namespace's `spec.finalizers` (the `finalize` subresource), and removes
+/// the namespace when it is being deleted and nothing holds it any more.
+pub async fn finalize(
+    store: &Store,
+    name: &str,
+    namespace_object: &Value,
+    params: &WriteParams,
+) -> Result<Value, StatusError> {
+    let finalizers = namespace_object
+        .pointer("/spec/finalizers")
+        .cloned()
+        .unwrap_or_else(|| json!([]));
+    let stored = store
+        .update_unvalidated("", name, params, |current| {
+            let mut updated = current.clone();
+            if !updated.get("spec").is_some_and(Value::is_object) {
+                updated["spec"] = json!({});
+            }
+            updated["spec"]["finalizers"] = finalizers.clone();
+            Ok(updated)
+        })
+        .await?;
+    if !params.dry_run {
+        store.delete_if_finished("", name, &stored).await?;
+    }
+    Ok(stored)
 }
 
 /// Evicts a pod: deletes it unless a PodDisruptionBudget forbids it (429).

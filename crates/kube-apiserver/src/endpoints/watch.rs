@@ -25,7 +25,7 @@ use crate::registry::store::{ListParams, Store};
 const MIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(1800);
 
 /// Frames buffered per watch between the cacher and the connection.
-const CHANNEL_FRAMES: usize = 64;
+const CHANNEL_FRAMES: usize = 4;
 
 /// Annotation of the bookmark that ends the initial events of a streaming list.
 const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
@@ -47,11 +47,16 @@ pub async fn serve(
         }),
         Representation::Object | Representation::Metadata => None,
     };
-    let timeout = match query.get("timeoutSeconds") {
-        Some(text) => Duration::from_secs(
-            text.parse::<u64>()
+    let requested = match query.get("timeoutSeconds") {
+        None | Some("") => None,
+        Some(text) => Some(
+            text.parse::<i64>()
                 .map_err(|_| StatusError::bad_request(format!("invalid timeoutSeconds: {text}")))?,
         ),
+    };
+    let timeout = match requested.filter(|seconds| *seconds > 0) {
+        // Capped at a year so that the deadline never overflows.
+        Some(seconds) => Duration::from_secs(seconds.min(365 * 24 * 3600) as u64),
         None => {
             let seconds = MIN_REQUEST_TIMEOUT.as_secs();
             Duration::from_secs(rand::rng().random_range(seconds..=2 * seconds))
@@ -74,6 +79,15 @@ pub async fn serve(
         }
         let mut list_params = params.clone();
         list_params.limit = 0;
+        // An empty resourceVersion asks for the latest data: a consistent read.
+        if list_params
+            .resource_version
+            .as_deref()
+            .is_none_or(str::is_empty)
+        {
+            list_params.resource_version = None;
+            list_params.resource_version_match = None;
+        }
         let listed = store.list(namespace, &list_params).await?;
         for item in &listed.items {
             initial_frames.push(encoder.object_frame("ADDED", item));

@@ -54,6 +54,34 @@ pub trait StoreHooks: Send + Sync {
 
     /// Runs after the object was deleted.
     async fn after_delete(&self, _object: &Value) {}
+
+    /// Decides on a delete whether the kind keeps the object for now beyond its
+    /// metadata finalizers; may mark it (a namespace turns Terminating).
+    fn holds_deletion(&self, _object: &mut Value) -> bool {
+        false
+    }
+}
+
+/// Namespace lifecycle: a namespace with `spec.finalizers` is not removed on delete
+/// but turns Terminating, until the namespace controller has emptied it and removed
+/// its finalizer through the `finalize` subresource.
+pub struct NamespaceHooks;
+
+#[async_trait]
+impl StoreHooks for NamespaceHooks {
+    fn holds_deletion(&self, object: &mut Value) -> bool {
+        let held = object
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|list| !list.is_empty());
+        if held {
+            if !object.get("status").is_some_and(Value::is_object) {
+                object["status"] = json!({});
+            }
+            object["status"]["phase"] = json!("Terminating");
+        }
+        held
+    }
 }
 
 /// ClusterIP and NodePort allocation for Services.

@@ -755,6 +755,38 @@ impl Store {
         }
     }
 
+    /// Deletes an object whose deletion has nothing left to wait for (no finalizers,
+    /// no grace period); returns whether it did. Used after a write that removed the
+    /// last thing holding it.
+    pub async fn delete_if_finished(
+        &self,
+        namespace: &str,
+        name: &str,
+        object: &Value,
+    ) -> Result<bool, StatusError> {
+        if !deletion_finished(object) {
+            return Ok(false);
+        }
+        let revision = object
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .and_then(|text| text.parse::<i64>().ok());
+        match self
+            .backend
+            .delete(&self.key(namespace, name), revision)
+            .await
+        {
+            Ok(_) => {
+                if let Some(hooks) = &self.hooks {
+                    hooks.after_delete(object).await;
+                }
+                Ok(true)
+            }
+            Err(storage::Error::NotFound { .. }) => Ok(false),
+            Err(error) => Err(self.storage_error(error, name)),
+        }
+    }
+
     /// Checks that the body names the object the URL names.
     fn check_identity(
         &self,
@@ -889,9 +921,13 @@ impl Store {
                 )
                 .map_err(|error| StatusError::internal_error(error.to_string()))?
                 .filter(|seconds| *seconds > 0);
-            let added_finalizer =
+            let finalizers_changed =
                 add_propagation_finalizer(&mut object, params.propagation_policy.as_deref());
-            let has_finalizers = !finalizers(&object).is_empty();
+            let held_by_kind = self
+                .hooks
+                .as_ref()
+                .is_some_and(|hooks| hooks.holds_deletion(&mut object));
+            let has_finalizers = !finalizers(&object).is_empty() || held_by_kind;
 
             if grace.is_none() && !has_finalizers {
                 if params.dry_run {
@@ -918,7 +954,7 @@ impl Store {
                 .get("metadata")
                 .and_then(|m| m.get("deletionTimestamp"))
                 .is_some();
-            if already_deleting && !added_finalizer && grace.is_none() {
+            if already_deleting && !finalizers_changed && grace.is_none() {
                 return Ok(DeleteOutcome::Pending(object));
             }
             let seconds = grace.unwrap_or(0);
@@ -1128,17 +1164,28 @@ fn jiff_seconds(seconds: i64) -> k8s_openapi::jiff::Span {
 
 /// Adds the finalizer a propagation policy requires. Returns whether it added one.
 fn add_propagation_finalizer(object: &mut Value, policy: Option<&str>) -> bool {
-    let finalizer = match policy {
-        Some("Orphan") => FINALIZER_ORPHAN,
-        Some("Foreground") => FINALIZER_FOREGROUND,
+    // A later delete with another policy replaces the earlier policy's finalizer.
+    let (wanted, unwanted): (Option<&str>, &[&str]) = match policy {
+        Some("Orphan") => (Some(FINALIZER_ORPHAN), &[FINALIZER_FOREGROUND]),
+        Some("Foreground") => (Some(FINALIZER_FOREGROUND), &[FINALIZER_ORPHAN]),
+        Some("Background") => (None, &[FINALIZER_ORPHAN, FINALIZER_FOREGROUND]),
         _ => return false,
     };
-    let mut current = finalizers(object);
-    if current.iter().any(|existing| existing == finalizer) {
+    let current = finalizers(object);
+    let mut updated: Vec<String> = current
+        .iter()
+        .filter(|existing| !unwanted.contains(&existing.as_str()))
+        .cloned()
+        .collect();
+    if let Some(wanted) = wanted
+        && !updated.iter().any(|existing| existing == wanted)
+    {
+        updated.push(wanted.to_string());
+    }
+    if updated == current {
         return false;
     }
-    current.push(finalizer.to_string());
-    set_meta(object, "finalizers", Value::from(current));
+    set_meta(object, "finalizers", Value::from(updated));
     true
 }
 
@@ -1168,7 +1215,11 @@ fn deletion_finished(object: &Value) -> bool {
         .get("deletionGracePeriodSeconds")
         .and_then(Value::as_i64)
         .unwrap_or(0);
-    finalizers(object).is_empty() && grace == 0
+    let spec_finalizers = object
+        .pointer("/spec/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|list| !list.is_empty());
+    finalizers(object).is_empty() && !spec_finalizers && grace == 0
 }
 
 fn object_meta(object: &Value) -> Result<ObjectMeta, StatusError> {

@@ -16,6 +16,8 @@ use storage::Backend;
 
 pub struct TestServer {
     pub port: u16,
+    /// The serving certificate chain (PEM), to verify the server with.
+    pub cert_file: PathBuf,
     pub backend: Arc<dyn Backend>,
     kubeconfig: PathBuf,
     runtime: Option<tokio::runtime::Runtime>,
@@ -45,7 +47,7 @@ impl TestServer {
         let options = Options::try_parse_from(args).expect("parse flags");
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(4)
             .enable_all()
             .build()
             .expect("build runtime");
@@ -53,6 +55,7 @@ impl TestServer {
             .block_on(apiserver::start(options))
             .expect("start kube-apiserver");
         let port = server.address.port();
+        let cert_file = server.certificate.cert_file.clone();
         let backend = server.backend.clone();
 
         let kubeconfig = dir.path().join("kubeconfig");
@@ -60,6 +63,7 @@ impl TestServer {
 
         let test_server = TestServer {
             port,
+            cert_file,
             backend,
             kubeconfig,
             runtime: Some(runtime),
@@ -94,6 +98,15 @@ impl TestServer {
     /// Runs the async work on the server's runtime.
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.as_ref().expect("runtime").block_on(future)
+    }
+
+    /// Spawns a task on the server's runtime.
+    pub fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.runtime.as_ref().expect("runtime").spawn(future)
     }
 
     /// Runs kubectl with this server's kubeconfig.

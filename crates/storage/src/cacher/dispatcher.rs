@@ -26,6 +26,10 @@ use super::object::{CacheEvent, CachedObject, WatchEventType};
 use super::watch_cache::WatchCacheEvent;
 use super::watcher::{WatchFilter, WatcherShared};
 
+/// Least time a blocked watcher gets to make room, even when the shared budget is
+/// empty. Bounds the dispatcher's stall per blocked event while the budget is spent.
+const MIN_BLOCKED_WAIT: Duration = Duration::from_millis(25);
+
 /// An item the reflector queues for the dispatcher, in revision order.
 pub(crate) enum DispatchItem {
     /// A write recorded in the watch cache.
@@ -316,7 +320,11 @@ impl Dispatcher {
         &mut self,
         blocked: Vec<(u64, mpsc::Sender<CacheEvent>, CacheEvent)>,
     ) {
-        let budget = self.budget.take_available(Instant::now());
+        let taken = self.budget.take_available(Instant::now());
+        // A watcher blocked right after a slow one emptied the shared budget still gets
+        // a short wait: a burst of queued events fills even a fast reader's channel
+        // for a moment, and terminating it then would punish it for the slow one.
+        let budget = taken.max(MIN_BLOCKED_WAIT);
         let deadline = Instant::now() + budget;
         let mut too_slow = Vec::new();
         let mut closed = Vec::new();
@@ -330,8 +338,8 @@ impl Dispatcher {
         }
 
         let now = Instant::now();
-        self.budget
-            .return_unused(deadline.saturating_duration_since(now), now);
+        let unused = deadline.saturating_duration_since(now).min(taken);
+        self.budget.return_unused(unused, now);
 
         let mut inner = self.registry.lock();
         for id in closed {
