@@ -1,0 +1,1 @@
+//! TODO: workqueue (in progress).
