@@ -29,6 +29,7 @@ test: deps
 
 bench: deps
 	$(CARGO) bench -p storage --bench storage
+	$(CARGO) bench -p kube-apiserver --bench apiserver
 
 lint:
 	$(CARGO) fmt --all -- --check
