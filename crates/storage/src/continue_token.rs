@@ -17,7 +17,7 @@ struct Token {
     start: String,
 }
 
-/// Why a continue token was rejected; the apiserver answers 400 BadRequest.
+/// Rejection of a continue token; the apiserver returns 400 BadRequest for it.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ContinueError {
     #[error("continue key is not valid: {0}")]

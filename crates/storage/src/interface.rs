@@ -1,11 +1,12 @@
 //! The storage interface every backend implements.
 //!
-//! The semantics are etcd v3's, so that the embedded store and etcd behave the same:
-//! one global revision that increases by one per write; per-key create and mod
-//! revisions; create-if-absent; update and delete guarded by the expected mod revision;
-//! list with a limit and a start key at a consistent revision; watch from a revision
-//! with the previous value on each event; compaction, after which reads and watches at
-//! older revisions fail with [`Error::Compacted`].
+//! The semantics are etcd v3's, so that the embedded store and etcd behave the same.
+//! One global revision increases by one per write, and each key has a create and a
+//! mod revision. Creates succeed only for absent keys, and updates and deletes are
+//! guarded by the expected mod revision. Lists take a limit and a start key and read
+//! at one consistent revision. Watches start from a revision and carry the previous
+//! value of each change. After a compaction, reads and watches at older revisions
+//! fail with [`Error::Compacted`].
 //!
 //! Keys are plain strings such as `/registry/pods/default/nginx`. A prefix passed to
 //! [`Backend::list`], [`Backend::count`] or [`Backend::watch`] selects every key that
@@ -73,7 +74,7 @@ impl Event {
     }
 }
 
-/// What a watch stream yields: a change, or a progress notification saying that every
+/// Message of a watch stream: a change, or a progress notification saying that every
 /// change up to `revision` has been delivered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WatchMessage {
@@ -180,7 +181,7 @@ pub enum Error {
     #[error("storage unavailable: {0}")]
     Unavailable(String),
 
-    /// The backend did not answer in time (504).
+    /// The backend did not respond in time (504).
     #[error("storage request timed out: {0}")]
     Timeout(String),
 
@@ -190,8 +191,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// Returns the HTTP status code the apiserver answers this error with.
-    /// [`Error::FutureRevision`] is 504, as upstream answers "Too large resource version".
+    /// Returns the HTTP status code the apiserver returns for this error.
+    /// [`Error::FutureRevision`] is 504, as upstream returns for "Too large resource version".
     pub fn http_status(&self) -> u16 {
         match self {
             Error::NotFound { .. } => 404,

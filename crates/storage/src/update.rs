@@ -22,7 +22,7 @@ pub enum UpdateDecision {
     Keep,
 }
 
-/// Why a guaranteed update failed.
+/// Failure of a guaranteed update.
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError<E> {
     /// The caller's function rejected the update; its error is returned unchanged.

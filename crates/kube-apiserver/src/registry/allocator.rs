@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use storage::Backend;
 use storage::update::{UpdateDecision, UpdateError, guaranteed_update};
 
-/// Why an allocation failed.
+/// Failure of an allocation.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum AllocationError {
     #[error("range is full")]
@@ -206,7 +206,7 @@ pub struct Allocator {
     backend: Arc<dyn Backend>,
     key: String,
     range: Range,
-    /// What the allocator hands out, for messages: "IP" or "port".
+    /// Name of the allocated thing in messages: "IP" or "port".
     what: &'static str,
 }
 
