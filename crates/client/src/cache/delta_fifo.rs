@@ -5,8 +5,8 @@
 //! object's [`Deltas`], and a key enters the queue once however many deltas pile up
 //! behind it. [`DeltaFIFO::pop`] hands the informer one key's whole history at a time,
 //! oldest key first. The indexer the informer fills is the DeltaFIFO's "known
-//! objects": a relist turns keys it knows but the list lacks into tombstones, and a
-//! resync replays it as Sync deltas.
+//! objects": a relist turns keys the indexer contains but the list lacks into
+//! tombstones, and a resync replays the indexer as Sync deltas.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
@@ -113,7 +113,7 @@ impl<T> IntoIterator for Deltas<T> {
 /// A boxed error from a pop's process function.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// How a pop's process function failed.
+/// The failure a pop's process function reports.
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
     /// Processing failed and the deltas go back into the queue, unless new deltas for

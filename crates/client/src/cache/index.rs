@@ -2,7 +2,7 @@
 //! the indexers map that names them, and the indices they maintain.
 //!
 //! [`namespace_index_func`] is the built-in index under [`NAMESPACE_INDEX`] that the
-//! listers use to answer per-namespace lists.
+//! listers use for per-namespace lists.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::key::Object;
 
 /// Computes the indexed values of an object. An object may have zero, one or many
-/// values. The error string says why the values could not be computed.
+/// values. The error string explains why the values could not be computed.
 pub type IndexFunc<T> = Arc<dyn Fn(&T) -> Result<Vec<String>, String> + Send + Sync>;
 
 /// Maps an index name to the function computing its values.

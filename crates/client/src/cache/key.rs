@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::CacheError;
 
-/// An API object as the cache sees it: enough metadata to build its key.
+/// An API object reduced to the metadata the cache builds keys from.
 ///
 /// NOTE: only `serde_json::Value` implements this so far. Typed k8s-openapi objects
 /// need an implementation too, which would add that crate as a dependency.
@@ -43,8 +43,8 @@ impl Object for serde_json::Value {
     }
 }
 
-/// A function computing the key an object is stored under. The error string says why
-/// the object has no key, and callers wrap it in [`CacheError::Key`].
+/// A function computing the key an object is stored under. The error string explains
+/// why the object has no key, and callers wrap it in [`CacheError::Key`].
 pub type KeyFunc<T> = Arc<dyn Fn(&T) -> Result<String, String> + Send + Sync>;
 
 /// Returns `namespace/name` for a namespaced object and `name` for a cluster-scoped
@@ -182,7 +182,8 @@ mod tests {
 
     #[test]
     fn split_meta_namespace_key_cases() {
-        let cases: [(&str, Result<(&str, &str), CacheError>); 5] = [
+        type Expected = Result<(&'static str, &'static str), CacheError>;
+        let cases: [(&str, Expected); 5] = [
             ("ns/a", Ok(("ns", "a"))),
             ("a", Ok(("", "a"))),
             ("", Ok(("", ""))),

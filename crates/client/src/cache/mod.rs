@@ -73,7 +73,7 @@ pub enum CacheError {
         reason: String,
     },
 
-    /// Index functions were added to a store that already holds objects.
+    /// Index functions were added to a store that already contains objects.
     #[error("cannot add indexers to running index")]
     IndexersAfterItems,
 

@@ -55,8 +55,8 @@ pub trait Store<T>: Send + Sync {
     fn list_keys(&self) -> Vec<String>;
 }
 
-/// Lists keys and looks objects up by key: how the DeltaFIFO sees the indexer (its
-/// "known objects").
+/// Lists keys and looks objects up by key: the view of the indexer the DeltaFIFO reads
+/// (its "known objects").
 pub trait KeyListerGetter<T>: Send + Sync {
     /// Returns every key, in no particular order.
     fn list_keys(&self) -> Vec<String>;

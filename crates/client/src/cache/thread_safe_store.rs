@@ -197,7 +197,7 @@ impl<T: Clone + Send + Sync + 'static> ThreadSafeStore<T> {
     ///
     /// # Errors
     ///
-    /// [`CacheError::IndexersAfterItems`] when the store holds objects,
+    /// [`CacheError::IndexersAfterItems`] when the store contains objects,
     /// [`CacheError::IndexerConflict`] when a name is already taken.
     pub fn add_indexers(&self, new_indexers: Indexers<T>) -> Result<(), CacheError> {
         let mut state = self.write();
