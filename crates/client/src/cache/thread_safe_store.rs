@@ -1,0 +1,532 @@
+//! The thread-safe store: objects by key plus the indices named index functions build
+//! over them.
+//!
+//! [`ThreadSafeStore`] does not compute keys itself. The [`Indexer`](super::Indexer)
+//! wraps it with a key function, and that is what informers use.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::CacheError;
+use super::index::{Index, IndexFunc, Indexers, Indices};
+
+/// The indexed values of one object, one entry per index name.
+type IndexValues = Vec<(String, Vec<String>)>;
+
+/// A map from key to object whose indices every write keeps current. All methods take
+/// `&self` and may be called from many tasks at once.
+pub struct ThreadSafeStore<T> {
+    state: RwLock<State<T>>,
+}
+
+struct State<T> {
+    items: HashMap<String, T>,
+    indexers: Indexers<T>,
+    indices: Indices,
+}
+
+impl<T: Clone + Send + Sync + 'static> ThreadSafeStore<T> {
+    /// Creates an empty store that maintains one index per entry of `indexers`.
+    pub fn new(indexers: Indexers<T>) -> Self {
+        Self {
+            state: RwLock::new(State {
+                items: HashMap::new(),
+                indexers,
+                indices: Indices::new(),
+            }),
+        }
+    }
+
+    /// Stores `obj` under `key`, replacing any object there, and moves the key to the
+    /// new object's index values.
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::IndexFunc`] when an index function fails on `obj`. The store is
+    /// unchanged then (upstream panics instead).
+    pub fn add(&self, key: &str, obj: T) -> Result<(), CacheError> {
+        let mut state = self.write();
+        let values = state.index_values(key, &obj)?;
+        let old = state.items.insert(key.to_string(), obj);
+        state.update_indices(old.as_ref(), key, values);
+        Ok(())
+    }
+
+    /// Same as [`ThreadSafeStore::add`].
+    ///
+    /// # Errors
+    ///
+    /// As [`ThreadSafeStore::add`].
+    pub fn update(&self, key: &str, obj: T) -> Result<(), CacheError> {
+        self.add(key, obj)
+    }
+
+    /// Removes the object under `key` and its index entries. A missing key is a no-op.
+    pub fn delete(&self, key: &str) {
+        let mut state = self.write();
+        if let Some(old) = state.items.remove(key) {
+            state.delete_from_indices(&old, key);
+        }
+    }
+
+    /// Returns a copy of the object stored under `key`.
+    pub fn get(&self, key: &str) -> Option<T> {
+        self.read().items.get(key).cloned()
+    }
+
+    /// Returns copies of all objects, in no particular order.
+    pub fn list(&self) -> Vec<T> {
+        self.read().items.values().cloned().collect()
+    }
+
+    /// Returns all keys, in no particular order.
+    pub fn list_keys(&self) -> Vec<String> {
+        self.read().items.keys().cloned().collect()
+    }
+
+    /// Replaces the whole contents with `items` and rebuilds every index from scratch.
+    /// `resource_version` is accepted for symmetry with upstream and not stored.
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::IndexFunc`] when an index function fails on one of `items`. The
+    /// store is unchanged then.
+    pub fn replace(
+        &self,
+        items: HashMap<String, T>,
+        _resource_version: &str,
+    ) -> Result<(), CacheError> {
+        let mut state = self.write();
+
+        let mut all_values = Vec::with_capacity(items.len());
+        for (key, obj) in &items {
+            all_values.push((key.clone(), state.index_values(key, obj)?));
+        }
+
+        state.items = items;
+        state.indices = Indices::new();
+        for (key, values) in all_values {
+            state.update_indices(None, &key, values);
+        }
+        Ok(())
+    }
+
+    /// Returns the objects that share at least one value of index `index_name` with
+    /// `obj`. `obj` itself need not be stored.
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::IndexNotFound`] for an unknown index, [`CacheError::IndexValues`]
+    /// when the index function fails on `obj`.
+    pub fn index(&self, index_name: &str, obj: &T) -> Result<Vec<T>, CacheError> {
+        let state = self.read();
+        let index_func = state.index_func(index_name)?;
+        let values = index_func(obj).map_err(|reason| CacheError::IndexValues {
+            index: index_name.to_string(),
+            reason,
+        })?;
+
+        let mut keys = BTreeSet::new();
+        if let Some(index) = state.indices.get(index_name) {
+            for value in &values {
+                if let Some(set) = index.get(value) {
+                    keys.extend(set.iter().cloned());
+                }
+            }
+        }
+        Ok(state.objects_for(keys.iter()))
+    }
+
+    /// Returns the sorted keys of the objects whose index `index_name` contains
+    /// `indexed_value`.
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::IndexNotFound`] for an unknown index.
+    pub fn index_keys(
+        &self,
+        index_name: &str,
+        indexed_value: &str,
+    ) -> Result<Vec<String>, CacheError> {
+        let state = self.read();
+        state.index_func(index_name)?;
+        Ok(state
+            .indices
+            .get(index_name)
+            .and_then(|index| index.get(indexed_value))
+            .map(|set| set.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    /// Returns every value index `index_name` currently holds, in no particular order,
+    /// or nothing for an unknown index.
+    pub fn list_index_func_values(&self, index_name: &str) -> Vec<String> {
+        self.read()
+            .indices
+            .get(index_name)
+            .map(|index| index.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Returns the objects whose index `index_name` contains `indexed_value`, ordered
+    /// by key.
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::IndexNotFound`] for an unknown index.
+    pub fn by_index(&self, index_name: &str, indexed_value: &str) -> Result<Vec<T>, CacheError> {
+        let state = self.read();
+        state.index_func(index_name)?;
+        let Some(set) = state
+            .indices
+            .get(index_name)
+            .and_then(|index| index.get(indexed_value))
+        else {
+            return Ok(Vec::new());
+        };
+        Ok(state.objects_for(set.iter()))
+    }
+
+    /// Returns a copy of the indexers map.
+    pub fn get_indexers(&self) -> Indexers<T> {
+        self.read().indexers.clone()
+    }
+
+    /// Adds more index functions. Only an empty store accepts them, because existing
+    /// objects would not be indexed.
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::IndexersAfterItems`] when the store contains objects,
+    /// [`CacheError::IndexerConflict`] when a name is already taken.
+    pub fn add_indexers(&self, new_indexers: Indexers<T>) -> Result<(), CacheError> {
+        let mut state = self.write();
+        if !state.items.is_empty() {
+            return Err(CacheError::IndexersAfterItems);
+        }
+
+        let mut conflicts: Vec<String> = new_indexers
+            .keys()
+            .filter(|name| state.indexers.contains_key(*name))
+            .cloned()
+            .collect();
+        if !conflicts.is_empty() {
+            conflicts.sort();
+            return Err(CacheError::IndexerConflict { names: conflicts });
+        }
+
+        state.indexers.extend(new_indexers);
+        Ok(())
+    }
+
+    /// Does nothing: a local store has nothing to resynchronize.
+    pub fn resync(&self) {}
+
+    fn read(&self) -> RwLockReadGuard<'_, State<T>> {
+        // Every write leaves the state consistent before it can panic, so a poisoned
+        // lock still guards valid data.
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State<T>> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<T> State<T> {
+    fn index_func(&self, index_name: &str) -> Result<&IndexFunc<T>, CacheError> {
+        self.indexers
+            .get(index_name)
+            .ok_or_else(|| CacheError::IndexNotFound {
+                name: index_name.to_string(),
+            })
+    }
+
+    fn objects_for<'a>(&self, keys: impl Iterator<Item = &'a String>) -> Vec<T>
+    where
+        T: Clone,
+    {
+        keys.filter_map(|key| self.items.get(key).cloned())
+            .collect()
+    }
+
+    /// Computes the values of every index for `obj` before anything is changed, so a
+    /// failing index function leaves the store as it was.
+    fn index_values(&self, key: &str, obj: &T) -> Result<IndexValues, CacheError> {
+        let mut values = Vec::with_capacity(self.indexers.len());
+        for (name, index_func) in &self.indexers {
+            let indexed = index_func(obj).map_err(|reason| CacheError::IndexFunc {
+                key: key.to_string(),
+                index: name.clone(),
+                reason,
+            })?;
+            values.push((name.clone(), indexed));
+        }
+        Ok(values)
+    }
+
+    /// Removes `key` from the entries of `old` (when there was an object before) and
+    /// adds it under the precomputed `values` of the new object.
+    fn update_indices(&mut self, old: Option<&T>, key: &str, values: IndexValues) {
+        if let Some(old) = old {
+            self.delete_from_indices(old, key);
+        }
+
+        for (name, indexed) in values {
+            let index = self.indices.entry(name).or_default();
+            for value in indexed {
+                index.entry(value).or_default().insert(key.to_string());
+            }
+        }
+    }
+
+    /// Removes `key` from the index entries of `obj`, dropping sets that become empty
+    /// so short-lived values do not pile up.
+    fn delete_from_indices(&mut self, obj: &T, key: &str) {
+        for (name, index_func) in &self.indexers {
+            let Some(index) = self.indices.get_mut(name) else {
+                continue;
+            };
+
+            match index_func(obj) {
+                Ok(values) => {
+                    for value in values {
+                        remove_key(index, &value, key);
+                    }
+                }
+                Err(reason) => {
+                    // The function succeeded on this object when it was stored, so it is
+                    // not deterministic. Scan the whole index rather than leave the key.
+                    tracing::warn!(key, index = %name, %reason, "index function failed on a stored object; scanning the index");
+                    let values: Vec<String> = index
+                        .iter()
+                        .filter(|(_, set)| set.contains(key))
+                        .map(|(value, _)| value.clone())
+                        .collect();
+                    for value in values {
+                        remove_key(index, &value, key);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn remove_key(index: &mut Index, value: &str, key: &str) {
+    if let Some(set) = index.get_mut(value) {
+        set.remove(key);
+        if set.is_empty() {
+            index.remove(value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// Objects are `(name, labels)`; the "label" index maps each label to its objects.
+    type Labeled = (String, Vec<String>);
+
+    fn store() -> ThreadSafeStore<Labeled> {
+        let mut indexers: Indexers<Labeled> = Indexers::new();
+        indexers.insert(
+            "label".to_string(),
+            Arc::new(|obj: &Labeled| Ok(obj.1.clone())),
+        );
+        ThreadSafeStore::new(indexers)
+    }
+
+    fn obj(name: &str, labels: &[&str]) -> Labeled {
+        (
+            name.to_string(),
+            labels.iter().map(|label| label.to_string()).collect(),
+        )
+    }
+
+    fn sorted(mut values: Vec<String>) -> Vec<String> {
+        values.sort();
+        values
+    }
+
+    #[test]
+    fn index_maintenance_cases() {
+        struct Case {
+            name: &'static str,
+            ops: Vec<(&'static str, Option<Labeled>)>,
+            expected: Vec<(&'static str, Vec<&'static str>)>,
+        }
+        let cases = [
+            Case {
+                name: "add indexes every value",
+                ops: vec![
+                    ("a", Some(obj("a", &["x", "y"]))),
+                    ("b", Some(obj("b", &["y"]))),
+                ],
+                expected: vec![("x", vec!["a"]), ("y", vec!["a", "b"])],
+            },
+            Case {
+                name: "update moves key between values",
+                ops: vec![("a", Some(obj("a", &["x"]))), ("a", Some(obj("a", &["z"])))],
+                expected: vec![("z", vec!["a"])],
+            },
+            Case {
+                name: "delete drops empty sets",
+                ops: vec![
+                    ("a", Some(obj("a", &["x", "y"]))),
+                    ("b", Some(obj("b", &["y"]))),
+                    ("a", None),
+                ],
+                expected: vec![("y", vec!["b"])],
+            },
+            Case {
+                name: "delete of missing key is a no-op",
+                ops: vec![("a", Some(obj("a", &["x"]))), ("nope", None)],
+                expected: vec![("x", vec!["a"])],
+            },
+        ];
+
+        for case in cases {
+            let store = store();
+            for (key, op) in case.ops {
+                match op {
+                    Some(obj) => store.update(key, obj).unwrap(),
+                    None => store.delete(key),
+                }
+            }
+
+            let mut expected_values: Vec<String> =
+                case.expected.iter().map(|(v, _)| v.to_string()).collect();
+            expected_values.sort();
+            assert_eq!(
+                sorted(store.list_index_func_values("label")),
+                expected_values,
+                "case {}",
+                case.name
+            );
+            for (value, keys) in case.expected {
+                assert_eq!(
+                    store.index_keys("label", value).unwrap(),
+                    keys,
+                    "case {} value {value}",
+                    case.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn queries_by_index() {
+        let store = store();
+        store.add("a", obj("a", &["x"])).unwrap();
+        store.add("b", obj("b", &["y"])).unwrap();
+        store.add("c", obj("c", &["x", "y"])).unwrap();
+
+        assert_eq!(
+            store.by_index("label", "x").unwrap(),
+            vec![obj("a", &["x"]), obj("c", &["x", "y"])]
+        );
+        assert!(store.by_index("label", "none").unwrap().is_empty());
+
+        let mut names: Vec<String> = store
+            .index("label", &obj("probe", &["x", "y"]))
+            .unwrap()
+            .into_iter()
+            .map(|o| o.0)
+            .collect();
+        names.sort();
+        assert_eq!(names, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn unknown_index_errors() {
+        let store = store();
+        let expected = CacheError::IndexNotFound {
+            name: "nope".to_string(),
+        };
+        assert_eq!(store.index_keys("nope", "x").unwrap_err(), expected);
+        assert_eq!(store.by_index("nope", "x").unwrap_err(), expected);
+        assert_eq!(store.index("nope", &obj("a", &[])).unwrap_err(), expected);
+        assert_eq!(expected.to_string(), "Index with name nope does not exist");
+        assert!(store.list_index_func_values("nope").is_empty());
+    }
+
+    #[test]
+    fn replace_rebuilds_indices() {
+        let store = store();
+        store.add("a", obj("a", &["x"])).unwrap();
+
+        let items = HashMap::from([("b".to_string(), obj("b", &["y"]))]);
+        store.replace(items, "5").unwrap();
+
+        assert_eq!(store.list_keys(), vec!["b"]);
+        assert_eq!(store.list_index_func_values("label"), vec!["y"]);
+        assert!(store.get("a").is_none());
+    }
+
+    #[test]
+    fn failing_index_func_leaves_store_unchanged() {
+        let mut indexers: Indexers<Labeled> = Indexers::new();
+        indexers.insert(
+            "strict".to_string(),
+            Arc::new(|obj: &Labeled| {
+                if obj.1.is_empty() {
+                    Err("no labels".to_string())
+                } else {
+                    Ok(obj.1.clone())
+                }
+            }),
+        );
+        let store = ThreadSafeStore::new(indexers);
+        store.add("a", obj("a", &["x"])).unwrap();
+
+        let err = store.update("a", obj("a", &[])).unwrap_err();
+        assert_eq!(
+            err,
+            CacheError::IndexFunc {
+                key: "a".to_string(),
+                index: "strict".to_string(),
+                reason: "no labels".to_string(),
+            }
+        );
+        assert_eq!(store.get("a"), Some(obj("a", &["x"])));
+        assert_eq!(store.index_keys("strict", "x").unwrap(), vec!["a"]);
+    }
+
+    #[test]
+    fn add_indexers_rules() {
+        let store = store();
+        let extra = || {
+            let mut indexers: Indexers<Labeled> = Indexers::new();
+            indexers.insert(
+                "name".to_string(),
+                Arc::new(|o: &Labeled| Ok(vec![o.0.clone()])),
+            );
+            indexers
+        };
+
+        let mut conflicting: Indexers<Labeled> = Indexers::new();
+        conflicting.insert("label".to_string(), Arc::new(|_: &Labeled| Ok(vec![])));
+        assert_eq!(
+            store.add_indexers(conflicting).unwrap_err(),
+            CacheError::IndexerConflict {
+                names: vec!["label".to_string()]
+            }
+        );
+
+        store.add_indexers(extra()).unwrap();
+        assert_eq!(store.get_indexers().len(), 2);
+
+        store.add("a", obj("a", &[])).unwrap();
+        assert_eq!(store.index_keys("name", "a").unwrap(), vec!["a"]);
+        let mut late = extra();
+        late.insert("other".to_string(), Arc::new(|_: &Labeled| Ok(vec![])));
+        late.remove("name");
+        assert_eq!(
+            store.add_indexers(late).unwrap_err(),
+            CacheError::IndexersAfterItems
+        );
+    }
+}
