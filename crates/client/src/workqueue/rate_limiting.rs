@@ -1,0 +1,110 @@
+//! The rate-limited queue, client-go's `RateLimitingInterface`: a
+//! [`DelayingQueue`] whose retries wait as long as a [`RateLimiter`] says.
+
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::delaying::DelayingQueue;
+use super::queue::QueueConfig;
+use super::rate_limiter::RateLimiter;
+
+/// A work queue with rate-limited adds. Cloning returns another handle to the same
+/// queue and rate limiter.
+pub struct RateLimitingQueue<T> {
+    queue: DelayingQueue<T>,
+    rate_limiter: Arc<dyn RateLimiter<T>>,
+}
+
+impl<T> Clone for RateLimitingQueue<T> {
+    fn clone(&self) -> Self {
+        RateLimitingQueue {
+            queue: self.queue.clone(),
+            rate_limiter: Arc::clone(&self.rate_limiter),
+        }
+    }
+}
+
+impl<T: Clone + Eq + Hash + Send + 'static> RateLimitingQueue<T> {
+    /// Creates an unnamed rate-limited queue, which records no metrics.
+    pub fn new(rate_limiter: Arc<dyn RateLimiter<T>>) -> Self {
+        Self::with_config(rate_limiter, QueueConfig::default())
+    }
+
+    /// Creates a rate-limited queue whose metrics carry `name`.
+    pub fn new_named(rate_limiter: Arc<dyn RateLimiter<T>>, name: impl Into<String>) -> Self {
+        Self::with_config(rate_limiter, QueueConfig::named(name))
+    }
+
+    /// Creates a rate-limited queue from `config`; see
+    /// [`Queue::with_config`](super::Queue::with_config).
+    pub fn with_config(rate_limiter: Arc<dyn RateLimiter<T>>, config: QueueConfig) -> Self {
+        RateLimitingQueue {
+            queue: DelayingQueue::with_config(config),
+            rate_limiter,
+        }
+    }
+
+    /// Adds `item` after the delay the rate limiter returns for it, which also counts
+    /// this attempt in the rate limiter.
+    pub fn add_rate_limited(&self, item: T) {
+        let delay = self.rate_limiter.when(&item);
+        self.queue.add_after(item, delay);
+    }
+
+    /// Makes the rate limiter forget `item`'s failures. Call it when the item was
+    /// processed successfully; it does not remove the item from the queue.
+    pub fn forget(&self, item: &T) {
+        self.rate_limiter.forget(item);
+    }
+
+    /// Returns how many times `item` was rate limited since it was last forgotten.
+    pub fn num_requeues(&self, item: &T) -> u32 {
+        self.rate_limiter.num_requeues(item)
+    }
+
+    /// Adds `item` after `delay`; see [`DelayingQueue::add_after`].
+    pub fn add_after(&self, item: T, delay: Duration) {
+        self.queue.add_after(item, delay);
+    }
+
+    /// Returns the number of items that delayed adds still hold back.
+    pub fn waiting_len(&self) -> usize {
+        self.queue.waiting_len()
+    }
+
+    /// Adds `item` at once; see [`Queue::add`](super::Queue::add).
+    pub fn add(&self, item: T) {
+        self.queue.add(item);
+    }
+
+    /// Returns the number of queued items; see [`Queue::len`](super::Queue::len).
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Returns true when no item is queued.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Waits for the next item; see [`Queue::get`](super::Queue::get).
+    pub async fn get(&self) -> Option<T> {
+        self.queue.get().await
+    }
+
+    /// Marks `item` as finished; see [`Queue::done`](super::Queue::done).
+    pub fn done(&self, item: &T) {
+        self.queue.done(item);
+    }
+
+    /// Shuts the queue down; see [`DelayingQueue::shut_down`].
+    pub fn shut_down(&self) {
+        self.queue.shut_down();
+    }
+
+    /// Returns true once the queue is shutting down.
+    pub fn shutting_down(&self) -> bool {
+        self.queue.shutting_down()
+    }
+}
