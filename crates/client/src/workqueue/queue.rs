@@ -349,11 +349,12 @@ where
 
     let weak: Weak<Shared<T>> = Arc::downgrade(shared);
     let clock = Arc::clone(&shared.clock);
+    let mut next = clock.now() + UNFINISHED_WORK_UPDATE_PERIOD;
     runtime.spawn(async move {
-        let mut next = clock.now() + UNFINISHED_WORK_UPDATE_PERIOD;
         loop {
             clock.sleep_until(next).await;
-            next += UNFINISHED_WORK_UPDATE_PERIOD;
+            // Like a ticker that drops missed ticks.
+            next = clock.now() + UNFINISHED_WORK_UPDATE_PERIOD;
 
             let Some(shared) = weak.upgrade() else {
                 return;
@@ -365,4 +366,330 @@ where
             state.metrics.update_unfinished_work(shared.clock.now());
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::clock::FakeClock;
+    use super::super::metrics::{CounterMetric, GaugeMetric, HistogramMetric, SettableGaugeMetric};
+    use super::*;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    /// Takes the next item without waiting; `None` when nothing is queued.
+    fn try_get<T: Clone + Eq + Hash + Send + 'static>(queue: &Queue<T>) -> Option<T> {
+        let get = queue.get();
+        tokio::pin!(get);
+        let waker = std::task::Waker::noop();
+        let mut context = std::task::Context::from_waker(waker);
+        match std::future::Future::poll(get.as_mut(), &mut context) {
+            std::task::Poll::Ready(item) => item,
+            std::task::Poll::Pending => None,
+        }
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    enum Step {
+        Add(&'static str),
+        Get(Option<&'static str>),
+        Done(&'static str),
+        ShutDown,
+        Len(usize),
+    }
+
+    #[tokio::test]
+    async fn queue_semantics_table() {
+        use Step::*;
+        let cases: [(&str, &[Step]); 8] = [
+            (
+                "fifo order",
+                &[
+                    Add("a"),
+                    Add("b"),
+                    Add("c"),
+                    Get(Some("a")),
+                    Get(Some("b")),
+                    Get(Some("c")),
+                    Get(None),
+                ],
+            ),
+            (
+                "duplicate adds collapse",
+                &[
+                    Add("a"),
+                    Add("b"),
+                    Add("a"),
+                    Len(2),
+                    Get(Some("a")),
+                    Get(Some("b")),
+                    Get(None),
+                ],
+            ),
+            (
+                "re-add while processing waits for done",
+                &[
+                    Add("a"),
+                    Get(Some("a")),
+                    Add("a"),
+                    Len(0),
+                    Get(None),
+                    Done("a"),
+                    Len(1),
+                    Get(Some("a")),
+                ],
+            ),
+            (
+                "adds while processing collapse",
+                &[
+                    Add("a"),
+                    Get(Some("a")),
+                    Add("a"),
+                    Add("a"),
+                    Done("a"),
+                    Len(1),
+                    Get(Some("a")),
+                    Done("a"),
+                    Len(0),
+                ],
+            ),
+            (
+                "done without re-add drops item",
+                &[Add("a"), Get(Some("a")), Done("a"), Len(0), Get(None)],
+            ),
+            (
+                "done of queued item keeps one copy",
+                &[Add("a"), Done("a"), Len(1), Get(Some("a")), Get(None)],
+            ),
+            (
+                "shutdown drains then ends",
+                &[
+                    Add("a"),
+                    Add("b"),
+                    ShutDown,
+                    Add("c"),
+                    Len(2),
+                    Get(Some("a")),
+                    Get(Some("b")),
+                    Get(None),
+                ],
+            ),
+            (
+                "done after shutdown re-queues dirty item",
+                &[
+                    Add("a"),
+                    Get(Some("a")),
+                    Add("a"),
+                    ShutDown,
+                    Done("a"),
+                    Get(Some("a")),
+                    Done("a"),
+                    Get(None),
+                ],
+            ),
+        ];
+
+        for (name, steps) in cases {
+            let queue: Queue<&str> = Queue::new();
+            for (index, step) in steps.iter().enumerate() {
+                match *step {
+                    Add(item) => queue.add(item),
+                    Get(expected) => {
+                        assert_eq!(try_get(&queue), expected, "case {name}, step {index}")
+                    }
+                    Done(item) => queue.done(&item),
+                    ShutDown => queue.shut_down(),
+                    Len(expected) => assert_eq!(queue.len(), expected, "case {name}, step {index}"),
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn get_returns_none_after_shutdown() {
+        let queue: Queue<u32> = Queue::new();
+        assert!(!queue.shutting_down());
+
+        let waiter = tokio::spawn({
+            let queue = queue.clone();
+            async move { queue.get().await }
+        });
+        tokio::task::yield_now().await;
+        queue.shut_down();
+
+        let got = tokio::time::timeout(Duration::from_secs(5), waiter).await;
+        assert!(
+            matches!(got, Ok(Ok(None))),
+            "waiting get did not end: {got:?}"
+        );
+        assert!(queue.shutting_down());
+    }
+
+    #[tokio::test]
+    async fn cancelled_get_takes_nothing() {
+        let queue: Queue<u32> = Queue::new();
+        let timed_out = tokio::time::timeout(Duration::from_millis(10), queue.get()).await;
+        assert!(timed_out.is_err());
+
+        queue.add(1);
+        let waiter = tokio::spawn({
+            let queue = queue.clone();
+            async move { queue.get().await }
+        });
+        let got = tokio::time::timeout(Duration::from_secs(5), waiter).await;
+        assert!(matches!(got, Ok(Ok(Some(1)))), "get after cancel: {got:?}");
+    }
+
+    #[test]
+    fn ready_instant_caps_delay() {
+        let now = Instant::now();
+        assert_eq!(
+            ready_instant(now, Duration::from_secs(1)),
+            now + Duration::from_secs(1)
+        );
+        assert_eq!(ready_instant(now, Duration::MAX), now + MAX_DELAY);
+    }
+
+    /// Records every metric update as an integer (seconds times 1000 for the
+    /// observations and settable gauges).
+    #[derive(Default)]
+    struct Recorded {
+        depth: AtomicI64,
+        adds: AtomicI64,
+        latency_ms: AtomicI64,
+        work_duration_ms: AtomicI64,
+        unfinished_ms: AtomicI64,
+        longest_ms: AtomicI64,
+        retries: AtomicI64,
+    }
+
+    struct Gauge(Arc<Recorded>);
+    impl GaugeMetric for Gauge {
+        fn inc(&self) {
+            self.0.depth.fetch_add(1, Ordering::SeqCst);
+        }
+        fn dec(&self) {
+            self.0.depth.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    struct Counter(Arc<Recorded>, bool);
+    impl CounterMetric for Counter {
+        fn inc(&self) {
+            let counter = if self.1 {
+                &self.0.retries
+            } else {
+                &self.0.adds
+            };
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    struct Histogram(Arc<Recorded>, bool);
+    impl HistogramMetric for Histogram {
+        fn observe(&self, value: f64) {
+            let sum = if self.1 {
+                &self.0.work_duration_ms
+            } else {
+                &self.0.latency_ms
+            };
+            sum.fetch_add((value * 1000.0).round() as i64, Ordering::SeqCst);
+        }
+    }
+
+    struct Settable(Arc<Recorded>, bool);
+    impl SettableGaugeMetric for Settable {
+        fn set(&self, value: f64) {
+            let gauge = if self.1 {
+                &self.0.longest_ms
+            } else {
+                &self.0.unfinished_ms
+            };
+            gauge.store((value * 1000.0).round() as i64, Ordering::SeqCst);
+        }
+    }
+
+    struct RecordingProvider(Arc<Recorded>);
+    impl MetricsProvider for RecordingProvider {
+        fn new_depth_metric(&self, _name: &str) -> Arc<dyn GaugeMetric> {
+            Arc::new(Gauge(self.0.clone()))
+        }
+        fn new_adds_metric(&self, _name: &str) -> Arc<dyn CounterMetric> {
+            Arc::new(Counter(self.0.clone(), false))
+        }
+        fn new_latency_metric(&self, _name: &str) -> Arc<dyn HistogramMetric> {
+            Arc::new(Histogram(self.0.clone(), false))
+        }
+        fn new_work_duration_metric(&self, _name: &str) -> Arc<dyn HistogramMetric> {
+            Arc::new(Histogram(self.0.clone(), true))
+        }
+        fn new_unfinished_work_seconds_metric(&self, _name: &str) -> Arc<dyn SettableGaugeMetric> {
+            Arc::new(Settable(self.0.clone(), false))
+        }
+        fn new_longest_running_processor_seconds_metric(
+            &self,
+            _name: &str,
+        ) -> Arc<dyn SettableGaugeMetric> {
+            Arc::new(Settable(self.0.clone(), true))
+        }
+        fn new_retries_metric(&self, _name: &str) -> Arc<dyn CounterMetric> {
+            Arc::new(Counter(self.0.clone(), true))
+        }
+    }
+
+    fn value(counter: &AtomicI64) -> i64 {
+        counter.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn metrics_follow_queue_events() {
+        let recorded = Arc::new(Recorded::default());
+        let clock = FakeClock::shared();
+        let config = QueueConfig::named("test")
+            .with_clock(clock.clone())
+            .with_metrics_provider(Arc::new(RecordingProvider(recorded.clone())));
+        let queue: Queue<&str> = Queue::build(config, true);
+
+        queue.add("a");
+        queue.add("a");
+        queue.add("b");
+        assert_eq!(value(&recorded.adds), 2);
+        assert_eq!(value(&recorded.depth), 2);
+
+        clock.step(Duration::from_millis(1500));
+        assert_eq!(try_get(&queue), Some("a"));
+        assert_eq!(value(&recorded.depth), 1);
+        assert_eq!(value(&recorded.latency_ms), 1500);
+
+        clock.step(Duration::from_millis(250));
+        queue.done(&"a");
+        assert_eq!(value(&recorded.work_duration_ms), 250);
+
+        // A delayed add counts a retry, and its latency starts at its ready instant.
+        queue.add_after("c", Duration::from_secs(1));
+        assert_eq!(value(&recorded.retries), 1);
+        assert_eq!(value(&recorded.adds), 2);
+        clock.step(Duration::from_secs(3));
+        assert_eq!(try_get(&queue), Some("b"));
+        assert_eq!(try_get(&queue), Some("c"));
+        assert_eq!(value(&recorded.adds), 3);
+        assert_eq!(value(&recorded.depth), 0);
+        assert_eq!(value(&recorded.latency_ms), 1500 + 4750 + 2000);
+
+        // The periodic task sees "b" and "c" in processing for 0.5 s each.
+        clock.step(UNFINISHED_WORK_UPDATE_PERIOD * 5);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while value(&recorded.longest_ms) == 0 && Instant::now() < deadline {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            value(&recorded.longest_ms) >= 2500,
+            "longest: {}",
+            value(&recorded.longest_ms)
+        );
+        assert_eq!(
+            value(&recorded.unfinished_ms),
+            2 * value(&recorded.longest_ms)
+        );
+
+        queue.shut_down();
+    }
 }

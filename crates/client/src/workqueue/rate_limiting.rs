@@ -108,3 +108,74 @@ impl<T: Clone + Eq + Hash + Send + 'static> RateLimitingQueue<T> {
         self.queue.shutting_down()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::clock::FakeClock;
+    use super::super::rate_limiter::ItemExponentialFailureRateLimiter;
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[tokio::test]
+    async fn add_rate_limited_backs_off_per_item() {
+        let clock = FakeClock::shared();
+        let limiter = Arc::new(ItemExponentialFailureRateLimiter::new(
+            ms(5),
+            Duration::from_secs(1),
+        ));
+        let queue = RateLimitingQueue::with_config(
+            limiter,
+            QueueConfig::default().with_clock(clock.clone()),
+        );
+
+        queue.add_rate_limited("a");
+        assert_eq!(queue.num_requeues(&"a"), 1);
+        assert_eq!(queue.waiting_len(), 1);
+        clock.step(ms(4));
+        assert_eq!(queue.len(), 0);
+        clock.step(ms(1));
+        assert_eq!(queue.len(), 1);
+
+        let got = tokio::time::timeout(Duration::from_secs(5), queue.get()).await;
+        assert_eq!(got, Ok(Some("a")));
+
+        // The second failure waits 10 ms.
+        queue.add_rate_limited("a");
+        queue.done(&"a");
+        assert_eq!(queue.num_requeues(&"a"), 2);
+        clock.step(ms(9));
+        assert_eq!(queue.len(), 0);
+        clock.step(ms(1));
+        assert_eq!(queue.len(), 1);
+
+        queue.forget(&"a");
+        assert_eq!(queue.num_requeues(&"a"), 0);
+        assert_eq!(queue.len(), 1, "forget must not remove the item");
+    }
+
+    #[tokio::test]
+    async fn rate_limited_adds_collapse_to_earliest() {
+        let clock = FakeClock::shared();
+        let limiter = Arc::new(ItemExponentialFailureRateLimiter::new(
+            ms(5),
+            Duration::from_secs(1),
+        ));
+        let queue = RateLimitingQueue::with_config(
+            limiter,
+            QueueConfig::default().with_clock(clock.clone()),
+        );
+
+        queue.add_rate_limited("a");
+        queue.add_rate_limited("a");
+        queue.add_rate_limited("a");
+        assert_eq!(queue.num_requeues(&"a"), 3);
+        assert_eq!(queue.waiting_len(), 1);
+
+        clock.step(ms(5));
+        assert_eq!(queue.len(), 1);
+        assert_eq!(queue.waiting_len(), 0);
+    }
+}

@@ -78,6 +78,15 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    /// A case name, the inserted (item, ready milliseconds) pairs, the current
+    /// milliseconds and the items expected to be ready in order.
+    type Case = (
+        &'static str,
+        &'static [(&'static str, u64)],
+        u64,
+        &'static [&'static str],
+    );
+
     fn drain(waiting: &mut Waiting<&'static str>, now: Instant) -> Vec<&'static str> {
         std::iter::from_fn(|| waiting.pop_ready(now).map(|(item, _)| item)).collect()
     }
@@ -87,7 +96,7 @@ mod tests {
         let start = Instant::now();
         let ms = |n| start + Duration::from_millis(n);
 
-        let cases: [(&str, &[(&str, u64)], u64, &[&str]); 5] = [
+        let cases: [Case; 5] = [
             ("empty", &[], 100, &[]),
             (
                 "sorted by time",
