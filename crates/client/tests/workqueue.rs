@@ -16,7 +16,7 @@ const ADDS: usize = 10_000;
 
 /// Per-key bookkeeping shared by the producer and the workers.
 struct Tracker {
-    /// True while a worker holds the key between get and done.
+    /// True while the key is in processing, between get and done.
     in_flight: Vec<AtomicBool>,
     /// Set by the producer before each add, cleared by a worker right after get. A
     /// key still set at the end had an add that no processing followed.
@@ -60,7 +60,7 @@ async fn run_worker(queue: Queue<usize>, tracker: Arc<Tracker>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn workers_never_share_a_key_and_lose_no_add() {
+async fn concurrent_workers_exclusive_and_lossless() {
     let queue: Queue<usize> = Queue::new();
     let tracker = Arc::new(Tracker::new());
 
@@ -76,8 +76,8 @@ async fn workers_never_share_a_key_and_lose_no_add() {
             adds_during_processing += 1;
         }
         queue.add(key);
-        // Pause after each round of all keys, so the next round meets keys that
-        // workers hold in processing.
+        // Pause after each round of all keys, so the next round adds keys that are
+        // in processing.
         if add % KEYS == KEYS - 1 {
             tokio::time::sleep(Duration::from_micros(500)).await;
         }

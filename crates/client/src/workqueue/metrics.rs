@@ -131,8 +131,8 @@ pub(crate) fn global_provider() -> Option<Arc<dyn MetricsProvider>> {
 /// processor gauges (client-go's `defaultUnfinishedWorkUpdatePeriod`).
 pub const UNFINISHED_WORK_UPDATE_PERIOD: Duration = Duration::from_millis(500);
 
-/// The per-queue metrics state. It lives under the queue's lock, so each call sees
-/// the same order of events as the queue.
+/// The per-queue metrics state. It lives under the queue's lock, so the metrics
+/// receive updates in the order of the queue's events.
 pub(crate) struct QueueMetrics<T> {
     recorder: Option<Recorder<T>>,
 }

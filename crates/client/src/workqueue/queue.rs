@@ -18,8 +18,8 @@ use super::metrics::{
 };
 use super::waiting::Waiting;
 
-/// The longest delay a delayed add honours; longer delays are shortened to this
-/// (about 136 years), which keeps `Instant` arithmetic from overflowing.
+/// The maximum delay of a delayed add, about 136 years. Longer delays are shortened
+/// to it, which keeps `Instant` arithmetic from overflowing.
 pub const MAX_DELAY: Duration = Duration::from_secs(u32::MAX as u64);
 
 /// The options of a queue.
@@ -71,7 +71,8 @@ impl QueueConfig {
 /// Contract, as client-go's workqueue:
 /// - an item added while it is queued is not queued twice;
 /// - an item a worker got stays in processing until [`Queue::done`], and no other
-///   worker gets it meanwhile; an add during processing queues it again at `done`;
+///   worker gets it meanwhile;
+/// - an add during processing queues the item again at `done`;
 /// - after [`Queue::shut_down`], adds are ignored, and [`Queue::get`] still returns
 ///   the queued items until none are left, then `None`.
 pub struct Queue<T> {
@@ -674,7 +675,7 @@ mod tests {
         assert_eq!(value(&recorded.depth), 0);
         assert_eq!(value(&recorded.latency_ms), 1500 + 4750 + 2000);
 
-        // The periodic task sees "b" and "c" in processing for 0.5 s each.
+        // "b" and "c" have been in processing for 2.5 s each when the periodic task runs.
         clock.step(UNFINISHED_WORK_UPDATE_PERIOD * 5);
         let deadline = Instant::now() + Duration::from_secs(5);
         while value(&recorded.longest_ms) == 0 && Instant::now() < deadline {

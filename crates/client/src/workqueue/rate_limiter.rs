@@ -159,10 +159,10 @@ impl<T: Clone + Eq + Hash + Send> RateLimiter<T> for ItemFastSlowRateLimiter<T> 
 }
 
 /// An overall token bucket shared by all items, with the semantics of
-/// `golang.org/x/time/rate`'s `Reserve`: the bucket starts full with `burst`
-/// tokens and refills at `qps` tokens per second; each [`RateLimiter::when`] takes
-/// one token, borrowing against the future when the bucket is empty, and returns
-/// how long until that token exists.
+/// `golang.org/x/time/rate`'s `Reserve`. The bucket starts full with `burst` tokens
+/// and refills at `qps` tokens per second. Each [`RateLimiter::when`] takes one
+/// token, borrowing against the future when the bucket is empty, and returns how
+/// long until that token exists.
 ///
 /// An infinite `qps` never delays. A `burst` of 0, or a `qps` of 0 or below (or NaN)
 /// once the burst is spent, returns [`Duration::MAX`], which the delaying queue

@@ -1,5 +1,5 @@
 //! The rate-limited queue, client-go's `RateLimitingInterface`: a
-//! [`DelayingQueue`] whose retries wait as long as a [`RateLimiter`] says.
+//! [`DelayingQueue`] whose retries wait for the delay a [`RateLimiter`] returns.
 
 use std::hash::Hash;
 use std::sync::Arc;
