@@ -112,9 +112,17 @@ impl Client {
         }
     }
 
-    async fn request(&self, index: usize, method: &str, path: &str, body: Option<&Value>) -> (u16, Bytes) {
+    async fn request(
+        &self,
+        index: usize,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Bytes) {
         let mut sender = self.senders[index % self.senders.len()].clone();
-        let payload = body.map(|body| Bytes::from(body.to_string())).unwrap_or_default();
+        let payload = body
+            .map(|body| Bytes::from(body.to_string()))
+            .unwrap_or_default();
         let request = hyper::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
@@ -124,7 +132,12 @@ impl Client {
         sender.ready().await.expect("connection ready");
         let response = sender.send_request(request).await.expect("send request");
         let status = response.status().as_u16();
-        let body = response.into_body().collect().await.expect("read body").to_bytes();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("read body")
+            .to_bytes();
         (status, body)
     }
 }
@@ -139,7 +152,9 @@ fn percentile(samples: &mut [Duration], percent: f64) -> Duration {
 }
 
 fn report(backend: &str, operation: &str, mut samples: Vec<Duration>, elapsed: Option<Duration>) {
-    let rate = elapsed.map_or("-".to_string(), |elapsed| format!("{:.0}", samples.len() as f64 / elapsed.as_secs_f64()));
+    let rate = elapsed.map_or("-".to_string(), |elapsed| {
+        format!("{:.0}", samples.len() as f64 / elapsed.as_secs_f64())
+    });
     let p50 = percentile(&mut samples, 50.0);
     let p99 = percentile(&mut samples, 99.0);
     println!(
@@ -150,7 +165,11 @@ fn report(backend: &str, operation: &str, mut samples: Vec<Duration>, elapsed: O
 }
 
 /// Runs `count` operations spread over `clients` tasks; returns latencies and wall time.
-async fn concurrently<F, Fut>(clients: usize, count: usize, operation: F) -> (Vec<Duration>, Duration)
+async fn concurrently<F, Fut>(
+    clients: usize,
+    count: usize,
+    operation: F,
+) -> (Vec<Duration>, Duration)
 where
     F: Fn(usize) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send,
@@ -194,10 +213,18 @@ async fn start_server(dir: &std::path::Path, etcd: Option<&str>) -> RunningServe
     if let Some(endpoints) = etcd {
         args.push(format!("--etcd-servers={endpoints}"));
     }
-    let server = apiserver::start(Options::try_parse_from(args).expect("flags")).await.expect("start");
+    let server = apiserver::start(Options::try_parse_from(args).expect("flags"))
+        .await
+        .expect("start");
     // Wait for the namespaces and the caches.
     for _ in 0..200 {
-        if server.backend.count("/registry/namespaces/").await.unwrap_or(0) >= 4 {
+        if server
+            .backend
+            .count("/registry/namespaces/")
+            .await
+            .unwrap_or(0)
+            >= 4
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -212,7 +239,10 @@ async fn raw_backend(name: &str, backend: &Arc<dyn Backend>, scale: Scale) {
         let backend = backend_for_writes.clone();
         let value = value.clone();
         async move {
-            backend.create(&format!("/raw-bench/{index:07}"), value).await.expect("raw create");
+            backend
+                .create(&format!("/raw-bench/{index:07}"), value)
+                .await
+                .expect("raw create");
         }
     })
     .await;
@@ -226,7 +256,9 @@ async fn api_workloads(name: &str, server: &RunningServer, scale: Scale) {
     let (samples, elapsed) = concurrently(scale.clients, scale.operations, move |index| {
         let client = creator.clone();
         async move {
-            let (status, body) = client.request(index, "POST", PODS, Some(&pod(&format!("p-{index:07}")))).await;
+            let (status, body) = client
+                .request(index, "POST", PODS, Some(&pod(&format!("p-{index:07}"))))
+                .await;
             assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
         }
     })
@@ -237,7 +269,9 @@ async fn api_workloads(name: &str, server: &RunningServer, scale: Scale) {
     let (samples, elapsed) = concurrently(scale.clients, scale.operations, move |index| {
         let client = getter.clone();
         async move {
-            let (status, _) = client.request(index, "GET", &format!("{PODS}/p-{index:07}"), None).await;
+            let (status, _) = client
+                .request(index, "GET", &format!("{PODS}/p-{index:07}"), None)
+                .await;
             assert_eq!(status, 200);
         }
     })
@@ -265,21 +299,33 @@ async fn api_workloads(name: &str, server: &RunningServer, scale: Scale) {
     concurrently(scale.clients, extra, move |index| {
         let client = filler.clone();
         async move {
-            client.request(index, "POST", PODS, Some(&pod(&format!("fill-{index:07}")))).await;
+            client
+                .request(index, "POST", PODS, Some(&pod(&format!("fill-{index:07}"))))
+                .await;
         }
     })
     .await;
-    for (label, query) in [("list from cache (rv=0)", "?resourceVersion=0"), ("list from storage", "")] {
+    for (label, query) in [
+        ("list from cache (rv=0)", "?resourceVersion=0"),
+        ("list from storage", ""),
+    ] {
         let mut samples = Vec::new();
         for index in 0..scale.lists {
             let begin = Instant::now();
-            let (status, body) = client.request(index, "GET", &format!("{PODS}{query}"), None).await;
+            let (status, body) = client
+                .request(index, "GET", &format!("{PODS}{query}"), None)
+                .await;
             samples.push(begin.elapsed());
             assert_eq!(status, 200);
             let list: Value = serde_json::from_slice(&body).expect("list JSON");
             assert!(list["items"].as_array().map_or(0, Vec::len) >= scale.list_pods);
         }
-        report(name, &format!("{label}, {} pods", scale.list_pods), samples, None);
+        report(
+            name,
+            &format!("{label}, {} pods", scale.list_pods),
+            samples,
+            None,
+        );
     }
 
     watch_latency(name, &client, scale).await;
@@ -349,12 +395,26 @@ async fn memory(server: &RunningServer, scale: Scale) {
     concurrently(scale.clients, scale.memory_pods, move |index| {
         let client = creator.clone();
         async move {
-            let (status, _) = client.request(index, "POST", "/api/v1/namespaces/kube-public/pods", Some(&pod(&format!("m-{index:07}")))).await;
+            let (status, _) = client
+                .request(
+                    index,
+                    "POST",
+                    "/api/v1/namespaces/kube-public/pods",
+                    Some(&pod(&format!("m-{index:07}"))),
+                )
+                .await;
             assert_eq!(status, 201);
         }
     })
     .await;
-    let (_, stored) = client.request(0, "GET", "/api/v1/namespaces/kube-public/pods/m-0000000", None).await;
+    let (_, stored) = client
+        .request(
+            0,
+            "GET",
+            "/api/v1/namespaces/kube-public/pods/m-0000000",
+            None,
+        )
+        .await;
     let after = rss_bytes();
     let per_pod = after.saturating_sub(before) as f64 / scale.memory_pods as f64;
     let _ = sample;
@@ -371,7 +431,10 @@ async fn memory(server: &RunningServer, scale: Scale) {
 
 fn main() {
     let scale = Scale::from_env();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(async move {
         println!(
             "apiserver bench: {} clients, {} operations, lists of {} pods",
