@@ -95,6 +95,8 @@ impl Client {
         let mut senders = Vec::new();
         for _ in 0..connections {
             let tcp = TcpStream::connect(server.address).await.expect("connect");
+            // Without it, a request's body frame waits for the ACK of its headers frame.
+            tcp.set_nodelay(true).expect("set TCP_NODELAY");
             let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
             let tls = connector.connect(name, tcp).await.expect("TLS");
             let (sender, connection) = http2::Builder::new(TokioExecutor::new())
