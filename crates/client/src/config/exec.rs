@@ -400,3 +400,185 @@ impl ExecCredentialCache {
         *self.cached.lock().await = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const V1: &str = "client.authentication.k8s.io/v1";
+
+    /// Writes an executable shell script plugin and returns its path.
+    fn plugin(dir: &Path, name: &str, body: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    fn config(command: String) -> ExecConfig {
+        ExecConfig {
+            command,
+            api_version: V1.to_string(),
+            interactive_mode: "Never".to_string(),
+            ..ExecConfig::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn plugin_success() {
+        let dir = tempfile::tempdir().unwrap();
+        // The plugin echoes back its argument, env variable and exec info so the
+        // test sees what it was given.
+        let command = plugin(
+            dir.path(),
+            "token.sh",
+            r#"printf '%s' "$KUBERNETES_EXEC_INFO" > "$(dirname "$0")/info.json"
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s-%s","expirationTimestamp":"2030-01-02T03:04:05Z"}}' "$1" "$GREETING""#,
+        );
+        let mut config = config(command);
+        config.args = vec!["arg".to_string()];
+        config.env = vec![("GREETING".to_string(), "hello".to_string())];
+        config.provide_cluster_info = true;
+        let cluster = ClusterInfo {
+            server: "https://127.0.0.1:6443".to_string(),
+            certificate_authority_data: Some(b"CA".to_vec()),
+            ..ClusterInfo::default()
+        };
+
+        let credential = exec_credential(&config, Some(cluster)).await.unwrap();
+        assert_eq!(credential.token.as_deref(), Some("arg-hello"));
+        assert_eq!(credential.expiration_timestamp, Some(UNIX_EPOCH + Duration::from_secs(1_893_553_445)));
+
+        let info: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("info.json")).unwrap()).unwrap();
+        assert_eq!(
+            info,
+            serde_json::json!({
+                "apiVersion": V1,
+                "kind": "ExecCredential",
+                "spec": {
+                    "cluster": {"server": "https://127.0.0.1:6443", "certificate-authority-data": "Q0E="},
+                    "interactive": false
+                }
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn plugin_certificate_pair() {
+        let dir = tempfile::tempdir().unwrap();
+        let command = plugin(
+            dir.path(),
+            "cert.sh",
+            r#"echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"clientCertificateData":"CERT","clientKeyData":"KEY"}}'"#,
+        );
+        let credential = exec_credential(&config(command), None).await.unwrap();
+        assert_eq!(credential.token, None);
+        assert_eq!(credential.client_certificate_data.as_deref(), Some("CERT"));
+        assert_eq!(credential.client_key_data.as_deref(), Some("KEY"));
+        assert_eq!(credential.expiration_timestamp, None);
+    }
+
+    #[tokio::test]
+    async fn plugin_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("exit code", "echo 'login required' >&2; exit 3", "failed with exit code 3: login required"),
+            ("not json", "echo nope", "decoding stdout: "),
+            (
+                "version mismatch",
+                r#"echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"t"}}'"#,
+                "exec plugin is configured to use API version client.authentication.k8s.io/v1, plugin returned version client.authentication.k8s.io/v1beta1",
+            ),
+            (
+                "no status",
+                r#"echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential"}'"#,
+                "exec plugin didn't return a status field",
+            ),
+            (
+                "empty status",
+                r#"echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{}}'"#,
+                "exec plugin didn't return a token or cert/key pair",
+            ),
+            (
+                "certificate only",
+                r#"echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"clientCertificateData":"C"}}'"#,
+                "exec plugin returned only certificate or key, not both",
+            ),
+            (
+                "bad expiration",
+                r#"echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"t","expirationTimestamp":"tomorrow"}}'"#,
+                "invalid expirationTimestamp",
+            ),
+        ];
+        for (index, (name, body, expected)) in cases.into_iter().enumerate() {
+            let command = plugin(dir.path(), &format!("plugin-{index}.sh"), body);
+            let err = exec_credential(&config(command), None).await.unwrap_err();
+            assert!(err.to_string().contains(expected), "{name}: {err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn plugin_config_errors() {
+        let missing = config("/nonexistent/plugin".to_string());
+        let err = exec_credential(&missing, None).await.unwrap_err();
+        assert_eq!(err.to_string(), "exec: executable /nonexistent/plugin not found");
+
+        let mut always = config("true".to_string());
+        always.interactive_mode = "Always".to_string();
+        let err = exec_credential(&always, None).await.unwrap_err();
+        assert!(matches!(err, ConfigError::Exec(ExecError::InteractiveUnsupported)), "{err}");
+
+        let mut bad_version = config("true".to_string());
+        bad_version.api_version = "v2".to_string();
+        let err = exec_credential(&bad_version, None).await.unwrap_err();
+        assert_eq!(err.to_string(), "exec plugin: invalid apiVersion \"v2\"");
+    }
+
+    #[tokio::test]
+    async fn cache_reuses_until_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        // Each run appends to a counter file and returns the run number as the token.
+        let command = plugin(
+            dir.path(),
+            "counting.sh",
+            r#"counter="$(dirname "$0")/runs"
+echo x >> "$counter"
+runs=$(wc -l < "$counter" | tr -d ' ')
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"run-%s","expirationTimestamp":"2030-01-01T00:00:00.5+01:00"}}' "$runs""#,
+        );
+        let cache = ExecCredentialCache::new(config(command), None);
+        let expiration = parse_rfc3339("2029-12-31T23:00:00.5Z").unwrap();
+        let before = expiration - Duration::from_secs(60);
+        let after = expiration + Duration::from_secs(1);
+
+        let first = cache.credential_at(before).await.unwrap();
+        assert_eq!(first.token.as_deref(), Some("run-1"));
+        assert_eq!(first.expiration_timestamp, Some(expiration));
+        assert_eq!(cache.credential_at(before).await.unwrap().token.as_deref(), Some("run-1"));
+        assert_eq!(cache.credential_at(expiration).await.unwrap().token.as_deref(), Some("run-1"));
+
+        assert_eq!(cache.credential_at(after).await.unwrap().token.as_deref(), Some("run-2"));
+        cache.invalidate().await;
+        assert_eq!(cache.credential_at(before).await.unwrap().token.as_deref(), Some("run-3"));
+    }
+
+    #[test]
+    fn rfc3339_parsing() {
+        let cases = [
+            ("1970-01-01T00:00:00Z", Some(UNIX_EPOCH)),
+            ("2000-03-01T00:00:00Z", Some(UNIX_EPOCH + Duration::from_secs(951_868_800))),
+            ("1970-01-01T01:00:00+01:00", Some(UNIX_EPOCH)),
+            ("1970-01-01T00:00:01.25Z", Some(UNIX_EPOCH + Duration::from_millis(1250))),
+            ("1969-12-31T23:59:59Z", None),
+            ("2000-13-01T00:00:00Z", None),
+            ("2000-01-01 00:00:00", None),
+            ("2000-01-01T00:00:00", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_rfc3339(text), expected, "{text}");
+        }
+    }
+}

@@ -821,3 +821,377 @@ pub fn load_default() -> Result<ResolvedConfig, ConfigError> {
         result => result,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CA_PEM: &[u8] = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn base64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    const FIRST: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: first
+clusters:
+- name: shared
+  cluster:
+    server: https://first.example:6443
+    insecure-skip-tls-verify: true
+contexts:
+- name: first
+  context: {cluster: shared, user: alice, namespace: team-a}
+users:
+- name: alice
+  user: {token: first-token}
+"#;
+
+    const SECOND: &str = r#"{
+  "apiVersion": "v1",
+  "kind": "Config",
+  "current-context": "second",
+  "clusters": [
+    {"name": "shared", "cluster": {"server": "https://second.example:6443"}},
+    {"name": "only-second", "cluster": {"server": "https://only-second.example", "insecure-skip-tls-verify": true}}
+  ],
+  "contexts": [
+    {"name": "second", "context": {"cluster": "only-second", "user": "alice"}}
+  ],
+  "users": [
+    {"name": "alice", "user": {"token": "second-token"}},
+    {"name": "bob", "user": {"username": "bob", "password": "secret"}}
+  ]
+}"#;
+
+    #[test]
+    fn merge_first_file_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = write(dir.path(), "first.yaml", FIRST);
+        let second = write(dir.path(), "second.json", SECOND);
+        let missing = dir.path().join("missing");
+
+        struct Case {
+            name: &'static str,
+            paths: Vec<PathBuf>,
+            current_context: &'static str,
+            shared_server: &'static str,
+            alice_token: &'static str,
+        }
+        let cases = [
+            Case {
+                name: "first then second",
+                paths: vec![first.clone(), missing.clone(), second.clone()],
+                current_context: "first",
+                shared_server: "https://first.example:6443",
+                alice_token: "first-token",
+            },
+            Case {
+                name: "second then first",
+                paths: vec![second.clone(), first.clone()],
+                current_context: "second",
+                shared_server: "https://second.example:6443",
+                alice_token: "second-token",
+            },
+        ];
+
+        for case in cases {
+            let merged = load_from_files(&case.paths).unwrap();
+            assert_eq!(merged.current_context, case.current_context, "{}", case.name);
+            assert_eq!(merged.cluster("shared").unwrap().server, case.shared_server, "{}", case.name);
+            assert_eq!(
+                merged.user("alice").unwrap().token.as_deref(),
+                Some(case.alice_token),
+                "{}",
+                case.name
+            );
+            assert!(merged.cluster("only-second").is_some(), "{}", case.name);
+            assert!(merged.user("bob").is_some(), "{}", case.name);
+            assert_eq!(merged.clusters.len(), 2, "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn merged_context_resolves() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = write(dir.path(), "first.yaml", FIRST);
+        let second = write(dir.path(), "second.json", SECOND);
+        let merged = load_from_files(&[first, second]).unwrap();
+
+        let current = merged.rest_config(&ConfigOverrides::default()).unwrap();
+        assert_eq!(current.rest.host, "https://first.example:6443");
+        assert!(current.rest.tls.insecure);
+        assert_eq!(current.rest.auth.token.as_deref(), Some("first-token"));
+        assert_eq!(current.namespace, "team-a");
+
+        let overrides = ConfigOverrides {
+            context: Some("second".to_string()),
+            user: Some("bob".to_string()),
+            ..ConfigOverrides::default()
+        };
+        let second = merged.rest_config(&overrides).unwrap();
+        assert_eq!(second.rest.host, "https://only-second.example");
+        assert_eq!(second.namespace, "default");
+        assert_eq!(second.rest.auth.token, None);
+        assert_eq!(second.rest.auth.username.as_deref(), Some("bob"));
+        assert_eq!(second.rest.auth.password.as_deref(), Some("secret"));
+    }
+
+    #[test]
+    fn missing_files_give_empty_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let merged = load_from_files(&[dir.path().join("nope")]).unwrap();
+        assert!(merged.is_empty());
+
+        let err = merged.rest_config(&ConfigOverrides::default()).unwrap_err();
+        assert!(err.is_empty_config());
+        assert_eq!(
+            err.to_string(),
+            "invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable"
+        );
+    }
+
+    #[test]
+    fn unparsable_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("bad-yaml", "clusters: [unclosed"),
+            ("bad-base64", "clusters:\n- name: c\n  cluster:\n    certificate-authority-data: '!!!'\n"),
+            ("wrong-kind", "kind: Pod\n"),
+            ("duplicate", "users:\n- name: a\n  user: {}\n- name: a\n  user: {}\n"),
+        ];
+        for (name, text) in cases {
+            let path = write(dir.path(), name, text);
+            let err = load_from_files(std::slice::from_ref(&path)).unwrap_err();
+            let prefix = format!("error loading config file \"{}\": ", path.display());
+            assert!(err.to_string().starts_with(&prefix), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("conf");
+        std::fs::create_dir(&sub).unwrap();
+        for file in ["ca.crt", "client.crt", "client.key"] {
+            std::fs::write(sub.join(file), CA_PEM).unwrap();
+        }
+        std::fs::write(sub.join("token"), "file-token\n").unwrap();
+        let text = r#"
+current-context: c
+clusters:
+- name: k
+  cluster: {server: "https://127.0.0.1:6443", certificate-authority: ca.crt}
+contexts:
+- name: c
+  context: {cluster: k, user: u}
+users:
+- name: u
+  user:
+    client-certificate: client.crt
+    client-key: /abs/client.key
+    tokenFile: token
+    exec: {command: ./bin/plugin, apiVersion: client.authentication.k8s.io/v1, interactiveMode: Never}
+- name: bare
+  user:
+    exec: {command: kubelogin, apiVersion: client.authentication.k8s.io/v1beta1}
+"#;
+        let path = write(&sub, "config", text);
+        let config = load_from_files(&[path]).unwrap();
+
+        let base = std::path::absolute(&sub).unwrap();
+        let user = config.user("u").unwrap();
+        assert_eq!(config.cluster("k").unwrap().certificate_authority, Some(base.join("ca.crt")));
+        assert_eq!(user.client_certificate, Some(base.join("client.crt")));
+        assert_eq!(user.client_key, Some(PathBuf::from("/abs/client.key")));
+        assert_eq!(user.token_file, Some(base.join("token")));
+        assert_eq!(user.exec.as_ref().unwrap().command, base.join("./bin/plugin").to_string_lossy());
+        assert_eq!(config.user("bare").unwrap().exec.as_ref().unwrap().command, "kubelogin");
+
+        // The absolute client-key does not exist, so validation names it.
+        let err = config.rest_config(&ConfigOverrides::default()).unwrap_err();
+        assert!(err.to_string().contains("unable to read client-key /abs/client.key for u"), "{err}");
+
+        let overrides = ConfigOverrides {
+            user: Some("bare".to_string()),
+            ..ConfigOverrides::default()
+        };
+        let resolved = config.rest_config(&overrides).unwrap();
+        assert_eq!(resolved.rest.tls.ca_file, Some(base.join("ca.crt")));
+        let exec = resolved.rest.auth.exec.unwrap();
+        assert_eq!(exec.interactive_mode, "IfAvailable");
+    }
+
+    #[test]
+    fn token_file_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("token"), "file-token\n").unwrap();
+        let text = "current-context: c\nclusters:\n- name: k\n  cluster: {server: 'https://h', insecure-skip-tls-verify: true}\ncontexts:\n- name: c\n  context: {cluster: k, user: u}\nusers:\n- name: u\n  user: {tokenFile: token}\n";
+        let path = write(dir.path(), "config", text);
+        let resolved = load_from_files(&[path]).unwrap().rest_config(&ConfigOverrides::default()).unwrap();
+        assert_eq!(resolved.rest.auth.token.as_deref(), Some("file-token"));
+        assert_eq!(resolved.rest.auth.token_file, Some(std::path::absolute(dir.path()).unwrap().join("token")));
+    }
+
+    #[test]
+    fn base64_data_fields() {
+        let text = format!(
+            "current-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://h\n    certificate-authority-data: {}\n    tls-server-name: kubernetes\ncontexts:\n- name: c\n  context: {{cluster: k, user: u}}\nusers:\n- name: u\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\n    as: admin\n    as-groups: [system:masters]\n",
+            base64(CA_PEM),
+            base64(b"CERT"),
+            base64(b"KEY"),
+        );
+        let config = Kubeconfig::parse(&text).unwrap();
+        let resolved = config.rest_config(&ConfigOverrides::default()).unwrap();
+
+        assert_eq!(resolved.rest.tls.ca_data.as_deref(), Some(CA_PEM));
+        assert_eq!(resolved.rest.tls.cert_data.as_deref(), Some(&b"CERT"[..]));
+        assert_eq!(resolved.rest.tls.key_data.as_deref(), Some(&b"KEY"[..]));
+        assert_eq!(resolved.rest.tls.server_name.as_deref(), Some("kubernetes"));
+        assert_eq!(resolved.rest.auth.impersonate_user.as_deref(), Some("admin"));
+        assert_eq!(resolved.rest.auth.impersonate_groups, vec!["system:masters".to_string()]);
+
+        // Serialized back, the data fields are base64 again and parse to the same value.
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(json.contains(&base64(CA_PEM)), "{json}");
+        assert_eq!(Kubeconfig::parse(&json).unwrap(), config);
+    }
+
+    #[test]
+    fn resolution_errors() {
+        let base = "current-context: c\nclusters:\n- name: k\n  cluster: {server: 'https://h'}\ncontexts:\n- name: c\n  context: {cluster: k, user: u}\n- name: no-cluster\n  context: {cluster: gone, user: u}\n- name: no-user\n  context: {cluster: k, user: gone}\nusers:\n- name: u\n  user: {token: t}\n";
+        let config = Kubeconfig::parse(base).unwrap();
+        let with = |context: Option<&str>, cluster: Option<&str>, user: Option<&str>| ConfigOverrides {
+            context: context.map(str::to_string),
+            cluster: cluster.map(str::to_string),
+            user: user.map(str::to_string),
+            ..ConfigOverrides::default()
+        };
+
+        let cases = [
+            ("explicit context missing", with(Some("x"), None, None), "context \"x\" does not exist"),
+            ("explicit cluster missing", with(None, Some("x"), None), "cluster \"x\" does not exist"),
+            ("explicit user missing", with(None, None, Some("x")), "auth info \"x\" does not exist"),
+            (
+                "context's cluster missing",
+                with(Some("no-cluster"), None, None),
+                "invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable",
+            ),
+        ];
+        for (name, overrides, expected) in cases {
+            let err = config.rest_config(&overrides).unwrap_err();
+            assert_eq!(err.to_string(), expected, "{name}");
+        }
+
+        // client-go treats a context's missing user as anonymous.
+        let anonymous = config.rest_config(&with(Some("no-user"), None, None)).unwrap();
+        assert_eq!(anonymous.rest.auth, crate::config::AuthConfig::default());
+
+        let missing_current = Kubeconfig {
+            current_context: "gone".to_string(),
+            ..config.clone()
+        };
+        let err = missing_current.rest_config(&ConfigOverrides::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid configuration: [context was not found for specified context: gone, cluster has no server defined]"
+        );
+    }
+
+    #[test]
+    fn validation_errors() {
+        let cases = [
+            (
+                "server missing",
+                "cluster: {certificate-authority-data: QQ==}",
+                "user: {token: t}",
+                "invalid configuration: no server found for cluster \"k\"",
+            ),
+            (
+                "token and basic auth",
+                "cluster: {server: 'https://h'}",
+                "user: {token: t, username: a, password: b}",
+                "invalid configuration: more than one authentication method found for u; found [token basicAuth], only one is allowed",
+            ),
+            (
+                "certificate without key",
+                "cluster: {server: 'https://h'}",
+                "user: {client-certificate-data: QQ==}",
+                "invalid configuration: client-key-data or client-key must be specified for u to use the clientCert authentication method.",
+            ),
+            (
+                "exec v1 without interactiveMode",
+                "cluster: {server: 'https://h'}",
+                "user: {exec: {command: p, apiVersion: client.authentication.k8s.io/v1}}",
+                "invalid configuration: interactiveMode must be specified for u to use exec authentication plugin",
+            ),
+            (
+                "exec without command and version",
+                "cluster: {server: 'https://h'}",
+                "user: {exec: {interactiveMode: Never}}",
+                "invalid configuration: [command must be specified for u to use exec authentication plugin, apiVersion must be specified for u to use exec authentication plugin]",
+            ),
+            (
+                "groups without user",
+                "cluster: {server: 'https://h'}",
+                "user: {as-groups: [g]}",
+                "invalid configuration: requesting uid, groups or user-extra for u without impersonating a user",
+            ),
+        ];
+        for (name, cluster, user, expected) in cases {
+            let text = format!(
+                "current-context: c\nclusters:\n- name: k\n  {cluster}\ncontexts:\n- name: c\n  context: {{cluster: k, user: u}}\nusers:\n- name: u\n  {user}\n"
+            );
+            let config = Kubeconfig::parse(&text).unwrap();
+            let err = config.rest_config(&ConfigOverrides::default()).unwrap_err();
+            assert_eq!(err.to_string(), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn insecure_with_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.crt"), CA_PEM).unwrap();
+        let cases = [
+            ("ca data and insecure", format!("certificate-authority-data: {}", base64(CA_PEM)), false, Some("specifying a root certificates file with the insecure flag is not allowed")),
+            ("ca file and insecure", "certificate-authority: ca.crt".to_string(), false, Some("specifying a root certificates file with the insecure flag is not allowed")),
+            ("override clears ca", "certificate-authority: ca.crt".to_string(), true, None),
+        ];
+        for (name, ca, override_insecure, expected) in cases {
+            let text = format!(
+                "current-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://h\n    insecure-skip-tls-verify: true\n    {ca}\ncontexts:\n- name: c\n  context: {{cluster: k, user: u}}\nusers:\n- name: u\n  user: {{token: t}}\n"
+            );
+            let path = write(dir.path(), "config", &text);
+            let config = load_from_files(&[path]).unwrap();
+            let overrides = ConfigOverrides {
+                insecure_skip_tls_verify: override_insecure,
+                ..ConfigOverrides::default()
+            };
+            match (config.rest_config(&overrides), expected) {
+                (Err(err), Some(message)) => assert_eq!(err.to_string(), message, "{name}"),
+                (Ok(resolved), None) => {
+                    assert!(resolved.rest.tls.insecure, "{name}");
+                    assert_eq!(resolved.rest.tls.ca_file, None, "{name}");
+                    assert_eq!(resolved.rest.tls.ca_data, None, "{name}");
+                }
+                (result, expected) => panic!("{name}: got {result:?}, expected {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn credentials_only_over_tls() {
+        let text = "current-context: c\nclusters:\n- name: k\n  cluster: {server: 'http://127.0.0.1:8080'}\ncontexts:\n- name: c\n  context: {cluster: k, user: u}\nusers:\n- name: u\n  user: {token: t}\n";
+        let resolved = Kubeconfig::parse(text).unwrap().rest_config(&ConfigOverrides::default()).unwrap();
+        assert_eq!(resolved.rest.host, "http://127.0.0.1:8080");
+        assert_eq!(resolved.rest.auth.token, None);
+    }
+}
