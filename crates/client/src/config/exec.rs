@@ -44,15 +44,24 @@ pub enum ExecError {
         source: std::io::Error,
     },
 
-    /// The plugin exited unsuccessfully; `stderr` is what it printed there.
+    /// The plugin exited with a non-zero code. `stderr` is its standard error output.
     #[error("exec: executable {command} failed with exit code {code}: {stderr}")]
-    Failed { command: String, code: i32, stderr: String },
+    Failed {
+        command: String,
+        code: i32,
+        stderr: String,
+    },
 
     #[error("decoding stdout: {0}")]
     Decode(String),
 
-    #[error("exec plugin is configured to use API version {configured}, plugin returned version {returned}")]
-    ApiVersionMismatch { configured: String, returned: String },
+    #[error(
+        "exec plugin is configured to use API version {configured}, plugin returned version {returned}"
+    )]
+    ApiVersionMismatch {
+        configured: String,
+        returned: String,
+    },
 
     #[error("exec plugin didn't return a status field")]
     MissingStatus,
@@ -63,7 +72,9 @@ pub enum ExecError {
     #[error("exec plugin returned only certificate or key, not both")]
     CertificateWithoutKey,
 
-    #[error("failed to read certificate-authority {path} for the exec plugin's cluster information: {source}")]
+    #[error(
+        "failed to read certificate-authority {path} for the exec plugin's cluster information: {source}"
+    )]
     ReadCa {
         path: String,
         #[source]
@@ -89,9 +100,14 @@ pub struct ClusterInfo {
     pub certificate_authority_data: Option<Vec<u8>>,
 }
 
-fn serialize_base64<S: serde::Serializer>(value: &Option<Vec<u8>>, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_base64<S: serde::Serializer>(
+    value: &Option<Vec<u8>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     match value {
-        Some(bytes) => serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes)),
+        Some(bytes) => {
+            serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+        }
         None => serializer.serialize_none(),
     }
 }
@@ -104,10 +120,12 @@ impl ClusterInfo {
     pub fn from_rest_config(rest: &RestConfig) -> Result<ClusterInfo, ExecError> {
         let certificate_authority_data = match (&rest.tls.ca_data, &rest.tls.ca_file) {
             (Some(data), _) => Some(data.clone()),
-            (None, Some(path)) => Some(std::fs::read(path).map_err(|source| ExecError::ReadCa {
-                path: path.display().to_string(),
-                source,
-            })?),
+            (None, Some(path)) => {
+                Some(std::fs::read(path).map_err(|source| ExecError::ReadCa {
+                    path: path.display().to_string(),
+                    source,
+                })?)
+            }
             (None, None) => None,
         };
         Ok(ClusterInfo {
@@ -134,7 +152,8 @@ impl ExecCredential {
     /// Reports whether the credential has expired at `now`, as client-go compares
     /// it: strictly after the expiration time.
     pub fn is_expired_at(&self, now: SystemTime) -> bool {
-        self.expiration_timestamp.is_some_and(|expiration| now > expiration)
+        self.expiration_timestamp
+            .is_some_and(|expiration| now > expiration)
     }
 }
 
@@ -193,7 +212,10 @@ pub async fn exec_credential(
     Ok(run_plugin(config, cluster.as_ref()).await?)
 }
 
-async fn run_plugin(config: &ExecConfig, cluster: Option<&ClusterInfo>) -> Result<ExecCredential, ExecError> {
+async fn run_plugin(
+    config: &ExecConfig,
+    cluster: Option<&ClusterInfo>,
+) -> Result<ExecCredential, ExecError> {
     if !SUPPORTED_API_VERSIONS.contains(&config.api_version.as_str()) {
         return Err(ExecError::InvalidApiVersion(config.api_version.clone()));
     }
@@ -210,7 +232,8 @@ async fn run_plugin(config: &ExecConfig, cluster: Option<&ClusterInfo>) -> Resul
             interactive: false,
         },
     };
-    let exec_info = serde_json::to_string(&request).map_err(|err| ExecError::Decode(err.to_string()))?;
+    let exec_info =
+        serde_json::to_string(&request).map_err(|err| ExecError::Decode(err.to_string()))?;
 
     let output = tokio::process::Command::new(&config.command)
         .args(&config.args)
@@ -251,7 +274,9 @@ fn parse_response(api_version: &str, stdout: &[u8]) -> Result<ExecCredential, Ex
     let response: ExecCredentialResponse =
         serde_json::from_slice(stdout).map_err(|err| ExecError::Decode(err.to_string()))?;
     if response.api_version.is_empty() {
-        return Err(ExecError::Decode("Object 'apiVersion' is missing".to_string()));
+        return Err(ExecError::Decode(
+            "Object 'apiVersion' is missing".to_string(),
+        ));
     }
     if response.kind != "ExecCredential" {
         return Err(ExecError::Decode(format!(
@@ -267,7 +292,10 @@ fn parse_response(api_version: &str, stdout: &[u8]) -> Result<ExecCredential, Ex
     }
 
     let status = response.status.ok_or(ExecError::MissingStatus)?;
-    if status.token.is_empty() && status.client_certificate_data.is_empty() && status.client_key_data.is_empty() {
+    if status.token.is_empty()
+        && status.client_certificate_data.is_empty()
+        && status.client_key_data.is_empty()
+    {
         return Err(ExecError::MissingCredential);
     }
     if status.client_certificate_data.is_empty() != status.client_key_data.is_empty() {
@@ -275,10 +303,11 @@ fn parse_response(api_version: &str, stdout: &[u8]) -> Result<ExecCredential, Ex
     }
     let expiration_timestamp = match status.expiration_timestamp.as_deref() {
         None | Some("") => None,
-        Some(text) => Some(
-            parse_rfc3339(text)
-                .ok_or_else(|| ExecError::Decode(format!("invalid expirationTimestamp {text:?}, expected RFC 3339")))?,
-        ),
+        Some(text) => Some(parse_rfc3339(text).ok_or_else(|| {
+            ExecError::Decode(format!(
+                "invalid expirationTimestamp {text:?}, expected RFC 3339"
+            ))
+        })?),
     };
 
     let non_empty = |s: String| (!s.is_empty()).then_some(s);
@@ -291,10 +320,11 @@ fn parse_response(api_version: &str, stdout: &[u8]) -> Result<ExecCredential, Ex
 }
 
 /// Parses an RFC 3339 timestamp (`2006-01-02T15:04:05Z`, optional fraction, `Z` or
-/// `±hh:mm`) into a [`SystemTime`]; `None` when malformed or before 1970.
+/// `±hh:mm`) into a [`SystemTime`], or `None` when malformed or before 1970.
 fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     let bytes = text.as_bytes();
-    if bytes.len() < 20 || bytes[4] != b'-' || bytes[7] != b'-' || !matches!(bytes[10], b'T' | b't') {
+    if bytes.len() < 20 || bytes[4] != b'-' || bytes[7] != b'-' || !matches!(bytes[10], b'T' | b't')
+    {
         return None;
     }
     if bytes[13] != b':' || bytes[16] != b':' {
@@ -302,11 +332,18 @@ fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     }
     let number = |range: std::ops::Range<usize>| -> Option<i64> {
         let part = text.get(range)?;
-        part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse().ok())?
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())?
     };
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
     let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
 
@@ -336,13 +373,14 @@ fn parse_rfc3339(text: &str) -> Option<SystemTime> {
         _ => return None,
     };
 
-    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
+    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+        - offset_seconds;
     let seconds = u64::try_from(seconds).ok()?;
     Some(UNIX_EPOCH + Duration::new(seconds, nanos))
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil` algorithm).
+/// Counts the days since 1970-01-01 of a proleptic Gregorian date, working in
+/// 400-year eras that start on March 1.
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
@@ -374,7 +412,7 @@ impl ExecCredentialCache {
     /// Returns the cached credential, or runs the plugin when there is none or it
     /// has expired.
     ///
-    /// Errors: those of [`exec_credential`]; a failed run leaves the cache empty.
+    /// Errors: those of [`exec_credential`]. A failed run leaves the cache empty.
     pub async fn credential(&self) -> Result<ExecCredential, ConfigError> {
         self.credential_at(SystemTime::now()).await
     }
@@ -394,8 +432,8 @@ impl ExecCredentialCache {
         Ok(credential)
     }
 
-    /// Drops the cached credential so the next call runs the plugin again; for a
-    /// server that answered 401 Unauthorized.
+    /// Drops the cached credential so the next call runs the plugin again, for use
+    /// after a server returns 401 Unauthorized.
     pub async fn invalidate(&self) {
         *self.cached.lock().await = None;
     }
@@ -430,7 +468,7 @@ mod tests {
     async fn plugin_success() {
         let dir = tempfile::tempdir().unwrap();
         // The plugin echoes back its argument, env variable and exec info so the
-        // test sees what it was given.
+        // test can check its input.
         let command = plugin(
             dir.path(),
             "token.sh",
@@ -449,7 +487,10 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
 
         let credential = exec_credential(&config, Some(cluster)).await.unwrap();
         assert_eq!(credential.token.as_deref(), Some("arg-hello"));
-        assert_eq!(credential.expiration_timestamp, Some(UNIX_EPOCH + Duration::from_secs(1_893_553_445)));
+        assert_eq!(
+            credential.expiration_timestamp,
+            Some(UNIX_EPOCH + Duration::from_secs(1_893_553_445))
+        );
 
         let info: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.path().join("info.json")).unwrap()).unwrap();
@@ -485,7 +526,11 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
     async fn plugin_failures() {
         let dir = tempfile::tempdir().unwrap();
         let cases = [
-            ("exit code", "echo 'login required' >&2; exit 3", "failed with exit code 3: login required"),
+            (
+                "exit code",
+                "echo 'login required' >&2; exit 3",
+                "failed with exit code 3: login required",
+            ),
             ("not json", "echo nope", "decoding stdout: "),
             (
                 "version mismatch",
@@ -524,12 +569,18 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
     async fn plugin_config_errors() {
         let missing = config("/nonexistent/plugin".to_string());
         let err = exec_credential(&missing, None).await.unwrap_err();
-        assert_eq!(err.to_string(), "exec: executable /nonexistent/plugin not found");
+        assert_eq!(
+            err.to_string(),
+            "exec: executable /nonexistent/plugin not found"
+        );
 
         let mut always = config("true".to_string());
         always.interactive_mode = "Always".to_string();
         let err = exec_credential(&always, None).await.unwrap_err();
-        assert!(matches!(err, ConfigError::Exec(ExecError::InteractiveUnsupported)), "{err}");
+        assert!(
+            matches!(err, ConfigError::Exec(ExecError::InteractiveUnsupported)),
+            "{err}"
+        );
 
         let mut bad_version = config("true".to_string());
         bad_version.api_version = "v2".to_string();
@@ -557,21 +608,44 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
         let first = cache.credential_at(before).await.unwrap();
         assert_eq!(first.token.as_deref(), Some("run-1"));
         assert_eq!(first.expiration_timestamp, Some(expiration));
-        assert_eq!(cache.credential_at(before).await.unwrap().token.as_deref(), Some("run-1"));
-        assert_eq!(cache.credential_at(expiration).await.unwrap().token.as_deref(), Some("run-1"));
+        assert_eq!(
+            cache.credential_at(before).await.unwrap().token.as_deref(),
+            Some("run-1")
+        );
+        assert_eq!(
+            cache
+                .credential_at(expiration)
+                .await
+                .unwrap()
+                .token
+                .as_deref(),
+            Some("run-1")
+        );
 
-        assert_eq!(cache.credential_at(after).await.unwrap().token.as_deref(), Some("run-2"));
+        assert_eq!(
+            cache.credential_at(after).await.unwrap().token.as_deref(),
+            Some("run-2")
+        );
         cache.invalidate().await;
-        assert_eq!(cache.credential_at(before).await.unwrap().token.as_deref(), Some("run-3"));
+        assert_eq!(
+            cache.credential_at(before).await.unwrap().token.as_deref(),
+            Some("run-3")
+        );
     }
 
     #[test]
     fn rfc3339_parsing() {
         let cases = [
             ("1970-01-01T00:00:00Z", Some(UNIX_EPOCH)),
-            ("2000-03-01T00:00:00Z", Some(UNIX_EPOCH + Duration::from_secs(951_868_800))),
+            (
+                "2000-03-01T00:00:00Z",
+                Some(UNIX_EPOCH + Duration::from_secs(951_868_800)),
+            ),
             ("1970-01-01T01:00:00+01:00", Some(UNIX_EPOCH)),
-            ("1970-01-01T00:00:01.25Z", Some(UNIX_EPOCH + Duration::from_millis(1250))),
+            (
+                "1970-01-01T00:00:01.25Z",
+                Some(UNIX_EPOCH + Duration::from_millis(1250)),
+            ),
             ("1969-12-31T23:59:59Z", None),
             ("2000-13-01T00:00:00Z", None),
             ("2000-01-01 00:00:00", None),

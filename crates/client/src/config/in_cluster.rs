@@ -43,7 +43,7 @@ pub fn is_possible_from(root: &Path, env: impl Fn(&str) -> Option<String>) -> bo
 ///
 /// The server is `https://host:port`, with an IPv6 host in brackets. The token is
 /// read now and also recorded as `token_file` so the transport re-reads it after
-/// rotation. A CA bundle that is missing or holds no PEM certificate is logged
+/// rotation. A CA bundle that is missing or contains no PEM certificate is logged
 /// and left out, as client-go does. The namespace comes from `POD_NAMESPACE`,
 /// else the namespace file, else `default`.
 pub fn in_cluster_from(
@@ -66,7 +66,7 @@ pub fn in_cluster_from(
     let ca_file = match std::fs::read_to_string(&ca_file) {
         Ok(pem) if pem.contains("-----BEGIN CERTIFICATE-----") => Some(ca_file),
         Ok(_) => {
-            tracing::error!(path = %ca_file.display(), "in-cluster root CA file holds no PEM certificate");
+            tracing::error!(path = %ca_file.display(), "invalid in-cluster root CA file: no PEM certificate found");
             None
         }
         Err(err) => {
@@ -137,8 +137,10 @@ mod tests {
     }
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |name| map.get(name).cloned()
     }
 
@@ -183,7 +185,11 @@ mod tests {
             },
             Case {
                 name: "POD_NAMESPACE overrides file",
-                env: vec![(HOST_ENV, "10.0.0.1"), (PORT_ENV, "443"), (POD_NAMESPACE_ENV, "from-env")],
+                env: vec![
+                    (HOST_ENV, "10.0.0.1"),
+                    (PORT_ENV, "443"),
+                    (POD_NAMESPACE_ENV, "from-env"),
+                ],
                 ca: None,
                 namespace_file: Some("from-file"),
                 host: "https://10.0.0.1:443",
@@ -200,11 +206,25 @@ mod tests {
             let dir = root.path().join(SERVICE_ACCOUNT_DIR);
             assert_eq!(resolved.rest.host, case.host, "{}", case.name);
             assert_eq!(resolved.namespace, case.namespace, "{}", case.name);
-            assert_eq!(resolved.rest.auth.token.as_deref(), Some("sa-token"), "{}", case.name);
-            assert_eq!(resolved.rest.auth.token_file, Some(dir.join("token")), "{}", case.name);
+            assert_eq!(
+                resolved.rest.auth.token.as_deref(),
+                Some("sa-token"),
+                "{}",
+                case.name
+            );
+            assert_eq!(
+                resolved.rest.auth.token_file,
+                Some(dir.join("token")),
+                "{}",
+                case.name
+            );
             let expected_ca = case.has_ca.then(|| dir.join("ca.crt"));
             assert_eq!(resolved.rest.tls.ca_file, expected_ca, "{}", case.name);
-            assert!(is_possible_from(root.path(), env_of(&case.env)), "{}", case.name);
+            assert!(
+                is_possible_from(root.path(), env_of(&case.env)),
+                "{}",
+                case.name
+            );
         }
     }
 
@@ -213,7 +233,11 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         write_service_account(root.path(), Some(CA_PEM), None);
 
-        for env in [vec![], vec![(HOST_ENV, "10.0.0.1")], vec![(HOST_ENV, ""), (PORT_ENV, "443")]] {
+        for env in [
+            vec![],
+            vec![(HOST_ENV, "10.0.0.1")],
+            vec![(HOST_ENV, ""), (PORT_ENV, "443")],
+        ] {
             let err = in_cluster_from(root.path(), env_of(&env)).unwrap_err();
             assert_eq!(
                 err.to_string(),

@@ -31,7 +31,7 @@ pub enum ConfigError {
     #[error("error loading config file \"{}\": {message}", path.display())]
     LoadFile { path: PathBuf, message: String },
 
-    /// The merged configuration failed validation; each entry is one problem.
+    /// The merged configuration failed validation. Each entry is one problem.
     #[error("invalid configuration: {}", aggregate(.0))]
     Invalid(Vec<String>),
 
@@ -106,12 +106,16 @@ pub struct ResolvedConfig {
 }
 
 /// A kubeconfig file (`apiVersion: v1`, `kind: Config`). Lists are kept in file
-/// order; names are unique within each list after [`Kubeconfig::parse`].
+/// order, and names are unique within each list after [`Kubeconfig::parse`].
 /// `extensions` anywhere in the file are ignored.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Kubeconfig {
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub api_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -127,7 +131,7 @@ pub struct Kubeconfig {
     pub current_context: String,
 }
 
-/// The `preferences` section; client-go keeps only `colors`, which it ignores too.
+/// The `preferences` section. client-go keeps only `colors` and ignores it too.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct Preferences {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -169,7 +173,11 @@ pub struct Cluster {
     /// A PEM file; relative paths resolve against the kubeconfig's directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_authority: Option<PathBuf>,
-    #[serde(default, with = "base64_bytes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "base64_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub certificate_authority_data: Option<Vec<u8>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_url: Option<String>,
@@ -194,11 +202,19 @@ pub struct Context {
 pub struct AuthInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_certificate: Option<PathBuf>,
-    #[serde(default, with = "base64_bytes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "base64_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub client_certificate_data: Option<Vec<u8>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_key: Option<PathBuf>,
-    #[serde(default, with = "base64_bytes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "base64_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub client_key_data: Option<Vec<u8>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
@@ -210,7 +226,11 @@ pub struct AuthInfo {
     pub impersonate_uid: Option<String>,
     #[serde(rename = "as-groups", default, deserialize_with = "null_as_default")]
     pub impersonate_groups: Vec<String>,
-    #[serde(rename = "as-user-extra", default, deserialize_with = "null_as_default")]
+    #[serde(
+        rename = "as-user-extra",
+        default,
+        deserialize_with = "null_as_default"
+    )]
     pub impersonate_user_extra: BTreeMap<String, Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
@@ -260,19 +280,26 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-/// Go's `[]byte` JSON encoding: standard base64 with padding; line breaks inside
+/// Go's `[]byte` JSON encoding: standard base64 with padding. Line breaks inside
 /// the text are ignored as Go's decoder ignores them.
 mod base64_bytes {
     use super::*;
 
-    pub fn serialize<S: Serializer>(value: &Option<Vec<u8>>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        value: &Option<Vec<u8>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         match value {
-            Some(bytes) => serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes)),
+            Some(bytes) => {
+                serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+            }
             None => serializer.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<u8>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Vec<u8>>, D::Error> {
         let Some(text) = Option::<String>::deserialize(deserializer)? else {
             return Ok(None);
         };
@@ -323,7 +350,9 @@ impl Kubeconfig {
             && !kind.is_empty()
             && kind != "Config"
         {
-            return Err(format!("kind \"{kind}\" is not a kubeconfig, expected \"Config\""));
+            return Err(format!(
+                "kind \"{kind}\" is not a kubeconfig, expected \"Config\""
+            ));
         }
         check_unique("clusters", config.clusters.iter().map(|c| &c.name))?;
         check_unique("contexts", config.contexts.iter().map(|c| &c.name))?;
@@ -409,11 +438,17 @@ impl Kubeconfig {
     }
 
     pub fn cluster(&self, name: &str) -> Option<&Cluster> {
-        self.clusters.iter().find(|c| c.name == name).map(|c| &c.cluster)
+        self.clusters
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| &c.cluster)
     }
 
     pub fn context(&self, name: &str) -> Option<&Context> {
-        self.contexts.iter().find(|c| c.name == name).map(|c| &c.context)
+        self.contexts
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| &c.context)
     }
 
     pub fn user(&self, name: &str) -> Option<&AuthInfo> {
@@ -431,7 +466,7 @@ impl Kubeconfig {
     /// Resolves a context into a [`ResolvedConfig`], as client-go's
     /// `DirectClientConfig.ClientConfig` does.
     ///
-    /// The context is `overrides.context` or else `current-context`; the cluster
+    /// The context is `overrides.context` or else `current-context`, and the cluster
     /// and user are the overrides' or else the context's. A name given in
     /// `overrides` must exist ([`ConfigError::ContextNotFound`] and friends). A
     /// context, cluster or user that the file names but lacks is treated as empty,
@@ -471,7 +506,14 @@ impl Kubeconfig {
         };
         apply_cluster_overrides(&mut cluster, overrides);
 
-        confirm_usable(self, &context_name, user_name, &user, cluster_name, &cluster)?;
+        confirm_usable(
+            self,
+            &context_name,
+            user_name,
+            &user,
+            cluster_name,
+            &cluster,
+        )?;
 
         let rest = build_rest_config(&cluster, &user)?;
         let namespace = non_empty(overrides.namespace.as_deref())
@@ -520,7 +562,9 @@ fn confirm_usable(
     let mut errors = Vec::new();
 
     if !context_name.is_empty() && config.context(context_name).is_none() {
-        errors.push(format!("context was not found for specified context: {context_name}"));
+        errors.push(format!(
+            "context was not found for specified context: {context_name}"
+        ));
     }
     validate_auth_info(user_name, user, &mut errors);
     validate_cluster(cluster_name, cluster, &mut errors);
@@ -590,11 +634,17 @@ fn validate_auth_info(name: &str, user: &AuthInfo, errors: &mut Vec<String>) {
                 "client-key-data or client-key must be specified for {name} to use the clientCert authentication method."
             ));
         }
-        for (field, path) in [("client-cert", &user.client_certificate), ("client-key", &user.client_key)] {
+        for (field, path) in [
+            ("client-cert", &user.client_certificate),
+            ("client-key", &user.client_key),
+        ] {
             if let Some(path) = path
                 && let Err(err) = std::fs::File::open(path)
             {
-                errors.push(format!("unable to read {field} {} for {name} due to {err}", path.display()));
+                errors.push(format!(
+                    "unable to read {field} {} for {name} due to {err}",
+                    path.display()
+                ));
             }
         }
     }
@@ -609,12 +659,17 @@ fn validate_auth_info(name: &str, user: &AuthInfo, errors: &mut Vec<String>) {
             methods.join(" ")
         ));
     }
-    if (user.impersonate_uid.as_deref().is_some_and(|u| !u.is_empty())
+    if (user
+        .impersonate_uid
+        .as_deref()
+        .is_some_and(|u| !u.is_empty())
         || !user.impersonate_groups.is_empty()
         || !user.impersonate_user_extra.is_empty())
         && user.impersonate.as_deref().is_none_or(str::is_empty)
     {
-        errors.push(format!("requesting uid, groups or user-extra for {name} without impersonating a user"));
+        errors.push(format!(
+            "requesting uid, groups or user-extra for {name} without impersonating a user"
+        ));
     }
 }
 
@@ -625,10 +680,14 @@ fn validate_exec(name: &str, user: &AuthInfo, exec: &ExecConfigFile, errors: &mu
         ));
     }
     if exec.command.is_empty() {
-        errors.push(format!("command must be specified for {name} to use exec authentication plugin"));
+        errors.push(format!(
+            "command must be specified for {name} to use exec authentication plugin"
+        ));
     }
     if exec.api_version.is_empty() {
-        errors.push(format!("apiVersion must be specified for {name} to use exec authentication plugin"));
+        errors.push(format!(
+            "apiVersion must be specified for {name} to use exec authentication plugin"
+        ));
     }
     if exec.env.iter().any(|var| var.name.is_empty()) {
         errors.push(format!(
@@ -667,7 +726,7 @@ fn build_rest_config(cluster: &Cluster, user: &AuthInfo) -> Result<RestConfig, C
         server_name: cluster.tls_server_name.clone().filter(|n| !n.is_empty()),
         ..TlsConfig::default()
     };
-    // NOTE: proxy-url is ignored; requests always go to the server directly.
+    // NOTE: proxy-url is ignored, so requests always go to the server directly.
     if cluster.proxy_url.as_deref().is_some_and(|p| !p.is_empty()) {
         tracing::warn!(proxy_url = ?cluster.proxy_url, "kubeconfig proxy-url is not supported and is ignored");
     }
@@ -712,7 +771,7 @@ fn apply_user(rest: &mut RestConfig, user: &AuthInfo) -> Result<(), ConfigError>
             path: path.clone(),
             source,
         })?;
-        // NOTE: client-go keeps the file content as is; surrounding whitespace is
+        // NOTE: client-go keeps the file content as is, but surrounding whitespace is
         // trimmed here because a newline cannot go into an Authorization header.
         auth.token = Some(token.trim().to_string());
         auth.token_file = Some(path.clone());
@@ -731,7 +790,7 @@ fn apply_user(rest: &mut RestConfig, user: &AuthInfo) -> Result<(), ConfigError>
 
     if user.auth_provider.is_some() {
         // NOTE: auth-provider plugins (oidc and the removed gcp and azure ones) are
-        // not supported; the user is treated as having no such credential.
+        // not supported, so the user is treated as having no such credential.
         tracing::warn!("kubeconfig auth-provider is not supported and is ignored");
     }
 
@@ -739,14 +798,20 @@ fn apply_user(rest: &mut RestConfig, user: &AuthInfo) -> Result<(), ConfigError>
         auth.exec = Some(ExecConfig {
             command: exec.command.clone(),
             args: exec.args.clone(),
-            env: exec.env.iter().map(|v| (v.name.clone(), v.value.clone())).collect(),
+            env: exec
+                .env
+                .iter()
+                .map(|v| (v.name.clone(), v.value.clone()))
+                .collect(),
             api_version: exec.api_version.clone(),
             provide_cluster_info: exec.provide_cluster_info,
             interactive_mode: effective_interactive_mode(exec),
         });
     }
 
-    if non_empty(user.username.as_deref()).is_some() || non_empty(user.password.as_deref()).is_some() {
+    if non_empty(user.username.as_deref()).is_some()
+        || non_empty(user.password.as_deref()).is_some()
+    {
         auth.username = user.username.clone();
         auth.password = user.password.clone();
     }
@@ -784,7 +849,7 @@ pub fn load_from_files(paths: &[PathBuf]) -> Result<Kubeconfig, ConfigError> {
         }
     }
 
-    // client-go aggregates the load errors; the first one is enough to act on.
+    // client-go aggregates the load errors, but the first one is enough to act on.
     match errors.into_iter().next() {
         Some(err) => Err(err),
         None => Ok(merged),
@@ -800,7 +865,9 @@ pub fn default_kubeconfig_path() -> Option<PathBuf> {
 /// Splits a `KUBECONFIG` value on the platform's path-list separator (`:` on Unix),
 /// dropping empty entries.
 pub fn kubeconfig_paths_from_env(value: &std::ffi::OsStr) -> Vec<PathBuf> {
-    std::env::split_paths(value).filter(|p| !p.as_os_str().is_empty()).collect()
+    std::env::split_paths(value)
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect()
 }
 
 /// Loads the configuration a component uses without flags, as client-go's
@@ -905,8 +972,17 @@ users:
 
         for case in cases {
             let merged = load_from_files(&case.paths).unwrap();
-            assert_eq!(merged.current_context, case.current_context, "{}", case.name);
-            assert_eq!(merged.cluster("shared").unwrap().server, case.shared_server, "{}", case.name);
+            assert_eq!(
+                merged.current_context, case.current_context,
+                "{}",
+                case.name
+            );
+            assert_eq!(
+                merged.cluster("shared").unwrap().server,
+                case.shared_server,
+                "{}",
+                case.name
+            );
             assert_eq!(
                 merged.user("alice").unwrap().token.as_deref(),
                 Some(case.alice_token),
@@ -964,9 +1040,15 @@ users:
         let dir = tempfile::tempdir().unwrap();
         let cases = [
             ("bad-yaml", "clusters: [unclosed"),
-            ("bad-base64", "clusters:\n- name: c\n  cluster:\n    certificate-authority-data: '!!!'\n"),
+            (
+                "bad-base64",
+                "clusters:\n- name: c\n  cluster:\n    certificate-authority-data: '!!!'\n",
+            ),
             ("wrong-kind", "kind: Pod\n"),
-            ("duplicate", "users:\n- name: a\n  user: {}\n- name: a\n  user: {}\n"),
+            (
+                "duplicate",
+                "users:\n- name: a\n  user: {}\n- name: a\n  user: {}\n",
+            ),
         ];
         for (name, text) in cases {
             let path = write(dir.path(), name, text);
@@ -1009,16 +1091,29 @@ users:
 
         let base = std::path::absolute(&sub).unwrap();
         let user = config.user("u").unwrap();
-        assert_eq!(config.cluster("k").unwrap().certificate_authority, Some(base.join("ca.crt")));
+        assert_eq!(
+            config.cluster("k").unwrap().certificate_authority,
+            Some(base.join("ca.crt"))
+        );
         assert_eq!(user.client_certificate, Some(base.join("client.crt")));
         assert_eq!(user.client_key, Some(PathBuf::from("/abs/client.key")));
         assert_eq!(user.token_file, Some(base.join("token")));
-        assert_eq!(user.exec.as_ref().unwrap().command, base.join("./bin/plugin").to_string_lossy());
-        assert_eq!(config.user("bare").unwrap().exec.as_ref().unwrap().command, "kubelogin");
+        assert_eq!(
+            user.exec.as_ref().unwrap().command,
+            base.join("./bin/plugin").to_string_lossy()
+        );
+        assert_eq!(
+            config.user("bare").unwrap().exec.as_ref().unwrap().command,
+            "kubelogin"
+        );
 
         // The absolute client-key does not exist, so validation names it.
         let err = config.rest_config(&ConfigOverrides::default()).unwrap_err();
-        assert!(err.to_string().contains("unable to read client-key /abs/client.key for u"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("unable to read client-key /abs/client.key for u"),
+            "{err}"
+        );
 
         let overrides = ConfigOverrides {
             user: Some("bare".to_string()),
@@ -1036,9 +1131,15 @@ users:
         std::fs::write(dir.path().join("token"), "file-token\n").unwrap();
         let text = "current-context: c\nclusters:\n- name: k\n  cluster: {server: 'https://h', insecure-skip-tls-verify: true}\ncontexts:\n- name: c\n  context: {cluster: k, user: u}\nusers:\n- name: u\n  user: {tokenFile: token}\n";
         let path = write(dir.path(), "config", text);
-        let resolved = load_from_files(&[path]).unwrap().rest_config(&ConfigOverrides::default()).unwrap();
+        let resolved = load_from_files(&[path])
+            .unwrap()
+            .rest_config(&ConfigOverrides::default())
+            .unwrap();
         assert_eq!(resolved.rest.auth.token.as_deref(), Some("file-token"));
-        assert_eq!(resolved.rest.auth.token_file, Some(std::path::absolute(dir.path()).unwrap().join("token")));
+        assert_eq!(
+            resolved.rest.auth.token_file,
+            Some(std::path::absolute(dir.path()).unwrap().join("token"))
+        );
     }
 
     #[test]
@@ -1056,8 +1157,14 @@ users:
         assert_eq!(resolved.rest.tls.cert_data.as_deref(), Some(&b"CERT"[..]));
         assert_eq!(resolved.rest.tls.key_data.as_deref(), Some(&b"KEY"[..]));
         assert_eq!(resolved.rest.tls.server_name.as_deref(), Some("kubernetes"));
-        assert_eq!(resolved.rest.auth.impersonate_user.as_deref(), Some("admin"));
-        assert_eq!(resolved.rest.auth.impersonate_groups, vec!["system:masters".to_string()]);
+        assert_eq!(
+            resolved.rest.auth.impersonate_user.as_deref(),
+            Some("admin")
+        );
+        assert_eq!(
+            resolved.rest.auth.impersonate_groups,
+            vec!["system:masters".to_string()]
+        );
 
         // Serialized back, the data fields are base64 again and parse to the same value.
         let json = serde_json::to_string(&config).unwrap();
@@ -1069,17 +1176,30 @@ users:
     fn resolution_errors() {
         let base = "current-context: c\nclusters:\n- name: k\n  cluster: {server: 'https://h'}\ncontexts:\n- name: c\n  context: {cluster: k, user: u}\n- name: no-cluster\n  context: {cluster: gone, user: u}\n- name: no-user\n  context: {cluster: k, user: gone}\nusers:\n- name: u\n  user: {token: t}\n";
         let config = Kubeconfig::parse(base).unwrap();
-        let with = |context: Option<&str>, cluster: Option<&str>, user: Option<&str>| ConfigOverrides {
-            context: context.map(str::to_string),
-            cluster: cluster.map(str::to_string),
-            user: user.map(str::to_string),
-            ..ConfigOverrides::default()
-        };
+        let with =
+            |context: Option<&str>, cluster: Option<&str>, user: Option<&str>| ConfigOverrides {
+                context: context.map(str::to_string),
+                cluster: cluster.map(str::to_string),
+                user: user.map(str::to_string),
+                ..ConfigOverrides::default()
+            };
 
         let cases = [
-            ("explicit context missing", with(Some("x"), None, None), "context \"x\" does not exist"),
-            ("explicit cluster missing", with(None, Some("x"), None), "cluster \"x\" does not exist"),
-            ("explicit user missing", with(None, None, Some("x")), "auth info \"x\" does not exist"),
+            (
+                "explicit context missing",
+                with(Some("x"), None, None),
+                "context \"x\" does not exist",
+            ),
+            (
+                "explicit cluster missing",
+                with(None, Some("x"), None),
+                "cluster \"x\" does not exist",
+            ),
+            (
+                "explicit user missing",
+                with(None, None, Some("x")),
+                "auth info \"x\" does not exist",
+            ),
             (
                 "context's cluster missing",
                 with(Some("no-cluster"), None, None),
@@ -1092,14 +1212,18 @@ users:
         }
 
         // client-go treats a context's missing user as anonymous.
-        let anonymous = config.rest_config(&with(Some("no-user"), None, None)).unwrap();
+        let anonymous = config
+            .rest_config(&with(Some("no-user"), None, None))
+            .unwrap();
         assert_eq!(anonymous.rest.auth, crate::config::AuthConfig::default());
 
         let missing_current = Kubeconfig {
             current_context: "gone".to_string(),
             ..config.clone()
         };
-        let err = missing_current.rest_config(&ConfigOverrides::default()).unwrap_err();
+        let err = missing_current
+            .rest_config(&ConfigOverrides::default())
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "invalid configuration: [context was not found for specified context: gone, cluster has no server defined]"
@@ -1161,9 +1285,24 @@ users:
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("ca.crt"), CA_PEM).unwrap();
         let cases = [
-            ("ca data and insecure", format!("certificate-authority-data: {}", base64(CA_PEM)), false, Some("specifying a root certificates file with the insecure flag is not allowed")),
-            ("ca file and insecure", "certificate-authority: ca.crt".to_string(), false, Some("specifying a root certificates file with the insecure flag is not allowed")),
-            ("override clears ca", "certificate-authority: ca.crt".to_string(), true, None),
+            (
+                "ca data and insecure",
+                format!("certificate-authority-data: {}", base64(CA_PEM)),
+                false,
+                Some("specifying a root certificates file with the insecure flag is not allowed"),
+            ),
+            (
+                "ca file and insecure",
+                "certificate-authority: ca.crt".to_string(),
+                false,
+                Some("specifying a root certificates file with the insecure flag is not allowed"),
+            ),
+            (
+                "override clears ca",
+                "certificate-authority: ca.crt".to_string(),
+                true,
+                None,
+            ),
         ];
         for (name, ca, override_insecure, expected) in cases {
             let text = format!(
@@ -1190,7 +1329,10 @@ users:
     #[test]
     fn credentials_only_over_tls() {
         let text = "current-context: c\nclusters:\n- name: k\n  cluster: {server: 'http://127.0.0.1:8080'}\ncontexts:\n- name: c\n  context: {cluster: k, user: u}\nusers:\n- name: u\n  user: {token: t}\n";
-        let resolved = Kubeconfig::parse(text).unwrap().rest_config(&ConfigOverrides::default()).unwrap();
+        let resolved = Kubeconfig::parse(text)
+            .unwrap()
+            .rest_config(&ConfigOverrides::default())
+            .unwrap();
         assert_eq!(resolved.rest.host, "http://127.0.0.1:8080");
         assert_eq!(resolved.rest.auth.token, None);
     }
