@@ -73,3 +73,7 @@ pub struct ExecConfig {
     /// `Never`, `IfAvailable` or `Always`.
     pub interactive_mode: String,
 }
+
+pub mod exec;
+pub mod in_cluster;
+pub mod kubeconfig;
