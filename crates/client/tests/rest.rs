@@ -95,6 +95,11 @@ async fn tls_verification_with_ca_file_wrong_ca_and_insecure() {
 
     let response = client.get("/version").send().await.expect("GET /version");
     assert_eq!(response.status, 200);
+    assert_eq!(
+        response.version,
+        http::Version::HTTP_2,
+        "ALPN should pick h2"
+    );
 
     // A CA that did not sign the serving certificate.
     let other_key = rcgen::KeyPair::generate().expect("generate key");
@@ -286,14 +291,13 @@ async fn next_event(watch: &mut WatchStream) -> WatchEvent {
 }
 
 /// Serves plain HTTP/1.1 on 127.0.0.1: the first `failures` requests get 429 with
-/// `Retry-After: 1`, later ones get 200 with `{"ok":true}`. Returns the address and a
-/// handle that yields the arrival time of each request.
+/// `Retry-After: 1` (or, with `reset`, a closed connection and no response), later
+/// ones get 200 with `{"ok":true}`. Returns the address and a handle that yields the
+/// arrival time of each request.
 async fn start_responder(
     failures: usize,
-) -> (
-    std::net::SocketAddr,
-    tokio::task::JoinHandle<Vec<Instant>>,
-) {
+    reset: bool,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<Vec<Instant>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("local address");
     let handle = tokio::spawn(async move {
@@ -314,6 +318,10 @@ async fn start_responder(
                 }
             }
             arrivals.push(Instant::now());
+            if reset && arrivals.len() <= failures {
+                drop(socket);
+                continue;
+            }
             let response: &[u8] = if arrivals.len() <= failures {
                 b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: text/plain\r\nContent-Length: 4\r\nConnection: close\r\n\r\nslow"
             } else {
@@ -329,7 +337,7 @@ async fn start_responder(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_honors_retry_after() {
-    let (address, responder) = start_responder(1).await;
+    let (address, responder) = start_responder(1, false).await;
     let config = RestConfig {
         host: format!("http://{address}"),
         timeout: Some(Duration::from_secs(20)),
@@ -358,7 +366,7 @@ async fn retry_honors_retry_after() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_exhaustion_returns_429() {
     // More failures than retries (10): the 11th response is returned as an error.
-    let (address, responder) = start_responder(20).await;
+    let (address, responder) = start_responder(20, false).await;
     let config = RestConfig {
         host: format!("http://{address}"),
         ..RestConfig::default()
@@ -380,4 +388,43 @@ async fn retry_exhaustion_returns_429() {
     assert_eq!(status.code(), 429);
     assert_eq!(status.reason().as_str(), "TooManyRequests");
     assert!(elapsed >= Duration::from_secs(10), "took only {elapsed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_lost_connection_only_for_get() {
+    let (address, responder) = start_responder(1, true).await;
+    let config = RestConfig {
+        host: format!("http://{address}"),
+        timeout: Some(Duration::from_secs(20)),
+        ..RestConfig::default()
+    };
+    let client = RestClient::new(&config).expect("build client");
+
+    let body: serde_json::Value = client
+        .get("/api")
+        .request_json()
+        .await
+        .expect("GET succeeds after the connection is lost once");
+    assert_eq!(body, json!({"ok": true}));
+    let arrivals = responder.await.expect("responder task");
+    assert_eq!(arrivals.len(), 2, "one lost connection and one retry");
+
+    // A POST is not idempotent, so a lost connection fails it at once.
+    let (address, responder) = start_responder(1, true).await;
+    let config = RestConfig {
+        host: format!("http://{address}"),
+        ..RestConfig::default()
+    };
+    let client = RestClient::new(&config).expect("build client");
+    let error = client
+        .post("/api")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect_err("POST fails on a lost connection");
+    responder.abort();
+    assert!(
+        matches!(error, ClientError::Request { .. }),
+        "unexpected error {error}"
+    );
 }

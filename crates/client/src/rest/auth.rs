@@ -155,10 +155,10 @@ fn bearer(token: &str) -> Result<HeaderValue, ClientError> {
 
 /// Converts a configured string into a header value; the error names the setting
 /// but never its value, which may be a secret.
-fn header_value(what: &str, value: &str) -> Result<HeaderValue, ClientError> {
+fn header_value(setting: &str, value: &str) -> Result<HeaderValue, ClientError> {
     HeaderValue::from_str(value).map_err(|_| {
         ClientError::Config(format!(
-            "{what} contains characters invalid in an HTTP header"
+            "{setting} contains characters invalid in an HTTP header"
         ))
     })
 }
@@ -271,9 +271,8 @@ mod tests {
 
     #[test]
     fn token_file_read_and_cached() {
-        let dir = std::env::temp_dir().join(format!("rest-auth-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("create dir");
-        let path = dir.join("token");
+        let dir = tempfile::tempdir().expect("create temp dir");
+        let path = dir.path().join("token");
         std::fs::write(&path, "first\n").expect("write token");
 
         let auth = AuthConfig {
@@ -286,7 +285,6 @@ mod tests {
         // Within the refresh period the cached token is used.
         std::fs::write(&path, "second\n").expect("rewrite token");
         let cached = credentials.authorization_header().expect("cached token");
-        std::fs::remove_dir_all(&dir).expect("remove dir");
 
         assert_eq!(first, Some(HeaderValue::from_static("Bearer first")));
         assert_eq!(cached, Some(HeaderValue::from_static("Bearer first")));

@@ -149,6 +149,8 @@ impl PatchType {
 #[derive(Clone, Debug)]
 pub struct Response {
     pub status: StatusCode,
+    /// The HTTP version the connection negotiated (HTTP/2 through ALPN, or HTTP/1.1).
+    pub version: http::Version,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
@@ -357,6 +359,7 @@ impl Request {
                 .to_bytes();
             Ok(Response {
                 status: parts.status,
+                version: parts.version,
                 headers: parts.headers,
                 body,
             })
@@ -425,6 +428,7 @@ impl Request {
                 .unwrap_or_default();
             let response = Response {
                 status: parts.status,
+                version: parts.version,
                 headers: parts.headers,
                 body,
             };
@@ -678,6 +682,7 @@ mod tests {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
             let response = Response {
                 status: StatusCode::from_u16(code).expect("valid code"),
+                version: http::Version::HTTP_11,
                 headers,
                 body: Bytes::from_static(body.as_bytes()),
             };
@@ -693,6 +698,7 @@ mod tests {
         let body = br#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \"x\" not found","reason":"NotFound","details":{"name":"x","kind":"configmaps"},"code":404}"#;
         let response = Response {
             status: StatusCode::NOT_FOUND,
+            version: http::Version::HTTP_11,
             headers: HeaderMap::new(),
             body: Bytes::from_static(body),
         };

@@ -110,12 +110,17 @@ fn pem_input(data: &Option<Vec<u8>>, file: Option<&Path>) -> Result<Option<Vec<u
         })
 }
 
-fn parse_certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, ClientError> {
+fn parse_certificates(
+    pem: &[u8],
+    source_name: &str,
+) -> Result<Vec<CertificateDer<'static>>, ClientError> {
     let certificates = rustls_pemfile::certs(&mut &pem[..])
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| tls_error(&format!("invalid PEM in {what}: {err}")))?;
+        .map_err(|err| tls_error(&format!("invalid PEM in {source_name}: {err}")))?;
     if certificates.is_empty() {
-        return Err(tls_error(&format!("no PEM certificate found in {what}")));
+        return Err(tls_error(&format!(
+            "no PEM certificate found in {source_name}"
+        )));
     }
     Ok(certificates)
 }
