@@ -7,4 +7,5 @@
 
 pub mod cache;
 pub mod config;
+pub mod rest;
 pub mod workqueue;
