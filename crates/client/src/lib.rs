@@ -1,8 +1,8 @@
 //! The shared client every component uses, in client-go's role.
 //!
 //! [`config`] describes how to reach an API server.
-//! [`cache`] holds the informer machinery's stores (the thread-safe store, the
-//! indexer, the DeltaFIFO); [`workqueue`] holds the queues controllers process keys
+//! [`cache`] contains the informer machinery's stores (the thread-safe store, the
+//! indexer, the DeltaFIFO); [`workqueue`] contains the queues controllers process keys
 //! from.
 
 pub mod cache;

@@ -46,7 +46,7 @@ impl TestServer {
         }
     }
 
-    /// A config that verifies the server with its own certificate file.
+    /// Builds a config that verifies the server with its own certificate file.
     fn config(&self) -> RestConfig {
         RestConfig {
             host: self.host.clone(),
@@ -88,7 +88,7 @@ impl TestServer {
 const CONFIGMAPS: &str = "/api/v1/namespaces/default/configmaps";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tls_verification_with_ca_file_wrong_ca_and_insecure() {
+async fn tls_verification_modes() {
     let server = TestServer::start().await;
     let client = RestClient::new(&server.config()).expect("build client");
     server.wait_ready(&client).await;

@@ -1,7 +1,7 @@
 //! API server benchmark: pod create, get, update, list and watch latency through the
-//! whole server (TLS, HTTP/2, decoding, validation, storage), with 100 concurrent
-//! clients, on the embedded store and on etcd, beside the raw backend in one run; and
-//! the server's memory per stored pod.
+//! whole server (TLS, HTTP/2, decoding, validation, storage) with 100 concurrent
+//! clients. It runs on the embedded store and on etcd, beside the raw backend, in one
+//! run, and then measures the server's memory per stored pod.
 //!
 //! Run with `make bench` or `cargo bench -p kube-apiserver --bench apiserver`.
 //! `APISERVER_BENCH_SCALE=small` runs a quick pass.
@@ -56,7 +56,7 @@ impl Scale {
     }
 }
 
-/// A pod as a user would create it, about 1 KiB of JSON once defaulted.
+/// Builds a pod as a user would create it, about 1 KiB of JSON once defaulted.
 fn pod(name: &str) -> Value {
     json!({
         "apiVersion": "v1", "kind": "Pod",

@@ -18,7 +18,7 @@ pub const UNDELETABLE_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-p
 pub const SYSTEM_NAMESPACES: [&str; 4] =
     ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-/// Where the `kubernetes` Service points.
+/// Addresses of the `kubernetes` Service and its endpoints.
 #[derive(Clone, Debug)]
 pub struct KubernetesService {
     /// The first address of `--service-cluster-ip-range`.

@@ -87,7 +87,7 @@ pub enum ClientError {
         url: String,
         timeout: Duration,
     },
-    /// The server answered with an error status, decoded from its Status body or
+    /// The server returned an error status, decoded from its Status body or
     /// built from the code as client-go does when the body is not a Status.
     #[error(transparent)]
     Api(#[from] StatusError),
@@ -134,7 +134,7 @@ pub enum PatchType {
 }
 
 impl PatchType {
-    /// The Content-Type header of this patch type.
+    /// Returns the Content-Type header of this patch type.
     pub fn content_type(self) -> &'static str {
         match self {
             PatchType::Json => "application/json-patch+json",

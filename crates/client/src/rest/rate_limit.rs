@@ -30,7 +30,7 @@ struct BucketState {
 }
 
 impl TokenBucket {
-    /// Builds a full bucket that refills `qps` tokens per second and holds at most
+    /// Builds a full bucket that refills `qps` tokens per second and keeps at most
     /// `burst` (at least 1).
     pub fn new(qps: f32, burst: u32) -> Self {
         let burst = f64::from(burst.max(1));
@@ -44,7 +44,7 @@ impl TokenBucket {
         }
     }
 
-    /// Builds the limiter a config asks for: qps 0 and burst 0 take client-go's
+    /// Builds the limiter a config requests: qps 0 and burst 0 take client-go's
     /// defaults (5 and 10), and a negative qps disables limiting (`None`).
     pub fn from_config(qps: f32, burst: u32) -> Option<Self> {
         let qps = if qps == 0.0 { DEFAULT_QPS } else { qps };

@@ -35,7 +35,7 @@ use crate::config::TlsConfig;
 ///
 /// # Errors
 /// [`ClientError::ReadFile`] when a CA, certificate or key file cannot be read, and
-/// [`ClientError::Tls`] when the PEM data holds no certificate or key or rustls
+/// [`ClientError::Tls`] when the PEM data contains no certificate or key or rustls
 /// rejects it.
 pub fn tls_client_config(tls: &TlsConfig) -> Result<ClientConfig, ClientError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());

@@ -7,7 +7,7 @@
 //! item reaches the queue when it becomes ready as long as a worker waits. Metrics
 //! count a moved item as added at its ready instant.
 //!
-//! NOTE: while every worker is busy and nobody calls the queue, ready items stay in
+//! NOTE: while every worker is busy and no caller touches the queue, ready items stay in
 //! the waiting set, so the depth gauge and adds counter lag behind client-go's.
 
 use std::hash::Hash;

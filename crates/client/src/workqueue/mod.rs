@@ -4,7 +4,7 @@
 //! Three layers, each a handle that clones cheaply and is shared by many tokio tasks:
 //! - [`Queue`]: a FIFO that collapses duplicate adds and never hands one key to two
 //!   workers at once. A key is in processing from `get` until `done`.
-//! - [`DelayingQueue`]: adds `add_after`, which holds an item back for a delay.
+//! - [`DelayingQueue`]: adds `add_after`, which keeps an item back for a delay.
 //! - [`RateLimitingQueue`]: adds `add_rate_limited`, whose delay comes from a
 //!   [`RateLimiter`]; controllers use [`default_controller_rate_limiter`].
 //!
