@@ -10,6 +10,7 @@ mod delta_fifo;
 mod index;
 mod key;
 mod listers;
+pub mod reflector;
 mod store;
 mod thread_safe_store;
 
@@ -25,6 +26,7 @@ pub use key::{
     split_meta_namespace_key,
 };
 pub use listers::{list_all, list_by_namespace};
+pub use reflector::{BackoffOptions, Reflector, ReflectorError, ReflectorOptions};
 pub use store::{Indexer, KeyListerGetter, Store};
 pub use thread_safe_store::ThreadSafeStore;
 
