@@ -5,7 +5,7 @@
 //! Entry point: [`Reflector::new`], then [`Reflector::run`] until cancelled.
 //!
 //! One pass of the loop lists (paginated, the first list at resourceVersion "0" so the
-//! server may answer from its watch cache), replaces the store's contents with the
+//! server may serve it from its watch cache), replaces the store's contents with the
 //! result, then watches with `allowWatchBookmarks=true` and a random `timeoutSeconds`.
 //! A watch that ends normally is restarted from the last resourceVersion seen, BOOKMARK
 //! events included. A 410 (Gone or Expired) from a watch starts a new list right away.
@@ -27,7 +27,7 @@ use crate::rest::{ClientError, RestClient, WatchStream};
 /// The page size client-go's pager uses when none is set.
 pub const DEFAULT_PAGE_SIZE: u32 = 500;
 
-/// client-go's `minWatchTimeout`: each watch asks for a timeout between this and twice
+/// client-go's `minWatchTimeout`: each watch requests a timeout between this and twice
 /// this.
 pub const DEFAULT_MIN_WATCH_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
@@ -107,7 +107,7 @@ impl Default for ReflectorOptions {
     }
 }
 
-/// Why one list-and-watch pass stopped with a failure; the reflector logs it and
+/// The failure that ended one list-and-watch pass. The reflector logs it and
 /// backs off.
 #[derive(Debug, thiserror::Error)]
 pub enum ReflectorError {
@@ -148,19 +148,19 @@ pub enum ReflectorError {
     },
 }
 
-/// What the reflector remembers between passes; shared by all clones.
+/// The state kept between passes, shared by all clones.
 #[derive(Debug, Default)]
 struct SyncState {
     /// The resourceVersion of the last list or event applied to the store.
     last_sync_resource_version: String,
     /// Set when a list at `last_sync_resource_version` returned 410, so the next list
-    /// asks for the latest data.
+    /// requests the latest data.
     last_sync_resource_version_expired: bool,
     /// Set once a list came back in more than one page.
     paginated_result: bool,
 }
 
-/// How one watch ended.
+/// The way one watch ended.
 enum WatchEnd {
     /// Timeout or end of stream: watch again from the last resourceVersion.
     Closed,
@@ -204,7 +204,7 @@ impl Reflector {
         self.lock_state().last_sync_resource_version.clone()
     }
 
-    /// Lists and watches until `cancel` holds `true` or its sender is dropped. Errors
+    /// Lists and watches until `cancel` is `true` or its sender is dropped. Errors
     /// are logged and retried; this returns only on cancellation.
     pub async fn run(self, mut cancel: watch::Receiver<bool>) {
         tracing::info!(path = %self.path, "starting reflector");
@@ -463,7 +463,7 @@ impl Reflector {
         request
     }
 
-    /// Returns the resourceVersion the next list asks for (client-go's
+    /// Returns the resourceVersion the next list requests (client-go's
     /// `relistResourceVersion`).
     fn relist_resource_version(&self) -> String {
         let state = self.lock_state();
@@ -609,7 +609,7 @@ fn relist_resource_version(last_sync: &str, expired: bool) -> String {
     }
 }
 
-/// The `limit` of a list at `resource_version`; 0 lists without pagination.
+/// Chooses the `limit` of a list at `resource_version`. Zero lists without pagination.
 fn page_size(configured: Option<u32>, paginated_before: bool, resource_version: &str) -> u32 {
     match configured {
         Some(size) => size,
@@ -641,7 +641,7 @@ fn is_connection_refused(error: &ClientError) -> bool {
     false
 }
 
-/// Waits until `cancel` holds `true` or its sender is gone.
+/// Waits until `cancel` is `true` or its sender is gone.
 async fn cancelled(cancel: &mut watch::Receiver<bool>) {
     let _ = cancel.wait_for(|stop| *stop).await;
 }
