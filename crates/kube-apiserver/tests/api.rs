@@ -867,3 +867,18 @@ fn later_delete_policy_replaces_finalizer() {
         "Background drops the finalizers and the object goes"
     );
 }
+
+#[test]
+fn malformed_list_parameters_are_bad_requests() {
+    let server = TestServer::start();
+    for query in [
+        "limit=abc",
+        "timeoutSeconds=abc",
+        "resourceVersion=xyz",
+        "resourceVersionMatch=Sometimes&resourceVersion=1",
+    ] {
+        let (code, status) = server.curl_json(&[&format!("{CONFIGMAPS}?{query}")]);
+        assert_eq!(code, 400, "{query}: {status}");
+        assert_eq!(status["reason"], "BadRequest", "{query}");
+    }
+}

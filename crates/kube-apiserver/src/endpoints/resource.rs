@@ -506,6 +506,13 @@ fn list_params(query: &Query) -> Result<ListParams, StatusError> {
             .map_err(|_| StatusError::bad_request(format!("invalid limit: {text}")))?
             .max(0) as usize,
     };
+    if let Some(text) = query.get("timeoutSeconds").filter(|text| !text.is_empty())
+        && text.parse::<i64>().is_err()
+    {
+        return Err(StatusError::bad_request(format!(
+            "invalid timeoutSeconds: {text}"
+        )));
+    }
     Ok(ListParams {
         label_selector: query.get("labelSelector").map(str::to_string),
         field_selector: query.get("fieldSelector").map(str::to_string),
