@@ -389,7 +389,7 @@ async fn relist_after_compaction_drops_stale_objects() {
     );
 
     // The second run lists again at the stale version. This server serves that list
-    // from its watch cache, so the 410 fallback paths are not reached here; the test
+    // from its watch cache, so the 410 fallback paths are not reached here. The test
     // checks that the relist replaces stale objects.
     // NOTE: no test here forces a 410 on a list, a continue token or a watch.
     let (cancel, cancelled) = watch::channel(false);

@@ -180,10 +180,13 @@ pub enum PatchError {
 }
 
 impl PatchError {
-    /// Returns the HTTP status code the kube-apiserver returns for this error: 400 for an
-    /// undecodable or malformed patch, 413 for too many JSON patch operations, 422 for an
-    /// operation that cannot apply or a list of lists, 409 for conflicts and failed
-    /// preconditions, and 500 for the merge failures upstream does not classify.
+    /// Returns the HTTP status code the kube-apiserver returns for this error.
+    ///
+    /// - 400: an undecodable or malformed patch.
+    /// - 413: too many JSON patch operations.
+    /// - 422: an operation that cannot apply, or a list of lists.
+    /// - 409: conflicts and failed preconditions.
+    /// - 500: the merge failures upstream does not classify.
     pub fn status_code(&self) -> u16 {
         match self {
             Self::InvalidDocument { .. }

@@ -101,7 +101,8 @@ pub trait LookupPatchMeta: Sized {
     ///
     /// # Errors
     ///
-    /// Implementation-specific; [`BuiltinSchema`] fails only on invalid table entries.
+    /// Each implementation defines its errors. [`BuiltinSchema`] fails only on invalid
+    /// table entries.
     fn lookup(&self, field: &str) -> Result<(Self, PatchMeta), PatchError>;
 
     /// Returns a name for this node (a type name) used in error messages.

@@ -1232,7 +1232,7 @@ fn decode_merges_repeated_messages_and_packed_scalars() {
 }
 
 #[test]
-fn decode_keeps_zero_pointer_fields_and_drops_zero_value_fields() {
+fn decode_zero_fields_by_presence() {
     // generation (value field, omitempty) 0 and deletionGracePeriodSeconds (pointer) 0.
     let mut metadata = message_bytes(&[(1, b"web"), (3, b"")]);
     put_varint_field(&mut metadata, 7, 0);

@@ -393,7 +393,8 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 /// Runs a plugin at most once per credential lifetime: the credential is reused
 /// until its `expirationTimestamp` passes (forever when it has none), as client-go's
-/// exec authenticator does. Concurrent callers share one plugin run.
+/// exec authenticator does. Concurrent callers share one plugin run, because the
+/// cache's lock is held while the plugin runs.
 pub struct ExecCredentialCache {
     config: ExecConfig,
     cluster: Option<ClusterInfo>,

@@ -377,8 +377,8 @@ impl Request {
     ///
     /// # Errors
     /// [`ClientError::Api`] for any other status, with the server's Status or one
-    /// synthesized from the code; [`ClientError::Decode`] when the body is not a `T`;
-    /// the errors of [`Request::send`].
+    /// synthesized from the code. [`ClientError::Decode`] when the body is not a `T`.
+    /// Otherwise the errors of [`Request::send`].
     pub async fn request_json<T: DeserializeOwned>(self) -> Result<T, ClientError> {
         let method = self.method.clone();
         let url = self.url();
@@ -394,11 +394,11 @@ impl Request {
     }
 
     /// Starts a watch: adds `watch=true` and returns the event stream once the server
-    /// has answered with 2xx. The timeout bounds only the wait for the response
+    /// has responded with 2xx. The timeout bounds only the wait for the response
     /// headers; the stream itself stays open until the server ends it.
     ///
     /// # Errors
-    /// [`ClientError::Api`] when the server rejects the watch; the errors of
+    /// [`ClientError::Api`] when the server rejects the watch. Otherwise the errors of
     /// [`Request::send`].
     pub async fn watch(mut self) -> Result<WatchStream, ClientError> {
         if let Some(err) = self.encode_error.take() {

@@ -1,7 +1,7 @@
 //! Merging a strategic merge patch into a document: [`merge_map`].
 //!
-//! The same code merges two patches into one when a three-way patch is built; the
-//! [`MergeOptions`] then keep `null` values and parallel-list directives instead of
+//! The same code merges two patches into one when a three-way patch is built. In that
+//! mode the [`MergeOptions`] keep `null` values and parallel-list directives instead of
 //! executing them.
 
 use serde_json::{Map, Value};

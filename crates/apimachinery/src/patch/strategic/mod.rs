@@ -68,11 +68,11 @@ pub fn apply_strategic_merge_patch<S: LookupPatchMeta>(
 
 /// Creates the strategic merge patch that turns `original` into `modified`.
 ///
-/// The patch contains the added and changed fields, `null` for removed map keys,
-/// `$patch: delete` items for removed items of lists merged by key,
-/// `$deleteFromPrimitiveList` for removed scalars, `$setElementOrder` lists where the
-/// content or the order of a merged list changed, and `$retainKeys` for fields with the
-/// `retainKeys` strategy.
+/// The patch contains the added and changed fields and `null` for removed map keys.
+/// Removed items of lists merged by key become `$patch: delete` items, and removed
+/// scalars a `$deleteFromPrimitiveList`. A merged list whose content or order changed
+/// gets a `$setElementOrder` list, and fields with the `retainKeys` strategy get
+/// `$retainKeys`.
 ///
 /// # Errors
 ///
