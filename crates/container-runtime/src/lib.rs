@@ -1,0 +1,1 @@
+//! A CRI v1 container runtime: images, pod sandboxes, containers, CNI, streaming.

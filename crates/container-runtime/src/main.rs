@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("container-runtime: not implemented yet");
+    std::process::exit(1);
+}

@@ -1,0 +1,1 @@
+//! CRI v1 (`runtime.v1`) messages and gRPC services.

@@ -1,0 +1,1 @@
+//! The Kubernetes controller manager: workload, networking and lifecycle controllers.

@@ -1,0 +1,1 @@
+//! The Kubernetes service proxy: iptables, IPVS and userspace modes.

@@ -1,0 +1,1 @@
+//! The Kubernetes scheduler: scheduling queue, cache and framework with the default plugins.
