@@ -19,6 +19,7 @@ use crate::bootstrap;
 use crate::certs;
 use crate::discovery::{Discovery, ServedResource};
 use crate::endpoints::Handler;
+use crate::endpoints::proxy::{DEFAULT_PREFERRED_ADDRESS_TYPES, KubeletClient};
 use crate::health::{Check, HealthEndpoint};
 use crate::metrics::Metrics;
 use crate::options::Options;
@@ -36,6 +37,8 @@ pub enum StartError {
     Certificate(#[from] certs::CertError),
     #[error("invalid flag {flag}: {message}")]
     InvalidFlag { flag: &'static str, message: String },
+    #[error("invalid kubelet client configuration: {0}")]
+    KubeletClient(#[from] crate::endpoints::proxy::KubeletClientError),
     #[error("failed to listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -173,7 +176,7 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
     let (healthz, livez, readyz) =
         health_endpoints(backend.clone(), &stores, bootstrap_done.clone());
 
-    let handler = Arc::new(Handler::new(
+    let mut handler = Handler::new(
         stores.clone(),
         discovery,
         healthz,
@@ -182,7 +185,9 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
         metrics,
         options.max_requests_inflight,
         options.max_mutating_requests_inflight,
-    ));
+    );
+    handler.kubelet = Some(Arc::new(kubelet_client(&options)?));
+    let handler = Arc::new(handler);
 
     let (shutdown, shutdown_receiver) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -262,6 +267,26 @@ fn service_hooks(
 }
 
 /// Returns the first address of the service range: the `kubernetes` Service's IP.
+/// Builds the client for connect subresources from the `--kubelet-*` flags.
+fn kubelet_client(options: &Options) -> Result<KubeletClient, StartError> {
+    if options.kubelet_client_certificate.is_some() != options.kubelet_client_key.is_some() {
+        return Err(StartError::InvalidFlag {
+            flag: "--kubelet-client-certificate",
+            message: "--kubelet-client-certificate and --kubelet-client-key must be given together"
+                .to_string(),
+        });
+    }
+    Ok(KubeletClient::new(
+        options.kubelet_client_certificate.as_deref(),
+        options.kubelet_client_key.as_deref(),
+        options.kubelet_certificate_authority.as_deref(),
+        options
+            .kubelet_preferred_address_types
+            .as_deref()
+            .unwrap_or(DEFAULT_PREFERRED_ADDRESS_TYPES),
+    )?)
+}
+
 fn first_service_ip(options: &Options) -> Result<String, StartError> {
     Range::parse_cidr(&options.service_cluster_ip_range)
         .map(|range| range.first_value())

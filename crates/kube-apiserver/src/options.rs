@@ -114,13 +114,17 @@ pub struct Options {
     /// Accepted for compatibility; etcd is reached without TLS for now.
     #[arg(long)]
     pub etcd_keyfile: Option<PathBuf>,
-    /// Accepted for compatibility; kubelet client certificates are not used yet.
+    /// The client certificate the API server presents to kubelets for logs, exec,
+    /// attach, port-forward and node proxy.
     #[arg(long)]
     pub kubelet_client_certificate: Option<PathBuf>,
-    /// Accepted for compatibility; kubelet client certificates are not used yet.
+    /// The key of `--kubelet-client-certificate`.
     #[arg(long)]
     pub kubelet_client_key: Option<PathBuf>,
-    /// Accepted for compatibility; node addresses are not used yet.
+    /// The CA that signs kubelet serving certificates; without it they are not verified.
+    #[arg(long)]
+    pub kubelet_certificate_authority: Option<PathBuf>,
+    /// The node address types tried in order to reach a kubelet.
     #[arg(long)]
     pub kubelet_preferred_address_types: Option<String>,
     /// Accepted for compatibility; API aggregation is not implemented yet.
@@ -179,7 +183,7 @@ impl Options {
 
     /// Logs one warning for each set flag that is accepted but not implemented.
     pub fn warn_ignored(&self) {
-        let ignored: [(&str, bool); 22] = [
+        let ignored: [(&str, bool); 19] = [
             ("--allow-privileged", self.allow_privileged.is_some()),
             ("--authorization-mode", self.authorization_mode.is_some()),
             ("--client-ca-file", self.client_ca_file.is_some()),
@@ -194,15 +198,6 @@ impl Options {
             ("--etcd-cafile", self.etcd_cafile.is_some()),
             ("--etcd-certfile", self.etcd_certfile.is_some()),
             ("--etcd-keyfile", self.etcd_keyfile.is_some()),
-            (
-                "--kubelet-client-certificate",
-                self.kubelet_client_certificate.is_some(),
-            ),
-            ("--kubelet-client-key", self.kubelet_client_key.is_some()),
-            (
-                "--kubelet-preferred-address-types",
-                self.kubelet_preferred_address_types.is_some(),
-            ),
             (
                 "--proxy-client-cert-file",
                 self.proxy_client_cert_file.is_some(),
