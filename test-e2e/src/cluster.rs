@@ -24,6 +24,9 @@ use crate::network::{self, NodeNetwork, netns_prefix};
 use crate::pki::{Pki, PkiSpec};
 use crate::process::{Daemon, DaemonRecord, stop_pid};
 
+/// The port of the registry the launcher serves to nodes on the bridge address.
+pub const REGISTRY_PORT: u16 = 5000;
+
 /// A failed launcher step.
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
@@ -107,8 +110,10 @@ pub struct ClusterSpec {
     pub node_components: NodeComponents,
     /// Whether the control plane's controller manager and scheduler run.
     pub controllers: bool,
-    /// A registry mirror for docker.io, such as `http://10.240.0.1:5000`.
-    pub registry_mirror: Option<String>,
+    /// The storage directory of the local registry that hack/registry.sh fills. When
+    /// set, the launcher serves it read-only on the bridge address, port
+    /// [`REGISTRY_PORT`], as the nodes' mirror for docker.io and registry.k8s.io.
+    pub registry_storage: Option<PathBuf>,
     /// Extra flags for the controller manager (such as a shorter
     /// `--node-monitor-grace-period` in tests).
     pub controller_manager_flags: Vec<String>,
@@ -132,7 +137,7 @@ impl ClusterSpec {
                 proxy: true,
             },
             controllers: true,
-            registry_mirror: None,
+            registry_storage: None,
             controller_manager_flags: Vec::new(),
         }
     }
@@ -274,6 +279,20 @@ impl Cluster {
         }
     }
 
+    /// Starts the daemon called `name` again with its original command.
+    pub fn restart_daemon(&mut self, name: &str) -> Result<(), LaunchError> {
+        let Some(daemon) = self.daemons.iter_mut().find(|daemon| daemon.name == name) else {
+            return Err(LaunchError::Io {
+                context: format!("restarting {name}"),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such daemon"),
+            });
+        };
+        daemon
+            .restart()
+            .map_err(io_error(format!("restarting {name}")))?;
+        self.save_state()
+    }
+
     /// Returns the name of a daemon that has exited, if any did.
     pub fn exited_daemon(&mut self) -> Option<(String, String)> {
         self.daemons.iter_mut().find_map(|daemon| {
@@ -303,6 +322,11 @@ impl Cluster {
             self.create_network()
         })?;
 
+        if spec.registry_storage.is_some() {
+            step("starting the image registry for the nodes", || {
+                self.start_registry()
+            })?;
+        }
         step("starting kube-apiserver", || self.start_apiserver())?;
         if spec.controllers {
             step(
@@ -421,6 +445,58 @@ impl Cluster {
         self.save_state()
     }
 
+    /// Serves the registry storage on the bridge address, read-only, and writes the
+    /// mirror configuration the nodes' runtimes read.
+    fn start_registry(&mut self) -> Result<(), LaunchError> {
+        let spec = self.spec.clone();
+        let storage = spec
+            .registry_storage
+            .clone()
+            .expect("checked by the caller");
+        let address = format!("{}:{REGISTRY_PORT}", spec.host_address());
+        let config = format!(
+            "version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: {}
+  maintenance:
+    readonly:
+      enabled: true
+http:
+  addr: {address}
+",
+            storage.display()
+        );
+        let config_path = spec.dir.join("registry.yml");
+        fs::write(&config_path, config).map_err(io_error("writing the registry configuration"))?;
+        let mirrors = format!(
+            "[registries.\"docker.io\"]
+mirrors = [\"http://{address}\"]
+fallback_to_upstream = false
+
+[registries.\"registry.k8s.io\"]
+mirrors = [\"http://{address}\"]
+fallback_to_upstream = false
+"
+        );
+        fs::write(spec.dir.join("registries.toml"), mirrors)
+            .map_err(io_error("writing the registry mirror configuration"))?;
+
+        self.start(
+            "registry",
+            vec![
+                "docker-registry".to_string(),
+                "serve".to_string(),
+                config_path.display().to_string(),
+            ],
+        )?;
+        self.wait_for("registry", Duration::from_secs(30), |_| {
+            std::net::TcpStream::connect(&address).is_ok()
+        })
+    }
+
     fn start_apiserver(&mut self) -> Result<(), LaunchError> {
         let spec = self.spec.clone();
         let pki = self.pki.clone().expect("certificates are generated first");
@@ -519,8 +595,11 @@ impl Cluster {
                 "--cni-bin-dir=/usr/lib/cni".to_string(),
                 format!("--stream-address={}", spec.node_address(index)),
             ]);
-            if let Some(mirror) = &spec.registry_mirror {
-                command.push(format!("--registry-mirror=docker.io={mirror}"));
+            if spec.registry_storage.is_some() {
+                command.push(format!(
+                    "--registry-config={}",
+                    spec.dir.join("registries.toml").display()
+                ));
             }
             self.start(&format!("container-runtime-{name}"), command)?;
             let waited = Instant::now();

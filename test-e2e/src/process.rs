@@ -21,6 +21,8 @@ pub struct Daemon {
     pub name: String,
     /// The log file that receives standard output and error.
     pub log: PathBuf,
+    /// The command line, program first, so the daemon can be started again.
+    pub command: Vec<String>,
     child: Option<Child>,
     pid: u32,
     start_time: u64,
@@ -60,6 +62,7 @@ impl Daemon {
         Ok(Daemon {
             name: name.to_string(),
             log: log.to_path_buf(),
+            command: command.to_vec(),
             start_time: process_start_time(pid).unwrap_or_default(),
             child: Some(child),
             pid,
@@ -78,6 +81,14 @@ impl Daemon {
             pid: self.pid,
             start_time: self.start_time,
         }
+    }
+
+    /// Starts the daemon again with the same command after it stopped.
+    pub fn restart(&mut self) -> std::io::Result<()> {
+        self.stop();
+        let started = Daemon::start(&self.name, &self.command, &self.log)?;
+        *self = started;
+        Ok(())
     }
 
     /// Returns the exit status if the daemon has exited.

@@ -32,9 +32,14 @@ enum Action {
         /// The prefix of node names, namespaces, interfaces and cgroups.
         #[arg(long, default_value = "local")]
         name: String,
-        /// A docker.io mirror for the nodes' runtime, such as http://10.240.0.1:5000.
+        /// The storage directory of the local registry (hack/registry.sh), served to
+        /// the nodes as their docker.io and registry.k8s.io mirror.
         #[arg(long)]
-        registry_mirror: Option<String>,
+        registry_storage: Option<PathBuf>,
+        /// A manifest applied once the nodes are Ready; a NodePort it creates is
+        /// printed with the address to reach it.
+        #[arg(long)]
+        demo: Option<PathBuf>,
         /// Leave the named node daemons out (container-runtime, kubelet, kube-proxy,
         /// controllers), for a cluster where a component is not built.
         #[arg(long, value_delimiter = ',')]
@@ -73,12 +78,13 @@ fn main() {
             bin_dir,
             nodes,
             name,
-            registry_mirror,
+            registry_storage,
+            demo,
             without,
         } => {
             let dir = absolute(dir);
             let mut spec = ClusterSpec::new(&name, &dir, &absolute(bin_dir), nodes);
-            spec.registry_mirror = registry_mirror;
+            spec.registry_storage = registry_storage.map(absolute);
             spec.node_components = NodeComponents {
                 runtime: !without.iter().any(|name| name == "container-runtime"),
                 kubelet: !without.iter().any(|name| name == "kubelet"),
@@ -98,6 +104,11 @@ fn main() {
                     std::process::exit(1);
                 }
             };
+            if let Some(demo) = demo
+                && let Err(error) = apply_demo(&cluster, &demo)
+            {
+                eprintln!("local-cluster: applying {} failed: {error}", demo.display());
+            }
             print_usage(&cluster);
             while !INTERRUPTED.load(Ordering::SeqCst) {
                 if let Some((name, status)) = cluster.exited_daemon() {
@@ -123,6 +134,39 @@ fn install_signal_handlers() {
         libc::signal(libc::SIGINT, handler);
         libc::signal(libc::SIGTERM, handler);
     }
+}
+
+/// Applies the demo manifest, waits for its Deployments to roll out and prints the
+/// NodePort Services it made with an address that reaches them from this host.
+fn apply_demo(cluster: &Cluster, manifest: &std::path::Path) -> Result<(), String> {
+    let manifest = manifest.display().to_string();
+    println!("  applying {manifest}");
+    cluster.kubectl(&["apply", "-f", &manifest])?;
+    let deployments = cluster.kubectl(&["get", "-f", &manifest, "-o", "name"])?;
+    for deployment in deployments
+        .lines()
+        .filter(|name| name.starts_with("deployment"))
+    {
+        println!("  waiting for {deployment} to roll out");
+        cluster.kubectl(&["rollout", "status", deployment, "--timeout=300s"])?;
+    }
+    let services = cluster.kubectl(&[
+        "get",
+        "-f",
+        &manifest,
+        "-o",
+        "jsonpath={range .items[?(@.spec.type==\"NodePort\")]}{.metadata.name} {.spec.ports[0].nodePort}{\"\\n\"}{end}",
+    ])?;
+    for line in services.lines() {
+        if let Some((name, port)) = line.split_once(' ') {
+            println!(
+                "  service {name} answers on http://{}:{port}/ (try: curl http://{}:{port}/)",
+                cluster.spec.node_address(1),
+                cluster.spec.node_address(1)
+            );
+        }
+    }
+    Ok(())
 }
 
 fn print_usage(cluster: &Cluster) {
