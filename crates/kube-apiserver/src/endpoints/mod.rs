@@ -41,6 +41,8 @@ pub struct Handler {
     pub version: Bytes,
     /// How connect subresources reach kubelets; `None` answers them with 503.
     pub kubelet: Option<Arc<proxy::KubeletClient>>,
+    /// Signs service account tokens; `None` answers TokenRequests with 503.
+    pub token_signer: Option<Arc<crate::serviceaccount::TokenSigner>>,
     readonly_slots: Arc<Semaphore>,
     mutating_slots: Arc<Semaphore>,
 }
@@ -102,6 +104,7 @@ impl Handler {
             chain: Chain::default(),
             version: version_document(),
             kubelet: None,
+            token_signer: None,
             readonly_slots: Arc::new(Semaphore::new(max_requests_inflight.max(1))),
             mutating_slots: Arc::new(Semaphore::new(max_mutating_requests_inflight.max(1))),
         }

@@ -171,8 +171,16 @@ async fn serve_inner(
             let mut object = decoded.object;
             check_body_namespace(&object, namespace)?;
             ensure_namespace_exists(handler, store, namespace).await?;
-            handler.chain.admission.mutate(user, info, &mut object)?;
-            handler.chain.admission.validate(user, info, &object)?;
+            handler
+                .chain
+                .admission
+                .mutate(user, info, &mut object)
+                .await?;
+            handler
+                .chain
+                .admission
+                .validate(user, info, &object)
+                .await?;
             let created = store.create(namespace, object, &params).await?;
             Ok(with_warnings(
                 json(201, to_bytes(&created)),
@@ -186,8 +194,16 @@ async fn serve_inner(
             let decoded = decode_body(store, parts, &bytes, validation)?;
             let mut object = decoded.object;
             check_body_namespace(&object, namespace)?;
-            handler.chain.admission.mutate(user, info, &mut object)?;
-            handler.chain.admission.validate(user, info, &object)?;
+            handler
+                .chain
+                .admission
+                .mutate(user, info, &mut object)
+                .await?;
+            handler
+                .chain
+                .admission
+                .validate(user, info, &object)
+                .await?;
             let (stored, created) = store
                 .update(namespace, &info.name, object, status_only, &params)
                 .await?;
@@ -316,6 +332,13 @@ async fn serve_subresource(
             let namespace_object = decode_plain(parts, &bytes)?;
             let stored = subresources::finalize(store, name, &namespace_object, &params).await?;
             Ok(json(200, to_bytes(&stored)))
+        }
+        ("token", "create") => {
+            let bytes = body.clone();
+            let request = decode_plain(parts, &bytes)?;
+            let issued =
+                subresources::request_token(handler, store, namespace, name, &request).await?;
+            Ok(json(201, to_bytes(&issued)))
         }
         ("eviction", "create") => {
             let bytes = body.clone();
