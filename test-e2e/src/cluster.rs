@@ -114,6 +114,9 @@ pub struct ClusterSpec {
     /// set, the launcher serves it read-only on the bridge address, port
     /// [`REGISTRY_PORT`], as the nodes' mirror for docker.io and registry.k8s.io.
     pub registry_storage: Option<PathBuf>,
+    /// Extra flags for the API server (such as shorter default toleration seconds
+    /// in tests).
+    pub apiserver_flags: Vec<String>,
     /// Extra flags for the controller manager (such as a shorter
     /// `--node-monitor-grace-period` in tests).
     pub controller_manager_flags: Vec<String>,
@@ -138,6 +141,7 @@ impl ClusterSpec {
             },
             controllers: true,
             registry_storage: None,
+            apiserver_flags: Vec::new(),
             controller_manager_flags: Vec::new(),
         }
     }
@@ -529,6 +533,8 @@ fallback_to_upstream = false
                 pki.apiserver_kubelet_client.key.display()
             ),
         ];
+        let mut command = command;
+        command.extend(spec.apiserver_flags.iter().cloned());
         self.start("kube-apiserver", command)?;
         self.wait_for("kube-apiserver", Duration::from_secs(60), |cluster| {
             cluster

@@ -172,16 +172,6 @@ fn summarize(pods: &[Value]) -> String {
         .join(", ")
 }
 
-fn scenario(name: &str, run: impl FnOnce()) {
-    let started = Instant::now();
-    println!("--- {name}");
-    run();
-    println!(
-        "--- {name}: passed in {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
-}
-
 const NGINX_DEPLOYMENT: &str = "apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -240,25 +230,93 @@ fn cluster_end_to_end() {
         );
         return;
     }
+    let registry = repository_root().join("_output/registry/storage");
+    assert!(
+        registry.is_dir(),
+        "{} is missing: run hack/images/build.sh and hack/registry.sh start (make test does)",
+        registry.display()
+    );
     let dir = tempfile_dir();
     let mut spec = ClusterSpec::new("e2e", &dir, &bin_dir(), 2);
     spec.bridge_octet = 241;
     spec.apiserver_port = 6444;
     spec.pod_octet = 245;
-    spec.registry_storage = Some(repository_root().join("_output/registry/storage"));
+    spec.registry_storage = Some(registry);
+    spec.apiserver_flags = vec![
+        "--default-not-ready-toleration-seconds=10".to_string(),
+        "--default-unreachable-toleration-seconds=10".to_string(),
+    ];
     spec.controller_manager_flags = vec![
         "--node-monitor-grace-period=20s".to_string(),
         "--node-monitor-period=2s".to_string(),
     ];
     let cluster =
         Cluster::up(spec).unwrap_or_else(|error| panic!("the cluster did not start: {error}"));
-    let suite = Suite { cluster };
+    let mut suite = Suite { cluster };
 
-    scenario("nodes are ready", || {
-        assert_eq!(suite.cluster.ready_nodes(), 2);
+    let mut failures = Vec::new();
+    let mut run = |name: &str, scenario: &mut dyn FnMut()| {
+        let started = Instant::now();
+        println!("--- {name}");
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(scenario));
+        match result {
+            Ok(()) => println!(
+                "--- {name}: passed in {:.1}s",
+                started.elapsed().as_secs_f64()
+            ),
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|text| text.to_string()))
+                    .unwrap_or_default();
+                println!(
+                    "--- {name}: FAILED after {:.1}s: {message}",
+                    started.elapsed().as_secs_f64()
+                );
+                failures.push(format!("{name}: {message}"));
+            }
+        }
+    };
+
+    run("nodes are ready", &mut || {
+        assert_eq!(suite.cluster.ready_nodes(), 2)
     });
-    scenario("deployment rollout, scale and undo", || deployment(&suite));
-    scenario("services reach pods across nodes", || services(&suite));
+    run("cronjob is created", &mut || create_cronjob(&suite));
+    run("deployment rollout, scale and undo", &mut || {
+        deployment(&suite)
+    });
+    run("services reach pods across nodes", &mut || services(&suite));
+    run("configmap and secret in volumes and env", &mut || {
+        configuration(&suite)
+    });
+    run("job runs to completion", &mut || job(&suite));
+    run("daemonset covers every node", &mut || daemonset(&suite));
+    run("statefulset starts in order", &mut || statefulset(&suite));
+    run("liveness probe restarts a container", &mut || {
+        liveness(&suite)
+    });
+    run("kubectl logs, exec, port-forward and cp", &mut || {
+        streaming(&suite)
+    });
+    run("namespace deletion removes its contents", &mut || {
+        namespace_deletion(&suite)
+    });
+    run("cascading deletes", &mut || cascading_deletes(&suite));
+    run("cronjob fires", &mut || cronjob_fires(&suite));
+    run("control plane restart keeps workloads", &mut || {
+        control_plane_restart(&mut suite)
+    });
+    run("stopped kubelet: pods move to the other node", &mut || {
+        node_failure(&mut suite)
+    });
+
+    drop(suite);
+    assert!(
+        failures.is_empty(),
+        "failed scenarios:\n{}",
+        failures.join("\n")
+    );
 }
 
 fn deployment(suite: &Suite) {
@@ -339,6 +397,587 @@ fn services(suite: &Suite) {
         &format!("wget -q -T 5 -O - http://{node1_address}:30007/"),
     );
     assert!(page.contains("nginx"), "page through the NodePort: {page}");
+}
+
+fn configuration(suite: &Suite) {
+    suite.kubectl_ok(&[
+        "create",
+        "configmap",
+        "game-config",
+        "--from-literal=lives=3",
+        "--from-literal=level=easy",
+    ]);
+    suite.kubectl_ok(&[
+        "create",
+        "secret",
+        "generic",
+        "db-user-pass",
+        "--from-literal=username=admin",
+        "--from-literal=password=s3cr3t",
+    ]);
+    suite.apply(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: config-reader
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox
+    command: [\"sh\", \"-c\", \"echo lives=$(cat /etc/config/lives) user=$(cat /etc/secret/username) env=$LEVEL/$PASSWORD\"]
+    env:
+    - name: LEVEL
+      valueFrom:
+        configMapKeyRef: {name: game-config, key: level}
+    - name: PASSWORD
+      valueFrom:
+        secretKeyRef: {name: db-user-pass, key: password}
+    volumeMounts:
+    - {name: config, mountPath: /etc/config}
+    - {name: secret, mountPath: /etc/secret, readOnly: true}
+  volumes:
+  - name: config
+    configMap: {name: game-config}
+  - name: secret
+    secret: {secretName: db-user-pass}
+",
+    );
+    wait_succeeded(suite, "config-reader");
+    let log = suite.kubectl_ok(&["logs", "config-reader"]);
+    assert_eq!(log.trim(), "lives=3 user=admin env=easy/s3cr3t");
+}
+
+fn wait_succeeded(suite: &Suite, name: &str) {
+    suite.wait(
+        &format!("pod {name} to succeed"),
+        Duration::from_secs(90),
+        || {
+            let pod = suite.json(&["get", "pod", name]);
+            match pod["status"]["phase"].as_str() {
+                Some("Succeeded") => Ok(()),
+                other => Err(format!("phase {other:?}: {}", pod["status"])),
+            }
+        },
+    );
+}
+
+fn job(suite: &Suite) {
+    suite.apply(
+        "apiVersion: batch/v1
+kind: Job
+metadata:
+  name: countdown
+spec:
+  completions: 2
+  parallelism: 2
+  backoffLimit: 4
+  template:
+    spec:
+      containers:
+      - name: counter
+        image: busybox
+        command: [\"sh\", \"-c\", \"for i in 3 2 1; do echo $i; done\"]
+      restartPolicy: Never
+",
+    );
+    suite.kubectl_ok(&[
+        "wait",
+        "--for=condition=complete",
+        "job/countdown",
+        "--timeout=120s",
+    ]);
+    let job = suite.json(&["get", "job", "countdown"]);
+    assert_eq!(job["status"]["succeeded"], 2, "{}", job["status"]);
+}
+
+fn daemonset(suite: &Suite) {
+    suite.apply(
+        "apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: node-agent
+spec:
+  selector:
+    matchLabels:
+      name: node-agent
+  template:
+    metadata:
+      labels:
+        name: node-agent
+    spec:
+      containers:
+      - name: agent
+        image: busybox
+        command: [\"sleep\", \"3600\"]
+",
+    );
+    suite.kubectl_ok(&[
+        "rollout",
+        "status",
+        "daemonset/node-agent",
+        "--timeout=120s",
+    ]);
+    let pods = suite.wait_pods_ready("default", "name=node-agent", 2, Duration::from_secs(60));
+    let mut nodes: Vec<String> = pods
+        .iter()
+        .map(|pod| pod["spec"]["nodeName"].as_str().unwrap_or("").to_string())
+        .collect();
+    nodes.sort();
+    assert_eq!(
+        nodes,
+        vec![
+            suite.cluster.spec.node_name(1),
+            suite.cluster.spec.node_name(2)
+        ]
+    );
+}
+
+fn statefulset(suite: &Suite) {
+    suite.apply(
+        "apiVersion: v1
+kind: Service
+metadata:
+  name: nginx
+  labels:
+    app: nginx-sts
+spec:
+  ports:
+  - port: 80
+    name: web
+  clusterIP: None
+  selector:
+    app: nginx-sts
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels:
+      app: nginx-sts
+  serviceName: nginx
+  replicas: 2
+  template:
+    metadata:
+      labels:
+        app: nginx-sts
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.25
+        ports:
+        - containerPort: 80
+          name: web
+",
+    );
+    suite.kubectl_ok(&["rollout", "status", "statefulset/web", "--timeout=180s"]);
+    let web0 = suite.json(&["get", "pod", "web-0"]);
+    let web1 = suite.json(&["get", "pod", "web-1"]);
+    let ready_at = web0["status"]["conditions"]
+        .as_array()
+        .and_then(|conditions| {
+            conditions
+                .iter()
+                .find(|condition| condition["type"] == "Ready")
+        })
+        .and_then(|condition| condition["lastTransitionTime"].as_str())
+        .expect("web-0 has a Ready condition")
+        .to_string();
+    let created_at = web1["metadata"]["creationTimestamp"]
+        .as_str()
+        .expect("creationTimestamp")
+        .to_string();
+    // RFC 3339 timestamps in UTC with whole seconds compare as strings.
+    assert!(
+        ready_at <= created_at,
+        "web-1 created at {created_at}, before web-0 was ready at {ready_at}"
+    );
+}
+
+fn liveness(suite: &Suite) {
+    suite.apply(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  labels:
+    test: liveness
+  name: liveness-exec
+spec:
+  containers:
+  - name: liveness
+    image: busybox
+    args:
+    - /bin/sh
+    - -c
+    - touch /tmp/healthy; sleep 10; rm -f /tmp/healthy; sleep 600
+    livenessProbe:
+      exec:
+        command:
+        - cat
+        - /tmp/healthy
+      initialDelaySeconds: 5
+      periodSeconds: 5
+",
+    );
+    suite.wait("a liveness restart", Duration::from_secs(120), || {
+        let pod = suite.json(&["get", "pod", "liveness-exec"]);
+        let restarts = pod["status"]["containerStatuses"][0]["restartCount"]
+            .as_i64()
+            .unwrap_or(0);
+        if restarts >= 1 {
+            Ok(())
+        } else {
+            Err(format!("restartCount {restarts}"))
+        }
+    });
+    let events = suite.kubectl_ok(&[
+        "get",
+        "events",
+        "--field-selector=involvedObject.name=liveness-exec",
+    ]);
+    assert!(events.contains("Unhealthy"), "events: {events}");
+}
+
+fn streaming(suite: &Suite) {
+    suite.apply(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: shell
+spec:
+  containers:
+  - name: main
+    image: busybox
+    command: [\"sh\", \"-c\", \"i=0; while true; do echo line $i; i=$((i+1)); sleep 1; done\"]
+",
+    );
+    suite.kubectl_ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/shell",
+        "--timeout=90s",
+    ]);
+
+    let output = std::process::Command::new("timeout")
+        .args(["5", "kubectl"])
+        .arg(format!(
+            "--kubeconfig={}",
+            suite.cluster.spec.admin_kubeconfig().display()
+        ))
+        .args(["logs", "-f", "shell"])
+        .output()
+        .expect("run kubectl logs -f");
+    let streamed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        streamed.lines().count() >= 3,
+        "kubectl logs -f printed: {streamed}"
+    );
+
+    let echoed = suite.kubectl_ok(&["exec", "shell", "--", "echo", "hello from exec"]);
+    assert_eq!(echoed.trim(), "hello from exec");
+
+    let local = suite.cluster.spec.dir.join("copied.txt");
+    std::fs::write(&local, "copied into the pod\n").expect("write local file");
+    suite.kubectl_ok(&["cp", &local.display().to_string(), "shell:/tmp/copied.txt"]);
+    let inside = suite.kubectl_ok(&["exec", "shell", "--", "cat", "/tmp/copied.txt"]);
+    assert_eq!(inside, "copied into the pod\n");
+
+    let pods = suite.pods("default", "app=nginx");
+    let target = pods.first().expect("an nginx pod").clone();
+    let name = target["metadata"]["name"]
+        .as_str()
+        .expect("name")
+        .to_string();
+    let mut forward = std::process::Command::new("kubectl")
+        .arg(format!(
+            "--kubeconfig={}",
+            suite.cluster.spec.admin_kubeconfig().display()
+        ))
+        .args(["port-forward", &format!("pod/{name}"), "18080:80"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start kubectl port-forward");
+    let page = suite.wait(
+        "a page through port-forward",
+        Duration::from_secs(30),
+        || {
+            let output = std::process::Command::new("curl")
+                .args(["-s", "--max-time", "5", "http://127.0.0.1:18080/"])
+                .output()
+                .map_err(|error| error.to_string())?;
+            let page = String::from_utf8_lossy(&output.stdout).to_string();
+            if page.contains("nginx") {
+                Ok(page)
+            } else {
+                Err(page)
+            }
+        },
+    );
+    let _ = forward.kill();
+    let _ = forward.wait();
+    assert!(page.contains("nginx"));
+}
+
+fn namespace_deletion(suite: &Suite) {
+    suite.kubectl_ok(&["create", "namespace", "doomed"]);
+    suite.kubectl_ok(&[
+        "create",
+        "configmap",
+        "settings",
+        "-n",
+        "doomed",
+        "--from-literal=a=b",
+    ]);
+    suite.kubectl_ok(&[
+        "create",
+        "deployment",
+        "sleeper",
+        "-n",
+        "doomed",
+        "--image=busybox",
+        "--",
+        "sleep",
+        "3600",
+    ]);
+    suite.wait_pods_ready("doomed", "app=sleeper", 1, Duration::from_secs(90));
+    suite.kubectl_ok(&["delete", "namespace", "doomed", "--wait=false"]);
+    suite.wait(
+        "namespace doomed to disappear",
+        Duration::from_secs(120),
+        || match suite.kubectl(&["get", "namespace", "doomed"]) {
+            Err(error) if error.contains("NotFound") => Ok(()),
+            other => Err(format!("{other:?}")),
+        },
+    );
+    let left = suite.kubectl_ok(&[
+        "get",
+        "configmaps,deployments,pods",
+        "-n",
+        "doomed",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(left.trim(), "", "objects left in the deleted namespace");
+}
+
+fn cascading_deletes(suite: &Suite) {
+    suite.kubectl_ok(&[
+        "create",
+        "deployment",
+        "orphaned",
+        "--image=busybox",
+        "--",
+        "sleep",
+        "3600",
+    ]);
+    suite.wait_pods_ready("default", "app=orphaned", 1, Duration::from_secs(90));
+    suite.kubectl_ok(&["delete", "deployment", "orphaned", "--cascade=orphan"]);
+    let replicasets = suite.kubectl_ok(&["get", "replicasets", "-l", "app=orphaned", "-o", "name"]);
+    assert_eq!(
+        replicasets.lines().count(),
+        1,
+        "the ReplicaSet survives an orphaning delete"
+    );
+    suite.kubectl_ok(&[
+        "delete",
+        "replicasets",
+        "-l",
+        "app=orphaned",
+        "--cascade=foreground",
+    ]);
+    suite.wait(
+        "pods of the deleted ReplicaSet to go",
+        Duration::from_secs(90),
+        || {
+            let pods = suite.pods("default", "app=orphaned");
+            if pods.is_empty() {
+                Ok(())
+            } else {
+                Err(summarize(&pods))
+            }
+        },
+    );
+
+    suite.kubectl_ok(&[
+        "create",
+        "deployment",
+        "cascaded",
+        "--image=busybox",
+        "--",
+        "sleep",
+        "3600",
+    ]);
+    suite.wait_pods_ready("default", "app=cascaded", 1, Duration::from_secs(90));
+    suite.kubectl_ok(&["delete", "deployment", "cascaded", "--cascade=background"]);
+    suite.wait(
+        "ReplicaSets and pods of the deleted Deployment to go",
+        Duration::from_secs(90),
+        || {
+            let replicasets =
+                suite.kubectl_ok(&["get", "replicasets", "-l", "app=cascaded", "-o", "name"]);
+            let pods = suite.pods("default", "app=cascaded");
+            if replicasets.trim().is_empty() && pods.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{replicasets} {}", summarize(&pods)))
+            }
+        },
+    );
+}
+
+fn create_cronjob(suite: &Suite) {
+    suite.apply(
+        "apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: hello
+spec:
+  schedule: \"* * * * *\"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+          - name: hello
+            image: busybox
+            imagePullPolicy: IfNotPresent
+            command:
+            - /bin/sh
+            - -c
+            - date; echo Hello from the Kubernetes cluster
+          restartPolicy: OnFailure
+",
+    );
+}
+
+fn cronjob_fires(suite: &Suite) {
+    suite.wait(
+        "a job of the cronjob to complete",
+        Duration::from_secs(150),
+        || {
+            let jobs = suite.json(&["get", "jobs"]);
+            let completed = jobs["items"].as_array().into_iter().flatten().any(|job| {
+                job["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|name| name.starts_with("hello-"))
+                    && job["status"]["succeeded"].as_i64() == Some(1)
+            });
+            if completed {
+                Ok(())
+            } else {
+                Err("no completed hello-* job yet".to_string())
+            }
+        },
+    );
+    let cronjob = suite.json(&["get", "cronjob", "hello"]);
+    assert!(
+        cronjob["status"]["lastScheduleTime"].is_string(),
+        "{}",
+        cronjob["status"]
+    );
+}
+
+fn control_plane_restart(suite: &mut Suite) {
+    let before = suite.pods("default", "app=nginx");
+    let uids: Vec<String> = before
+        .iter()
+        .map(|pod| pod["metadata"]["uid"].as_str().unwrap_or("").to_string())
+        .collect();
+    for daemon in [
+        "kube-scheduler",
+        "kube-controller-manager",
+        "kube-apiserver",
+    ] {
+        suite.cluster.stop_daemon(daemon);
+    }
+    for daemon in [
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+    ] {
+        suite
+            .cluster
+            .restart_daemon(daemon)
+            .expect("restart the control plane");
+    }
+    suite.wait(
+        "the API server after its restart",
+        Duration::from_secs(60),
+        || suite.kubectl(&["get", "--raw", "/readyz"]).map(drop),
+    );
+    let after = suite.wait_pods_ready(
+        "default",
+        "app=nginx",
+        before.len(),
+        Duration::from_secs(60),
+    );
+    let mut after_uids: Vec<String> = after
+        .iter()
+        .map(|pod| pod["metadata"]["uid"].as_str().unwrap_or("").to_string())
+        .collect();
+    let mut uids = uids;
+    uids.sort();
+    after_uids.sort();
+    assert_eq!(uids, after_uids, "pods were replaced across the restart");
+    for pod in &after {
+        assert_eq!(
+            pod["status"]["containerStatuses"][0]["restartCount"], 0,
+            "{}",
+            pod["metadata"]["name"]
+        );
+    }
+    suite.kubectl_ok(&["get", "deployment", "nginx-deployment"]);
+    suite.kubectl_ok(&["get", "service", "my-service"]);
+}
+
+fn node_failure(suite: &mut Suite) {
+    let node2 = suite.cluster.spec.node_name(2);
+    let node1 = suite.cluster.spec.node_name(1);
+    suite.cluster.stop_daemon(&format!("kubelet-{node2}"));
+    suite.wait("node 2 to go NotReady", Duration::from_secs(90), || {
+        let node = suite.json(&["get", "node", &node2]);
+        let ready = node["status"]["conditions"]
+            .as_array()
+            .and_then(|conditions| {
+                conditions
+                    .iter()
+                    .find(|condition| condition["type"] == "Ready")
+            })
+            .map(|condition| condition["status"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default();
+        if ready != "True" {
+            Ok(())
+        } else {
+            Err(format!("Ready={ready}"))
+        }
+    });
+    suite.wait(
+        "every nginx replica to run on node 1",
+        Duration::from_secs(180),
+        || {
+            let pods = suite.pods("default", "app=nginx");
+            let live: Vec<&Value> = pods
+                .iter()
+                .filter(|pod| pod["metadata"]["deletionTimestamp"].is_null())
+                .collect();
+            let on_node1 = live
+                .iter()
+                .filter(|pod| pod["spec"]["nodeName"] == node1.as_str() && is_ready(pod))
+                .count();
+            if live.len() == 4 && on_node1 == 4 {
+                Ok(())
+            } else {
+                Err(summarize(&pods))
+            }
+        },
+    );
+    suite
+        .cluster
+        .restart_daemon(&format!("kubelet-{node2}"))
+        .expect("restart the kubelet");
 }
 
 fn tempfile_dir() -> PathBuf {
