@@ -960,3 +960,46 @@ fn registry_config_rejects_unknown_fields() {
     let error = RegistryConfig::load(&path).unwrap_err().to_string();
     assert!(error.contains("registries.json"), "{error}");
 }
+
+/// Builds the images of hack/images/build.sh, imports them and runs a command in the
+/// mounted busybox and nginx root filesystems with chroot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn built_images_import_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hack/images/build.sh");
+    let status = Command::new("bash")
+        .arg(&script)
+        .env("OUT", &out)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run hack/images/build.sh");
+    assert!(status.success(), "hack/images/build.sh failed: {status}");
+
+    let store = ImageStore::open(dir.path().join("store"), RegistryConfig::default()).unwrap();
+    for name in ["busybox", "nginx", "pause"] {
+        store.import(&out.join(name)).await.expect("import built image");
+    }
+    let nginx = store.status("nginx").unwrap().expect("nginx imported");
+    let busybox = store.status("busybox:latest").unwrap().expect("busybox imported");
+    let pause = store.status("registry.k8s.io/pause:3.9").unwrap().expect("pause imported");
+    assert_eq!(nginx.layers[0].diff_id, busybox.layers[0].diff_id, "nginx builds on busybox");
+    assert_eq!(nginx.config.exposed_ports.as_ref().map(|ports| ports.contains_key("80/tcp")), Some(true));
+    assert_eq!(pause.config.entrypoint.as_deref(), Some(&["/pause".to_string()][..]));
+    assert_eq!(pause.uid, Some(65535));
+
+    let target = dir.path().join("nginx-rootfs");
+    let _guard = MountGuard(target.clone());
+    store.prepare_rootfs("nginx", "nginx-1", &target).await.expect("prepare nginx");
+    let output = Command::new("chroot")
+        .arg(&target)
+        .args(["/bin/sh", "-c", "cat /usr/share/nginx/html/index.html; echo uid=$(id -u)"])
+        .output()
+        .expect("run chroot");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "chroot failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("Welcome to nginx!"), "{stdout}");
+    assert!(stdout.contains("uid=0"), "{stdout}");
+    store.release_rootfs("nginx-1").await.unwrap();
+    assert!(!is_mounted(&target));
+}
