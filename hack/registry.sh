@@ -5,6 +5,7 @@
 #   127.0.0.1:PORT/library/busybox:latest   docker.io/library/busybox:latest
 #   127.0.0.1:PORT/library/nginx:latest     docker.io/library/nginx:latest (also :1.25)
 #   127.0.0.1:PORT/pause:3.9                registry.k8s.io/pause:3.9
+#   127.0.0.1:PORT/library/python:3.11      docker.io/library/python:3.11 (also :latest)
 #
 # `start` also writes _output/registry/registries.toml, a mirror configuration for the
 # container runtime that sends docker.io and registry.k8s.io to this registry and never
@@ -89,13 +90,17 @@ start() {
   wait_ready
 
   local images=$repo_root/_output/images
-  if [[ ! -f $images/busybox/index.json || ! -f $images/nginx/index.json || ! -f $images/pause/index.json ]]; then
-    OUT=$images "$repo_root/hack/images/build.sh"
-  fi
+  for name in busybox nginx pause python; do
+    if [[ ! -f $images/$name/index.json ]]; then
+      OUT=$images "$repo_root/hack/images/build.sh" "$name"
+    fi
+  done
   push "$images/busybox" latest library/busybox:latest
   push "$images/nginx" latest library/nginx:latest
   push "$images/nginx" latest library/nginx:1.25
   push "$images/pause" 3.9 pause:3.9
+  push "$images/python" 3.11 library/python:3.11
+  push "$images/python" 3.11 library/python:latest
   echo "registry.sh: running (pid $(cat "$pid_file")) on $address; mirror config: $dir/registries.toml"
 }
 

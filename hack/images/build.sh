@@ -6,17 +6,20 @@
 #   nginx     docker.io/library/nginx:latest     stand-in: busybox httpd on port 80
 #                                                serving /usr/share/nginx/html/index.html
 #   pause     registry.k8s.io/pause:3.9          static pause program from pause.c
+#   python    docker.io/library/python:3.11      busybox plus the host's installed Debian
+#                                                python3.11-minimal, libpython3.11-stdlib
+#                                                and their C libraries (about 34 MB)
 #
 # Each layout's index.json names its image with io.containerd.image.name (full reference)
 # and org.opencontainers.image.ref.name (tag), so `skopeo copy oci:DIR:TAG ...` and the
 # runtime's import both find it. Layers are reproducible: sorted names, owner 0, mtime 0,
 # gzip without timestamps.
 #
-# Usage: hack/images/build.sh [busybox|nginx|pause ...]   (default: all)
+# Usage: hack/images/build.sh [busybox|nginx|pause|python ...]   (default: all)
 #
-# NOTE: there is no python image. Debian's python3-minimal with its shared libraries
-# would fit in about 30 MB, but fetching .deb files at build time needs apt-get download
-# and its stdlib lacks http.server; a busybox-based stand-in covers what the tests use.
+# NOTE: the python image copies only the libraries of libc6, zlib1g and libexpat1, so
+# stdlib modules that need other C libraries (ssl, sqlite3, ctypes, readline) fail to
+# import in it.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -41,7 +44,7 @@ make_layer() {
   tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --format=posix \
     --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
     -C "$rootfs" -cf "$work/$name.tar" .
-  gzip -n -9 -c "$work/$name.tar" >"$work/$name.tar.gz"
+  gzip -n -c "$work/$name.tar" >"$work/$name.tar.gz"
   local diff_id digest size
   diff_id=sha256:$(sha256sum "$work/$name.tar" | cut -d' ' -f1)
   digest=sha256:$(sha256sum "$work/$name.tar.gz" | cut -d' ' -f1)
@@ -168,14 +171,47 @@ build_pause() {
     pause
 }
 
+# Packages whose installed files make up the python image's second layer.
+python_packages=(python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libc6 zlib1g libexpat1)
+
+build_python() {
+  build_busybox_layer
+  local rootfs=$work/rootfs-python
+  mkdir -p "$rootfs/usr/bin"
+  for package in "${python_packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+      echo "build.sh: Debian package $package is not installed; run hack/install-deps.sh" >&2
+      exit 1
+    fi
+    dpkg-query -L "$package" | while read -r path; do
+      case $path in
+        /usr/share/doc/* | /usr/share/man/* | /usr/share/lintian/*) continue ;;
+      esac
+      # Directory symlinks of the merged /usr (/lib64 -> usr/lib64) become real directories.
+      if [[ -f $path && ! -L $path ]] || [[ -L $path && ! -d $path ]]; then
+        echo "${path#/}"
+      fi
+    done >>"$work/python-files"
+  done
+  tar -C / --no-recursion -cf - -T "$work/python-files" | tar -C "$rootfs" -xf -
+  ln -sf python3.11 "$rootfs/usr/bin/python3"
+  ln -sf python3.11 "$rootfs/usr/bin/python"
+  layer_info[python]=$(make_layer "$rootfs" python)
+  write_image python docker.io/library/python:3.11 \
+    '{"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"],
+      "Cmd": ["python3"]}' \
+    busybox python
+}
+
 images=("$@")
-[[ ${#images[@]} -gt 0 ]] || images=(busybox nginx pause)
+[[ ${#images[@]} -gt 0 ]] || images=(busybox nginx pause python)
 mkdir -p "$out"
 for image in "${images[@]}"; do
   case $image in
     busybox) build_busybox ;;
     nginx) build_nginx ;;
     pause) build_pause ;;
-    *) echo "build.sh: unknown image $image (known: busybox nginx pause)" >&2; exit 2 ;;
+    python) build_python ;;
+    *) echo "build.sh: unknown image $image (known: busybox nginx pause python)" >&2; exit 2 ;;
   esac
 done

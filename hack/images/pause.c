@@ -1,5 +1,5 @@
 /*
- * The pause container's program: holds a pod's namespaces open, reaps the zombies that
+ * The pause container's program: keeps a pod's namespaces open, reaps the zombies that
  * land on it as PID 1, and exits 0 on SIGINT or SIGTERM.
  */
 #include <errno.h>

@@ -1,7 +1,7 @@
-//! Integration tests of the image store against a real registry: each test starts Debian's
-//! `docker-registry` on a free loopback port with its own storage directory, pushes images
-//! built here (layer tars in gzip and zstd), and pulls them as `docker.io/...` through a
-//! mirror configuration. Authentication runs through an in-test proxy on loopback that
+//! Integration tests of the image store against a real registry. Each test starts Debian's
+//! `docker-registry` on a free loopback port with its own storage directory. It pushes
+//! images built here (layer tars in gzip and zstd) and pulls them as `docker.io/...`
+//! through a mirror configuration. Authentication runs through an in-test proxy on loopback that
 //! issues basic-auth challenges or bearer tokens. Needs root (whiteout device nodes,
 //! trusted xattrs, overlay mounts) and `docker-registry` from hack/install-deps.sh.
 
@@ -16,9 +16,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use container_runtime::image::{
-    Credentials, Digest, ImageError, ImageStore, RegistryConfig,
-};
+use container_runtime::image::{Credentials, Digest, ImageError, ImageStore, RegistryConfig};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -88,12 +86,16 @@ impl Registry {
     async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Ok((status, _, _)) = http_request("GET", &format!("{}/v2/", self.url()), &[], Bytes::new()).await
+            if let Ok((status, _, _)) =
+                http_request("GET", &format!("{}/v2/", self.url()), &[], Bytes::new()).await
                 && status == 200
             {
                 return;
             }
-            assert!(Instant::now() < deadline, "docker-registry did not become ready");
+            assert!(
+                Instant::now() < deadline,
+                "docker-registry did not become ready"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -118,7 +120,12 @@ impl Registry {
         )
         .await
         .expect("start upload");
-        assert_eq!(status, 202, "start upload: {}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            status,
+            202,
+            "start upload: {}",
+            String::from_utf8_lossy(&body)
+        );
         let location = headers
             .get("location")
             .and_then(|v| v.to_str().ok())
@@ -138,10 +145,21 @@ impl Registry {
         )
         .await
         .expect("finish upload");
-        assert_eq!(status, 201, "finish upload: {}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            status,
+            201,
+            "finish upload: {}",
+            String::from_utf8_lossy(&body)
+        );
     }
 
-    async fn push_manifest(&self, repository: &str, reference: &str, media_type: &str, data: &[u8]) {
+    async fn push_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+        media_type: &str,
+        data: &[u8],
+    ) {
         let (status, _, body) = http_request(
             "PUT",
             &format!("{}/v2/{repository}/manifests/{reference}", self.url()),
@@ -150,7 +168,12 @@ impl Registry {
         )
         .await
         .expect("put manifest");
-        assert_eq!(status, 201, "put manifest: {}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            status,
+            201,
+            "put manifest: {}",
+            String::from_utf8_lossy(&body)
+        );
     }
 
     async fn push_image(&self, repository: &str, tag: &str, image: &BuiltImage) {
@@ -264,7 +287,8 @@ impl Drop for AuthProxy {
 }
 
 fn basic_value() -> String {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{USERNAME}:{PASSWORD}"));
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("{USERNAME}:{PASSWORD}"));
     format!("Basic {encoded}")
 }
 
@@ -290,10 +314,16 @@ async fn handle_proxy(
     if request.uri().path() == "/token" {
         token_requests.fetch_add(1, Ordering::SeqCst);
         let query = request.uri().query().unwrap_or("");
-        if authorization != basic_value() || !query.contains("scope=repository%3Alibrary%2Fsecret%3Apull") {
+        if authorization != basic_value()
+            || !query.contains("scope=repository%3Alibrary%2Fsecret%3Apull")
+        {
             return respond(401, &[], "bad credentials or scope");
         }
-        return respond(200, &[("content-type", "application/json")], &json!({"token": TOKEN}).to_string());
+        return respond(
+            200,
+            &[("content-type", "application/json")],
+            &json!({"token": TOKEN}).to_string(),
+        );
     }
 
     let authorized = match mode {
@@ -312,11 +342,22 @@ async fn handle_proxy(
     }
 
     let mut headers = vec![];
-    if let Some(accept) = request.headers().get("accept").and_then(|v| v.to_str().ok()) {
+    if let Some(accept) = request
+        .headers()
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+    {
         headers.push(("accept", accept.to_string()));
     }
     let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    match http_request("GET", &format!("{upstream}{path_and_query}"), &header_refs, Bytes::new()).await {
+    match http_request(
+        "GET",
+        &format!("{upstream}{path_and_query}"),
+        &header_refs,
+        Bytes::new(),
+    )
+    .await
+    {
         Ok((status, upstream_headers, body)) => {
             let mut response = http::Response::builder().status(status);
             for name in ["content-type", "docker-content-digest"] {
@@ -357,7 +398,7 @@ fn is_mounted(path: &Path) -> bool {
         .any(|line| line.split(' ').nth(4) == Some(path.as_ref()))
 }
 
-/// A store that reaches `docker.io` only through `mirror`, never the real registry.
+/// Opens a store that reaches `docker.io` only through `mirror`, never the real registry.
 fn store_with_mirror(root: &Path, mirror: &str) -> ImageStore {
     let config_path = root.with_extension("toml");
     std::fs::write(
@@ -397,7 +438,9 @@ fn layer_tar(entries: &[Entry]) -> Vec<u8> {
                 header.set_entry_type(tar::EntryType::Directory);
                 header.set_mode(*mode);
                 header.set_size(0);
-                builder.append_data(&mut header, path, &[][..]).expect("dir");
+                builder
+                    .append_data(&mut header, path, &[][..])
+                    .expect("dir");
             }
             Entry::File(path, content, mode, uid) => {
                 header.set_entry_type(tar::EntryType::Regular);
@@ -405,19 +448,25 @@ fn layer_tar(entries: &[Entry]) -> Vec<u8> {
                 header.set_uid(*uid);
                 header.set_gid(*uid);
                 header.set_size(content.len() as u64);
-                builder.append_data(&mut header, path, *content).expect("file");
+                builder
+                    .append_data(&mut header, path, *content)
+                    .expect("file");
             }
             Entry::Symlink(path, target) => {
                 header.set_entry_type(tar::EntryType::Symlink);
                 header.set_mode(0o777);
                 header.set_size(0);
-                builder.append_link(&mut header, path, target).expect("symlink");
+                builder
+                    .append_link(&mut header, path, target)
+                    .expect("symlink");
             }
             Entry::Hardlink(path, target) => {
                 header.set_entry_type(tar::EntryType::Link);
                 header.set_mode(0o644);
                 header.set_size(0);
-                builder.append_link(&mut header, path, target).expect("hardlink");
+                builder
+                    .append_link(&mut header, path, target)
+                    .expect("hardlink");
             }
         }
     }
@@ -473,7 +522,9 @@ impl BuiltImage {
                 (Codec::Gzip, false) => (gzip(tar), OCI_LAYER_GZIP),
                 (Codec::Zstd, _) => (zstd_compress(tar), OCI_LAYER_ZSTD),
             };
-            descriptors.push(json!({"mediaType": media_type, "digest": sha256(&blob), "size": blob.len()}));
+            descriptors.push(
+                json!({"mediaType": media_type, "digest": sha256(&blob), "size": blob.len()}),
+            );
             layers.push(blob);
         }
         let (manifest_media_type, config_media_type) = if docker {
@@ -516,7 +567,8 @@ impl BuiltImage {
             let digest = sha256(blob);
             std::fs::write(blobs.join(&digest["sha256:".len()..]), blob).expect("layout blob");
         }
-        std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("oci-layout");
+        std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
+            .expect("oci-layout");
         let index = json!({
             "schemaVersion": 2,
             "mediaType": OCI_INDEX,
@@ -599,15 +651,27 @@ async fn pull_through_mirror_and_mount() {
     assert_eq!(record.uid, Some(1000));
     assert_eq!(record.username, "");
     assert_eq!(record.config.working_dir, "/srv");
-    assert_eq!(record.config.entrypoint.as_deref(), Some(&["/bin/sh".to_string()][..]));
+    assert_eq!(
+        record.config.entrypoint.as_deref(),
+        Some(&["/bin/sh".to_string()][..])
+    );
     let expected_size = image.config.len() + image.layers.iter().map(Vec::len).sum::<usize>();
     assert_eq!(record.size, expected_size as u64);
     assert_eq!(record.layers.len(), 2);
 
     assert_eq!(store.list().len(), 1);
-    for name in ["x:tag", "docker.io/library/x:tag", &image.id(), &image.id()[7..19]] {
+    for name in [
+        "x:tag",
+        "docker.io/library/x:tag",
+        &image.id(),
+        &image.id()[7..19],
+    ] {
         let found = store.status(name).unwrap();
-        assert_eq!(found.map(|r| r.id), Some(record.id.clone()), "status({name})");
+        assert_eq!(
+            found.map(|r| r.id),
+            Some(record.id.clone()),
+            "status({name})"
+        );
     }
     let by_digest = format!("x@{}", image.manifest_digest());
     assert!(store.status(&by_digest).unwrap().is_some());
@@ -626,30 +690,58 @@ async fn pull_through_mirror_and_mount() {
     assert_eq!(mounted.lowerdirs.len(), 2);
     assert!(is_mounted(&target));
 
-    assert_eq!(std::fs::read(target.join("bin/sh")).unwrap(), b"#!fake shell\n");
-    assert!(!target.join("etc/removed").exists(), "whiteout hides etc/removed");
-    assert!(!target.join("gonedir").exists(), "whiteout hides a directory");
+    assert_eq!(
+        std::fs::read(target.join("bin/sh")).unwrap(),
+        b"#!fake shell\n"
+    );
+    assert!(
+        !target.join("etc/removed").exists(),
+        "whiteout hides etc/removed"
+    );
+    assert!(
+        !target.join("gonedir").exists(),
+        "whiteout hides a directory"
+    );
     assert_eq!(std::fs::read(target.join("etc/kept")).unwrap(), b"kept\n");
     let kept = std::fs::metadata(target.join("etc/kept")).unwrap();
-    assert_eq!((kept.uid(), kept.gid(), kept.mode() & 0o7777), (1000, 1000, 0o600));
+    assert_eq!(
+        (kept.uid(), kept.gid(), kept.mode() & 0o7777),
+        (1000, 1000, 0o600)
+    );
     let mut opaque: Vec<_> = std::fs::read_dir(target.join("opaque"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     opaque.sort();
     assert_eq!(opaque, ["new"], "opaque directory shows only layer 2");
-    assert_eq!(std::fs::read_link(target.join("bin/link")).unwrap(), Path::new("sh"));
+    assert_eq!(
+        std::fs::read_link(target.join("bin/link")).unwrap(),
+        Path::new("sh")
+    );
     assert_eq!(
         std::fs::metadata(target.join("bin/hard")).unwrap().ino(),
         std::fs::metadata(target.join("bin/sh")).unwrap().ino()
     );
-    assert_eq!(std::fs::metadata(target.join("bin/suid")).unwrap().mode() & 0o7777, 0o4755);
-    assert_eq!(std::fs::metadata(target.join("srv")).unwrap().permissions().mode() & 0o777, 0o750);
+    assert_eq!(
+        std::fs::metadata(target.join("bin/suid")).unwrap().mode() & 0o7777,
+        0o4755
+    );
+    assert_eq!(
+        std::fs::metadata(target.join("srv"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o750
+    );
 
     std::fs::write(target.join("etc/written"), b"container write").unwrap();
     assert!(mounted.upperdir.join("etc/written").exists());
     let layer_dir = &mounted.lowerdirs[1];
-    assert!(!layer_dir.join("etc/written").exists(), "layers stay read-only");
+    assert!(
+        !layer_dir.join("etc/written").exists(),
+        "layers stay read-only"
+    );
 
     let again = store.prepare_rootfs("x:tag", "container-1", &target).await;
     assert!(matches!(again, Err(ImageError::Rootfs { .. })), "{again:?}");
@@ -657,7 +749,10 @@ async fn pull_through_mirror_and_mount() {
     store.release_rootfs("container-1").await.expect("release");
     assert!(!is_mounted(&target));
     assert!(!mounted.upperdir.exists());
-    store.release_rootfs("container-1").await.expect("second release is a no-op");
+    store
+        .release_rootfs("container-1")
+        .await
+        .expect("second release is a no-op");
 
     let reopened = store_with_mirror(&dir.path().join("store"), &registry.url());
     assert_eq!(reopened.list(), store.list(), "records survive a restart");
@@ -699,9 +794,15 @@ async fn pull_rejects_corrupted_blob() {
     let store = store_with_mirror(&dir.path().join("store"), &registry.url());
     let error = store.pull("bad", None).await.unwrap_err();
     let message = error.to_string();
-    assert!(matches!(error, ImageError::DigestMismatch { .. }), "{message}");
+    assert!(
+        matches!(error, ImageError::DigestMismatch { .. }),
+        "{message}"
+    );
     assert!(message.contains(&layer_digest), "{message}");
-    assert!(message.contains("docker.io/library/bad:latest"), "{message}");
+    assert!(
+        message.contains("docker.io/library/bad:latest"),
+        "{message}"
+    );
     assert!(store.list().is_empty());
     let stored = dir
         .path()
@@ -718,23 +819,35 @@ async fn pull_with_basic_auth() {
     let proxy = AuthProxy::start(registry.url(), AuthMode::Basic).await;
 
     let dir = tempfile::tempdir().unwrap();
-    let store = store_with_mirror(&dir.path().join("store"), &format!("http://{}", proxy.address));
+    let store = store_with_mirror(
+        &dir.path().join("store"),
+        &format!("http://{}", proxy.address),
+    );
 
     let anonymous = store.pull("secret:1", None).await.unwrap_err();
-    assert!(matches!(anonymous, ImageError::Unauthorized { .. }), "{anonymous}");
+    assert!(
+        matches!(anonymous, ImageError::Unauthorized { .. }),
+        "{anonymous}"
+    );
 
     let wrong = Credentials::Basic {
         username: USERNAME.to_string(),
         password: "wrong".to_string(),
     };
     let rejected = store.pull("secret:1", Some(wrong)).await.unwrap_err();
-    assert!(matches!(rejected, ImageError::Unauthorized { .. }), "{rejected}");
+    assert!(
+        matches!(rejected, ImageError::Unauthorized { .. }),
+        "{rejected}"
+    );
 
     let right = Credentials::Basic {
         username: USERNAME.to_string(),
         password: PASSWORD.to_string(),
     };
-    let record = store.pull("secret:1", Some(right)).await.expect("pull with basic auth");
+    let record = store
+        .pull("secret:1", Some(right))
+        .await
+        .expect("pull with basic auth");
     assert_eq!(record.id.to_string(), image.id());
 }
 
@@ -746,11 +859,20 @@ async fn pull_with_bearer_token() {
     let proxy = AuthProxy::start(registry.url(), AuthMode::Bearer).await;
 
     let dir = tempfile::tempdir().unwrap();
-    let store = store_with_mirror(&dir.path().join("store"), &format!("http://{}", proxy.address));
+    let store = store_with_mirror(
+        &dir.path().join("store"),
+        &format!("http://{}", proxy.address),
+    );
 
     let anonymous = store.pull("secret:1", None).await.unwrap_err();
-    assert!(matches!(anonymous, ImageError::Unauthorized { .. }), "{anonymous}");
-    assert!(anonymous.to_string().contains("token service"), "{anonymous}");
+    assert!(
+        matches!(anonymous, ImageError::Unauthorized { .. }),
+        "{anonymous}"
+    );
+    assert!(
+        anonymous.to_string().contains("token service"),
+        "{anonymous}"
+    );
 
     let credentials = Credentials::Basic {
         username: USERNAME.to_string(),
@@ -769,7 +891,10 @@ async fn pull_with_bearer_token() {
     );
 
     let with_token = store
-        .pull("secret:1", Some(Credentials::RegistryToken(TOKEN.to_string())))
+        .pull(
+            "secret:1",
+            Some(Credentials::RegistryToken(TOKEN.to_string())),
+        )
         .await
         .expect("pull with a registry token");
     assert_eq!(with_token.id, record.id);
@@ -779,19 +904,27 @@ async fn pull_with_bearer_token() {
 async fn pull_resolves_manifest_list() {
     let registry = Registry::start().await;
     let arm = BuiltImage::new(
-        &[(layer_tar(&[Entry::File("arch", b"arm64\n", 0o644, 0)]), Codec::Gzip)],
+        &[(
+            layer_tar(&[Entry::File("arch", b"arm64\n", 0o644, 0)]),
+            Codec::Gzip,
+        )],
         "nobody",
         "arm64",
         true,
     );
     let amd = BuiltImage::new(
-        &[(layer_tar(&[Entry::File("arch", b"amd64\n", 0o644, 0)]), Codec::Gzip)],
+        &[(
+            layer_tar(&[Entry::File("arch", b"amd64\n", 0o644, 0)]),
+            Codec::Gzip,
+        )],
         "nobody",
         "amd64",
         true,
     );
     for image in [&arm, &amd] {
-        registry.push_image("library/multi", &image.manifest_digest(), image).await;
+        registry
+            .push_image("library/multi", &image.manifest_digest(), image)
+            .await;
     }
     let list = serde_json::to_vec(&json!({
         "schemaVersion": 2,
@@ -804,7 +937,9 @@ async fn pull_resolves_manifest_list() {
         ],
     }))
     .unwrap();
-    registry.push_manifest("library/multi", "latest", DOCKER_MANIFEST_LIST, &list).await;
+    registry
+        .push_manifest("library/multi", "latest", DOCKER_MANIFEST_LIST, &list)
+        .await;
 
     let dir = tempfile::tempdir().unwrap();
     let store = store_with_mirror(&dir.path().join("store"), &registry.url());
@@ -812,7 +947,10 @@ async fn pull_resolves_manifest_list() {
 
     assert_eq!(record.id.to_string(), amd.id());
     assert_eq!(record.manifest_digest.to_string(), amd.manifest_digest());
-    assert_eq!(record.repo_digests, [format!("docker.io/library/multi@{}", sha256(&list))]);
+    assert_eq!(
+        record.repo_digests,
+        [format!("docker.io/library/multi@{}", sha256(&list))]
+    );
     assert_eq!(record.username, "nobody");
     assert_eq!(record.uid, None);
     let layer = dir
@@ -830,7 +968,10 @@ async fn import_oci_layout_and_docker_archive() {
     let oci = two_layer_image(false);
     let layout = dir.path().join("layout");
     oci.write_oci_layout(&layout, "example.com/tools/oci:1.0");
-    let records = store.import(&layout).await.expect("import OCI layout directory");
+    let records = store
+        .import(&layout)
+        .await
+        .expect("import OCI layout directory");
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].id.to_string(), oci.id());
     assert_eq!(records[0].repo_tags, ["example.com/tools/oci:1.0"]);
@@ -844,7 +985,10 @@ async fn import_oci_layout_and_docker_archive() {
     builder.append_dir_all(".", &layout).unwrap();
     builder.into_inner().unwrap();
     store.remove(&oci.id()).await.unwrap();
-    let records = store.import(&tarball).await.expect("import OCI layout tarball");
+    let records = store
+        .import(&tarball)
+        .await
+        .expect("import OCI layout tarball");
     assert_eq!(records[0].id.to_string(), oci.id());
 
     // docker save: manifest.json, config file and uncompressed layer tars.
@@ -886,7 +1030,10 @@ async fn import_oci_layout_and_docker_archive() {
     assert_eq!(saved.layers[0].diff_id.to_string(), sha256(&base));
     assert!(store.status("saved").unwrap().is_some());
 
-    let layer = dir.path().join("store/layers/sha256").join(saved.layers[0].diff_id.hex());
+    let layer = dir
+        .path()
+        .join("store/layers/sha256")
+        .join(saved.layers[0].diff_id.hex());
     assert_eq!(std::fs::read(layer.join("etc/kept")).unwrap(), b"kept\n");
 
     let bogus = dir.path().join("bogus.tar");
@@ -894,7 +1041,9 @@ async fn import_oci_layout_and_docker_archive() {
     let mut header = tar::Header::new_gnu();
     header.set_size(1);
     header.set_mode(0o644);
-    builder.append_data(&mut header, "readme", &b"x"[..]).unwrap();
+    builder
+        .append_data(&mut header, "readme", &b"x"[..])
+        .unwrap();
     builder.into_inner().unwrap();
     let error = store.import(&bogus).await.unwrap_err().to_string();
     assert!(error.contains("bogus.tar"), "{error}");
@@ -909,13 +1058,19 @@ async fn remove_keeps_shared_layers() {
     let first_only = layer_tar(&[Entry::File("first", b"1\n", 0o644, 0)]);
     let second_only = layer_tar(&[Entry::File("second", b"2\n", 0o644, 0)]);
     let first = BuiltImage::new(
-        &[(shared.clone(), Codec::Gzip), (first_only.clone(), Codec::Gzip)],
+        &[
+            (shared.clone(), Codec::Gzip),
+            (first_only.clone(), Codec::Gzip),
+        ],
         "",
         "amd64",
         false,
     );
     let second = BuiltImage::new(
-        &[(shared.clone(), Codec::Gzip), (second_only.clone(), Codec::Zstd)],
+        &[
+            (shared.clone(), Codec::Gzip),
+            (second_only.clone(), Codec::Zstd),
+        ],
         "",
         "amd64",
         false,
@@ -927,7 +1082,9 @@ async fn remove_keeps_shared_layers() {
 
     let layers = dir.path().join("store/layers/sha256");
     let layer = |tar: &[u8]| layers.join(&sha256(tar)["sha256:".len()..]);
-    assert!(layer(&shared).exists() && layer(&first_only).exists() && layer(&second_only).exists());
+    assert!(layer(&shared).exists());
+    assert!(layer(&first_only).exists());
+    assert!(layer(&second_only).exists());
 
     // A prepared container keeps its layers even after its image is removed.
     let target = dir.path().join("rootfs");
@@ -938,18 +1095,32 @@ async fn remove_keeps_shared_layers() {
         .expect("prepare");
 
     assert!(store.remove("example.com/first:1").await.unwrap());
-    assert!(!store.remove("example.com/first:1").await.unwrap(), "already removed");
+    assert!(
+        !store.remove("example.com/first:1").await.unwrap(),
+        "already removed"
+    );
     assert!(store.status("example.com/first:1").unwrap().is_none());
     assert!(layer(&shared).exists(), "shared layer stays");
-    assert!(layer(&first_only).exists(), "layer of a mounted container stays");
+    assert!(
+        layer(&first_only).exists(),
+        "layer of a mounted container stays"
+    );
     assert_eq!(std::fs::read(target.join("first")).unwrap(), b"1\n");
 
     store.release_rootfs("c1").await.unwrap();
     store.remove(&second.id()).await.unwrap();
     assert!(store.list().is_empty());
-    assert_eq!(std::fs::read_dir(&layers).unwrap().count(), 0, "all layers collected");
+    assert_eq!(
+        std::fs::read_dir(&layers).unwrap().count(),
+        0,
+        "all layers collected"
+    );
     let blobs = dir.path().join("store/blobs/sha256");
-    assert_eq!(std::fs::read_dir(&blobs).unwrap().count(), 0, "all blobs collected");
+    assert_eq!(
+        std::fs::read_dir(&blobs).unwrap().count(),
+        0,
+        "all blobs collected"
+    );
 }
 
 #[test]
@@ -977,29 +1148,86 @@ async fn built_images_import_and_run() {
     assert!(status.success(), "hack/images/build.sh failed: {status}");
 
     let store = ImageStore::open(dir.path().join("store"), RegistryConfig::default()).unwrap();
-    for name in ["busybox", "nginx", "pause"] {
-        store.import(&out.join(name)).await.expect("import built image");
+    for name in ["busybox", "nginx", "pause", "python"] {
+        store
+            .import(&out.join(name))
+            .await
+            .expect("import built image");
     }
     let nginx = store.status("nginx").unwrap().expect("nginx imported");
-    let busybox = store.status("busybox:latest").unwrap().expect("busybox imported");
-    let pause = store.status("registry.k8s.io/pause:3.9").unwrap().expect("pause imported");
-    assert_eq!(nginx.layers[0].diff_id, busybox.layers[0].diff_id, "nginx builds on busybox");
-    assert_eq!(nginx.config.exposed_ports.as_ref().map(|ports| ports.contains_key("80/tcp")), Some(true));
-    assert_eq!(pause.config.entrypoint.as_deref(), Some(&["/pause".to_string()][..]));
+    let busybox = store
+        .status("busybox:latest")
+        .unwrap()
+        .expect("busybox imported");
+    let pause = store
+        .status("registry.k8s.io/pause:3.9")
+        .unwrap()
+        .expect("pause imported");
+    assert_eq!(
+        nginx.layers[0].diff_id, busybox.layers[0].diff_id,
+        "nginx builds on busybox"
+    );
+    assert_eq!(
+        nginx
+            .config
+            .exposed_ports
+            .as_ref()
+            .map(|ports| ports.contains_key("80/tcp")),
+        Some(true)
+    );
+    assert_eq!(
+        pause.config.entrypoint.as_deref(),
+        Some(&["/pause".to_string()][..])
+    );
     assert_eq!(pause.uid, Some(65535));
 
     let target = dir.path().join("nginx-rootfs");
     let _guard = MountGuard(target.clone());
-    store.prepare_rootfs("nginx", "nginx-1", &target).await.expect("prepare nginx");
+    store
+        .prepare_rootfs("nginx", "nginx-1", &target)
+        .await
+        .expect("prepare nginx");
     let output = Command::new("chroot")
         .arg(&target)
-        .args(["/bin/sh", "-c", "cat /usr/share/nginx/html/index.html; echo uid=$(id -u)"])
+        .args([
+            "/bin/sh",
+            "-c",
+            "cat /usr/share/nginx/html/index.html; echo uid=$(id -u)",
+        ])
         .output()
         .expect("run chroot");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "chroot failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "chroot failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.contains("Welcome to nginx!"), "{stdout}");
     assert!(stdout.contains("uid=0"), "{stdout}");
     store.release_rootfs("nginx-1").await.unwrap();
     assert!(!is_mounted(&target));
+
+    let target = dir.path().join("python-rootfs");
+    let _guard = MountGuard(target.clone());
+    store
+        .prepare_rootfs("python:3.11", "python-1", &target)
+        .await
+        .expect("prepare python");
+    let output = Command::new("chroot")
+        .arg(&target)
+        .args([
+            "/usr/bin/python3",
+            "-c",
+            "import http.server, json; print(json.dumps(6 * 7))",
+        ])
+        .output()
+        .expect("run chroot");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(stdout.trim(), "42");
+    store.release_rootfs("python-1").await.unwrap();
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest(String);
 
-/// Why a string is not a supported digest.
+/// Error for a string that is not a supported digest.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid digest {value:?}: expected sha256 followed by 64 lowercase hex characters")]
 pub struct DigestError {
@@ -46,7 +46,7 @@ impl Digest {
         hasher.finish().0
     }
 
-    /// The hex part after `sha256:`.
+    /// Returns the hex part after `sha256:`.
     pub fn hex(&self) -> &str {
         &self.0["sha256:".len()..]
     }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::error::{ImageError, Result};
 
-/// Where the `docker.io` registry's API actually lives.
+/// Base URL of the `docker.io` registry's API.
 const DOCKER_HUB_ENDPOINT: &str = "https://registry-1.docker.io";
 
 /// Settings for every registry host, keyed by host as it appears in references
@@ -60,8 +60,7 @@ pub struct Endpoint {
 }
 
 impl RegistryConfig {
-    /// Reads `path`; a `.json` extension (or content starting with `{`) selects JSON,
-    /// anything else TOML.
+    /// Reads `path` as JSON when it ends in `.json` or starts with `{`, else as TOML.
     ///
     /// # Errors
     /// [`ImageError::Config`] naming the path when it cannot be read or parsed, or a mirror
@@ -130,7 +129,7 @@ impl RegistryConfig {
     }
 }
 
-/// Whether `domain` (`host[:port]`) is `localhost` or a loopback address.
+/// Checks whether `domain` (`host[:port]`) is `localhost` or a loopback address.
 fn is_loopback_host(domain: &str) -> bool {
     let host = if let Some(rest) = domain.strip_prefix('[') {
         rest.split(']').next().unwrap_or("")

@@ -209,7 +209,7 @@ async fn import_oci_layout(
     Ok(records)
 }
 
-/// The name an OCI layout gives a manifest: `io.containerd.image.name`, else
+/// Returns the name an OCI layout gives a manifest: `io.containerd.image.name`, else
 /// `org.opencontainers.image.ref.name` when it is a full reference (contains `/`).
 fn image_name(descriptor: &Descriptor) -> Option<Reference> {
     if let Some(name) = descriptor.annotations.get(ANNOTATION_IMAGE_NAME)

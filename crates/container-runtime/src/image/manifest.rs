@@ -194,7 +194,7 @@ impl Compression {
     }
 }
 
-/// Whether `media_type` names a layer this store can unpack.
+/// Checks whether `media_type` names a layer this store can unpack.
 pub fn is_layer_media_type(media_type: &str) -> bool {
     matches!(
         media_type,
@@ -208,7 +208,7 @@ pub fn is_layer_media_type(media_type: &str) -> bool {
     )
 }
 
-/// The platform this process runs on, in the GOOS/GOARCH spelling images use.
+/// Returns the platform this process runs on, in the GOOS/GOARCH spelling images use.
 pub fn host_platform() -> Platform {
     let architecture = match std::env::consts::ARCH {
         "x86_64" => "amd64",

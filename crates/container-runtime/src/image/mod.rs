@@ -100,9 +100,9 @@ struct Inner {
     client: registry::RegistryClient,
     platform: Platform,
     images: Mutex<BTreeMap<Digest, ImageRecord>>,
-    /// Pulls, imports and rootfs preparation hold it shared; garbage collection holds it
-    /// exclusively, so it never deletes a layer that an operation in flight has unpacked
-    /// but not yet recorded.
+    /// Lock taken shared by pulls, imports and rootfs preparation and exclusively by
+    /// garbage collection, so that it never deletes a layer that an operation in flight
+    /// has unpacked but not yet recorded.
     gc: tokio::sync::RwLock<()>,
     locks: KeyedLocks,
 }
@@ -113,7 +113,7 @@ impl ImageStore {
     ///
     /// # Errors
     /// [`ImageError::Io`] naming the directory or record that could not be created or
-    /// read, or when the system's TLS root certificates cannot be loaded.
+    /// read, or when the TLS configuration of the registry client cannot be built.
     pub fn open(root: impl Into<PathBuf>, registries: RegistryConfig) -> Result<Self> {
         let root = root.into();
         for directory in ["blobs/sha256", "layers/sha256", "images", "containers"] {
@@ -130,7 +130,7 @@ impl ImageStore {
 
         let images = load_records(&root.join("images"))?;
         let client = registry::RegistryClient::new()
-            .map_err(|e| ImageError::io("loading TLS root certificates for", &root, e))?;
+            .map_err(|e| ImageError::io("building the registry client for", &root, e))?;
         tracing::info!(root = %root.display(), images = images.len(), "opened image store");
         Ok(Self {
             inner: Arc::new(Inner {
@@ -167,7 +167,7 @@ impl ImageStore {
         pull::pull(self, &reference, credentials).await
     }
 
-    /// All images, ordered by id.
+    /// Returns all images, ordered by id.
     pub fn list(&self) -> Vec<ImageRecord> {
         self.inner
             .images
@@ -289,7 +289,7 @@ impl ImageStore {
         self.inner.root.join("containers")
     }
 
-    /// A fresh path under `tmp/` for a download or unpack in progress.
+    /// Returns a fresh path under `tmp/` for a download or unpack in progress.
     fn temp_path(&self, label: &str) -> PathBuf {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

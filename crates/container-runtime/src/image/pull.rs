@@ -13,7 +13,7 @@ use super::reference::Reference;
 use super::registry::{Credentials, FetchError, Session};
 use super::{ImageRecord, ImageStore, LayerRecord};
 
-/// Why pulling from one endpoint failed.
+/// Failure of a pull from one endpoint.
 enum EndpointFailure {
     /// The endpoint lacks the manifest or cannot be reached: try the next one.
     TryNext(String),

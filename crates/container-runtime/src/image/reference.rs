@@ -19,7 +19,7 @@ pub const DEFAULT_TAG: &str = "latest";
 const NAME_TOTAL_MAX_LENGTH: usize = 255;
 const TAG_MAX_LENGTH: usize = 128;
 
-/// Why a string is not a valid image reference.
+/// Error for a string that is not a valid image reference.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid image reference {reference:?}: {reason}")]
 pub struct ReferenceError {
@@ -134,8 +134,8 @@ impl Reference {
         self.digest.as_ref()
     }
 
-    /// The tag or digest to ask the registry's manifest endpoint for; the digest wins when
-    /// both are present.
+    /// Returns the tag or digest to request from the registry's manifest endpoint. The
+    /// digest wins when both are present.
     pub fn manifest_selector(&self) -> String {
         match (&self.digest, &self.tag) {
             (Some(digest), _) => digest.to_string(),

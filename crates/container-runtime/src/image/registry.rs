@@ -1,5 +1,5 @@
 //! A small client for the registry HTTP API v2 (distribution spec): fetches manifests and
-//! blobs, answers `WWW-Authenticate` challenges with basic credentials or a bearer token
+//! blobs, handles `WWW-Authenticate` challenges with basic credentials or a bearer token
 //! from the challenge's token service, and follows redirects to blob storage.
 //! Entry point: [`RegistryClient::session`] for one repository on one endpoint.
 
@@ -74,7 +74,7 @@ impl Credentials {
 type HttpClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
 /// A shared HTTP client for all registries: HTTPS with the system's root certificates
-/// (ring provider) and plain HTTP where an endpoint says `http://`.
+/// (ring provider) and plain HTTP for `http://` endpoints.
 #[derive(Clone)]
 pub struct RegistryClient {
     http: HttpClient,
@@ -83,14 +83,29 @@ pub struct RegistryClient {
 impl RegistryClient {
     /// Builds the client.
     ///
+    /// Without system root certificates the client still works for plain-HTTP registries.
+    ///
     /// # Errors
-    /// An I/O error when the system's root certificates cannot be loaded.
+    /// An I/O error when the TLS configuration cannot be built.
     pub fn new() -> std::io::Result<Self> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())?
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let builder = hyper_rustls::HttpsConnectorBuilder::new();
+        let builder = match builder
+            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+        {
+            Ok(builder) => builder,
+            Err(error) => {
+                tracing::warn!(%error, "no system root certificates; HTTPS registries will fail verification");
+                let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+                    rustls::crypto::ring::default_provider(),
+                ))
+                .with_safe_default_protocol_versions()
+                .map_err(std::io::Error::other)?
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+                hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config)
+            }
+        };
+        let connector = builder.https_or_http().enable_http1().build();
         let http = Client::builder(TokioExecutor::new()).build(connector);
         Ok(Self { http })
     }
@@ -116,7 +131,7 @@ impl RegistryClient {
 }
 
 /// Requests for one repository on one endpoint. Remembers the authorization that last
-/// worked, so a pull answers the registry's challenge once.
+/// worked, so a pull handles the registry's challenge once.
 #[derive(Clone)]
 pub struct Session {
     http: HttpClient,
@@ -127,7 +142,8 @@ pub struct Session {
     authorization: Arc<Mutex<Option<String>>>,
 }
 
-/// How a request failed, so the caller can decide whether to try the next endpoint.
+/// Failure of a request, classified so the caller can decide whether to try the next
+/// endpoint.
 #[derive(Debug)]
 pub enum FetchError {
     /// 404 from the registry.
@@ -270,7 +286,7 @@ impl Session {
         })
     }
 
-    /// GETs `url`, answering one authentication challenge and following redirects.
+    /// Sends a GET to `url`, handling one authentication challenge and following redirects.
     async fn get(
         &self,
         url: &str,

@@ -18,7 +18,7 @@ const MOUNT_RECORD: &str = "mount.json";
 pub struct Mounted {
     /// Mount point, the container's root filesystem.
     pub target: PathBuf,
-    /// Where the container's writes land.
+    /// Directory that receives the container's writes.
     pub upperdir: PathBuf,
     pub workdir: PathBuf,
     /// Unpacked layers, top layer first, as passed to overlayfs.
@@ -92,44 +92,54 @@ pub(super) fn prepare(
     Ok(mounted)
 }
 
+/// Largest mount options string the kernel copies (one page).
+const MAX_MOUNT_OPTIONS: usize = 4095;
+
 fn mount_overlay(mounted: &Mounted) -> Result<()> {
-    let mut paths = mounted.lowerdirs.clone();
-    paths.push(mounted.upperdir.clone());
-    paths.push(mounted.workdir.clone());
-    for path in &paths {
-        let text = path.to_string_lossy();
-        if text.contains([':', ',']) || text != path.as_os_str().to_str().unwrap_or("") {
-            return Err(ImageError::io(
-                "mounting overlay with",
-                path,
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    "overlay directories must be UTF-8 paths without ':' or ','",
-                ),
-            ));
-        }
-    }
-    let lower = mounted
-        .lowerdirs
-        .iter()
-        .map(|path| path.to_string_lossy())
-        .collect::<Vec<_>>()
-        .join(":");
-    // NOTE: the options string must fit in one page (4096 bytes), which limits an image
-    // to about 35 layers with a root path of this length; containerd shortens the paths
-    // with numeric snapshot ids, which this store does not do yet.
-    let options = format!(
-        "lowerdir={lower},upperdir={},workdir={}",
-        mounted.upperdir.display(),
-        mounted.workdir.display()
-    );
-    let options = std::ffi::CString::new(options).map_err(|e| {
+    let invalid = |path: &Path, message: String| {
         ImageError::io(
             "mounting overlay at",
-            &mounted.target,
-            std::io::Error::other(e),
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, message),
         )
-    })?;
+    };
+
+    let all_dirs = mounted
+        .lowerdirs
+        .iter()
+        .chain([&mounted.upperdir, &mounted.workdir]);
+    let mut texts = Vec::new();
+    for path in all_dirs {
+        match path.to_str() {
+            Some(text) if !text.contains([':', ',']) => texts.push(text),
+            _ => {
+                return Err(invalid(
+                    path,
+                    "overlay directories must be UTF-8 paths without ':' or ','".to_string(),
+                ));
+            }
+        }
+    }
+
+    let (upper, work) = (texts[texts.len() - 2], texts[texts.len() - 1]);
+    let lower = texts[..texts.len() - 2].join(":");
+    let options = format!("lowerdir={lower},upperdir={upper},workdir={work}");
+    // NOTE: with layer paths of about 110 bytes, one page of options fits about 35
+    // layers. containerd avoids the limit with short numeric snapshot ids, which this
+    // store does not use yet.
+    if options.len() > MAX_MOUNT_OPTIONS {
+        return Err(invalid(
+            &mounted.target,
+            format!(
+                "overlay options for {} layers are {} bytes, more than the kernel's {MAX_MOUNT_OPTIONS}",
+                mounted.lowerdirs.len(),
+                options.len()
+            ),
+        ));
+    }
+
+    let options =
+        std::ffi::CString::new(options).map_err(|e| invalid(&mounted.target, e.to_string()))?;
     rustix::mount::mount(
         "overlay",
         &mounted.target,

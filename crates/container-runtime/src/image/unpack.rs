@@ -22,7 +22,7 @@ const OPAQUE_WHITEOUT: &str = ".wh..wh..opq";
 const OVERLAY_OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 const PAX_XATTR_PREFIX: &str = "SCHILY.xattr.";
 
-/// What unpacking found, for logs and the diff-id check.
+/// Result of unpacking a layer, for logs and the diff-id check.
 #[derive(Debug)]
 pub struct UnpackSummary {
     /// SHA-256 of the uncompressed tar stream (the layer's diff id).
