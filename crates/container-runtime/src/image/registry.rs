@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -24,6 +25,11 @@ use super::manifest::MANIFEST_ACCEPT;
 /// Largest manifest or token response read into memory.
 const MAX_DOCUMENT_BYTES: usize = 4 << 20;
 const MAX_REDIRECTS: usize = 5;
+/// Time allowed for a TCP connection to a registry.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Time allowed for response headers, and for each chunk of a body once it flows; a
+/// registry that stalls longer fails the pull instead of hanging it.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Credentials for one registry, as CRI's `AuthConfig` carries them.
 #[derive(Clone, PartialEq, Eq)]
@@ -105,7 +111,10 @@ impl RegistryClient {
                 hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config)
             }
         };
-        let connector = builder.https_or_http().enable_http1().build();
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        let connector = builder.https_or_http().enable_http1().wrap_connector(http);
         let http = Client::builder(TokioExecutor::new()).build(connector);
         Ok(Self { http })
     }
@@ -243,11 +252,29 @@ impl Session {
             .map_err(|e| FetchError::Fatal(ImageError::io("creating download file", path, e)))?;
         let mut writer = DigestWriter::new(tokio::io::BufWriter::new(file));
         let mut body = response.into_body();
-        while let Some(frame) = body.frame().await {
+        let mut received = 0u64;
+        loop {
+            let frame = match tokio::time::timeout(IDLE_TIMEOUT, body.frame()).await {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break,
+                Err(_) => {
+                    return Err(FetchError::Unreachable(format!(
+                        "reading blob {digest} from {url}: no data for {} s",
+                        IDLE_TIMEOUT.as_secs()
+                    )));
+                }
+            };
             let frame = frame.map_err(|e| {
                 FetchError::Unreachable(format!("reading blob {digest} from {url}: {e}"))
             })?;
             if let Ok(data) = frame.into_data() {
+                received += data.len() as u64;
+                if expected_size.is_some_and(|expected| received > expected) {
+                    return Err(self.fatal(format!(
+                        "blob {digest} from {url} is larger than the {} bytes its descriptor gives",
+                        expected_size.unwrap_or_default()
+                    )));
+                }
                 writer.update(&data);
                 writer.inner_mut().write_all(&data).await.map_err(|e| {
                     FetchError::Fatal(ImageError::io("writing download file", path, e))
@@ -474,9 +501,22 @@ impl Session {
             let request = request
                 .body(Empty::new())
                 .map_err(|e| self.fatal(format!("building request for {current}: {e}")))?;
-            let response = self.http.request(request).await.map_err(|e| {
-                FetchError::Unreachable(format!("GET {current}: {}", error_chain(&e)))
-            })?;
+            let response =
+                match tokio::time::timeout(IDLE_TIMEOUT, self.http.request(request)).await {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(e)) => {
+                        return Err(FetchError::Unreachable(format!(
+                            "GET {current}: {}",
+                            error_chain(&e)
+                        )));
+                    }
+                    Err(_) => {
+                        return Err(FetchError::Unreachable(format!(
+                            "GET {current}: no response within {} s",
+                            IDLE_TIMEOUT.as_secs()
+                        )));
+                    }
+                };
             if !response.status().is_redirection() {
                 return Ok(response);
             }
@@ -512,11 +552,11 @@ async fn read_limited(
     limit: usize,
 ) -> std::result::Result<Bytes, String> {
     let limited = http_body_util::Limited::new(body, limit);
-    limited
-        .collect()
-        .await
-        .map(|collected| collected.to_bytes())
-        .map_err(|e| e.to_string())
+    match tokio::time::timeout(IDLE_TIMEOUT, limited.collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("timed out after {} s", IDLE_TIMEOUT.as_secs())),
+    }
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
