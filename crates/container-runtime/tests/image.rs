@@ -400,11 +400,19 @@ fn is_mounted(path: &Path) -> bool {
 
 /// Opens a store that reaches `docker.io` only through `mirror`, never the real registry.
 fn store_with_mirror(root: &Path, mirror: &str) -> ImageStore {
+    store_with_mirrors(root, &[mirror])
+}
+
+/// Opens a store whose `docker.io` mirrors are `mirrors`, in order, with no fallback to
+/// the real registry.
+fn store_with_mirrors(root: &Path, mirrors: &[&str]) -> ImageStore {
     let config_path = root.with_extension("toml");
+    let mirrors: Vec<String> = mirrors.iter().map(|m| format!("{m:?}")).collect();
     std::fs::write(
         &config_path,
         format!(
-            "[registries.\"docker.io\"]\nmirrors = [\"{mirror}\"]\nfallback_to_upstream = false\n"
+            "[registries.\"docker.io\"]\nmirrors = [{}]\nfallback_to_upstream = false\n",
+            mirrors.join(", ")
         ),
     )
     .expect("write registry config");
@@ -775,6 +783,48 @@ async fn pull_docker_schema2() {
     assert!(matches!(missing, ImageError::Registry { .. }), "{message}");
     assert!(message.contains("docker.io/team/app:v2"), "{message}");
     assert!(message.contains("404"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pull_tries_next_mirror() {
+    let empty = Registry::start().await;
+    let registry = Registry::start().await;
+    let image = two_layer_image(false);
+    registry.push_image("library/x", "tag", &image).await;
+    let closed = format!("http://127.0.0.1:{}", free_port());
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_mirrors(
+        &dir.path().join("store"),
+        &[&closed, &empty.url(), &registry.url()],
+    );
+    let record = store
+        .pull("x:tag", None)
+        .await
+        .expect("pull from the third mirror");
+    assert_eq!(record.id.to_string(), image.id());
+
+    // A loopback registry named in the reference is reached over plain HTTP.
+    let direct = format!("{}/library/x:tag", registry.address);
+    let record = store
+        .pull(&direct, None)
+        .await
+        .expect("pull by registry address");
+    assert_eq!(record.id.to_string(), image.id());
+    assert!(record.repo_tags.contains(&direct), "{:?}", record.repo_tags);
+    assert!(
+        record
+            .repo_tags
+            .contains(&"docker.io/library/x:tag".to_string())
+    );
+
+    let all_failed = store_with_mirrors(&dir.path().join("other"), &[&closed, &empty.url()])
+        .pull("x:tag", None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(all_failed.contains(&closed), "{all_failed}");
+    assert!(all_failed.contains("404"), "{all_failed}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
