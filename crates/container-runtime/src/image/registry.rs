@@ -27,8 +27,8 @@ const MAX_DOCUMENT_BYTES: usize = 4 << 20;
 const MAX_REDIRECTS: usize = 5;
 /// Time allowed for a TCP connection to a registry.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Time allowed for response headers, and for each chunk of a body once it flows; a
-/// registry that stalls longer fails the pull instead of hanging it.
+/// Time allowed for response headers and for each chunk of a body. A registry that
+/// stalls longer fails the pull instead of hanging it.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Credentials for one registry, as CRI's `AuthConfig` carries them.
