@@ -126,6 +126,7 @@ impl Registry {
             "start upload: {}",
             String::from_utf8_lossy(&body)
         );
+
         let location = headers
             .get("location")
             .and_then(|v| v.to_str().ok())
@@ -136,6 +137,7 @@ impl Registry {
         } else {
             format!("{}{location}", self.url())
         };
+
         let separator = if location.contains('?') { '&' } else { '?' };
         let (status, _, body) = http_request(
             "PUT",
