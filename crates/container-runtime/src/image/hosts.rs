@@ -31,6 +31,9 @@ pub struct RegistryConfig {
     pub registries: BTreeMap<String, RegistryHost>,
 }
 
+/// Settings for one registry host.
+// NOTE: there are no per-host CA or client certificates yet, so an HTTPS registry or
+// mirror must present a certificate that chains to the system's roots.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistryHost {

@@ -32,6 +32,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Credentials for one registry, as CRI's `AuthConfig` carries them.
+// NOTE: CRI's `identity_token` (an OAuth2 refresh token exchanged with a POST to the
+// token service) is not supported.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credentials {
     /// Username and password, sent as HTTP basic auth or to the token service.

@@ -146,6 +146,24 @@ fn prepare_parent(root: &Path, relative: &Path) -> io::Result<PathBuf> {
     Ok(root.join(relative))
 }
 
+/// Checks that no parent of `relative` under `root` is a symlink, so that a path the
+/// kernel resolves (a hardlink source) stays inside `root`.
+fn check_parents(root: &Path, relative: &Path) -> io::Result<()> {
+    let mut current = root.to_path_buf();
+    if let Some(parent) = relative.parent() {
+        for part in parent.components() {
+            current.push(part);
+            if !fs::symlink_metadata(&current)?.is_dir() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("parent {} is not a directory", current.display()),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Removes whatever is at `path` unless it is a directory and `keep_dir` is set.
 fn remove_existing(path: &Path, keep_dir: bool) -> io::Result<()> {
     match fs::symlink_metadata(path) {
@@ -214,7 +232,7 @@ fn unpack_entry<R: Read>(
             }
             directory_times.push((path.clone(), mtime));
         }
-        tar::EntryType::Regular | tar::EntryType::Continuous => {
+        tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
             remove_existing(&path, false)?;
             let mut file = fs::OpenOptions::new()
                 .write(true)
@@ -239,7 +257,9 @@ fn unpack_entry<R: Read>(
                     io::Error::new(io::ErrorKind::InvalidData, "hardlink without target")
                 })?
                 .into_owned();
-            let source = root.join(clean_path(&target)?);
+            let source_relative = clean_path(&target)?;
+            check_parents(root, &source_relative)?;
+            let source = root.join(source_relative);
             let source_meta = fs::symlink_metadata(&source)?;
             if source_meta.is_dir() {
                 return Err(io::Error::new(
@@ -351,6 +371,38 @@ mod tests {
             clean_path(Path::new("/./a/b")).unwrap(),
             PathBuf::from("a/b")
         );
+    }
+
+    #[test]
+    fn unpack_rejects_hardlink_through_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        fs::create_dir(&outside).unwrap();
+        fs::write(outside.join("secret"), b"host file").unwrap();
+
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Symlink);
+        header.set_size(0);
+        header.set_mode(0o777);
+        builder
+            .append_link(&mut header, "escape", outside.to_str().unwrap())
+            .unwrap();
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Link);
+        header.set_size(0);
+        header.set_mode(0o644);
+        builder
+            .append_link(&mut header, "stolen", "escape/secret")
+            .unwrap();
+        let blob = dir.path().join("layer.tar");
+        fs::write(&blob, builder.into_inner().unwrap()).unwrap();
+        let target = dir.path().join("fs");
+        fs::create_dir(&target).unwrap();
+
+        let err = unpack_layer(&blob, &target).unwrap_err();
+        assert!(err.contains("entry stolen"), "{err}");
+        assert!(!target.join("stolen").exists());
     }
 
     #[test]
