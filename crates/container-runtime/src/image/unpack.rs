@@ -4,6 +4,12 @@
 //! directory. Owners, modes, modification times, symlinks, hardlinks, FIFOs and
 //! `SCHILY.xattr.*` attributes are kept; device nodes are created when the kernel allows
 //! it (root) and skipped otherwise. Entry point: [`unpack_layer`].
+//!
+//! NOTE: each layer is unpacked on its own, not on top of the layers below it. A layer
+//! that writes through a symlink of a lower layer (`lib/x` with `lib -> usr/lib` below)
+//! or hardlinks to a lower layer's file therefore unpacks differently from containerd,
+//! which applies each layer onto the mounted view of its parents. Image builders write
+//! the resolved path (`usr/lib/x`), so common images are not affected.
 
 use std::ffi::OsStr;
 use std::fs;
