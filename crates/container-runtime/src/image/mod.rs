@@ -558,6 +558,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn store_futures_are_send() {
+        fn assert_send<T: Send>(_: &T) {}
+        let dir = tempfile::tempdir().unwrap();
+        let store = ImageStore::open(dir.path(), RegistryConfig::default()).unwrap();
+        assert_send(&store.pull("busybox", None));
+        assert_send(&store.remove("busybox"));
+        assert_send(&store.import(dir.path()));
+        assert_send(&store.fs_info());
+        assert_send(&store.prepare_rootfs("busybox", "c", dir.path()));
+        assert_send(&store.release_rootfs("c"));
+    }
+
+    #[test]
     fn split_user_forms() {
         assert_eq!(split_user(""), (None, String::new()));
         assert_eq!(split_user("1000"), (Some(1000), String::new()));

@@ -7,8 +7,9 @@
 //!
 //! NOTE: each layer is unpacked on its own, not on top of the layers below it. A layer
 //! that writes through a symlink of a lower layer (`lib/x` with `lib -> usr/lib` below)
-//! or hardlinks to a lower layer's file therefore unpacks differently from containerd,
-//! which applies each layer onto the mounted view of its parents. Image builders write
+//! gets a real `lib` directory that hides the symlink, and a hardlink to a lower layer's
+//! file fails to unpack. containerd applies each layer onto the mounted view of its
+//! parents instead. Image builders write
 //! the resolved path (`usr/lib/x`), so common images are not affected.
 
 use std::ffi::OsStr;
