@@ -1160,6 +1160,14 @@ async fn remove_keeps_shared_layers() {
     assert_eq!(std::fs::read(target.join("first")).unwrap(), b"1\n");
 
     store.release_rootfs("c1").await.unwrap();
+    assert!(
+        !layer(&first_only).exists(),
+        "released layer of a removed image is collected"
+    );
+    assert!(
+        layer(&shared).exists(),
+        "shared layer stays while the second image exists"
+    );
     store.remove(&second.id()).await.unwrap();
     assert!(store.list().is_empty());
     assert_eq!(
