@@ -1076,6 +1076,15 @@ async fn import_oci_layout_and_docker_archive() {
         .expect("import OCI layout tarball");
     assert_eq!(records[0].id.to_string(), oci.id());
 
+    let gzipped = dir.path().join("layout.tar.gz");
+    std::fs::write(&gzipped, gzip(&std::fs::read(&tarball).unwrap())).unwrap();
+    store.remove(&oci.id()).await.unwrap();
+    let records = store
+        .import(&gzipped)
+        .await
+        .expect("import gzip OCI layout tarball");
+    assert_eq!(records[0].repo_tags, ["example.com/tools/oci:1.0"]);
+
     // docker save: manifest.json, config file and uncompressed layer tars.
     let base = base_layer();
     let config = serde_json::to_vec(&json!({
