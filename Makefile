@@ -24,6 +24,9 @@ stop:
 
 test: deps
 	./hack/python-client.sh
+	./hack/images/build.sh
+	./hack/registry.sh start
+	./hack/registry.sh stop
 	$(CARGO) build --workspace --all-targets
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --no-fail-fast; \

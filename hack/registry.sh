@@ -3,7 +3,7 @@
 # under _output/registry, and pushes the images from hack/images/build.sh into it:
 #
 #   127.0.0.1:PORT/library/busybox:latest   docker.io/library/busybox:latest
-#   127.0.0.1:PORT/library/nginx:latest     docker.io/library/nginx:latest (also :1.25)
+#   127.0.0.1:PORT/library/nginx:latest     docker.io/library/nginx:latest (also :1.25, :1.14.2, :1.16.1)
 #   127.0.0.1:PORT/pause:3.9                registry.k8s.io/pause:3.9
 #   127.0.0.1:PORT/library/python:3.11      docker.io/library/python:3.11 (also :latest)
 #
@@ -98,6 +98,9 @@ start() {
   push "$images/busybox" latest library/busybox:latest
   push "$images/nginx" latest library/nginx:latest
   push "$images/nginx" latest library/nginx:1.25
+  # The tags the Kubernetes documentation's Deployment examples use.
+  push "$images/nginx" latest library/nginx:1.14.2
+  push "$images/nginx" latest library/nginx:1.16.1
   push "$images/pause" 3.9 pause:3.9
   push "$images/python" 3.11 library/python:3.11
   push "$images/python" 3.11 library/python:latest
