@@ -13,6 +13,8 @@ packages=(
   curl
   jq
   python3-venv
+  iptables
+  conntrack
 )
 
 missing=()
