@@ -30,7 +30,11 @@ mod iptables_mode {
             min_sync_period: Duration::ZERO,
             sync_period: Duration::from_secs(30),
         };
-        Proxier::new(config, Arc::new(node.node_executor()), Arc::new(ProxyMetrics::new()))
+        Proxier::new(
+            config,
+            Arc::new(node.node_executor()),
+            Arc::new(ProxyMetrics::new()),
+        )
     }
 
     #[test]
@@ -44,17 +48,33 @@ mod iptables_mode {
         proxier.on_endpoint_slice_add(&netns::slice("web", &["10.244.1.2"], 8080));
         proxier.on_services_synced();
         proxier.on_endpoint_slices_synced();
-        let report = proxier.sync_proxy_rules().expect("first sync").expect("informers synced");
+        let report = proxier
+            .sync_proxy_rules()
+            .expect("first sync")
+            .expect("informers synced");
         assert!(report.full);
 
         let web: SocketAddr = "10.96.0.10:80".parse().unwrap();
-        assert_eq!(node.echo_via(web, "hello").expect("connect to the cluster IP"), "hello");
+        assert_eq!(
+            node.echo_via(web, "hello")
+                .expect("connect to the cluster IP"),
+            "hello"
+        );
 
         let empty: SocketAddr = "10.96.0.11:80".parse().unwrap();
-        let error = node.echo_via(empty, "hello").expect_err("a service without endpoints");
-        assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused, "REJECT answers with port unreachable: {error}");
+        let error = node
+            .echo_via(empty, "hello")
+            .expect_err("a service without endpoints");
+        assert_eq!(
+            error.kind(),
+            std::io::ErrorKind::ConnectionRefused,
+            "REJECT answers with port unreachable: {error}"
+        );
         let filter = node.iptables_save("filter");
-        assert!(filter.contains("\"default/empty:http has no endpoints\""), "{filter}");
+        assert!(
+            filter.contains("\"default/empty:http has no endpoints\""),
+            "{filter}"
+        );
     }
 
     #[test]
@@ -74,16 +94,32 @@ mod iptables_mode {
         assert_eq!(node.echo_via(web, "one").unwrap(), "one");
         let web_dnat = "-A KUBE-SEP-";
         let counters_before = node.counters_of(web_dnat, "default/web:http");
-        assert!(counters_before.iter().any(|(packets, _)| *packets > 0), "the DNAT rule counted the connection: {counters_before:?}");
+        assert!(
+            counters_before.iter().any(|(packets, _)| *packets > 0),
+            "the DNAT rule counted the connection: {counters_before:?}"
+        );
 
         proxier.on_endpoint_slice_add(&netns::slice("late", &["10.244.1.2"], 8080));
-        let report = proxier.sync_proxy_rules().expect("second sync").expect("synced");
+        let report = proxier
+            .sync_proxy_rules()
+            .expect("second sync")
+            .expect("synced");
         assert!(!report.full);
-        assert!(report.ruleset.nat.contains(":KUBE-SEP-"), "the new service's endpoint chain is written");
-        assert!(!report.ruleset.nat.contains("default/web:http -> "), "the unchanged service's chains are not in the input:\n{}", report.ruleset.nat);
+        assert!(
+            report.ruleset.nat.contains(":KUBE-SEP-"),
+            "the new service's endpoint chain is written"
+        );
+        assert!(
+            !report.ruleset.nat.contains("default/web:http -> "),
+            "the unchanged service's chains are not in the input:\n{}",
+            report.ruleset.nat
+        );
 
         let counters_after = node.counters_of(web_dnat, "default/web:http");
-        assert_eq!(counters_before, counters_after, "counters of untouched chains survive the partial sync");
+        assert_eq!(
+            counters_before, counters_after,
+            "counters of untouched chains survive the partial sync"
+        );
         let late: SocketAddr = "10.96.0.12:80".parse().unwrap();
         assert_eq!(node.echo_via(late, "two").unwrap(), "two");
         assert_eq!(node.echo_via(web, "three").unwrap(), "three");
@@ -106,11 +142,17 @@ mod iptables_mode {
         proxier.on_endpoint_slice_delete(&slice);
         proxier.sync_proxy_rules().expect("second sync");
         let nat = node.iptables_save("nat");
-        assert!(!nat.contains("KUBE-SEP-") && !nat.contains("KUBE-SVC-"), "{nat}");
+        assert!(
+            !nat.contains("KUBE-SEP-") && !nat.contains("KUBE-SVC-"),
+            "{nat}"
+        );
 
         assert!(!proxier.cleanup(), "cleanup succeeds");
         let nat = node.iptables_save("nat");
-        assert!(!nat.contains("KUBE-"), "cleanup removes every kube-proxy chain and jump:\n{nat}");
+        assert!(
+            !nat.contains("KUBE-"),
+            "cleanup removes every kube-proxy chain and jump:\n{nat}"
+        );
         let filter = node.iptables_save("filter");
         assert!(!filter.contains("KUBE-"), "{filter}");
     }

@@ -19,7 +19,10 @@ use kube_proxy::exec::{Cmd, CmdOutput, CommandExecutor, ExecError, Executor};
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
 
 fn run(program: &str, args: &[&str]) {
-    let output = Command::new(program).args(args).output().unwrap_or_else(|error| panic!("run {program}: {error}"));
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|error| panic!("run {program}: {error}"));
     assert!(
         output.status.success(),
         "{program} {} failed: {}",
@@ -50,13 +53,21 @@ impl Netns {
         let file = File::open(self.path()).expect("open netns");
         // SAFETY: setns on a valid namespace fd affects only the calling thread.
         let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(rc, 0, "setns {}: {}", self.name, std::io::Error::last_os_error());
+        assert_eq!(
+            rc,
+            0,
+            "setns {}: {}",
+            self.name,
+            std::io::Error::last_os_error()
+        );
     }
 }
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
     }
 }
 
@@ -89,20 +100,65 @@ pub struct NodeAndPod {
 
 impl NodeAndPod {
     pub fn create(label: &str) -> NodeAndPod {
-        let id = format!("{}-{}", std::process::id(), NEXT_ID.fetch_add(1, Ordering::SeqCst));
+        let id = format!(
+            "{}-{}",
+            std::process::id(),
+            NEXT_ID.fetch_add(1, Ordering::SeqCst)
+        );
         let node = Netns::create(format!("kp-{label}-{id}-node"));
         let pod = Netns::create(format!("kp-{label}-{id}-pod"));
-        run("ip", &["-n", &node.name, "link", "add", "veth0", "type", "veth", "peer", "name", "eth0", "netns", &pod.name]);
-        run("ip", &["-n", &node.name, "addr", "add", "10.244.1.1/24", "dev", "veth0"]);
+        run(
+            "ip",
+            &[
+                "-n", &node.name, "link", "add", "veth0", "type", "veth", "peer", "name", "eth0",
+                "netns", &pod.name,
+            ],
+        );
+        run(
+            "ip",
+            &[
+                "-n",
+                &node.name,
+                "addr",
+                "add",
+                "10.244.1.1/24",
+                "dev",
+                "veth0",
+            ],
+        );
         run("ip", &["-n", &node.name, "link", "set", "veth0", "up"]);
-        run("ip", &["-n", &node.name, "route", "add", "10.96.0.0/16", "dev", "veth0"]);
-        run("ip", &["-n", &pod.name, "addr", "add", "10.244.1.2/24", "dev", "eth0"]);
+        run(
+            "ip",
+            &[
+                "-n",
+                &node.name,
+                "route",
+                "add",
+                "10.96.0.0/16",
+                "dev",
+                "veth0",
+            ],
+        );
+        run(
+            "ip",
+            &[
+                "-n",
+                &pod.name,
+                "addr",
+                "add",
+                "10.244.1.2/24",
+                "dev",
+                "eth0",
+            ],
+        );
         run("ip", &["-n", &pod.name, "link", "set", "eth0", "up"]);
         NodeAndPod { pod, node }
     }
 
     pub fn node_executor(&self) -> NsExecutor {
-        NsExecutor { path: self.node.path() }
+        NsExecutor {
+            path: self.node.path(),
+        }
     }
 
     /// Connects from the node namespace to `address`, sends `message` and returns the reply.
@@ -167,7 +223,10 @@ impl EchoServer {
         let thread = std::thread::spawn(move || {
             let file = File::open(&path).expect("open netns");
             // SAFETY: setns on a valid namespace fd affects only this thread.
-            assert_eq!(unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) }, 0);
+            assert_eq!(
+                unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) },
+                0
+            );
             let listener = TcpListener::bind(address).expect("bind echo server");
             listener.set_nonblocking(true).expect("nonblocking");
             ready_tx.send(()).expect("signal ready");
@@ -185,8 +244,13 @@ impl EchoServer {
                 }
             }
         });
-        ready_rx.recv_timeout(Duration::from_secs(5)).expect("echo server ready");
-        EchoServer { stop, thread: Some(thread) }
+        ready_rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("echo server ready");
+        EchoServer {
+            stop,
+            thread: Some(thread),
+        }
     }
 }
 
@@ -215,7 +279,9 @@ pub fn service(name: &str, cluster_ip: &str, port: i32, target_port: i32) -> Ser
                 name: Some("http".to_string()),
                 port,
                 protocol: Some("TCP".to_string()),
-                target_port: Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(target_port)),
+                target_port: Some(
+                    k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(target_port),
+                ),
                 ..ServicePort::default()
             }]),
             ..ServiceSpec::default()
@@ -230,7 +296,13 @@ pub fn slice(service: &str, ips: &[&str], port: i32) -> EndpointSlice {
         metadata: ObjectMeta {
             namespace: Some("default".to_string()),
             name: Some(format!("{service}-abc")),
-            labels: Some([("kubernetes.io/service-name".to_string(), service.to_string())].into()),
+            labels: Some(
+                [(
+                    "kubernetes.io/service-name".to_string(),
+                    service.to_string(),
+                )]
+                .into(),
+            ),
             ..ObjectMeta::default()
         },
         address_type: "IPv4".to_string(),
