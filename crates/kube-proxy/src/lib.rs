@@ -7,6 +7,7 @@
 pub mod conntrack;
 pub mod endpoints;
 pub mod exec;
+pub mod health;
 pub mod iptables;
 pub mod ipvs;
 pub mod metrics;
@@ -14,7 +15,9 @@ pub mod net;
 pub mod options;
 pub mod provider;
 pub mod runner;
+pub mod server;
 pub mod service;
+pub mod userspace;
 
 #[cfg(test)]
 pub(crate) mod testing;

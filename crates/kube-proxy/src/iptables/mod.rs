@@ -25,6 +25,7 @@ use tokio::sync::watch;
 use crate::conntrack::Conntrack;
 use crate::endpoints::{EndpointsChangeTracker, EndpointsMap, EndpointsUpdateResult};
 use crate::exec::{ExecError, Executor};
+use crate::health::ProxierHealth;
 use crate::metrics::ProxyMetrics;
 use crate::net::IpFamily;
 use crate::provider::Provider;
@@ -99,6 +100,7 @@ pub struct Proxier {
     state: Mutex<SyncState>,
     runner: Arc<BoundedFrequencyRunner>,
     metrics: Arc<ProxyMetrics>,
+    health: Arc<ProxierHealth>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -135,6 +137,7 @@ impl Proxier {
             conntrack: Conntrack::new(executor),
             runner,
             metrics,
+            health: Arc::new(ProxierHealth::new(2 * config.sync_period)),
             config,
         }
     }
@@ -158,10 +161,16 @@ impl Proxier {
 
     /// Requests a sync if both informers have synced.
     fn request_sync(&self) {
+        self.health.queued_update();
         let changes = lock(&self.changes);
         if changes.services_synced && changes.endpoint_slices_synced {
             self.runner.request();
         }
+    }
+
+    /// The health tracker this proxier reports its syncs to.
+    pub fn health(&self) -> Arc<ProxierHealth> {
+        Arc::clone(&self.health)
     }
 
     /// Whether both informers reported their initial list.

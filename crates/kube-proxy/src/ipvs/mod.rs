@@ -21,6 +21,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use tokio::sync::watch;
 
 use crate::endpoints::{EndpointsChangeTracker, EndpointsMap, categorize_endpoints};
+use crate::health::ProxierHealth;
 use crate::metrics::ProxyMetrics;
 use crate::net::IpFamily;
 use crate::provider::Provider;
@@ -53,6 +54,7 @@ pub struct IpvsProxier {
     state: Mutex<(ServicePortMap, EndpointsMap, BTreeSet<ServerKey>)>,
     runner: Arc<BoundedFrequencyRunner>,
     metrics: Arc<ProxyMetrics>,
+    health: Arc<ProxierHealth>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -82,6 +84,7 @@ impl IpvsProxier {
             ),
             handle: Mutex::new(handle),
             metrics,
+            health: Arc::new(ProxierHealth::new(2 * config.sync_period)),
             config,
         }
     }
@@ -101,6 +104,16 @@ impl IpvsProxier {
                 cancel,
             )
             .await;
+    }
+
+    fn request_sync(&self) {
+        self.health.queued_update();
+        self.runner.request();
+    }
+
+    /// The health tracker this proxier reports its syncs to.
+    pub fn health(&self) -> Arc<ProxierHealth> {
+        Arc::clone(&self.health)
     }
 
     /// The virtual servers and real servers the current state calls for.
@@ -202,6 +215,7 @@ impl IpvsProxier {
             self.sync_real_servers(handle.as_mut(), server, reals)?;
         }
         state.2 = desired.keys().copied().collect();
+        self.health.updated();
         self.metrics.record_sync(started.elapsed(), &trigger_times);
         Ok(Some(desired.len()))
     }
@@ -242,48 +256,48 @@ impl IpvsProxier {
 impl Provider for IpvsProxier {
     fn on_service_add(&self, service: &Service) {
         if lock(&self.changes).0.update(None, Some(service)) {
-            self.runner.request();
+            self.request_sync();
         }
     }
 
     fn on_service_update(&self, old: &Service, new: &Service) {
         if lock(&self.changes).0.update(Some(old), Some(new)) {
-            self.runner.request();
+            self.request_sync();
         }
     }
 
     fn on_service_delete(&self, service: &Service) {
         if lock(&self.changes).0.update(Some(service), None) {
-            self.runner.request();
+            self.request_sync();
         }
     }
 
     fn on_services_synced(&self) {
         lock(&self.changes).2 = true;
-        self.runner.request();
+        self.request_sync();
     }
 
     fn on_endpoint_slice_add(&self, slice: &EndpointSlice) {
         if lock(&self.changes).1.endpoint_slice_update(slice, false) {
-            self.runner.request();
+            self.request_sync();
         }
     }
 
     fn on_endpoint_slice_update(&self, _old: &EndpointSlice, new: &EndpointSlice) {
         if lock(&self.changes).1.endpoint_slice_update(new, false) {
-            self.runner.request();
+            self.request_sync();
         }
     }
 
     fn on_endpoint_slice_delete(&self, slice: &EndpointSlice) {
         if lock(&self.changes).1.endpoint_slice_update(slice, true) {
-            self.runner.request();
+            self.request_sync();
         }
     }
 
     fn on_endpoint_slices_synced(&self) {
         lock(&self.changes).3 = true;
-        self.runner.request();
+        self.request_sync();
     }
 }
 
