@@ -191,7 +191,9 @@ mod apiserver {
             cert_dir.as_str(),
         ])
         .expect("parse flags");
-        let server = apiserver::start(options).await.expect("start kube-apiserver");
+        let server = apiserver::start(options)
+            .await
+            .expect("start kube-apiserver");
         let config = RestConfig {
             host: format!("https://127.0.0.1:{}", server.address.port()),
             tls: TlsConfig {
@@ -256,8 +258,13 @@ mod apiserver {
             Arc::new(ProxyMetrics::new()),
         ));
         let (cancel_tx, cancel_rx) = watch::channel(false);
-        let _factory = kube_proxy::server::start_informers(client.clone(), Arc::clone(&proxier) as Arc<dyn Provider>, Duration::ZERO, cancel_rx.clone())
-            .expect("start informers");
+        let _factory = kube_proxy::server::start_informers(
+            client.clone(),
+            Arc::clone(&proxier) as Arc<dyn Provider>,
+            Duration::ZERO,
+            cancel_rx.clone(),
+        )
+        .expect("start informers");
         let sync_loop = tokio::spawn(Arc::clone(&proxier).sync_loop(cancel_rx));
 
         let service: Value = client
@@ -271,7 +278,10 @@ mod apiserver {
             .request_json()
             .await
             .expect("create service");
-        let cluster_ip = service["spec"]["clusterIP"].as_str().expect("allocated cluster IP").to_string();
+        let cluster_ip = service["spec"]["clusterIP"]
+            .as_str()
+            .expect("allocated cluster IP")
+            .to_string();
         let _: Value = client
             .post("/apis/discovery.k8s.io/v1/namespaces/default/endpointslices")
             .json(&json!({
@@ -288,7 +298,12 @@ mod apiserver {
 
         let address: SocketAddr = format!("{cluster_ip}:80").parse().unwrap();
         let reaching = Arc::clone(&node);
-        eventually("the cluster IP to reach the echo server", move || reaching.echo_via(address, "api").is_ok_and(|reply| reply == "api")).await;
+        eventually("the cluster IP to reach the echo server", move || {
+            reaching
+                .echo_via(address, "api")
+                .is_ok_and(|reply| reply == "api")
+        })
+        .await;
         let nat = node.iptables_save("nat");
         assert!(nat.contains(&format!("-d {cluster_ip}/32")), "{nat}");
         assert!(nat.contains("\"default/web:http cluster IP\""), "{nat}");
@@ -300,12 +315,126 @@ mod apiserver {
             .expect("delete endpoint slice");
         let rejecting = Arc::clone(&node);
         eventually("the service without endpoints to be rejected", move || {
-            rejecting.echo_via(address, "x").is_err_and(|error| error.kind() == std::io::ErrorKind::ConnectionRefused)
+            rejecting
+                .echo_via(address, "x")
+                .is_err_and(|error| error.kind() == std::io::ErrorKind::ConnectionRefused)
         })
         .await;
 
         cancel_tx.send(true).expect("cancel");
         sync_loop.await.expect("sync loop stops");
         server.shutdown().await;
+    }
+}
+
+mod userspace_mode {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use kube_proxy::exec::CommandExecutor;
+    use kube_proxy::net::IpFamily;
+    use kube_proxy::provider::Provider;
+    use kube_proxy::userspace::{UserspaceConfig, UserspaceProxier};
+
+    use crate::netns::{self, EchoServer, NodeAndPod};
+
+    #[test]
+    fn proxy_socket_forwards_cluster_ip_traffic() {
+        let node = Arc::new(NodeAndPod::create("user"));
+        let _echo = EchoServer::start(&node.pod, "10.244.1.2:8080".parse().unwrap());
+        let thread_node = Arc::clone(&node);
+        // The proxier opens sockets and runs iptables from the calling thread, so the
+        // whole runtime lives on a thread inside the node namespace; threads it spawns
+        // inherit that namespace.
+        let result = std::thread::spawn(move || {
+            thread_node.node.enter_current_thread();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let proxier = UserspaceProxier::new(
+                    UserspaceConfig {
+                        listen_ip: "0.0.0.0".parse().unwrap(),
+                        family: IpFamily::V4,
+                        sync_period: Duration::from_secs(30),
+                        min_sync_period: Duration::ZERO,
+                    },
+                    Arc::new(CommandExecutor),
+                );
+                proxier.on_service_add(&netns::service("web", "10.96.0.10", 80, 8080));
+                proxier.on_endpoint_slice_add(&netns::slice("web", &["10.244.1.2"], 8080));
+                proxier.on_services_synced();
+                proxier.on_endpoint_slices_synced();
+                assert!(proxier.sync_proxy_rules().expect("sync"));
+
+                let web: SocketAddr = "10.96.0.10:80".parse().unwrap();
+                let client_node = Arc::clone(&thread_node);
+                let reply = tokio::task::spawn_blocking(move || {
+                    client_node.echo_via(web, "through userspace")
+                })
+                .await
+                .expect("client");
+                let nat = thread_node.iptables_save("nat");
+                assert!(nat.contains("-A KUBE-PORTALS-HOST"), "{nat}");
+                assert!(
+                    !kube_proxy::userspace::cleanup(&CommandExecutor),
+                    "cleanup succeeds"
+                );
+                assert!(
+                    !thread_node.iptables_save("nat").contains("KUBE-PORTALS"),
+                    "cleanup removes the portal chains"
+                );
+                reply
+            })
+        })
+        .join()
+        .expect("proxy thread");
+        assert_eq!(
+            result.expect("connect through the proxy socket"),
+            "through userspace"
+        );
+    }
+}
+
+mod ipvs_mode {
+    use kube_proxy::ipvs::netlink::{IpvsError, NetlinkIpvs};
+
+    #[test]
+    fn missing_ipvs_is_a_clear_error() {
+        let kernel_has_ipvs = std::path::Path::new("/proc/net/ip_vs").exists();
+        match NetlinkIpvs::connect() {
+            Err(IpvsError::NotAvailable) => assert!(
+                !kernel_has_ipvs,
+                "/proc/net/ip_vs exists but the family was not found"
+            ),
+            Ok(_) => assert!(
+                kernel_has_ipvs,
+                "the IPVS family resolved without /proc/net/ip_vs"
+            ),
+            Err(other) => panic!("unexpected error: {other}"),
+        }
+        if kernel_has_ipvs {
+            return;
+        }
+
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_kube-proxy"))
+            .args([
+                "--proxy-mode",
+                "ipvs",
+                "--hostname-override",
+                "node1",
+                "--healthz-bind-address=",
+                "--metrics-bind-address=",
+            ])
+            .output()
+            .expect("run kube-proxy");
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("IPVS is not available in this kernel"),
+            "{stderr}"
+        );
     }
 }
