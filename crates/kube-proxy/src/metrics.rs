@@ -109,7 +109,7 @@ impl ProxyMetrics {
             .registry
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // Writing into a String cannot fail.
+        // fmt::Write for String never returns an error.
         let _ = encode(&mut out, &registry);
         out
     }

@@ -7,9 +7,9 @@ use crate::endpoints::EndpointsChangeTracker;
 use crate::net::IpFamily;
 use crate::service::ServiceChangeTracker;
 
-/// A proxy mode. Event methods only record the change and request a sync; they never
-/// block on the kernel. Syncs start once both `*_synced` calls arrived, so the first
-/// ruleset is built from complete caches.
+/// A proxy mode. Event methods only record the change and request a sync, so kernel
+/// work happens in the sync loop. Syncs start once both `*_synced` calls arrived, so
+/// the first ruleset is built from complete caches.
 pub trait Provider: Send + Sync {
     fn on_service_add(&self, service: &Service);
     fn on_service_update(&self, old: &Service, new: &Service);
@@ -42,7 +42,7 @@ impl ChangeTrackers {
         }
     }
 
-    /// Whether both informers delivered their initial list.
+    /// Returns whether both informers delivered their initial list.
     pub fn is_initialized(&self) -> bool {
         self.services_synced && self.endpoint_slices_synced
     }

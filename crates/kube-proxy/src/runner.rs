@@ -1,4 +1,4 @@
-//! BoundedFrequencyRunner: runs a sync function when asked, but never more often than
+//! BoundedFrequencyRunner: runs a sync function on request, but never more often than
 //! `min_interval` and at least every `max_interval`. Requests that arrive while a run
 //! is pending or in progress fold into one run.
 //!
@@ -32,8 +32,8 @@ pub struct BoundedFrequencyRunner {
 }
 
 impl BoundedFrequencyRunner {
-    /// `min_interval` may be zero (run on every request); `max_interval` must be larger
-    /// than zero and is the period of runs without requests.
+    /// `min_interval` may be zero (run on every request). `max_interval` is the period
+    /// of runs without requests, raised to 1 ms when zero.
     pub fn new(name: &str, min_interval: Duration, max_interval: Duration) -> Arc<Self> {
         Arc::new(BoundedFrequencyRunner {
             name: name.to_string(),

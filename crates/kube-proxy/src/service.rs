@@ -1,4 +1,4 @@
-//! Services as the proxier sees them: one [`ServicePortInfo`] per service port, and the
+//! Services in the form the proxiers use: one [`ServicePortInfo`] per service port, and the
 //! [`ServiceChangeTracker`] that accumulates informer events between two syncs.
 //!
 //! Entry point: feed [`ServiceChangeTracker::update`] with the previous and current
@@ -35,7 +35,7 @@ impl Protocol {
         }
     }
 
-    /// The lowercase name that iptables and conntrack take (`tcp`, `udp`, `sctp`).
+    /// Returns the lowercase name that iptables and conntrack take (`tcp`, `udp`, `sctp`).
     pub fn lower(self) -> &'static str {
         match self {
             Protocol::Tcp => "tcp",
@@ -120,8 +120,8 @@ pub struct ServicePortInfo {
 }
 
 impl ServicePortInfo {
-    /// Whether traffic reaches this port from outside the cluster network: node port,
-    /// external IPs or load balancer IPs.
+    /// Returns whether traffic reaches this port from outside the cluster network
+    /// through a node port, external IPs or load balancer IPs.
     pub fn has_external_destinations(&self) -> bool {
         self.node_port != 0 || !self.external_ips.is_empty() || !self.load_balancer_ips.is_empty()
     }
@@ -131,7 +131,7 @@ impl ServicePortInfo {
 pub type ServicePortMap = BTreeMap<ServicePortName, ServicePortInfo>;
 
 /// Converts a Service into its ports for `family`. Headless services, ExternalName
-/// services and services without a cluster IP of that family produce no ports; ports
+/// services and services without a cluster IP of that family produce no ports. Ports
 /// with an unknown protocol or out-of-range numbers are skipped with a log line.
 pub fn service_ports(
     service: &Service,
@@ -311,7 +311,7 @@ impl ServiceChangeTracker {
         true
     }
 
-    /// Whether any change is pending.
+    /// Returns whether any change is pending.
     pub fn has_pending(&self) -> bool {
         !self.pending.is_empty()
     }

@@ -1,8 +1,8 @@
-//! The userspace proxier: a proxy socket per service port (TCP or UDP) on a random
-//! local port, which forwards each client to an endpoint chosen round-robin (sticky
-//! per client IP with ClientIP affinity), plus nat rules in KUBE-PORTALS-CONTAINER
-//! (from PREROUTING) and KUBE-PORTALS-HOST (from OUTPUT) that redirect cluster IP
-//! traffic to the proxy socket.
+//! The userspace proxier. Each service port (TCP or UDP) gets a proxy socket on a
+//! random local port, which forwards each client to an endpoint chosen round-robin
+//! (sticky per client IP with ClientIP affinity). Nat rules in KUBE-PORTALS-CONTAINER
+//! (from PREROUTING) and KUBE-PORTALS-HOST (from OUTPUT) redirect cluster IP traffic
+//! to the proxy socket.
 //!
 //! Entry point: [`UserspaceProxier::new`], [`Provider`] events and
 //! [`UserspaceProxier::sync_loop`]. A sync opens and closes proxy sockets, so it must
@@ -187,7 +187,7 @@ impl UserspaceProxier {
         Arc::clone(&self.health)
     }
 
-    /// The port of the proxy socket of `name`, once a sync opened it.
+    /// Returns the port of the proxy socket of `name`, once a sync has opened it.
     pub fn proxy_port(&self, name: &ServicePortName) -> Option<u16> {
         lock(&self.state)
             .sockets
@@ -356,9 +356,9 @@ fn ensure_jump(executor: &dyn Executor, from: &str, chain: &str) -> Result<(), E
     Ok(())
 }
 
-/// The nat restore input for the portal chains: container traffic is redirected to
-/// the proxy port; host traffic is DNATed to the listen address, or redirected to the
-/// loopback when the proxy listens on all addresses.
+/// Builds the nat restore input for the portal chains. Container traffic is redirected
+/// to the proxy port. Host traffic is DNATed to the listen address, or redirected to
+/// the loopback when the proxy listens on all addresses.
 fn portal_rules(sockets: &BTreeMap<ServicePortName, PortalSocket>, listen_ip: IpAddr) -> String {
     let mut out =
         format!("*nat\n:{KUBE_PORTALS_CONTAINER} - [0:0]\n:{KUBE_PORTALS_HOST} - [0:0]\n");

@@ -38,7 +38,7 @@ mod iptables_mode {
     }
 
     #[test]
-    fn cluster_ip_reaches_endpoint_and_empty_service_is_rejected() {
+    fn cluster_ip_and_empty_service() {
         let node = NodeAndPod::create("ip");
         let _echo = EchoServer::start(&node.pod, "10.244.1.2:8080".parse().unwrap());
         let proxier = proxier(&node);
@@ -345,8 +345,8 @@ mod userspace_mode {
         let _echo = EchoServer::start(&node.pod, "10.244.1.2:8080".parse().unwrap());
         let thread_node = Arc::clone(&node);
         // The proxier opens sockets and runs iptables from the calling thread, so the
-        // whole runtime lives on a thread inside the node namespace; threads it spawns
-        // inherit that namespace.
+        // whole runtime lives on a thread inside the node namespace. Threads that it
+        // spawns inherit that namespace.
         let result = std::thread::spawn(move || {
             thread_node.node.enter_current_thread();
             let runtime = tokio::runtime::Builder::new_current_thread()

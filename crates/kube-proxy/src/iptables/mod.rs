@@ -65,7 +65,7 @@ pub enum SyncError {
     },
 }
 
-/// What one sync wrote.
+/// The outcome of one sync: its kind and the restore input it applied.
 #[derive(Debug)]
 pub struct SyncReport {
     /// Whether every per-service chain was rewritten.
@@ -154,12 +154,12 @@ impl Proxier {
         }
     }
 
-    /// The health tracker this proxier reports its syncs to.
+    /// Returns the health tracker that this proxier reports its syncs to.
     pub fn health(&self) -> Arc<ProxierHealth> {
         Arc::clone(&self.health)
     }
 
-    /// Whether both informers reported their initial list.
+    /// Returns whether both informers have delivered their initial list.
     pub fn is_initialized(&self) -> bool {
         let changes = lock(&self.changes);
         changes.is_initialized()

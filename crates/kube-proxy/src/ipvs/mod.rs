@@ -106,12 +106,12 @@ impl IpvsProxier {
         self.runner.request();
     }
 
-    /// The health tracker this proxier reports its syncs to.
+    /// Returns the health tracker that this proxier reports its syncs to.
     pub fn health(&self) -> Arc<ProxierHealth> {
         Arc::clone(&self.health)
     }
 
-    /// The virtual servers and real servers the current state calls for.
+    /// Computes the virtual servers and real servers that the current state calls for.
     fn desired(
         &self,
         services: &ServicePortMap,

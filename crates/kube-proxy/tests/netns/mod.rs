@@ -263,7 +263,7 @@ impl Drop for EchoServer {
     }
 }
 
-/// A ClusterIP Service `default/NAME` with one TCP port named `http`.
+/// Builds a ClusterIP Service `default/NAME` with one TCP port named `http`.
 pub fn service(name: &str, cluster_ip: &str, port: i32, target_port: i32) -> Service {
     Service {
         metadata: ObjectMeta {
@@ -290,7 +290,7 @@ pub fn service(name: &str, cluster_ip: &str, port: i32, target_port: i32) -> Ser
     }
 }
 
-/// An EndpointSlice `default/SERVICE-abc` with ready endpoints on `node2`.
+/// Builds an EndpointSlice `default/SERVICE-abc` with ready endpoints on `node2`.
 pub fn slice(service: &str, ips: &[&str], port: i32) -> EndpointSlice {
     EndpointSlice {
         metadata: ObjectMeta {
