@@ -17,7 +17,7 @@ mod iptables_mode {
     use kube_proxy::net::IpFamily;
     use kube_proxy::provider::Provider;
 
-    use crate::netns::{self, EchoServer, NodeAndPod};
+    use crate::netns::{self, EchoServer, NodeAndPod, UdpEchoServer};
 
     fn proxier(node: &NodeAndPod) -> Proxier {
         let config = ProxierConfig {
@@ -123,6 +123,44 @@ mod iptables_mode {
         let late: SocketAddr = "10.96.0.12:80".parse().unwrap();
         assert_eq!(node.echo_via(late, "two").unwrap(), "two");
         assert_eq!(node.echo_via(web, "three").unwrap(), "three");
+    }
+
+    #[test]
+    fn udp_endpoint_removal_clears_conntrack() {
+        let node = NodeAndPod::create("udp");
+        let _echo = UdpEchoServer::start(&node.pod, "10.244.1.2:5353".parse().unwrap());
+        let proxier = proxier(&node);
+        let mut dns = netns::service("dns", "10.96.0.53", 53, 5353);
+        let port = &mut dns.spec.as_mut().unwrap().ports.as_mut().unwrap()[0];
+        port.protocol = Some("UDP".to_string());
+        let mut slice = netns::slice("dns", &["10.244.1.2"], 5353);
+        slice.ports.as_mut().unwrap()[0].protocol = Some("UDP".to_string());
+        proxier.on_service_add(&dns);
+        proxier.on_endpoint_slice_add(&slice);
+        proxier.on_services_synced();
+        proxier.on_endpoint_slices_synced();
+        proxier.sync_proxy_rules().expect("first sync");
+
+        let address: SocketAddr = "10.96.0.53:53".parse().unwrap();
+        assert_eq!(
+            node.udp_echo_via(address, "query")
+                .expect("UDP through the cluster IP"),
+            "query"
+        );
+        let entries = node.udp_conntrack_entries("10.96.0.53");
+        assert_eq!(entries.len(), 1, "one flow to the cluster IP: {entries:?}");
+        assert!(
+            entries[0].contains("src=10.244.1.2"),
+            "the reply side is the endpoint: {entries:?}"
+        );
+
+        proxier.on_endpoint_slice_delete(&slice);
+        proxier.sync_proxy_rules().expect("second sync");
+        let entries = node.udp_conntrack_entries("10.96.0.53");
+        assert!(
+            entries.is_empty(),
+            "the flow to the removed endpoint is gone: {entries:?}"
+        );
     }
 
     #[test]
@@ -436,5 +474,117 @@ mod ipvs_mode {
             stderr.contains("IPVS is not available in this kernel"),
             "{stderr}"
         );
+    }
+}
+
+mod servers {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use kube_proxy::health::{self, Endpoints, ProxierHealth};
+    use kube_proxy::metrics::ProxyMetrics;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::sync::watch;
+
+    /// Sends `GET path` over HTTP/1.1 and returns the status line and the body.
+    async fn get(address: std::net::SocketAddr, path: &str) -> (String, String) {
+        let mut stream = tokio::net::TcpStream::connect(address)
+            .await
+            .expect("connect");
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("write request");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .await
+            .expect("read response");
+        let status = response.lines().next().unwrap_or_default().to_string();
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    #[tokio::test]
+    async fn healthz_follows_sync_state() {
+        let proxier_health = Arc::new(ProxierHealth::new(Duration::from_millis(200)));
+        let (cancel_tx, cancel_rx) = watch::channel(false);
+        let (address, serve) = health::serve(
+            "127.0.0.1:0".parse().unwrap(),
+            Endpoints::Health(Arc::clone(&proxier_health)),
+            cancel_rx,
+        )
+        .await
+        .expect("bind healthz");
+        let server = tokio::spawn(serve);
+
+        let (status, body) = get(address, "/healthz").await;
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        let json: serde_json::Value = serde_json::from_str(&body).expect("JSON body");
+        assert!(
+            json["currentTime"]
+                .as_str()
+                .is_some_and(|time| time.ends_with('Z')),
+            "{body}"
+        );
+
+        proxier_health.queued_update();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (status, _) = get(address, "/healthz").await;
+        assert_eq!(
+            status, "HTTP/1.1 503 Service Unavailable",
+            "a change waited longer than the timeout"
+        );
+
+        proxier_health.updated();
+        let (status, body) = get(address, "/livez").await;
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        assert!(body.contains("lastUpdated\":\"20"), "{body}");
+
+        let (status, _) = get(address, "/nothing").await;
+        assert_eq!(status, "HTTP/1.1 404 Not Found");
+        cancel_tx.send(true).expect("cancel");
+        server.await.expect("server stops");
+    }
+
+    #[tokio::test]
+    async fn metrics_server_exposes_sync_metrics() {
+        let metrics = Arc::new(ProxyMetrics::new());
+        metrics.record_sync(
+            Duration::from_millis(20),
+            &[std::time::SystemTime::now() - Duration::from_secs(2)],
+        );
+        metrics.set_rules("nat", 13);
+        let (_cancel_tx, cancel_rx) = watch::channel(false);
+        let endpoints = Endpoints::Metrics {
+            metrics,
+            mode: "iptables",
+        };
+        let (address, serve) = health::serve("127.0.0.1:0".parse().unwrap(), endpoints, cancel_rx)
+            .await
+            .expect("bind metrics");
+        tokio::spawn(serve);
+
+        let (status, body) = get(address, "/metrics").await;
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        assert!(
+            body.contains("kubeproxy_sync_proxy_rules_duration_seconds_count 1"),
+            "{body}"
+        );
+        assert!(
+            body.contains("kubeproxy_network_programming_duration_seconds_count 1"),
+            "{body}"
+        );
+        assert!(
+            body.contains("kubeproxy_sync_proxy_rules_iptables_total{table=\"nat\"} 13"),
+            "{body}"
+        );
+        let (_, mode) = get(address, "/proxyMode").await;
+        assert_eq!(mode, "iptables");
     }
 }

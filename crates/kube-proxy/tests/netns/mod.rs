@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::process::Command;
 use std::sync::Arc;
@@ -181,6 +181,38 @@ impl NodeAndPod {
         })
     }
 
+    /// Sends `message` over UDP from the node namespace to `address` and returns the reply.
+    pub fn udp_echo_via(&self, address: SocketAddr, message: &str) -> std::io::Result<String> {
+        let node = &self.node;
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    node.enter_current_thread();
+                    let socket = UdpSocket::bind("0.0.0.0:0")?;
+                    socket.set_read_timeout(Some(Duration::from_secs(5)))?;
+                    socket.send_to(message.as_bytes(), address)?;
+                    let mut buffer = [0u8; 1500];
+                    let (length, _) = socket.recv_from(&mut buffer)?;
+                    Ok(String::from_utf8_lossy(&buffer[..length]).into_owned())
+                })
+                .join()
+                .expect("client thread")
+        })
+    }
+
+    /// Returns the UDP conntrack entries of the node namespace whose original
+    /// destination is `ip`.
+    pub fn udp_conntrack_entries(&self, ip: &str) -> Vec<String> {
+        let output = self
+            .node_executor()
+            .run_checked(&Cmd::new(
+                "conntrack",
+                &["-L", "-p", "udp", "--orig-dst", ip],
+            ))
+            .expect("conntrack -L");
+        output.stdout.lines().map(str::to_string).collect()
+    }
+
     /// Returns `iptables-save -c -t TABLE` of the node namespace.
     pub fn iptables_save(&self, table: &str) -> String {
         let output = self
@@ -255,6 +287,56 @@ impl EchoServer {
 }
 
 impl Drop for EchoServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A UDP echo server in a namespace: returns every datagram to its sender. Stops on drop.
+pub struct UdpEchoServer {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl UdpEchoServer {
+    pub fn start(netns: &Netns, address: SocketAddr) -> UdpEchoServer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let path = netns.path();
+        let thread_stop = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let file = File::open(&path).expect("open netns");
+            // SAFETY: setns on a valid namespace fd affects only this thread.
+            assert_eq!(
+                unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) },
+                0
+            );
+            let socket = UdpSocket::bind(address).expect("bind UDP echo server");
+            socket
+                .set_read_timeout(Some(Duration::from_millis(50)))
+                .expect("read timeout");
+            ready_tx.send(()).expect("signal ready");
+            let mut buffer = [0u8; 1500];
+            while !thread_stop.load(Ordering::SeqCst) {
+                if let Ok((length, peer)) = socket.recv_from(&mut buffer) {
+                    let _ = socket.send_to(&buffer[..length], peer);
+                }
+            }
+        });
+        ready_rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("UDP echo server ready");
+        UdpEchoServer {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for UdpEchoServer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(thread) = self.thread.take() {
