@@ -588,3 +588,195 @@ mod servers {
         assert_eq!(mode, "iptables");
     }
 }
+
+mod binary {
+    use std::net::SocketAddr;
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use clap::Parser;
+    use client::config::{AuthConfig, RestConfig, TlsConfig};
+    use client::rest::RestClient;
+    use kube_apiserver::apiserver;
+    use kube_apiserver::options::Options;
+    use serde_json::{Value, json};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use crate::netns::{EchoServer, NodeAndPod};
+
+    /// The kube-proxy child process, killed on drop.
+    struct Daemon(Child);
+
+    impl Drop for Daemon {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    async fn http_get(address: &str, path: &str) -> String {
+        let Ok(mut stream) = tokio::net::TcpStream::connect(address).await else {
+            return String::new();
+        };
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        if stream.write_all(request.as_bytes()).await.is_err() {
+            return String::new();
+        }
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response).await;
+        response
+    }
+
+    /// The kube-proxy binary, inside a node namespace that also hosts the API server
+    /// on its loopback, programs a Service created through the API.
+    #[test]
+    fn daemon_programs_service_from_api() {
+        let node = Arc::new(NodeAndPod::create("bin"));
+        let _echo = EchoServer::start(&node.pod, "10.244.1.2:8080".parse().unwrap());
+        let thread_node = Arc::clone(&node);
+        std::thread::spawn(move || {
+            // Everything below, including the API server's listener, the child process
+            // and the runtime's worker threads, lives in the node namespace.
+            thread_node.node.enter_current_thread();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(run_in_node(thread_node));
+        })
+        .join()
+        .expect("test thread");
+    }
+
+    async fn run_in_node(node: Arc<NodeAndPod>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data_dir = format!("--data-dir={}", dir.path().join("data").display());
+        let cert_dir = format!("--cert-dir={}", dir.path().join("certs").display());
+        let options = Options::try_parse_from([
+            "kube-apiserver",
+            "--bind-address=127.0.0.1",
+            "--secure-port=0",
+            "--service-cluster-ip-range=10.96.0.0/16",
+            data_dir.as_str(),
+            cert_dir.as_str(),
+        ])
+        .expect("parse flags");
+        let server = apiserver::start(options)
+            .await
+            .expect("start kube-apiserver");
+        let host = format!("https://127.0.0.1:{}", server.address.port());
+        let cert_file = PathBuf::from(&server.certificate.cert_file);
+        let client = RestClient::new(&RestConfig {
+            host: host.clone(),
+            tls: TlsConfig {
+                ca_file: Some(cert_file.clone()),
+                ..TlsConfig::default()
+            },
+            auth: AuthConfig {
+                token: Some("test-token".to_string()),
+                ..AuthConfig::default()
+            },
+            qps: 100.0,
+            burst: 100,
+            timeout: Some(Duration::from_secs(20)),
+            user_agent: String::new(),
+        })
+        .expect("client");
+
+        let kubeconfig = dir.path().join("kube-proxy.conf");
+        std::fs::write(
+            &kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: {host}\n    certificate-authority: {}\nusers:\n- name: proxy\n  user:\n    token: test-token\ncontexts:\n- name: local\n  context:\n    cluster: local\n    user: proxy\ncurrent-context: local\n",
+                cert_file.display()
+            ),
+        )
+        .expect("write kubeconfig");
+        let config = dir.path().join("config.yaml");
+        std::fs::write(
+            &config,
+            format!(
+                "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: 10.244.0.0/16\nclientConnection:\n  kubeconfig: {}\niptables:\n  minSyncPeriod: 100ms\n",
+                kubeconfig.display()
+            ),
+        )
+        .expect("write config");
+        let _daemon = Daemon(
+            Command::new(env!("CARGO_BIN_EXE_kube-proxy"))
+                .args([
+                    "--config",
+                    config.to_str().unwrap(),
+                    "--hostname-override",
+                    "node1",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start kube-proxy"),
+        );
+
+        let service: Value = client
+            .post("/api/v1/namespaces/default/services")
+            .json(&json!({
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "web"},
+                "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
+            }))
+            .request_json()
+            .await
+            .expect("create service");
+        let cluster_ip = service["spec"]["clusterIP"]
+            .as_str()
+            .expect("cluster IP")
+            .to_string();
+        let _: Value = client
+            .post("/apis/discovery.k8s.io/v1/namespaces/default/endpointslices")
+            .json(&json!({
+                "apiVersion": "discovery.k8s.io/v1",
+                "kind": "EndpointSlice",
+                "metadata": {"name": "web-abc", "labels": {"kubernetes.io/service-name": "web"}},
+                "addressType": "IPv4",
+                "endpoints": [{"addresses": ["10.244.1.2"], "conditions": {"ready": true}}],
+                "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+            }))
+            .request_json()
+            .await
+            .expect("create endpoint slice");
+
+        let address: SocketAddr = format!("{cluster_ip}:80").parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let probe = Arc::clone(&node);
+            let reply = tokio::task::spawn_blocking(move || probe.echo_via(address, "daemon"))
+                .await
+                .expect("probe");
+            if reply.as_deref().ok() == Some("daemon") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the daemon never programmed {address}: {reply:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+
+        let healthz = http_get("127.0.0.1:10256", "/healthz").await;
+        assert!(healthz.starts_with("HTTP/1.1 200"), "{healthz}");
+        let metrics = http_get("127.0.0.1:10249", "/metrics").await;
+        assert!(
+            metrics.contains("kubeproxy_sync_proxy_rules_last_timestamp_seconds"),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains("kubeproxy_network_programming_duration_seconds"),
+            "{metrics}"
+        );
+
+        server.shutdown().await;
+    }
+}
