@@ -139,6 +139,8 @@ pub fn local_addresses() -> std::io::Result<Vec<IpAddr>> {
 
 /// Local addresses of `family` inside any of `cidrs`; empty `cidrs` means none are
 /// selected (node ports then match every local address).
+// NOTE: evaluated once at startup; upstream re-reads the node's addresses on every
+// sync, so addresses added later do not serve node ports here until a restart.
 fn node_port_ips(cidrs: &[Cidr], family: IpFamily) -> Vec<IpAddr> {
     if cidrs.is_empty()
         || cidrs
@@ -170,6 +172,8 @@ pub fn start_informers(
         label_selector: Some(PROXY_LABEL_SELECTOR.to_string()),
         ..InformerOptions::default()
     };
+    // NOTE: upstream also watches this node's Node object (topology labels, node IPs);
+    // topology hints are not applied here.
     let services = factory.informer_with::<Service>(options.clone());
     let slices = factory.informer_with::<EndpointSlice>(options);
 

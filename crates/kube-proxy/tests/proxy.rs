@@ -780,3 +780,66 @@ mod binary {
         server.shutdown().await;
     }
 }
+
+mod scale {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use kube_proxy::iptables::ruleset::RulesConfig;
+    use kube_proxy::iptables::{Proxier, ProxierConfig};
+    use kube_proxy::metrics::ProxyMetrics;
+    use kube_proxy::net::IpFamily;
+    use kube_proxy::provider::Provider;
+
+    use crate::netns::{self, NodeAndPod};
+
+    /// Prints full and partial sync times for 1000 services with 2 endpoints each.
+    /// Run with `cargo test -p kube-proxy --test proxy scale -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "measurement, not a check"]
+    fn sync_time_for_1000_services() {
+        let node = NodeAndPod::create("scale");
+        let proxier = Proxier::new(
+            ProxierConfig {
+                hostname: "node1".to_string(),
+                family: IpFamily::V4,
+                rules: RulesConfig {
+                    cluster_cidr: Some("10.244.0.0/16".parse().unwrap()),
+                    ..RulesConfig::default()
+                },
+                min_sync_period: Duration::ZERO,
+                sync_period: Duration::from_secs(30),
+            },
+            Arc::new(node.node_executor()),
+            Arc::new(ProxyMetrics::new()),
+        );
+        for index in 0..1000 {
+            let name = format!("svc{index}");
+            let ip = format!("10.96.{}.{}", index / 250, index % 250 + 1);
+            proxier.on_service_add(&netns::service(&name, &ip, 80, 8080));
+            let first = format!("10.244.{}.{}", index / 250 + 10, index % 250 + 1);
+            let second = format!("10.244.{}.{}", index / 250 + 20, index % 250 + 1);
+            proxier.on_endpoint_slice_add(&netns::slice(&name, &[&first, &second], 8080));
+        }
+        proxier.on_services_synced();
+        proxier.on_endpoint_slices_synced();
+
+        let started = Instant::now();
+        let report = proxier.sync_proxy_rules().unwrap().unwrap();
+        println!(
+            "full sync: {:?}, {} nat rules",
+            started.elapsed(),
+            report.ruleset.nat_rules
+        );
+
+        proxier.on_endpoint_slice_add(&netns::slice("svc7", &["10.244.99.1"], 8080));
+        let started = Instant::now();
+        let report = proxier.sync_proxy_rules().unwrap().unwrap();
+        assert!(!report.full);
+        println!(
+            "partial sync: {:?}, {} nat rules",
+            started.elapsed(),
+            report.ruleset.nat_rules
+        );
+    }
+}

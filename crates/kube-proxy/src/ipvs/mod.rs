@@ -190,6 +190,8 @@ impl IpvsProxier {
             .collect();
         for (key, server) in &current {
             // Only servers this proxier created are removed; others belong to someone else.
+            // NOTE: after a restart that set is empty, so servers of services deleted
+            // while the proxy was down stay until deleted by hand.
             if !desired.contains_key(key) && state.2.contains(key) {
                 handle.delete_virtual_server(server)?;
             }
