@@ -163,6 +163,98 @@ mod iptables_mode {
         );
     }
 
+    /// Applies one ruleset with every rule shape the proxier writes, so that
+    /// iptables-restore in this environment has to accept all of them.
+    #[test]
+    fn every_rule_shape_is_accepted() {
+        let node = NodeAndPod::create("shapes");
+        let proxier = proxier(&node);
+
+        let mut external = netns::service("external", "10.96.0.20", 80, 8080);
+        {
+            let spec = external.spec.as_mut().unwrap();
+            spec.type_ = Some("LoadBalancer".to_string());
+            spec.ports.as_mut().unwrap()[0].node_port = Some(30080);
+            spec.external_ips = Some(vec!["192.0.2.10".to_string()]);
+            spec.external_traffic_policy = Some("Local".to_string());
+            spec.health_check_node_port = Some(30256);
+            spec.load_balancer_source_ranges = Some(vec!["198.51.100.0/24".to_string()]);
+            spec.session_affinity = Some("ClientIP".to_string());
+        }
+        external.status = Some(k8s_openapi::api::core::v1::ServiceStatus {
+            load_balancer: Some(k8s_openapi::api::core::v1::LoadBalancerStatus {
+                ingress: Some(vec![k8s_openapi::api::core::v1::LoadBalancerIngress {
+                    ip: Some("203.0.113.7".to_string()),
+                    ..Default::default()
+                }]),
+            }),
+            conditions: None,
+        });
+        let mut local_slice = netns::slice("external", &["10.244.1.2", "10.244.1.3"], 8080);
+        local_slice.endpoints[0].node_name = Some("node1".to_string());
+
+        let mut empty_udp = netns::service("empty-udp", "10.96.0.21", 53, 53);
+        {
+            let spec = empty_udp.spec.as_mut().unwrap();
+            spec.type_ = Some("NodePort".to_string());
+            let port = &mut spec.ports.as_mut().unwrap()[0];
+            port.protocol = Some("UDP".to_string());
+            port.node_port = Some(30053);
+        }
+        let mut internal_local = netns::service("internal-local", "10.96.0.22", 80, 8080);
+        internal_local
+            .spec
+            .as_mut()
+            .unwrap()
+            .internal_traffic_policy = Some("Local".to_string());
+
+        proxier.on_service_add(&external);
+        proxier.on_service_add(&empty_udp);
+        proxier.on_service_add(&internal_local);
+        proxier.on_endpoint_slice_add(&local_slice);
+        proxier.on_endpoint_slice_add(&netns::slice("internal-local", &["10.244.1.4"], 8080));
+        proxier.on_services_synced();
+        proxier.on_endpoint_slices_synced();
+        let report = proxier
+            .sync_proxy_rules()
+            .expect("the kernel accepts every rule shape")
+            .expect("synced");
+
+        let nat = node.iptables_save("nat");
+        for chain in [
+            "KUBE-EXT-",
+            "KUBE-FW-",
+            "KUBE-SVL-",
+            "KUBE-SVC-",
+            "KUBE-SEP-",
+        ] {
+            assert!(
+                nat.contains(&format!(":{chain}")),
+                "{chain} chain missing:\n{nat}"
+            );
+        }
+        assert!(nat.contains("--rcheck --seconds 10800 --reap"), "{nat}");
+        let filter = node.iptables_save("filter");
+        assert!(
+            filter.contains("\"default/empty-udp:http has no endpoints\""),
+            "{filter}"
+        );
+        assert!(
+            filter.contains("\"default/internal-local:http has no local endpoints\""),
+            "{filter}"
+        );
+        assert!(filter.contains("-A KUBE-PROXY-FIREWALL"), "{filter}");
+        assert!(filter.contains("--dport 30256"), "{filter}");
+        let kube_filter_rules = filter
+            .lines()
+            .filter(|line| line.contains("-A KUBE-"))
+            .count();
+        assert_eq!(
+            report.ruleset.filter_rules, kube_filter_rules,
+            "the rule count metric matches the kernel"
+        );
+    }
+
     #[test]
     fn removed_service_chains_are_deleted() {
         let node = NodeAndPod::create("stale");
