@@ -778,6 +778,16 @@ mod binary {
             user_agent: String::new(),
         })
         .expect("client");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(response) = client.get("/readyz").send().await
+                && response.status.is_success()
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "kube-apiserver not ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
 
         let kubeconfig = dir.path().join("kube-proxy.conf");
         std::fs::write(
