@@ -139,8 +139,8 @@ pub fn local_addresses() -> std::io::Result<Vec<IpAddr>> {
 
 /// Local addresses of `family` inside any of `cidrs`; empty `cidrs` means none are
 /// selected (node ports then match every local address).
-// NOTE: evaluated once at startup; upstream re-reads the node's addresses on every
-// sync, so addresses added later do not serve node ports here until a restart.
+// NOTE: this runs once at startup, but upstream re-reads the node's addresses on
+// every sync. Addresses added later serve no node ports here until a restart.
 fn node_port_ips(cidrs: &[Cidr], family: IpFamily) -> Vec<IpAddr> {
     if cidrs.is_empty()
         || cidrs
