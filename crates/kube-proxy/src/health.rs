@@ -4,7 +4,7 @@
 //! The proxier is healthy unless a change has been waiting longer than the timeout
 //! (twice the sync period, as upstream) without a successful sync. `/healthz` and
 //! `/livez` return 200 or 503 with `{"lastUpdated": ..., "currentTime": ...}`. The
-//! metrics server answers `/metrics`, `/healthz` and `/proxyMode`.
+//! metrics server serves `/metrics`, `/healthz` and `/proxyMode`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
