@@ -77,6 +77,34 @@ mod iptables_mode {
         );
     }
 
+    /// A pod that connects to its own service gets DNATed back to itself; only the
+    /// masquerade of KUBE-SEP's hairpin rule makes the reply come back the same way.
+    #[test]
+    fn hairpin_traffic_is_masqueraded() {
+        let node = NodeAndPod::create("hairpin");
+        node.enable_pod_to_service();
+        let _echo = EchoServer::start(&node.pod, "10.244.1.2:8080".parse().unwrap());
+        let proxier = proxier(&node);
+        proxier.on_service_add(&netns::service("web", "10.96.0.10", 80, 8080));
+        proxier.on_endpoint_slice_add(&netns::slice("web", &["10.244.1.2"], 8080));
+        proxier.on_services_synced();
+        proxier.on_endpoint_slices_synced();
+        proxier.sync_proxy_rules().expect("sync");
+
+        let web: SocketAddr = "10.96.0.10:80".parse().unwrap();
+        assert_eq!(
+            node.echo_from_pod(web, "hairpin")
+                .expect("pod reaches its own service"),
+            "hairpin"
+        );
+        let masquerade = node.counters_of("-A KUBE-POSTROUTING", "MASQUERADE");
+        assert_eq!(masquerade.len(), 1);
+        assert!(
+            masquerade[0].0 > 0,
+            "the hairpin connection was masqueraded: {masquerade:?}"
+        );
+    }
+
     #[test]
     fn second_sync_rewrites_only_changed_service() {
         let node = NodeAndPod::create("partial");

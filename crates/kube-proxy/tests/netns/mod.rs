@@ -155,6 +155,52 @@ impl NodeAndPod {
         NodeAndPod { pod, node }
     }
 
+    /// Lets the pod reach the service range through the node, and the node forward
+    /// packets, so that a pod can connect to its own service (hairpin).
+    pub fn enable_pod_to_service(&self) {
+        run(
+            "ip",
+            &[
+                "-n",
+                &self.pod.name,
+                "route",
+                "add",
+                "10.96.0.0/16",
+                "via",
+                "10.244.1.1",
+            ],
+        );
+        run(
+            "nsenter",
+            &[
+                &format!("--net={}", self.node.path()),
+                "sh",
+                "-c",
+                "echo 1 > /proc/sys/net/ipv4/ip_forward",
+            ],
+        );
+    }
+
+    /// Connects from the pod namespace to `address`, sends `message` and returns the reply.
+    pub fn echo_from_pod(&self, address: SocketAddr, message: &str) -> std::io::Result<String> {
+        let pod = &self.pod;
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    pod.enter_current_thread();
+                    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))?;
+                    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+                    stream.write_all(message.as_bytes())?;
+                    stream.shutdown(std::net::Shutdown::Write)?;
+                    let mut reply = String::new();
+                    stream.read_to_string(&mut reply)?;
+                    Ok(reply)
+                })
+                .join()
+                .expect("client thread")
+        })
+    }
+
     pub fn node_executor(&self) -> NsExecutor {
         NsExecutor {
             path: self.node.path(),
