@@ -495,12 +495,13 @@ mod userspace_mode {
     use kube_proxy::provider::Provider;
     use kube_proxy::userspace::{UserspaceConfig, UserspaceProxier};
 
-    use crate::netns::{self, EchoServer, NodeAndPod};
+    use crate::netns::{self, EchoServer, NodeAndPod, UdpEchoServer};
 
     #[test]
     fn proxy_socket_forwards_cluster_ip_traffic() {
         let node = Arc::new(NodeAndPod::create("user"));
         let _echo = EchoServer::start(&node.pod, "10.244.1.2:8080".parse().unwrap());
+        let _udp_echo = UdpEchoServer::start(&node.pod, "10.244.1.2:5353".parse().unwrap());
         let thread_node = Arc::clone(&node);
         // The proxier opens sockets and runs iptables from the calling thread, so the
         // whole runtime lives on a thread inside the node namespace. Threads that it
@@ -523,6 +524,13 @@ mod userspace_mode {
                 );
                 proxier.on_service_add(&netns::service("web", "10.96.0.10", 80, 8080));
                 proxier.on_endpoint_slice_add(&netns::slice("web", &["10.244.1.2"], 8080));
+                let mut dns = netns::service("dns", "10.96.0.53", 53, 5353);
+                dns.spec.as_mut().unwrap().ports.as_mut().unwrap()[0].protocol =
+                    Some("UDP".to_string());
+                let mut dns_slice = netns::slice("dns", &["10.244.1.2"], 5353);
+                dns_slice.ports.as_mut().unwrap()[0].protocol = Some("UDP".to_string());
+                proxier.on_service_add(&dns);
+                proxier.on_endpoint_slice_add(&dns_slice);
                 proxier.on_services_synced();
                 proxier.on_endpoint_slices_synced();
                 assert!(proxier.sync_proxy_rules().expect("sync"));

@@ -236,9 +236,12 @@ impl NodeAndPod {
                     node.enter_current_thread();
                     let socket = UdpSocket::bind("0.0.0.0:0")?;
                     socket.set_read_timeout(Some(Duration::from_secs(5)))?;
-                    socket.send_to(message.as_bytes(), address)?;
+                    // A connected socket accepts only replies from `address`, as DNS
+                    // resolvers do, so a reply with the wrong source is an error.
+                    socket.connect(address)?;
+                    socket.send(message.as_bytes())?;
                     let mut buffer = [0u8; 1500];
-                    let (length, _) = socket.recv_from(&mut buffer)?;
+                    let length = socket.recv(&mut buffer)?;
                     Ok(String::from_utf8_lossy(&buffer[..length]).into_owned())
                 })
                 .join()
