@@ -843,7 +843,7 @@ mod binary {
             ),
         )
         .expect("write config");
-        let _daemon = Daemon(
+        let daemon = Daemon(
             Command::new(env!("CARGO_BIN_EXE_kube-proxy"))
                 .args([
                     "--config",
@@ -913,6 +913,22 @@ mod binary {
         assert!(
             metrics.contains("kubeproxy_network_programming_duration_seconds"),
             "{metrics}"
+        );
+
+        drop(daemon);
+        let cleanup = Command::new(env!("CARGO_BIN_EXE_kube-proxy"))
+            .args(["--cleanup", "--hostname-override", "node1"])
+            .output()
+            .expect("run kube-proxy --cleanup");
+        assert!(
+            cleanup.status.success(),
+            "{}",
+            String::from_utf8_lossy(&cleanup.stderr)
+        );
+        let nat = node.iptables_save("nat");
+        assert!(
+            !nat.contains("KUBE-"),
+            "--cleanup removes every kube-proxy chain:\n{nat}"
         );
 
         server.shutdown().await;

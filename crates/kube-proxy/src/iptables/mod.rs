@@ -119,7 +119,7 @@ impl Proxier {
                 last_full_sync: None,
                 active_chains: BTreeSet::new(),
             }),
-            iptables: Iptables::new(Arc::clone(&executor)),
+            iptables: Iptables::new(Arc::clone(&executor), config.family),
             conntrack: Conntrack::new(executor),
             runner,
             metrics,
