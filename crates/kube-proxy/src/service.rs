@@ -111,7 +111,8 @@ pub struct ServicePortInfo {
     pub load_balancer_source_ranges: Vec<Cidr>,
     /// ClientIP affinity timeout in seconds; `None` without affinity.
     pub session_affinity_seconds: Option<u32>,
-    /// externalTrafficPolicy Local (only meaningful for NodePort/LoadBalancer services).
+    /// externalTrafficPolicy Local, on a service with a node port, load balancer or
+    /// external IPs (the policy is ignored otherwise).
     pub external_policy_local: bool,
     /// internalTrafficPolicy Local.
     pub internal_policy_local: bool,
@@ -201,7 +202,7 @@ pub fn service_ports(
     let is_external = matches!(
         spec.type_.as_deref(),
         Some("NodePort") | Some("LoadBalancer")
-    );
+    ) || !external_ips.is_empty();
     let external_policy_local =
         is_external && spec.external_traffic_policy.as_deref() == Some("Local");
     let internal_policy_local = spec.internal_traffic_policy.as_deref() == Some("Local");
