@@ -11,6 +11,7 @@ mod iptables_mode {
     use std::sync::Arc;
     use std::time::Duration;
 
+    use kube_proxy::exec::{Cmd, Executor};
     use kube_proxy::iptables::ruleset::RulesConfig;
     use kube_proxy::iptables::{Proxier, ProxierConfig};
     use kube_proxy::metrics::ProxyMetrics;
@@ -74,6 +75,27 @@ mod iptables_mode {
         assert!(
             filter.contains("\"default/empty:http has no endpoints\""),
             "{filter}"
+        );
+
+        // Every rule went through one backend (the iptables alternatives), so the
+        // other backend's tables in this namespace stay empty.
+        let executor = node.node_executor();
+        let version = executor
+            .run_checked(&Cmd::new("iptables", &["--version"]))
+            .expect("iptables --version")
+            .stdout;
+        let other = if version.contains("nf_tables") {
+            "iptables-legacy-save"
+        } else {
+            "iptables-nft-save"
+        };
+        let other_rules = executor
+            .run(&Cmd::new(other, &[]))
+            .expect("run the other backend's save")
+            .stdout;
+        assert!(
+            !other_rules.contains("KUBE-"),
+            "{other} shows kube-proxy rules:\n{other_rules}"
         );
     }
 
