@@ -16,6 +16,8 @@ packages=(
   busybox-static
   docker-registry
   skopeo
+  iptables
+  conntrack
 )
 
 missing=()
