@@ -1035,3 +1035,36 @@ fn pod_admission_defaults() {
     assert_eq!(code, 201, "{pod}");
     assert!(pod["spec"].get("volumes").is_none(), "{pod}");
 }
+
+#[test]
+fn merge_patch_replacing_containers_gets_defaults() {
+    let server = TestServer::start();
+    let deployment = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "patched"},
+        "spec": {"selector": {"matchLabels": {"app": "p"}},
+                 "template": {"metadata": {"labels": {"app": "p"}},
+                              "spec": {"containers": [{"name": "a", "image": "busybox"}]}}}
+    });
+    let (code, _) = post_json(
+        &server,
+        "/apis/apps/v1/namespaces/default/deployments",
+        &deployment,
+    );
+    assert_eq!(code, 201);
+    let patch = r#"{"spec":{"template":{"spec":{"containers":[{"name":"b","image":"nginx"}]}}}}"#;
+    let (code, patched) = server.curl_json(&[
+        "-X",
+        "PATCH",
+        "-H",
+        "Content-Type: application/merge-patch+json",
+        "--data",
+        patch,
+        "/apis/apps/v1/namespaces/default/deployments/patched",
+    ]);
+    assert_eq!(code, 200, "{patched}");
+    let container = &patched["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["name"], "b");
+    // An image without a tag means :latest, which defaults to pulling always.
+    assert_eq!(container["imagePullPolicy"], "Always");
+    assert_eq!(container["terminationMessagePolicy"], "File");
+}

@@ -232,7 +232,10 @@ async fn serve_inner(
                                 &info.name,
                             ));
                         };
-                        apply_patch(patch_type, current, &patch_body, &kind)
+                        // The patched object is decoded like a request body, so fields
+                        // a patch replaced get their defaults again.
+                        let patched = apply_patch(patch_type, current, &patch_body, &kind)?;
+                        store.decode(patched)
                     },
                 )
                 .await?;

@@ -463,7 +463,7 @@ impl Store {
     }
 
     /// Decodes into the kind (400 when the JSON does not fit it) and applies defaults.
-    fn decode(&self, object: Value) -> Result<Value, StatusError> {
+    pub(crate) fn decode(&self, object: Value) -> Result<Value, StatusError> {
         let kind = self.info.kind;
         self.strategy.decode_and_default(object).map_err(|error| {
             StatusError::bad_request(format!(
