@@ -13,6 +13,10 @@ packages=(
   curl
   jq
   python3-venv
+  busybox-static
+  runc
+  containernetworking-plugins
+  iproute2
 )
 
 missing=()
