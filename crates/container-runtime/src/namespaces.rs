@@ -116,10 +116,10 @@ pub fn unpin_one(path: &Path) {
     if let Err(error) = unmount(path) {
         tracing::warn!(path = %path.display(), %error, "failed to unmount namespace");
     }
-    if let Err(error) = std::fs::remove_file(path) {
-        if error.kind() != std::io::ErrorKind::NotFound {
-            tracing::warn!(path = %path.display(), %error, "failed to remove namespace file");
-        }
+    if let Err(error) = std::fs::remove_file(path)
+        && error.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %path.display(), %error, "failed to remove namespace file");
     }
 }
 
@@ -139,6 +139,6 @@ pub fn unmount(path: &Path) -> Result<()> {
 pub fn is_pinned(path: &Path) -> bool {
     const NSFS_MAGIC: i64 = 0x6e73_6673;
     nix::sys::statfs::statfs(path)
-        .map(|stat| stat.filesystem_type().0 as i64 == NSFS_MAGIC)
+        .map(|stat| stat.filesystem_type().0 == NSFS_MAGIC)
         .unwrap_or(false)
 }

@@ -151,10 +151,10 @@ impl Runtime {
                 if !filter.id.is_empty() && !record.id.starts_with(&filter.id) {
                     return false;
                 }
-                if let Some(state) = &filter.state {
-                    if sandbox_state(record) as i32 != state.state {
-                        return false;
-                    }
+                if let Some(state) = &filter.state
+                    && sandbox_state(record) as i32 != state.state
+                {
+                    return false;
                 }
                 labels_match(&record.labels, &filter.label_selector)
             })

@@ -13,6 +13,9 @@ use crate::service::CriService;
 /// Maximum gRPC message size, as the kubelet's CRI client allows (16 MiB).
 const MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
 
+/// Time in-flight calls get to finish after a shutdown signal.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Binds `socket` (replacing a stale socket file) and serves until `shutdown` resolves.
 pub async fn serve(
     runtime: Arc<Runtime>,
@@ -32,8 +35,16 @@ pub async fn serve(
         tokio::net::UnixListener::bind(socket).map_err(Error::io("failed to listen on", socket))?;
     tracing::info!(socket = %socket.display(), "serving CRI");
 
+    // Open client connections would hold a graceful shutdown forever, so after the
+    // signal in-flight calls get SHUTDOWN_GRACE and then the server stops.
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let notify = stopping.clone();
+    let shutdown = async move {
+        shutdown.await;
+        notify.notify_one();
+    };
     let service = CriService::new(runtime);
-    let result = tonic::transport::Server::builder()
+    let server = tonic::transport::Server::builder()
         .add_service(
             RuntimeServiceServer::new(service.clone())
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
@@ -47,8 +58,14 @@ pub async fn serve(
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::UnixListenerStream::new(listener),
             shutdown,
-        )
-        .await;
+        );
+    let result = tokio::select! {
+        result = server => result,
+        () = async {
+            stopping.notified().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => Ok(()),
+    };
     let _ = std::fs::remove_file(socket);
     result.map_err(|error| Error::Internal(format!("CRI server failed: {error}")))
 }

@@ -522,9 +522,7 @@ impl ImageService for CriService {
         let images = images
             .iter()
             .filter(|info| {
-                filter.is_empty()
-                    || info.id == filter
-                    || info.repo_tags.iter().any(|tag| *tag == filter)
+                filter.is_empty() || info.id == filter || info.repo_tags.contains(&filter)
             })
             .map(image_message)
             .collect();
