@@ -17,6 +17,8 @@ packages=(
   runc
   containernetworking-plugins
   iproute2
+  docker-registry
+  skopeo
 )
 
 missing=()

@@ -11,6 +11,7 @@ pub mod cni;
 pub mod config;
 pub mod container;
 pub mod error;
+pub mod image;
 pub mod images;
 pub mod logs;
 pub mod namespaces;
