@@ -342,8 +342,10 @@ impl Runtime {
             }
         };
         record.pid = Some(pid);
+        // Taken before the start call: a short-lived process may exit before it returns.
+        let started_at = now_nanos();
         self.oci.start(&record.id).await?;
-        record.started_at = now_nanos();
+        record.started_at = started_at;
         Ok(())
     }
 

@@ -475,19 +475,13 @@ impl RuntimeService for CriService {
 }
 
 fn image_message(info: &ImageInfo) -> v1::Image {
-    let user = &info.config.user;
-    let user_part = user.split(':').next().unwrap_or_default();
-    let (uid, username) = match user_part.parse::<i64>() {
-        Ok(uid) => (Some(v1::Int64Value { value: uid }), String::new()),
-        Err(_) => (None, user_part.to_string()),
-    };
     v1::Image {
         id: info.id.clone(),
         repo_tags: info.repo_tags.clone(),
         repo_digests: info.repo_digests.clone(),
         size: info.size,
-        uid,
-        username,
+        uid: info.uid.map(|value| v1::Int64Value { value }),
+        username: info.username.clone(),
         spec: Some(v1::ImageSpec {
             image: info.id.clone(),
             ..Default::default()

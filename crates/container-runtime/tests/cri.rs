@@ -10,13 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use container_runtime::images::{ImageConfig, LocalImageStore};
 use cri::v1;
 use cri::v1::image_service_client::ImageServiceClient;
 use cri::v1::runtime_service_client::RuntimeServiceClient;
 use tonic::transport::Channel;
 
-const IMAGE: &str = "localhost/busybox:test";
+const IMAGE: &str = "docker.io/library/busybox:latest";
 
 /// A node network namespace with its own daemon, state directories and cgroup root.
 struct Node {
@@ -75,8 +74,34 @@ impl Node {
             }]
         });
         std::fs::write(conf_dir.join("10-crt.conflist"), conf.to_string()).unwrap();
-        build_busybox_image(&node.path("root/local-images"));
         node
+    }
+
+    /// Builds the busybox OCI layout with hack/images/build.sh and imports it into the
+    /// daemon's image store before the daemon opens it.
+    async fn import_busybox(&self) {
+        let layouts = self.path("layouts");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hack/images/build.sh");
+        let output = Command::new("bash")
+            .arg(&script)
+            .arg("busybox")
+            .env("OUT", &layouts)
+            .output()
+            .expect("run hack/images/build.sh");
+        assert!(
+            output.status.success(),
+            "build.sh: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let store = container_runtime::image::ImageStore::open(
+            self.path("root/images"),
+            Default::default(),
+        )
+        .expect("open image store");
+        store
+            .import(&layouts.join("busybox"))
+            .await
+            .expect("import busybox");
     }
 
     fn path(&self, relative: &str) -> PathBuf {
@@ -89,6 +114,9 @@ impl Node {
 
     /// Starts the daemon in the node namespace and connects both clients.
     async fn start(&mut self) -> (RuntimeServiceClient<Channel>, ImageServiceClient<Channel>) {
+        if !self.path("root/images").exists() {
+            self.import_busybox().await;
+        }
         let daemon_log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -263,31 +291,6 @@ fn remove_cgroups(root: &str) {
     }
 }
 
-/// Writes an image directory whose rootfs holds Debian's static busybox and its applets.
-fn build_busybox_image(images: &Path) {
-    let config = ImageConfig {
-        cmd: vec!["sh".into()],
-        env: vec!["IMAGE_VAR=from-image".into()],
-        ..Default::default()
-    };
-    let rootfs = LocalImageStore::add(images, IMAGE, &config).expect("add image");
-    for dir in ["bin", "proc", "sys", "dev", "etc", "tmp"] {
-        std::fs::create_dir_all(rootfs.join(dir)).unwrap();
-    }
-    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).unwrap();
-    for applet in [
-        "sh", "echo", "sleep", "cat", "hostname", "ip", "true", "ls", "id",
-    ] {
-        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
-    }
-    std::fs::write(
-        rootfs.join("etc/passwd"),
-        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n",
-    )
-    .unwrap();
-    std::fs::write(rootfs.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n").unwrap();
-}
-
 fn container_config(name: &str, script: &str) -> v1::ContainerConfig {
     v1::ContainerConfig {
         metadata: Some(v1::ContainerMetadata {
@@ -432,7 +435,7 @@ async fn container_runs_logs_and_exits() {
         "pod IP {ip:?} not from the host-local range"
     );
 
-    let script = "echo $GREETING $IMAGE_VAR; echo oops >&2; exit 3";
+    let script = "echo $GREETING; echo oops >&2; exit 3";
     let id = create_and_start(
         &mut client,
         &sandbox_id,
@@ -470,7 +473,7 @@ async fn container_runs_logs_and_exits() {
     assert!(
         records
             .iter()
-            .any(|r| r.1 == "stdout" && r.2 == "F" && r.3 == "hello from-image"),
+            .any(|r| r.1 == "stdout" && r.2 == "F" && r.3 == "hello"),
         "{log}"
     );
     assert!(
@@ -857,28 +860,42 @@ async fn bad_requests_return_grpc_errors() {
         .await;
     assert_eq!(restart.unwrap_err().code(), tonic::Code::FailedPrecondition);
 
-    let pulled = images
-        .pull_image(v1::PullImageRequest {
+    // The imported image is found without a pull; pulls would leave the node namespace.
+    let present = images
+        .image_status(v1::ImageStatusRequest {
             image: Some(v1::ImageSpec {
-                image: IMAGE.into(),
+                image: "busybox".into(),
                 ..Default::default()
             }),
-            ..Default::default()
+            verbose: false,
         })
         .await
         .unwrap()
-        .into_inner();
-    assert!(pulled.image_ref.starts_with("sha256:"));
-    let absent = images
+        .into_inner()
+        .image
+        .expect("imported busybox");
+    assert!(present.id.starts_with("sha256:"), "{present:?}");
+    assert!(
+        present.repo_tags.contains(&IMAGE.to_string()),
+        "{present:?}"
+    );
+    let listed = images
+        .list_images(v1::ListImagesRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .images;
+    assert_eq!(listed.len(), 1);
+    let invalid = images
         .pull_image(v1::PullImageRequest {
             image: Some(v1::ImageSpec {
-                image: "localhost/absent:1".into(),
+                image: "Not A Reference".into(),
                 ..Default::default()
             }),
             ..Default::default()
         })
         .await;
-    assert_eq!(absent.unwrap_err().code(), tonic::Code::NotFound);
+    assert_eq!(invalid.unwrap_err().code(), tonic::Code::InvalidArgument);
     let image_status = images
         .image_status(v1::ImageStatusRequest {
             image: Some(v1::ImageSpec {
