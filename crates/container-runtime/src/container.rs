@@ -573,6 +573,26 @@ impl Runtime {
         self.oci.exec(id, cmd, limit, pid_file).await
     }
 
+    /// Starts `cmd` in a running container with piped stdout and stderr (and stdin when
+    /// `stdin` is set) for a streaming exec session.
+    pub async fn spawn_exec(
+        &self,
+        id: &str,
+        cmd: &[String],
+        stdin: bool,
+    ) -> Result<tokio::process::Child> {
+        if cmd.is_empty() {
+            return Err(Error::InvalidArgument("exec command is empty".into()));
+        }
+        let record = self.container(id)?;
+        if self.observe(&record).state != v1::ContainerState::ContainerRunning {
+            return Err(Error::FailedPrecondition(format!(
+                "container {id} is not running"
+            )));
+        }
+        self.oci.spawn_exec(id, cmd, stdin)
+    }
+
     /// Returns the container's resource usage from its cgroup.
     pub fn container_stats(&self, id: &str) -> Result<v1::ContainerStats> {
         let record = self.container(id)?;

@@ -22,3 +22,4 @@ pub mod server;
 pub mod service;
 pub mod shim;
 pub mod store;
+pub mod streaming;

@@ -8,6 +8,7 @@ use container_runtime::config::Config;
 use container_runtime::image::{ImageStore, RegistryConfig};
 use container_runtime::runtime::Runtime;
 use container_runtime::shim::{self, ShimArgs};
+use container_runtime::streaming::StreamingServer;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -37,7 +38,7 @@ struct Flags {
     /// Cgroup driver; only cgroupfs is supported.
     #[arg(long, default_value = "cgroupfs")]
     cgroup_driver: String,
-    /// Address for the exec/attach/port-forward streaming server.
+    /// Address (host:port) of the exec streaming server; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
     stream_address: String,
     /// Registry hosts file (TOML or JSON): mirrors and plain-HTTP registries.
@@ -125,8 +126,11 @@ async fn run(config: Config, registries: RegistryConfig) -> container_runtime::e
         .map_err(|error| container_runtime::error::Error::Internal(error.to_string()))?;
     let images = Arc::new(images);
     let socket = config.listen.clone();
+    let stream_address = config.stream_address.clone();
     let runtime = Arc::new(Runtime::new(config, images)?);
-    container_runtime::server::serve(runtime, &socket, shutdown_signal()).await
+    let (streaming, listener) = StreamingServer::bind(&stream_address).await?;
+    tokio::spawn(streaming.clone().serve(listener, runtime.clone()));
+    container_runtime::server::serve(runtime, Some(streaming), &socket, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

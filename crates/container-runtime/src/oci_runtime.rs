@@ -109,6 +109,28 @@ impl OciRuntime {
         Ok(())
     }
 
+    /// Starts `cmd` in the running container with piped stdio; the caller owns the child.
+    pub fn spawn_exec(
+        &self,
+        id: &str,
+        cmd: &[String],
+        stdin: bool,
+    ) -> Result<tokio::process::Child> {
+        let mut command = self.command();
+        command
+            .arg("exec")
+            .arg(id)
+            .args(cmd)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if stdin {
+            command.stdin(Stdio::piped());
+        }
+        command
+            .spawn()
+            .map_err(Error::io("failed to run OCI runtime", &self.binary))
+    }
+
     /// Runs `cmd` in the running container and collects its output. With a `timeout`,
     /// the process is killed when it expires and [`Error::DeadlineExceeded`] returned.
     pub async fn exec(

@@ -12,16 +12,19 @@ use tonic::{Request, Response, Status};
 use crate::error::Error;
 use crate::images::{ImageInfo, RegistryAuth};
 use crate::runtime::{RUNTIME_NAME, Runtime};
+use crate::streaming::{PendingExec, StreamingServer};
 
 /// Both CRI services over one runtime.
 #[derive(Clone)]
 pub struct CriService {
     runtime: Arc<Runtime>,
+    streaming: Option<Arc<StreamingServer>>,
 }
 
 impl CriService {
-    pub fn new(runtime: Arc<Runtime>) -> CriService {
-        CriService { runtime }
+    /// Serves `runtime`; without a streaming server, Exec returns UNIMPLEMENTED.
+    pub fn new(runtime: Arc<Runtime>, streaming: Option<Arc<StreamingServer>>) -> CriService {
+        CriService { runtime, streaming }
     }
 }
 
@@ -43,10 +46,10 @@ fn log_error(call: &'static str, error: Error) -> Status {
 }
 
 fn streaming_gap(what: &str) -> Status {
-    // NOTE: no streaming server yet, so kubectl exec/attach/port-forward through this
-    // runtime fail; ExecSync (probes) works.
+    // NOTE: the streaming server serves exec only, so kubectl attach and port-forward
+    // through this runtime fail.
     Status::unimplemented(format!(
-        "{what} needs the streaming server, which this runtime does not provide yet"
+        "{what} is not supported by this runtime's streaming server"
     ))
 }
 
@@ -280,9 +283,42 @@ impl RuntimeService for CriService {
 
     async fn exec(
         &self,
-        _request: Request<v1::ExecRequest>,
+        request: Request<v1::ExecRequest>,
     ) -> Result<Response<v1::ExecResponse>, Status> {
-        Err(streaming_gap("Exec"))
+        let request = request.into_inner();
+        required(&request.container_id, "container_id")?;
+        if request.cmd.is_empty() {
+            return Err(Status::invalid_argument("cmd is empty"));
+        }
+        if !(request.stdin || request.stdout || request.stderr) {
+            return Err(Status::invalid_argument(
+                "one of stdin, stdout, or stderr must be set",
+            ));
+        }
+        let Some(streaming) = &self.streaming else {
+            return Err(Status::unimplemented(
+                "Exec needs the streaming server, which is not running",
+            ));
+        };
+        let record = self
+            .runtime
+            .container_status(&request.container_id)
+            .map_err(|error| log_error("Exec", error))?;
+        if record.state != v1::ContainerState::ContainerRunning as i32 {
+            return Err(Status::failed_precondition(format!(
+                "container {} is not running",
+                request.container_id
+            )));
+        }
+        let url = streaming.exec_url(PendingExec {
+            container_id: request.container_id,
+            cmd: request.cmd,
+            stdin: request.stdin,
+            stdout: request.stdout,
+            stderr: request.stderr,
+            tty: request.tty,
+        });
+        Ok(Response::new(v1::ExecResponse { url }))
     }
 
     async fn attach(

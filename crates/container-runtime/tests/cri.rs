@@ -396,6 +396,76 @@ async fn exec(
         .map(|response| response.into_inner())
 }
 
+/// Opens a TCP connection from inside the node namespace, where the daemon's streaming
+/// server listens on loopback.
+fn connect_in_netns(netns: &str, address: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let path = format!("/var/run/netns/{netns}");
+    let stream = std::thread::spawn(move || {
+        let namespace = std::fs::File::open(&path).expect("open node namespace");
+        // setns(2) changes only this thread, which ends right after connecting.
+        nix::sched::setns(namespace, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        std::net::TcpStream::connect(address).expect("connect to streaming server")
+    })
+    .join()
+    .expect("connect thread");
+    stream.set_nonblocking(true).unwrap();
+    tokio::net::TcpStream::from_std(stream).unwrap()
+}
+
+/// Runs one exec session over the URL and returns stdout, stderr and the status document.
+async fn stream_exec(
+    netns: &str,
+    url: &str,
+    stdin: &[u8],
+) -> Result<(Vec<u8>, Vec<u8>, serde_json::Value), String> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let address: std::net::SocketAddr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut request = url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "v5.channel.k8s.io".parse().unwrap(),
+    );
+    let stream = connect_in_netns(netns, address);
+    let (mut socket, response) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .map_err(|error| error.to_string())?;
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "v5.channel.k8s.io"
+    );
+
+    let mut input = vec![0u8];
+    input.extend_from_slice(stdin);
+    socket.send(Message::binary(input)).await.unwrap();
+    socket.send(Message::binary(vec![255u8, 0])).await.unwrap();
+
+    let (mut stdout, mut stderr, mut status) = (Vec::new(), Vec::new(), serde_json::Value::Null);
+    while let Some(Ok(message)) = socket.next().await {
+        let Message::Binary(data) = message else {
+            continue;
+        };
+        match data.split_first() {
+            Some((1, rest)) => stdout.extend_from_slice(rest),
+            Some((2, rest)) => stderr.extend_from_slice(rest),
+            Some((3, rest)) => status = serde_json::from_slice(rest).unwrap(),
+            _ => {}
+        }
+    }
+    Ok((stdout, stderr, status))
+}
+
 async fn remove_sandbox(client: &mut RuntimeServiceClient<Channel>, id: &str) {
     client
         .stop_pod_sandbox(v1::StopPodSandboxRequest {
@@ -595,6 +665,36 @@ async fn exec_and_stop_with_grace_period() {
         String::from_utf8_lossy(&addresses.stdout).contains("10.199.7."),
         "{addresses:?}"
     );
+
+    let url = client
+        .exec(v1::ExecRequest {
+            container_id: polite.clone(),
+            cmd: [
+                "sh",
+                "-c",
+                "read line; echo got:$line; echo err >&2; exit 5",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            tty: false,
+            stdin: true,
+            stdout: true,
+            stderr: true,
+        })
+        .await
+        .expect("Exec")
+        .into_inner()
+        .url;
+    let (stdout, stderr, exit) = stream_exec(&node.netns, &url, b"hello\n")
+        .await
+        .expect("exec session");
+    assert_eq!(String::from_utf8_lossy(&stdout), "got:hello\n");
+    assert_eq!(String::from_utf8_lossy(&stderr), "err\n");
+    assert_eq!(exit["reason"], "NonZeroExitCode", "{exit}");
+    assert_eq!(exit["details"]["causes"][0]["message"], "5", "{exit}");
+    let reused = stream_exec(&node.netns, &url, b"").await;
+    assert!(reused.is_err(), "an exec URL must work once");
 
     let started = Instant::now();
     let timed_out = exec(&mut client, &polite, &["sleep", "30"], 1)
