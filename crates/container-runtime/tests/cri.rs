@@ -623,7 +623,7 @@ async fn exec_and_stop_with_grace_period() {
         &sandbox,
         container_config(
             "polite",
-            "trap 'exit 0' TERM; while true; do sleep 0.1; done",
+            "trap 'exit 0' TERM; while true; do echo tick; sleep 0.1; done",
         ),
     )
     .await;
@@ -702,6 +702,88 @@ async fn exec_and_stop_with_grace_period() {
         .expect_err("exec past its timeout");
     assert_eq!(timed_out.code(), tonic::Code::DeadlineExceeded);
     assert!(started.elapsed() < Duration::from_secs(10));
+
+    // Resource updates reach the container's cgroup.
+    client
+        .update_container_resources(v1::UpdateContainerResourcesRequest {
+            container_id: polite.clone(),
+            linux: Some(v1::LinuxContainerResources {
+                memory_limit_in_bytes: 64 << 20,
+                cpu_shares: 512,
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("UpdateContainerResources");
+    let cgroup_parent = sandbox.linux.as_ref().unwrap().cgroup_parent.clone();
+    let memory_limit = std::fs::read_to_string(format!(
+        "/sys/fs/cgroup/memory{cgroup_parent}/{polite}/memory.limit_in_bytes"
+    ))
+    .expect("container memory cgroup");
+    assert_eq!(memory_limit.trim(), (64u64 << 20).to_string());
+    let shares = std::fs::read_to_string(format!(
+        "/sys/fs/cgroup/cpu{cgroup_parent}/{polite}/cpu.shares"
+    ))
+    .expect("container cpu cgroup");
+    assert_eq!(shares.trim(), "512");
+
+    let stats = client
+        .container_stats(v1::ContainerStatsRequest {
+            container_id: polite.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .stats
+        .unwrap();
+    assert!(stats.cpu.unwrap().usage_core_nano_seconds.unwrap().value > 0);
+    assert!(stats.memory.unwrap().working_set_bytes.unwrap().value > 0);
+    let pod_stats = client
+        .pod_sandbox_stats(v1::PodSandboxStatsRequest {
+            pod_sandbox_id: sandbox_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .stats
+        .unwrap()
+        .linux
+        .unwrap();
+    assert!(
+        pod_stats
+            .cpu
+            .unwrap()
+            .usage_core_nano_seconds
+            .unwrap()
+            .value
+            > 0
+    );
+    assert_eq!(pod_stats.containers.len(), 1);
+
+    // After the kubelet renames the log, ReopenContainerLog starts a new file.
+    let log_path = status(&mut client, &polite).await.log_path;
+    let rotated = format!("{log_path}.1");
+    std::fs::rename(&log_path, &rotated).unwrap();
+    client
+        .reopen_container_log(v1::ReopenContainerLogRequest {
+            container_id: polite.clone(),
+        })
+        .await
+        .expect("ReopenContainerLog");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&log_path)
+        .unwrap_or_default()
+        .contains("stdout F tick")
+    {
+        assert!(Instant::now() < deadline, "no output in the reopened log");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        std::fs::read_to_string(&rotated)
+            .unwrap()
+            .contains("stdout F tick")
+    );
 
     client
         .stop_container(v1::StopContainerRequest {
@@ -1023,4 +1105,36 @@ async fn bad_requests_return_grpc_errors() {
         })
         .await
         .expect("remove unknown container");
+
+    // Without a CNI configuration the network is not ready and sandboxes are refused.
+    std::fs::remove_file(node.path("cni/10-crt.conflist")).unwrap();
+    let runtime_status = client
+        .status(v1::StatusRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    let network = runtime_status
+        .conditions
+        .iter()
+        .find(|condition| condition.r#type == "NetworkReady")
+        .expect("NetworkReady condition");
+    assert!(!network.status);
+    assert_eq!(network.reason, "NetworkPluginNotReady");
+    let refused = client
+        .run_pod_sandbox(v1::RunPodSandboxRequest {
+            config: Some(node.sandbox_config("nonet")),
+            runtime_handler: String::new(),
+        })
+        .await;
+    assert_eq!(refused.unwrap_err().code(), tonic::Code::FailedPrecondition);
+    assert!(
+        node.path("state/sandboxes")
+            .read_dir()
+            .unwrap()
+            .next()
+            .is_none(),
+        "failed sandbox left state"
+    );
 }
