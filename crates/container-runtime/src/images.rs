@@ -53,7 +53,7 @@ pub struct RegistryAuth {
     pub registry_token: String,
 }
 
-/// Usage of the filesystem that holds images.
+/// Usage of the filesystem that contains the images.
 #[derive(Clone, Debug, Default)]
 pub struct FsUsage {
     pub mountpoint: String,

@@ -69,8 +69,8 @@ impl LogFile {
     }
 }
 
-/// Returns the current UTC time in RFC 3339 with nanoseconds, as Go's RFC3339Nano
-/// prints it (trailing zeros of the fraction trimmed).
+/// Returns the current UTC time in RFC 3339 with up to nine fraction digits, which
+/// the kubelet parses with Go's RFC3339Nano layout.
 pub fn timestamp() -> String {
     jiff::Timestamp::now().to_string()
 }

@@ -127,8 +127,9 @@ fn supervise(args: &ShimArgs) -> Result<(), String> {
     let exit_code = wait_for(Pid::from_raw(pid));
     let finished_at = now_nanos();
 
-    // Output written just before the exit is still in the pipes; wait for EOF, but not
-    // forever, because a process outside the container's PID namespace may hold them.
+    // Output written just before the exit may still sit in the pipes, so wait for EOF.
+    // The wait is bounded because a process outside the container's PID namespace may
+    // keep the pipes open.
     for copier in copiers {
         let deadline = std::time::Instant::now() + Duration::from_secs(2);
         while !copier.is_finished() && std::time::Instant::now() < deadline {
@@ -163,7 +164,7 @@ fn spawn_reopen_thread(signals: SigSet, log: LogFile) {
     });
 }
 
-/// Points stdout at /dev/null so the daemon's read of the report pipe sees EOF.
+/// Points stdout at /dev/null so the daemon's read of the report pipe reaches EOF.
 fn detach_stdout() {
     if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
         use std::os::fd::AsRawFd;

@@ -98,7 +98,7 @@ pub struct ContainerRecord {
     pub start_error: Option<String>,
 }
 
-/// How a container's process ended, written by the shim.
+/// The end of a container's process (exit code, time, OOM kill), written by the shim.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ExitRecord {
     /// The exit status, or 128 + the signal number when a signal ended the process.
