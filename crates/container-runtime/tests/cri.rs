@@ -1138,3 +1138,92 @@ async fn bad_requests_return_grpc_errors() {
         "failed sandbox left state"
     );
 }
+
+#[tokio::test]
+async fn host_network_sandbox_with_security_context() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let mut sandbox = node.sandbox_config("hostnet");
+    let linux = sandbox.linux.get_or_insert_with(Default::default);
+    linux.security_context = Some(v1::LinuxSandboxSecurityContext {
+        namespace_options: Some(v1::NamespaceOption {
+            network: v1::NamespaceMode::Node as i32,
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let sandbox_id = run_sandbox(&mut client, &sandbox).await;
+    let pod = client
+        .pod_sandbox_status(v1::PodSandboxStatusRequest {
+            pod_sandbox_id: sandbox_id.clone(),
+            verbose: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    assert_eq!(
+        pod.network.unwrap().ip,
+        "",
+        "host-network pods get no CNI address"
+    );
+    let options = pod.linux.unwrap().namespaces.unwrap().options.unwrap();
+    assert_eq!(options.network, v1::NamespaceMode::Node as i32);
+    assert!(
+        !node
+            .path(&format!("state/sandboxes/{sandbox_id}/net"))
+            .exists()
+    );
+
+    let mut config = container_config("restricted", "while true; do sleep 0.1; done");
+    config.linux = Some(v1::LinuxContainerConfig {
+        security_context: Some(v1::LinuxContainerSecurityContext {
+            run_as_user: Some(v1::Int64Value { value: 65534 }),
+            run_as_group: Some(v1::Int64Value { value: 65534 }),
+            readonly_rootfs: true,
+            capabilities: Some(v1::Capability {
+                drop_capabilities: vec!["ALL".into()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let id = create_and_start(&mut client, &sandbox_id, &sandbox, config).await;
+
+    let ids = exec(&mut client, &id, &["id"], 10).await.unwrap();
+    let ids = String::from_utf8_lossy(&ids.stdout).to_string();
+    assert!(
+        ids.contains("uid=65534") && ids.contains("gid=65534"),
+        "{ids}"
+    );
+    let write = exec(&mut client, &id, &["touch", "/written"], 10)
+        .await
+        .unwrap();
+    assert_ne!(write.exit_code, 0, "the root filesystem is read-only");
+    assert!(
+        String::from_utf8_lossy(&write.stderr).contains("Read-only file system"),
+        "{write:?}"
+    );
+    let capabilities = exec(
+        &mut client,
+        &id,
+        &["sh", "-c", "grep CapBnd /proc/self/status"],
+        10,
+    )
+    .await
+    .unwrap();
+    assert!(
+        String::from_utf8_lossy(&capabilities.stdout).contains("0000000000000000"),
+        "{capabilities:?}"
+    );
+    // The node's namespace holds no CNI bridge, and the container shares it.
+    let links = exec(&mut client, &id, &["ip", "-o", "link"], 10)
+        .await
+        .unwrap();
+    let links = String::from_utf8_lossy(&links.stdout).to_string();
+    assert!(!links.contains("eth0"), "{links}");
+
+    remove_sandbox(&mut client, &sandbox_id).await;
+}
