@@ -130,6 +130,8 @@ pub fn container_spec(input: &SpecInput<'_>) -> Result<Spec> {
     };
     process.set_cwd(PathBuf::from(working_dir));
     process.set_user(user(&security, input.image, input.rootfs)?);
+    // NOTE: seccomp and AppArmor profiles in the security context are not applied, so
+    // every container runs unconfined by them.
     process.set_no_new_privileges(Some(security.no_new_privs));
     process.set_capabilities(Some(capabilities(
         security.capabilities.as_ref(),
