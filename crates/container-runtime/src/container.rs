@@ -574,13 +574,14 @@ impl Runtime {
     }
 
     /// Starts `cmd` in a running container with piped stdout and stderr (and stdin when
-    /// `stdin` is set) for a streaming exec session.
+    /// `stdin` is set) for a streaming exec session, in a terminal when `tty` is set.
     pub async fn spawn_exec(
         &self,
         id: &str,
         cmd: &[String],
         stdin: bool,
-    ) -> Result<tokio::process::Child> {
+        tty: bool,
+    ) -> Result<crate::oci_runtime::ExecProcess> {
         if cmd.is_empty() {
             return Err(Error::InvalidArgument("exec command is empty".into()));
         }
@@ -590,7 +591,7 @@ impl Runtime {
                 "container {id} is not running"
             )));
         }
-        self.oci.spawn_exec(id, cmd, stdin)
+        self.oci.spawn_exec(id, cmd, stdin, tty)
     }
 
     /// Returns the container's resource usage from its cgroup.

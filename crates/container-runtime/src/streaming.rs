@@ -40,7 +40,16 @@ const STDIN: u8 = 0;
 const STDOUT: u8 = 1;
 const STDERR: u8 = 2;
 const ERROR: u8 = 3;
+const RESIZE: u8 = 4;
 const CLOSE: u8 = 255;
+
+/// A terminal resize message, as kubectl sends it on the resize channel.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TerminalSize {
+    width: u16,
+    height: u16,
+}
 
 /// An exec request waiting for its client to connect.
 #[derive(Clone, Debug)]
@@ -240,11 +249,11 @@ async fn run_exec<S>(
         let _ = sink.send(Message::Close(None)).await;
     });
 
-    let mut child = match runtime
-        .spawn_exec(&exec.container_id, &exec.cmd, exec.stdin)
+    let process = match runtime
+        .spawn_exec(&exec.container_id, &exec.cmd, exec.stdin, exec.tty)
         .await
     {
-        Ok(child) => child,
+        Ok(process) => process,
         Err(error) => {
             let status = serde_json::json!({ "metadata": {}, "status": "Failure", "message": error.to_string() });
             let _ = frames
@@ -255,30 +264,51 @@ async fn run_exec<S>(
             return;
         }
     };
-    tracing::info!(container_id = %exec.container_id, protocol, "exec session started");
+    let mut child = process.child;
+    tracing::info!(container_id = %exec.container_id, protocol, tty = exec.tty, "exec session started");
 
-    // NOTE: no terminal is allocated; with tty requested, stderr is sent on stdout as a
-    // terminal would merge it, and resize messages are ignored.
-    let stderr_channel = if exec.tty { STDOUT } else { STDERR };
+    // A terminal merges stdout and stderr into its one output stream.
     let mut copies = Vec::new();
-    if let Some(stdout) = child.stdout.take() {
+    let mut stdin: Option<Box<dyn tokio::io::AsyncWrite + Unpin + Send>> = None;
+    let mut resizer = None;
+    if let Some(terminal) = process.terminal {
+        let (Ok(input), Ok(control)) = (terminal.try_clone(), terminal.try_clone()) else {
+            tracing::warn!(container_id = %exec.container_id, "failed to duplicate the terminal");
+            let _ = child.kill().await;
+            return;
+        };
         copies.push(tokio::spawn(copy_out(
-            stdout,
+            tokio::fs::File::from_std(terminal),
             STDOUT,
-            exec.stdout,
+            true,
             frames.clone(),
         )));
-    }
-    if let Some(stderr) = child.stderr.take() {
-        copies.push(tokio::spawn(copy_out(
-            stderr,
-            stderr_channel,
-            exec.stderr || exec.tty,
-            frames.clone(),
-        )));
+        if exec.stdin {
+            stdin = Some(Box::new(tokio::fs::File::from_std(input)));
+        }
+        resizer = Some(control);
+    } else {
+        if let Some(stdout) = child.stdout.take() {
+            copies.push(tokio::spawn(copy_out(
+                stdout,
+                STDOUT,
+                exec.stdout,
+                frames.clone(),
+            )));
+        }
+        if let Some(stderr) = child.stderr.take() {
+            copies.push(tokio::spawn(copy_out(
+                stderr,
+                STDERR,
+                exec.stderr,
+                frames.clone(),
+            )));
+        }
+        if let Some(pipe) = child.stdin.take() {
+            stdin = Some(Box::new(pipe));
+        }
     }
 
-    let mut stdin = child.stdin.take();
     let input = tokio::spawn(async move {
         while let Some(Ok(message)) = source.next().await {
             let data = match message {
@@ -289,9 +319,16 @@ async fn run_exec<S>(
             match data.split_first() {
                 Some((&STDIN, rest)) => {
                     if let Some(pipe) = stdin.as_mut()
-                        && pipe.write_all(rest).await.is_err()
+                        && (pipe.write_all(rest).await.is_err() || pipe.flush().await.is_err())
                     {
                         stdin = None;
+                    }
+                }
+                Some((&RESIZE, rest)) => {
+                    if let (Some(terminal), Ok(size)) =
+                        (&resizer, serde_json::from_slice::<TerminalSize>(rest))
+                    {
+                        crate::oci_runtime::resize_terminal(terminal, size.width, size.height);
                     }
                 }
                 Some((&CLOSE, [STDIN, ..])) => stdin = None,

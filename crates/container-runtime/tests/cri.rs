@@ -418,6 +418,16 @@ async fn stream_exec(
     url: &str,
     stdin: &[u8],
 ) -> Result<(Vec<u8>, Vec<u8>, serde_json::Value), String> {
+    stream_exec_sized(netns, url, stdin, None).await
+}
+
+/// Like [`stream_exec`], first sending a terminal resize when `size` is given.
+async fn stream_exec_sized(
+    netns: &str,
+    url: &str,
+    stdin: &[u8],
+    size: Option<(u16, u16)>,
+) -> Result<(Vec<u8>, Vec<u8>, serde_json::Value), String> {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -446,6 +456,15 @@ async fn stream_exec(
         "v5.channel.k8s.io"
     );
 
+    if let Some((width, height)) = size {
+        let mut resize = vec![4u8];
+        resize.extend_from_slice(
+            serde_json::json!({ "Width": width, "Height": height })
+                .to_string()
+                .as_bytes(),
+        );
+        socket.send(Message::binary(resize)).await.unwrap();
+    }
     let mut input = vec![0u8];
     input.extend_from_slice(stdin);
     socket.send(Message::binary(input)).await.unwrap();
@@ -693,6 +712,52 @@ async fn exec_and_stop_with_grace_period() {
     assert_eq!(String::from_utf8_lossy(&stderr), "err\n");
     assert_eq!(exit["reason"], "NonZeroExitCode", "{exit}");
     assert_eq!(exit["details"]["causes"][0]["message"], "5", "{exit}");
+    let tty_url = client
+        .exec(v1::ExecRequest {
+            container_id: polite.clone(),
+            cmd: vec!["tty".into()],
+            tty: true,
+            stdin: true,
+            stdout: true,
+            stderr: false,
+        })
+        .await
+        .expect("Exec with tty")
+        .into_inner()
+        .url;
+    let (tty_out, _, tty_exit) = stream_exec(&node.netns, &tty_url, b"")
+        .await
+        .expect("tty exec session");
+    assert!(
+        String::from_utf8_lossy(&tty_out).contains("/dev/pts/"),
+        "{:?}",
+        String::from_utf8_lossy(&tty_out)
+    );
+    assert_eq!(tty_exit["status"], "Success", "{tty_exit}");
+    let sized_url = client
+        .exec(v1::ExecRequest {
+            container_id: polite.clone(),
+            cmd: ["sh", "-c", "sleep 1; stty size"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            tty: true,
+            stdin: true,
+            stdout: true,
+            stderr: false,
+        })
+        .await
+        .expect("Exec with tty")
+        .into_inner()
+        .url;
+    let (sized_out, _, _) = stream_exec_sized(&node.netns, &sized_url, b"", Some((100, 40)))
+        .await
+        .expect("sized tty exec session");
+    assert!(
+        String::from_utf8_lossy(&sized_out).contains("40 100"),
+        "{:?}",
+        String::from_utf8_lossy(&sized_out)
+    );
     let reused = stream_exec(&node.netns, &url, b"").await;
     assert!(reused.is_err(), "an exec URL must work once");
 
