@@ -132,8 +132,8 @@ impl OciRuntime {
     /// Starts `cmd` in the running container; the caller owns the child. Without `tty`,
     /// stdout and stderr (and stdin when `stdin` is set) are pipes. With `tty`, the OCI
     /// runtime runs in a new session whose controlling terminal is a pseudo-terminal
-    /// created here, and relays it to the terminal it allocates in the container; the
-    /// pseudo-terminal's master side is returned.
+    /// created here. It relays that terminal to the one it allocates in the container,
+    /// and the pseudo-terminal's master side is returned.
     pub fn spawn_exec(
         &self,
         id: &str,

@@ -1,5 +1,5 @@
-//! The streaming server behind `Exec`: the CRI call returns a one-time URL on this
-//! server, and the kubelet (or any client given the URL) upgrades it to a WebSocket that
+//! The streaming server behind `Exec`. The CRI call returns a one-time URL on this
+//! server. The kubelet, or any client given the URL, upgrades it to a WebSocket that
 //! carries the process's streams in the Kubernetes channel protocol
 //! (`v5.channel.k8s.io`, `v4.channel.k8s.io`, `channel.k8s.io`).
 //!
