@@ -403,6 +403,22 @@ impl Runtime {
             .collect()
     }
 
+    /// Returns the pinned network namespace of a ready sandbox; host-network sandboxes
+    /// have none and are rejected.
+    pub fn sandbox_netns(&self, id: &str) -> Result<PathBuf> {
+        let record = self.sandbox(id)?;
+        if record.state != SandboxState::Ready {
+            return Err(Error::FailedPrecondition(format!(
+                "pod sandbox {id} is not ready"
+            )));
+        }
+        record.namespaces.net.ok_or_else(|| {
+            // NOTE: port-forward to host-network pods would connect in the runtime's own
+            // namespace; it is rejected instead.
+            Error::FailedPrecondition(format!("pod sandbox {id} uses the host network"))
+        })
+    }
+
     /// Returns the sandbox's status message.
     pub fn pod_sandbox_status(&self, id: &str) -> Result<v1::PodSandboxStatus> {
         let record = self.sandbox(id)?;

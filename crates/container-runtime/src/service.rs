@@ -46,8 +46,8 @@ fn log_error(call: &'static str, error: Error) -> Status {
 }
 
 fn streaming_gap(what: &str) -> Status {
-    // NOTE: the streaming server serves exec only, so kubectl attach and port-forward
-    // through this runtime fail.
+    // NOTE: the streaming server serves exec and port-forward only, so kubectl attach
+    // through this runtime fails.
     Status::unimplemented(format!(
         "{what} is not supported by this runtime's streaming server"
     ))
@@ -330,9 +330,33 @@ impl RuntimeService for CriService {
 
     async fn port_forward(
         &self,
-        _request: Request<v1::PortForwardRequest>,
+        request: Request<v1::PortForwardRequest>,
     ) -> Result<Response<v1::PortForwardResponse>, Status> {
-        Err(streaming_gap("PortForward"))
+        let request = request.into_inner();
+        required(&request.pod_sandbox_id, "pod_sandbox_id")?;
+        let mut ports = Vec::new();
+        for port in &request.port {
+            let port = u16::try_from(*port)
+                .ok()
+                .filter(|port| *port > 0)
+                .ok_or_else(|| Status::invalid_argument(format!("invalid port {port}")))?;
+            ports.push(port);
+        }
+        let Some(streaming) = &self.streaming else {
+            return Err(Status::unimplemented(
+                "PortForward needs the streaming server, which is not running",
+            ));
+        };
+        let netns = self
+            .runtime
+            .sandbox_netns(&request.pod_sandbox_id)
+            .map_err(|error| log_error("PortForward", error))?;
+        let url = streaming.port_forward_url(crate::portforward::PendingPortForward {
+            sandbox_id: request.pod_sandbox_id,
+            netns,
+            ports,
+        });
+        Ok(Response::new(v1::PortForwardResponse { url }))
     }
 
     async fn container_stats(

@@ -7,8 +7,10 @@
 //! (a `metav1.Status` JSON document with the exit code, sent once at the end), 4 terminal
 //! resize, and in v5 255 (close: the next byte names the channel the client closed).
 //!
+//! Port-forward sessions use the same framing (see [`crate::portforward`]).
+//!
 //! Entry points: [`StreamingServer::bind`], then [`StreamingServer::serve`]; the CRI
-//! service calls [`StreamingServer::exec_url`].
+//! service calls [`StreamingServer::exec_url`] and [`StreamingServer::port_forward_url`].
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -51,6 +53,22 @@ struct TerminalSize {
     height: u16,
 }
 
+/// A streaming session waiting for its client to connect.
+#[derive(Clone, Debug)]
+pub enum Session {
+    Exec(PendingExec),
+    PortForward(crate::portforward::PendingPortForward),
+}
+
+impl Session {
+    fn path(&self) -> &'static str {
+        match self {
+            Session::Exec(_) => "exec",
+            Session::PortForward(_) => "portforward",
+        }
+    }
+}
+
 /// An exec request waiting for its client to connect.
 #[derive(Clone, Debug)]
 pub struct PendingExec {
@@ -65,7 +83,7 @@ pub struct PendingExec {
 /// The HTTP server that runs exec sessions for one-time tokens.
 pub struct StreamingServer {
     address: SocketAddr,
-    pending: Mutex<HashMap<String, (PendingExec, Instant)>>,
+    pending: Mutex<HashMap<String, (Session, Instant)>>,
 }
 
 impl StreamingServer {
@@ -93,23 +111,39 @@ impl StreamingServer {
 
     /// Registers an exec session and returns its one-time URL.
     pub fn exec_url(&self, request: PendingExec) -> String {
+        self.register(Session::Exec(request))
+    }
+
+    /// Registers a port-forward session and returns its one-time URL.
+    pub fn port_forward_url(&self, request: crate::portforward::PendingPortForward) -> String {
+        self.register(Session::PortForward(request))
+    }
+
+    fn register(&self, session: Session) -> String {
         let token = uuid::Uuid::new_v4().simple().to_string();
+        let path = session.path();
         let mut pending = self
             .pending
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         pending.retain(|_, (_, created)| created.elapsed() < TOKEN_TTL);
-        pending.insert(token.clone(), (request, Instant::now()));
-        format!("http://{}/exec/{token}", self.address)
+        pending.insert(token.clone(), (session, Instant::now()));
+        format!("http://{}/{path}/{token}", self.address)
     }
 
-    fn take(&self, token: &str) -> Option<PendingExec> {
+    fn take(&self, path: &str, token: &str) -> Option<Session> {
         let mut pending = self
             .pending
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        let (request, created) = pending.remove(token)?;
-        (created.elapsed() < TOKEN_TTL).then_some(request)
+        if pending
+            .get(token)
+            .is_none_or(|(session, _)| session.path() != path)
+        {
+            return None;
+        }
+        let (session, created) = pending.remove(token)?;
+        (created.elapsed() < TOKEN_TTL).then_some(session)
     }
 
     /// Accepts connections until the listener fails.
@@ -147,9 +181,11 @@ impl StreamingServer {
             *response.status_mut() = status;
             response
         };
-        let Some(token) = request.uri().path().strip_prefix("/exec/") else {
+        let path = request.uri().path().to_string();
+        let Some((kind, token)) = path.trim_start_matches('/').split_once('/') else {
             return reply(StatusCode::NOT_FOUND, "not found");
         };
+        let query = request.uri().query().unwrap_or_default().to_string();
         let header = |name: &str| {
             request
                 .headers()
@@ -178,8 +214,8 @@ impl StreamingServer {
         if key.is_empty() {
             return reply(StatusCode::BAD_REQUEST, "Sec-WebSocket-Key is missing");
         }
-        let Some(exec) = self.take(token) else {
-            return reply(StatusCode::NOT_FOUND, "unknown or expired exec token");
+        let Some(session) = self.take(kind, token) else {
+            return reply(StatusCode::NOT_FOUND, "unknown or expired streaming token");
         };
 
         let protocol = protocol.to_string();
@@ -195,9 +231,16 @@ impl StreamingServer {
                         None,
                     )
                     .await;
-                    run_exec(socket, runtime, exec, &session_protocol).await;
+                    match session {
+                        Session::Exec(exec) => {
+                            run_exec(socket, runtime, exec, &session_protocol).await
+                        }
+                        Session::PortForward(forward) => {
+                            crate::portforward::run(socket, forward, &query).await
+                        }
+                    }
                 }
-                Err(error) => tracing::warn!(%error, "exec upgrade failed"),
+                Err(error) => tracing::warn!(%error, "streaming upgrade failed"),
             }
         });
 
@@ -359,7 +402,7 @@ async fn run_exec<S>(
     tracing::info!(container_id = %exec.container_id, exit_code, "exec session ended");
 }
 
-fn channel_frame(channel: u8, data: &[u8]) -> Vec<u8> {
+pub(crate) fn channel_frame(channel: u8, data: &[u8]) -> Vec<u8> {
     let mut frame = Vec::with_capacity(data.len() + 1);
     frame.push(channel);
     frame.extend_from_slice(data);

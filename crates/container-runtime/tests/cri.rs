@@ -485,6 +485,63 @@ async fn stream_exec_sized(
     Ok((stdout, stderr, status))
 }
 
+/// Opens a port-forward session and returns what the pod's port sent, after checking
+/// the port-number preamble on the data and error channels.
+async fn port_forward_once(netns: &str, url: &str) -> Result<Vec<u8>, String> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let address: std::net::SocketAddr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut request = url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "v4.channel.k8s.io".parse().unwrap(),
+    );
+    let stream = connect_in_netns(netns, address);
+    let (mut socket, _) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .map_err(|error| error.to_string())?;
+
+    let mut preamble = Vec::new();
+    let mut data = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, socket.next()).await {
+        let Message::Binary(frame) = message else {
+            continue;
+        };
+        if preamble.len() < 2 {
+            preamble.push(frame.to_vec());
+            continue;
+        }
+        match frame.split_first() {
+            Some((0, rest)) => {
+                data.extend_from_slice(rest);
+                if data.ends_with(b"\n") {
+                    break;
+                }
+            }
+            Some((1, rest)) => return Err(String::from_utf8_lossy(rest).into_owned()),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        preamble,
+        vec![vec![0u8, 0x90, 0x1f], vec![1u8, 0x90, 0x1f]],
+        "port 8080 preamble"
+    );
+    Ok(data)
+}
+
 async fn remove_sandbox(client: &mut RuntimeServiceClient<Channel>, id: &str) {
     client
         .stop_pod_sandbox(v1::StopPodSandboxRequest {
@@ -760,6 +817,41 @@ async fn exec_and_stop_with_grace_period() {
     );
     let reused = stream_exec(&node.netns, &url, b"").await;
     assert!(reused.is_err(), "an exec URL must work once");
+
+    // Port-forward reaches a server listening on the pod's loopback.
+    let server = create_and_start(
+        &mut client,
+        &sandbox_id,
+        &sandbox,
+        container_config("server", "while true; do echo pong | nc -l -p 8080; done"),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let received = loop {
+        let url = client
+            .port_forward(v1::PortForwardRequest {
+                pod_sandbox_id: sandbox_id.clone(),
+                port: vec![8080],
+            })
+            .await
+            .expect("PortForward")
+            .into_inner()
+            .url;
+        match port_forward_once(&node.netns, &url).await {
+            Ok(data) if !data.is_empty() => break data,
+            other => {
+                assert!(Instant::now() < deadline, "port-forward got {other:?}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    assert_eq!(received, b"pong\n");
+    client
+        .remove_container(v1::RemoveContainerRequest {
+            container_id: server,
+        })
+        .await
+        .expect("RemoveContainer");
 
     let started = Instant::now();
     let timed_out = exec(&mut client, &polite, &["sleep", "30"], 1)
