@@ -1,7 +1,7 @@
 //! Port forwarding over the streaming server's WebSocket: each requested port `i` gets
 //! data channel `2i` and error channel `2i + 1`. The first message on each of those
 //! channels carries the port number as two little-endian bytes, as upstream's kubelet
-//! sends it; after that, data messages are raw TCP bytes to and from `localhost:<port>`
+//! sends it. After that, data messages are raw TCP bytes to and from `localhost:<port>`
 //! in the pod's network namespace.
 
 use std::path::PathBuf;
