@@ -101,6 +101,8 @@ fn supervise(args: &ShimArgs) -> Result<(), String> {
         .arg("--pid-file")
         .arg(&pid_file)
         .arg(&args.id)
+        // NOTE: ContainerConfig.stdin and tty are not honoured: the container reads
+        // /dev/null and writes to pipes, and Attach is not served.
         .stdin(Stdio::null())
         .stdout(Stdio::from(stdout_write))
         .stderr(Stdio::from(stderr_write))
