@@ -240,6 +240,8 @@ impl Runtime {
             shim_pid: None,
             pid: None,
             start_error: None,
+            stdin: config.stdin,
+            stdin_once: config.stdin_once,
         })
     }
 
@@ -288,6 +290,10 @@ impl Runtime {
             .arg(&dir)
             .arg("--cgroup-path")
             .arg(&record.cgroup_path)
+            .args(record.stdin.then_some("--stdin"))
+            .args(record.stdin_once.then_some("--stdin-once"))
+            .arg("--attach-socket")
+            .arg(self.attach_socket_path(&record.id))
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(stderr)
@@ -412,6 +418,7 @@ impl Runtime {
         self.oci.delete(id).await?;
         let rootfs = self.store.container_dir(id).join("rootfs");
         self.images.remove_rootfs(id, &rootfs).await?;
+        let _ = std::fs::remove_file(self.attach_socket_path(id));
         self.store.remove_container(id)?;
         lock(&self.containers).remove(id);
         tracing::info!(container_id = id, pod_sandbox_id = %record.sandbox_id, "removed container");
@@ -592,6 +599,27 @@ impl Runtime {
             )));
         }
         self.oci.spawn_exec(id, cmd, stdin, tty)
+    }
+
+    /// Returns where the shim of container `id` listens for attach clients. The path is
+    /// kept short because unix socket paths are limited to 107 bytes.
+    pub(crate) fn attach_socket_path(&self, id: &str) -> std::path::PathBuf {
+        let short = id.get(..32).unwrap_or(id);
+        self.config
+            .state
+            .join("attach")
+            .join(format!("{short}.sock"))
+    }
+
+    /// Returns the shim's attach socket of a running container.
+    pub fn attach_socket(&self, id: &str) -> Result<std::path::PathBuf> {
+        let record = self.container(id)?;
+        if self.observe(&record).state != v1::ContainerState::ContainerRunning {
+            return Err(Error::FailedPrecondition(format!(
+                "container {id} is not running"
+            )));
+        }
+        Ok(self.attach_socket_path(id))
     }
 
     /// Returns the container's resource usage from its cgroup.

@@ -52,7 +52,11 @@ impl Runtime {
     /// whose pinned network namespace is gone (after a reboot) come back not ready.
     pub fn new(config: Config, images: Arc<dyn ImageStore>) -> Result<Runtime> {
         let store = Store::open(&config.root)?;
-        for dir in [config.state.clone(), config.oci_runtime_root()] {
+        for dir in [
+            config.state.clone(),
+            config.state.join("attach"),
+            config.oci_runtime_root(),
+        ] {
             std::fs::create_dir_all(&dir).map_err(Error::io("failed to create", &dir))?;
         }
 

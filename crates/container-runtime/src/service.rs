@@ -45,14 +45,6 @@ fn log_error(call: &'static str, error: Error) -> Status {
     error.into()
 }
 
-fn streaming_gap(what: &str) -> Status {
-    // NOTE: the streaming server serves exec and port-forward only, so kubectl attach
-    // through this runtime fails.
-    Status::unimplemented(format!(
-        "{what} is not supported by this runtime's streaming server"
-    ))
-}
-
 #[tonic::async_trait]
 impl RuntimeService for CriService {
     async fn version(
@@ -323,9 +315,32 @@ impl RuntimeService for CriService {
 
     async fn attach(
         &self,
-        _request: Request<v1::AttachRequest>,
+        request: Request<v1::AttachRequest>,
     ) -> Result<Response<v1::AttachResponse>, Status> {
-        Err(streaming_gap("Attach"))
+        let request = request.into_inner();
+        required(&request.container_id, "container_id")?;
+        if !(request.stdin || request.stdout || request.stderr) {
+            return Err(Status::invalid_argument(
+                "one of stdin, stdout, or stderr must be set",
+            ));
+        }
+        let Some(streaming) = &self.streaming else {
+            return Err(Status::unimplemented(
+                "Attach needs the streaming server, which is not running",
+            ));
+        };
+        let socket = self
+            .runtime
+            .attach_socket(&request.container_id)
+            .map_err(|error| log_error("Attach", error))?;
+        let url = streaming.attach_url(crate::streaming::PendingAttach {
+            container_id: request.container_id,
+            socket,
+            stdin: request.stdin,
+            stdout: request.stdout,
+            stderr: request.stderr,
+        });
+        Ok(Response::new(v1::AttachResponse { url }))
     }
 
     async fn port_forward(

@@ -96,6 +96,12 @@ pub struct ContainerRecord {
     pub pid: Option<i32>,
     /// A failure to start, reported as the exit reason when no exit record exists.
     pub start_error: Option<String>,
+    /// Whether the container's stdin is a pipe that attached clients write to.
+    #[serde(default)]
+    pub stdin: bool,
+    /// Whether stdin closes when the first attached client detaches.
+    #[serde(default)]
+    pub stdin_once: bool,
 }
 
 /// The end of a container's process (exit code, time, OOM kill), written by the shim.

@@ -1,5 +1,5 @@
-//! The streaming server behind `Exec`. The CRI call returns a one-time URL on this
-//! server. The kubelet, or any client given the URL, upgrades it to a WebSocket that
+//! The streaming server behind `Exec`, `Attach` and `PortForward`. Each CRI call
+//! returns a one-time URL on this server. The kubelet, or any client given the URL, upgrades it to a WebSocket that
 //! carries the process's streams in the Kubernetes channel protocol
 //! (`v5.channel.k8s.io`, `v4.channel.k8s.io`, `channel.k8s.io`).
 //!
@@ -7,10 +7,12 @@
 //! (a `metav1.Status` JSON document with the exit code, sent once at the end), 4 terminal
 //! resize, and in v5 255 (close: the next byte names the channel the client closed).
 //!
-//! Port-forward sessions use the same framing (see [`crate::portforward`]).
+//! Attach sessions relay the output and stdin of a container's main process through its
+//! shim. Port-forward sessions use the same framing (see [`crate::portforward`]).
 //!
 //! Entry points: [`StreamingServer::bind`], then [`StreamingServer::serve`]; the CRI
-//! service calls [`StreamingServer::exec_url`] and [`StreamingServer::port_forward_url`].
+//! service calls [`StreamingServer::exec_url`], [`StreamingServer::attach_url`] and
+//! [`StreamingServer::port_forward_url`].
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -58,6 +60,18 @@ struct TerminalSize {
 pub enum Session {
     Exec(PendingExec),
     PortForward(crate::portforward::PendingPortForward),
+    Attach(PendingAttach),
+}
+
+/// An attach request waiting for its client to connect.
+#[derive(Clone, Debug)]
+pub struct PendingAttach {
+    pub container_id: String,
+    /// The shim's attach socket.
+    pub socket: std::path::PathBuf,
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
 }
 
 impl Session {
@@ -65,6 +79,7 @@ impl Session {
         match self {
             Session::Exec(_) => "exec",
             Session::PortForward(_) => "portforward",
+            Session::Attach(_) => "attach",
         }
     }
 }
@@ -117,6 +132,11 @@ impl StreamingServer {
     /// Registers a port-forward session and returns its one-time URL.
     pub fn port_forward_url(&self, request: crate::portforward::PendingPortForward) -> String {
         self.register(Session::PortForward(request))
+    }
+
+    /// Registers an attach session and returns its one-time URL.
+    pub fn attach_url(&self, request: PendingAttach) -> String {
+        self.register(Session::Attach(request))
     }
 
     fn register(&self, session: Session) -> String {
@@ -235,6 +255,7 @@ impl StreamingServer {
                         Session::Exec(exec) => {
                             run_exec(socket, runtime, exec, &session_protocol).await
                         }
+                        Session::Attach(attach) => run_attach(socket, attach).await,
                         Session::PortForward(forward) => {
                             crate::portforward::run(socket, forward, &query).await
                         }
@@ -400,6 +421,89 @@ async fn run_exec<S>(
     drop(frames);
     let _ = writer.await;
     tracing::info!(container_id = %exec.container_id, exit_code, "exec session ended");
+}
+
+/// Relays a container's output from its shim to the client and the client's stdin back,
+/// until the container exits (the shim closes the socket) or the client leaves.
+async fn run_attach<S>(socket: WebSocketStream<S>, attach: PendingAttach)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sink, mut source) = socket.split();
+    let shim = match tokio::net::UnixStream::connect(&attach.socket).await {
+        Ok(shim) => shim,
+        Err(error) => {
+            let message = format!(
+                "failed to attach to container {}: {error}",
+                attach.container_id
+            );
+            let status =
+                serde_json::json!({ "metadata": {}, "status": "Failure", "message": message });
+            let _ = sink
+                .send(Message::binary(channel_frame(
+                    ERROR,
+                    status.to_string().as_bytes(),
+                )))
+                .await;
+            let _ = sink.send(Message::Close(None)).await;
+            return;
+        }
+    };
+    tracing::info!(container_id = %attach.container_id, "attach session started");
+    let (mut shim_read, mut shim_write) = shim.into_split();
+
+    let wants_stdin = attach.stdin;
+    let input = tokio::spawn(async move {
+        while let Some(Ok(message)) = source.next().await {
+            let data = match message {
+                Message::Binary(data) => data.to_vec(),
+                Message::Close(_) => break,
+                _ => continue,
+            };
+            match data.split_first() {
+                Some((&STDIN, rest))
+                    if wants_stdin && shim_write.write_all(rest).await.is_err() =>
+                {
+                    break;
+                }
+                Some((&CLOSE, [STDIN, ..])) => break,
+                _ => {}
+            }
+        }
+        // Dropping the write half tells the shim this client detached.
+    });
+
+    let mut header = [0u8; 5];
+    while shim_read.read_exact(&mut header).await.is_ok() {
+        let length = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+        let mut data = vec![0u8; length];
+        if shim_read.read_exact(&mut data).await.is_err() {
+            break;
+        }
+        let wanted = match header[0] {
+            STDOUT => attach.stdout,
+            STDERR => attach.stderr,
+            _ => false,
+        };
+        if wanted
+            && sink
+                .send(Message::binary(channel_frame(header[0], &data)))
+                .await
+                .is_err()
+        {
+            break;
+        }
+    }
+    input.abort();
+    let status = serde_json::json!({ "metadata": {}, "status": "Success" });
+    let _ = sink
+        .send(Message::binary(channel_frame(
+            ERROR,
+            status.to_string().as_bytes(),
+        )))
+        .await;
+    let _ = sink.send(Message::Close(None)).await;
+    tracing::info!(container_id = %attach.container_id, "attach session ended");
 }
 
 pub(crate) fn channel_frame(channel: u8, data: &[u8]) -> Vec<u8> {

@@ -1384,3 +1384,55 @@ async fn host_network_sandbox_with_security_context() {
 
     remove_sandbox(&mut client, &sandbox_id).await;
 }
+
+#[tokio::test]
+async fn attach_feeds_stdin_and_streams_output() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let sandbox = node.sandbox_config("attach");
+    let sandbox_id = run_sandbox(&mut client, &sandbox).await;
+    let mut config = container_config("reader", "read line; echo got:$line; echo bye >&2");
+    config.stdin = true;
+    config.stdin_once = true;
+    let id = create_and_start(&mut client, &sandbox_id, &sandbox, config).await;
+
+    let url = client
+        .attach(v1::AttachRequest {
+            container_id: id.clone(),
+            stdin: true,
+            tty: false,
+            stdout: true,
+            stderr: true,
+        })
+        .await
+        .expect("Attach")
+        .into_inner()
+        .url;
+    assert!(url.contains("/attach/"), "{url}");
+    let (stdout, stderr, status) = stream_exec(&node.netns, &url, b"hi\n")
+        .await
+        .expect("attach session");
+    assert_eq!(String::from_utf8_lossy(&stdout), "got:hi\n");
+    assert_eq!(String::from_utf8_lossy(&stderr), "bye\n");
+    assert_eq!(status["status"], "Success", "{status}");
+
+    let exited = wait_exited(&mut client, &id).await;
+    assert_eq!(exited.exit_code, 0);
+    let log = std::fs::read_to_string(&exited.log_path).unwrap();
+    assert!(log.contains("stdout F got:hi"), "{log}");
+
+    let attach_exited = client
+        .attach(v1::AttachRequest {
+            container_id: id.clone(),
+            stdin: false,
+            tty: false,
+            stdout: true,
+            stderr: false,
+        })
+        .await;
+    assert_eq!(
+        attach_exited.unwrap_err().code(),
+        tonic::Code::FailedPrecondition
+    );
+    remove_sandbox(&mut client, &sandbox_id).await;
+}
