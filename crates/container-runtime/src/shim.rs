@@ -4,9 +4,9 @@
 //! subreaper, runs `<oci-runtime> create` with its own pipes as the container's stdout
 //! and stderr, and reports `ok <pid>` (or `error: <message>`) on its stdout. The daemon
 //! then runs `<oci-runtime> start`. From there the shim copies output into the CRI log
-//! and to clients of its attach socket, feeds their input to the container's stdin pipe
-//! (with `--stdin`), reopens the log on SIGUSR1 (ReopenContainerLog), reaps the
-//! container's process and writes `exit.json` before exiting. Because the shim runs in its own process group and
+//! and to clients of its attach socket. With `--stdin` it feeds their input to the
+//! container's stdin pipe. It reopens the log on SIGUSR1 (ReopenContainerLog), reaps
+//! the container's process and writes `exit.json` before exiting. Because the shim runs in its own process group and
 //! is not tied to the daemon, containers keep running and report their exit across
 //! daemon restarts.
 

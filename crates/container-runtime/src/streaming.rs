@@ -4,8 +4,9 @@
 //! (`v5.channel.k8s.io`, `v4.channel.k8s.io`, `channel.k8s.io`).
 //!
 //! Each binary message starts with a channel byte: 0 stdin, 1 stdout, 2 stderr, 3 error
-//! (a `metav1.Status` JSON document with the exit code, sent once at the end), 4 terminal
-//! resize, and in v5 255 (close: the next byte names the channel the client closed).
+//! and 4 terminal resize. The error channel carries a `metav1.Status` JSON document with
+//! the exit code, sent once at the end. In v5, channel 255 closes a stream: the next byte
+//! names the channel the client closed.
 //!
 //! Attach sessions relay the output and stdin of a container's main process through its
 //! shim. Port-forward sessions use the same framing (see [`crate::portforward`]).
@@ -470,7 +471,7 @@ where
                 _ => {}
             }
         }
-        // Dropping the write half tells the shim this client detached.
+        // Dropping the write half signals the shim that this client detached.
     });
 
     let mut header = [0u8; 5];
