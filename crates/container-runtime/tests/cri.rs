@@ -1375,7 +1375,7 @@ async fn host_network_sandbox_with_security_context() {
         String::from_utf8_lossy(&capabilities.stdout).contains("0000000000000000"),
         "{capabilities:?}"
     );
-    // The node's namespace holds no CNI bridge, and the container shares it.
+    // No CNI ADD ran, so the node's namespace, which the container shares, has no eth0.
     let links = exec(&mut client, &id, &["ip", "-o", "link"], 10)
         .await
         .unwrap();
