@@ -14,6 +14,9 @@ packages=(
   jq
   python3-venv
   busybox-static
+  runc
+  containernetworking-plugins
+  iproute2
   docker-registry
   skopeo
   iptables

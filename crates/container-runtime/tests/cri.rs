@@ -1,0 +1,1438 @@
+//! Drives a real `container-runtime` daemon over its unix socket with the CRI gRPC
+//! client: runc containers from a busybox root filesystem, bridge + host-local CNI.
+//!
+//! Each test starts a daemon inside its own network namespace (the "node"), which has
+//! only loopback and the CNI bridge and no route out. [`Node`]'s Drop kills the daemon,
+//! shims and containers, and removes mounts, cgroups and the namespace even when an
+//! assertion fails. Needs root, runc, busybox-static and containernetworking-plugins.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use cri::v1;
+use cri::v1::image_service_client::ImageServiceClient;
+use cri::v1::runtime_service_client::RuntimeServiceClient;
+use tonic::transport::Channel;
+
+const IMAGE: &str = "docker.io/library/busybox:latest";
+
+/// A node network namespace with its own daemon, state directories and cgroup root.
+struct Node {
+    dir: tempfile::TempDir,
+    netns: String,
+    cgroup_root: String,
+    daemon: Option<Child>,
+}
+
+impl Node {
+    fn new() -> Node {
+        assert!(
+            nix::unistd::Uid::effective().is_root(),
+            "these tests need root"
+        );
+        for tool in [
+            "/usr/sbin/runc",
+            "/bin/busybox",
+            "/usr/lib/cni/bridge",
+            "/usr/lib/cni/host-local",
+        ] {
+            assert!(
+                Path::new(tool).exists(),
+                "{tool} is missing; run hack/install-deps.sh"
+            );
+        }
+        let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+        let dir = tempfile::Builder::new()
+            .prefix("cri-test-")
+            .tempdir()
+            .expect("temp dir");
+        let node = Node {
+            dir,
+            netns: format!("crt-{suffix}"),
+            cgroup_root: format!("crt-{suffix}"),
+            daemon: None,
+        };
+        run("ip", &["netns", "add", &node.netns]);
+        run("ip", &["-n", &node.netns, "link", "set", "lo", "up"]);
+
+        let conf_dir = node.path("cni");
+        std::fs::create_dir_all(&conf_dir).unwrap();
+        let conf = serde_json::json!({
+            "cniVersion": "1.0.0",
+            "name": "crt-net",
+            "plugins": [{
+                "type": "bridge",
+                "bridge": "crt0",
+                "isGateway": true,
+                "ipMasq": false,
+                "ipam": {
+                    "type": "host-local",
+                    "ranges": [[{ "subnet": "10.199.7.0/24" }]],
+                    "dataDir": node.path("ipam"),
+                }
+            }]
+        });
+        std::fs::write(conf_dir.join("10-crt.conflist"), conf.to_string()).unwrap();
+        node
+    }
+
+    /// Builds the busybox OCI layout with hack/images/build.sh and imports it into the
+    /// daemon's image store before the daemon opens it.
+    async fn import_busybox(&self) {
+        let layouts = self.path("layouts");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hack/images/build.sh");
+        let output = Command::new("bash")
+            .arg(&script)
+            .arg("busybox")
+            .env("OUT", &layouts)
+            .output()
+            .expect("run hack/images/build.sh");
+        assert!(
+            output.status.success(),
+            "build.sh: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let store = container_runtime::image::ImageStore::open(
+            self.path("root/images"),
+            Default::default(),
+        )
+        .expect("open image store");
+        store
+            .import(&layouts.join("busybox"))
+            .await
+            .expect("import busybox");
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.path("run/cri.sock")
+    }
+
+    /// Starts the daemon in the node namespace and connects both clients.
+    async fn start(&mut self) -> (RuntimeServiceClient<Channel>, ImageServiceClient<Channel>) {
+        if !self.path("root/images").exists() {
+            self.import_busybox().await;
+        }
+        let daemon_log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.path("daemon.log"))
+            .unwrap();
+        let child = Command::new("nsenter")
+            .arg(format!("--net=/var/run/netns/{}", self.netns))
+            .arg(env!("CARGO_BIN_EXE_container-runtime"))
+            .arg("--listen")
+            .arg(self.socket())
+            .arg("--root")
+            .arg(self.path("root"))
+            .arg("--state")
+            .arg(self.path("state"))
+            .arg("--cni-conf-dir")
+            .arg(self.path("cni"))
+            .env("RUST_LOG", "debug")
+            .stderr(daemon_log)
+            .spawn()
+            .expect("start container-runtime");
+        self.daemon = Some(child);
+
+        let endpoint = format!("unix://{}", self.socket().display());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if self.socket().exists()
+                && let Ok(channel) = cri::connect_unix(&endpoint).await
+            {
+                return (
+                    RuntimeServiceClient::new(channel.clone()),
+                    ImageServiceClient::new(channel),
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "daemon did not listen: {}",
+                self.daemon_log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the daemon with SIGTERM, as an operator restart would; containers stay.
+    fn stop_daemon(&mut self) {
+        if let Some(mut child) = self.daemon.take() {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            let _ = child.wait();
+        }
+    }
+
+    fn daemon_log(&self) -> String {
+        std::fs::read_to_string(self.path("daemon.log")).unwrap_or_default()
+    }
+
+    fn sandbox_config(&self, name: &str) -> v1::PodSandboxConfig {
+        let uid = uuid::Uuid::new_v4().to_string();
+        v1::PodSandboxConfig {
+            metadata: Some(v1::PodSandboxMetadata {
+                name: name.into(),
+                uid: uid.clone(),
+                namespace: "default".into(),
+                attempt: 0,
+            }),
+            hostname: name.into(),
+            log_directory: self.path(&format!("logs/{uid}")).display().to_string(),
+            dns_config: Some(v1::DnsConfig {
+                servers: vec!["10.96.0.10".into()],
+                searches: vec!["default.svc.cluster.local".into()],
+                options: vec!["ndots:5".into()],
+            }),
+            labels: [("app".to_string(), name.to_string())].into(),
+            linux: Some(v1::LinuxPodSandboxConfig {
+                cgroup_parent: format!("/{}/pod{uid}", self.cgroup_root),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.daemon.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let oci_root = self.path("state/oci");
+        let containers = std::fs::read_dir(self.path("root/containers"))
+            .into_iter()
+            .flatten()
+            .flatten();
+        for entry in containers {
+            let record: serde_json::Value = std::fs::read(entry.path().join("container.json"))
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .unwrap_or_default();
+            for key in ["pid", "shim_pid"] {
+                if let Some(pid) = record[key].as_i64() {
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(pid as i32),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+            }
+            let id = entry.file_name().to_string_lossy().into_owned();
+            let _ = Command::new("runc")
+                .arg("--root")
+                .arg(&oci_root)
+                .args(["delete", "--force", &id])
+                .output();
+        }
+        unmount_below(self.dir.path());
+        let _ = Command::new("ip")
+            .args(["netns", "delete", &self.netns])
+            .output();
+        remove_cgroups(&self.cgroup_root);
+    }
+}
+
+fn run(program: &str, args: &[&str]) {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|error| panic!("{program}: {error}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Unmounts everything mounted below `dir`, deepest first.
+fn unmount_below(dir: &Path) {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let prefix = dir.display().to_string();
+    let mut points: Vec<String> = mountinfo
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .filter(|point| point.starts_with(&prefix))
+        .map(str::to_string)
+        .collect();
+    points.sort_by_key(|point| std::cmp::Reverse(point.len()));
+    for point in points {
+        let _ = nix::mount::umount2(point.as_str(), nix::mount::MntFlags::MNT_DETACH);
+    }
+}
+
+/// Removes the test's cgroup subtree from every cgroup v1 hierarchy, leaves first.
+fn remove_cgroups(root: &str) {
+    let Ok(controllers) = std::fs::read_dir("/sys/fs/cgroup") else {
+        return;
+    };
+    for controller in controllers.flatten() {
+        let top = controller.path().join(root);
+        let mut dirs = Vec::new();
+        let mut pending = vec![top.clone()];
+        while let Some(dir) = pending.pop() {
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                for entry in entries.flatten() {
+                    if entry.file_type().map(|kind| kind.is_dir()).unwrap_or(false) {
+                        pending.push(entry.path());
+                    }
+                }
+                dirs.push(dir);
+            }
+        }
+        dirs.sort_by_key(|dir| std::cmp::Reverse(dir.as_os_str().len()));
+        for dir in dirs {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+fn container_config(name: &str, script: &str) -> v1::ContainerConfig {
+    v1::ContainerConfig {
+        metadata: Some(v1::ContainerMetadata {
+            name: name.into(),
+            attempt: 0,
+        }),
+        image: Some(v1::ImageSpec {
+            image: IMAGE.into(),
+            ..Default::default()
+        }),
+        command: vec!["sh".into(), "-c".into(), script.into()],
+        envs: vec![v1::KeyValue {
+            key: "GREETING".into(),
+            value: "hello".into(),
+        }],
+        log_path: format!("{name}/0.log"),
+        labels: [("container".to_string(), name.to_string())].into(),
+        ..Default::default()
+    }
+}
+
+async fn run_sandbox(
+    client: &mut RuntimeServiceClient<Channel>,
+    config: &v1::PodSandboxConfig,
+) -> String {
+    client
+        .run_pod_sandbox(v1::RunPodSandboxRequest {
+            config: Some(config.clone()),
+            runtime_handler: String::new(),
+        })
+        .await
+        .expect("RunPodSandbox")
+        .into_inner()
+        .pod_sandbox_id
+}
+
+async fn create_and_start(
+    client: &mut RuntimeServiceClient<Channel>,
+    sandbox_id: &str,
+    sandbox: &v1::PodSandboxConfig,
+    config: v1::ContainerConfig,
+) -> String {
+    let id = client
+        .create_container(v1::CreateContainerRequest {
+            pod_sandbox_id: sandbox_id.into(),
+            config: Some(config),
+            sandbox_config: Some(sandbox.clone()),
+        })
+        .await
+        .expect("CreateContainer")
+        .into_inner()
+        .container_id;
+    client
+        .start_container(v1::StartContainerRequest {
+            container_id: id.clone(),
+        })
+        .await
+        .expect("StartContainer");
+    id
+}
+
+async fn status(client: &mut RuntimeServiceClient<Channel>, id: &str) -> v1::ContainerStatus {
+    client
+        .container_status(v1::ContainerStatusRequest {
+            container_id: id.into(),
+            verbose: false,
+        })
+        .await
+        .expect("ContainerStatus")
+        .into_inner()
+        .status
+        .expect("status")
+}
+
+async fn wait_exited(client: &mut RuntimeServiceClient<Channel>, id: &str) -> v1::ContainerStatus {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = status(client, id).await;
+        if status.state == v1::ContainerState::ContainerExited as i32 {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "container {id} did not exit: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn exec(
+    client: &mut RuntimeServiceClient<Channel>,
+    id: &str,
+    cmd: &[&str],
+    timeout: i64,
+) -> Result<v1::ExecSyncResponse, tonic::Status> {
+    client
+        .exec_sync(v1::ExecSyncRequest {
+            container_id: id.into(),
+            cmd: cmd.iter().map(|s| s.to_string()).collect(),
+            timeout,
+        })
+        .await
+        .map(|response| response.into_inner())
+}
+
+/// Opens a TCP connection from inside the node namespace, where the daemon's streaming
+/// server listens on loopback.
+fn connect_in_netns(netns: &str, address: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let path = format!("/var/run/netns/{netns}");
+    let stream = std::thread::spawn(move || {
+        let namespace = std::fs::File::open(&path).expect("open node namespace");
+        // setns(2) changes only this thread, which ends right after connecting.
+        nix::sched::setns(namespace, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        std::net::TcpStream::connect(address).expect("connect to streaming server")
+    })
+    .join()
+    .expect("connect thread");
+    stream.set_nonblocking(true).unwrap();
+    tokio::net::TcpStream::from_std(stream).unwrap()
+}
+
+/// Runs one exec session over the URL and returns stdout, stderr and the status document.
+async fn stream_exec(
+    netns: &str,
+    url: &str,
+    stdin: &[u8],
+) -> Result<(Vec<u8>, Vec<u8>, serde_json::Value), String> {
+    stream_exec_sized(netns, url, stdin, None).await
+}
+
+/// Like [`stream_exec`], first sending a terminal resize when `size` is given.
+async fn stream_exec_sized(
+    netns: &str,
+    url: &str,
+    stdin: &[u8],
+    size: Option<(u16, u16)>,
+) -> Result<(Vec<u8>, Vec<u8>, serde_json::Value), String> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let address: std::net::SocketAddr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut request = url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "v5.channel.k8s.io".parse().unwrap(),
+    );
+    let stream = connect_in_netns(netns, address);
+    let (mut socket, response) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .map_err(|error| error.to_string())?;
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "v5.channel.k8s.io"
+    );
+
+    if let Some((width, height)) = size {
+        let mut resize = vec![4u8];
+        resize.extend_from_slice(
+            serde_json::json!({ "Width": width, "Height": height })
+                .to_string()
+                .as_bytes(),
+        );
+        socket.send(Message::binary(resize)).await.unwrap();
+    }
+    let mut input = vec![0u8];
+    input.extend_from_slice(stdin);
+    socket.send(Message::binary(input)).await.unwrap();
+    socket.send(Message::binary(vec![255u8, 0])).await.unwrap();
+
+    let (mut stdout, mut stderr, mut status) = (Vec::new(), Vec::new(), serde_json::Value::Null);
+    while let Some(Ok(message)) = socket.next().await {
+        let Message::Binary(data) = message else {
+            continue;
+        };
+        match data.split_first() {
+            Some((1, rest)) => stdout.extend_from_slice(rest),
+            Some((2, rest)) => stderr.extend_from_slice(rest),
+            Some((3, rest)) => status = serde_json::from_slice(rest).unwrap(),
+            _ => {}
+        }
+    }
+    Ok((stdout, stderr, status))
+}
+
+/// Opens a port-forward session and returns what the pod's port sent, after checking
+/// the port-number preamble on the data and error channels.
+async fn port_forward_once(netns: &str, url: &str) -> Result<Vec<u8>, String> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let address: std::net::SocketAddr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut request = url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "v4.channel.k8s.io".parse().unwrap(),
+    );
+    let stream = connect_in_netns(netns, address);
+    let (mut socket, _) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .map_err(|error| error.to_string())?;
+
+    let mut preamble = Vec::new();
+    let mut data = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, socket.next()).await {
+        let Message::Binary(frame) = message else {
+            continue;
+        };
+        if preamble.len() < 2 {
+            preamble.push(frame.to_vec());
+            continue;
+        }
+        match frame.split_first() {
+            Some((0, rest)) => {
+                data.extend_from_slice(rest);
+                if data.ends_with(b"\n") {
+                    break;
+                }
+            }
+            Some((1, rest)) => return Err(String::from_utf8_lossy(rest).into_owned()),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        preamble,
+        vec![vec![0u8, 0x90, 0x1f], vec![1u8, 0x90, 0x1f]],
+        "port 8080 preamble"
+    );
+    Ok(data)
+}
+
+async fn remove_sandbox(client: &mut RuntimeServiceClient<Channel>, id: &str) {
+    client
+        .stop_pod_sandbox(v1::StopPodSandboxRequest {
+            pod_sandbox_id: id.into(),
+        })
+        .await
+        .expect("StopPodSandbox");
+    client
+        .remove_pod_sandbox(v1::RemovePodSandboxRequest {
+            pod_sandbox_id: id.into(),
+        })
+        .await
+        .expect("RemovePodSandbox");
+}
+
+#[tokio::test]
+async fn container_runs_logs_and_exits() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let sandbox = node.sandbox_config("logs");
+    let sandbox_id = run_sandbox(&mut client, &sandbox).await;
+
+    let pod = client
+        .pod_sandbox_status(v1::PodSandboxStatusRequest {
+            pod_sandbox_id: sandbox_id.clone(),
+            verbose: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    assert_eq!(pod.state, v1::PodSandboxState::SandboxReady as i32);
+    let ip = pod.network.unwrap().ip;
+    assert!(
+        ip.starts_with("10.199.7."),
+        "pod IP {ip:?} not from the host-local range"
+    );
+
+    let script = "echo $GREETING; echo oops >&2; exit 3";
+    let id = create_and_start(
+        &mut client,
+        &sandbox_id,
+        &sandbox,
+        container_config("writer", script),
+    )
+    .await;
+    let exited = wait_exited(&mut client, &id).await;
+    assert_eq!(exited.exit_code, 3);
+    assert_eq!(exited.reason, "Error");
+    assert!(exited.started_at > 0);
+    assert!(exited.finished_at >= exited.started_at);
+
+    let log_path = PathBuf::from(&exited.log_path);
+    assert!(log_path.starts_with(&sandbox.log_directory), "{log_path:?}");
+    let log = std::fs::read_to_string(&log_path).expect("container log");
+    let records: Vec<(&str, &str, &str, &str)> = log
+        .lines()
+        .map(|line| {
+            let mut fields = line.splitn(4, ' ');
+            (
+                fields.next().unwrap(),
+                fields.next().unwrap(),
+                fields.next().unwrap(),
+                fields.next().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(
+        records
+            .iter()
+            .all(|(time, _, _, _)| time.parse::<jiff::Timestamp>().is_ok()),
+        "{log}"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r.1 == "stdout" && r.2 == "F" && r.3 == "hello"),
+        "{log}"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r.1 == "stderr" && r.2 == "F" && r.3 == "oops"),
+        "{log}"
+    );
+
+    let listed = client
+        .list_containers(v1::ListContainersRequest {
+            filter: Some(v1::ContainerFilter {
+                pod_sandbox_id: sandbox_id.clone(),
+                state: Some(v1::ContainerStateValue {
+                    state: v1::ContainerState::ContainerExited as i32,
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .containers;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, id);
+
+    let by_label = client
+        .list_pod_sandbox(v1::ListPodSandboxRequest {
+            filter: Some(v1::PodSandboxFilter {
+                label_selector: [("app".to_string(), "logs".to_string())].into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .items;
+    assert_eq!(by_label.len(), 1);
+    let by_other_label = client
+        .list_pod_sandbox(v1::ListPodSandboxRequest {
+            filter: Some(v1::PodSandboxFilter {
+                label_selector: [("app".to_string(), "other".to_string())].into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .items;
+    assert!(by_other_label.is_empty());
+
+    remove_sandbox(&mut client, &sandbox_id).await;
+    let containers = client
+        .list_containers(v1::ListContainersRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .containers;
+    assert!(containers.is_empty(), "{containers:?}");
+    assert!(
+        !node
+            .path(&format!("state/sandboxes/{sandbox_id}/net"))
+            .exists()
+    );
+}
+
+#[tokio::test]
+async fn exec_and_stop_with_grace_period() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let sandbox = node.sandbox_config("exec");
+    let sandbox_id = run_sandbox(&mut client, &sandbox).await;
+
+    let polite = create_and_start(
+        &mut client,
+        &sandbox_id,
+        &sandbox,
+        container_config(
+            "polite",
+            "trap 'exit 0' TERM; while true; do echo tick; sleep 0.1; done",
+        ),
+    )
+    .await;
+    assert_eq!(
+        status(&mut client, &polite).await.state,
+        v1::ContainerState::ContainerRunning as i32
+    );
+
+    let hello = exec(&mut client, &polite, &["echo", "hi"], 10)
+        .await
+        .expect("ExecSync");
+    assert_eq!(hello.stdout, b"hi\n");
+    assert_eq!(hello.exit_code, 0);
+    let failing = exec(
+        &mut client,
+        &polite,
+        &["sh", "-c", "echo bad >&2; exit 7"],
+        10,
+    )
+    .await
+    .expect("ExecSync");
+    assert_eq!(failing.exit_code, 7);
+    assert_eq!(failing.stderr, b"bad\n");
+    let hostname = exec(&mut client, &polite, &["hostname"], 10).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&hostname.stdout).trim(), "exec");
+    let resolv = exec(&mut client, &polite, &["cat", "/etc/resolv.conf"], 10)
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&resolv.stdout).contains("nameserver 10.96.0.10"));
+    let addresses = exec(
+        &mut client,
+        &polite,
+        &["ip", "-4", "addr", "show", "eth0"],
+        10,
+    )
+    .await
+    .unwrap();
+    assert!(
+        String::from_utf8_lossy(&addresses.stdout).contains("10.199.7."),
+        "{addresses:?}"
+    );
+
+    let url = client
+        .exec(v1::ExecRequest {
+            container_id: polite.clone(),
+            cmd: [
+                "sh",
+                "-c",
+                "read line; echo got:$line; echo err >&2; exit 5",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            tty: false,
+            stdin: true,
+            stdout: true,
+            stderr: true,
+        })
+        .await
+        .expect("Exec")
+        .into_inner()
+        .url;
+    let (stdout, stderr, exit) = stream_exec(&node.netns, &url, b"hello\n")
+        .await
+        .expect("exec session");
+    assert_eq!(String::from_utf8_lossy(&stdout), "got:hello\n");
+    assert_eq!(String::from_utf8_lossy(&stderr), "err\n");
+    assert_eq!(exit["reason"], "NonZeroExitCode", "{exit}");
+    assert_eq!(exit["details"]["causes"][0]["message"], "5", "{exit}");
+    let tty_url = client
+        .exec(v1::ExecRequest {
+            container_id: polite.clone(),
+            cmd: vec!["tty".into()],
+            tty: true,
+            stdin: true,
+            stdout: true,
+            stderr: false,
+        })
+        .await
+        .expect("Exec with tty")
+        .into_inner()
+        .url;
+    let (tty_out, _, tty_exit) = stream_exec(&node.netns, &tty_url, b"")
+        .await
+        .expect("tty exec session");
+    assert!(
+        String::from_utf8_lossy(&tty_out).contains("/dev/pts/"),
+        "{:?}",
+        String::from_utf8_lossy(&tty_out)
+    );
+    assert_eq!(tty_exit["status"], "Success", "{tty_exit}");
+    let sized_url = client
+        .exec(v1::ExecRequest {
+            container_id: polite.clone(),
+            cmd: ["sh", "-c", "sleep 1; stty size"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            tty: true,
+            stdin: true,
+            stdout: true,
+            stderr: false,
+        })
+        .await
+        .expect("Exec with tty")
+        .into_inner()
+        .url;
+    let (sized_out, _, _) = stream_exec_sized(&node.netns, &sized_url, b"", Some((100, 40)))
+        .await
+        .expect("sized tty exec session");
+    assert!(
+        String::from_utf8_lossy(&sized_out).contains("40 100"),
+        "{:?}",
+        String::from_utf8_lossy(&sized_out)
+    );
+    let reused = stream_exec(&node.netns, &url, b"").await;
+    assert!(reused.is_err(), "an exec URL must work once");
+
+    // Port-forward reaches a server listening on the pod's loopback.
+    let server = create_and_start(
+        &mut client,
+        &sandbox_id,
+        &sandbox,
+        container_config("server", "while true; do echo pong | nc -l -p 8080; done"),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let received = loop {
+        let url = client
+            .port_forward(v1::PortForwardRequest {
+                pod_sandbox_id: sandbox_id.clone(),
+                port: vec![8080],
+            })
+            .await
+            .expect("PortForward")
+            .into_inner()
+            .url;
+        match port_forward_once(&node.netns, &url).await {
+            Ok(data) if !data.is_empty() => break data,
+            other => {
+                assert!(Instant::now() < deadline, "port-forward got {other:?}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    assert_eq!(received, b"pong\n");
+    client
+        .remove_container(v1::RemoveContainerRequest {
+            container_id: server,
+        })
+        .await
+        .expect("RemoveContainer");
+
+    let started = Instant::now();
+    let timed_out = exec(&mut client, &polite, &["sleep", "30"], 1)
+        .await
+        .expect_err("exec past its timeout");
+    assert_eq!(timed_out.code(), tonic::Code::DeadlineExceeded);
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    // Resource updates reach the container's cgroup.
+    client
+        .update_container_resources(v1::UpdateContainerResourcesRequest {
+            container_id: polite.clone(),
+            linux: Some(v1::LinuxContainerResources {
+                memory_limit_in_bytes: 64 << 20,
+                cpu_shares: 512,
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("UpdateContainerResources");
+    let cgroup_parent = sandbox.linux.as_ref().unwrap().cgroup_parent.clone();
+    let memory_limit = std::fs::read_to_string(format!(
+        "/sys/fs/cgroup/memory{cgroup_parent}/{polite}/memory.limit_in_bytes"
+    ))
+    .expect("container memory cgroup");
+    assert_eq!(memory_limit.trim(), (64u64 << 20).to_string());
+    let shares = std::fs::read_to_string(format!(
+        "/sys/fs/cgroup/cpu{cgroup_parent}/{polite}/cpu.shares"
+    ))
+    .expect("container cpu cgroup");
+    assert_eq!(shares.trim(), "512");
+
+    let stats = client
+        .container_stats(v1::ContainerStatsRequest {
+            container_id: polite.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .stats
+        .unwrap();
+    assert!(stats.cpu.unwrap().usage_core_nano_seconds.unwrap().value > 0);
+    assert!(stats.memory.unwrap().working_set_bytes.unwrap().value > 0);
+    let pod_stats = client
+        .pod_sandbox_stats(v1::PodSandboxStatsRequest {
+            pod_sandbox_id: sandbox_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .stats
+        .unwrap()
+        .linux
+        .unwrap();
+    assert!(
+        pod_stats
+            .cpu
+            .unwrap()
+            .usage_core_nano_seconds
+            .unwrap()
+            .value
+            > 0
+    );
+    assert_eq!(pod_stats.containers.len(), 1);
+
+    // After the kubelet renames the log, ReopenContainerLog starts a new file.
+    let log_path = status(&mut client, &polite).await.log_path;
+    let rotated = format!("{log_path}.1");
+    std::fs::rename(&log_path, &rotated).unwrap();
+    client
+        .reopen_container_log(v1::ReopenContainerLogRequest {
+            container_id: polite.clone(),
+        })
+        .await
+        .expect("ReopenContainerLog");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&log_path)
+        .unwrap_or_default()
+        .contains("stdout F tick")
+    {
+        assert!(Instant::now() < deadline, "no output in the reopened log");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        std::fs::read_to_string(&rotated)
+            .unwrap()
+            .contains("stdout F tick")
+    );
+
+    client
+        .stop_container(v1::StopContainerRequest {
+            container_id: polite.clone(),
+            timeout: 10,
+        })
+        .await
+        .expect("StopContainer");
+    let stopped = status(&mut client, &polite).await;
+    assert_eq!(stopped.state, v1::ContainerState::ContainerExited as i32);
+    assert_eq!(stopped.exit_code, 0);
+    assert_eq!(stopped.reason, "Completed");
+
+    let stubborn = create_and_start(
+        &mut client,
+        &sandbox_id,
+        &sandbox,
+        container_config("stubborn", "trap '' TERM; while true; do sleep 0.1; done"),
+    )
+    .await;
+    let started = Instant::now();
+    client
+        .stop_container(v1::StopContainerRequest {
+            container_id: stubborn.clone(),
+            timeout: 2,
+        })
+        .await
+        .expect("StopContainer");
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(2),
+        "SIGKILL came before the grace period: {elapsed:?}"
+    );
+    let killed = status(&mut client, &stubborn).await;
+    assert_eq!(killed.exit_code, 137, "{killed:?}");
+
+    let stats = client
+        .container_stats(v1::ContainerStatsRequest {
+            container_id: stubborn.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .stats
+        .unwrap();
+    assert_eq!(stats.attributes.unwrap().id, stubborn);
+
+    remove_sandbox(&mut client, &sandbox_id).await;
+}
+
+#[tokio::test]
+async fn restart_keeps_sandboxes_and_containers() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let sandbox = node.sandbox_config("restart");
+    let sandbox_id = run_sandbox(&mut client, &sandbox).await;
+    let id = create_and_start(
+        &mut client,
+        &sandbox_id,
+        &sandbox,
+        container_config("sleeper", "echo before; while true; do sleep 0.1; done"),
+    )
+    .await;
+    let ip_before = client
+        .pod_sandbox_status(v1::PodSandboxStatusRequest {
+            pod_sandbox_id: sandbox_id.clone(),
+            verbose: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap()
+        .network
+        .unwrap()
+        .ip;
+
+    drop(client);
+    node.stop_daemon();
+    let (mut client, _) = node.start().await;
+
+    let sandboxes = client
+        .list_pod_sandbox(v1::ListPodSandboxRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .items;
+    assert_eq!(sandboxes.len(), 1);
+    assert_eq!(sandboxes[0].id, sandbox_id);
+    assert_eq!(sandboxes[0].state, v1::PodSandboxState::SandboxReady as i32);
+    let pod = client
+        .pod_sandbox_status(v1::PodSandboxStatusRequest {
+            pod_sandbox_id: sandbox_id.clone(),
+            verbose: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    assert_eq!(pod.network.unwrap().ip, ip_before);
+
+    assert_eq!(
+        status(&mut client, &id).await.state,
+        v1::ContainerState::ContainerRunning as i32
+    );
+    let output = exec(&mut client, &id, &["echo", "after"], 10)
+        .await
+        .expect("ExecSync after restart");
+    assert_eq!(output.stdout, b"after\n");
+
+    client
+        .stop_container(v1::StopContainerRequest {
+            container_id: id.clone(),
+            timeout: 1,
+        })
+        .await
+        .expect("StopContainer");
+    let stopped = status(&mut client, &id).await;
+    assert_eq!(stopped.state, v1::ContainerState::ContainerExited as i32);
+    remove_sandbox(&mut client, &sandbox_id).await;
+}
+
+#[tokio::test]
+async fn bad_requests_return_grpc_errors() {
+    let mut node = Node::new();
+    let (mut client, mut images) = node.start().await;
+    let unknown = "0".repeat(64);
+
+    let version = client
+        .version(v1::VersionRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(version.runtime_api_version, "v1");
+    let runtime_status = client
+        .status(v1::StatusRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    assert!(
+        runtime_status
+            .conditions
+            .iter()
+            .all(|condition| condition.status),
+        "{runtime_status:?}"
+    );
+
+    let code = |result: Result<tonic::Response<_>, tonic::Status>| -> tonic::Code {
+        match result {
+            Ok(tonic::Response { .. }) => tonic::Code::Ok,
+            Err(status) => status.code(),
+        }
+    };
+    let missing_status = client
+        .container_status(v1::ContainerStatusRequest {
+            container_id: unknown.clone(),
+            verbose: false,
+        })
+        .await;
+    assert_eq!(missing_status.unwrap_err().code(), tonic::Code::NotFound);
+    let missing_sandbox = client
+        .pod_sandbox_status(v1::PodSandboxStatusRequest {
+            pod_sandbox_id: unknown.clone(),
+            verbose: false,
+        })
+        .await;
+    assert_eq!(missing_sandbox.unwrap_err().code(), tonic::Code::NotFound);
+    let missing_start = client
+        .start_container(v1::StartContainerRequest {
+            container_id: unknown.clone(),
+        })
+        .await;
+    assert_eq!(
+        code(missing_start.map(|r| r.map(|_| ()))),
+        tonic::Code::NotFound
+    );
+    let no_metadata = client
+        .run_pod_sandbox(v1::RunPodSandboxRequest {
+            config: Some(v1::PodSandboxConfig::default()),
+            runtime_handler: String::new(),
+        })
+        .await;
+    assert_eq!(
+        no_metadata.unwrap_err().code(),
+        tonic::Code::InvalidArgument
+    );
+    let empty_id = client
+        .stop_container(v1::StopContainerRequest {
+            container_id: String::new(),
+            timeout: 0,
+        })
+        .await;
+    assert_eq!(empty_id.unwrap_err().code(), tonic::Code::InvalidArgument);
+
+    let sandbox = node.sandbox_config("bad");
+    let sandbox_id = run_sandbox(&mut client, &sandbox).await;
+    let duplicate = client
+        .run_pod_sandbox(v1::RunPodSandboxRequest {
+            config: Some(sandbox.clone()),
+            runtime_handler: String::new(),
+        })
+        .await;
+    assert_eq!(duplicate.unwrap_err().code(), tonic::Code::AlreadyExists);
+
+    let mut no_image = container_config("noimage", "true");
+    no_image.image = None;
+    let created = client
+        .create_container(v1::CreateContainerRequest {
+            pod_sandbox_id: sandbox_id.clone(),
+            config: Some(no_image),
+            sandbox_config: None,
+        })
+        .await;
+    assert_eq!(created.unwrap_err().code(), tonic::Code::InvalidArgument);
+    let mut unknown_image = container_config("unknownimage", "true");
+    unknown_image.image = Some(v1::ImageSpec {
+        image: "localhost/absent:1".into(),
+        ..Default::default()
+    });
+    let created = client
+        .create_container(v1::CreateContainerRequest {
+            pod_sandbox_id: sandbox_id.clone(),
+            config: Some(unknown_image),
+            sandbox_config: None,
+        })
+        .await;
+    assert_eq!(created.unwrap_err().code(), tonic::Code::NotFound);
+    let created = client
+        .create_container(v1::CreateContainerRequest {
+            pod_sandbox_id: unknown.clone(),
+            config: Some(container_config("x", "true")),
+            sandbox_config: None,
+        })
+        .await;
+    assert_eq!(created.unwrap_err().code(), tonic::Code::NotFound);
+
+    let id = create_and_start(
+        &mut client,
+        &sandbox_id,
+        &sandbox,
+        container_config("short", "true"),
+    )
+    .await;
+    wait_exited(&mut client, &id).await;
+    let empty_cmd = exec(&mut client, &id, &[], 1).await.unwrap_err();
+    assert_eq!(empty_cmd.code(), tonic::Code::InvalidArgument);
+    let exited_exec = exec(&mut client, &id, &["true"], 1).await.unwrap_err();
+    assert_eq!(exited_exec.code(), tonic::Code::FailedPrecondition);
+    let restart = client
+        .start_container(v1::StartContainerRequest {
+            container_id: id.clone(),
+        })
+        .await;
+    assert_eq!(restart.unwrap_err().code(), tonic::Code::FailedPrecondition);
+
+    // The imported image is found without a pull; pulls would leave the node namespace.
+    let present = images
+        .image_status(v1::ImageStatusRequest {
+            image: Some(v1::ImageSpec {
+                image: "busybox".into(),
+                ..Default::default()
+            }),
+            verbose: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .image
+        .expect("imported busybox");
+    assert!(present.id.starts_with("sha256:"), "{present:?}");
+    assert!(
+        present.repo_tags.contains(&IMAGE.to_string()),
+        "{present:?}"
+    );
+    let listed = images
+        .list_images(v1::ListImagesRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .images;
+    assert_eq!(listed.len(), 1);
+    let invalid = images
+        .pull_image(v1::PullImageRequest {
+            image: Some(v1::ImageSpec {
+                image: "Not A Reference".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(invalid.unwrap_err().code(), tonic::Code::InvalidArgument);
+    let image_status = images
+        .image_status(v1::ImageStatusRequest {
+            image: Some(v1::ImageSpec {
+                image: "localhost/absent:1".into(),
+                ..Default::default()
+            }),
+            verbose: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(image_status.image.is_none());
+
+    // Remove is idempotent.
+    remove_sandbox(&mut client, &sandbox_id).await;
+    client
+        .remove_pod_sandbox(v1::RemovePodSandboxRequest {
+            pod_sandbox_id: sandbox_id.clone(),
+        })
+        .await
+        .expect("second remove");
+    client
+        .remove_container(v1::RemoveContainerRequest {
+            container_id: unknown.clone(),
+        })
+        .await
+        .expect("remove unknown container");
+
+    // Without a CNI configuration the network is not ready and sandboxes are refused.
+    std::fs::remove_file(node.path("cni/10-crt.conflist")).unwrap();
+    let runtime_status = client
+        .status(v1::StatusRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    let network = runtime_status
+        .conditions
+        .iter()
+        .find(|condition| condition.r#type == "NetworkReady")
+        .expect("NetworkReady condition");
+    assert!(!network.status);
+    assert_eq!(network.reason, "NetworkPluginNotReady");
+    let refused = client
+        .run_pod_sandbox(v1::RunPodSandboxRequest {
+            config: Some(node.sandbox_config("nonet")),
+            runtime_handler: String::new(),
+        })
+        .await;
+    assert_eq!(refused.unwrap_err().code(), tonic::Code::FailedPrecondition);
+    assert!(
+        node.path("state/sandboxes")
+            .read_dir()
+            .unwrap()
+            .next()
+            .is_none(),
+        "failed sandbox left state"
+    );
+}
+
+#[tokio::test]
+async fn host_network_sandbox_with_security_context() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let mut sandbox = node.sandbox_config("hostnet");
+    let linux = sandbox.linux.get_or_insert_with(Default::default);
+    linux.security_context = Some(v1::LinuxSandboxSecurityContext {
+        namespace_options: Some(v1::NamespaceOption {
+            network: v1::NamespaceMode::Node as i32,
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let sandbox_id = run_sandbox(&mut client, &sandbox).await;
+    let pod = client
+        .pod_sandbox_status(v1::PodSandboxStatusRequest {
+            pod_sandbox_id: sandbox_id.clone(),
+            verbose: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    assert_eq!(
+        pod.network.unwrap().ip,
+        "",
+        "host-network pods get no CNI address"
+    );
+    let options = pod.linux.unwrap().namespaces.unwrap().options.unwrap();
+    assert_eq!(options.network, v1::NamespaceMode::Node as i32);
+    assert!(
+        !node
+            .path(&format!("state/sandboxes/{sandbox_id}/net"))
+            .exists()
+    );
+
+    let mut config = container_config("restricted", "while true; do sleep 0.1; done");
+    config.linux = Some(v1::LinuxContainerConfig {
+        security_context: Some(v1::LinuxContainerSecurityContext {
+            run_as_user: Some(v1::Int64Value { value: 65534 }),
+            run_as_group: Some(v1::Int64Value { value: 65534 }),
+            readonly_rootfs: true,
+            capabilities: Some(v1::Capability {
+                drop_capabilities: vec!["ALL".into()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let id = create_and_start(&mut client, &sandbox_id, &sandbox, config).await;
+
+    let ids = exec(&mut client, &id, &["id"], 10).await.unwrap();
+    let ids = String::from_utf8_lossy(&ids.stdout).to_string();
+    assert!(
+        ids.contains("uid=65534") && ids.contains("gid=65534"),
+        "{ids}"
+    );
+    let write = exec(&mut client, &id, &["touch", "/written"], 10)
+        .await
+        .unwrap();
+    assert_ne!(write.exit_code, 0, "the root filesystem is read-only");
+    assert!(
+        String::from_utf8_lossy(&write.stderr).contains("Read-only file system"),
+        "{write:?}"
+    );
+    let capabilities = exec(
+        &mut client,
+        &id,
+        &["sh", "-c", "grep CapBnd /proc/self/status"],
+        10,
+    )
+    .await
+    .unwrap();
+    assert!(
+        String::from_utf8_lossy(&capabilities.stdout).contains("0000000000000000"),
+        "{capabilities:?}"
+    );
+    // No CNI ADD ran, so the node's namespace, which the container shares, has no eth0.
+    let links = exec(&mut client, &id, &["ip", "-o", "link"], 10)
+        .await
+        .unwrap();
+    let links = String::from_utf8_lossy(&links.stdout).to_string();
+    assert!(!links.contains("eth0"), "{links}");
+
+    remove_sandbox(&mut client, &sandbox_id).await;
+}
+
+#[tokio::test]
+async fn attach_feeds_stdin_and_streams_output() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let sandbox = node.sandbox_config("attach");
+    let sandbox_id = run_sandbox(&mut client, &sandbox).await;
+    let mut config = container_config("reader", "read line; echo got:$line; echo bye >&2");
+    config.stdin = true;
+    config.stdin_once = true;
+    let id = create_and_start(&mut client, &sandbox_id, &sandbox, config).await;
+
+    let url = client
+        .attach(v1::AttachRequest {
+            container_id: id.clone(),
+            stdin: true,
+            tty: false,
+            stdout: true,
+            stderr: true,
+        })
+        .await
+        .expect("Attach")
+        .into_inner()
+        .url;
+    assert!(url.contains("/attach/"), "{url}");
+    let (stdout, stderr, status) = stream_exec(&node.netns, &url, b"hi\n")
+        .await
+        .expect("attach session");
+    assert_eq!(String::from_utf8_lossy(&stdout), "got:hi\n");
+    assert_eq!(String::from_utf8_lossy(&stderr), "bye\n");
+    assert_eq!(status["status"], "Success", "{status}");
+
+    let exited = wait_exited(&mut client, &id).await;
+    assert_eq!(exited.exit_code, 0);
+    let log = std::fs::read_to_string(&exited.log_path).unwrap();
+    assert!(log.contains("stdout F got:hi"), "{log}");
+
+    let attach_exited = client
+        .attach(v1::AttachRequest {
+            container_id: id.clone(),
+            stdin: false,
+            tty: false,
+            stdout: true,
+            stderr: false,
+        })
+        .await;
+    assert_eq!(
+        attach_exited.unwrap_err().code(),
+        tonic::Code::FailedPrecondition
+    );
+    remove_sandbox(&mut client, &sandbox_id).await;
+}
