@@ -598,7 +598,9 @@ fallback_to_upstream = false
                 format!("--state={}", node_dir.join("runtime-state").display()),
                 format!("--cni-conf-dir={}", cni_dir.display()),
                 "--cni-bin-dir=/usr/lib/cni".to_string(),
-                format!("--stream-address={}", spec.node_address(index)),
+                // The kubelet proxies streams to the runtime inside the node, so the
+                // streaming server stays on the node's loopback (containerd's port).
+                "--stream-address=127.0.0.1:10010".to_string(),
             ]);
             if spec.registry_storage.is_some() {
                 command.push(format!(
