@@ -130,7 +130,7 @@ impl ClusterClient for RestClusterClient {
     }
 
     fn record_event(&self, pod: &Pod, event_type: &str, reason: &str, message: String) {
-        let now = k8s_openapi::jiff::Timestamp::now();
+        let now = crate::framework::types::now();
         let name = format!(
             "{}.{:x}",
             pod.metadata.name.as_deref().unwrap_or_default(),

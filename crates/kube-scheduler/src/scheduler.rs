@@ -352,7 +352,7 @@ impl Scheduler {
             status: "False".to_string(),
             reason: Some(reason.to_string()),
             message: Some(message),
-            last_transition_time: Some(Time(k8s_openapi::jiff::Timestamp::now())),
+            last_transition_time: Some(Time(crate::framework::types::now())),
             last_probe_time: None,
             observed_generation: None,
         };

@@ -151,7 +151,7 @@ impl Clone for CycleState {
             data: self
                 .data
                 .iter()
-                .map(|(key, value)| (key.clone(), value.clone_data()))
+                .map(|(key, value)| (key.clone(), value.as_ref().clone_data()))
                 .collect(),
             skip_score: self.skip_score,
         }

@@ -25,6 +25,15 @@ pub fn pod_key(pod: &Pod) -> String {
     )
 }
 
+/// Returns the current time as an API timestamp.
+pub fn now() -> k8s_openapi::jiff::Timestamp {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    k8s_openapi::jiff::Timestamp::new(since_epoch.as_secs() as i64, since_epoch.subsec_nanos() as i32)
+        .unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)
+}
+
 /// Returns the pod's priority, zero when unset.
 pub fn pod_priority(pod: &Pod) -> i32 {
     pod.spec.as_ref().and_then(|spec| spec.priority).unwrap_or(0)
