@@ -23,6 +23,9 @@ pub const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: i64 = 5;
 /// The message of a cycle that found no node at all.
 pub const NO_NODES_AVAILABLE: &str = "no nodes available to schedule pods";
 
+/// The feasible nodes and each infeasible node's status.
+type FilterOutcome = (Vec<Arc<NodeInfo>>, HashMap<String, Status>);
+
 /// The node picked for a pod.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScheduleResult {
@@ -138,7 +141,8 @@ impl Algorithm {
             return Err(ScheduleError::NoNodes);
         }
         let percentage = profile_percentage.unwrap_or(self.percentage_of_nodes_to_score);
-        let (feasible, statuses) = self.find_nodes_that_fit(framework, state, pod, snapshot, percentage)?;
+        let (feasible, statuses) =
+            self.find_nodes_that_fit(framework, state, pod, snapshot, percentage)?;
         if feasible.is_empty() {
             return Err(ScheduleError::Fit(FitError {
                 num_all_nodes: snapshot.num_nodes(),
@@ -155,9 +159,8 @@ impl Algorithm {
         }
         let scores = prioritize_nodes(framework, state, pod, &feasible, snapshot)
             .map_err(ScheduleError::Internal)?;
-        let host = select_host(&scores).ok_or_else(|| {
-            ScheduleError::Internal(Status::error("empty priority list"))
-        })?;
+        let host = select_host(&scores)
+            .ok_or_else(|| ScheduleError::Internal(Status::error("empty priority list")))?;
         Ok(ScheduleResult {
             suggested_host: host,
             evaluated_nodes,
@@ -174,7 +177,7 @@ impl Algorithm {
         pod: &Pod,
         snapshot: &Snapshot,
         percentage: i32,
-    ) -> Result<(Vec<Arc<NodeInfo>>, HashMap<String, Status>), ScheduleError> {
+    ) -> Result<FilterOutcome, ScheduleError> {
         let all = snapshot.list();
         let status = framework.run_pre_filter_plugins(state, pod, snapshot);
         if !status.is_success() {
@@ -215,8 +218,10 @@ impl Algorithm {
             },
             || found.load(Ordering::SeqCst) >= to_find,
         );
-        self.next_start_node_index
-            .store((start + processed.load(Ordering::Relaxed)) % n, Ordering::Relaxed);
+        self.next_start_node_index.store(
+            (start + processed.load(Ordering::Relaxed)) % n,
+            Ordering::Relaxed,
+        );
 
         let mut feasible = Vec::new();
         let mut statuses = HashMap::new();
@@ -322,10 +327,16 @@ mod tests {
     #[test]
     fn fit_error_message_aggregates_reasons() {
         let mut statuses = HashMap::new();
-        statuses.insert("a".to_string(), Status::new(Code::Unschedulable, ["Insufficient cpu"]));
+        statuses.insert(
+            "a".to_string(),
+            Status::new(Code::Unschedulable, ["Insufficient cpu"]),
+        );
         statuses.insert(
             "b".to_string(),
-            Status::new(Code::Unschedulable, ["Insufficient cpu", "Insufficient memory"]),
+            Status::new(
+                Code::Unschedulable,
+                ["Insufficient cpu", "Insufficient memory"],
+            ),
         );
         statuses.insert(
             "c".to_string(),
@@ -344,9 +355,18 @@ mod tests {
     #[test]
     fn select_host_spreads_ties() {
         let scores = vec![
-            NodeScore { name: "a".into(), score: 10 },
-            NodeScore { name: "b".into(), score: 30 },
-            NodeScore { name: "c".into(), score: 30 },
+            NodeScore {
+                name: "a".into(),
+                score: 10,
+            },
+            NodeScore {
+                name: "b".into(),
+                score: 30,
+            },
+            NodeScore {
+                name: "c".into(),
+                score: 30,
+            },
         ];
         let mut seen = std::collections::HashSet::new();
         for _ in 0..200 {

@@ -46,7 +46,10 @@ impl RestClusterClient {
         let event_client = client.clone();
         tokio::spawn(async move {
             while let Some(event) = receiver.recv().await {
-                let namespace = event["metadata"]["namespace"].as_str().unwrap_or("default").to_string();
+                let namespace = event["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("default")
+                    .to_string();
                 let path = format!("/api/v1/namespaces/{namespace}/events");
                 let result: Result<Value, ClientError> =
                     event_client.post(&path).json(&event).request_json().await;
@@ -76,10 +79,14 @@ impl ClusterClient for RestClusterClient {
             "target": {"apiVersion": "v1", "kind": "Node", "name": node_name},
         });
         let path = format!("{}/binding", pod_path(pod));
-        let result: Result<Value, ClientError> = self.client.post(&path).json(&binding).request_json().await;
-        result
-            .map(|_| ())
-            .map_err(|error| api_error(format!("bind pod {} to node {node_name}", pod_key(pod)), error))
+        let result: Result<Value, ClientError> =
+            self.client.post(&path).json(&binding).request_json().await;
+        result.map(|_| ()).map_err(|error| {
+            api_error(
+                format!("bind pod {} to node {node_name}", pod_key(pod)),
+                error,
+            )
+        })
     }
 
     async fn delete_pod(&self, pod: &Pod) -> Result<(), ApiError> {
@@ -88,8 +95,12 @@ impl ClusterClient for RestClusterClient {
             "kind": "DeleteOptions",
             "preconditions": {"uid": pod.metadata.uid},
         });
-        let result: Result<Value, ClientError> =
-            self.client.delete(&pod_path(pod)).json(&options).request_json().await;
+        let result: Result<Value, ClientError> = self
+            .client
+            .delete(&pod_path(pod))
+            .json(&options)
+            .request_json()
+            .await;
         result
             .map(|_| ())
             .map_err(|error| api_error(format!("delete pod {}", pod_key(pod)), error))
@@ -103,8 +114,12 @@ impl ClusterClient for RestClusterClient {
     ) -> Result<(), ApiError> {
         let mut status = serde_json::Map::new();
         if let Some(condition) = condition {
-            let condition = serde_json::to_value(condition)
-                .map_err(|error| api_error(format!("encode condition of pod {}", pod_key(pod)), ClientError::Encode(error)))?;
+            let condition = serde_json::to_value(condition).map_err(|error| {
+                api_error(
+                    format!("encode condition of pod {}", pod_key(pod)),
+                    ClientError::Encode(error),
+                )
+            })?;
             status.insert("conditions".to_string(), json!([condition]));
         }
         match nominated_node_name {

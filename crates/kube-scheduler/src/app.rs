@@ -74,7 +74,10 @@ pub async fn start(
     })
 }
 
-fn build_client(options: &Options, config: &KubeSchedulerConfiguration) -> Result<RestClient, AppError> {
+fn build_client(
+    options: &Options,
+    config: &KubeSchedulerConfiguration,
+) -> Result<RestClient, AppError> {
     let path = if options.kubeconfig.is_empty() {
         config.client_connection.kubeconfig.clone()
     } else {
@@ -120,7 +123,9 @@ pub async fn run(options: Options, cancel: watch::Receiver<bool>) -> Result<(), 
     let address = SocketAddr::new(options.bind_address, options.secure_port);
     let (_, server_task) = serve(address, state, cancel.clone()).await?;
 
-    let leader_elect = options.leader_elect.unwrap_or(config.leader_election.leader_elect);
+    let leader_elect = options
+        .leader_elect
+        .unwrap_or(config.leader_election.leader_elect);
     let mut cancel_rx = cancel.clone();
     let elector = if leader_elect {
         let election = &config.leader_election;
@@ -131,9 +136,12 @@ pub async fn run(options: Options, cancel: watch::Receiver<bool>) -> Result<(), 
                 lease_namespace: options.leader_elect_resource_namespace.clone(),
                 lease_name: options.leader_elect_resource_name.clone(),
                 identity,
-                lease_duration: parse_duration(&election.lease_duration).unwrap_or(Duration::from_secs(15)),
-                renew_deadline: parse_duration(&election.renew_deadline).unwrap_or(Duration::from_secs(10)),
-                retry_period: parse_duration(&election.retry_period).unwrap_or(Duration::from_secs(2)),
+                lease_duration: parse_duration(&election.lease_duration)
+                    .unwrap_or(Duration::from_secs(15)),
+                renew_deadline: parse_duration(&election.renew_deadline)
+                    .unwrap_or(Duration::from_secs(10)),
+                retry_period: parse_duration(&election.retry_period)
+                    .unwrap_or(Duration::from_secs(2)),
             },
             client.clone(),
         );

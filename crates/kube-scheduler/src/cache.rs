@@ -51,7 +51,9 @@ impl Snapshot {
         }
         for pod in pods {
             if let Some(name) = pod_node_name(pod) {
-                map.entry(name.to_string()).or_default().add_pod(pod.clone());
+                map.entry(name.to_string())
+                    .or_default()
+                    .add_pod(pod.clone());
             }
         }
         let images = image_existence(map.values());
@@ -455,7 +457,11 @@ impl SchedulerCache {
     pub fn counts(&self) -> (usize, usize) {
         let inner = self.lock();
         (
-            inner.nodes.values().filter(|info| info.node.is_some()).count(),
+            inner
+                .nodes
+                .values()
+                .filter(|info| info.node.is_some())
+                .count(),
             inner.pod_states.len(),
         )
     }
@@ -517,9 +523,17 @@ mod tests {
         cache.add_node(node("n1"));
         let p = pod("p", "n1");
         cache.assume_pod(p.clone()).expect("assume");
-        assert!(cache.cleanup_expired_assumed_pods(Instant::now() + Duration::from_secs(60)).is_empty());
+        assert!(
+            cache
+                .cleanup_expired_assumed_pods(Instant::now() + Duration::from_secs(60))
+                .is_empty()
+        );
         cache.finish_binding(&p);
-        assert!(cache.cleanup_expired_assumed_pods(Instant::now()).is_empty());
+        assert!(
+            cache
+                .cleanup_expired_assumed_pods(Instant::now())
+                .is_empty()
+        );
         let expired = cache.cleanup_expired_assumed_pods(Instant::now() + Duration::from_secs(31));
         assert_eq!(expired.len(), 1);
         assert_eq!(cache.counts(), (1, 0));
@@ -533,7 +547,10 @@ mod tests {
         let mut snapshot = Snapshot::default();
         cache.update_snapshot(&mut snapshot);
         assert_eq!(snapshot.num_nodes(), 2);
-        assert_eq!(snapshot.get("n1").expect("n1").image_states["nginx:1"].num_nodes, 2);
+        assert_eq!(
+            snapshot.get("n1").expect("n1").image_states["nginx:1"].num_nodes,
+            2
+        );
         let n2_before = snapshot.get("n2").expect("n2").clone();
 
         cache.add_pod(pod("p", "n1"));
@@ -544,6 +561,9 @@ mod tests {
         cache.remove_node(&node("n2"));
         cache.update_snapshot(&mut snapshot);
         assert_eq!(snapshot.num_nodes(), 1);
-        assert_eq!(snapshot.get("n1").expect("n1").image_states["nginx:1"].num_nodes, 1);
+        assert_eq!(
+            snapshot.get("n1").expect("n1").image_states["nginx:1"].num_nodes,
+            1
+        );
     }
 }

@@ -286,8 +286,8 @@ impl KubeSchedulerConfiguration {
     pub fn from_yaml(text: &str) -> Result<KubeSchedulerConfiguration, ConfigError> {
         let value: serde_json::Value =
             serde_saphyr::from_str(text).map_err(|error| ConfigError::Decode(error.to_string()))?;
-        let mut config: KubeSchedulerConfiguration =
-            serde_json::from_value(value).map_err(|error| ConfigError::Decode(error.to_string()))?;
+        let mut config: KubeSchedulerConfiguration = serde_json::from_value(value)
+            .map_err(|error| ConfigError::Decode(error.to_string()))?;
         if config.kind != "KubeSchedulerConfiguration" {
             return Err(ConfigError::Invalid(format!(
                 "kind: Invalid value: {:?}: must be KubeSchedulerConfiguration",
@@ -319,7 +319,8 @@ impl KubeSchedulerConfiguration {
     fn validate(&self) -> Result<(), ConfigError> {
         if self.parallelism == 0 {
             return Err(ConfigError::Invalid(
-                "parallelism: Invalid value: 0: should be an integer value greater than zero".to_string(),
+                "parallelism: Invalid value: 0: should be an integer value greater than zero"
+                    .to_string(),
             ));
         }
         if let Some(percentage) = self.percentage_of_nodes_to_score
@@ -343,7 +344,9 @@ impl KubeSchedulerConfiguration {
         let mut names = std::collections::HashSet::new();
         for profile in &self.profiles {
             if profile.scheduler_name.is_empty() {
-                return Err(ConfigError::Invalid("profiles[].schedulerName: Required value".to_string()));
+                return Err(ConfigError::Invalid(
+                    "profiles[].schedulerName: Required value".to_string(),
+                ));
             }
             if !names.insert(profile.scheduler_name.clone()) {
                 return Err(ConfigError::Invalid(format!(
@@ -546,7 +549,11 @@ pub fn build_framework(
             list.retain(|existing| existing.plugin.name() != enabled.name);
             list.push(EnabledPlugin {
                 plugin,
-                weight: if enabled.weight > 0 { enabled.weight } else { 1 },
+                weight: if enabled.weight > 0 {
+                    enabled.weight
+                } else {
+                    1
+                },
             });
         }
         *point_list(&mut points, point) = list;
@@ -631,7 +638,10 @@ profiles:
             "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\npodInitialBackoffSeconds: 5\npodMaxBackoffSeconds: 2\n",
         ];
         for (i, text) in cases.iter().enumerate() {
-            assert!(KubeSchedulerConfiguration::from_yaml(text).is_err(), "case {i}");
+            assert!(
+                KubeSchedulerConfiguration::from_yaml(text).is_err(),
+                "case {i}"
+            );
         }
     }
 }

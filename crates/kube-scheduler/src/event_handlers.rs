@@ -114,7 +114,9 @@ impl Scheduler {
 
 fn is_finished(pod: &Pod) -> bool {
     matches!(
-        pod.status.as_ref().and_then(|status| status.phase.as_deref()),
+        pod.status
+            .as_ref()
+            .and_then(|status| status.phase.as_deref()),
         Some("Succeeded" | "Failed")
     )
 }
@@ -128,11 +130,18 @@ fn node_scheduling_properties_changed(old: &Node, new: &Node) -> bool {
             .map(|spec| (spec.unschedulable, spec.taints.clone()))
     };
     let status = |node: &Node| {
-        node.status
-            .as_ref()
-            .map(|status| (status.allocatable.clone(), status.conditions.as_ref().map(|c| {
-                c.iter().map(|c| (c.type_.clone(), c.status.clone())).collect::<Vec<_>>()
-            })))
+        node.status.as_ref().map(|status| {
+            (
+                status.allocatable.clone(),
+                status.conditions.as_ref().map(|c| {
+                    c.iter()
+                        .map(|c| (c.type_.clone(), c.status.clone()))
+                        .collect::<Vec<_>>()
+                }),
+            )
+        })
     };
-    old.metadata.labels != new.metadata.labels || spec(old) != spec(new) || status(old) != status(new)
+    old.metadata.labels != new.metadata.labels
+        || spec(old) != spec(new)
+        || status(old) != status(new)
 }

@@ -69,10 +69,9 @@ impl<K: DeserializeOwned + Send + Sync + 'static> TypedDispatch<K> {
 
     fn decode(&self, value: Value) -> Result<(String, Arc<K>), CacheError> {
         let key = key_of(&value);
-        let object: K = serde_json::from_value(value)
-            .map_err(|error| CacheError::Key {
-                reason: format!("failed to decode {key}: {error}"),
-            })?;
+        let object: K = serde_json::from_value(value).map_err(|error| CacheError::Key {
+            reason: format!("failed to decode {key}: {error}"),
+        })?;
         Ok((key, Arc::new(object)))
     }
 
@@ -129,7 +128,11 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Store<Value> for TypedDispatch
         }
         let gone: Vec<Arc<K>> = {
             let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
-            let keys: Vec<String> = known.keys().filter(|key| !seen.contains(*key)).cloned().collect();
+            let keys: Vec<String> = known
+                .keys()
+                .filter(|key| !seen.contains(*key))
+                .cloned()
+                .collect();
             keys.iter().filter_map(|key| known.remove(key)).collect()
         };
         for object in gone {
@@ -194,7 +197,9 @@ fn spawn<K: DeserializeOwned + Send + Sync + 'static>(
         dispatch.clone(),
         ReflectorOptions::default(),
     );
-    informers.tasks.push(tokio::spawn(reflector.run(cancel.clone())));
+    informers
+        .tasks
+        .push(tokio::spawn(reflector.run(cancel.clone())));
     informers
         .synced
         .push(Arc::new(move || dispatch.has_synced()));
@@ -214,7 +219,10 @@ fn keep<K>(map: &RwLock<HashMap<String, Arc<K>>>, key: String, change: Option<Ar
 
 fn object_key(metadata: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
     match metadata.namespace.as_deref() {
-        Some(namespace) => format!("{namespace}/{}", metadata.name.as_deref().unwrap_or_default()),
+        Some(namespace) => format!(
+            "{namespace}/{}",
+            metadata.name.as_deref().unwrap_or_default()
+        ),
         None => metadata.name.clone().unwrap_or_default(),
     }
 }
@@ -222,18 +230,32 @@ fn object_key(metadata: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectM
 macro_rules! lister {
     ($informers:expr, $client:expr, $cancel:expr, $scheduler:expr, $kind:ty, $path:expr, $field:ident, $event:expr) => {{
         let scheduler = $scheduler.clone();
-        spawn::<$kind>($informers, $client, $path, move |change| {
-            let event: Option<ClusterEvent> = $event;
-            match change {
-                Change::Add(object) | Change::Update(_, object) => {
-                    keep(&scheduler.cluster.$field, object_key(&object.metadata), Some(object));
+        spawn::<$kind>(
+            $informers,
+            $client,
+            $path,
+            move |change| {
+                let event: Option<ClusterEvent> = $event;
+                match change {
+                    Change::Add(object) | Change::Update(_, object) => {
+                        keep(
+                            &scheduler.cluster.$field,
+                            object_key(&object.metadata),
+                            Some(object),
+                        );
+                    }
+                    Change::Delete(object) => keep(
+                        &scheduler.cluster.$field,
+                        object_key(&object.metadata),
+                        None,
+                    ),
                 }
-                Change::Delete(object) => keep(&scheduler.cluster.$field, object_key(&object.metadata), None),
-            }
-            if let Some(event) = event {
-                scheduler.on_cluster_object_change(event);
-            }
-        }, $cancel);
+                if let Some(event) = event {
+                    scheduler.on_cluster_object_change(event);
+                }
+            },
+            $cancel,
+        );
     }};
 }
 
@@ -250,32 +272,113 @@ pub fn start_informers(
     };
 
     let pods = scheduler.clone();
-    spawn::<Pod>(&mut informers, client, "/api/v1/pods", move |change| match change {
-        Change::Add(pod) => pods.on_pod_add(pod),
-        Change::Update(old, new) => pods.on_pod_update(old, new),
-        Change::Delete(pod) => pods.on_pod_delete(pod),
-    }, cancel);
+    spawn::<Pod>(
+        &mut informers,
+        client,
+        "/api/v1/pods",
+        move |change| match change {
+            Change::Add(pod) => pods.on_pod_add(pod),
+            Change::Update(old, new) => pods.on_pod_update(old, new),
+            Change::Delete(pod) => pods.on_pod_delete(pod),
+        },
+        cancel,
+    );
 
     let nodes = scheduler.clone();
-    spawn::<Node>(&mut informers, client, "/api/v1/nodes", move |change| match change {
-        Change::Add(node) => nodes.on_node_add(node),
-        Change::Update(old, new) => nodes.on_node_update(old, new),
-        Change::Delete(node) => nodes.on_node_delete(node),
-    }, cancel);
+    spawn::<Node>(
+        &mut informers,
+        client,
+        "/api/v1/nodes",
+        move |change| match change {
+            Change::Add(node) => nodes.on_node_add(node),
+            Change::Update(old, new) => nodes.on_node_update(old, new),
+            Change::Delete(node) => nodes.on_node_delete(node),
+        },
+        cancel,
+    );
 
-    lister!(&mut informers, client, cancel, scheduler, PersistentVolume, "/api/v1/persistentvolumes", pvs, Some(ClusterEvent::PvChange));
-    lister!(&mut informers, client, cancel, scheduler, PersistentVolumeClaim, "/api/v1/persistentvolumeclaims", pvcs, Some(ClusterEvent::PvcChange));
-    lister!(&mut informers, client, cancel, scheduler, Service, "/api/v1/services", services, Some(ClusterEvent::ServiceChange));
-    lister!(&mut informers, client, cancel, scheduler, PodDisruptionBudget, "/apis/policy/v1/poddisruptionbudgets", pdbs, None);
-    lister!(&mut informers, client, cancel, scheduler, ReplicationController, "/api/v1/replicationcontrollers", replication_controllers, None);
-    lister!(&mut informers, client, cancel, scheduler, ReplicaSet, "/apis/apps/v1/replicasets", replica_sets, None);
-    lister!(&mut informers, client, cancel, scheduler, StatefulSet, "/apis/apps/v1/statefulsets", stateful_sets, None);
+    lister!(
+        &mut informers,
+        client,
+        cancel,
+        scheduler,
+        PersistentVolume,
+        "/api/v1/persistentvolumes",
+        pvs,
+        Some(ClusterEvent::PvChange)
+    );
+    lister!(
+        &mut informers,
+        client,
+        cancel,
+        scheduler,
+        PersistentVolumeClaim,
+        "/api/v1/persistentvolumeclaims",
+        pvcs,
+        Some(ClusterEvent::PvcChange)
+    );
+    lister!(
+        &mut informers,
+        client,
+        cancel,
+        scheduler,
+        Service,
+        "/api/v1/services",
+        services,
+        Some(ClusterEvent::ServiceChange)
+    );
+    lister!(
+        &mut informers,
+        client,
+        cancel,
+        scheduler,
+        PodDisruptionBudget,
+        "/apis/policy/v1/poddisruptionbudgets",
+        pdbs,
+        None
+    );
+    lister!(
+        &mut informers,
+        client,
+        cancel,
+        scheduler,
+        ReplicationController,
+        "/api/v1/replicationcontrollers",
+        replication_controllers,
+        None
+    );
+    lister!(
+        &mut informers,
+        client,
+        cancel,
+        scheduler,
+        ReplicaSet,
+        "/apis/apps/v1/replicasets",
+        replica_sets,
+        None
+    );
+    lister!(
+        &mut informers,
+        client,
+        cancel,
+        scheduler,
+        StatefulSet,
+        "/apis/apps/v1/statefulsets",
+        stateful_sets,
+        None
+    );
 
     let classes = scheduler.clone();
-    spawn::<StorageClass>(&mut informers, client, "/apis/storage.k8s.io/v1/storageclasses", move |change| {
-        if let Change::Add(_) = change {
-            classes.on_cluster_object_change(ClusterEvent::StorageClassAdd);
-        }
-    }, cancel);
+    spawn::<StorageClass>(
+        &mut informers,
+        client,
+        "/apis/storage.k8s.io/v1/storageclasses",
+        move |change| {
+            if let Change::Add(_) = change {
+                classes.on_cluster_object_change(ClusterEvent::StorageClassAdd);
+            }
+        },
+        cancel,
+    );
     informers
 }

@@ -108,7 +108,8 @@ impl LeaderElector {
     async fn try_acquire_or_renew(&self) -> Attempt {
         let now = MicroTime(crate::framework::types::now());
         let duration_seconds = self.config.lease_duration.as_secs() as i32;
-        let existing: Result<Lease, ClientError> = self.client.get(&self.path()).request_json().await;
+        let existing: Result<Lease, ClientError> =
+            self.client.get(&self.path()).request_json().await;
         let lease = match existing {
             Ok(lease) => lease,
             Err(ClientError::Api(status)) if status.code() == 404 => {
@@ -128,7 +129,8 @@ impl LeaderElector {
                     "/apis/coordination.k8s.io/v1/namespaces/{}/leases",
                     self.config.lease_namespace
                 );
-                let created: Result<Lease, ClientError> = self.client.post(&path).json(&body).request_json().await;
+                let created: Result<Lease, ClientError> =
+                    self.client.post(&path).json(&body).request_json().await;
                 return match created {
                     Ok(_) => Attempt::Acquired,
                     Err(error) => Attempt::Failed(error.to_string()),
@@ -158,7 +160,12 @@ impl LeaderElector {
         new_spec.lease_duration_seconds = Some(duration_seconds);
         new_spec.renew_time = Some(now);
         updated.spec = Some(new_spec);
-        let replaced: Result<Lease, ClientError> = self.client.put(&self.path()).json(&updated).request_json().await;
+        let replaced: Result<Lease, ClientError> = self
+            .client
+            .put(&self.path())
+            .json(&updated)
+            .request_json()
+            .await;
         match replaced {
             Ok(_) => Attempt::Acquired,
             Err(error) => Attempt::Failed(error.to_string()),
@@ -167,7 +174,8 @@ impl LeaderElector {
 
     /// Clears the holder so another candidate can take over at once.
     async fn release(&self) {
-        let existing: Result<Lease, ClientError> = self.client.get(&self.path()).request_json().await;
+        let existing: Result<Lease, ClientError> =
+            self.client.get(&self.path()).request_json().await;
         let Ok(mut lease) = existing else {
             return;
         };
@@ -179,7 +187,12 @@ impl LeaderElector {
         }
         spec.holder_identity = None;
         spec.lease_duration_seconds = Some(1);
-        let result: Result<Lease, ClientError> = self.client.put(&self.path()).json(&lease).request_json().await;
+        let result: Result<Lease, ClientError> = self
+            .client
+            .put(&self.path())
+            .json(&lease)
+            .request_json()
+            .await;
         match result {
             Ok(_) => tracing::info!(lease = %self.path(), "released lease"),
             Err(error) => tracing::warn!(%error, "failed to release lease"),

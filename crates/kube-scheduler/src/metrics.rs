@@ -54,10 +54,12 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::default();
         let schedule_attempts = Family::<AttemptLabels, Counter>::default();
-        let attempt_duration =
-            Family::<AttemptLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
-        let e2e_duration =
-            Family::<AttemptLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let attempt_duration = Family::<AttemptLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        let e2e_duration = Family::<AttemptLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
         let pending_pods = Family::<QueueLabels, Gauge>::default();
         let preemption_attempts = Counter::default();
         let preemption_victims = Counter::default();
@@ -109,7 +111,9 @@ impl Metrics {
             profile: profile.to_string(),
         };
         self.schedule_attempts.get_or_create(&labels).inc();
-        self.attempt_duration.get_or_create(&labels).observe(seconds);
+        self.attempt_duration
+            .get_or_create(&labels)
+            .observe(seconds);
     }
 
     /// Records the end-to-end latency of a scheduled pod in seconds.

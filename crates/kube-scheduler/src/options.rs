@@ -6,7 +6,10 @@ use clap::Parser;
 
 /// The kube-scheduler's flags.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "kube-scheduler", about = "The Kubernetes scheduler: assigns pending pods to nodes.")]
+#[command(
+    name = "kube-scheduler",
+    about = "The Kubernetes scheduler: assigns pending pods to nodes."
+)]
 pub struct Options {
     /// Path to a kubeconfig file with the API server address and credentials; the
     /// KUBECONFIG files or the in-cluster configuration when empty.

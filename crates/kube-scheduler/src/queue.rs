@@ -428,7 +428,11 @@ impl SchedulingQueue {
     /// that may make them fit, and records the move request for pods in flight.
     pub fn move_all_to_active_or_backoff_queue(&self, event: ClusterEvent) {
         let mut inner = self.lock();
-        let pods: Vec<QueuedPodInfo> = inner.unschedulable_q.drain().map(|(_, info)| info).collect();
+        let pods: Vec<QueuedPodInfo> = inner
+            .unschedulable_q
+            .drain()
+            .map(|(_, info)| info)
+            .collect();
         self.move_pods_locked(&mut inner, pods);
         inner.move_request_cycle = inner.scheduling_cycle;
         drop(inner);

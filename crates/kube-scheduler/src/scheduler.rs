@@ -227,8 +227,11 @@ impl Scheduler {
                     tracing::warn!(pod = %pod_key(&pod), %status, "PostFilter failed");
                 }
                 let profile = framework.profile_name().to_string();
-                self.metrics
-                    .observe_attempt("unschedulable", &profile, start.elapsed().as_secs_f64());
+                self.metrics.observe_attempt(
+                    "unschedulable",
+                    &profile,
+                    start.elapsed().as_secs_f64(),
+                );
                 self.record_scheduling_failure(
                     &framework,
                     info,
@@ -244,9 +247,19 @@ impl Scheduler {
                     ScheduleError::NoNodes => ("unschedulable", "Unschedulable"),
                     _ => ("error", "SchedulerError"),
                 };
-                self.metrics
-                    .observe_attempt(result, framework.profile_name(), start.elapsed().as_secs_f64());
-                self.record_scheduling_failure(&framework, info, error.to_string(), reason, None, cycle);
+                self.metrics.observe_attempt(
+                    result,
+                    framework.profile_name(),
+                    start.elapsed().as_secs_f64(),
+                );
+                self.record_scheduling_failure(
+                    &framework,
+                    info,
+                    error.to_string(),
+                    reason,
+                    None,
+                    cycle,
+                );
                 return true;
             }
         };
@@ -258,9 +271,19 @@ impl Scheduler {
         }
         let assumed = Arc::new(assumed);
         if let Err(error) = self.cache.assume_pod(assumed.clone()) {
-            self.metrics
-                .observe_attempt("error", framework.profile_name(), start.elapsed().as_secs_f64());
-            self.record_scheduling_failure(&framework, info, error.to_string(), "SchedulerError", None, cycle);
+            self.metrics.observe_attempt(
+                "error",
+                framework.profile_name(),
+                start.elapsed().as_secs_f64(),
+            );
+            self.record_scheduling_failure(
+                &framework,
+                info,
+                error.to_string(),
+                "SchedulerError",
+                None,
+                cycle,
+            );
             return true;
         }
 
@@ -268,9 +291,19 @@ impl Scheduler {
         if !status.is_success() {
             framework.run_unreserve_plugins(&mut state, &assumed, &host);
             let _ = self.cache.forget_pod(&assumed);
-            self.metrics
-                .observe_attempt("error", framework.profile_name(), start.elapsed().as_secs_f64());
-            self.record_scheduling_failure(&framework, info, status.message(), "SchedulerError", None, cycle);
+            self.metrics.observe_attempt(
+                "error",
+                framework.profile_name(),
+                start.elapsed().as_secs_f64(),
+            );
+            self.record_scheduling_failure(
+                &framework,
+                info,
+                status.message(),
+                "SchedulerError",
+                None,
+                cycle,
+            );
             return true;
         }
 
@@ -283,8 +316,11 @@ impl Scheduler {
             } else {
                 ("error", "SchedulerError")
             };
-            self.metrics
-                .observe_attempt(result, framework.profile_name(), start.elapsed().as_secs_f64());
+            self.metrics.observe_attempt(
+                result,
+                framework.profile_name(),
+                start.elapsed().as_secs_f64(),
+            );
             self.record_scheduling_failure(&framework, info, status.message(), reason, None, cycle);
             return true;
         }
@@ -409,7 +445,9 @@ impl BindingCycle {
             status = framework.wait_on_permit(&assumed, plugins, timeout).await;
         }
         if status.is_success() {
-            status = framework.run_pre_bind_plugins(&state, &assumed, &host).await;
+            status = framework
+                .run_pre_bind_plugins(&state, &assumed, &host)
+                .await;
         }
         if status.is_success() {
             status = framework.run_bind_plugins(&state, &assumed, &host).await;

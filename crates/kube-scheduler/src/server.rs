@@ -72,7 +72,9 @@ fn respond(status: StatusCode, content_type: &str, body: String) -> Response<Ful
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     if let Ok(value) = http::HeaderValue::from_str(content_type) {
-        response.headers_mut().insert(http::header::CONTENT_TYPE, value);
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_TYPE, value);
     }
     response
 }
@@ -80,17 +82,24 @@ fn respond(status: StatusCode, content_type: &str, body: String) -> Response<Ful
 fn handle(state: &ServingState, request: &Request<Incoming>) -> Response<Full<Bytes>> {
     let path = request.uri().path();
     match path {
-        "/healthz" | "/livez" | "/healthz/ping" | "/livez/ping" => {
-            respond(StatusCode::OK, "text/plain; charset=utf-8", "ok".to_string())
-        }
+        "/healthz" | "/livez" | "/healthz/ping" | "/livez/ping" => respond(
+            StatusCode::OK,
+            "text/plain; charset=utf-8",
+            "ok".to_string(),
+        ),
         "/readyz" => {
             if state.synced.load(Ordering::SeqCst) {
-                respond(StatusCode::OK, "text/plain; charset=utf-8", "ok".to_string())
+                respond(
+                    StatusCode::OK,
+                    "text/plain; charset=utf-8",
+                    "ok".to_string(),
+                )
             } else {
                 respond(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "text/plain; charset=utf-8",
-                    "[-]sched-handler-sync failed: informers not synced\nreadyz check failed".to_string(),
+                    "[-]sched-handler-sync failed: informers not synced\nreadyz check failed"
+                        .to_string(),
                 )
             }
         }
@@ -102,7 +111,11 @@ fn handle(state: &ServingState, request: &Request<Incoming>) -> Response<Full<By
                 state.metrics.encode(),
             )
         }
-        _ => respond(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "404 page not found\n".to_string()),
+        _ => respond(
+            StatusCode::NOT_FOUND,
+            "text/plain; charset=utf-8",
+            "404 page not found\n".to_string(),
+        ),
     }
 }
 

@@ -59,7 +59,9 @@ impl Cluster {
             cert_dir.as_str(),
         ])
         .expect("parse flags");
-        let server = apiserver::start(options).await.expect("start kube-apiserver");
+        let server = apiserver::start(options)
+            .await
+            .expect("start kube-apiserver");
         let config = rest_config(
             format!("https://127.0.0.1:{}", server.address.port()),
             server.certificate.cert_file.clone(),
@@ -121,7 +123,10 @@ impl Cluster {
         }});
         let _: Value = self
             .client
-            .patch(&format!("/api/v1/nodes/{name}/status"), client::rest::PatchType::Merge)
+            .patch(
+                &format!("/api/v1/nodes/{name}/status"),
+                client::rest::PatchType::Merge,
+            )
             .json(&status)
             .request_json()
             .await
@@ -156,7 +161,10 @@ impl Cluster {
             {
                 return value;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for pod {name}: {what}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for pod {name}: {what}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -195,7 +203,10 @@ impl Cluster {
             {
                 return event;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for event {reason} on {name}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for event {reason} on {name}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -222,7 +233,9 @@ fn cpu_pod(cpu: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binds_by_resources_taints_and_affinity() {
     let cluster = Cluster::start().await;
-    cluster.create_node("n1", "2", json!({"zone": "a"}), json!([])).await;
+    cluster
+        .create_node("n1", "2", json!({"zone": "a"}), json!([]))
+        .await;
     cluster
         .create_node(
             "n2",
@@ -231,15 +244,22 @@ async fn binds_by_resources_taints_and_affinity() {
             json!([{"key": "dedicated", "value": "x", "effect": "NoSchedule"}]),
         )
         .await;
-    cluster.create_node("n3", "1", json!({"zone": "b"}), json!([])).await;
+    cluster
+        .create_node("n3", "1", json!({"zone": "b"}), json!([]))
+        .await;
 
     let mut zoned = cpu_pod("1500m");
     zoned["nodeSelector"] = json!({"zone": "a"});
     cluster.create_pod("zoned", zoned).await;
-    assert_eq!(cluster.wait_bound("zoned").await, "n1", "only n1 is in zone a, untainted and big enough");
+    assert_eq!(
+        cluster.wait_bound("zoned").await,
+        "n1",
+        "only n1 is in zone a, untainted and big enough"
+    );
 
     let mut tolerating = cpu_pod("100m");
-    tolerating["tolerations"] = json!([{"key": "dedicated", "operator": "Equal", "value": "x", "effect": "NoSchedule"}]);
+    tolerating["tolerations"] =
+        json!([{"key": "dedicated", "operator": "Equal", "value": "x", "effect": "NoSchedule"}]);
     tolerating["affinity"] = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
         "nodeSelectorTerms": [{"matchExpressions": [{"key": "role", "operator": "In", "values": ["special"]}]}]}}});
     cluster.create_pod("tolerating", tolerating).await;
@@ -257,7 +277,10 @@ async fn binds_by_resources_taints_and_affinity() {
     assert_eq!(cluster.wait_bound("anti").await, "n3");
 
     let event = cluster.wait_event("zoned", "Scheduled").await;
-    assert_eq!(event["message"], "Successfully assigned default/zoned to n1");
+    assert_eq!(
+        event["message"],
+        "Successfully assigned default/zoned to n1"
+    );
     assert_eq!(event["type"], "Normal");
     cluster.stop().await;
 }
@@ -265,9 +288,16 @@ async fn binds_by_resources_taints_and_affinity() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unschedulable_pod_gets_condition_then_node() {
     let cluster = Cluster::start().await;
-    cluster.create_node("small", "1", json!({}), json!([])).await;
     cluster
-        .create_node("tainted", "8", json!({}), json!([{"key": "k", "value": "v", "effect": "NoSchedule"}]))
+        .create_node("small", "1", json!({}), json!([]))
+        .await;
+    cluster
+        .create_node(
+            "tainted",
+            "8",
+            json!({}),
+            json!([{"key": "k", "value": "v", "effect": "NoSchedule"}]),
+        )
         .await;
     cluster.create_pod("big", cpu_pod("3")).await;
 
@@ -276,7 +306,9 @@ async fn unschedulable_pod_gets_condition_then_node() {
             pod["status"]["conditions"]
                 .as_array()?
                 .iter()
-                .find(|condition| condition["type"] == "PodScheduled" && condition["status"] == "False")
+                .find(|condition| {
+                    condition["type"] == "PodScheduled" && condition["status"] == "False"
+                })
                 .cloned()
         })
         .await;
@@ -290,7 +322,9 @@ async fn unschedulable_pod_gets_condition_then_node() {
     assert_eq!(event["message"], condition["message"]);
     assert!(cluster.pod("big").await.expect("pod")["spec"]["nodeName"].is_null());
 
-    cluster.create_node("large", "4", json!({}), json!([])).await;
+    cluster
+        .create_node("large", "4", json!({}), json!([]))
+        .await;
     assert_eq!(cluster.wait_bound("big").await, "large");
     cluster.stop().await;
 }
@@ -311,7 +345,9 @@ async fn preemption_evicts_lower_priority_pod() {
 
     let nominated = cluster
         .wait_pod("high", "nominated", |pod| {
-            pod["status"]["nominatedNodeName"].as_str().map(str::to_string)
+            pod["status"]["nominatedNodeName"]
+                .as_str()
+                .map(str::to_string)
         })
         .await;
     assert_eq!(nominated, "only");
@@ -338,7 +374,12 @@ async fn preemption_evicts_lower_priority_pod() {
 
     assert_eq!(cluster.wait_bound("high").await, "only");
     let event = cluster.wait_event("low", "Preempted").await;
-    assert!(event["message"].as_str().unwrap_or_default().contains("on node only"));
+    assert!(
+        event["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("on node only")
+    );
     cluster.stop().await;
 }
 
@@ -379,8 +420,14 @@ async fn secure_port_serves_health_and_metrics() {
         text.contains("scheduler_schedule_attempts_total{result=\"scheduled\",profile=\"default-scheduler\"} 1"),
         "{text}"
     );
-    assert!(text.contains("scheduler_pending_pods{queue=\"active\"} 0"), "{text}");
-    assert!(text.contains("scheduler_e2e_scheduling_duration_seconds_count"), "{text}");
+    assert!(
+        text.contains("scheduler_pending_pods{queue=\"active\"} 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("scheduler_e2e_scheduling_duration_seconds_count"),
+        "{text}"
+    );
     task.abort();
     cluster.stop().await;
 }

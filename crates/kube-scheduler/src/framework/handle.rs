@@ -205,7 +205,8 @@ impl WaitingPods {
             return false;
         };
         if let Some(done) = waiting.done.take() {
-            let status = Status::new(Code::Unschedulable, [message.to_string()]).with_plugin(plugin);
+            let status =
+                Status::new(Code::Unschedulable, [message.to_string()]).with_plugin(plugin);
             let _ = done.send(status);
         }
         true

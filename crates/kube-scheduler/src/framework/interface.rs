@@ -324,7 +324,12 @@ pub trait ScorePlugin: Send + Sync {
 
     /// Rescales raw scores into [`MIN_NODE_SCORE`]..=[`MAX_NODE_SCORE`]; the default
     /// leaves them unchanged.
-    fn normalize_score(&self, _state: &CycleState, _pod: &Pod, _scores: &mut [NodeScore]) -> Status {
+    fn normalize_score(
+        &self,
+        _state: &CycleState,
+        _pod: &Pod,
+        _scores: &mut [NodeScore],
+    ) -> Status {
         Status::success()
     }
 }

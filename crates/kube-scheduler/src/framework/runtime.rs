@@ -9,13 +9,15 @@ use k8s_openapi::api::core::v1::Pod;
 
 use super::handle::Handle;
 use super::interface::{
-    Code, CycleState, NodeScore, Plugin, PostFilterResult, Status, MAX_NODE_SCORE,
-    MIN_NODE_SCORE,
+    Code, CycleState, MAX_NODE_SCORE, MIN_NODE_SCORE, NodeScore, Plugin, PostFilterResult, Status,
 };
 use super::parallelize::parallelize;
 use super::types::{NodeInfo, PodInfo, pod_key, pod_priority};
 use crate::cache::Snapshot;
 use crate::queue::QueuedPodInfo;
+
+/// An extension point name, its plugins and the test that a plugin implements it.
+type PointCheck<'a> = (&'static str, &'a [EnabledPlugin], fn(&dyn Plugin) -> bool);
 
 /// A plugin enabled at one extension point, with its score weight.
 #[derive(Clone)]
@@ -85,18 +87,28 @@ impl Framework {
                 "profile {profile_name:?}: at least one bind plugin must be enabled"
             ));
         }
-        let checks: [(&str, &[EnabledPlugin], fn(&dyn Plugin) -> bool); 11] = [
-            ("queueSort", &points.queue_sort, |p| p.as_queue_sort().is_some()),
-            ("preFilter", &points.pre_filter, |p| p.as_pre_filter().is_some()),
+        let checks: [PointCheck<'_>; 11] = [
+            ("queueSort", &points.queue_sort, |p| {
+                p.as_queue_sort().is_some()
+            }),
+            ("preFilter", &points.pre_filter, |p| {
+                p.as_pre_filter().is_some()
+            }),
             ("filter", &points.filter, |p| p.as_filter().is_some()),
-            ("postFilter", &points.post_filter, |p| p.as_post_filter().is_some()),
-            ("preScore", &points.pre_score, |p| p.as_pre_score().is_some()),
+            ("postFilter", &points.post_filter, |p| {
+                p.as_post_filter().is_some()
+            }),
+            ("preScore", &points.pre_score, |p| {
+                p.as_pre_score().is_some()
+            }),
             ("score", &points.score, |p| p.as_score().is_some()),
             ("reserve", &points.reserve, |p| p.as_reserve().is_some()),
             ("permit", &points.permit, |p| p.as_permit().is_some()),
             ("preBind", &points.pre_bind, |p| p.as_pre_bind().is_some()),
             ("bind", &points.bind, |p| p.as_bind().is_some()),
-            ("postBind", &points.post_bind, |p| p.as_post_bind().is_some()),
+            ("postBind", &points.post_bind, |p| {
+                p.as_post_bind().is_some()
+            }),
         ];
         for (point, plugins, implements) in checks {
             for enabled in plugins {
@@ -139,9 +151,7 @@ impl Framework {
     /// Returns whether `a` sorts before `b` in the active queue.
     pub fn queue_sort_less(&self, a: &QueuedPodInfo, b: &QueuedPodInfo) -> bool {
         let plugin = &self.points.queue_sort[0].plugin;
-        plugin
-            .as_queue_sort()
-            .is_some_and(|sort| sort.less(a, b))
+        plugin.as_queue_sort().is_some_and(|sort| sort.less(a, b))
     }
 
     /// Runs the PreFilter plugins; the first non-success status ends the run.
@@ -207,7 +217,12 @@ impl Framework {
     }
 
     /// Runs the Filter plugins for one node; the first non-success status is returned.
-    pub fn run_filter_plugins(&self, state: &CycleState, pod: &Pod, node_info: &NodeInfo) -> Status {
+    pub fn run_filter_plugins(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        node_info: &NodeInfo,
+    ) -> Status {
         for enabled in &self.points.filter {
             let Some(plugin) = enabled.plugin.as_filter() else {
                 continue;
@@ -240,7 +255,9 @@ impl Framework {
             .nominator
             .nominated_pods_for_node(node_info.node_name())
             .into_iter()
-            .filter(|other| pod_priority(other) >= pod_priority(pod) && pod_key(other) != pod_key(pod))
+            .filter(|other| {
+                pod_priority(other) >= pod_priority(pod) && pod_key(other) != pod_key(pod)
+            })
             .collect();
         if nominated.is_empty() {
             return self.run_filter_plugins(state, pod, node_info);
@@ -345,8 +362,11 @@ impl Framework {
             let mut scores = Vec::with_capacity(nodes.len());
             for (i, result) in results {
                 let score = result.map_err(|status| {
-                    Status::error(format!("running Score plugin {name:?}: {}", status.message()))
-                        .with_plugin(name)
+                    Status::error(format!(
+                        "running Score plugin {name:?}: {}",
+                        status.message()
+                    ))
+                    .with_plugin(name)
                 })?;
                 scores.push(NodeScore {
                     name: nodes[i].node_name().to_string(),
@@ -376,7 +396,12 @@ impl Framework {
     }
 
     /// Runs the Reserve plugins; on failure the caller runs [`Framework::run_unreserve_plugins`].
-    pub fn run_reserve_plugins(&self, state: &mut CycleState, pod: &Pod, node_name: &str) -> Status {
+    pub fn run_reserve_plugins(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        node_name: &str,
+    ) -> Status {
         for enabled in &self.points.reserve {
             if let Some(plugin) = enabled.plugin.as_reserve() {
                 let status = plugin.reserve(state, pod, node_name);
@@ -446,19 +471,29 @@ impl Framework {
         if waiting.is_empty() {
             return (Status::success(), Duration::ZERO, waiting);
         }
-        (Status::new(Code::Wait, Vec::<String>::new()), timeout, waiting)
+        (
+            Status::new(Code::Wait, Vec::<String>::new()),
+            timeout,
+            waiting,
+        )
     }
 
     /// Parks a pod that Permit asked to wait and waits until it is allowed, rejected or
     /// `timeout` passes (a rejection).
-    pub async fn wait_on_permit(&self, pod: &Pod, plugins: Vec<String>, timeout: Duration) -> Status {
+    pub async fn wait_on_permit(
+        &self,
+        pod: &Pod,
+        plugins: Vec<String>,
+        timeout: Duration,
+    ) -> Status {
         let key = pod_key(pod);
         let receiver = self.handle.waiting_pods.add(pod, plugins);
         match tokio::time::timeout(timeout, receiver).await {
             Ok(Ok(status)) => status,
             Ok(Err(_)) => Status::error(format!("waiting pod {key} was dropped")),
             Err(_) => {
-                let message = format!("rejected due to timeout after waiting {timeout:?} at permit");
+                let message =
+                    format!("rejected due to timeout after waiting {timeout:?} at permit");
                 self.handle.waiting_pods.reject(&key, "", &message);
                 Status::unschedulable(message)
             }
@@ -466,7 +501,12 @@ impl Framework {
     }
 
     /// Runs the PreBind plugins; the first failure ends the run.
-    pub async fn run_pre_bind_plugins(&self, state: &CycleState, pod: &Pod, node_name: &str) -> Status {
+    pub async fn run_pre_bind_plugins(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        node_name: &str,
+    ) -> Status {
         for enabled in &self.points.pre_bind {
             if let Some(plugin) = enabled.plugin.as_pre_bind() {
                 let status = plugin.pre_bind(state, pod, node_name).await;

@@ -30,13 +30,19 @@ pub fn now() -> k8s_openapi::jiff::Timestamp {
     let since_epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    k8s_openapi::jiff::Timestamp::new(since_epoch.as_secs() as i64, since_epoch.subsec_nanos() as i32)
-        .unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)
+    k8s_openapi::jiff::Timestamp::new(
+        since_epoch.as_secs() as i64,
+        since_epoch.subsec_nanos() as i32,
+    )
+    .unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)
 }
 
 /// Returns the pod's priority, zero when unset.
 pub fn pod_priority(pod: &Pod) -> i32 {
-    pod.spec.as_ref().and_then(|spec| spec.priority).unwrap_or(0)
+    pod.spec
+        .as_ref()
+        .and_then(|spec| spec.priority)
+        .unwrap_or(0)
 }
 
 /// Returns the node's name, empty when unset.
@@ -269,13 +275,18 @@ impl AffinityTerm {
     pub fn new(namespace: &str, term: &PodAffinityTerm) -> Result<AffinityTerm, String> {
         let selector = label_selector_as_selector(term.label_selector.as_ref())
             .map_err(|error| error.to_string())?;
-        let mut namespaces: HashSet<String> =
-            term.namespaces.iter().flatten().cloned().collect();
+        let mut namespaces: HashSet<String> = term.namespaces.iter().flatten().cloned().collect();
         // NOTE: a non-empty namespaceSelector is treated like an absent one (the owner's
         // namespace), because the scheduler keeps no namespace labels.
         let all_namespaces = term.namespace_selector.as_ref().is_some_and(|selector| {
-            selector.match_labels.as_ref().is_none_or(BTreeMap::is_empty)
-                && selector.match_expressions.as_ref().is_none_or(Vec::is_empty)
+            selector
+                .match_labels
+                .as_ref()
+                .is_none_or(BTreeMap::is_empty)
+                && selector
+                    .match_expressions
+                    .as_ref()
+                    .is_none_or(Vec::is_empty)
         });
         if namespaces.is_empty() && !all_namespaces {
             namespaces.insert(namespace.to_string());
@@ -343,40 +354,41 @@ impl PodInfo {
         let affinity = pod.spec.as_ref().and_then(|spec| spec.affinity.as_ref());
         let pod_affinity = affinity.and_then(|affinity| affinity.pod_affinity.as_ref());
         let pod_anti_affinity = affinity.and_then(|affinity| affinity.pod_anti_affinity.as_ref());
-        let required_affinity_terms = parse(
-            pod_affinity.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()),
-        );
-        let required_anti_affinity_terms = parse(
-            pod_anti_affinity
-                .and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()),
-        );
-        let mut parse_weighted = |terms: Option<
-            &Vec<k8s_openapi::api::core::v1::WeightedPodAffinityTerm>,
-        >| {
-            terms
-                .into_iter()
-                .flatten()
-                .filter_map(
-                    |weighted| match AffinityTerm::new(&namespace, &weighted.pod_affinity_term) {
-                        Ok(term) => Some(WeightedAffinityTerm {
-                            term,
-                            weight: weighted.weight,
-                        }),
-                        Err(error) => {
-                            parse_error.get_or_insert(error);
-                            None
+        let required_affinity_terms = parse(pod_affinity.and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        }));
+        let required_anti_affinity_terms = parse(pod_anti_affinity.and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        }));
+        let mut parse_weighted =
+            |terms: Option<&Vec<k8s_openapi::api::core::v1::WeightedPodAffinityTerm>>| {
+                terms
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|weighted| {
+                        match AffinityTerm::new(&namespace, &weighted.pod_affinity_term) {
+                            Ok(term) => Some(WeightedAffinityTerm {
+                                term,
+                                weight: weighted.weight,
+                            }),
+                            Err(error) => {
+                                parse_error.get_or_insert(error);
+                                None
+                            }
                         }
-                    },
-                )
-                .collect::<Vec<_>>()
-        };
-        let preferred_affinity_terms = parse_weighted(
-            pod_affinity.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()),
-        );
-        let preferred_anti_affinity_terms = parse_weighted(
-            pod_anti_affinity
-                .and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()),
-        );
+                    })
+                    .collect::<Vec<_>>()
+            };
+        let preferred_affinity_terms = parse_weighted(pod_affinity.and_then(|a| {
+            a.preferred_during_scheduling_ignored_during_execution
+                .as_ref()
+        }));
+        let preferred_anti_affinity_terms = parse_weighted(pod_anti_affinity.and_then(|a| {
+            a.preferred_during_scheduling_ignored_during_execution
+                .as_ref()
+        }));
         PodInfo {
             pod,
             required_affinity_terms,
@@ -488,7 +500,9 @@ impl NodeInfo {
 
     /// Returns the node's labels.
     pub fn node_labels(&self) -> Option<&BTreeMap<String, String>> {
-        self.node.as_ref().and_then(|node| node.metadata.labels.as_ref())
+        self.node
+            .as_ref()
+            .and_then(|node| node.metadata.labels.as_ref())
     }
 
     /// Adds a pod and its requests, ports and affinity.

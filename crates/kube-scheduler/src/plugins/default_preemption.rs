@@ -55,7 +55,10 @@ impl DefaultPreemption {
 
     /// Returns why the pod may not preempt, if so.
     fn ineligible_reason(&self, pod: &Pod, snapshot: &Snapshot) -> Option<String> {
-        let policy = pod.spec.as_ref().and_then(|spec| spec.preemption_policy.as_deref());
+        let policy = pod
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.preemption_policy.as_deref());
         if policy == Some("Never") {
             return Some("not eligible due to preemptionPolicy=Never.".to_string());
         }
@@ -66,11 +69,11 @@ impl DefaultPreemption {
             .filter(|name| !name.is_empty())?;
         let info = snapshot.get(nominated)?;
         let priority = pod_priority(pod);
-        let terminating_lower = info
-            .pods
-            .iter()
-            .any(|existing| is_terminating(&existing.pod) && pod_priority(&existing.pod) < priority);
-        terminating_lower.then(|| "not eligible due to a terminating pod on the nominated node.".to_string())
+        let terminating_lower = info.pods.iter().any(|existing| {
+            is_terminating(&existing.pod) && pod_priority(&existing.pod) < priority
+        });
+        terminating_lower
+            .then(|| "not eligible due to a terminating pod on the nominated node.".to_string())
     }
 
     fn pdbs(&self) -> Vec<Arc<PodDisruptionBudget>> {
@@ -115,7 +118,12 @@ pub fn split_by_pdb_violation(
 ) -> (Vec<Arc<Pod>>, Vec<Arc<Pod>>) {
     let mut allowed: Vec<i32> = pdbs
         .iter()
-        .map(|pdb| pdb.status.as_ref().map(|status| status.disruptions_allowed).unwrap_or(0))
+        .map(|pdb| {
+            pdb.status
+                .as_ref()
+                .map(|status| status.disruptions_allowed)
+                .unwrap_or(0)
+        })
         .collect();
     let mut violating = Vec::new();
     let mut non_violating = Vec::new();
@@ -197,21 +205,22 @@ pub fn select_victims_on_node(
     let (violating, non_violating) = split_by_pdb_violation(&potential, pdbs);
     let mut victims = Vec::new();
     let mut num_pdb_violations = 0;
-    let mut reprieve = |candidate: &Arc<Pod>, state: &mut CycleState, info: &mut NodeInfo| -> bool {
-        let candidate_info = PodInfo::new(candidate.clone());
-        info.add_pod_info(candidate_info.clone());
-        let added = framework.run_pre_filter_add_pod(state, pod, &candidate_info, info);
-        let fits = added.is_success()
-            && framework
-                .run_filter_with_nominated_pods(state, pod, info)
-                .is_success();
-        if !fits {
-            info.remove_pod(candidate);
-            framework.run_pre_filter_remove_pod(state, pod, &candidate_info, info);
-            victims.push(candidate.clone());
-        }
-        fits
-    };
+    let mut reprieve =
+        |candidate: &Arc<Pod>, state: &mut CycleState, info: &mut NodeInfo| -> bool {
+            let candidate_info = PodInfo::new(candidate.clone());
+            info.add_pod_info(candidate_info.clone());
+            let added = framework.run_pre_filter_add_pod(state, pod, &candidate_info, info);
+            let fits = added.is_success()
+                && framework
+                    .run_filter_with_nominated_pods(state, pod, info)
+                    .is_success();
+            if !fits {
+                info.remove_pod(candidate);
+                framework.run_pre_filter_remove_pod(state, pod, &candidate_info, info);
+                victims.push(candidate.clone());
+            }
+            fits
+        };
     for candidate in &violating {
         if !reprieve(candidate, &mut state, &mut info) {
             num_pdb_violations += 1;
@@ -232,10 +241,18 @@ pub fn select_victims_on_node(
 /// victim priority, lowest priority sum, fewest victims, latest earliest start time of
 /// the highest-priority victims, then the first.
 pub fn pick_one_candidate(candidates: &[Candidate]) -> Option<&Candidate> {
-    if let Some(empty) = candidates.iter().find(|candidate| candidate.victims.is_empty()) {
+    if let Some(empty) = candidates
+        .iter()
+        .find(|candidate| candidate.victims.is_empty())
+    {
         return Some(empty);
     }
-    let highest = |c: &Candidate| c.victims.first().map(|pod| pod_priority(pod)).unwrap_or(i32::MIN);
+    let highest = |c: &Candidate| {
+        c.victims
+            .first()
+            .map(|pod| pod_priority(pod))
+            .unwrap_or(i32::MIN)
+    };
     let sum = |c: &Candidate| {
         c.victims
             .iter()
@@ -354,7 +371,11 @@ impl DefaultPreemption {
                 "Preempted",
                 format!(
                     "Preempted by pod {} on node {}",
-                    pod.metadata.uid.as_deref().unwrap_or_else(|| pod.metadata.name.as_deref().unwrap_or_default()),
+                    pod.metadata.uid.as_deref().unwrap_or_else(|| pod
+                        .metadata
+                        .name
+                        .as_deref()
+                        .unwrap_or_default()),
                     candidate.node_name
                 ),
             );
@@ -364,7 +385,12 @@ impl DefaultPreemption {
             .nominator
             .lower_priority_nominated(&candidate.node_name, pod_priority(pod));
         for nominated in lower {
-            if let Err(error) = self.handle.client.update_pod_status(&nominated, None, Some("")).await {
+            if let Err(error) = self
+                .handle
+                .client
+                .update_pod_status(&nominated, None, Some(""))
+                .await
+            {
                 tracing::warn!(pod = %pod_key(&nominated), %error, "failed to clear nominatedNodeName");
             }
             self.handle.nominator.delete(&nominated);
@@ -380,7 +406,11 @@ mod tests {
     use serde_json::json;
 
     fn prioritized(name: &str, priority: i32, start: &str) -> Arc<Pod> {
-        let mut pod = named_pod(name, json!({"labels": {"app": "a"}}), json!({"priority": priority}));
+        let mut pod = named_pod(
+            name,
+            json!({"labels": {"app": "a"}}),
+            json!({"priority": priority}),
+        );
         pod.status = Some(serde_json::from_value(json!({"startTime": start})).expect("status"));
         Arc::new(pod)
     }
@@ -401,7 +431,10 @@ mod tests {
             candidate("b", vec![prioritized("b1", 50, t)], 0),
             candidate("c", vec![prioritized("c1", 20, t)], 0),
         ];
-        assert_eq!(pick_one_candidate(&candidates).expect("pick").node_name, "c");
+        assert_eq!(
+            pick_one_candidate(&candidates).expect("pick").node_name,
+            "c"
+        );
     }
 
     #[test]
@@ -409,11 +442,18 @@ mod tests {
         let early = "2024-01-01T00:00:00Z";
         let late = "2024-06-01T00:00:00Z";
         let candidates = [
-            candidate("a", vec![prioritized("a1", 10, early), prioritized("a2", 10, early)], 0),
+            candidate(
+                "a",
+                vec![prioritized("a1", 10, early), prioritized("a2", 10, early)],
+                0,
+            ),
             candidate("b", vec![prioritized("b1", 10, early)], 0),
             candidate("c", vec![prioritized("c1", 10, late)], 0),
         ];
-        assert_eq!(pick_one_candidate(&candidates).expect("pick").node_name, "c");
+        assert_eq!(
+            pick_one_candidate(&candidates).expect("pick").node_name,
+            "c"
+        );
     }
 
     #[test]

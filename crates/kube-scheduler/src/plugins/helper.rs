@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration};
+use k8s_openapi::api::core::v1::{
+    Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration,
+};
 
 use crate::framework::interface::NodeScore;
 
@@ -37,7 +39,9 @@ pub fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
 
 /// Returns whether any toleration tolerates `taint`.
 pub fn tolerations_tolerate(tolerations: &[Toleration], taint: &Taint) -> bool {
-    tolerations.iter().any(|toleration| tolerates(toleration, taint))
+    tolerations
+        .iter()
+        .any(|toleration| tolerates(toleration, taint))
 }
 
 /// Returns the pod's tolerations.
@@ -90,7 +94,11 @@ pub fn node_selector_term_matches(term: &NodeSelectorTerm, node: &Node) -> bool 
         return false;
     }
     let labels = node.metadata.labels.as_ref();
-    let label_value = |key: &str| labels.and_then(|labels| labels.get(key)).map(String::as_str);
+    let label_value = |key: &str| {
+        labels
+            .and_then(|labels| labels.get(key))
+            .map(String::as_str)
+    };
     let expressions_match = expressions
         .iter()
         .all(|requirement| requirement_matches(requirement, label_value(&requirement.key)));
@@ -104,7 +112,9 @@ pub fn node_selector_term_matches(term: &NodeSelectorTerm, node: &Node) -> bool 
 /// Returns whether any of the terms matches (terms are ORed). An empty list matches
 /// nothing.
 pub fn node_selector_terms_match(terms: &[NodeSelectorTerm], node: &Node) -> bool {
-    terms.iter().any(|term| node_selector_term_matches(term, node))
+    terms
+        .iter()
+        .any(|term| node_selector_term_matches(term, node))
 }
 
 /// Returns whether the node satisfies the pod's `nodeSelector` and required node
@@ -116,7 +126,9 @@ pub fn pod_matches_node_selector_and_affinity(pod: &Pod, node: &Node) -> bool {
     let empty = BTreeMap::new();
     let labels = node.metadata.labels.as_ref().unwrap_or(&empty);
     if let Some(selector) = spec.node_selector.as_ref()
-        && !selector.iter().all(|(key, value)| labels.get(key) == Some(value))
+        && !selector
+            .iter()
+            .all(|(key, value)| labels.get(key) == Some(value))
     {
         return false;
     }
@@ -124,7 +136,11 @@ pub fn pod_matches_node_selector_and_affinity(pod: &Pod, node: &Node) -> bool {
         .affinity
         .as_ref()
         .and_then(|affinity| affinity.node_affinity.as_ref())
-        .and_then(|affinity| affinity.required_during_scheduling_ignored_during_execution.as_ref());
+        .and_then(|affinity| {
+            affinity
+                .required_during_scheduling_ignored_during_execution
+                .as_ref()
+        });
     match required {
         Some(selector) => node_selector_terms_match(&selector.node_selector_terms, node),
         None => true,
@@ -173,12 +189,36 @@ mod tests {
     #[test]
     fn toleration_matching_table() {
         let cases = [
-            (json!({"key": "a", "value": "b", "effect": "NoSchedule"}), taint("a", "b", "NoSchedule"), true),
-            (json!({"key": "a", "value": "c", "effect": "NoSchedule"}), taint("a", "b", "NoSchedule"), false),
-            (json!({"key": "a", "operator": "Exists"}), taint("a", "b", "NoExecute"), true),
-            (json!({"operator": "Exists"}), taint("x", "y", "NoSchedule"), true),
-            (json!({"key": "a", "value": "b", "effect": "NoExecute"}), taint("a", "b", "NoSchedule"), false),
-            (json!({"key": "", "operator": "Equal"}), taint("a", "", "NoSchedule"), false),
+            (
+                json!({"key": "a", "value": "b", "effect": "NoSchedule"}),
+                taint("a", "b", "NoSchedule"),
+                true,
+            ),
+            (
+                json!({"key": "a", "value": "c", "effect": "NoSchedule"}),
+                taint("a", "b", "NoSchedule"),
+                false,
+            ),
+            (
+                json!({"key": "a", "operator": "Exists"}),
+                taint("a", "b", "NoExecute"),
+                true,
+            ),
+            (
+                json!({"operator": "Exists"}),
+                taint("x", "y", "NoSchedule"),
+                true,
+            ),
+            (
+                json!({"key": "a", "value": "b", "effect": "NoExecute"}),
+                taint("a", "b", "NoSchedule"),
+                false,
+            ),
+            (
+                json!({"key": "", "operator": "Equal"}),
+                taint("a", "", "NoSchedule"),
+                false,
+            ),
         ];
         for (i, (tol, taint, expected)) in cases.into_iter().enumerate() {
             assert_eq!(tolerates(&toleration(tol), &taint), expected, "case {i}");
@@ -188,13 +228,28 @@ mod tests {
     #[test]
     fn normalize_scales_and_reverses() {
         let mut scores = vec![
-            NodeScore { name: "a".into(), score: 2 },
-            NodeScore { name: "b".into(), score: 4 },
-            NodeScore { name: "c".into(), score: 0 },
+            NodeScore {
+                name: "a".into(),
+                score: 2,
+            },
+            NodeScore {
+                name: "b".into(),
+                score: 4,
+            },
+            NodeScore {
+                name: "c".into(),
+                score: 0,
+            },
         ];
         default_normalize_score(100, false, &mut scores);
-        assert_eq!(scores.iter().map(|s| s.score).collect::<Vec<_>>(), [50, 100, 0]);
+        assert_eq!(
+            scores.iter().map(|s| s.score).collect::<Vec<_>>(),
+            [50, 100, 0]
+        );
         default_normalize_score(100, true, &mut scores);
-        assert_eq!(scores.iter().map(|s| s.score).collect::<Vec<_>>(), [50, 0, 100]);
+        assert_eq!(
+            scores.iter().map(|s| s.score).collect::<Vec<_>>(),
+            [50, 0, 100]
+        );
     }
 }

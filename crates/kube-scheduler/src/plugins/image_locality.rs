@@ -98,14 +98,18 @@ mod tests {
     /// other, a pod using the 40 MB and 300 MB images.
     #[test]
     fn score_by_image_size_and_spread() {
-        let n1 = Arc::new(node(json!({"metadata": {"name": "machine1"}, "status": {"images": [
-            {"names": ["gcr.io/40:latest", "gcr.io/40:v1"], "sizeBytes": 40 * MB},
-            {"names": ["gcr.io/300:latest"], "sizeBytes": 300 * MB},
-        ]}})));
-        let n2 = Arc::new(node(json!({"metadata": {"name": "machine2"}, "status": {"images": [
-            {"names": ["gcr.io/250:latest"], "sizeBytes": 250 * MB},
-            {"names": ["gcr.io/2000:latest"], "sizeBytes": 2000 * MB},
-        ]}})));
+        let n1 = Arc::new(node(
+            json!({"metadata": {"name": "machine1"}, "status": {"images": [
+                {"names": ["gcr.io/40:latest", "gcr.io/40:v1"], "sizeBytes": 40 * MB},
+                {"names": ["gcr.io/300:latest"], "sizeBytes": 300 * MB},
+            ]}}),
+        ));
+        let n2 = Arc::new(node(
+            json!({"metadata": {"name": "machine2"}, "status": {"images": [
+                {"names": ["gcr.io/250:latest"], "sizeBytes": 250 * MB},
+                {"names": ["gcr.io/2000:latest"], "sizeBytes": 2000 * MB},
+            ]}}),
+        ));
         let snapshot = Snapshot::new(&[], &[n1, n2]);
         let p = pod(json!({"containers": [
             {"name": "a", "image": "gcr.io/40"}, {"name": "b", "image": "gcr.io/300"}]}));

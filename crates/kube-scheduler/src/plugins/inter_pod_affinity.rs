@@ -109,7 +109,12 @@ impl PreFilterState {
         let incoming = self.pod_info.pod.clone();
         for term in &existing.required_anti_affinity_terms {
             if term.matches(&incoming) {
-                add_count(&mut self.existing_anti_affinity_counts, term, node_info, delta);
+                add_count(
+                    &mut self.existing_anti_affinity_counts,
+                    term,
+                    node_info,
+                    delta,
+                );
             }
         }
         let affinity_terms = self.pod_info.required_affinity_terms.clone();
@@ -245,13 +250,17 @@ impl FilterPlugin for InterPodAffinity {
             return Status::unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
         }
 
-        let anti_conflict = pre.pod_info.required_anti_affinity_terms.iter().any(|term| {
-            label(node_info, &term.topology_key).is_some_and(|value| {
-                pre.anti_affinity_counts
-                    .get(&(term.topology_key.clone(), value.clone()))
-                    .is_some_and(|count| *count > 0)
-            })
-        });
+        let anti_conflict = pre
+            .pod_info
+            .required_anti_affinity_terms
+            .iter()
+            .any(|term| {
+                label(node_info, &term.topology_key).is_some_and(|value| {
+                    pre.anti_affinity_counts
+                        .get(&(term.topology_key.clone(), value.clone()))
+                        .is_some_and(|count| *count > 0)
+                })
+            });
         if anti_conflict {
             return Status::unschedulable(ERR_REASON_ANTI_AFFINITY);
         }
@@ -424,7 +433,9 @@ mod tests {
     use serde_json::{Value, json};
 
     fn zone_node(name: &str, zone: &str) -> Arc<k8s_openapi::api::core::v1::Node> {
-        Arc::new(node(json!({"metadata": {"name": name, "labels": {"zone": zone, "kubernetes.io/hostname": name}}})))
+        Arc::new(node(
+            json!({"metadata": {"name": name, "labels": {"zone": zone, "kubernetes.io/hostname": name}}}),
+        ))
     }
 
     fn labeled(name: &str, labels: Value, node_name: &str, spec: Value) -> Pod {
@@ -440,7 +451,11 @@ mod tests {
             "topologyKey": topology})
     }
 
-    fn run_filter(pod: &Pod, existing: &[Pod], nodes: &[Arc<k8s_openapi::api::core::v1::Node>]) -> Vec<Status> {
+    fn run_filter(
+        pod: &Pod,
+        existing: &[Pod],
+        nodes: &[Arc<k8s_openapi::api::core::v1::Node>],
+    ) -> Vec<Status> {
         let pods: Vec<Arc<Pod>> = existing.iter().cloned().map(Arc::new).collect();
         let snapshot = Snapshot::new(&pods, nodes);
         let plugin = InterPodAffinity::new(Args::default()).expect("plugin");
@@ -455,11 +470,23 @@ mod tests {
 
     #[test]
     fn required_affinity_follows_zone() {
-        let nodes = [zone_node("n1", "a"), zone_node("n2", "a"), zone_node("n3", "b")];
+        let nodes = [
+            zone_node("n1", "a"),
+            zone_node("n2", "a"),
+            zone_node("n3", "b"),
+        ];
         let existing = [labeled("db", json!({"app": "db"}), "n1", json!({}))];
-        let p = labeled("web", json!({}), "", json!({"affinity": {"podAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [term("app", "db", "zone")]}}}));
-        let fits: Vec<bool> = run_filter(&p, &existing, &nodes).iter().map(Status::is_success).collect();
+        let p = labeled(
+            "web",
+            json!({}),
+            "",
+            json!({"affinity": {"podAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [term("app", "db", "zone")]}}}),
+        );
+        let fits: Vec<bool> = run_filter(&p, &existing, &nodes)
+            .iter()
+            .map(Status::is_success)
+            .collect();
         assert_eq!(fits, [true, true, false]);
     }
 
@@ -467,43 +494,79 @@ mod tests {
     fn required_anti_affinity_and_existing_anti_affinity() {
         let nodes = [zone_node("n1", "a"), zone_node("n2", "b")];
         let existing = [labeled("db", json!({"app": "db"}), "n1", json!({}))];
-        let anti = labeled("web", json!({}), "", json!({"affinity": {"podAntiAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [term("app", "db", "zone")]}}}));
+        let anti = labeled(
+            "web",
+            json!({}),
+            "",
+            json!({"affinity": {"podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [term("app", "db", "zone")]}}}),
+        );
         let statuses = run_filter(&anti, &existing, &nodes);
         assert_eq!(statuses[0], Status::unschedulable(ERR_REASON_ANTI_AFFINITY));
         assert!(statuses[1].is_success());
 
-        let guarded = [labeled("guard", json!({}), "n2", json!({"affinity": {"podAntiAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [term("app", "web", "kubernetes.io/hostname")]}}}))];
+        let guarded = [labeled(
+            "guard",
+            json!({}),
+            "n2",
+            json!({"affinity": {"podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [term("app", "web", "kubernetes.io/hostname")]}}}),
+        )];
         let web = labeled("web", json!({"app": "web"}), "", json!({}));
         let statuses = run_filter(&web, &guarded, &nodes);
         assert!(statuses[0].is_success());
-        assert_eq!(statuses[1], Status::unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY));
+        assert_eq!(
+            statuses[1],
+            Status::unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY)
+        );
     }
 
     #[test]
     fn first_pod_with_self_affinity_is_allowed() {
         let nodes = [zone_node("n1", "a")];
-        let p = labeled("web", json!({"app": "web"}), "", json!({"affinity": {"podAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [term("app", "web", "zone")]}}}));
+        let p = labeled(
+            "web",
+            json!({"app": "web"}),
+            "",
+            json!({"affinity": {"podAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [term("app", "web", "zone")]}}}),
+        );
         assert!(run_filter(&p, &[], &nodes)[0].is_success());
-        let other = labeled("web", json!({"app": "other"}), "", json!({"affinity": {"podAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [term("app", "web", "zone")]}}}));
-        assert_eq!(run_filter(&other, &[], &nodes)[0], Status::unresolvable(ERR_REASON_AFFINITY));
+        let other = labeled(
+            "web",
+            json!({"app": "other"}),
+            "",
+            json!({"affinity": {"podAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [term("app", "web", "zone")]}}}),
+        );
+        assert_eq!(
+            run_filter(&other, &[], &nodes)[0],
+            Status::unresolvable(ERR_REASON_AFFINITY)
+        );
     }
 
     #[test]
     fn add_pod_updates_anti_affinity_counts() {
         let nodes = [zone_node("n1", "a")];
-        let anti = labeled("web", json!({}), "", json!({"affinity": {"podAntiAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [term("app", "db", "zone")]}}}));
+        let anti = labeled(
+            "web",
+            json!({}),
+            "",
+            json!({"affinity": {"podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [term("app", "db", "zone")]}}}),
+        );
         let snapshot = Snapshot::new(&[], &nodes);
         let plugin = InterPodAffinity::new(Args::default()).expect("plugin");
         let mut state = CycleState::new();
         plugin.pre_filter(&mut state, &anti, &snapshot);
         let info = &snapshot.list()[0];
         assert!(plugin.filter(&state, &anti, info).is_success());
-        let db = PodInfo::new(Arc::new(labeled("db", json!({"app": "db"}), "n1", json!({}))));
+        let db = PodInfo::new(Arc::new(labeled(
+            "db",
+            json!({"app": "db"}),
+            "n1",
+            json!({}),
+        )));
         plugin.add_pod(&mut state, &anti, &db, info);
         assert!(!plugin.filter(&state, &anti, info).is_success());
         plugin.remove_pod(&mut state, &anti, &db, info);
@@ -515,17 +578,28 @@ mod tests {
     #[test]
     fn preferred_affinity_scores() {
         let nodes = [
-            Arc::new(node(json!({"metadata": {"name": "m1", "labels": {"region": "China"}}}))),
-            Arc::new(node(json!({"metadata": {"name": "m2", "labels": {"region": "India"}}}))),
-            Arc::new(node(json!({"metadata": {"name": "m3", "labels": {"az": "az1"}}}))),
+            Arc::new(node(
+                json!({"metadata": {"name": "m1", "labels": {"region": "China"}}}),
+            )),
+            Arc::new(node(
+                json!({"metadata": {"name": "m2", "labels": {"region": "India"}}}),
+            )),
+            Arc::new(node(
+                json!({"metadata": {"name": "m3", "labels": {"az": "az1"}}}),
+            )),
         ];
         let existing: Vec<Arc<Pod>> = vec![
             Arc::new(labeled("s1", json!({"security": "S1"}), "m1", json!({}))),
             Arc::new(labeled("s2", json!({"security": "S2"}), "m2", json!({}))),
         ];
-        let p = labeled("p", json!({}), "", json!({"affinity": {"podAffinity": {
+        let p = labeled(
+            "p",
+            json!({}),
+            "",
+            json!({"affinity": {"podAffinity": {
             "preferredDuringSchedulingIgnoredDuringExecution": [
-                {"weight": 5, "podAffinityTerm": term("security", "S1", "region")}]}}}));
+                {"weight": 5, "podAffinityTerm": term("security", "S1", "region")}]}}}),
+        );
         let snapshot = Snapshot::new(&existing, &nodes);
         let plugin = InterPodAffinity::new(Args::default()).expect("plugin");
         let mut state = CycleState::new();
@@ -539,6 +613,9 @@ mod tests {
             })
             .collect();
         plugin.normalize_score(&state, &p, &mut scores);
-        assert_eq!(scores.iter().map(|s| s.score).collect::<Vec<_>>(), [100, 0, 0]);
+        assert_eq!(
+            scores.iter().map(|s| s.score).collect::<Vec<_>>(),
+            [100, 0, 0]
+        );
     }
 }

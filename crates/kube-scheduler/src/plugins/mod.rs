@@ -29,9 +29,13 @@ pub(crate) mod testing;
 pub type Registry = BTreeMap<&'static str, PluginFactory>;
 
 fn no_args(name: &str, args: &serde_json::Value) -> Result<(), String> {
-    if args.is_null() || args.as_object().is_some_and(|object| {
-        object.keys().all(|key| key == "apiVersion" || key == "kind")
-    }) {
+    if args.is_null()
+        || args.as_object().is_some_and(|object| {
+            object
+                .keys()
+                .all(|key| key == "apiVersion" || key == "kind")
+        })
+    {
         Ok(())
     } else {
         Err(format!("plugin {name} takes no args"))
@@ -57,7 +61,9 @@ pub fn in_tree_registry() -> Registry {
         no_args(taint_toleration::NAME, args)?;
         Ok(Arc::new(taint_toleration::TaintToleration))
     });
-    registry.insert(node_affinity::NAME, |_, _| Ok(Arc::new(node_affinity::NodeAffinity)));
+    registry.insert(node_affinity::NAME, |_, _| {
+        Ok(Arc::new(node_affinity::NodeAffinity))
+    });
     registry.insert(node_ports::NAME, |args, _| {
         no_args(node_ports::NAME, args)?;
         Ok(Arc::new(node_ports::NodePorts))
@@ -86,13 +92,21 @@ pub fn in_tree_registry() -> Registry {
         Ok(Arc::new(image_locality::ImageLocality))
     });
     registry.insert(volumes::BINDING_NAME, |_, handle: &Handle| {
-        Ok(Arc::new(volumes::VolumeBinding::new(handle.cluster.clone())))
+        Ok(Arc::new(volumes::VolumeBinding::new(
+            handle.cluster.clone(),
+        )))
     });
-    registry.insert(volumes::RESTRICTIONS_NAME, |_, _| Ok(Arc::new(volumes::VolumeRestrictions)));
-    registry.insert(volumes::LIMITS_NAME, |_, _| Ok(Arc::new(volumes::NodeVolumeLimits)));
+    registry.insert(volumes::RESTRICTIONS_NAME, |_, _| {
+        Ok(Arc::new(volumes::VolumeRestrictions))
+    });
+    registry.insert(volumes::LIMITS_NAME, |_, _| {
+        Ok(Arc::new(volumes::NodeVolumeLimits))
+    });
     registry.insert(volumes::ZONE_NAME, |_, _| Ok(Arc::new(volumes::VolumeZone)));
     registry.insert(default_preemption::NAME, |_, handle: &Handle| {
-        Ok(Arc::new(default_preemption::DefaultPreemption::new(handle.clone())))
+        Ok(Arc::new(default_preemption::DefaultPreemption::new(
+            handle.clone(),
+        )))
     });
     registry.insert(default_binder::NAME, |args, handle: &Handle| {
         no_args(default_binder::NAME, args)?;

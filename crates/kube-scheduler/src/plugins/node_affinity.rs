@@ -3,7 +3,9 @@
 
 use k8s_openapi::api::core::v1::Pod;
 
-use super::helper::{default_normalize_score, node_selector_term_matches, pod_matches_node_selector_and_affinity};
+use super::helper::{
+    default_normalize_score, node_selector_term_matches, pod_matches_node_selector_and_affinity,
+};
 use crate::framework::interface::{
     CycleState, FilterPlugin, MAX_NODE_SCORE, NodeScore, Plugin, ScorePlugin, Status,
 };
@@ -55,7 +57,11 @@ impl ScorePlugin for NodeAffinity {
             .as_ref()
             .and_then(|spec| spec.affinity.as_ref())
             .and_then(|affinity| affinity.node_affinity.as_ref())
-            .and_then(|affinity| affinity.preferred_during_scheduling_ignored_during_execution.as_ref());
+            .and_then(|affinity| {
+                affinity
+                    .preferred_during_scheduling_ignored_during_execution
+                    .as_ref()
+            });
         let score = preferred
             .into_iter()
             .flatten()
@@ -80,7 +86,10 @@ mod tests {
     #[test]
     fn filter_table() {
         let state = CycleState::new();
-        let node = node_info(json!({"metadata": {"name": "n1", "labels": {"zone": "a", "gen": "5"}}}), &[]);
+        let node = node_info(
+            json!({"metadata": {"name": "n1", "labels": {"zone": "a", "gen": "5"}}}),
+            &[],
+        );
         let expr = |key: &str, op: &str, values: serde_json::Value| {
             json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
                 "nodeSelectorTerms": [{"matchExpressions": [{"key": key, "operator": op, "values": values}]}]}}}})
@@ -94,10 +103,16 @@ mod tests {
             (expr("gpu", "DoesNotExist", json!([])), true),
             (expr("gen", "Gt", json!(["4"])), true),
             (expr("gen", "Lt", json!(["4"])), false),
-            (json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-                "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}]}}}}), true),
-            (json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-                "nodeSelectorTerms": []}}}}), false),
+            (
+                json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}]}}}}),
+                true,
+            ),
+            (
+                json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": []}}}}),
+                false,
+            ),
         ];
         for (i, (spec, fits)) in cases.into_iter().enumerate() {
             let status = NodeAffinity.filter(&state, &pod(spec), &node);
@@ -108,18 +123,29 @@ mod tests {
     /// Upstream's case: weights 2, 4 and 5 on labels that nodes match in part.
     #[test]
     fn score_sums_matching_weights() {
-        let p = pod(json!({"affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-            {"weight": 2, "preference": {"matchExpressions": [{"key": "foo", "operator": "In", "values": ["bar"]}]}},
-            {"weight": 4, "preference": {"matchExpressions": [{"key": "key", "operator": "In", "values": ["value"]}]}},
-            {"weight": 5, "preference": {"matchExpressions": [
-                {"key": "foo", "operator": "In", "values": ["bar"]},
-                {"key": "key", "operator": "In", "values": ["value"]},
-                {"key": "az", "operator": "In", "values": ["az1"]}]}},
-        ]}}}));
+        let p = pod(
+            json!({"affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 2, "preference": {"matchExpressions": [{"key": "foo", "operator": "In", "values": ["bar"]}]}},
+                {"weight": 4, "preference": {"matchExpressions": [{"key": "key", "operator": "In", "values": ["value"]}]}},
+                {"weight": 5, "preference": {"matchExpressions": [
+                    {"key": "foo", "operator": "In", "values": ["bar"]},
+                    {"key": "key", "operator": "In", "values": ["value"]},
+                    {"key": "az", "operator": "In", "values": ["az1"]}]}},
+            ]}}}),
+        );
         let nodes = [
-            node_info(json!({"metadata": {"name": "m1", "labels": {"foo": "bar"}}}), &[]),
-            node_info(json!({"metadata": {"name": "m2", "labels": {"foo": "bar", "key": "value", "az": "az1"}}}), &[]),
-            node_info(json!({"metadata": {"name": "m3", "labels": {"key": "value"}}}), &[]),
+            node_info(
+                json!({"metadata": {"name": "m1", "labels": {"foo": "bar"}}}),
+                &[],
+            ),
+            node_info(
+                json!({"metadata": {"name": "m2", "labels": {"foo": "bar", "key": "value", "az": "az1"}}}),
+                &[],
+            ),
+            node_info(
+                json!({"metadata": {"name": "m3", "labels": {"key": "value"}}}),
+                &[],
+            ),
         ];
         let state = CycleState::new();
         let mut scores: Vec<NodeScore> = nodes
@@ -130,6 +156,9 @@ mod tests {
             })
             .collect();
         NodeAffinity.normalize_score(&state, &p, &mut scores);
-        assert_eq!(scores.iter().map(|s| s.score).collect::<Vec<_>>(), [18, 100, 36]);
+        assert_eq!(
+            scores.iter().map(|s| s.score).collect::<Vec<_>>(),
+            [18, 100, 36]
+        );
     }
 }

@@ -43,7 +43,11 @@ mod tests {
         let state = CycleState::new();
         let n1 = node_info(json!({"metadata": {"name": "n1"}}), &[]);
         assert!(NodeName.filter(&state, &pod(json!({})), &n1).is_success());
-        assert!(NodeName.filter(&state, &pod(json!({"nodeName": "n1"})), &n1).is_success());
+        assert!(
+            NodeName
+                .filter(&state, &pod(json!({"nodeName": "n1"})), &n1)
+                .is_success()
+        );
         assert_eq!(
             NodeName.filter(&state, &pod(json!({"nodeName": "n2"})), &n1),
             Status::unresolvable(ERR_REASON)

@@ -49,9 +49,12 @@ impl FilterPlugin for NodePorts {
                 &computed
             }
         };
-        let conflict = wanted
-            .iter()
-            .any(|port| node_info.used_ports.iter().any(|used| host_ports_conflict(port, used)));
+        let conflict = wanted.iter().any(|port| {
+            node_info
+                .used_ports
+                .iter()
+                .any(|used| host_ports_conflict(port, used))
+        });
         if conflict {
             Status::unschedulable(ERR_REASON)
         } else {
@@ -73,22 +76,54 @@ mod tests {
     #[test]
     fn filter_table() {
         let existing = |ports: serde_json::Value| {
-            named_pod("e", json!({}), json!({"nodeName": "n", "containers": [{"name": "c", "ports": ports}]}))
+            named_pod(
+                "e",
+                json!({}),
+                json!({"nodeName": "n", "containers": [{"name": "c", "ports": ports}]}),
+            )
         };
         let cases = [
-            (json!([{"containerPort": 80, "hostPort": 8080}]), json!([{"containerPort": 80, "hostPort": 8081}]), true),
-            (json!([{"containerPort": 80, "hostPort": 8080}]), json!([{"containerPort": 80, "hostPort": 8080}]), false),
-            (json!([{"containerPort": 80, "hostPort": 8080, "protocol": "UDP"}]), json!([{"containerPort": 80, "hostPort": 8080}]), true),
-            (json!([{"containerPort": 80, "hostPort": 8080, "hostIP": "127.0.0.1"}]), json!([{"containerPort": 80, "hostPort": 8080, "hostIP": "127.0.0.2"}]), true),
-            (json!([{"containerPort": 80, "hostPort": 8080, "hostIP": "127.0.0.1"}]), json!([{"containerPort": 80, "hostPort": 8080}]), false),
-            (json!([{"containerPort": 80}]), json!([{"containerPort": 80}]), true),
+            (
+                json!([{"containerPort": 80, "hostPort": 8080}]),
+                json!([{"containerPort": 80, "hostPort": 8081}]),
+                true,
+            ),
+            (
+                json!([{"containerPort": 80, "hostPort": 8080}]),
+                json!([{"containerPort": 80, "hostPort": 8080}]),
+                false,
+            ),
+            (
+                json!([{"containerPort": 80, "hostPort": 8080, "protocol": "UDP"}]),
+                json!([{"containerPort": 80, "hostPort": 8080}]),
+                true,
+            ),
+            (
+                json!([{"containerPort": 80, "hostPort": 8080, "hostIP": "127.0.0.1"}]),
+                json!([{"containerPort": 80, "hostPort": 8080, "hostIP": "127.0.0.2"}]),
+                true,
+            ),
+            (
+                json!([{"containerPort": 80, "hostPort": 8080, "hostIP": "127.0.0.1"}]),
+                json!([{"containerPort": 80, "hostPort": 8080}]),
+                false,
+            ),
+            (
+                json!([{"containerPort": 80}]),
+                json!([{"containerPort": 80}]),
+                true,
+            ),
         ];
         for (i, (wanted, used, fits)) in cases.into_iter().enumerate() {
             let p = port_pod(wanted);
             let info = node_info(json!({"metadata": {"name": "n"}}), &[existing(used)]);
             let mut state = CycleState::new();
             NodePorts.pre_filter(&mut state, &p, &Snapshot::default());
-            assert_eq!(NodePorts.filter(&state, &p, &info).is_success(), fits, "case {i}");
+            assert_eq!(
+                NodePorts.filter(&state, &p, &info).is_success(),
+                fits,
+                "case {i}"
+            );
         }
     }
 }

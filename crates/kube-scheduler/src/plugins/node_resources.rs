@@ -13,7 +13,9 @@ use crate::cache::Snapshot;
 use crate::framework::interface::{
     CycleState, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, ScorePlugin, Status,
 };
-use crate::framework::types::{NodeInfo, Resource, compute_non_zero_request, compute_pod_resource_request};
+use crate::framework::types::{
+    NodeInfo, Resource, compute_non_zero_request, compute_pod_resource_request,
+};
 
 /// The Fit plugin name.
 pub const FIT_NAME: &str = "NodeResourcesFit";
@@ -205,14 +207,16 @@ impl Fit {
             return reasons;
         }
         let requested = &node_info.requested;
-        if request.milli_cpu > 0 && request.milli_cpu > allocatable.milli_cpu - requested.milli_cpu {
+        if request.milli_cpu > 0 && request.milli_cpu > allocatable.milli_cpu - requested.milli_cpu
+        {
             reasons.push("Insufficient cpu".to_string());
         }
         if request.memory > 0 && request.memory > allocatable.memory - requested.memory {
             reasons.push("Insufficient memory".to_string());
         }
         if request.ephemeral_storage > 0
-            && request.ephemeral_storage > allocatable.ephemeral_storage - requested.ephemeral_storage
+            && request.ephemeral_storage
+                > allocatable.ephemeral_storage - requested.ephemeral_storage
         {
             reasons.push("Insufficient ephemeral-storage".to_string());
         }
@@ -280,7 +284,10 @@ impl Plugin for Fit {
 
 impl PreFilterPlugin for Fit {
     fn pre_filter(&self, state: &mut CycleState, pod: &Pod, _snapshot: &Snapshot) -> Status {
-        state.write(PRE_FILTER_KEY, PreFilterState(compute_pod_resource_request(pod)));
+        state.write(
+            PRE_FILTER_KEY,
+            PreFilterState(compute_pod_resource_request(pod)),
+        );
         Status::success()
     }
 }
@@ -322,7 +329,10 @@ fn requested_and_allocatable(
                 (node_info.non_zero_requested.memory + memory, allocatable)
             }
         }
-        other => (node_info.requested.get(other) + pod_request.get(other), allocatable),
+        other => (
+            node_info.requested.get(other) + pod_request.get(other),
+            allocatable,
+        ),
     }
 }
 
@@ -440,7 +450,11 @@ impl ScorePlugin for BalancedAllocation {
             2 => (fractions[0] - fractions[1]).abs() / 2.0,
             n => {
                 let mean = fractions.iter().sum::<f64>() / n as f64;
-                let variance = fractions.iter().map(|f| (f - mean) * (f - mean)).sum::<f64>() / n as f64;
+                let variance = fractions
+                    .iter()
+                    .map(|f| (f - mean) * (f - mean))
+                    .sum::<f64>()
+                    / n as f64;
                 variance.sqrt()
             }
         };
@@ -501,8 +515,14 @@ mod tests {
         let node = info("n", 10000, 20, &[existing]);
         let cases = [
             (pod_with_requests("p", "", &[(1000, 1)]), vec![]),
-            (pod_with_requests("p", "", &[(6000, 1)]), vec!["Insufficient cpu"]),
-            (pod_with_requests("p", "", &[(6000, 11)]), vec!["Insufficient cpu", "Insufficient memory"]),
+            (
+                pod_with_requests("p", "", &[(6000, 1)]),
+                vec!["Insufficient cpu"],
+            ),
+            (
+                pod_with_requests("p", "", &[(6000, 11)]),
+                vec!["Insufficient cpu", "Insufficient memory"],
+            ),
             (pod_with_requests("p", "", &[(0, 0)]), vec![]),
         ];
         for (i, (p, reasons)) in cases.into_iter().enumerate() {
@@ -534,8 +554,13 @@ mod tests {
                 "cpu": "4", "memory": "1Gi", "pods": "1", "example.com/gpu": "1"}}}),
             &[],
         );
-        let wants_two = pod(json!({"containers": [{"name": "c", "resources": {"requests": {"example.com/gpu": "2"}}}]}));
-        assert_eq!(filter(&fit, &wants_two, &gpu_node).reasons, ["Insufficient example.com/gpu"]);
+        let wants_two = pod(
+            json!({"containers": [{"name": "c", "resources": {"requests": {"example.com/gpu": "2"}}}]}),
+        );
+        assert_eq!(
+            filter(&fit, &wants_two, &gpu_node).reasons,
+            ["Insufficient example.com/gpu"]
+        );
 
         let ignoring = Fit::new(FitArgs {
             ignored_resource_groups: vec!["example.com".to_string()],
@@ -548,7 +573,10 @@ mod tests {
             json!({"metadata": {"name": "n"}, "status": {"allocatable": {"cpu": "4", "pods": "1"}}}),
             &[pod_with_requests("e", "n", &[(0, 0)])],
         );
-        assert_eq!(filter(&fit, &pod(json!({})), &full).reasons, ["Too many pods"]);
+        assert_eq!(
+            filter(&fit, &pod(json!({})), &full).reasons,
+            ["Too many pods"]
+        );
     }
 
     /// Upstream's LeastAllocated case: nothing scheduled, pod requests 3000m/5000 on
@@ -613,8 +641,18 @@ mod tests {
         let state = CycleState::new();
         let p = pod_with_requests("p", "", &[(3000, 5000)]);
         // cpu 3000/4000 = 0.75, memory 0.5 -> deviation 0.125 -> 87.
-        assert_eq!(plugin.score(&state, &p, &info("n1", 4000, 10000, &[])).expect("score"), 87);
+        assert_eq!(
+            plugin
+                .score(&state, &p, &info("n1", 4000, 10000, &[]))
+                .expect("score"),
+            87
+        );
         // cpu 0.5, memory 0.5 -> 100.
-        assert_eq!(plugin.score(&state, &p, &info("n2", 6000, 10000, &[])).expect("score"), 100);
+        assert_eq!(
+            plugin
+                .score(&state, &p, &info("n2", 6000, 10000, &[]))
+                .expect("score"),
+            100
+        );
     }
 }

@@ -65,7 +65,10 @@ mod tests {
         let tolerating = pod(json!({"tolerations": [
             {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"}
         ]}));
-        let cordoned = node_info(json!({"metadata": {"name": "n"}, "spec": {"unschedulable": true}}), &[]);
+        let cordoned = node_info(
+            json!({"metadata": {"name": "n"}, "spec": {"unschedulable": true}}),
+            &[],
+        );
         let open = node_info(json!({"metadata": {"name": "n"}}), &[]);
         let state = CycleState::new();
         assert!(NodeUnschedulable.filter(&state, &plain, &open).is_success());
@@ -73,6 +76,10 @@ mod tests {
             NodeUnschedulable.filter(&state, &plain, &cordoned),
             Status::unresolvable(ERR_REASON_UNSCHEDULABLE)
         );
-        assert!(NodeUnschedulable.filter(&state, &tolerating, &cordoned).is_success());
+        assert!(
+            NodeUnschedulable
+                .filter(&state, &tolerating, &cordoned)
+                .is_success()
+        );
     }
 }

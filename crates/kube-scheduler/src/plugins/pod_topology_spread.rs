@@ -113,7 +113,13 @@ impl PreFilterState {
             .unwrap_or(0)
     }
 
-    fn update_with_pod(&mut self, incoming: &Pod, existing: &Pod, node_info: &NodeInfo, delta: i64) {
+    fn update_with_pod(
+        &mut self,
+        incoming: &Pod,
+        existing: &Pod,
+        node_info: &NodeInfo,
+        delta: i64,
+    ) {
         let Some(node) = node_info.node.as_ref() else {
             return;
         };
@@ -161,7 +167,10 @@ impl PodTopologySpread {
         let default_constraints = match args.defaulting_type.as_str() {
             "System" if args.default_constraints.is_empty() => system_default_constraints(),
             "System" => {
-                return Err("defaultConstraints: Invalid value: when .defaultingType is \"System\"".to_string());
+                return Err(
+                    "defaultConstraints: Invalid value: when .defaultingType is \"System\""
+                        .to_string(),
+                );
             }
             "List" => args.default_constraints,
             other => {
@@ -239,7 +248,11 @@ impl PodTopologySpread {
                 if service.metadata.namespace.as_deref() != Some(namespace) {
                     continue;
                 }
-                if let Some(selector) = service.spec.as_ref().and_then(|spec| spec.selector.as_ref()) {
+                if let Some(selector) = service
+                    .spec
+                    .as_ref()
+                    .and_then(|spec| spec.selector.as_ref())
+                {
                     take_map(selector, &mut found);
                 }
             }
@@ -249,7 +262,11 @@ impl PodTopologySpread {
                 if controller.metadata.namespace.as_deref() != Some(namespace) {
                     continue;
                 }
-                if let Some(selector) = controller.spec.as_ref().and_then(|spec| spec.selector.as_ref()) {
+                if let Some(selector) = controller
+                    .spec
+                    .as_ref()
+                    .and_then(|spec| spec.selector.as_ref())
+                {
                     take_map(selector, &mut found);
                 }
             }
@@ -582,11 +599,19 @@ mod tests {
     }
 
     fn foo_pod(name: &str, node_name: &str) -> Arc<Pod> {
-        Arc::new(named_pod(name, json!({"labels": {"foo": ""}}), json!({"nodeName": node_name})))
+        Arc::new(named_pod(
+            name,
+            json!({"labels": {"foo": ""}}),
+            json!({"nodeName": node_name}),
+        ))
     }
 
     fn spread_pod(constraints: Value) -> Pod {
-        named_pod("p", json!({"labels": {"foo": ""}}), json!({"topologySpreadConstraints": constraints}))
+        named_pod(
+            "p",
+            json!({"labels": {"foo": ""}}),
+            json!({"topologySpreadConstraints": constraints}),
+        )
     }
 
     fn constraint(skew: i32, key: &str, when: &str) -> Value {
@@ -602,22 +627,37 @@ mod tests {
     /// admits only zone2's nodes.
     #[test]
     fn filter_by_zone_skew() {
-        let nodes = [zone_node("node-a", "zone1"), zone_node("node-b", "zone1"),
-            zone_node("node-x", "zone2"), zone_node("node-y", "zone2")];
-        let pods = [foo_pod("p-a1", "node-a"), foo_pod("p-a2", "node-a"), foo_pod("p-b1", "node-b"),
-            foo_pod("p-y1", "node-y")];
+        let nodes = [
+            zone_node("node-a", "zone1"),
+            zone_node("node-b", "zone1"),
+            zone_node("node-x", "zone2"),
+            zone_node("node-y", "zone2"),
+        ];
+        let pods = [
+            foo_pod("p-a1", "node-a"),
+            foo_pod("p-a2", "node-a"),
+            foo_pod("p-b1", "node-b"),
+            foo_pod("p-y1", "node-y"),
+        ];
         let snapshot = Snapshot::new(&pods, &nodes);
         let p = spread_pod(json!([constraint(1, "zone", "DoNotSchedule")]));
         let plugin = plugin();
         let mut state = CycleState::new();
         assert!(plugin.pre_filter(&mut state, &p, &snapshot).is_success());
-        let fits: Vec<bool> = snapshot.list().iter().map(|info| plugin.filter(&state, &p, info).is_success()).collect();
+        let fits: Vec<bool> = snapshot
+            .list()
+            .iter()
+            .map(|info| plugin.filter(&state, &p, info).is_success())
+            .collect();
         assert_eq!(fits, [false, false, true, true]);
     }
 
     #[test]
     fn filter_rejects_node_without_key() {
-        let nodes = [zone_node("a", "zone1"), Arc::new(node(json!({"metadata": {"name": "b"}})))];
+        let nodes = [
+            zone_node("a", "zone1"),
+            Arc::new(node(json!({"metadata": {"name": "b"}}))),
+        ];
         let snapshot = Snapshot::new(&[], &nodes);
         let p = spread_pod(json!([constraint(1, "zone", "DoNotSchedule")]));
         let plugin = plugin();
@@ -649,10 +689,18 @@ mod tests {
     /// Soft spreading by host: counts 2, 1, 0 score 33, 66, 100 after flipping.
     #[test]
     fn score_prefers_emptier_domains() {
-        let nodes = [zone_node("a", "z"), zone_node("b", "z"), zone_node("c", "z")];
+        let nodes = [
+            zone_node("a", "z"),
+            zone_node("b", "z"),
+            zone_node("c", "z"),
+        ];
         let pods = [foo_pod("p1", "a"), foo_pod("p2", "a"), foo_pod("p3", "b")];
         let snapshot = Snapshot::new(&pods, &nodes);
-        let p = spread_pod(json!([constraint(1, "kubernetes.io/hostname", "ScheduleAnyway")]));
+        let p = spread_pod(json!([constraint(
+            1,
+            "kubernetes.io/hostname",
+            "ScheduleAnyway"
+        )]));
         let plugin = plugin();
         let mut state = CycleState::new();
         plugin.pre_score(&mut state, &p, snapshot.list(), &snapshot);
@@ -664,9 +712,15 @@ mod tests {
                 score: plugin.score(&state, &p, info).expect("score"),
             })
             .collect();
-        assert_eq!(scores.iter().map(|s| s.score).collect::<Vec<_>>(), [2, 1, 0]);
+        assert_eq!(
+            scores.iter().map(|s| s.score).collect::<Vec<_>>(),
+            [2, 1, 0]
+        );
         plugin.normalize_score(&state, &p, &mut scores);
-        assert_eq!(scores.iter().map(|s| s.score).collect::<Vec<_>>(), [33, 66, 100]);
+        assert_eq!(
+            scores.iter().map(|s| s.score).collect::<Vec<_>>(),
+            [33, 66, 100]
+        );
     }
 
     #[test]
@@ -684,9 +738,16 @@ mod tests {
             .insert("default/svc".to_string(), Arc::new(service));
         let plugin = PodTopologySpread::new(Args::default(), cluster).expect("plugin");
         let p = named_pod("p", json!({"labels": {"foo": ""}}), json!({}));
-        let constraints = plugin.constraints(&p, "ScheduleAnyway").expect("constraints");
+        let constraints = plugin
+            .constraints(&p, "ScheduleAnyway")
+            .expect("constraints");
         assert_eq!(constraints.len(), 2);
         let unselected = named_pod("q", json!({"labels": {"bar": ""}}), json!({}));
-        assert!(plugin.constraints(&unselected, "ScheduleAnyway").expect("constraints").is_empty());
+        assert!(
+            plugin
+                .constraints(&unselected, "ScheduleAnyway")
+                .expect("constraints")
+                .is_empty()
+        );
     }
 }

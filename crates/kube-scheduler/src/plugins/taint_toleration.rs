@@ -71,7 +71,10 @@ impl PreScorePlugin for TaintToleration {
         let tolerations_prefer_no_schedule = pod_tolerations(pod)
             .iter()
             .filter(|toleration| {
-                matches!(toleration.effect.as_deref(), None | Some("") | Some("PreferNoSchedule"))
+                matches!(
+                    toleration.effect.as_deref(),
+                    None | Some("") | Some("PreferNoSchedule")
+                )
             })
             .cloned()
             .collect();
@@ -100,7 +103,9 @@ impl ScorePlugin for TaintToleration {
         };
         let count = node_taints(node)
             .iter()
-            .filter(|taint| taint.effect == "PreferNoSchedule" && !tolerations_tolerate(tolerations, taint))
+            .filter(|taint| {
+                taint.effect == "PreferNoSchedule" && !tolerations_tolerate(tolerations, taint)
+            })
             .count();
         Ok(count as i64)
     }
@@ -120,25 +125,47 @@ mod tests {
     use std::sync::Arc;
 
     fn tainted(name: &str, taints: Value) -> NodeInfo {
-        node_info(json!({"metadata": {"name": name}, "spec": {"taints": taints}}), &[])
+        node_info(
+            json!({"metadata": {"name": name}, "spec": {"taints": taints}}),
+            &[],
+        )
     }
 
     #[test]
     fn filter_table() {
         let state = CycleState::new();
-        let node = tainted("n", json!([{"key": "dedicated", "value": "user1", "effect": "NoSchedule"}]));
+        let node = tainted(
+            "n",
+            json!([{"key": "dedicated", "value": "user1", "effect": "NoSchedule"}]),
+        );
         let cases = [
             (json!({}), false),
-            (json!({"tolerations": [{"key": "dedicated", "value": "user1", "effect": "NoSchedule"}]}), true),
-            (json!({"tolerations": [{"key": "dedicated", "value": "user2", "effect": "NoSchedule"}]}), false),
-            (json!({"tolerations": [{"key": "dedicated", "operator": "Exists"}]}), true),
+            (
+                json!({"tolerations": [{"key": "dedicated", "value": "user1", "effect": "NoSchedule"}]}),
+                true,
+            ),
+            (
+                json!({"tolerations": [{"key": "dedicated", "value": "user2", "effect": "NoSchedule"}]}),
+                false,
+            ),
+            (
+                json!({"tolerations": [{"key": "dedicated", "operator": "Exists"}]}),
+                true,
+            ),
         ];
         for (i, (spec, fits)) in cases.into_iter().enumerate() {
             let status = TaintToleration.filter(&state, &pod(spec), &node);
             assert_eq!(status.is_success(), fits, "case {i}: {status}");
         }
-        let prefer = tainted("m", json!([{"key": "a", "value": "b", "effect": "PreferNoSchedule"}]));
-        assert!(TaintToleration.filter(&state, &pod(json!({})), &prefer).is_success());
+        let prefer = tainted(
+            "m",
+            json!([{"key": "a", "value": "b", "effect": "PreferNoSchedule"}]),
+        );
+        assert!(
+            TaintToleration
+                .filter(&state, &pod(json!({})), &prefer)
+                .is_success()
+        );
     }
 
     /// Upstream's case: the node with the fewest intolerable PreferNoSchedule taints
@@ -150,13 +177,22 @@ mod tests {
         ]}));
         let nodes = [
             tainted("n1", json!([])),
-            tainted("n2", json!([{"key": "cpu-type", "value": "arm64", "effect": "PreferNoSchedule"}])),
-            tainted("n3", json!([
-                {"key": "cpu-type", "value": "arm64", "effect": "PreferNoSchedule"},
-                {"key": "disk-type", "value": "ssd", "effect": "PreferNoSchedule"},
-                {"key": "x", "value": "y", "effect": "PreferNoSchedule"},
-            ])),
-            tainted("n4", json!([{"key": "x", "value": "y", "effect": "PreferNoSchedule"}])),
+            tainted(
+                "n2",
+                json!([{"key": "cpu-type", "value": "arm64", "effect": "PreferNoSchedule"}]),
+            ),
+            tainted(
+                "n3",
+                json!([
+                    {"key": "cpu-type", "value": "arm64", "effect": "PreferNoSchedule"},
+                    {"key": "disk-type", "value": "ssd", "effect": "PreferNoSchedule"},
+                    {"key": "x", "value": "y", "effect": "PreferNoSchedule"},
+                ]),
+            ),
+            tainted(
+                "n4",
+                json!([{"key": "x", "value": "y", "effect": "PreferNoSchedule"}]),
+            ),
         ];
         let mut state = CycleState::new();
         let infos: Vec<Arc<NodeInfo>> = nodes.iter().cloned().map(Arc::new).collect();
@@ -169,6 +205,9 @@ mod tests {
             })
             .collect();
         TaintToleration.normalize_score(&state, &p, &mut scores);
-        assert_eq!(scores.iter().map(|s| s.score).collect::<Vec<_>>(), [100, 100, 0, 50]);
+        assert_eq!(
+            scores.iter().map(|s| s.score).collect::<Vec<_>>(),
+            [100, 100, 0, 50]
+        );
     }
 }

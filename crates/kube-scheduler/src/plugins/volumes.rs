@@ -162,7 +162,8 @@ impl Plugin for VolumeRestrictions {
 /// mounts it read-write.
 fn disks_conflict(a: &Volume, b: &Volume) -> bool {
     if let (Some(x), Some(y)) = (&a.gce_persistent_disk, &b.gce_persistent_disk) {
-        return x.pd_name == y.pd_name && !(x.read_only.unwrap_or(false) && y.read_only.unwrap_or(false));
+        return x.pd_name == y.pd_name
+            && !(x.read_only.unwrap_or(false) && y.read_only.unwrap_or(false));
     }
     if let (Some(x), Some(y)) = (&a.aws_elastic_block_store, &b.aws_elastic_block_store) {
         return x.volume_id == y.volume_id;
@@ -251,12 +252,17 @@ mod tests {
     fn binding_table() {
         let cluster = Arc::new(ClusterState::default());
         let insert_pvc = |name: &str, volume: &str| {
-            let pvc: k8s_openapi::api::core::v1::PersistentVolumeClaim = serde_json::from_value(json!({
-                "metadata": {"name": name, "namespace": "default"},
-                "spec": {"volumeName": volume}
-            }))
-            .expect("pvc");
-            cluster.pvcs.write().expect("lock").insert(format!("default/{name}"), Arc::new(pvc));
+            let pvc: k8s_openapi::api::core::v1::PersistentVolumeClaim =
+                serde_json::from_value(json!({
+                    "metadata": {"name": name, "namespace": "default"},
+                    "spec": {"volumeName": volume}
+                }))
+                .expect("pvc");
+            cluster
+                .pvcs
+                .write()
+                .expect("lock")
+                .insert(format!("default/{name}"), Arc::new(pvc));
         };
         insert_pvc("bound", "pv1");
         insert_pvc("unbound", "");
@@ -266,15 +272,29 @@ mod tests {
                 {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]}}}
         }))
         .expect("pv");
-        cluster.pvs.write().expect("lock").insert("pv1".to_string(), Arc::new(pv));
+        cluster
+            .pvs
+            .write()
+            .expect("lock")
+            .insert("pv1".to_string(), Arc::new(pv));
 
         let plugin = VolumeBinding::new(cluster);
         let snapshot = Snapshot::default();
-        let in_zone = node_info(json!({"metadata": {"name": "a", "labels": {"zone": "a"}}}), &[]);
-        let out_of_zone = node_info(json!({"metadata": {"name": "b", "labels": {"zone": "b"}}}), &[]);
+        let in_zone = node_info(
+            json!({"metadata": {"name": "a", "labels": {"zone": "a"}}}),
+            &[],
+        );
+        let out_of_zone = node_info(
+            json!({"metadata": {"name": "b", "labels": {"zone": "b"}}}),
+            &[],
+        );
 
         let mut state = CycleState::new();
-        assert!(plugin.pre_filter(&mut state, &pod(json!({})), &snapshot).is_success());
+        assert!(
+            plugin
+                .pre_filter(&mut state, &pod(json!({})), &snapshot)
+                .is_success()
+        );
 
         let mut state = CycleState::new();
         assert_eq!(
@@ -289,23 +309,42 @@ mod tests {
 
         let bound = claim_pod("bound");
         let mut state = CycleState::new();
-        assert!(plugin.pre_filter(&mut state, &bound, &snapshot).is_success());
+        assert!(
+            plugin
+                .pre_filter(&mut state, &bound, &snapshot)
+                .is_success()
+        );
         assert!(plugin.filter(&state, &bound, &in_zone).is_success());
-        assert_eq!(plugin.filter(&state, &bound, &out_of_zone), Status::unresolvable(ERR_REASON_NODE_CONFLICT));
+        assert_eq!(
+            plugin.filter(&state, &bound, &out_of_zone),
+            Status::unresolvable(ERR_REASON_NODE_CONFLICT)
+        );
     }
 
     #[test]
     fn restrictions_reject_shared_disk() {
         let disk = |read_only: bool| json!([{"name": "d", "gcePersistentDisk": {"pdName": "disk", "readOnly": read_only}}]);
-        let existing = named_pod("e", json!({}), json!({"nodeName": "n", "volumes": disk(false)}));
+        let existing = named_pod(
+            "e",
+            json!({}),
+            json!({"nodeName": "n", "volumes": disk(false)}),
+        );
         let info = node_info(json!({"metadata": {"name": "n"}}), &[existing]);
         let state = CycleState::new();
         assert_eq!(
             VolumeRestrictions.filter(&state, &pod(json!({"volumes": disk(false)})), &info),
             Status::unschedulable(ERR_REASON_DISK_CONFLICT)
         );
-        let read_only = named_pod("r", json!({}), json!({"nodeName": "n", "volumes": disk(true)}));
+        let read_only = named_pod(
+            "r",
+            json!({}),
+            json!({"nodeName": "n", "volumes": disk(true)}),
+        );
         let info = node_info(json!({"metadata": {"name": "n"}}), &[read_only]);
-        assert!(VolumeRestrictions.filter(&state, &pod(json!({"volumes": disk(true)})), &info).is_success());
+        assert!(
+            VolumeRestrictions
+                .filter(&state, &pod(json!({"volumes": disk(true)})), &info)
+                .is_success()
+        );
     }
 }
