@@ -175,9 +175,7 @@ pub async fn run(options: Options, cancel: watch::Receiver<bool>) -> Result<(), 
     };
     let _ = stop_tx.send(true);
     let _ = scheduler_task.await;
-    for task in informers.tasks {
-        task.abort();
-    }
+    drop(informers);
     server_task.abort();
     if lost {
         return Err(AppError::LeaderElectionLost);

@@ -1,12 +1,16 @@
-//! Watches the API objects the scheduler reads and turns the reflector's store writes
-//! into typed add, update and delete callbacks. Entry point: [`start_informers`].
+//! Registers the scheduler's event handlers on the shared informers of the objects it
+//! reads: pods and nodes feed the cache and the queue, and the objects plugins read
+//! (volumes, claims, Services, PDBs, controllers) feed [`ClusterState`]. Entry point:
+//! [`start_informers`].
+//!
+//! [`ClusterState`]: crate::framework::handle::ClusterState
 
 use std::collections::HashMap;
-use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
-use client::cache::{CacheError, ObjectOrTombstone, Reflector, ReflectorOptions, Store};
+use client::api::{KubeObject, ScopeKind};
+use client::informer::{EventHandlerFuncs, SharedInformerFactory};
 use client::rest::RestClient;
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{
@@ -14,10 +18,8 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::StorageClass;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::queue::ClusterEvent;
 use crate::scheduler::Scheduler;
@@ -28,196 +30,48 @@ pub enum Change<K> {
     Add(Arc<K>),
     /// The object changed from the first to the second state.
     Update(Arc<K>, Arc<K>),
-    /// The object was deleted; the last known state.
+    /// The object was deleted; its last known state.
     Delete(Arc<K>),
 }
 
-type Handler<K> = Box<dyn Fn(Change<K>) + Send + Sync>;
-
-/// A reflector store that keeps the last state per key and reports typed changes.
-pub struct TypedDispatch<K> {
-    known: Mutex<HashMap<String, Arc<K>>>,
-    handler: Handler<K>,
-    synced: AtomicBool,
-    _kind: PhantomData<K>,
-}
-
-fn key_of(value: &Value) -> String {
-    let metadata = &value["metadata"];
-    let name = metadata["name"].as_str().unwrap_or_default();
-    match metadata["namespace"].as_str() {
-        Some(namespace) if !namespace.is_empty() => format!("{namespace}/{name}"),
-        _ => name.to_string(),
-    }
-}
-
-impl<K: DeserializeOwned + Send + Sync + 'static> TypedDispatch<K> {
-    /// Creates a dispatcher calling `handler` for every change.
-    pub fn new(handler: impl Fn(Change<K>) + Send + Sync + 'static) -> Arc<TypedDispatch<K>> {
-        Arc::new(TypedDispatch {
-            known: Mutex::new(HashMap::new()),
-            handler: Box::new(handler),
-            synced: AtomicBool::new(false),
-            _kind: PhantomData,
-        })
-    }
-
-    /// Returns whether the first list was applied.
-    pub fn has_synced(&self) -> bool {
-        self.synced.load(Ordering::SeqCst)
-    }
-
-    fn decode(&self, value: Value) -> Result<(String, Arc<K>), CacheError> {
-        let key = key_of(&value);
-        let object: K = serde_json::from_value(value).map_err(|error| CacheError::Key {
-            reason: format!("failed to decode {key}: {error}"),
-        })?;
-        Ok((key, Arc::new(object)))
-    }
-
-    fn upsert(&self, value: Value) -> Result<(), CacheError> {
-        let (key, object) = self.decode(value)?;
-        let old = self
-            .known
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, object.clone());
-        match old {
-            Some(old) => (self.handler)(Change::Update(old, object)),
-            None => (self.handler)(Change::Add(object)),
-        }
-        Ok(())
-    }
-}
-
-impl<K: DeserializeOwned + Send + Sync + 'static> Store<Value> for TypedDispatch<K> {
-    fn add(&self, obj: Value) -> Result<(), CacheError> {
-        self.upsert(obj)
-    }
-
-    fn update(&self, obj: Value) -> Result<(), CacheError> {
-        self.upsert(obj)
-    }
-
-    fn delete(&self, obj: ObjectOrTombstone<Value>) -> Result<(), CacheError> {
-        let key = match &obj {
-            ObjectOrTombstone::Object(value) => key_of(value),
-            ObjectOrTombstone::Tombstone(tombstone) => tombstone.key.clone(),
-        };
-        let old = self
-            .known
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&key);
-        let last = match (old, obj) {
-            (_, ObjectOrTombstone::Object(value)) => Some(self.decode(value)?.1),
-            (Some(old), _) => Some(old),
-            (None, _) => None,
-        };
-        if let Some(last) = last {
-            (self.handler)(Change::Delete(last));
-        }
-        Ok(())
-    }
-
-    fn replace(&self, list: Vec<Value>, _resource_version: &str) -> Result<(), CacheError> {
-        let mut seen = std::collections::HashSet::new();
-        for value in list {
-            seen.insert(key_of(&value));
-            self.upsert(value)?;
-        }
-        let gone: Vec<Arc<K>> = {
-            let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
-            let keys: Vec<String> = known
-                .keys()
-                .filter(|key| !seen.contains(*key))
-                .cloned()
-                .collect();
-            keys.iter().filter_map(|key| known.remove(key)).collect()
-        };
-        for object in gone {
-            (self.handler)(Change::Delete(object));
-        }
-        self.synced.store(true, Ordering::SeqCst);
-        Ok(())
-    }
-
-    fn resync(&self) -> Result<(), CacheError> {
-        Ok(())
-    }
-
-    fn list_keys(&self) -> Vec<String> {
-        self.known
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .cloned()
-            .collect()
-    }
-}
-
-/// The running informers and their sync state.
+/// The started informers.
 pub struct Informers {
-    /// The reflector tasks.
-    pub tasks: Vec<JoinHandle<()>>,
-    synced: Vec<Arc<dyn Fn() -> bool + Send + Sync>>,
+    factory: SharedInformerFactory,
 }
 
 impl Informers {
-    /// Returns whether every informer applied its first list.
-    pub fn has_synced(&self) -> bool {
-        self.synced.iter().all(|synced| synced())
-    }
-
-    /// Waits until every informer synced or `cancel` fires. Returns whether synced.
+    /// Waits until every informer listed its objects, or `cancel` fires. Returns
+    /// whether all synced.
     pub async fn wait_for_cache_sync(&self, cancel: &watch::Receiver<bool>) -> bool {
-        loop {
-            if self.has_synced() {
-                return true;
-            }
-            if *cancel.borrow() {
-                return false;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        self.factory.wait_for_cache_sync(cancel.clone()).await
     }
 }
 
-fn spawn<K: DeserializeOwned + Send + Sync + 'static>(
-    informers: &mut Informers,
-    client: &RestClient,
-    path: &str,
+fn on_change<K>(
+    factory: &SharedInformerFactory,
     handler: impl Fn(Change<K>) + Send + Sync + 'static,
-    cancel: &watch::Receiver<bool>,
-) {
-    let dispatch = TypedDispatch::<K>::new(handler);
-    let reflector = Reflector::new(
-        client.clone(),
-        path.to_string(),
-        dispatch.clone(),
-        ReflectorOptions::default(),
-    );
-    informers
-        .tasks
-        .push(tokio::spawn(reflector.run(cancel.clone())));
-    informers
-        .synced
-        .push(Arc::new(move || dispatch.has_synced()));
-}
-
-fn keep<K>(map: &RwLock<HashMap<String, Arc<K>>>, key: String, change: Option<Arc<K>>) {
-    let mut map = map.write().unwrap_or_else(|e| e.into_inner());
-    match change {
-        Some(object) => {
-            map.insert(key, object);
-        }
-        None => {
-            map.remove(&key);
-        }
+) where
+    K: KubeObject + k8s_openapi::Resource,
+    K::Scope: ScopeKind,
+{
+    let handler = Arc::new(handler);
+    let (add, update, delete) = (handler.clone(), handler.clone(), handler);
+    let funcs = EventHandlerFuncs::new()
+        .on_add(move |object: &Arc<K>, _| add(Change::Add(object.clone())))
+        .on_update(move |old: &Arc<K>, new: &Arc<K>| {
+            update(Change::Update(old.clone(), new.clone()))
+        })
+        .on_delete(move |deleted| {
+            if let Some(object) = deleted.object() {
+                delete(Change::Delete(object.clone()));
+            }
+        });
+    if let Err(error) = factory.informer::<K>().add_event_handler(funcs) {
+        tracing::error!(kind = K::KIND, %error, "failed to add an event handler");
     }
 }
 
-fn object_key(metadata: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
+fn object_key(metadata: &ObjectMeta) -> String {
     match metadata.namespace.as_deref() {
         Some(namespace) => format!(
             "{namespace}/{}",
@@ -227,158 +81,94 @@ fn object_key(metadata: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectM
     }
 }
 
-macro_rules! lister {
-    ($informers:expr, $client:expr, $cancel:expr, $scheduler:expr, $kind:ty, $path:expr, $field:ident, $event:expr) => {{
-        let scheduler = $scheduler.clone();
-        spawn::<$kind>(
-            $informers,
-            $client,
-            $path,
-            move |change| {
-                let event: Option<ClusterEvent> = $event;
-                match change {
-                    Change::Add(object) | Change::Update(_, object) => {
-                        keep(
-                            &scheduler.cluster.$field,
-                            object_key(&object.metadata),
-                            Some(object),
-                        );
-                    }
-                    Change::Delete(object) => keep(
-                        &scheduler.cluster.$field,
-                        object_key(&object.metadata),
-                        None,
-                    ),
+/// Mirrors an informer into one of the [`crate::framework::handle::ClusterState`] maps
+/// and optionally moves unschedulable pods on every change.
+fn mirror<K>(
+    factory: &SharedInformerFactory,
+    scheduler: &Arc<Scheduler>,
+    map: fn(&Scheduler) -> &RwLock<HashMap<String, Arc<K>>>,
+    event: Option<ClusterEvent>,
+) where
+    K: KubeObject + k8s_openapi::Resource,
+    K::Scope: ScopeKind,
+{
+    let scheduler = scheduler.clone();
+    on_change::<K>(factory, move |change| {
+        {
+            let mut objects = map(&scheduler).write().unwrap_or_else(|e| e.into_inner());
+            match change {
+                Change::Add(object) | Change::Update(_, object) => {
+                    objects.insert(object_key(object.meta()), object);
                 }
-                if let Some(event) = event {
-                    scheduler.on_cluster_object_change(event);
+                Change::Delete(object) => {
+                    objects.remove(&object_key(object.meta()));
                 }
-            },
-            $cancel,
-        );
-    }};
+            }
+        }
+        if let Some(event) = event {
+            scheduler.on_cluster_object_change(event);
+        }
+    });
 }
 
-/// Starts reflectors for pods, nodes, and the objects plugins read, feeding
-/// `scheduler`. Call [`Informers::wait_for_cache_sync`] before scheduling.
+/// Starts shared informers for pods, nodes and the objects plugins read, feeding
+/// `scheduler`. They stop when `cancel` fires. Call
+/// [`Informers::wait_for_cache_sync`] before scheduling.
 pub fn start_informers(
     client: &RestClient,
     scheduler: &Arc<Scheduler>,
     cancel: &watch::Receiver<bool>,
 ) -> Informers {
-    let mut informers = Informers {
-        tasks: Vec::new(),
-        synced: Vec::new(),
-    };
+    let factory = SharedInformerFactory::new(client.clone(), Duration::ZERO);
 
     let pods = scheduler.clone();
-    spawn::<Pod>(
-        &mut informers,
-        client,
-        "/api/v1/pods",
-        move |change| match change {
-            Change::Add(pod) => pods.on_pod_add(pod),
-            Change::Update(old, new) => pods.on_pod_update(old, new),
-            Change::Delete(pod) => pods.on_pod_delete(pod),
-        },
-        cancel,
-    );
-
+    on_change::<Pod>(&factory, move |change| match change {
+        Change::Add(pod) => pods.on_pod_add(pod),
+        Change::Update(old, new) => pods.on_pod_update(old, new),
+        Change::Delete(pod) => pods.on_pod_delete(pod),
+    });
     let nodes = scheduler.clone();
-    spawn::<Node>(
-        &mut informers,
-        client,
-        "/api/v1/nodes",
-        move |change| match change {
-            Change::Add(node) => nodes.on_node_add(node),
-            Change::Update(old, new) => nodes.on_node_update(old, new),
-            Change::Delete(node) => nodes.on_node_delete(node),
-        },
-        cancel,
-    );
+    on_change::<Node>(&factory, move |change| match change {
+        Change::Add(node) => nodes.on_node_add(node),
+        Change::Update(old, new) => nodes.on_node_update(old, new),
+        Change::Delete(node) => nodes.on_node_delete(node),
+    });
 
-    lister!(
-        &mut informers,
-        client,
-        cancel,
+    mirror::<PersistentVolume>(
+        &factory,
         scheduler,
-        PersistentVolume,
-        "/api/v1/persistentvolumes",
-        pvs,
-        Some(ClusterEvent::PvChange)
+        |s| &s.cluster.pvs,
+        Some(ClusterEvent::PvChange),
     );
-    lister!(
-        &mut informers,
-        client,
-        cancel,
+    mirror::<PersistentVolumeClaim>(
+        &factory,
         scheduler,
-        PersistentVolumeClaim,
-        "/api/v1/persistentvolumeclaims",
-        pvcs,
-        Some(ClusterEvent::PvcChange)
+        |s| &s.cluster.pvcs,
+        Some(ClusterEvent::PvcChange),
     );
-    lister!(
-        &mut informers,
-        client,
-        cancel,
+    mirror::<Service>(
+        &factory,
         scheduler,
-        Service,
-        "/api/v1/services",
-        services,
-        Some(ClusterEvent::ServiceChange)
+        |s| &s.cluster.services,
+        Some(ClusterEvent::ServiceChange),
     );
-    lister!(
-        &mut informers,
-        client,
-        cancel,
+    mirror::<PodDisruptionBudget>(&factory, scheduler, |s| &s.cluster.pdbs, None);
+    mirror::<ReplicationController>(
+        &factory,
         scheduler,
-        PodDisruptionBudget,
-        "/apis/policy/v1/poddisruptionbudgets",
-        pdbs,
-        None
+        |s| &s.cluster.replication_controllers,
+        None,
     );
-    lister!(
-        &mut informers,
-        client,
-        cancel,
-        scheduler,
-        ReplicationController,
-        "/api/v1/replicationcontrollers",
-        replication_controllers,
-        None
-    );
-    lister!(
-        &mut informers,
-        client,
-        cancel,
-        scheduler,
-        ReplicaSet,
-        "/apis/apps/v1/replicasets",
-        replica_sets,
-        None
-    );
-    lister!(
-        &mut informers,
-        client,
-        cancel,
-        scheduler,
-        StatefulSet,
-        "/apis/apps/v1/statefulsets",
-        stateful_sets,
-        None
-    );
+    mirror::<ReplicaSet>(&factory, scheduler, |s| &s.cluster.replica_sets, None);
+    mirror::<StatefulSet>(&factory, scheduler, |s| &s.cluster.stateful_sets, None);
 
     let classes = scheduler.clone();
-    spawn::<StorageClass>(
-        &mut informers,
-        client,
-        "/apis/storage.k8s.io/v1/storageclasses",
-        move |change| {
-            if let Change::Add(_) = change {
-                classes.on_cluster_object_change(ClusterEvent::StorageClassAdd);
-            }
-        },
-        cancel,
-    );
-    informers
+    on_change::<StorageClass>(&factory, move |change| {
+        if let Change::Add(_) = change {
+            classes.on_cluster_object_change(ClusterEvent::StorageClassAdd);
+        }
+    });
+
+    factory.start(cancel.clone());
+    Informers { factory }
 }

@@ -215,9 +215,6 @@ impl Cluster {
         let _ = self.stop.send(true);
         if let Some(scheduler) = self.scheduler.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), scheduler.task).await;
-            for task in scheduler.informers.tasks {
-                task.abort();
-            }
         }
         if let Some(server) = self.server.take() {
             server.shutdown().await;
