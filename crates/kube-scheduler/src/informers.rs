@@ -24,6 +24,9 @@ use tokio::sync::watch;
 use crate::queue::ClusterEvent;
 use crate::scheduler::Scheduler;
 
+/// Objects by `namespace/name` (or name for cluster-scoped kinds).
+type ObjectMap<K> = RwLock<HashMap<String, Arc<K>>>;
+
 /// A typed change of one object.
 pub enum Change<K> {
     /// The object appeared.
@@ -86,7 +89,7 @@ fn object_key(metadata: &ObjectMeta) -> String {
 fn mirror<K>(
     factory: &SharedInformerFactory,
     scheduler: &Arc<Scheduler>,
-    map: fn(&Scheduler) -> &RwLock<HashMap<String, Arc<K>>>,
+    map: fn(&Scheduler) -> &ObjectMap<K>,
     event: Option<ClusterEvent>,
 ) where
     K: KubeObject + k8s_openapi::Resource,
