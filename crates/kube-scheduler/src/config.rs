@@ -257,8 +257,17 @@ fn default_max_backoff() -> u64 {
 
 impl Default for KubeSchedulerConfiguration {
     fn default() -> Self {
-        let mut config: KubeSchedulerConfiguration =
-            serde_json::from_value(serde_json::json!({})).unwrap_or_else(|_| unreachable!());
+        let mut config = KubeSchedulerConfiguration {
+            api_version: "kubescheduler.config.k8s.io/v1".to_string(),
+            kind: "KubeSchedulerConfiguration".to_string(),
+            parallelism: default_parallelism(),
+            percentage_of_nodes_to_score: None,
+            pod_initial_backoff_seconds: default_initial_backoff(),
+            pod_max_backoff_seconds: default_max_backoff(),
+            leader_election: LeaderElection::default(),
+            client_connection: ClientConnection::default(),
+            profiles: Vec::new(),
+        };
         config.set_defaults();
         config
     }

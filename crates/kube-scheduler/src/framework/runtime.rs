@@ -551,3 +551,253 @@ impl Framework {
         !self.points.score.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use async_trait::async_trait;
+    use serde_json::json;
+
+    use super::*;
+    use crate::framework::handle::{ApiError, ClusterClient, ClusterState, Nominator, WaitingPods};
+    use crate::framework::interface::{FilterPlugin, PermitPlugin, ScorePlugin};
+    use crate::plugins::testing::{named_pod, node_info, pod_with_requests};
+
+    struct NoopClient;
+
+    #[async_trait]
+    impl ClusterClient for NoopClient {
+        async fn bind(&self, _pod: &Pod, _node_name: &str) -> Result<(), ApiError> {
+            Ok(())
+        }
+        async fn delete_pod(&self, _pod: &Pod) -> Result<(), ApiError> {
+            Ok(())
+        }
+        async fn update_pod_status(
+            &self,
+            _pod: &Pod,
+            _condition: Option<k8s_openapi::api::core::v1::PodCondition>,
+            _nominated_node_name: Option<&str>,
+        ) -> Result<(), ApiError> {
+            Ok(())
+        }
+        fn record_event(&self, _pod: &Pod, _event_type: &str, _reason: &str, _message: String) {}
+    }
+
+    fn handle() -> Handle {
+        Handle {
+            client: Arc::new(NoopClient),
+            cluster: Arc::new(ClusterState::default()),
+            nominator: Arc::new(Nominator::default()),
+            waiting_pods: Arc::new(WaitingPods::default()),
+            framework: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// A plugin that scores a fixed value per node name and waits at Permit.
+    struct Fixed {
+        name: &'static str,
+        scores: HashMap<String, i64>,
+        wait: Option<Duration>,
+    }
+
+    impl Plugin for Fixed {
+        fn name(&self) -> &'static str {
+            self.name
+        }
+        fn as_score(&self) -> Option<&dyn ScorePlugin> {
+            Some(self)
+        }
+        fn as_permit(&self) -> Option<&dyn PermitPlugin> {
+            Some(self)
+        }
+        fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+            Some(self)
+        }
+    }
+
+    impl ScorePlugin for Fixed {
+        fn score(
+            &self,
+            _state: &CycleState,
+            _pod: &Pod,
+            node_info: &NodeInfo,
+        ) -> Result<i64, Status> {
+            Ok(self.scores.get(node_info.node_name()).copied().unwrap_or(0))
+        }
+    }
+
+    impl PermitPlugin for Fixed {
+        fn permit(
+            &self,
+            _state: &mut CycleState,
+            _pod: &Pod,
+            _node_name: &str,
+        ) -> (Status, Duration) {
+            match self.wait {
+                Some(wait) => (Status::new(Code::Wait, Vec::<String>::new()), wait),
+                None => (Status::success(), Duration::ZERO),
+            }
+        }
+    }
+
+    impl FilterPlugin for Fixed {
+        fn filter(&self, _state: &CycleState, _pod: &Pod, node_info: &NodeInfo) -> Status {
+            if node_info.pods.len() > 1 {
+                Status::unschedulable("too crowded")
+            } else {
+                Status::success()
+            }
+        }
+    }
+
+    fn framework(plugins: Vec<(Arc<dyn Plugin>, i64)>) -> Framework {
+        let enabled: Vec<EnabledPlugin> = plugins
+            .into_iter()
+            .map(|(plugin, weight)| EnabledPlugin { plugin, weight })
+            .collect();
+        let points = ExtensionPoints {
+            queue_sort: vec![EnabledPlugin {
+                plugin: Arc::new(crate::plugins::queue_sort::PrioritySort),
+                weight: 1,
+            }],
+            bind: vec![EnabledPlugin {
+                plugin: Arc::new(crate::plugins::default_binder::DefaultBinder::new(handle())),
+                weight: 1,
+            }],
+            score: enabled.clone(),
+            permit: enabled.clone(),
+            filter: enabled,
+            ..ExtensionPoints::default()
+        };
+        Framework::new("test", points, handle(), 4).expect("framework")
+    }
+
+    fn fixed(
+        name: &'static str,
+        scores: &[(&str, i64)],
+        wait: Option<Duration>,
+    ) -> Arc<dyn Plugin> {
+        Arc::new(Fixed {
+            name,
+            scores: scores.iter().map(|(n, s)| (n.to_string(), *s)).collect(),
+            wait,
+        })
+    }
+
+    #[test]
+    fn score_totals_are_weighted() {
+        let framework = framework(vec![
+            (fixed("a", &[("n1", 10), ("n2", 50)], None), 1),
+            (fixed("b", &[("n1", 100), ("n2", 0)], None), 3),
+        ]);
+        let nodes: Vec<Arc<NodeInfo>> = ["n1", "n2"]
+            .iter()
+            .map(|name| Arc::new(node_info(json!({"metadata": {"name": name}}), &[])))
+            .collect();
+        let totals = framework
+            .run_score_plugins(
+                &CycleState::new(),
+                &named_pod("p", json!({}), json!({})),
+                &nodes,
+            )
+            .expect("scores");
+        assert_eq!(
+            totals.iter().map(|s| s.score).collect::<Vec<_>>(),
+            [310, 50]
+        );
+    }
+
+    #[test]
+    fn out_of_range_score_is_an_error() {
+        let framework = framework(vec![(fixed("a", &[("n1", 101)], None), 1)]);
+        let nodes = vec![Arc::new(node_info(
+            json!({"metadata": {"name": "n1"}}),
+            &[],
+        ))];
+        let error = framework
+            .run_score_plugins(
+                &CycleState::new(),
+                &named_pod("p", json!({}), json!({})),
+                &nodes,
+            )
+            .expect_err("invalid score");
+        assert_eq!(error.code, Code::Error);
+    }
+
+    #[tokio::test]
+    async fn permit_wait_is_allowed_rejected_or_times_out() {
+        let framework = framework(vec![(fixed("gate", &[], Some(Duration::from_secs(5))), 1)]);
+        let pod = named_pod("p", json!({}), json!({}));
+        let (status, timeout, waiting) =
+            framework.run_permit_plugins(&mut CycleState::new(), &pod, "n1");
+        assert_eq!(status.code, Code::Wait);
+        assert_eq!(timeout, Duration::from_secs(5));
+        assert_eq!(waiting, ["gate"]);
+
+        let waiting_pods = framework.handle().waiting_pods.clone();
+        let allow = tokio::spawn(async move {
+            while !waiting_pods.allow("default/p", "gate") {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+        let status = framework
+            .wait_on_permit(&pod, waiting.clone(), timeout)
+            .await;
+        allow.await.expect("allow task");
+        assert!(status.is_success(), "{status}");
+
+        let waiting_pods = framework.handle().waiting_pods.clone();
+        let reject = tokio::spawn(async move {
+            while !waiting_pods.reject("default/p", "gate", "no room") {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+        let status = framework
+            .wait_on_permit(&pod, waiting.clone(), timeout)
+            .await;
+        reject.await.expect("reject task");
+        assert_eq!(status.code, Code::Unschedulable);
+        assert_eq!(status.reasons, ["no room"]);
+
+        let status = framework
+            .wait_on_permit(&pod, waiting, Duration::from_millis(20))
+            .await;
+        assert_eq!(status.code, Code::Unschedulable);
+        assert!(framework.handle().waiting_pods.keys().is_empty());
+    }
+
+    #[test]
+    fn nominated_pods_take_room_for_lower_priority() {
+        let framework = framework(vec![(fixed("crowd", &[], None), 1)]);
+        let existing = pod_with_requests("e", "n1", &[(100, 100)]);
+        let info = node_info(json!({"metadata": {"name": "n1"}}), &[existing]);
+        let mut nominated = named_pod("nominated", json!({}), json!({"priority": 10}));
+        nominated.status =
+            Some(serde_json::from_value(json!({"nominatedNodeName": "n1"})).expect("status"));
+        framework.handle().nominator.add(Arc::new(nominated), None);
+
+        let low = named_pod("low", json!({}), json!({"priority": 1}));
+        let high = named_pod("high", json!({}), json!({"priority": 100}));
+        let state = CycleState::new();
+        assert!(
+            !framework
+                .run_filter_with_nominated_pods(&state, &low, &info)
+                .is_success()
+        );
+        assert!(
+            framework
+                .run_filter_with_nominated_pods(&state, &high, &info)
+                .is_success()
+        );
+    }
+
+    #[test]
+    fn queue_sort_and_bind_are_required() {
+        let error = Framework::new("empty", ExtensionPoints::default(), handle(), 1)
+            .err()
+            .expect("rejected");
+        assert!(error.contains("queueSort"), "{error}");
+    }
+}
