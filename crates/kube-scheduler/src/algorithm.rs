@@ -91,9 +91,10 @@ impl fmt::Display for ScheduleError {
     }
 }
 
-/// Returns how many feasible nodes to find among `num_all_nodes` before scoring:
-/// every node below 100 nodes or at 100 percent; otherwise the configured percentage,
-/// or adaptively `50 - nodes/125` percent with a floor of 5 percent, but at least 100.
+/// Returns how many feasible nodes to find among `num_all_nodes` before scoring.
+/// Below 100 nodes, or at 100 percent, that is every node. Otherwise it is the
+/// configured percentage, or adaptively `50 - nodes/125` percent with a floor of 5
+/// percent, and never fewer than 100 nodes.
 pub fn num_feasible_nodes_to_find(percentage: i32, num_all_nodes: usize) -> usize {
     if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND || percentage >= 100 {
         return num_all_nodes;

@@ -1,6 +1,6 @@
 //! The [`ClusterClient`] of the daemon over the REST client: bindings, victim
 //! deletions, status patches and events. Events go through a bounded channel to one
-//! sender task, so recording never blocks a scheduling cycle.
+//! sender task, and a full channel drops the event, so recording does not wait.
 
 use async_trait::async_trait;
 use client::rest::{ClientError, PatchType, RestClient};

@@ -71,17 +71,17 @@ impl Snapshot {
         snapshot
     }
 
-    /// The nodes that exist, sorted by name.
+    /// Returns the nodes that exist, sorted by name.
     pub fn list(&self) -> &[Arc<NodeInfo>] {
         &self.node_info_list
     }
 
-    /// The nodes with at least one pod with affinity terms.
+    /// Returns the nodes with at least one pod with affinity terms.
     pub fn have_pods_with_affinity(&self) -> &[Arc<NodeInfo>] {
         &self.have_pods_with_affinity
     }
 
-    /// The nodes with at least one pod with required anti-affinity terms.
+    /// Returns the nodes with at least one pod with required anti-affinity terms.
     pub fn have_pods_with_required_anti_affinity(&self) -> &[Arc<NodeInfo>] {
         &self.have_pods_with_required_anti_affinity
     }
@@ -91,7 +91,7 @@ impl Snapshot {
         self.node_info_map.get(node_name)
     }
 
-    /// The number of existing nodes.
+    /// Returns the number of existing nodes.
     pub fn num_nodes(&self) -> usize {
         self.node_info_list.len()
     }

@@ -1,9 +1,9 @@
 //! The `KubeSchedulerConfiguration` file (`kubescheduler.config.k8s.io/v1`): decoding,
 //! defaulting, and building one [`Framework`] per profile from it.
 //!
-//! Plugin sets follow the v1 rules: a profile starts from the default `multiPoint`
-//! plugins, `multiPoint.disabled` removes them (`*` for all), `multiPoint.enabled` adds
-//! plugins at every extension point they implement, and the per-extension-point lists
+//! Plugin sets follow the v1 rules. A profile starts from the default `multiPoint`
+//! plugins, and `multiPoint.disabled` removes them (`*` removes all). `multiPoint.enabled`
+//! adds plugins at every extension point they implement. The per-extension-point lists
 //! then disable and enable plugins at that point only.
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,6 +16,9 @@ use crate::framework::handle::Handle;
 use crate::framework::interface::Plugin;
 use crate::framework::runtime::{EnabledPlugin, ExtensionPoints, Framework};
 use crate::plugins::{Registry, default_multi_point};
+
+// NOTE: the legacy scheduler Policy (predicates and priorities, `--policy-config-file`)
+// is not supported; Kubernetes removed it in 1.23 in favor of profiles.
 
 /// The default scheduler name of pods and of the first profile.
 pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";

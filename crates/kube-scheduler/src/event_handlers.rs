@@ -1,4 +1,4 @@
-//! How cluster events reach the scheduler (upstream `eventhandlers.go`): unbound pods
+//! The scheduler's informer event handlers (upstream `eventhandlers.go`): unbound pods
 //! of our profiles go to the queue, bound pods and nodes to the cache, and events that
 //! may make pending pods fit move them out of the unschedulableQ.
 

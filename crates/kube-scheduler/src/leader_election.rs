@@ -1,7 +1,8 @@
-//! Lease-based leader election (`coordination.k8s.io/v1` Lease), client-go's
-//! `leaderelection` with a Lease lock: acquire when the lease is free or expired,
-//! renew every retry period, and give up leadership when renewing fails for longer
-//! than the renew deadline. Entry point: [`LeaderElector::run`].
+//! Lease-based leader election (`coordination.k8s.io/v1` Lease), after client-go's
+//! `leaderelection` with a Lease lock. A candidate acquires the lease when it is free
+//! or expired and renews it every retry period. It gives up leadership when renewing
+//! fails for longer than the renew deadline. Entry points: [`LeaderElector::acquire`]
+//! and [`LeaderElector::renew`].
 
 use std::time::{Duration, Instant};
 

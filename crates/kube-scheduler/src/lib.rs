@@ -1,9 +1,9 @@
 //! The Kubernetes scheduler: scheduling queue, cache and framework with the default
 //! plugins.
 //!
-//! [`app::start`] wires everything against an API server; [`scheduler::Scheduler`] is
-//! the scheduling loop; [`framework`] holds the plugin contracts and [`plugins`] the
-//! in-tree plugins.
+//! [`app::start`] wires everything against an API server, and [`scheduler::Scheduler`]
+//! is the scheduling loop. [`framework`] contains the plugin contracts and [`plugins`]
+//! the in-tree plugins.
 
 pub mod algorithm;
 pub mod api_client;

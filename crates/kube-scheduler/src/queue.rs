@@ -1,7 +1,7 @@
-//! The scheduling queue (upstream `PriorityQueue`): the activeQ, a heap ordered by the
-//! QueueSort plugin that [`SchedulingQueue::pop`] serves; the backoffQ, pods waiting out
-//! their per-attempt backoff; and the unschedulableQ, pods that failed and wait for a
-//! cluster event that may make them fit.
+//! The scheduling queue (upstream `PriorityQueue`) has three parts. The activeQ is a
+//! heap ordered by the QueueSort plugin, and [`SchedulingQueue::pop`] serves from it.
+//! The backoffQ contains pods waiting out their per-attempt backoff. The unschedulableQ
+//! contains pods that failed and wait for a cluster event that may make them fit.
 //!
 //! Call [`SchedulingQueue::run`] to start the periodic flushes: backoffQ to activeQ every
 //! second, and unschedulable pods older than 60 seconds every 30 seconds.
@@ -191,7 +191,7 @@ pub enum ClusterEvent {
 }
 
 impl ClusterEvent {
-    /// The metric label of the event, as upstream names it.
+    /// Returns the metric label of the event, as upstream names it.
     pub fn as_str(self) -> &'static str {
         match self {
             ClusterEvent::NodeAdd => "NodeAdd",
@@ -299,7 +299,7 @@ impl SchedulingQueue {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The nominator shared with the framework.
+    /// Returns the nominator shared with the framework.
     pub fn nominator(&self) -> &Arc<Nominator> {
         &self.nominator
     }

@@ -42,7 +42,7 @@ pub enum ServeError {
     },
 }
 
-/// What the health and metrics endpoints read.
+/// The state the health and metrics endpoints read.
 pub struct ServingState {
     /// The metrics to encode.
     pub metrics: Arc<Metrics>,

@@ -1,6 +1,7 @@
-//! The scheduler against a real kube-apiserver started in-process on a loopback port:
-//! placement by resources, taints and affinity; the PodScheduled condition and retry
-//! when a node arrives; preemption; and the secure port's health and metrics.
+//! The scheduler against a real kube-apiserver started in-process on a loopback port.
+//! The tests cover placement by resources, taints and affinity, the PodScheduled
+//! condition and the retry when a node arrives, preemption, and the secure port's
+//! health and metrics endpoints.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,6 +1,6 @@
-//! What plugins may reach beyond their arguments: the API writes the scheduler makes
-//! ([`ClusterClient`]), the listers of non-pod objects ([`ClusterState`]), the nominator
-//! and the waiting pods of Permit.
+//! The state plugins may reach beyond their arguments: the API writes the scheduler
+//! makes ([`ClusterClient`]), the listers of non-pod objects ([`ClusterState`]), the
+//! nominator and the waiting pods of Permit.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
@@ -25,7 +25,7 @@ pub struct ApiError {
     pub operation: String,
     /// The error from the client or the server.
     pub message: String,
-    /// Whether the server answered 404 Not Found.
+    /// Whether the server returned 404 Not Found.
     pub not_found: bool,
 }
 
@@ -48,7 +48,8 @@ pub trait ClusterClient: Send + Sync {
         nominated_node_name: Option<&str>,
     ) -> Result<(), ApiError>;
 
-    /// Records an event about a pod. Never blocks; failures are logged by the sink.
+    /// Queues an event about a pod without waiting for the API call. The sink logs
+    /// failures.
     fn record_event(&self, pod: &Pod, event_type: &str, reason: &str, message: String);
 }
 

@@ -32,7 +32,7 @@ pub enum Code {
     Unschedulable,
     /// The pod does not fit and preemption on this node cannot change that.
     UnschedulableAndUnresolvable,
-    /// A Permit plugin asks the binding cycle to wait.
+    /// A Permit plugin requests that the binding cycle wait.
     Wait,
     /// The plugin does not apply (Bind: let the next binder handle it).
     Skip,
@@ -51,12 +51,12 @@ pub struct Status {
 }
 
 impl Status {
-    /// A success.
+    /// Builds a success.
     pub fn success() -> Status {
         Status::new(Code::Success, Vec::<String>::new())
     }
 
-    /// A status with a code and reasons.
+    /// Builds a status with a code and reasons.
     pub fn new<S: Into<String>>(code: Code, reasons: impl IntoIterator<Item = S>) -> Status {
         Status {
             code,
@@ -65,17 +65,17 @@ impl Status {
         }
     }
 
-    /// An internal error with one message.
+    /// Builds an internal error with one message.
     pub fn error(message: impl Into<String>) -> Status {
         Status::new(Code::Error, [message.into()])
     }
 
-    /// An `Unschedulable` status with one reason.
+    /// Builds an `Unschedulable` status with one reason.
     pub fn unschedulable(reason: impl Into<String>) -> Status {
         Status::new(Code::Unschedulable, [reason.into()])
     }
 
-    /// An `UnschedulableAndUnresolvable` status with one reason.
+    /// Builds an `UnschedulableAndUnresolvable` status with one reason.
     pub fn unresolvable(reason: impl Into<String>) -> Status {
         Status::new(Code::UnschedulableAndUnresolvable, [reason.into()])
     }
@@ -191,50 +191,50 @@ pub struct NodeScore {
 
 /// The base trait of every plugin.
 pub trait Plugin: Send + Sync {
-    /// The upstream plugin name, as profiles enable it.
+    /// Returns the upstream plugin name, as profiles enable it.
     fn name(&self) -> &'static str;
 
-    /// The QueueSort extension, if served.
+    /// Returns the QueueSort extension, if the plugin serves it.
     fn as_queue_sort(&self) -> Option<&dyn QueueSortPlugin> {
         None
     }
-    /// The PreFilter extension, if served.
+    /// Returns the PreFilter extension, if the plugin serves it.
     fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
         None
     }
-    /// The Filter extension, if served.
+    /// Returns the Filter extension, if the plugin serves it.
     fn as_filter(&self) -> Option<&dyn FilterPlugin> {
         None
     }
-    /// The PostFilter extension, if served.
+    /// Returns the PostFilter extension, if the plugin serves it.
     fn as_post_filter(&self) -> Option<&dyn PostFilterPlugin> {
         None
     }
-    /// The PreScore extension, if served.
+    /// Returns the PreScore extension, if the plugin serves it.
     fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
         None
     }
-    /// The Score extension, if served.
+    /// Returns the Score extension, if the plugin serves it.
     fn as_score(&self) -> Option<&dyn ScorePlugin> {
         None
     }
-    /// The Reserve extension, if served.
+    /// Returns the Reserve extension, if the plugin serves it.
     fn as_reserve(&self) -> Option<&dyn ReservePlugin> {
         None
     }
-    /// The Permit extension, if served.
+    /// Returns the Permit extension, if the plugin serves it.
     fn as_permit(&self) -> Option<&dyn PermitPlugin> {
         None
     }
-    /// The PreBind extension, if served.
+    /// Returns the PreBind extension, if the plugin serves it.
     fn as_pre_bind(&self) -> Option<&dyn PreBindPlugin> {
         None
     }
-    /// The Bind extension, if served.
+    /// Returns the Bind extension, if the plugin serves it.
     fn as_bind(&self) -> Option<&dyn BindPlugin> {
         None
     }
-    /// The PostBind extension, if served.
+    /// Returns the PostBind extension, if the plugin serves it.
     fn as_post_bind(&self) -> Option<&dyn PostBindPlugin> {
         None
     }
@@ -295,7 +295,7 @@ pub struct PostFilterResult {
 /// returns success.
 #[async_trait]
 pub trait PostFilterPlugin: Send + Sync {
-    /// Tries to make the pod schedulable. `statuses` holds each node's filter failure.
+    /// Tries to make the pod schedulable. `statuses` contains each node's filter failure.
     async fn post_filter(
         &self,
         state: &CycleState,

@@ -128,22 +128,22 @@ impl Framework {
         })
     }
 
-    /// The profile's schedulerName.
+    /// Returns the profile's schedulerName.
     pub fn profile_name(&self) -> &str {
         &self.profile_name
     }
 
-    /// The handle the plugins were built with.
+    /// Returns the handle the plugins were built with.
     pub fn handle(&self) -> &Handle {
         &self.handle
     }
 
-    /// The number of worker threads for Filter and Score.
+    /// Returns the number of worker threads for Filter and Score.
     pub fn parallelism(&self) -> usize {
         self.parallelism
     }
 
-    /// The enabled plugins per extension point.
+    /// Returns the enabled plugins per extension point.
     pub fn extension_points(&self) -> &ExtensionPoints {
         &self.points
     }

@@ -2,9 +2,9 @@
 //! evicting lower-priority pods.
 //!
 //! For every node whose filter failure preemption can resolve, the dry run removes all
-//! lower-priority pods, checks that the pod then fits, and adds pods back in order of
-//! importance (PDB-protected first) while it still fits; the rest are the victims. The
-//! node with the fewest PDB violations, then the lowest highest victim priority, the
+//! lower-priority pods and checks that the pod then fits. It adds pods back in order of
+//! importance (PDB-protected first) while the pod still fits, and the rest are the
+//! victims. The node with the fewest PDB violations, then the lowest highest victim priority, the
 //! lowest priority sum, the fewest victims and the latest start time wins. The pod is
 //! nominated to it and the victims are deleted.
 

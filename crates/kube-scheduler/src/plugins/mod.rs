@@ -115,8 +115,8 @@ pub fn in_tree_registry() -> Registry {
     registry
 }
 
-/// The default `multiPoint` plugins of a profile with their score weights, in the
-/// order of Kubernetes 1.33. Each is enabled at every extension point it implements.
+/// Returns the default `multiPoint` plugins of a profile with their score weights, in
+/// the order of Kubernetes 1.33. Each is enabled at every extension point it implements.
 pub fn default_multi_point() -> Vec<(&'static str, i64)> {
     vec![
         (queue_sort::NAME, 0),

@@ -71,7 +71,7 @@ impl Default for Args {
     }
 }
 
-/// The built-in defaults: zones with skew 5 and hosts with skew 3, both soft.
+/// Returns the built-in defaults: zones with skew 5 and hosts with skew 3, both soft.
 fn system_default_constraints() -> Vec<DefaultConstraint> {
     vec![
         DefaultConstraint {
@@ -522,8 +522,9 @@ impl PreScorePlugin for PodTopologySpread {
 }
 
 impl ScorePlugin for PodTopologySpread {
-    // NOTE: this is the Kubernetes 1.18 scoring (matching pods summed over domains and
-    // flipped); later versions weight each constraint by the log of its domain count.
+    // NOTE: this is the Kubernetes 1.18 scoring, which sums matching pods over domains
+    // and flips the result. Later versions weight each constraint by the log of its
+    // domain count.
     fn score(&self, state: &CycleState, _pod: &Pod, node_info: &NodeInfo) -> Result<i64, Status> {
         let Some(pre) = state.read::<PreScoreState>(PRE_SCORE_KEY) else {
             return Err(Status::error("PodTopologySpread prescore state not found"));
@@ -623,8 +624,8 @@ mod tests {
         PodTopologySpread::new(Args::default(), Arc::new(ClusterState::default())).expect("plugin")
     }
 
-    /// Upstream's case: zone1 holds 3 matching pods, zone2 holds 1; maxSkew 1 by zone
-    /// admits only zone2's nodes.
+    /// Upstream's case: zone1 contains 3 matching pods and zone2 contains 1, so maxSkew 1
+    /// by zone admits only zone2's nodes.
     #[test]
     fn filter_by_zone_skew() {
         let nodes = [
