@@ -429,3 +429,84 @@ async fn secure_port_serves_health_and_metrics() {
     task.abort();
     cluster.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leader_election_hands_over_lease() {
+    use kube_scheduler::leader_election::{LeaderElectionConfig, LeaderElector};
+
+    let cluster = Cluster::start().await;
+    let elector = |identity: &str| {
+        LeaderElector::new(
+            LeaderElectionConfig {
+                lease_namespace: "kube-system".to_string(),
+                lease_name: "kube-scheduler".to_string(),
+                identity: identity.to_string(),
+                lease_duration: Duration::from_secs(15),
+                renew_deadline: Duration::from_secs(10),
+                retry_period: Duration::from_millis(200),
+            },
+            cluster.client.clone(),
+        )
+    };
+    let first = elector("first");
+    let second = elector("second");
+
+    let (first_stop, mut first_cancel) = watch::channel(false);
+    assert!(first.acquire(&mut first_cancel).await);
+    let lease: Value = cluster
+        .client
+        .get("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler")
+        .request_json()
+        .await
+        .expect("lease");
+    assert_eq!(lease["spec"]["holderIdentity"], "first");
+
+    let (second_stop, mut second_cancel) = watch::channel(false);
+    let waiting = tokio::spawn(async move {
+        let acquired = second.acquire(&mut second_cancel).await;
+        (acquired, second)
+    });
+    let renewing = tokio::spawn(async move { first.renew(&mut first_cancel).await });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        !waiting.is_finished(),
+        "the second candidate must wait while the first renews"
+    );
+
+    first_stop.send(true).expect("stop first");
+    assert!(
+        renewing.await.expect("renew task"),
+        "a cancelled leader releases the lease"
+    );
+    let (acquired, _second) = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("second acquires after release")
+        .expect("acquire task");
+    assert!(acquired);
+    let lease: Value = cluster
+        .client
+        .get("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler")
+        .request_json()
+        .await
+        .expect("lease");
+    assert_eq!(lease["spec"]["holderIdentity"], "second");
+    assert_eq!(lease["spec"]["leaseTransitions"], 1);
+    drop(second_stop);
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_of_other_schedulers_stay_pending() {
+    let cluster = Cluster::start().await;
+    cluster.create_node("n", "2", json!({}), json!([])).await;
+    let mut foreign = cpu_pod("100m");
+    foreign["schedulerName"] = json!("someone-else");
+    cluster.create_pod("foreign", foreign).await;
+    cluster.create_pod("ours", cpu_pod("100m")).await;
+    assert_eq!(cluster.wait_bound("ours").await, "n");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pod = cluster.pod("foreign").await.expect("pod");
+    assert!(pod["spec"]["nodeName"].is_null());
+    assert!(pod["status"]["conditions"].is_null(), "{}", pod["status"]);
+    cluster.stop().await;
+}
