@@ -24,6 +24,8 @@ use tokio::sync::watch;
 struct Cluster {
     server: Option<RunningServer>,
     client: RestClient,
+    host: String,
+    cert_file: PathBuf,
     scheduler: Option<RunningScheduler>,
     stop: watch::Sender<bool>,
     _dir: tempfile::TempDir,
@@ -63,10 +65,9 @@ impl Cluster {
         let server = apiserver::start(options)
             .await
             .expect("start kube-apiserver");
-        let config = rest_config(
-            format!("https://127.0.0.1:{}", server.address.port()),
-            server.certificate.cert_file.clone(),
-        );
+        let host = format!("https://127.0.0.1:{}", server.address.port());
+        let cert_file = server.certificate.cert_file.clone();
+        let config = rest_config(host.clone(), cert_file.clone());
         let client = RestClient::new(&config).expect("build client");
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -91,6 +92,8 @@ impl Cluster {
         Cluster {
             server: Some(server),
             client,
+            host,
+            cert_file,
             scheduler: Some(scheduler),
             stop,
             _dir: dir,
@@ -508,5 +511,67 @@ async fn pods_of_other_schedulers_stay_pending() {
     let pod = cluster.pod("foreign").await.expect("pod");
     assert!(pod["spec"]["nodeName"].is_null());
     assert!(pod["status"]["conditions"].is_null(), "{}", pod["status"]);
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_runs_with_kubeconfig_and_leader_election() {
+    let cluster = Cluster::start().await;
+    let kubeconfig = cluster._dir.path().join("scheduler.kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: {}\n    certificate-authority: {}\nusers:\n- name: scheduler\n  user:\n    token: test-token\ncontexts:\n- name: local\n  context:\n    cluster: local\n    user: scheduler\ncurrent-context: local\n",
+            cluster.host,
+            cluster.cert_file.display()
+        ),
+    )
+    .expect("write kubeconfig");
+    // A profile of its own, so that the pod cannot be bound by the test's scheduler.
+    let config = cluster._dir.path().join("scheduler.yaml");
+    std::fs::write(
+        &config,
+        "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- schedulerName: daemon-scheduler\n",
+    )
+    .expect("write config");
+    let options = kube_scheduler::options::Options::try_parse_from([
+        "kube-scheduler",
+        "--kubeconfig",
+        kubeconfig.to_str().expect("utf-8 path"),
+        "--config",
+        config.to_str().expect("utf-8 path"),
+        "--secure-port=0",
+        "--bind-address=127.0.0.1",
+        "--leader-elect",
+        "--leader-elect-resource-name=second-scheduler",
+    ])
+    .expect("parse flags");
+    let (stop, cancel) = watch::channel(false);
+    let daemon = tokio::spawn(app::run(options, cancel));
+
+    let mut own = cpu_pod("100m");
+    own["schedulerName"] = json!("daemon-scheduler");
+    cluster.create_node("n", "2", json!({}), json!([])).await;
+    cluster.create_pod("p", own).await;
+    assert_eq!(cluster.wait_bound("p").await, "n");
+    let lease: Value = cluster
+        .client
+        .get("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/second-scheduler")
+        .request_json()
+        .await
+        .expect("lease");
+    assert!(
+        lease["spec"]["holderIdentity"]
+            .as_str()
+            .is_some_and(|holder| !holder.is_empty()),
+        "{lease}"
+    );
+
+    stop.send(true).expect("stop daemon");
+    let result = tokio::time::timeout(Duration::from_secs(20), daemon)
+        .await
+        .expect("daemon stops")
+        .expect("daemon task");
+    assert!(result.is_ok(), "{result:?}");
     cluster.stop().await;
 }
