@@ -17,7 +17,7 @@ impl Scheduler {
         if pod_node_name(&pod).is_some() {
             self.cache.add_pod(pod.clone());
             self.queue.assigned_pod_added(&pod);
-        } else if self.responsible_for(&pod) && !is_finished(&pod) {
+        } else if self.responsible_for(&pod) && !is_finished(&pod) && !is_gated(&pod) {
             self.queue.add(pod);
         }
     }
@@ -44,7 +44,7 @@ impl Scheduler {
         if !self.responsible_for(&new) {
             return;
         }
-        if is_finished(&new) {
+        if is_finished(&new) || is_gated(&new) {
             self.queue.delete(&new);
             return;
         }
@@ -110,6 +110,16 @@ impl Scheduler {
             .unwrap_or_else(|e| e.into_inner())
             .insert(pod_key(pod), pod.clone());
     }
+}
+
+/// Returns whether `spec.schedulingGates` keeps the pod from scheduling.
+// NOTE: gated pods are kept out of the queue, but unlike upstream they get no
+// PodScheduled=False condition with reason SchedulingGated.
+fn is_gated(pod: &Pod) -> bool {
+    pod.spec
+        .as_ref()
+        .and_then(|spec| spec.scheduling_gates.as_ref())
+        .is_some_and(|gates| !gates.is_empty())
 }
 
 fn is_finished(pod: &Pod) -> bool {

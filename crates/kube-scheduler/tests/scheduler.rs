@@ -499,18 +499,36 @@ async fn leader_election_hands_over_lease() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pods_of_other_schedulers_stay_pending() {
+async fn foreign_and_gated_pods_stay_pending() {
     let cluster = Cluster::start().await;
     cluster.create_node("n", "2", json!({}), json!([])).await;
     let mut foreign = cpu_pod("100m");
     foreign["schedulerName"] = json!("someone-else");
     cluster.create_pod("foreign", foreign).await;
+    let mut gated = cpu_pod("100m");
+    gated["schedulingGates"] = json!([{"name": "example.com/wait"}]);
+    cluster.create_pod("gated", gated).await;
     cluster.create_pod("ours", cpu_pod("100m")).await;
     assert_eq!(cluster.wait_bound("ours").await, "n");
     tokio::time::sleep(Duration::from_millis(500)).await;
+
     let pod = cluster.pod("foreign").await.expect("pod");
     assert!(pod["spec"]["nodeName"].is_null());
     assert!(pod["status"]["conditions"].is_null(), "{}", pod["status"]);
+    let pod = cluster.pod("gated").await.expect("pod");
+    assert!(pod["spec"]["nodeName"].is_null());
+
+    let _: Value = cluster
+        .client
+        .patch(
+            "/api/v1/namespaces/default/pods/gated",
+            client::rest::PatchType::Merge,
+        )
+        .json(&json!({"spec": {"schedulingGates": null}}))
+        .request_json()
+        .await
+        .expect("remove gates");
+    assert_eq!(cluster.wait_bound("gated").await, "n");
     cluster.stop().await;
 }
 
