@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use crate::cache::Snapshot;
 use crate::framework::interface::{
-    CycleState, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, ScorePlugin, Status,
+    CycleState, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreScorePlugin, ScorePlugin,
+    Status,
 };
 use crate::framework::types::{
     NodeInfo, Resource, compute_non_zero_request, compute_pod_resource_request,
@@ -22,6 +23,33 @@ pub const FIT_NAME: &str = "NodeResourcesFit";
 /// The BalancedAllocation plugin name.
 pub const BALANCED_NAME: &str = "NodeResourcesBalancedAllocation";
 const PRE_FILTER_KEY: &str = "PreFilterNodeResourcesFit";
+const FIT_PRE_SCORE_KEY: &str = "PreScoreNodeResourcesFit";
+const BALANCED_PRE_SCORE_KEY: &str = "PreScoreNodeResourcesBalancedAllocation";
+
+/// The pod's requests for scoring, computed once per cycle: the plain request and the
+/// CPU and memory requests with the non-zero defaults.
+#[derive(Clone)]
+struct PodScoreRequests {
+    request: Resource,
+    non_zero: (i64, i64),
+}
+
+impl PodScoreRequests {
+    fn of(pod: &Pod) -> PodScoreRequests {
+        PodScoreRequests {
+            request: compute_pod_resource_request(pod),
+            non_zero: compute_non_zero_request(pod),
+        }
+    }
+
+    /// Returns the cached requests under `key`, or computes them.
+    fn read(state: &CycleState, key: &str, pod: &Pod) -> PodScoreRequests {
+        state
+            .read::<PodScoreRequests>(key)
+            .cloned()
+            .unwrap_or_else(|| PodScoreRequests::of(pod))
+    }
+}
 /// The highest score of a RequestedToCapacityRatio shape point.
 const MAX_CUSTOM_PRIORITY_SCORE: i64 = 10;
 
@@ -277,8 +305,25 @@ impl Plugin for Fit {
         Some(self)
     }
 
+    fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
+        Some(self)
+    }
+
     fn as_score(&self) -> Option<&dyn ScorePlugin> {
         Some(self)
+    }
+}
+
+impl PreScorePlugin for Fit {
+    fn pre_score(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        _nodes: &[std::sync::Arc<NodeInfo>],
+        _snapshot: &Snapshot,
+    ) -> Status {
+        state.write(FIT_PRE_SCORE_KEY, PodScoreRequests::of(pod));
+        Status::success()
     }
 }
 
@@ -315,22 +360,21 @@ impl FilterPlugin for Fit {
 /// scoring. CPU and memory use the non-zero defaults for requests that are unset.
 fn requested_and_allocatable(
     name: &str,
-    pod: &Pod,
-    pod_request: &Resource,
+    pod: &PodScoreRequests,
     node_info: &NodeInfo,
 ) -> (i64, i64) {
     let allocatable = node_info.allocatable.get(name);
     match name {
-        "cpu" | "memory" => {
-            let (cpu, memory) = compute_non_zero_request(pod);
-            if name == "cpu" {
-                (node_info.non_zero_requested.milli_cpu + cpu, allocatable)
-            } else {
-                (node_info.non_zero_requested.memory + memory, allocatable)
-            }
-        }
+        "cpu" => (
+            node_info.non_zero_requested.milli_cpu + pod.non_zero.0,
+            allocatable,
+        ),
+        "memory" => (
+            node_info.non_zero_requested.memory + pod.non_zero.1,
+            allocatable,
+        ),
         other => (
-            node_info.requested.get(other) + pod_request.get(other),
+            node_info.requested.get(other) + pod.request.get(other),
             allocatable,
         ),
     }
@@ -367,14 +411,14 @@ fn broken_linear(shape: &[(i64, i64)], utilization: i64) -> i64 {
 }
 
 impl ScorePlugin for Fit {
-    fn score(&self, _state: &CycleState, pod: &Pod, node_info: &NodeInfo) -> Result<i64, Status> {
-        let pod_request = compute_pod_resource_request(pod);
+    fn score(&self, state: &CycleState, pod: &Pod, node_info: &NodeInfo) -> Result<i64, Status> {
+        let requests = PodScoreRequests::read(state, FIT_PRE_SCORE_KEY, pod);
         let mut total = 0i64;
         let mut weight_sum = 0i64;
         let mut ratio_total = 0f64;
         for resource in &self.resources {
             let (requested, allocatable) =
-                requested_and_allocatable(&resource.name, pod, &pod_request, node_info);
+                requested_and_allocatable(&resource.name, &requests, node_info);
             if allocatable == 0 {
                 continue;
             }
@@ -424,8 +468,25 @@ impl Plugin for BalancedAllocation {
         BALANCED_NAME
     }
 
+    fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
+        Some(self)
+    }
+
     fn as_score(&self) -> Option<&dyn ScorePlugin> {
         Some(self)
+    }
+}
+
+impl PreScorePlugin for BalancedAllocation {
+    fn pre_score(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        _nodes: &[std::sync::Arc<NodeInfo>],
+        _snapshot: &Snapshot,
+    ) -> Status {
+        state.write(BALANCED_PRE_SCORE_KEY, PodScoreRequests::of(pod));
+        Status::success()
     }
 }
 
@@ -434,12 +495,12 @@ impl ScorePlugin for BalancedAllocation {
     /// Kubernetes 1.33; with two resources the deviation is half their difference.
     // NOTE: requests use the non-zero CPU and memory defaults, as in Kubernetes 1.18;
     // later versions score the plain requests.
-    fn score(&self, _state: &CycleState, pod: &Pod, node_info: &NodeInfo) -> Result<i64, Status> {
-        let pod_request = compute_pod_resource_request(pod);
+    fn score(&self, state: &CycleState, pod: &Pod, node_info: &NodeInfo) -> Result<i64, Status> {
+        let requests = PodScoreRequests::read(state, BALANCED_PRE_SCORE_KEY, pod);
         let mut fractions = Vec::new();
         for resource in &self.resources {
             let (requested, allocatable) =
-                requested_and_allocatable(&resource.name, pod, &pod_request, node_info);
+                requested_and_allocatable(&resource.name, &requests, node_info);
             if allocatable == 0 {
                 continue;
             }
