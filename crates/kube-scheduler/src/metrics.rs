@@ -36,7 +36,6 @@ pub struct Metrics {
     e2e_duration: Family<AttemptLabels, Histogram>,
     pending_pods: Family<QueueLabels, Gauge>,
     preemption_attempts: Counter,
-    preemption_victims: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -62,7 +61,6 @@ impl Metrics {
         );
         let pending_pods = Family::<QueueLabels, Gauge>::default();
         let preemption_attempts = Counter::default();
-        let preemption_victims = Counter::default();
         registry.register(
             "scheduler_schedule_attempts",
             "Number of attempts to schedule pods, by the result.",
@@ -88,11 +86,6 @@ impl Metrics {
             "Total preemption attempts in the cluster till now.",
             preemption_attempts.clone(),
         );
-        registry.register(
-            "scheduler_preemption_victims",
-            "Number of selected preemption victims.",
-            preemption_victims.clone(),
-        );
         Metrics {
             registry,
             schedule_attempts,
@@ -100,7 +93,6 @@ impl Metrics {
             e2e_duration,
             pending_pods,
             preemption_attempts,
-            preemption_victims,
         }
     }
 
@@ -125,10 +117,9 @@ impl Metrics {
         self.e2e_duration.get_or_create(&labels).observe(seconds);
     }
 
-    /// Records a preemption attempt and its victims.
-    pub fn observe_preemption(&self, victims: u64) {
+    /// Records a preemption attempt that nominated a node.
+    pub fn observe_preemption(&self) {
         self.preemption_attempts.inc();
-        self.preemption_victims.inc_by(victims);
     }
 
     /// Sets the pending pods gauges.

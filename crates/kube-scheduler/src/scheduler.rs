@@ -222,7 +222,7 @@ impl Scheduler {
                 ));
                 let nominated = post_result.map(|result| result.nominated_node_name);
                 if nominated.is_some() {
-                    self.metrics.observe_preemption(0);
+                    self.metrics.observe_preemption();
                 } else if !status.is_unschedulable() && !status.is_success() {
                     tracing::warn!(pod = %pod_key(&pod), %status, "PostFilter failed");
                 }

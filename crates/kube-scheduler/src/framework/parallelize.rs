@@ -3,9 +3,9 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Below this many items the work runs on the calling thread, because thread start-up
-/// costs more than the work.
-const INLINE_LIMIT: usize = 16;
+/// The fewest items per worker thread. Below twice this many items the work runs on
+/// the calling thread, because starting a thread costs more than checking a few nodes.
+const MIN_ITEMS_PER_WORKER: usize = 32;
 
 /// Calls `f(i)` for every `i` in `0..n` on up to `parallelism` threads and returns the
 /// `Some` results with their indices, in index order. A worker stops early when
@@ -16,7 +16,7 @@ where
     F: Fn(usize) -> Option<T> + Sync,
     S: Fn() -> bool + Sync,
 {
-    let workers = parallelism.max(1).min(n.div_ceil(INLINE_LIMIT));
+    let workers = parallelism.max(1).min(n / MIN_ITEMS_PER_WORKER);
     if workers <= 1 {
         let mut results = Vec::new();
         for i in 0..n {

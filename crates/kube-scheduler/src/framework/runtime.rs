@@ -9,7 +9,8 @@ use k8s_openapi::api::core::v1::Pod;
 
 use super::handle::Handle;
 use super::interface::{
-    Code, CycleState, MAX_NODE_SCORE, MIN_NODE_SCORE, NodeScore, Plugin, PostFilterResult, Status,
+    Code, CycleState, MAX_NODE_SCORE, MIN_NODE_SCORE, NodeScore, Plugin, PostFilterResult,
+    ScorePlugin, Status,
 };
 use super::parallelize::parallelize;
 use super::types::{NodeInfo, PodInfo, pod_key, pod_priority};
@@ -341,6 +342,47 @@ impl Framework {
         pod: &Pod,
         nodes: &[Arc<NodeInfo>],
     ) -> Result<Vec<NodeScore>, Status> {
+        let plugins: Vec<(&EnabledPlugin, &dyn ScorePlugin)> = self
+            .points
+            .score
+            .iter()
+            .filter_map(|enabled| enabled.plugin.as_score().map(|plugin| (enabled, plugin)))
+            .collect();
+
+        // One parallel pass scores every plugin on a node, so worker threads start
+        // once per cycle rather than once per plugin.
+        let per_node = parallelize(
+            self.parallelism,
+            nodes.len(),
+            |i| {
+                let scores: Result<Vec<i64>, (usize, Status)> = plugins
+                    .iter()
+                    .enumerate()
+                    .map(|(p, (_, plugin))| {
+                        plugin
+                            .score(state, pod, &nodes[i])
+                            .map_err(|status| (p, status))
+                    })
+                    .collect();
+                Some(scores)
+            },
+            || false,
+        );
+        let mut raw: Vec<Vec<i64>> = Vec::with_capacity(nodes.len());
+        for (_, scores) in per_node {
+            match scores {
+                Ok(scores) => raw.push(scores),
+                Err((p, status)) => {
+                    let name = plugins[p].0.plugin.name();
+                    return Err(Status::error(format!(
+                        "running Score plugin {name:?}: {}",
+                        status.message()
+                    ))
+                    .with_plugin(name));
+                }
+            }
+        }
+
         let mut totals: Vec<NodeScore> = nodes
             .iter()
             .map(|info| NodeScore {
@@ -348,31 +390,16 @@ impl Framework {
                 score: 0,
             })
             .collect();
-        for enabled in &self.points.score {
-            let Some(plugin) = enabled.plugin.as_score() else {
-                continue;
-            };
+        for (p, (enabled, plugin)) in plugins.iter().enumerate() {
             let name = enabled.plugin.name();
-            let results = parallelize(
-                self.parallelism,
-                nodes.len(),
-                |i| Some(plugin.score(state, pod, &nodes[i])),
-                || false,
-            );
-            let mut scores = Vec::with_capacity(nodes.len());
-            for (i, result) in results {
-                let score = result.map_err(|status| {
-                    Status::error(format!(
-                        "running Score plugin {name:?}: {}",
-                        status.message()
-                    ))
-                    .with_plugin(name)
-                })?;
-                scores.push(NodeScore {
-                    name: nodes[i].node_name().to_string(),
-                    score,
-                });
-            }
+            let mut scores: Vec<NodeScore> = nodes
+                .iter()
+                .zip(&raw)
+                .map(|(info, scores)| NodeScore {
+                    name: info.node_name().to_string(),
+                    score: scores[p],
+                })
+                .collect();
             let status = plugin.normalize_score(state, pod, &mut scores);
             if !status.is_success() {
                 return Err(Status::error(format!(
@@ -561,7 +588,7 @@ mod tests {
 
     use super::*;
     use crate::framework::handle::{ApiError, ClusterClient, ClusterState, Nominator, WaitingPods};
-    use crate::framework::interface::{FilterPlugin, PermitPlugin, ScorePlugin};
+    use crate::framework::interface::{FilterPlugin, PermitPlugin};
     use crate::plugins::testing::{named_pod, node_info, pod_with_requests};
 
     struct NoopClient;
