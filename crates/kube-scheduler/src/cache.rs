@@ -36,6 +36,8 @@ pub struct Snapshot {
     node_info_list: Vec<Arc<NodeInfo>>,
     have_pods_with_affinity: Vec<Arc<NodeInfo>>,
     have_pods_with_required_anti_affinity: Vec<Arc<NodeInfo>>,
+    /// Index of each node in `node_info_list`.
+    positions: HashMap<String, usize>,
     generation: i64,
 }
 
@@ -104,6 +106,29 @@ impl Snapshot {
             .cloned()
             .collect();
         list.sort_by(|a, b| a.node_name().cmp(b.node_name()));
+        self.positions = list
+            .iter()
+            .enumerate()
+            .map(|(i, info)| (info.node_name().to_string(), i))
+            .collect();
+        self.node_info_list = list;
+        self.rebuild_affinity_lists();
+    }
+
+    /// Replaces changed nodes in the sorted list without sorting again; valid only
+    /// when no node was added or removed.
+    fn update_in_place(&mut self, changed: &[String]) {
+        for name in changed {
+            if let (Some(&i), Some(info)) = (self.positions.get(name), self.node_info_map.get(name))
+            {
+                self.node_info_list[i] = info.clone();
+            }
+        }
+        self.rebuild_affinity_lists();
+    }
+
+    fn rebuild_affinity_lists(&mut self) {
+        let list = &self.node_info_list;
         self.have_pods_with_affinity = list
             .iter()
             .filter(|info| !info.pods_with_affinity.is_empty())
@@ -114,7 +139,6 @@ impl Snapshot {
             .filter(|info| !info.pods_with_required_anti_affinity.is_empty())
             .cloned()
             .collect();
-        self.node_info_list = list;
     }
 }
 
@@ -396,7 +420,8 @@ impl SchedulerCache {
     /// update.
     pub fn update_snapshot(&self, snapshot: &mut Snapshot) {
         let mut inner = self.lock();
-        let mut changed = false;
+        let mut changed = Vec::new();
+        let mut structural = false;
 
         if inner.images_changed {
             let images = image_existence(inner.nodes.values().map(Arc::as_ref));
@@ -411,8 +436,10 @@ impl SchedulerCache {
 
         for (name, info) in &inner.nodes {
             if info.generation > snapshot.generation {
-                snapshot.node_info_map.insert(name.clone(), info.clone());
-                changed = true;
+                let previous = snapshot.node_info_map.insert(name.clone(), info.clone());
+                let existed = previous.is_some_and(|previous| previous.node.is_some());
+                structural |= existed != info.node.is_some();
+                changed.push(name.clone());
             }
         }
         if inner.removed_nodes || snapshot.node_info_map.len() != inner.nodes.len() {
@@ -420,11 +447,13 @@ impl SchedulerCache {
                 .node_info_map
                 .retain(|name, _| inner.nodes.contains_key(name));
             inner.removed_nodes = false;
-            changed = true;
+            structural = true;
         }
         snapshot.generation = inner.generation;
-        if changed {
+        if structural {
             snapshot.rebuild_lists();
+        } else if !changed.is_empty() {
+            snapshot.update_in_place(&changed);
         }
     }
 
@@ -557,6 +586,8 @@ mod tests {
         cache.update_snapshot(&mut snapshot);
         assert!(Arc::ptr_eq(&n2_before, snapshot.get("n2").expect("n2")));
         assert_eq!(snapshot.get("n1").expect("n1").pods.len(), 1);
+        assert_eq!(snapshot.list()[0].pods.len(), 1, "the sorted list sees the new pod");
+        assert!(Arc::ptr_eq(&n2_before, &snapshot.list()[1]));
 
         cache.remove_node(&node("n2"));
         cache.update_snapshot(&mut snapshot);

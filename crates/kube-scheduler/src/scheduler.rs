@@ -44,7 +44,7 @@ pub struct Scheduler {
     pub metrics: Arc<Metrics>,
     algorithm: Algorithm,
     profile_percentages: HashMap<String, Option<i32>>,
-    snapshot: Mutex<Snapshot>,
+    snapshot: Mutex<Arc<Snapshot>>,
     /// The latest version of every pod the informer reported, for failure handling.
     pub(crate) pods: RwLock<HashMap<String, Arc<Pod>>>,
     runtime: OnceLock<tokio::runtime::Handle>,
@@ -101,7 +101,7 @@ impl Scheduler {
             metrics: Arc::new(Metrics::new()),
             algorithm: Algorithm::new(config.percentage_of_nodes_to_score.unwrap_or(0)),
             profile_percentages,
-            snapshot: Mutex::new(Snapshot::default()),
+            snapshot: Mutex::new(Arc::new(Snapshot::default())),
             pods: RwLock::new(HashMap::new()),
             runtime: OnceLock::new(),
         }))
@@ -199,9 +199,12 @@ impl Scheduler {
         let start = Instant::now();
         let cycle = self.queue.scheduling_cycle();
         let mut state = CycleState::new();
-        let mut snapshot = self.snapshot.lock().unwrap_or_else(|e| e.into_inner());
-        self.cache.update_snapshot(&mut snapshot);
-        let snapshot = snapshot.clone();
+        // The previous cycle's reference is gone by now, so make_mut updates in place.
+        let snapshot = {
+            let mut shared = self.snapshot.lock().unwrap_or_else(|e| e.into_inner());
+            self.cache.update_snapshot(Arc::make_mut(&mut shared));
+            shared.clone()
+        };
         let percentage = self
             .profile_percentages
             .get(framework.profile_name())
