@@ -586,7 +586,11 @@ mod tests {
         cache.update_snapshot(&mut snapshot);
         assert!(Arc::ptr_eq(&n2_before, snapshot.get("n2").expect("n2")));
         assert_eq!(snapshot.get("n1").expect("n1").pods.len(), 1);
-        assert_eq!(snapshot.list()[0].pods.len(), 1, "the sorted list sees the new pod");
+        assert_eq!(
+            snapshot.list()[0].pods.len(),
+            1,
+            "the sorted list sees the new pod"
+        );
         assert!(Arc::ptr_eq(&n2_before, &snapshot.list()[1]));
 
         cache.remove_node(&node("n2"));

@@ -551,7 +551,11 @@ pub fn build_framework(
                 if implements(plugin.as_ref(), point) {
                     list.push(EnabledPlugin {
                         plugin,
-                        weight: if *weight > 0 { *weight } else { 1 },
+                        weight: if point == "score" && *weight > 0 {
+                            *weight
+                        } else {
+                            1
+                        },
                     });
                 }
             }
@@ -561,7 +565,7 @@ pub fn build_framework(
             list.retain(|existing| existing.plugin.name() != enabled.name);
             list.push(EnabledPlugin {
                 plugin,
-                weight: if enabled.weight > 0 {
+                weight: if point == "score" && enabled.weight > 0 {
                     enabled.weight
                 } else {
                     1
@@ -597,6 +601,120 @@ pub fn profile_handle(base: &Handle) -> Handle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+    use k8s_openapi::api::core::v1::{Pod, PodCondition};
+
+    use crate::framework::handle::{ApiError, ClusterClient, ClusterState, Nominator, WaitingPods};
+    use crate::plugins::in_tree_registry;
+
+    struct NoopClient;
+
+    #[async_trait]
+    impl ClusterClient for NoopClient {
+        async fn bind(&self, _pod: &Pod, _node_name: &str) -> Result<(), ApiError> {
+            Ok(())
+        }
+        async fn delete_pod(&self, _pod: &Pod) -> Result<(), ApiError> {
+            Ok(())
+        }
+        async fn update_pod_status(
+            &self,
+            _pod: &Pod,
+            _condition: Option<PodCondition>,
+            _nominated_node_name: Option<&str>,
+        ) -> Result<(), ApiError> {
+            Ok(())
+        }
+        fn record_event(&self, _pod: &Pod, _event_type: &str, _reason: &str, _message: String) {}
+    }
+
+    fn handle() -> Handle {
+        Handle {
+            client: Arc::new(NoopClient),
+            cluster: Arc::new(ClusterState::default()),
+            nominator: Arc::new(Nominator::default()),
+            waiting_pods: Arc::new(WaitingPods::default()),
+            framework: Arc::new(OnceLock::new()),
+        }
+    }
+
+    fn names(plugins: &[EnabledPlugin]) -> Vec<(&'static str, i64)> {
+        plugins
+            .iter()
+            .map(|p| (p.plugin.name(), p.weight))
+            .collect()
+    }
+
+    fn profile(yaml: &str) -> Profile {
+        let text = format!(
+            "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n{yaml}"
+        );
+        KubeSchedulerConfiguration::from_yaml(&text)
+            .expect("config")
+            .profiles
+            .remove(0)
+    }
+
+    #[test]
+    fn default_profile_has_upstream_weights() {
+        let framework = build_framework(
+            &profile("- schedulerName: a\n"),
+            &in_tree_registry(),
+            handle(),
+            4,
+        )
+        .expect("framework");
+        let points = framework.extension_points();
+        assert_eq!(
+            names(&points.score),
+            [
+                ("TaintToleration", 3),
+                ("NodeAffinity", 2),
+                ("NodeResourcesFit", 1),
+                ("PodTopologySpread", 2),
+                ("InterPodAffinity", 2),
+                ("NodeResourcesBalancedAllocation", 1),
+                ("ImageLocality", 1),
+            ]
+        );
+        assert_eq!(names(&points.post_filter), [("DefaultPreemption", 1)]);
+        assert_eq!(names(&points.bind), [("DefaultBinder", 1)]);
+        assert_eq!(names(&points.queue_sort), [("PrioritySort", 1)]);
+        assert!(
+            framework.handle().framework().is_some(),
+            "the handle points back to its framework"
+        );
+    }
+
+    #[test]
+    fn plugin_sets_disable_and_enable() {
+        let yaml = "- schedulerName: a\n  plugins:\n    score:\n      disabled:\n      - name: '*'\n      enabled:\n      - name: NodeResourcesFit\n        weight: 5\n    multiPoint:\n      disabled:\n      - name: DefaultPreemption\n";
+        let framework =
+            build_framework(&profile(yaml), &in_tree_registry(), handle(), 4).expect("framework");
+        let points = framework.extension_points();
+        assert_eq!(names(&points.score), [("NodeResourcesFit", 5)]);
+        assert!(points.post_filter.is_empty());
+        assert!(names(&points.filter).contains(&("TaintToleration", 1)));
+    }
+
+    #[test]
+    fn invalid_plugin_sets_are_rejected() {
+        let cases = [
+            "- schedulerName: a\n  plugins:\n    filter:\n      enabled:\n      - name: Bogus\n",
+            "- schedulerName: a\n  plugins:\n    filter:\n      enabled:\n      - name: ImageLocality\n",
+            "- schedulerName: a\n  plugins:\n    bind:\n      disabled:\n      - name: '*'\n",
+            "- schedulerName: a\n  pluginConfig:\n  - name: NodeResourcesFit\n    args:\n      scoringStrategy:\n        type: Bogus\n",
+        ];
+        for (i, yaml) in cases.iter().enumerate() {
+            assert!(
+                build_framework(&profile(yaml), &in_tree_registry(), handle(), 4).is_err(),
+                "case {i}"
+            );
+        }
+    }
 
     #[test]
     fn durations_parse() {
