@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The fewest items per worker thread. Below twice this many items the work runs on
+/// The minimum number of items per worker thread. Below twice this many items the work runs on
 /// the calling thread, because starting a thread costs more than checking a few nodes.
 const MIN_ITEMS_PER_WORKER: usize = 32;
 

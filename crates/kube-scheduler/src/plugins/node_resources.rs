@@ -227,6 +227,7 @@ impl Fit {
         if node_info.pods.len() as i64 + 1 > allocatable.allowed_pod_number {
             reasons.push("Too many pods".to_string());
         }
+
         let zero_request = request.milli_cpu == 0
             && request.memory == 0
             && request.ephemeral_storage == 0
@@ -234,6 +235,7 @@ impl Fit {
         if zero_request {
             return reasons;
         }
+
         let requested = &node_info.requested;
         if request.milli_cpu > 0 && request.milli_cpu > allocatable.milli_cpu - requested.milli_cpu
         {
