@@ -17,8 +17,12 @@ impl Scheduler {
         if pod_node_name(&pod).is_some() {
             self.cache.add_pod(pod.clone());
             self.queue.assigned_pod_added(&pod);
-        } else if self.responsible_for(&pod) && !is_finished(&pod) && !is_gated(&pod) {
-            self.queue.add(pod);
+        } else if self.responsible_for(&pod) && !is_finished(&pod) {
+            if is_gated(&pod) {
+                self.report_gated(&pod);
+            } else {
+                self.queue.add(pod);
+            }
         }
     }
 
@@ -44,8 +48,13 @@ impl Scheduler {
         if !self.responsible_for(&new) {
             return;
         }
-        if is_finished(&new) || is_gated(&new) {
+        if is_finished(&new) {
             self.queue.delete(&new);
+            return;
+        }
+        if is_gated(&new) {
+            self.queue.delete(&new);
+            self.report_gated(&new);
             return;
         }
         if self.cache.is_assumed_pod(&new) {
@@ -113,8 +122,6 @@ impl Scheduler {
 }
 
 /// Returns whether `spec.schedulingGates` keeps the pod from scheduling.
-// NOTE: gated pods are kept out of the queue, but unlike upstream they get no
-// PodScheduled=False condition with reason SchedulingGated.
 fn is_gated(pod: &Pod) -> bool {
     pod.spec
         .as_ref()

@@ -103,7 +103,9 @@ impl Scheduler {
             profile_percentages,
             snapshot: Mutex::new(Arc::new(Snapshot::default())),
             pods: RwLock::new(HashMap::new()),
-            runtime: OnceLock::new(),
+            runtime: tokio::runtime::Handle::try_current()
+                .map(OnceLock::from)
+                .unwrap_or_default(),
         }))
     }
 
@@ -341,6 +343,45 @@ impl Scheduler {
         };
         runtime.spawn(binding.run());
         true
+    }
+
+    /// Sets the PodScheduled=False condition with reason SchedulingGated on a pod that
+    /// does not have it yet.
+    pub(crate) fn report_gated(&self, pod: &Arc<Pod>) {
+        let already = pod
+            .status
+            .as_ref()
+            .and_then(|status| status.conditions.as_ref())
+            .is_some_and(|conditions| {
+                conditions.iter().any(|condition| {
+                    condition.type_ == "PodScheduled"
+                        && condition.reason.as_deref() == Some("SchedulingGated")
+                })
+            });
+        let Some(runtime) = self.runtime.get() else {
+            return;
+        };
+        if already {
+            return;
+        }
+        let condition = PodCondition {
+            type_: "PodScheduled".to_string(),
+            status: "False".to_string(),
+            reason: Some("SchedulingGated".to_string()),
+            message: Some("Scheduling is blocked due to non-empty scheduling gates".to_string()),
+            last_transition_time: Some(Time(crate::framework::types::now())),
+            last_probe_time: None,
+            observed_generation: None,
+        };
+        let client = self.client.clone();
+        let pod = pod.clone();
+        runtime.spawn(async move {
+            if let Err(error) = client.update_pod_status(&pod, Some(condition), None).await
+                && !error.not_found
+            {
+                tracing::warn!(pod = %pod_key(&pod), %error, "failed to set the SchedulingGated condition");
+            }
+        });
     }
 
     /// Handles a failed attempt: emits the FailedScheduling event, requeues the pod if

@@ -515,6 +515,17 @@ async fn foreign_and_gated_pods_stay_pending() {
     let pod = cluster.pod("foreign").await.expect("pod");
     assert!(pod["spec"]["nodeName"].is_null());
     assert!(pod["status"]["conditions"].is_null(), "{}", pod["status"]);
+    let condition = cluster
+        .wait_pod("gated", "SchedulingGated condition", |pod| {
+            pod["status"]["conditions"]
+                .as_array()?
+                .iter()
+                .find(|condition| condition["type"] == "PodScheduled")
+                .cloned()
+        })
+        .await;
+    assert_eq!(condition["status"], "False");
+    assert_eq!(condition["reason"], "SchedulingGated");
     let pod = cluster.pod("gated").await.expect("pod");
     assert!(pod["spec"]["nodeName"].is_null());
 
