@@ -9,5 +9,6 @@ pub mod api;
 pub mod cache;
 pub mod config;
 pub mod informer;
+pub mod leaderelection;
 pub mod rest;
 pub mod workqueue;

@@ -8,3 +8,5 @@ mod server;
 mod api;
 #[path = "integration/informer.rs"]
 mod informer;
+#[path = "integration/leaderelection.rs"]
+mod leaderelection;
