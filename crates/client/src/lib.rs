@@ -8,6 +8,7 @@
 pub mod api;
 pub mod cache;
 pub mod config;
+pub mod events;
 pub mod informer;
 pub mod leaderelection;
 pub mod rest;

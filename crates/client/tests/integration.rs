@@ -6,6 +6,8 @@ mod server;
 
 #[path = "integration/api.rs"]
 mod api;
+#[path = "integration/events.rs"]
+mod events;
 #[path = "integration/informer.rs"]
 mod informer;
 #[path = "integration/leaderelection.rs"]
