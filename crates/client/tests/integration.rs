@@ -6,6 +6,8 @@ mod server;
 
 #[path = "integration/api.rs"]
 mod api;
+#[path = "integration/dynamic.rs"]
+mod dynamic;
 #[path = "integration/events.rs"]
 mod events;
 #[path = "integration/informer.rs"]
