@@ -14,3 +14,5 @@ mod events;
 mod informer;
 #[path = "integration/leaderelection.rs"]
 mod leaderelection;
+#[path = "integration/reflector_gone.rs"]
+mod reflector_gone;
