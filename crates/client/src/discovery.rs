@@ -5,7 +5,7 @@
 //! until [`DiscoveryClient::invalidate`]) or a lookup such as
 //! [`DiscoveryClient::resolve`].
 //!
-//! It asks for aggregated discovery (apidiscovery.k8s.io/v2, two requests for
+//! It requests aggregated discovery (apidiscovery.k8s.io/v2, two requests for
 //! everything) and falls back to the legacy documents (`/api`, `/apis` and one
 //! APIResourceList per group version) when the server does not offer it.
 
@@ -25,7 +25,7 @@ pub const AGGREGATED_DISCOVERY_ACCEPT: &str =
 /// One served resource (not a subresource).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiscoveredResource {
-    /// Where it is served and its kind and scope.
+    /// The resource location, kind and scope.
     pub resource: ApiResource,
     /// The verbs it supports, such as `list` and `watch`.
     pub verbs: Vec<String>,
@@ -67,7 +67,7 @@ impl DiscoveredGroup {
 pub struct Discovery {
     /// The groups, core first.
     pub groups: Vec<DiscoveredGroup>,
-    /// Whether aggregated discovery answered (rather than the legacy documents).
+    /// Whether aggregated discovery was served (rather than the legacy documents).
     pub aggregated: bool,
 }
 
@@ -113,7 +113,7 @@ impl Discovery {
     }
 }
 
-/// Discovers the server's resources and caches the answer. Cloning shares the cache.
+/// Discovers the server's resources and caches the result. Cloning shares the cache.
 #[derive(Clone)]
 pub struct DiscoveryClient {
     client: RestClient,
@@ -184,7 +184,7 @@ impl DiscoveryClient {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Both aggregated documents, or `None` when the server answered with the legacy
+    /// Both aggregated documents, or `None` when the server returned the legacy
     /// format instead.
     async fn aggregated(&self) -> Result<Option<Discovery>, ClientError> {
         let mut groups = Vec::new();

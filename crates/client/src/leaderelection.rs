@@ -94,7 +94,7 @@ type StartedFn = Box<dyn FnOnce(watch::Receiver<bool>) -> LeadingFuture + Send>;
 type StoppedFn = Box<dyn FnOnce() + Send>;
 type NewLeaderFn = Box<dyn Fn(&str) + Send + Sync>;
 
-/// What to do when leadership starts, stops, or moves to another candidate.
+/// The callbacks run when leadership starts, stops, or moves to another candidate.
 pub struct LeaderCallbacks {
     on_started_leading: StartedFn,
     on_stopped_leading: StoppedFn,
@@ -229,9 +229,11 @@ impl LeaderElector {
         loop {
             let deadline = Instant::now() + self.config.renew_deadline;
             let renewed = loop {
+                // As upstream, a round that finds another holder (or loses an update
+                // race) is retried until the deadline, like an error.
                 match self.try_acquire_or_renew(notify.as_deref()).await {
                     Ok(true) => break true,
-                    Ok(false) => break false,
+                    Ok(false) => {}
                     Err(error) => {
                         tracing::warn!(lease = %self.lease_key(), %error, "failed to renew the lease");
                     }
@@ -250,7 +252,7 @@ impl LeaderElector {
     }
 
     /// One round: read the Lease; create it, take it over or renew it when allowed.
-    /// Returns whether this candidate holds it afterwards.
+    /// Returns whether this candidate is the holder afterwards.
     async fn try_acquire_or_renew(
         &self,
         notify: Option<&NewLeaderFn>,
@@ -370,7 +372,7 @@ impl LeaderElector {
         }
     }
 
-    /// Whether the observed record is older than its lease duration on the local
+    /// Returns whether the observed record is older than its lease duration on the local
     /// clock.
     fn observed_expired(&self) -> bool {
         let observed = self.lock();

@@ -37,7 +37,7 @@ pub const SPAM_QPS: f64 = 1.0 / 300.0;
 /// Keys each cache may hold before it is emptied (upstream keeps an LRU of 4096).
 const MAX_CACHE_ENTRIES: usize = 4096;
 
-/// What to send for one event.
+/// The write to send for one event.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Correlated {
     /// The event to create, or the state of the existing event after the patch.
@@ -74,7 +74,7 @@ pub struct EventCorrelator {
 }
 
 impl EventCorrelator {
-    /// An empty correlator.
+    /// Creates an empty correlator.
     pub fn new() -> Self {
         Self::default()
     }
@@ -208,7 +208,7 @@ fn bounded_insert<V>(map: &mut HashMap<String, V>, key: String, value: V) {
     map.insert(key, value);
 }
 
-/// The name of a new event about the object `name`: the name plus the current time
+/// Returns the name of a new event about the object `name`: the name plus the current time
 /// in hexadecimal nanoseconds.
 pub(crate) fn event_name(name: &str) -> String {
     let nanos = std::time::SystemTime::now()
@@ -262,7 +262,7 @@ fn aggregate_key(event: &Event) -> String {
     ])
 }
 
-/// The source and involved object: what the spam filter limits.
+/// Returns the key of the source and involved object, which the spam filter limits.
 fn spam_key(event: &Event) -> String {
     let source = event.source.as_ref();
     let io = &event.involved_object;
@@ -383,7 +383,7 @@ mod tests {
     }
 
     #[test]
-    fn spam_filter_allows_a_burst_then_one_per_five_minutes() {
+    fn spam_filter_burst_then_refill() {
         let mut correlator = EventCorrelator::new();
         let start = Instant::now();
         // Distinct reasons so that neither aggregation nor counting interferes.
