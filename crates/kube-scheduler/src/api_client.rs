@@ -1,25 +1,23 @@
 //! The [`ClusterClient`] of the daemon over the REST client: bindings, victim
-//! deletions, status patches and events. Events go through a bounded channel to one
-//! sender task, and a full channel drops the event, so recording does not wait.
+//! deletions and status patches, plus events through the shared event recorder.
 
 use async_trait::async_trait;
+use client::events::{EventBroadcaster, EventRecorder, EventSource, EventType, object_reference};
 use client::rest::{ClientError, PatchType, RestClient};
 use k8s_openapi::api::core::v1::{Pod, PodCondition};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 use crate::framework::handle::{ApiError, ClusterClient};
 use crate::framework::types::{pod_key, pod_namespace};
 
-/// Events queued beyond this many are dropped (and logged) instead of blocking.
-const EVENT_QUEUE_CAPACITY: usize = 1000;
 /// The component name events carry, as upstream's default profile reports it.
 pub const EVENT_SOURCE: &str = "default-scheduler";
 
 /// The REST implementation of [`ClusterClient`].
 pub struct RestClusterClient {
     client: RestClient,
-    events: mpsc::Sender<Value>,
+    recorder: EventRecorder,
+    _broadcaster: EventBroadcaster,
 }
 
 fn api_error(operation: String, error: ClientError) -> ApiError {
@@ -40,27 +38,17 @@ fn pod_path(pod: &Pod) -> String {
 }
 
 impl RestClusterClient {
-    /// Creates the client and starts its event sender on the current Tokio runtime.
+    /// Creates the client and starts its event sink on the current Tokio runtime.
     pub fn new(client: RestClient) -> RestClusterClient {
-        let (sender, mut receiver) = mpsc::channel::<Value>(EVENT_QUEUE_CAPACITY);
-        let event_client = client.clone();
-        tokio::spawn(async move {
-            while let Some(event) = receiver.recv().await {
-                let namespace = event["metadata"]["namespace"]
-                    .as_str()
-                    .unwrap_or("default")
-                    .to_string();
-                let path = format!("/api/v1/namespaces/{namespace}/events");
-                let result: Result<Value, ClientError> =
-                    event_client.post(&path).json(&event).request_json().await;
-                if let Err(error) = result {
-                    tracing::warn!(%error, reason = %event["reason"], "failed to record event");
-                }
-            }
+        let broadcaster = EventBroadcaster::new(client.clone());
+        let recorder = broadcaster.new_recorder(EventSource {
+            component: EVENT_SOURCE.to_string(),
+            host: None,
         });
         RestClusterClient {
             client,
-            events: sender,
+            recorder,
+            _broadcaster: broadcaster,
         }
     }
 }
@@ -145,35 +133,12 @@ impl ClusterClient for RestClusterClient {
     }
 
     fn record_event(&self, pod: &Pod, event_type: &str, reason: &str, message: String) {
-        let now = crate::framework::types::now();
-        let name = format!(
-            "{}.{:x}",
-            pod.metadata.name.as_deref().unwrap_or_default(),
-            now.as_nanosecond()
-        );
-        let event = json!({
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": name, "namespace": pod_namespace(pod)},
-            "involvedObject": {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "name": pod.metadata.name,
-                "namespace": pod_namespace(pod),
-                "uid": pod.metadata.uid,
-                "resourceVersion": pod.metadata.resource_version,
-            },
-            "reason": reason,
-            "message": message,
-            "type": event_type,
-            "source": {"component": EVENT_SOURCE},
-            "reportingComponent": EVENT_SOURCE,
-            "firstTimestamp": now.to_string(),
-            "lastTimestamp": now.to_string(),
-            "count": 1,
-        });
-        if self.events.try_send(event).is_err() {
-            tracing::warn!(pod = %pod_key(pod), reason, "event queue full; dropping event");
-        }
+        let event_type = if event_type == "Warning" {
+            EventType::Warning
+        } else {
+            EventType::Normal
+        };
+        self.recorder
+            .event(&object_reference(pod), event_type, reason, &message);
     }
 }

@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use client::config::kubeconfig::{ConfigOverrides, load_default, load_from_files};
+use client::leaderelection::{LeaderCallbacks, LeaderElectionConfig, LeaderElector};
 use client::rest::RestClient;
 use tokio::sync::watch;
 
 use crate::api_client::RestClusterClient;
 use crate::config::{ConfigError, KubeSchedulerConfiguration, parse_duration};
 use crate::informers::{Informers, start_informers};
-use crate::leader_election::{LeaderElectionConfig, LeaderElector};
 use crate::options::Options;
 use crate::plugins::in_tree_registry;
 use crate::scheduler::Scheduler;
@@ -126,59 +126,57 @@ pub async fn run(options: Options, cancel: watch::Receiver<bool>) -> Result<(), 
     let leader_elect = options
         .leader_elect
         .unwrap_or(config.leader_election.leader_elect);
-    let mut cancel_rx = cancel.clone();
-    let elector = if leader_elect {
-        let election = &config.leader_election;
-        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "kube-scheduler".to_string());
-        let identity = format!("{host}_{}", std::process::id());
-        let elector = LeaderElector::new(
-            LeaderElectionConfig {
-                lease_namespace: options.leader_elect_resource_namespace.clone(),
-                lease_name: options.leader_elect_resource_name.clone(),
-                identity,
-                lease_duration: parse_duration(&election.lease_duration)
-                    .unwrap_or(Duration::from_secs(15)),
-                renew_deadline: parse_duration(&election.renew_deadline)
-                    .unwrap_or(Duration::from_secs(10)),
-                retry_period: parse_duration(&election.retry_period)
-                    .unwrap_or(Duration::from_secs(2)),
-            },
-            client.clone(),
-        );
-        if !elector.acquire(&mut cancel_rx).await {
-            let _ = server_task.await;
-            return Ok(());
-        }
-        Some(elector)
-    } else {
-        None
-    };
+    if !leader_elect {
+        lead(client, scheduler, synced, cancel).await;
+        server_task.abort();
+        return Ok(());
+    }
 
-    let informers = start_informers(&client, &scheduler, &cancel);
-    if informers.wait_for_cache_sync(&cancel).await {
+    let election = &config.leader_election;
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "kube-scheduler".to_string());
+    let identity = format!("{host}_{}", std::process::id());
+    let duration =
+        |text: &str, default: u64| parse_duration(text).unwrap_or(Duration::from_secs(default));
+    let elector = LeaderElector::new(
+        LeaderElectionConfig {
+            lease_duration: duration(&election.lease_duration, 15),
+            renew_deadline: duration(&election.renew_deadline, 10),
+            retry_period: duration(&election.retry_period, 2),
+            ..LeaderElectionConfig::new(
+                &options.leader_elect_resource_namespace,
+                &options.leader_elect_resource_name,
+                &identity,
+            )
+        },
+        client.clone(),
+    )
+    .map_err(|error| AppError::Client(error.to_string()))?;
+    let callbacks = LeaderCallbacks::new(
+        move |leading| lead(client, scheduler, synced, leading),
+        || tracing::info!("stopped leading"),
+    );
+    elector.run(callbacks, cancel.clone()).await;
+    server_task.abort();
+    if *cancel.borrow() {
+        Ok(())
+    } else {
+        Err(AppError::LeaderElectionLost)
+    }
+}
+
+/// Runs the informers and the scheduler until `stop` fires (cancellation or lost
+/// leadership).
+async fn lead(
+    client: RestClient,
+    scheduler: Arc<Scheduler>,
+    synced: Arc<AtomicBool>,
+    stop: watch::Receiver<bool>,
+) {
+    let informers = start_informers(&client, &scheduler, &stop);
+    if informers.wait_for_cache_sync(&stop).await {
         synced.store(true, Ordering::SeqCst);
         tracing::info!("informer caches synced");
     }
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let scheduler_task = tokio::spawn(scheduler.clone().run(stop_rx));
-
-    let lost = match elector {
-        Some(elector) => !elector.renew(&mut cancel_rx).await,
-        None => {
-            while !*cancel_rx.borrow() {
-                if cancel_rx.changed().await.is_err() {
-                    break;
-                }
-            }
-            false
-        }
-    };
-    let _ = stop_tx.send(true);
-    let _ = scheduler_task.await;
+    scheduler.run(stop).await;
     drop(informers);
-    server_task.abort();
-    if lost {
-        return Err(AppError::LeaderElectionLost);
-    }
-    Ok(())
 }

@@ -13,7 +13,6 @@ pub mod config;
 pub mod event_handlers;
 pub mod framework;
 pub mod informers;
-pub mod leader_election;
 pub mod metrics;
 pub mod options;
 pub mod plugins;
