@@ -37,6 +37,7 @@ test: deps
 bench: deps
 	$(CARGO) bench -p storage --bench storage
 	$(CARGO) bench -p kube-apiserver --bench apiserver
+	$(CARGO) bench -p kube-scheduler --bench scheduling
 
 lint:
 	$(CARGO) fmt --all -- --check

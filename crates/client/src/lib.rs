@@ -8,6 +8,10 @@
 pub mod api;
 pub mod cache;
 pub mod config;
+pub mod discovery;
+pub mod dynamic;
+pub mod events;
 pub mod informer;
+pub mod leaderelection;
 pub mod rest;
 pub mod workqueue;

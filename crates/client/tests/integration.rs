@@ -6,5 +6,13 @@ mod server;
 
 #[path = "integration/api.rs"]
 mod api;
+#[path = "integration/dynamic.rs"]
+mod dynamic;
+#[path = "integration/events.rs"]
+mod events;
 #[path = "integration/informer.rs"]
 mod informer;
+#[path = "integration/leaderelection.rs"]
+mod leaderelection;
+#[path = "integration/reflector_gone.rs"]
+mod reflector_gone;

@@ -301,7 +301,7 @@ impl<K: KubeObject> Api<K> {
     }
 
     /// Deletes an object. Returns the object when the server kept it for now (a
-    /// grace period or finalizers), `None` when the server answered with a Status.
+    /// grace period or finalizers), `None` when the server returned a Status.
     ///
     /// # Errors
     /// [`ClientError::Api`] with NotFound, or Conflict for a failed precondition.
@@ -359,7 +359,7 @@ impl<K: KubeObject> Api<K> {
             .await
     }
 
-    /// Posts to a subresource and decodes the answer as JSON (a Status for binding
+    /// Posts to a subresource and decodes the response as JSON (a Status for binding
     /// and eviction).
     ///
     /// # Errors

@@ -1,4 +1,4 @@
-//! What the typed client and the informers need of an object type: its metadata
+//! The traits the typed client and the informers need of an object type: its metadata
 //! ([`KubeObject`]) and where it is served ([`ApiResource`]).
 
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::Object;
 
-/// The Accept header that asks the server for `PartialObjectMetadata` (or a
+/// The Accept header that requests `PartialObjectMetadata` (or a
 /// `PartialObjectMetadataList`) instead of whole objects.
 pub const PARTIAL_OBJECT_METADATA_ACCEPT: &str =
     "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
@@ -76,7 +76,7 @@ impl ScopeKind for k8s_openapi::SubResourceScope {
     const NAMESPACED: bool = true;
 }
 
-/// Where a resource is served: group, version, plural and scope, plus the kind its
+/// The location of a resource: group, version, plural and scope, plus the kind its
 /// objects carry.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ApiResource {

@@ -38,7 +38,7 @@ struct Entry {
 
 impl SharedInformerFactory {
     /// Creates a factory whose informers resync their handlers every
-    /// `default_resync` (zero: never) unless told otherwise.
+    /// `default_resync` (zero: never) unless an informer or handler sets its own.
     pub fn new(client: RestClient, default_resync: Duration) -> Self {
         Self {
             client,

@@ -51,7 +51,7 @@ impl<K: KubeObject> Lister<K> {
         }
     }
 
-    /// Returns the objects whose index `index_name` holds `value`.
+    /// Returns the objects whose index `index_name` contains `value`.
     ///
     /// # Errors
     /// [`CacheError::IndexNotFound`] for an unknown index.

@@ -24,7 +24,7 @@ pub const MINIMUM_RESYNC_PERIOD: Duration = Duration::from_secs(1);
 /// How often the resync loop looks for handlers whose resync is due.
 const RESYNC_POLL: Duration = Duration::from_secs(1);
 
-/// What an informer watches.
+/// The selection and resync settings of an informer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InformerOptions {
     /// One namespace, or all namespaces when `None`.
@@ -186,7 +186,7 @@ impl<K: KubeObject> SharedIndexInformer<K> {
     /// Adds index functions. Call before the informer starts.
     ///
     /// # Errors
-    /// [`CacheError::IndexersAfterItems`] once the cache holds objects,
+    /// [`CacheError::IndexersAfterItems`] once the cache contains objects,
     /// [`CacheError::IndexerConflict`] for a name already taken.
     pub fn add_indexers(&self, indexers: Indexers<Arc<K>>) -> Result<(), CacheError> {
         self.inner.indexer.add_indexers(indexers)
@@ -317,7 +317,7 @@ impl<K: KubeObject> Inner<K> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Applies one key's deltas to the cache and tells the handlers. Runs while the
+    /// Applies one key's deltas to the cache and notifies the handlers. Runs while the
     /// DeltaFIFO is locked.
     fn handle_deltas(&self, deltas: &Deltas<Arc<K>>, initial: bool) {
         let processor = self.lock_processor();
@@ -380,7 +380,7 @@ impl<K: KubeObject> Inner<K> {
     }
 }
 
-/// Each poll, marks the handlers whose resync is due and queues Sync deltas for the
+/// Marks, each poll, the handlers whose resync is due and queues Sync deltas for the
 /// whole cache when any is.
 async fn resync_loop<K: KubeObject>(inner: Arc<Inner<K>>, mut cancel: watch::Receiver<bool>) {
     loop {

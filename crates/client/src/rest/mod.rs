@@ -237,7 +237,15 @@ impl RestClient {
     /// [`ClientError::Tls`] and [`ClientError::ReadFile`] for unusable TLS material.
     pub fn new(config: &RestConfig) -> Result<Self, ClientError> {
         let base = base_url(&config.host)?;
-        let credentials = auth::Credentials::from_config(&config.auth, &config.user_agent)?;
+        let cluster = match &config.auth.exec {
+            Some(exec) if exec.provide_cluster_info => Some(
+                crate::config::exec::ClusterInfo::from_rest_config(config)
+                    .map_err(|error| ClientError::Config(error.to_string()))?,
+            ),
+            _ => None,
+        };
+        let credentials =
+            auth::Credentials::from_config(&config.auth, &config.user_agent, cluster)?;
 
         let tls = transport::tls_client_config(&config.tls)?;
         let connector = transport::Connector::new(tls, config.tls.server_name.as_deref())?;
@@ -512,8 +520,18 @@ impl Request {
                 limiter.acquire().await;
             }
 
-            let request = self.build(url)?;
+            let mut request = self.build(url)?;
+            if let Some(value) = self.client.inner.credentials.exec_authorization().await? {
+                request
+                    .headers_mut()
+                    .insert(http::header::AUTHORIZATION, value);
+            }
             let result = self.client.inner.http.request(request).await;
+            if let Ok(response) = &result
+                && response.status() == StatusCode::UNAUTHORIZED
+            {
+                self.client.inner.credentials.unauthorized().await;
+            }
 
             let wait = match &result {
                 Ok(response) => check_wait(response.status(), response.headers()),

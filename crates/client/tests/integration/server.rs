@@ -10,6 +10,7 @@ use client::config::{AuthConfig, RestConfig, TlsConfig};
 use client::rest::RestClient;
 use kube_apiserver::apiserver::{self, RunningServer};
 use kube_apiserver::options::Options;
+use storage::Backend;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
@@ -102,14 +103,27 @@ impl TestServer {
     /// Stops the server and cuts every client connection, waits `down_for`, and
     /// starts it again on the same data directory behind the same address.
     pub async fn restart(&mut self, down_for: Duration) {
-        self.proxy = None;
-        if let Some(server) = self.server.take() {
-            server.shutdown().await;
-        }
+        drop(self.take_down().await);
         tokio::time::sleep(down_for).await;
+        self.bring_up().await;
+    }
+
+    /// Stops the server and cuts every client connection. Returns the storage
+    /// backend for writes behind the server's back; drop it before
+    /// [`TestServer::bring_up`], which needs the store's lock.
+    pub async fn take_down(&mut self) -> Arc<dyn Backend> {
+        self.proxy = None;
+        let server = self.server.take().expect("server running");
+        let backend = server.backend.clone();
+        server.shutdown().await;
+        backend
+    }
+
+    /// Starts the server again on the same data directory behind the same address.
+    pub async fn bring_up(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            // The old listener's port or store lock can take a moment to be freed.
+            // The old server's store lock is freed once its connections have ended.
             match Self::try_launch(&self.dir, 0).await {
                 Ok(server) => {
                     let proxy = Proxy::start(self.proxy_port, server.address.port())
