@@ -469,109 +469,101 @@ impl PodControl {
             other => other,
         }
     }
-
-    /// Rewrites the ownerReferences of `pod` to `references`, guarded by the pod's
-    /// resourceVersion so a concurrent change makes it fail with 409.
-    ///
-    /// # Errors
-    /// The API error.
-    pub async fn set_owner_references(
-        &self,
-        pod: &Pod,
-        references: Vec<OwnerReference>,
-    ) -> Result<(), ClientError> {
-        let patch = json!({
-            "metadata": {
-                "ownerReferences": references,
-                "resourceVersion": pod.metadata.resource_version,
-            }
-        });
-        Api::<Pod>::namespaced(
-            self.client.clone(),
-            pod.metadata.namespace.as_deref().unwrap_or("default"),
-        )
-        .patch(
-            pod.metadata.name.as_deref().unwrap_or_default(),
-            PatchType::Merge,
-            &patch,
-        )
-        .await
-        .map(|_| ())
-    }
 }
 
-/// The result of matching pods against a controller: pods it owns after adoption
-/// and release.
-pub struct ClaimOutcome {
-    pub owned: Vec<Pod>,
-}
-
-/// Claims pods for `owner`, as upstream's `PodControllerRefManager.ClaimPods`:
-/// pods it controls that still match `selector` are kept, ones that no longer match
-/// are released, and matching orphans are adopted unless the owner or the pod is
-/// being deleted. Pods controlled by someone else are left alone. Adoption and
-/// release failures other than 404 are returned after the rest are processed.
+/// Rewrites the ownerReferences of `object` to `references`, guarded by the
+/// object's resourceVersion so that a concurrent change makes it fail with 409.
 ///
 /// # Errors
-/// The first failed patch.
-pub async fn claim_pods(
-    pod_control: &PodControl,
+/// The API error.
+pub async fn set_owner_references<K: Resource>(
+    client: &RestClient,
+    object: &K,
+    references: Vec<OwnerReference>,
+) -> Result<(), ClientError> {
+    let meta = object.metadata();
+    let patch = json!({
+        "metadata": {
+            "ownerReferences": references,
+            "resourceVersion": meta.resource_version,
+        }
+    });
+    Api::<K>::namespaced(
+        client.clone(),
+        meta.namespace.as_deref().unwrap_or("default"),
+    )
+    .patch(
+        meta.name.as_deref().unwrap_or_default(),
+        PatchType::Merge,
+        &patch,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Claims objects for `owner`, as upstream's `ControllerRefManager`: objects it
+/// controls that still match `selector` are kept, ones that no longer match are
+/// released, and matching orphans are adopted unless the owner or the object is
+/// being deleted. Objects controlled by someone else are left alone. Returns the
+/// owned objects and the first failed adoption or release (404s are ignored).
+pub async fn claim<K: Resource>(
+    client: &RestClient,
     owner_meta: &ObjectMeta,
     owner_ref: &OwnerReference,
     selector: &Selector,
-    pods: Vec<Pod>,
-) -> (ClaimOutcome, Option<ClientError>) {
+    objects: Vec<K>,
+) -> (Vec<K>, Option<ClientError>) {
     let owner_uid = owner_meta.uid.as_deref().unwrap_or_default();
     let owner_deleting = owner_meta.deletion_timestamp.is_some();
     let mut owned = Vec::new();
     let mut first_error = None;
 
-    for pod in pods {
-        let matches = selector.matches(&pod.metadata.labels);
-        match controller_ref(&pod.metadata) {
+    for object in objects {
+        let meta = object.metadata();
+        let matches = selector.matches(&meta.labels);
+        match controller_ref(meta) {
             Some(reference) if reference.uid == owner_uid => {
                 if matches || owner_deleting {
-                    owned.push(pod);
+                    owned.push(object);
                     continue;
                 }
-                let remaining: Vec<OwnerReference> = pod
-                    .metadata
+                let remaining: Vec<OwnerReference> = meta
                     .owner_references
                     .clone()
                     .unwrap_or_default()
                     .into_iter()
                     .filter(|reference| reference.uid != owner_uid)
                     .collect();
-                if let Err(err) = pod_control.set_owner_references(&pod, remaining).await
+                if let Err(err) = set_owner_references(client, &object, remaining).await
                     && !is_not_found(&err)
                 {
-                    tracing::warn!(pod = %key_of(&pod.metadata), error = %err, "failed to release pod");
+                    tracing::warn!(kind = K::KIND, object = %key_of(meta), error = %err, "failed to release object");
                     first_error.get_or_insert(err);
                 }
             }
             Some(_) => {}
             None => {
-                if !matches || owner_deleting || pod.metadata.deletion_timestamp.is_some() {
+                if !matches || owner_deleting || meta.deletion_timestamp.is_some() {
                     continue;
                 }
-                let mut references = pod.metadata.owner_references.clone().unwrap_or_default();
+                let mut references = meta.owner_references.clone().unwrap_or_default();
                 references.push(owner_ref.clone());
-                match pod_control.set_owner_references(&pod, references.clone()).await {
+                match set_owner_references(client, &object, references.clone()).await {
                     Ok(()) => {
-                        let mut adopted = pod;
-                        adopted.metadata.owner_references = Some(references);
+                        let mut adopted = object;
+                        adopted.metadata_mut().owner_references = Some(references);
                         owned.push(adopted);
                     }
                     Err(err) if is_not_found(&err) => {}
                     Err(err) => {
-                        tracing::warn!(pod = %key_of(&pod.metadata), error = %err, "failed to adopt pod");
+                        tracing::warn!(kind = K::KIND, object = %key_of(meta), error = %err, "failed to adopt object");
                         first_error.get_or_insert(err);
                     }
                 }
             }
         }
     }
-    (ClaimOutcome { owned }, first_error)
+    (owned, first_error)
 }
 
 /// Returns a copy of `labels` with `key=value` added.

@@ -52,6 +52,15 @@ pub fn controllers() -> Vec<ControllerDescriptor> {
                 Box::pin(controller.run(workers, cancel))
             },
         },
+        ControllerDescriptor {
+            name: "deployment",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::deployment::DeploymentController::new(ctx);
+                let workers = ctx.options.concurrent_deployment_syncs;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
     ]
 }
 

@@ -26,7 +26,7 @@ use tokio::sync::watch;
 
 use crate::context::ControllerContext;
 use crate::controller_utils::{
-    ControllerExpectations, PodControl, SLOW_START_INITIAL_BATCH_SIZE, claim_pods,
+    ControllerExpectations, PodControl, SLOW_START_INITIAL_BATCH_SIZE, claim,
     controller_ref, futures_join_all, is_pod_active, is_pod_ready, key_of, new_controller_ref,
     pod_from_template, pods_to_delete, slow_start_batch,
 };
@@ -337,8 +337,8 @@ async fn sync<K: ReplicaOwner>(inner: &Inner<K>, key: &str) -> Result<(), String
         .filter(|pod| is_pod_active(pod))
         .map(|pod| pod.as_ref().clone())
         .collect();
-    let (claimed, claim_error) = claim_pods(
-        &inner.pod_control,
+    let (pods, claim_error) = claim(
+        &inner.api_client,
         owner.metadata(),
         &new_controller_ref(owner.as_ref()),
         &selector,
@@ -348,7 +348,6 @@ async fn sync<K: ReplicaOwner>(inner: &Inner<K>, key: &str) -> Result<(), String
     if let Some(err) = claim_error {
         return Err(format!("failed to claim pods: {err}"));
     }
-    let pods = claimed.owned;
 
     let mut manage_error = None;
     if needs_sync {
