@@ -46,9 +46,13 @@ pub fn rest_config(options: &ControllerManagerOptions) -> Result<RestConfig, Run
                 .map_err(|err| RunError::Config(err.to_string()))?
                 .rest
         }
-        None => client::config::in_cluster::in_cluster()
-            .map_err(|err| RunError::Config(format!("{err} (pass --kubeconfig outside a cluster)")))?
-            .rest,
+        None => {
+            client::config::in_cluster::in_cluster()
+                .map_err(|err| {
+                    RunError::Config(format!("{err} (pass --kubeconfig outside a cluster)"))
+                })?
+                .rest
+        }
     };
     config.qps = options.kube_api_qps;
     config.burst = options.kube_api_burst;

@@ -131,8 +131,11 @@ pub fn now() -> Timestamp {
     let since_epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    Timestamp::new(since_epoch.as_secs() as i64, since_epoch.subsec_nanos() as i32)
-        .unwrap_or(Timestamp::UNIX_EPOCH)
+    Timestamp::new(
+        since_epoch.as_secs() as i64,
+        since_epoch.subsec_nanos() as i32,
+    )
+    .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// Formats `time` as the API's `Time` fields are written (RFC 3339, whole seconds).
@@ -200,8 +203,12 @@ pub fn pod_from_template(
 
 /// Whether `pod` neither finished (Succeeded, Failed) nor is being deleted.
 pub fn is_pod_active(pod: &Pod) -> bool {
-    let phase = pod.status.as_ref().and_then(|status| status.phase.as_deref());
-    !matches!(phase, Some("Succeeded") | Some("Failed")) && pod.metadata.deletion_timestamp.is_none()
+    let phase = pod
+        .status
+        .as_ref()
+        .and_then(|status| status.phase.as_deref());
+    !matches!(phase, Some("Succeeded") | Some("Failed"))
+        && pod.metadata.deletion_timestamp.is_none()
 }
 
 /// Returns the pod's phase, `Pending` when unset.
@@ -221,8 +228,7 @@ pub fn pod_ready_since(pod: &Pod) -> Option<Option<Timestamp>> {
         .as_deref()?
         .iter()
         .find(|condition| condition.type_ == "Ready")?;
-    (condition.status == "True")
-        .then(|| condition.last_transition_time.as_ref().map(|time| time.0))
+    (condition.status == "True").then(|| condition.last_transition_time.as_ref().map(|time| time.0))
 }
 
 /// Whether the pod's Ready condition is True.
@@ -236,9 +242,7 @@ pub fn is_pod_available(pod: &Pod, min_ready_seconds: i32, now: Timestamp) -> bo
         None => false,
         Some(_) if min_ready_seconds <= 0 => true,
         Some(None) => false,
-        Some(Some(since)) => {
-            since.as_second() + i64::from(min_ready_seconds) <= now.as_second()
-        }
+        Some(Some(since)) => since.as_second() + i64::from(min_ready_seconds) <= now.as_second(),
     }
 }
 
@@ -362,7 +366,11 @@ pub fn pods_to_delete<'a>(
         })
         .collect();
     ranked.sort_by(|a, b| compare_for_deletion(a, b, now));
-    ranked.into_iter().take(count).map(|ranked| ranked.pod).collect()
+    ranked
+        .into_iter()
+        .take(count)
+        .map(|ranked| ranked.pod)
+        .collect()
 }
 
 /// Runs `count` calls of `call` in batches of 1, 2, 4, ... and stops after the first
@@ -407,8 +415,10 @@ where
 pub async fn futures_join_all<Fut: Future>(
     futures: impl IntoIterator<Item = Fut>,
 ) -> Vec<Fut::Output> {
-    let mut pending: Vec<Option<std::pin::Pin<Box<Fut>>>> =
-        futures.into_iter().map(|future| Some(Box::pin(future))).collect();
+    let mut pending: Vec<Option<std::pin::Pin<Box<Fut>>>> = futures
+        .into_iter()
+        .map(|future| Some(Box::pin(future)))
+        .collect();
     let mut results: Vec<Option<Fut::Output>> = pending.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
         let mut all_done = true;
@@ -583,12 +593,20 @@ mod tests {
     use k8s_openapi::api::core::v1::{PodCondition, PodSpec, PodStatus};
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-    fn pod(name: &str, node: Option<&str>, phase: &str, ready_for: Option<i64>, now: Timestamp) -> Pod {
+    fn pod(
+        name: &str,
+        node: Option<&str>,
+        phase: &str,
+        ready_for: Option<i64>,
+        now: Timestamp,
+    ) -> Pod {
         Pod {
             metadata: ObjectMeta {
                 name: Some(name.to_string()),
                 namespace: Some("default".to_string()),
-                creation_timestamp: Some(Time(now - k8s_openapi::jiff::SignedDuration::from_secs(1000))),
+                creation_timestamp: Some(Time(
+                    now - k8s_openapi::jiff::SignedDuration::from_secs(1000),
+                )),
                 ..ObjectMeta::default()
             },
             spec: Some(PodSpec {
@@ -620,13 +638,22 @@ mod tests {
         let running_not_ready = pod("running-not-ready", Some("n1"), "Running", None, now);
         let ready_new = pod("ready-new", Some("n2"), "Running", Some(10), now);
         let ready_old = pod("ready-old", Some("n3"), "Running", Some(100_000), now);
-        let pods = vec![&ready_old, &ready_new, &running_not_ready, &pending, &unscheduled];
+        let pods = vec![
+            &ready_old,
+            &ready_new,
+            &running_not_ready,
+            &pending,
+            &unscheduled,
+        ];
         let chosen = pods_to_delete(&pods, &pods, 4, now);
         let names: Vec<&str> = chosen
             .iter()
             .map(|pod| pod.metadata.name.as_deref().unwrap())
             .collect();
-        assert_eq!(names, vec!["unscheduled", "pending", "running-not-ready", "ready-new"]);
+        assert_eq!(
+            names,
+            vec!["unscheduled", "pending", "running-not-ready", "ready-new"]
+        );
     }
 
     #[test]

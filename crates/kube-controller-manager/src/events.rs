@@ -43,7 +43,13 @@ impl EventRecorder {
 
     /// Records an event about `object` in the object's namespace (`default` for a
     /// cluster-scoped object).
-    pub fn event<K: Resource>(&self, object: &K, event_type: EventType, reason: &str, message: &str) {
+    pub fn event<K: Resource>(
+        &self,
+        object: &K,
+        event_type: EventType,
+        reason: &str,
+        message: &str,
+    ) {
         self.event_for(object_reference(object), event_type, reason, message);
     }
 
@@ -71,9 +77,10 @@ impl EventRecorder {
         let now = crate::controller_utils::now();
         let event = Event {
             metadata: ObjectMeta {
-                generate_name: Some(format!(
-                    "{}.",
-                    reference.name.as_deref().unwrap_or("object")
+                name: Some(format!(
+                    "{}.{:x}",
+                    reference.name.as_deref().unwrap_or("object"),
+                    now.as_nanosecond()
                 )),
                 namespace: Some(namespace.clone()),
                 ..ObjectMeta::default()

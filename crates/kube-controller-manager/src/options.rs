@@ -65,7 +65,11 @@ pub struct ControllerManagerOptions {
     pub concurrent_replicaset_syncs: usize,
 
     /// The number of replication controllers that are allowed to sync concurrently.
-    #[arg(long = "concurrent_rc_syncs", alias = "concurrent-rc-syncs", default_value_t = 5)]
+    #[arg(
+        long = "concurrent_rc_syncs",
+        alias = "concurrent-rc-syncs",
+        default_value_t = 5
+    )]
     pub concurrent_rc_syncs: usize,
 
     /// The number of statefulset objects that are allowed to sync concurrently.
@@ -243,7 +247,10 @@ impl ControllerManagerOptions {
             ("--profiling", self.profiling.is_some()),
             ("--feature-gates", self.feature_gates.is_some()),
             ("--tls-cert-file", self.tls_cert_file.is_some()),
-            ("--tls-private-key-file", self.tls_private_key_file.is_some()),
+            (
+                "--tls-private-key-file",
+                self.tls_private_key_file.is_some(),
+            ),
         ];
         for (flag, set) in ignored {
             if set {
@@ -279,7 +286,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     while !rest.is_empty() {
         let unit_start = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("invalid duration {text:?}: missing unit (ns, us, ms, s, m, h)"))?;
+            .ok_or_else(|| {
+                format!("invalid duration {text:?}: missing unit (ns, us, ms, s, m, h)")
+            })?;
         let (number, tail) = rest.split_at(unit_start);
         let number: f64 = number
             .parse()

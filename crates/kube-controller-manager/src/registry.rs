@@ -61,6 +61,15 @@ pub fn controllers() -> Vec<ControllerDescriptor> {
                 Box::pin(controller.run(workers, cancel))
             },
         },
+        ControllerDescriptor {
+            name: "job",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::job::JobController::new(ctx);
+                let workers = ctx.options.concurrent_job_syncs;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
     ]
 }
 

@@ -12,8 +12,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use http_body_util::Full;
 use http::{Request, Response, StatusCode};
+use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -53,10 +53,8 @@ pub async fn serve(
     health: Arc<Health>,
     mut cancel: watch::Receiver<bool>,
 ) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), ServeError> {
-    let certified = rcgen::generate_simple_self_signed(vec![
-        "localhost".to_string(),
-        "127.0.0.1".to_string(),
-    ])?;
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])?;
     let cert = certified.cert.der().clone();
     let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der())
         .map_err(|message| rustls::Error::General(message.to_string()))?;
@@ -111,7 +109,9 @@ pub async fn serve(
 fn handle(request: &Request<Incoming>, health: &Health) -> Response<Full<Bytes>> {
     let path = request.uri().path();
     let (status, body) = match path {
-        "/healthz" | "/livez" | "/healthz/ping" | "/livez/ping" => (StatusCode::OK, "ok".to_string()),
+        "/healthz" | "/livez" | "/healthz/ping" | "/livez/ping" => {
+            (StatusCode::OK, "ok".to_string())
+        }
         "/readyz" => {
             if health.ready.load(Ordering::Acquire) {
                 (StatusCode::OK, "ok".to_string())

@@ -135,13 +135,15 @@ fn register_handlers(inner: &Arc<Inner>) {
     );
 
     let on_delete = Arc::clone(inner);
-    inner.pods.add_event_handler(EventHandlerFuncs::new().on_delete(
-        move |deleted: &DeletedObject<Pod>| {
-            if let Some(pod) = deleted.object() {
-                enqueue_recreate_for_pod(&on_delete, pod);
-            }
-        },
-    ));
+    inner
+        .pods
+        .add_event_handler(EventHandlerFuncs::new().on_delete(
+            move |deleted: &DeletedObject<Pod>| {
+                if let Some(pod) = deleted.object() {
+                    enqueue_recreate_for_pod(&on_delete, pod);
+                }
+            },
+        ));
 }
 
 /// Enqueues the Deployment controlling `rs`, or, for an orphan and when
@@ -161,9 +163,9 @@ fn enqueue_for_replica_set(inner: &Inner, rs: &ReplicaSet, orphan_lookup: bool) 
         return;
     }
     for d in inner.deployments.list_namespace(namespace) {
-        if deployment_selector(&d).is_ok_and(|selector| {
-            !selector.is_empty() && selector.matches(&rs.metadata.labels)
-        }) {
+        if deployment_selector(&d)
+            .is_ok_and(|selector| !selector.is_empty() && selector.matches(&rs.metadata.labels))
+        {
             inner.queue.add(key_of(&d.metadata));
         }
     }

@@ -79,7 +79,10 @@ fn rs_template(rs: &ReplicaSet) -> PodTemplateSpec {
 }
 
 fn is_paused(d: &Deployment) -> bool {
-    d.spec.as_ref().and_then(|spec| spec.paused).unwrap_or(false)
+    d.spec
+        .as_ref()
+        .and_then(|spec| spec.paused)
+        .unwrap_or(false)
 }
 
 /// Syncs the Deployment stored under `key`.
@@ -193,7 +196,10 @@ async fn get_all_replica_sets(
                 "metadata": { "annotations": { REVISION_ANNOTATION: rs_revision } }
             });
             let api = Api::<Deployment>::namespaced(inner.client.clone(), namespace_of(d));
-            match api.patch(name(&d.metadata), client::rest::PatchType::Merge, &patch).await {
+            match api
+                .patch(name(&d.metadata), client::rest::PatchType::Merge, &patch)
+                .await
+            {
                 Ok(updated) => {
                     d.metadata = updated.metadata;
                 }
@@ -215,7 +221,8 @@ async fn sync_existing_new_rs(
     new_revision: i64,
 ) -> Result<ReplicaSet, String> {
     let mut copy = existing.clone();
-    let annotations_changed = set_new_rs_annotations(d, &mut copy, new_revision.max(revision(&existing)));
+    let annotations_changed =
+        set_new_rs_annotations(d, &mut copy, new_revision.max(revision(&existing)));
     let min_ready = d.spec.as_ref().and_then(|spec| spec.min_ready_seconds);
     let spec = copy.spec.get_or_insert_with(ReplicaSetSpec::default);
     let min_ready_changed = spec.min_ready_seconds != min_ready;
@@ -227,7 +234,12 @@ async fn sync_existing_new_rs(
         result = api
             .replace(name(&copy.metadata), &copy)
             .await
-            .map_err(|err| format!("failed to update replica set {}: {err}", name(&copy.metadata)))?;
+            .map_err(|err| {
+                format!(
+                    "failed to update replica set {}: {err}",
+                    name(&copy.metadata)
+                )
+            })?;
     }
 
     let mut status = d.status.clone().unwrap_or_default();
@@ -235,7 +247,13 @@ async fn sync_existing_new_rs(
         let message = format!("Found new replica set {:?}", name(&result.metadata));
         set_condition(
             &mut status,
-            new_condition(CONDITION_PROGRESSING, "True", REASON_FOUND_NEW_RS, message, now_seconds()),
+            new_condition(
+                CONDITION_PROGRESSING,
+                "True",
+                REASON_FOUND_NEW_RS,
+                message,
+                now_seconds(),
+            ),
         );
         *d = update_status(inner, d, status).await?;
     }
@@ -251,7 +269,9 @@ async fn create_new_rs(
     let collision_count = d.status.as_ref().and_then(|status| status.collision_count);
     let mut pod_template = template(d);
     let hash = compute_hash(&pod_template, collision_count);
-    let pod_meta = pod_template.metadata.get_or_insert_with(ObjectMeta::default);
+    let pod_meta = pod_template
+        .metadata
+        .get_or_insert_with(ObjectMeta::default);
     pod_meta
         .labels
         .get_or_insert_with(BTreeMap::new)
@@ -304,13 +324,24 @@ async fn create_new_rs(
             return adopt_existing_or_collide(inner, d, &rs).await;
         }
         Err(err) => {
-            let message = format!("Failed to create new replica set {:?}: {err}", name(&rs.metadata));
-            inner.recorder.event(d, EventType::Warning, "FailedCreate", &message);
+            let message = format!(
+                "Failed to create new replica set {:?}: {err}",
+                name(&rs.metadata)
+            );
+            inner
+                .recorder
+                .event(d, EventType::Warning, "FailedCreate", &message);
             if has_progress_deadline(d) {
                 let mut status = d.status.clone().unwrap_or_default();
                 set_condition(
                     &mut status,
-                    new_condition(CONDITION_PROGRESSING, "False", REASON_FAILED_RS_CREATE, message.clone(), now_seconds()),
+                    new_condition(
+                        CONDITION_PROGRESSING,
+                        "False",
+                        REASON_FAILED_RS_CREATE,
+                        message.clone(),
+                        now_seconds(),
+                    ),
                 );
                 update_status(inner, d, status).await?;
             }
@@ -323,7 +354,10 @@ async fn create_new_rs(
             d,
             EventType::Normal,
             "ScalingReplicaSet",
-            &format!("Scaled up replica set {} from 0 to {replicas}", name(&created.metadata)),
+            &format!(
+                "Scaled up replica set {} from 0 to {replicas}",
+                name(&created.metadata)
+            ),
         );
     }
     if has_progress_deadline(d) {
@@ -331,7 +365,13 @@ async fn create_new_rs(
         let message = format!("Created new replica set {:?}", name(&created.metadata));
         set_condition(
             &mut status,
-            new_condition(CONDITION_PROGRESSING, "True", REASON_NEW_RS_CREATED, message, now_seconds()),
+            new_condition(
+                CONDITION_PROGRESSING,
+                "True",
+                REASON_NEW_RS_CREATED,
+                message,
+                now_seconds(),
+            ),
         );
         *d = update_status(inner, d, status).await?;
     }
@@ -348,17 +388,24 @@ async fn adopt_existing_or_collide(
     wanted: &ReplicaSet,
 ) -> Result<ReplicaSet, String> {
     let api = Api::<ReplicaSet>::namespaced(inner.client.clone(), namespace_of(d));
-    let existing = api
-        .get(name(&wanted.metadata))
-        .await
-        .map_err(|err| format!("failed to read replica set {}: {err}", name(&wanted.metadata)))?;
-    let ours = controller_ref(&existing.metadata).is_some_and(|r| Some(&r.uid) == d.metadata.uid.as_ref());
+    let existing = api.get(name(&wanted.metadata)).await.map_err(|err| {
+        format!(
+            "failed to read replica set {}: {err}",
+            name(&wanted.metadata)
+        )
+    })?;
+    let ours =
+        controller_ref(&existing.metadata).is_some_and(|r| Some(&r.uid) == d.metadata.uid.as_ref());
     if ours && templates_equal_ignoring_hash(&rs_template(&existing), &template(d)) {
         return Ok(existing);
     }
     let mut status = d.status.clone().unwrap_or_default();
     status.collision_count = Some(status.collision_count.unwrap_or(0) + 1);
-    tracing::warn!(deployment = name(&d.metadata), replicaset = name(&wanted.metadata), "pod-template-hash collision");
+    tracing::warn!(
+        deployment = name(&d.metadata),
+        replicaset = name(&wanted.metadata),
+        "pod-template-hash collision"
+    );
     update_status(inner, d, status).await?;
     Err(format!(
         "hash collision for replica set {}; retrying with a new collision count",
@@ -382,27 +429,47 @@ async fn scale_replica_set(
     if old_scale == new_scale && !annotations_changed {
         return Ok(false);
     }
-    copy.spec.get_or_insert_with(ReplicaSetSpec::default).replicas = Some(new_scale);
+    copy.spec
+        .get_or_insert_with(ReplicaSetSpec::default)
+        .replicas = Some(new_scale);
     let api = Api::<ReplicaSet>::namespaced(inner.client.clone(), namespace_of(d));
     let updated = api
         .replace(name(&copy.metadata), &copy)
         .await
-        .map_err(|err| format!("failed to scale replica set {}: {err}", name(&copy.metadata)))?;
+        .map_err(|err| {
+            format!(
+                "failed to scale replica set {}: {err}",
+                name(&copy.metadata)
+            )
+        })?;
     if old_scale != new_scale {
         let direction = if new_scale > old_scale { "up" } else { "down" };
         inner.recorder.event(
             d,
             EventType::Normal,
             "ScalingReplicaSet",
-            &format!("Scaled {direction} replica set {} from {old_scale} to {new_scale}", name(&rs.metadata)),
+            &format!(
+                "Scaled {direction} replica set {} from {old_scale} to {new_scale}",
+                name(&rs.metadata)
+            ),
         );
-        tracing::info!(deployment = name(&d.metadata), replicaset = name(&rs.metadata), from = old_scale, to = new_scale, "scaled replica set");
+        tracing::info!(
+            deployment = name(&d.metadata),
+            replicaset = name(&rs.metadata),
+            from = old_scale,
+            to = new_scale,
+            "scaled replica set"
+        );
     }
     sets.store(updated);
     Ok(old_scale != new_scale)
 }
 
-async fn rollout_rolling(inner: &Inner, mut d: Deployment, rss: Vec<ReplicaSet>) -> Result<(), String> {
+async fn rollout_rolling(
+    inner: &Inner,
+    mut d: Deployment,
+    rss: Vec<ReplicaSet>,
+) -> Result<(), String> {
     let mut sets = get_all_replica_sets(inner, &mut d, rss, true).await?;
 
     if reconcile_new_replica_set(inner, &d, &mut sets).await? {
@@ -417,7 +484,11 @@ async fn rollout_rolling(inner: &Inner, mut d: Deployment, rss: Vec<ReplicaSet>)
     sync_rollout_status(inner, &d, &sets).await
 }
 
-async fn reconcile_new_replica_set(inner: &Inner, d: &Deployment, sets: &mut ReplicaSets) -> Result<bool, String> {
+async fn reconcile_new_replica_set(
+    inner: &Inner,
+    d: &Deployment,
+    sets: &mut ReplicaSets,
+) -> Result<bool, String> {
     let Some(new) = sets.new.clone() else {
         return Ok(false);
     };
@@ -435,7 +506,11 @@ async fn reconcile_new_replica_set(inner: &Inner, d: &Deployment, sets: &mut Rep
 
 /// Scales old ReplicaSets down as far as maxUnavailable allows: unhealthy
 /// replicas first, then available ones, oldest ReplicaSet first.
-async fn reconcile_old_replica_sets(inner: &Inner, d: &Deployment, sets: &mut ReplicaSets) -> Result<bool, String> {
+async fn reconcile_old_replica_sets(
+    inner: &Inner,
+    d: &Deployment,
+    sets: &mut ReplicaSets,
+) -> Result<bool, String> {
     let old_pods: i32 = sets.old.iter().map(rs_replicas).sum();
     if old_pods == 0 {
         return Ok(false);
@@ -453,7 +528,12 @@ async fn reconcile_old_replica_sets(inner: &Inner, d: &Deployment, sets: &mut Re
     }
 
     let mut total_scaled_down = 0;
-    let mut old: Vec<ReplicaSet> = sets.old.iter().filter(|rs| rs_replicas(rs) > 0).cloned().collect();
+    let mut old: Vec<ReplicaSet> = sets
+        .old
+        .iter()
+        .filter(|rs| rs_replicas(rs) > 0)
+        .cloned()
+        .collect();
     old.sort_by(by_creation);
     for rs in &old {
         if total_scaled_down >= max_scaled_down {
@@ -473,7 +553,12 @@ async fn reconcile_old_replica_sets(inner: &Inner, d: &Deployment, sets: &mut Re
     if available_pods > min_available {
         let total_scale_down = available_pods - min_available;
         let mut scaled = 0;
-        let mut old: Vec<ReplicaSet> = sets.old.iter().filter(|rs| rs_replicas(rs) > 0).cloned().collect();
+        let mut old: Vec<ReplicaSet> = sets
+            .old
+            .iter()
+            .filter(|rs| rs_replicas(rs) > 0)
+            .cloned()
+            .collect();
         old.sort_by(by_creation);
         for rs in &old {
             if scaled >= total_scale_down {
@@ -489,11 +574,20 @@ async fn reconcile_old_replica_sets(inner: &Inner, d: &Deployment, sets: &mut Re
     Ok(total_scaled_down > 0)
 }
 
-async fn rollout_recreate(inner: &Inner, mut d: Deployment, rss: Vec<ReplicaSet>) -> Result<(), String> {
+async fn rollout_recreate(
+    inner: &Inner,
+    mut d: Deployment,
+    rss: Vec<ReplicaSet>,
+) -> Result<(), String> {
     let mut sets = get_all_replica_sets(inner, &mut d, rss, false).await?;
 
     let mut scaled_down = false;
-    let active_old: Vec<ReplicaSet> = sets.old.iter().filter(|rs| rs_replicas(rs) > 0).cloned().collect();
+    let active_old: Vec<ReplicaSet> = sets
+        .old
+        .iter()
+        .filter(|rs| rs_replicas(rs) > 0)
+        .cloned()
+        .collect();
     for rs in &active_old {
         scaled_down |= scale_replica_set(inner, &d, &mut sets, rs, 0).await?;
     }
@@ -522,14 +616,24 @@ fn old_pods_running(inner: &Inner, sets: &ReplicaSets) -> bool {
     if sets.old.iter().any(|rs| rs_status_counts(rs).0 > 0) {
         return true;
     }
-    let old_uids: Vec<&str> = sets.old.iter().filter_map(|rs| rs.metadata.uid.as_deref()).collect();
-    let Some(namespace) = sets.old.first().and_then(|rs| rs.metadata.namespace.as_deref()) else {
+    let old_uids: Vec<&str> = sets
+        .old
+        .iter()
+        .filter_map(|rs| rs.metadata.uid.as_deref())
+        .collect();
+    let Some(namespace) = sets
+        .old
+        .first()
+        .and_then(|rs| rs.metadata.namespace.as_deref())
+    else {
         return false;
     };
     inner.pods.list_namespace(namespace).iter().any(|pod| {
         controller_ref(&pod.metadata).is_some_and(|r| old_uids.contains(&r.uid.as_str()))
             && !matches!(
-                pod.status.as_ref().and_then(|status| status.phase.as_deref()),
+                pod.status
+                    .as_ref()
+                    .and_then(|status| status.phase.as_deref()),
                 Some("Failed") | Some("Succeeded")
             )
     })
@@ -550,7 +654,12 @@ async fn sync_scale(inner: &Inner, mut d: Deployment, rss: Vec<ReplicaSet>) -> R
 /// size (upstream `scale`).
 async fn scale(inner: &Inner, d: &Deployment, sets: &mut ReplicaSets) -> Result<(), String> {
     let replicas = deployment_replicas(d);
-    let active: Vec<ReplicaSet> = sets.all().into_iter().filter(|rs| rs_replicas(rs) > 0).cloned().collect();
+    let active: Vec<ReplicaSet> = sets
+        .all()
+        .into_iter()
+        .filter(|rs| rs_replicas(rs) > 0)
+        .cloned()
+        .collect();
 
     let single = match active.len() {
         0 => sets.new.clone().or_else(|| {
@@ -571,7 +680,12 @@ async fn scale(inner: &Inner, d: &Deployment, sets: &mut ReplicaSets) -> Result<
     if let Some(new) = &sets.new
         && is_saturated(d, new)
     {
-        let old: Vec<ReplicaSet> = sets.old.iter().filter(|rs| rs_replicas(rs) > 0).cloned().collect();
+        let old: Vec<ReplicaSet> = sets
+            .old
+            .iter()
+            .filter(|rs| rs_replicas(rs) > 0)
+            .cloned()
+            .collect();
         for rs in &old {
             scale_replica_set(inner, d, sets, rs, 0).await?;
         }
@@ -582,7 +696,11 @@ async fn scale(inner: &Inner, d: &Deployment, sets: &mut ReplicaSets) -> Result<
     }
 
     let all_replicas: i32 = active.iter().map(rs_replicas).sum();
-    let allowed = if replicas > 0 { replicas + max_surge(d) } else { 0 };
+    let allowed = if replicas > 0 {
+        replicas + max_surge(d)
+    } else {
+        0
+    };
     let to_add = allowed - all_replicas;
     if to_add == 0 {
         return Ok(());
@@ -622,7 +740,11 @@ fn is_saturated(d: &Deployment, new: &ReplicaSet) -> bool {
 }
 
 /// Deletes the oldest scaled-down ReplicaSets beyond revisionHistoryLimit.
-async fn cleanup_deployment(inner: &Inner, d: &Deployment, old: &[ReplicaSet]) -> Result<(), String> {
+async fn cleanup_deployment(
+    inner: &Inner,
+    d: &Deployment,
+    old: &[ReplicaSet],
+) -> Result<(), String> {
     let Some(limit) = d.spec.as_ref().and_then(|spec| spec.revision_history_limit) else {
         return Ok(());
     };
@@ -633,21 +755,41 @@ async fn cleanup_deployment(inner: &Inner, d: &Deployment, old: &[ReplicaSet]) -
                 && rs_status_counts(rs).0 == 0
                 && rs.metadata.deletion_timestamp.is_none()
                 && rs.metadata.generation.unwrap_or(0)
-                    <= rs.status.as_ref().and_then(|status| status.observed_generation).unwrap_or(0)
+                    <= rs
+                        .status
+                        .as_ref()
+                        .and_then(|status| status.observed_generation)
+                        .unwrap_or(0)
         })
         .collect();
     let excess = cleanable.len() as i64 - i64::from(limit);
     if excess <= 0 {
         return Ok(());
     }
-    cleanable.sort_by(|a, b| revision(a).cmp(&revision(b)).then_with(|| by_creation(a, b)));
+    cleanable.sort_by(|a, b| {
+        revision(a)
+            .cmp(&revision(b))
+            .then_with(|| by_creation(a, b))
+    });
     let api = Api::<ReplicaSet>::namespaced(inner.client.clone(), namespace_of(d));
     for rs in cleanable.into_iter().take(excess as usize) {
-        tracing::info!(deployment = name(&d.metadata), replicaset = name(&rs.metadata), "deleting old replica set");
-        match api.delete(name(&rs.metadata), &DeleteParams::default()).await {
+        tracing::info!(
+            deployment = name(&d.metadata),
+            replicaset = name(&rs.metadata),
+            "deleting old replica set"
+        );
+        match api
+            .delete(name(&rs.metadata), &DeleteParams::default())
+            .await
+        {
             Ok(()) => {}
             Err(err) if is_not_found(&err) => {}
-            Err(err) => return Err(format!("failed to delete replica set {}: {err}", name(&rs.metadata))),
+            Err(err) => {
+                return Err(format!(
+                    "failed to delete replica set {}: {err}",
+                    name(&rs.metadata)
+                ));
+            }
         }
     }
     Ok(())
@@ -659,15 +801,28 @@ async fn check_paused_conditions(inner: &Inner, d: Deployment) -> Result<Deploym
         return Ok(d);
     }
     let mut status = d.status.clone().unwrap_or_default();
-    let reason = get_condition(&status, CONDITION_PROGRESSING).and_then(|condition| condition.reason.clone());
+    let reason = get_condition(&status, CONDITION_PROGRESSING)
+        .and_then(|condition| condition.reason.clone());
     if reason.as_deref() == Some(REASON_TIMED_OUT) {
         return Ok(d);
     }
     let paused_condition = reason.as_deref() == Some(REASON_PAUSED);
     let condition = if is_paused(&d) && !paused_condition {
-        new_condition(CONDITION_PROGRESSING, "Unknown", REASON_PAUSED, "Deployment is paused".into(), now_seconds())
+        new_condition(
+            CONDITION_PROGRESSING,
+            "Unknown",
+            REASON_PAUSED,
+            "Deployment is paused".into(),
+            now_seconds(),
+        )
     } else if !is_paused(&d) && paused_condition {
-        new_condition(CONDITION_PROGRESSING, "Unknown", REASON_RESUMED, "Deployment is resumed".into(), now_seconds())
+        new_condition(
+            CONDITION_PROGRESSING,
+            "Unknown",
+            REASON_RESUMED,
+            "Deployment is resumed".into(),
+            now_seconds(),
+        )
     } else {
         return Ok(d);
     };
@@ -692,12 +847,24 @@ fn calculate_status(d: &Deployment, sets: &ReplicaSets) -> DeploymentStatus {
     if available >= deployment_replicas(d) - max_unavailable(d) {
         set_condition(
             &mut status,
-            new_condition(CONDITION_AVAILABLE, "True", REASON_MIN_AVAILABLE, "Deployment has minimum availability.".into(), now),
+            new_condition(
+                CONDITION_AVAILABLE,
+                "True",
+                REASON_MIN_AVAILABLE,
+                "Deployment has minimum availability.".into(),
+                now,
+            ),
         );
     } else {
         set_condition(
             &mut status,
-            new_condition(CONDITION_AVAILABLE, "False", REASON_MIN_UNAVAILABLE, "Deployment does not have minimum availability.".into(), now),
+            new_condition(
+                CONDITION_AVAILABLE,
+                "False",
+                REASON_MIN_UNAVAILABLE,
+                "Deployment does not have minimum availability.".into(),
+                now,
+            ),
         );
     }
     status
@@ -710,7 +877,10 @@ fn normalized(status: &DeploymentStatus) -> DeploymentStatus {
     DeploymentStatus {
         available_replicas: zero_to_none(status.available_replicas),
         collision_count: status.collision_count,
-        conditions: status.conditions.clone().filter(|conditions| !conditions.is_empty()),
+        conditions: status
+            .conditions
+            .clone()
+            .filter(|conditions| !conditions.is_empty()),
         observed_generation: status.observed_generation.filter(|value| *value != 0),
         ready_replicas: zero_to_none(status.ready_replicas),
         replicas: zero_to_none(status.replicas),
@@ -720,7 +890,11 @@ fn normalized(status: &DeploymentStatus) -> DeploymentStatus {
     }
 }
 
-async fn sync_deployment_status(inner: &Inner, d: &Deployment, sets: &ReplicaSets) -> Result<(), String> {
+async fn sync_deployment_status(
+    inner: &Inner,
+    d: &Deployment,
+    sets: &ReplicaSets,
+) -> Result<(), String> {
     let status = calculate_status(d, sets);
     if normalized(&status) == normalized(&d.status.clone().unwrap_or_default()) {
         return Ok(());
@@ -731,10 +905,18 @@ async fn sync_deployment_status(inner: &Inner, d: &Deployment, sets: &ReplicaSet
 /// Computes the status with the Progressing and ReplicaFailure conditions and
 /// writes it when it changed; a Deployment waiting on its deadline is requeued for
 /// the moment the deadline passes.
-async fn sync_rollout_status(inner: &Inner, d: &Deployment, sets: &ReplicaSets) -> Result<(), String> {
+async fn sync_rollout_status(
+    inner: &Inner,
+    d: &Deployment,
+    sets: &ReplicaSets,
+) -> Result<(), String> {
     let mut status = calculate_status(d, sets);
     let now = now_seconds();
-    let new_name = sets.new.as_ref().map(|new| name(&new.metadata).to_string()).unwrap_or_default();
+    let new_name = sets
+        .new
+        .as_ref()
+        .map(|new| name(&new.metadata).to_string())
+        .unwrap_or_default();
 
     if !has_progress_deadline(d) {
         remove_condition(&mut status, CONDITION_PROGRESSING);
@@ -745,20 +927,47 @@ async fn sync_rollout_status(inner: &Inner, d: &Deployment, sets: &ReplicaSets) 
     if has_progress_deadline(d) && !already_complete {
         if deployment_complete(d, &status) {
             let message = format!("ReplicaSet {new_name:?} has successfully progressed.");
-            set_condition(&mut status, new_condition(CONDITION_PROGRESSING, "True", REASON_NEW_RS_AVAILABLE, message, now));
+            set_condition(
+                &mut status,
+                new_condition(
+                    CONDITION_PROGRESSING,
+                    "True",
+                    REASON_NEW_RS_AVAILABLE,
+                    message,
+                    now,
+                ),
+            );
         } else if deployment_progressing(d, &status) {
             let message = format!("ReplicaSet {new_name:?} is progressing.");
-            let mut condition = new_condition(CONDITION_PROGRESSING, "True", REASON_RS_UPDATED, message, now);
+            let mut condition = new_condition(
+                CONDITION_PROGRESSING,
+                "True",
+                REASON_RS_UPDATED,
+                message,
+                now,
+            );
             if let Some(current) = &current
                 && current.status == "True"
             {
                 condition.last_transition_time = current.last_transition_time.clone();
             }
             remove_condition(&mut status, CONDITION_PROGRESSING);
-            status.conditions.get_or_insert_with(Vec::new).push(condition);
+            status
+                .conditions
+                .get_or_insert_with(Vec::new)
+                .push(condition);
         } else if deployment_timed_out(d, &status, now) {
             let message = format!("ReplicaSet {new_name:?} has timed out progressing.");
-            set_condition(&mut status, new_condition(CONDITION_PROGRESSING, "False", REASON_TIMED_OUT, message, now));
+            set_condition(
+                &mut status,
+                new_condition(
+                    CONDITION_PROGRESSING,
+                    "False",
+                    REASON_TIMED_OUT,
+                    message,
+                    now,
+                ),
+            );
         }
     }
 
@@ -768,7 +977,9 @@ async fn sync_rollout_status(inner: &Inner, d: &Deployment, sets: &ReplicaSets) 
             .conditions
             .as_deref()?
             .iter()
-            .find(|condition| condition.type_ == CONDITION_REPLICA_FAILURE && condition.status == "True")
+            .find(|condition| {
+                condition.type_ == CONDITION_REPLICA_FAILURE && condition.status == "True"
+            })
             .cloned()
     });
     match failure {
@@ -792,32 +1003,51 @@ async fn sync_rollout_status(inner: &Inner, d: &Deployment, sets: &ReplicaSets) 
     update_status(inner, d, status).await.map(|_| ())
 }
 
-fn requeue_stuck_deployment(inner: &Inner, d: &Deployment, status: &DeploymentStatus, now: Timestamp) {
+fn requeue_stuck_deployment(
+    inner: &Inner,
+    d: &Deployment,
+    status: &DeploymentStatus,
+    now: Timestamp,
+) {
     if !has_progress_deadline(d) {
         return;
     }
     let Some(condition) = get_condition(status, CONDITION_PROGRESSING) else {
         return;
     };
-    if matches!(condition.reason.as_deref(), Some(REASON_NEW_RS_AVAILABLE) | Some(REASON_TIMED_OUT)) {
+    if matches!(
+        condition.reason.as_deref(),
+        Some(REASON_NEW_RS_AVAILABLE) | Some(REASON_TIMED_OUT)
+    ) {
         return;
     }
     let Some(updated) = condition.last_update_time.as_ref() else {
         return;
     };
-    let deadline = i64::from(d.spec.as_ref().and_then(|spec| spec.progress_deadline_seconds).unwrap_or(600));
+    let deadline = i64::from(
+        d.spec
+            .as_ref()
+            .and_then(|spec| spec.progress_deadline_seconds)
+            .unwrap_or(600),
+    );
     let after = updated.0.as_second() + deadline - now.as_second();
     let key = crate::controller_utils::key_of(&d.metadata);
     if after < 1 {
         inner.queue.add_rate_limited(key);
     } else {
-        inner.queue.add_after(key, Duration::from_secs(after as u64 + 1));
+        inner
+            .queue
+            .add_after(key, Duration::from_secs(after as u64 + 1));
     }
 }
 
 /// Writes `status` through the status subresource, guarded by the Deployment's
 /// resourceVersion; returns the stored Deployment.
-async fn update_status(inner: &Inner, d: &Deployment, status: DeploymentStatus) -> Result<Deployment, String> {
+async fn update_status(
+    inner: &Inner,
+    d: &Deployment,
+    status: DeploymentStatus,
+) -> Result<Deployment, String> {
     let mut copy = d.clone();
     copy.status = Some(status);
     Api::<Deployment>::namespaced(inner.client.clone(), namespace_of(d))

@@ -292,7 +292,11 @@ pub fn set_replicas_annotations(rs: &mut ReplicaSet, desired: i32, max: i32) -> 
 /// Copies the Deployment's annotations (except the controller's own) and sets the
 /// revision; a ReplicaSet becoming newest again records its old revision in
 /// revision-history. Returns whether anything changed.
-pub fn set_new_rs_annotations(deployment: &Deployment, rs: &mut ReplicaSet, new_revision: i64) -> bool {
+pub fn set_new_rs_annotations(
+    deployment: &Deployment,
+    rs: &mut ReplicaSet,
+    new_revision: i64,
+) -> bool {
     let annotations = rs.metadata.annotations.get_or_insert_with(BTreeMap::new);
     let mut changed = false;
     for (name, value) in deployment.metadata.annotations.iter().flatten() {
@@ -323,7 +327,10 @@ pub fn set_new_rs_annotations(deployment: &Deployment, rs: &mut ReplicaSet, new_
 }
 
 /// Returns the condition of `type_`, if present.
-pub fn get_condition<'a>(status: &'a DeploymentStatus, type_: &str) -> Option<&'a DeploymentCondition> {
+pub fn get_condition<'a>(
+    status: &'a DeploymentStatus,
+    type_: &str,
+) -> Option<&'a DeploymentCondition> {
     status
         .conditions
         .as_deref()
@@ -333,7 +340,13 @@ pub fn get_condition<'a>(status: &'a DeploymentStatus, type_: &str) -> Option<&'
 }
 
 /// Builds a condition stamped with `now`.
-pub fn new_condition(type_: &str, status: &str, reason: &str, message: String, now: Timestamp) -> DeploymentCondition {
+pub fn new_condition(
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: String,
+    now: Timestamp,
+) -> DeploymentCondition {
     DeploymentCondition {
         type_: type_.to_string(),
         status: status.to_string(),
@@ -357,7 +370,10 @@ pub fn set_condition(status: &mut DeploymentStatus, mut condition: DeploymentCon
         }
     }
     remove_condition(status, &condition.type_);
-    status.conditions.get_or_insert_with(Vec::new).push(condition);
+    status
+        .conditions
+        .get_or_insert_with(Vec::new)
+        .push(condition);
 }
 
 /// Removes the condition of `type_`.
@@ -399,7 +415,11 @@ pub fn deployment_progressing(deployment: &Deployment, new: &DeploymentStatus) -
 
 /// Whether the Deployment has not progressed for progressDeadlineSeconds since
 /// the Progressing condition was last updated.
-pub fn deployment_timed_out(deployment: &Deployment, status: &DeploymentStatus, now: Timestamp) -> bool {
+pub fn deployment_timed_out(
+    deployment: &Deployment,
+    status: &DeploymentStatus,
+    now: Timestamp,
+) -> bool {
     if !has_progress_deadline(deployment) {
         return false;
     }
@@ -443,7 +463,8 @@ pub fn replica_set_fraction(rs: &ReplicaSet, deployment: &Deployment) -> i32 {
     if annotated == 0 {
         return 0;
     }
-    let new_size = f64::from(rs_replicas(rs)) * f64::from(deployment_replicas) / f64::from(annotated);
+    let new_size =
+        f64::from(rs_replicas(rs)) * f64::from(deployment_replicas) / f64::from(annotated);
     new_size.round() as i32 - rs_replicas(rs)
 }
 
@@ -465,7 +486,9 @@ pub fn proportion(rs: &ReplicaSet, deployment: &Deployment, to_add: i32, added: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::apps::v1::{DeploymentSpec, DeploymentStrategy, ReplicaSetSpec, RollingUpdateDeployment};
+    use k8s_openapi::api::apps::v1::{
+        DeploymentSpec, DeploymentStrategy, ReplicaSetSpec, RollingUpdateDeployment,
+    };
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
     fn deployment(replicas: i32, surge: IntOrString, unavailable: IntOrString) -> Deployment {
@@ -521,11 +544,23 @@ mod tests {
     #[test]
     fn fenceposts_round_as_upstream() {
         let percent = |text: &str| IntOrString::String(text.to_string());
-        assert_eq!(resolve_fenceposts(&deployment(10, percent("25%"), percent("25%"))), Ok((3, 2)));
-        assert_eq!(resolve_fenceposts(&deployment(1, percent("25%"), percent("25%"))), Ok((1, 0)));
-        assert_eq!(resolve_fenceposts(&deployment(3, IntOrString::Int(0), IntOrString::Int(0))), Ok((0, 1)));
+        assert_eq!(
+            resolve_fenceposts(&deployment(10, percent("25%"), percent("25%"))),
+            Ok((3, 2))
+        );
+        assert_eq!(
+            resolve_fenceposts(&deployment(1, percent("25%"), percent("25%"))),
+            Ok((1, 0))
+        );
+        assert_eq!(
+            resolve_fenceposts(&deployment(3, IntOrString::Int(0), IntOrString::Int(0))),
+            Ok((0, 1))
+        );
         assert!(resolve_fenceposts(&deployment(3, percent("x"), IntOrString::Int(0))).is_err());
-        assert_eq!(max_unavailable(&deployment(2, IntOrString::Int(0), IntOrString::Int(5))), 2);
+        assert_eq!(
+            max_unavailable(&deployment(2, IntOrString::Int(0), IntOrString::Int(5))),
+            2
+        );
     }
 
     #[test]
@@ -546,7 +581,10 @@ mod tests {
     fn proportions_follow_max_replicas() {
         let d = deployment(20, IntOrString::Int(0), IntOrString::Int(1));
         let mut a = rs(5);
-        a.metadata.annotations = Some(BTreeMap::from([(MAX_REPLICAS_ANNOTATION.to_string(), "10".to_string())]));
+        a.metadata.annotations = Some(BTreeMap::from([(
+            MAX_REPLICAS_ANNOTATION.to_string(),
+            "10".to_string(),
+        )]));
         assert_eq!(replica_set_fraction(&a, &d), 5);
         assert_eq!(proportion(&a, &d, 10, 0), 5);
         assert_eq!(proportion(&a, &d, 3, 0), 3);
@@ -561,7 +599,12 @@ mod tests {
         assert!(set_new_rs_annotations(&d, &mut replica_set, 3));
         assert_eq!(revision(&replica_set), 3);
         assert_eq!(
-            replica_set.metadata.annotations.as_ref().unwrap().get(REVISION_HISTORY_ANNOTATION),
+            replica_set
+                .metadata
+                .annotations
+                .as_ref()
+                .unwrap()
+                .get(REVISION_HISTORY_ANNOTATION),
             Some(&"1".to_string())
         );
         assert!(!set_new_rs_annotations(&d, &mut replica_set, 3));

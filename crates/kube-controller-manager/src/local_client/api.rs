@@ -43,10 +43,7 @@ pub fn collection_path<K: k8s_openapi::Resource>(namespace: Option<&str>) -> Str
         format!("/apis/{}/{}", K::GROUP, K::VERSION)
     };
     match namespace {
-        Some(namespace) => format!(
-            "{prefix}/namespaces/{namespace}/{}",
-            K::URL_PATH_SEGMENT
-        ),
+        Some(namespace) => format!("{prefix}/namespaces/{namespace}/{}", K::URL_PATH_SEGMENT),
         None => format!("{prefix}/{}", K::URL_PATH_SEGMENT),
     }
 }
@@ -173,7 +170,10 @@ impl<K: Resource> Api<K> {
             request = request.query("fieldSelector", selector);
         }
         let list: Value = request.request_json().await?;
-        let items = list.get("items").cloned().unwrap_or(Value::Array(Vec::new()));
+        let items = list
+            .get("items")
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()));
         serde_json::from_value(items).map_err(|source| ClientError::Decode {
             method: "GET".to_string(),
             url: self.collection(),
@@ -312,7 +312,10 @@ mod tests {
             collection_path::<Pod>(Some("default")),
             "/api/v1/namespaces/default/pods"
         );
-        assert_eq!(collection_path::<Deployment>(None), "/apis/apps/v1/deployments");
+        assert_eq!(
+            collection_path::<Deployment>(None),
+            "/apis/apps/v1/deployments"
+        );
         assert_eq!(collection_path::<Node>(None), "/api/v1/nodes");
     }
 }

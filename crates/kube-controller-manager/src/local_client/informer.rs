@@ -272,7 +272,9 @@ impl<K: Resource> Store<Value> for SharedIndexInformer<K> {
                 Ok(object) => {
                     listed.insert(object_key(object.as_ref()), object);
                 }
-                Err(err) => tracing::warn!(kind = K::KIND, error = %err, "skipping undecodable object in list"),
+                Err(err) => {
+                    tracing::warn!(kind = K::KIND, error = %err, "skipping undecodable object in list")
+                }
             }
         }
         let gone: Vec<String> = self

@@ -26,9 +26,9 @@ use tokio::sync::watch;
 
 use crate::context::ControllerContext;
 use crate::controller_utils::{
-    ControllerExpectations, PodControl, SLOW_START_INITIAL_BATCH_SIZE, claim,
-    controller_ref, futures_join_all, is_pod_active, is_pod_ready, key_of, new_controller_ref,
-    pod_from_template, pods_to_delete, slow_start_batch,
+    ControllerExpectations, PodControl, SLOW_START_INITIAL_BATCH_SIZE, claim, controller_ref,
+    futures_join_all, is_pod_active, is_pod_ready, key_of, new_controller_ref, pod_from_template,
+    pods_to_delete, slow_start_batch,
 };
 use crate::events::{EventRecorder, EventType};
 use crate::local_client::informer::EventHandlerFuncs;
@@ -65,7 +65,10 @@ impl ReplicaOwner for ReplicaSet {
     const CONTROLLER_NAME: &'static str = "replicaset-controller";
 
     fn replicas(&self) -> i32 {
-        self.spec.as_ref().and_then(|spec| spec.replicas).unwrap_or(1)
+        self.spec
+            .as_ref()
+            .and_then(|spec| spec.replicas)
+            .unwrap_or(1)
     }
 
     fn min_ready_seconds(&self) -> i32 {
@@ -133,7 +136,12 @@ impl<K: ReplicaOwner> ReplicaManager<K> {
     /// `cancel` fires.
     pub async fn run(self, workers: usize, cancel: watch::Receiver<bool>) {
         let inner = self.inner;
-        if !wait_for_synced(&[&|| inner.owners.has_synced(), &|| inner.pods.has_synced()], cancel.clone()).await {
+        if !wait_for_synced(
+            &[&|| inner.owners.has_synced(), &|| inner.pods.has_synced()],
+            cancel.clone(),
+        )
+        .await
+        {
             return;
         }
         let sync_inner = Arc::clone(&inner);
@@ -178,9 +186,7 @@ fn register_owner_handlers<K: ReplicaOwner>(inner: &Arc<Inner<K>>) {
     inner.owners.add_event_handler(
         EventHandlerFuncs::new()
             .on_add(move |owner: &Arc<K>| on_add.queue.add(key_of(owner.metadata())))
-            .on_update(move |_old, owner: &Arc<K>| {
-                on_update.queue.add(key_of(owner.metadata()))
-            })
+            .on_update(move |_old, owner: &Arc<K>| on_update.queue.add(key_of(owner.metadata())))
             .on_delete(move |deleted: &DeletedObject<K>| {
                 if let Some(owner) = deleted.object() {
                     let key = key_of(owner.metadata());
@@ -227,9 +233,9 @@ fn owners_matching<K: ReplicaOwner>(inner: &Inner<K>, pod: &Pod) -> Vec<Arc<K>> 
         .list_namespace(namespace)
         .into_iter()
         .filter(|owner| {
-            owner
-                .selector()
-                .is_ok_and(|selector| !selector.is_empty() && selector.matches(&pod.metadata.labels))
+            owner.selector().is_ok_and(|selector| {
+                !selector.is_empty() && selector.matches(&pod.metadata.labels)
+            })
         })
         .collect()
 }
@@ -321,9 +327,12 @@ async fn sync<K: ReplicaOwner>(inner: &Inner<K>, key: &str) -> Result<(), String
     let selector = match owner.selector() {
         Ok(selector) => selector,
         Err(err) => {
-            inner
-                .recorder
-                .event(owner.as_ref(), EventType::Warning, "SelectorParseError", &err);
+            inner.recorder.event(
+                owner.as_ref(),
+                EventType::Warning,
+                "SelectorParseError",
+                &err,
+            );
             return Ok(());
         }
     };
@@ -351,17 +360,14 @@ async fn sync<K: ReplicaOwner>(inner: &Inner<K>, key: &str) -> Result<(), String
 
     let mut manage_error = None;
     if needs_sync {
-        manage_error = manage_replicas(inner, owner.as_ref(), key, &pods).await.err();
+        manage_error = manage_replicas(inner, owner.as_ref(), key, &pods)
+            .await
+            .err();
     }
 
     let now = crate::controller_utils::now();
     let old_status = owner.replica_status();
-    let new_status = calculate_status(
-        owner.as_ref(),
-        &pods,
-        manage_error.as_deref(),
-        now,
-    );
+    let new_status = calculate_status(owner.as_ref(), &pods, manage_error.as_deref(), now);
     if new_status != old_status {
         let patch = serde_json::json!({ "status": new_status.to_json() });
         let api = Api::<K>::namespaced(inner.api_client.clone(), namespace);
@@ -401,7 +407,13 @@ async fn manage_replicas<K: ReplicaOwner>(
             return Err("spec.template is missing".to_string());
         };
         inner.expectations.expect_creations(key, count);
-        tracing::info!(controller = K::CONTROLLER_NAME, key, need = wanted, creating = count, "too few replicas");
+        tracing::info!(
+            controller = K::CONTROLLER_NAME,
+            key,
+            need = wanted,
+            creating = count,
+            "too few replicas"
+        );
         let pod = pod_from_template(template, &namespace, &owner_name, new_controller_ref(owner));
         let (successes, error) = slow_start_batch(count, SLOW_START_INITIAL_BATCH_SIZE, || {
             let pod = pod.clone();
@@ -448,9 +460,16 @@ async fn manage_replicas<K: ReplicaOwner>(
         let related = related_active_pods(inner, owner, pods);
         let related: Vec<&Pod> = related.iter().collect();
         let victims = pods_to_delete(&candidates, &related, count, crate::controller_utils::now());
-        let victim_keys: HashSet<String> = victims.iter().map(|pod| key_of(&pod.metadata)).collect();
+        let victim_keys: HashSet<String> =
+            victims.iter().map(|pod| key_of(&pod.metadata)).collect();
         inner.expectations.expect_deletions(key, victim_keys);
-        tracing::info!(controller = K::CONTROLLER_NAME, key, need = wanted, deleting = count, "too many replicas");
+        tracing::info!(
+            controller = K::CONTROLLER_NAME,
+            key,
+            need = wanted,
+            deleting = count,
+            "too many replicas"
+        );
 
         let namespace = namespace.as_str();
         let results = futures_join_all(victims.iter().map(|pod| async move {

@@ -15,7 +15,10 @@ impl ReplicaOwner for ReplicationController {
     const CONTROLLER_NAME: &'static str = "replication-controller";
 
     fn replicas(&self) -> i32 {
-        self.spec.as_ref().and_then(|spec| spec.replicas).unwrap_or(1)
+        self.spec
+            .as_ref()
+            .and_then(|spec| spec.replicas)
+            .unwrap_or(1)
     }
 
     fn min_ready_seconds(&self) -> i32 {
