@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 
 use client::config::RestConfig;
 use client::config::kubeconfig::{ConfigOverrides, Kubeconfig};
+use client::leaderelection::{LeaderCallbacks, LeaderElectionConfig, LeaderElector};
 use client::rest::RestClient;
 use tokio::sync::watch;
 
@@ -26,6 +27,10 @@ pub enum RunError {
     Client(#[from] client::rest::ClientError),
     #[error(transparent)]
     Serve(#[from] server::ServeError),
+    /// The renewal of the leader lease missed its deadline; upstream exits too, so
+    /// that a supervisor restarts the process as a fresh candidate.
+    #[error("leader election lost")]
+    LeadershipLost,
 }
 
 /// Builds the client configuration from `--kubeconfig`, or the in-cluster
@@ -80,27 +85,61 @@ pub async fn run(
         server::serve(address, Arc::clone(&health), cancel.clone()).await?;
     }
 
-    if options.leader_elect {
-        // NOTE: leader election (Lease kube-system/kube-controller-manager) waits for
-        // the shared client's leaderelection module; until then every instance runs
-        // its controllers, so run only one controller manager per cluster.
-        tracing::warn!("leader election is not implemented yet; running as if elected");
+    let ctx = ControllerContext::new(client.clone(), Arc::clone(&options));
+    let run_controllers = move |cancel: watch::Receiver<bool>| async move {
+        let started = start_controllers(&ctx, cancel.clone());
+        tracing::info!(controllers = ?started, "started controllers");
+        if ctx.informers.wait_for_cache_sync(cancel.clone()).await {
+            health.ready.store(true, Ordering::Release);
+            tracing::info!("caches synced");
+        }
+        wait_for_cancel(cancel).await;
+    };
+
+    if !options.leader_elect {
+        run_controllers(cancel).await;
+        tracing::info!("shutting down");
+        return Ok(());
     }
 
-    let ctx = ControllerContext::new(client, Arc::clone(&options));
-    let started = start_controllers(&ctx, cancel.clone());
-    tracing::info!(controllers = ?started, "started controllers");
-    if ctx.informers.wait_for_cache_sync(cancel.clone()).await {
-        health.ready.store(true, Ordering::Release);
-        tracing::info!("caches synced");
+    let identity = format!("{}_{}", hostname(), uuid::Uuid::new_v4());
+    let mut config = LeaderElectionConfig::new(
+        &options.leader_elect_resource_namespace,
+        &options.leader_elect_resource_name,
+        &identity,
+    );
+    config.lease_duration = options.leader_elect_lease_duration;
+    config.renew_deadline = options.leader_elect_renew_deadline;
+    config.retry_period = options.leader_elect_retry_period;
+    config.release_on_cancel = true;
+    let elector = LeaderElector::new(config, client)?;
+    tracing::info!(identity = %identity, lease = %format!("{}/{}", options.leader_elect_resource_namespace, options.leader_elect_resource_name), "attempting to acquire the leader lease");
+    let callbacks = LeaderCallbacks::new(run_controllers, || {
+        tracing::info!("stopped leading");
+    })
+    .on_new_leader(|leader| tracing::info!(leader, "new leader elected"));
+    elector.run(callbacks, cancel.clone()).await;
+    if *cancel.borrow() {
+        tracing::info!("shutting down");
+        return Ok(());
     }
+    Err(RunError::LeadershipLost)
+}
 
-    let mut cancel = cancel;
+async fn wait_for_cancel(mut cancel: watch::Receiver<bool>) {
     while !*cancel.borrow() {
         if cancel.changed().await.is_err() {
             break;
         }
     }
-    tracing::info!("shutting down");
-    Ok(())
+}
+
+/// Returns the host name for the leader election identity.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".to_string())
 }

@@ -17,8 +17,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use k8s_openapi::jiff::Timestamp;
 use serde_json::json;
 
-use crate::local_client::api::is_not_found;
-use crate::local_client::{Api, DeleteParams, Resource};
+use crate::client_ext::Resource;
+use client::api::{Api, DeleteParams, PostParams};
 
 /// How long an expectation stays pending before a sync proceeds anyway, so that a
 /// missed watch event cannot wedge a controller (upstream `ExpectationsTimeout`).
@@ -462,7 +462,7 @@ impl PodControl {
     pub async fn create(&self, pod: &Pod) -> Result<Pod, ClientError> {
         let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
         Api::<Pod>::namespaced(self.client.clone(), namespace)
-            .create(pod)
+            .create(pod, &PostParams::default())
             .await
     }
 
@@ -475,8 +475,9 @@ impl PodControl {
             .delete(name, &DeleteParams::default())
             .await
         {
-            Err(err) if is_not_found(&err) => Ok(()),
-            other => other,
+            Ok(_) => Ok(()),
+            Err(err) if err.is_not_found() => Ok(()),
+            Err(err) => Err(err),
         }
     }
 }
@@ -498,7 +499,7 @@ pub async fn set_owner_references<K: Resource>(
             "resourceVersion": meta.resource_version,
         }
     });
-    Api::<K>::namespaced(
+    crate::client_ext::api_in::<K>(
         client.clone(),
         meta.namespace.as_deref().unwrap_or("default"),
     )
@@ -545,7 +546,7 @@ pub async fn claim<K: Resource>(
                     .filter(|reference| reference.uid != owner_uid)
                     .collect();
                 if let Err(err) = set_owner_references(client, &object, remaining).await
-                    && !is_not_found(&err)
+                    && !err.is_not_found()
                 {
                     tracing::warn!(kind = K::KIND, object = %key_of(meta), error = %err, "failed to release object");
                     first_error.get_or_insert(err);
@@ -564,7 +565,7 @@ pub async fn claim<K: Resource>(
                         adopted.metadata_mut().owner_references = Some(references);
                         owned.push(adopted);
                     }
-                    Err(err) if is_not_found(&err) => {}
+                    Err(err) if err.is_not_found() => {}
                     Err(err) => {
                         tracing::warn!(kind = K::KIND, object = %key_of(meta), error = %err, "failed to adopt object");
                         first_error.get_or_insert(err);

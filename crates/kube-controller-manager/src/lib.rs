@@ -7,12 +7,12 @@
 //! through [`registry`].
 
 pub mod app;
+pub mod client_ext;
 pub mod context;
 pub mod controller_utils;
 pub mod deployment;
 pub mod events;
 pub mod job;
-pub mod local_client;
 pub mod options;
 pub mod registry;
 pub mod replicaset;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use client::api::{Api, DeleteParams, ListParams, PostParams};
 use client::config::{AuthConfig, RestConfig, TlsConfig};
 use client::rest::{PatchType, RestClient};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
@@ -18,7 +19,6 @@ use kube_apiserver::apiserver::{self, RunningServer};
 use kube_apiserver::options::Options;
 use kube_controller_manager::context::ControllerContext;
 use kube_controller_manager::controller_utils::{controller_ref, now};
-use kube_controller_manager::local_client::{Api, DeleteParams, ListParams};
 use kube_controller_manager::options::ControllerManagerOptions;
 use kube_controller_manager::registry::start_controllers;
 use serde_json::json;
@@ -89,8 +89,8 @@ impl Cluster {
         }
     }
 
-    fn api<K: kube_controller_manager::local_client::Resource>(&self) -> Api<K> {
-        Api::namespaced(self.client.clone(), "default")
+    fn api<K: kube_controller_manager::client_ext::Resource>(&self) -> Api<K> {
+        kube_controller_manager::client_ext::api_in(self.client.clone(), "default")
     }
 
     async fn stop(mut self) {
@@ -120,7 +120,7 @@ async fn play_kubelet(client: RestClient, cancel: watch::Receiver<bool>) {
     let pods: Api<Pod> = Api::namespaced(client, "default");
     while !*cancel.borrow() {
         if let Ok(list) = pods.list(&ListParams::default()).await {
-            for pod in list {
+            for pod in list.items {
                 let labels = pod.metadata.labels.clone().unwrap_or_default();
                 let phase = pod.status.as_ref().and_then(|status| status.phase.clone());
                 let target = if labels.get("complete").map(String::as_str) == Some("true") {
@@ -199,7 +199,8 @@ async fn pods_with(cluster: &Cluster, selector: &str) -> Vec<Pod> {
             .api::<Pod>()
             .list(&ListParams::default().labels(selector))
             .await
-            .expect("list pods"),
+            .expect("list pods")
+            .items,
     )
 }
 
@@ -246,7 +247,10 @@ async fn replica_set_creates_and_replaces_pods() {
     let cluster = Cluster::start("replicaset").await;
     let rs_api = cluster.api::<ReplicaSet>();
     rs_api
-        .create(&replica_set("web", 3, &[("app", "web"), ("hold", "true")]))
+        .create(
+            &replica_set("web", 3, &[("app", "web"), ("hold", "true")]),
+            &PostParams::default(),
+        )
         .await
         .expect("create replica set");
 
@@ -299,7 +303,10 @@ async fn replica_set_scale_down_deletes_unready_first() {
     let cluster = Cluster::start("replicaset").await;
     let rs_api = cluster.api::<ReplicaSet>();
     rs_api
-        .create(&replica_set("rank", 3, &[("app", "rank")]))
+        .create(
+            &replica_set("rank", 3, &[("app", "rank")]),
+            &PostParams::default(),
+        )
         .await
         .expect("create replica set");
     eventually("3 ready pods", || async {
@@ -369,6 +376,7 @@ async fn replica_sets_of(cluster: &Cluster, name: &str) -> Vec<ReplicaSet> {
         .list(&ListParams::default().labels(&format!("app={name}")))
         .await
         .expect("list replica sets")
+        .items
 }
 
 fn image_of(rs: &ReplicaSet) -> String {
@@ -406,7 +414,7 @@ async fn deployment_rollout_and_rollback() {
     let cluster = Cluster::start("replicaset,deployment").await;
     let d_api = cluster.api::<Deployment>();
     d_api
-        .create(&deployment("roll", 4, "image:v1"))
+        .create(&deployment("roll", 4, "image:v1"), &PostParams::default())
         .await
         .expect("create deployment");
     wait_rollout_complete(&cluster, "roll", "image:v1", 4).await;
@@ -540,7 +548,9 @@ async fn job_runs_to_completion() {
     }))
     .expect("valid job");
     let jobs = cluster.api::<Job>();
-    jobs.create(&job).await.expect("create job");
+    jobs.create(&job, &PostParams::default())
+        .await
+        .expect("create job");
 
     let status = eventually("job complete", || async {
         let job = jobs.get("batch").await.ok()?;
@@ -560,7 +570,8 @@ async fn job_runs_to_completion() {
         .api::<Pod>()
         .list(&ListParams::default().labels("complete=true"))
         .await
-        .expect("list pods");
+        .expect("list pods")
+        .items;
     let succeeded = pods
         .iter()
         .filter(|pod| pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Succeeded"))

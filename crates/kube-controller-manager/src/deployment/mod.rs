@@ -23,13 +23,14 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::Pod;
 use tokio::sync::watch;
 
+use crate::client_ext::InformerExt;
 use crate::context::ControllerContext;
 use crate::controller_utils::{controller_ref, key_of};
 use crate::events::EventRecorder;
-use crate::local_client::informer::EventHandlerFuncs;
-use crate::local_client::{DeletedObject, SharedIndexInformer};
 use crate::replicaset::wait_for_synced;
 use crate::worker::{new_queue, run_workers};
+use client::informer::EventHandlerFuncs;
+use client::informer::{DeletedObject, SharedIndexInformer};
 
 /// Retries of one Deployment key before it is dropped (upstream `maxRetries`).
 const MAX_RETRIES: u32 = 15;
@@ -100,11 +101,11 @@ impl DeploymentController {
 
 fn register_handlers(inner: &Arc<Inner>) {
     let (on_add, on_update, on_delete) = (Arc::clone(inner), Arc::clone(inner), Arc::clone(inner));
-    inner.deployments.add_event_handler(
+    inner.deployments.register(
         EventHandlerFuncs::new()
-            .on_add(move |d: &Arc<Deployment>| on_add.queue.add(key_of(&d.metadata)))
+            .on_add(move |d: &Arc<Deployment>, _initial| on_add.queue.add(key_of(&d.metadata)))
             .on_update(move |_old, d: &Arc<Deployment>| on_update.queue.add(key_of(&d.metadata)))
-            .on_delete(move |deleted: &DeletedObject<Deployment>| {
+            .on_delete(move |deleted: DeletedObject<Deployment>| {
                 if let Some(d) = deleted.object() {
                     on_delete.queue.add(key_of(&d.metadata));
                 }
@@ -112,9 +113,11 @@ fn register_handlers(inner: &Arc<Inner>) {
     );
 
     let (on_add, on_update, on_delete) = (Arc::clone(inner), Arc::clone(inner), Arc::clone(inner));
-    inner.replica_sets.add_event_handler(
+    inner.replica_sets.register(
         EventHandlerFuncs::new()
-            .on_add(move |rs: &Arc<ReplicaSet>| enqueue_for_replica_set(&on_add, rs, true))
+            .on_add(move |rs: &Arc<ReplicaSet>, _initial| {
+                enqueue_for_replica_set(&on_add, rs, true)
+            })
             .on_update(move |old: &Arc<ReplicaSet>, rs: &Arc<ReplicaSet>| {
                 if old.metadata.resource_version == rs.metadata.resource_version {
                     return;
@@ -127,7 +130,7 @@ fn register_handlers(inner: &Arc<Inner>) {
                 let labels_changed = old.metadata.labels != rs.metadata.labels;
                 enqueue_for_replica_set(&on_update, rs, labels_changed || old_owner != new_owner);
             })
-            .on_delete(move |deleted: &DeletedObject<ReplicaSet>| {
+            .on_delete(move |deleted: DeletedObject<ReplicaSet>| {
                 if let Some(rs) = deleted.object() {
                     enqueue_for_replica_set(&on_delete, rs, false);
                 }
@@ -135,15 +138,13 @@ fn register_handlers(inner: &Arc<Inner>) {
     );
 
     let on_delete = Arc::clone(inner);
-    inner
-        .pods
-        .add_event_handler(EventHandlerFuncs::new().on_delete(
-            move |deleted: &DeletedObject<Pod>| {
-                if let Some(pod) = deleted.object() {
-                    enqueue_recreate_for_pod(&on_delete, pod);
-                }
-            },
-        ));
+    inner.pods.register(
+        EventHandlerFuncs::new().on_delete(move |deleted: DeletedObject<Pod>| {
+            if let Some(pod) = deleted.object() {
+                enqueue_recreate_for_pod(&on_delete, pod);
+            }
+        }),
+    );
 }
 
 /// Enqueues the Deployment controlling `rs`, or, for an orphan and when

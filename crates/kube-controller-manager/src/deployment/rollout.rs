@@ -13,10 +13,10 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::util::*;
 use super::{Inner, deployment_selector};
+use crate::client_ext::InformerExt;
 use crate::controller_utils::{claim, controller_ref, new_controller_ref, now};
 use crate::events::EventType;
-use crate::local_client::api::{is_already_exists, is_not_found};
-use crate::local_client::{Api, DeleteParams};
+use client::api::{Api, DeleteParams, PostParams};
 
 /// The Deployment's ReplicaSets split into the one matching its template and the
 /// rest.
@@ -318,9 +318,9 @@ async fn create_new_rs(
     set_replicas_annotations(&mut rs, desired, desired + max_surge(d));
 
     let api = Api::<ReplicaSet>::namespaced(inner.client.clone(), namespace_of(d));
-    let created = match api.create(&rs).await {
+    let created = match api.create(&rs, &PostParams::default()).await {
         Ok(created) => created,
-        Err(err) if is_already_exists(&err) => {
+        Err(err) if err.is_already_exists() => {
             return adopt_existing_or_collide(inner, d, &rs).await;
         }
         Err(err) => {
@@ -782,8 +782,8 @@ async fn cleanup_deployment(
             .delete(name(&rs.metadata), &DeleteParams::default())
             .await
         {
-            Ok(()) => {}
-            Err(err) if is_not_found(&err) => {}
+            Ok(_) => {}
+            Err(err) if err.is_not_found() => {}
             Err(err) => {
                 return Err(format!(
                     "failed to delete replica set {}: {err}",

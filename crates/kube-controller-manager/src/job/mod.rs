@@ -23,13 +23,14 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use tokio::sync::watch;
 
+use crate::client_ext::InformerExt;
 use crate::context::ControllerContext;
 use crate::controller_utils::{ControllerExpectations, PodControl, controller_ref, key_of};
 use crate::events::EventRecorder;
-use crate::local_client::informer::EventHandlerFuncs;
-use crate::local_client::{DeletedObject, SharedIndexInformer};
 use crate::replicaset::wait_for_synced;
 use crate::worker::{new_queue, run_workers};
+use client::informer::EventHandlerFuncs;
+use client::informer::{DeletedObject, SharedIndexInformer};
 
 pub use indexes::{format_indexes, parse_indexes};
 pub use policy::{PolicyAction, backoff_delay, match_pod_failure_policy};
@@ -114,11 +115,11 @@ impl JobController {
 
 fn register_handlers(inner: &Arc<Inner>) {
     let (on_add, on_update, on_delete) = (Arc::clone(inner), Arc::clone(inner), Arc::clone(inner));
-    inner.jobs.add_event_handler(
+    inner.jobs.register(
         EventHandlerFuncs::new()
-            .on_add(move |job: &Arc<Job>| on_add.queue.add(key_of(&job.metadata)))
+            .on_add(move |job: &Arc<Job>, _initial| on_add.queue.add(key_of(&job.metadata)))
             .on_update(move |_old, job: &Arc<Job>| on_update.queue.add(key_of(&job.metadata)))
-            .on_delete(move |deleted: &DeletedObject<Job>| {
+            .on_delete(move |deleted: DeletedObject<Job>| {
                 if let Some(job) = deleted.object() {
                     let key = key_of(&job.metadata);
                     on_delete.expectations.delete(&key);
@@ -133,9 +134,9 @@ fn register_handlers(inner: &Arc<Inner>) {
     );
 
     let (on_add, on_update, on_delete) = (Arc::clone(inner), Arc::clone(inner), Arc::clone(inner));
-    inner.pods.add_event_handler(
+    inner.pods.register(
         EventHandlerFuncs::new()
-            .on_add(move |pod: &Arc<Pod>| {
+            .on_add(move |pod: &Arc<Pod>, _initial| {
                 if let Some(key) = owning_job_key(&on_add, pod) {
                     if pod.metadata.deletion_timestamp.is_none() {
                         on_add.expectations.creation_observed(&key);
@@ -157,7 +158,7 @@ fn register_handlers(inner: &Arc<Inner>) {
                     on_update.queue.add(key);
                 }
             })
-            .on_delete(move |deleted: &DeletedObject<Pod>| {
+            .on_delete(move |deleted: DeletedObject<Pod>| {
                 if let Some(pod) = deleted.object() {
                     on_delete.finalizer_observed(pod);
                 }

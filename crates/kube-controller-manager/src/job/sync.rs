@@ -20,8 +20,9 @@ use crate::controller_utils::{
     new_controller_ref, now, pod_from_template, pods_to_delete, slow_start_batch,
 };
 use crate::events::EventType;
-use crate::local_client::Api;
-use crate::local_client::api::is_not_found;
+use client::api::Api;
+
+use crate::client_ext::InformerExt;
 
 /// The most pods one sync creates or deletes.
 const MAX_POD_CHANGES: usize = 500;
@@ -70,7 +71,7 @@ pub(super) async fn remove_tracking_finalizer(inner: &Inner, pod: &Pod) -> Resul
             inner.finalizer_removed(pod);
             Ok(())
         }
-        Err(err) if is_not_found(&err) => Ok(()),
+        Err(err) if err.is_not_found() => Ok(()),
         Err(err) => Err(format!(
             "failed to remove the tracking finalizer of pod {}: {err}",
             key_of(&pod.metadata)

@@ -24,6 +24,7 @@ use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use tokio::sync::watch;
 
+use crate::client_ext::{InformerExt, Resource};
 use crate::context::ControllerContext;
 use crate::controller_utils::{
     ControllerExpectations, PodControl, SLOW_START_INITIAL_BATCH_SIZE, claim, controller_ref,
@@ -31,9 +32,9 @@ use crate::controller_utils::{
     pods_to_delete, slow_start_batch,
 };
 use crate::events::{EventRecorder, EventType};
-use crate::local_client::informer::EventHandlerFuncs;
-use crate::local_client::{Api, DeletedObject, Resource, SharedIndexInformer};
 use crate::worker::{new_queue, run_workers};
+use client::informer::EventHandlerFuncs;
+use client::informer::{DeletedObject, SharedIndexInformer};
 
 pub use status::{ReplicaCondition, ReplicaStatus, calculate_status};
 
@@ -183,11 +184,11 @@ fn register_owner_handlers<K: ReplicaOwner>(inner: &Arc<Inner<K>>) {
     let on_add = Arc::clone(inner);
     let on_update = Arc::clone(inner);
     let on_delete = Arc::clone(inner);
-    inner.owners.add_event_handler(
+    inner.owners.register(
         EventHandlerFuncs::new()
-            .on_add(move |owner: &Arc<K>| on_add.queue.add(key_of(owner.metadata())))
+            .on_add(move |owner: &Arc<K>, _initial| on_add.queue.add(key_of(owner.metadata())))
             .on_update(move |_old, owner: &Arc<K>| on_update.queue.add(key_of(owner.metadata())))
-            .on_delete(move |deleted: &DeletedObject<K>| {
+            .on_delete(move |deleted: DeletedObject<K>| {
                 if let Some(owner) = deleted.object() {
                     let key = key_of(owner.metadata());
                     on_delete.expectations.delete(&key);
@@ -201,11 +202,11 @@ fn register_pod_handlers<K: ReplicaOwner>(inner: &Arc<Inner<K>>) {
     let on_add = Arc::clone(inner);
     let on_update = Arc::clone(inner);
     let on_delete = Arc::clone(inner);
-    inner.pods.add_event_handler(
+    inner.pods.register(
         EventHandlerFuncs::new()
-            .on_add(move |pod: &Arc<Pod>| add_pod(&on_add, pod))
+            .on_add(move |pod: &Arc<Pod>, _initial| add_pod(&on_add, pod))
             .on_update(move |old: &Arc<Pod>, pod: &Arc<Pod>| update_pod(&on_update, old, pod))
-            .on_delete(move |deleted: &DeletedObject<Pod>| {
+            .on_delete(move |deleted: DeletedObject<Pod>| {
                 if let Some(pod) = deleted.object() {
                     delete_pod(&on_delete, pod);
                 }
@@ -370,7 +371,7 @@ async fn sync<K: ReplicaOwner>(inner: &Inner<K>, key: &str) -> Result<(), String
     let new_status = calculate_status(owner.as_ref(), &pods, manage_error.as_deref(), now);
     if new_status != old_status {
         let patch = serde_json::json!({ "status": new_status.to_json() });
-        let api = Api::<K>::namespaced(inner.api_client.clone(), namespace);
+        let api = crate::client_ext::api_in::<K>(inner.api_client.clone(), namespace);
         if let Err(err) = api.patch_status(name, PatchType::Merge, &patch).await {
             return Err(format!("failed to update status: {err}"));
         }
