@@ -269,10 +269,10 @@ async fn track_finished_pods(
     });
     for pod in finished_pods {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
-        if phase(pod) == "Succeeded" {
-            if let Some(index) = pod_index(pod, completions_value) {
-                succeeded_indexes.insert(uid.clone(), index);
-            }
+        if phase(pod) == "Succeeded"
+            && let Some(index) = pod_index(pod, completions_value)
+        {
+            succeeded_indexes.insert(uid.clone(), index);
         }
         if uncounted_succeeded.contains(&uid) || uncounted_failed.contains(&uid) {
             continue;
