@@ -83,6 +83,12 @@ impl ControllerExpectations {
         self.set(key, 0, pod_keys.len() as i64, pod_keys);
     }
 
+    /// Records `creations` requested and the pods `pod_keys` being deleted for `key`
+    /// at once.
+    pub fn expect(&self, key: &str, creations: usize, pod_keys: HashSet<String>) {
+        self.set(key, creations as i64, pod_keys.len() as i64, pod_keys);
+    }
+
     fn set(&self, key: &str, add: i64, delete: i64, deleting: HashSet<String>) {
         self.with_records(|records| {
             records.insert(

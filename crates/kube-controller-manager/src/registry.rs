@@ -70,6 +70,15 @@ pub fn controllers() -> Vec<ControllerDescriptor> {
                 Box::pin(controller.run(workers, cancel))
             },
         },
+        ControllerDescriptor {
+            name: "daemonset",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::daemon::DaemonSetsController::new(ctx);
+                let workers = ctx.options.concurrent_daemonset_syncs;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
     ]
 }
 

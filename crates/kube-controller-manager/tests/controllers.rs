@@ -586,3 +586,88 @@ async fn job_runs_to_completion() {
     }
     cluster.stop().await;
 }
+
+fn daemon_pod_node(pod: &Pod) -> Option<String> {
+    kube_controller_manager::daemon::nodes::pod_node_name(pod.spec.as_ref())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_set_places_pods_and_rolls() {
+    use k8s_openapi::api::apps::v1::DaemonSet;
+    use k8s_openapi::api::core::v1::Node;
+
+    let cluster = Cluster::start("daemonset").await;
+    let nodes: Api<Node> = Api::all(cluster.client.clone());
+    for (name, taints) in [
+        ("node-a", json!([])),
+        (
+            "node-b",
+            json!([{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]),
+        ),
+    ] {
+        let node: Node = serde_json::from_value(json!({
+            "metadata": { "name": name, "labels": { "kubernetes.io/hostname": name } },
+            "spec": { "taints": taints }
+        }))
+        .expect("valid node");
+        nodes
+            .create(&node, &PostParams::default())
+            .await
+            .expect("create node");
+    }
+    let ds: DaemonSet = serde_json::from_value(json!({
+        "metadata": { "name": "agent", "namespace": "default" },
+        "spec": {
+            "selector": { "matchLabels": { "app": "agent" } },
+            "template": {
+                "metadata": { "labels": { "app": "agent" } },
+                "spec": { "containers": [{ "name": "c", "image": "agent:v1" }] }
+            }
+        }
+    }))
+    .expect("valid daemon set");
+    let ds_api = cluster.api::<DaemonSet>();
+    ds_api
+        .create(&ds, &PostParams::default())
+        .await
+        .expect("create daemon set");
+
+    let pods = eventually("one daemon pod", || async {
+        let pods = pods_with(&cluster, "app=agent").await;
+        (pods.len() == 1 && pods.iter().all(is_ready)).then_some(pods)
+    })
+    .await;
+    assert_eq!(daemon_pod_node(&pods[0]).as_deref(), Some("node-a"));
+    let first_hash = pods[0].metadata.labels.as_ref().unwrap()["controller-revision-hash"].clone();
+
+    // Tolerating the taint makes node-b eligible and changes the revision.
+    ds_api
+        .patch(
+            "agent",
+            PatchType::StrategicMerge,
+            &json!({"spec": {"template": {"spec": {"tolerations": [{"key": "dedicated", "operator": "Exists"}]}}}}),
+        )
+        .await
+        .expect("update daemon set");
+    let pods = eventually("two updated daemon pods", || async {
+        let pods = pods_with(&cluster, "app=agent").await;
+        let updated = pods.iter().all(|pod| {
+            pod.metadata.labels.as_ref().unwrap()["controller-revision-hash"] != first_hash
+        });
+        (pods.len() == 2 && updated).then_some(pods)
+    })
+    .await;
+    let placed: HashSet<String> = pods.iter().filter_map(daemon_pod_node).collect();
+    assert_eq!(
+        placed,
+        HashSet::from(["node-a".to_string(), "node-b".to_string()])
+    );
+
+    let status = eventually("daemon set status", || async {
+        let status = ds_api.get("agent").await.ok()?.status?;
+        (status.desired_number_scheduled == 2 && status.number_ready == 2).then_some(status)
+    })
+    .await;
+    assert_eq!(status.updated_number_scheduled, Some(2));
+    cluster.stop().await;
+}

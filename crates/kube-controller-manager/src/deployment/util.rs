@@ -75,7 +75,13 @@ const FNV32_OFFSET_BASIS: u32 = 0x811c_9dc5;
 /// counterpart here, so the values differ from those of an upstream controller for
 /// the same template. Ours are stable across restarts of this controller.
 pub fn compute_hash(template: &PodTemplateSpec, collision_count: Option<i32>) -> String {
-    let serialized = serde_json::to_vec(template).unwrap_or_default();
+    compute_hash_of(template, collision_count)
+}
+
+/// [`compute_hash`] over any serializable value (DaemonSet and StatefulSet
+/// revisions hash their templates the same way).
+pub fn compute_hash_of<T: serde::Serialize>(value: &T, collision_count: Option<i32>) -> String {
+    let serialized = serde_json::to_vec(value).unwrap_or_default();
     let mut hash = fnv32a(FNV32_OFFSET_BASIS, &serialized);
     if let Some(count) = collision_count {
         hash = fnv32a(hash, &(count as u32).to_le_bytes());
