@@ -10,6 +10,7 @@ pub mod app;
 pub mod client_ext;
 pub mod context;
 pub mod controller_utils;
+pub mod cronjob;
 pub mod daemon;
 pub mod deployment;
 pub mod events;

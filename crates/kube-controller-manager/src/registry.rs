@@ -79,6 +79,15 @@ pub fn controllers() -> Vec<ControllerDescriptor> {
                 Box::pin(controller.run(workers, cancel))
             },
         },
+        ControllerDescriptor {
+            name: "cronjob",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::cronjob::CronJobController::new(ctx);
+                let workers = ctx.options.concurrent_cron_job_syncs;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
     ]
 }
 
