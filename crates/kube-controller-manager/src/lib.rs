@@ -21,4 +21,5 @@ pub mod registry;
 pub mod replicaset;
 pub mod replication;
 pub mod server;
+pub mod statefulset;
 pub mod worker;

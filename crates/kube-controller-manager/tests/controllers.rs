@@ -671,3 +671,94 @@ async fn daemon_set_places_pods_and_rolls() {
     assert_eq!(status.updated_number_scheduled, Some(2));
     cluster.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stateful_set_orders_pods_and_rolls() {
+    use k8s_openapi::api::apps::v1::StatefulSet;
+    use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+
+    let cluster = Cluster::start("statefulset").await;
+    let set: StatefulSet = serde_json::from_value(json!({
+        "metadata": { "name": "web", "namespace": "default" },
+        "spec": {
+            "replicas": 3,
+            "serviceName": "web",
+            "selector": { "matchLabels": { "app": "web-set" } },
+            "template": {
+                "metadata": { "labels": { "app": "web-set" } },
+                "spec": { "containers": [{ "name": "c", "image": "web:v1" }] }
+            },
+            "volumeClaimTemplates": [{
+                "metadata": { "name": "data" },
+                "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": "1Gi" } } }
+            }]
+        }
+    }))
+    .expect("valid stateful set");
+    let sets = cluster.api::<StatefulSet>();
+    sets.create(&set, &PostParams::default())
+        .await
+        .expect("create stateful set");
+
+    let names = eventually("three ready pods", || async {
+        let pods = pods_with(&cluster, "app=web-set").await;
+        let mut names: Vec<String> = pods
+            .iter()
+            .filter_map(|pod| pod.metadata.name.clone())
+            .collect();
+        names.sort();
+        (pods.len() == 3 && pods.iter().all(is_ready)).then_some(names)
+    })
+    .await;
+    assert_eq!(names, vec!["web-0", "web-1", "web-2"]);
+    let claims = cluster.api::<PersistentVolumeClaim>();
+    for ordinal in 0..3 {
+        claims
+            .get(&format!("data-web-{ordinal}"))
+            .await
+            .expect("claim exists");
+    }
+
+    sets.patch(
+        "web",
+        PatchType::StrategicMerge,
+        &json!({"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "web:v2"}]}}}}),
+    )
+    .await
+    .expect("update template");
+    let status = eventually("rollout to v2", || async {
+        let current = sets.get("web").await.ok()?;
+        let status = current.status?;
+        let done = status.observed_generation == current.metadata.generation
+            && status.update_revision.is_some()
+            && status.current_revision == status.update_revision
+            && status.updated_replicas == Some(3)
+            && status.ready_replicas == Some(3);
+        done.then_some(status)
+    })
+    .await;
+    let pods = pods_with(&cluster, "app=web-set").await;
+    for pod in &pods {
+        let image = pod.spec.as_ref().unwrap().containers[0].image.clone();
+        assert_eq!(image.as_deref(), Some("web:v2"));
+        assert_eq!(
+            pod.metadata
+                .labels
+                .as_ref()
+                .unwrap()
+                .get("controller-revision-hash"),
+            status.update_revision.as_ref()
+        );
+    }
+
+    sets.patch("web", PatchType::Merge, &json!({"spec": {"replicas": 1}}))
+        .await
+        .expect("scale down");
+    let remaining = eventually("one pod left", || async {
+        let pods = pods_with(&cluster, "app=web-set").await;
+        (pods.len() == 1).then_some(pods)
+    })
+    .await;
+    assert_eq!(remaining[0].metadata.name.as_deref(), Some("web-0"));
+    cluster.stop().await;
+}
