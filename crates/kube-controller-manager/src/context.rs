@@ -1,4 +1,4 @@
-//! What every controller is built from: the API client, the shared informers, an
+//! The controller context: the API client, the shared informers, an
 //! event recorder factory and the flags.
 
 use std::sync::Arc;

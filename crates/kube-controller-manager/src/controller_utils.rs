@@ -61,7 +61,7 @@ impl ControllerExpectations {
         f(&mut records)
     }
 
-    /// Whether `key` may sync: no record, all expectations observed, or the record
+    /// Returns whether `key` may sync: no record, all expectations observed, or the record
     /// is older than [`EXPECTATIONS_TIMEOUT`].
     pub fn satisfied(&self, key: &str) -> bool {
         self.with_records(|records| match records.get(key) {
@@ -207,7 +207,7 @@ pub fn pod_from_template(
     }
 }
 
-/// Whether `pod` neither finished (Succeeded, Failed) nor is being deleted.
+/// Returns whether `pod` neither finished (Succeeded, Failed) nor is being deleted.
 pub fn is_pod_active(pod: &Pod) -> bool {
     let phase = pod
         .status
@@ -237,12 +237,12 @@ pub fn pod_ready_since(pod: &Pod) -> Option<Option<Timestamp>> {
     (condition.status == "True").then(|| condition.last_transition_time.as_ref().map(|time| time.0))
 }
 
-/// Whether the pod's Ready condition is True.
+/// Returns whether the pod's Ready condition is True.
 pub fn is_pod_ready(pod: &Pod) -> bool {
     pod_ready_since(pod).is_some()
 }
 
-/// Whether the pod has been ready for at least `min_ready_seconds` at `now`.
+/// Returns whether the pod has been ready for at least `min_ready_seconds` at `now`.
 pub fn is_pod_available(pod: &Pod, min_ready_seconds: i32, now: Timestamp) -> bool {
     match pod_ready_since(pod) {
         None => false,

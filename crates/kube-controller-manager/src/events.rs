@@ -14,7 +14,8 @@ pub struct EventRecorder {
 }
 
 impl EventRecorder {
-    /// A recorder sending through `broadcaster`, naming `component` as the source.
+    /// Creates a recorder that sends through `broadcaster` and names `component` as
+    /// the source.
     pub fn new(broadcaster: &client::events::EventBroadcaster, component: &str) -> Self {
         Self {
             recorder: broadcaster.new_recorder(EventSource {

@@ -131,7 +131,7 @@ pub struct ControllerManagerOptions {
     #[arg(long)]
     pub service_cluster_ip_range: Option<String>,
 
-    /// Whether CIDRs for pods should be allocated and set on nodes.
+    /// Returns whether CIDRs for pods should be allocated and set on nodes.
     #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     pub allocate_node_cidrs: bool,
 

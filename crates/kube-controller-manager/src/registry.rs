@@ -21,7 +21,7 @@ pub type InitFn = fn(&ControllerContext, watch::Receiver<bool>) -> ControllerFut
 pub struct ControllerDescriptor {
     /// The upstream name `--controllers` selects it by (`deployment`, `replicaset`).
     pub name: &'static str,
-    /// Whether `*` leaves it off, as upstream does for bootstrapsigner and
+    /// Returns whether `*` leaves it off, as upstream does for bootstrapsigner and
     /// tokencleaner.
     pub disabled_by_default: bool,
     pub init: InitFn,
@@ -100,7 +100,7 @@ pub fn controllers() -> Vec<ControllerDescriptor> {
     ]
 }
 
-/// Whether `name` is enabled by the `--controllers` list: `-name` disables, `name`
+/// Returns whether `name` is enabled by the `--controllers` list: `-name` disables, `name`
 /// enables, and `*` enables every controller not disabled by default. A trailing
 /// `-controller` (the v1.28+ spelling, `deployment-controller`) is accepted.
 pub fn is_enabled(name: &str, disabled_by_default: bool, selection: &[String]) -> bool {

@@ -234,7 +234,7 @@ impl Schedule {
         (latest, count)
     }
 
-    /// A time a little before `now` from which `next` finds the last schedule time
+    /// Returns a time a little before `now` from which `next` finds the last schedule time
     /// before `now` without walking the whole gap.
     fn previous_near(&self, now: Timestamp, tz: &TimeZone) -> Option<Timestamp> {
         for days in [1i64, 32, 366, 5 * 366] {

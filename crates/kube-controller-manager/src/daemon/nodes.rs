@@ -1,4 +1,4 @@
-//! Which nodes a DaemonSet's pod belongs on: node selector, required node
+//! Node eligibility of DaemonSet pods: node selector, required node
 //! affinity, and taints against the pod's tolerations (upstream
 //! `NodeShouldRunDaemonPod`), plus the pod changes that pin a daemon pod to one node.
 
@@ -94,7 +94,7 @@ fn term_matches(term: &NodeSelectorTerm, node: &Node) -> bool {
     })
 }
 
-/// Whether `node` passes the pod's nodeSelector and required node affinity.
+/// Returns whether `node` passes the pod's nodeSelector and required node affinity.
 pub fn node_matches(spec: &PodSpec, node: &Node) -> bool {
     let labels = node.metadata.labels.clone().unwrap_or_default();
     let selector_ok = spec
@@ -120,7 +120,7 @@ pub fn node_matches(spec: &PodSpec, node: &Node) -> bool {
     selector_ok && affinity_ok
 }
 
-/// Where a daemon pod stands on a node.
+/// The fit of a daemon pod on a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NodeFit {
     /// A new daemon pod should be created on the node.
@@ -260,9 +260,11 @@ mod tests {
         };
         add_default_tolerations(&mut spec);
         let fit = node_fit(&spec, &node("a", &[("disk", "ssd")], vec![]));
-        assert!(fit.should_run && fit.should_continue_running);
+        assert!(fit.should_run);
+        assert!(fit.should_continue_running);
         let fit = node_fit(&spec, &node("b", &[], vec![]));
-        assert!(!fit.should_run && !fit.should_continue_running);
+        assert!(!fit.should_run);
+        assert!(!fit.should_continue_running);
         let fit = node_fit(
             &spec,
             &node(
@@ -271,7 +273,8 @@ mod tests {
                 vec![taint("dedicated", "NoSchedule")],
             ),
         );
-        assert!(!fit.should_run && fit.should_continue_running);
+        assert!(!fit.should_run);
+        assert!(fit.should_continue_running);
         let fit = node_fit(
             &spec,
             &node(
@@ -280,7 +283,8 @@ mod tests {
                 vec![taint("dedicated", "NoExecute")],
             ),
         );
-        assert!(!fit.should_run && !fit.should_continue_running);
+        assert!(!fit.should_run);
+        assert!(!fit.should_continue_running);
         let fit = node_fit(
             &spec,
             &node(

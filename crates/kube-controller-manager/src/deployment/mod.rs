@@ -172,8 +172,8 @@ fn enqueue_for_replica_set(inner: &Inner, rs: &ReplicaSet, orphan_lookup: bool) 
     }
 }
 
-/// A Recreate Deployment waits for its old pods to be gone; each pod deletion is
-/// a chance that the wait is over.
+/// Enqueues the Recreate Deployment of a deleted pod, because a Recreate rollout
+/// waits for its old pods to be gone.
 fn enqueue_recreate_for_pod(inner: &Inner, pod: &Pod) {
     let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
     let Some(rs_ref) = controller_ref(&pod.metadata) else {

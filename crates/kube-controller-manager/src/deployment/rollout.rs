@@ -48,7 +48,7 @@ impl ReplicaSets {
     }
 }
 
-/// A timestamp at whole seconds, the precision the API keeps.
+/// Returns the current time at whole seconds, the precision the API keeps.
 fn now_seconds() -> Timestamp {
     Timestamp::from_second(now().as_second()).unwrap_or(Timestamp::UNIX_EPOCH)
 }
@@ -156,7 +156,7 @@ fn split_replica_sets(d: &Deployment, mut rss: Vec<ReplicaSet>) -> ReplicaSets {
     ReplicaSets { new, old: rss }
 }
 
-/// Whether a ReplicaSet was last sized for other Deployment replicas than now.
+/// Returns whether a ReplicaSet was last sized for other Deployment replicas than now.
 fn is_scaling_event(d: &Deployment, rss: &[ReplicaSet]) -> bool {
     let replicas = deployment_replicas(d);
     rss.iter()
@@ -611,7 +611,7 @@ async fn rollout_recreate(
     sync_rollout_status(inner, &d, &sets).await
 }
 
-/// Whether any pod of an old ReplicaSet may still run.
+/// Returns whether any pod of an old ReplicaSet may still run.
 fn old_pods_running(inner: &Inner, sets: &ReplicaSets) -> bool {
     if sets.old.iter().any(|rs| rs_status_counts(rs).0 > 0) {
         return true;
@@ -830,7 +830,7 @@ async fn check_paused_conditions(inner: &Inner, d: Deployment) -> Result<Deploym
     update_status(inner, &d, status).await
 }
 
-/// The status the ReplicaSets add up to, with the Available condition.
+/// Computes the status the ReplicaSets add up to, with the Available condition.
 fn calculate_status(d: &Deployment, sets: &ReplicaSets) -> DeploymentStatus {
     let all = sets.all();
     let available: i32 = all.iter().map(|rs| rs_status_counts(rs).2).sum();

@@ -89,7 +89,7 @@ pub fn compute_hash_of<T: serde::Serialize>(value: &T, collision_count: Option<i
     safe_encode_string(&hash.to_string())
 }
 
-/// Whether two templates are equal once the pod-template-hash label is ignored.
+/// Returns whether two templates are equal once the pod-template-hash label is ignored.
 pub fn templates_equal_ignoring_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
     let strip = |template: &PodTemplateSpec| {
         let mut template = template.clone();
@@ -142,7 +142,7 @@ pub fn deployment_replicas(deployment: &Deployment) -> i32 {
         .unwrap_or(1)
 }
 
-/// Whether the Deployment uses the Recreate strategy.
+/// Returns whether the Deployment uses the Recreate strategy.
 pub fn is_recreate(deployment: &Deployment) -> bool {
     deployment
         .spec
@@ -187,7 +187,7 @@ pub fn resolve_fenceposts(deployment: &Deployment) -> Result<(i32, i32), String>
     Ok((surge, unavailable))
 }
 
-/// The maxUnavailable of a rolling Deployment, capped at its replicas; 0 for
+/// Returns the maxUnavailable of a rolling Deployment, capped at its replicas; 0 for
 /// Recreate or zero replicas.
 pub fn max_unavailable(deployment: &Deployment) -> i32 {
     let replicas = deployment_replicas(deployment);
@@ -198,7 +198,7 @@ pub fn max_unavailable(deployment: &Deployment) -> i32 {
     unavailable.min(replicas)
 }
 
-/// The maxSurge of a rolling Deployment; 0 for Recreate.
+/// Returns the maxSurge of a rolling Deployment; 0 for Recreate.
 pub fn max_surge(deployment: &Deployment) -> i32 {
     resolve_fenceposts(deployment).map_or(0, |(surge, _)| surge)
 }
@@ -389,7 +389,7 @@ pub fn remove_condition(status: &mut DeploymentStatus, type_: &str) {
     }
 }
 
-/// Whether the Deployment has a progress deadline (unset or `i32::MAX` mean none).
+/// Returns whether the Deployment has a progress deadline (unset or `i32::MAX` mean none).
 pub fn has_progress_deadline(deployment: &Deployment) -> bool {
     deployment
         .spec
@@ -398,7 +398,7 @@ pub fn has_progress_deadline(deployment: &Deployment) -> bool {
         .is_some_and(|seconds| seconds != i32::MAX)
 }
 
-/// Whether every replica is updated and available and the status is current.
+/// Returns whether every replica is updated and available and the status is current.
 pub fn deployment_complete(deployment: &Deployment, status: &DeploymentStatus) -> bool {
     let replicas = deployment_replicas(deployment);
     status.updated_replicas.unwrap_or(0) == replicas
@@ -407,7 +407,7 @@ pub fn deployment_complete(deployment: &Deployment, status: &DeploymentStatus) -
         && status.observed_generation.unwrap_or(0) >= deployment.metadata.generation.unwrap_or(0)
 }
 
-/// Whether `new` shows progress over the Deployment's current status: more updated,
+/// Returns whether `new` shows progress over the Deployment's current status: more updated,
 /// ready or available replicas, or fewer old ones.
 pub fn deployment_progressing(deployment: &Deployment, new: &DeploymentStatus) -> bool {
     let old = deployment.status.clone().unwrap_or_default();
@@ -419,7 +419,7 @@ pub fn deployment_progressing(deployment: &Deployment, new: &DeploymentStatus) -
         || new.available_replicas.unwrap_or(0) > old.available_replicas.unwrap_or(0)
 }
 
-/// Whether the Deployment has not progressed for progressDeadlineSeconds since
+/// Returns whether the Deployment has not progressed for progressDeadlineSeconds since
 /// the Progressing condition was last updated.
 pub fn deployment_timed_out(
     deployment: &Deployment,
@@ -450,7 +450,7 @@ pub fn deployment_timed_out(
     updated.0.as_second() + deadline < now.as_second()
 }
 
-/// The change in replicas a ReplicaSet gets in a proportional scale (upstream
+/// Returns the change in replicas a ReplicaSet gets in a proportional scale (upstream
 /// `getReplicaSetFraction`): its share of the new size, by the max-replicas it was
 /// last sized for.
 pub fn replica_set_fraction(rs: &ReplicaSet, deployment: &Deployment) -> i32 {
@@ -474,7 +474,7 @@ pub fn replica_set_fraction(rs: &ReplicaSet, deployment: &Deployment) -> i32 {
     new_size.round() as i32 - rs_replicas(rs)
 }
 
-/// The share of `to_add` a ReplicaSet gets, bounded by what is left
+/// Returns the share of `to_add` a ReplicaSet gets, bounded by what is left
 /// (`to_add - added`); upstream `GetProportion`.
 pub fn proportion(rs: &ReplicaSet, deployment: &Deployment, to_add: i32, added: i32) -> i32 {
     if rs_replicas(rs) == 0 || to_add == 0 || to_add == added {

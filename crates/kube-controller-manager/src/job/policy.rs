@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 
 /// The first delay after a pod failure (upstream `DefaultJobPodFailureBackOff`).
 pub const BACKOFF_BASE: Duration = Duration::from_secs(10);
-/// The longest delay (upstream `MaxJobPodFailureBackOff`).
+/// The maximum delay (upstream `MaxJobPodFailureBackOff`).
 pub const BACKOFF_MAX: Duration = Duration::from_secs(360);
 
 /// Returns the wait before creating pods after `failures` consecutive pod

@@ -24,7 +24,7 @@ use client::api::Api;
 
 use crate::client_ext::InformerExt;
 
-/// The most pods one sync creates or deletes.
+/// The maximum number of pods one sync creates or deletes.
 const MAX_POD_CHANGES: usize = 500;
 
 /// Default spec.backoffLimit.
@@ -86,7 +86,7 @@ fn phase(pod: &Pod) -> &str {
         .unwrap_or("Pending")
 }
 
-/// Whether a pod has finished for the Job's accounting: Succeeded, Failed, or
+/// Returns whether a pod has finished for the Job's accounting: Succeeded, Failed, or
 /// deleted before it succeeded.
 fn is_finished(pod: &Pod) -> bool {
     matches!(phase(pod), "Succeeded" | "Failed") || pod.metadata.deletion_timestamp.is_some()

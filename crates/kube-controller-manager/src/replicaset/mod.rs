@@ -38,7 +38,7 @@ use client::informer::{DeletedObject, SharedIndexInformer};
 
 pub use status::{ReplicaCondition, ReplicaStatus, calculate_status};
 
-/// The most pods one sync creates or deletes (upstream `BurstReplicas`).
+/// The maximum number of pods one sync creates or deletes (upstream `BurstReplicas`).
 pub const BURST_REPLICAS: usize = 500;
 
 /// What the replica manager needs from a ReplicaSet or a ReplicationController.

@@ -28,7 +28,7 @@ impl ReplicaOwner for ReplicationController {
             .unwrap_or(0)
     }
 
-    /// The selector map, or the template's labels when it is empty (the default
+    /// Returns the selector map, or the template's labels when it is empty (the default
     /// the API server also applies).
     fn selector(&self) -> Result<Selector, String> {
         let spec = self.spec.as_ref();

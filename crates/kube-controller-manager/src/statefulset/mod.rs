@@ -133,7 +133,7 @@ fn register_handlers(inner: &Arc<Inner>) {
     );
 }
 
-/// The revision data of a template: a strategic merge patch replacing it.
+/// Builds the revision data of a template: a strategic merge patch replacing it.
 fn revision_data(template: &PodTemplateSpec) -> serde_json::Value {
     let mut data = serde_json::json!({ "spec": {} });
     data["spec"]["template"] = serde_json::to_value(template).unwrap_or_default();

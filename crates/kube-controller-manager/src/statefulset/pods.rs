@@ -38,7 +38,7 @@ pub fn pod_revision(pod: &Pod) -> Option<&str> {
         .map(String::as_str)
 }
 
-/// Whether the pod is Running with its Ready condition True.
+/// Returns whether the pod is Running with its Ready condition True.
 pub fn is_running_and_ready(pod: &Pod) -> bool {
     pod.status
         .as_ref()
