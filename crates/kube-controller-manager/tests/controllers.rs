@@ -448,9 +448,19 @@ async fn deployment_rollout_and_rollback() {
             .iter()
             .map(|rs| rs.spec.as_ref().and_then(|spec| spec.replicas).unwrap_or(0))
             .sum();
+        let summary: Vec<(String, i32, String)> = rss
+            .iter()
+            .map(|rs| {
+                (
+                    image_of(rs),
+                    rs.spec.as_ref().and_then(|spec| spec.replicas).unwrap_or(0),
+                    rs.metadata.resource_version.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
         assert!(
             total <= 5,
-            "replica sets ask for {total} pods, more than replicas + maxSurge"
+            "replica sets ask for {total} pods, more than replicas + maxSurge: {summary:?}"
         );
         let done = rss.iter().any(|rs| {
             image_of(rs) == "image:v2"
@@ -664,11 +674,17 @@ async fn daemon_set_places_pods_and_rolls() {
     );
 
     let status = eventually("daemon set status", || async {
-        let status = ds_api.get("agent").await.ok()?.status?;
-        (status.desired_number_scheduled == 2 && status.number_ready == 2).then_some(status)
+        let current = ds_api.get("agent").await.ok()?;
+        let status = current.status?;
+        let settled = status.observed_generation == current.metadata.generation
+            && status.updated_number_scheduled == Some(2)
+            && status.number_ready == 2;
+        settled.then_some(status)
     })
     .await;
-    assert_eq!(status.updated_number_scheduled, Some(2));
+    assert_eq!(status.desired_number_scheduled, 2);
+    assert_eq!(status.current_number_scheduled, 2);
+    assert_eq!(status.number_misscheduled, 0);
     cluster.stop().await;
 }
 
@@ -760,5 +776,84 @@ async fn stateful_set_orders_pods_and_rolls() {
     })
     .await;
     assert_eq!(remaining[0].metadata.name.as_deref(), Some("web-0"));
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_serves_health_and_takes_lease() {
+    use k8s_openapi::api::coordination::v1::Lease;
+    use kube_controller_manager::app;
+
+    let cluster = Cluster::start("").await;
+    let dir = tempfile::tempdir().expect("create temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let server = cluster.server.as_ref().unwrap();
+    let config = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{ "name": "local", "cluster": {
+            "server": format!("https://127.0.0.1:{}", server.address.port()),
+            "certificate-authority": server.certificate.cert_file.display().to_string(),
+        }}],
+        "users": [{ "name": "admin", "user": { "token": "test-token" } }],
+        "contexts": [{ "name": "local", "context": { "cluster": "local", "user": "admin" } }],
+        "current-context": "local"
+    });
+    std::fs::write(&kubeconfig, config.to_string()).expect("write kubeconfig");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("pick a free port")
+        .port();
+    let options = ControllerManagerOptions::try_parse_from([
+        "kube-controller-manager".to_string(),
+        format!("--kubeconfig={}", kubeconfig.display()),
+        "--bind-address=127.0.0.1".to_string(),
+        format!("--secure-port={port}"),
+        "--controllers=replicaset".to_string(),
+        "--leader-elect-lease-duration=4s".to_string(),
+        "--leader-elect-renew-deadline=3s".to_string(),
+        "--leader-elect-retry-period=1s".to_string(),
+        "--use-service-account-credentials=true".to_string(),
+    ])
+    .expect("parse flags");
+    let (stop, cancel) = watch::channel(false);
+    let running = tokio::spawn(app::run(options, cancel));
+
+    let health = RestClient::new(&RestConfig {
+        host: format!("https://127.0.0.1:{port}"),
+        tls: TlsConfig {
+            insecure: true,
+            ..TlsConfig::default()
+        },
+        ..RestConfig::default()
+    })
+    .expect("build health client");
+    eventually("/healthz and /readyz ok", || async {
+        let healthz = health.get("/healthz").send().await.ok()?;
+        let readyz = health.get("/readyz").send().await.ok()?;
+        (healthz.status.is_success() && readyz.status.is_success()).then_some(())
+    })
+    .await;
+    let metrics = health.get("/metrics").send().await.expect("get /metrics");
+    assert!(String::from_utf8_lossy(&metrics.body).contains("kube_controller_manager_ready 1"));
+
+    let leases: Api<Lease> = Api::namespaced(cluster.client.clone(), "kube-system");
+    let lease = leases
+        .get("kube-controller-manager")
+        .await
+        .expect("lease exists");
+    let holder = lease
+        .spec
+        .and_then(|spec| spec.holder_identity)
+        .unwrap_or_default();
+    assert!(!holder.is_empty(), "the lease names a holder");
+
+    stop.send(true).expect("stop controller manager");
+    let result = tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .expect("controller manager stops")
+        .expect("task completes");
+    assert!(result.is_ok(), "run returned {result:?}");
     cluster.stop().await;
 }
