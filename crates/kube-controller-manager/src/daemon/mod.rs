@@ -340,6 +340,8 @@ async fn sync(inner: &Inner, key: &str) -> Result<(), String> {
 }
 
 fn plan_node(plan: &mut Plan, node: &str, fit: nodes::NodeFit, pods: Vec<Pod>) {
+    // NOTE: failed daemon pods are deleted and recreated at once; upstream backs off
+    // per node so that a crashing pod does not cause a create/delete hot loop.
     let (failed, mut running): (Vec<Pod>, Vec<Pod>) = pods.into_iter().partition(is_failed);
     plan.delete.extend(failed.iter().cloned());
     if !fit.should_continue_running {

@@ -28,6 +28,9 @@ pub enum PolicyAction {
     /// Fail the whole Job with this message.
     FailJob(String),
     /// Fail the pod's index (Indexed Jobs with backoffLimitPerIndex).
+    ///
+    /// NOTE: backoffLimitPerIndex is not implemented, so the sync counts such a
+    /// failure like [`PolicyAction::Count`].
     FailIndex,
     /// Do not count the failure towards backoffLimit.
     Ignore,

@@ -273,6 +273,9 @@ fn is_parallel(set: &StatefulSet) -> bool {
 
 /// Creates, deletes and updates pods toward the spec (upstream
 /// `defaultStatefulSetControl.updateStatefulSet`).
+///
+/// NOTE: rollingUpdate.maxUnavailable and persistentVolumeClaimRetentionPolicy are
+/// ignored: updates replace one pod at a time and claims are always retained.
 async fn update_pods(
     inner: &Inner,
     set: &StatefulSet,
