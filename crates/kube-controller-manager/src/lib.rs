@@ -1,1 +1,4 @@
 //! The Kubernetes controller manager: workload, networking and lifecycle controllers.
+
+pub mod endpoint;
+pub mod objectapi;

@@ -1,0 +1,2 @@
+//! The endpoints controller: keeps one Endpoints object per selector Service.
+pub mod subsets;
