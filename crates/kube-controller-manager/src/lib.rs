@@ -1,4 +1,5 @@
 //! The Kubernetes controller manager: workload, networking and lifecycle controllers.
 
 pub mod endpoint;
+pub mod endpointslice;
 pub mod objectapi;

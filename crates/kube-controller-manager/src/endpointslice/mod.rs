@@ -1,0 +1,2 @@
+//! The EndpointSlice controller.
+pub mod reconciler;
