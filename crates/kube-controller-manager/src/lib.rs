@@ -2,4 +2,5 @@
 
 pub mod endpoint;
 pub mod endpointslice;
+pub mod nodeipam;
 pub mod objectapi;

@@ -1,0 +1,2 @@
+//! Node IPAM.
+pub mod cidrset;
