@@ -1,6 +1,8 @@
 //! The Kubernetes controller manager: workload, networking and lifecycle controllers.
 
+pub mod context;
 pub mod endpoint;
 pub mod endpointslice;
+pub mod garbagecollector;
 pub mod nodeipam;
 pub mod objectapi;
