@@ -1,0 +1,7 @@
+//! The lifecycle and networking controllers against a real kube-apiserver started
+//! in-process on a loopback port.
+
+#[path = "lifecycle/common.rs"]
+mod common;
+#[path = "lifecycle/gc.rs"]
+mod gc;
