@@ -4,5 +4,7 @@ pub mod context;
 pub mod endpoint;
 pub mod endpointslice;
 pub mod garbagecollector;
+pub mod namespace;
 pub mod nodeipam;
 pub mod objectapi;
+pub mod queueworker;

@@ -219,3 +219,14 @@ pub fn is_already_exists(error: &ClientError) -> bool {
 pub fn is_method_not_supported(error: &ClientError) -> bool {
     matches!(error, ClientError::Api(status) if status.code() == 405)
 }
+
+/// Returns the current time as a meta/v1 Time (whole seconds, as the API stores it).
+pub fn now_time() -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Time {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs() as i64)
+        .unwrap_or_default();
+    k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::from_second(seconds).unwrap_or_default(),
+    )
+}

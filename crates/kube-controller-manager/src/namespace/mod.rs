@@ -1,0 +1,2 @@
+//! The namespace controller.
+pub mod deleter;

@@ -1,0 +1,69 @@
+//! The worker loop the lifecycle and networking controllers share: take a key from
+//! a rate-limited queue, sync it, and forget, retry or delay it by the outcome.
+//!
+//! Entry point: [`run_workers`].
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use client::workqueue::RateLimitingQueue;
+use tokio::sync::watch;
+
+use crate::garbagecollector::wait_cancelled;
+
+/// What a sync asks of the queue.
+#[derive(Debug)]
+pub enum SyncOutcome {
+    /// Done; forget the key's failures.
+    Done,
+    /// Sync the key again after this delay (not counted as a failure).
+    RequeueAfter(Duration),
+}
+
+/// The ways a sync fails; the key is retried with the queue's backoff.
+pub type SyncError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Runs `workers` workers over `queue` until `cancel` turns true, then shuts the
+/// queue down. Each key is passed to `sync`; errors are logged with the controller
+/// name and the key is retried with backoff.
+pub async fn run_workers<F, Fut>(
+    controller: &'static str,
+    queue: RateLimitingQueue<String>,
+    workers: usize,
+    cancel: watch::Receiver<bool>,
+    sync: F,
+) where
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<SyncOutcome, SyncError>> + Send + 'static,
+{
+    let sync = Arc::new(sync);
+    let mut tasks = Vec::new();
+    for _ in 0..workers.max(1) {
+        let queue = queue.clone();
+        let sync = sync.clone();
+        tasks.push(tokio::spawn(async move {
+            while let Some(key) = queue.get().await {
+                match sync(key.clone()).await {
+                    Ok(SyncOutcome::Done) => queue.forget(&key),
+                    Ok(SyncOutcome::RequeueAfter(delay)) => {
+                        queue.forget(&key);
+                        queue.add_after(key.clone(), delay);
+                    }
+                    Err(error) => {
+                        tracing::warn!(controller, key, %error, "error syncing; retrying");
+                        queue.add_rate_limited(key.clone());
+                    }
+                }
+                queue.done(&key);
+            }
+        }));
+    }
+    let mut cancel = cancel;
+    wait_cancelled(&mut cancel).await;
+    tracing::info!(controller, "shutting down controller");
+    queue.shut_down();
+    for task in tasks {
+        let _ = task.await;
+    }
+}
