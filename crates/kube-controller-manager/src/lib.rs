@@ -6,5 +6,6 @@ pub mod endpointslice;
 pub mod garbagecollector;
 pub mod namespace;
 pub mod nodeipam;
+pub mod nodelifecycle;
 pub mod objectapi;
 pub mod queueworker;

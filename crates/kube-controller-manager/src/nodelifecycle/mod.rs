@@ -1,0 +1,2 @@
+//! The node lifecycle controller.
+pub mod taints;
