@@ -1,6 +1,7 @@
 //! The Kubernetes controller manager: workload, networking and lifecycle controllers.
 
 pub mod context;
+pub mod disruption;
 pub mod endpoint;
 pub mod endpointslice;
 pub mod garbagecollector;

@@ -1,0 +1,2 @@
+//! The disruption controller.
+pub mod status;
