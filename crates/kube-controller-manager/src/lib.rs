@@ -10,3 +10,4 @@ pub mod nodeipam;
 pub mod nodelifecycle;
 pub mod objectapi;
 pub mod queueworker;
+pub mod resourcequota;

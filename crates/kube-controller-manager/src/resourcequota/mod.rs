@@ -1,0 +1,2 @@
+//! The resource quota controller.
+pub mod usage;
