@@ -67,3 +67,25 @@ pub async fn run_workers<F, Fut>(
         let _ = task.await;
     }
 }
+
+/// Returns the `namespace/name` key of an object (`name` when cluster-scoped).
+pub fn object_key(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
+    let name = meta.name.as_deref().unwrap_or_default();
+    match meta.namespace.as_deref() {
+        Some(namespace) if !namespace.is_empty() => format!("{namespace}/{name}"),
+        _ => name.to_string(),
+    }
+}
+
+/// Splits a `namespace/name` key; a key without `/` is a cluster-scoped name.
+pub fn split_key(key: &str) -> (&str, &str) {
+    key.split_once('/').unwrap_or(("", key))
+}
+
+/// Creates the rate-limited queue of a controller, named for its metrics.
+pub fn new_queue(name: &str) -> RateLimitingQueue<String> {
+    RateLimitingQueue::new_named(
+        Arc::new(client::workqueue::default_controller_rate_limiter()),
+        name.to_string(),
+    )
+}
