@@ -7,7 +7,7 @@ use std::time::Duration;
 /// The shared parts each controller's `new` takes.
 pub struct ControllerContext {
     pub client: client::rest::RestClient,
-    // MERGE pub informers: client::informer::SharedInformerFactory,
+    pub informers: client::informer::SharedInformerFactory,
     pub options: Arc<ControllerManagerOptions>,
 }
 

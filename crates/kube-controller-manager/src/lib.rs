@@ -11,3 +11,5 @@ pub mod nodelifecycle;
 pub mod objectapi;
 pub mod queueworker;
 pub mod resourcequota;
+pub mod rootcacertpublisher;
+pub mod serviceaccount;
