@@ -5,3 +5,7 @@
 mod common;
 #[path = "lifecycle/gc.rs"]
 mod gc;
+#[path = "lifecycle/namespace.rs"]
+mod namespace;
+#[path = "lifecycle/networking.rs"]
+mod networking;

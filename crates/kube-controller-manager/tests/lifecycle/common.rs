@@ -162,3 +162,30 @@ pub fn pod(name: &str, owner: Option<(&str, &str, &str, &str, bool)>) -> Value {
     }
     pod
 }
+
+/// A controller context for the test server with default options.
+pub fn context(
+    client: &RestClient,
+    options: kube_controller_manager::context::ControllerManagerOptions,
+) -> kube_controller_manager::context::ControllerContext {
+    kube_controller_manager::context::ControllerContext {
+        client: client.clone(),
+        informers: client::informer::SharedInformerFactory::new(client.clone(), Duration::ZERO),
+        options: std::sync::Arc::new(options),
+    }
+}
+
+/// Marks a pod Ready (or not) with a pod IP through the status subresource, as a
+/// kubelet would.
+pub async fn set_pod_status(client: &RestClient, namespace: &str, name: &str, ip: &str, ready: bool) {
+    let path = format!("/api/v1/namespaces/{namespace}/pods/{name}/status");
+    let status = if ready { "True" } else { "False" };
+    let patch = serde_json::json!({"status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}],
+        "conditions": [{"type": "Ready", "status": status, "lastTransitionTime": "2024-01-01T00:00:00Z"}]}});
+    client
+        .patch(&path, client::rest::PatchType::Merge)
+        .json(&patch)
+        .request_json::<Value>()
+        .await
+        .unwrap_or_else(|error| panic!("patch status of {name}: {error}"));
+}
