@@ -9,3 +9,5 @@ mod gc;
 mod namespace;
 #[path = "lifecycle/networking.rs"]
 mod networking;
+#[path = "lifecycle/nodes.rs"]
+mod nodes;
