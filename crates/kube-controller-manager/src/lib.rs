@@ -13,3 +13,5 @@ pub mod queueworker;
 pub mod resourcequota;
 pub mod rootcacertpublisher;
 pub mod serviceaccount;
+pub mod podgc;
+pub mod ttlafterfinished;
