@@ -11,3 +11,5 @@ mod namespace;
 mod networking;
 #[path = "lifecycle/nodes.rs"]
 mod nodes;
+#[path = "lifecycle/housekeeping.rs"]
+mod housekeeping;

@@ -24,6 +24,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        // RUST_LOG=kube_controller_manager=debug shows the controllers' logs.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().expect("create temp dir");
         let data_dir = format!("--data-dir={}", dir.path().join("data").display());
         let cert_dir = format!("--cert-dir={}", dir.path().join("certs").display());
