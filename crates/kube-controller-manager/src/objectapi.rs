@@ -179,7 +179,11 @@ where
 ///
 /// # Errors
 /// [`ClientError::Api`] for a non-2xx answer, or a transport error.
-pub async fn delete_path(client: &RestClient, path: &str, options: &Value) -> Result<(), ClientError> {
+pub async fn delete_path(
+    client: &RestClient,
+    path: &str,
+    options: &Value,
+) -> Result<(), ClientError> {
     let mut body = options.clone();
     if let Some(object) = body.as_object_mut() {
         object.insert("kind".into(), Value::from("DeleteOptions"));

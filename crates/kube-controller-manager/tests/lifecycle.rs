@@ -5,11 +5,11 @@
 mod common;
 #[path = "lifecycle/gc.rs"]
 mod gc;
+#[path = "lifecycle/housekeeping.rs"]
+mod housekeeping;
 #[path = "lifecycle/namespace.rs"]
 mod namespace;
 #[path = "lifecycle/networking.rs"]
 mod networking;
 #[path = "lifecycle/nodes.rs"]
 mod nodes;
-#[path = "lifecycle/housekeeping.rs"]
-mod housekeeping;

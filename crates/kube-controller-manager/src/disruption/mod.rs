@@ -36,10 +36,15 @@ pub struct DisruptionController {
 
 fn selects(budget: &PodDisruptionBudget, pod: &Pod) -> bool {
     let selector = budget.spec.as_ref().and_then(|spec| spec.selector.as_ref());
-    label_selector_as_selector(selector).is_ok_and(|selector| selector.matches(&pod.metadata.labels))
+    label_selector_as_selector(selector)
+        .is_ok_and(|selector| selector.matches(&pod.metadata.labels))
 }
 
-fn enqueue_budgets_for_pod(budgets: &SharedIndexInformer<PodDisruptionBudget>, queue: &RateLimitingQueue<String>, pod: &Pod) {
+fn enqueue_budgets_for_pod(
+    budgets: &SharedIndexInformer<PodDisruptionBudget>,
+    queue: &RateLimitingQueue<String>,
+    pod: &Pod,
+) {
     let namespace = pod.metadata.namespace.clone().unwrap_or_default();
     for budget in budgets.lister().namespaced(&namespace).list() {
         if selects(&budget, pod) {
@@ -58,8 +63,12 @@ impl DisruptionController {
         let (on_add, on_update) = (queue.clone(), queue.clone());
         let registered = budgets.add_event_handler(
             EventHandlerFuncs::new()
-                .on_add(move |budget: &Arc<PodDisruptionBudget>, _| on_add.add(object_key(&budget.metadata)))
-                .on_update(move |_, budget: &Arc<PodDisruptionBudget>| on_update.add(object_key(&budget.metadata))),
+                .on_add(move |budget: &Arc<PodDisruptionBudget>, _| {
+                    on_add.add(object_key(&budget.metadata))
+                })
+                .on_update(move |_, budget: &Arc<PodDisruptionBudget>| {
+                    on_update.add(object_key(&budget.metadata))
+                }),
         );
         if let Err(error) = registered {
             tracing::error!(%error, "disruption controller: cannot watch poddisruptionbudgets");
@@ -69,7 +78,9 @@ impl DisruptionController {
         let (delete_budgets, delete_queue) = (budgets.clone(), queue.clone());
         let registered = pods.add_event_handler(
             EventHandlerFuncs::new()
-                .on_add(move |pod: &Arc<Pod>, _| enqueue_budgets_for_pod(&add_budgets, &add_queue, pod))
+                .on_add(move |pod: &Arc<Pod>, _| {
+                    enqueue_budgets_for_pod(&add_budgets, &add_queue, pod)
+                })
                 .on_update(move |old: &Arc<Pod>, new: &Arc<Pod>| {
                     enqueue_budgets_for_pod(&update_budgets, &update_queue, old);
                     enqueue_budgets_for_pod(&update_budgets, &update_queue, new);
@@ -94,10 +105,13 @@ impl DisruptionController {
     /// Runs `workers` workers until `cancel` turns true.
     pub async fn run(self, workers: usize, cancel: watch::Receiver<bool>) {
         tracing::info!("starting disruption controller");
-        if !client::informer::wait_for_cache_sync(cancel.clone(), &[&self.budgets, &self.pods]).await {
+        if !client::informer::wait_for_cache_sync(cancel.clone(), &[&self.budgets, &self.pods])
+            .await
+        {
             return;
         }
-        let (budgets, pods, client) = (self.budgets.clone(), self.pods.clone(), self.client.clone());
+        let (budgets, pods, client) =
+            (self.budgets.clone(), self.pods.clone(), self.client.clone());
         run_workers("disruption", self.queue, workers, cancel, move |key| {
             let (budgets, pods, client) = (budgets.clone(), pods.clone(), client.clone());
             async move { sync_budget(&client, &budgets, &pods, &key).await }
@@ -117,7 +131,11 @@ async fn sync_budget(
         return Ok(SyncOutcome::Done);
     };
     let namespace_pods = pods.lister().namespaced(namespace).list();
-    let selected: Vec<&Pod> = namespace_pods.iter().map(Arc::as_ref).filter(|pod| selects(&budget, pod)).collect();
+    let selected: Vec<&Pod> = namespace_pods
+        .iter()
+        .map(Arc::as_ref)
+        .filter(|pod| selects(&budget, pod))
+        .collect();
 
     let expected = if status::needs_expected_count(&budget) {
         expected_count(client, namespace, &selected).await.map(Some)
@@ -142,7 +160,11 @@ async fn sync_budget(
 ///
 /// # Errors
 /// A message naming a pod without a controller or a controller that cannot be read.
-async fn expected_count(client: &RestClient, namespace: &str, pods: &[&Pod]) -> Result<i32, String> {
+async fn expected_count(
+    client: &RestClient,
+    namespace: &str,
+    pods: &[&Pod],
+) -> Result<i32, String> {
     let mut seen = HashSet::new();
     let mut total = 0;
     for pod in pods {
@@ -154,14 +176,19 @@ async fn expected_count(client: &RestClient, namespace: &str, pods: &[&Pod]) -> 
             .flatten()
             .find(|owner| owner.controller == Some(true))
             .ok_or_else(|| format!("found no controller ref for pod {name:?}"))?;
-        let (mut kind, mut owner_name, mut uid) = (owner.kind.clone(), owner.name.clone(), owner.uid.clone());
+        let (mut kind, mut owner_name, mut uid) =
+            (owner.kind.clone(), owner.name.clone(), owner.uid.clone());
         let mut object = get_controller(client, namespace, &kind, &owner_name).await?;
         // A ReplicaSet run by a Deployment counts as the Deployment.
         if kind == "ReplicaSet"
             && let Some(parent) = object
                 .pointer("/metadata/ownerReferences")
                 .and_then(Value::as_array)
-                .and_then(|owners| owners.iter().find(|o| o["controller"] == true && o["kind"] == "Deployment"))
+                .and_then(|owners| {
+                    owners
+                        .iter()
+                        .find(|o| o["controller"] == true && o["kind"] == "Deployment")
+                })
         {
             kind = "Deployment".to_string();
             owner_name = parent["name"].as_str().unwrap_or_default().to_string();
@@ -171,17 +198,27 @@ async fn expected_count(client: &RestClient, namespace: &str, pods: &[&Pod]) -> 
         if !seen.insert(uid) {
             continue;
         }
-        total += object.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1) as i32;
+        total += object
+            .pointer("/spec/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(1) as i32;
     }
     Ok(total)
 }
 
-async fn get_controller(client: &RestClient, namespace: &str, kind: &str, name: &str) -> Result<Value, String> {
+async fn get_controller(
+    client: &RestClient,
+    namespace: &str,
+    kind: &str,
+    name: &str,
+) -> Result<Value, String> {
     let path = match kind {
         "ReplicaSet" => format!("/apis/apps/v1/namespaces/{namespace}/replicasets/{name}"),
         "Deployment" => format!("/apis/apps/v1/namespaces/{namespace}/deployments/{name}"),
         "StatefulSet" => format!("/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}"),
-        "ReplicationController" => format!("/api/v1/namespaces/{namespace}/replicationcontrollers/{name}"),
+        "ReplicationController" => {
+            format!("/api/v1/namespaces/{namespace}/replicationcontrollers/{name}")
+        }
         // NOTE: other controllers would need the scale subresource through discovery.
         other => return Err(format!("controller kind {other} of pods is not supported")),
     };

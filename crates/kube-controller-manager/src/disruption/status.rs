@@ -24,7 +24,9 @@ pub const DISRUPTION_ALLOWED: &str = "DisruptionAllowed";
 /// `maxUnavailable`, or a percentage `minAvailable`.
 pub fn needs_expected_count(pdb: &PodDisruptionBudget) -> bool {
     let spec = pdb.spec.as_ref();
-    let max_unavailable = spec.and_then(|spec| spec.max_unavailable.as_ref()).is_some();
+    let max_unavailable = spec
+        .and_then(|spec| spec.max_unavailable.as_ref())
+        .is_some();
     let percent_min = matches!(
         spec.and_then(|spec| spec.min_available.as_ref()),
         Some(IntOrString::String(_))
@@ -89,7 +91,8 @@ pub fn compute_status(
             let allowed = if expected <= 0 {
                 0
             } else {
-                (current_healthy - desired - disrupted_pods.as_ref().map_or(0, |d| d.len() as i32)).max(0)
+                (current_healthy - desired - disrupted_pods.as_ref().map_or(0, |d| d.len() as i32))
+                    .max(0)
             };
             let (status, reason, message) = if allowed > 0 {
                 ("True", "SufficientPods", String::new())
@@ -145,7 +148,10 @@ fn set_condition(
     generation: Option<i64>,
     now: &Time,
 ) {
-    match conditions.iter_mut().find(|c| c.type_ == DISRUPTION_ALLOWED) {
+    match conditions
+        .iter_mut()
+        .find(|c| c.type_ == DISRUPTION_ALLOWED)
+    {
         Some(existing) => {
             if existing.status != status {
                 existing.last_transition_time = now.clone();
@@ -173,8 +179,10 @@ mod tests {
     use super::*;
 
     fn pdb(spec: serde_json::Value) -> PodDisruptionBudget {
-        serde_json::from_value(json!({"metadata": {"name": "b", "namespace": "default", "generation": 3},
-            "spec": spec}))
+        serde_json::from_value(
+            json!({"metadata": {"name": "b", "namespace": "default", "generation": 3},
+            "spec": spec}),
+        )
         .expect("valid pdb")
     }
 
@@ -197,13 +205,22 @@ mod tests {
             (json!({"minAvailable": "25%"}), Ok(Some(4)), (4, 1, 2, 1)),
             (json!({"maxUnavailable": 1}), Ok(Some(3)), (3, 2, 2, 0)),
             (json!({"maxUnavailable": "50%"}), Ok(Some(3)), (3, 1, 2, 1)),
-            (json!({"maxUnavailable": 1}), Err("no controller".to_string()), (0, 0, 2, 0)),
+            (
+                json!({"maxUnavailable": 1}),
+                Err("no controller".to_string()),
+                (0, 0, 2, 0),
+            ),
         ];
         for (index, (spec, expected, want)) in cases.into_iter().enumerate() {
             let budget = pdb(spec);
             let status = compute_status(&budget, &refs, expected, &now);
             assert_eq!(
-                (status.expected_pods, status.desired_healthy, status.current_healthy, status.disruptions_allowed),
+                (
+                    status.expected_pods,
+                    status.desired_healthy,
+                    status.current_healthy,
+                    status.disruptions_allowed
+                ),
                 want,
                 "case {index}"
             );

@@ -91,7 +91,9 @@ pub(crate) fn watch_services(
     let registered = services.add_event_handler(
         EventHandlerFuncs::new()
             .on_add(move |service: &Arc<Service>, _| on_add.add(object_key(&service.metadata)))
-            .on_update(move |_, service: &Arc<Service>| on_update.add(object_key(&service.metadata)))
+            .on_update(move |_, service: &Arc<Service>| {
+                on_update.add(object_key(&service.metadata))
+            })
             .on_delete(move |deleted: DeletedObject<Service>| on_delete.add(deleted.key())),
     );
     if let Err(error) = registered {
@@ -112,7 +114,9 @@ impl EndpointController {
         let (on_update, on_delete) = (queue.clone(), queue.clone());
         let registered = endpoints.add_event_handler(
             EventHandlerFuncs::new()
-                .on_update(move |_, endpoints: &Arc<Endpoints>| on_update.add(object_key(&endpoints.metadata)))
+                .on_update(move |_, endpoints: &Arc<Endpoints>| {
+                    on_update.add(object_key(&endpoints.metadata))
+                })
                 .on_delete(move |deleted: DeletedObject<Endpoints>| on_delete.add(deleted.key())),
         );
         if let Err(error) = registered {
@@ -145,8 +149,12 @@ impl EndpointController {
             self.client.clone(),
         );
         run_workers("endpoint", self.queue, workers, cancel, move |key| {
-            let (services, pods, endpoints, client) =
-                (services.clone(), pods.clone(), endpoints.clone(), client.clone());
+            let (services, pods, endpoints, client) = (
+                services.clone(),
+                pods.clone(),
+                endpoints.clone(),
+                client.clone(),
+            );
             async move { sync_service(&client, &services, &pods, &endpoints, &key).await }
         })
         .await;
@@ -167,7 +175,10 @@ pub(crate) fn last_change_trigger_time(service: &Service, pods: &[&Pod]) -> Opti
             .and_then(|status| status.conditions.as_ref())
             .and_then(|conditions| conditions.iter().find(|c| c.type_ == "Ready"))
             .and_then(|condition| condition.last_transition_time.clone());
-        for time in [pod.metadata.creation_timestamp.clone(), ready_time].into_iter().flatten() {
+        for time in [pod.metadata.creation_timestamp.clone(), ready_time]
+            .into_iter()
+            .flatten()
+        {
             if latest.as_ref().is_none_or(|current| time.0 > current.0) {
                 latest = Some(time);
             }
@@ -256,7 +267,10 @@ async fn sync_service(
     });
     object.subsets = (!desired.subsets.is_empty()).then_some(desired.subsets);
     object.metadata.labels = (!labels.is_empty()).then_some(labels);
-    let annotations = object.metadata.annotations.get_or_insert_with(BTreeMap::new);
+    let annotations = object
+        .metadata
+        .annotations
+        .get_or_insert_with(BTreeMap::new);
     match last_change_trigger_time(&service, &selected) {
         Some(time) => {
             annotations.insert(TRIGGER_TIME_ANNOTATION.to_string(), format_time(&time));
@@ -266,7 +280,10 @@ async fn sync_service(
         }
     }
     if desired.truncated {
-        annotations.insert(OVER_CAPACITY_ANNOTATION.to_string(), "truncated".to_string());
+        annotations.insert(
+            OVER_CAPACITY_ANNOTATION.to_string(),
+            "truncated".to_string(),
+        );
     } else {
         annotations.remove(OVER_CAPACITY_ANNOTATION);
     }

@@ -129,7 +129,11 @@ pub fn pod_hostname_for_service(pod: &Pod, service: &Service) -> Option<String> 
 /// Returns whether a Service selects `pod` by its `spec.selector`. A Service without
 /// a selector selects nothing (its Endpoints are managed by someone else).
 pub fn selector_matches(service: &Service, pod: &Pod) -> bool {
-    let Some(selector) = service.spec.as_ref().and_then(|spec| spec.selector.as_ref()) else {
+    let Some(selector) = service
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.selector.as_ref())
+    else {
         return false;
     };
     if selector.is_empty() {

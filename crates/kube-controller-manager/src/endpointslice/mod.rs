@@ -18,10 +18,14 @@ use tokio::sync::watch;
 
 use crate::context::ControllerContext;
 use crate::endpoint::subsets::selector_matches;
-use crate::endpoint::{format_time, last_change_trigger_time, watch_pods_for_services, watch_services};
+use crate::endpoint::{
+    format_time, last_change_trigger_time, watch_pods_for_services, watch_services,
+};
 use crate::objectapi::{ObjectApi, is_not_found};
 use crate::queueworker::{SyncError, SyncOutcome, new_queue, run_workers, split_key};
-use reconciler::{CONTROLLER_NAME, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, desired_endpoints, node_zone, reconcile};
+use reconciler::{
+    CONTROLLER_NAME, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, desired_endpoints, node_zone, reconcile,
+};
 
 /// The EndpointSlice controller.
 pub struct EndpointSliceController {
@@ -40,17 +44,22 @@ impl EndpointSliceController {
         let services = ctx.informers.informer::<Service>();
         let pods = ctx.informers.informer::<Pod>();
         let nodes = ctx.informers.informer::<Node>();
-        let slices = ctx.informers.informer_with::<EndpointSlice>(InformerOptions {
-            label_selector: Some(format!("{MANAGED_BY_LABEL}={CONTROLLER_NAME}")),
-            ..InformerOptions::default()
-        });
+        let slices = ctx
+            .informers
+            .informer_with::<EndpointSlice>(InformerOptions {
+                label_selector: Some(format!("{MANAGED_BY_LABEL}={CONTROLLER_NAME}")),
+                ..InformerOptions::default()
+            });
         let queue = new_queue("endpoint_slice");
         watch_services(&services, &queue, "endpointslice");
         watch_pods_for_services(&pods, &services, &queue, "endpointslice");
 
         let service_key = |slice: &EndpointSlice| {
             let service = slice.metadata.labels.as_ref()?.get(SERVICE_NAME_LABEL)?;
-            Some(format!("{}/{service}", slice.metadata.namespace.as_deref().unwrap_or_default()))
+            Some(format!(
+                "{}/{service}",
+                slice.metadata.namespace.as_deref().unwrap_or_default()
+            ))
         };
         let (on_update, on_delete) = (queue.clone(), queue.clone());
         let registered = slices.add_event_handler(
@@ -150,13 +159,24 @@ impl SyncState {
             .list()
             .into_iter()
             .filter(|slice| {
-                slice.metadata.labels.as_ref().and_then(|l| l.get(SERVICE_NAME_LABEL)).map(String::as_str)
+                slice
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(SERVICE_NAME_LABEL))
+                    .map(String::as_str)
                     == Some(name)
             })
             .map(|slice| (*slice).clone())
             .collect();
         let trigger = last_change_trigger_time(&service, &selected).map(|time| format_time(&time));
-        let plan = reconcile(&service, &desired, &existing, self.max_per_slice, trigger.as_deref());
+        let plan = reconcile(
+            &service,
+            &desired,
+            &existing,
+            self.max_per_slice,
+            trigger.as_deref(),
+        );
         if plan.is_empty() {
             return Ok(SyncOutcome::Done);
         }

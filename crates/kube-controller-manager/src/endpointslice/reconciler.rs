@@ -15,8 +15,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 
 use crate::endpoint::subsets::{
     HEADLESS_LABEL, find_port, pod_hostname_for_service, pod_ip_for_family, pod_is_ready,
-    pod_is_terminating, pod_reference, publishes_not_ready, selector_matches,
-    service_ip_family, service_is_headless, should_pod_be_in_endpoints,
+    pod_is_terminating, pod_reference, publishes_not_ready, selector_matches, service_ip_family,
+    service_is_headless, should_pod_be_in_endpoints,
 };
 
 /// The label naming a slice's Service.
@@ -192,7 +192,8 @@ pub fn reconcile(
     for slice in existing {
         let key = port_key(slice.ports.as_deref().unwrap_or_default());
         if slice.address_type != address_type || !desired.contains_key(&key) {
-            plan.delete.push(slice.metadata.name.clone().unwrap_or_default());
+            plan.delete
+                .push(slice.metadata.name.clone().unwrap_or_default());
         } else {
             by_ports.entry(key).or_default().push(slice.clone());
         }

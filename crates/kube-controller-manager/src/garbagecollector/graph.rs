@@ -96,7 +96,9 @@ impl ObjectMeta {
                 uid,
             },
             owners,
-            being_deleted: metadata.get("deletionTimestamp").is_some_and(|v| !v.is_null()),
+            being_deleted: metadata
+                .get("deletionTimestamp")
+                .is_some_and(|v| !v.is_null()),
             finalizers,
         })
     }
@@ -251,9 +253,9 @@ impl Graph {
         }
         // A dependent whose blockOwnerDeletion changed may unblock a waiting owner.
         for owner in &meta.owners {
-            let unblocked = old_owners
-                .iter()
-                .any(|old| old.uid == owner.uid && old.block_owner_deletion && !owner.block_owner_deletion);
+            let unblocked = old_owners.iter().any(|old| {
+                old.uid == owner.uid && old.block_owner_deletion && !owner.block_owner_deletion
+            });
             if unblocked
                 && self
                     .nodes
@@ -273,7 +275,8 @@ impl Graph {
         }
         if meta.being_deleted && meta.has_finalizer(FINALIZER_FOREGROUND) {
             node.deleting_dependents = true;
-            work.attempt_to_delete.extend(node.dependents.iter().cloned());
+            work.attempt_to_delete
+                .extend(node.dependents.iter().cloned());
             work.attempt_to_delete.insert(uid.clone());
         } else {
             node.deleting_dependents = false;
@@ -404,10 +407,20 @@ mod tests {
         graph.process(GraphEvent::Upsert(meta("a", &[("rs", true)], false, &[])));
         graph.process(GraphEvent::Upsert(meta("b", &[("rs", false)], false, &[])));
 
-        let work = graph.process(GraphEvent::Upsert(meta("rs", &[], true, &[FINALIZER_ORPHAN])));
+        let work = graph.process(GraphEvent::Upsert(meta(
+            "rs",
+            &[],
+            true,
+            &[FINALIZER_ORPHAN],
+        )));
         assert_eq!(work.attempt_to_orphan, set(&["rs"]));
 
-        let work = graph.process(GraphEvent::Upsert(meta("rs", &[], true, &[FINALIZER_FOREGROUND])));
+        let work = graph.process(GraphEvent::Upsert(meta(
+            "rs",
+            &[],
+            true,
+            &[FINALIZER_FOREGROUND],
+        )));
         assert_eq!(work.attempt_to_delete, set(&["a", "b", "rs"]));
         assert!(graph.node("rs").expect("owner").deleting_dependents);
         let blocking: Vec<String> = graph
@@ -426,7 +439,12 @@ mod tests {
     #[test]
     fn removed_owner_reference_unlinks() {
         let mut graph = Graph::default();
-        graph.process(GraphEvent::Upsert(meta("rs", &[], true, &[FINALIZER_FOREGROUND])));
+        graph.process(GraphEvent::Upsert(meta(
+            "rs",
+            &[],
+            true,
+            &[FINALIZER_FOREGROUND],
+        )));
         graph.process(GraphEvent::Upsert(meta("a", &[("rs", true)], false, &[])));
         let work = graph.process(GraphEvent::Upsert(meta("a", &[], false, &[])));
         assert!(work.attempt_to_delete.contains("rs"));
@@ -444,6 +462,8 @@ mod tests {
         assert!(meta.has_finalizer(FINALIZER_ORPHAN));
         assert_eq!(meta.owners[0].uid, "u0");
         assert!(meta.owners[0].block_owner_deletion);
-        assert!(ObjectMeta::from_object(&serde_json::json!({"metadata": {}}), "v1", "Pod").is_none());
+        assert!(
+            ObjectMeta::from_object(&serde_json::json!({"metadata": {}}), "v1", "Pod").is_none()
+        );
     }
 }

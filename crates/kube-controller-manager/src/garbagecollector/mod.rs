@@ -136,9 +136,13 @@ impl GarbageCollector {
         let mut tasks = Vec::new();
         for _ in 0..workers.max(1) {
             let worker = inner.clone();
-            tasks.push(tokio::spawn(async move { worker.run_delete_worker().await }));
+            tasks.push(tokio::spawn(
+                async move { worker.run_delete_worker().await },
+            ));
             let worker = inner.clone();
-            tasks.push(tokio::spawn(async move { worker.run_orphan_worker().await }));
+            tasks.push(tokio::spawn(
+                async move { worker.run_orphan_worker().await },
+            ));
         }
 
         let resync = inner.clone();
@@ -201,7 +205,11 @@ impl Inner {
     async fn sync_monitors(&self, cancel: &watch::Receiver<bool>) -> Result<(), ClientError> {
         let found = discovery::discover(&self.client).await?;
         for (group_version, error) in &found.failed {
-            tracing::warn!(group_version, error, "garbage collector skips a group version");
+            tracing::warn!(
+                group_version,
+                error,
+                "garbage collector skips a group version"
+            );
         }
         *self.mapper.write().unwrap_or_else(|p| p.into_inner()) =
             RestMapper::new(found.resources.clone());
@@ -351,16 +359,19 @@ impl Inner {
             return Ok(());
         }
 
-        let meta = graph::ObjectMeta::from_object(&live, &node.identity.api_version, &node.identity.kind)
-            .unwrap_or_else(|| graph::ObjectMeta {
-                identity: node.identity.clone(),
-                owners: Vec::new(),
-                being_deleted: false,
-                finalizers: Vec::new(),
-            });
+        let meta =
+            graph::ObjectMeta::from_object(&live, &node.identity.api_version, &node.identity.kind)
+                .unwrap_or_else(|| graph::ObjectMeta {
+                    identity: node.identity.clone(),
+                    owners: Vec::new(),
+                    being_deleted: false,
+                    finalizers: Vec::new(),
+                });
 
         if meta.being_deleted && meta.has_finalizer(FINALIZER_FOREGROUND) {
-            return self.process_deleting_dependents(&node, &resource, &live).await;
+            return self
+                .process_deleting_dependents(&node, &resource, &live)
+                .await;
         }
         if meta.being_deleted {
             return Ok(());
@@ -411,7 +422,8 @@ impl Inner {
             "Background"
         };
         tracing::info!(object = %meta.identity, policy, "deleting object whose owners are gone");
-        let options = json!({"propagationPolicy": policy, "preconditions": {"uid": meta.identity.uid}});
+        let options =
+            json!({"propagationPolicy": policy, "preconditions": {"uid": meta.identity.uid}});
         let path = resource.object_path(&meta.identity.namespace, &meta.identity.name);
         match delete_path(&self.client, &path, &options).await {
             Ok(()) => Ok(()),
@@ -440,11 +452,16 @@ impl Inner {
         match self.get_live(&identity).await? {
             None => Ok(OwnerState::Dangling),
             Some((_, object)) => {
-                let being_deleted = object.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null());
+                let being_deleted = object
+                    .pointer("/metadata/deletionTimestamp")
+                    .is_some_and(|v| !v.is_null());
                 let foreground = object
                     .pointer("/metadata/finalizers")
                     .and_then(Value::as_array)
-                    .is_some_and(|list| list.iter().any(|f| f.as_str() == Some(FINALIZER_FOREGROUND)));
+                    .is_some_and(|list| {
+                        list.iter()
+                            .any(|f| f.as_str() == Some(FINALIZER_FOREGROUND))
+                    });
                 if being_deleted && foreground {
                     Ok(OwnerState::WaitingForDependents)
                 } else {
@@ -470,7 +487,9 @@ impl Inner {
             .blocking_dependents(&node.identity.uid);
         if blocking.is_empty() {
             tracing::info!(object = %node.identity, "no blocking dependents left; removing the foregroundDeletion finalizer");
-            return self.remove_finalizer(resource, live, FINALIZER_FOREGROUND).await;
+            return self
+                .remove_finalizer(resource, live, FINALIZER_FOREGROUND)
+                .await;
         }
         for dependent in &blocking {
             if !dependent.being_deleted {
@@ -512,7 +531,10 @@ impl Inner {
         if kept.len() == owners.len() {
             return Ok(());
         }
-        let resource_version = live.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null);
+        let resource_version = live
+            .pointer("/metadata/resourceVersion")
+            .cloned()
+            .unwrap_or(Value::Null);
         let patch = json!({"metadata": {
             "ownerReferences": if kept.is_empty() { Value::Null } else { Value::Array(kept) },
             "resourceVersion": resource_version,
@@ -538,8 +560,14 @@ impl Inner {
         live: &Value,
         finalizer: &str,
     ) -> Result<(), AttemptError> {
-        let namespace = live.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
-        let name = live.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+        let namespace = live
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let name = live
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let path = resource.object_path(namespace, name);
         let finalizers: Vec<Value> = live
             .pointer("/metadata/finalizers")
@@ -581,7 +609,8 @@ impl Inner {
             let Some(dependent) = self.node(dependent_uid) else {
                 continue;
             };
-            let resource = self.resource_for(&dependent.identity.api_version, &dependent.identity.kind)?;
+            let resource =
+                self.resource_for(&dependent.identity.api_version, &dependent.identity.kind)?;
             self.remove_owner_references(&resource, &dependent.identity, &[uid.to_string()])
                 .await?;
         }
@@ -589,7 +618,8 @@ impl Inner {
             return Ok(());
         };
         tracing::info!(object = %node.identity, dependents = node.dependents.len(), "orphaned dependents; removing the orphan finalizer");
-        self.remove_finalizer(&resource, &live, FINALIZER_ORPHAN).await
+        self.remove_finalizer(&resource, &live, FINALIZER_ORPHAN)
+            .await
     }
 }
 

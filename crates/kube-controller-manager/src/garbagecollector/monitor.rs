@@ -21,7 +21,11 @@ pub struct MonitorStore {
 }
 
 impl MonitorStore {
-    pub fn new(api_version: String, kind: String, events: mpsc::UnboundedSender<GraphEvent>) -> Self {
+    pub fn new(
+        api_version: String,
+        kind: String,
+        events: mpsc::UnboundedSender<GraphEvent>,
+    ) -> Self {
         Self {
             api_version,
             kind,
@@ -82,7 +86,10 @@ impl Store<Value> for MonitorStore {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&key);
-        let meta = obj.object().and_then(|object| self.meta(object)).or(removed);
+        let meta = obj
+            .object()
+            .and_then(|object| self.meta(object))
+            .or(removed);
         if let Some(meta) = meta {
             let _ = self.events.send(GraphEvent::Delete(meta));
         }

@@ -79,7 +79,9 @@ impl NamespacedResourcesDeleter {
         }
 
         let report = self.delete_all_content(name).await;
-        let namespace = self.update_conditions(&namespaces, namespace, &report).await?;
+        let namespace = self
+            .update_conditions(&namespaces, namespace, &report)
+            .await?;
 
         if !report.discovery_failed.is_empty() || !report.deletion_failed.is_empty() {
             let messages = report
@@ -117,7 +119,10 @@ impl NamespacedResourcesDeleter {
                     .collect(),
             );
         }
-        tracing::info!(namespace = name, "namespace is empty; removing the kubernetes finalizer");
+        tracing::info!(
+            namespace = name,
+            "namespace is empty; removing the kubernetes finalizer"
+        );
         match self
             .client
             .put(&format!("/api/v1/namespaces/{name}/finalize"))
@@ -167,7 +172,8 @@ impl NamespacedResourcesDeleter {
         report: &mut ContentReport,
     ) {
         let collection = resource.collection(namespace);
-        let options = json!({"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"});
+        let options =
+            json!({"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"});
 
         let collection_deleted = if resource.supports(&["deletecollection"]) {
             match self
@@ -209,7 +215,13 @@ impl NamespacedResourcesDeleter {
                     .and_then(Value::as_str)
                     .unwrap_or_default();
                 let path = format!("{collection}/{name}");
-                match self.client.delete(&path).json(&options).request_json::<Value>().await {
+                match self
+                    .client
+                    .delete(&path)
+                    .json(&options)
+                    .request_json::<Value>()
+                    .await
+                {
                     Ok(_) => {}
                     Err(error) if is_not_found(&error) => {}
                     Err(error) => report
@@ -336,13 +348,14 @@ fn remaining_message(counts: &BTreeMap<String, usize>, noun: &str) -> String {
 /// The five deletion conditions for a pass's report.
 fn deletion_conditions(report: &ContentReport) -> Vec<NamespaceCondition> {
     let now: Time = crate::objectapi::now_time();
-    let condition = |type_: &str, failing: bool, reason: &str, message: String| NamespaceCondition {
-        type_: type_.to_string(),
-        status: if failing { "True" } else { "False" }.to_string(),
-        reason: Some(reason.to_string()),
-        message: Some(message),
-        last_transition_time: Some(now.clone()),
-    };
+    let condition =
+        |type_: &str, failing: bool, reason: &str, message: String| NamespaceCondition {
+            type_: type_.to_string(),
+            status: if failing { "True" } else { "False" }.to_string(),
+            reason: Some(reason.to_string()),
+            message: Some(message),
+            last_transition_time: Some(now.clone()),
+        };
     let finalizer_message = report
         .finalizers
         .iter()
@@ -351,25 +364,83 @@ fn deletion_conditions(report: &ContentReport) -> Vec<NamespaceCondition> {
         .join(", ");
     vec![
         if report.discovery_failed.is_empty() {
-            condition("NamespaceDeletionDiscoveryFailure", false, "ResourcesDiscovered", "All resources successfully discovered".into())
+            condition(
+                "NamespaceDeletionDiscoveryFailure",
+                false,
+                "ResourcesDiscovered",
+                "All resources successfully discovered".into(),
+            )
         } else {
-            condition("NamespaceDeletionDiscoveryFailure", true, "DiscoveryFailed", format!("Discovery failed for some groups, {} failing: {}", report.discovery_failed.len(), report.discovery_failed.join(", ")))
+            condition(
+                "NamespaceDeletionDiscoveryFailure",
+                true,
+                "DiscoveryFailed",
+                format!(
+                    "Discovery failed for some groups, {} failing: {}",
+                    report.discovery_failed.len(),
+                    report.discovery_failed.join(", ")
+                ),
+            )
         },
-        condition("NamespaceDeletionGroupVersionParsingFailure", false, "ParsedGroupVersions", "All legacy kube types successfully parsed".into()),
+        condition(
+            "NamespaceDeletionGroupVersionParsingFailure",
+            false,
+            "ParsedGroupVersions",
+            "All legacy kube types successfully parsed".into(),
+        ),
         if report.deletion_failed.is_empty() {
-            condition("NamespaceDeletionContentFailure", false, "ContentDeleted", "All content successfully deleted, may be waiting on finalization".into())
+            condition(
+                "NamespaceDeletionContentFailure",
+                false,
+                "ContentDeleted",
+                "All content successfully deleted, may be waiting on finalization".into(),
+            )
         } else {
-            condition("NamespaceDeletionContentFailure", true, "ContentDeletionFailed", format!("Failed to delete all resource types, {} remaining: {}", report.deletion_failed.len(), report.deletion_failed.join(", ")))
+            condition(
+                "NamespaceDeletionContentFailure",
+                true,
+                "ContentDeletionFailed",
+                format!(
+                    "Failed to delete all resource types, {} remaining: {}",
+                    report.deletion_failed.len(),
+                    report.deletion_failed.join(", ")
+                ),
+            )
         },
         if report.remaining.is_empty() {
-            condition("NamespaceContentRemaining", false, "ContentRemoved", "All content successfully removed".into())
+            condition(
+                "NamespaceContentRemaining",
+                false,
+                "ContentRemoved",
+                "All content successfully removed".into(),
+            )
         } else {
-            condition("NamespaceContentRemaining", true, "SomeResourcesRemain", format!("Some resources are remaining: {}", remaining_message(&report.remaining, "resource instances")))
+            condition(
+                "NamespaceContentRemaining",
+                true,
+                "SomeResourcesRemain",
+                format!(
+                    "Some resources are remaining: {}",
+                    remaining_message(&report.remaining, "resource instances")
+                ),
+            )
         },
         if report.finalizers.is_empty() {
-            condition("NamespaceFinalizersRemaining", false, "ContentHasNoFinalizers", "All content-preserving finalizers finished".into())
+            condition(
+                "NamespaceFinalizersRemaining",
+                false,
+                "ContentHasNoFinalizers",
+                "All content-preserving finalizers finished".into(),
+            )
         } else {
-            condition("NamespaceFinalizersRemaining", true, "SomeFinalizersRemain", format!("Some content in the namespace has finalizers remaining: {finalizer_message}"))
+            condition(
+                "NamespaceFinalizersRemaining",
+                true,
+                "SomeFinalizersRemain",
+                format!(
+                    "Some content in the namespace has finalizers remaining: {finalizer_message}"
+                ),
+            )
         },
     ]
 }
@@ -389,18 +460,30 @@ mod tests {
             .map(|c| {
                 (
                     c.type_.as_str(),
-                    (c.status.as_str(), c.reason.as_deref().unwrap_or_default(), c.message.as_deref().unwrap_or_default()),
+                    (
+                        c.status.as_str(),
+                        c.reason.as_deref().unwrap_or_default(),
+                        c.message.as_deref().unwrap_or_default(),
+                    ),
                 )
             })
             .collect();
         assert_eq!(by_type["NamespaceDeletionDiscoveryFailure"].0, "False");
         assert_eq!(
             by_type["NamespaceContentRemaining"],
-            ("True", "SomeResourcesRemain", "Some resources are remaining: pods. has 2 resource instances")
+            (
+                "True",
+                "SomeResourcesRemain",
+                "Some resources are remaining: pods. has 2 resource instances"
+            )
         );
         assert_eq!(
             by_type["NamespaceFinalizersRemaining"],
-            ("True", "SomeFinalizersRemain", "Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances")
+            (
+                "True",
+                "SomeFinalizersRemain",
+                "Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances"
+            )
         );
         assert_eq!(conditions.len(), 5);
     }

@@ -68,9 +68,19 @@ impl NamespaceController {
             async move {
                 match deleter.delete(&name).await {
                     Ok(()) => Ok(SyncOutcome::Done),
-                    Err(DeleteError::ContentRemaining { estimate_seconds, remaining, .. }) => {
-                        tracing::debug!(namespace = name, remaining, estimate_seconds, "content remaining");
-                        let wait = Duration::from_secs(estimate_seconds.max(0) as u64 / 2).max(MIN_RETRY);
+                    Err(DeleteError::ContentRemaining {
+                        estimate_seconds,
+                        remaining,
+                        ..
+                    }) => {
+                        tracing::debug!(
+                            namespace = name,
+                            remaining,
+                            estimate_seconds,
+                            "content remaining"
+                        );
+                        let wait =
+                            Duration::from_secs(estimate_seconds.max(0) as u64 / 2).max(MIN_RETRY);
                         Ok(SyncOutcome::RequeueAfter(wait))
                     }
                     Err(error) => Err(error.into()),

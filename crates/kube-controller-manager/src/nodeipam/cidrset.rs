@@ -19,7 +19,9 @@ pub enum CidrError {
     #[error("cluster CIDR {cluster} with mask size {node} holds too many subnets (more than 2^20)")]
     TooManySubnets { cluster: String, node: u8 },
     /// Every subnet is taken.
-    #[error("CIDR allocation failed; there are no remaining CIDRs left to allocate in the accepted range")]
+    #[error(
+        "CIDR allocation failed; there are no remaining CIDRs left to allocate in the accepted range"
+    )]
     Full,
     /// The CIDR lies outside the cluster CIDR or does not have the node mask size.
     #[error("CIDR {0} is outside the cluster CIDR or has another mask size")]
@@ -51,11 +53,7 @@ impl Cidr {
         if prefix > bits {
             return Err(invalid());
         }
-        let cidr = Cidr {
-            base,
-            prefix,
-            ipv6,
-        };
+        let cidr = Cidr { base, prefix, ipv6 };
         Ok(Cidr {
             base: base & cidr.mask(),
             ..cidr
@@ -245,7 +243,12 @@ mod tests {
             .collect();
         assert_eq!(
             first,
-            ["10.244.0.0/24", "10.244.1.0/24", "10.244.2.0/24", "10.244.3.0/24"]
+            [
+                "10.244.0.0/24",
+                "10.244.1.0/24",
+                "10.244.2.0/24",
+                "10.244.3.0/24"
+            ]
         );
         assert_eq!(set.allocate_next(), Err(CidrError::Full));
         set.release(&Cidr::parse("10.244.2.0/24").expect("cidr"))
@@ -265,8 +268,14 @@ mod tests {
             set.allocate_next().expect("free").to_string(),
             "10.244.1.0/24"
         );
-        assert!(set.occupy(&Cidr::parse("10.245.0.0/24").expect("cidr")).is_err());
-        assert!(set.occupy(&Cidr::parse("10.244.0.0/25").expect("cidr")).is_err());
+        assert!(
+            set.occupy(&Cidr::parse("10.245.0.0/24").expect("cidr"))
+                .is_err()
+        );
+        assert!(
+            set.occupy(&Cidr::parse("10.244.0.0/25").expect("cidr"))
+                .is_err()
+        );
         assert_eq!(set.allocated(), 2);
     }
 
@@ -274,7 +283,10 @@ mod tests {
     fn ipv6_and_bad_masks() {
         let mut set = CidrSet::new(Cidr::parse("fd00::/112").expect("cidr"), 120).expect("set");
         assert_eq!(set.allocate_next().expect("free").to_string(), "fd00::/120");
-        assert_eq!(set.allocate_next().expect("free").to_string(), "fd00::100/120");
+        assert_eq!(
+            set.allocate_next().expect("free").to_string(),
+            "fd00::100/120"
+        );
         assert!(CidrSet::new(Cidr::parse("10.0.0.0/24").expect("cidr"), 16).is_err());
         assert!(CidrSet::new(Cidr::parse("10.0.0.0/8").expect("cidr"), 30).is_err());
         assert!(CidrSet::new(Cidr::parse("10.0.0.0/24").expect("cidr"), 33).is_err());

@@ -74,7 +74,9 @@ impl NodeIpamController {
             let release = set.clone();
             let registered = nodes.add_event_handler(
                 EventHandlerFuncs::new()
-                    .on_add(move |node: &Arc<Node>, _| on_add.add(node.metadata.name.clone().unwrap_or_default()))
+                    .on_add(move |node: &Arc<Node>, _| {
+                        on_add.add(node.metadata.name.clone().unwrap_or_default())
+                    })
                     .on_update(move |_, node: &Arc<Node>| {
                         if node_cidrs(node).is_empty() {
                             on_update.add(node.metadata.name.clone().unwrap_or_default());
@@ -87,7 +89,11 @@ impl NodeIpamController {
                             if let Ok(parsed) = Cidr::parse(&cidr)
                                 && set.release(&parsed).is_ok()
                             {
-                                tracing::info!(node = node.metadata.name.as_deref().unwrap_or_default(), cidr, "released node CIDR");
+                                tracing::info!(
+                                    node = node.metadata.name.as_deref().unwrap_or_default(),
+                                    cidr,
+                                    "released node CIDR"
+                                );
                             }
                         }
                     }),
@@ -118,7 +124,11 @@ impl NodeIpamController {
         // Occupy every range already assigned before handing out new ones.
         for node in self.nodes.lister().list() {
             for cidr in node_cidrs(&node) {
-                let occupied = Cidr::parse(&cidr).and_then(|parsed| set.lock().unwrap_or_else(|p| p.into_inner()).occupy(&parsed));
+                let occupied = Cidr::parse(&cidr).and_then(|parsed| {
+                    set.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .occupy(&parsed)
+                });
                 if let Err(error) = occupied {
                     tracing::warn!(node = node.metadata.name.as_deref().unwrap_or_default(), cidr, %error, "node CIDR not in the cluster CIDR");
                 }
@@ -145,12 +155,18 @@ async fn allocate(
     if !node_cidrs(&node).is_empty() {
         for cidr in node_cidrs(&node) {
             if let Ok(parsed) = Cidr::parse(&cidr) {
-                let _ = set.lock().unwrap_or_else(|p| p.into_inner()).occupy(&parsed);
+                let _ = set
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .occupy(&parsed);
             }
         }
         return Ok(SyncOutcome::Done);
     }
-    let cidr = set.lock().unwrap_or_else(|p| p.into_inner()).allocate_next()?;
+    let cidr = set
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .allocate_next()?;
     let text = cidr.to_string();
     let api: ObjectApi<Node> = ObjectApi::cluster(client.clone());
     let patch = serde_json::json!({"spec": {"podCIDR": text, "podCIDRs": [text]}});

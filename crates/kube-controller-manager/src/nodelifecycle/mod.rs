@@ -83,7 +83,12 @@ impl NodeLifecycleController {
     /// time checks every node.
     pub async fn run(self, _workers: usize, cancel: watch::Receiver<bool>) {
         tracing::info!("starting node lifecycle controller");
-        if !client::informer::wait_for_cache_sync(cancel.clone(), &[&self.nodes, &self.leases, &self.pods]).await {
+        if !client::informer::wait_for_cache_sync(
+            cancel.clone(),
+            &[&self.nodes, &self.leases, &self.pods],
+        )
+        .await
+        {
             return;
         }
         loop {
@@ -99,7 +104,10 @@ impl NodeLifecycleController {
     async fn monitor_node_health(&self) {
         let nodes = self.nodes.lister().list();
         {
-            let names: Vec<String> = nodes.iter().filter_map(|n| n.metadata.name.clone()).collect();
+            let names: Vec<String> = nodes
+                .iter()
+                .filter_map(|n| n.metadata.name.clone())
+                .collect();
             self.health
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -124,7 +132,14 @@ impl NodeLifecycleController {
             .lister()
             .namespaced(NODE_LEASE_NAMESPACE)
             .get(&name)
-            .and_then(|lease| lease.spec.as_ref()?.renew_time.as_ref().map(|t| format!("{:?}", t.0)));
+            .and_then(|lease| {
+                lease
+                    .spec
+                    .as_ref()?
+                    .renew_time
+                    .as_ref()
+                    .map(|t| format!("{:?}", t.0))
+            });
 
         let now = Instant::now();
         let mut health = self.health.lock().unwrap_or_else(|p| p.into_inner());
@@ -157,9 +172,13 @@ impl NodeLifecycleController {
         let mut current: Node = (**node).clone();
 
         if self.observe(node) {
-            let was_ready_known = find_condition(node, "Ready").is_some_and(|c| c.status != "Unknown");
+            let was_ready_known =
+                find_condition(node, "Ready").is_some_and(|c| c.status != "Unknown");
             if let Some(updated) = mark_unknown(&current) {
-                tracing::info!(node = name, "node stopped posting status; marking its conditions Unknown");
+                tracing::info!(
+                    node = name,
+                    "node stopped posting status; marking its conditions Unknown"
+                );
                 current = api.replace_status(&name, &updated).await?;
                 // Heartbeat fields did not change, so the node stays silent.
             }
@@ -169,11 +188,16 @@ impl NodeLifecycleController {
         }
 
         let wanted = condition_taints(&current, &now_time());
-        let existing = current.spec.as_ref().and_then(|spec| spec.taints.clone()).unwrap_or_default();
+        let existing = current
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.taints.clone())
+            .unwrap_or_default();
         if let Some(taints) = reconcile_taints(&existing, &wanted) {
             tracing::info!(node = name, taints = ?taints.iter().map(|t| format!("{}:{}", t.key, t.effect)).collect::<Vec<_>>(), "updating node taints");
             let mut updated = current.clone();
-            updated.spec.get_or_insert_with(Default::default).taints = (!taints.is_empty()).then_some(taints);
+            updated.spec.get_or_insert_with(Default::default).taints =
+                (!taints.is_empty()).then_some(taints);
             match api.replace(&name, &updated).await {
                 Ok(_) => {}
                 Err(error) if is_not_found(&error) => {}
@@ -217,9 +241,15 @@ impl NodeLifecycleController {
             let name = pod.metadata.name.clone().unwrap_or_default();
             let api: ObjectApi<Pod> = ObjectApi::namespaced(self.client.clone(), &namespace);
             match api.replace_status(&name, &updated).await {
-                Ok(_) => tracing::info!(pod = format!("{namespace}/{name}"), node = node_name, "marked pod not ready"),
+                Ok(_) => tracing::info!(
+                    pod = format!("{namespace}/{name}"),
+                    node = node_name,
+                    "marked pod not ready"
+                ),
                 Err(error) if is_not_found(&error) => {}
-                Err(error) => tracing::warn!(pod = format!("{namespace}/{name}"), %error, "failed to mark pod not ready"),
+                Err(error) => {
+                    tracing::warn!(pod = format!("{namespace}/{name}"), %error, "failed to mark pod not ready")
+                }
             }
         }
     }
@@ -241,7 +271,8 @@ impl NodeLifecycleController {
                     .into_iter()
                     .filter(|taint| taint.effect == "NoExecute")
                     .collect();
-                (!taints.is_empty()).then(|| (node.metadata.name.clone().unwrap_or_default(), taints))
+                (!taints.is_empty())
+                    .then(|| (node.metadata.name.clone().unwrap_or_default(), taints))
             })
             .collect();
         if tainted.is_empty() {
@@ -257,7 +288,11 @@ impl NodeLifecycleController {
             let Some(taints) = tainted.get(node) else {
                 continue;
             };
-            let tolerations = pod.spec.as_ref().and_then(|s| s.tolerations.clone()).unwrap_or_default();
+            let tolerations = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.tolerations.clone())
+                .unwrap_or_default();
             let due = match eviction_for(&tolerations, taints) {
                 Eviction::Never => false,
                 Eviction::Now => true,
@@ -274,16 +309,27 @@ impl NodeLifecycleController {
             let api: ObjectApi<Pod> = ObjectApi::namespaced(self.client.clone(), &namespace);
             let options = serde_json::json!({"preconditions": {"uid": pod.metadata.uid}});
             match api.delete(&name, &options).await {
-                Ok(()) => tracing::info!(pod = format!("{namespace}/{name}"), node, "evicting pod from tainted node"),
+                Ok(()) => tracing::info!(
+                    pod = format!("{namespace}/{name}"),
+                    node,
+                    "evicting pod from tainted node"
+                ),
                 Err(error) if is_not_found(&error) => {}
-                Err(error) => tracing::warn!(pod = format!("{namespace}/{name}"), %error, "failed to evict pod"),
+                Err(error) => {
+                    tracing::warn!(pod = format!("{namespace}/{name}"), %error, "failed to evict pod")
+                }
             }
         }
     }
 }
 
 fn find_condition<'a>(node: &'a Node, type_: &str) -> Option<&'a NodeCondition> {
-    node.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == type_)
+    node.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
 }
 
 /// Returns the node with its monitored conditions set to Unknown, or `None` when
@@ -328,10 +374,11 @@ mod tests {
 
     #[test]
     fn mark_unknown_sets_monitored_conditions_once() {
-        let node: Node = serde_json::from_value(json!({"metadata": {"name": "n"}, "status": {"conditions": [
+        let node: Node =
+            serde_json::from_value(json!({"metadata": {"name": "n"}, "status": {"conditions": [
             {"type": "Ready", "status": "True", "lastHeartbeatTime": "2024-01-01T00:00:00Z"},
             {"type": "MemoryPressure", "status": "False"}]}}))
-        .expect("valid node");
+            .expect("valid node");
         let updated = mark_unknown(&node).expect("changed");
         let ready = find_condition(&updated, "Ready").expect("ready");
         assert_eq!(ready.status, "Unknown");

@@ -130,7 +130,10 @@ pub fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
     }
     match operator {
         "Exists" => true,
-        _ => toleration.value.as_deref().unwrap_or_default() == taint.value.as_deref().unwrap_or_default(),
+        _ => {
+            toleration.value.as_deref().unwrap_or_default()
+                == taint.value.as_deref().unwrap_or_default()
+        }
     }
 }
 
@@ -222,8 +225,10 @@ mod tests {
                 (TAINT_UNREACHABLE.to_string(), "NoSchedule".to_string()),
             ]
         );
-        let not_ready = node(json!({"metadata": {"name": "n"}, "spec": {"unschedulable": true},
-            "status": {"conditions": [{"type": "Ready", "status": "False"}]}}));
+        let not_ready = node(
+            json!({"metadata": {"name": "n"}, "spec": {"unschedulable": true},
+            "status": {"conditions": [{"type": "Ready", "status": "False"}]}}),
+        );
         assert_eq!(
             keys(&condition_taints(&not_ready, &now())),
             [
@@ -232,7 +237,9 @@ mod tests {
                 (TAINT_UNSCHEDULABLE.to_string(), "NoSchedule".to_string()),
             ]
         );
-        let ready = node(json!({"metadata": {"name": "n"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}));
+        let ready = node(
+            json!({"metadata": {"name": "n"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}),
+        );
         assert!(condition_taints(&ready, &now()).is_empty());
     }
 
@@ -251,7 +258,10 @@ mod tests {
             value: None,
         };
         let current = vec![foreign.clone(), stale.clone()];
-        assert_eq!(reconcile_taints(&current, std::slice::from_ref(&stale)), None);
+        assert_eq!(
+            reconcile_taints(&current, std::slice::from_ref(&stale)),
+            None
+        );
         let wanted = vec![taint(TAINT_NOT_READY, "NoExecute", &now())];
         let result = reconcile_taints(&current, &wanted).expect("changed");
         assert_eq!(
@@ -261,7 +271,10 @@ mod tests {
                 (TAINT_NOT_READY.to_string(), "NoExecute".to_string()),
             ]
         );
-        assert_eq!(reconcile_taints(&current, &[]).map(|t| keys(&t)), Some(keys(&[foreign])));
+        assert_eq!(
+            reconcile_taints(&current, &[]).map(|t| keys(&t)),
+            Some(keys(&[foreign]))
+        );
     }
 
     #[test]
@@ -270,28 +283,45 @@ mod tests {
         let cases = [
             (vec![], Eviction::Now),
             (
-                vec![toleration(json!({"key": TAINT_UNREACHABLE, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}))],
+                vec![toleration(
+                    json!({"key": TAINT_UNREACHABLE, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}),
+                )],
                 Eviction::After(Duration::from_secs(300)),
             ),
             (
                 vec![
-                    toleration(json!({"key": TAINT_UNREACHABLE, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300})),
-                    toleration(json!({"operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 20})),
+                    toleration(
+                        json!({"key": TAINT_UNREACHABLE, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}),
+                    ),
+                    toleration(
+                        json!({"operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 20}),
+                    ),
                 ],
                 Eviction::After(Duration::from_secs(20)),
             ),
-            (vec![toleration(json!({"operator": "Exists"}))], Eviction::Never),
             (
-                vec![toleration(json!({"key": TAINT_NOT_READY, "operator": "Exists", "effect": "NoExecute"}))],
+                vec![toleration(json!({"operator": "Exists"}))],
+                Eviction::Never,
+            ),
+            (
+                vec![toleration(
+                    json!({"key": TAINT_NOT_READY, "operator": "Exists", "effect": "NoExecute"}),
+                )],
                 Eviction::Now,
             ),
             (
-                vec![toleration(json!({"key": TAINT_UNREACHABLE, "operator": "Equal", "value": "x", "effect": "NoExecute"}))],
+                vec![toleration(
+                    json!({"key": TAINT_UNREACHABLE, "operator": "Equal", "value": "x", "effect": "NoExecute"}),
+                )],
                 Eviction::Now,
             ),
         ];
         for (index, (tolerations, expected)) in cases.into_iter().enumerate() {
-            assert_eq!(eviction_for(&tolerations, &unreachable), expected, "case {index}");
+            assert_eq!(
+                eviction_for(&tolerations, &unreachable),
+                expected,
+                "case {index}"
+            );
         }
         assert_eq!(eviction_for(&[], &[]), Eviction::Never);
     }

@@ -43,13 +43,19 @@ pub fn terminated_to_delete(pods: &[Arc<Pod>], threshold: usize) -> Vec<Arc<Pod>
     if threshold == 0 {
         return Vec::new();
     }
-    let mut terminated: Vec<Arc<Pod>> = pods.iter().filter(|pod| is_terminated(pod)).cloned().collect();
+    let mut terminated: Vec<Arc<Pod>> = pods
+        .iter()
+        .filter(|pod| is_terminated(pod))
+        .cloned()
+        .collect();
     if terminated.len() <= threshold {
         return Vec::new();
     }
     terminated.sort_by(|a, b| {
         let time = |pod: &Pod| pod.metadata.creation_timestamp.as_ref().map(|t| t.0);
-        time(a).cmp(&time(b)).then_with(|| a.metadata.name.cmp(&b.metadata.name))
+        time(a)
+            .cmp(&time(b))
+            .then_with(|| a.metadata.name.cmp(&b.metadata.name))
     });
     let excess = terminated.len() - threshold;
     terminated.truncate(excess);
@@ -60,10 +66,12 @@ pub fn terminated_to_delete(pods: &[Arc<Pod>], threshold: usize) -> Vec<Arc<Pod>
 /// were never scheduled.
 pub fn orphaned(pods: &[Arc<Pod>], nodes: &HashSet<String>) -> Vec<Arc<Pod>> {
     pods.iter()
-        .filter(|pod| match pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
-            Some(node) if !node.is_empty() => !nodes.contains(node),
-            _ => pod.metadata.deletion_timestamp.is_some(),
-        })
+        .filter(
+            |pod| match pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
+                Some(node) if !node.is_empty() => !nodes.contains(node),
+                _ => pod.metadata.deletion_timestamp.is_some(),
+            },
+        )
         .cloned()
         .collect()
 }
@@ -88,7 +96,8 @@ impl PodGcController {
     /// Runs a pass every period until `cancel` turns true.
     pub async fn run(self, _workers: usize, cancel: watch::Receiver<bool>) {
         tracing::info!("starting pod garbage collector controller");
-        if !client::informer::wait_for_cache_sync(cancel.clone(), &[&self.pods, &self.nodes]).await {
+        if !client::informer::wait_for_cache_sync(cancel.clone(), &[&self.pods, &self.nodes]).await
+        {
             return;
         }
         while !sleep_or_cancel(self.period, &cancel).await {
@@ -99,12 +108,24 @@ impl PodGcController {
     async fn gc(&self) {
         let pods = self.pods.lister().list();
         for pod in terminated_to_delete(&pods, self.threshold) {
-            self.force_delete(&pod, "terminated pod over the threshold").await;
+            self.force_delete(&pod, "terminated pod over the threshold")
+                .await;
         }
-        let nodes: HashSet<String> = self.nodes.lister().list().iter().filter_map(|n| n.metadata.name.clone()).collect();
+        let nodes: HashSet<String> = self
+            .nodes
+            .lister()
+            .list()
+            .iter()
+            .filter_map(|n| n.metadata.name.clone())
+            .collect();
         for pod in orphaned(&pods, &nodes) {
             // The informer may lag: confirm that the node is really gone.
-            if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).filter(|n| !n.is_empty()) {
+            if let Some(node) = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.as_deref())
+                .filter(|n| !n.is_empty())
+            {
                 let nodes_api: ObjectApi<Node> = ObjectApi::cluster(self.client.clone());
                 match nodes_api.get_opt(node).await {
                     Ok(None) => {}
@@ -115,7 +136,8 @@ impl PodGcController {
                     }
                 }
             }
-            self.force_delete(&pod, "orphaned or unscheduled terminating pod").await;
+            self.force_delete(&pod, "orphaned or unscheduled terminating pod")
+                .await;
         }
     }
 
@@ -125,9 +147,15 @@ impl PodGcController {
         let api: ObjectApi<Pod> = ObjectApi::namespaced(self.client.clone(), &namespace);
         let options = serde_json::json!({"gracePeriodSeconds": 0, "preconditions": {"uid": pod.metadata.uid}});
         match api.delete(&name, &options).await {
-            Ok(()) => tracing::info!(pod = format!("{namespace}/{name}"), reason = why, "pod gc deleted pod"),
+            Ok(()) => tracing::info!(
+                pod = format!("{namespace}/{name}"),
+                reason = why,
+                "pod gc deleted pod"
+            ),
             Err(error) if is_not_found(&error) => {}
-            Err(error) => tracing::warn!(pod = format!("{namespace}/{name}"), %error, "pod gc failed to delete pod"),
+            Err(error) => {
+                tracing::warn!(pod = format!("{namespace}/{name}"), %error, "pod gc failed to delete pod")
+            }
         }
     }
 }
@@ -152,7 +180,9 @@ mod tests {
     }
 
     fn names(pods: &[Arc<Pod>]) -> Vec<String> {
-        pods.iter().filter_map(|p| p.metadata.name.clone()).collect()
+        pods.iter()
+            .filter_map(|p| p.metadata.name.clone())
+            .collect()
     }
 
     #[test]
@@ -177,6 +207,9 @@ mod tests {
             pod("pending-deleting", "Pending", None, 0, true),
         ];
         let nodes = HashSet::from(["live".to_string()]);
-        assert_eq!(names(&orphaned(&pods, &nodes)), ["on-gone", "pending-deleting"]);
+        assert_eq!(
+            names(&orphaned(&pods, &nodes)),
+            ["on-gone", "pending-deleting"]
+        );
     }
 }

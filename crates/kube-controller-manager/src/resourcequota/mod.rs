@@ -37,7 +37,11 @@ pub struct ResourceQuotaController {
     resync: Duration,
 }
 
-fn enqueue_namespace(quotas: &SharedIndexInformer<ResourceQuota>, queue: &RateLimitingQueue<String>, namespace: &str) {
+fn enqueue_namespace(
+    quotas: &SharedIndexInformer<ResourceQuota>,
+    queue: &RateLimitingQueue<String>,
+    namespace: &str,
+) {
     for quota in quotas.lister().namespaced(namespace).list() {
         queue.add(object_key(&quota.metadata));
     }
@@ -53,7 +57,9 @@ impl ResourceQuotaController {
         let (on_add, on_update) = (queue.clone(), queue.clone());
         let registered = quotas.add_event_handler(
             EventHandlerFuncs::new()
-                .on_add(move |quota: &Arc<ResourceQuota>, _| on_add.add(object_key(&quota.metadata)))
+                .on_add(move |quota: &Arc<ResourceQuota>, _| {
+                    on_add.add(object_key(&quota.metadata))
+                })
                 .on_update(move |old: &Arc<ResourceQuota>, new: &Arc<ResourceQuota>| {
                     let hard = |q: &ResourceQuota| q.spec.as_ref().and_then(|s| s.hard.clone());
                     let status_hard = new.status.as_ref().and_then(|s| s.hard.clone());
@@ -71,12 +77,20 @@ impl ResourceQuotaController {
         let registered = pods.add_event_handler(
             EventHandlerFuncs::new()
                 .on_add(move |pod: &Arc<Pod>, _| {
-                    enqueue_namespace(&add_quotas, &add_queue, pod.metadata.namespace.as_deref().unwrap_or_default());
+                    enqueue_namespace(
+                        &add_quotas,
+                        &add_queue,
+                        pod.metadata.namespace.as_deref().unwrap_or_default(),
+                    );
                 })
                 .on_update(move |old: &Arc<Pod>, new: &Arc<Pod>| {
                     let phase = |p: &Pod| p.status.as_ref().and_then(|s| s.phase.clone());
                     if phase(old) != phase(new) || old.spec != new.spec {
-                        enqueue_namespace(&update_quotas, &update_queue, new.metadata.namespace.as_deref().unwrap_or_default());
+                        enqueue_namespace(
+                            &update_quotas,
+                            &update_queue,
+                            new.metadata.namespace.as_deref().unwrap_or_default(),
+                        );
                     }
                 })
                 .on_delete(move |deleted: DeletedObject<Pod>| {
@@ -99,11 +113,16 @@ impl ResourceQuotaController {
     /// Runs `workers` workers and the periodic full resync until `cancel` turns true.
     pub async fn run(self, workers: usize, cancel: watch::Receiver<bool>) {
         tracing::info!("starting resource quota controller");
-        if !client::informer::wait_for_cache_sync(cancel.clone(), &[&self.quotas, &self.pods]).await {
+        if !client::informer::wait_for_cache_sync(cancel.clone(), &[&self.quotas, &self.pods]).await
+        {
             return;
         }
-        let (resync_quotas, resync_queue, resync_cancel, period) =
-            (self.quotas.clone(), self.queue.clone(), cancel.clone(), self.resync);
+        let (resync_quotas, resync_queue, resync_cancel, period) = (
+            self.quotas.clone(),
+            self.queue.clone(),
+            cancel.clone(),
+            self.resync,
+        );
         tokio::spawn(async move {
             while !sleep_or_cancel(period, &resync_cancel).await {
                 for quota in resync_quotas.lister().list() {
@@ -130,14 +149,19 @@ async fn sync_quota(
     let Some(quota) = quotas.lister().namespaced(namespace).get(name) else {
         return Ok(SyncOutcome::Done);
     };
-    let hard = quota.spec.as_ref().and_then(|spec| spec.hard.clone()).unwrap_or_default();
+    let hard = quota
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.hard.clone())
+        .unwrap_or_default();
     let namespace_pods = pods.lister().namespaced(namespace).list();
     let pod_refs: Vec<&Pod> = namespace_pods.iter().map(Arc::as_ref).collect();
 
-    let mut used: BTreeMap<String, Quantity> = usage::pod_usage(hard.keys().map(String::as_str), &pod_refs)
-        .into_iter()
-        .map(|(name, amount)| (name, Quantity(amount.to_string())))
-        .collect();
+    let mut used: BTreeMap<String, Quantity> =
+        usage::pod_usage(hard.keys().map(String::as_str), &pod_refs)
+            .into_iter()
+            .map(|(name, amount)| (name, Quantity(amount.to_string())))
+            .collect();
     for resource_name in hard.keys() {
         if used.contains_key(resource_name) {
             continue;
@@ -150,11 +174,18 @@ async fn sync_quota(
         let path = collection_path(&group, "v1", namespace, &plural);
         match client.get(&path).request_json::<Value>().await {
             Ok(list) => {
-                let count = list.get("items").and_then(Value::as_array).map_or(0, Vec::len);
+                let count = list
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len);
                 used.insert(resource_name.clone(), Quantity(count.to_string()));
             }
             Err(error) if is_not_found(&error) => {
-                tracing::debug!(quota = key, resource = resource_name, "quota counts an unknown resource");
+                tracing::debug!(
+                    quota = key,
+                    resource = resource_name,
+                    "quota counts an unknown resource"
+                );
             }
             Err(error) => return Err(error.into()),
         }
@@ -169,7 +200,10 @@ async fn sync_quota(
         "status": {"hard": hard, "used": used},
     });
     let api: ObjectApi<ResourceQuota> = ObjectApi::namespaced(client.clone(), namespace);
-    match api.patch(name, client::rest::PatchType::Merge, &patch, true).await {
+    match api
+        .patch(name, client::rest::PatchType::Merge, &patch, true)
+        .await
+    {
         Ok(_) => Ok(SyncOutcome::Done),
         Err(error) if is_not_found(&error) => Ok(SyncOutcome::Done),
         Err(error) => Err(error.into()),

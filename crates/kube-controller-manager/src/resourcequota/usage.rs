@@ -13,7 +13,9 @@ use k8s_openapi::api::core::v1::{Container, Pod};
 /// Failed.
 pub fn pod_is_terminal(pod: &Pod) -> bool {
     matches!(
-        pod.status.as_ref().and_then(|status| status.phase.as_deref()),
+        pod.status
+            .as_ref()
+            .and_then(|status| status.phase.as_deref()),
         Some("Succeeded" | "Failed")
     )
 }
@@ -62,7 +64,8 @@ fn container_amount(container: &Container, limits: bool, resource: &str) -> Opti
 /// A pod's effective request or limit: the larger of the containers' sum and the
 /// largest init container, plus the pod overhead.
 fn pod_amount(pod: &Pod, limits: bool, resource: &str) -> Quantity {
-    let mut total = Quantity::parse("0").unwrap_or_else(|_| Quantity::new(0, apimachinery::quantity::Format::DecimalSI));
+    let mut total = Quantity::parse("0")
+        .unwrap_or_else(|_| Quantity::new(0, apimachinery::quantity::Format::DecimalSI));
     let Some(spec) = pod.spec.as_ref() else {
         return total;
     };
@@ -78,7 +81,12 @@ fn pod_amount(pod: &Pod, limits: bool, resource: &str) -> Quantity {
             total = amount;
         }
     }
-    if let Some(overhead) = spec.overhead.as_ref().and_then(|o| o.get(resource)).and_then(quantity) {
+    if let Some(overhead) = spec
+        .overhead
+        .as_ref()
+        .and_then(|o| o.get(resource))
+        .and_then(quantity)
+    {
         total.add(&overhead);
     }
     total
@@ -98,7 +106,10 @@ pub fn pod_usage<'a>(
             "pods" | "count/pods" => {
                 usage.insert(
                     name.to_string(),
-                    Quantity::new(active.len() as i64, apimachinery::quantity::Format::DecimalSI),
+                    Quantity::new(
+                        active.len() as i64,
+                        apimachinery::quantity::Format::DecimalSI,
+                    ),
                 );
                 continue;
             }
@@ -135,10 +146,27 @@ mod tests {
 
     #[test]
     fn sums_active_pods() {
-        let pods = [pod("Running", "200m", "64Mi"), pod("Pending", "300m", "64Mi"), pod("Succeeded", "5", "1Gi")];
+        let pods = [
+            pod("Running", "200m", "64Mi"),
+            pod("Pending", "300m", "64Mi"),
+            pod("Succeeded", "5", "1Gi"),
+        ];
         let refs: Vec<&Pod> = pods.iter().collect();
-        let usage = pod_usage(["pods", "requests.cpu", "requests.memory", "limits.cpu", "count/pods", "services"], &refs);
-        let text: BTreeMap<&str, String> = usage.iter().map(|(k, v)| (k.as_str(), v.to_string())).collect();
+        let usage = pod_usage(
+            [
+                "pods",
+                "requests.cpu",
+                "requests.memory",
+                "limits.cpu",
+                "count/pods",
+                "services",
+            ],
+            &refs,
+        );
+        let text: BTreeMap<&str, String> = usage
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.to_string()))
+            .collect();
         assert_eq!(text["pods"], "2");
         assert_eq!(text["count/pods"], "2");
         // The init container's 2 CPUs exceed each pod's container sum.
@@ -150,9 +178,18 @@ mod tests {
 
     #[test]
     fn object_count_names() {
-        assert_eq!(object_count_resource("count/deployments.apps"), Some(("apps".into(), "deployments".into())));
-        assert_eq!(object_count_resource("count/configmaps"), Some((String::new(), "configmaps".into())));
-        assert_eq!(object_count_resource("services"), Some((String::new(), "services".into())));
+        assert_eq!(
+            object_count_resource("count/deployments.apps"),
+            Some(("apps".into(), "deployments".into()))
+        );
+        assert_eq!(
+            object_count_resource("count/configmaps"),
+            Some((String::new(), "configmaps".into()))
+        );
+        assert_eq!(
+            object_count_resource("services"),
+            Some((String::new(), "services".into()))
+        );
         assert_eq!(object_count_resource("requests.cpu"), None);
     }
 }

@@ -111,7 +111,12 @@ impl Publisher {
             crate::garbagecollector::wait_cancelled(&mut cancel).await;
             return;
         };
-        if !client::informer::wait_for_cache_sync(cancel.clone(), &[&self.namespaces, &self.config_maps]).await {
+        if !client::informer::wait_for_cache_sync(
+            cancel.clone(),
+            &[&self.namespaces, &self.config_maps],
+        )
+        .await
+        {
             return;
         }
         let namespaces = self.namespaces.clone();

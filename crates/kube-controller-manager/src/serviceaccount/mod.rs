@@ -114,7 +114,12 @@ async fn sync_namespace(
     }
     let api: ObjectApi<ServiceAccount> = ObjectApi::namespaced(client.clone(), name);
     for account in DEFAULT_SERVICE_ACCOUNTS {
-        if service_accounts.lister().namespaced(name).get(account).is_some() {
+        if service_accounts
+            .lister()
+            .namespaced(name)
+            .get(account)
+            .is_some()
+        {
             continue;
         }
         let object = ServiceAccount {
@@ -126,7 +131,11 @@ async fn sync_namespace(
             ..ServiceAccount::default()
         };
         match api.create(&object).await {
-            Ok(_) => tracing::info!(namespace = name, serviceaccount = account, "created service account"),
+            Ok(_) => tracing::info!(
+                namespace = name,
+                serviceaccount = account,
+                "created service account"
+            ),
             Err(error) if is_already_exists(&error) => {}
             Err(error) => return Err(error.into()),
         }

@@ -74,15 +74,25 @@ impl TtlAfterFinishedController {
             return;
         }
         let (jobs, client) = (self.jobs.clone(), self.client.clone());
-        run_workers("ttlafterfinished", self.queue, workers, cancel, move |key| {
-            let (jobs, client) = (jobs.clone(), client.clone());
-            async move { sync_job(&client, &jobs, &key).await }
-        })
+        run_workers(
+            "ttlafterfinished",
+            self.queue,
+            workers,
+            cancel,
+            move |key| {
+                let (jobs, client) = (jobs.clone(), client.clone());
+                async move { sync_job(&client, &jobs, &key).await }
+            },
+        )
         .await;
     }
 }
 
-async fn sync_job(client: &RestClient, jobs: &SharedIndexInformer<Job>, key: &str) -> Result<SyncOutcome, SyncError> {
+async fn sync_job(
+    client: &RestClient,
+    jobs: &SharedIndexInformer<Job>,
+    key: &str,
+) -> Result<SyncOutcome, SyncError> {
     let (namespace, name) = split_key(key);
     let Some(cached) = jobs.lister().namespaced(namespace).get(name) else {
         return Ok(SyncOutcome::Done);
@@ -92,7 +102,9 @@ async fn sync_job(client: &RestClient, jobs: &SharedIndexInformer<Job>, key: &st
     };
     let now = now_time().0.as_second();
     if now < expiry {
-        return Ok(SyncOutcome::RequeueAfter(Duration::from_secs((expiry - now) as u64)));
+        return Ok(SyncOutcome::RequeueAfter(Duration::from_secs(
+            (expiry - now) as u64,
+        )));
     }
 
     // The TTL may have changed since the cache saw the Job: check the live object.
@@ -103,7 +115,9 @@ async fn sync_job(client: &RestClient, jobs: &SharedIndexInformer<Job>, key: &st
     match expire_at(&live) {
         None => return Ok(SyncOutcome::Done),
         Some(expiry) if now < expiry => {
-            return Ok(SyncOutcome::RequeueAfter(Duration::from_secs((expiry - now) as u64)));
+            return Ok(SyncOutcome::RequeueAfter(Duration::from_secs(
+                (expiry - now) as u64,
+            )));
         }
         Some(_) => {}
     }
@@ -129,12 +143,30 @@ mod tests {
     #[test]
     fn expiry_cases() {
         let job = |spec: serde_json::Value, status: serde_json::Value| -> Job {
-            serde_json::from_value(json!({"metadata": {"name": "j"}, "spec": spec, "status": status})).expect("valid job")
+            serde_json::from_value(
+                json!({"metadata": {"name": "j"}, "spec": spec, "status": status}),
+            )
+            .expect("valid job")
         };
         let complete = json!({"conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": "1970-01-01T00:01:40Z"}]});
         let template = json!({"spec": {"containers": []}});
-        assert_eq!(expire_at(&job(json!({"ttlSecondsAfterFinished": 10, "template": template}), complete.clone())), Some(110));
-        assert_eq!(expire_at(&job(json!({"template": template}), complete)), None);
-        assert_eq!(expire_at(&job(json!({"ttlSecondsAfterFinished": 10, "template": template}), json!({"active": 1}))), None);
+        assert_eq!(
+            expire_at(&job(
+                json!({"ttlSecondsAfterFinished": 10, "template": template}),
+                complete.clone()
+            )),
+            Some(110)
+        );
+        assert_eq!(
+            expire_at(&job(json!({"template": template}), complete)),
+            None
+        );
+        assert_eq!(
+            expire_at(&job(
+                json!({"ttlSecondsAfterFinished": 10, "template": template}),
+                json!({"active": 1})
+            )),
+            None
+        );
     }
 }

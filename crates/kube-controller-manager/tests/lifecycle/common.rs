@@ -40,7 +40,9 @@ impl TestServer {
             cert_dir.as_str(),
         ])
         .expect("parse flags");
-        let server = apiserver::start(options).await.expect("start kube-apiserver");
+        let server = apiserver::start(options)
+            .await
+            .expect("start kube-apiserver");
         TestServer {
             host: format!("https://127.0.0.1:{}", server.address.port()),
             cert_file: server.certificate.cert_file.clone(),
@@ -182,7 +184,13 @@ pub fn context(
 
 /// Marks a pod Ready (or not) with a pod IP through the status subresource, as a
 /// kubelet would.
-pub async fn set_pod_status(client: &RestClient, namespace: &str, name: &str, ip: &str, ready: bool) {
+pub async fn set_pod_status(
+    client: &RestClient,
+    namespace: &str,
+    name: &str,
+    ip: &str,
+    ready: bool,
+) {
     let path = format!("/api/v1/namespaces/{namespace}/pods/{name}/status");
     let status = if ready { "True" } else { "False" };
     let patch = serde_json::json!({"status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}],

@@ -31,59 +31,141 @@ async fn garbage_collection() {
 
     // Background: a ReplicaSet -> pod -> configmap chain goes away with its root.
     let rs = create(&client, RS, &replica_set("bg")).await;
-    let bg_pod = create(&client, PODS, &pod("bg-pod", Some(("apps/v1", "ReplicaSet", "bg", &uid(&rs), true)))).await;
+    let bg_pod = create(
+        &client,
+        PODS,
+        &pod(
+            "bg-pod",
+            Some(("apps/v1", "ReplicaSet", "bg", &uid(&rs), true)),
+        ),
+    )
+    .await;
     let mut leaf = json!({"metadata": {"name": "bg-leaf"}, "data": {}});
-    leaf["metadata"]["ownerReferences"] = json!([{"apiVersion": "v1", "kind": "Pod", "name": "bg-pod", "uid": uid(&bg_pod)}]);
+    leaf["metadata"]["ownerReferences"] =
+        json!([{"apiVersion": "v1", "kind": "Pod", "name": "bg-pod", "uid": uid(&bg_pod)}]);
     create(&client, CONFIGMAPS, &leaf).await;
-    delete(&client, &format!("{RS}/bg"), &json!({"propagationPolicy": "Background"})).await;
-    eventually("background deletion of the pod and its configmap", Duration::from_secs(30), || async {
-        let pod_gone = get(&client, &format!("{PODS}/bg-pod")).await.is_none();
-        let leaf_gone = get(&client, &format!("{CONFIGMAPS}/bg-leaf")).await.is_none();
-        (pod_gone && leaf_gone).then_some(())
-    })
+    delete(
+        &client,
+        &format!("{RS}/bg"),
+        &json!({"propagationPolicy": "Background"}),
+    )
+    .await;
+    eventually(
+        "background deletion of the pod and its configmap",
+        Duration::from_secs(30),
+        || async {
+            let pod_gone = get(&client, &format!("{PODS}/bg-pod")).await.is_none();
+            let leaf_gone = get(&client, &format!("{CONFIGMAPS}/bg-leaf"))
+                .await
+                .is_none();
+            (pod_gone && leaf_gone).then_some(())
+        },
+    )
     .await;
 
     // A dependent whose owner never existed is collected too.
-    create(&client, PODS, &pod("dangling", Some(("apps/v1", "ReplicaSet", "ghost", "no-such-uid", false)))).await;
+    create(
+        &client,
+        PODS,
+        &pod(
+            "dangling",
+            Some(("apps/v1", "ReplicaSet", "ghost", "no-such-uid", false)),
+        ),
+    )
+    .await;
     eventually("dangling pod deleted", Duration::from_secs(30), || async {
-        get(&client, &format!("{PODS}/dangling")).await.is_none().then_some(())
+        get(&client, &format!("{PODS}/dangling"))
+            .await
+            .is_none()
+            .then_some(())
     })
     .await;
 
     // Orphan: the pod stays, without its owner reference, and the RS goes.
     let rs = create(&client, RS, &replica_set("orphan")).await;
-    create(&client, PODS, &pod("orphan-pod", Some(("apps/v1", "ReplicaSet", "orphan", &uid(&rs), true)))).await;
-    delete(&client, &format!("{RS}/orphan"), &json!({"propagationPolicy": "Orphan"})).await;
-    eventually("orphaned owner deleted", Duration::from_secs(30), || async {
-        get(&client, &format!("{RS}/orphan")).await.is_none().then_some(())
-    })
+    create(
+        &client,
+        PODS,
+        &pod(
+            "orphan-pod",
+            Some(("apps/v1", "ReplicaSet", "orphan", &uid(&rs), true)),
+        ),
+    )
     .await;
-    let orphan = get(&client, &format!("{PODS}/orphan-pod")).await.expect("orphaned pod stays");
-    assert!(orphan["metadata"].get("ownerReferences").is_none_or(|refs| refs.as_array().is_some_and(Vec::is_empty)), "{orphan}");
+    delete(
+        &client,
+        &format!("{RS}/orphan"),
+        &json!({"propagationPolicy": "Orphan"}),
+    )
+    .await;
+    eventually(
+        "orphaned owner deleted",
+        Duration::from_secs(30),
+        || async {
+            get(&client, &format!("{RS}/orphan"))
+                .await
+                .is_none()
+                .then_some(())
+        },
+    )
+    .await;
+    let orphan = get(&client, &format!("{PODS}/orphan-pod"))
+        .await
+        .expect("orphaned pod stays");
+    assert!(
+        orphan["metadata"]
+            .get("ownerReferences")
+            .is_none_or(|refs| refs.as_array().is_some_and(Vec::is_empty)),
+        "{orphan}"
+    );
 
     // Foreground: the owner waits, with its finalizer, until the blocking pod is gone.
     let rs = create(&client, RS, &replica_set("fg")).await;
-    let blocking = pod("fg-pod", Some(("apps/v1", "ReplicaSet", "fg", &uid(&rs), true)));
+    let blocking = pod(
+        "fg-pod",
+        Some(("apps/v1", "ReplicaSet", "fg", &uid(&rs), true)),
+    );
     let mut blocking = blocking;
     blocking["metadata"]["finalizers"] = json!(["example.com/hold"]);
     create(&client, PODS, &blocking).await;
-    delete(&client, &format!("{RS}/fg"), &json!({"propagationPolicy": "Foreground"})).await;
-    eventually("blocking pod marked for deletion", Duration::from_secs(30), || async {
-        let fg_pod = get(&client, &format!("{PODS}/fg-pod")).await?;
-        fg_pod["metadata"].get("deletionTimestamp").map(|_| ())
-    })
+    delete(
+        &client,
+        &format!("{RS}/fg"),
+        &json!({"propagationPolicy": "Foreground"}),
+    )
     .await;
-    let owner = get(&client, &format!("{RS}/fg")).await.expect("owner waits for its dependent");
-    assert_eq!(owner["metadata"]["finalizers"], json!(["foregroundDeletion"]));
+    eventually(
+        "blocking pod marked for deletion",
+        Duration::from_secs(30),
+        || async {
+            let fg_pod = get(&client, &format!("{PODS}/fg-pod")).await?;
+            fg_pod["metadata"].get("deletionTimestamp").map(|_| ())
+        },
+    )
+    .await;
+    let owner = get(&client, &format!("{RS}/fg"))
+        .await
+        .expect("owner waits for its dependent");
+    assert_eq!(
+        owner["metadata"]["finalizers"],
+        json!(["foregroundDeletion"])
+    );
     client
         .patch(&format!("{PODS}/fg-pod"), client::rest::PatchType::Merge)
         .json(&json!({"metadata": {"finalizers": null}}))
         .request_json::<Value>()
         .await
         .expect("release the pod's finalizer");
-    eventually("foreground owner deleted after its dependent", Duration::from_secs(30), || async {
-        get(&client, &format!("{RS}/fg")).await.is_none().then_some(())
-    })
+    eventually(
+        "foreground owner deleted after its dependent",
+        Duration::from_secs(30),
+        || async {
+            get(&client, &format!("{RS}/fg"))
+                .await
+                .is_none()
+                .then_some(())
+        },
+    )
     .await;
 
     drop(cancel);

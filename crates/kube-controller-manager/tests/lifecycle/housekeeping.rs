@@ -22,11 +22,14 @@ async fn housekeeping_controllers() {
     // A node with a range from before the controller started keeps it.
     create(&client, "/api/v1/nodes", &json!({"metadata": {"name": "old"}, "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"]}})).await;
 
-    let ctx = context(&client, ControllerManagerOptions {
-        allocate_node_cidrs: true,
-        cluster_cidr: Some("10.244.0.0/16".to_string()),
-        ..ControllerManagerOptions::default()
-    });
+    let ctx = context(
+        &client,
+        ControllerManagerOptions {
+            allocate_node_cidrs: true,
+            cluster_cidr: Some("10.244.0.0/16".to_string()),
+            ..ControllerManagerOptions::default()
+        },
+    );
     let ipam = NodeIpamController::new(&ctx);
     let podgc = PodGcController::new(&ctx).with_period(Duration::from_millis(300));
     let ttl = TtlAfterFinishedController::new(&ctx);
@@ -37,9 +40,13 @@ async fn housekeeping_controllers() {
     tokio::spawn(ttl.run(1, cancel_rx.clone()));
     tokio::spawn(disruption.run(1, cancel_rx));
 
-
     // Node IPAM: a new node gets the next free range.
-    create(&client, "/api/v1/nodes", &json!({"metadata": {"name": "new"}})).await;
+    create(
+        &client,
+        "/api/v1/nodes",
+        &json!({"metadata": {"name": "new"}}),
+    )
+    .await;
     let node = eventually("podCIDR assigned", Duration::from_secs(30), || async {
         let node = get(&client, "/api/v1/nodes/new").await?;
         node["spec"].get("podCIDR").cloned().map(|_| node)
@@ -53,16 +60,23 @@ async fn housekeeping_controllers() {
     orphan["spec"]["nodeName"] = json!("ghost");
     create(&client, "/api/v1/namespaces/default/pods", &orphan).await;
     eventually("orphaned pod removed", Duration::from_secs(30), || async {
-        get(&client, "/api/v1/namespaces/default/pods/orphan").await.is_none().then_some(())
+        get(&client, "/api/v1/namespaces/default/pods/orphan")
+            .await
+            .is_none()
+            .then_some(())
     })
     .await;
 
     // TTL after finished: a Job that completed long ago goes.
-    create(&client, "/apis/batch/v1/namespaces/default/jobs", &json!({
-        "metadata": {"name": "done"},
-        "spec": {"ttlSecondsAfterFinished": 0, "template": {"spec": {"restartPolicy": "Never",
-                 "containers": [{"name": "c", "image": "busybox"}]}}},
-    }))
+    create(
+        &client,
+        "/apis/batch/v1/namespaces/default/jobs",
+        &json!({
+            "metadata": {"name": "done"},
+            "spec": {"ttlSecondsAfterFinished": 0, "template": {"spec": {"restartPolicy": "Never",
+                     "containers": [{"name": "c", "image": "busybox"}]}}},
+        }),
+    )
     .await;
     client
         .patch("/apis/batch/v1/namespaces/default/jobs/done/status", client::rest::PatchType::Merge)
@@ -76,7 +90,8 @@ async fn housekeeping_controllers() {
     // Foreground deletion: without a garbage collector here, the Job stays marked.
     eventually("finished job deleted", Duration::from_secs(30), || async {
         let job = get(&client, "/apis/batch/v1/namespaces/default/jobs/done").await;
-        job.is_none_or(|job| job["metadata"].get("deletionTimestamp").is_some()).then_some(())
+        job.is_none_or(|job| job["metadata"].get("deletionTimestamp").is_some())
+            .then_some(())
     })
     .await;
 
@@ -85,14 +100,24 @@ async fn housekeeping_controllers() {
         "metadata": {"name": "b"}, "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "web"}}},
     }))
     .await;
-    for (name, ip, ready) in [("a", "10.244.1.2", true), ("b", "10.244.1.3", true), ("c", "10.244.1.4", false)] {
+    for (name, ip, ready) in [
+        ("a", "10.244.1.2", true),
+        ("b", "10.244.1.3", true),
+        ("c", "10.244.1.4", false),
+    ] {
         create(&client, "/api/v1/namespaces/default/pods", &pod(name, None)).await;
         set_pod_status(&client, "default", name, ip, ready).await;
     }
     eventually("budget status", Duration::from_secs(30), || async {
-        let budget = get(&client, "/apis/policy/v1/namespaces/default/poddisruptionbudgets/b").await?;
+        let budget = get(
+            &client,
+            "/apis/policy/v1/namespaces/default/poddisruptionbudgets/b",
+        )
+        .await?;
         let status = &budget["status"];
-        (status["currentHealthy"] == 2 && status["desiredHealthy"] == 1 && status["expectedPods"] == 3
+        (status["currentHealthy"] == 2
+            && status["desiredHealthy"] == 1
+            && status["expectedPods"] == 3
             && status["disruptionsAllowed"] == 1)
             .then_some(())
     })
@@ -114,9 +139,13 @@ async fn resource_quota_usage() {
     ctx.informers.start(cancel_rx.clone());
     tokio::spawn(quota.run(1, cancel_rx));
 
-    create(&client, "/api/v1/namespaces/default/resourcequotas", &json!({
-        "metadata": {"name": "q"}, "spec": {"hard": {"pods": "10", "count/configmaps": "5"}},
-    }))
+    create(
+        &client,
+        "/api/v1/namespaces/default/resourcequotas",
+        &json!({
+            "metadata": {"name": "q"}, "spec": {"hard": {"pods": "10", "count/configmaps": "5"}},
+        }),
+    )
     .await;
     for name in ["a", "b"] {
         create(&client, "/api/v1/namespaces/default/pods", &pod(name, None)).await;
@@ -127,7 +156,10 @@ async fn resource_quota_usage() {
     })
     .await;
     assert_eq!(quota["status"]["hard"]["pods"], "10");
-    assert!(quota["status"]["used"]["count/configmaps"].is_string(), "{quota}");
+    assert!(
+        quota["status"]["used"]["count/configmaps"].is_string(),
+        "{quota}"
+    );
 
     drop(cancel);
     server.stop().await;

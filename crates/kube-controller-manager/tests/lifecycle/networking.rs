@@ -41,7 +41,10 @@ async fn slice_endpoints(client: &client::rest::RestClient) -> Vec<(String, bool
         .flat_map(|slice| slice["endpoints"].as_array().cloned().unwrap_or_default())
         .map(|endpoint| {
             (
-                endpoint["addresses"][0].as_str().unwrap_or_default().to_string(),
+                endpoint["addresses"][0]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 endpoint["conditions"]["ready"].as_bool().unwrap_or(false),
             )
         })
@@ -73,31 +76,64 @@ async fn endpoints_follow_pod_readiness() {
     set_pod_status(&client, "default", "a", "10.244.0.10", true).await;
     set_pod_status(&client, "default", "b", "10.244.0.11", false).await;
 
-    let endpoints = eventually("endpoints with one ready and one not-ready pod", Duration::from_secs(30), || async {
-        let endpoints = get(&client, "/api/v1/namespaces/default/endpoints/web").await?;
-        (ready_ips(&endpoints) == (vec!["10.244.0.10".to_string()], vec!["10.244.0.11".to_string()])).then_some(endpoints)
-    })
+    let endpoints = eventually(
+        "endpoints with one ready and one not-ready pod",
+        Duration::from_secs(30),
+        || async {
+            let endpoints = get(&client, "/api/v1/namespaces/default/endpoints/web").await?;
+            (ready_ips(&endpoints)
+                == (
+                    vec!["10.244.0.10".to_string()],
+                    vec!["10.244.0.11".to_string()],
+                ))
+                .then_some(endpoints)
+        },
+    )
     .await;
     assert_eq!(endpoints["subsets"][0]["ports"][0]["port"], 8080);
     assert_eq!(endpoints["metadata"]["labels"]["team"], "a");
-    assert!(endpoints["metadata"]["annotations"]["endpoints.kubernetes.io/last-change-trigger-time"].is_string());
-    eventually("slices with one ready and one not-ready endpoint", Duration::from_secs(30), || async {
-        (slice_endpoints(&client).await == [("10.244.0.10".to_string(), true), ("10.244.0.11".to_string(), false)])
+    assert!(
+        endpoints["metadata"]["annotations"]["endpoints.kubernetes.io/last-change-trigger-time"]
+            .is_string()
+    );
+    eventually(
+        "slices with one ready and one not-ready endpoint",
+        Duration::from_secs(30),
+        || async {
+            (slice_endpoints(&client).await
+                == [
+                    ("10.244.0.10".to_string(), true),
+                    ("10.244.0.11".to_string(), false),
+                ])
             .then_some(())
-    })
+        },
+    )
     .await;
 
     // b turns ready, a goes away.
     set_pod_status(&client, "default", "b", "10.244.0.11", true).await;
-    delete(&client, &format!("{PODS}/a"), &json!({"gracePeriodSeconds": 0})).await;
-    eventually("endpoints with only b ready", Duration::from_secs(30), || async {
-        let endpoints = get(&client, "/api/v1/namespaces/default/endpoints/web").await?;
-        (ready_ips(&endpoints) == (vec!["10.244.0.11".to_string()], vec![])).then_some(())
-    })
+    delete(
+        &client,
+        &format!("{PODS}/a"),
+        &json!({"gracePeriodSeconds": 0}),
+    )
     .await;
-    eventually("slices with only b ready", Duration::from_secs(30), || async {
-        (slice_endpoints(&client).await == [("10.244.0.11".to_string(), true)]).then_some(())
-    })
+    eventually(
+        "endpoints with only b ready",
+        Duration::from_secs(30),
+        || async {
+            let endpoints = get(&client, "/api/v1/namespaces/default/endpoints/web").await?;
+            (ready_ips(&endpoints) == (vec!["10.244.0.11".to_string()], vec![])).then_some(())
+        },
+    )
+    .await;
+    eventually(
+        "slices with only b ready",
+        Duration::from_secs(30),
+        || async {
+            (slice_endpoints(&client).await == [("10.244.0.11".to_string(), true)]).then_some(())
+        },
+    )
     .await;
     let slices: Value = client
         .get("/apis/discovery.k8s.io/v1/namespaces/default/endpointslices")
@@ -105,15 +141,30 @@ async fn endpoints_follow_pod_readiness() {
         .await
         .expect("list slices");
     let slice = &slices["items"][0];
-    assert_eq!(slice["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"], "endpointslice-controller.k8s.io");
+    assert_eq!(
+        slice["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"],
+        "endpointslice-controller.k8s.io"
+    );
     assert_eq!(slice["metadata"]["ownerReferences"][0]["kind"], "Service");
     assert_eq!(slice["ports"][0]["port"], 8080);
 
     // The Service goes: its Endpoints follow.
-    delete(&client, "/api/v1/namespaces/default/services/web", &json!({})).await;
-    eventually("endpoints deleted with the service", Duration::from_secs(30), || async {
-        get(&client, "/api/v1/namespaces/default/endpoints/web").await.is_none().then_some(())
-    })
+    delete(
+        &client,
+        "/api/v1/namespaces/default/services/web",
+        &json!({}),
+    )
+    .await;
+    eventually(
+        "endpoints deleted with the service",
+        Duration::from_secs(30),
+        || async {
+            get(&client, "/api/v1/namespaces/default/endpoints/web")
+                .await
+                .is_none()
+                .then_some(())
+        },
+    )
     .await;
 
     drop(cancel);

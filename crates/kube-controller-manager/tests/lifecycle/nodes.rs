@@ -15,7 +15,11 @@ fn micro_time_now() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock after 1970");
     let seconds = k8s_openapi::jiff::Timestamp::from_second(since.as_secs() as i64).expect("time");
-    format!("{}.{:06}Z", seconds.strftime("%Y-%m-%dT%H:%M:%S"), since.subsec_micros())
+    format!(
+        "{}.{:06}Z",
+        seconds.strftime("%Y-%m-%dT%H:%M:%S"),
+        since.subsec_micros()
+    )
 }
 
 async fn renew_lease(client: &RestClient) {
@@ -33,7 +37,13 @@ fn taint_keys(node: &Value) -> Vec<String> {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|taint| format!("{}:{}", taint["key"].as_str().unwrap_or_default(), taint["effect"].as_str().unwrap_or_default()))
+        .map(|taint| {
+            format!(
+                "{}:{}",
+                taint["key"].as_str().unwrap_or_default(),
+                taint["effect"].as_str().unwrap_or_default()
+            )
+        })
         .collect();
     keys.sort();
     keys
@@ -45,7 +55,12 @@ async fn node_goes_unknown_when_its_lease_stops() {
     let client = server.client().await;
     let (cancel, cancel_rx) = Cancel::new();
 
-    create(&client, "/api/v1/nodes", &json!({"metadata": {"name": "node-1"}})).await;
+    create(
+        &client,
+        "/api/v1/nodes",
+        &json!({"metadata": {"name": "node-1"}}),
+    )
+    .await;
     client
         .patch("/api/v1/nodes/node-1/status", client::rest::PatchType::Merge)
         .json(&json!({"status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
@@ -68,11 +83,14 @@ async fn node_goes_unknown_when_its_lease_stops() {
     intolerant["spec"]["nodeName"] = json!("node-1");
     create(&client, "/api/v1/namespaces/default/pods", &intolerant).await;
 
-    let ctx = context(&client, ControllerManagerOptions {
-        node_monitor_grace_period: Duration::from_secs(2),
-        node_monitor_period: Duration::from_millis(200),
-        ..ControllerManagerOptions::default()
-    });
+    let ctx = context(
+        &client,
+        ControllerManagerOptions {
+            node_monitor_grace_period: Duration::from_secs(2),
+            node_monitor_period: Duration::from_millis(200),
+            ..ControllerManagerOptions::default()
+        },
+    );
     let controller = NodeLifecycleController::new(&ctx);
     ctx.informers.start(cancel_rx.clone());
     tokio::spawn(controller.run(1, cancel_rx));
@@ -87,11 +105,19 @@ async fn node_goes_unknown_when_its_lease_stops() {
     assert!(taint_keys(&node).is_empty(), "{node}");
 
     // The lease stops: Unknown, unreachable taints, pods handled by tolerations.
-    let node = eventually("node tainted unreachable", Duration::from_secs(20), || async {
-        let node = get(&client, "/api/v1/nodes/node-1").await?;
-        (taint_keys(&node) == ["node.kubernetes.io/unreachable:NoExecute", "node.kubernetes.io/unreachable:NoSchedule"])
+    let node = eventually(
+        "node tainted unreachable",
+        Duration::from_secs(20),
+        || async {
+            let node = get(&client, "/api/v1/nodes/node-1").await?;
+            (taint_keys(&node)
+                == [
+                    "node.kubernetes.io/unreachable:NoExecute",
+                    "node.kubernetes.io/unreachable:NoSchedule",
+                ])
             .then_some(node)
-    })
+        },
+    )
     .await;
     let ready = node["status"]["conditions"]
         .as_array()
@@ -100,18 +126,33 @@ async fn node_goes_unknown_when_its_lease_stops() {
     assert_eq!(ready["status"], "Unknown");
     assert_eq!(ready["reason"], "NodeStatusUnknown");
 
-    eventually("intolerant pod evicted", Duration::from_secs(20), || async {
-        let pod = get(&client, "/api/v1/namespaces/default/pods/intolerant").await;
-        pod.is_none_or(|pod| pod["metadata"].get("deletionTimestamp").is_some()).then_some(())
-    })
+    eventually(
+        "intolerant pod evicted",
+        Duration::from_secs(20),
+        || async {
+            let pod = get(&client, "/api/v1/namespaces/default/pods/intolerant").await;
+            pod.is_none_or(|pod| pod["metadata"].get("deletionTimestamp").is_some())
+                .then_some(())
+        },
+    )
     .await;
-    eventually("tolerant pod marked not ready", Duration::from_secs(20), || async {
-        let pod = get(&client, "/api/v1/namespaces/default/pods/tolerant").await?;
-        let ready = pod["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == "Ready")?.clone();
-        (ready["status"] == "False").then_some(())
-    })
+    eventually(
+        "tolerant pod marked not ready",
+        Duration::from_secs(20),
+        || async {
+            let pod = get(&client, "/api/v1/namespaces/default/pods/tolerant").await?;
+            let ready = pod["status"]["conditions"]
+                .as_array()?
+                .iter()
+                .find(|c| c["type"] == "Ready")?
+                .clone();
+            (ready["status"] == "False").then_some(())
+        },
+    )
     .await;
-    let tolerant = get(&client, "/api/v1/namespaces/default/pods/tolerant").await.expect("tolerant pod stays");
+    let tolerant = get(&client, "/api/v1/namespaces/default/pods/tolerant")
+        .await
+        .expect("tolerant pod stays");
     assert!(tolerant["metadata"].get("deletionTimestamp").is_none());
 
     // Heartbeats resume: Ready again from the kubelet, taints removed.

@@ -46,7 +46,12 @@ fn ready_and_not_ready_pods_by_named_port() {
     let pods = [
         pod("a", "10.1.0.2", true, json!({})),
         pod("b", "10.1.0.1", false, json!({})),
-        pod("other", "10.1.0.3", true, json!({"metadata": {"labels": {"app": "db"}}})),
+        pod(
+            "other",
+            "10.1.0.3",
+            true,
+            json!({"metadata": {"labels": {"app": "db"}}}),
+        ),
         pod("no-ip", "", true, json!({})),
     ];
     let desired = desired_subsets(&svc, &pods);
@@ -74,22 +79,42 @@ fn exclusion_rules() {
         // (pod, expected ready, expected not ready)
         (pod("p", "10.1.0.1", true, json!({})), 1, 0),
         (
-            pod("p", "10.1.0.1", true, json!({"metadata": {"deletionTimestamp": "2024-01-01T00:00:00Z"}})),
+            pod(
+                "p",
+                "10.1.0.1",
+                true,
+                json!({"metadata": {"deletionTimestamp": "2024-01-01T00:00:00Z"}}),
+            ),
             0,
             0,
         ),
         (
-            pod("p", "10.1.0.1", false, json!({"spec": {"restartPolicy": "Never"}, "status": {"phase": "Failed"}})),
+            pod(
+                "p",
+                "10.1.0.1",
+                false,
+                json!({"spec": {"restartPolicy": "Never"}, "status": {"phase": "Failed"}}),
+            ),
             0,
             0,
         ),
         (
-            pod("p", "10.1.0.1", false, json!({"spec": {"restartPolicy": "OnFailure"}, "status": {"phase": "Failed"}})),
+            pod(
+                "p",
+                "10.1.0.1",
+                false,
+                json!({"spec": {"restartPolicy": "OnFailure"}, "status": {"phase": "Failed"}}),
+            ),
             0,
             1,
         ),
         (
-            pod("p", "10.1.0.1", false, json!({"spec": {"restartPolicy": "OnFailure"}, "status": {"phase": "Succeeded"}})),
+            pod(
+                "p",
+                "10.1.0.1",
+                false,
+                json!({"spec": {"restartPolicy": "OnFailure"}, "status": {"phase": "Succeeded"}}),
+            ),
             0,
             0,
         ),
@@ -102,21 +127,35 @@ fn exclusion_rules() {
             .iter()
             .map(|s| count(&s.not_ready_addresses))
             .sum();
-        assert_eq!((got_ready, got_not_ready), (ready, not_ready), "case {index}");
+        assert_eq!(
+            (got_ready, got_not_ready),
+            (ready, not_ready),
+            "case {index}"
+        );
     }
 }
 
 #[test]
 fn publish_not_ready_addresses_lists_everything_ready() {
-    let svc = service(json!({"selector": {"app": "web"}, "publishNotReadyAddresses": true,
-        "ports": [{"port": 80}]}));
+    let svc = service(
+        json!({"selector": {"app": "web"}, "publishNotReadyAddresses": true,
+        "ports": [{"port": 80}]}),
+    );
     let pods = [
         pod("a", "10.1.0.1", false, json!({})),
-        pod("b", "10.1.0.2", true, json!({"metadata": {"deletionTimestamp": "2024-01-01T00:00:00Z"}})),
+        pod(
+            "b",
+            "10.1.0.2",
+            true,
+            json!({"metadata": {"deletionTimestamp": "2024-01-01T00:00:00Z"}}),
+        ),
     ];
     let desired = desired_subsets(&svc, &pods);
     assert_eq!(ips(&desired.subsets[0].addresses), ["10.1.0.1", "10.1.0.2"]);
-    assert_eq!(desired.subsets[0].ports.as_ref().expect("ports")[0].port, 80);
+    assert_eq!(
+        desired.subsets[0].ports.as_ref().expect("ports")[0].port,
+        80
+    );
 }
 
 #[test]
@@ -131,7 +170,12 @@ fn pods_group_by_resolved_ports_and_hostname() {
         json!({"spec": {"hostname": "m0", "subdomain": "web", "containers": [{"name": "c", "image": "i",
             "ports": [{"name": "http", "containerPort": 8080}, {"name": "metrics", "containerPort": 9090}]}]}}),
     );
-    let plain = pod("p", "10.1.0.1", true, json!({"spec": {"hostname": "p0", "subdomain": "other"}}));
+    let plain = pod(
+        "p",
+        "10.1.0.1",
+        true,
+        json!({"spec": {"hostname": "p0", "subdomain": "other"}}),
+    );
     let desired = desired_subsets(&svc, [&with_metrics, &plain]);
     assert_eq!(desired.subsets.len(), 2);
     let by_port_count: Vec<(usize, Vec<&str>)> = desired
@@ -196,7 +240,9 @@ fn proportional_share_cases() {
 
 #[test]
 fn ipv6_service_uses_ipv6_pod_ip() {
-    let svc = service(json!({"selector": {"app": "web"}, "ipFamilies": ["IPv6"], "ports": [{"port": 80}]}));
+    let svc = service(
+        json!({"selector": {"app": "web"}, "ipFamilies": ["IPv6"], "ports": [{"port": 80}]}),
+    );
     let dual = pod(
         "a",
         "10.1.0.1",

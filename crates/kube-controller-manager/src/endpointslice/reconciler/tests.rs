@@ -35,7 +35,11 @@ fn zone(node: &str) -> Option<String> {
 fn apply(existing: &[EndpointSlice], plan: Plan, counter: &mut usize) -> Vec<EndpointSlice> {
     let mut slices: Vec<EndpointSlice> = existing
         .iter()
-        .filter(|slice| !plan.delete.contains(slice.metadata.name.as_ref().expect("name")))
+        .filter(|slice| {
+            !plan
+                .delete
+                .contains(slice.metadata.name.as_ref().expect("name"))
+        })
         .cloned()
         .collect();
     for updated in plan.update {
@@ -56,16 +60,29 @@ fn apply(existing: &[EndpointSlice], plan: Plan, counter: &mut usize) -> Vec<End
 #[test]
 fn conditions_zone_and_metadata() {
     let svc = service();
-    let pods = [pod(1, true, false), pod(2, false, false), pod(3, true, true)];
+    let pods = [
+        pod(1, true, false),
+        pod(2, false, false),
+        pod(3, true, true),
+    ];
     let desired = desired_endpoints(&svc, &pods, zone);
     let group = desired.values().next().expect("one port group");
     let conditions = |ip: &str| {
         let c = group.endpoints[ip].conditions.clone().expect("conditions");
         (c.ready, c.serving, c.terminating)
     };
-    assert_eq!(conditions("10.1.0.1"), (Some(true), Some(true), Some(false)));
-    assert_eq!(conditions("10.1.0.2"), (Some(false), Some(false), Some(false)));
-    assert_eq!(conditions("10.1.0.3"), (Some(false), Some(true), Some(true)));
+    assert_eq!(
+        conditions("10.1.0.1"),
+        (Some(true), Some(true), Some(false))
+    );
+    assert_eq!(
+        conditions("10.1.0.2"),
+        (Some(false), Some(false), Some(false))
+    );
+    assert_eq!(
+        conditions("10.1.0.3"),
+        (Some(false), Some(true), Some(true))
+    );
     assert_eq!(group.endpoints["10.1.0.1"].zone.as_deref(), Some("zone-a"));
     assert_eq!(group.ports[0].port, Some(8080));
 
@@ -79,7 +96,10 @@ fn conditions_zone_and_metadata() {
     assert_eq!(slice.address_type, "IPv4");
     assert_eq!(slice.metadata.generate_name.as_deref(), Some("web-"));
     let owner = &slice.metadata.owner_references.as_ref().expect("owner")[0];
-    assert_eq!((owner.kind.as_str(), owner.uid.as_str()), ("Service", "svc-uid"));
+    assert_eq!(
+        (owner.kind.as_str(), owner.uid.as_str()),
+        ("Service", "svc-uid")
+    );
 }
 
 #[test]
@@ -101,7 +121,10 @@ fn packs_at_most_max_per_slice_and_is_stable() {
     changed_pods[5] = pod(5, false, false);
     let desired = desired_endpoints(&svc, &changed_pods, zone);
     let plan = reconcile(&svc, &desired, &slices, 100, None);
-    assert_eq!((plan.create.len(), plan.update.len(), plan.delete.len()), (0, 1, 0));
+    assert_eq!(
+        (plan.create.len(), plan.update.len(), plan.delete.len()),
+        (0, 1, 0)
+    );
 
     // Ten pods go away and twenty come: the new ones fill existing room first.
     let mut next: Vec<Pod> = pods[10..].to_vec();
@@ -124,10 +147,25 @@ fn no_endpoints_keeps_one_empty_slice() {
         reconcile(&svc, &desired_endpoints(&svc, &pods, zone), &[], 100, None),
         &mut counter,
     );
-    let plan = reconcile(&svc, &desired_endpoints(&svc, &[], zone), &slices, 100, None);
+    let plan = reconcile(
+        &svc,
+        &desired_endpoints(&svc, &[], zone),
+        &slices,
+        100,
+        None,
+    );
     assert_eq!(plan.delete, ["web-1"]);
     assert_eq!(plan.create.len(), 1);
     assert!(plan.create[0].endpoints.is_empty());
     let slices = apply(&slices, plan, &mut counter);
-    assert!(reconcile(&svc, &desired_endpoints(&svc, &[], zone), &slices, 100, None).is_empty());
+    assert!(
+        reconcile(
+            &svc,
+            &desired_endpoints(&svc, &[], zone),
+            &slices,
+            100,
+            None
+        )
+        .is_empty()
+    );
 }
