@@ -1,5 +1,5 @@
-//! What every controller is built from: the API client, the shared informers and
-//! the controller manager's options.
+//! The controller context: the API client, the shared informers and the controller
+//! manager's options that every controller is built from.
 
 use std::sync::Arc;
 use std::time::Duration;

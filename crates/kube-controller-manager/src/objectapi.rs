@@ -52,12 +52,13 @@ impl<K> ObjectApi<K>
 where
     K: k8s_openapi::Resource + Serialize + DeserializeOwned,
 {
-    /// The collection of `K` in `namespace`.
+    /// Returns the collection of `K` in `namespace`.
     pub fn namespaced(client: RestClient, namespace: &str) -> Self {
         Self::at(client, namespace)
     }
 
-    /// The cluster-wide collection of `K` (cluster-scoped kinds, or all namespaces).
+    /// Returns the cluster-wide collection of `K` (cluster-scoped kinds, or all
+    /// namespaces).
     pub fn cluster(client: RestClient) -> Self {
         Self::at(client, "")
     }
@@ -178,7 +179,7 @@ where
 /// Sends a DELETE with a DeleteOptions body and checks the status.
 ///
 /// # Errors
-/// [`ClientError::Api`] for a non-2xx answer, or a transport error.
+/// [`ClientError::Api`] for a non-2xx response, or a transport error.
 pub async fn delete_path(
     client: &RestClient,
     path: &str,
@@ -204,22 +205,22 @@ struct ObjectList<K> {
     items: Vec<K>,
 }
 
-/// Returns whether the server answered 404.
+/// Returns whether the server responded 404 Not Found.
 pub fn is_not_found(error: &ClientError) -> bool {
     matches!(error, ClientError::Api(status) if status.code() == 404)
 }
 
-/// Returns whether the server answered 409 (conflict or already exists).
+/// Returns whether the server responded 409 (conflict or already exists).
 pub fn is_conflict(error: &ClientError) -> bool {
     matches!(error, ClientError::Api(status) if status.code() == 409)
 }
 
-/// Returns whether the server answered 409 AlreadyExists.
+/// Returns whether the server responded 409 AlreadyExists.
 pub fn is_already_exists(error: &ClientError) -> bool {
     matches!(error, ClientError::Api(status) if status.code() == 409 && status.reason().as_str() == "AlreadyExists")
 }
 
-/// Returns whether the server answered 405 or 404 for a verb the resource lacks.
+/// Returns whether the server responded 405 Method Not Allowed.
 pub fn is_method_not_supported(error: &ClientError) -> bool {
     matches!(error, ClientError::Api(status) if status.code() == 405)
 }

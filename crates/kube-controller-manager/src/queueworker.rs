@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use crate::garbagecollector::wait_cancelled;
 
-/// What a sync asks of the queue.
+/// The result of a successful sync, for the queue.
 #[derive(Debug)]
 pub enum SyncOutcome {
     /// Done; forget the key's failures.

@@ -1,7 +1,7 @@
 //! The status of a PodDisruptionBudget from the pods it selects: how many are
 //! healthy, how many must stay healthy, and how many may be disrupted now.
 //!
-//! Entry point: [`compute_status`]; [`needs_expected_count`] says whether the caller
+//! Entry point: [`compute_status`]; [`needs_expected_count`] tells whether the caller
 //! must first look up the pods' controllers for the expected pod count.
 
 use std::collections::BTreeMap;

@@ -163,9 +163,9 @@ impl EndpointController {
 
 /// The time of the latest change among the Service and the pods it selects: pod
 /// creation or Ready transition, Service creation.
-// NOTE: upstream tracks the earliest unsynced change per Service; this takes the
-// latest observed change among the current objects, which is the same for the
-// common single-change update.
+// NOTE: upstream tracks the earliest unsynced change per Service. This takes the
+// latest change among the current objects, which matches upstream when one change
+// triggered the sync.
 pub(crate) fn last_change_trigger_time(service: &Service, pods: &[&Pod]) -> Option<Time> {
     let mut latest = service.metadata.creation_timestamp.clone();
     for pod in pods {

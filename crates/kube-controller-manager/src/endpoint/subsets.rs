@@ -12,10 +12,12 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-/// The most addresses (ready and not ready together) one Endpoints object holds.
+/// The maximum number of addresses (ready and not ready together) in one Endpoints
+/// object.
 pub const MAX_CAPACITY: usize = 1000;
 
-/// Set to `truncated` on an Endpoints object that holds fewer addresses than pods.
+/// The annotation set to `truncated` on an Endpoints object that lists fewer
+/// addresses than there are pods.
 pub const OVER_CAPACITY_ANNOTATION: &str = "endpoints.kubernetes.io/over-capacity";
 
 /// When the change that triggered the last write of the object happened (RFC 3339).
@@ -165,7 +167,7 @@ pub fn publishes_not_ready(service: &Service) -> bool {
         .unwrap_or(false)
 }
 
-/// The pod reference of an address.
+/// Builds the `targetRef` of a pod's address.
 pub fn pod_reference(pod: &Pod) -> ObjectReference {
     ObjectReference {
         kind: Some("Pod".to_string()),
@@ -359,7 +361,8 @@ pub fn truncate_subsets(subsets: &mut [EndpointSubset], max: usize) -> bool {
 }
 
 /// Splits `total` across groups of the given sizes in proportion to each size, never
-/// more than a group holds; the rounding remainder goes to the first groups with room.
+/// more than a group contains. The rounding remainder goes to the first groups with
+/// room.
 fn proportional_shares(sizes: &[usize], total: usize) -> Vec<usize> {
     let sum: usize = sizes.iter().sum();
     if sum == 0 {

@@ -133,12 +133,40 @@ impl SyncState {
             // collector removes them.
             return Ok(SyncOutcome::Done);
         };
+        let api: ObjectApi<EndpointSlice> = ObjectApi::namespaced(self.client.clone(), namespace);
+        let existing: Vec<EndpointSlice> = self
+            .slices
+            .lister()
+            .namespaced(namespace)
+            .list()
+            .into_iter()
+            .filter(|slice| {
+                slice
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|labels| labels.get(SERVICE_NAME_LABEL))
+                    .map(String::as_str)
+                    == Some(name)
+            })
+            .map(|slice| (*slice).clone())
+            .collect();
+
+        // A Service without a selector has its slices managed by someone else.
         if service
             .spec
             .as_ref()
             .and_then(|spec| spec.selector.as_ref())
             .is_none_or(|selector| selector.is_empty())
         {
+            for slice in &existing {
+                let slice_name = slice.metadata.name.clone().unwrap_or_default();
+                match api.delete(&slice_name, &serde_json::json!({})).await {
+                    Ok(()) => {}
+                    Err(error) if is_not_found(&error) => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
             return Ok(SyncOutcome::Done);
         }
 
@@ -152,23 +180,6 @@ impl SyncState {
         let desired = desired_endpoints(&service, selected.iter().copied(), |node| {
             nodes.get(node).and_then(|node| node_zone(&node))
         });
-        let existing: Vec<EndpointSlice> = self
-            .slices
-            .lister()
-            .namespaced(namespace)
-            .list()
-            .into_iter()
-            .filter(|slice| {
-                slice
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get(SERVICE_NAME_LABEL))
-                    .map(String::as_str)
-                    == Some(name)
-            })
-            .map(|slice| (*slice).clone())
-            .collect();
         let trigger = last_change_trigger_time(&service, &selected).map(|time| format_time(&time));
         let plan = reconcile(
             &service,
@@ -188,7 +199,6 @@ impl SyncState {
             "reconciling endpoint slices"
         );
 
-        let api: ObjectApi<EndpointSlice> = ObjectApi::namespaced(self.client.clone(), namespace);
         for slice in &plan.create {
             match api.create(slice).await {
                 Ok(_) => {}

@@ -41,7 +41,7 @@ pub struct PortGroup {
     pub endpoints: BTreeMap<String, Endpoint>,
 }
 
-/// A port set's identity: the ports in a canonical order, serialized.
+/// Serializes a port set in a canonical order, to key it.
 fn port_key(ports: &[EndpointPort]) -> String {
     let mut keys: Vec<String> = ports
         .iter()
@@ -204,7 +204,7 @@ pub fn reconcile(
         let mut slices = by_ports.remove(key).unwrap_or_default();
         let mut changed = vec![false; slices.len()];
 
-        // Keep what each slice already holds and is still wanted.
+        // Keep the endpoints each slice already contains that are still desired.
         for (index, slice) in slices.iter_mut().enumerate() {
             let mut kept = Vec::with_capacity(slice.endpoints.len());
             for endpoint in slice.endpoints.drain(..) {
@@ -302,7 +302,7 @@ pub fn reconcile(
     plan
 }
 
-/// The `generateName` of a Service's slices: its name and a dash, cut so that the
+/// Returns the `generateName` of a Service's slices: its name and a dash, cut so that the
 /// generated suffix still fits a 63-character name.
 fn generate_name_prefix(service: &Service) -> String {
     let name = service.metadata.name.as_deref().unwrap_or_default();
@@ -310,7 +310,7 @@ fn generate_name_prefix(service: &Service) -> String {
     format!("{cut}-")
 }
 
-/// The labels every slice of the Service carries: the Service's own labels plus the
+/// Returns the labels every slice of the Service carries: the Service's own labels plus the
 /// service-name, managed-by and (for a headless Service) headless labels.
 pub fn slice_labels(service: &Service) -> BTreeMap<String, String> {
     let mut labels = service.metadata.labels.clone().unwrap_or_default();

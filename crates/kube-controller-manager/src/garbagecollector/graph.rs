@@ -16,7 +16,7 @@ pub const FINALIZER_ORPHAN: &str = "orphan";
 /// The finalizer that makes the collector delete blocking dependents first.
 pub const FINALIZER_FOREGROUND: &str = "foregroundDeletion";
 
-/// Who an object is: enough to find it again through the API.
+/// The identity of an object: enough to find it again through the API.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectIdentity {
     pub api_version: String,
@@ -172,7 +172,7 @@ impl Graph {
         self.nodes.len()
     }
 
-    /// Returns whether the graph holds no node.
+    /// Returns whether the graph is empty.
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }

@@ -623,7 +623,7 @@ impl Inner {
     }
 }
 
-/// What a dependent's owner reference points at.
+/// The state of the owner a dependent's owner reference points at.
 enum OwnerState {
     /// The owner exists and is not waiting for its dependents.
     Solid,

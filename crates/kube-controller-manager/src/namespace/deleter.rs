@@ -42,7 +42,7 @@ pub struct NamespacedResourcesDeleter {
     client: RestClient,
 }
 
-/// What one pass over a namespace's resources found.
+/// The findings of one pass over a namespace's resources.
 #[derive(Debug, Default)]
 struct ContentReport {
     discovery_failed: Vec<String>,
@@ -345,7 +345,7 @@ fn remaining_message(counts: &BTreeMap<String, usize>, noun: &str) -> String {
         .join(", ")
 }
 
-/// The five deletion conditions for a pass's report.
+/// Builds the five deletion conditions from a pass's report.
 fn deletion_conditions(report: &ContentReport) -> Vec<NamespaceCondition> {
     let now: Time = crate::objectapi::now_time();
     let condition =

@@ -101,8 +101,7 @@ pub struct CidrSet {
     allocated: usize,
 }
 
-/// The most subnets one set tracks (upstream's limit is 2^16 for its bitmap default;
-/// this set allows a larger cluster).
+/// The maximum number of subnets one set tracks.
 const MAX_SUBNETS: u128 = 1 << 20;
 
 impl CidrSet {

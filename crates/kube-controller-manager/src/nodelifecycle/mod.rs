@@ -39,7 +39,7 @@ pub const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
 /// The conditions set to Unknown when a node stops posting status.
 const MONITORED_CONDITIONS: &[&str] = &["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
 
-/// What the controller last saw of a node's heartbeats, and when it last changed.
+/// The last observed heartbeats of a node, and when they last changed.
 #[derive(Debug, Clone)]
 struct NodeHealth {
     /// When a heartbeat last changed, by this process's clock.
@@ -172,19 +172,16 @@ impl NodeLifecycleController {
         let mut current: Node = (**node).clone();
 
         if self.observe(node) {
-            let was_ready_known =
-                find_condition(node, "Ready").is_some_and(|c| c.status != "Unknown");
             if let Some(updated) = mark_unknown(&current) {
                 tracing::info!(
                     node = name,
                     "node stopped posting status; marking its conditions Unknown"
                 );
                 current = api.replace_status(&name, &updated).await?;
-                // Heartbeat fields did not change, so the node stays silent.
             }
-            if was_ready_known {
-                self.mark_pods_not_ready(&name).await;
-            }
+            // Repeated every pass while the node is silent, so a failed pod write is
+            // retried; pods already not ready are skipped.
+            self.mark_pods_not_ready(&name).await;
         }
 
         let wanted = condition_taints(&current, &now_time());
@@ -254,7 +251,7 @@ impl NodeLifecycleController {
         }
     }
 
-    /// The taint manager's pass: deletes pods whose NoExecute tolerations ran out.
+    /// Deletes pods whose NoExecute tolerations ran out (the taint manager's pass).
     async fn evict_tainted_pods(&self) {
         let now_seconds = now_time().0.as_second();
         let tainted: HashMap<String, Vec<k8s_openapi::api::core::v1::Taint>> = self

@@ -50,7 +50,7 @@ fn quantity(value: &k8s_openapi::apimachinery::pkg::api::resource::Quantity) -> 
     Quantity::parse(&value.0).ok()
 }
 
-/// The requests or limits of one container for a resource.
+/// Returns the request or limit of one container for a resource.
 fn container_amount(container: &Container, limits: bool, resource: &str) -> Option<Quantity> {
     let resources = container.resources.as_ref()?;
     let map = if limits {
@@ -61,7 +61,7 @@ fn container_amount(container: &Container, limits: bool, resource: &str) -> Opti
     map.get(resource).and_then(quantity)
 }
 
-/// A pod's effective request or limit: the larger of the containers' sum and the
+/// Returns a pod's effective request or limit: the larger of the containers' sum and the
 /// largest init container, plus the pod overhead.
 fn pod_amount(pod: &Pod, limits: bool, resource: &str) -> Quantity {
     let mut total = Quantity::parse("0")

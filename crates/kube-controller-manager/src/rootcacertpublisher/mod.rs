@@ -22,7 +22,7 @@ use crate::queueworker::{SyncError, SyncOutcome, new_queue, run_workers, split_k
 /// The name of the published ConfigMap.
 pub const ROOT_CA_CONFIGMAP: &str = "kube-root-ca.crt";
 
-/// The data key that holds the bundle.
+/// The data key of the bundle.
 pub const DATA_KEY: &str = "ca.crt";
 
 const DESCRIPTION_ANNOTATION: &str = "kubernetes.io/description";

@@ -153,7 +153,8 @@ pub fn uid(object: &Value) -> String {
     object["metadata"]["uid"].as_str().expect("uid").to_string()
 }
 
-/// A pod owned by `owner` (apiVersion, kind, name, uid), or by nothing.
+/// Builds a pod owned by `owner` (apiVersion, kind, name, uid, blockOwnerDeletion),
+/// or by nothing.
 pub fn pod(name: &str, owner: Option<(&str, &str, &str, &str, bool)>) -> Value {
     let mut pod = serde_json::json!({
         "apiVersion": "v1", "kind": "Pod",
@@ -170,7 +171,7 @@ pub fn pod(name: &str, owner: Option<(&str, &str, &str, &str, bool)>) -> Value {
     pod
 }
 
-/// A controller context for the test server with default options.
+/// Builds a controller context for the test server with `options`.
 pub fn context(
     client: &RestClient,
     options: kube_controller_manager::context::ControllerManagerOptions,

@@ -126,7 +126,7 @@ async fn housekeeping_controllers() {
     server.stop().await;
 }
 
-// The apiserver answers every status write of a ResourceQuota with
+// The apiserver rejects every status write of a ResourceQuota with
 // "resourceVersion: Required value", even when the request carries one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "kube-apiserver rejects ResourceQuota status writes (resourceVersion: Required value)"]
