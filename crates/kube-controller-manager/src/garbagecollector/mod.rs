@@ -62,7 +62,14 @@ struct Inner {
     attempt_to_orphan: RateLimitingQueue<String>,
     monitors: Mutex<Vec<Arc<monitor::MonitorStore>>>,
     monitored: Mutex<HashSet<(String, String)>>,
+    /// When discovery last ran, to rediscover early (at most every
+    /// [`MIN_REDISCOVERY_INTERVAL`]) when an owner's kind is unknown.
+    last_discovery: Mutex<Option<tokio::time::Instant>>,
+    cancel: Mutex<Option<watch::Receiver<bool>>>,
 }
+
+/// The shortest interval between two discoveries started by unknown kinds.
+const MIN_REDISCOVERY_INTERVAL: Duration = Duration::from_secs(5);
 
 impl GarbageCollector {
     /// Creates the collector; monitors start in [`GarbageCollector::run`].
@@ -89,6 +96,8 @@ impl GarbageCollector {
                 ),
                 monitors: Mutex::new(Vec::new()),
                 monitored: Mutex::new(HashSet::new()),
+                last_discovery: Mutex::new(None),
+                cancel: Mutex::new(None),
             }),
             events,
         }
@@ -99,6 +108,7 @@ impl GarbageCollector {
     pub async fn run(self, workers: usize, cancel: watch::Receiver<bool>) {
         tracing::info!("starting garbage collector controller");
         let inner = self.inner;
+        *inner.cancel.lock().unwrap_or_else(|p| p.into_inner()) = Some(cancel.clone());
 
         let graph_inner = inner.clone();
         let mut events = self.events;
@@ -203,6 +213,10 @@ fn is_deletable(resource: &ApiResource) -> bool {
 
 impl Inner {
     async fn sync_monitors(&self, cancel: &watch::Receiver<bool>) -> Result<(), ClientError> {
+        *self
+            .last_discovery
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(tokio::time::Instant::now());
         let found = discovery::discover(&self.client).await?;
         for (group_version, error) in &found.failed {
             tracing::warn!(
@@ -319,6 +333,11 @@ impl Inner {
                 Err(AttemptError::Waiting(_)) => {
                     self.attempt_to_delete.add_rate_limited(uid.clone());
                 }
+                Err(error @ AttemptError::UnknownKind { .. }) => {
+                    tracing::info!(uid, %error, "garbage collector rediscovers resources");
+                    self.rediscover_soon().await;
+                    self.attempt_to_delete.add_rate_limited(uid.clone());
+                }
                 Err(error) => {
                     tracing::warn!(uid, %error, "garbage collector failed to process item; retrying");
                     self.attempt_to_delete.add_rate_limited(uid.clone());
@@ -410,6 +429,22 @@ impl Inner {
             return self
                 .remove_owner_references(&resource, &meta.identity, &removed)
                 .await;
+        }
+
+        if !waiting.is_empty() && !node.dependents.is_empty() {
+            // A dependent that itself waits for its dependents may close a circle of
+            // blocking references; unblocking this object's references breaks it.
+            let in_circle = {
+                let graph = self.graph.lock().unwrap_or_else(|p| p.into_inner());
+                node.dependents
+                    .iter()
+                    .filter_map(|dependent| graph.node(dependent))
+                    .any(|dependent| dependent.deleting_dependents)
+            };
+            if in_circle {
+                self.unblock_owner_references(&resource, &meta.identity)
+                    .await?;
+            }
         }
 
         let policy = if !waiting.is_empty() && !node.dependents.is_empty() {
@@ -540,6 +575,73 @@ impl Inner {
             "resourceVersion": resource_version,
         }});
         tracing::info!(object = %identity, owners = ?owner_uids, "removing owner references");
+        match self
+            .client
+            .patch(&path, PatchType::Merge)
+            .json(&patch)
+            .request_json::<Value>()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) if is_not_found(&error) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Runs discovery now unless it ran within [`MIN_REDISCOVERY_INTERVAL`], so that
+    /// owners of newly served kinds (custom resources) resolve without waiting for
+    /// the periodic resync.
+    async fn rediscover_soon(&self) {
+        let recent = self
+            .last_discovery
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|last| last.elapsed() < MIN_REDISCOVERY_INTERVAL);
+        let cancel = self
+            .cancel
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let Some(cancel) = cancel.filter(|_| !recent) else {
+            return;
+        };
+        if let Err(error) = self.sync_monitors(&cancel).await {
+            tracing::warn!(%error, "garbage collector rediscovery failed");
+        }
+    }
+
+    /// Sets `blockOwnerDeletion` to false on every owner reference of an object.
+    async fn unblock_owner_references(
+        &self,
+        resource: &ApiResource,
+        identity: &ObjectIdentity,
+    ) -> Result<(), AttemptError> {
+        let path = resource.object_path(&identity.namespace, &identity.name);
+        let live: Value = match self.client.get(&path).request_json().await {
+            Ok(object) => object,
+            Err(error) if is_not_found(&error) => return Ok(()),
+            Err(error) => return Err(error.into()),
+        };
+        let mut owners: Vec<Value> = live
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut changed = false;
+        for owner in &mut owners {
+            if owner.get("blockOwnerDeletion") == Some(&Value::Bool(true)) {
+                owner["blockOwnerDeletion"] = Value::Bool(false);
+                changed = true;
+            }
+        }
+        if !changed {
+            return Ok(());
+        }
+        tracing::info!(object = %identity, "unblocking owner references to break a dependency circle");
+        let patch = json!({"metadata": {
+            "ownerReferences": owners,
+            "resourceVersion": live.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null),
+        }});
         match self
             .client
             .patch(&path, PatchType::Merge)

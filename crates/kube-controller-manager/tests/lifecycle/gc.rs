@@ -168,6 +168,46 @@ async fn garbage_collection() {
     )
     .await;
 
+    // A circle of blocking owner references does not block a foreground deletion.
+    let mut uids = Vec::new();
+    for name in ["c1", "c2", "c3"] {
+        let object = create(&client, CONFIGMAPS, &json!({"metadata": {"name": name}})).await;
+        uids.push(uid(&object));
+    }
+    // c1 is owned by c3, c2 by c1, c3 by c2.
+    for (index, name) in ["c1", "c2", "c3"].iter().enumerate() {
+        let owner = (index + 2) % 3;
+        let patch = json!({"metadata": {"ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap",
+            "name": format!("c{}", owner + 1), "uid": uids[owner], "blockOwnerDeletion": true}]}});
+        client
+            .patch(
+                &format!("{CONFIGMAPS}/{name}"),
+                client::rest::PatchType::Merge,
+            )
+            .json(&patch)
+            .request_json::<Value>()
+            .await
+            .expect("set owner reference");
+    }
+    delete(
+        &client,
+        &format!("{CONFIGMAPS}/c1"),
+        &json!({"propagationPolicy": "Foreground"}),
+    )
+    .await;
+    eventually("circle deleted", Duration::from_secs(60), || async {
+        for name in ["c1", "c2", "c3"] {
+            if get(&client, &format!("{CONFIGMAPS}/{name}"))
+                .await
+                .is_some()
+            {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+
     drop(cancel);
     server.stop().await;
 }
