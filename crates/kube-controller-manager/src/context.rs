@@ -19,8 +19,9 @@ pub struct ControllerManagerOptions {
     pub cluster_cidr: Option<String>,
     /// `--allocate-node-cidrs`: whether the node IPAM controller assigns podCIDRs.
     pub allocate_node_cidrs: bool,
-    /// `--node-cidr-mask-size` (24).
-    pub node_cidr_mask_size: u8,
+    /// `--node-cidr-mask-size`; unset means 24 for an IPv4 and 64 for an IPv6
+    /// cluster CIDR.
+    pub node_cidr_mask_size: Option<u8>,
     /// `--node-monitor-grace-period` (40 s): how long a node may go without a
     /// heartbeat before it is marked unreachable.
     pub node_monitor_grace_period: Duration,
@@ -31,8 +32,8 @@ pub struct ControllerManagerOptions {
     pub node_startup_grace_period: Duration,
     /// `--root-ca-file`: the CA bundle published as `kube-root-ca.crt`.
     pub root_ca_file: Option<std::path::PathBuf>,
-    /// `--terminated-pod-gc-threshold` (12500; 0 disables).
-    pub terminated_pod_gc_threshold: usize,
+    /// `--terminated-pod-gc-threshold` (12500; 0 or less disables).
+    pub terminated_pod_gc_threshold: i64,
     /// `--max-endpoints-per-slice` (100).
     pub max_endpoints_per_slice: usize,
     /// `--resource-quota-sync-period` (5 min).
@@ -44,7 +45,7 @@ impl Default for ControllerManagerOptions {
         Self {
             cluster_cidr: None,
             allocate_node_cidrs: false,
-            node_cidr_mask_size: 24,
+            node_cidr_mask_size: None,
             node_monitor_grace_period: Duration::from_secs(40),
             node_monitor_period: Duration::from_secs(5),
             node_startup_grace_period: Duration::from_secs(60),

@@ -29,6 +29,13 @@ pub struct NodeIpamController {
     set: Option<Arc<Mutex<CidrSet>>>,
 }
 
+/// Returns `--node-cidr-mask-size`, or its upstream default for the family of the
+/// cluster CIDR (24 for IPv4, 64 for IPv6).
+fn node_mask_size(ctx: &ControllerContext, cluster: &Cidr) -> u8 {
+    let default = if cluster.ipv6 { 64 } else { 24 };
+    ctx.options.node_cidr_mask_size.unwrap_or(default)
+}
+
 fn node_cidrs(node: &Node) -> Vec<String> {
     let spec = node.spec.as_ref();
     let mut cidrs: Vec<String> = spec.and_then(|s| s.pod_cidrs.clone()).unwrap_or_default();
@@ -57,7 +64,7 @@ impl NodeIpamController {
                     tracing::error!(%error, "invalid --cluster-cidr");
                     None
                 }
-                Some(Ok(cidr)) => match CidrSet::new(cidr, ctx.options.node_cidr_mask_size) {
+                Some(Ok(cidr)) => match CidrSet::new(cidr, node_mask_size(ctx, &cidr)) {
                     Ok(set) => Some(Arc::new(Mutex::new(set))),
                     Err(error) => {
                         tracing::error!(%error, "cannot carve node ranges from --cluster-cidr");

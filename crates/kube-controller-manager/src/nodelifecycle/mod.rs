@@ -1,15 +1,15 @@
-//! The node lifecycle controller: watches node heartbeats (the node's Lease in
-//! `kube-node-lease` and its `Ready` condition), marks silent nodes' conditions
-//! `Unknown`, taints nodes by their conditions, marks pods on unreachable nodes not
-//! ready, and evicts pods from NoExecute-tainted nodes once their tolerations run
-//! out (the taint manager).
+//! The node lifecycle controller. It watches node heartbeats (the node's Lease in
+//! `kube-node-lease` and its `Ready` condition) and marks the conditions of silent
+//! nodes `Unknown`. It taints nodes by their conditions and marks pods on
+//! unreachable nodes not ready. As the taint manager, it evicts pods from
+//! NoExecute-tainted nodes once their tolerations run out.
 //!
 //! Entry point: [`NodeLifecycleController::new`] and
 //! [`NodeLifecycleController::run`]. Every `--node-monitor-period` one pass checks
 //! all nodes, then one pass evicts pods.
 //!
 //! NOTE: upstream's zone-aware eviction rate limits (`--node-eviction-rate`,
-//! `--unhealthy-zone-threshold`) are not applied; pods are evicted as their
+//! `--unhealthy-zone-threshold`) are not applied. Pods are evicted as their
 //! tolerations expire, at the granularity of the monitor period.
 //! NOTE: pods get the default 300 s not-ready/unreachable tolerations from the
 //! DefaultTolerationSeconds admission plugin upstream; where the apiserver lacks it,

@@ -82,7 +82,7 @@ impl PodGcController {
             client: ctx.client.clone(),
             pods: ctx.informers.informer::<Pod>(),
             nodes: ctx.informers.informer::<Node>(),
-            threshold: ctx.options.terminated_pod_gc_threshold,
+            threshold: usize::try_from(ctx.options.terminated_pod_gc_threshold).unwrap_or(0),
             period: GC_CHECK_PERIOD,
         }
     }
