@@ -1,7 +1,8 @@
 //! The worker loop the lifecycle and networking controllers share: take a key from
 //! a rate-limited queue, sync it, and forget, retry or delay it by the outcome.
 //!
-//! Entry point: [`run_workers`].
+//! Entry point: [`run_workers`]. [`sleep_or_cancel`] and [`wait_cancelled`] serve the
+//! periodic loops.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,8 +10,6 @@ use std::time::Duration;
 
 use client::workqueue::RateLimitingQueue;
 use tokio::sync::watch;
-
-use crate::garbagecollector::wait_cancelled;
 
 /// The result of a successful sync, for the queue.
 #[derive(Debug)]
@@ -88,4 +87,29 @@ pub fn new_queue(name: &str) -> RateLimitingQueue<String> {
         Arc::new(client::workqueue::default_controller_rate_limiter()),
         name.to_string(),
     )
+}
+
+/// Sleeps `duration`. Returns true when `cancel` turned true (or its sender was
+/// dropped) first.
+pub async fn sleep_or_cancel(duration: Duration, cancel: &watch::Receiver<bool>) -> bool {
+    let mut cancel = cancel.clone();
+    if *cancel.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(duration) => *cancel.borrow(),
+        _ = wait_cancelled(&mut cancel) => true,
+    }
+}
+
+/// Waits until `cancel` is true or its sender is dropped.
+pub async fn wait_cancelled(cancel: &mut watch::Receiver<bool>) {
+    loop {
+        if *cancel.borrow_and_update() {
+            return;
+        }
+        if cancel.changed().await.is_err() {
+            return;
+        }
+    }
 }

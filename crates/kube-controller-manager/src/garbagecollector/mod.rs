@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::context::ControllerContext;
 use crate::objectapi::{delete_path, is_conflict, is_not_found};
+use crate::queueworker::{sleep_or_cancel, wait_cancelled};
 use discovery::{ApiResource, RestMapper};
 use graph::{FINALIZER_FOREGROUND, FINALIZER_ORPHAN, Graph, GraphEvent, ObjectIdentity, OwnerRef};
 
@@ -174,30 +175,6 @@ impl GarbageCollector {
             task.abort();
         }
         tracing::info!("shutting down garbage collector controller");
-    }
-}
-
-/// Sleeps `duration`; returns true when cancelled first.
-pub(crate) async fn sleep_or_cancel(duration: Duration, cancel: &watch::Receiver<bool>) -> bool {
-    let mut cancel = cancel.clone();
-    if *cancel.borrow() {
-        return true;
-    }
-    tokio::select! {
-        _ = tokio::time::sleep(duration) => *cancel.borrow(),
-        _ = wait_cancelled(&mut cancel) => true,
-    }
-}
-
-/// Waits until the value is true or the sender is dropped.
-pub(crate) async fn wait_cancelled(cancel: &mut watch::Receiver<bool>) {
-    loop {
-        if *cancel.borrow_and_update() {
-            return;
-        }
-        if cancel.changed().await.is_err() {
-            return;
-        }
     }
 }
 

@@ -122,7 +122,7 @@ impl NodeIpamController {
         tracing::info!("starting node ipam controller");
         let Some(set) = self.set.clone() else {
             let mut cancel = cancel;
-            crate::garbagecollector::wait_cancelled(&mut cancel).await;
+            crate::queueworker::wait_cancelled(&mut cancel).await;
             return;
         };
         if !client::informer::wait_for_cache_sync(cancel.clone(), &[&self.nodes]).await {

@@ -29,8 +29,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
-use crate::garbagecollector::sleep_or_cancel;
 use crate::objectapi::{ObjectApi, is_not_found, now_time};
+use crate::queueworker::sleep_or_cancel;
 use taints::{Eviction, condition_taints, earliest_no_execute, eviction_for, reconcile_taints};
 
 /// The namespace of node heartbeat Leases.

@@ -15,8 +15,8 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
-use crate::garbagecollector::sleep_or_cancel;
 use crate::objectapi::{ObjectApi, is_not_found};
+use crate::queueworker::sleep_or_cancel;
 
 /// How often the pod garbage collector runs.
 pub const GC_CHECK_PERIOD: Duration = Duration::from_secs(20);

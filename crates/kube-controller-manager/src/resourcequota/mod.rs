@@ -24,8 +24,8 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
-use crate::garbagecollector::sleep_or_cancel;
 use crate::objectapi::{ObjectApi, collection_path, is_not_found};
+use crate::queueworker::sleep_or_cancel;
 use crate::queueworker::{SyncError, SyncOutcome, new_queue, object_key, run_workers, split_key};
 
 /// The resource quota controller.

@@ -108,7 +108,7 @@ impl Publisher {
         tracing::info!("starting root CA certificate configmap publisher");
         let Some(root_ca) = self.root_ca.clone() else {
             let mut cancel = cancel;
-            crate::garbagecollector::wait_cancelled(&mut cancel).await;
+            crate::queueworker::wait_cancelled(&mut cancel).await;
             return;
         };
         if !client::informer::wait_for_cache_sync(
