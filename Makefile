@@ -5,7 +5,7 @@
 CARGO ?= cargo
 export CARGO_INCREMENTAL ?= 0
 
-.PHONY: all deps build run test bench lint fmt clean
+.PHONY: all deps build run stop test bench lint fmt clean
 
 all: build
 
@@ -17,6 +17,10 @@ build: deps
 
 run: build
 	./hack/local-up.sh
+
+# Tears down a cluster that `make run` left running (after a crash or kill -9).
+stop:
+	$(CARGO) run --quiet --release --bin local-cluster -- down --dir _output/local
 
 test: deps
 	./hack/python-client.sh

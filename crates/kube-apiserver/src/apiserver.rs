@@ -15,10 +15,12 @@ use storage::etcd3::{Etcd3Backend, Etcd3Options};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::admission::{BuiltinAdmission, IMPLEMENTED};
 use crate::bootstrap;
 use crate::certs;
 use crate::discovery::{Discovery, ServedResource};
 use crate::endpoints::Handler;
+use crate::endpoints::proxy::{DEFAULT_PREFERRED_ADDRESS_TYPES, KubeletClient};
 use crate::health::{Check, HealthEndpoint};
 use crate::metrics::Metrics;
 use crate::options::Options;
@@ -26,6 +28,7 @@ use crate::registry::allocator::{Allocator, Range};
 use crate::registry::builtin::strategy_for;
 use crate::registry::hooks::ServiceHooks;
 use crate::registry::store::Store;
+use crate::serviceaccount::TokenSigner;
 
 /// Errors that stop the server from starting.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +39,8 @@ pub enum StartError {
     Certificate(#[from] certs::CertError),
     #[error("invalid flag {flag}: {message}")]
     InvalidFlag { flag: &'static str, message: String },
+    #[error("invalid kubelet client configuration: {0}")]
+    KubeletClient(#[from] crate::endpoints::proxy::KubeletClientError),
     #[error("failed to listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -173,7 +178,7 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
     let (healthz, livez, readyz) =
         health_endpoints(backend.clone(), &stores, bootstrap_done.clone());
 
-    let handler = Arc::new(Handler::new(
+    let mut handler = Handler::new(
         stores.clone(),
         discovery,
         healthz,
@@ -182,7 +187,26 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
         metrics,
         options.max_requests_inflight,
         options.max_mutating_requests_inflight,
+    );
+    handler.kubelet = Some(Arc::new(kubelet_client(&options)?));
+    handler.token_signer = Some(Arc::new(token_signer(&options)?));
+    let store_of = |group: &str, resource: &str| {
+        stores
+            .iter()
+            .find(|((store_group, _, store_resource), _)| {
+                store_group == group && store_resource == resource
+            })
+            .map(|(_, store)| store.clone())
+    };
+    handler.chain.admission = Box::new(BuiltinAdmission::new(
+        &options.disable_admission_plugins,
+        store_of("", "serviceaccounts"),
+        store_of("scheduling.k8s.io", "priorityclasses"),
+        options.default_not_ready_toleration_seconds,
+        options.default_unreachable_toleration_seconds,
     ));
+    warn_unimplemented_admission(&options);
+    let handler = Arc::new(handler);
 
     let (shutdown, shutdown_receiver) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -262,6 +286,56 @@ fn service_hooks(
 }
 
 /// Returns the first address of the service range: the `kubernetes` Service's IP.
+/// Loads `--service-account-signing-key-file`, or generates a key without it.
+fn token_signer(options: &Options) -> Result<TokenSigner, StartError> {
+    let issuer = options.service_account_issuer.as_str();
+    match &options.service_account_signing_key_file {
+        Some(path) => TokenSigner::load(path, issuer).map_err(|error| StartError::InvalidFlag {
+            flag: "--service-account-signing-key-file",
+            message: error.to_string(),
+        }),
+        None => {
+            tracing::warn!(
+                "no --service-account-signing-key-file: service account tokens are signed with a key generated for this run"
+            );
+            Ok(TokenSigner::generate(issuer))
+        }
+    }
+}
+
+fn warn_unimplemented_admission(options: &Options) {
+    let requested = options.enable_admission_plugins.as_deref().unwrap_or("");
+    for plugin in requested
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
+        if !IMPLEMENTED.contains(&plugin) {
+            tracing::warn!(plugin, "admission plugin not implemented; it has no effect");
+        }
+    }
+}
+
+/// Builds the client for connect subresources from the `--kubelet-*` flags.
+fn kubelet_client(options: &Options) -> Result<KubeletClient, StartError> {
+    if options.kubelet_client_certificate.is_some() != options.kubelet_client_key.is_some() {
+        return Err(StartError::InvalidFlag {
+            flag: "--kubelet-client-certificate",
+            message: "--kubelet-client-certificate and --kubelet-client-key must be given together"
+                .to_string(),
+        });
+    }
+    Ok(KubeletClient::new(
+        options.kubelet_client_certificate.as_deref(),
+        options.kubelet_client_key.as_deref(),
+        options.kubelet_certificate_authority.as_deref(),
+        options
+            .kubelet_preferred_address_types
+            .as_deref()
+            .unwrap_or(DEFAULT_PREFERRED_ADDRESS_TYPES),
+    )?)
+}
+
 fn first_service_ip(options: &Options) -> Result<String, StartError> {
     Range::parse_cidr(&options.service_cluster_ip_range)
         .map(|range| range.first_value())

@@ -32,8 +32,9 @@ pub trait Authorizer: Send + Sync {
 
 /// Admission of a write: `mutate` may change the object, `validate` may only reject.
 /// Both run for create, update, patch and delete.
+#[async_trait::async_trait]
 pub trait Admission: Send + Sync {
-    fn mutate(
+    async fn mutate(
         &self,
         _user: &UserInfo,
         _request: &RequestInfo,
@@ -42,7 +43,7 @@ pub trait Admission: Send + Sync {
         Ok(())
     }
 
-    fn validate(
+    async fn validate(
         &self,
         _user: &UserInfo,
         _request: &RequestInfo,

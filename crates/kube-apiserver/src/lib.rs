@@ -5,6 +5,7 @@
 //! [`endpoints`], which serve discovery, health, metrics and the resources of the
 //! [`registry`].
 
+pub mod admission;
 pub mod apiserver;
 pub mod bootstrap;
 pub mod certs;
@@ -18,4 +19,5 @@ pub mod options;
 pub mod registry;
 pub mod request_info;
 pub mod server;
+pub mod serviceaccount;
 pub mod tables;

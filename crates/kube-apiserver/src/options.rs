@@ -99,7 +99,9 @@ pub struct Options {
     /// Accepted for compatibility; client certificates are not verified yet.
     #[arg(long)]
     pub client_ca_file: Option<PathBuf>,
-    /// Accepted for compatibility; admission plugins are not implemented yet.
+    /// Admission plugins to turn on beside the default ones, comma separated. Only
+    /// ServiceAccount, DefaultTolerationSeconds and Priority exist; other names are
+    /// accepted with a warning.
     #[arg(long)]
     pub enable_admission_plugins: Option<String>,
     /// Accepted for compatibility; bootstrap tokens are not implemented yet.
@@ -114,13 +116,17 @@ pub struct Options {
     /// Accepted for compatibility; etcd is reached without TLS for now.
     #[arg(long)]
     pub etcd_keyfile: Option<PathBuf>,
-    /// Accepted for compatibility; kubelet client certificates are not used yet.
+    /// The client certificate the API server presents to kubelets for logs, exec,
+    /// attach, port-forward and node proxy.
     #[arg(long)]
     pub kubelet_client_certificate: Option<PathBuf>,
-    /// Accepted for compatibility; kubelet client certificates are not used yet.
+    /// The key of `--kubelet-client-certificate`.
     #[arg(long)]
     pub kubelet_client_key: Option<PathBuf>,
-    /// Accepted for compatibility; node addresses are not used yet.
+    /// The CA that signs kubelet serving certificates; without it they are not verified.
+    #[arg(long)]
+    pub kubelet_certificate_authority: Option<PathBuf>,
+    /// The node address types tried in order to reach a kubelet.
     #[arg(long)]
     pub kubelet_preferred_address_types: Option<String>,
     /// Accepted for compatibility; API aggregation is not implemented yet.
@@ -144,15 +150,27 @@ pub struct Options {
     /// Accepted for compatibility; request-header authentication is not implemented yet.
     #[arg(long)]
     pub requestheader_username_headers: Option<String>,
-    /// Accepted for compatibility; service account tokens are not implemented yet.
-    #[arg(long)]
-    pub service_account_issuer: Option<String>,
+    /// The `iss` claim of service account tokens; the first value is used.
+    #[arg(long, default_value = "https://kubernetes.default.svc.cluster.local")]
+    pub service_account_issuer: String,
     /// Accepted for compatibility; service account tokens are not implemented yet.
     #[arg(long)]
     pub service_account_key_file: Option<PathBuf>,
-    /// Accepted for compatibility; service account tokens are not implemented yet.
+    /// The private key (RSA or ECDSA P-256, PEM) that signs service account tokens.
+    /// Without it a key is generated at start-up, so tokens do not survive a restart.
     #[arg(long)]
     pub service_account_signing_key_file: Option<PathBuf>,
+    /// The toleration seconds added to pods without a `node.kubernetes.io/not-ready`
+    /// NoExecute toleration (DefaultTolerationSeconds admission).
+    #[arg(long, default_value_t = 300)]
+    pub default_not_ready_toleration_seconds: i64,
+    /// The toleration seconds added to pods without a `node.kubernetes.io/unreachable`
+    /// NoExecute toleration (DefaultTolerationSeconds admission).
+    #[arg(long, default_value_t = 300)]
+    pub default_unreachable_toleration_seconds: i64,
+    /// Admission plugins to turn off, comma separated.
+    #[arg(long, value_delimiter = ',')]
+    pub disable_admission_plugins: Vec<String>,
 }
 
 impl Options {
@@ -179,14 +197,10 @@ impl Options {
 
     /// Logs one warning for each set flag that is accepted but not implemented.
     pub fn warn_ignored(&self) {
-        let ignored: [(&str, bool); 22] = [
+        let ignored: [(&str, bool); 16] = [
             ("--allow-privileged", self.allow_privileged.is_some()),
             ("--authorization-mode", self.authorization_mode.is_some()),
             ("--client-ca-file", self.client_ca_file.is_some()),
-            (
-                "--enable-admission-plugins",
-                self.enable_admission_plugins.is_some(),
-            ),
             (
                 "--enable-bootstrap-token-auth",
                 self.enable_bootstrap_token_auth.is_some(),
@@ -194,15 +208,6 @@ impl Options {
             ("--etcd-cafile", self.etcd_cafile.is_some()),
             ("--etcd-certfile", self.etcd_certfile.is_some()),
             ("--etcd-keyfile", self.etcd_keyfile.is_some()),
-            (
-                "--kubelet-client-certificate",
-                self.kubelet_client_certificate.is_some(),
-            ),
-            ("--kubelet-client-key", self.kubelet_client_key.is_some()),
-            (
-                "--kubelet-preferred-address-types",
-                self.kubelet_preferred_address_types.is_some(),
-            ),
             (
                 "--proxy-client-cert-file",
                 self.proxy_client_cert_file.is_some(),
@@ -232,16 +237,8 @@ impl Options {
                 self.requestheader_username_headers.is_some(),
             ),
             (
-                "--service-account-issuer",
-                self.service_account_issuer.is_some(),
-            ),
-            (
                 "--service-account-key-file",
                 self.service_account_key_file.is_some(),
-            ),
-            (
-                "--service-account-signing-key-file",
-                self.service_account_signing_key_file.is_some(),
             ),
             ("--watch-cache=false", !self.watch_cache),
         ];

@@ -882,3 +882,156 @@ fn malformed_list_parameters_are_bad_requests() {
         assert_eq!(status["reason"], "BadRequest", "{query}");
     }
 }
+
+fn decode_jwt_payload(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url payload");
+    serde_json::from_slice(&bytes).expect("JSON payload")
+}
+
+#[test]
+fn token_request_issues_bound_token() {
+    let server = TestServer::start();
+    let (code, _) = post_json(
+        &server,
+        "/api/v1/namespaces/default/serviceaccounts",
+        &json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "builder"}}),
+    );
+    assert_eq!(code, 201);
+    let (code, pod) = post_json(
+        &server,
+        "/api/v1/namespaces/default/pods",
+        &json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+                "spec": {"serviceAccountName": "builder", "containers": [{"name": "app", "image": "busybox"}]}}),
+    );
+    assert_eq!(code, 201, "{pod}");
+    let pod_uid = pod["metadata"]["uid"].as_str().expect("uid").to_string();
+
+    let request = json!({
+        "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+        "spec": {"audiences": ["api"], "expirationSeconds": 1200,
+                 "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": "web", "uid": pod_uid}}
+    });
+    let (code, issued) = post_json(
+        &server,
+        "/api/v1/namespaces/default/serviceaccounts/builder/token",
+        &request,
+    );
+    assert_eq!(code, 201, "{issued}");
+    assert_eq!(issued["kind"], "TokenRequest");
+    assert!(
+        issued["status"]["expirationTimestamp"].is_string(),
+        "{issued}"
+    );
+    let claims = decode_jwt_payload(issued["status"]["token"].as_str().expect("token"));
+    assert_eq!(claims["sub"], "system:serviceaccount:default:builder");
+    assert_eq!(claims["aud"], json!(["api"]));
+    assert_eq!(claims["kubernetes.io"]["pod"]["uid"], json!(pod_uid));
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        1200
+    );
+}
+
+#[test]
+fn token_request_rejects_bad_input() {
+    let server = TestServer::start();
+    let path = "/api/v1/namespaces/default/serviceaccounts/missing/token";
+    let (code, status) = post_json(
+        &server,
+        path,
+        &json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}}),
+    );
+    assert_eq!(code, 404, "{status}");
+
+    post_json(
+        &server,
+        "/api/v1/namespaces/default/serviceaccounts",
+        &json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "short"}}),
+    );
+    let (code, status) = post_json(
+        &server,
+        "/api/v1/namespaces/default/serviceaccounts/short/token",
+        &json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 60}}),
+    );
+    assert_eq!(code, 422, "{status}");
+    assert_eq!(
+        status["details"]["causes"][0]["field"],
+        "spec.expirationSeconds"
+    );
+
+    let (code, status) = post_json(
+        &server,
+        "/api/v1/namespaces/default/serviceaccounts/short/token",
+        &json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                "spec": {"boundObjectRef": {"kind": "Pod", "name": "absent"}}}),
+    );
+    assert_eq!(code, 404, "{status}");
+}
+
+#[test]
+fn pod_admission_defaults() {
+    let server = TestServer::start();
+    let (code, pod) = post_json(
+        &server,
+        "/api/v1/namespaces/default/pods",
+        &json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "admitted"},
+                "spec": {"priorityClassName": "system-node-critical",
+                         "containers": [{"name": "app", "image": "busybox"}]}}),
+    );
+    assert_eq!(code, 201, "{pod}");
+    assert_eq!(pod["spec"]["serviceAccountName"], "default");
+    assert_eq!(pod["spec"]["priority"], 2000001000);
+    assert_eq!(pod["spec"]["preemptionPolicy"], "PreemptLowerPriority");
+    let volume = &pod["spec"]["volumes"][0];
+    assert!(
+        volume["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("kube-api-access-"),
+        "{volume}"
+    );
+    assert_eq!(
+        volume["projected"]["sources"][0]["serviceAccountToken"]["expirationSeconds"],
+        3607
+    );
+    assert_eq!(
+        pod["spec"]["containers"][0]["volumeMounts"][0]["mountPath"],
+        "/var/run/secrets/kubernetes.io/serviceaccount"
+    );
+    let tolerations = pod["spec"]["tolerations"].as_array().expect("tolerations");
+    assert!(
+        tolerations.iter().any(
+            |toleration| toleration["key"] == "node.kubernetes.io/unreachable"
+                && toleration["tolerationSeconds"] == 300
+        ),
+        "{tolerations:?}"
+    );
+
+    let (code, status) = post_json(
+        &server,
+        "/api/v1/namespaces/default/pods",
+        &json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "unknown-class"},
+                "spec": {"priorityClassName": "gold", "containers": [{"name": "app", "image": "busybox"}]}}),
+    );
+    assert_eq!(code, 403, "{status}");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("no PriorityClass with name gold was found"),
+        "{status}"
+    );
+
+    let (code, pod) = post_json(
+        &server,
+        "/api/v1/namespaces/default/pods",
+        &json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "no-token"},
+                "spec": {"automountServiceAccountToken": false, "containers": [{"name": "app", "image": "busybox"}]}}),
+    );
+    assert_eq!(code, 201, "{pod}");
+    assert!(pod["spec"].get("volumes").is_none(), "{pod}");
+}

@@ -605,3 +605,211 @@ fn get_watch_prints_table_rows() {
         "{text}"
     );
 }
+
+/// A stand-in for a kubelet's HTTPS port: it records request heads, answers
+/// `/containerLogs/...` with a fixed line and upgrades `/exec/...` to an echo stream.
+mod fake_kubelet {
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    pub const LOG_LINE: &str = "hello from the kubelet\n";
+
+    pub async fn start() -> (u16, Arc<Mutex<Vec<String>>>) {
+        let key = rcgen::KeyPair::generate().expect("generate key");
+        let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+        let certificate = params.self_signed(&key).expect("self-sign");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![certificate.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .expect("server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let Ok(mut stream) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head).to_string();
+                    seen.lock().unwrap().push(head.clone());
+                    if head.starts_with("GET /containerLogs/") {
+                        let response = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{LOG_LINE}",
+                            LOG_LINE.len()
+                        );
+                        let _ = stream.write_all(response.as_bytes()).await;
+                    } else if head.contains("/exec/")
+                        && head.to_ascii_lowercase().contains("upgrade: test-stream")
+                    {
+                        let _ = stream
+                            .write_all(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test-stream\r\n\r\n")
+                            .await;
+                        let mut buffer = [0u8; 1024];
+                        while let Ok(read) = stream.read(&mut buffer).await {
+                            if read == 0 || stream.write_all(&buffer[..read]).await.is_err() {
+                                break;
+                            }
+                        }
+                    } else {
+                        let body = "container not found";
+                        let response = format!(
+                            "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = stream.write_all(response.as_bytes()).await;
+                    }
+                    let _ = stream.shutdown().await;
+                });
+            }
+        });
+        (port, requests)
+    }
+}
+
+/// Creates a node whose kubelet is the fake one and a pod bound to it.
+fn node_and_pod_on_fake_kubelet(server: &TestServer, port: u16) {
+    let node = r#"{"apiVersion":"v1","kind":"Node","metadata":{"name":"fake-node"}}"#;
+    server.kubectl_stdin_ok(&["create", "-f", "-"], node);
+    let status = format!(
+        r#"{{"status":{{"addresses":[{{"type":"InternalIP","address":"127.0.0.1"}}],"daemonEndpoints":{{"kubeletEndpoint":{{"Port":{port}}}}}}}}}"#
+    );
+    server.kubectl_ok(&[
+        "patch",
+        "node",
+        "fake-node",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        &status,
+    ]);
+    let pod = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"default"},
+        "spec":{"nodeName":"fake-node","containers":[{"name":"app","image":"busybox"}]}}"#;
+    server.kubectl_stdin_ok(&["create", "-f", "-"], pod);
+}
+
+#[test]
+fn logs_are_proxied_to_the_kubelet() {
+    let server = TestServer::start();
+    let (port, requests) = server.block_on(fake_kubelet::start());
+    node_and_pod_on_fake_kubelet(&server, port);
+
+    let logs = server.kubectl_ok(&["logs", "web", "--tail=5", "--timestamps"]);
+    assert_eq!(logs, fake_kubelet::LOG_LINE);
+    let seen = requests.lock().unwrap().clone();
+    assert!(
+        seen.iter().any(|head| head
+            .starts_with("GET /containerLogs/default/web/app?timestamps=true&tailLines=5 ")),
+        "kubelet requests: {seen:?}"
+    );
+    assert!(
+        !seen
+            .iter()
+            .any(|head| head.to_ascii_lowercase().contains("authorization:")),
+        "credentials reached the kubelet: {seen:?}"
+    );
+
+    let output = server.kubectl(&["logs", "web", "-c", "db"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("container db is not valid for pod web"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn logs_of_unscheduled_pod_rejected() {
+    let server = TestServer::start();
+    let pod = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"pending"},
+        "spec":{"containers":[{"name":"app","image":"busybox"}]}}"#;
+    server.kubectl_stdin_ok(&["create", "-f", "-"], pod);
+    let output = server.kubectl(&["logs", "pending"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("pod pending does not have a host assigned"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn exec_upgrade_is_spliced() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let server = TestServer::start();
+    let (port, _requests) = server.block_on(fake_kubelet::start());
+    node_and_pod_on_fake_kubelet(&server, port);
+
+    let pem = std::fs::read(&server.cert_file).expect("read serving certificate");
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots
+            .add(certificate.expect("parse certificate"))
+            .expect("add root");
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let api_port = server.port;
+
+    let (head, echoed) = server.block_on(async move {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", api_port)).await.expect("connect");
+        let name = rustls::pki_types::ServerName::try_from("localhost").expect("server name");
+        let mut stream = connector.connect(name, tcp).await.expect("TLS handshake");
+        let request = "POST /api/v1/namespaces/default/pods/web/exec?command=cat&stdin=true&stdout=true HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: test-stream\r\nContent-Length: 0\r\n\r\n";
+        stream.write_all(request.as_bytes()).await.expect("send request");
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            assert_ne!(stream.read(&mut byte).await.expect("read head"), 0, "connection closed");
+            head.push(byte[0]);
+        }
+        stream.write_all(b"ping").await.expect("send through the stream");
+        let mut echoed = [0u8; 4];
+        stream.read_exact(&mut echoed).await.expect("read echo");
+        (String::from_utf8_lossy(&head).to_string(), echoed)
+    });
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert_eq!(&echoed, b"ping");
+}
+
+#[test]
+fn exec_without_upgrade_rejected() {
+    let server = TestServer::start();
+    let (port, _requests) = server.block_on(fake_kubelet::start());
+    node_and_pod_on_fake_kubelet(&server, port);
+    let (code, status) = server.curl_json(&[
+        "-X",
+        "POST",
+        "/api/v1/namespaces/default/pods/web/exec?command=ls&stdout=true",
+    ]);
+    assert_eq!(code, 400);
+    assert_eq!(status["message"], "Upgrade request required");
+}

@@ -3,6 +3,7 @@
 //! discovery, OpenAPI, and the resource endpoints in [`resource`].
 
 pub mod body;
+pub mod proxy;
 mod resource;
 pub mod response;
 pub mod subresources;
@@ -38,6 +39,10 @@ pub struct Handler {
     pub metrics: Arc<Metrics>,
     pub chain: Chain,
     pub version: Bytes,
+    /// How connect subresources reach kubelets; `None` answers them with 503.
+    pub kubelet: Option<Arc<proxy::KubeletClient>>,
+    /// Signs service account tokens; `None` answers TokenRequests with 503.
+    pub token_signer: Option<Arc<crate::serviceaccount::TokenSigner>>,
     readonly_slots: Arc<Semaphore>,
     mutating_slots: Arc<Semaphore>,
 }
@@ -98,6 +103,8 @@ impl Handler {
             metrics,
             chain: Chain::default(),
             version: version_document(),
+            kubelet: None,
+            token_signer: None,
             readonly_slots: Arc::new(Semaphore::new(max_requests_inflight.max(1))),
             mutating_slots: Arc::new(Semaphore::new(max_mutating_requests_inflight.max(1))),
         }
@@ -106,7 +113,8 @@ impl Handler {
     /// Serves one request. Errors become Status responses, so the caller always gets a response.
     pub async fn handle(&self, request: hyper::Request<Incoming>, peer: SocketAddr) -> ApiResponse {
         let started = Instant::now();
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
+        let on_upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
         let query = Query::parse(parts.uri.query().unwrap_or(""));
         let watch = query.flag("watch");
         let info = RequestInfo::parse(&parts.method, parts.uri.path(), watch);
@@ -129,7 +137,7 @@ impl Handler {
                 Err(error) => status_error(&error),
                 Ok(user) => {
                     if info.is_resource_request {
-                        resource::serve(self, &info, &user, &parts, body, &query).await
+                        resource::serve(self, &info, &user, &parts, body, &query, on_upgrade).await
                     } else {
                         self.serve_non_resource(&info, &parts, &query).await
                     }

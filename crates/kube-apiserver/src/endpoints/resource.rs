@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use serde_json::Value;
 
 use super::response::{ApiResponse, Representation, json, negotiate, status_error};
-use super::{Handler, Query, subresources, watch};
+use super::{Handler, Query, proxy, subresources, watch};
 use crate::chain::UserInfo;
 use crate::registry::store::{DeleteOutcome, DeleteParams, ListParams, Store, WriteParams};
 use crate::request_info::RequestInfo;
@@ -31,6 +31,7 @@ pub async fn serve(
     parts: &http::request::Parts,
     body: Incoming,
     query: &Query,
+    on_upgrade: Option<hyper::upgrade::OnUpgrade>,
 ) -> ApiResponse {
     // The body is read before anything can fail, so that an early error response
     // never races a client that is still sending.
@@ -38,7 +39,7 @@ pub async fn serve(
         Ok(body) => body,
         Err(error) => return status_error(&error),
     };
-    match serve_inner(handler, info, user, parts, body, query).await {
+    match serve_inner(handler, info, user, parts, body, query, on_upgrade).await {
         Ok(response) => response,
         Err(error) => {
             if error.code() >= 500 {
@@ -56,6 +57,7 @@ async fn serve_inner(
     parts: &http::request::Parts,
     body: Bytes,
     query: &Query,
+    on_upgrade: Option<hyper::upgrade::OnUpgrade>,
 ) -> Result<ApiResponse, StatusError> {
     let key = (
         info.api_group.clone(),
@@ -79,6 +81,32 @@ async fn serve_inner(
         "status" if store.info.subresource("status").is_some() => true,
         other if subresources::served(store.info.group, store.info.resource).contains(&other) => {
             return serve_subresource(handler, store, info, namespace, parts, body, query).await;
+        }
+        other if proxy::served(store.info.group, store.info.resource).contains(&other) => {
+            let nodes_key = (String::new(), "v1".to_string(), "nodes".to_string());
+            let Some(nodes) = handler.stores.get(&nodes_key) else {
+                return Ok(super::not_found());
+            };
+            // `nodes/<name>/proxy/<path>`: everything after `proxy` is the kubelet path.
+            let proxy_path = info
+                .parts
+                .get(3..)
+                .map(|rest| rest.join("/"))
+                .unwrap_or_default();
+            return proxy::serve(
+                handler.kubelet.as_deref(),
+                store,
+                nodes,
+                other,
+                namespace,
+                &info.name,
+                &proxy_path,
+                parts,
+                body,
+                query,
+                on_upgrade,
+            )
+            .await;
         }
         _ => return Ok(super::not_found()),
     };
@@ -143,8 +171,16 @@ async fn serve_inner(
             let mut object = decoded.object;
             check_body_namespace(&object, namespace)?;
             ensure_namespace_exists(handler, store, namespace).await?;
-            handler.chain.admission.mutate(user, info, &mut object)?;
-            handler.chain.admission.validate(user, info, &object)?;
+            handler
+                .chain
+                .admission
+                .mutate(user, info, &mut object)
+                .await?;
+            handler
+                .chain
+                .admission
+                .validate(user, info, &object)
+                .await?;
             let created = store.create(namespace, object, &params).await?;
             Ok(with_warnings(
                 json(201, to_bytes(&created)),
@@ -158,8 +194,16 @@ async fn serve_inner(
             let decoded = decode_body(store, parts, &bytes, validation)?;
             let mut object = decoded.object;
             check_body_namespace(&object, namespace)?;
-            handler.chain.admission.mutate(user, info, &mut object)?;
-            handler.chain.admission.validate(user, info, &object)?;
+            handler
+                .chain
+                .admission
+                .mutate(user, info, &mut object)
+                .await?;
+            handler
+                .chain
+                .admission
+                .validate(user, info, &object)
+                .await?;
             let (stored, created) = store
                 .update(namespace, &info.name, object, status_only, &params)
                 .await?;
@@ -288,6 +332,13 @@ async fn serve_subresource(
             let namespace_object = decode_plain(parts, &bytes)?;
             let stored = subresources::finalize(store, name, &namespace_object, &params).await?;
             Ok(json(200, to_bytes(&stored)))
+        }
+        ("token", "create") => {
+            let bytes = body.clone();
+            let request = decode_plain(parts, &bytes)?;
+            let issued =
+                subresources::request_token(handler, store, namespace, name, &request).await?;
+            Ok(json(201, to_bytes(&issued)))
         }
         ("eviction", "create") => {
             let bytes = body.clone();

@@ -16,6 +16,7 @@ pub fn served(group: &str, resource: &str) -> &'static [&'static str] {
         | ("", "replicationcontrollers") => &["scale"],
         ("", "pods") => &["binding", "eviction"],
         ("", "namespaces") => &["finalize"],
+        ("", "serviceaccounts") => &["token"],
         _ => &[],
     }
 }
@@ -373,4 +374,179 @@ pub async fn evict(
 
 fn success_status() -> Value {
     json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
+}
+
+/// The shortest `spec.expirationSeconds` a TokenRequest may ask for.
+const MIN_TOKEN_EXPIRATION_SECONDS: i64 = 600;
+
+/// The longest `spec.expirationSeconds` a TokenRequest may ask for: 2^32 seconds.
+const MAX_TOKEN_EXPIRATION_SECONDS: i64 = 1 << 32;
+
+/// Issues a token for a service account (`serviceaccounts/<name>/token`), returning
+/// the TokenRequest with `status.token` and `status.expirationTimestamp` set.
+pub async fn request_token(
+    handler: &Handler,
+    service_accounts: &Store,
+    namespace: &str,
+    name: &str,
+    request: &Value,
+) -> Result<Value, StatusError> {
+    use apimachinery::errors::{FieldError, FieldPath};
+    use apimachinery::meta::GroupKind;
+
+    let Some(signer) = handler.token_signer.as_ref() else {
+        return Err(StatusError::service_unavailable(
+            "the API server has no service account signing key",
+        ));
+    };
+    let account = service_accounts.get(namespace, name).await?;
+    let spec = request.get("spec").cloned().unwrap_or_else(|| json!({}));
+
+    let mut errors = Vec::new();
+    let expiration = spec
+        .get("expirationSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(3600);
+    let expiration_path = FieldPath::from_names(["spec", "expirationSeconds"]);
+    if expiration < MIN_TOKEN_EXPIRATION_SECONDS {
+        errors.push(FieldError::invalid(
+            &expiration_path,
+            expiration,
+            "may not specify a duration less than 10 minutes",
+        ));
+    }
+    if expiration > MAX_TOKEN_EXPIRATION_SECONDS {
+        errors.push(FieldError::invalid(
+            &expiration_path,
+            expiration,
+            "may not specify a duration larger than 2^32 seconds",
+        ));
+    }
+    let bound = spec.get("boundObjectRef").filter(|bound| !bound.is_null());
+    if let Some(bound) = bound {
+        let kind = bound.get("kind").and_then(Value::as_str).unwrap_or("");
+        if !matches!(kind, "Pod" | "Secret" | "Node") {
+            errors.push(FieldError::not_supported(
+                &FieldPath::from_names(["spec", "boundObjectRef", "kind"]),
+                kind,
+                &["Pod", "Node", "Secret"],
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(StatusError::invalid(
+            &GroupKind::new("authentication.k8s.io", "TokenRequest"),
+            name,
+            &errors,
+        ));
+    }
+
+    // A bound token names an object that must exist with the given uid.
+    let mut bound_object = None;
+    let mut node = None;
+    if let Some(bound) = bound {
+        let kind = bound["kind"].as_str().unwrap_or("");
+        let object_name = bound.get("name").and_then(Value::as_str).unwrap_or("");
+        let (resource, object_namespace) = match kind {
+            "Pod" => ("pods", namespace),
+            "Secret" => ("secrets", namespace),
+            _ => ("nodes", ""),
+        };
+        let key = (String::new(), "v1".to_string(), resource.to_string());
+        let store = handler
+            .stores
+            .get(&key)
+            .ok_or_else(|| StatusError::internal_error(format!("no store for {resource}")))?;
+        let object = store.get(object_namespace, object_name).await?;
+        let uid = object
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if let Some(expected) = bound
+            .get("uid")
+            .and_then(Value::as_str)
+            .filter(|uid| !uid.is_empty())
+            && expected != uid
+        {
+            return Err(StatusError::conflict(
+                &apimachinery::meta::GroupResource::new("", resource),
+                object_name,
+                format!(
+                    "the UID in the bound object reference ({expected}) does not match the UID in record. The object might have been deleted and then recreated"
+                ),
+            ));
+        }
+        if kind == "Pod"
+            && let Some(node_name) = object.pointer("/spec/nodeName").and_then(Value::as_str)
+        {
+            let nodes_key = (String::new(), "v1".to_string(), "nodes".to_string());
+            if let Some(nodes) = handler.stores.get(&nodes_key)
+                && let Ok(node_object) = nodes.get("", node_name).await
+            {
+                let node_uid = node_object
+                    .pointer("/metadata/uid")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                node = Some((node_name.to_string(), node_uid));
+            }
+        }
+        bound_object = Some((kind.to_string(), object_name.to_string(), uid));
+    }
+
+    let audiences: Vec<String> = match spec.get("audiences").and_then(Value::as_array) {
+        Some(list) if !list.is_empty() => list
+            .iter()
+            .filter_map(|audience| audience.as_str().map(str::to_string))
+            .collect(),
+        _ => vec![signer.issuer.clone()],
+    };
+    let now = apimachinery::meta::now_time();
+    let token = signer.issue(
+        &crate::serviceaccount::TokenClaims {
+            namespace,
+            name,
+            uid: account
+                .pointer("/metadata/uid")
+                .and_then(Value::as_str)
+                .unwrap_or(""),
+            audiences: &audiences,
+            expiration_seconds: expiration,
+            bound_object: bound_object
+                .as_ref()
+                .map(|(kind, name, uid)| (kind.as_str(), name.as_str(), uid.as_str())),
+            node: node
+                .as_ref()
+                .map(|(name, uid)| (name.as_str(), uid.as_str())),
+        },
+        now.as_second(),
+    );
+    let expires = apimachinery::meta::format_time(
+        now.checked_add(k8s_openapi::jiff::SignedDuration::from_secs(expiration))
+            .unwrap_or(now),
+    );
+
+    let mut response_spec = spec;
+    response_spec["audiences"] = json!(audiences);
+    response_spec["expirationSeconds"] = json!(expiration);
+    if response_spec
+        .get("boundObjectRef")
+        .is_some_and(Value::is_null)
+    {
+        response_spec
+            .as_object_mut()
+            .map(|object| object.remove("boundObjectRef"));
+    }
+    Ok(json!({
+        "kind": "TokenRequest",
+        "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "creationTimestamp": apimachinery::meta::format_time(now),
+        },
+        "spec": response_spec,
+        "status": {"token": token, "expirationTimestamp": expires},
+    }))
 }

@@ -1,0 +1,921 @@
+//! The launcher: brings a whole cluster up on this machine and tears it down again.
+//!
+//! [`Cluster::up`] runs the steps in order, printing one line per step with its
+//! duration: certificates and kubeconfigs, the bridge and one network namespace per
+//! node, the control plane on the host (kube-apiserver, kube-controller-manager,
+//! kube-scheduler, bound to the bridge address), then per node the container runtime,
+//! the kubelet and kube-proxy inside the node's namespace, and finally a wait until
+//! every node is Ready. Dropping the [`Cluster`] (or [`teardown`] with the state file
+//! of a cluster another process left running) stops every process and removes every
+//! namespace, mount and cgroup the cluster made.
+
+use std::fs;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cleanup::{remove_cgroup_tree, unmount_below};
+use crate::kubeconfig::write_kubeconfig;
+use crate::network::{self, NodeNetwork, netns_prefix};
+use crate::pki::{Pki, PkiSpec};
+use crate::process::{Daemon, DaemonRecord, stop_pid};
+
+/// The port of the registry the launcher serves to nodes on the bridge address.
+pub const REGISTRY_PORT: u16 = 5000;
+
+/// A failed launcher step.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// Certificates could not be generated.
+    #[error(transparent)]
+    Pki(#[from] crate::pki::PkiError),
+    /// A network command failed.
+    #[error(transparent)]
+    Network(#[from] network::NetworkError),
+    /// A file or process operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What the launcher was doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A component did not become ready in time.
+    #[error("{what} was not ready after {waited:?}; see {log}")]
+    Timeout {
+        /// What was awaited.
+        what: String,
+        /// How long the launcher waited.
+        waited: Duration,
+        /// The log file to read.
+        log: String,
+    },
+    /// A daemon exited during start-up.
+    #[error("{name} exited during start-up with {status}; see {log}")]
+    Exited {
+        /// The daemon.
+        name: String,
+        /// Its exit status.
+        status: String,
+        /// Its log file.
+        log: String,
+    },
+}
+
+fn io_error(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> LaunchError {
+    let context = context.into();
+    move |source| LaunchError::Io { context, source }
+}
+
+/// Which daemons each node runs; a missing one is left out, so a partial cluster
+/// can be started while a component is under construction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeComponents {
+    /// Our CRI runtime, `container-runtime`.
+    pub runtime: bool,
+    /// The kubelet; it needs the runtime.
+    pub kubelet: bool,
+    /// kube-proxy.
+    pub proxy: bool,
+}
+
+/// Everything [`Cluster::up`] needs to know.
+#[derive(Clone, Debug)]
+pub struct ClusterSpec {
+    /// A short name (at most 6 characters) that prefixes the bridge, namespaces,
+    /// interfaces, cgroups and node names, so two clusters can run side by side.
+    pub name: String,
+    /// The directory for certificates, kubeconfigs, data, logs and the state file.
+    pub dir: PathBuf,
+    /// The directory containing the component binaries.
+    pub bin_dir: PathBuf,
+    /// The number of nodes.
+    pub nodes: usize,
+    /// The second octet of the bridge subnet `10.<bridge_octet>.0.0/24`: the host
+    /// is `.1` and node `i` (from 1) is `.<10 + i>`.
+    pub bridge_octet: u8,
+    /// The API server's secure port.
+    pub apiserver_port: u16,
+    /// The Service IP range; its first address is the `kubernetes` Service and its
+    /// tenth is reserved for cluster DNS.
+    pub service_cidr: String,
+    /// The pod range `10.<pod_octet>.0.0/16`; node `i` (from 1) gets `10.<pod_octet>.<i>.0/24`.
+    pub pod_octet: u8,
+    /// Which daemons run on the nodes.
+    pub node_components: NodeComponents,
+    /// Whether the control plane's controller manager and scheduler run.
+    pub controllers: bool,
+    /// The storage directory of the local registry that hack/registry.sh fills. When
+    /// set, the launcher serves it read-only on the bridge address, port
+    /// [`REGISTRY_PORT`], as the nodes' mirror for docker.io and registry.k8s.io.
+    pub registry_storage: Option<PathBuf>,
+    /// Extra flags for the controller manager (such as a shorter
+    /// `--node-monitor-grace-period` in tests).
+    pub controller_manager_flags: Vec<String>,
+}
+
+impl ClusterSpec {
+    /// Returns a spec with the defaults `make run` uses, for `nodes` nodes.
+    pub fn new(name: &str, dir: &Path, bin_dir: &Path, nodes: usize) -> ClusterSpec {
+        ClusterSpec {
+            name: name.to_string(),
+            dir: dir.to_path_buf(),
+            bin_dir: bin_dir.to_path_buf(),
+            nodes,
+            bridge_octet: 240,
+            apiserver_port: 6443,
+            service_cidr: "10.96.0.0/16".to_string(),
+            pod_octet: 244,
+            node_components: NodeComponents {
+                runtime: true,
+                kubelet: true,
+                proxy: true,
+            },
+            controllers: true,
+            registry_storage: None,
+            controller_manager_flags: Vec::new(),
+        }
+    }
+
+    /// Returns the host's address on the cluster bridge; the control plane binds it.
+    pub fn host_address(&self) -> Ipv4Addr {
+        Ipv4Addr::new(10, self.bridge_octet, 0, 1)
+    }
+
+    /// Returns the address of node `index` (from 1) on the bridge.
+    pub fn node_address(&self, index: usize) -> Ipv4Addr {
+        Ipv4Addr::new(10, self.bridge_octet, 0, 10 + index as u8)
+    }
+
+    /// Returns the name of node `index` (from 1).
+    pub fn node_name(&self, index: usize) -> String {
+        format!("{}-node{index}", self.name)
+    }
+
+    /// Returns the pod CIDR of node `index` (from 1).
+    pub fn pod_cidr(&self, index: usize) -> String {
+        format!("10.{}.{index}.0/24", self.pod_octet)
+    }
+
+    /// Returns the cluster-wide pod CIDR.
+    pub fn cluster_cidr(&self) -> String {
+        format!("10.{}.0.0/16", self.pod_octet)
+    }
+
+    /// Returns the address of the `kubernetes` Service: the first of the range.
+    pub fn kubernetes_service_ip(&self) -> Ipv4Addr {
+        offset_of_range(&self.service_cidr, 1)
+    }
+
+    /// Returns the address reserved for cluster DNS: the tenth of the range.
+    pub fn dns_service_ip(&self) -> Ipv4Addr {
+        offset_of_range(&self.service_cidr, 10)
+    }
+
+    /// Returns the API server URL clients on the host and in nodes use.
+    pub fn server_url(&self) -> String {
+        format!("https://{}:{}", self.host_address(), self.apiserver_port)
+    }
+
+    /// Returns the administrator's kubeconfig path.
+    pub fn admin_kubeconfig(&self) -> PathBuf {
+        self.dir.join("admin.kubeconfig")
+    }
+
+    fn bridge(&self) -> String {
+        format!("{}0", self.name)
+    }
+
+    fn node_network(&self, index: usize) -> NodeNetwork {
+        NodeNetwork {
+            netns: self.node_name(index),
+            host_veth: format!("{}-v{index}", self.name),
+            address: self.node_address(index),
+            prefix: 24,
+        }
+    }
+
+    fn node_dir(&self, index: usize) -> PathBuf {
+        self.dir.join("nodes").join(self.node_name(index))
+    }
+
+    fn node_cgroup(&self, index: usize) -> String {
+        format!("/{}", self.node_name(index))
+    }
+
+    fn state_path(&self) -> PathBuf {
+        self.dir.join("cluster.json")
+    }
+}
+
+fn offset_of_range(cidr: &str, offset: u32) -> Ipv4Addr {
+    let base = cidr
+        .split('/')
+        .next()
+        .and_then(|address| address.parse::<Ipv4Addr>().ok())
+        .unwrap_or(Ipv4Addr::new(10, 96, 0, 0));
+    Ipv4Addr::from(u32::from(base) + offset)
+}
+
+/// What a running cluster made, written to `cluster.json` so that [`teardown`]
+/// can undo it from another process.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ClusterState {
+    /// Daemons in start order.
+    pub daemons: Vec<DaemonRecord>,
+    /// Node network namespaces.
+    pub netns: Vec<String>,
+    /// The host bridge, once created.
+    pub bridge: Option<String>,
+    /// Node cgroup roots such as `/local-node1`.
+    pub cgroups: Vec<String>,
+    /// Directories below which every mount is the cluster's.
+    pub mount_roots: Vec<PathBuf>,
+}
+
+/// A running cluster. Dropping it tears everything down.
+pub struct Cluster {
+    /// The spec it was started from.
+    pub spec: ClusterSpec,
+    /// The generated certificates.
+    pub pki: Option<Pki>,
+    daemons: Vec<Daemon>,
+    state: ClusterState,
+}
+
+impl Cluster {
+    /// Starts a cluster and waits until every node is Ready. On failure everything
+    /// started so far is torn down before the error returns.
+    pub fn up(spec: ClusterSpec) -> Result<Cluster, LaunchError> {
+        let mut cluster = Cluster {
+            spec,
+            pki: None,
+            daemons: Vec::new(),
+            state: ClusterState::default(),
+        };
+        cluster.run_steps()?;
+        Ok(cluster)
+    }
+
+    /// Returns the daemons that are running, in start order.
+    pub fn daemons(&self) -> &[Daemon] {
+        &self.daemons
+    }
+
+    /// Stops the daemon called `name` (such as `kubelet-local-node2`); the rest of
+    /// the cluster keeps running.
+    pub fn stop_daemon(&mut self, name: &str) -> bool {
+        match self.daemons.iter_mut().find(|daemon| daemon.name == name) {
+            Some(daemon) => {
+                daemon.stop();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Starts the daemon called `name` again with its original command.
+    pub fn restart_daemon(&mut self, name: &str) -> Result<(), LaunchError> {
+        let Some(daemon) = self.daemons.iter_mut().find(|daemon| daemon.name == name) else {
+            return Err(LaunchError::Io {
+                context: format!("restarting {name}"),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such daemon"),
+            });
+        };
+        daemon
+            .restart()
+            .map_err(io_error(format!("restarting {name}")))?;
+        self.save_state()
+    }
+
+    /// Returns the name of a daemon that has exited, if any did.
+    pub fn exited_daemon(&mut self) -> Option<(String, String)> {
+        self.daemons.iter_mut().find_map(|daemon| {
+            daemon
+                .exited()
+                .map(|status| (daemon.name.clone(), status.to_string()))
+        })
+    }
+
+    fn run_steps(&mut self) -> Result<(), LaunchError> {
+        let spec = self.spec.clone();
+        fs::create_dir_all(&spec.dir)
+            .map_err(io_error(format!("creating {}", spec.dir.display())))?;
+        if spec.state_path().exists() {
+            step("removing the leftovers of an earlier run", || {
+                teardown(&spec.state_path());
+                Ok(())
+            })?;
+        }
+
+        let pki = step("generating certificates and kubeconfigs", || {
+            self.write_pki()
+        })?;
+        self.pki = Some(pki);
+
+        step("creating the bridge and node network namespaces", || {
+            self.create_network()
+        })?;
+
+        if spec.registry_storage.is_some() {
+            step("starting the image registry for the nodes", || {
+                self.start_registry()
+            })?;
+        }
+        step("starting kube-apiserver", || self.start_apiserver())?;
+        if spec.controllers {
+            step(
+                "starting kube-controller-manager and kube-scheduler",
+                || self.start_controllers(),
+            )?;
+        }
+        for index in 1..=spec.nodes {
+            let title = format!("starting node {}", spec.node_name(index));
+            step(&title, || self.start_node(index))?;
+        }
+        if spec.node_components.kubelet && spec.nodes > 0 {
+            step("waiting for every node to be Ready", || {
+                self.wait_nodes_ready(Duration::from_secs(120))
+            })?;
+        }
+        Ok(())
+    }
+
+    fn save_state(&mut self) -> Result<(), LaunchError> {
+        self.state.daemons = self.daemons.iter().map(Daemon::record).collect();
+        let text = serde_json::to_string_pretty(&self.state).expect("state serializes");
+        fs::write(self.spec.state_path(), text).map_err(io_error(format!(
+            "writing {}",
+            self.spec.state_path().display()
+        )))
+    }
+
+    fn write_pki(&mut self) -> Result<Pki, LaunchError> {
+        let spec = &self.spec;
+        let pki = Pki::generate(
+            &spec.dir.join("pki"),
+            &PkiSpec {
+                apiserver_ips: vec![
+                    spec.host_address().into(),
+                    Ipv4Addr::LOCALHOST.into(),
+                    spec.kubernetes_service_ip().into(),
+                ],
+                nodes: (1..=spec.nodes)
+                    .map(|index| (spec.node_name(index), spec.node_address(index).into()))
+                    .collect(),
+                cluster_domain: "cluster.local".to_string(),
+            },
+        )?;
+        let server = spec.server_url();
+        let kubeconfigs = [
+            ("admin.kubeconfig", "kubernetes-admin", &pki.admin),
+            (
+                "controller-manager.kubeconfig",
+                "system:kube-controller-manager",
+                &pki.controller_manager,
+            ),
+            (
+                "scheduler.kubeconfig",
+                "system:kube-scheduler",
+                &pki.scheduler,
+            ),
+            (
+                "kube-proxy.kubeconfig",
+                "system:kube-proxy",
+                &pki.kube_proxy,
+            ),
+        ];
+        for (file, user, pair) in kubeconfigs {
+            write_kubeconfig(&spec.dir.join(file), &server, &pki.ca.cert, user, pair)
+                .map_err(io_error(format!("writing {file}")))?;
+        }
+        for node in &pki.nodes {
+            let path = spec.dir.join(format!("kubelet-{}.kubeconfig", node.name));
+            write_kubeconfig(
+                &path,
+                &server,
+                &pki.ca.cert,
+                &format!("system:node:{}", node.name),
+                &node.client,
+            )
+            .map_err(io_error(format!("writing {}", path.display())))?;
+        }
+        Ok(pki)
+    }
+
+    fn create_network(&mut self) -> Result<(), LaunchError> {
+        let spec = self.spec.clone();
+        network::create_bridge(&spec.bridge(), spec.host_address(), 24)?;
+        self.state.bridge = Some(spec.bridge());
+        self.save_state()?;
+
+        for index in 1..=spec.nodes {
+            let node = spec.node_network(index);
+            self.state.netns.push(node.netns.clone());
+            self.state.cgroups.push(spec.node_cgroup(index));
+            self.state.mount_roots.push(spec.node_dir(index));
+            self.save_state()?;
+            node.create(&spec.bridge())?;
+
+            // Pods on other nodes are reached through their node; Service addresses
+            // need a route so that kube-proxy's DNAT sees the node's own connections.
+            for peer in (1..=spec.nodes).filter(|peer| *peer != index) {
+                node.add_route(&spec.pod_cidr(peer), Some(spec.node_address(peer)))?;
+            }
+            node.add_route(&spec.service_cidr, None)?;
+        }
+        Ok(())
+    }
+
+    fn binary(&self, name: &str) -> String {
+        self.spec.bin_dir.join(name).display().to_string()
+    }
+
+    fn start(&mut self, name: &str, command: Vec<String>) -> Result<(), LaunchError> {
+        let log = self.spec.dir.join("logs").join(format!("{name}.log"));
+        let daemon =
+            Daemon::start(name, &command, &log).map_err(io_error(format!("starting {name}")))?;
+        tracing::info!(daemon = name, pid = daemon.pid(), log = %log.display(), "started");
+        self.daemons.push(daemon);
+        self.save_state()
+    }
+
+    /// Serves the registry storage on the bridge address, read-only, and writes the
+    /// mirror configuration the nodes' runtimes read.
+    fn start_registry(&mut self) -> Result<(), LaunchError> {
+        let spec = self.spec.clone();
+        let storage = spec
+            .registry_storage
+            .clone()
+            .expect("checked by the caller");
+        let address = format!("{}:{REGISTRY_PORT}", spec.host_address());
+        let config = format!(
+            "version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: {}
+  maintenance:
+    readonly:
+      enabled: true
+http:
+  addr: {address}
+",
+            storage.display()
+        );
+        let config_path = spec.dir.join("registry.yml");
+        fs::write(&config_path, config).map_err(io_error("writing the registry configuration"))?;
+        let mirrors = format!(
+            "[registries.\"docker.io\"]
+mirrors = [\"http://{address}\"]
+fallback_to_upstream = false
+
+[registries.\"registry.k8s.io\"]
+mirrors = [\"http://{address}\"]
+fallback_to_upstream = false
+"
+        );
+        fs::write(spec.dir.join("registries.toml"), mirrors)
+            .map_err(io_error("writing the registry mirror configuration"))?;
+
+        self.start(
+            "registry",
+            vec![
+                "docker-registry".to_string(),
+                "serve".to_string(),
+                config_path.display().to_string(),
+            ],
+        )?;
+        self.wait_for("registry", Duration::from_secs(30), |_| {
+            std::net::TcpStream::connect(&address).is_ok()
+        })
+    }
+
+    fn start_apiserver(&mut self) -> Result<(), LaunchError> {
+        let spec = self.spec.clone();
+        let pki = self.pki.clone().expect("certificates are generated first");
+        let command = vec![
+            self.binary("kube-apiserver"),
+            format!("--bind-address={}", spec.host_address()),
+            format!("--advertise-address={}", spec.host_address()),
+            format!("--secure-port={}", spec.apiserver_port),
+            format!("--data-dir={}", spec.dir.join("data").display()),
+            format!("--cert-dir={}", spec.dir.join("pki").display()),
+            format!("--tls-cert-file={}", pki.apiserver.cert.display()),
+            format!("--tls-private-key-file={}", pki.apiserver.key.display()),
+            format!("--client-ca-file={}", pki.ca.cert.display()),
+            format!("--service-cluster-ip-range={}", spec.service_cidr),
+            format!(
+                "--service-account-key-file={}",
+                pki.service_account.cert.display()
+            ),
+            format!(
+                "--service-account-signing-key-file={}",
+                pki.service_account.key.display()
+            ),
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local".to_string(),
+            format!(
+                "--kubelet-client-certificate={}",
+                pki.apiserver_kubelet_client.cert.display()
+            ),
+            format!(
+                "--kubelet-client-key={}",
+                pki.apiserver_kubelet_client.key.display()
+            ),
+        ];
+        self.start("kube-apiserver", command)?;
+        self.wait_for("kube-apiserver", Duration::from_secs(60), |cluster| {
+            cluster
+                .kubectl(&["get", "--raw", "/readyz"])
+                .is_ok_and(|output| output.trim() == "ok")
+        })
+    }
+
+    fn start_controllers(&mut self) -> Result<(), LaunchError> {
+        let spec = self.spec.clone();
+        let pki = self.pki.clone().expect("certificates are generated first");
+        let mut controller_manager = vec![
+            self.binary("kube-controller-manager"),
+            format!(
+                "--kubeconfig={}",
+                spec.dir.join("controller-manager.kubeconfig").display()
+            ),
+            format!("--bind-address={}", spec.host_address()),
+            format!("--cluster-cidr={}", spec.cluster_cidr()),
+            "--allocate-node-cidrs=false".to_string(),
+            format!("--service-cluster-ip-range={}", spec.service_cidr),
+            format!(
+                "--service-account-private-key-file={}",
+                pki.service_account.key.display()
+            ),
+            format!("--root-ca-file={}", pki.ca.cert.display()),
+            "--leader-elect=true".to_string(),
+        ];
+        controller_manager.extend(spec.controller_manager_flags.iter().cloned());
+        self.start("kube-controller-manager", controller_manager)?;
+
+        let scheduler = vec![
+            self.binary("kube-scheduler"),
+            format!(
+                "--kubeconfig={}",
+                spec.dir.join("scheduler.kubeconfig").display()
+            ),
+            format!("--bind-address={}", spec.host_address()),
+            "--leader-elect=true".to_string(),
+        ];
+        self.start("kube-scheduler", scheduler)?;
+        self.check_alive()
+    }
+
+    fn start_node(&mut self, index: usize) -> Result<(), LaunchError> {
+        let spec = self.spec.clone();
+        let name = spec.node_name(index);
+        let node_dir = spec.node_dir(index);
+        let prefix = netns_prefix(&name);
+        let socket = node_dir.join("container-runtime.sock");
+        fs::create_dir_all(node_dir.join("manifests"))
+            .map_err(io_error("creating the node directory"))?;
+
+        if spec.node_components.runtime {
+            let cni_dir = self.write_cni_config(index)?;
+            let mut command = prefix.clone();
+            command.extend([
+                self.binary("container-runtime"),
+                format!("--listen={}", socket.display()),
+                format!("--root={}", node_dir.join("runtime").display()),
+                format!("--state={}", node_dir.join("runtime-state").display()),
+                format!("--cni-conf-dir={}", cni_dir.display()),
+                "--cni-bin-dir=/usr/lib/cni".to_string(),
+                format!("--stream-address={}", spec.node_address(index)),
+            ]);
+            if spec.registry_storage.is_some() {
+                command.push(format!(
+                    "--registry-config={}",
+                    spec.dir.join("registries.toml").display()
+                ));
+            }
+            self.start(&format!("container-runtime-{name}"), command)?;
+            let waited = Instant::now();
+            while !socket.exists() {
+                self.check_alive()?;
+                if waited.elapsed() > Duration::from_secs(30) {
+                    return Err(LaunchError::Timeout {
+                        what: format!("the runtime socket {}", socket.display()),
+                        waited: waited.elapsed(),
+                        log: self.log_of(&format!("container-runtime-{name}")),
+                    });
+                }
+                sleep(Duration::from_millis(100));
+            }
+        }
+
+        if spec.node_components.kubelet {
+            let config = self.write_kubelet_config(index)?;
+            let mut command = prefix.clone();
+            command.extend([
+                self.binary("kubelet"),
+                format!("--config={}", config.display()),
+                format!(
+                    "--kubeconfig={}",
+                    spec.dir
+                        .join(format!("kubelet-{name}.kubeconfig"))
+                        .display()
+                ),
+                format!("--hostname-override={name}"),
+                format!("--node-ip={}", spec.node_address(index)),
+                format!("--container-runtime-endpoint=unix://{}", socket.display()),
+                format!("--root-dir={}", node_dir.join("kubelet").display()),
+            ]);
+            self.start(&format!("kubelet-{name}"), command)?;
+        }
+
+        if spec.node_components.proxy {
+            let mut command = prefix;
+            command.extend([
+                self.binary("kube-proxy"),
+                format!(
+                    "--kubeconfig={}",
+                    spec.dir.join("kube-proxy.kubeconfig").display()
+                ),
+                format!("--hostname-override={name}"),
+                format!("--cluster-cidr={}", spec.cluster_cidr()),
+                "--proxy-mode=iptables".to_string(),
+                format!("--healthz-bind-address={}:10256", spec.node_address(index)),
+                "--metrics-bind-address=127.0.0.1:10249".to_string(),
+            ]);
+            self.start(&format!("kube-proxy-{name}"), command)?;
+        }
+        self.check_alive()
+    }
+
+    /// Writes the node's KubeletConfiguration: serving certificate, static pod
+    /// directory, cgroup root, pod CIDR, cluster DNS and a pod log directory of its
+    /// own, since every node shares the host's file system.
+    fn write_kubelet_config(&self, index: usize) -> Result<PathBuf, LaunchError> {
+        let spec = &self.spec;
+        let pki = self.pki.as_ref().expect("certificates are generated first");
+        let name = spec.node_name(index);
+        let node = pki.node(&name).expect("every node has certificates");
+        let node_dir = spec.node_dir(index);
+        // Pods with dnsPolicy Default get this file: no name server, because nothing
+        // outside the machine may be reached.
+        let resolv_conf = node_dir.join("resolv.conf");
+        fs::write(
+            &resolv_conf,
+            "# local cluster node: no upstream name servers\n",
+        )
+        .map_err(io_error("writing the node's resolv.conf"))?;
+        let config = serde_json::json!({
+            "apiVersion": "kubelet.config.k8s.io/v1beta1",
+            "kind": "KubeletConfiguration",
+            "address": spec.node_address(index).to_string(),
+            "port": 10250,
+            "readOnlyPort": 0,
+            "healthzBindAddress": "127.0.0.1",
+            "healthzPort": 10248,
+            "tlsCertFile": node.serving.cert.display().to_string(),
+            "tlsPrivateKeyFile": node.serving.key.display().to_string(),
+            "authentication": {"x509": {"clientCAFile": pki.ca.cert.display().to_string()}},
+            "staticPodPath": node_dir.join("manifests").display().to_string(),
+            "cgroupRoot": spec.node_cgroup(index),
+            "cgroupDriver": "cgroupfs",
+            "podCIDR": spec.pod_cidr(index),
+            "clusterDNS": [spec.dns_service_ip().to_string()],
+            "clusterDomain": "cluster.local",
+            "podLogsDir": node_dir.join("pod-logs").display().to_string(),
+            "resolvConf": resolv_conf.display().to_string(),
+            "failSwapOn": false,
+        });
+        let path = node_dir.join("kubelet-config.yaml");
+        // JSON is valid YAML, so the kubelet reads this file as its YAML config.
+        fs::write(
+            &path,
+            serde_json::to_vec_pretty(&config).expect("JSON serializes"),
+        )
+        .map_err(io_error(format!("writing {}", path.display())))?;
+        Ok(path)
+    }
+
+    /// Writes the node's CNI configuration: a bridge `cni0` with host-local
+    /// addresses from the node's pod CIDR, kept under the node's directory so nodes
+    /// never share IPAM state, plus portmap for hostPort.
+    fn write_cni_config(&self, index: usize) -> Result<PathBuf, LaunchError> {
+        let spec = &self.spec;
+        let node_dir = spec.node_dir(index);
+        let conf_dir = node_dir.join("cni").join("net.d");
+        fs::create_dir_all(&conf_dir).map_err(io_error("creating the CNI directory"))?;
+        let config = serde_json::json!({
+            "cniVersion": "1.0.0",
+            "name": format!("{}-pods", spec.name),
+            "plugins": [
+                {
+                    "type": "bridge",
+                    "bridge": "cni0",
+                    "isGateway": true,
+                    "ipMasq": true,
+                    "hairpinMode": true,
+                    "ipam": {
+                        "type": "host-local",
+                        "ranges": [[{ "subnet": spec.pod_cidr(index) }]],
+                        "routes": [{ "dst": "0.0.0.0/0" }],
+                        "dataDir": node_dir.join("cni").join("ipam").display().to_string(),
+                    },
+                },
+                { "type": "portmap", "capabilities": { "portMappings": true } },
+            ],
+        });
+        let path = conf_dir.join("10-bridge.conflist");
+        fs::write(
+            &path,
+            serde_json::to_vec_pretty(&config).expect("JSON serializes"),
+        )
+        .map_err(io_error(format!("writing {}", path.display())))?;
+        Ok(conf_dir)
+    }
+
+    fn log_of(&self, name: &str) -> String {
+        self.spec
+            .dir
+            .join("logs")
+            .join(format!("{name}.log"))
+            .display()
+            .to_string()
+    }
+
+    fn check_alive(&mut self) -> Result<(), LaunchError> {
+        match self.exited_daemon() {
+            Some((name, status)) => Err(LaunchError::Exited {
+                log: self.log_of(&name),
+                name,
+                status,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn wait_for(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        mut ready: impl FnMut(&Cluster) -> bool,
+    ) -> Result<(), LaunchError> {
+        let started = Instant::now();
+        loop {
+            self.check_alive()?;
+            if ready(self) {
+                return Ok(());
+            }
+            if started.elapsed() > timeout {
+                return Err(LaunchError::Timeout {
+                    what: what.to_string(),
+                    waited: started.elapsed(),
+                    log: self.log_of(what),
+                });
+            }
+            sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Waits until the API server lists every node as Ready.
+    pub fn wait_nodes_ready(&mut self, timeout: Duration) -> Result<(), LaunchError> {
+        let expected = self.spec.nodes;
+        let first_kubelet = format!("kubelet-{}", self.spec.node_name(1));
+        let result = self.wait_for("every node Ready", timeout, |cluster| {
+            cluster.ready_nodes() == expected
+        });
+        match result {
+            Err(LaunchError::Timeout { what, waited, .. }) => Err(LaunchError::Timeout {
+                what,
+                waited,
+                log: self.log_of(&first_kubelet),
+            }),
+            other => other,
+        }
+    }
+
+    /// Returns how many nodes have the Ready condition True.
+    pub fn ready_nodes(&self) -> usize {
+        let Ok(output) = self.kubectl(&["get", "nodes", "-o", "json"]) else {
+            return 0;
+        };
+        let Ok(list) = serde_json::from_str::<serde_json::Value>(&output) else {
+            return 0;
+        };
+        list["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter(|node| {
+                        node["status"]["conditions"]
+                            .as_array()
+                            .is_some_and(|conditions| {
+                                conditions.iter().any(|condition| {
+                                    condition["type"] == "Ready" && condition["status"] == "True"
+                                })
+                            })
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Runs kubectl with the admin kubeconfig and returns its standard output, or
+    /// its standard error as the error.
+    pub fn kubectl(&self, args: &[&str]) -> Result<String, String> {
+        let output = Command::new("kubectl")
+            .arg(format!(
+                "--kubeconfig={}",
+                self.spec.admin_kubeconfig().display()
+            ))
+            .args(args)
+            .output()
+            .map_err(|error| format!("failed to run kubectl: {error}"))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
+    }
+
+    /// Stops every daemon (nodes first, in reverse start order) and removes every
+    /// namespace, mount and cgroup of the cluster.
+    pub fn down(&mut self) {
+        while let Some(mut daemon) = self.daemons.pop() {
+            daemon.stop();
+        }
+        undo(&self.state);
+        let _ = fs::remove_file(self.spec.state_path());
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
+
+/// Tears down the cluster recorded in the state file at `state_path`, as left by a
+/// launcher that did not finish its own teardown. A missing file is not an error.
+pub fn teardown(state_path: &Path) {
+    let Ok(text) = fs::read_to_string(state_path) else {
+        return;
+    };
+    let state: ClusterState = match serde_json::from_str(&text) {
+        Ok(state) => state,
+        Err(error) => {
+            tracing::warn!(path = %state_path.display(), %error, "ignoring an unreadable state file");
+            return;
+        }
+    };
+    for daemon in state.daemons.iter().rev() {
+        if stop_pid(daemon) {
+            tracing::info!(daemon = %daemon.name, pid = daemon.pid, "stopped");
+        }
+    }
+    undo(&state);
+    let _ = fs::remove_file(state_path);
+}
+
+fn undo(state: &ClusterState) {
+    for cgroup in &state.cgroups {
+        remove_cgroup_tree(cgroup);
+    }
+    for root in &state.mount_roots {
+        unmount_below(root);
+    }
+    for netns in &state.netns {
+        if network::netns_path(netns).exists()
+            && let Err(error) = network::delete_netns(netns)
+        {
+            tracing::warn!(%netns, %error, "failed to delete network namespace");
+        }
+    }
+    if let Some(bridge) = &state.bridge
+        && network::link_exists(bridge)
+        && let Err(error) = network::delete_link(bridge)
+    {
+        tracing::warn!(%bridge, %error, "failed to delete bridge");
+    }
+}
+
+/// Runs one launcher step, printing its title and then its duration or failure.
+fn step<T>(title: &str, run: impl FnOnce() -> Result<T, LaunchError>) -> Result<T, LaunchError> {
+    use std::io::Write;
+
+    let started = Instant::now();
+    print!("  {title} ... ");
+    let _ = std::io::stdout().flush();
+    let result = run();
+    match &result {
+        Ok(_) => println!("done ({:.1}s)", started.elapsed().as_secs_f64()),
+        Err(_) => println!("FAILED ({:.1}s)", started.elapsed().as_secs_f64()),
+    }
+    result
+}
