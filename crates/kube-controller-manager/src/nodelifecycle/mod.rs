@@ -11,9 +11,10 @@
 //! NOTE: upstream's zone-aware eviction rate limits (`--node-eviction-rate`,
 //! `--unhealthy-zone-threshold`) are not applied. Pods are evicted as their
 //! tolerations expire, at the granularity of the monitor period.
-//! NOTE: pods get the default 300 s not-ready/unreachable tolerations from the
-//! DefaultTolerationSeconds admission plugin upstream; where the apiserver lacks it,
-//! a pod without tolerations is evicted as soon as its node is tainted NoExecute.
+//!
+//! Pods normally carry 300 s not-ready and unreachable tolerations, which the
+//! apiserver's DefaultTolerationSeconds admission plugin adds. A pod without them
+//! (the plugin disabled) is evicted as soon as its node is tainted NoExecute.
 
 pub mod taints;
 

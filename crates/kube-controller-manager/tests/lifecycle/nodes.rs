@@ -79,9 +79,13 @@ async fn node_goes_unknown_when_its_lease_stops() {
         "effect": "NoExecute", "tolerationSeconds": 3600}]);
     create(&client, "/api/v1/namespaces/default/pods", &tolerant).await;
     set_pod_status(&client, "default", "tolerant", "10.244.0.5", true).await;
-    let mut intolerant = pod("intolerant", None);
-    intolerant["spec"]["nodeName"] = json!("node-1");
-    create(&client, "/api/v1/namespaces/default/pods", &intolerant).await;
+    // Tolerates unreachable for one second only; the DefaultTolerationSeconds
+    // admission plugin leaves an explicit toleration alone.
+    let mut short = pod("short", None);
+    short["spec"]["nodeName"] = json!("node-1");
+    short["spec"]["tolerations"] = json!([{"key": "node.kubernetes.io/unreachable", "operator": "Exists",
+        "effect": "NoExecute", "tolerationSeconds": 1}]);
+    create(&client, "/api/v1/namespaces/default/pods", &short).await;
 
     let ctx = context(
         &client,
@@ -127,10 +131,10 @@ async fn node_goes_unknown_when_its_lease_stops() {
     assert_eq!(ready["reason"], "NodeStatusUnknown");
 
     eventually(
-        "intolerant pod evicted",
+        "short-toleration pod evicted",
         Duration::from_secs(20),
         || async {
-            let pod = get(&client, "/api/v1/namespaces/default/pods/intolerant").await;
+            let pod = get(&client, "/api/v1/namespaces/default/pods/short").await;
             pod.is_none_or(|pod| pod["metadata"].get("deletionTimestamp").is_some())
                 .then_some(())
         },
