@@ -4,6 +4,7 @@ pub mod context;
 pub mod disruption;
 pub mod endpoint;
 pub mod endpointslice;
+pub mod endpointslicemirroring;
 pub mod garbagecollector;
 pub mod namespace;
 pub mod nodeipam;

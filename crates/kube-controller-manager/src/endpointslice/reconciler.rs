@@ -14,9 +14,9 @@ use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
 use crate::endpoint::subsets::{
-    HEADLESS_LABEL, find_port, pod_hostname_for_service, pod_ip_for_family, pod_is_ready,
-    pod_is_terminating, pod_reference, publishes_not_ready, selector_matches, service_ip_family,
-    service_is_headless, should_pod_be_in_endpoints,
+    HEADLESS_LABEL, TRIGGER_TIME_ANNOTATION, find_port, pod_hostname_for_service,
+    pod_ip_for_family, pod_is_ready, pod_is_terminating, pod_reference, publishes_not_ready,
+    selector_matches, service_ip_family, service_is_headless, should_pod_be_in_endpoints,
 };
 
 /// The label naming a slice's Service.
@@ -42,7 +42,7 @@ pub struct PortGroup {
 }
 
 /// Serializes a port set in a canonical order, to key it.
-fn port_key(ports: &[EndpointPort]) -> String {
+pub(crate) fn port_key(ports: &[EndpointPort]) -> String {
     let mut keys: Vec<String> = ports
         .iter()
         .map(|port| {
@@ -59,7 +59,7 @@ fn port_key(ports: &[EndpointPort]) -> String {
     keys.join(",")
 }
 
-fn sorted_ports(mut ports: Vec<EndpointPort>) -> Vec<EndpointPort> {
+pub(crate) fn sorted_ports(mut ports: Vec<EndpointPort>) -> Vec<EndpointPort> {
     ports.sort_by_key(|port| {
         (
             port.name.clone().unwrap_or_default(),
@@ -169,6 +169,50 @@ impl Plan {
     }
 }
 
+/// The metadata and address type every slice of one owner gets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SliceTemplate {
+    pub namespace: String,
+    /// The `generateName` of new slices.
+    pub generate_name: String,
+    pub address_type: String,
+    pub labels: BTreeMap<String, String>,
+    /// The annotations of every slice written; others present on a slice are kept.
+    pub annotations: BTreeMap<String, String>,
+    /// Annotation keys removed from every slice written.
+    pub removed_annotations: Vec<String>,
+    pub owner: OwnerReference,
+    /// Whether an owner without endpoints keeps one empty slice.
+    pub keep_placeholder: bool,
+}
+
+/// Returns the template of a Service's slices. `trigger_time` (RFC 3339) goes into
+/// the last-change-trigger-time annotation.
+pub fn service_template(service: &Service, trigger_time: Option<&str>) -> SliceTemplate {
+    let address_type = match service_ip_family(service) {
+        "IPv6" => "IPv6",
+        _ => "IPv4",
+    };
+    let mut annotations = BTreeMap::new();
+    let mut removed_annotations = Vec::new();
+    match trigger_time {
+        Some(time) => {
+            annotations.insert(TRIGGER_TIME_ANNOTATION.to_string(), time.to_string());
+        }
+        None => removed_annotations.push(TRIGGER_TIME_ANNOTATION.to_string()),
+    }
+    SliceTemplate {
+        namespace: service.metadata.namespace.clone().unwrap_or_default(),
+        generate_name: generate_name_prefix(service.metadata.name.as_deref().unwrap_or_default()),
+        address_type: address_type.to_string(),
+        labels: slice_labels(service),
+        annotations,
+        removed_annotations,
+        owner: owner_reference(service),
+        keep_placeholder: true,
+    }
+}
+
 /// Plans the changes from `existing` (the slices this controller manages for the
 /// Service) to `desired`. `trigger_time` (RFC 3339) goes into the
 /// last-change-trigger-time annotation of every slice written.
@@ -179,12 +223,26 @@ pub fn reconcile(
     max_per_slice: usize,
     trigger_time: Option<&str>,
 ) -> Plan {
+    reconcile_slices(
+        &service_template(service, trigger_time),
+        desired,
+        existing,
+        max_per_slice,
+    )
+}
+
+/// Plans the changes from `existing` (one owner's slices) to `desired`: slices of
+/// another address type or of a port set no longer desired go, the others keep the
+/// endpoints still desired and fill up to `max_per_slice`, and new slices take the
+/// rest.
+pub fn reconcile_slices(
+    template: &SliceTemplate,
+    desired: &BTreeMap<String, PortGroup>,
+    existing: &[EndpointSlice],
+    max_per_slice: usize,
+) -> Plan {
     let max_per_slice = max_per_slice.max(1);
-    let address_type = match service_ip_family(service) {
-        "IPv6" => "IPv6",
-        _ => "IPv4",
-    };
-    let labels = slice_labels(service);
+    let address_type = template.address_type.as_str();
     let mut plan = Plan::default();
 
     // Existing slices by port set; slices of another address type or port set go.
@@ -220,7 +278,7 @@ pub fn reconcile(
                 }
             }
             slice.endpoints = kept;
-            if slice_metadata_differs(slice, &labels, service) {
+            if slice_metadata_differs(slice, template) {
                 changed[index] = true;
             }
         }
@@ -248,7 +306,7 @@ pub fn reconcile(
             if slice.endpoints.is_empty() {
                 plan.delete.push(name);
             } else if changed[index] {
-                apply_metadata(&mut slice, &labels, service, trigger_time);
+                apply_metadata(&mut slice, template);
                 plan.update.push(slice);
             }
         }
@@ -260,19 +318,19 @@ pub fn reconcile(
                 endpoints: chunk.to_vec(),
                 ports: Some(group.ports.clone()),
                 metadata: ObjectMeta {
-                    generate_name: Some(generate_name_prefix(service)),
-                    namespace: service.metadata.namespace.clone(),
+                    generate_name: Some(template.generate_name.clone()),
+                    namespace: Some(template.namespace.clone()),
                     ..ObjectMeta::default()
                 },
             };
-            apply_metadata(&mut slice, &labels, service, trigger_time);
+            apply_metadata(&mut slice, template);
             plan.create.push(slice);
         }
     }
 
     // A selector Service with no endpoints keeps one empty slice, as upstream does,
     // so clients can tell "no endpoints" from "not yet reconciled".
-    if desired.is_empty() {
+    if desired.is_empty() && template.keep_placeholder {
         let keep = existing.iter().find(|slice| {
             slice.endpoints.is_empty()
                 && slice.address_type == address_type
@@ -289,12 +347,12 @@ pub fn reconcile(
                     endpoints: Vec::new(),
                     ports: None,
                     metadata: ObjectMeta {
-                        generate_name: Some(generate_name_prefix(service)),
-                        namespace: service.metadata.namespace.clone(),
+                        generate_name: Some(template.generate_name.clone()),
+                        namespace: Some(template.namespace.clone()),
                         ..ObjectMeta::default()
                     },
                 };
-                apply_metadata(&mut slice, &labels, service, trigger_time);
+                apply_metadata(&mut slice, template);
                 plan.create.push(slice);
             }
         }
@@ -302,10 +360,9 @@ pub fn reconcile(
     plan
 }
 
-/// Returns the `generateName` of a Service's slices: its name and a dash, cut so that the
-/// generated suffix still fits a 63-character name.
-fn generate_name_prefix(service: &Service) -> String {
-    let name = service.metadata.name.as_deref().unwrap_or_default();
+/// Returns the `generateName` of an owner's slices: its name and a dash, cut so that
+/// the generated suffix still fits a 63-character name.
+pub fn generate_name_prefix(name: &str) -> String {
     let cut: String = name.chars().take(57).collect();
     format!("{cut}-")
 }
@@ -338,40 +395,29 @@ fn owner_reference(service: &Service) -> OwnerReference {
     }
 }
 
-fn slice_metadata_differs(
-    slice: &EndpointSlice,
-    labels: &BTreeMap<String, String>,
-    service: &Service,
-) -> bool {
-    slice.metadata.labels.as_ref() != Some(labels)
-        || !slice
-            .metadata
-            .owner_references
+fn slice_metadata_differs(slice: &EndpointSlice, template: &SliceTemplate) -> bool {
+    let annotations = slice.metadata.annotations.clone().unwrap_or_default();
+    let annotations_differ = template
+        .annotations
+        .iter()
+        .any(|(key, value)| annotations.get(key) != Some(value))
+        || template
+            .removed_annotations
             .iter()
-            .flatten()
-            .any(|owner| owner.uid == service.metadata.uid.clone().unwrap_or_default())
+            .any(|key| annotations.contains_key(key));
+    slice.metadata.labels.as_ref() != Some(&template.labels)
+        || annotations_differ
+        || slice.metadata.owner_references.as_deref() != Some(std::slice::from_ref(&template.owner))
 }
 
-fn apply_metadata(
-    slice: &mut EndpointSlice,
-    labels: &BTreeMap<String, String>,
-    service: &Service,
-    trigger_time: Option<&str>,
-) {
-    slice.metadata.labels = Some(labels.clone());
-    slice.metadata.owner_references = Some(vec![owner_reference(service)]);
+fn apply_metadata(slice: &mut EndpointSlice, template: &SliceTemplate) {
+    slice.metadata.labels = Some(template.labels.clone());
+    slice.metadata.owner_references = Some(vec![template.owner.clone()]);
     let annotations = slice.metadata.annotations.get_or_insert_with(BTreeMap::new);
-    match trigger_time {
-        Some(time) => {
-            annotations.insert(
-                crate::endpoint::subsets::TRIGGER_TIME_ANNOTATION.to_string(),
-                time.to_string(),
-            );
-        }
-        None => {
-            annotations.remove(crate::endpoint::subsets::TRIGGER_TIME_ANNOTATION);
-        }
+    for key in &template.removed_annotations {
+        annotations.remove(key);
     }
+    annotations.extend(template.annotations.clone());
     if annotations.is_empty() {
         slice.metadata.annotations = None;
     }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use kube_controller_manager::context::ControllerManagerOptions;
 use kube_controller_manager::endpoint::EndpointController;
 use kube_controller_manager::endpointslice::EndpointSliceController;
+use kube_controller_manager::endpointslicemirroring::EndpointSliceMirroringController;
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -164,6 +165,94 @@ async fn endpoints_follow_pod_readiness() {
                 .is_none()
                 .then_some(())
         },
+    )
+    .await;
+
+    drop(cancel);
+    server.stop().await;
+}
+
+/// The addresses of the slices mirrored from the `ext` Endpoints.
+async fn mirrored_addresses(client: &client::rest::RestClient) -> Vec<String> {
+    let list: Value = client
+        .get("/apis/discovery.k8s.io/v1/namespaces/default/endpointslices")
+        .query(
+            "labelSelector",
+            "kubernetes.io/service-name=ext,endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io",
+        )
+        .request_json()
+        .await
+        .expect("list slices");
+    let mut addresses: Vec<String> = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|slice| slice["endpoints"].as_array().cloned().unwrap_or_default())
+        .filter_map(|endpoint| endpoint["addresses"][0].as_str().map(str::to_string))
+        .collect();
+    addresses.sort();
+    addresses
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn custom_endpoints_are_mirrored() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let (cancel, cancel_rx) = Cancel::new();
+    let ctx = context(&client, ControllerManagerOptions::default());
+    let endpoints = EndpointController::new(&ctx);
+    let mirroring = EndpointSliceMirroringController::new(&ctx);
+    ctx.informers.start(cancel_rx.clone());
+    tokio::spawn(endpoints.run(1, cancel_rx.clone()));
+    tokio::spawn(mirroring.run(1, cancel_rx));
+
+    create(
+        &client,
+        "/api/v1/namespaces/default/services",
+        &json!({
+            "metadata": {"name": "ext"}, "spec": {"ports": [{"name": "http", "port": 80}]},
+        }),
+    )
+    .await;
+    create(&client, "/api/v1/namespaces/default/endpoints", &json!({
+        "metadata": {"name": "ext"},
+        "subsets": [{"addresses": [{"ip": "192.0.2.10"}], "ports": [{"name": "http", "port": 8080}]}],
+    }))
+    .await;
+    eventually("mirrored slice", Duration::from_secs(30), || async {
+        (mirrored_addresses(&client).await == ["192.0.2.10"]).then_some(())
+    })
+    .await;
+
+    let mut updated = get(&client, "/api/v1/namespaces/default/endpoints/ext")
+        .await
+        .expect("endpoints");
+    updated["subsets"][0]["addresses"] = json!([{"ip": "192.0.2.11"}, {"ip": "192.0.2.12"}]);
+    client
+        .put("/api/v1/namespaces/default/endpoints/ext")
+        .json(&updated)
+        .request_json::<Value>()
+        .await
+        .expect("update endpoints");
+    eventually(
+        "mirrored slice follows the update",
+        Duration::from_secs(30),
+        || async {
+            (mirrored_addresses(&client).await == ["192.0.2.11", "192.0.2.12"]).then_some(())
+        },
+    )
+    .await;
+
+    delete(
+        &client,
+        "/api/v1/namespaces/default/endpoints/ext",
+        &json!({}),
+    )
+    .await;
+    eventually(
+        "mirrored slices deleted",
+        Duration::from_secs(30),
+        || async { mirrored_addresses(&client).await.is_empty().then_some(()) },
     )
     .await;
 
