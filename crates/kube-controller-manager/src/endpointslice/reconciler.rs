@@ -2,10 +2,10 @@
 //! that turn the existing slices into them.
 //!
 //! Entry point: [`desired_endpoints`] computes the endpoints grouped by port set,
-//! [`reconcile`] plans the changes against the controller's existing slices. Slices
-//! hold at most `max_endpoints_per_slice` endpoints; an existing slice keeps the
-//! endpoints it already holds when they are still wanted, so a change to one pod
-//! rewrites one slice.
+//! [`reconcile`] plans the changes against the controller's existing slices. A slice
+//! contains at most `max_endpoints_per_slice` endpoints. An existing slice keeps the
+//! endpoints it already contains while they are still desired, so a change to one
+//! pod rewrites one slice.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -231,10 +231,10 @@ pub fn reconcile(
     )
 }
 
-/// Plans the changes from `existing` (one owner's slices) to `desired`: slices of
-/// another address type or of a port set no longer desired go, the others keep the
-/// endpoints still desired and fill up to `max_per_slice`, and new slices take the
-/// rest.
+/// Plans the changes from `existing` (one owner's slices) to `desired`. Slices of
+/// another address type or of a port set no longer desired are deleted. The others
+/// keep the endpoints still desired and fill up to `max_per_slice`, and new slices
+/// take the rest.
 pub fn reconcile_slices(
     template: &SliceTemplate,
     desired: &BTreeMap<String, PortGroup>,

@@ -172,7 +172,7 @@ async fn endpoints_follow_pod_readiness() {
     server.stop().await;
 }
 
-/// The addresses of the slices mirrored from the `ext` Endpoints.
+/// Lists the addresses of the slices mirrored from the `ext` Endpoints.
 async fn mirrored_addresses(client: &client::rest::RestClient) -> Vec<String> {
     let list: Value = client
         .get("/apis/discovery.k8s.io/v1/namespaces/default/endpointslices")
