@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use apimachinery::labels::label_selector_as_selector;
+use client::api::Api;
 use client::informer::{DeletedObject, EventHandlerFuncs, SharedIndexInformer};
 use client::rest::RestClient;
 use client::workqueue::RateLimitingQueue;
@@ -23,7 +24,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
-use crate::objectapi::{ObjectApi, is_not_found, now_time};
+use crate::objectapi::{is_not_found, now_time};
 use crate::queueworker::{SyncError, SyncOutcome, new_queue, object_key, run_workers, split_key};
 
 /// The disruption controller.
@@ -148,7 +149,7 @@ async fn sync_budget(
     }
     let mut updated = (*budget).clone();
     updated.status = Some(new_status);
-    let api: ObjectApi<PodDisruptionBudget> = ObjectApi::namespaced(client.clone(), namespace);
+    let api: Api<PodDisruptionBudget> = Api::namespaced(client.clone(), namespace);
     match api.replace_status(name, &updated).await {
         Ok(_) => Ok(SyncOutcome::Done),
         Err(error) if is_not_found(&error) => Ok(SyncOutcome::Done),

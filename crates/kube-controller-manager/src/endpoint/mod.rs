@@ -10,6 +10,7 @@ pub mod subsets;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use client::api::{Api, DeleteParams, PostParams};
 use client::informer::{DeletedObject, EventHandlerFuncs, SharedIndexInformer};
 use client::rest::RestClient;
 use client::workqueue::RateLimitingQueue;
@@ -18,7 +19,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
-use crate::objectapi::{ObjectApi, is_already_exists, is_not_found};
+use crate::objectapi::{is_already_exists, is_not_found};
 use crate::queueworker::{SyncError, SyncOutcome, new_queue, object_key, run_workers, split_key};
 use subsets::{
     HEADLESS_LABEL, OVER_CAPACITY_ANNOTATION, TRIGGER_TIME_ANNOTATION, desired_subsets,
@@ -203,13 +204,13 @@ async fn sync_service(
     key: &str,
 ) -> Result<SyncOutcome, SyncError> {
     let (namespace, name) = split_key(key);
-    let api: ObjectApi<Endpoints> = ObjectApi::namespaced(client.clone(), namespace);
+    let api: Api<Endpoints> = Api::namespaced(client.clone(), namespace);
 
     let Some(service) = services.lister().namespaced(namespace).get(name) else {
         // The Service is gone: its Endpoints go too (the garbage collector would not
         // know, as Endpoints carry no owner reference).
-        match api.delete(name, &serde_json::json!({})).await {
-            Ok(()) => {}
+        match api.delete(name, &DeleteParams::default()).await {
+            Ok(_) => {}
             Err(error) if is_not_found(&error) => {}
             Err(error) => return Err(error.into()),
         }
@@ -294,7 +295,7 @@ async fn sync_service(
     let result = if current.is_some() {
         api.replace(name, &object).await.map(|_| ())
     } else {
-        match api.create(&object).await {
+        match api.create(&object, &PostParams::default()).await {
             Err(error) if is_already_exists(&error) => {
                 // Someone else created it; the informer brings it and we sync again.
                 return Err(error.into());

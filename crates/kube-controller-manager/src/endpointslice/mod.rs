@@ -9,6 +9,7 @@ pub mod reconciler;
 
 use std::sync::Arc;
 
+use client::api::{Api, DeleteParams, PostParams};
 use client::informer::{DeletedObject, EventHandlerFuncs, InformerOptions, SharedIndexInformer};
 use client::rest::RestClient;
 use client::workqueue::RateLimitingQueue;
@@ -21,7 +22,7 @@ use crate::endpoint::subsets::selector_matches;
 use crate::endpoint::{
     format_time, last_change_trigger_time, watch_pods_for_services, watch_services,
 };
-use crate::objectapi::{ObjectApi, is_not_found};
+use crate::objectapi::is_not_found;
 use crate::queueworker::{SyncError, SyncOutcome, new_queue, run_workers, split_key};
 use reconciler::{
     CONTROLLER_NAME, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, desired_endpoints, node_zone, reconcile,
@@ -133,7 +134,7 @@ impl SyncState {
             // collector removes them.
             return Ok(SyncOutcome::Done);
         };
-        let api: ObjectApi<EndpointSlice> = ObjectApi::namespaced(self.client.clone(), namespace);
+        let api: Api<EndpointSlice> = Api::namespaced(self.client.clone(), namespace);
         let existing: Vec<EndpointSlice> = self
             .slices
             .lister()
@@ -161,8 +162,8 @@ impl SyncState {
         {
             for slice in &existing {
                 let slice_name = slice.metadata.name.clone().unwrap_or_default();
-                match api.delete(&slice_name, &serde_json::json!({})).await {
-                    Ok(()) => {}
+                match api.delete(&slice_name, &DeleteParams::default()).await {
+                    Ok(_) => {}
                     Err(error) if is_not_found(&error) => {}
                     Err(error) => return Err(error.into()),
                 }
@@ -200,7 +201,7 @@ impl SyncState {
         );
 
         for slice in &plan.create {
-            match api.create(slice).await {
+            match api.create(slice, &PostParams::default()).await {
                 Ok(_) => {}
                 // The namespace is terminating or gone.
                 Err(error) if is_not_found(&error) => return Ok(SyncOutcome::Done),
@@ -212,8 +213,8 @@ impl SyncState {
             api.replace(&slice_name, slice).await?;
         }
         for slice_name in &plan.delete {
-            match api.delete(slice_name, &serde_json::json!({})).await {
-                Ok(()) => {}
+            match api.delete(slice_name, &DeleteParams::default()).await {
+                Ok(_) => {}
                 Err(error) if is_not_found(&error) => {}
                 Err(error) => return Err(error.into()),
             }

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use client::api::{Api, DeleteParams, PostParams};
 use client::informer::{DeletedObject, EventHandlerFuncs, InformerOptions, SharedIndexInformer};
 use client::rest::RestClient;
 use client::workqueue::RateLimitingQueue;
@@ -26,7 +27,7 @@ use crate::endpointslice::reconciler::{
     MANAGED_BY_LABEL, PortGroup, SERVICE_NAME_LABEL, SliceTemplate, generate_name_prefix, port_key,
     reconcile_slices, sorted_ports,
 };
-use crate::objectapi::{ObjectApi, is_not_found};
+use crate::objectapi::is_not_found;
 use crate::queueworker::{SyncError, SyncOutcome, new_queue, object_key, run_workers, split_key};
 
 /// This controller's value of the managed-by label.
@@ -295,7 +296,7 @@ async fn sync_endpoints(
     key: &str,
 ) -> Result<SyncOutcome, SyncError> {
     let (namespace, name) = split_key(key);
-    let api: ObjectApi<EndpointSlice> = ObjectApi::namespaced(client.clone(), namespace);
+    let api: Api<EndpointSlice> = Api::namespaced(client.clone(), namespace);
     let existing: Vec<EndpointSlice> = slices
         .lister()
         .namespaced(namespace)
@@ -321,8 +322,8 @@ async fn sync_endpoints(
     let Some(source) = mirrored else {
         for slice in &existing {
             let slice_name = slice.metadata.name.clone().unwrap_or_default();
-            match api.delete(&slice_name, &serde_json::json!({})).await {
-                Ok(()) => {}
+            match api.delete(&slice_name, &DeleteParams::default()).await {
+                Ok(_) => {}
                 Err(error) if is_not_found(&error) => {}
                 Err(error) => return Err(error.into()),
             }
@@ -352,7 +353,7 @@ async fn sync_endpoints(
             DEFAULT_MAX_ENDPOINTS_PER_SUBSET,
         );
         for slice in &plan.create {
-            match api.create(slice).await {
+            match api.create(slice, &PostParams::default()).await {
                 Ok(_) => {}
                 Err(error) if is_not_found(&error) => return Ok(SyncOutcome::Done),
                 Err(error) => return Err(error.into()),
@@ -363,8 +364,8 @@ async fn sync_endpoints(
             api.replace(&slice_name, slice).await?;
         }
         for slice_name in &plan.delete {
-            match api.delete(slice_name, &serde_json::json!({})).await {
-                Ok(()) => {}
+            match api.delete(slice_name, &DeleteParams::default()).await {
+                Ok(_) => {}
                 Err(error) if is_not_found(&error) => {}
                 Err(error) => return Err(error.into()),
             }

@@ -6,13 +6,14 @@
 
 use std::collections::BTreeMap;
 
+use client::api::Api;
 use client::rest::{ClientError, RestClient};
 use k8s_openapi::api::core::v1::{Namespace, NamespaceCondition};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::{Value, json};
 
 use crate::garbagecollector::discovery::{self, ApiResource};
-use crate::objectapi::{ObjectApi, is_method_not_supported, is_not_found};
+use crate::objectapi::{is_method_not_supported, is_not_found};
 
 /// The finalizer in `spec.finalizers` this controller owns.
 pub const FINALIZER_KUBERNETES: &str = "kubernetes";
@@ -67,7 +68,7 @@ impl NamespacedResourcesDeleter {
     /// [`DeleteError::Failed`] when some deletions failed, or the client's error for
     /// the namespace itself.
     pub async fn delete(&self, name: &str) -> Result<(), DeleteError> {
-        let namespaces: ObjectApi<Namespace> = ObjectApi::cluster(self.client.clone());
+        let namespaces: Api<Namespace> = Api::all(self.client.clone());
         let Some(namespace) = namespaces.get_opt(name).await? else {
             return Ok(());
         };
@@ -284,7 +285,7 @@ impl NamespacedResourcesDeleter {
     /// Writes the deletion conditions to the namespace status when they changed.
     async fn update_conditions(
         &self,
-        namespaces: &ObjectApi<Namespace>,
+        namespaces: &Api<Namespace>,
         mut namespace: Namespace,
         report: &ContentReport,
     ) -> Result<Namespace, DeleteError> {

@@ -10,6 +10,7 @@ pub mod cidrset;
 
 use std::sync::{Arc, Mutex};
 
+use client::api::Api;
 use client::informer::{DeletedObject, EventHandlerFuncs, SharedIndexInformer};
 use client::rest::{PatchType, RestClient};
 use client::workqueue::RateLimitingQueue;
@@ -17,7 +18,7 @@ use k8s_openapi::api::core::v1::Node;
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
-use crate::objectapi::{ObjectApi, is_not_found};
+use crate::objectapi::is_not_found;
 use crate::queueworker::{SyncError, SyncOutcome, new_queue, run_workers};
 use cidrset::{Cidr, CidrSet};
 
@@ -175,9 +176,9 @@ async fn allocate(
         .unwrap_or_else(|p| p.into_inner())
         .allocate_next()?;
     let text = cidr.to_string();
-    let api: ObjectApi<Node> = ObjectApi::cluster(client.clone());
+    let api: Api<Node> = Api::all(client.clone());
     let patch = serde_json::json!({"spec": {"podCIDR": text, "podCIDRs": [text]}});
-    match api.patch(name, PatchType::Merge, &patch, false).await {
+    match api.patch(name, PatchType::Merge, &patch).await {
         Ok(_) => {
             tracing::info!(node = name, cidr = text, "assigned node pod CIDR");
             Ok(SyncOutcome::Done)

@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use client::api::{Api, DeleteParams, Preconditions};
 use client::informer::{InformerOptions, SharedIndexInformer};
 use client::rest::RestClient;
 use k8s_openapi::api::coordination::v1::Lease;
@@ -30,7 +31,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
-use crate::objectapi::{ObjectApi, is_not_found, now_time};
+use crate::objectapi::{is_not_found, now_time};
 use crate::queueworker::sleep_or_cancel;
 use taints::{Eviction, condition_taints, earliest_no_execute, eviction_for, reconcile_taints};
 
@@ -169,7 +170,7 @@ impl NodeLifecycleController {
 
     async fn check_node(&self, node: &Arc<Node>) -> Result<(), client::rest::ClientError> {
         let name = node.metadata.name.clone().unwrap_or_default();
-        let api: ObjectApi<Node> = ObjectApi::cluster(self.client.clone());
+        let api: Api<Node> = Api::all(self.client.clone());
         let mut current: Node = (**node).clone();
 
         if self.observe(node) {
@@ -237,7 +238,7 @@ impl NodeLifecycleController {
             }
             let namespace = pod.metadata.namespace.clone().unwrap_or_default();
             let name = pod.metadata.name.clone().unwrap_or_default();
-            let api: ObjectApi<Pod> = ObjectApi::namespaced(self.client.clone(), &namespace);
+            let api: Api<Pod> = Api::namespaced(self.client.clone(), &namespace);
             match api.replace_status(&name, &updated).await {
                 Ok(_) => tracing::info!(
                     pod = format!("{namespace}/{name}"),
@@ -304,10 +305,16 @@ impl NodeLifecycleController {
             }
             let namespace = pod.metadata.namespace.clone().unwrap_or_default();
             let name = pod.metadata.name.clone().unwrap_or_default();
-            let api: ObjectApi<Pod> = ObjectApi::namespaced(self.client.clone(), &namespace);
-            let options = serde_json::json!({"preconditions": {"uid": pod.metadata.uid}});
+            let api: Api<Pod> = Api::namespaced(self.client.clone(), &namespace);
+            let options = DeleteParams {
+                preconditions: Some(Preconditions {
+                    uid: pod.metadata.uid.clone(),
+                    resource_version: None,
+                }),
+                ..DeleteParams::default()
+            };
             match api.delete(&name, &options).await {
-                Ok(()) => tracing::info!(
+                Ok(_) => tracing::info!(
                     pod = format!("{namespace}/{name}"),
                     node,
                     "evicting pod from tainted node"

@@ -9,13 +9,14 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use client::api::{Api, DeleteParams, Preconditions};
 use client::informer::SharedIndexInformer;
 use client::rest::RestClient;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
-use crate::objectapi::{ObjectApi, is_not_found};
+use crate::objectapi::is_not_found;
 use crate::queueworker::sleep_or_cancel;
 
 /// How often the pod garbage collector runs.
@@ -126,7 +127,7 @@ impl PodGcController {
                 .and_then(|s| s.node_name.as_deref())
                 .filter(|n| !n.is_empty())
             {
-                let nodes_api: ObjectApi<Node> = ObjectApi::cluster(self.client.clone());
+                let nodes_api: Api<Node> = Api::all(self.client.clone());
                 match nodes_api.get_opt(node).await {
                     Ok(None) => {}
                     Ok(Some(_)) => continue,
@@ -144,10 +145,17 @@ impl PodGcController {
     async fn force_delete(&self, pod: &Pod, why: &str) {
         let namespace = pod.metadata.namespace.clone().unwrap_or_default();
         let name = pod.metadata.name.clone().unwrap_or_default();
-        let api: ObjectApi<Pod> = ObjectApi::namespaced(self.client.clone(), &namespace);
-        let options = serde_json::json!({"gracePeriodSeconds": 0, "preconditions": {"uid": pod.metadata.uid}});
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), &namespace);
+        let options = DeleteParams {
+            grace_period_seconds: Some(0),
+            preconditions: Some(Preconditions {
+                uid: pod.metadata.uid.clone(),
+                resource_version: None,
+            }),
+            ..DeleteParams::default()
+        };
         match api.delete(&name, &options).await {
-            Ok(()) => tracing::info!(
+            Ok(_) => tracing::info!(
                 pod = format!("{namespace}/{name}"),
                 reason = why,
                 "pod gc deleted pod"

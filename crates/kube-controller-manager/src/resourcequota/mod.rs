@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use client::api::Api;
 use client::informer::{DeletedObject, EventHandlerFuncs, SharedIndexInformer};
 use client::rest::RestClient;
 use client::workqueue::RateLimitingQueue;
@@ -24,7 +25,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
-use crate::objectapi::{ObjectApi, collection_path, is_not_found};
+use crate::objectapi::{collection_path, is_not_found};
 use crate::queueworker::sleep_or_cancel;
 use crate::queueworker::{SyncError, SyncOutcome, new_queue, object_key, run_workers, split_key};
 
@@ -199,9 +200,9 @@ async fn sync_quota(
         "metadata": {"resourceVersion": quota.metadata.resource_version},
         "status": {"hard": hard, "used": used},
     });
-    let api: ObjectApi<ResourceQuota> = ObjectApi::namespaced(client.clone(), namespace);
+    let api: Api<ResourceQuota> = Api::namespaced(client.clone(), namespace);
     match api
-        .patch(name, client::rest::PatchType::Merge, &patch, true)
+        .patch_status(name, client::rest::PatchType::Merge, &patch)
         .await
     {
         Ok(_) => Ok(SyncOutcome::Done),

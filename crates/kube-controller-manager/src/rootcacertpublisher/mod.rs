@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use client::api::{Api, PostParams};
 use client::informer::{EventHandlerFuncs, InformerOptions, SharedIndexInformer};
 use client::rest::RestClient;
 use client::workqueue::RateLimitingQueue;
@@ -16,7 +17,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
-use crate::objectapi::{ObjectApi, is_already_exists, is_not_found};
+use crate::objectapi::{is_already_exists, is_not_found};
 use crate::queueworker::{SyncError, SyncOutcome, new_queue, run_workers, split_key};
 
 /// The name of the published ConfigMap.
@@ -145,7 +146,7 @@ async fn sync_namespace(
     if namespace.metadata.deletion_timestamp.is_some() {
         return Ok(SyncOutcome::Done);
     }
-    let api: ObjectApi<ConfigMap> = ObjectApi::namespaced(client.clone(), name);
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), name);
     let data = BTreeMap::from([(DATA_KEY.to_string(), root_ca.to_string())]);
 
     match config_maps.lister().namespaced(name).get(ROOT_CA_CONFIGMAP) {
@@ -163,7 +164,7 @@ async fn sync_namespace(
                 data: Some(data),
                 ..ConfigMap::default()
             };
-            match api.create(&object).await {
+            match api.create(&object, &PostParams::default()).await {
                 Ok(_) => {}
                 Err(error) if is_already_exists(&error) || is_not_found(&error) => {}
                 Err(error) => return Err(error.into()),

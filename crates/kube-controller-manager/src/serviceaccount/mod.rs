@@ -5,6 +5,7 @@
 //! [`ServiceAccountsController::run`]. A namespace is synced when it appears or
 //! changes, and when its `default` ServiceAccount is deleted.
 
+use client::api::{Api, PostParams};
 use client::informer::{EventHandlerFuncs, SharedIndexInformer};
 use client::rest::RestClient;
 use client::workqueue::RateLimitingQueue;
@@ -13,7 +14,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
-use crate::objectapi::{ObjectApi, is_already_exists};
+use crate::objectapi::is_already_exists;
 use crate::queueworker::{SyncError, SyncOutcome, new_queue, run_workers};
 
 /// The ServiceAccounts every namespace gets.
@@ -112,7 +113,7 @@ async fn sync_namespace(
     if !active {
         return Ok(SyncOutcome::Done);
     }
-    let api: ObjectApi<ServiceAccount> = ObjectApi::namespaced(client.clone(), name);
+    let api: Api<ServiceAccount> = Api::namespaced(client.clone(), name);
     for account in DEFAULT_SERVICE_ACCOUNTS {
         if service_accounts
             .lister()
@@ -130,7 +131,7 @@ async fn sync_namespace(
             },
             ..ServiceAccount::default()
         };
-        match api.create(&object).await {
+        match api.create(&object, &PostParams::default()).await {
             Ok(_) => tracing::info!(
                 namespace = name,
                 serviceaccount = account,

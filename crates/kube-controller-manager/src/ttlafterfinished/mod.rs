@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use client::api::{Api, DeleteParams, Preconditions};
 use client::informer::{EventHandlerFuncs, SharedIndexInformer};
 use client::rest::RestClient;
 use client::workqueue::RateLimitingQueue;
@@ -14,7 +15,7 @@ use k8s_openapi::api::batch::v1::Job;
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
-use crate::objectapi::{ObjectApi, is_conflict, is_not_found, now_time};
+use crate::objectapi::{is_conflict, is_not_found, now_time};
 use crate::queueworker::{SyncError, SyncOutcome, new_queue, object_key, run_workers, split_key};
 
 /// The TTL-after-finished controller.
@@ -108,7 +109,7 @@ async fn sync_job(
     }
 
     // The TTL may have changed since the cache saw the Job: check the live object.
-    let api: ObjectApi<Job> = ObjectApi::namespaced(client.clone(), namespace);
+    let api: Api<Job> = Api::namespaced(client.clone(), namespace);
     let Some(live) = api.get_opt(name).await? else {
         return Ok(SyncOutcome::Done);
     };
@@ -121,10 +122,16 @@ async fn sync_job(
         }
         Some(_) => {}
     }
-    let options = serde_json::json!({"propagationPolicy": "Foreground",
-        "preconditions": {"resourceVersion": live.metadata.resource_version}});
+    let options = DeleteParams {
+        propagation_policy: Some("Foreground".to_string()),
+        preconditions: Some(Preconditions {
+            uid: None,
+            resource_version: live.metadata.resource_version.clone(),
+        }),
+        ..DeleteParams::default()
+    };
     match api.delete(name, &options).await {
-        Ok(()) => {
+        Ok(_) => {
             tracing::info!(job = key, "deleting finished job after its TTL");
             Ok(SyncOutcome::Done)
         }
