@@ -680,6 +680,9 @@ impl Inner {
 
     /// Removes an owner's references from all its dependents, then its `orphan`
     /// finalizer.
+    // NOTE: only dependents already in the graph are orphaned, as upstream does. A
+    // dependent created just before the owner's deletion whose event is still in
+    // flight is collected as dangling afterwards.
     async fn orphan_dependents(&self, uid: &str) -> Result<(), AttemptError> {
         let Some(node) = self.node(uid) else {
             return Ok(());

@@ -92,6 +92,9 @@ async fn garbage_collection() {
         ),
     )
     .await;
+    // The collector orphans the dependents it has observed, so give its pod monitor
+    // time to see the new pod first (upstream's e2e test waits for the pods too).
+    tokio::time::sleep(Duration::from_secs(1)).await;
     delete(
         &client,
         &format!("{RS}/orphan"),
