@@ -131,7 +131,7 @@ pub struct ControllerManagerOptions {
     #[arg(long)]
     pub service_cluster_ip_range: Option<String>,
 
-    /// Returns whether CIDRs for pods should be allocated and set on nodes.
+    /// Whether CIDRs for pods should be allocated and set on nodes.
     #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     pub allocate_node_cidrs: bool,
 
@@ -148,6 +148,19 @@ pub struct ControllerManagerOptions {
     /// The period for syncing NodeStatus in the node lifecycle controller.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub node_monitor_period: Duration,
+
+    /// Amount of time a starting node may be unresponsive before it is marked
+    /// unhealthy.
+    #[arg(long, default_value = "1m", value_parser = parse_duration)]
+    pub node_startup_grace_period: Duration,
+
+    /// The maximum number of endpoints added to an EndpointSlice.
+    #[arg(long, default_value_t = 100)]
+    pub max_endpoints_per_slice: usize,
+
+    /// The period for syncing quota usage status in the system.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub resource_quota_sync_period: Duration,
 
     /// Filename containing a PEM-encoded private RSA or ECDSA key used to sign service
     /// account tokens.
@@ -352,5 +365,11 @@ mod tests {
         assert!(!options.leader_elect);
         assert!(options.allocate_node_cidrs);
         assert_eq!(options.controllers.len(), 3);
+    }
+}
+
+impl Default for ControllerManagerOptions {
+    fn default() -> Self {
+        Self::parse_from(["kube-controller-manager"])
     }
 }

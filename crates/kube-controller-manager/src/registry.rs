@@ -21,7 +21,7 @@ pub type InitFn = fn(&ControllerContext, watch::Receiver<bool>) -> ControllerFut
 pub struct ControllerDescriptor {
     /// The upstream name `--controllers` selects it by (`deployment`, `replicaset`).
     pub name: &'static str,
-    /// Returns whether `*` leaves it off, as upstream does for bootstrapsigner and
+    /// Whether `*` leaves it off, as upstream does for bootstrapsigner and
     /// tokencleaner.
     pub disabled_by_default: bool,
     pub init: InitFn,
@@ -89,18 +89,126 @@ pub fn controllers() -> Vec<ControllerDescriptor> {
             },
         },
         ControllerDescriptor {
-            name: "statefulset",
+            name: "garbagecollector",
             disabled_by_default: false,
             init: |ctx, cancel| {
-                let controller = crate::statefulset::StatefulSetController::new(ctx);
-                let workers = ctx.options.concurrent_statefulset_syncs;
+                let controller = crate::garbagecollector::GarbageCollector::new(ctx);
+                let workers = ctx.options.concurrent_gc_syncs;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
+        ControllerDescriptor {
+            name: "namespace",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::namespace::NamespaceController::new(ctx);
+                let workers = ctx.options.concurrent_namespace_syncs;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
+        ControllerDescriptor {
+            name: "endpoint",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::endpoint::EndpointController::new(ctx);
+                let workers = ctx.options.concurrent_endpoint_syncs;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
+        ControllerDescriptor {
+            name: "endpointslice",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::endpointslice::EndpointSliceController::new(ctx);
+                let workers = ctx.options.concurrent_service_endpoint_syncs;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
+        ControllerDescriptor {
+            name: "endpointslicemirroring",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::endpointslicemirroring::EndpointSliceMirroringController::new(ctx);
+                let workers = ctx.options.concurrent_service_endpoint_syncs;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
+        ControllerDescriptor {
+            name: "serviceaccount",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::serviceaccount::ServiceAccountsController::new(ctx);
+                let workers = ctx.options.concurrent_serviceaccount_token_syncs;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
+        ControllerDescriptor {
+            name: "root-ca-cert-publisher",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::rootcacertpublisher::Publisher::new(ctx);
+                let workers = ctx.options.concurrent_serviceaccount_token_syncs;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
+        ControllerDescriptor {
+            name: "nodelifecycle",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::nodelifecycle::NodeLifecycleController::new(ctx);
+                let workers = 1;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
+        ControllerDescriptor {
+            name: "nodeipam",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::nodeipam::NodeIpamController::new(ctx);
+                let workers = 1;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
+        ControllerDescriptor {
+            name: "podgc",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::podgc::PodGcController::new(ctx);
+                let workers = 1;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
+        ControllerDescriptor {
+            name: "ttl-after-finished",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::ttlafterfinished::TtlAfterFinishedController::new(ctx);
+                let workers = ctx.options.concurrent_ttl_after_finished_syncs;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
+        ControllerDescriptor {
+            name: "disruption",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::disruption::DisruptionController::new(ctx);
+                let workers = 1;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
+        ControllerDescriptor {
+            name: "resourcequota",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::resourcequota::ResourceQuotaController::new(ctx);
+                let workers = ctx.options.concurrent_resource_quota_syncs;
                 Box::pin(controller.run(workers, cancel))
             },
         },
     ]
 }
 
-/// Returns whether `name` is enabled by the `--controllers` list: `-name` disables, `name`
+/// Whether `name` is enabled by the `--controllers` list: `-name` disables, `name`
 /// enables, and `*` enables every controller not disabled by default. A trailing
 /// `-controller` (the v1.28+ spelling, `deployment-controller`) is accepted.
 pub fn is_enabled(name: &str, disabled_by_default: bool, selection: &[String]) -> bool {

@@ -1,0 +1,15 @@
+//! The lifecycle and networking controllers against a real kube-apiserver started
+//! in-process on a loopback port.
+
+#[path = "lifecycle/common.rs"]
+mod common;
+#[path = "lifecycle/gc.rs"]
+mod gc;
+#[path = "lifecycle/housekeeping.rs"]
+mod housekeeping;
+#[path = "lifecycle/namespace.rs"]
+mod namespace;
+#[path = "lifecycle/networking.rs"]
+mod networking;
+#[path = "lifecycle/nodes.rs"]
+mod nodes;
