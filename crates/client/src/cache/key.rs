@@ -11,8 +11,8 @@ use super::CacheError;
 
 /// An API object reduced to the metadata the cache builds keys from.
 ///
-/// NOTE: only `serde_json::Value` implements this so far. Typed k8s-openapi objects
-/// need an implementation too, which would add that crate as a dependency.
+/// `serde_json::Value` implements it, and so does `Arc<K>` for every
+/// [`KubeObject`](crate::api::KubeObject), which is what informers cache.
 pub trait Object: Clone + Send + Sync + 'static {
     /// Returns `metadata.namespace`, or `None` for a cluster-scoped object.
     fn namespace(&self) -> Option<&str>;

@@ -89,6 +89,10 @@ impl SharedInformerFactory {
 
     /// Returns the informer of any resource that caches only metadata
     /// ([`PartialObjectMetadata`]), what the garbage collector and quota use.
+    ///
+    /// NOTE: this repository's kube-apiserver honours the metadata Accept header on
+    /// lists but sends whole objects on watches. They are decoded down to metadata,
+    /// but their `kind` is the object's kind rather than `PartialObjectMetadata`.
     pub fn metadata_informer(
         &self,
         resource: ApiResource,
