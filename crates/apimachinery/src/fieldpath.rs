@@ -1,9 +1,9 @@
 //! Field sets and object comparison for `metadata.managedFields`.
 //!
 //! A [`FieldSet`] names fields of an object by paths of encoded path elements, as
-//! upstream's structured-merge-diff does: `f:<name>` for a field of a map, `k:<json>`
-//! for an item of a list keyed by its map keys, `v:<json>` for an item of a set and
-//! `i:<index>` for any other list item. [`FieldSet::to_fields_v1`] and
+//! upstream's structured-merge-diff does. `f:<name>` is a field of a map, `k:<json>` an
+//! item of a list keyed by its map keys, `v:<json>` an item of a set and `i:<index>`
+//! any other list item. [`FieldSet::to_fields_v1`] and
 //! [`FieldSet::from_fields_v1`] convert to and from the `FieldsV1` JSON form, where a
 //! node that is itself in the set and has children carries a `"."` entry.
 //!
@@ -187,7 +187,7 @@ impl Comparison {
     }
 }
 
-/// Where in the schema a value sits.
+/// Schema position of a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Node {
     /// Nothing known: maps are walked, lists are atomic.
@@ -198,7 +198,7 @@ enum Node {
     MapOf(&'static str),
 }
 
-/// How a list's items are told apart.
+/// Identity rule of a list's items.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ListKind {
     Atomic,
@@ -208,7 +208,7 @@ enum ListKind {
     MergeKey(&'static str),
 }
 
-/// What the schema says about one field.
+/// Schema facts of one field.
 #[derive(Clone, Copy, Debug)]
 struct FieldSchema {
     node: Node,

@@ -1,8 +1,8 @@
-//! YAML output of JSON values in the layout upstream's servers and kubectl print:
-//! keys sorted, two-space indentation, list items at their key's indentation, strings
-//! quoted only when plain text would read as another type or break the syntax, long
-//! plain and single-quoted strings folded at spaces past column 80, and multi-line
-//! strings as literal blocks.
+//! YAML output of JSON values in the layout upstream's servers and kubectl print.
+//! Keys are sorted and indented by two spaces, and list items sit at their key's
+//! indentation. Strings are quoted only when plain text would read as another type
+//! or break the syntax. Long plain and single-quoted strings fold at spaces past
+//! column 80, and multi-line strings become literal blocks.
 //!
 //! Entry point: [`to_yaml`].
 
@@ -168,7 +168,7 @@ fn write_literal(out: &mut String, text: &str, level: usize) {
 
 /// Writes a string scalar: plain when it reads back as the same string, single-quoted
 /// when only the syntax forbids plain, double-quoted when it would read as another
-/// type or holds characters that need escapes.
+/// type or contains characters that need escapes.
 fn write_string(out: &mut String, text: &str, level: usize) {
     if text.chars().any(|c| c.is_control()) || resolves_to_other_type(text) {
         write_double_quoted(out, text);
@@ -219,7 +219,7 @@ fn write_double_quoted(out: &mut String, text: &str) {
     out.push('"');
 }
 
-/// Whether YAML 1.1 (upstream's parser) would read the plain text as a bool, null,
+/// Returns whether YAML 1.1 (upstream's parser) would read the plain text as a bool, null,
 /// number or timestamp.
 fn resolves_to_other_type(text: &str) -> bool {
     const WORDS: &[&str] = &[
@@ -301,7 +301,7 @@ fn is_timestamp(text: &str) -> bool {
         && (after.is_empty() || after.starts_with(['T', 't', ' ']))
 }
 
-/// Whether the emitter may write the text plain in block context.
+/// Returns whether the emitter may write the text plain in block context.
 fn plain_allowed(text: &str) -> bool {
     let first = text.chars().next().unwrap_or(' ');
     let second = text.chars().nth(1);

@@ -159,7 +159,7 @@ fn decode_entries(value: Option<&Value>) -> Result<Vec<Entry>, String> {
     }
 }
 
-/// Whether a request's `managedFields` asks for a reset: an empty list, or a list of
+/// Returns whether a request's `managedFields` requests a reset: an empty list, or a list of
 /// one empty entry.
 fn is_reset(value: Option<&Value>) -> bool {
     match value.and_then(Value::as_array) {
@@ -190,10 +190,10 @@ pub struct FieldManager<'a> {
 impl FieldManager<'_> {
     /// Updates `new`'s `metadata.managedFields` for the change from `live` to `new`.
     ///
-    /// The request's own list is used when it decodes and is not empty (clients may
-    /// edit the entries); an empty list or a list of one empty entry resets them; a
-    /// list that does not decode, and any list sent to a subresource, is replaced by
-    /// the live object's.
+    /// The request's own list is used when it decodes and is not empty, because
+    /// clients may edit the entries. An empty list or a list of one empty entry resets
+    /// them. A list that does not decode, and any list sent to a subresource, is
+    /// replaced by the live object's.
     pub fn update(&self, live: &Value, new: &mut Value) {
         let live_entries = decode_entries(managed_fields(live)).unwrap_or_default();
         let requested = managed_fields(new);
