@@ -147,9 +147,8 @@ impl FieldSet {
                     }
                     continue;
                 }
-                let valid = key.len() > 2
-                    && matches!(&key[..2], "f:" | "k:" | "v:" | "i:")
-                    && key.is_char_boundary(2);
+                let valid =
+                    key.len() > 2 && matches!(key.get(..2), Some("f:" | "k:" | "v:" | "i:"));
                 if !valid {
                     return Err(format!("unknown path element {key:?}"));
                 }
@@ -252,6 +251,10 @@ const ALWAYS_PRESENT_STRUCTS: &[&str] = &[
     "template",
     "updateStrategy",
 ];
+
+/// List fields without `omitempty` in upstream's Go types: Go's zero value encodes
+/// them as `null`, so, like [`ALWAYS_PRESENT_STRUCTS`], their own path is never added.
+const ALWAYS_PRESENT_LISTS: &[&str] = &["containers"];
 
 fn field_schema(parent: Node, field: &str) -> FieldSchema {
     let atomic = ATOMIC_FIELDS.contains(&field);
@@ -379,12 +382,12 @@ fn walk_map(
     if old_map.is_none_or(Map::is_empty) && new_map.is_none_or(Map::is_empty) {
         return false;
     }
-    let zero = Value::Object(Map::new());
+    let zero = (Value::Object(Map::new()), Value::Array(Vec::new()));
     fn side<'v>(
         map: Option<&'v Map<String, Value>>,
         other: Option<&Value>,
         key: &str,
-        zero: &'v Value,
+        zero: &'v (Value, Value),
     ) -> Option<&'v Value> {
         let map = map?;
         match map.get(key) {
@@ -392,7 +395,10 @@ fn walk_map(
             None if ALWAYS_PRESENT_STRUCTS.contains(&key)
                 && other.is_some_and(Value::is_object) =>
             {
-                Some(zero)
+                Some(&zero.0)
+            }
+            None if ALWAYS_PRESENT_LISTS.contains(&key) && other.is_some_and(Value::is_array) => {
+                Some(&zero.1)
             }
             None => None,
         }
@@ -540,6 +546,7 @@ mod tests {
         assert_eq!(FieldSet::from_fields_v1(&encoded), Ok(set));
         assert!(FieldSet::from_fields_v1(&json!({"x": {}})).is_err());
         assert!(FieldSet::from_fields_v1(&json!({"f:a": 1})).is_err());
+        assert!(FieldSet::from_fields_v1(&json!({"fé": {}})).is_err());
     }
 
     #[test]
@@ -563,6 +570,7 @@ mod tests {
             "spec is always present"
         );
         let container = r#"k:{"name":"c"}"#;
+        assert!(!added.contains(&path(&["f:spec", "f:containers"])));
         assert!(added.contains(&path(&["f:spec", "f:containers", container])));
         assert!(added.contains(&path(&["f:spec", "f:containers", container, "f:image"])));
         assert!(added.contains(&path(&["f:spec", "f:containers", container, "f:resources"])));

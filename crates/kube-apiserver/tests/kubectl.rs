@@ -849,4 +849,8 @@ fn managed_fields_show_with_show_managed_fields() {
         .nth(1)
         .expect("f:spec in the kubectl-create entry");
     assert!(!spec.starts_with("        .: {}"), "{shown}");
+    assert!(
+        !shown.contains("f:containers:\n              .: {}"),
+        "{shown}"
+    );
 }
