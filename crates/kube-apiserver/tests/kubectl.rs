@@ -819,6 +819,7 @@ fn managed_fields_show_with_show_managed_fields() {
     let server = TestServer::start();
     server.kubectl_ok(&["create", "deployment", "web", "--image=nginx:1.25"]);
     server.kubectl_ok(&["label", "deployment", "web", "tier=front"]);
+    server.kubectl_ok(&["scale", "deployment", "web", "--replicas=3"]);
 
     let hidden = server.kubectl_ok(&["get", "deployment", "web", "-o", "yaml"]);
     assert!(!hidden.contains("managedFields"), "{hidden}");
@@ -840,6 +841,7 @@ fn managed_fields_show_with_show_managed_fields() {
         "          f:tier: {}",
         "              k:{\"name\":\"nginx\"}:",
         "        f:selector: {}",
+        "    subresource: scale",
     ] {
         assert!(shown.contains(line), "missing {line:?} in\n{shown}");
     }
@@ -852,5 +854,13 @@ fn managed_fields_show_with_show_managed_fields() {
     assert!(
         !shown.contains("f:containers:\n              .: {}"),
         "{shown}"
+    );
+    let scale_entry = shown
+        .split("  - apiVersion: ")
+        .find(|entry| entry.contains("subresource: scale"))
+        .expect("an entry of the scale subresource");
+    assert!(
+        scale_entry.contains("      f:spec:\n        f:replicas: {}\n"),
+        "{scale_entry}"
     );
 }

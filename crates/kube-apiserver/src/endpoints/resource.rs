@@ -310,12 +310,19 @@ async fn serve_subresource(
     body: Bytes,
     query: &Query,
 ) -> Result<ApiResponse, StatusError> {
-    // NOTE: writes to scale, binding and finalize leave managedFields as they are;
-    // upstream credits scale writes to an entry with subresource `scale`.
-    let params = WriteParams {
-        manager: None,
-        ..write_params(query, parts, "UpdateOptions")?
+    // Scale writes are credited to an entry with subresource `scale`. Other
+    // subresource writes (binding, finalize) leave managedFields as they are.
+    let options_kind = if info.verb == "patch" {
+        "PatchOptions"
+    } else {
+        "UpdateOptions"
     };
+    let mut params = write_params(query, parts, options_kind)?;
+    if info.subresource == "scale" {
+        params.subresource = "scale".to_string();
+    } else {
+        params.manager = None;
+    }
     let name = info.name.as_str();
     match (info.subresource.as_str(), info.verb.as_str()) {
         ("scale", "get") => Ok(json(
@@ -575,6 +582,7 @@ fn write_params(
         dry_run: dry_run(query)?,
         field_manager,
         manager: Some(manager),
+        subresource: String::new(),
     })
 }
 

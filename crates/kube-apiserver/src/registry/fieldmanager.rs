@@ -180,7 +180,8 @@ pub struct FieldManager<'a> {
     pub kind: &'a str,
     /// The request's manager name.
     pub manager: &'a str,
-    /// `"status"` for status writes, `""` for the main resource.
+    /// `"status"` or `"scale"` for writes through those subresources, `""` for the
+    /// main resource.
     pub subresource: &'a str,
     /// Whether the resource has a status subresource: then writes to the main
     /// resource do not own `status`, and status writes do not own `spec`.

@@ -71,6 +71,9 @@ pub struct WriteParams {
     /// `fieldManager` query value or the User-Agent prefix. `None` leaves the entries
     /// untouched (internal writes, subresources other than status).
     pub manager: Option<String>,
+    /// Subresource the write goes through (`scale`), recorded in the manager's
+    /// entry. Status writes say so through `status_only` instead.
+    pub subresource: String,
 }
 
 /// Parameters of a delete: the request's DeleteOptions.
@@ -887,7 +890,11 @@ impl Store {
             version: self.info.version,
             kind: self.info.kind,
             manager,
-            subresource: if status_only { "status" } else { "" },
+            subresource: if status_only {
+                "status"
+            } else {
+                params.subresource.as_str()
+            },
             has_status: self.info.subresource("status").is_some(),
         }
         .update(live.unwrap_or(&empty), new);
