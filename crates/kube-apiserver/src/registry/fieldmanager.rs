@@ -11,6 +11,12 @@ use apimachinery::fieldpath::{self, FieldSet};
 use apimachinery::meta::{GroupKind, format_time, now_time};
 use serde_json::{Map, Value};
 
+/// Most Update entries an object keeps before the oldest are folded together.
+const MAX_UPDATE_MANAGERS: usize = 10;
+
+/// Manager name of the entry that collects folded Update entries.
+const ANCIENT_CHANGES: &str = "ancient-changes";
+
 /// Longest accepted `fieldManager`, in bytes.
 pub const FIELD_MANAGER_MAX_LENGTH: usize = 128;
 
@@ -268,6 +274,7 @@ impl FieldManager<'_> {
             entry.fields = entry.fields.difference(&stripped);
         }
         entries.retain(|entry| !entry.fields.is_empty());
+        let mut entries = cap_update_managers(entries);
         entries.sort_by(|a, b| {
             (
                 &a.operation,
@@ -284,8 +291,6 @@ impl FieldManager<'_> {
                     &b.subresource,
                 ))
         });
-        // NOTE: upstream caps Update entries at ten, folding the oldest into an
-        // `ancient-changes` entry; every manager is kept here.
         if let Some(metadata) = new.get_mut("metadata").and_then(Value::as_object_mut)
             && !entries.is_empty()
         {
@@ -295,6 +300,56 @@ impl FieldManager<'_> {
             );
         }
     }
+}
+
+/// Folds the oldest Update entries into one `ancient-changes` entry per API version
+/// until at most [`MAX_UPDATE_MANAGERS`] Update entries remain, as upstream does.
+fn cap_update_managers(entries: Vec<Entry>) -> Vec<Entry> {
+    let updates = entries
+        .iter()
+        .filter(|entry| entry.operation == "Update")
+        .count();
+    if updates <= MAX_UPDATE_MANAGERS {
+        return entries;
+    }
+
+    let (mut updaters, others): (Vec<Entry>, Vec<Entry>) = entries
+        .into_iter()
+        .partition(|entry| entry.operation == "Update");
+    updaters.sort_by(|a, b| {
+        (&a.time, &a.manager, &a.api_version, &a.subresource).cmp(&(
+            &b.time,
+            &b.manager,
+            &b.api_version,
+            &b.subresource,
+        ))
+    });
+
+    let mut remaining = updaters.len();
+    let mut kept: Vec<Entry> = Vec::with_capacity(updaters.len());
+    for entry in updaters {
+        if remaining <= MAX_UPDATE_MANAGERS {
+            kept.push(entry);
+            continue;
+        }
+        // The first entry of a version becomes its bucket once a second one arrives.
+        let bucket = kept
+            .iter()
+            .position(|candidate| candidate.api_version == entry.api_version);
+        match bucket {
+            Some(index) => {
+                let target = &mut kept[index];
+                target.manager = ANCIENT_CHANGES.to_string();
+                target.subresource = String::new();
+                target.fields = target.fields.union(&entry.fields);
+                target.time = entry.time;
+                remaining -= 1;
+            }
+            None => kept.push(entry),
+        }
+    }
+    kept.extend(others);
+    kept
 }
 
 fn managed_fields(object: &Value) -> Option<&Value> {
@@ -400,6 +455,29 @@ mod tests {
         let entries = new["metadata"]["managedFields"].as_array().unwrap();
         assert_eq!(entries[0]["subresource"], "status");
         assert_eq!(entries[0]["fieldsV1"], json!({"f:status": {"f:phase": {}}}));
+    }
+
+    #[test]
+    fn oldest_update_entries_fold_into_ancient_changes() {
+        let mut object = json!({"metadata": {"name": "c"}, "data": {}});
+        for index in 0..12 {
+            let live = object.clone();
+            object["data"][format!("k{index}")] = json!("v");
+            let name = format!("manager-{index:02}");
+            manager(&name, "").update(&live, &mut object);
+        }
+        let entries = object["metadata"]["managedFields"].as_array().unwrap();
+        assert_eq!(entries.len(), 10, "{object}");
+        let ancient = entries
+            .iter()
+            .find(|entry| entry["manager"] == ANCIENT_CHANGES)
+            .expect("an ancient-changes entry");
+        assert_eq!(
+            ancient["fieldsV1"]["f:data"],
+            json!({"f:k0": {}, "f:k1": {}, "f:k2": {}}),
+            "{ancient}"
+        );
+        assert!(entries.iter().any(|entry| entry["manager"] == "manager-11"));
     }
 
     #[test]
