@@ -133,7 +133,8 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
         };
         let mut store = Store::new(info, strategy, backend.clone(), &options.etcd_prefix);
         if let Some(converter) = converter {
-            store = store.with_converter(converter);
+            let served_strategy = strategy_for(info.group, info.version, info.resource);
+            store = store.with_converter(converter, served_strategy);
         }
         if info.group.is_empty() && info.resource == "services" {
             store = store.with_hooks(service_hooks(&options, backend.clone())?);

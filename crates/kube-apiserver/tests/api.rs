@@ -1304,6 +1304,13 @@ fn autoscaling_v1_is_served_over_v2_storage() {
     );
     assert!(stored["metadata"].get("annotations").is_none(), "{stored}");
 
+    // v1 defaults apply to v1 requests: no target means 80% CPU.
+    let plain = json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "plain"}, "spec": {"scaleTargetRef": target, "maxReplicas": 2}});
+    let (code, created) = post_json(&server, v1, &plain);
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(created["spec"]["targetCPUUtilizationPercentage"], 80);
+
     let (code, list) = server.curl_json(&[v1]);
     assert_eq!(code, 200);
     assert_eq!(list["kind"], "HorizontalPodAutoscalerList");
@@ -1334,6 +1341,17 @@ fn events_k8s_io_is_served_over_core_events() {
     assert_eq!(created["apiVersion"], "events.k8s.io/v1");
     assert_eq!(created["note"], "scaled up");
 
+    // Requests are validated with the rules of their own version.
+    let mut untimed = event.clone();
+    untimed["metadata"]["name"] = json!("e2");
+    untimed.as_object_mut().unwrap().remove("eventTime");
+    let (code, invalid) = post_json(&server, events, &untimed);
+    assert_eq!(code, 422, "{invalid}");
+    assert_eq!(
+        invalid["details"]["causes"][0]["field"], "eventTime",
+        "{invalid}"
+    );
+
     let (code, core) = server.curl_json(&["/api/v1/namespaces/default/events/e1"]);
     assert_eq!(code, 200, "{core}");
     assert_eq!(core["message"], "scaled up");
@@ -1344,6 +1362,19 @@ fn events_k8s_io_is_served_over_core_events() {
     assert_eq!(code, 200, "{list}");
     assert_eq!(list["items"][0]["regarding"]["kind"], "Deployment");
     assert_eq!(list["items"][0]["apiVersion"], "events.k8s.io/v1");
+
+    let (code, selected) = server.curl_json(&[&format!(
+        "{events}?fieldSelector=regarding.name%3Dweb,reportingController%3Dexample.com/controller"
+    )]);
+    assert_eq!(code, 200, "{selected}");
+    assert_eq!(selected["items"].as_array().unwrap().len(), 1, "{selected}");
+    let (code, none) =
+        server.curl_json(&[&format!("{events}?fieldSelector=regarding.name%3Dother")]);
+    assert_eq!(code, 200, "{none}");
+    assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
+    let (code, rejected) =
+        server.curl_json(&[&format!("{events}?fieldSelector=involvedObject.name%3Dweb")]);
+    assert_eq!(code, 400, "{rejected}");
 
     let watch = server.curl(&["--max-time", "2", &format!("{events}?watch=true")]);
     assert!(watch.contains("\"note\":\"scaled up\""), "{watch}");

@@ -19,6 +19,12 @@ pub trait VersionConverter: Send + Sync {
     fn to_served(&self, stored: Value) -> Value;
     /// Converts a served object to the stored version.
     fn to_stored(&self, served: Value) -> Value;
+
+    /// Maps a field selector label of the served version to the stored version's
+    /// label, `None` for a label the served version does not support.
+    fn field_label(&self, label: &str) -> Option<String> {
+        Some(label.to_string())
+    }
 }
 
 /// Returns the converter of a resource served in another version than it is stored
@@ -90,6 +96,17 @@ impl VersionConverter for EventsV1 {
 
     fn to_stored(&self, served: Value) -> Value {
         rename(served, EVENT_FIELDS, "v1", "Event")
+    }
+
+    fn field_label(&self, label: &str) -> Option<String> {
+        if let Some(field) = label.strip_prefix("regarding.") {
+            return Some(format!("involvedObject.{field}"));
+        }
+        match label {
+            "reportingController" => Some("reportingComponent".to_string()),
+            "metadata.name" | "metadata.namespace" | "reason" | "type" => Some(label.to_string()),
+            _ => None,
+        }
     }
 }
 
@@ -808,5 +825,10 @@ mod tests {
         assert_eq!(served["deprecatedSource"]["component"], "kubelet");
         assert_eq!(served["reason"], "Started");
         assert_eq!(EventsV1.to_stored(served), stored);
+        assert_eq!(
+            EventsV1.field_label("regarding.name").as_deref(),
+            Some("involvedObject.name")
+        );
+        assert_eq!(EventsV1.field_label("involvedObject.name"), None);
     }
 }

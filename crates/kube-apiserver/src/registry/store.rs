@@ -107,6 +107,10 @@ pub struct Store {
     hooks: Option<Arc<dyn StoreHooks>>,
     /// Set when the resource is served in another version than it is stored in.
     converter: Option<Arc<dyn VersionConverter>>,
+    /// The served version's strategy of a converted resource: it defaults and
+    /// validates requests in their own version, as upstream validates them with the
+    /// rules of the request's version.
+    served_strategy: Option<Arc<dyn ErasedStrategy>>,
 }
 
 impl Store {
@@ -149,14 +153,44 @@ impl Store {
             name_validator: name_validator(info.group, info.resource),
             hooks: None,
             converter: None,
+            served_strategy: None,
         }
     }
 
     /// Serves the resource in `self.info`'s version over objects stored in another
     /// version; `strategy` must then be the storage kind's.
-    pub fn with_converter(mut self, converter: Arc<dyn VersionConverter>) -> Store {
+    pub fn with_converter(
+        mut self,
+        converter: Arc<dyn VersionConverter>,
+        served_strategy: Option<Arc<dyn ErasedStrategy>>,
+    ) -> Store {
         self.converter = Some(converter);
+        self.served_strategy = served_strategy;
         self
+    }
+
+    /// Validates a stored-version object (and its old version on updates) with the
+    /// served version's strategy when there is one, else the storage kind's.
+    fn validate_kind(
+        &self,
+        new: &Value,
+        old: Option<&Value>,
+        status_only: bool,
+    ) -> Result<Vec<FieldError>, StatusError> {
+        let (strategy, new, old) = match &self.served_strategy {
+            Some(strategy) => (
+                strategy.as_ref(),
+                self.served(new.clone()),
+                old.map(|old| self.served(old.clone())),
+            ),
+            None => (self.strategy.as_ref(), new.clone(), old.cloned()),
+        };
+        let result = match (&old, status_only) {
+            (None, _) => strategy.validate(&new),
+            (Some(old), true) => strategy.validate_status_update(&new, old),
+            (Some(old), false) => strategy.validate_update(&new, old),
+        };
+        result.map_err(|error| StatusError::bad_request(error.to_string()))
     }
 
     /// Converts a stored object to the served version.
@@ -301,6 +335,17 @@ impl Store {
             Some(text) => Some(
                 fields::parse(text).map_err(|error| StatusError::bad_request(error.to_string()))?,
             ),
+        };
+        let field_selector = match (field_selector, &self.converter) {
+            (Some(selector), Some(converter)) => Some(selector.transform(|field, value| {
+                converter
+                    .field_label(field)
+                    .map(|label| (label, value.to_string()))
+                    .ok_or_else(|| {
+                        StatusError::bad_request(format!("field label not supported: {field}"))
+                    })
+            })?),
+            (selector, _) => selector,
         };
         if let Some(selector) = &field_selector {
             let supported = self.strategy.selectable_field_names();
@@ -523,6 +568,15 @@ impl Store {
     /// Decodes into the kind (400 when the JSON does not fit it) and applies defaults.
     fn decode(&self, object: Value) -> Result<Value, StatusError> {
         let kind = self.info.kind;
+        let object = match &self.served_strategy {
+            Some(strategy) => strategy.decode_and_default(object).map_err(|error| {
+                StatusError::bad_request(format!(
+                    "{kind} in version \"{}\" cannot be handled as a {kind}: {error}",
+                    self.info.version
+                ))
+            })?,
+            None => object,
+        };
         let object = self.stored(object);
         self.strategy.decode_and_default(object).map_err(|error| {
             StatusError::bad_request(format!(
@@ -571,11 +625,7 @@ impl Store {
     fn validate_create(&self, object: &Value, name: &str) -> Result<(), StatusError> {
         let meta = object_meta(object)?;
         let mut errors = validate_object_meta(&meta, self.info.namespaced, self.name_validator);
-        errors.extend(
-            self.strategy
-                .validate(object)
-                .map_err(|error| StatusError::bad_request(error.to_string()))?,
-        );
+        errors.extend(self.validate_kind(object, None, false)?);
         self.invalid_if_any(name, errors)
     }
 
@@ -726,11 +776,7 @@ impl Store {
                     self.info.namespaced,
                     self.name_validator,
                 );
-                errors.extend(
-                    self.strategy
-                        .validate_status_update(&new, &old)
-                        .map_err(|error| StatusError::bad_request(error.to_string()))?,
-                );
+                errors.extend(self.validate_kind(&new, Some(&old), true)?);
                 errors
             } else {
                 self.strategy
@@ -743,11 +789,7 @@ impl Store {
                     self.info.namespaced,
                     self.name_validator,
                 );
-                errors.extend(
-                    self.strategy
-                        .validate_update(&new, &old)
-                        .map_err(|error| StatusError::bad_request(error.to_string()))?,
-                );
+                errors.extend(self.validate_kind(&new, Some(&old), false)?);
                 errors
             };
             self.invalid_if_any(name, errors)?;
