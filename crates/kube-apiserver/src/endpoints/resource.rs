@@ -557,7 +557,7 @@ async fn ensure_namespace_exists(
 }
 
 /// Reads dryRun and fieldManager. `options_kind` names the request's options
-/// (`CreateOptions`, `UpdateOptions`, `PatchOptions`) in validation errors; without a
+/// (`CreateOptions`, `UpdateOptions`, `PatchOptions`) in validation errors. Without a
 /// fieldManager the manager is the User-Agent's prefix.
 fn write_params(
     query: &Query,

@@ -72,7 +72,7 @@ pub struct WriteParams {
     /// untouched (internal writes, subresources other than status).
     pub manager: Option<String>,
     /// Subresource the write goes through (`scale`), recorded in the manager's
-    /// entry. Status writes say so through `status_only` instead.
+    /// entry. Status writes are marked by `status_only` instead.
     pub subresource: String,
 }
 
