@@ -7,6 +7,7 @@
 
 pub mod decode;
 pub mod errors;
+pub mod fieldpath;
 pub mod fields;
 pub mod labels;
 pub mod meta;
@@ -15,3 +16,4 @@ pub mod protobuf;
 pub mod quantity;
 pub mod scheme;
 pub mod validation;
+pub mod yaml;

@@ -108,15 +108,34 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
     let mut stores = HashMap::new();
     let mut served = Vec::new();
     for info in RESOURCES {
-        if info.storage_path.is_none() || info.storage_gvk() != info.gvk() {
-            // NOTE: resources stored in another version (autoscaling/v1 HPAs,
-            // events.k8s.io Events) need conversion, which does not exist yet.
+        if info.storage_path.is_none() {
             continue;
         }
-        let Some(strategy) = strategy_for(info.group, info.version, info.resource) else {
+        // A resource stored in another version is served through a converter over
+        // the storage kind's strategy.
+        let converter = if info.storage_gvk() == info.gvk() {
+            None
+        } else {
+            match crate::registry::conversion::converter_for(info) {
+                Some(converter) => Some(converter),
+                None => continue,
+            }
+        };
+        let storage = info.storage_gvk();
+        let storage_resource = if storage.group.is_empty() && storage.kind == "Event" {
+            "events"
+        } else {
+            info.resource
+        };
+        let Some(strategy) = strategy_for(&storage.group, &storage.version, storage_resource)
+        else {
             continue;
         };
         let mut store = Store::new(info, strategy, backend.clone(), &options.etcd_prefix);
+        if let Some(converter) = converter {
+            let served_strategy = strategy_for(info.group, info.version, info.resource);
+            store = store.with_converter(converter, served_strategy);
+        }
         if info.group.is_empty() && info.resource == "services" {
             store = store.with_hooks(service_hooks(&options, backend.clone())?);
         }

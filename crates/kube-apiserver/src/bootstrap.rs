@@ -1,7 +1,7 @@
 //! Objects every cluster has after the apiserver starts, created as upstream's
 //! bootstrap controller and post-start hooks create them: the system namespaces,
-//! the `kubernetes` Service with its Endpoints and EndpointSlice, and the system
-//! priority classes.
+//! the `kubernetes` Service with its Endpoints and EndpointSlice, the system
+//! priority classes, and the mandatory API Priority and Fairness configuration.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -137,7 +137,78 @@ pub async fn run(
             ensure(&store, "", name, object).await;
         }
     }
+    ensure_flow_control(stores).await;
     tracing::info!("bootstrap objects exist");
+}
+
+/// Annotation marking a bootstrap flow-control object whose spec the apiserver
+/// keeps up to date.
+const AUTOUPDATE_SPEC: &str = "apf.kubernetes.io/autoupdate-spec";
+
+/// Creates the mandatory PriorityLevelConfigurations and FlowSchemas (`exempt` and
+/// `catch-all`), as upstream's APF configuration producer does at start-up.
+// NOTE: only the mandatory objects exist; upstream also creates the suggested ones
+// (system, node-high, leader-election, workload-high, ...).
+async fn ensure_flow_control(stores: &HashMap<(String, String, String), Arc<Store>>) {
+    const GROUP: &str = "flowcontrol.apiserver.k8s.io";
+    let metadata = |name: &str| json!({"name": name, "annotations": {AUTOUPDATE_SPEC: "true"}});
+    if let Some(levels) = store(stores, GROUP, "prioritylevelconfigurations") {
+        let exempt = json!({
+            "apiVersion": "flowcontrol.apiserver.k8s.io/v1",
+            "kind": "PriorityLevelConfiguration",
+            "metadata": metadata("exempt"),
+            "spec": {"type": "Exempt", "exempt": {"nominalConcurrencyShares": 0, "lendablePercent": 0}},
+        });
+        ensure(levels, "", "exempt", exempt).await;
+        let catch_all = json!({
+            "apiVersion": "flowcontrol.apiserver.k8s.io/v1",
+            "kind": "PriorityLevelConfiguration",
+            "metadata": metadata("catch-all"),
+            "spec": {"type": "Limited", "limited": {
+                "nominalConcurrencyShares": 5,
+                "lendablePercent": 0,
+                "limitResponse": {"type": "Reject"},
+            }},
+        });
+        ensure(levels, "", "catch-all", catch_all).await;
+    }
+
+    let every_request = |groups: &[&str]| {
+        let subjects: Vec<Value> = groups
+            .iter()
+            .map(|group| json!({"kind": "Group", "group": {"name": group}}))
+            .collect();
+        json!([{
+            "subjects": subjects,
+            "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"], "clusterScope": true, "namespaces": ["*"]}],
+            "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
+        }])
+    };
+    if let Some(schemas) = store(stores, GROUP, "flowschemas") {
+        let exempt = json!({
+            "apiVersion": "flowcontrol.apiserver.k8s.io/v1",
+            "kind": "FlowSchema",
+            "metadata": metadata("exempt"),
+            "spec": {
+                "priorityLevelConfiguration": {"name": "exempt"},
+                "matchingPrecedence": 1,
+                "rules": every_request(&["system:masters"]),
+            },
+        });
+        ensure(schemas, "", "exempt", exempt).await;
+        let catch_all = json!({
+            "apiVersion": "flowcontrol.apiserver.k8s.io/v1",
+            "kind": "FlowSchema",
+            "metadata": metadata("catch-all"),
+            "spec": {
+                "priorityLevelConfiguration": {"name": "catch-all"},
+                "matchingPrecedence": 10000,
+                "distinguisherMethod": {"type": "ByUser"},
+                "rules": every_request(&["system:unauthenticated", "system:authenticated"]),
+            },
+        });
+        ensure(schemas, "", "catch-all", catch_all).await;
+    }
 }
 
 /// Creates the object unless it exists, retrying storage failures with backoff.

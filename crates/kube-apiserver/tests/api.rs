@@ -560,6 +560,34 @@ fn system_namespaces_exist_after_start() {
     }
     let classes = server.kubectl_ok(&["get", "priorityclasses", "-o", "name"]);
     assert!(classes.contains("system-node-critical"), "{classes}");
+
+    let (code, levels) =
+        server.curl_json(&["/apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations"]);
+    assert_eq!(code, 200, "{levels}");
+    let names: Vec<&str> = levels["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|item| item["metadata"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["catch-all", "exempt"]);
+    let (code, catch_all) =
+        server.curl_json(&["/apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/catch-all"]);
+    assert_eq!(code, 200, "{catch_all}");
+    assert_eq!(catch_all["spec"]["matchingPrecedence"], 10000);
+    assert_eq!(
+        catch_all["spec"]["priorityLevelConfiguration"]["name"],
+        "catch-all"
+    );
+    assert_eq!(
+        catch_all["metadata"]["annotations"]["apf.kubernetes.io/autoupdate-spec"],
+        "true"
+    );
+    let schemas = server.kubectl_ok(&["get", "flowschemas", "-o", "name"]);
+    assert!(
+        schemas.contains("flowschema.flowcontrol.apiserver.k8s.io/exempt"),
+        "{schemas}"
+    );
 }
 
 fn deployment(name: &str, replicas: i64) -> Value {
@@ -1067,4 +1095,323 @@ fn merge_patch_replacing_containers_gets_defaults() {
     // An image without a tag means :latest, which defaults to pulling always.
     assert_eq!(container["imagePullPolicy"], "Always");
     assert_eq!(container["terminationMessagePolicy"], "File");
+
+fn put_json(server: &TestServer, path: &str, body: &Value) -> (u16, Value) {
+    server.curl_json(&[
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &body.to_string(),
+        path,
+    ])
+}
+
+fn entry<'a>(object: &'a Value, manager: &str) -> Option<&'a Value> {
+    object["metadata"]["managedFields"]
+        .as_array()?
+        .iter()
+        .find(|entry| entry["manager"] == manager)
+}
+
+#[test]
+fn managed_fields_follow_creates_updates_and_status_writes() {
+    let server = TestServer::start();
+
+    let (code, created) = post_json(
+        &server,
+        &format!("{CONFIGMAPS}?fieldManager=creator"),
+        &configmap("owned"),
+    );
+    assert_eq!(code, 201, "{created}");
+    let creator = entry(&created, "creator").expect("creator entry");
+    assert_eq!(creator["operation"], "Update");
+    assert_eq!(creator["apiVersion"], "v1");
+    assert_eq!(creator["fieldsType"], "FieldsV1");
+    assert!(creator["time"].is_string(), "{creator}");
+    assert_eq!(creator["fieldsV1"], json!({"f:data": {".": {}, "f:k": {}}}));
+
+    // Without fieldManager the manager is the User-Agent's prefix; the changed field
+    // moves to it.
+    let mut changed = created.clone();
+    changed["data"]["k"] = json!("w");
+    changed["metadata"]["labels"] = json!({"team": "a"});
+    let (code, updated) = put_json(&server, &format!("{CONFIGMAPS}/owned"), &changed);
+    assert_eq!(code, 200, "{updated}");
+    assert_eq!(
+        entry(&updated, "creator").unwrap()["fieldsV1"],
+        json!({"f:data": {}})
+    );
+    assert_eq!(
+        entry(&updated, "curl").unwrap()["fieldsV1"],
+        json!({"f:data": {"f:k": {}}, "f:metadata": {"f:labels": {".": {}, "f:team": {}}}})
+    );
+
+    // Removing what a manager owned empties its entry, which then disappears.
+    let mut removed = updated.clone();
+    removed.as_object_mut().unwrap().remove("data");
+    let (code, removed) = put_json(&server, &format!("{CONFIGMAPS}/owned"), &removed);
+    assert_eq!(code, 200, "{removed}");
+    assert!(entry(&removed, "creator").is_none(), "{removed}");
+    assert!(entry(&removed, "curl").is_some(), "labels stay owned");
+
+    // An empty list resets the entries.
+    let mut reset = removed.clone();
+    reset["metadata"]["managedFields"] = json!([]);
+    let (code, reset) = put_json(&server, &format!("{CONFIGMAPS}/owned"), &reset);
+    assert_eq!(code, 200, "{reset}");
+    assert!(reset["metadata"].get("managedFields").is_none(), "{reset}");
+
+    // A list that does not decode is replaced by the stored one.
+    let mut labelled = reset.clone();
+    labelled["metadata"]["labels"]["tier"] = json!("web");
+    labelled["metadata"]["managedFields"] = json!([{"manager": "x", "operation": "Bogus"}]);
+    let (code, labelled) = put_json(
+        &server,
+        &format!("{CONFIGMAPS}/owned?fieldManager=labeller"),
+        &labelled,
+    );
+    assert_eq!(code, 200, "{labelled}");
+    let entries = labelled["metadata"]["managedFields"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{labelled}");
+    assert_eq!(
+        entries[0]["fieldsV1"],
+        json!({"f:metadata": {"f:labels": {"f:tier": {}}}})
+    );
+
+    // Status writes get an entry of their own.
+    let pods = "/api/v1/namespaces/default/pods";
+    let (code, created) = post_json(&server, &format!("{pods}?fieldManager=runner"), &pod("p"));
+    assert_eq!(code, 201, "{created}");
+    let runner = entry(&created, "runner").unwrap();
+    assert_eq!(
+        runner["fieldsV1"]["f:spec"]["f:containers"]["k:{\"name\":\"c\"}"]["."],
+        json!({}),
+        "{runner}"
+    );
+    assert!(runner["fieldsV1"].get("f:status").is_none(), "{runner}");
+    let mut status = created.clone();
+    status["status"]["phase"] = json!("Running");
+    let (code, written) = put_json(
+        &server,
+        &format!("{pods}/p/status?fieldManager=kubelet"),
+        &status,
+    );
+    assert_eq!(code, 200, "{written}");
+    let kubelet = entry(&written, "kubelet").unwrap();
+    assert_eq!(kubelet["subresource"], "status");
+    assert_eq!(kubelet["fieldsV1"], json!({"f:status": {"f:phase": {}}}));
+}
+
+#[test]
+fn invalid_field_manager_is_rejected() {
+    let server = TestServer::start();
+    let long = "m".repeat(129);
+    let (code, status) = post_json(
+        &server,
+        &format!("{CONFIGMAPS}?fieldManager={long}"),
+        &configmap("x"),
+    );
+    assert_eq!(code, 422, "{status}");
+    let message = status["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("CreateOptions.meta.k8s.io \"\" is invalid: fieldManager: Too long"),
+        "{message}"
+    );
+}
+
+#[test]
+fn yaml_and_protobuf_responses_follow_accept() {
+    let server = TestServer::start();
+    let yaml_accept = "Accept: application/yaml";
+
+    let body = configmap("yml").to_string();
+    let created = server.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        yaml_accept,
+        "--data-binary",
+        &body,
+        CONFIGMAPS,
+    ]);
+    assert!(created.ends_with("\n201"), "{created}");
+    assert!(
+        created.starts_with("apiVersion: v1\ndata:\n  k: v\nkind: ConfigMap\nmetadata:\n"),
+        "{created}"
+    );
+    assert!(created.contains("  creationTimestamp: \""), "{created}");
+
+    let got = server.curl(&["-H", yaml_accept, &format!("{CONFIGMAPS}/yml")]);
+    assert!(got.contains("  name: yml\n  namespace: default\n"), "{got}");
+    let list = server.curl(&["-H", yaml_accept, CONFIGMAPS]);
+    assert!(
+        list.starts_with("apiVersion: v1\nitems:\n- apiVersion: v1\n"),
+        "{list}"
+    );
+    assert!(list.contains("kind: ConfigMapList\n"), "{list}");
+
+    let missing = server.curl(&["-H", yaml_accept, &format!("{CONFIGMAPS}/none")]);
+    assert!(missing.contains("reason: NotFound\n"), "{missing}");
+    assert!(missing.contains("kind: Status\n"), "{missing}");
+    assert!(missing.ends_with("\n404"), "{missing}");
+
+    let file = std::env::temp_dir().join(format!("apiserver-proto-{}", std::process::id()));
+    let path = file.to_string_lossy().into_owned();
+    let code = server.curl(&[
+        "-H",
+        "Accept: application/vnd.kubernetes.protobuf, application/json",
+        "-o",
+        &path,
+        &format!("{CONFIGMAPS}/yml"),
+    ]);
+    assert_eq!(code.trim(), "200");
+    let bytes = std::fs::read(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    let (gvk, object) = apimachinery::protobuf::decode(&bytes).expect("protobuf body");
+    assert_eq!(gvk.kind, "ConfigMap");
+    assert_eq!(object["data"]["k"], "v");
+    assert_eq!(object["metadata"]["name"], "yml");
+}
+
+#[test]
+fn autoscaling_v1_is_served_over_v2_storage() {
+    let server = TestServer::start();
+    let v1 = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers";
+    let v2 = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers";
+    let target = json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"});
+
+    let hpa = json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web"},
+        "spec": {"scaleTargetRef": target, "maxReplicas": 4, "targetCPUUtilizationPercentage": 60}});
+    let (code, created) = post_json(&server, v1, &hpa);
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(created["apiVersion"], "autoscaling/v1");
+    assert_eq!(created["spec"]["targetCPUUtilizationPercentage"], 60);
+    assert_eq!(created["spec"]["minReplicas"], 1, "v2 defaults apply");
+
+    let (code, stored) = server.curl_json(&[&format!("{v2}/web")]);
+    assert_eq!(code, 200, "{stored}");
+    assert_eq!(stored["apiVersion"], "autoscaling/v2");
+    assert_eq!(
+        stored["spec"]["metrics"],
+        json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60}}}])
+    );
+
+    // What v1 cannot express travels in annotations.
+    let pods_metric = json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "qps"},
+        "spec": {"scaleTargetRef": target, "maxReplicas": 3, "metrics": [
+            {"type": "Pods", "pods": {"metric": {"name": "qps"}, "target": {"type": "AverageValue", "averageValue": "10"}}}]}});
+    assert_eq!(post_json(&server, v2, &pods_metric).0, 201);
+    let (code, served) = server.curl_json(&[&format!("{v1}/qps")]);
+    assert_eq!(code, 200, "{served}");
+    let annotation = served["metadata"]["annotations"]["autoscaling.alpha.kubernetes.io/metrics"]
+        .as_str()
+        .expect("metrics annotation");
+    let metrics: Value = serde_json::from_str(annotation).unwrap();
+    assert_eq!(
+        metrics,
+        json!([{"type": "Pods", "pods": {"metricName": "qps", "targetAverageValue": "10"}}])
+    );
+    assert!(
+        served["spec"]
+            .get("targetCPUUtilizationPercentage")
+            .is_none()
+    );
+
+    // A v1 update keeps the metric it cannot show.
+    let mut changed = served.clone();
+    changed["spec"]["maxReplicas"] = json!(5);
+    let (code, updated) = put_json(&server, &format!("{v1}/qps"), &changed);
+    assert_eq!(code, 200, "{updated}");
+    let (_, stored) = server.curl_json(&[&format!("{v2}/qps")]);
+    assert_eq!(stored["spec"]["maxReplicas"], 5);
+    assert_eq!(
+        stored["spec"]["metrics"][0]["pods"]["metric"]["name"],
+        "qps"
+    );
+    assert!(stored["metadata"].get("annotations").is_none(), "{stored}");
+
+    // v1 defaults apply to v1 requests: no target means 80% CPU.
+    let plain = json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "plain"}, "spec": {"scaleTargetRef": target, "maxReplicas": 2}});
+    let (code, created) = post_json(&server, v1, &plain);
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(created["spec"]["targetCPUUtilizationPercentage"], 80);
+
+    let (code, list) = server.curl_json(&[v1]);
+    assert_eq!(code, 200);
+    assert_eq!(list["kind"], "HorizontalPodAutoscalerList");
+    assert_eq!(list["items"][0]["apiVersion"], "autoscaling/v1");
+
+    let (code, resources) = server.curl_json(&["/apis/autoscaling/v1"]);
+    assert_eq!(code, 200, "{resources}");
+    assert!(
+        resources
+            .to_string()
+            .contains("horizontalpodautoscalers/status"),
+        "{resources}"
+    );
+}
+
+#[test]
+fn events_k8s_io_is_served_over_core_events() {
+    let server = TestServer::start();
+    let events = "/apis/events.k8s.io/v1/namespaces/default/events";
+    let event = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event",
+        "metadata": {"name": "e1"},
+        "eventTime": "2024-01-02T03:04:05.000000Z",
+        "reportingController": "example.com/controller", "reportingInstance": "one",
+        "action": "Scale", "reason": "Scaled", "type": "Normal", "note": "scaled up",
+        "regarding": {"kind": "Deployment", "name": "web", "namespace": "default"}});
+    let (code, created) = post_json(&server, events, &event);
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(created["apiVersion"], "events.k8s.io/v1");
+    assert_eq!(created["note"], "scaled up");
+
+    // Requests are validated with the rules of their own version.
+    let mut untimed = event.clone();
+    untimed["metadata"]["name"] = json!("e2");
+    untimed.as_object_mut().unwrap().remove("eventTime");
+    let (code, invalid) = post_json(&server, events, &untimed);
+    assert_eq!(code, 422, "{invalid}");
+    assert_eq!(
+        invalid["details"]["causes"][0]["field"], "eventTime",
+        "{invalid}"
+    );
+
+    let (code, core) = server.curl_json(&["/api/v1/namespaces/default/events/e1"]);
+    assert_eq!(code, 200, "{core}");
+    assert_eq!(core["message"], "scaled up");
+    assert_eq!(core["involvedObject"]["name"], "web");
+    assert_eq!(core["reportingComponent"], "example.com/controller");
+
+    let (code, list) = server.curl_json(&[events]);
+    assert_eq!(code, 200, "{list}");
+    assert_eq!(list["items"][0]["regarding"]["kind"], "Deployment");
+    assert_eq!(list["items"][0]["apiVersion"], "events.k8s.io/v1");
+
+    let (code, selected) = server.curl_json(&[&format!(
+        "{events}?fieldSelector=regarding.name%3Dweb,reportingController%3Dexample.com/controller"
+    )]);
+    assert_eq!(code, 200, "{selected}");
+    assert_eq!(selected["items"].as_array().unwrap().len(), 1, "{selected}");
+    let (code, none) =
+        server.curl_json(&[&format!("{events}?fieldSelector=regarding.name%3Dother")]);
+    assert_eq!(code, 200, "{none}");
+    assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
+    let (code, rejected) =
+        server.curl_json(&[&format!("{events}?fieldSelector=involvedObject.name%3Dweb")]);
+    assert_eq!(code, 400, "{rejected}");
+
+    let watch = server.curl(&["--max-time", "2", &format!("{events}?watch=true")]);
+    assert!(watch.contains("\"note\":\"scaled up\""), "{watch}");
+    assert!(!watch.contains("\"message\""), "{watch}");
+
+    let listed = server.kubectl_ok(&["get", "events.v1.events.k8s.io", "-o", "name"]);
+    assert!(listed.contains("event.events.k8s.io/e1"), "{listed}");
 }

@@ -813,3 +813,54 @@ fn exec_without_upgrade_rejected() {
     assert_eq!(code, 400);
     assert_eq!(status["message"], "Upgrade request required");
 }
+
+#[test]
+fn managed_fields_show_with_show_managed_fields() {
+    let server = TestServer::start();
+    server.kubectl_ok(&["create", "deployment", "web", "--image=nginx:1.25"]);
+    server.kubectl_ok(&["label", "deployment", "web", "tier=front"]);
+    server.kubectl_ok(&["scale", "deployment", "web", "--replicas=3"]);
+
+    let hidden = server.kubectl_ok(&["get", "deployment", "web", "-o", "yaml"]);
+    assert!(!hidden.contains("managedFields"), "{hidden}");
+
+    let shown = server.kubectl_ok(&[
+        "get",
+        "deployment",
+        "web",
+        "-o",
+        "yaml",
+        "--show-managed-fields",
+    ]);
+    for line in [
+        "  managedFields:",
+        "    manager: kubectl-create",
+        "    manager: kubectl-label",
+        "    operation: Update",
+        "    fieldsType: FieldsV1",
+        "          f:tier: {}",
+        "              k:{\"name\":\"nginx\"}:",
+        "        f:selector: {}",
+        "    subresource: scale",
+    ] {
+        assert!(shown.contains(line), "missing {line:?} in\n{shown}");
+    }
+    // Non-pointer structs are never added as a whole, so they carry no ".".
+    let spec = shown
+        .split("      f:spec:\n")
+        .nth(1)
+        .expect("f:spec in the kubectl-create entry");
+    assert!(!spec.starts_with("        .: {}"), "{shown}");
+    assert!(
+        !shown.contains("f:containers:\n              .: {}"),
+        "{shown}"
+    );
+    let scale_entry = shown
+        .split("  - apiVersion: ")
+        .find(|entry| entry.contains("subresource: scale"))
+        .expect("an entry of the scale subresource");
+    assert!(
+        scale_entry.contains("      f:spec:\n        f:replicas: {}\n"),
+        "{scale_entry}"
+    );
+}

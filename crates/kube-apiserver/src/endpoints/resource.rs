@@ -12,9 +12,12 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde_json::Value;
 
-use super::response::{ApiResponse, Representation, json, negotiate, status_error};
+use super::response::{
+    ApiResponse, Representation, json, negotiate, negotiate_format, reformat, status_error,
+};
 use super::{Handler, Query, proxy, subresources, watch};
 use crate::chain::UserInfo;
+use crate::registry::fieldmanager;
 use crate::registry::store::{DeleteOutcome, DeleteParams, ListParams, Store, WriteParams};
 use crate::request_info::RequestInfo;
 
@@ -39,7 +42,13 @@ pub async fn serve(
         Ok(body) => body,
         Err(error) => return status_error(&error),
     };
-    match serve_inner(handler, info, user, parts, body, query, on_upgrade).await {
+    let format = negotiate_format(
+        parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|value| value.to_str().ok()),
+    );
+    let response = match serve_inner(handler, info, user, parts, body, query, on_upgrade).await {
         Ok(response) => response,
         Err(error) => {
             if error.code() >= 500 {
@@ -47,7 +56,8 @@ pub async fn serve(
             }
             status_error(&error)
         }
-    }
+    };
+    reformat(response, format)
 }
 
 async fn serve_inner(
@@ -164,13 +174,17 @@ async fn serve_inner(
                     "create",
                 ));
             }
-            let params = write_params(query)?;
+            let params = write_params(query, parts, "CreateOptions")?;
             let validation = field_validation(query)?;
             let bytes = body.clone();
             let decoded = decode_body(store, parts, &bytes, validation)?;
             let mut object = decoded.object;
             check_body_namespace(&object, namespace)?;
             ensure_namespace_exists(handler, store, namespace).await?;
+            // Upstream credits the manager with the defaulted request, before
+            // admission plugins add their own fields.
+            object = store.default_object(object)?;
+            store.track_managed_fields(None, &mut object, false, &params);
             handler
                 .chain
                 .admission
@@ -188,7 +202,7 @@ async fn serve_inner(
             ))
         }
         "update" => {
-            let params = write_params(query)?;
+            let params = write_params(query, parts, "UpdateOptions")?;
             let validation = field_validation(query)?;
             let bytes = body.clone();
             let decoded = decode_body(store, parts, &bytes, validation)?;
@@ -214,7 +228,7 @@ async fn serve_inner(
             ))
         }
         "patch" => {
-            let params = write_params(query)?;
+            let params = write_params(query, parts, "PatchOptions")?;
             let patch_type = patch_type(parts)?;
             let bytes = body.clone();
             let patch_body = bytes.clone();
@@ -299,7 +313,19 @@ async fn serve_subresource(
     body: Bytes,
     query: &Query,
 ) -> Result<ApiResponse, StatusError> {
-    let params = write_params(query)?;
+    // Scale writes are credited to an entry with subresource `scale`. Other
+    // subresource writes (binding, finalize) leave managedFields as they are.
+    let options_kind = if info.verb == "patch" {
+        "PatchOptions"
+    } else {
+        "UpdateOptions"
+    };
+    let mut params = write_params(query, parts, options_kind)?;
+    if info.subresource == "scale" {
+        params.subresource = "scale".to_string();
+    } else {
+        params.manager = None;
+    }
     let name = info.name.as_str();
     match (info.subresource.as_str(), info.verb.as_str()) {
         ("scale", "get") => Ok(json(
@@ -533,10 +559,33 @@ async fn ensure_namespace_exists(
     Ok(())
 }
 
-fn write_params(query: &Query) -> Result<WriteParams, StatusError> {
+/// Reads dryRun and fieldManager. `options_kind` names the request's options
+/// (`CreateOptions`, `UpdateOptions`, `PatchOptions`) in validation errors. Without a
+/// fieldManager the manager is the User-Agent's prefix.
+fn write_params(
+    query: &Query,
+    parts: &http::request::Parts,
+    options_kind: &str,
+) -> Result<WriteParams, StatusError> {
+    let field_manager = query.get("fieldManager").map(str::to_string);
+    if let Some(manager) = &field_manager {
+        fieldmanager::validate_field_manager(manager, options_kind)?;
+    }
+    let manager = match &field_manager {
+        Some(manager) if !manager.is_empty() => manager.clone(),
+        _ => fieldmanager::manager_from_user_agent(
+            parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default(),
+        ),
+    };
     Ok(WriteParams {
         dry_run: dry_run(query)?,
-        field_manager: query.get("fieldManager").map(str::to_string),
+        field_manager,
+        manager: Some(manager),
+        subresource: String::new(),
     })
 }
 

@@ -47,7 +47,7 @@ pub fn negotiate(accept: Option<&str>) -> Option<Representation> {
 
         let json_like = matches!(
             essence.as_str(),
-            "application/json" | "*/*" | "application/*" | "application/yaml"
+            "application/json" | "*/*" | "application/*" | "application/yaml" | PROTOBUF_MEDIA_TYPE
         );
         if !json_like {
             continue;
@@ -70,6 +70,83 @@ pub fn negotiate(accept: Option<&str>) -> Option<Representation> {
         }
     }
     None
+}
+
+/// Media type of protobuf bodies.
+pub const PROTOBUF_MEDIA_TYPE: &str = "application/vnd.kubernetes.protobuf";
+
+/// Serialization of a response body that a client requests in its Accept header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Yaml,
+    Protobuf,
+}
+
+/// Picks the serialization: that of the first media type [`negotiate`] would accept,
+/// JSON when there is none.
+pub fn negotiate_format(accept: Option<&str>) -> Format {
+    for media_type in accept.unwrap_or_default().split(',') {
+        let essence = media_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if negotiate(Some(media_type)).is_none() {
+            continue;
+        }
+        return match essence.as_str() {
+            "application/yaml" => Format::Yaml,
+            PROTOBUF_MEDIA_TYPE => Format::Protobuf,
+            _ => Format::Json,
+        };
+    }
+    Format::Json
+}
+
+/// Re-encodes a complete JSON response body as YAML or protobuf. Streams, bodies of
+/// other types and bodies protobuf cannot carry (kinds outside the protobuf schema,
+/// such as custom resources) stay JSON.
+pub fn reformat(response: ApiResponse, format: Format) -> ApiResponse {
+    if format == Format::Json
+        || response.headers().get(header::CONTENT_TYPE)
+            != Some(&HeaderValue::from_static("application/json"))
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let ApiBody::Full(Some(bytes)) = body else {
+        return Response::from_parts(parts, body);
+    };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, ApiBody::Full(Some(bytes)));
+    };
+    let (encoded, content_type) = match format {
+        Format::Yaml => (
+            Bytes::from(apimachinery::yaml::to_yaml(&value)),
+            "application/yaml",
+        ),
+        Format::Protobuf => {
+            let text = |field: &str| value.get(field).and_then(|v| v.as_str()).unwrap_or("");
+            let encoded = apimachinery::meta::GroupVersionKind::from_api_version(
+                text("apiVersion"),
+                text("kind"),
+            )
+            .ok()
+            .filter(apimachinery::protobuf::is_supported)
+            .and_then(|gvk| apimachinery::protobuf::encode(&gvk, &value).ok());
+            match encoded {
+                Some(encoded) => (Bytes::from(encoded), PROTOBUF_MEDIA_TYPE),
+                None => return Response::from_parts(parts, ApiBody::Full(Some(bytes))),
+            }
+        }
+        Format::Json => return Response::from_parts(parts, ApiBody::Full(Some(bytes))),
+    };
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Response::from_parts(parts, ApiBody::full(encoded))
 }
 
 /// Builds a JSON response.
@@ -178,7 +255,11 @@ mod tests {
             )),
             Some(Representation::Metadata)
         );
-        assert_eq!(negotiate(Some("application/vnd.kubernetes.protobuf")), None);
+        assert_eq!(
+            negotiate(Some("application/vnd.kubernetes.protobuf")),
+            Some(Representation::Object)
+        );
+        assert_eq!(negotiate(Some("text/html")), None);
         assert_eq!(
             negotiate(Some(
                 "application/vnd.kubernetes.protobuf, application/json"
@@ -189,6 +270,31 @@ mod tests {
             negotiate(Some("application/json;as=Table;v=v9;g=meta.k8s.io")),
             None
         );
+    }
+
+    #[test]
+    fn format_follows_the_first_acceptable_media_type() {
+        assert_eq!(negotiate_format(None), Format::Json);
+        assert_eq!(negotiate_format(Some("application/yaml")), Format::Yaml);
+        assert_eq!(
+            negotiate_format(Some(
+                "text/html, application/vnd.kubernetes.protobuf, application/json"
+            )),
+            Format::Protobuf
+        );
+        assert_eq!(
+            negotiate_format(Some("application/json;as=Table;v=v1;g=meta.k8s.io")),
+            Format::Json
+        );
+        let yaml = reformat(
+            json(200, Bytes::from_static(b"{\"b\":1,\"a\":\"x\"}")),
+            Format::Yaml,
+        );
+        assert_eq!(yaml.headers()[header::CONTENT_TYPE], "application/yaml");
+        let ApiBody::Full(Some(body)) = yaml.into_body() else {
+            panic!("full body expected");
+        };
+        assert_eq!(&body[..], b"a: x\nb: 1\n");
     }
 
     #[test]

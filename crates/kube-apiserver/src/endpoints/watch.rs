@@ -184,6 +184,8 @@ struct FrameEncoder {
     table: Option<crate::tables::TableOptions>,
     /// Whether the column definitions were sent already (Table watches only).
     sent_headers: bool,
+    /// Set when the resource is served in another version than stored.
+    converter: Option<std::sync::Arc<dyn crate::registry::conversion::VersionConverter>>,
 }
 
 impl FrameEncoder {
@@ -195,6 +197,7 @@ impl FrameEncoder {
             resource: store.info.resource,
             table,
             sent_headers: false,
+            converter: store.converter(),
         }
     }
 
@@ -266,7 +269,8 @@ impl FrameEncoder {
         };
         let this = &*self;
         let encoded = event.encoded_frame(encoder, |event| {
-            let object = crate::registry::encoding::with_resource_version(
+            let object = crate::registry::store::served_bytes(
+                this.converter.as_deref(),
                 &event.object.kv.value,
                 event.object.kv.mod_revision,
             );

@@ -17,15 +17,17 @@ use bytes::Bytes;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 use storage::cacher::{
-    AttrsFunc, CachedObject, Cacher, CacherConfig, FilterFunc, IndexLookup, ListRequest,
-    ObjectAttrs, ResourceVersionMatch, WatchRequest, Watcher,
+    AttrsFunc, Cacher, CacherConfig, FilterFunc, IndexLookup, ListRequest, ObjectAttrs,
+    ResourceVersionMatch, WatchRequest, Watcher,
 };
 use storage::update::{UpdateDecision, UpdateError, guaranteed_update};
 use storage::{Backend, KeyValue, continue_token};
 
+use super::conversion::VersionConverter;
 use super::encoding::{
     decode_stored, encode_for_storage, set_resource_version, with_resource_version,
 };
+use super::fieldmanager::FieldManager;
 use super::hooks::StoreHooks;
 use super::object_meta::{
     NameValidator, name_validator, validate_object_meta, validate_object_meta_update,
@@ -65,6 +67,13 @@ pub struct ListOutput {
 pub struct WriteParams {
     pub dry_run: bool,
     pub field_manager: Option<String>,
+    /// Manager that `metadata.managedFields` credits with the write: the
+    /// `fieldManager` query value or the User-Agent prefix. `None` leaves the entries
+    /// untouched (internal writes, subresources other than status).
+    pub manager: Option<String>,
+    /// Subresource the write goes through (`scale`), recorded in the manager's
+    /// entry. Status writes are marked by `status_only` instead.
+    pub subresource: String,
 }
 
 /// Parameters of a delete: the request's DeleteOptions.
@@ -96,6 +105,12 @@ pub struct Store {
     prefix: String,
     name_validator: NameValidator,
     hooks: Option<Arc<dyn StoreHooks>>,
+    /// Set when the resource is served in another version than it is stored in.
+    converter: Option<Arc<dyn VersionConverter>>,
+    /// The served version's strategy of a converted resource: it defaults and
+    /// validates requests in their own version, as upstream validates them with the
+    /// rules of the request's version.
+    served_strategy: Option<Arc<dyn ErasedStrategy>>,
 }
 
 impl Store {
@@ -137,7 +152,71 @@ impl Store {
             prefix,
             name_validator: name_validator(info.group, info.resource),
             hooks: None,
+            converter: None,
+            served_strategy: None,
         }
+    }
+
+    /// Serves the resource in `self.info`'s version over objects stored in another
+    /// version; `strategy` must then be the storage kind's.
+    pub fn with_converter(
+        mut self,
+        converter: Arc<dyn VersionConverter>,
+        served_strategy: Option<Arc<dyn ErasedStrategy>>,
+    ) -> Store {
+        self.converter = Some(converter);
+        self.served_strategy = served_strategy;
+        self
+    }
+
+    /// Validates a stored-version object (and its old version on updates) with the
+    /// served version's strategy when there is one, else the storage kind's.
+    fn validate_kind(
+        &self,
+        new: &Value,
+        old: Option<&Value>,
+        status_only: bool,
+    ) -> Result<Vec<FieldError>, StatusError> {
+        let (strategy, new, old) = match &self.served_strategy {
+            Some(strategy) => (
+                strategy.as_ref(),
+                self.served(new.clone()),
+                old.map(|old| self.served(old.clone())),
+            ),
+            None => (self.strategy.as_ref(), new.clone(), old.cloned()),
+        };
+        let result = match (&old, status_only) {
+            (None, _) => strategy.validate(&new),
+            (Some(old), true) => strategy.validate_status_update(&new, old),
+            (Some(old), false) => strategy.validate_update(&new, old),
+        };
+        result.map_err(|error| StatusError::bad_request(error.to_string()))
+    }
+
+    /// Converts a stored object to the served version.
+    fn served(&self, object: Value) -> Value {
+        match &self.converter {
+            Some(converter) => converter.to_served(object),
+            None => object,
+        }
+    }
+
+    /// Converts a served object to the stored version.
+    fn stored(&self, object: Value) -> Value {
+        match &self.converter {
+            Some(converter) => converter.to_stored(object),
+            None => object,
+        }
+    }
+
+    /// Returns the served JSON of a stored value at `revision`.
+    pub fn served_kv_bytes(&self, stored: &[u8], revision: i64) -> Bytes {
+        served_bytes(self.converter.as_deref(), stored, revision)
+    }
+
+    /// Returns the converter of a resource served in another version than stored.
+    pub fn converter(&self) -> Option<Arc<dyn VersionConverter>> {
+        self.converter.clone()
     }
 
     /// Adds hooks around writes (allocations of Services).
@@ -225,7 +304,9 @@ impl Store {
             .await
             .map_err(|error| self.storage_error(error, name))?
             .ok_or_else(|| StatusError::not_found(&self.group_resource(), name))?;
-        decode_stored(&kv.value, kv.mod_revision).map_err(StatusError::internal_error)
+        decode_stored(&kv.value, kv.mod_revision)
+            .map(|object| self.served(object))
+            .map_err(StatusError::internal_error)
     }
 
     /// Returns the object as served JSON bytes.
@@ -237,7 +318,7 @@ impl Store {
             .await
             .map_err(|error| self.storage_error(error, name))?
             .ok_or_else(|| StatusError::not_found(&self.group_resource(), name))?;
-        Ok(with_resource_version(&kv.value, kv.mod_revision))
+        Ok(self.served_kv_bytes(&kv.value, kv.mod_revision))
     }
 
     /// Builds the predicate of a request's selectors, checking field names against
@@ -254,6 +335,17 @@ impl Store {
             Some(text) => Some(
                 fields::parse(text).map_err(|error| StatusError::bad_request(error.to_string()))?,
             ),
+        };
+        let field_selector = match (field_selector, &self.converter) {
+            (Some(selector), Some(converter)) => Some(selector.transform(|field, value| {
+                converter
+                    .field_label(field)
+                    .map(|label| (label, value.to_string()))
+                    .ok_or_else(|| {
+                        StatusError::bad_request(format!("field label not supported: {field}"))
+                    })
+            })?),
+            (selector, _) => selector,
         };
         if let Some(selector) = &field_selector {
             let supported = self.strategy.selectable_field_names();
@@ -338,7 +430,7 @@ impl Store {
         let items = response
             .items
             .iter()
-            .map(|object| served_bytes(object))
+            .map(|object| self.served_kv_bytes(&object.kv.value, object.kv.mod_revision))
             .collect();
         Ok(ListOutput {
             items,
@@ -382,6 +474,17 @@ impl Store {
 
     /// Creates an object in `namespace` (ignored for cluster-scoped kinds).
     pub async fn create(
+        &self,
+        namespace: &str,
+        object: Value,
+        params: &WriteParams,
+    ) -> Result<Value, StatusError> {
+        self.create_stored(namespace, object, params)
+            .await
+            .map(|created| self.served(created))
+    }
+
+    async fn create_stored(
         &self,
         namespace: &str,
         object: Value,
@@ -465,6 +568,16 @@ impl Store {
     /// Decodes into the kind (400 when the JSON does not fit it) and applies defaults.
     pub(crate) fn decode(&self, object: Value) -> Result<Value, StatusError> {
         let kind = self.info.kind;
+        let object = match &self.served_strategy {
+            Some(strategy) => strategy.decode_and_default(object).map_err(|error| {
+                StatusError::bad_request(format!(
+                    "{kind} in version \"{}\" cannot be handled as a {kind}: {error}",
+                    self.info.version
+                ))
+            })?,
+            None => object,
+        };
+        let object = self.stored(object);
         self.strategy.decode_and_default(object).map_err(|error| {
             StatusError::bad_request(format!(
                 "{kind} in version \"{}\" cannot be handled as a {kind}: {error}",
@@ -512,11 +625,7 @@ impl Store {
     fn validate_create(&self, object: &Value, name: &str) -> Result<(), StatusError> {
         let meta = object_meta(object)?;
         let mut errors = validate_object_meta(&meta, self.info.namespaced, self.name_validator);
-        errors.extend(
-            self.strategy
-                .validate(object)
-                .map_err(|error| StatusError::bad_request(error.to_string()))?,
-        );
+        errors.extend(self.validate_kind(object, None, false)?);
         self.invalid_if_any(name, errors)
     }
 
@@ -539,6 +648,9 @@ impl Store {
         params: &WriteParams,
     ) -> Result<(Value, bool), StatusError> {
         let mut requested = self.decode(object)?;
+        if self.converter.is_some() {
+            requested = self.served(requested);
+        }
         let Some(hooks) = self.hooks.clone().filter(|_| !status_only) else {
             return self
                 .update_with(namespace, name, status_only, params, move |_| {
@@ -587,6 +699,22 @@ impl Store {
         name: &str,
         status_only: bool,
         params: &WriteParams,
+        transform: F,
+    ) -> Result<(Value, bool), StatusError>
+    where
+        F: FnMut(Option<&Value>) -> Result<Value, StatusError>,
+    {
+        self.update_with_stored(namespace, name, status_only, params, transform)
+            .await
+            .map(|(object, created)| (self.served(object), created))
+    }
+
+    async fn update_with_stored<F>(
+        &self,
+        namespace: &str,
+        name: &str,
+        status_only: bool,
+        params: &WriteParams,
         mut transform: F,
     ) -> Result<(Value, bool), StatusError>
     where
@@ -604,7 +732,14 @@ impl Store {
                 ),
                 None => None,
             };
-            let mut new = transform(current_object.as_ref())?;
+            let served_current = match (&self.converter, &current_object) {
+                (Some(converter), Some(object)) => Some(converter.to_served(object.clone())),
+                _ => None,
+            };
+            let current_view = served_current.as_ref().or(current_object.as_ref());
+            let mut new = transform(current_view)?;
+            self.track_managed_fields(current_view, &mut new, status_only, params);
+            let mut new = self.stored(new);
             self.check_identity(&new, namespace, name)?;
 
             let Some(old) = current_object else {
@@ -641,11 +776,7 @@ impl Store {
                     self.info.namespaced,
                     self.name_validator,
                 );
-                errors.extend(
-                    self.strategy
-                        .validate_status_update(&new, &old)
-                        .map_err(|error| StatusError::bad_request(error.to_string()))?,
-                );
+                errors.extend(self.validate_kind(&new, Some(&old), true)?);
                 errors
             } else {
                 self.strategy
@@ -658,11 +789,7 @@ impl Store {
                     self.info.namespaced,
                     self.name_validator,
                 );
-                errors.extend(
-                    self.strategy
-                        .validate_update(&new, &old)
-                        .map_err(|error| StatusError::bad_request(error.to_string()))?,
-                );
+                errors.extend(self.validate_kind(&new, Some(&old), false)?);
                 errors
             };
             self.invalid_if_any(name, errors)?;
@@ -787,6 +914,43 @@ impl Store {
         }
     }
 
+    /// Updates `new`'s `metadata.managedFields` for the change from `live` (`None` on
+    /// create) when the write names a manager.
+    pub fn track_managed_fields(
+        &self,
+        live: Option<&Value>,
+        new: &mut Value,
+        status_only: bool,
+        params: &WriteParams,
+    ) {
+        let Some(manager) = params.manager.as_deref() else {
+            return;
+        };
+        let empty = Value::Object(serde_json::Map::new());
+        FieldManager {
+            group: self.info.group,
+            version: self.info.version,
+            kind: self.info.kind,
+            manager,
+            subresource: if status_only {
+                "status"
+            } else {
+                params.subresource.as_str()
+            },
+            has_status: self.info.subresource("status").is_some(),
+        }
+        .update(live.unwrap_or(&empty), new);
+    }
+
+    /// Decodes `object` as the kind and applies its defaults, as a create does first.
+    ///
+    /// # Errors
+    ///
+    /// 400 when the JSON does not fit the kind.
+    pub fn default_object(&self, object: Value) -> Result<Value, StatusError> {
+        self.decode(object).map(|object| self.served(object))
+    }
+
     /// Checks that the body names the object the URL names.
     fn check_identity(
         &self,
@@ -894,6 +1058,18 @@ impl Store {
 
     /// Deletes an object, gracefully or through finalizers when they apply.
     pub async fn delete(
+        &self,
+        namespace: &str,
+        name: &str,
+        params: &DeleteParams,
+    ) -> Result<DeleteOutcome, StatusError> {
+        Ok(match self.delete_stored(namespace, name, params).await? {
+            DeleteOutcome::Deleted(object) => DeleteOutcome::Deleted(self.served(object)),
+            DeleteOutcome::Pending(object) => DeleteOutcome::Pending(self.served(object)),
+        })
+    }
+
+    async fn delete_stored(
         &self,
         namespace: &str,
         name: &str,
@@ -1047,7 +1223,10 @@ impl Store {
                 serde_json::from_slice(&item).map_err(StatusError::internal_error)?;
             let item_namespace = string_at(&object, "namespace");
             let item_name = string_at(&object, "name");
-            match self.delete(&item_namespace, &item_name, params).await {
+            match self
+                .delete_stored(&item_namespace, &item_name, params)
+                .await
+            {
                 Ok(DeleteOutcome::Deleted(object) | DeleteOutcome::Pending(object)) => {
                     deleted.push(object)
                 }
@@ -1056,7 +1235,10 @@ impl Store {
                 Err(error) => return Err(error),
             }
         }
-        Ok(deleted)
+        Ok(deleted
+            .into_iter()
+            .map(|object| self.served(object))
+            .collect())
     }
 }
 
@@ -1094,9 +1276,22 @@ impl Selection {
     }
 }
 
-/// Returns a cached object's served JSON.
-fn served_bytes(object: &CachedObject) -> Bytes {
-    with_resource_version(&object.kv.value, object.kv.mod_revision)
+/// Returns the served JSON of a stored value at `revision`, converted to the served
+/// version when the resource has a converter.
+pub fn served_bytes(
+    converter: Option<&dyn VersionConverter>,
+    stored: &[u8],
+    revision: i64,
+) -> Bytes {
+    let Some(converter) = converter else {
+        return with_resource_version(stored, revision);
+    };
+    match decode_stored(stored, revision) {
+        Ok(object) => {
+            Bytes::from(serde_json::to_vec(&converter.to_served(object)).unwrap_or_default())
+        }
+        Err(_) => with_resource_version(stored, revision),
+    }
 }
 
 /// Extracts the labels and selectable fields of an object.

@@ -11,9 +11,10 @@
 //! `targetCPUUtilizationPercentage` 80, which is what upstream returns for a v1 object
 //! stored without one (its v2 storage form gets the 80% CPU metric).
 //!
-//! NOTE: v1 objects that carry v2-only metrics in the
-//! `autoscaling.alpha.kubernetes.io/metrics` annotation are neither converted nor
-//! validated from it; the annotation only suppresses the CPU default.
+//! NOTE: the store converts the v2-only metrics of a v1 object's
+//! `autoscaling.alpha.kubernetes.io/metrics` annotation (`registry::conversion`), but
+//! this strategy does not validate them; the annotation only suppresses the CPU
+//! default.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

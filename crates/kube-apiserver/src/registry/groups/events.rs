@@ -8,8 +8,9 @@
 //! `firstTimestamp`, `lastTimestamp` and `count`. Upstream validates the core form, so
 //! the error paths below use the core names, as upstream's do.
 //!
-//! NOTE: this strategy works on events.k8s.io/v1 objects. Sharing storage with core
-//! Events needs a conversion between the two forms in the store; that is not here.
+//! This strategy defaults and validates events.k8s.io/v1 requests in their own form.
+//! The store converts them to core/v1 Events (`registry::conversion`) and stores them
+//! with the core strategy's preparation.
 
 use std::sync::Arc;
 
