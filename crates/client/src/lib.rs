@@ -5,7 +5,13 @@
 //! indexer, the DeltaFIFO); [`workqueue`] contains the queues controllers process keys
 //! from.
 
+pub mod api;
 pub mod cache;
 pub mod config;
+pub mod discovery;
+pub mod dynamic;
+pub mod events;
+pub mod informer;
+pub mod leaderelection;
 pub mod rest;
 pub mod workqueue;

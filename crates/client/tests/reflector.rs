@@ -391,7 +391,8 @@ async fn relist_after_compaction_drops_stale_objects() {
     // The second run lists again at the stale version. This server serves that list
     // from its watch cache, so the 410 fallback paths are not reached here. The test
     // checks that the relist replaces stale objects.
-    // NOTE: no test here forces a 410 on a list, a continue token or a watch.
+    // NOTE: no test forces a 410 on a list or a continue token; the integration
+    // test reflector_gone covers a watch resumed at a compacted version.
     let (cancel, cancelled) = watch::channel(false);
     let running = tokio::spawn(reflector.run(cancelled));
     let want = server_contents(&client).await;

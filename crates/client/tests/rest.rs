@@ -428,3 +428,96 @@ async fn retry_after_lost_connection_only_for_get() {
         "unexpected error {error}"
     );
 }
+
+/// Serves plain HTTP/1.1 on 127.0.0.1, one request per connection, answering with
+/// the given status codes in turn; returns each request's Authorization header.
+async fn start_header_recorder(
+    statuses: Vec<u16>,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<Vec<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("local address");
+    let handle = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        for status in statuses {
+            let Ok(Ok((mut socket, _))) =
+                tokio::time::timeout(Duration::from_secs(10), listener.accept()).await
+            else {
+                break;
+            };
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match socket.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let text = String::from_utf8_lossy(&request).to_string();
+            let authorization = text
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("authorization")
+                        .then(|| value.trim().to_string())
+                })
+                .unwrap_or_default();
+            seen.push(authorization);
+            let response = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+            let _ = socket.shutdown().await;
+        }
+        seen
+    });
+    (address, handle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_plugin_token_is_sent_and_refreshed_after_401() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let counter = dir.path().join("runs");
+    let plugin = dir.path().join("plugin.sh");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\necho x >> {counter}\nn=$(wc -l < {counter})\nprintf '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"tok-%s\"}}}}' $n\n",
+            counter = counter.display()
+        ),
+    )
+    .expect("write plugin");
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+
+    let (address, recorder) = start_header_recorder(vec![401, 200, 200]).await;
+    let config = RestConfig {
+        host: format!("http://{address}"),
+        timeout: Some(Duration::from_secs(20)),
+        auth: AuthConfig {
+            exec: Some(client::config::ExecConfig {
+                command: plugin.display().to_string(),
+                api_version: "client.authentication.k8s.io/v1".to_string(),
+                interactive_mode: "Never".to_string(),
+                ..client::config::ExecConfig::default()
+            }),
+            ..AuthConfig::default()
+        },
+        ..RestConfig::default()
+    };
+    let client = RestClient::new(&config).expect("build client");
+    let first = client.get("/api").request_json::<serde_json::Value>().await;
+    assert!(
+        matches!(&first, Err(ClientError::Api(error)) if error.code() == 401),
+        "{first:?}"
+    );
+    for _ in 0..2 {
+        client
+            .get("/api")
+            .request_json::<serde_json::Value>()
+            .await
+            .expect("authorized request");
+    }
+    let seen = recorder.await.expect("recorder task");
+    assert_eq!(seen, vec!["Bearer tok-1", "Bearer tok-2", "Bearer tok-2"]);
+}

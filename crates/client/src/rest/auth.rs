@@ -15,6 +15,7 @@ use http::header::{AUTHORIZATION, HeaderMap, USER_AGENT};
 
 use super::ClientError;
 use crate::config::AuthConfig;
+use crate::config::exec::{ClusterInfo, ExecCredentialCache};
 
 /// How long a token read from a file is used before the file is read again.
 pub const TOKEN_FILE_REFRESH: Duration = Duration::from_secs(60);
@@ -40,6 +41,15 @@ enum Authorization {
         path: PathBuf,
         cached: Mutex<Option<(HeaderValue, Instant)>>,
     },
+    /// A bearer token from an exec credential plugin, added per request by
+    /// [`Credentials::exec_authorization`].
+    Exec(Box<ExecCredentialCache>),
+}
+
+impl std::fmt::Debug for ExecCredentialCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExecCredentialCache")
+    }
 }
 
 impl Credentials {
@@ -47,9 +57,15 @@ impl Credentials {
     /// [`default_user_agent`].
     ///
     /// # Errors
-    /// [`ClientError::Config`] when a token and basic auth are both set, when an exec
-    /// plugin is configured, or when a value cannot be sent as a header.
-    pub fn from_config(auth: &AuthConfig, user_agent: &str) -> Result<Self, ClientError> {
+    /// [`ClientError::Config`] when a token and basic auth are both set, or when a
+    /// value cannot be sent as a header. An exec plugin is used only when neither a
+    /// token nor basic auth is set; `cluster` is what it gets with
+    /// `provideClusterInfo`.
+    pub fn from_config(
+        auth: &AuthConfig,
+        user_agent: &str,
+        cluster: Option<ClusterInfo>,
+    ) -> Result<Self, ClientError> {
         let has_token = auth.token.is_some() || auth.token_file.is_some();
         let has_basic = auth.username.is_some() || auth.password.is_some();
         if has_token && has_basic {
@@ -57,13 +73,6 @@ impl Credentials {
                 "username/password or bearer token may be set, but not both".to_string(),
             ));
         }
-        // TODO: run exec credential plugins (client.authentication.k8s.io/v1).
-        if auth.exec.is_some() && !has_token && !has_basic {
-            return Err(ClientError::Config(
-                "exec credential plugins are not supported yet".to_string(),
-            ));
-        }
-
         let authorization = if let Some(token) = &auth.token {
             Authorization::Fixed(bearer(token)?)
         } else if let Some(path) = &auth.token_file {
@@ -77,6 +86,9 @@ impl Credentials {
             let encoded =
                 base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
             Authorization::Fixed(header_value("basic auth", &format!("Basic {encoded}"))?)
+        } else if let Some(exec) = &auth.exec {
+            let cluster = cluster.filter(|_| exec.provide_cluster_info);
+            Authorization::Exec(Box::new(ExecCredentialCache::new(exec.clone(), cluster)))
         } else {
             Authorization::None
         };
@@ -122,9 +134,40 @@ impl Credentials {
         Ok(())
     }
 
+    /// Returns the Authorization header from the exec plugin, running it when its
+    /// cached credential is missing or expired; `None` without a plugin.
+    ///
+    /// # Errors
+    /// [`ClientError::Config`] when the plugin fails or returns no token.
+    pub async fn exec_authorization(&self) -> Result<Option<HeaderValue>, ClientError> {
+        let Authorization::Exec(cache) = &self.authorization else {
+            return Ok(None);
+        };
+        let credential = cache
+            .credential()
+            .await
+            .map_err(|error| ClientError::Config(format!("getting credentials: {error}")))?;
+        // NOTE: a client certificate from a plugin is not used; TLS settings are
+        // fixed when the client is built.
+        match credential.token.as_deref().filter(|t| !t.is_empty()) {
+            Some(token) => bearer(token).map(Some),
+            None => Err(ClientError::Config(
+                "getting credentials: exec plugin returned a client certificate, which is not supported; only tokens are".to_string(),
+            )),
+        }
+    }
+
+    /// Drops a plugin's cached credential after a 401, so the next request runs
+    /// the plugin again.
+    pub async fn unauthorized(&self) {
+        if let Authorization::Exec(cache) = &self.authorization {
+            cache.invalidate().await;
+        }
+    }
+
     fn authorization_header(&self) -> Result<Option<HeaderValue>, ClientError> {
         match &self.authorization {
-            Authorization::None => Ok(None),
+            Authorization::None | Authorization::Exec(_) => Ok(None),
             Authorization::Fixed(value) => Ok(Some(value.clone())),
             Authorization::TokenFile { path, cached } => {
                 let mut cached = cached.lock().unwrap_or_else(|e| e.into_inner());
@@ -230,7 +273,7 @@ mod tests {
             impersonate_groups: vec!["a".to_string(), "b".to_string()],
             ..AuthConfig::default()
         };
-        let credentials = Credentials::from_config(&auth, "agent/1").expect("valid config");
+        let credentials = Credentials::from_config(&auth, "agent/1", None).expect("valid config");
         let mut headers = HeaderMap::new();
         credentials.apply(&mut headers).expect("apply");
 
@@ -248,7 +291,7 @@ mod tests {
             password: Some("secret".to_string()),
             ..AuthConfig::default()
         };
-        let credentials = Credentials::from_config(&auth, "").expect("valid config");
+        let credentials = Credentials::from_config(&auth, "", None).expect("valid config");
         let mut headers = HeaderMap::new();
         credentials.apply(&mut headers).expect("apply");
 
@@ -264,7 +307,7 @@ mod tests {
             ..AuthConfig::default()
         };
         assert!(matches!(
-            Credentials::from_config(&auth, ""),
+            Credentials::from_config(&auth, "", None),
             Err(ClientError::Config(_))
         ));
     }
@@ -279,7 +322,7 @@ mod tests {
             token_file: Some(path.clone()),
             ..AuthConfig::default()
         };
-        let credentials = Credentials::from_config(&auth, "").expect("valid config");
+        let credentials = Credentials::from_config(&auth, "", None).expect("valid config");
         let first = credentials.authorization_header().expect("read token");
 
         // Within the refresh period the cached token is used.
