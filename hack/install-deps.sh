@@ -13,6 +13,9 @@ packages=(
   curl
   jq
   python3-venv
+  busybox-static
+  docker-registry
+  skopeo
 )
 
 missing=()

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Runs a local image registry (Debian's docker-registry) on 127.0.0.1 only, with storage
+# under _output/registry, and pushes the images from hack/images/build.sh into it:
+#
+#   127.0.0.1:PORT/library/busybox:latest   docker.io/library/busybox:latest
+#   127.0.0.1:PORT/library/nginx:latest     docker.io/library/nginx:latest (also :1.25)
+#   127.0.0.1:PORT/pause:3.9                registry.k8s.io/pause:3.9
+#   127.0.0.1:PORT/library/python:3.11      docker.io/library/python:3.11 (also :latest)
+#
+# `start` also writes _output/registry/registries.toml, a mirror configuration for the
+# container runtime that sends docker.io and registry.k8s.io to this registry and never
+# to the real ones.
+#
+# Usage: hack/registry.sh start|stop|status     (REGISTRY_PORT, default 5000)
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+dir=${REGISTRY_DIR:-$repo_root/_output/registry}
+port=${REGISTRY_PORT:-5000}
+pid_file=$dir/registry.pid
+address=127.0.0.1:$port
+
+running_pid() {
+  [[ -f $pid_file ]] || return 1
+  local pid
+  pid=$(cat "$pid_file")
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+write_config() {
+  mkdir -p "$dir/storage"
+  cat >"$dir/config.yml" <<EOF
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: $dir/storage
+  delete:
+    enabled: true
+http:
+  addr: $address
+EOF
+  # skopeo's signature policy for this push only: accept the unsigned local images.
+  echo '{"default": [{"type": "insecureAcceptAnything"}]}' >"$dir/policy.json"
+  cat >"$dir/registries.toml" <<EOF
+[registries."docker.io"]
+mirrors = ["http://$address"]
+fallback_to_upstream = false
+
+[registries."registry.k8s.io"]
+mirrors = ["http://$address"]
+fallback_to_upstream = false
+EOF
+}
+
+wait_ready() {
+  for _ in $(seq 100); do
+    if curl -fsS "http://$address/v2/" >/dev/null 2>&1; then
+      return 0
+    fi
+    if ! running_pid >/dev/null; then
+      echo "registry.sh: docker-registry exited; see $dir/registry.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "registry.sh: docker-registry not ready on $address after 10 s; see $dir/registry.log" >&2
+  return 1
+}
+
+push() {
+  local layout=$1 tag=$2 destination=$3
+  skopeo --policy "$dir/policy.json" copy --quiet --dest-tls-verify=false \
+    "oci:$layout:$tag" "docker://$address/$destination"
+  echo "registry.sh: pushed $destination"
+}
+
+start() {
+  if pid=$(running_pid); then
+    echo "registry.sh: already running (pid $pid) on $address"
+    return 0
+  fi
+  for tool in docker-registry skopeo curl; do
+    command -v "$tool" >/dev/null || { echo "registry.sh: $tool is missing; run hack/install-deps.sh" >&2; exit 1; }
+  done
+  write_config
+  setsid docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
+  echo $! >"$pid_file"
+  wait_ready
+
+  local images=$repo_root/_output/images
+  for name in busybox nginx pause python; do
+    if [[ ! -f $images/$name/index.json ]]; then
+      OUT=$images "$repo_root/hack/images/build.sh" "$name"
+    fi
+  done
+  push "$images/busybox" latest library/busybox:latest
+  push "$images/nginx" latest library/nginx:latest
+  push "$images/nginx" latest library/nginx:1.25
+  push "$images/pause" 3.9 pause:3.9
+  push "$images/python" 3.11 library/python:3.11
+  push "$images/python" 3.11 library/python:latest
+  echo "registry.sh: running (pid $(cat "$pid_file")) on $address; mirror config: $dir/registries.toml"
+}
+
+stop() {
+  local pid
+  if ! pid=$(running_pid); then
+    echo "registry.sh: not running"
+    rm -f "$pid_file"
+    return 0
+  fi
+  kill "$pid"
+  for _ in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid"
+  fi
+  rm -f "$pid_file"
+  echo "registry.sh: stopped (pid $pid)"
+}
+
+case ${1:-} in
+  start) start ;;
+  stop) stop ;;
+  status)
+    if pid=$(running_pid); then echo "registry.sh: running (pid $pid) on $address"; else echo "registry.sh: not running"; exit 1; fi
+    ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
