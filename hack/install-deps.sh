@@ -16,6 +16,9 @@ packages=(
   busybox-static
   docker-registry
   skopeo
+  runc
+  containernetworking-plugins
+  iproute2
 )
 
 missing=()
