@@ -1,0 +1,549 @@
+//! The scheduler cache: every node with the pods bound or assumed to it, kept current by
+//! the informers, plus the per-cycle [`Snapshot`] that plugins read.
+//!
+//! A pod is assumed as soon as the scheduling cycle picks its node, so the next cycle
+//! already counts it. The informer's add event for the bound pod confirms it. An assumed
+//! pod whose binding finished but was never confirmed expires after the TTL.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Node, Pod};
+
+use crate::framework::types::{
+    ImageStateSummary, NodeInfo, normalized_image_name, pod_key, pod_node_name,
+};
+
+/// An error of a cache operation that breaks the assume/confirm protocol.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// The pod was assumed or added before.
+    #[error("pod {0} is in the cache, so can't be assumed")]
+    AlreadyPresent(String),
+    /// The pod is neither assumed nor added.
+    #[error("pod {0} wasn't assumed so cannot be forgotten")]
+    NotAssumed(String),
+    /// The pod has no node name.
+    #[error("pod {0} has no node name")]
+    NoNode(String),
+}
+
+/// The nodes of one scheduling cycle, immutable while the cycle runs.
+#[derive(Clone, Default)]
+pub struct Snapshot {
+    node_info_map: HashMap<String, Arc<NodeInfo>>,
+    node_info_list: Vec<Arc<NodeInfo>>,
+    have_pods_with_affinity: Vec<Arc<NodeInfo>>,
+    have_pods_with_required_anti_affinity: Vec<Arc<NodeInfo>>,
+    generation: i64,
+}
+
+impl Snapshot {
+    /// Builds a snapshot from nodes and the pods bound to them, for tests and tools.
+    pub fn new(pods: &[Arc<Pod>], nodes: &[Arc<Node>]) -> Snapshot {
+        let mut map: HashMap<String, NodeInfo> = HashMap::new();
+        for node in nodes {
+            map.insert(
+                node.metadata.name.clone().unwrap_or_default(),
+                NodeInfo::new(node.clone()),
+            );
+        }
+        for pod in pods {
+            if let Some(name) = pod_node_name(pod) {
+                map.entry(name.to_string()).or_default().add_pod(pod.clone());
+            }
+        }
+        let images = image_existence(map.values());
+        let mut snapshot = Snapshot {
+            node_info_map: map
+                .into_iter()
+                .map(|(name, mut info)| {
+                    refresh_image_states(&mut info, &images);
+                    (name, Arc::new(info))
+                })
+                .collect(),
+            ..Snapshot::default()
+        };
+        snapshot.rebuild_lists();
+        snapshot
+    }
+
+    /// The nodes that exist, sorted by name.
+    pub fn list(&self) -> &[Arc<NodeInfo>] {
+        &self.node_info_list
+    }
+
+    /// The nodes with at least one pod with affinity terms.
+    pub fn have_pods_with_affinity(&self) -> &[Arc<NodeInfo>] {
+        &self.have_pods_with_affinity
+    }
+
+    /// The nodes with at least one pod with required anti-affinity terms.
+    pub fn have_pods_with_required_anti_affinity(&self) -> &[Arc<NodeInfo>] {
+        &self.have_pods_with_required_anti_affinity
+    }
+
+    /// Returns a node by name.
+    pub fn get(&self, node_name: &str) -> Option<&Arc<NodeInfo>> {
+        self.node_info_map.get(node_name)
+    }
+
+    /// The number of existing nodes.
+    pub fn num_nodes(&self) -> usize {
+        self.node_info_list.len()
+    }
+
+    fn rebuild_lists(&mut self) {
+        let mut list: Vec<Arc<NodeInfo>> = self
+            .node_info_map
+            .values()
+            .filter(|info| info.node.is_some())
+            .cloned()
+            .collect();
+        list.sort_by(|a, b| a.node_name().cmp(b.node_name()));
+        self.have_pods_with_affinity = list
+            .iter()
+            .filter(|info| !info.pods_with_affinity.is_empty())
+            .cloned()
+            .collect();
+        self.have_pods_with_required_anti_affinity = list
+            .iter()
+            .filter(|info| !info.pods_with_required_anti_affinity.is_empty())
+            .cloned()
+            .collect();
+        self.node_info_list = list;
+    }
+}
+
+fn image_existence<'a>(
+    infos: impl Iterator<Item = &'a NodeInfo>,
+) -> HashMap<String, (i64, HashSet<String>)> {
+    let mut images: HashMap<String, (i64, HashSet<String>)> = HashMap::new();
+    for info in infos {
+        let Some(node) = info.node.as_ref() else {
+            continue;
+        };
+        let name = info.node_name().to_string();
+        for image in node
+            .status
+            .as_ref()
+            .and_then(|status| status.images.as_ref())
+            .into_iter()
+            .flatten()
+        {
+            for image_name in image.names.iter().flatten() {
+                let entry = images
+                    .entry(normalized_image_name(image_name))
+                    .or_insert((image.size_bytes.unwrap_or(0), HashSet::new()));
+                entry.1.insert(name.clone());
+            }
+        }
+    }
+    images
+}
+
+fn refresh_image_states(info: &mut NodeInfo, images: &HashMap<String, (i64, HashSet<String>)>) {
+    info.image_states.clear();
+    let Some(node) = info.node.clone() else {
+        return;
+    };
+    for image in node
+        .status
+        .as_ref()
+        .and_then(|status| status.images.as_ref())
+        .into_iter()
+        .flatten()
+    {
+        for image_name in image.names.iter().flatten() {
+            let name = normalized_image_name(image_name);
+            let num_nodes = images.get(&name).map(|(_, nodes)| nodes.len()).unwrap_or(1);
+            info.image_states.insert(
+                name,
+                ImageStateSummary {
+                    size: image.size_bytes.unwrap_or(0),
+                    num_nodes,
+                },
+            );
+        }
+    }
+}
+
+struct PodState {
+    pod: Arc<Pod>,
+    deadline: Option<Instant>,
+    binding_finished: bool,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    nodes: HashMap<String, Arc<NodeInfo>>,
+    pod_states: HashMap<String, PodState>,
+    assumed: HashSet<String>,
+    generation: i64,
+    removed_nodes: bool,
+    images_changed: bool,
+}
+
+impl CacheInner {
+    fn next_generation(&mut self) -> i64 {
+        self.generation += 1;
+        self.generation
+    }
+
+    fn add_pod_to_node(&mut self, pod: Arc<Pod>) {
+        let Some(node) = pod_node_name(&pod).map(str::to_string) else {
+            return;
+        };
+        let generation = self.next_generation();
+        let info = self.nodes.entry(node).or_default();
+        let info = Arc::make_mut(info);
+        info.add_pod(pod);
+        info.generation = generation;
+    }
+
+    fn remove_pod_from_node(&mut self, pod: &Pod) {
+        let Some(node) = pod_node_name(pod).map(str::to_string) else {
+            return;
+        };
+        let generation = self.next_generation();
+        let Some(info) = self.nodes.get_mut(&node) else {
+            return;
+        };
+        let info = Arc::make_mut(info);
+        info.remove_pod(pod);
+        info.generation = generation;
+        if info.node.is_none() && info.pods.is_empty() {
+            self.nodes.remove(&node);
+            self.removed_nodes = true;
+        }
+    }
+}
+
+/// The scheduler cache. All methods lock one mutex and are cheap.
+pub struct SchedulerCache {
+    inner: Mutex<CacheInner>,
+    ttl: Duration,
+}
+
+impl SchedulerCache {
+    /// Creates a cache whose assumed pods expire `ttl` after their binding finished.
+    pub fn new(ttl: Duration) -> SchedulerCache {
+        SchedulerCache {
+            inner: Mutex::new(CacheInner::default()),
+            ttl,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a pod whose `spec.nodeName` the scheduler just chose, before binding.
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::AlreadyPresent`] when the pod is known, [`CacheError::NoNode`]
+    /// without a node name.
+    pub fn assume_pod(&self, pod: Arc<Pod>) -> Result<(), CacheError> {
+        let key = pod_key(&pod);
+        if pod_node_name(&pod).is_none() {
+            return Err(CacheError::NoNode(key));
+        }
+        let mut inner = self.lock();
+        if inner.pod_states.contains_key(&key) {
+            return Err(CacheError::AlreadyPresent(key));
+        }
+        inner.add_pod_to_node(pod.clone());
+        inner.pod_states.insert(
+            key.clone(),
+            PodState {
+                pod,
+                deadline: None,
+                binding_finished: false,
+            },
+        );
+        inner.assumed.insert(key);
+        Ok(())
+    }
+
+    /// Starts the expiry clock of an assumed pod after its bind request finished.
+    pub fn finish_binding(&self, pod: &Pod) {
+        let key = pod_key(pod);
+        let ttl = self.ttl;
+        let mut inner = self.lock();
+        if inner.assumed.contains(&key)
+            && let Some(state) = inner.pod_states.get_mut(&key)
+        {
+            state.binding_finished = true;
+            state.deadline = Some(Instant::now() + ttl);
+        }
+    }
+
+    /// Removes an assumed pod after a failed binding.
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::NotAssumed`] when the pod is not assumed.
+    pub fn forget_pod(&self, pod: &Pod) -> Result<(), CacheError> {
+        let key = pod_key(pod);
+        let mut inner = self.lock();
+        if !inner.assumed.contains(&key) {
+            return Err(CacheError::NotAssumed(key));
+        }
+        if let Some(state) = inner.pod_states.remove(&key) {
+            inner.remove_pod_from_node(&state.pod);
+        }
+        inner.assumed.remove(&key);
+        Ok(())
+    }
+
+    /// Records a bound pod reported by the informer, confirming it when assumed.
+    pub fn add_pod(&self, pod: Arc<Pod>) {
+        let key = pod_key(&pod);
+        let mut inner = self.lock();
+        if let Some(state) = inner.pod_states.remove(&key) {
+            // Assumed, or seen before a relist: replace the earlier version.
+            inner.remove_pod_from_node(&state.pod);
+        }
+        inner.assumed.remove(&key);
+        inner.add_pod_to_node(pod.clone());
+        inner.pod_states.insert(
+            key,
+            PodState {
+                pod,
+                deadline: None,
+                binding_finished: false,
+            },
+        );
+    }
+
+    /// Replaces a bound pod's old version.
+    pub fn update_pod(&self, new: Arc<Pod>) {
+        self.add_pod(new);
+    }
+
+    /// Removes a bound pod.
+    pub fn remove_pod(&self, pod: &Pod) {
+        let key = pod_key(pod);
+        let mut inner = self.lock();
+        if let Some(state) = inner.pod_states.remove(&key) {
+            inner.remove_pod_from_node(&state.pod);
+        }
+        inner.assumed.remove(&key);
+    }
+
+    /// Returns whether a pod is assumed and not yet confirmed.
+    pub fn is_assumed_pod(&self, pod: &Pod) -> bool {
+        self.lock().assumed.contains(&pod_key(pod))
+    }
+
+    /// Returns the cached version of a pod.
+    pub fn get_pod(&self, pod: &Pod) -> Option<Arc<Pod>> {
+        self.lock()
+            .pod_states
+            .get(&pod_key(pod))
+            .map(|state| state.pod.clone())
+    }
+
+    /// Adds or replaces a node.
+    pub fn add_node(&self, node: Arc<Node>) {
+        let name = node.metadata.name.clone().unwrap_or_default();
+        let mut inner = self.lock();
+        let generation = inner.next_generation();
+        let images_changed = inner
+            .nodes
+            .get(&name)
+            .and_then(|info| info.node.as_ref())
+            .map(|old| {
+                old.status.as_ref().and_then(|s| s.images.as_ref())
+                    != node.status.as_ref().and_then(|s| s.images.as_ref())
+            })
+            .unwrap_or(true);
+        let info = Arc::make_mut(inner.nodes.entry(name).or_default());
+        info.set_node(node);
+        info.generation = generation;
+        inner.images_changed |= images_changed;
+    }
+
+    /// Replaces a node.
+    pub fn update_node(&self, node: Arc<Node>) {
+        self.add_node(node);
+    }
+
+    /// Removes a node. Its pods stay until their own delete events arrive.
+    pub fn remove_node(&self, node: &Node) {
+        let name = node.metadata.name.clone().unwrap_or_default();
+        let mut inner = self.lock();
+        let generation = inner.next_generation();
+        let Some(info) = inner.nodes.get_mut(&name) else {
+            return;
+        };
+        if info.pods.is_empty() {
+            inner.nodes.remove(&name);
+        } else {
+            let info = Arc::make_mut(info);
+            info.node = None;
+            info.generation = generation;
+        }
+        inner.removed_nodes = true;
+        inner.images_changed = true;
+    }
+
+    /// Brings `snapshot` up to date, copying only the nodes changed since its last
+    /// update.
+    pub fn update_snapshot(&self, snapshot: &mut Snapshot) {
+        let mut inner = self.lock();
+        let mut changed = false;
+
+        if inner.images_changed {
+            let images = image_existence(inner.nodes.values().map(Arc::as_ref));
+            let generation = inner.next_generation();
+            for info in inner.nodes.values_mut() {
+                let info = Arc::make_mut(info);
+                refresh_image_states(info, &images);
+                info.generation = generation;
+            }
+            inner.images_changed = false;
+        }
+
+        for (name, info) in &inner.nodes {
+            if info.generation > snapshot.generation {
+                snapshot.node_info_map.insert(name.clone(), info.clone());
+                changed = true;
+            }
+        }
+        if inner.removed_nodes || snapshot.node_info_map.len() != inner.nodes.len() {
+            snapshot
+                .node_info_map
+                .retain(|name, _| inner.nodes.contains_key(name));
+            inner.removed_nodes = false;
+            changed = true;
+        }
+        snapshot.generation = inner.generation;
+        if changed {
+            snapshot.rebuild_lists();
+        }
+    }
+
+    /// Removes assumed pods whose binding finished more than the TTL ago without the
+    /// informer confirming them. Returns the expired pods.
+    pub fn cleanup_expired_assumed_pods(&self, now: Instant) -> Vec<Arc<Pod>> {
+        let mut inner = self.lock();
+        let expired: Vec<String> = inner
+            .assumed
+            .iter()
+            .filter(|key| {
+                inner.pod_states.get(*key).is_some_and(|state| {
+                    state.binding_finished && state.deadline.is_some_and(|deadline| now > deadline)
+                })
+            })
+            .cloned()
+            .collect();
+        let mut pods = Vec::new();
+        for key in expired {
+            if let Some(state) = inner.pod_states.remove(&key) {
+                inner.remove_pod_from_node(&state.pod);
+                pods.push(state.pod);
+            }
+            inner.assumed.remove(&key);
+        }
+        pods
+    }
+
+    /// Returns the number of nodes and pods cached.
+    pub fn counts(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (
+            inner.nodes.values().filter(|info| info.node.is_some()).count(),
+            inner.pod_states.len(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn node(name: &str) -> Arc<Node> {
+        Arc::new(
+            serde_json::from_value(json!({
+                "metadata": {"name": name},
+                "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"},
+                    "images": [{"names": ["nginx:1"], "sizeBytes": 1000}]}
+            }))
+            .expect("node"),
+        )
+    }
+
+    fn pod(name: &str, node: &str) -> Arc<Pod> {
+        Arc::new(
+            serde_json::from_value(json!({
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {"nodeName": node, "containers": [{"name": "c",
+                    "resources": {"requests": {"cpu": "1"}}}]}
+            }))
+            .expect("pod"),
+        )
+    }
+
+    #[test]
+    fn assume_confirm_and_forget() {
+        let cache = SchedulerCache::new(Duration::from_secs(30));
+        cache.add_node(node("n1"));
+        let p = pod("p", "n1");
+        cache.assume_pod(p.clone()).expect("assume");
+        assert!(cache.is_assumed_pod(&p));
+        assert!(cache.assume_pod(p.clone()).is_err());
+
+        let mut snapshot = Snapshot::default();
+        cache.update_snapshot(&mut snapshot);
+        assert_eq!(snapshot.get("n1").expect("n1").requested.milli_cpu, 1000);
+
+        cache.forget_pod(&p).expect("forget");
+        cache.update_snapshot(&mut snapshot);
+        assert_eq!(snapshot.get("n1").expect("n1").requested.milli_cpu, 0);
+
+        cache.assume_pod(p.clone()).expect("assume again");
+        cache.add_pod(p.clone());
+        assert!(!cache.is_assumed_pod(&p));
+        assert!(cache.forget_pod(&p).is_err());
+    }
+
+    #[test]
+    fn assumed_pod_expires_after_binding() {
+        let cache = SchedulerCache::new(Duration::from_secs(30));
+        cache.add_node(node("n1"));
+        let p = pod("p", "n1");
+        cache.assume_pod(p.clone()).expect("assume");
+        assert!(cache.cleanup_expired_assumed_pods(Instant::now() + Duration::from_secs(60)).is_empty());
+        cache.finish_binding(&p);
+        assert!(cache.cleanup_expired_assumed_pods(Instant::now()).is_empty());
+        let expired = cache.cleanup_expired_assumed_pods(Instant::now() + Duration::from_secs(31));
+        assert_eq!(expired.len(), 1);
+        assert_eq!(cache.counts(), (1, 0));
+    }
+
+    #[test]
+    fn snapshot_is_incremental() {
+        let cache = SchedulerCache::new(Duration::from_secs(30));
+        cache.add_node(node("n1"));
+        cache.add_node(node("n2"));
+        let mut snapshot = Snapshot::default();
+        cache.update_snapshot(&mut snapshot);
+        assert_eq!(snapshot.num_nodes(), 2);
+        assert_eq!(snapshot.get("n1").expect("n1").image_states["nginx:1"].num_nodes, 2);
+        let n2_before = snapshot.get("n2").expect("n2").clone();
+
+        cache.add_pod(pod("p", "n1"));
+        cache.update_snapshot(&mut snapshot);
+        assert!(Arc::ptr_eq(&n2_before, snapshot.get("n2").expect("n2")));
+        assert_eq!(snapshot.get("n1").expect("n1").pods.len(), 1);
+
+        cache.remove_node(&node("n2"));
+        cache.update_snapshot(&mut snapshot);
+        assert_eq!(snapshot.num_nodes(), 1);
+        assert_eq!(snapshot.get("n1").expect("n1").image_states["nginx:1"].num_nodes, 1);
+    }
+}

@@ -1,0 +1,126 @@
+//! The in-tree plugins under their upstream names, the registry that builds them from
+//! `pluginConfig` args, and the default plugin set of a profile.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::framework::handle::Handle;
+use crate::framework::interface::{Plugin, PluginFactory};
+
+pub mod default_binder;
+pub mod default_preemption;
+pub mod helper;
+pub mod image_locality;
+pub mod inter_pod_affinity;
+pub mod node_affinity;
+pub mod node_name;
+pub mod node_ports;
+pub mod node_resources;
+pub mod node_unschedulable;
+pub mod pod_topology_spread;
+pub mod queue_sort;
+pub mod taint_toleration;
+pub mod volumes;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+/// Plugin factories by plugin name.
+pub type Registry = BTreeMap<&'static str, PluginFactory>;
+
+fn no_args(name: &str, args: &serde_json::Value) -> Result<(), String> {
+    if args.is_null() || args.as_object().is_some_and(|object| {
+        object.keys().all(|key| key == "apiVersion" || key == "kind")
+    }) {
+        Ok(())
+    } else {
+        Err(format!("plugin {name} takes no args"))
+    }
+}
+
+/// Returns the registry of every in-tree plugin.
+pub fn in_tree_registry() -> Registry {
+    let mut registry: Registry = BTreeMap::new();
+    registry.insert(queue_sort::NAME, |args, _| {
+        no_args(queue_sort::NAME, args)?;
+        Ok(Arc::new(queue_sort::PrioritySort) as Arc<dyn Plugin>)
+    });
+    registry.insert(node_unschedulable::NAME, |args, _| {
+        no_args(node_unschedulable::NAME, args)?;
+        Ok(Arc::new(node_unschedulable::NodeUnschedulable))
+    });
+    registry.insert(node_name::NAME, |args, _| {
+        no_args(node_name::NAME, args)?;
+        Ok(Arc::new(node_name::NodeName))
+    });
+    registry.insert(taint_toleration::NAME, |args, _| {
+        no_args(taint_toleration::NAME, args)?;
+        Ok(Arc::new(taint_toleration::TaintToleration))
+    });
+    registry.insert(node_affinity::NAME, |_, _| Ok(Arc::new(node_affinity::NodeAffinity)));
+    registry.insert(node_ports::NAME, |args, _| {
+        no_args(node_ports::NAME, args)?;
+        Ok(Arc::new(node_ports::NodePorts))
+    });
+    registry.insert(node_resources::FIT_NAME, |args, _| {
+        let args = node_resources::parse_fit_args(args)?;
+        Ok(Arc::new(node_resources::Fit::new(args)?))
+    });
+    registry.insert(node_resources::BALANCED_NAME, |args, _| {
+        let args = node_resources::parse_balanced_args(args)?;
+        Ok(Arc::new(node_resources::BalancedAllocation::new(args)))
+    });
+    registry.insert(inter_pod_affinity::NAME, |args, _| {
+        let args = inter_pod_affinity::parse_args(args)?;
+        Ok(Arc::new(inter_pod_affinity::InterPodAffinity::new(args)?))
+    });
+    registry.insert(pod_topology_spread::NAME, |args, handle: &Handle| {
+        let args = pod_topology_spread::parse_args(args)?;
+        Ok(Arc::new(pod_topology_spread::PodTopologySpread::new(
+            args,
+            handle.cluster.clone(),
+        )?))
+    });
+    registry.insert(image_locality::NAME, |args, _| {
+        no_args(image_locality::NAME, args)?;
+        Ok(Arc::new(image_locality::ImageLocality))
+    });
+    registry.insert(volumes::BINDING_NAME, |_, handle: &Handle| {
+        Ok(Arc::new(volumes::VolumeBinding::new(handle.cluster.clone())))
+    });
+    registry.insert(volumes::RESTRICTIONS_NAME, |_, _| Ok(Arc::new(volumes::VolumeRestrictions)));
+    registry.insert(volumes::LIMITS_NAME, |_, _| Ok(Arc::new(volumes::NodeVolumeLimits)));
+    registry.insert(volumes::ZONE_NAME, |_, _| Ok(Arc::new(volumes::VolumeZone)));
+    registry.insert(default_preemption::NAME, |_, handle: &Handle| {
+        Ok(Arc::new(default_preemption::DefaultPreemption::new(handle.clone())))
+    });
+    registry.insert(default_binder::NAME, |args, handle: &Handle| {
+        no_args(default_binder::NAME, args)?;
+        Ok(Arc::new(default_binder::DefaultBinder::new(handle.clone())))
+    });
+    registry
+}
+
+/// The default `multiPoint` plugins of a profile with their score weights, in the
+/// order of Kubernetes 1.33. Each is enabled at every extension point it implements.
+pub fn default_multi_point() -> Vec<(&'static str, i64)> {
+    vec![
+        (queue_sort::NAME, 0),
+        (node_unschedulable::NAME, 0),
+        (node_name::NAME, 0),
+        (taint_toleration::NAME, 3),
+        (node_affinity::NAME, 2),
+        (node_ports::NAME, 0),
+        (node_resources::FIT_NAME, 1),
+        (volumes::RESTRICTIONS_NAME, 0),
+        (volumes::LIMITS_NAME, 0),
+        (volumes::BINDING_NAME, 0),
+        (volumes::ZONE_NAME, 0),
+        (pod_topology_spread::NAME, 2),
+        (inter_pod_affinity::NAME, 2),
+        (default_preemption::NAME, 0),
+        (node_resources::BALANCED_NAME, 1),
+        (image_locality::NAME, 1),
+        (default_binder::NAME, 0),
+    ]
+}

@@ -1,0 +1,692 @@
+//! PodTopologySpread: keeps matching pods spread across topology domains.
+//!
+//! Filter enforces the `DoNotSchedule` constraints: placing the pod in a domain may not
+//! raise that domain's matching-pod count more than `maxSkew` above the least loaded
+//! domain. Score favors nodes whose domains hold fewer matching pods under the
+//! `ScheduleAnyway` constraints. Pods without constraints get the default constraints,
+//! with a selector built from the Services, ReplicationControllers, ReplicaSets and
+//! StatefulSets that select them.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use apimachinery::labels::{Selector, label_selector_as_selector};
+use k8s_openapi::api::core::v1::{Pod, TopologySpreadConstraint};
+use serde::Deserialize;
+
+use super::helper::pod_matches_node_selector_and_affinity;
+use crate::cache::Snapshot;
+use crate::framework::handle::ClusterState;
+use crate::framework::interface::{
+    CycleState, FilterPlugin, MAX_NODE_SCORE, NodeScore, Plugin, PreFilterPlugin, PreScorePlugin,
+    ScorePlugin, Status,
+};
+use crate::framework::types::{NodeInfo, PodInfo, is_terminating, pod_labels, pod_namespace};
+
+/// The plugin name.
+pub const NAME: &str = "PodTopologySpread";
+/// Failure reason: the skew would exceed `maxSkew`.
+pub const ERR_REASON_CONSTRAINTS_NOT_MATCH: &str =
+    "node(s) didn't match pod topology spread constraints";
+/// Failure reason: the node lacks a constraint's topology label.
+pub const ERR_REASON_NODE_LABEL_NOT_MATCH: &str =
+    "node(s) didn't match pod topology spread constraints (missing required label)";
+const PRE_FILTER_KEY: &str = "PreFilterPodTopologySpread";
+const PRE_SCORE_KEY: &str = "PreScorePodTopologySpread";
+
+/// A default constraint of `PodTopologySpreadArgs`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DefaultConstraint {
+    /// The allowed skew.
+    pub max_skew: i32,
+    /// The node label of the domains.
+    pub topology_key: String,
+    /// `DoNotSchedule` or `ScheduleAnyway`.
+    pub when_unsatisfiable: String,
+}
+
+/// The `PodTopologySpreadArgs` of `pluginConfig`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Args {
+    /// Constraints for pods that define none (used with `defaultingType: List`).
+    #[serde(default)]
+    pub default_constraints: Vec<DefaultConstraint>,
+    /// `System` (the built-in defaults) or `List` (`defaultConstraints`).
+    #[serde(default = "default_defaulting_type")]
+    pub defaulting_type: String,
+}
+
+fn default_defaulting_type() -> String {
+    "System".to_string()
+}
+
+impl Default for Args {
+    fn default() -> Self {
+        Args {
+            default_constraints: Vec::new(),
+            defaulting_type: default_defaulting_type(),
+        }
+    }
+}
+
+/// The built-in defaults: zones with skew 5 and hosts with skew 3, both soft.
+fn system_default_constraints() -> Vec<DefaultConstraint> {
+    vec![
+        DefaultConstraint {
+            max_skew: 3,
+            topology_key: "kubernetes.io/hostname".to_string(),
+            when_unsatisfiable: "ScheduleAnyway".to_string(),
+        },
+        DefaultConstraint {
+            max_skew: 5,
+            topology_key: "topology.kubernetes.io/zone".to_string(),
+            when_unsatisfiable: "ScheduleAnyway".to_string(),
+        },
+    ]
+}
+
+/// A constraint with its selector parsed.
+#[derive(Clone, Debug)]
+struct Constraint {
+    max_skew: i64,
+    topology_key: String,
+    selector: Selector,
+}
+
+#[derive(Clone)]
+struct PreFilterState {
+    constraints: Vec<Constraint>,
+    /// Matching pods per (topologyKey, value), over nodes that pass the pod's node
+    /// affinity and carry every constraint key.
+    pair_counts: HashMap<(String, String), i64>,
+}
+
+impl PreFilterState {
+    fn min_count(&self, key: &str) -> i64 {
+        self.pair_counts
+            .iter()
+            .filter(|((k, _), _)| k == key)
+            .map(|(_, count)| *count)
+            .min()
+            .unwrap_or(0)
+    }
+
+    fn update_with_pod(&mut self, incoming: &Pod, existing: &Pod, node_info: &NodeInfo, delta: i64) {
+        let Some(node) = node_info.node.as_ref() else {
+            return;
+        };
+        if pod_namespace(existing) != pod_namespace(incoming)
+            || !node_has_all_keys(node_info, &self.constraints)
+            || !pod_matches_node_selector_and_affinity(incoming, node)
+        {
+            return;
+        }
+        let labels = pod_labels(existing);
+        for constraint in &self.constraints {
+            if !constraint.selector.matches(&labels) {
+                continue;
+            }
+            if let Some(value) = node_label(node_info, &constraint.topology_key) {
+                *self
+                    .pair_counts
+                    .entry((constraint.topology_key.clone(), value.clone()))
+                    .or_default() += delta;
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+struct PreScoreState {
+    constraints: Vec<Constraint>,
+    ignored_nodes: HashSet<String>,
+    pair_counts: HashMap<(String, String), i64>,
+}
+
+/// The PodTopologySpread plugin.
+pub struct PodTopologySpread {
+    default_constraints: Vec<DefaultConstraint>,
+    cluster: Arc<ClusterState>,
+}
+
+impl PodTopologySpread {
+    /// Builds the plugin.
+    ///
+    /// # Errors
+    ///
+    /// An unknown defaulting type, or default constraints with `System`.
+    pub fn new(args: Args, cluster: Arc<ClusterState>) -> Result<PodTopologySpread, String> {
+        let default_constraints = match args.defaulting_type.as_str() {
+            "System" if args.default_constraints.is_empty() => system_default_constraints(),
+            "System" => {
+                return Err("defaultConstraints: Invalid value: when .defaultingType is \"System\"".to_string());
+            }
+            "List" => args.default_constraints,
+            other => {
+                return Err(format!(
+                    "defaultingType: Unsupported value: {other:?}: supported values: \"List\", \"System\""
+                ));
+            }
+        };
+        for constraint in &default_constraints {
+            if constraint.max_skew <= 0 {
+                return Err(format!(
+                    "defaultConstraints.maxSkew: Invalid value: {}: must be greater than zero",
+                    constraint.max_skew
+                ));
+            }
+        }
+        Ok(PodTopologySpread {
+            default_constraints,
+            cluster,
+        })
+    }
+
+    /// Returns the pod's constraints with `when_unsatisfiable` as given, or the default
+    /// constraints when the pod defines none.
+    fn constraints(&self, pod: &Pod, when_unsatisfiable: &str) -> Result<Vec<Constraint>, String> {
+        let own = pod
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.topology_spread_constraints.as_deref())
+            .unwrap_or_default();
+        if !own.is_empty() {
+            return own
+                .iter()
+                .filter(|constraint| constraint.when_unsatisfiable == when_unsatisfiable)
+                .map(parse_constraint)
+                .collect();
+        }
+        let defaults: Vec<&DefaultConstraint> = self
+            .default_constraints
+            .iter()
+            .filter(|constraint| constraint.when_unsatisfiable == when_unsatisfiable)
+            .collect();
+        if defaults.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(selector) = self.default_selector(pod) else {
+            return Ok(Vec::new());
+        };
+        Ok(defaults
+            .into_iter()
+            .map(|constraint| Constraint {
+                max_skew: i64::from(constraint.max_skew),
+                topology_key: constraint.topology_key.clone(),
+                selector: selector.clone(),
+            })
+            .collect())
+    }
+
+    /// Builds the selector of the controllers and Services that select the pod: the
+    /// union of their label requirements. `None` when nothing selects the pod.
+    fn default_selector(&self, pod: &Pod) -> Option<Selector> {
+        let namespace = pod_namespace(pod);
+        let labels = pod_labels(pod);
+        let mut set: BTreeMap<String, String> = BTreeMap::new();
+        let mut requirements = Vec::new();
+        let mut found = false;
+        let mut take_map = |selector: &BTreeMap<String, String>, found: &mut bool| {
+            if !selector.is_empty() && Selector::from_set(selector).matches(&labels) {
+                set.extend(selector.clone());
+                *found = true;
+            }
+        };
+        if let Ok(services) = self.cluster.services.read() {
+            for service in services.values() {
+                if service.metadata.namespace.as_deref() != Some(namespace) {
+                    continue;
+                }
+                if let Some(selector) = service.spec.as_ref().and_then(|spec| spec.selector.as_ref()) {
+                    take_map(selector, &mut found);
+                }
+            }
+        }
+        if let Ok(controllers) = self.cluster.replication_controllers.read() {
+            for controller in controllers.values() {
+                if controller.metadata.namespace.as_deref() != Some(namespace) {
+                    continue;
+                }
+                if let Some(selector) = controller.spec.as_ref().and_then(|spec| spec.selector.as_ref()) {
+                    take_map(selector, &mut found);
+                }
+            }
+        }
+        let mut take_label_selector =
+            |selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector| {
+                if let Ok(parsed) = label_selector_as_selector(Some(selector))
+                    && !parsed.is_empty()
+                    && parsed.matches(&labels)
+                {
+                    requirements.extend(parsed.requirements().unwrap_or_default().iter().cloned());
+                    found = true;
+                }
+            };
+        if let Ok(sets) = self.cluster.replica_sets.read() {
+            for set in sets.values() {
+                if set.metadata.namespace.as_deref() == Some(namespace)
+                    && let Some(spec) = set.spec.as_ref()
+                {
+                    take_label_selector(&spec.selector);
+                }
+            }
+        }
+        if let Ok(sets) = self.cluster.stateful_sets.read() {
+            for set in sets.values() {
+                if set.metadata.namespace.as_deref() == Some(namespace)
+                    && let Some(spec) = set.spec.as_ref()
+                {
+                    take_label_selector(&spec.selector);
+                }
+            }
+        }
+        if !found {
+            return None;
+        }
+        Some(Selector::from_set(&set).add_requirements(requirements))
+    }
+}
+
+fn parse_constraint(constraint: &TopologySpreadConstraint) -> Result<Constraint, String> {
+    let selector = label_selector_as_selector(constraint.label_selector.as_ref())
+        .map_err(|error| format!("invalid topology spread constraint selector: {error}"))?;
+    Ok(Constraint {
+        max_skew: i64::from(constraint.max_skew),
+        topology_key: constraint.topology_key.clone(),
+        selector,
+    })
+}
+
+fn node_label<'a>(node_info: &'a NodeInfo, key: &str) -> Option<&'a String> {
+    node_info.node_labels().and_then(|labels| labels.get(key))
+}
+
+fn node_has_all_keys(node_info: &NodeInfo, constraints: &[Constraint]) -> bool {
+    constraints
+        .iter()
+        .all(|constraint| node_label(node_info, &constraint.topology_key).is_some())
+}
+
+fn count_matching(node_info: &NodeInfo, selector: &Selector, namespace: &str) -> i64 {
+    node_info
+        .pods
+        .iter()
+        .filter(|existing| {
+            !is_terminating(&existing.pod)
+                && pod_namespace(&existing.pod) == namespace
+                && selector.matches(&pod_labels(&existing.pod))
+        })
+        .count() as i64
+}
+
+impl Plugin for PodTopologySpread {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
+        Some(self)
+    }
+
+    fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+        Some(self)
+    }
+
+    fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
+        Some(self)
+    }
+
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        Some(self)
+    }
+}
+
+impl PreFilterPlugin for PodTopologySpread {
+    // NOTE: minDomains, nodeAffinityPolicy, nodeTaintsPolicy and matchLabelKeys are
+    // not applied; nodes are always filtered by the pod's node affinity.
+    fn pre_filter(&self, state: &mut CycleState, pod: &Pod, snapshot: &Snapshot) -> Status {
+        let constraints = match self.constraints(pod, "DoNotSchedule") {
+            Ok(constraints) => constraints,
+            Err(error) => return Status::unresolvable(error),
+        };
+        let mut pair_counts = HashMap::new();
+        if !constraints.is_empty() {
+            let namespace = pod_namespace(pod);
+            for node_info in snapshot.list() {
+                let Some(node) = node_info.node.as_ref() else {
+                    continue;
+                };
+                if !pod_matches_node_selector_and_affinity(pod, node)
+                    || !node_has_all_keys(node_info, &constraints)
+                {
+                    continue;
+                }
+                for constraint in &constraints {
+                    let Some(value) = node_label(node_info, &constraint.topology_key) else {
+                        continue;
+                    };
+                    let count = count_matching(node_info, &constraint.selector, namespace);
+                    *pair_counts
+                        .entry((constraint.topology_key.clone(), value.clone()))
+                        .or_default() += count;
+                }
+            }
+        }
+        state.write(
+            PRE_FILTER_KEY,
+            PreFilterState {
+                constraints,
+                pair_counts,
+            },
+        );
+        Status::success()
+    }
+
+    fn add_pod(
+        &self,
+        state: &mut CycleState,
+        pod_to_schedule: &Pod,
+        pod_to_add: &PodInfo,
+        node_info: &NodeInfo,
+    ) -> Status {
+        match state.read_mut::<PreFilterState>(PRE_FILTER_KEY) {
+            Some(pre) => {
+                pre.update_with_pod(pod_to_schedule, &pod_to_add.pod, node_info, 1);
+                Status::success()
+            }
+            None => Status::error("PodTopologySpread prefilter state not found"),
+        }
+    }
+
+    fn remove_pod(
+        &self,
+        state: &mut CycleState,
+        pod_to_schedule: &Pod,
+        pod_to_remove: &PodInfo,
+        node_info: &NodeInfo,
+    ) -> Status {
+        match state.read_mut::<PreFilterState>(PRE_FILTER_KEY) {
+            Some(pre) => {
+                pre.update_with_pod(pod_to_schedule, &pod_to_remove.pod, node_info, -1);
+                Status::success()
+            }
+            None => Status::error("PodTopologySpread prefilter state not found"),
+        }
+    }
+}
+
+impl FilterPlugin for PodTopologySpread {
+    fn filter(&self, state: &CycleState, pod: &Pod, node_info: &NodeInfo) -> Status {
+        let Some(pre) = state.read::<PreFilterState>(PRE_FILTER_KEY) else {
+            return Status::error("PodTopologySpread prefilter state not found");
+        };
+        if pre.constraints.is_empty() {
+            return Status::success();
+        }
+        let labels = pod_labels(pod);
+        for constraint in &pre.constraints {
+            let Some(value) = node_label(node_info, &constraint.topology_key) else {
+                return Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
+            };
+            let self_match = i64::from(constraint.selector.matches(&labels));
+            let count = pre
+                .pair_counts
+                .get(&(constraint.topology_key.clone(), value.clone()))
+                .copied()
+                .unwrap_or(0);
+            let skew = count + self_match - pre.min_count(&constraint.topology_key);
+            if skew > constraint.max_skew {
+                return Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
+            }
+        }
+        Status::success()
+    }
+}
+
+impl PreScorePlugin for PodTopologySpread {
+    fn pre_score(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        nodes: &[Arc<NodeInfo>],
+        snapshot: &Snapshot,
+    ) -> Status {
+        let constraints = match self.constraints(pod, "ScheduleAnyway") {
+            Ok(constraints) => constraints,
+            Err(error) => return Status::error(error),
+        };
+        let mut ignored_nodes = HashSet::new();
+        let mut pair_counts = HashMap::new();
+        if !constraints.is_empty() {
+            for node_info in nodes {
+                if !node_has_all_keys(node_info, &constraints) {
+                    ignored_nodes.insert(node_info.node_name().to_string());
+                    continue;
+                }
+                for constraint in &constraints {
+                    if let Some(value) = node_label(node_info, &constraint.topology_key) {
+                        pair_counts.insert((constraint.topology_key.clone(), value.clone()), 0);
+                    }
+                }
+            }
+            let namespace = pod_namespace(pod);
+            for node_info in snapshot.list() {
+                let Some(node) = node_info.node.as_ref() else {
+                    continue;
+                };
+                if !pod_matches_node_selector_and_affinity(pod, node)
+                    || !node_has_all_keys(node_info, &constraints)
+                {
+                    continue;
+                }
+                for constraint in &constraints {
+                    let Some(value) = node_label(node_info, &constraint.topology_key) else {
+                        continue;
+                    };
+                    let pair = (constraint.topology_key.clone(), value.clone());
+                    if let Some(count) = pair_counts.get_mut(&pair) {
+                        *count += count_matching(node_info, &constraint.selector, namespace);
+                    }
+                }
+            }
+        }
+        state.write(
+            PRE_SCORE_KEY,
+            PreScoreState {
+                constraints,
+                ignored_nodes,
+                pair_counts,
+            },
+        );
+        Status::success()
+    }
+}
+
+impl ScorePlugin for PodTopologySpread {
+    // NOTE: this is the Kubernetes 1.18 scoring (matching pods summed over domains and
+    // flipped); later versions weight each constraint by the log of its domain count.
+    fn score(&self, state: &CycleState, _pod: &Pod, node_info: &NodeInfo) -> Result<i64, Status> {
+        let Some(pre) = state.read::<PreScoreState>(PRE_SCORE_KEY) else {
+            return Err(Status::error("PodTopologySpread prescore state not found"));
+        };
+        if pre.ignored_nodes.contains(node_info.node_name()) {
+            return Ok(0);
+        }
+        let mut score = 0;
+        for constraint in &pre.constraints {
+            if let Some(value) = node_label(node_info, &constraint.topology_key) {
+                score += pre
+                    .pair_counts
+                    .get(&(constraint.topology_key.clone(), value.clone()))
+                    .copied()
+                    .unwrap_or(0);
+            }
+        }
+        Ok(score)
+    }
+
+    fn normalize_score(&self, state: &CycleState, _pod: &Pod, scores: &mut [NodeScore]) -> Status {
+        let Some(pre) = state.read::<PreScoreState>(PRE_SCORE_KEY) else {
+            return Status::error("PodTopologySpread prescore state not found");
+        };
+        if pre.constraints.is_empty() {
+            return Status::success();
+        }
+        let mut total = 0;
+        let mut min = i64::MAX;
+        for score in scores.iter() {
+            if pre.ignored_nodes.contains(&score.name) {
+                continue;
+            }
+            total += score.score;
+            min = min.min(score.score);
+        }
+        let diff = total - min;
+        for score in scores.iter_mut() {
+            if pre.ignored_nodes.contains(&score.name) {
+                score.score = 0;
+            } else if diff == 0 {
+                score.score = MAX_NODE_SCORE;
+            } else {
+                let flipped = total - score.score;
+                score.score = (MAX_NODE_SCORE as f64 * (flipped as f64 / diff as f64)) as i64;
+            }
+        }
+        Status::success()
+    }
+}
+
+/// Parses `PodTopologySpreadArgs` from JSON (`null` gives the defaults).
+///
+/// # Errors
+///
+/// A decode message.
+pub fn parse_args(args: &serde_json::Value) -> Result<Args, String> {
+    if args.is_null() {
+        return Ok(Args::default());
+    }
+    serde_json::from_value(args.clone()).map_err(|error| format!("PodTopologySpreadArgs: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::testing::{named_pod, node};
+    use serde_json::{Value, json};
+
+    fn zone_node(name: &str, zone: &str) -> Arc<k8s_openapi::api::core::v1::Node> {
+        Arc::new(node(json!({"metadata": {"name": name,
+            "labels": {"zone": zone, "kubernetes.io/hostname": name}}})))
+    }
+
+    fn foo_pod(name: &str, node_name: &str) -> Arc<Pod> {
+        Arc::new(named_pod(name, json!({"labels": {"foo": ""}}), json!({"nodeName": node_name})))
+    }
+
+    fn spread_pod(constraints: Value) -> Pod {
+        named_pod("p", json!({"labels": {"foo": ""}}), json!({"topologySpreadConstraints": constraints}))
+    }
+
+    fn constraint(skew: i32, key: &str, when: &str) -> Value {
+        json!({"maxSkew": skew, "topologyKey": key, "whenUnsatisfiable": when,
+            "labelSelector": {"matchExpressions": [{"key": "foo", "operator": "Exists"}]}})
+    }
+
+    fn plugin() -> PodTopologySpread {
+        PodTopologySpread::new(Args::default(), Arc::new(ClusterState::default())).expect("plugin")
+    }
+
+    /// Upstream's case: zone1 holds 3 matching pods, zone2 holds 1; maxSkew 1 by zone
+    /// admits only zone2's nodes.
+    #[test]
+    fn filter_by_zone_skew() {
+        let nodes = [zone_node("node-a", "zone1"), zone_node("node-b", "zone1"),
+            zone_node("node-x", "zone2"), zone_node("node-y", "zone2")];
+        let pods = [foo_pod("p-a1", "node-a"), foo_pod("p-a2", "node-a"), foo_pod("p-b1", "node-b"),
+            foo_pod("p-y1", "node-y")];
+        let snapshot = Snapshot::new(&pods, &nodes);
+        let p = spread_pod(json!([constraint(1, "zone", "DoNotSchedule")]));
+        let plugin = plugin();
+        let mut state = CycleState::new();
+        assert!(plugin.pre_filter(&mut state, &p, &snapshot).is_success());
+        let fits: Vec<bool> = snapshot.list().iter().map(|info| plugin.filter(&state, &p, info).is_success()).collect();
+        assert_eq!(fits, [false, false, true, true]);
+    }
+
+    #[test]
+    fn filter_rejects_node_without_key() {
+        let nodes = [zone_node("a", "zone1"), Arc::new(node(json!({"metadata": {"name": "b"}})))];
+        let snapshot = Snapshot::new(&[], &nodes);
+        let p = spread_pod(json!([constraint(1, "zone", "DoNotSchedule")]));
+        let plugin = plugin();
+        let mut state = CycleState::new();
+        plugin.pre_filter(&mut state, &p, &snapshot);
+        assert!(plugin.filter(&state, &p, &snapshot.list()[0]).is_success());
+        assert_eq!(
+            plugin.filter(&state, &p, &snapshot.list()[1]),
+            Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH)
+        );
+    }
+
+    #[test]
+    fn add_and_remove_pod_change_skew() {
+        let nodes = [zone_node("a", "zone1"), zone_node("b", "zone2")];
+        let snapshot = Snapshot::new(&[], &nodes);
+        let p = spread_pod(json!([constraint(1, "zone", "DoNotSchedule")]));
+        let plugin = plugin();
+        let mut state = CycleState::new();
+        plugin.pre_filter(&mut state, &p, &snapshot);
+        let a = &snapshot.list()[0];
+        let added = PodInfo::new(foo_pod("x", "a"));
+        plugin.add_pod(&mut state, &p, &added, a);
+        assert!(!plugin.filter(&state, &p, a).is_success());
+        plugin.remove_pod(&mut state, &p, &added, a);
+        assert!(plugin.filter(&state, &p, a).is_success());
+    }
+
+    /// Soft spreading by host: counts 2, 1, 0 score 33, 66, 100 after flipping.
+    #[test]
+    fn score_prefers_emptier_domains() {
+        let nodes = [zone_node("a", "z"), zone_node("b", "z"), zone_node("c", "z")];
+        let pods = [foo_pod("p1", "a"), foo_pod("p2", "a"), foo_pod("p3", "b")];
+        let snapshot = Snapshot::new(&pods, &nodes);
+        let p = spread_pod(json!([constraint(1, "kubernetes.io/hostname", "ScheduleAnyway")]));
+        let plugin = plugin();
+        let mut state = CycleState::new();
+        plugin.pre_score(&mut state, &p, snapshot.list(), &snapshot);
+        let mut scores: Vec<NodeScore> = snapshot
+            .list()
+            .iter()
+            .map(|info| NodeScore {
+                name: info.node_name().to_string(),
+                score: plugin.score(&state, &p, info).expect("score"),
+            })
+            .collect();
+        assert_eq!(scores.iter().map(|s| s.score).collect::<Vec<_>>(), [2, 1, 0]);
+        plugin.normalize_score(&state, &p, &mut scores);
+        assert_eq!(scores.iter().map(|s| s.score).collect::<Vec<_>>(), [33, 66, 100]);
+    }
+
+    #[test]
+    fn default_constraints_use_service_selector() {
+        let cluster = Arc::new(ClusterState::default());
+        let service: k8s_openapi::api::core::v1::Service = serde_json::from_value(json!({
+            "metadata": {"name": "svc", "namespace": "default"},
+            "spec": {"selector": {"foo": ""}}
+        }))
+        .expect("service");
+        cluster
+            .services
+            .write()
+            .expect("lock")
+            .insert("default/svc".to_string(), Arc::new(service));
+        let plugin = PodTopologySpread::new(Args::default(), cluster).expect("plugin");
+        let p = named_pod("p", json!({"labels": {"foo": ""}}), json!({}));
+        let constraints = plugin.constraints(&p, "ScheduleAnyway").expect("constraints");
+        assert_eq!(constraints.len(), 2);
+        let unselected = named_pod("q", json!({"labels": {"bar": ""}}), json!({}));
+        assert!(plugin.constraints(&unselected, "ScheduleAnyway").expect("constraints").is_empty());
+    }
+}
