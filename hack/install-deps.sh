@@ -13,6 +13,10 @@ packages=(
   curl
   jq
   python3-venv
+  containerd
+  runc
+  containernetworking-plugins
+  busybox-static
 )
 
 missing=()
