@@ -13,10 +13,11 @@ packages=(
   curl
   jq
   python3-venv
-  containerd
+  busybox-static
   runc
   containernetworking-plugins
-  busybox-static
+  iproute2
+  containerd
 )
 
 missing=()

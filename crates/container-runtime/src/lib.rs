@@ -1,1 +1,23 @@
-//! A CRI v1 container runtime: images, pod sandboxes, containers, CNI, streaming.
+//! A CRI v1 container runtime (containerd's role on a node).
+//!
+//! [`server::serve`] listens on a unix socket and answers the kubelet's
+//! `runtime.v1.RuntimeService` and `runtime.v1.ImageService` calls. The work happens in
+//! [`runtime::Runtime`]: pod sandboxes are pinned namespaces plus a CNI network, and each
+//! container runs under an OCI runtime (runc or crun) supervised by a small per-container
+//! [`shim`] process that outlives daemon restarts.
+
+pub mod cgroups;
+pub mod cni;
+pub mod config;
+pub mod container;
+pub mod error;
+pub mod images;
+pub mod logs;
+pub mod namespaces;
+pub mod oci;
+pub mod oci_runtime;
+pub mod runtime;
+pub mod server;
+pub mod service;
+pub mod shim;
+pub mod store;

@@ -1,4 +1,127 @@
+//! `container-runtime`: a CRI v1 runtime daemon. Flags and wiring only; see the library.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use container_runtime::config::Config;
+use container_runtime::images::LocalImageStore;
+use container_runtime::runtime::Runtime;
+use container_runtime::shim::{self, ShimArgs};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "container-runtime",
+    version,
+    about = "CRI v1 container runtime"
+)]
+struct Flags {
+    /// Unix socket to serve CRI on (path or unix:// URL).
+    #[arg(long, default_value = "/run/container-runtime/container-runtime.sock")]
+    listen: String,
+    /// Directory for persistent state: records, bundles, container root filesystems.
+    #[arg(long, default_value = "/var/lib/container-runtime")]
+    root: PathBuf,
+    /// Directory for volatile state: pinned namespaces, OCI runtime state.
+    #[arg(long, default_value = "/run/container-runtime")]
+    state: PathBuf,
+    /// OCI runtime binary (runc or crun), a path or a name in PATH.
+    #[arg(long, default_value = "runc")]
+    oci_runtime: PathBuf,
+    /// Directory with the CNI plugin binaries.
+    #[arg(long, default_value = "/usr/lib/cni")]
+    cni_bin_dir: PathBuf,
+    /// Directory with CNI network configurations.
+    #[arg(long, default_value = "/etc/cni/net.d")]
+    cni_conf_dir: PathBuf,
+    /// Cgroup driver; only cgroupfs is supported.
+    #[arg(long, default_value = "cgroupfs")]
+    cgroup_driver: String,
+    /// Address for the exec/attach/port-forward streaming server.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    stream_address: String,
+    /// Log format: text or json.
+    #[arg(long, default_value = "text")]
+    logging_format: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Supervise one container (started by the daemon, not by users).
+    #[command(hide = true)]
+    Shim(ShimArgs),
+}
+
 fn main() {
-    eprintln!("container-runtime: not implemented yet");
-    std::process::exit(1);
+    let flags = Flags::parse();
+    if let Some(Command::Shim(args)) = flags.command {
+        std::process::exit(shim::run(args));
+    }
+
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if flags.logging_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+
+    if flags.cgroup_driver != "cgroupfs" {
+        eprintln!(
+            "container-runtime: invalid --cgroup-driver {:?}: only cgroupfs is supported",
+            flags.cgroup_driver
+        );
+        std::process::exit(2);
+    }
+    let listen = match cri::socket_path(&flags.listen) {
+        Ok(path) => path,
+        Err(error) => {
+            eprintln!("container-runtime: {error}");
+            std::process::exit(2);
+        }
+    };
+    let shim_binary =
+        std::env::current_exe().unwrap_or_else(|_| PathBuf::from("container-runtime"));
+    let config = Config {
+        listen,
+        root: flags.root,
+        state: flags.state,
+        oci_runtime: flags.oci_runtime,
+        cni_bin_dir: flags.cni_bin_dir,
+        cni_conf_dir: flags.cni_conf_dir,
+        cgroup_driver: flags.cgroup_driver,
+        stream_address: flags.stream_address,
+        shim_binary,
+    };
+
+    let runtime = tokio::runtime::Runtime::new().expect("failed to start the tokio runtime");
+    if let Err(error) = runtime.block_on(run(config)) {
+        tracing::error!(%error, "container-runtime failed");
+        std::process::exit(1);
+    }
+}
+
+async fn run(config: Config) -> container_runtime::error::Result<()> {
+    // NOTE: images come from directories until the registry-backed store is wired in.
+    let images = Arc::new(LocalImageStore::new(config.root.join("local-images"))?);
+    let socket = config.listen.clone();
+    let runtime = Arc::new(Runtime::new(config, images)?);
+    container_runtime::server::serve(runtime, &socket, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("shutting down; containers keep running under their shims");
 }

@@ -1,0 +1,206 @@
+//! The per-container shim: the parent of one container's process.
+//!
+//! StartContainer runs `container-runtime shim ...`. The shim makes itself a child
+//! subreaper, runs `<oci-runtime> create` with its own pipes as the container's stdout
+//! and stderr, and reports `ok <pid>` (or `error: <message>`) on its stdout. The daemon
+//! then runs `<oci-runtime> start`. From there the shim copies output into the CRI log,
+//! reopens the log on SIGUSR1 (ReopenContainerLog), reaps the container's process and
+//! writes `exit.json` before exiting. Because the shim runs in its own process group and
+//! is not tied to the daemon, containers keep running and report their exit across
+//! daemon restarts.
+
+use std::io::Write;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+use crate::logs::{LogFile, copy_stream};
+use crate::store::{ExitRecord, now_nanos, write_json};
+
+/// Command line of the `shim` subcommand; the daemon fills it in, not users.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ShimArgs {
+    /// Container id as known to the OCI runtime.
+    #[arg(long)]
+    pub id: String,
+    /// OCI bundle directory holding config.json.
+    #[arg(long)]
+    pub bundle: PathBuf,
+    /// OCI runtime binary.
+    #[arg(long)]
+    pub runtime: PathBuf,
+    /// OCI runtime state directory (`--root` of runc).
+    #[arg(long)]
+    pub runtime_root: PathBuf,
+    /// CRI log file; empty drops the output.
+    #[arg(long, default_value = "")]
+    pub log_path: PathBuf,
+    /// Directory for exit.json, container.pid and the OCI runtime's log.
+    #[arg(long)]
+    pub container_dir: PathBuf,
+    /// Container cgroup relative to the cgroup v1 hierarchy roots, for OOM detection.
+    #[arg(long, default_value = "")]
+    pub cgroup_path: String,
+}
+
+/// Runs the shim to completion and returns its exit status.
+pub fn run(args: ShimArgs) -> i32 {
+    match supervise(&args) {
+        Ok(()) => 0,
+        Err(message) => {
+            println!("error: {message}");
+            let _ = std::io::stdout().flush();
+            1
+        }
+    }
+}
+
+fn supervise(args: &ShimArgs) -> Result<(), String> {
+    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes an integer and touches no memory.
+    let subreaper = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    if subreaper != 0 {
+        return Err(format!(
+            "prctl(PR_SET_CHILD_SUBREAPER) failed: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+
+    // Block SIGUSR1 before any thread starts so only the signal thread receives it.
+    let mut reopen_signal = SigSet::empty();
+    reopen_signal.add(Signal::SIGUSR1);
+    reopen_signal
+        .thread_block()
+        .map_err(|errno| format!("failed to block SIGUSR1: {errno}"))?;
+
+    let log = LogFile::open(&args.log_path)
+        .map_err(|error| format!("failed to open log {}: {error}", args.log_path.display()))?;
+    let (stdout_read, stdout_write) =
+        nix::unistd::pipe().map_err(|errno| format!("pipe failed: {errno}"))?;
+    let (stderr_read, stderr_write) =
+        nix::unistd::pipe().map_err(|errno| format!("pipe failed: {errno}"))?;
+    let copiers = [
+        spawn_copier(stdout_read, "stdout", &log),
+        spawn_copier(stderr_read, "stderr", &log),
+    ];
+
+    let pid_file = args.container_dir.join("container.pid");
+    let runtime_log = args.container_dir.join("oci-runtime.log");
+    let status = Command::new(&args.runtime)
+        .arg("--root")
+        .arg(&args.runtime_root)
+        .arg("--log")
+        .arg(&runtime_log)
+        .arg("create")
+        .arg("--bundle")
+        .arg(&args.bundle)
+        .arg("--pid-file")
+        .arg(&pid_file)
+        .arg(&args.id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(stdout_write))
+        .stderr(Stdio::from(stderr_write))
+        .status()
+        .map_err(|error| format!("failed to run {}: {error}", args.runtime.display()))?;
+    if !status.success() {
+        let detail = std::fs::read_to_string(&runtime_log).unwrap_or_default();
+        let last = detail.lines().last().unwrap_or("").to_string();
+        return Err(format!(
+            "{} create failed ({status}): {last}",
+            args.runtime.display()
+        ));
+    }
+
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .ok_or_else(|| format!("no pid in {}", pid_file.display()))?;
+    println!("ok {pid}");
+    let _ = std::io::stdout().flush();
+    detach_stdout();
+
+    spawn_reopen_thread(reopen_signal, log.clone());
+    let exit_code = wait_for(Pid::from_raw(pid));
+    let finished_at = now_nanos();
+
+    // Output written just before the exit is still in the pipes; wait for EOF, but not
+    // forever, because a process outside the container's PID namespace may hold them.
+    for copier in copiers {
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while !copier.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    let record = ExitRecord {
+        exit_code,
+        finished_at,
+        oom_killed: oom_killed(&args.cgroup_path),
+    };
+    write_json(&args.container_dir.join("exit.json"), &record)
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+
+fn spawn_copier(
+    source: OwnedFd,
+    stream: &'static str,
+    log: &LogFile,
+) -> std::thread::JoinHandle<()> {
+    let log = log.clone();
+    std::thread::spawn(move || copy_stream(std::fs::File::from(source), stream, &log))
+}
+
+fn spawn_reopen_thread(signals: SigSet, log: LogFile) {
+    std::thread::spawn(move || {
+        while signals.wait().is_ok() {
+            let _ = log.reopen();
+        }
+    });
+}
+
+/// Points stdout at /dev/null so the daemon's read of the report pipe sees EOF.
+fn detach_stdout() {
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        use std::os::fd::AsRawFd;
+        // SAFETY: dup2 onto fd 1 with a valid open descriptor.
+        unsafe { libc::dup2(null.as_raw_fd(), 1) };
+    }
+}
+
+/// Reaps children until `pid` exits and returns its exit code (128 + signal if killed).
+fn wait_for(pid: Pid) -> i32 {
+    loop {
+        match waitpid(None, None) {
+            Ok(WaitStatus::Exited(reaped, code)) if reaped == pid => return code,
+            Ok(WaitStatus::Signaled(reaped, signal, _)) if reaped == pid => {
+                return 128 + signal as i32;
+            }
+            Ok(_) => continue,
+            Err(nix::errno::Errno::EINTR) => continue,
+            // No children left: the process vanished without being reaped by us.
+            Err(_) => return 255,
+        }
+    }
+}
+
+/// Reports whether the kernel OOM killer ran in the container's memory cgroup.
+fn oom_killed(cgroup_path: &str) -> bool {
+    if cgroup_path.is_empty() {
+        return false;
+    }
+    let path = format!(
+        "/sys/fs/cgroup/memory/{}/memory.oom_control",
+        cgroup_path.trim_start_matches('/')
+    );
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    text.lines()
+        .filter_map(|line| line.strip_prefix("oom_kill "))
+        .any(|count| count.trim().parse::<u64>().unwrap_or(0) > 0)
+}
