@@ -5,7 +5,10 @@
 //! indexer, the DeltaFIFO); [`workqueue`] contains the queues controllers process keys
 //! from.
 
+pub mod api;
 pub mod cache;
 pub mod config;
+pub mod informer;
+pub mod leaderelection;
 pub mod rest;
 pub mod workqueue;

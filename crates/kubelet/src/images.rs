@@ -7,7 +7,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use cri::runtime::v1 as pb;
+use cri::v1 as pb;
 use k8s_openapi::api::core::v1::{Container, Pod};
 use tokio::sync::Mutex;
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use client::rest::RestClient;
-use cri::runtime::v1 as pb;
+use cri::v1 as pb;
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::api::core::v1::{
     ContainerImage, Node, NodeAddress, NodeCondition, NodeDaemonEndpoints, NodeSpec,

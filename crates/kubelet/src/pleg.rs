@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use cri::runtime::v1 as pb;
+use cri::v1 as pb;
 use tokio::sync::{mpsc, watch};
 
 use crate::kuberuntime::labels;

@@ -14,7 +14,7 @@ use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
 use client::rest::RestClient;
-use cri::runtime::v1 as pb;
+use cri::v1 as pb;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Container, DownwardAPIVolumeFile, KeyToPath, Pod, Secret, Volume,
 };

@@ -86,6 +86,15 @@ pub enum CacheError {
         names: Vec<String>,
     },
 
+    /// An object from the server could not be decoded as its type.
+    #[error("failed to decode a {kind}: {reason}")]
+    Decode {
+        /// The kind expected.
+        kind: String,
+        /// The decoder's error.
+        reason: String,
+    },
+
     /// A [`Deltas`] without any delta was passed where a key is needed.
     #[error("0 length Deltas object; can't get key")]
     ZeroLengthDeltas,

@@ -91,6 +91,9 @@ pub struct ReflectorOptions {
     pub max_watch_timeout: Duration,
     /// The wait after a failed list or watch.
     pub backoff: BackoffOptions,
+    /// The Accept header of lists and watches, such as the one asking for
+    /// `PartialObjectMetadata`; `None` for plain JSON.
+    pub accept: Option<String>,
 }
 
 impl Default for ReflectorOptions {
@@ -103,6 +106,7 @@ impl Default for ReflectorOptions {
             min_watch_timeout: DEFAULT_MIN_WATCH_TIMEOUT,
             max_watch_timeout: 2 * DEFAULT_MIN_WATCH_TIMEOUT,
             backoff: BackoffOptions::default(),
+            accept: None,
         }
     }
 }
@@ -459,6 +463,14 @@ impl Reflector {
         }
         if let Some(selector) = &self.options.field_selector {
             request = request.query("fieldSelector", selector);
+        }
+        if let Some(accept) = &self.options.accept {
+            match http::HeaderValue::from_str(accept) {
+                Ok(value) => request = request.header(http::header::ACCEPT, value),
+                Err(error) => {
+                    tracing::error!(path = %self.path, accept, %error, "invalid Accept header, sending the default");
+                }
+            }
         }
         request
     }

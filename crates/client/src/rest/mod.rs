@@ -107,6 +107,61 @@ pub enum ClientError {
     WatchTruncated { url: String },
 }
 
+impl ClientError {
+    /// Returns the server's Status error, if the server answered with one.
+    pub fn status(&self) -> Option<&StatusError> {
+        match self {
+            ClientError::Api(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// Returns the HTTP status code of a server error.
+    pub fn status_code(&self) -> Option<u16> {
+        self.status()
+            .and_then(|error| u16::try_from(error.code()).ok())
+    }
+
+    /// Returns whether the server answered NotFound (404).
+    pub fn is_not_found(&self) -> bool {
+        self.status().is_some_and(StatusError::is_not_found)
+    }
+
+    /// Returns whether the server answered Conflict (409), such as a stale
+    /// resourceVersion on update.
+    pub fn is_conflict(&self) -> bool {
+        self.status().is_some_and(StatusError::is_conflict)
+    }
+
+    /// Returns whether the server answered AlreadyExists on create.
+    pub fn is_already_exists(&self) -> bool {
+        self.status().is_some_and(StatusError::is_already_exists)
+    }
+
+    /// Returns whether the server answered Gone or Expired (410): a resourceVersion
+    /// or continue token too old.
+    pub fn is_gone(&self) -> bool {
+        self.status()
+            .is_some_and(|error| error.is_gone() || error.is_resource_expired())
+    }
+
+    /// Returns whether the server answered Invalid (422).
+    pub fn is_invalid(&self) -> bool {
+        self.status().is_some_and(StatusError::is_invalid)
+    }
+
+    /// Returns whether the server answered Forbidden (403).
+    pub fn is_forbidden(&self) -> bool {
+        self.status().is_some_and(StatusError::is_forbidden)
+    }
+
+    /// Returns whether the server answered TooManyRequests (429), as an eviction
+    /// blocked by a disruption budget does.
+    pub fn is_too_many_requests(&self) -> bool {
+        self.status_code() == Some(429)
+    }
+}
+
 /// Formats an error with its sources, which hyper's errors keep apart from their
 /// short messages ("client error (Connect)").
 fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
@@ -512,6 +567,10 @@ impl Request {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         }
         self.client.inner.credentials.apply(headers)?;
+        // A header set on the request replaces the default of the same name.
+        for name in self.headers.keys() {
+            headers.remove(name);
+        }
         for (name, value) in &self.headers {
             headers.append(name, value.clone());
         }

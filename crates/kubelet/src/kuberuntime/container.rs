@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use cri::runtime::v1 as pb;
+use cri::v1 as pb;
 use k8s_openapi::api::core::v1::{Container, LifecycleHandler, Pod};
 
 use super::{RuntimeManager, SyncError, hash_container, labels, pod_full_name, pod_uid};

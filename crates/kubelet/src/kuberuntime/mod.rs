@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use client::rest::RestClient;
-use cri::runtime::v1 as pb;
+use cri::v1 as pb;
 use k8s_openapi::api::core::v1::{Container, Pod};
 
 use crate::backoff::Backoff;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use cri::runtime::v1 as pb;
+use cri::v1 as pb;
 use k8s_openapi::api::core::v1::Pod;
 
 use super::{RuntimeManager, labels, pod_uid};
