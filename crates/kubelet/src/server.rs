@@ -47,6 +47,7 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response<Body> {
 }
 
 /// Starts both servers; returns their bound addresses (`None` when disabled).
+/// Port 0 for the main server binds an ephemeral port.
 ///
 /// # Errors
 ///
@@ -56,8 +57,8 @@ pub async fn start(
     cancel: watch::Receiver<bool>,
 ) -> Result<(Option<SocketAddr>, Option<SocketAddr>), String> {
     let config = kubelet.config.clone();
-    let mut main_address = None;
-    if config.port != 0 || config.kubeconfig.is_none() {
+    let main_address;
+    {
         let listener = TcpListener::bind((config.address, config.port))
             .await
             .map_err(|e| format!("bind {}:{}: {e}", config.address, config.port))?;
