@@ -19,6 +19,7 @@ packages=(
   runc
   containernetworking-plugins
   iproute2
+  containerd
 )
 
 missing=()
