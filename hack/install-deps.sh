@@ -20,6 +20,8 @@ packages=(
   containernetworking-plugins
   iproute2
   containerd
+  iptables
+  conntrack
 )
 
 missing=()

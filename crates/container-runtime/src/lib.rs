@@ -1,5 +1,3 @@
-//! A CRI v1 container runtime: images, pod sandboxes, containers, CNI, streaming.
-pub mod image;
 //! A CRI v1 container runtime (containerd's role on a node).
 //!
 //! [`server::serve`] listens on a unix socket and answers the kubelet's
@@ -13,6 +11,7 @@ pub mod cni;
 pub mod config;
 pub mod container;
 pub mod error;
+pub mod image;
 pub mod images;
 pub mod logs;
 pub mod namespaces;

@@ -1,0 +1,98 @@
+//! Thin wrapper over the iptables command-line tools, run through an [`Executor`].
+
+use std::sync::Arc;
+
+use crate::exec::{Cmd, ExecError, Executor};
+
+/// The iptables programs of one backend (the `iptables` alternatives by default).
+#[derive(Clone)]
+pub struct Iptables {
+    executor: Arc<dyn Executor>,
+    iptables: String,
+    save: String,
+    restore: String,
+}
+
+impl Iptables {
+    /// Uses `iptables`, `iptables-save` and `iptables-restore` from PATH.
+    pub fn new(executor: Arc<dyn Executor>) -> Self {
+        Iptables {
+            executor,
+            iptables: "iptables".to_string(),
+            save: "iptables-save".to_string(),
+            restore: "iptables-restore".to_string(),
+        }
+    }
+
+    /// Creates `chain` in `table` unless it exists.
+    pub fn ensure_chain(&self, table: &str, chain: &str) -> Result<(), ExecError> {
+        let create = Cmd::new(&self.iptables, &["-w", "-t", table, "-N", chain]);
+        let created = self.executor.run(&create)?;
+        if created.success() {
+            return Ok(());
+        }
+        // `-N` also fails when the chain exists; tell that apart from a real failure.
+        if self
+            .executor
+            .run(&Cmd::new(&self.iptables, &["-w", "-t", table, "-S", chain]))?
+            .success()
+        {
+            return Ok(());
+        }
+        Err(ExecError::Failed {
+            command: create.display(),
+            code: created.code,
+            stderr: created.stderr.trim().to_string(),
+        })
+    }
+
+    /// Inserts the rule at the top of `chain` unless an identical rule exists.
+    pub fn ensure_rule_first(
+        &self,
+        table: &str,
+        chain: &str,
+        args: &[&str],
+    ) -> Result<(), ExecError> {
+        let mut check = vec!["-w", "-t", table, "-C", chain];
+        check.extend_from_slice(args);
+        if self
+            .executor
+            .run(&Cmd::new(&self.iptables, &check))?
+            .success()
+        {
+            return Ok(());
+        }
+        let mut insert = vec!["-w", "-t", table, "-I", chain];
+        insert.extend_from_slice(args);
+        self.executor
+            .run_checked(&Cmd::new(&self.iptables, &insert))?;
+        Ok(())
+    }
+
+    /// Deletes the rule if present; returns whether one was deleted.
+    pub fn delete_rule(&self, table: &str, chain: &str, args: &[&str]) -> Result<bool, ExecError> {
+        let mut delete = vec!["-w", "-t", table, "-D", chain];
+        delete.extend_from_slice(args);
+        Ok(self
+            .executor
+            .run(&Cmd::new(&self.iptables, &delete))?
+            .success())
+    }
+
+    /// Returns `iptables-save -t TABLE` output.
+    pub fn save(&self, table: &str) -> Result<String, ExecError> {
+        Ok(self
+            .executor
+            .run_checked(&Cmd::new(&self.save, &["-t", table]))?
+            .stdout)
+    }
+
+    /// Applies restore input with `iptables-restore --noflush --counters`: chains the
+    /// input declares are flushed and rewritten, all others keep rules and counters.
+    pub fn restore(&self, data: &str) -> Result<(), ExecError> {
+        let cmd = Cmd::new(&self.restore, &["--noflush", "--counters"])
+            .with_stdin(data.as_bytes().to_vec());
+        self.executor.run_checked(&cmd)?;
+        Ok(())
+    }
+}

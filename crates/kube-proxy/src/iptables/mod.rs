@@ -1,0 +1,467 @@
+//! The iptables proxier: keeps services and endpoints from the informers and programs
+//! them as filter and nat rules with one `iptables-restore --noflush --counters` per
+//! table.
+//!
+//! Entry point: [`Proxier::new`], then feed it events through [`Provider`] and run
+//! [`Proxier::sync_loop`]. [`Proxier::sync_proxy_rules`] does one sync. The first sync
+//! and one every hour (or after a failure) are full: every chain is rewritten and stale
+//! chains found in `iptables-save` are deleted. Other syncs rewrite only the
+//! per-service chains of services that changed and leave the rest, including their
+//! packet counters, untouched.
+
+pub mod chains;
+pub mod client;
+pub mod ruleset;
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use tokio::sync::watch;
+
+use crate::conntrack::Conntrack;
+use crate::endpoints::{EndpointsChangeTracker, EndpointsMap, EndpointsUpdateResult};
+use crate::exec::{ExecError, Executor};
+use crate::health::ProxierHealth;
+use crate::metrics::ProxyMetrics;
+use crate::net::IpFamily;
+use crate::provider::Provider;
+use crate::runner::{BoundedFrequencyRunner, RunOutcome};
+use crate::service::{
+    NamespacedName, Protocol, ServiceChangeTracker, ServicePortMap, ServiceUpdateResult,
+};
+use client::Iptables;
+use ruleset::{RulesConfig, Ruleset, RulesetInput};
+
+/// How long partial syncs may go on before a full one, as upstream does.
+const FULL_SYNC_PERIOD: Duration = Duration::from_secs(3600);
+
+/// Settings of an iptables proxier.
+#[derive(Clone, Debug)]
+pub struct ProxierConfig {
+    /// This node's name; endpoints with this `nodeName` are local.
+    pub hostname: String,
+    pub family: IpFamily,
+    pub rules: RulesConfig,
+    /// `--iptables-min-sync-period`.
+    pub min_sync_period: Duration,
+    /// `--iptables-sync-period`.
+    pub sync_period: Duration,
+}
+
+/// A sync that did not complete. The next sync is a full one.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("failed to set up the kube-proxy chains and jumps: {0}")]
+    Setup(#[source] ExecError),
+    #[error("failed to list existing chains with iptables-save: {0}")]
+    Save(#[source] ExecError),
+    #[error("failed to apply the {table} table with iptables-restore: {source}")]
+    Restore {
+        table: &'static str,
+        #[source]
+        source: ExecError,
+    },
+}
+
+/// What one sync wrote.
+#[derive(Debug)]
+pub struct SyncReport {
+    /// Whether every per-service chain was rewritten.
+    pub full: bool,
+    pub ruleset: Ruleset,
+}
+
+struct Changes {
+    services: ServiceChangeTracker,
+    endpoints: EndpointsChangeTracker,
+    services_synced: bool,
+    endpoint_slices_synced: bool,
+}
+
+struct SyncState {
+    services: ServicePortMap,
+    endpoints: EndpointsMap,
+    needs_full_sync: bool,
+    last_full_sync: Option<Instant>,
+    /// Per-service nat chains present in the kernel after the last successful sync.
+    active_chains: BTreeSet<String>,
+}
+
+/// The iptables proxier. Cheap to share behind an `Arc`.
+pub struct Proxier {
+    config: ProxierConfig,
+    iptables: Iptables,
+    conntrack: Conntrack,
+    changes: Mutex<Changes>,
+    state: Mutex<SyncState>,
+    runner: Arc<BoundedFrequencyRunner>,
+    metrics: Arc<ProxyMetrics>,
+    health: Arc<ProxierHealth>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Proxier {
+    /// Builds a proxier that runs its commands through `executor`. Nothing touches the
+    /// kernel before the first sync.
+    pub fn new(
+        config: ProxierConfig,
+        executor: Arc<dyn Executor>,
+        metrics: Arc<ProxyMetrics>,
+    ) -> Self {
+        let runner =
+            BoundedFrequencyRunner::new("sync-runner", config.min_sync_period, config.sync_period);
+        Proxier {
+            changes: Mutex::new(Changes {
+                services: ServiceChangeTracker::new(config.family),
+                endpoints: EndpointsChangeTracker::new(&config.hostname, config.family),
+                services_synced: false,
+                endpoint_slices_synced: false,
+            }),
+            state: Mutex::new(SyncState {
+                services: ServicePortMap::new(),
+                endpoints: EndpointsMap::new(),
+                needs_full_sync: true,
+                last_full_sync: None,
+                active_chains: BTreeSet::new(),
+            }),
+            iptables: Iptables::new(Arc::clone(&executor)),
+            conntrack: Conntrack::new(executor),
+            runner,
+            metrics,
+            health: Arc::new(ProxierHealth::new(2 * config.sync_period)),
+            config,
+        }
+    }
+
+    /// Runs syncs on request and every `sync_period` until `cancel` turns true.
+    pub async fn sync_loop(self: Arc<Self>, cancel: watch::Receiver<bool>) {
+        let runner = Arc::clone(&self.runner);
+        runner
+            .run_loop(
+                move || match self.sync_proxy_rules() {
+                    Ok(_) => RunOutcome::Done,
+                    Err(error) => {
+                        tracing::error!(%error, "failed to sync iptables rules; retrying with a full sync");
+                        RunOutcome::Retry
+                    }
+                },
+                cancel,
+            )
+            .await;
+    }
+
+    /// Requests a sync if both informers have synced.
+    fn request_sync(&self) {
+        self.health.queued_update();
+        let changes = lock(&self.changes);
+        if changes.services_synced && changes.endpoint_slices_synced {
+            self.runner.request();
+        }
+    }
+
+    /// The health tracker this proxier reports its syncs to.
+    pub fn health(&self) -> Arc<ProxierHealth> {
+        Arc::clone(&self.health)
+    }
+
+    /// Whether both informers reported their initial list.
+    pub fn is_initialized(&self) -> bool {
+        let changes = lock(&self.changes);
+        changes.services_synced && changes.endpoint_slices_synced
+    }
+
+    /// Writes the current state to the kernel. Returns `Ok(None)` before both
+    /// informers have synced. On error the change trackers are already drained, so
+    /// the next sync is a full one.
+    pub fn sync_proxy_rules(&self) -> Result<Option<SyncReport>, SyncError> {
+        let started = Instant::now();
+        let mut state = lock(&self.state);
+        let (service_result, endpoints_result) = {
+            let mut changes = lock(&self.changes);
+            if !(changes.services_synced && changes.endpoint_slices_synced) {
+                tracing::debug!(
+                    "not syncing iptables rules until services and endpoint slices are synced"
+                );
+                return Ok(None);
+            }
+            let state = &mut *state;
+            let service_result = changes.services.apply(&mut state.services);
+            let endpoints_result = changes.endpoints.apply(&mut state.endpoints);
+            (service_result, endpoints_result)
+        };
+
+        let full = state.needs_full_sync
+            || state
+                .last_full_sync
+                .is_none_or(|last| last.elapsed() > FULL_SYNC_PERIOD);
+        let result = self.write_rules(&mut state, full, &service_result, &endpoints_result);
+        match &result {
+            Ok(report) => {
+                state.needs_full_sync = false;
+                if full {
+                    state.last_full_sync = Some(Instant::now());
+                }
+                state.active_chains = report.ruleset.active_chains.clone();
+                drop(state);
+                self.clear_stale_conntrack(&service_result, &endpoints_result);
+                self.metrics
+                    .set_rules("filter", report.ruleset.filter_rules);
+                self.metrics.set_rules("nat", report.ruleset.nat_rules);
+                self.metrics
+                    .record_sync(started.elapsed(), &endpoints_result.trigger_times);
+                tracing::info!(full, elapsed = ?started.elapsed(), services = report.ruleset.active_chains.len(), "synced iptables rules");
+            }
+            Err(_) => {
+                state.needs_full_sync = true;
+                self.metrics
+                    .sync_duration
+                    .observe(started.elapsed().as_secs_f64());
+            }
+        }
+        result.map(Some)
+    }
+
+    fn write_rules(
+        &self,
+        state: &mut SyncState,
+        full: bool,
+        service_result: &ServiceUpdateResult,
+        endpoints_result: &EndpointsUpdateResult,
+    ) -> Result<SyncReport, SyncError> {
+        let existing_chains = if full {
+            self.ensure_jumps().map_err(SyncError::Setup)?;
+            let save = self.iptables.save("nat").map_err(SyncError::Save)?;
+            ruleset::service_chains_in_save(&save)
+        } else {
+            state.active_chains.clone()
+        };
+        let changed: BTreeSet<NamespacedName> = service_result
+            .updated_services
+            .iter()
+            .chain(&endpoints_result.updated_services)
+            .cloned()
+            .collect();
+        let ruleset = ruleset::build(&RulesetInput {
+            config: &self.config.rules,
+            services: &state.services,
+            endpoints: &state.endpoints,
+            changed: if full { None } else { Some(&changed) },
+            existing_chains: &existing_chains,
+        });
+
+        for (table, data) in [("filter", &ruleset.filter), ("nat", &ruleset.nat)] {
+            if let Err(source) = self.iptables.restore(data) {
+                self.metrics.restore_failures.inc();
+                tracing::debug!(table, input = %data, "rejected iptables-restore input");
+                return Err(SyncError::Restore { table, source });
+            }
+        }
+        Ok(SyncReport { full, ruleset })
+    }
+
+    /// Creates the fixed chains and the jumps into them from the built-in chains.
+    fn ensure_jumps(&self) -> Result<(), ExecError> {
+        for jump in &chains::JUMPS {
+            self.iptables.ensure_chain(jump.table, jump.to)?;
+            self.iptables
+                .ensure_rule_first(jump.table, jump.from, &jump.args())?;
+        }
+        Ok(())
+    }
+
+    /// Deletes conntrack entries that would keep UDP flows on removed endpoints or on
+    /// a cached rejection. Failures are logged and do not fail the sync.
+    fn clear_stale_conntrack(
+        &self,
+        service_result: &ServiceUpdateResult,
+        endpoints_result: &EndpointsUpdateResult,
+    ) {
+        let state = lock(&self.state);
+        let log_error = |what: &str, result: Result<(), ExecError>| {
+            if let Err(error) = result {
+                tracing::warn!(%error, what, "failed to delete stale conntrack entries");
+            }
+        };
+        for ip in &service_result.deleted_udp_cluster_ips {
+            log_error(
+                "cluster IP",
+                self.conntrack.clear_entries_for_ip(*ip, Protocol::Udp),
+            );
+        }
+        for name in &endpoints_result.new_udp_services_with_endpoints {
+            let Some(service) = state.services.get(name) else {
+                continue;
+            };
+            for ip in service_ips(service) {
+                log_error(
+                    "service IP",
+                    self.conntrack.clear_entries_for_ip(ip, Protocol::Udp),
+                );
+            }
+            if service.node_port != 0 {
+                log_error(
+                    "node port",
+                    self.conntrack.clear_entries_for_port(
+                        service.node_port,
+                        self.config.family == IpFamily::V6,
+                        Protocol::Udp,
+                    ),
+                );
+            }
+        }
+        for (name, endpoint) in &endpoints_result.deleted_udp_endpoints {
+            let Some(service) = state.services.get(name) else {
+                continue;
+            };
+            for ip in service_ips(service) {
+                log_error(
+                    "endpoint",
+                    self.conntrack
+                        .clear_entries_for_nat(ip, endpoint.ip, Protocol::Udp),
+                );
+            }
+            if service.node_port != 0 {
+                log_error(
+                    "node port endpoint",
+                    self.conntrack.clear_entries_for_port_nat(
+                        endpoint.ip,
+                        service.node_port,
+                        Protocol::Udp,
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Removes every chain and jump this proxier creates (`--cleanup`). Returns whether
+    /// any step failed; the remaining steps still run.
+    pub fn cleanup(&self) -> bool {
+        let mut failed = false;
+        for jump in &chains::JUMPS {
+            if let Err(error) = self
+                .iptables
+                .delete_rule(jump.table, jump.from, &jump.args())
+            {
+                tracing::warn!(%error, chain = jump.from, "failed to delete jump rule");
+                failed = true;
+            }
+        }
+        for (table, fixed) in [
+            ("filter", &chains::FILTER_CHAINS[..]),
+            ("nat", &chains::NAT_CHAINS[..]),
+        ] {
+            let save = match self.iptables.save(table) {
+                Ok(save) => save,
+                Err(error) => {
+                    tracing::warn!(%error, table, "failed to list chains for cleanup");
+                    failed = true;
+                    continue;
+                }
+            };
+            let mut doomed: Vec<String> =
+                ruleset::service_chains_in_save(&save).into_iter().collect();
+            let present = ruleset::rules_per_chain(&save);
+            for chain in fixed {
+                if save
+                    .lines()
+                    .any(|line| line.starts_with(&format!(":{chain} ")))
+                    || present.contains_key(*chain)
+                {
+                    doomed.push(chain.to_string());
+                }
+            }
+            if doomed.is_empty() {
+                continue;
+            }
+            let mut data = format!("*{table}\n");
+            for chain in &doomed {
+                data.push_str(&format!(":{chain} - [0:0]\n"));
+            }
+            for chain in &doomed {
+                data.push_str(&format!("-X {chain}\n"));
+            }
+            data.push_str("COMMIT\n");
+            if let Err(error) = self.iptables.restore(&data) {
+                tracing::warn!(%error, table, "failed to delete kube-proxy chains");
+                failed = true;
+            }
+        }
+        failed
+    }
+}
+
+fn service_ips(service: &crate::service::ServicePortInfo) -> Vec<IpAddr> {
+    let mut ips = vec![service.cluster_ip];
+    ips.extend(&service.external_ips);
+    ips.extend(&service.load_balancer_ips);
+    ips
+}
+
+impl Provider for Proxier {
+    fn on_service_add(&self, service: &Service) {
+        if lock(&self.changes).services.update(None, Some(service)) {
+            self.request_sync();
+        }
+    }
+
+    fn on_service_update(&self, old: &Service, new: &Service) {
+        if lock(&self.changes).services.update(Some(old), Some(new)) {
+            self.request_sync();
+        }
+    }
+
+    fn on_service_delete(&self, service: &Service) {
+        if lock(&self.changes).services.update(Some(service), None) {
+            self.request_sync();
+        }
+    }
+
+    fn on_services_synced(&self) {
+        lock(&self.changes).services_synced = true;
+        self.request_sync();
+    }
+
+    fn on_endpoint_slice_add(&self, slice: &EndpointSlice) {
+        if lock(&self.changes)
+            .endpoints
+            .endpoint_slice_update(slice, false)
+        {
+            self.request_sync();
+        }
+    }
+
+    fn on_endpoint_slice_update(&self, _old: &EndpointSlice, new: &EndpointSlice) {
+        if lock(&self.changes)
+            .endpoints
+            .endpoint_slice_update(new, false)
+        {
+            self.request_sync();
+        }
+    }
+
+    fn on_endpoint_slice_delete(&self, slice: &EndpointSlice) {
+        if lock(&self.changes)
+            .endpoints
+            .endpoint_slice_update(slice, true)
+        {
+            self.request_sync();
+        }
+    }
+
+    fn on_endpoint_slices_synced(&self) {
+        lock(&self.changes).endpoint_slices_synced = true;
+        self.request_sync();
+    }
+}
+
+#[cfg(test)]
+mod tests;

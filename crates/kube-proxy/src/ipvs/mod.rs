@@ -1,0 +1,437 @@
+//! The IPVS proxier: one IPVS virtual server per service IP and port, with the service
+//! port's endpoints as real servers, programmed over generic netlink.
+//!
+//! Entry point: [`IpvsProxier::new`] with a handle from [`netlink::NetlinkIpvs::connect`]
+//! (which fails with a clear error on a kernel without IPVS), then [`Provider`] events
+//! and [`IpvsProxier::sync_loop`].
+//!
+//! NOTE: upstream's IPVS mode also binds service IPs to a `kube-ipvs0` dummy interface
+//! and adds ipset-based iptables rules for masquerading and node ports. Those parts
+//! are not implemented, so traffic to a service IP needs a local route to it.
+
+pub mod netlink;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use tokio::sync::watch;
+
+use crate::endpoints::{EndpointsChangeTracker, EndpointsMap, categorize_endpoints};
+use crate::health::ProxierHealth;
+use crate::metrics::ProxyMetrics;
+use crate::net::IpFamily;
+use crate::provider::Provider;
+use crate::runner::{BoundedFrequencyRunner, RunOutcome};
+use crate::service::{Protocol, ServiceChangeTracker, ServicePortMap};
+use netlink::{
+    IpvsError, IpvsHandle, RealServer, SVC_FLAG_HASHED, SVC_FLAG_PERSISTENT, VirtualServer,
+};
+
+/// Settings of an IPVS proxier.
+#[derive(Clone, Debug)]
+pub struct IpvsConfig {
+    pub hostname: String,
+    pub family: IpFamily,
+    /// One of rr, lc, dh, sh, sed, nq.
+    pub scheduler: String,
+    /// Node IPs whose node ports get virtual servers.
+    pub node_ips: Vec<IpAddr>,
+    pub min_sync_period: Duration,
+    pub sync_period: Duration,
+}
+
+type ServerKey = (IpAddr, Protocol, u16);
+
+/// The IPVS proxier.
+pub struct IpvsProxier {
+    config: IpvsConfig,
+    handle: Mutex<Box<dyn IpvsHandle>>,
+    changes: Mutex<(ServiceChangeTracker, EndpointsChangeTracker, bool, bool)>,
+    state: Mutex<(ServicePortMap, EndpointsMap, BTreeSet<ServerKey>)>,
+    runner: Arc<BoundedFrequencyRunner>,
+    metrics: Arc<ProxyMetrics>,
+    health: Arc<ProxierHealth>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl IpvsProxier {
+    pub fn new(
+        config: IpvsConfig,
+        handle: Box<dyn IpvsHandle>,
+        metrics: Arc<ProxyMetrics>,
+    ) -> Self {
+        IpvsProxier {
+            changes: Mutex::new((
+                ServiceChangeTracker::new(config.family),
+                EndpointsChangeTracker::new(&config.hostname, config.family),
+                false,
+                false,
+            )),
+            state: Mutex::new((ServicePortMap::new(), EndpointsMap::new(), BTreeSet::new())),
+            runner: BoundedFrequencyRunner::new(
+                "ipvs-sync-runner",
+                config.min_sync_period,
+                config.sync_period,
+            ),
+            handle: Mutex::new(handle),
+            metrics,
+            health: Arc::new(ProxierHealth::new(2 * config.sync_period)),
+            config,
+        }
+    }
+
+    /// Runs syncs on request and every `sync_period` until `cancel` turns true.
+    pub async fn sync_loop(self: Arc<Self>, cancel: watch::Receiver<bool>) {
+        let runner = Arc::clone(&self.runner);
+        runner
+            .run_loop(
+                move || match self.sync_proxy_rules() {
+                    Ok(_) => RunOutcome::Done,
+                    Err(error) => {
+                        tracing::error!(%error, "failed to sync IPVS rules");
+                        RunOutcome::Retry
+                    }
+                },
+                cancel,
+            )
+            .await;
+    }
+
+    fn request_sync(&self) {
+        self.health.queued_update();
+        self.runner.request();
+    }
+
+    /// The health tracker this proxier reports its syncs to.
+    pub fn health(&self) -> Arc<ProxierHealth> {
+        Arc::clone(&self.health)
+    }
+
+    /// The virtual servers and real servers the current state calls for.
+    fn desired(
+        &self,
+        services: &ServicePortMap,
+        endpoints: &EndpointsMap,
+    ) -> BTreeMap<ServerKey, (VirtualServer, BTreeSet<(IpAddr, u16)>)> {
+        let mut desired = BTreeMap::new();
+        let empty = Vec::new();
+        for (name, service) in services {
+            let categorized = categorize_endpoints(endpoints.get(name).unwrap_or(&empty), service);
+            let as_reals = |list: &[&crate::endpoints::Endpoint]| {
+                list.iter().map(|e| (e.ip, e.port)).collect::<BTreeSet<_>>()
+            };
+            let internal = as_reals(if service.internal_policy_local {
+                &categorized.local
+            } else {
+                &categorized.cluster
+            });
+            let external = as_reals(if service.external_policy_local {
+                &categorized.local
+            } else {
+                &categorized.cluster
+            });
+            let (flags, timeout) = match service.session_affinity_seconds {
+                Some(seconds) => (SVC_FLAG_PERSISTENT, seconds),
+                None => (0, 0),
+            };
+            let mut add = |ip: IpAddr, port: u16, reals: &BTreeSet<(IpAddr, u16)>| {
+                let server = VirtualServer {
+                    address: ip,
+                    protocol: service.protocol,
+                    port,
+                    scheduler: self.config.scheduler.clone(),
+                    flags,
+                    timeout,
+                };
+                desired.insert((ip, service.protocol, port), (server, reals.clone()));
+            };
+            add(service.cluster_ip, service.port, &internal);
+            for ip in service
+                .external_ips
+                .iter()
+                .chain(&service.load_balancer_ips)
+            {
+                add(*ip, service.port, &external);
+            }
+            if service.node_port != 0 {
+                for ip in &self.config.node_ips {
+                    add(*ip, service.node_port, &external);
+                }
+            }
+        }
+        desired
+    }
+
+    /// Brings the kernel's virtual and real servers in line with the current state.
+    /// Returns the number of virtual servers programmed.
+    pub fn sync_proxy_rules(&self) -> Result<Option<usize>, IpvsError> {
+        let started = Instant::now();
+        let mut state = lock(&self.state);
+        let trigger_times = {
+            let mut changes = lock(&self.changes);
+            if !(changes.2 && changes.3) {
+                return Ok(None);
+            }
+            let (services, endpoints, _) = &mut *state;
+            changes.0.apply(services);
+            changes.1.apply(endpoints).trigger_times
+        };
+        let desired = self.desired(&state.0, &state.1);
+        let mut handle = lock(&self.handle);
+
+        let current: BTreeMap<ServerKey, VirtualServer> = handle
+            .list_virtual_servers()?
+            .into_iter()
+            .map(|server| ((server.address, server.protocol, server.port), server))
+            .collect();
+        for (key, server) in &current {
+            // Only servers this proxier created are removed; others belong to someone else.
+            if !desired.contains_key(key) && state.2.contains(key) {
+                handle.delete_virtual_server(server)?;
+            }
+        }
+        for (key, (server, reals)) in &desired {
+            match current.get(key) {
+                None => handle.add_virtual_server(server)?,
+                Some(existing)
+                    if existing.scheduler != server.scheduler
+                        || (existing.flags & !SVC_FLAG_HASHED) != server.flags
+                        || existing.timeout != server.timeout =>
+                {
+                    handle.delete_virtual_server(existing)?;
+                    handle.add_virtual_server(server)?;
+                }
+                Some(_) => {}
+            }
+            self.sync_real_servers(handle.as_mut(), server, reals)?;
+        }
+        state.2 = desired.keys().copied().collect();
+        self.health.updated();
+        self.metrics.record_sync(started.elapsed(), &trigger_times);
+        Ok(Some(desired.len()))
+    }
+
+    fn sync_real_servers(
+        &self,
+        handle: &mut dyn IpvsHandle,
+        server: &VirtualServer,
+        reals: &BTreeSet<(IpAddr, u16)>,
+    ) -> Result<(), IpvsError> {
+        let current = handle.list_real_servers(server)?;
+        let current_keys: BTreeSet<(IpAddr, u16)> = current
+            .iter()
+            .map(|real| (real.address, real.port))
+            .collect();
+        // NOTE: upstream drains a removed real server (weight 0) until its connections
+        // end; this deletes it at once.
+        for real in current
+            .iter()
+            .filter(|real| !reals.contains(&(real.address, real.port)))
+        {
+            handle.delete_real_server(server, real)?;
+        }
+        for (address, port) in reals.difference(&current_keys) {
+            let real = RealServer {
+                address: *address,
+                port: *port,
+                weight: 1,
+                active_connections: 0,
+                inactive_connections: 0,
+            };
+            handle.add_real_server(server, &real)?;
+        }
+        Ok(())
+    }
+}
+
+impl Provider for IpvsProxier {
+    fn on_service_add(&self, service: &Service) {
+        if lock(&self.changes).0.update(None, Some(service)) {
+            self.request_sync();
+        }
+    }
+
+    fn on_service_update(&self, old: &Service, new: &Service) {
+        if lock(&self.changes).0.update(Some(old), Some(new)) {
+            self.request_sync();
+        }
+    }
+
+    fn on_service_delete(&self, service: &Service) {
+        if lock(&self.changes).0.update(Some(service), None) {
+            self.request_sync();
+        }
+    }
+
+    fn on_services_synced(&self) {
+        lock(&self.changes).2 = true;
+        self.request_sync();
+    }
+
+    fn on_endpoint_slice_add(&self, slice: &EndpointSlice) {
+        if lock(&self.changes).1.endpoint_slice_update(slice, false) {
+            self.request_sync();
+        }
+    }
+
+    fn on_endpoint_slice_update(&self, _old: &EndpointSlice, new: &EndpointSlice) {
+        if lock(&self.changes).1.endpoint_slice_update(new, false) {
+            self.request_sync();
+        }
+    }
+
+    fn on_endpoint_slice_delete(&self, slice: &EndpointSlice) {
+        if lock(&self.changes).1.endpoint_slice_update(slice, true) {
+            self.request_sync();
+        }
+    }
+
+    fn on_endpoint_slices_synced(&self) {
+        lock(&self.changes).3 = true;
+        self.request_sync();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{service, slice, with_affinity};
+
+    /// An in-memory IPVS table.
+    #[derive(Default)]
+    struct FakeIpvs {
+        servers: Arc<Mutex<BTreeMap<ServerKey, (VirtualServer, BTreeSet<RealServer>)>>>,
+    }
+
+    fn key(server: &VirtualServer) -> ServerKey {
+        (server.address, server.protocol, server.port)
+    }
+
+    impl IpvsHandle for FakeIpvs {
+        fn add_virtual_server(&mut self, server: &VirtualServer) -> Result<(), IpvsError> {
+            let mut listed = server.clone();
+            listed.flags |= SVC_FLAG_HASHED;
+            lock(&self.servers).insert(key(server), (listed, BTreeSet::new()));
+            Ok(())
+        }
+
+        fn delete_virtual_server(&mut self, server: &VirtualServer) -> Result<(), IpvsError> {
+            lock(&self.servers).remove(&key(server));
+            Ok(())
+        }
+
+        fn list_virtual_servers(&mut self) -> Result<Vec<VirtualServer>, IpvsError> {
+            Ok(lock(&self.servers)
+                .values()
+                .map(|(server, _)| server.clone())
+                .collect())
+        }
+
+        fn add_real_server(
+            &mut self,
+            server: &VirtualServer,
+            real: &RealServer,
+        ) -> Result<(), IpvsError> {
+            lock(&self.servers)
+                .get_mut(&key(server))
+                .expect("server exists")
+                .1
+                .insert(real.clone());
+            Ok(())
+        }
+
+        fn delete_real_server(
+            &mut self,
+            server: &VirtualServer,
+            real: &RealServer,
+        ) -> Result<(), IpvsError> {
+            lock(&self.servers)
+                .get_mut(&key(server))
+                .expect("server exists")
+                .1
+                .remove(real);
+            Ok(())
+        }
+
+        fn list_real_servers(
+            &mut self,
+            server: &VirtualServer,
+        ) -> Result<Vec<RealServer>, IpvsError> {
+            Ok(lock(&self.servers)
+                .get(&key(server))
+                .map(|(_, reals)| reals.iter().cloned().collect())
+                .unwrap_or_default())
+        }
+    }
+
+    #[test]
+    fn services_become_virtual_servers() {
+        let fake = FakeIpvs::default();
+        let table = Arc::clone(&fake.servers);
+        let config = IpvsConfig {
+            hostname: "node1".to_string(),
+            family: IpFamily::V4,
+            scheduler: "lc".to_string(),
+            node_ips: vec![],
+            min_sync_period: Duration::ZERO,
+            sync_period: Duration::from_secs(30),
+        };
+        let proxier = IpvsProxier::new(config, Box::new(fake), Arc::new(ProxyMetrics::new()));
+        let svc = with_affinity(
+            service("ns1", "svc1", "172.30.0.41", ("p80", 80, "TCP")),
+            Some(60),
+        );
+        proxier.on_service_add(&svc);
+        let two = slice(
+            "ns1",
+            "a",
+            "svc1",
+            ("p80", 80, "TCP"),
+            &[("10.180.0.1", true, "n"), ("10.180.0.2", true, "n")],
+        );
+        proxier.on_endpoint_slice_add(&two);
+        proxier.on_services_synced();
+        proxier.on_endpoint_slices_synced();
+        assert_eq!(proxier.sync_proxy_rules().unwrap(), Some(1));
+        {
+            let table = lock(&table);
+            let (server, reals) = table.values().next().unwrap();
+            assert_eq!(server.scheduler, "lc");
+            assert_eq!(server.flags & SVC_FLAG_PERSISTENT, SVC_FLAG_PERSISTENT);
+            assert_eq!(server.timeout, 60);
+            assert_eq!(reals.len(), 2);
+        }
+
+        let one = slice(
+            "ns1",
+            "a",
+            "svc1",
+            ("p80", 80, "TCP"),
+            &[("10.180.0.2", true, "n")],
+        );
+        proxier.on_endpoint_slice_update(&two, &one);
+        proxier.sync_proxy_rules().unwrap();
+        let addresses: Vec<String> = lock(&table)
+            .values()
+            .next()
+            .unwrap()
+            .1
+            .iter()
+            .map(|r| r.address.to_string())
+            .collect();
+        assert_eq!(addresses, ["10.180.0.2"]);
+
+        proxier.on_service_delete(&svc);
+        proxier.sync_proxy_rules().unwrap();
+        assert!(lock(&table).is_empty());
+    }
+}
