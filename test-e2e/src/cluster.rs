@@ -575,7 +575,6 @@ fallback_to_upstream = false
 
     fn start_node(&mut self, index: usize) -> Result<(), LaunchError> {
         let spec = self.spec.clone();
-        let pki = self.pki.clone().expect("certificates are generated first");
         let name = spec.node_name(index);
         let node_dir = spec.node_dir(index);
         let prefix = netns_prefix(&name);
@@ -617,10 +616,11 @@ fallback_to_upstream = false
         }
 
         if spec.node_components.kubelet {
-            let node = pki.node(&name).expect("every node has certificates");
+            let config = self.write_kubelet_config(index)?;
             let mut command = prefix.clone();
             command.extend([
                 self.binary("kubelet"),
+                format!("--config={}", config.display()),
                 format!(
                     "--kubeconfig={}",
                     spec.dir
@@ -631,17 +631,6 @@ fallback_to_upstream = false
                 format!("--node-ip={}", spec.node_address(index)),
                 format!("--container-runtime-endpoint=unix://{}", socket.display()),
                 format!("--root-dir={}", node_dir.join("kubelet").display()),
-                format!("--cgroup-root={}", spec.node_cgroup(index)),
-                format!("--pod-cidr={}", spec.pod_cidr(index)),
-                format!("--cluster-dns={}", spec.dns_service_ip()),
-                "--cluster-domain=cluster.local".to_string(),
-                format!(
-                    "--pod-manifest-path={}",
-                    node_dir.join("manifests").display()
-                ),
-                format!("--tls-cert-file={}", node.serving.cert.display()),
-                format!("--tls-private-key-file={}", node.serving.key.display()),
-                format!("--client-ca-file={}", pki.ca.cert.display()),
             ]);
             self.start(&format!("kubelet-{name}"), command)?;
         }
@@ -663,6 +652,54 @@ fallback_to_upstream = false
             self.start(&format!("kube-proxy-{name}"), command)?;
         }
         self.check_alive()
+    }
+
+    /// Writes the node's KubeletConfiguration: serving certificate, static pod
+    /// directory, cgroup root, pod CIDR, cluster DNS and a pod log directory of its
+    /// own, since every node shares the host's file system.
+    fn write_kubelet_config(&self, index: usize) -> Result<PathBuf, LaunchError> {
+        let spec = &self.spec;
+        let pki = self.pki.as_ref().expect("certificates are generated first");
+        let name = spec.node_name(index);
+        let node = pki.node(&name).expect("every node has certificates");
+        let node_dir = spec.node_dir(index);
+        // Pods with dnsPolicy Default get this file: no name server, because nothing
+        // outside the machine may be reached.
+        let resolv_conf = node_dir.join("resolv.conf");
+        fs::write(
+            &resolv_conf,
+            "# local cluster node: no upstream name servers\n",
+        )
+        .map_err(io_error("writing the node's resolv.conf"))?;
+        let config = serde_json::json!({
+            "apiVersion": "kubelet.config.k8s.io/v1beta1",
+            "kind": "KubeletConfiguration",
+            "address": spec.node_address(index).to_string(),
+            "port": 10250,
+            "readOnlyPort": 0,
+            "healthzBindAddress": "127.0.0.1",
+            "healthzPort": 10248,
+            "tlsCertFile": node.serving.cert.display().to_string(),
+            "tlsPrivateKeyFile": node.serving.key.display().to_string(),
+            "authentication": {"x509": {"clientCAFile": pki.ca.cert.display().to_string()}},
+            "staticPodPath": node_dir.join("manifests").display().to_string(),
+            "cgroupRoot": spec.node_cgroup(index),
+            "cgroupDriver": "cgroupfs",
+            "podCIDR": spec.pod_cidr(index),
+            "clusterDNS": [spec.dns_service_ip().to_string()],
+            "clusterDomain": "cluster.local",
+            "podLogsDir": node_dir.join("pod-logs").display().to_string(),
+            "resolvConf": resolv_conf.display().to_string(),
+            "failSwapOn": false,
+        });
+        let path = node_dir.join("kubelet-config.yaml");
+        // JSON is valid YAML, so the kubelet reads this file as its YAML config.
+        fs::write(
+            &path,
+            serde_json::to_vec_pretty(&config).expect("JSON serializes"),
+        )
+        .map_err(io_error(format!("writing {}", path.display())))?;
+        Ok(path)
     }
 
     /// Writes the node's CNI configuration: a bridge `cni0` with host-local
