@@ -7,7 +7,7 @@
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -434,6 +434,8 @@ enum Entry {
     File(&'static str, &'static [u8], u32, u64),
     Symlink(&'static str, &'static str),
     Hardlink(&'static str, &'static str),
+    CharDevice(&'static str, u32, u32),
+    Fifo(&'static str),
 }
 
 fn layer_tar(entries: &[Entry]) -> Vec<u8> {
@@ -477,6 +479,24 @@ fn layer_tar(entries: &[Entry]) -> Vec<u8> {
                 builder
                     .append_link(&mut header, path, target)
                     .expect("hardlink");
+            }
+            Entry::CharDevice(path, major, minor) => {
+                header.set_entry_type(tar::EntryType::Char);
+                header.set_mode(0o666);
+                header.set_size(0);
+                header.set_device_major(*major).expect("major");
+                header.set_device_minor(*minor).expect("minor");
+                builder
+                    .append_data(&mut header, path, &[][..])
+                    .expect("device");
+            }
+            Entry::Fifo(path) => {
+                header.set_entry_type(tar::EntryType::Fifo);
+                header.set_mode(0o620);
+                header.set_size(0);
+                builder
+                    .append_data(&mut header, path, &[][..])
+                    .expect("fifo");
             }
         }
     }
@@ -610,6 +630,9 @@ fn base_layer() -> Vec<u8> {
         Entry::Symlink("bin/link", "sh"),
         Entry::Hardlink("bin/hard", "bin/sh"),
         Entry::File("bin/suid", b"suid\n", 0o4755, 0),
+        Entry::Dir("dev", 0o755),
+        Entry::CharDevice("dev/null", 1, 3),
+        Entry::Fifo("dev/pipe"),
     ])
 }
 
@@ -744,6 +767,16 @@ async fn pull_through_mirror_and_mount() {
             & 0o777,
         0o750
     );
+
+    let null = std::fs::metadata(target.join("dev/null")).unwrap();
+    assert!(
+        null.file_type().is_char_device(),
+        "dev/null is a device as root"
+    );
+    assert_eq!(null.rdev(), rustix::fs::makedev(1, 3));
+    let pipe = std::fs::metadata(target.join("dev/pipe")).unwrap();
+    assert!(pipe.file_type().is_fifo());
+    assert_eq!(pipe.mode() & 0o777, 0o620);
 
     std::fs::write(target.join("etc/written"), b"container write").unwrap();
     assert!(mounted.upperdir.join("etc/written").exists());
@@ -1043,6 +1076,15 @@ async fn import_oci_layout_and_docker_archive() {
         .expect("import OCI layout tarball");
     assert_eq!(records[0].id.to_string(), oci.id());
 
+    let gzipped = dir.path().join("layout.tar.gz");
+    std::fs::write(&gzipped, gzip(&std::fs::read(&tarball).unwrap())).unwrap();
+    store.remove(&oci.id()).await.unwrap();
+    let records = store
+        .import(&gzipped)
+        .await
+        .expect("import gzip OCI layout tarball");
+    assert_eq!(records[0].repo_tags, ["example.com/tools/oci:1.0"]);
+
     // docker save: manifest.json, config file and uncompressed layer tars.
     let base = base_layer();
     let config = serde_json::to_vec(&json!({
@@ -1160,6 +1202,14 @@ async fn remove_keeps_shared_layers() {
     assert_eq!(std::fs::read(target.join("first")).unwrap(), b"1\n");
 
     store.release_rootfs("c1").await.unwrap();
+    assert!(
+        !layer(&first_only).exists(),
+        "released layer of a removed image is collected"
+    );
+    assert!(
+        layer(&shared).exists(),
+        "shared layer stays while the second image exists"
+    );
     store.remove(&second.id()).await.unwrap();
     assert!(store.list().is_empty());
     assert_eq!(

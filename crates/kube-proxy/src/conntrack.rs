@@ -90,7 +90,7 @@ impl Conntrack {
         args.extend_from_slice(filters);
         let cmd = Cmd::new("conntrack", &args);
         let output = self.executor.run(&cmd)?;
-        // conntrack exits 1 when no entry matched, and says so on stderr.
+        // conntrack exits 1 when no entry matched and prints that count on stderr.
         if output.success() || output.stderr.contains("0 flow entries have been deleted") {
             return Ok(());
         }

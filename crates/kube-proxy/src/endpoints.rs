@@ -1,4 +1,4 @@
-//! Endpoints as the proxier sees them: EndpointSlices merged per service port into an
+//! Endpoints in the form the proxiers use: EndpointSlices merged per service port into an
 //! [`EndpointsMap`], and the [`EndpointsChangeTracker`] that keeps the slice cache and
 //! the set of services whose endpoints changed since the last sync.
 //!

@@ -28,7 +28,7 @@ impl Cmd {
         self
     }
 
-    /// The command line as a shell would show it, for logs and errors.
+    /// Formats the command line as a shell would show it, for logs and errors.
     pub fn display(&self) -> String {
         std::iter::once(self.program.as_str())
             .chain(self.args.iter().map(String::as_str))
@@ -37,7 +37,7 @@ impl Cmd {
     }
 }
 
-/// What a finished command returned.
+/// The exit code and output of a finished command.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CmdOutput {
     /// The exit code; `None` when a signal ended the process.
@@ -128,8 +128,8 @@ pub(crate) mod fake {
     use super::*;
     use std::sync::Mutex;
 
-    /// Records every command and answers from a list of canned outputs by program and
-    /// first argument; unknown commands succeed with empty output.
+    /// Records every command and returns canned outputs matched by command-line prefix.
+    /// Unknown commands succeed with empty output.
     #[derive(Default)]
     pub struct FakeExecutor {
         pub commands: Mutex<Vec<Cmd>>,
@@ -141,7 +141,7 @@ pub(crate) mod fake {
             std::mem::take(&mut *self.commands.lock().unwrap())
         }
 
-        /// Answers the next command whose display starts with `prefix` with `output`.
+        /// Returns `output` for the next command whose display starts with `prefix`.
         pub fn respond(&self, prefix: &str, output: CmdOutput) {
             self.outputs
                 .lock()

@@ -3,8 +3,8 @@
 //!
 //! The proxier is healthy unless a change has been waiting longer than the timeout
 //! (twice the sync period, as upstream) without a successful sync. `/healthz` and
-//! `/livez` answer 200 or 503 with `{"lastUpdated": ..., "currentTime": ...}`. The
-//! metrics server answers `/metrics`, `/healthz` and `/proxyMode`.
+//! `/livez` return 200 or 503 with `{"lastUpdated": ..., "currentTime": ...}`. The
+//! metrics server serves `/metrics`, `/healthz` and `/proxyMode`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -109,7 +109,7 @@ fn healthz_response(health: &ProxierHealth) -> Response<Full<Bytes>> {
     respond(status, "application/json", body.to_string())
 }
 
-/// What one of the two servers answers.
+/// The paths one of the two servers serves.
 #[derive(Clone)]
 pub enum Endpoints {
     Health(Arc<ProxierHealth>),

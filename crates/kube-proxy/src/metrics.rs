@@ -38,12 +38,9 @@ impl ProxyMetrics {
         let mut registry = Registry::default();
         let sync_duration = Histogram::new(exponential_buckets(0.001, 2.0, 15));
         let last_sync_timestamp = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
-        let network_programming = Histogram::new(
-            [
-                0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0,
-            ]
-            .into_iter(),
-        );
+        let network_programming = Histogram::new([
+            0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0,
+        ]);
         let iptables_rules = Family::<TableLabels, Gauge>::default();
         let restore_failures = Counter::default();
         registry.register(
@@ -112,7 +109,7 @@ impl ProxyMetrics {
             .registry
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // Writing into a String cannot fail.
+        // fmt::Write for String never returns an error.
         let _ = encode(&mut out, &registry);
         out
     }

@@ -31,7 +31,7 @@ pub struct Options {
     #[arg(long)]
     pub config: Option<PathBuf>,
 
-    /// Which proxy mode to use: iptables, ipvs or userspace.
+    /// The proxy mode: iptables, ipvs or userspace.
     #[arg(long, default_value = "iptables")]
     pub proxy_mode: String,
 

@@ -1,4 +1,4 @@
-//! BoundedFrequencyRunner: runs a sync function when asked, but never more often than
+//! BoundedFrequencyRunner: runs a sync function on request, but never more often than
 //! `min_interval` and at least every `max_interval`. Requests that arrive while a run
 //! is pending or in progress fold into one run.
 //!
@@ -32,8 +32,8 @@ pub struct BoundedFrequencyRunner {
 }
 
 impl BoundedFrequencyRunner {
-    /// `min_interval` may be zero (run on every request); `max_interval` must be larger
-    /// than zero and is the period of runs without requests.
+    /// `min_interval` may be zero (run on every request). `max_interval` is the period
+    /// of runs without requests, raised to 1 ms when zero.
     pub fn new(name: &str, min_interval: Duration, max_interval: Duration) -> Arc<Self> {
         Arc::new(BoundedFrequencyRunner {
             name: name.to_string(),
@@ -114,11 +114,19 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    /// Waits up to 5 s for `runs` to reach `expected`.
+    async fn wait_for_runs(runs: &AtomicUsize, expected: usize) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while runs.load(Ordering::SeqCst) < expected && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn requests_fold_and_respect_min_interval() {
         let runner = BoundedFrequencyRunner::new(
             "test",
-            Duration::from_millis(200),
+            Duration::from_millis(500),
             Duration::from_secs(60),
         );
         let runs = Arc::new(AtomicUsize::new(0));
@@ -133,19 +141,27 @@ mod tests {
         ));
 
         runner.request();
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        wait_for_runs(&runs, 1).await;
         assert_eq!(runs.load(Ordering::SeqCst), 1);
+        let first_run = Instant::now();
 
         for _ in 0..10 {
             runner.request();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(
-            runs.load(Ordering::SeqCst),
-            1,
-            "second run must wait for min_interval"
+        if first_run.elapsed() < Duration::from_millis(450) {
+            assert_eq!(
+                runs.load(Ordering::SeqCst),
+                1,
+                "the second run waits for min_interval"
+            );
+        }
+        wait_for_runs(&runs, 2).await;
+        assert!(
+            first_run.elapsed() >= Duration::from_millis(400),
+            "the second run came too early"
         );
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
         assert_eq!(
             runs.load(Ordering::SeqCst),
             2,

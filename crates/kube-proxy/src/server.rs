@@ -61,7 +61,7 @@ pub enum RunError {
     Cleanup,
 }
 
-/// The node name: `--hostname-override`, else the kernel's hostname, lowercased.
+/// Returns the node name: `--hostname-override`, else the kernel's hostname, lowercased.
 pub fn node_name(config: &ProxyConfig) -> Result<String, RunError> {
     if !config.hostname_override.trim().is_empty() {
         return Ok(config.hostname_override.trim().to_lowercase());
@@ -102,8 +102,8 @@ fn load_kubeconfig(path: &Path) -> Result<RestConfig, RunError> {
     Ok(resolved.rest)
 }
 
-/// The local addresses of this host (all interfaces), in the calling thread's
-/// network namespace.
+/// Lists the local addresses of all interfaces in the calling thread's network
+/// namespace.
 pub fn local_addresses() -> std::io::Result<Vec<IpAddr>> {
     let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
     // SAFETY: getifaddrs fills `list` with a linked list freed below.
@@ -116,7 +116,7 @@ pub fn local_addresses() -> std::io::Result<Vec<IpAddr>> {
         // SAFETY: cursor walks the list getifaddrs returned; each entry is valid until freeifaddrs.
         let entry = unsafe { &*cursor };
         if !entry.ifa_addr.is_null() {
-            // SAFETY: ifa_addr points to a sockaddr whose family says how to read it.
+            // SAFETY: ifa_addr points to a sockaddr whose family field gives its layout.
             let family = i32::from(unsafe { (*entry.ifa_addr).sa_family });
             if family == libc::AF_INET {
                 // SAFETY: an AF_INET address is a sockaddr_in.
@@ -139,6 +139,8 @@ pub fn local_addresses() -> std::io::Result<Vec<IpAddr>> {
 
 /// Local addresses of `family` inside any of `cidrs`; empty `cidrs` means none are
 /// selected (node ports then match every local address).
+// NOTE: this runs once at startup, but upstream re-reads the node's addresses on
+// every sync. Addresses added later serve no node ports here until a restart.
 fn node_port_ips(cidrs: &[Cidr], family: IpFamily) -> Vec<IpAddr> {
     if cidrs.is_empty()
         || cidrs
@@ -170,6 +172,8 @@ pub fn start_informers(
         label_selector: Some(PROXY_LABEL_SELECTOR.to_string()),
         ..InformerOptions::default()
     };
+    // NOTE: upstream also watches this node's Node object (topology labels, node IPs);
+    // topology hints are not applied here.
     let services = factory.informer_with::<Service>(options.clone());
     let slices = factory.informer_with::<EndpointSlice>(options);
 

@@ -1,4 +1,4 @@
-//! Services as the proxier sees them: one [`ServicePortInfo`] per service port, and the
+//! Services in the form the proxiers use: one [`ServicePortInfo`] per service port, and the
 //! [`ServiceChangeTracker`] that accumulates informer events between two syncs.
 //!
 //! Entry point: feed [`ServiceChangeTracker::update`] with the previous and current
@@ -35,7 +35,7 @@ impl Protocol {
         }
     }
 
-    /// The lowercase name that iptables and conntrack take (`tcp`, `udp`, `sctp`).
+    /// Returns the lowercase name that iptables and conntrack take (`tcp`, `udp`, `sctp`).
     pub fn lower(self) -> &'static str {
         match self {
             Protocol::Tcp => "tcp",
@@ -111,7 +111,8 @@ pub struct ServicePortInfo {
     pub load_balancer_source_ranges: Vec<Cidr>,
     /// ClientIP affinity timeout in seconds; `None` without affinity.
     pub session_affinity_seconds: Option<u32>,
-    /// externalTrafficPolicy Local (only meaningful for NodePort/LoadBalancer services).
+    /// externalTrafficPolicy Local, on a service with a node port, load balancer or
+    /// external IPs (the policy is ignored otherwise).
     pub external_policy_local: bool,
     /// internalTrafficPolicy Local.
     pub internal_policy_local: bool,
@@ -120,8 +121,8 @@ pub struct ServicePortInfo {
 }
 
 impl ServicePortInfo {
-    /// Whether traffic reaches this port from outside the cluster network: node port,
-    /// external IPs or load balancer IPs.
+    /// Returns whether traffic reaches this port from outside the cluster network
+    /// through a node port, external IPs or load balancer IPs.
     pub fn has_external_destinations(&self) -> bool {
         self.node_port != 0 || !self.external_ips.is_empty() || !self.load_balancer_ips.is_empty()
     }
@@ -131,7 +132,7 @@ impl ServicePortInfo {
 pub type ServicePortMap = BTreeMap<ServicePortName, ServicePortInfo>;
 
 /// Converts a Service into its ports for `family`. Headless services, ExternalName
-/// services and services without a cluster IP of that family produce no ports; ports
+/// services and services without a cluster IP of that family produce no ports. Ports
 /// with an unknown protocol or out-of-range numbers are skipped with a log line.
 pub fn service_ports(
     service: &Service,
@@ -201,7 +202,7 @@ pub fn service_ports(
     let is_external = matches!(
         spec.type_.as_deref(),
         Some("NodePort") | Some("LoadBalancer")
-    );
+    ) || !external_ips.is_empty();
     let external_policy_local =
         is_external && spec.external_traffic_policy.as_deref() == Some("Local");
     let internal_policy_local = spec.internal_traffic_policy.as_deref() == Some("Local");
@@ -311,7 +312,7 @@ impl ServiceChangeTracker {
         true
     }
 
-    /// Whether any change is pending.
+    /// Returns whether any change is pending.
     pub fn has_pending(&self) -> bool {
         !self.pending.is_empty()
     }

@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::endpoints::SERVICE_NAME_LABEL;
 
-/// A ClusterIP service with one port.
+/// Builds a ClusterIP service with one port.
 pub fn service(namespace: &str, name: &str, cluster_ip: &str, port: (&str, i32, &str)) -> Service {
     Service {
         metadata: ObjectMeta {
@@ -75,7 +75,7 @@ pub fn with_affinity(mut service: Service, timeout: Option<i32>) -> Service {
     service
 }
 
-/// An IPv4 slice of `service` with one port and `(ip, ready, node)` endpoints.
+/// Builds an IPv4 slice of `service` with one port and `(ip, ready, node)` endpoints.
 pub fn slice(
     namespace: &str,
     name: &str,

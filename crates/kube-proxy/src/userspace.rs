@@ -1,8 +1,8 @@
-//! The userspace proxier: a proxy socket per service port (TCP or UDP) on a random
-//! local port, which forwards each client to an endpoint chosen round-robin (sticky
-//! per client IP with ClientIP affinity), plus nat rules in KUBE-PORTALS-CONTAINER
-//! (from PREROUTING) and KUBE-PORTALS-HOST (from OUTPUT) that redirect cluster IP
-//! traffic to the proxy socket.
+//! The userspace proxier. Each service port (TCP or UDP) gets a proxy socket on a
+//! random local port, which forwards each client to an endpoint chosen round-robin
+//! (sticky per client IP with ClientIP affinity). Nat rules in KUBE-PORTALS-CONTAINER
+//! (from PREROUTING) and KUBE-PORTALS-HOST (from OUTPUT) redirect cluster IP traffic
+//! to the proxy socket.
 //!
 //! Entry point: [`UserspaceProxier::new`], [`Provider`] events and
 //! [`UserspaceProxier::sync_loop`]. A sync opens and closes proxy sockets, so it must
@@ -22,15 +22,13 @@ use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::watch;
 
-use crate::endpoints::{EndpointsChangeTracker, EndpointsMap};
+use crate::endpoints::EndpointsMap;
 use crate::exec::{Cmd, ExecError, Executor};
 use crate::health::ProxierHealth;
 use crate::net::IpFamily;
-use crate::provider::Provider;
+use crate::provider::{ChangeTrackers, Provider};
 use crate::runner::{BoundedFrequencyRunner, RunOutcome};
-use crate::service::{
-    Protocol, ServiceChangeTracker, ServicePortInfo, ServicePortMap, ServicePortName,
-};
+use crate::service::{Protocol, ServicePortInfo, ServicePortMap, ServicePortName};
 
 pub const KUBE_PORTALS_CONTAINER: &str = "KUBE-PORTALS-CONTAINER";
 pub const KUBE_PORTALS_HOST: &str = "KUBE-PORTALS-HOST";
@@ -139,7 +137,7 @@ pub struct UserspaceProxier {
     config: UserspaceConfig,
     executor: Arc<dyn Executor>,
     balancer: Arc<LoadBalancer>,
-    changes: Mutex<(ServiceChangeTracker, EndpointsChangeTracker, bool, bool)>,
+    changes: Mutex<ChangeTrackers>,
     state: Mutex<UserspaceState>,
     runner: Arc<BoundedFrequencyRunner>,
     health: Arc<ProxierHealth>,
@@ -167,13 +165,7 @@ pub enum UserspaceError {
 impl UserspaceProxier {
     pub fn new(config: UserspaceConfig, executor: Arc<dyn Executor>) -> Self {
         UserspaceProxier {
-            changes: Mutex::new((
-                ServiceChangeTracker::new(config.family),
-                // Locality does not matter in this mode.
-                EndpointsChangeTracker::new("", config.family),
-                false,
-                false,
-            )),
+            changes: Mutex::new(ChangeTrackers::new("", config.family)),
             state: Mutex::new(UserspaceState {
                 services: ServicePortMap::new(),
                 endpoints: EndpointsMap::new(),
@@ -195,7 +187,7 @@ impl UserspaceProxier {
         Arc::clone(&self.health)
     }
 
-    /// The port of the proxy socket of `name`, once a sync opened it.
+    /// Returns the port of the proxy socket of `name`, once a sync has opened it.
     pub fn proxy_port(&self, name: &ServicePortName) -> Option<u16> {
         lock(&self.state)
             .sockets
@@ -236,12 +228,12 @@ impl UserspaceProxier {
         let mut state = lock(&self.state);
         {
             let mut changes = lock(&self.changes);
-            if !(changes.2 && changes.3) {
+            if !changes.is_initialized() {
                 return Ok(false);
             }
             let state = &mut *state;
-            changes.0.apply(&mut state.services);
-            changes.1.apply(&mut state.endpoints);
+            changes.services.apply(&mut state.services);
+            changes.endpoints.apply(&mut state.endpoints);
         }
         let state = &mut *state;
 
@@ -364,9 +356,9 @@ fn ensure_jump(executor: &dyn Executor, from: &str, chain: &str) -> Result<(), E
     Ok(())
 }
 
-/// The nat restore input for the portal chains: container traffic is redirected to
-/// the proxy port; host traffic is DNATed to the listen address, or redirected to the
-/// loopback when the proxy listens on all addresses.
+/// Builds the nat restore input for the portal chains. Container traffic is redirected
+/// to the proxy port. Host traffic is DNATed to the listen address, or redirected to
+/// the loopback when the proxy listens on all addresses.
 fn portal_rules(sockets: &BTreeMap<ServicePortName, PortalSocket>, listen_ip: IpAddr) -> String {
     let mut out =
         format!("*nat\n:{KUBE_PORTALS_CONTAINER} - [0:0]\n:{KUBE_PORTALS_HOST} - [0:0]\n");
@@ -503,7 +495,7 @@ async fn serve_udp(
             }
         };
         clients.retain(|_, (_, done)| !done.is_closed());
-        if !clients.contains_key(&client) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = clients.entry(client) {
             let Some(endpoint) = balancer.next_endpoint(&service, client.ip()) else {
                 continue;
             };
@@ -531,7 +523,7 @@ async fn serve_udp(
                 client,
                 done_rx,
             ));
-            clients.insert(client, (backend, done));
+            slot.insert((backend, done));
         }
         if let Some((backend, _)) = clients.get(&client)
             && let Err(error) = backend.send(&buffer[..length]).await
@@ -549,14 +541,11 @@ async fn relay_udp_replies(
     done: watch::Receiver<bool>,
 ) {
     let mut buffer = vec![0u8; 65536];
-    loop {
-        match tokio::time::timeout(UDP_IDLE_TIMEOUT, backend.recv(&mut buffer)).await {
-            Ok(Ok(length)) => {
-                if proxy.send_to(&buffer[..length], client).await.is_err() {
-                    break;
-                }
-            }
-            _ => break,
+    while let Ok(Ok(length)) =
+        tokio::time::timeout(UDP_IDLE_TIMEOUT, backend.recv(&mut buffer)).await
+    {
+        if proxy.send_to(&buffer[..length], client).await.is_err() {
+            break;
         }
     }
     drop(done);
@@ -564,48 +553,57 @@ async fn relay_udp_replies(
 
 impl Provider for UserspaceProxier {
     fn on_service_add(&self, service: &Service) {
-        if lock(&self.changes).0.update(None, Some(service)) {
+        if lock(&self.changes).services.update(None, Some(service)) {
             self.request_sync();
         }
     }
 
     fn on_service_update(&self, old: &Service, new: &Service) {
-        if lock(&self.changes).0.update(Some(old), Some(new)) {
+        if lock(&self.changes).services.update(Some(old), Some(new)) {
             self.request_sync();
         }
     }
 
     fn on_service_delete(&self, service: &Service) {
-        if lock(&self.changes).0.update(Some(service), None) {
+        if lock(&self.changes).services.update(Some(service), None) {
             self.request_sync();
         }
     }
 
     fn on_services_synced(&self) {
-        lock(&self.changes).2 = true;
+        lock(&self.changes).services_synced = true;
         self.request_sync();
     }
 
     fn on_endpoint_slice_add(&self, slice: &EndpointSlice) {
-        if lock(&self.changes).1.endpoint_slice_update(slice, false) {
+        if lock(&self.changes)
+            .endpoints
+            .endpoint_slice_update(slice, false)
+        {
             self.request_sync();
         }
     }
 
     fn on_endpoint_slice_update(&self, _old: &EndpointSlice, new: &EndpointSlice) {
-        if lock(&self.changes).1.endpoint_slice_update(new, false) {
+        if lock(&self.changes)
+            .endpoints
+            .endpoint_slice_update(new, false)
+        {
             self.request_sync();
         }
     }
 
     fn on_endpoint_slice_delete(&self, slice: &EndpointSlice) {
-        if lock(&self.changes).1.endpoint_slice_update(slice, true) {
+        if lock(&self.changes)
+            .endpoints
+            .endpoint_slice_update(slice, true)
+        {
             self.request_sync();
         }
     }
 
     fn on_endpoint_slices_synced(&self) {
-        lock(&self.changes).3 = true;
+        lock(&self.changes).endpoint_slices_synced = true;
         self.request_sync();
     }
 }

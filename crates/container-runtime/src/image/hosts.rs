@@ -44,8 +44,9 @@ pub struct RegistryHost {
     /// Talk plain HTTP to the registry itself.
     #[serde(default)]
     pub insecure: bool,
-    /// Try the registry itself after every mirror failed with a not-found or connection
-    /// error. A digest mismatch or an authorization failure ends the pull at once.
+    /// Try the registry itself after every mirror failed with a not-found, server (5xx) or
+    /// connection error. A digest mismatch or an authorization failure ends the pull at
+    /// once.
     #[serde(default = "default_true")]
     pub fallback_to_upstream: bool,
 }
@@ -100,7 +101,8 @@ impl RegistryConfig {
 
     /// Base URLs to try for a registry `domain`: its mirrors, then the registry itself
     /// unless `fallback_to_upstream` is off. `docker.io` maps to `registry-1.docker.io`.
-    /// Loopback hosts and hosts marked `insecure` get plain HTTP, as Docker does.
+    /// Loopback hosts and hosts marked `insecure` get plain HTTP. Docker likewise treats
+    /// registries on 127.0.0.0/8 as insecure, but tries HTTPS first.
     pub fn endpoints(&self, domain: &str) -> Vec<Endpoint> {
         let settings = self.registries.get(domain);
         let mut endpoints: Vec<Endpoint> = settings

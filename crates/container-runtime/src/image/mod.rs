@@ -260,14 +260,18 @@ impl ImageStore {
     }
 
     /// Unmounts the root filesystem of `container_id` and deletes its upper and work
-    /// directories. Releasing a container that has none is not an error.
+    /// directories, then the layers of removed images that only this container used.
+    /// Releasing a container that has none is not an error.
     ///
     /// # Errors
     /// [`ImageError::Io`] naming the mount point or directory that could not be unmounted
     /// or deleted.
     pub async fn release_rootfs(&self, container_id: &str) -> Result<()> {
-        let _gc = self.inner.gc.read().await;
-        rootfs::release(self, container_id)
+        let _gc = self.inner.gc.write().await;
+        if rootfs::release(self, container_id)? {
+            self.collect_garbage()?;
+        }
+        Ok(())
     }
 
     fn blob_path(&self, digest: &Digest) -> PathBuf {

@@ -150,12 +150,19 @@ fn mount_overlay(mounted: &Mounted) -> Result<()> {
     .map_err(|e| ImageError::io("mounting overlay at", &mounted.target, e.into()))
 }
 
-pub(super) fn release(store: &ImageStore, container_id: &str) -> Result<()> {
+/// Unmounts and deletes the container's directory. Returns whether it had a mount record.
+pub(super) fn release(store: &ImageStore, container_id: &str) -> Result<bool> {
     validate_container_id(container_id)?;
     let dir = store.containers_dir().join(container_id);
     let record_path = dir.join(MOUNT_RECORD);
     let record: Option<MountRecord> = match std::fs::read(&record_path) {
-        Ok(data) => serde_json::from_slice(&data).ok(),
+        Ok(data) => Some(serde_json::from_slice(&data).map_err(|e| {
+            ImageError::io(
+                "parsing mount record",
+                &record_path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        })?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(ImageError::io("reading mount record", &record_path, e)),
     };
@@ -172,7 +179,7 @@ pub(super) fn release(store: &ImageStore, container_id: &str) -> Result<()> {
             "released container root filesystem"
         );
     }
-    Ok(())
+    Ok(record.is_some())
 }
 
 /// Unmounts `target`; a target that is not mounted (or gone) is fine. A busy mount is

@@ -284,10 +284,15 @@ fn unpack_entry<R: Read>(
                 tar::EntryType::Block => FileType::BlockDevice,
                 _ => FileType::Fifo,
             };
-            let device = rustix::fs::makedev(
-                header.device_major()?.unwrap_or(0),
-                header.device_minor()?.unwrap_or(0),
-            );
+            // FIFOs have no device numbers, and writers often leave those fields blank.
+            let device = if file_type == FileType::Fifo {
+                0
+            } else {
+                rustix::fs::makedev(
+                    header.device_major()?.unwrap_or(0),
+                    header.device_minor()?.unwrap_or(0),
+                )
+            };
             remove_existing(&path, false)?;
             match rustix::fs::mknodat(
                 rustix::fs::CWD,

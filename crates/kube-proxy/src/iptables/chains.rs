@@ -141,7 +141,7 @@ pub const JUMPS: [Jump; 12] = [
 ];
 
 impl Jump {
-    /// The rule arguments after `-t TABLE -X CHAIN`.
+    /// Returns the rule arguments that follow `-t TABLE -I CHAIN`.
     pub fn args(&self) -> Vec<&'static str> {
         let mut args: Vec<&'static str> = self.extra.to_vec();
         args.extend(["-m", "comment", "--comment", self.comment, "-j", self.to]);
@@ -149,7 +149,7 @@ impl Jump {
     }
 }
 
-/// The first 16 characters of the base32 (RFC 4648, padded alphabet) encoding of the
+/// Returns the first 16 characters of the base32 (RFC 4648, padded alphabet) encoding of the
 /// SHA-256 of `input`, as upstream names its per-service chains.
 pub fn hash16(input: &str) -> String {
     let digest = digest::digest(&digest::SHA256, input.as_bytes());
@@ -175,7 +175,7 @@ fn base32(bytes: &[u8]) -> String {
     out
 }
 
-/// The hash of `"<service port name><protocol>"`, for example of `default/kubernetes:httpstcp`.
+/// Hashes `"<service port name><protocol>"`, for example of `default/kubernetes:httpstcp`.
 fn port_hash(name: &ServicePortName) -> String {
     hash16(&format!("{name}{}", name.protocol.lower()))
 }

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use crate::exec::{Cmd, ExecError, Executor};
+use crate::net::IpFamily;
 
-/// The iptables programs of one backend (the `iptables` alternatives by default).
+/// The iptables programs of one IP family, as the `iptables` alternatives on PATH
+/// resolve them (so the system's choice of nft or legacy backend).
 #[derive(Clone)]
 pub struct Iptables {
     executor: Arc<dyn Executor>,
@@ -14,13 +16,18 @@ pub struct Iptables {
 }
 
 impl Iptables {
-    /// Uses `iptables`, `iptables-save` and `iptables-restore` from PATH.
-    pub fn new(executor: Arc<dyn Executor>) -> Self {
+    /// Uses `iptables`, `iptables-save` and `iptables-restore` for IPv4 and the
+    /// `ip6tables` programs for IPv6.
+    pub fn new(executor: Arc<dyn Executor>, family: IpFamily) -> Self {
+        let base = match family {
+            IpFamily::V4 => "iptables",
+            IpFamily::V6 => "ip6tables",
+        };
         Iptables {
             executor,
-            iptables: "iptables".to_string(),
-            save: "iptables-save".to_string(),
-            restore: "iptables-restore".to_string(),
+            iptables: base.to_string(),
+            save: format!("{base}-save"),
+            restore: format!("{base}-restore"),
         }
     }
 

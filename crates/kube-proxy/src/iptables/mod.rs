@@ -23,16 +23,14 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use tokio::sync::watch;
 
 use crate::conntrack::Conntrack;
-use crate::endpoints::{EndpointsChangeTracker, EndpointsMap, EndpointsUpdateResult};
+use crate::endpoints::{EndpointsMap, EndpointsUpdateResult};
 use crate::exec::{ExecError, Executor};
 use crate::health::ProxierHealth;
 use crate::metrics::ProxyMetrics;
 use crate::net::IpFamily;
-use crate::provider::Provider;
+use crate::provider::{ChangeTrackers, Provider};
 use crate::runner::{BoundedFrequencyRunner, RunOutcome};
-use crate::service::{
-    NamespacedName, Protocol, ServiceChangeTracker, ServicePortMap, ServiceUpdateResult,
-};
+use crate::service::{NamespacedName, Protocol, ServicePortMap, ServiceUpdateResult};
 use client::Iptables;
 use ruleset::{RulesConfig, Ruleset, RulesetInput};
 
@@ -67,19 +65,12 @@ pub enum SyncError {
     },
 }
 
-/// What one sync wrote.
+/// The outcome of one sync: its kind and the restore input it applied.
 #[derive(Debug)]
 pub struct SyncReport {
     /// Whether every per-service chain was rewritten.
     pub full: bool,
     pub ruleset: Ruleset,
-}
-
-struct Changes {
-    services: ServiceChangeTracker,
-    endpoints: EndpointsChangeTracker,
-    services_synced: bool,
-    endpoint_slices_synced: bool,
 }
 
 struct SyncState {
@@ -96,7 +87,7 @@ pub struct Proxier {
     config: ProxierConfig,
     iptables: Iptables,
     conntrack: Conntrack,
-    changes: Mutex<Changes>,
+    changes: Mutex<ChangeTrackers>,
     state: Mutex<SyncState>,
     runner: Arc<BoundedFrequencyRunner>,
     metrics: Arc<ProxyMetrics>,
@@ -120,12 +111,7 @@ impl Proxier {
         let runner =
             BoundedFrequencyRunner::new("sync-runner", config.min_sync_period, config.sync_period);
         Proxier {
-            changes: Mutex::new(Changes {
-                services: ServiceChangeTracker::new(config.family),
-                endpoints: EndpointsChangeTracker::new(&config.hostname, config.family),
-                services_synced: false,
-                endpoint_slices_synced: false,
-            }),
+            changes: Mutex::new(ChangeTrackers::new(&config.hostname, config.family)),
             state: Mutex::new(SyncState {
                 services: ServicePortMap::new(),
                 endpoints: EndpointsMap::new(),
@@ -133,7 +119,7 @@ impl Proxier {
                 last_full_sync: None,
                 active_chains: BTreeSet::new(),
             }),
-            iptables: Iptables::new(Arc::clone(&executor)),
+            iptables: Iptables::new(Arc::clone(&executor), config.family),
             conntrack: Conntrack::new(executor),
             runner,
             metrics,
@@ -163,20 +149,20 @@ impl Proxier {
     fn request_sync(&self) {
         self.health.queued_update();
         let changes = lock(&self.changes);
-        if changes.services_synced && changes.endpoint_slices_synced {
+        if changes.is_initialized() {
             self.runner.request();
         }
     }
 
-    /// The health tracker this proxier reports its syncs to.
+    /// Returns the health tracker that this proxier reports its syncs to.
     pub fn health(&self) -> Arc<ProxierHealth> {
         Arc::clone(&self.health)
     }
 
-    /// Whether both informers reported their initial list.
+    /// Returns whether both informers have delivered their initial list.
     pub fn is_initialized(&self) -> bool {
         let changes = lock(&self.changes);
-        changes.services_synced && changes.endpoint_slices_synced
+        changes.is_initialized()
     }
 
     /// Writes the current state to the kernel. Returns `Ok(None)` before both
@@ -187,7 +173,7 @@ impl Proxier {
         let mut state = lock(&self.state);
         let (service_result, endpoints_result) = {
             let mut changes = lock(&self.changes);
-            if !(changes.services_synced && changes.endpoint_slices_synced) {
+            if !changes.is_initialized() {
                 tracing::debug!(
                     "not syncing iptables rules until services and endpoint slices are synced"
                 );

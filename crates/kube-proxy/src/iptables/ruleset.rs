@@ -865,7 +865,7 @@ impl ServiceWriter<'_> {
     }
 }
 
-/// The filter target and comment for traffic that has no usable endpoint: REJECT when
+/// Returns the filter target and comment for traffic that has no usable endpoint: REJECT when
 /// the service has no endpoints at all, DROP when only the local ones are missing.
 fn filter_target(
     name_text: &str,

@@ -48,7 +48,7 @@ fn build_full(config: &RulesConfig, services: &[Service], slices: &[EndpointSlic
     })
 }
 
-/// The lines of `text` that mention `needle`.
+/// Returns the lines of `text` that mention `needle`.
 fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
     text.lines().filter(|line| line.contains(needle)).collect()
 }

@@ -20,13 +20,13 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use tokio::sync::watch;
 
-use crate::endpoints::{EndpointsChangeTracker, EndpointsMap, categorize_endpoints};
+use crate::endpoints::{EndpointsMap, categorize_endpoints};
 use crate::health::ProxierHealth;
 use crate::metrics::ProxyMetrics;
 use crate::net::IpFamily;
-use crate::provider::Provider;
+use crate::provider::{ChangeTrackers, Provider};
 use crate::runner::{BoundedFrequencyRunner, RunOutcome};
-use crate::service::{Protocol, ServiceChangeTracker, ServicePortMap};
+use crate::service::{Protocol, ServicePortMap};
 use netlink::{
     IpvsError, IpvsHandle, RealServer, SVC_FLAG_HASHED, SVC_FLAG_PERSISTENT, VirtualServer,
 };
@@ -50,7 +50,7 @@ type ServerKey = (IpAddr, Protocol, u16);
 pub struct IpvsProxier {
     config: IpvsConfig,
     handle: Mutex<Box<dyn IpvsHandle>>,
-    changes: Mutex<(ServiceChangeTracker, EndpointsChangeTracker, bool, bool)>,
+    changes: Mutex<ChangeTrackers>,
     state: Mutex<(ServicePortMap, EndpointsMap, BTreeSet<ServerKey>)>,
     runner: Arc<BoundedFrequencyRunner>,
     metrics: Arc<ProxyMetrics>,
@@ -70,12 +70,7 @@ impl IpvsProxier {
         metrics: Arc<ProxyMetrics>,
     ) -> Self {
         IpvsProxier {
-            changes: Mutex::new((
-                ServiceChangeTracker::new(config.family),
-                EndpointsChangeTracker::new(&config.hostname, config.family),
-                false,
-                false,
-            )),
+            changes: Mutex::new(ChangeTrackers::new(&config.hostname, config.family)),
             state: Mutex::new((ServicePortMap::new(), EndpointsMap::new(), BTreeSet::new())),
             runner: BoundedFrequencyRunner::new(
                 "ipvs-sync-runner",
@@ -111,12 +106,12 @@ impl IpvsProxier {
         self.runner.request();
     }
 
-    /// The health tracker this proxier reports its syncs to.
+    /// Returns the health tracker that this proxier reports its syncs to.
     pub fn health(&self) -> Arc<ProxierHealth> {
         Arc::clone(&self.health)
     }
 
-    /// The virtual servers and real servers the current state calls for.
+    /// Computes the virtual servers and real servers that the current state calls for.
     fn desired(
         &self,
         services: &ServicePortMap,
@@ -178,12 +173,12 @@ impl IpvsProxier {
         let mut state = lock(&self.state);
         let trigger_times = {
             let mut changes = lock(&self.changes);
-            if !(changes.2 && changes.3) {
+            if !changes.is_initialized() {
                 return Ok(None);
             }
             let (services, endpoints, _) = &mut *state;
-            changes.0.apply(services);
-            changes.1.apply(endpoints).trigger_times
+            changes.services.apply(services);
+            changes.endpoints.apply(endpoints).trigger_times
         };
         let desired = self.desired(&state.0, &state.1);
         let mut handle = lock(&self.handle);
@@ -195,6 +190,8 @@ impl IpvsProxier {
             .collect();
         for (key, server) in &current {
             // Only servers this proxier created are removed; others belong to someone else.
+            // NOTE: after a restart that set is empty, so servers of services deleted
+            // while the proxy was down stay until deleted by hand.
             if !desired.contains_key(key) && state.2.contains(key) {
                 handle.delete_virtual_server(server)?;
             }
@@ -255,48 +252,57 @@ impl IpvsProxier {
 
 impl Provider for IpvsProxier {
     fn on_service_add(&self, service: &Service) {
-        if lock(&self.changes).0.update(None, Some(service)) {
+        if lock(&self.changes).services.update(None, Some(service)) {
             self.request_sync();
         }
     }
 
     fn on_service_update(&self, old: &Service, new: &Service) {
-        if lock(&self.changes).0.update(Some(old), Some(new)) {
+        if lock(&self.changes).services.update(Some(old), Some(new)) {
             self.request_sync();
         }
     }
 
     fn on_service_delete(&self, service: &Service) {
-        if lock(&self.changes).0.update(Some(service), None) {
+        if lock(&self.changes).services.update(Some(service), None) {
             self.request_sync();
         }
     }
 
     fn on_services_synced(&self) {
-        lock(&self.changes).2 = true;
+        lock(&self.changes).services_synced = true;
         self.request_sync();
     }
 
     fn on_endpoint_slice_add(&self, slice: &EndpointSlice) {
-        if lock(&self.changes).1.endpoint_slice_update(slice, false) {
+        if lock(&self.changes)
+            .endpoints
+            .endpoint_slice_update(slice, false)
+        {
             self.request_sync();
         }
     }
 
     fn on_endpoint_slice_update(&self, _old: &EndpointSlice, new: &EndpointSlice) {
-        if lock(&self.changes).1.endpoint_slice_update(new, false) {
+        if lock(&self.changes)
+            .endpoints
+            .endpoint_slice_update(new, false)
+        {
             self.request_sync();
         }
     }
 
     fn on_endpoint_slice_delete(&self, slice: &EndpointSlice) {
-        if lock(&self.changes).1.endpoint_slice_update(slice, true) {
+        if lock(&self.changes)
+            .endpoints
+            .endpoint_slice_update(slice, true)
+        {
             self.request_sync();
         }
     }
 
     fn on_endpoint_slices_synced(&self) {
-        lock(&self.changes).3 = true;
+        lock(&self.changes).endpoint_slices_synced = true;
         self.request_sync();
     }
 }
@@ -306,10 +312,12 @@ mod tests {
     use super::*;
     use crate::testing::{service, slice, with_affinity};
 
+    type IpvsTable = BTreeMap<ServerKey, (VirtualServer, BTreeSet<RealServer>)>;
+
     /// An in-memory IPVS table.
     #[derive(Default)]
     struct FakeIpvs {
-        servers: Arc<Mutex<BTreeMap<ServerKey, (VirtualServer, BTreeSet<RealServer>)>>>,
+        servers: Arc<Mutex<IpvsTable>>,
     }
 
     fn key(server: &VirtualServer) -> ServerKey {

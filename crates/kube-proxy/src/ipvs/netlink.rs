@@ -185,7 +185,7 @@ fn family_of(ip: IpAddr) -> u16 {
     if ip.is_ipv4() { AF_INET } else { AF_INET6 }
 }
 
-/// The attributes that identify a virtual server, plus its settings when `full`.
+/// Encodes the attributes that identify a virtual server, plus its settings when `full`.
 fn service_attrs(server: &VirtualServer, full: bool) -> Attrs {
     let mut attrs = Attrs::default();
     attrs
@@ -237,7 +237,7 @@ fn message(family: u16, flags: u16, seq: u32, command: u8, version: u8, attrs: &
     out
 }
 
-/// The controller request that resolves the `IPVS` family id.
+/// Encodes the controller request that resolves the `IPVS` family id.
 pub fn encode_get_family(seq: u32) -> Vec<u8> {
     let mut attrs = Attrs::default();
     attrs.string(CTRL_ATTR_FAMILY_NAME, IPVS_GENL_NAME);

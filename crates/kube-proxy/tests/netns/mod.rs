@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::process::Command;
 use std::sync::Arc;
@@ -155,6 +155,52 @@ impl NodeAndPod {
         NodeAndPod { pod, node }
     }
 
+    /// Lets the pod reach the service range through the node, and the node forward
+    /// packets, so that a pod can connect to its own service (hairpin).
+    pub fn enable_pod_to_service(&self) {
+        run(
+            "ip",
+            &[
+                "-n",
+                &self.pod.name,
+                "route",
+                "add",
+                "10.96.0.0/16",
+                "via",
+                "10.244.1.1",
+            ],
+        );
+        run(
+            "nsenter",
+            &[
+                &format!("--net={}", self.node.path()),
+                "sh",
+                "-c",
+                "echo 1 > /proc/sys/net/ipv4/ip_forward",
+            ],
+        );
+    }
+
+    /// Connects from the pod namespace to `address`, sends `message` and returns the reply.
+    pub fn echo_from_pod(&self, address: SocketAddr, message: &str) -> std::io::Result<String> {
+        let pod = &self.pod;
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    pod.enter_current_thread();
+                    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))?;
+                    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+                    stream.write_all(message.as_bytes())?;
+                    stream.shutdown(std::net::Shutdown::Write)?;
+                    let mut reply = String::new();
+                    stream.read_to_string(&mut reply)?;
+                    Ok(reply)
+                })
+                .join()
+                .expect("client thread")
+        })
+    }
+
     pub fn node_executor(&self) -> NsExecutor {
         NsExecutor {
             path: self.node.path(),
@@ -179,6 +225,41 @@ impl NodeAndPod {
                 .join()
                 .expect("client thread")
         })
+    }
+
+    /// Sends `message` over UDP from the node namespace to `address` and returns the reply.
+    pub fn udp_echo_via(&self, address: SocketAddr, message: &str) -> std::io::Result<String> {
+        let node = &self.node;
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    node.enter_current_thread();
+                    let socket = UdpSocket::bind("0.0.0.0:0")?;
+                    socket.set_read_timeout(Some(Duration::from_secs(5)))?;
+                    // A connected socket accepts only replies from `address`, as DNS
+                    // resolvers do, so a reply with the wrong source is an error.
+                    socket.connect(address)?;
+                    socket.send(message.as_bytes())?;
+                    let mut buffer = [0u8; 1500];
+                    let length = socket.recv(&mut buffer)?;
+                    Ok(String::from_utf8_lossy(&buffer[..length]).into_owned())
+                })
+                .join()
+                .expect("client thread")
+        })
+    }
+
+    /// Returns the UDP conntrack entries of the node namespace whose original
+    /// destination is `ip`.
+    pub fn udp_conntrack_entries(&self, ip: &str) -> Vec<String> {
+        let output = self
+            .node_executor()
+            .run_checked(&Cmd::new(
+                "conntrack",
+                &["-L", "-p", "udp", "--orig-dst", ip],
+            ))
+            .expect("conntrack -L");
+        output.stdout.lines().map(str::to_string).collect()
     }
 
     /// Returns `iptables-save -c -t TABLE` of the node namespace.
@@ -263,7 +344,57 @@ impl Drop for EchoServer {
     }
 }
 
-/// A ClusterIP Service `default/NAME` with one TCP port named `http`.
+/// A UDP echo server in a namespace: returns every datagram to its sender. Stops on drop.
+pub struct UdpEchoServer {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl UdpEchoServer {
+    pub fn start(netns: &Netns, address: SocketAddr) -> UdpEchoServer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let path = netns.path();
+        let thread_stop = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let file = File::open(&path).expect("open netns");
+            // SAFETY: setns on a valid namespace fd affects only this thread.
+            assert_eq!(
+                unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) },
+                0
+            );
+            let socket = UdpSocket::bind(address).expect("bind UDP echo server");
+            socket
+                .set_read_timeout(Some(Duration::from_millis(50)))
+                .expect("read timeout");
+            ready_tx.send(()).expect("signal ready");
+            let mut buffer = [0u8; 1500];
+            while !thread_stop.load(Ordering::SeqCst) {
+                if let Ok((length, peer)) = socket.recv_from(&mut buffer) {
+                    let _ = socket.send_to(&buffer[..length], peer);
+                }
+            }
+        });
+        ready_rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("UDP echo server ready");
+        UdpEchoServer {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for UdpEchoServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Builds a ClusterIP Service `default/NAME` with one TCP port named `http`.
 pub fn service(name: &str, cluster_ip: &str, port: i32, target_port: i32) -> Service {
     Service {
         metadata: ObjectMeta {
@@ -290,7 +421,7 @@ pub fn service(name: &str, cluster_ip: &str, port: i32, target_port: i32) -> Ser
     }
 }
 
-/// An EndpointSlice `default/SERVICE-abc` with ready endpoints on `node2`.
+/// Builds an EndpointSlice `default/SERVICE-abc` with ready endpoints on `node2`.
 pub fn slice(service: &str, ips: &[&str], port: i32) -> EndpointSlice {
     EndpointSlice {
         metadata: ObjectMeta {

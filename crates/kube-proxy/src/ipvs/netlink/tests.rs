@@ -183,7 +183,7 @@ fn decode_error_and_done() {
     let buffer: &[u8] = &[
         0x24, 0, 0, 0,  2, 0,  0, 0,  1, 0, 0, 0,  0, 0, 0, 0,       // NLMSG_ERROR
         0xfe, 0xff, 0xff, 0xff,                                     // -ENOENT
-        0x14, 0, 0, 0,  0x10, 0,  5, 0,  1, 0, 0, 0,  0, 0, 0, 0,    // the request it answers
+        0x14, 0, 0, 0,  0x10, 0,  5, 0,  1, 0, 0, 0,  0, 0, 0, 0,    // the request that failed
         0x14, 0, 0, 0,  3, 0,  2, 0,  2, 0, 0, 0,  0, 0, 0, 0,       // NLMSG_DONE
         0, 0, 0, 0,
     ];
