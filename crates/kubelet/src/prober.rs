@@ -17,7 +17,7 @@ use std::time::Duration;
 use cri::v1 as pb;
 use k8s_openapi::api::core::v1::{Pod, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -311,7 +311,8 @@ async fn run_probe(runtime: &RemoteRuntime, probe: &Probe, pod: &Pod, container_
             .flatten()
             .map(|h| (h.name.clone(), h.value.clone()))
             .collect();
-        let code = http_get(&host, port, &path, &headers, timeout).await?;
+        let https = http.scheme.as_deref() == Some("HTTPS");
+        let code = http_get(&host, port, &path, &headers, https, timeout).await?;
         return if (200..400).contains(&code) {
             Ok(())
         } else {
@@ -354,14 +355,25 @@ pub fn resolve_port(port: &IntOrString, pod: &Pod, container: Option<&str>) -> R
     }
 }
 
-/// A plain HTTP/1.1 GET; returns the status code.
+/// An HTTP/1.1 GET, over TLS when `https` is set; returns the status code.
+///
+/// Like upstream's prober, HTTPS probes do not verify the server's certificate:
+/// a probe checks liveness, not identity.
 ///
 /// # Errors
 ///
-/// A message for connection failures, timeouts and malformed responses.
-pub async fn http_get(host: &str, port: u16, path: &str, headers: &[(String, String)], timeout: Duration) -> Result<u16, String> {
+/// A message for connection failures, TLS handshake failures, timeouts and
+/// malformed responses.
+pub async fn http_get(
+    host: &str,
+    port: u16,
+    path: &str,
+    headers: &[(String, String)],
+    https: bool,
+    timeout: Duration,
+) -> Result<u16, String> {
     let request = async {
-        let mut stream = tokio::net::TcpStream::connect((host, port))
+        let stream = tokio::net::TcpStream::connect((host, port))
             .await
             .map_err(|e| e.to_string())?;
         let mut text = format!(
@@ -371,23 +383,88 @@ pub async fn http_get(host: &str, port: u16, path: &str, headers: &[(String, Str
             text.push_str(&format!("{name}: {value}\r\n"));
         }
         text.push_str("\r\n");
-        stream.write_all(text.as_bytes()).await.map_err(|e| e.to_string())?;
-        let mut buffer = vec![0u8; 1024];
-        let mut read = 0;
-        while read < 16 {
-            let n = stream.read(&mut buffer[read..]).await.map_err(|e| e.to_string())?;
-            if n == 0 {
-                break;
-            }
-            read += n;
+        if https {
+            let name = rustls::pki_types::ServerName::try_from(host.to_string())
+                .map_err(|e| format!("invalid probe host {host:?}: {e}"))?;
+            let tls = tokio_rustls::TlsConnector::from(insecure_tls_config()?)
+                .connect(name, stream)
+                .await
+                .map_err(|e| e.to_string())?;
+            read_status(tls, text.as_bytes()).await
+        } else {
+            read_status(stream, text.as_bytes()).await
         }
-        let head = String::from_utf8_lossy(&buffer[..read]);
-        head.split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse::<u16>().ok())
-            .ok_or_else(|| format!("malformed HTTP response {head:?}"))
     };
     tokio::time::timeout(timeout, request)
         .await
         .map_err(|_| "timeout".to_string())?
+}
+
+/// Writes `request` and parses the status code from the response's first line.
+async fn read_status<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, request: &[u8]) -> Result<u16, String> {
+    stream.write_all(request).await.map_err(|e| e.to_string())?;
+    let mut buffer = vec![0u8; 1024];
+    let mut read = 0;
+    while read < 16 {
+        let n = stream.read(&mut buffer[read..]).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        read += n;
+    }
+    let head = String::from_utf8_lossy(&buffer[..read]);
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse::<u16>().ok())
+        .ok_or_else(|| format!("malformed HTTP response {head:?}"))
+}
+
+fn insecure_tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// Accepts every server certificate but still checks the handshake signatures.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
