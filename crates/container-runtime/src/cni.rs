@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 /// The interface name inside the pod for the configured network.
 pub const POD_INTERFACE: &str = "eth0";
 
-/// What identifies a pod to CNI plugins.
+/// The pod identity and runtime config passed to CNI plugins.
 #[derive(Clone, Debug)]
 pub struct PodNetwork<'a> {
     pub sandbox_id: &'a str,

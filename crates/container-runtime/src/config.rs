@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-/// Where the daemon keeps its files and which external programs it runs.
+/// Daemon settings: state directories and the external programs it runs.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Unix socket the CRI gRPC server listens on.
@@ -19,8 +19,7 @@ pub struct Config {
     pub cni_conf_dir: PathBuf,
     /// Cgroup driver; only `cgroupfs` is supported.
     pub cgroup_driver: String,
-    /// Address (`host:port`) the streaming server for exec, attach and port-forward
-    /// would listen on.
+    /// Address (`host:port`) of the exec streaming server; port 0 picks a free port.
     pub stream_address: String,
     /// The program started as the per-container shim (this binary, `shim` subcommand).
     pub shim_binary: PathBuf,

@@ -240,6 +240,8 @@ impl Runtime {
             shim_pid: None,
             pid: None,
             start_error: None,
+            stdin: config.stdin,
+            stdin_once: config.stdin_once,
         })
     }
 
@@ -288,6 +290,10 @@ impl Runtime {
             .arg(&dir)
             .arg("--cgroup-path")
             .arg(&record.cgroup_path)
+            .args(record.stdin.then_some("--stdin"))
+            .args(record.stdin_once.then_some("--stdin-once"))
+            .arg("--attach-socket")
+            .arg(self.attach_socket_path(&record.id))
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(stderr)
@@ -342,8 +348,10 @@ impl Runtime {
             }
         };
         record.pid = Some(pid);
+        // Taken before the start call: a short-lived process may exit before it returns.
+        let started_at = now_nanos();
         self.oci.start(&record.id).await?;
-        record.started_at = now_nanos();
+        record.started_at = started_at;
         Ok(())
     }
 
@@ -410,6 +418,7 @@ impl Runtime {
         self.oci.delete(id).await?;
         let rootfs = self.store.container_dir(id).join("rootfs");
         self.images.remove_rootfs(id, &rootfs).await?;
+        let _ = std::fs::remove_file(self.attach_socket_path(id));
         self.store.remove_container(id)?;
         lock(&self.containers).remove(id);
         tracing::info!(container_id = id, pod_sandbox_id = %record.sandbox_id, "removed container");
@@ -569,6 +578,48 @@ impl Runtime {
             .container_dir(id)
             .join(format!("exec-{}.pid", uuid::Uuid::new_v4().simple()));
         self.oci.exec(id, cmd, limit, pid_file).await
+    }
+
+    /// Starts `cmd` in a running container with piped stdout and stderr (and stdin when
+    /// `stdin` is set) for a streaming exec session, in a terminal when `tty` is set.
+    pub async fn spawn_exec(
+        &self,
+        id: &str,
+        cmd: &[String],
+        stdin: bool,
+        tty: bool,
+    ) -> Result<crate::oci_runtime::ExecProcess> {
+        if cmd.is_empty() {
+            return Err(Error::InvalidArgument("exec command is empty".into()));
+        }
+        let record = self.container(id)?;
+        if self.observe(&record).state != v1::ContainerState::ContainerRunning {
+            return Err(Error::FailedPrecondition(format!(
+                "container {id} is not running"
+            )));
+        }
+        self.oci.spawn_exec(id, cmd, stdin, tty)
+    }
+
+    /// Returns where the shim of container `id` listens for attach clients. The path is
+    /// kept short because unix socket paths are limited to 107 bytes.
+    pub(crate) fn attach_socket_path(&self, id: &str) -> std::path::PathBuf {
+        let short = id.get(..32).unwrap_or(id);
+        self.config
+            .state
+            .join("attach")
+            .join(format!("{short}.sock"))
+    }
+
+    /// Returns the shim's attach socket of a running container.
+    pub fn attach_socket(&self, id: &str) -> Result<std::path::PathBuf> {
+        let record = self.container(id)?;
+        if self.observe(&record).state != v1::ContainerState::ContainerRunning {
+            return Err(Error::FailedPrecondition(format!(
+                "container {id} is not running"
+            )));
+        }
+        Ok(self.attach_socket_path(id))
     }
 
     /// Returns the container's resource usage from its cgroup.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-/// An error from a runtime operation. The variant decides the gRPC code the kubelet sees.
+/// An error from a runtime operation. The variant decides the gRPC code the kubelet receives.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]

@@ -1,14 +1,14 @@
 //! The image store seam: what ImageService and CreateContainer need from images.
 //!
-//! [`ImageStore`] is implemented by the registry-backed store in the `image` module and,
-//! until that is wired in, by [`LocalImageStore`], which serves images that were unpacked
-//! into directories on this machine.
+//! [`ImageStore`] is implemented by the registry-backed [`crate::image::ImageStore`]; the
+//! trait keeps the CRI layer independent of how images are fetched and stored.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::image::{self, Credentials, ImageError};
 
 /// The parts of an OCI image configuration a container inherits.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -32,8 +32,12 @@ pub struct ImageInfo {
     pub id: String,
     pub repo_tags: Vec<String>,
     pub repo_digests: Vec<String>,
-    /// Unpacked size in bytes.
+    /// Size in bytes as the registry reports it (config plus compressed layers).
     pub size: u64,
+    /// The image's user when numeric.
+    pub uid: Option<i64>,
+    /// The image's user when it is a name.
+    pub username: String,
     pub config: ImageConfig,
 }
 
@@ -49,7 +53,7 @@ pub struct RegistryAuth {
     pub registry_token: String,
 }
 
-/// Usage of the filesystem that holds images.
+/// Usage of the filesystem that contains the images.
 #[derive(Clone, Debug, Default)]
 pub struct FsUsage {
     pub mountpoint: String,
@@ -90,206 +94,137 @@ pub trait ImageStore: Send + Sync {
     async fn remove_rootfs(&self, container_id: &str, target: &Path) -> Result<()>;
 }
 
-/// Images kept as plain directories: `<dir>/<escaped reference>/rootfs/` plus an optional
-/// `image.json` holding an [`ImageConfig`]. The escaped reference replaces `/` and `:`
-/// with `_` after defaulting the tag to `latest`. Pull finds such a directory or fails.
-pub struct LocalImageStore {
-    dir: PathBuf,
+fn image_error(error: ImageError) -> Error {
+    match error {
+        ImageError::NotFound(_) => Error::NotFound(error.to_string()),
+        ImageError::InvalidReference(_) => Error::InvalidArgument(error.to_string()),
+        other => Error::Internal(other.to_string()),
+    }
 }
 
-impl LocalImageStore {
-    /// Serves images under `dir`, creating it if needed.
-    pub fn new(dir: PathBuf) -> Result<LocalImageStore> {
-        std::fs::create_dir_all(&dir).map_err(Error::io("failed to create", &dir))?;
-        Ok(LocalImageStore { dir })
+fn image_info(record: image::ImageRecord) -> ImageInfo {
+    let config = record.config;
+    ImageInfo {
+        id: record.id.to_string(),
+        repo_tags: record.repo_tags,
+        repo_digests: record.repo_digests,
+        size: record.size,
+        uid: record.uid,
+        username: record.username,
+        config: ImageConfig {
+            env: config.env.unwrap_or_default(),
+            entrypoint: config.entrypoint.unwrap_or_default(),
+            cmd: config.cmd.unwrap_or_default(),
+            working_dir: config.working_dir,
+            user: config.user,
+            stop_signal: config.stop_signal,
+        },
     }
+}
 
-    /// Creates the directory of image `reference` under `dir` with its configuration and
-    /// returns the (empty) rootfs directory for the caller to fill.
-    pub fn add(dir: &Path, reference: &str, config: &ImageConfig) -> Result<PathBuf> {
-        let image_dir = Self::image_dir(dir, reference);
-        let rootfs = image_dir.join("rootfs");
-        std::fs::create_dir_all(&rootfs).map_err(Error::io("failed to create", &rootfs))?;
-        let reference_file = image_dir.join("reference");
-        std::fs::write(&reference_file, normalize(reference))
-            .map_err(Error::io("failed to write", &reference_file))?;
-        crate::store::write_json(&image_dir.join("image.json"), config)?;
-        Ok(rootfs)
+/// Turns CRI `AuthConfig` fields into registry credentials: a registry token wins, then
+/// username and password, then the base64 `auth` pair.
+fn credentials(auth: &RegistryAuth) -> Result<Option<Credentials>> {
+    if !auth.registry_token.is_empty() {
+        return Ok(Some(Credentials::RegistryToken(
+            auth.registry_token.clone(),
+        )));
     }
-
-    /// Returns the directory where an image named `reference` is expected.
-    pub fn image_dir(dir: &Path, reference: &str) -> PathBuf {
-        dir.join(normalize(reference).replace(['/', ':'], "_"))
+    if !auth.username.is_empty() {
+        return Ok(Some(Credentials::Basic {
+            username: auth.username.clone(),
+            password: auth.password.clone(),
+        }));
     }
-
-    fn find(&self, reference: &str) -> Option<(PathBuf, ImageInfo)> {
-        let by_name = Self::image_dir(&self.dir, reference);
-        if by_name.join("rootfs").is_dir() {
-            return Some((by_name.clone(), self.info(&by_name, &normalize(reference))));
-        }
-        // An image id names the same image as its reference.
-        self.all()
-            .into_iter()
-            .find(|(_, info)| info.id == reference)
-    }
-
-    fn all(&self) -> Vec<(PathBuf, ImageInfo)> {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return Vec::new();
-        };
-        let mut images = Vec::new();
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if !path.join("rootfs").is_dir() {
-                continue;
-            }
-            let name = std::fs::read_to_string(path.join("reference"))
-                .map(|name| name.trim().to_string())
-                .unwrap_or_else(|_| entry.file_name().to_string_lossy().into_owned());
-            let info = self.info(&path, &name);
-            images.push((path, info));
-        }
-        images
-    }
-
-    fn info(&self, path: &Path, reference: &str) -> ImageInfo {
-        let config = std::fs::read(path.join("image.json"))
+    if !auth.auth.is_empty() {
+        use base64::Engine;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(auth.auth.trim())
             .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default();
-        let digest = ring::digest::digest(&ring::digest::SHA256, reference.as_bytes());
-        let hex: String = digest
-            .as_ref()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
-        ImageInfo {
-            id: format!("sha256:{hex}"),
-            repo_tags: vec![reference.to_string()],
-            repo_digests: Vec::new(),
-            size: disk_usage(&path.join("rootfs")).0,
-            config,
-        }
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| {
+                Error::InvalidArgument("auth is not base64 of username:password".into())
+            })?;
+        let (username, password) = decoded.split_once(':').ok_or_else(|| {
+            Error::InvalidArgument("auth is not base64 of username:password".into())
+        })?;
+        return Ok(Some(Credentials::Basic {
+            username: username.into(),
+            password: password.into(),
+        }));
     }
-}
-
-/// Adds the default tag `latest` to a reference without tag or digest.
-fn normalize(reference: &str) -> String {
-    let last = reference.rsplit('/').next().unwrap_or(reference);
-    if last.contains(':') || reference.contains('@') || reference.starts_with("sha256:") {
-        reference.to_string()
-    } else {
-        format!("{reference}:latest")
-    }
-}
-
-/// Returns bytes and inodes used below `path`, not following symlinks.
-pub fn disk_usage(path: &Path) -> (u64, u64) {
-    let mut bytes = 0;
-    let mut inodes = 0;
-    let mut pending = vec![path.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let Ok(metadata) = entry.metadata() else {
-                continue;
-            };
-            inodes += 1;
-            bytes += metadata.len();
-            if metadata.is_dir() {
-                pending.push(entry.path());
-            }
-        }
-    }
-    (bytes, inodes)
+    // NOTE: identity_token (an OAuth refresh token) is not exchanged for an access token.
+    Ok(None)
 }
 
 #[async_trait::async_trait]
-impl ImageStore for LocalImageStore {
-    async fn pull(&self, reference: &str, _auth: Option<&RegistryAuth>) -> Result<String> {
-        match self.find(reference) {
-            Some((_, info)) => Ok(info.id),
-            // NOTE: this store never contacts a registry; the registry-backed store does.
-            None => Err(Error::NotFound(format!(
-                "image {reference:?} not found in {}; this store does not pull from registries",
-                self.dir.display()
-            ))),
-        }
+impl ImageStore for image::ImageStore {
+    async fn pull(&self, reference: &str, auth: Option<&RegistryAuth>) -> Result<String> {
+        let credentials = match auth {
+            Some(auth) => credentials(auth)?,
+            None => None,
+        };
+        let record = image::ImageStore::pull(self, reference, credentials)
+            .await
+            .map_err(image_error)?;
+        Ok(record.id.to_string())
     }
 
     async fn list(&self) -> Result<Vec<ImageInfo>> {
-        Ok(self.all().into_iter().map(|(_, info)| info).collect())
+        Ok(image::ImageStore::list(self)
+            .into_iter()
+            .map(image_info)
+            .collect())
     }
 
     async fn status(&self, reference: &str) -> Result<Option<ImageInfo>> {
-        Ok(self.find(reference).map(|(_, info)| info))
+        Ok(image::ImageStore::status(self, reference)
+            .map_err(image_error)?
+            .map(image_info))
     }
 
     async fn remove(&self, reference: &str) -> Result<()> {
-        if let Some((path, _)) = self.find(reference) {
-            std::fs::remove_dir_all(&path).map_err(Error::io("failed to remove image", &path))?;
-        }
+        image::ImageStore::remove(self, reference)
+            .await
+            .map_err(image_error)?;
         Ok(())
     }
 
     async fn fs_info(&self) -> Result<FsUsage> {
-        let (used_bytes, inodes_used) = disk_usage(&self.dir);
+        let usage = image::ImageStore::fs_info(self)
+            .await
+            .map_err(image_error)?;
         Ok(FsUsage {
-            mountpoint: self.dir.display().to_string(),
-            used_bytes,
-            inodes_used,
+            mountpoint: usage.mountpoint.display().to_string(),
+            used_bytes: usage.used_bytes,
+            inodes_used: usage.inodes_used,
         })
     }
 
     async fn prepare_rootfs(
         &self,
         reference: &str,
-        _container_id: &str,
+        container_id: &str,
         target: &Path,
     ) -> Result<ImageInfo> {
-        let Some((path, info)) = self.find(reference) else {
-            return Err(Error::NotFound(format!("image {reference:?} not found")));
-        };
-        let layer_root = target.with_file_name("overlay");
-        let upper = layer_root.join("upper");
-        let work = layer_root.join("work");
-        for dir in [&upper, &work, &target.to_path_buf()] {
-            std::fs::create_dir_all(dir).map_err(Error::io("failed to create", dir))?;
-        }
-        let options = format!(
-            "lowerdir={},upperdir={},workdir={}",
-            path.join("rootfs").display(),
-            upper.display(),
-            work.display()
-        );
-        nix::mount::mount(
-            Some("overlay"),
-            target,
-            Some("overlay"),
-            nix::mount::MsFlags::empty(),
-            Some(options.as_str()),
-        )
-        .map_err(|errno| {
-            Error::Internal(format!(
-                "failed to mount overlay at {}: {errno}",
-                target.display()
-            ))
-        })?;
-        Ok(info)
+        let record = image::ImageStore::status(self, reference)
+            .map_err(image_error)?
+            .ok_or_else(|| Error::NotFound(format!("image {reference:?} not found")))?;
+        image::ImageStore::prepare_rootfs(self, reference, container_id, target)
+            .await
+            .map_err(image_error)?;
+        Ok(image_info(record))
     }
 
-    async fn remove_rootfs(&self, _container_id: &str, target: &Path) -> Result<()> {
-        crate::namespaces::unmount(target)?;
-        let layer_root = target.with_file_name("overlay");
-        for path in [target.to_path_buf(), layer_root] {
-            match std::fs::remove_dir_all(&path) {
-                Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(Error::io("failed to remove", &path)(error));
-                }
-                _ => {}
+    async fn remove_rootfs(&self, container_id: &str, target: &Path) -> Result<()> {
+        image::ImageStore::release_rootfs(self, container_id)
+            .await
+            .map_err(image_error)?;
+        match std::fs::remove_dir(target) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                tracing::warn!(container_id, path = %target.display(), %error, "failed to remove rootfs mount point");
             }
+            _ => {}
         }
         Ok(())
     }
@@ -300,13 +235,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn normalize_adds_latest_tag() {
-        assert_eq!(normalize("busybox"), "busybox:latest");
-        assert_eq!(
-            normalize("localhost:5000/busybox"),
-            "localhost:5000/busybox:latest"
+    fn credentials_prefer_token_then_basic_then_auth() {
+        let token = RegistryAuth {
+            registry_token: "t".into(),
+            username: "u".into(),
+            ..Default::default()
+        };
+        assert!(
+            matches!(credentials(&token).unwrap(), Some(Credentials::RegistryToken(t)) if t == "t")
         );
-        assert_eq!(normalize("busybox:1.35"), "busybox:1.35");
-        assert_eq!(normalize("busybox@sha256:ab"), "busybox@sha256:ab");
+        let basic = RegistryAuth {
+            username: "u".into(),
+            password: "p".into(),
+            ..Default::default()
+        };
+        assert!(
+            matches!(credentials(&basic).unwrap(), Some(Credentials::Basic { username, password }) if username == "u" && password == "p")
+        );
+        let encoded = RegistryAuth {
+            auth: "dTpwOnE=".into(),
+            ..Default::default()
+        };
+        assert!(
+            matches!(credentials(&encoded).unwrap(), Some(Credentials::Basic { username, password }) if username == "u" && password == "p:q")
+        );
+        let invalid = RegistryAuth {
+            auth: "!!".into(),
+            ..Default::default()
+        };
+        assert!(credentials(&invalid).is_err());
+        assert!(credentials(&RegistryAuth::default()).unwrap().is_none());
     }
 }

@@ -1,10 +1,10 @@
 //! A CRI v1 container runtime (containerd's role on a node).
 //!
-//! [`server::serve`] listens on a unix socket and answers the kubelet's
+//! [`server::serve`] listens on a unix socket and serves the kubelet's
 //! `runtime.v1.RuntimeService` and `runtime.v1.ImageService` calls. The work happens in
 //! [`runtime::Runtime`]: pod sandboxes are pinned namespaces plus a CNI network, and each
 //! container runs under an OCI runtime (runc or crun) supervised by a small per-container
-//! [`shim`] process that outlives daemon restarts.
+//! [`shim`] process that outlives daemon restarts. [`streaming`] serves Exec sessions.
 
 pub mod cgroups;
 pub mod cni;
@@ -17,8 +17,10 @@ pub mod logs;
 pub mod namespaces;
 pub mod oci;
 pub mod oci_runtime;
+pub mod portforward;
 pub mod runtime;
 pub mod server;
 pub mod service;
 pub mod shim;
 pub mod store;
+pub mod streaming;

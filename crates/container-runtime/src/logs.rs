@@ -69,14 +69,15 @@ impl LogFile {
     }
 }
 
-/// Returns the current UTC time in RFC 3339 with nanoseconds, as Go's RFC3339Nano
-/// prints it (trailing zeros of the fraction trimmed).
+/// Returns the current UTC time in RFC 3339 with up to nine fraction digits, which
+/// the kubelet parses with Go's RFC3339Nano layout.
 pub fn timestamp() -> String {
     jiff::Timestamp::now().to_string()
 }
 
-/// Copies `source` to `log` as records of `stream` ("stdout" or "stderr") until EOF.
-pub fn copy_stream(mut source: impl Read, stream: &str, log: &LogFile) {
+/// Copies `source` to `log` as records of `stream` ("stdout" or "stderr") until EOF,
+/// also handing every chunk read to `observe` (attached clients).
+pub fn copy_stream(mut source: impl Read, stream: &str, log: &LogFile, observe: &dyn Fn(&[u8])) {
     let mut pending: Vec<u8> = Vec::new();
     let mut buffer = vec![0u8; 32 * 1024];
     loop {
@@ -86,6 +87,7 @@ pub fn copy_stream(mut source: impl Read, stream: &str, log: &LogFile) {
             Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
         };
+        observe(&buffer[..count]);
         pending.extend_from_slice(&buffer[..count]);
 
         while let Some(newline) = pending.iter().position(|byte| *byte == b'\n') {
@@ -118,7 +120,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.log");
         let log = LogFile::open(&path).unwrap();
-        copy_stream(input, "stdout", &log);
+        copy_stream(input, "stdout", &log, &|_| {});
         let text = std::fs::read_to_string(&path).unwrap();
         text.lines()
             .map(|line| line.split_once(' ').unwrap().1.to_string())

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use container_runtime::config::Config;
-use container_runtime::images::LocalImageStore;
+use container_runtime::image::{ImageStore, RegistryConfig};
 use container_runtime::runtime::Runtime;
 use container_runtime::shim::{self, ShimArgs};
+use container_runtime::streaming::StreamingServer;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -37,9 +38,12 @@ struct Flags {
     /// Cgroup driver; only cgroupfs is supported.
     #[arg(long, default_value = "cgroupfs")]
     cgroup_driver: String,
-    /// Address for the exec/attach/port-forward streaming server.
+    /// Address (host:port) of the exec streaming server; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
     stream_address: String,
+    /// Registry hosts file (TOML or JSON): mirrors and plain-HTTP registries.
+    #[arg(long)]
+    registry_config: Option<PathBuf>,
     /// Log format: text or json.
     #[arg(long, default_value = "text")]
     logging_format: String,
@@ -99,19 +103,34 @@ fn main() {
         shim_binary,
     };
 
+    let registries = match &flags.registry_config {
+        Some(path) => match RegistryConfig::load(path) {
+            Ok(registries) => registries,
+            Err(error) => {
+                eprintln!("container-runtime: {error}");
+                std::process::exit(2);
+            }
+        },
+        None => RegistryConfig::default(),
+    };
+
     let runtime = tokio::runtime::Runtime::new().expect("failed to start the tokio runtime");
-    if let Err(error) = runtime.block_on(run(config)) {
+    if let Err(error) = runtime.block_on(run(config, registries)) {
         tracing::error!(%error, "container-runtime failed");
         std::process::exit(1);
     }
 }
 
-async fn run(config: Config) -> container_runtime::error::Result<()> {
-    // NOTE: images come from directories until the registry-backed store is wired in.
-    let images = Arc::new(LocalImageStore::new(config.root.join("local-images"))?);
+async fn run(config: Config, registries: RegistryConfig) -> container_runtime::error::Result<()> {
+    let images = ImageStore::open(config.root.join("images"), registries)
+        .map_err(|error| container_runtime::error::Error::Internal(error.to_string()))?;
+    let images = Arc::new(images);
     let socket = config.listen.clone();
+    let stream_address = config.stream_address.clone();
     let runtime = Arc::new(Runtime::new(config, images)?);
-    container_runtime::server::serve(runtime, &socket, shutdown_signal()).await
+    let (streaming, listener) = StreamingServer::bind(&stream_address).await?;
+    tokio::spawn(streaming.clone().serve(listener, runtime.clone()));
+    container_runtime::server::serve(runtime, Some(streaming), &socket, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -14,7 +14,7 @@ use nix::sched::CloneFlags;
 use crate::error::{Error, Result};
 use crate::store::PinnedNamespaces;
 
-/// Which namespaces to create; the others stay the host's.
+/// The set of namespaces to create; the others stay the host's.
 #[derive(Clone, Copy, Debug)]
 pub struct NamespaceRequest {
     pub net: bool,

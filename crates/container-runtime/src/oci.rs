@@ -130,6 +130,8 @@ pub fn container_spec(input: &SpecInput<'_>) -> Result<Spec> {
     };
     process.set_cwd(PathBuf::from(working_dir));
     process.set_user(user(&security, input.image, input.rootfs)?);
+    // NOTE: seccomp and AppArmor profiles in the security context are not applied, so
+    // every container runs unconfined by them.
     process.set_no_new_privileges(Some(security.no_new_privs));
     process.set_capabilities(Some(capabilities(
         security.capabilities.as_ref(),
@@ -420,6 +422,7 @@ fn linux_resources(
     if !resources.cpuset_mems.is_empty() {
         cpu.set_mems(Some(resources.cpuset_mems.clone()));
     }
+
     let mut memory = LinuxMemory::default();
     if resources.memory_limit_in_bytes > 0 {
         memory.set_limit(Some(resources.memory_limit_in_bytes));
@@ -430,6 +433,7 @@ fn linux_resources(
         };
         memory.set_swap(Some(swap));
     }
+
     let mut linux_resources = LinuxResources::default();
     linux_resources.set_cpu(Some(cpu));
     linux_resources.set_memory(Some(memory));
@@ -490,8 +494,8 @@ fn bind_mount(destination: &str, source: &Path, options: Vec<String>) -> Mount {
     mount
 }
 
-/// The default filesystem mounts, the sandbox files, then the kubelet's mounts; a
-/// kubelet mount replaces a default one at the same destination.
+/// Lists the default filesystem mounts, the sandbox files, then the kubelet's mounts.
+/// A kubelet mount replaces a default one at the same destination.
 fn mounts(input: &SpecInput<'_>, privileged: bool) -> Vec<Mount> {
     let mut mounts = oci_spec::runtime::get_default_mounts();
     let cgroup = MountBuilder::default()
@@ -524,6 +528,8 @@ fn mounts(input: &SpecInput<'_>, privileged: bool) -> Vec<Mount> {
         }
     }
 
+    // NOTE: each container gets its own /dev/shm (the default tmpfs); containers of a pod
+    // do not share one, and privileged containers see no host devices.
     let files = input.sandbox_files;
     for (destination, source) in [
         ("/etc/hosts", &files.hosts),

@@ -18,6 +18,26 @@ pub struct ExecOutput {
     pub exit_code: i32,
 }
 
+/// A process started by [`OciRuntime::spawn_exec`].
+pub struct ExecProcess {
+    pub child: tokio::process::Child,
+    /// Master side of the session's pseudo-terminal, when one was requested.
+    pub terminal: Option<std::fs::File>,
+}
+
+/// Sets the window size of the terminal whose master side is `terminal`.
+pub fn resize_terminal(terminal: &std::fs::File, width: u16, height: u16) {
+    use std::os::fd::AsRawFd;
+    let size = libc::winsize {
+        ws_row: height,
+        ws_col: width,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one winsize from a valid pointer.
+    unsafe { libc::ioctl(terminal.as_raw_fd(), libc::TIOCSWINSZ, &size) };
+}
+
 /// One OCI runtime binary and its state directory.
 #[derive(Clone, Debug)]
 pub struct OciRuntime {
@@ -107,6 +127,71 @@ impl OciRuntime {
             )));
         }
         Ok(())
+    }
+
+    /// Starts `cmd` in the running container; the caller owns the child. Without `tty`,
+    /// stdout and stderr (and stdin when `stdin` is set) are pipes. With `tty`, the OCI
+    /// runtime runs in a new session whose controlling terminal is a pseudo-terminal
+    /// created here. It relays that terminal to the one it allocates in the container,
+    /// and the pseudo-terminal's master side is returned.
+    pub fn spawn_exec(
+        &self,
+        id: &str,
+        cmd: &[String],
+        stdin: bool,
+        tty: bool,
+    ) -> Result<ExecProcess> {
+        let mut command = self.command();
+        command.arg("exec");
+        if !tty {
+            command
+                .arg(id)
+                .args(cmd)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            if stdin {
+                command.stdin(Stdio::piped());
+            }
+            let child = command
+                .spawn()
+                .map_err(Error::io("failed to run OCI runtime", &self.binary))?;
+            return Ok(ExecProcess {
+                child,
+                terminal: None,
+            });
+        }
+
+        let pty = nix::pty::openpty(None, None).map_err(|errno| {
+            Error::Internal(format!("failed to open a pseudo-terminal: {errno}"))
+        })?;
+        let slave = std::fs::File::from(pty.slave);
+        let clone = |file: &std::fs::File| {
+            file.try_clone()
+                .map_err(Error::io("failed to duplicate", "/dev/ptmx"))
+        };
+        command
+            .arg("--tty")
+            .arg(id)
+            .args(cmd)
+            .stdin(Stdio::from(clone(&slave)?))
+            .stdout(Stdio::from(clone(&slave)?))
+            .stderr(Stdio::from(slave));
+        // SAFETY: only async-signal-safe calls (setsid, ioctl) run between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command
+            .spawn()
+            .map_err(Error::io("failed to run OCI runtime", &self.binary))?;
+        Ok(ExecProcess {
+            child,
+            terminal: Some(std::fs::File::from(pty.master)),
+        })
     }
 
     /// Runs `cmd` in the running container and collects its output. With a `timeout`,

@@ -52,7 +52,11 @@ impl Runtime {
     /// whose pinned network namespace is gone (after a reboot) come back not ready.
     pub fn new(config: Config, images: Arc<dyn ImageStore>) -> Result<Runtime> {
         let store = Store::open(&config.root)?;
-        for dir in [config.state.clone(), config.oci_runtime_root()] {
+        for dir in [
+            config.state.clone(),
+            config.state.join("attach"),
+            config.oci_runtime_root(),
+        ] {
             std::fs::create_dir_all(&dir).map_err(Error::io("failed to create", &dir))?;
         }
 
@@ -401,6 +405,22 @@ impl Runtime {
             .filter(|record| record.sandbox_id == sandbox_id)
             .map(|record| record.id.clone())
             .collect()
+    }
+
+    /// Returns the pinned network namespace of a ready sandbox; host-network sandboxes
+    /// have none and are rejected.
+    pub fn sandbox_netns(&self, id: &str) -> Result<PathBuf> {
+        let record = self.sandbox(id)?;
+        if record.state != SandboxState::Ready {
+            return Err(Error::FailedPrecondition(format!(
+                "pod sandbox {id} is not ready"
+            )));
+        }
+        record.namespaces.net.ok_or_else(|| {
+            // NOTE: port-forward to host-network pods would connect in the runtime's own
+            // namespace; it is rejected instead.
+            Error::FailedPrecondition(format!("pod sandbox {id} uses the host network"))
+        })
     }
 
     /// Returns the sandbox's status message.

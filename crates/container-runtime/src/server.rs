@@ -19,6 +19,7 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 /// Binds `socket` (replacing a stale socket file) and serves until `shutdown` resolves.
 pub async fn serve(
     runtime: Arc<Runtime>,
+    streaming: Option<Arc<crate::streaming::StreamingServer>>,
     socket: &Path,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
@@ -43,7 +44,7 @@ pub async fn serve(
         shutdown.await;
         notify.notify_one();
     };
-    let service = CriService::new(runtime);
+    let service = CriService::new(runtime, streaming);
     let server = tonic::transport::Server::builder()
         .add_service(
             RuntimeServiceServer::new(service.clone())

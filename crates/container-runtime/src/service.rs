@@ -12,16 +12,19 @@ use tonic::{Request, Response, Status};
 use crate::error::Error;
 use crate::images::{ImageInfo, RegistryAuth};
 use crate::runtime::{RUNTIME_NAME, Runtime};
+use crate::streaming::{PendingExec, StreamingServer};
 
 /// Both CRI services over one runtime.
 #[derive(Clone)]
 pub struct CriService {
     runtime: Arc<Runtime>,
+    streaming: Option<Arc<StreamingServer>>,
 }
 
 impl CriService {
-    pub fn new(runtime: Arc<Runtime>) -> CriService {
-        CriService { runtime }
+    /// Serves `runtime`; without a streaming server, Exec returns UNIMPLEMENTED.
+    pub fn new(runtime: Arc<Runtime>, streaming: Option<Arc<StreamingServer>>) -> CriService {
+        CriService { runtime, streaming }
     }
 }
 
@@ -40,14 +43,6 @@ fn log_error(call: &'static str, error: Error) -> Status {
         _ => tracing::warn!(call, %error, "request failed"),
     }
     error.into()
-}
-
-fn streaming_gap(what: &str) -> Status {
-    // NOTE: no streaming server yet, so kubectl exec/attach/port-forward through this
-    // runtime fail; ExecSync (probes) works.
-    Status::unimplemented(format!(
-        "{what} needs the streaming server, which this runtime does not provide yet"
-    ))
 }
 
 #[tonic::async_trait]
@@ -280,23 +275,103 @@ impl RuntimeService for CriService {
 
     async fn exec(
         &self,
-        _request: Request<v1::ExecRequest>,
+        request: Request<v1::ExecRequest>,
     ) -> Result<Response<v1::ExecResponse>, Status> {
-        Err(streaming_gap("Exec"))
+        let request = request.into_inner();
+        required(&request.container_id, "container_id")?;
+        if request.cmd.is_empty() {
+            return Err(Status::invalid_argument("cmd is empty"));
+        }
+        if !(request.stdin || request.stdout || request.stderr) {
+            return Err(Status::invalid_argument(
+                "one of stdin, stdout, or stderr must be set",
+            ));
+        }
+        let Some(streaming) = &self.streaming else {
+            return Err(Status::unimplemented(
+                "Exec needs the streaming server, which is not running",
+            ));
+        };
+        let record = self
+            .runtime
+            .container_status(&request.container_id)
+            .map_err(|error| log_error("Exec", error))?;
+        if record.state != v1::ContainerState::ContainerRunning as i32 {
+            return Err(Status::failed_precondition(format!(
+                "container {} is not running",
+                request.container_id
+            )));
+        }
+        let url = streaming.exec_url(PendingExec {
+            container_id: request.container_id,
+            cmd: request.cmd,
+            stdin: request.stdin,
+            stdout: request.stdout,
+            stderr: request.stderr,
+            tty: request.tty,
+        });
+        Ok(Response::new(v1::ExecResponse { url }))
     }
 
     async fn attach(
         &self,
-        _request: Request<v1::AttachRequest>,
+        request: Request<v1::AttachRequest>,
     ) -> Result<Response<v1::AttachResponse>, Status> {
-        Err(streaming_gap("Attach"))
+        let request = request.into_inner();
+        required(&request.container_id, "container_id")?;
+        if !(request.stdin || request.stdout || request.stderr) {
+            return Err(Status::invalid_argument(
+                "one of stdin, stdout, or stderr must be set",
+            ));
+        }
+        let Some(streaming) = &self.streaming else {
+            return Err(Status::unimplemented(
+                "Attach needs the streaming server, which is not running",
+            ));
+        };
+        let socket = self
+            .runtime
+            .attach_socket(&request.container_id)
+            .map_err(|error| log_error("Attach", error))?;
+        let url = streaming.attach_url(crate::streaming::PendingAttach {
+            container_id: request.container_id,
+            socket,
+            stdin: request.stdin,
+            stdout: request.stdout,
+            stderr: request.stderr,
+        });
+        Ok(Response::new(v1::AttachResponse { url }))
     }
 
     async fn port_forward(
         &self,
-        _request: Request<v1::PortForwardRequest>,
+        request: Request<v1::PortForwardRequest>,
     ) -> Result<Response<v1::PortForwardResponse>, Status> {
-        Err(streaming_gap("PortForward"))
+        let request = request.into_inner();
+        required(&request.pod_sandbox_id, "pod_sandbox_id")?;
+        let mut ports = Vec::new();
+        for port in &request.port {
+            let port = u16::try_from(*port)
+                .ok()
+                .filter(|port| *port > 0)
+                .ok_or_else(|| Status::invalid_argument(format!("invalid port {port}")))?;
+            ports.push(port);
+        }
+        let Some(streaming) = &self.streaming else {
+            return Err(Status::unimplemented(
+                "PortForward needs the streaming server, which is not running",
+            ));
+        };
+        let netns = self
+            .runtime
+            .sandbox_netns(&request.pod_sandbox_id)
+            .map_err(|error| log_error("PortForward", error))?;
+        let url = streaming.port_forward_url(crate::portforward::PendingPortForward {
+            sandbox_id: request.pod_sandbox_id,
+            netns,
+            ports,
+        });
+        Ok(Response::new(v1::PortForwardResponse { url }))
     }
 
     async fn container_stats(
@@ -475,19 +550,13 @@ impl RuntimeService for CriService {
 }
 
 fn image_message(info: &ImageInfo) -> v1::Image {
-    let user = &info.config.user;
-    let user_part = user.split(':').next().unwrap_or_default();
-    let (uid, username) = match user_part.parse::<i64>() {
-        Ok(uid) => (Some(v1::Int64Value { value: uid }), String::new()),
-        Err(_) => (None, user_part.to_string()),
-    };
     v1::Image {
         id: info.id.clone(),
         repo_tags: info.repo_tags.clone(),
         repo_digests: info.repo_digests.clone(),
         size: info.size,
-        uid,
-        username,
+        uid: info.uid.map(|value| v1::Int64Value { value }),
+        username: info.username.clone(),
         spec: Some(v1::ImageSpec {
             image: info.id.clone(),
             ..Default::default()

@@ -3,16 +3,19 @@
 //! StartContainer runs `container-runtime shim ...`. The shim makes itself a child
 //! subreaper, runs `<oci-runtime> create` with its own pipes as the container's stdout
 //! and stderr, and reports `ok <pid>` (or `error: <message>`) on its stdout. The daemon
-//! then runs `<oci-runtime> start`. From there the shim copies output into the CRI log,
-//! reopens the log on SIGUSR1 (ReopenContainerLog), reaps the container's process and
-//! writes `exit.json` before exiting. Because the shim runs in its own process group and
+//! then runs `<oci-runtime> start`. From there the shim copies output into the CRI log
+//! and to clients of its attach socket, feeds their input to the container's stdin pipe
+//! (with `--stdin`), reopens the log on SIGUSR1 (ReopenContainerLog), reaps the
+//! container's process and writes `exit.json` before exiting. Because the shim runs in its own process group and
 //! is not tied to the daemon, containers keep running and report their exit across
 //! daemon restarts.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nix::sys::signal::{SigSet, Signal};
@@ -46,7 +49,21 @@ pub struct ShimArgs {
     /// Container cgroup relative to the cgroup v1 hierarchy roots, for OOM detection.
     #[arg(long, default_value = "")]
     pub cgroup_path: String,
+    /// Give the container a stdin pipe fed by attached clients.
+    #[arg(long)]
+    pub stdin: bool,
+    /// Close stdin when the first attached client detaches.
+    #[arg(long)]
+    pub stdin_once: bool,
+    /// Unix socket for attach clients. A client receives output as frames of
+    /// `[stream: 1 stdout | 2 stderr][length: u32 big-endian][bytes]` and may write raw
+    /// bytes, which go to the container's stdin.
+    #[arg(long)]
+    pub attach_socket: PathBuf,
 }
+
+/// Attached clients receiving the container's output.
+type Clients = Arc<Mutex<Vec<UnixStream>>>;
 
 /// Runs the shim to completion and returns its exit status.
 pub fn run(args: ShimArgs) -> i32 {
@@ -83,10 +100,19 @@ fn supervise(args: &ShimArgs) -> Result<(), String> {
         nix::unistd::pipe().map_err(|errno| format!("pipe failed: {errno}"))?;
     let (stderr_read, stderr_write) =
         nix::unistd::pipe().map_err(|errno| format!("pipe failed: {errno}"))?;
+    let clients: Clients = Arc::new(Mutex::new(Vec::new()));
     let copiers = [
-        spawn_copier(stdout_read, "stdout", &log),
-        spawn_copier(stderr_read, "stderr", &log),
+        spawn_copier(stdout_read, "stdout", &log, &clients),
+        spawn_copier(stderr_read, "stderr", &log, &clients),
     ];
+    let (stdin_read, stdin_writer) = if args.stdin {
+        let (read, write) = nix::unistd::pipe().map_err(|errno| format!("pipe failed: {errno}"))?;
+        (Stdio::from(read), Some(std::fs::File::from(write)))
+    } else {
+        (Stdio::null(), None)
+    };
+    let stdin_writer = Arc::new(Mutex::new(stdin_writer));
+    spawn_attach_listener(args, &clients, &stdin_writer)?;
 
     let pid_file = args.container_dir.join("container.pid");
     let runtime_log = args.container_dir.join("oci-runtime.log");
@@ -101,7 +127,8 @@ fn supervise(args: &ShimArgs) -> Result<(), String> {
         .arg("--pid-file")
         .arg(&pid_file)
         .arg(&args.id)
-        .stdin(Stdio::null())
+        // NOTE: ContainerConfig.tty is not honoured: the container writes to pipes.
+        .stdin(stdin_read)
         .stdout(Stdio::from(stdout_write))
         .stderr(Stdio::from(stderr_write))
         .status()
@@ -127,8 +154,9 @@ fn supervise(args: &ShimArgs) -> Result<(), String> {
     let exit_code = wait_for(Pid::from_raw(pid));
     let finished_at = now_nanos();
 
-    // Output written just before the exit is still in the pipes; wait for EOF, but not
-    // forever, because a process outside the container's PID namespace may hold them.
+    // Output written just before the exit may still sit in the pipes, so wait for EOF.
+    // The wait is bounded because a process outside the container's PID namespace may
+    // keep the pipes open.
     for copier in copiers {
         let deadline = std::time::Instant::now() + Duration::from_secs(2);
         while !copier.is_finished() && std::time::Instant::now() < deadline {
@@ -150,9 +178,74 @@ fn spawn_copier(
     source: OwnedFd,
     stream: &'static str,
     log: &LogFile,
+    clients: &Clients,
 ) -> std::thread::JoinHandle<()> {
     let log = log.clone();
-    std::thread::spawn(move || copy_stream(std::fs::File::from(source), stream, &log))
+    let clients = clients.clone();
+    let tag: u8 = if stream == "stdout" { 1 } else { 2 };
+    std::thread::spawn(move || {
+        let forward = |chunk: &[u8]| {
+            let mut frame = Vec::with_capacity(chunk.len() + 5);
+            frame.push(tag);
+            frame.extend_from_slice(&(chunk.len() as u32).to_be_bytes());
+            frame.extend_from_slice(chunk);
+            let mut clients = clients.lock().unwrap_or_else(|poison| poison.into_inner());
+            clients.retain_mut(|client| client.write_all(&frame).is_ok());
+        };
+        copy_stream(std::fs::File::from(source), stream, &log, &forward)
+    })
+}
+
+/// Accepts attach clients: each gets the output from now on, and its bytes go to the
+/// container's stdin. With `--stdin-once`, stdin closes when the first client leaves.
+fn spawn_attach_listener(
+    args: &ShimArgs,
+    clients: &Clients,
+    stdin: &Arc<Mutex<Option<std::fs::File>>>,
+) -> Result<(), String> {
+    let path = &args.attach_socket;
+    let _ = std::fs::remove_file(path);
+    let listener = UnixListener::bind(path)
+        .map_err(|error| format!("failed to bind {}: {error}", path.display()))?;
+    let clients = clients.clone();
+    let stdin = stdin.clone();
+    let stdin_once = args.stdin_once;
+    std::thread::spawn(move || {
+        for connection in listener.incoming().flatten() {
+            if let Ok(output) = connection.try_clone() {
+                clients
+                    .lock()
+                    .unwrap_or_else(|poison| poison.into_inner())
+                    .push(output);
+            }
+            let stdin = stdin.clone();
+            std::thread::spawn(move || forward_stdin(connection, &stdin, stdin_once));
+        }
+    });
+    Ok(())
+}
+
+fn forward_stdin(
+    mut connection: UnixStream,
+    stdin: &Mutex<Option<std::fs::File>>,
+    stdin_once: bool,
+) {
+    let mut buffer = vec![0u8; 32 * 1024];
+    loop {
+        let count = match connection.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(count) => count,
+        };
+        let mut pipe = stdin.lock().unwrap_or_else(|poison| poison.into_inner());
+        if let Some(file) = pipe.as_mut()
+            && file.write_all(&buffer[..count]).is_err()
+        {
+            *pipe = None;
+        }
+    }
+    if stdin_once {
+        *stdin.lock().unwrap_or_else(|poison| poison.into_inner()) = None;
+    }
 }
 
 fn spawn_reopen_thread(signals: SigSet, log: LogFile) {
@@ -163,7 +256,7 @@ fn spawn_reopen_thread(signals: SigSet, log: LogFile) {
     });
 }
 
-/// Points stdout at /dev/null so the daemon's read of the report pipe sees EOF.
+/// Points stdout at /dev/null so the daemon's read of the report pipe reaches EOF.
 fn detach_stdout() {
     if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
         use std::os::fd::AsRawFd;

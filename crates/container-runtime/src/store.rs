@@ -96,9 +96,15 @@ pub struct ContainerRecord {
     pub pid: Option<i32>,
     /// A failure to start, reported as the exit reason when no exit record exists.
     pub start_error: Option<String>,
+    /// Whether the container's stdin is a pipe that attached clients write to.
+    #[serde(default)]
+    pub stdin: bool,
+    /// Whether stdin closes when the first attached client detaches.
+    #[serde(default)]
+    pub stdin_once: bool,
 }
 
-/// How a container's process ended, written by the shim.
+/// The end of a container's process (exit code, time, OOM kill), written by the shim.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ExitRecord {
     /// The exit status, or 128 + the signal number when a signal ended the process.

@@ -10,13 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use container_runtime::images::{ImageConfig, LocalImageStore};
 use cri::v1;
 use cri::v1::image_service_client::ImageServiceClient;
 use cri::v1::runtime_service_client::RuntimeServiceClient;
 use tonic::transport::Channel;
 
-const IMAGE: &str = "localhost/busybox:test";
+const IMAGE: &str = "docker.io/library/busybox:latest";
 
 /// A node network namespace with its own daemon, state directories and cgroup root.
 struct Node {
@@ -75,8 +74,34 @@ impl Node {
             }]
         });
         std::fs::write(conf_dir.join("10-crt.conflist"), conf.to_string()).unwrap();
-        build_busybox_image(&node.path("root/local-images"));
         node
+    }
+
+    /// Builds the busybox OCI layout with hack/images/build.sh and imports it into the
+    /// daemon's image store before the daemon opens it.
+    async fn import_busybox(&self) {
+        let layouts = self.path("layouts");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hack/images/build.sh");
+        let output = Command::new("bash")
+            .arg(&script)
+            .arg("busybox")
+            .env("OUT", &layouts)
+            .output()
+            .expect("run hack/images/build.sh");
+        assert!(
+            output.status.success(),
+            "build.sh: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let store = container_runtime::image::ImageStore::open(
+            self.path("root/images"),
+            Default::default(),
+        )
+        .expect("open image store");
+        store
+            .import(&layouts.join("busybox"))
+            .await
+            .expect("import busybox");
     }
 
     fn path(&self, relative: &str) -> PathBuf {
@@ -89,6 +114,9 @@ impl Node {
 
     /// Starts the daemon in the node namespace and connects both clients.
     async fn start(&mut self) -> (RuntimeServiceClient<Channel>, ImageServiceClient<Channel>) {
+        if !self.path("root/images").exists() {
+            self.import_busybox().await;
+        }
         let daemon_log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -263,31 +291,6 @@ fn remove_cgroups(root: &str) {
     }
 }
 
-/// Writes an image directory whose rootfs holds Debian's static busybox and its applets.
-fn build_busybox_image(images: &Path) {
-    let config = ImageConfig {
-        cmd: vec!["sh".into()],
-        env: vec!["IMAGE_VAR=from-image".into()],
-        ..Default::default()
-    };
-    let rootfs = LocalImageStore::add(images, IMAGE, &config).expect("add image");
-    for dir in ["bin", "proc", "sys", "dev", "etc", "tmp"] {
-        std::fs::create_dir_all(rootfs.join(dir)).unwrap();
-    }
-    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).unwrap();
-    for applet in [
-        "sh", "echo", "sleep", "cat", "hostname", "ip", "true", "ls", "id",
-    ] {
-        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
-    }
-    std::fs::write(
-        rootfs.join("etc/passwd"),
-        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n",
-    )
-    .unwrap();
-    std::fs::write(rootfs.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n").unwrap();
-}
-
 fn container_config(name: &str, script: &str) -> v1::ContainerConfig {
     v1::ContainerConfig {
         metadata: Some(v1::ContainerMetadata {
@@ -393,6 +396,152 @@ async fn exec(
         .map(|response| response.into_inner())
 }
 
+/// Opens a TCP connection from inside the node namespace, where the daemon's streaming
+/// server listens on loopback.
+fn connect_in_netns(netns: &str, address: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let path = format!("/var/run/netns/{netns}");
+    let stream = std::thread::spawn(move || {
+        let namespace = std::fs::File::open(&path).expect("open node namespace");
+        // setns(2) changes only this thread, which ends right after connecting.
+        nix::sched::setns(namespace, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        std::net::TcpStream::connect(address).expect("connect to streaming server")
+    })
+    .join()
+    .expect("connect thread");
+    stream.set_nonblocking(true).unwrap();
+    tokio::net::TcpStream::from_std(stream).unwrap()
+}
+
+/// Runs one exec session over the URL and returns stdout, stderr and the status document.
+async fn stream_exec(
+    netns: &str,
+    url: &str,
+    stdin: &[u8],
+) -> Result<(Vec<u8>, Vec<u8>, serde_json::Value), String> {
+    stream_exec_sized(netns, url, stdin, None).await
+}
+
+/// Like [`stream_exec`], first sending a terminal resize when `size` is given.
+async fn stream_exec_sized(
+    netns: &str,
+    url: &str,
+    stdin: &[u8],
+    size: Option<(u16, u16)>,
+) -> Result<(Vec<u8>, Vec<u8>, serde_json::Value), String> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let address: std::net::SocketAddr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut request = url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "v5.channel.k8s.io".parse().unwrap(),
+    );
+    let stream = connect_in_netns(netns, address);
+    let (mut socket, response) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .map_err(|error| error.to_string())?;
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "v5.channel.k8s.io"
+    );
+
+    if let Some((width, height)) = size {
+        let mut resize = vec![4u8];
+        resize.extend_from_slice(
+            serde_json::json!({ "Width": width, "Height": height })
+                .to_string()
+                .as_bytes(),
+        );
+        socket.send(Message::binary(resize)).await.unwrap();
+    }
+    let mut input = vec![0u8];
+    input.extend_from_slice(stdin);
+    socket.send(Message::binary(input)).await.unwrap();
+    socket.send(Message::binary(vec![255u8, 0])).await.unwrap();
+
+    let (mut stdout, mut stderr, mut status) = (Vec::new(), Vec::new(), serde_json::Value::Null);
+    while let Some(Ok(message)) = socket.next().await {
+        let Message::Binary(data) = message else {
+            continue;
+        };
+        match data.split_first() {
+            Some((1, rest)) => stdout.extend_from_slice(rest),
+            Some((2, rest)) => stderr.extend_from_slice(rest),
+            Some((3, rest)) => status = serde_json::from_slice(rest).unwrap(),
+            _ => {}
+        }
+    }
+    Ok((stdout, stderr, status))
+}
+
+/// Opens a port-forward session and returns what the pod's port sent, after checking
+/// the port-number preamble on the data and error channels.
+async fn port_forward_once(netns: &str, url: &str) -> Result<Vec<u8>, String> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let address: std::net::SocketAddr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut request = url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "v4.channel.k8s.io".parse().unwrap(),
+    );
+    let stream = connect_in_netns(netns, address);
+    let (mut socket, _) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .map_err(|error| error.to_string())?;
+
+    let mut preamble = Vec::new();
+    let mut data = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, socket.next()).await {
+        let Message::Binary(frame) = message else {
+            continue;
+        };
+        if preamble.len() < 2 {
+            preamble.push(frame.to_vec());
+            continue;
+        }
+        match frame.split_first() {
+            Some((0, rest)) => {
+                data.extend_from_slice(rest);
+                if data.ends_with(b"\n") {
+                    break;
+                }
+            }
+            Some((1, rest)) => return Err(String::from_utf8_lossy(rest).into_owned()),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        preamble,
+        vec![vec![0u8, 0x90, 0x1f], vec![1u8, 0x90, 0x1f]],
+        "port 8080 preamble"
+    );
+    Ok(data)
+}
+
 async fn remove_sandbox(client: &mut RuntimeServiceClient<Channel>, id: &str) {
     client
         .stop_pod_sandbox(v1::StopPodSandboxRequest {
@@ -432,7 +581,7 @@ async fn container_runs_logs_and_exits() {
         "pod IP {ip:?} not from the host-local range"
     );
 
-    let script = "echo $GREETING $IMAGE_VAR; echo oops >&2; exit 3";
+    let script = "echo $GREETING; echo oops >&2; exit 3";
     let id = create_and_start(
         &mut client,
         &sandbox_id,
@@ -470,7 +619,7 @@ async fn container_runs_logs_and_exits() {
     assert!(
         records
             .iter()
-            .any(|r| r.1 == "stdout" && r.2 == "F" && r.3 == "hello from-image"),
+            .any(|r| r.1 == "stdout" && r.2 == "F" && r.3 == "hello"),
         "{log}"
     );
     assert!(
@@ -550,7 +699,7 @@ async fn exec_and_stop_with_grace_period() {
         &sandbox,
         container_config(
             "polite",
-            "trap 'exit 0' TERM; while true; do sleep 0.1; done",
+            "trap 'exit 0' TERM; while true; do echo tick; sleep 0.1; done",
         ),
     )
     .await;
@@ -593,12 +742,205 @@ async fn exec_and_stop_with_grace_period() {
         "{addresses:?}"
     );
 
+    let url = client
+        .exec(v1::ExecRequest {
+            container_id: polite.clone(),
+            cmd: [
+                "sh",
+                "-c",
+                "read line; echo got:$line; echo err >&2; exit 5",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            tty: false,
+            stdin: true,
+            stdout: true,
+            stderr: true,
+        })
+        .await
+        .expect("Exec")
+        .into_inner()
+        .url;
+    let (stdout, stderr, exit) = stream_exec(&node.netns, &url, b"hello\n")
+        .await
+        .expect("exec session");
+    assert_eq!(String::from_utf8_lossy(&stdout), "got:hello\n");
+    assert_eq!(String::from_utf8_lossy(&stderr), "err\n");
+    assert_eq!(exit["reason"], "NonZeroExitCode", "{exit}");
+    assert_eq!(exit["details"]["causes"][0]["message"], "5", "{exit}");
+    let tty_url = client
+        .exec(v1::ExecRequest {
+            container_id: polite.clone(),
+            cmd: vec!["tty".into()],
+            tty: true,
+            stdin: true,
+            stdout: true,
+            stderr: false,
+        })
+        .await
+        .expect("Exec with tty")
+        .into_inner()
+        .url;
+    let (tty_out, _, tty_exit) = stream_exec(&node.netns, &tty_url, b"")
+        .await
+        .expect("tty exec session");
+    assert!(
+        String::from_utf8_lossy(&tty_out).contains("/dev/pts/"),
+        "{:?}",
+        String::from_utf8_lossy(&tty_out)
+    );
+    assert_eq!(tty_exit["status"], "Success", "{tty_exit}");
+    let sized_url = client
+        .exec(v1::ExecRequest {
+            container_id: polite.clone(),
+            cmd: ["sh", "-c", "sleep 1; stty size"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            tty: true,
+            stdin: true,
+            stdout: true,
+            stderr: false,
+        })
+        .await
+        .expect("Exec with tty")
+        .into_inner()
+        .url;
+    let (sized_out, _, _) = stream_exec_sized(&node.netns, &sized_url, b"", Some((100, 40)))
+        .await
+        .expect("sized tty exec session");
+    assert!(
+        String::from_utf8_lossy(&sized_out).contains("40 100"),
+        "{:?}",
+        String::from_utf8_lossy(&sized_out)
+    );
+    let reused = stream_exec(&node.netns, &url, b"").await;
+    assert!(reused.is_err(), "an exec URL must work once");
+
+    // Port-forward reaches a server listening on the pod's loopback.
+    let server = create_and_start(
+        &mut client,
+        &sandbox_id,
+        &sandbox,
+        container_config("server", "while true; do echo pong | nc -l -p 8080; done"),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let received = loop {
+        let url = client
+            .port_forward(v1::PortForwardRequest {
+                pod_sandbox_id: sandbox_id.clone(),
+                port: vec![8080],
+            })
+            .await
+            .expect("PortForward")
+            .into_inner()
+            .url;
+        match port_forward_once(&node.netns, &url).await {
+            Ok(data) if !data.is_empty() => break data,
+            other => {
+                assert!(Instant::now() < deadline, "port-forward got {other:?}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    assert_eq!(received, b"pong\n");
+    client
+        .remove_container(v1::RemoveContainerRequest {
+            container_id: server,
+        })
+        .await
+        .expect("RemoveContainer");
+
     let started = Instant::now();
     let timed_out = exec(&mut client, &polite, &["sleep", "30"], 1)
         .await
         .expect_err("exec past its timeout");
     assert_eq!(timed_out.code(), tonic::Code::DeadlineExceeded);
     assert!(started.elapsed() < Duration::from_secs(10));
+
+    // Resource updates reach the container's cgroup.
+    client
+        .update_container_resources(v1::UpdateContainerResourcesRequest {
+            container_id: polite.clone(),
+            linux: Some(v1::LinuxContainerResources {
+                memory_limit_in_bytes: 64 << 20,
+                cpu_shares: 512,
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("UpdateContainerResources");
+    let cgroup_parent = sandbox.linux.as_ref().unwrap().cgroup_parent.clone();
+    let memory_limit = std::fs::read_to_string(format!(
+        "/sys/fs/cgroup/memory{cgroup_parent}/{polite}/memory.limit_in_bytes"
+    ))
+    .expect("container memory cgroup");
+    assert_eq!(memory_limit.trim(), (64u64 << 20).to_string());
+    let shares = std::fs::read_to_string(format!(
+        "/sys/fs/cgroup/cpu{cgroup_parent}/{polite}/cpu.shares"
+    ))
+    .expect("container cpu cgroup");
+    assert_eq!(shares.trim(), "512");
+
+    let stats = client
+        .container_stats(v1::ContainerStatsRequest {
+            container_id: polite.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .stats
+        .unwrap();
+    assert!(stats.cpu.unwrap().usage_core_nano_seconds.unwrap().value > 0);
+    assert!(stats.memory.unwrap().working_set_bytes.unwrap().value > 0);
+    let pod_stats = client
+        .pod_sandbox_stats(v1::PodSandboxStatsRequest {
+            pod_sandbox_id: sandbox_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .stats
+        .unwrap()
+        .linux
+        .unwrap();
+    assert!(
+        pod_stats
+            .cpu
+            .unwrap()
+            .usage_core_nano_seconds
+            .unwrap()
+            .value
+            > 0
+    );
+    assert_eq!(pod_stats.containers.len(), 1);
+
+    // After the kubelet renames the log, ReopenContainerLog starts a new file.
+    let log_path = status(&mut client, &polite).await.log_path;
+    let rotated = format!("{log_path}.1");
+    std::fs::rename(&log_path, &rotated).unwrap();
+    client
+        .reopen_container_log(v1::ReopenContainerLogRequest {
+            container_id: polite.clone(),
+        })
+        .await
+        .expect("ReopenContainerLog");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&log_path)
+        .unwrap_or_default()
+        .contains("stdout F tick")
+    {
+        assert!(Instant::now() < deadline, "no output in the reopened log");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        std::fs::read_to_string(&rotated)
+            .unwrap()
+            .contains("stdout F tick")
+    );
 
     client
         .stop_container(v1::StopContainerRequest {
@@ -857,28 +1199,42 @@ async fn bad_requests_return_grpc_errors() {
         .await;
     assert_eq!(restart.unwrap_err().code(), tonic::Code::FailedPrecondition);
 
-    let pulled = images
-        .pull_image(v1::PullImageRequest {
+    // The imported image is found without a pull; pulls would leave the node namespace.
+    let present = images
+        .image_status(v1::ImageStatusRequest {
             image: Some(v1::ImageSpec {
-                image: IMAGE.into(),
+                image: "busybox".into(),
                 ..Default::default()
             }),
-            ..Default::default()
+            verbose: false,
         })
         .await
         .unwrap()
-        .into_inner();
-    assert!(pulled.image_ref.starts_with("sha256:"));
-    let absent = images
+        .into_inner()
+        .image
+        .expect("imported busybox");
+    assert!(present.id.starts_with("sha256:"), "{present:?}");
+    assert!(
+        present.repo_tags.contains(&IMAGE.to_string()),
+        "{present:?}"
+    );
+    let listed = images
+        .list_images(v1::ListImagesRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .images;
+    assert_eq!(listed.len(), 1);
+    let invalid = images
         .pull_image(v1::PullImageRequest {
             image: Some(v1::ImageSpec {
-                image: "localhost/absent:1".into(),
+                image: "Not A Reference".into(),
                 ..Default::default()
             }),
             ..Default::default()
         })
         .await;
-    assert_eq!(absent.unwrap_err().code(), tonic::Code::NotFound);
+    assert_eq!(invalid.unwrap_err().code(), tonic::Code::InvalidArgument);
     let image_status = images
         .image_status(v1::ImageStatusRequest {
             image: Some(v1::ImageSpec {
@@ -906,4 +1262,177 @@ async fn bad_requests_return_grpc_errors() {
         })
         .await
         .expect("remove unknown container");
+
+    // Without a CNI configuration the network is not ready and sandboxes are refused.
+    std::fs::remove_file(node.path("cni/10-crt.conflist")).unwrap();
+    let runtime_status = client
+        .status(v1::StatusRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    let network = runtime_status
+        .conditions
+        .iter()
+        .find(|condition| condition.r#type == "NetworkReady")
+        .expect("NetworkReady condition");
+    assert!(!network.status);
+    assert_eq!(network.reason, "NetworkPluginNotReady");
+    let refused = client
+        .run_pod_sandbox(v1::RunPodSandboxRequest {
+            config: Some(node.sandbox_config("nonet")),
+            runtime_handler: String::new(),
+        })
+        .await;
+    assert_eq!(refused.unwrap_err().code(), tonic::Code::FailedPrecondition);
+    assert!(
+        node.path("state/sandboxes")
+            .read_dir()
+            .unwrap()
+            .next()
+            .is_none(),
+        "failed sandbox left state"
+    );
+}
+
+#[tokio::test]
+async fn host_network_sandbox_with_security_context() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let mut sandbox = node.sandbox_config("hostnet");
+    let linux = sandbox.linux.get_or_insert_with(Default::default);
+    linux.security_context = Some(v1::LinuxSandboxSecurityContext {
+        namespace_options: Some(v1::NamespaceOption {
+            network: v1::NamespaceMode::Node as i32,
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let sandbox_id = run_sandbox(&mut client, &sandbox).await;
+    let pod = client
+        .pod_sandbox_status(v1::PodSandboxStatusRequest {
+            pod_sandbox_id: sandbox_id.clone(),
+            verbose: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    assert_eq!(
+        pod.network.unwrap().ip,
+        "",
+        "host-network pods get no CNI address"
+    );
+    let options = pod.linux.unwrap().namespaces.unwrap().options.unwrap();
+    assert_eq!(options.network, v1::NamespaceMode::Node as i32);
+    assert!(
+        !node
+            .path(&format!("state/sandboxes/{sandbox_id}/net"))
+            .exists()
+    );
+
+    let mut config = container_config("restricted", "while true; do sleep 0.1; done");
+    config.linux = Some(v1::LinuxContainerConfig {
+        security_context: Some(v1::LinuxContainerSecurityContext {
+            run_as_user: Some(v1::Int64Value { value: 65534 }),
+            run_as_group: Some(v1::Int64Value { value: 65534 }),
+            readonly_rootfs: true,
+            capabilities: Some(v1::Capability {
+                drop_capabilities: vec!["ALL".into()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let id = create_and_start(&mut client, &sandbox_id, &sandbox, config).await;
+
+    let ids = exec(&mut client, &id, &["id"], 10).await.unwrap();
+    let ids = String::from_utf8_lossy(&ids.stdout).to_string();
+    assert!(
+        ids.contains("uid=65534") && ids.contains("gid=65534"),
+        "{ids}"
+    );
+    let write = exec(&mut client, &id, &["touch", "/written"], 10)
+        .await
+        .unwrap();
+    assert_ne!(write.exit_code, 0, "the root filesystem is read-only");
+    assert!(
+        String::from_utf8_lossy(&write.stderr).contains("Read-only file system"),
+        "{write:?}"
+    );
+    let capabilities = exec(
+        &mut client,
+        &id,
+        &["sh", "-c", "grep CapBnd /proc/self/status"],
+        10,
+    )
+    .await
+    .unwrap();
+    assert!(
+        String::from_utf8_lossy(&capabilities.stdout).contains("0000000000000000"),
+        "{capabilities:?}"
+    );
+    // The node's namespace holds no CNI bridge, and the container shares it.
+    let links = exec(&mut client, &id, &["ip", "-o", "link"], 10)
+        .await
+        .unwrap();
+    let links = String::from_utf8_lossy(&links.stdout).to_string();
+    assert!(!links.contains("eth0"), "{links}");
+
+    remove_sandbox(&mut client, &sandbox_id).await;
+}
+
+#[tokio::test]
+async fn attach_feeds_stdin_and_streams_output() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let sandbox = node.sandbox_config("attach");
+    let sandbox_id = run_sandbox(&mut client, &sandbox).await;
+    let mut config = container_config("reader", "read line; echo got:$line; echo bye >&2");
+    config.stdin = true;
+    config.stdin_once = true;
+    let id = create_and_start(&mut client, &sandbox_id, &sandbox, config).await;
+
+    let url = client
+        .attach(v1::AttachRequest {
+            container_id: id.clone(),
+            stdin: true,
+            tty: false,
+            stdout: true,
+            stderr: true,
+        })
+        .await
+        .expect("Attach")
+        .into_inner()
+        .url;
+    assert!(url.contains("/attach/"), "{url}");
+    let (stdout, stderr, status) = stream_exec(&node.netns, &url, b"hi\n")
+        .await
+        .expect("attach session");
+    assert_eq!(String::from_utf8_lossy(&stdout), "got:hi\n");
+    assert_eq!(String::from_utf8_lossy(&stderr), "bye\n");
+    assert_eq!(status["status"], "Success", "{status}");
+
+    let exited = wait_exited(&mut client, &id).await;
+    assert_eq!(exited.exit_code, 0);
+    let log = std::fs::read_to_string(&exited.log_path).unwrap();
+    assert!(log.contains("stdout F got:hi"), "{log}");
+
+    let attach_exited = client
+        .attach(v1::AttachRequest {
+            container_id: id.clone(),
+            stdin: false,
+            tty: false,
+            stdout: true,
+            stderr: false,
+        })
+        .await;
+    assert_eq!(
+        attach_exited.unwrap_err().code(),
+        tonic::Code::FailedPrecondition
+    );
+    remove_sandbox(&mut client, &sandbox_id).await;
 }
