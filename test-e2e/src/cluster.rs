@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::cleanup::{remove_cgroup_tree, unmount_below};
-use crate::kubeconfig::write_kubeconfig;
+use crate::kubeconfig::{write_embedded_kubeconfig, write_kubeconfig};
 use crate::network::{self, NodeNetwork, netns_prefix};
 use crate::pki::{Pki, PkiSpec};
 use crate::process::{Daemon, DaemonRecord, stop_pid};
@@ -676,10 +676,19 @@ fallback_to_upstream = false
             if !spec.controllers && file != "kube-apiserver.yaml" {
                 continue;
             }
-            let kubeconfig = match file {
-                "kube-controller-manager.yaml" => spec.dir.join("controller-manager.kubeconfig"),
-                _ => spec.dir.join("scheduler.kubeconfig"),
+            // kubeadm's controller-manager.conf and scheduler.conf: certificates
+            // embedded, since the containers do not see the host's PKI paths.
+            let (conf, user, pair) = match file {
+                "kube-controller-manager.yaml" => (
+                    "controller-manager.conf",
+                    "system:kube-controller-manager",
+                    &pki.controller_manager,
+                ),
+                _ => ("scheduler.conf", "system:kube-scheduler", &pki.scheduler),
             };
+            let kubeconfig = spec.dir.join(conf);
+            write_embedded_kubeconfig(&kubeconfig, &spec.server_url(), &pki.ca.cert, user, pair)
+                .map_err(io_error(format!("writing {}", kubeconfig.display())))?;
             let filled = fill_template(
                 template,
                 &[
@@ -760,7 +769,7 @@ fallback_to_upstream = false
                 format!("--state={}", node_dir.join("runtime-state").display()),
                 format!("--cni-conf-dir={}", cni_dir.display()),
                 "--cni-bin-dir=/usr/lib/cni".to_string(),
-                format!("--stream-address={}", spec.node_address(index)),
+                format!("--stream-address={}:0", spec.node_address(index)),
             ]);
             if spec.registry_storage.is_some() {
                 command.push(format!(

@@ -34,12 +34,14 @@ pub enum Kind {
 
 type Key = (String, String, Kind);
 
-/// The latest result of one probe: which container instance it is about and
-/// whether it succeeded.
+/// The latest result of one probe: which container instance it is about,
+/// whether it succeeded, and whether it failed its failure threshold. A startup
+/// probe that has not succeeded yet is neither: only `failed` restarts a container.
 #[derive(Clone, Debug)]
 struct Outcome {
     container_id: String,
     success: bool,
+    failed: bool,
 }
 
 pub struct ProberManager {
@@ -137,7 +139,7 @@ impl ProberManager {
         let failed = self
             .lock_results()
             .iter()
-            .filter(|(key, o)| key.0 == uid && key.2 != Kind::Readiness && !o.success)
+            .filter(|(key, o)| key.0 == uid && key.2 != Kind::Readiness && o.failed)
             .map(|(_, o)| o.container_id.clone())
             .collect();
         PodProbeFailures { failed }
@@ -241,7 +243,7 @@ impl Worker {
                 failures += 1;
                 successes = 0;
                 if failures >= failure_threshold {
-                    self.set(&id, false);
+                    self.record(&id, false, kind != Kind::Readiness);
                     if kind != Kind::Readiness {
                         // Wait for the restarted instance.
                         on_hold = true;
@@ -264,15 +266,22 @@ impl Worker {
     }
 
     fn set(&self, container_id: &str, success: bool) {
+        self.record(container_id, success, false);
+    }
+
+    /// Stores a result; `failed` marks a liveness or startup probe that reached its
+    /// failure threshold, which restarts the container.
+    fn record(&self, container_id: &str, success: bool, failed: bool) {
         let mut results = self.results.lock().unwrap_or_else(|e| e.into_inner());
         let changed = results
             .get(&self.key)
-            .is_none_or(|o| o.container_id != container_id || o.success != success);
+            .is_none_or(|o| o.container_id != container_id || o.success != success || o.failed != failed);
         results.insert(
             self.key.clone(),
             Outcome {
                 container_id: container_id.to_string(),
                 success,
+                failed,
             },
         );
         drop(results);
