@@ -225,7 +225,11 @@ impl ClusterSpec {
 
     /// Returns the API server URL clients on the host and in nodes use.
     pub fn server_url(&self) -> String {
-        format!("https://{}:{}", self.apiserver_address(), self.apiserver_port)
+        format!(
+            "https://{}:{}",
+            self.apiserver_address(),
+            self.apiserver_port
+        )
     }
 
     /// Returns the administrator's kubeconfig path.
@@ -671,7 +675,8 @@ fallback_to_upstream = false
         let manifests = spec.node_dir(1).join("manifests");
         fs::create_dir_all(&manifests).map_err(io_error("creating the static pod directory"))?;
         let data_dir = spec.dir.join("data");
-        fs::create_dir_all(&data_dir).map_err(io_error("creating the API server data directory"))?;
+        fs::create_dir_all(&data_dir)
+            .map_err(io_error("creating the API server data directory"))?;
         for (file, template) in STATIC_POD_TEMPLATES {
             if !spec.controllers && file != "kube-apiserver.yaml" {
                 continue;

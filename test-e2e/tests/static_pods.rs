@@ -56,7 +56,11 @@ fn registry_sh(root: &Path, bin_dir: &Path, command: &str) -> bool {
 /// storage on its own.
 fn push_images(root: &Path, bin_dir: &Path) {
     let running = registry_sh(root, bin_dir, "status");
-    let command = if running { "push-control-plane" } else { "start" };
+    let command = if running {
+        "push-control-plane"
+    } else {
+        "start"
+    };
     assert!(
         registry_sh(root, bin_dir, command),
         "hack/registry.sh {command} failed"
@@ -187,7 +191,14 @@ fn control_plane_as_static_pods() {
     let old = running_mirror(&cluster, scheduler).expect("scheduler mirror");
     let old_uid = old["metadata"]["uid"].as_str().expect("uid").to_string();
     cluster
-        .kubectl(&["delete", "pod", "-n", "kube-system", scheduler, "--wait=false"])
+        .kubectl(&[
+            "delete",
+            "pod",
+            "-n",
+            "kube-system",
+            scheduler,
+            "--wait=false",
+        ])
         .expect("delete the mirror pod");
     let deleted = Instant::now();
     let new = wait(

@@ -373,6 +373,8 @@ impl Kubelet {
         });
         let _: serde_json::Value = api::create(client, &format!("/api/v1/namespaces/{namespace}/pods"), &mirror).await?;
         tracing::info!(pod = %pod_full_name(pod), "created mirror pod");
+        // A recreated mirror pod starts without status; send the cached one again.
+        self.status.resend(crate::kuberuntime::pod_uid(pod));
         Ok(())
     }
 
