@@ -477,3 +477,73 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn worker(manager: &ProberManager, kind: Kind) -> Worker {
+        Worker {
+            key: ("uid".to_string(), "main".to_string(), kind),
+            probe: Probe::default(),
+            pod: Pod::default(),
+            has_startup: true,
+            runtime: manager.runtime.clone(),
+            statuses: manager.statuses.clone(),
+            results: manager.results.clone(),
+            notify: manager.notify.clone(),
+        }
+    }
+
+    #[tokio::test]
+    async fn only_a_failed_threshold_restarts_a_container() {
+        let runtime = crate::remote::connect("unix:///nonexistent/cri.sock", Duration::from_secs(1)).expect("lazy connect");
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let manager = ProberManager::new(runtime, Arc::new(StatusManager::new(None)), tx);
+        let startup = worker(&manager, Kind::Startup);
+
+        // A new instance: not started yet, which is no reason to restart it.
+        startup.set("c1", false);
+        assert!(!manager.is_started("uid", "main", "c1", true));
+        assert!(!manager.failures("uid").should_restart("c1"));
+
+        startup.record("c1", false, true);
+        assert!(manager.failures("uid").should_restart("c1"));
+
+        let readiness = worker(&manager, Kind::Readiness);
+        readiness.set("c2", false);
+        startup.set("c2", true);
+        assert!(!manager.failures("uid").should_restart("c2"));
+    }
+
+    #[tokio::test]
+    async fn https_probe_speaks_tls_without_verifying() {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![certified.cert.der().clone()], key)
+            .expect("server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                if let Ok(mut tls) = acceptor.accept(stream).await {
+                    let mut buffer = [0u8; 1024];
+                    let _ = tls.read(&mut buffer).await;
+                    let _ = tls.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n").await;
+                    let _ = tls.shutdown().await;
+                }
+            }
+        });
+
+        let timeout = Duration::from_secs(5);
+        assert_eq!(http_get("127.0.0.1", port, "/livez", &[], true, timeout).await, Ok(204));
+        // Plain HTTP to a TLS port is no success.
+        assert!(http_get("127.0.0.1", port, "/livez", &[], false, timeout).await.is_err());
+    }
+}
