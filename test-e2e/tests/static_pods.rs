@@ -5,8 +5,8 @@
 //! The test builds the control plane images from the workspace's debug binaries
 //! (hack/registry.sh push-control-plane, or start when the registry is not running),
 //! boots the cluster, checks the mirror pods in kube-system, deletes one and waits for
-//! the kubelet to create it again. It prints the boot-to-ready times. It needs root;
-//! without root, or without the binaries, it is skipped with a message.
+//! the kubelet to create it again. It prints the boot-to-ready times. It needs root,
+//! and without root or without the binaries it is skipped with a message.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

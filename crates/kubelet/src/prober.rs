@@ -496,7 +496,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn only_a_failed_threshold_restarts_a_container() {
+    async fn failed_threshold_alone_restarts_container() {
         let runtime = crate::remote::connect("unix:///nonexistent/cri.sock", Duration::from_secs(1)).expect("lazy connect");
         let (tx, _rx) = mpsc::unbounded_channel();
         let manager = ProberManager::new(runtime, Arc::new(StatusManager::new(None)), tx);
