@@ -9,6 +9,8 @@
 #   127.0.0.1:PORT/kube-apiserver:v1.33.0    registry.k8s.io/kube-apiserver:v1.33.0
 #   127.0.0.1:PORT/kube-controller-manager:v1.33.0, 127.0.0.1:PORT/kube-scheduler:v1.33.0
 #                                            the same for the other control plane images
+#   127.0.0.1:PORT/etcd:3.4.23-0             registry.k8s.io/etcd:3.4.23-0, Debian's etcd
+#                                            (when /usr/bin/etcd is installed)
 #
 # The control plane images hold our binaries from BIN_DIR (default target/release);
 # they are rebuilt on every `start` and `push-control-plane`, so they match the current
@@ -120,6 +122,10 @@ push_control_plane() {
   for name in kube-apiserver kube-controller-manager kube-scheduler; do
     push "$images/$name" v1.33.0 "$name:v1.33.0"
   done
+  if [[ -x /usr/bin/etcd ]]; then
+    OUT=$images "$repo_root/hack/images/build.sh" etcd
+    push "$images/etcd" 3.4.23-0 etcd:3.4.23-0
+  fi
 }
 
 stop() {

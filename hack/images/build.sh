@@ -15,6 +15,8 @@
 #                                                the shared libraries and the dynamic
 #                                                loader `ldd` lists; the names kubeadm's
 #                                                static pod manifests use
+#   etcd      registry.k8s.io/etcd:3.4.23-0      Debian's /usr/bin/etcd (package
+#                                                etcd-server) the same way
 #
 # Each layout's index.json names its image with io.containerd.image.name (full reference)
 # and org.opencontainers.image.ref.name (tag), so `skopeo copy oci:DIR:TAG ...` and the
@@ -22,7 +24,7 @@
 # gzip without timestamps.
 #
 # Usage: hack/images/build.sh [busybox|nginx|pause|python|kube-apiserver|
-#                             kube-controller-manager|kube-scheduler|control-plane ...]
+#                             kube-controller-manager|kube-scheduler|etcd|control-plane ...]
 # (default: busybox nginx pause python; control-plane means the three control plane
 # images)
 #
@@ -214,14 +216,14 @@ build_python() {
     busybox python
 }
 
-# build_binary_image NAME: the image registry.k8s.io/NAME:$control_plane_version with
-# $bin_dir/NAME as /usr/local/bin/NAME and the libraries it links, so that a
-# kubeadm-style manifest's `command: [NAME, ...]` finds it on PATH.
+# build_binary_image NAME [BINARY TAG]: writes the image registry.k8s.io/NAME:TAG with
+# BINARY (default $bin_dir/NAME, tag $control_plane_version) as /usr/local/bin/NAME and
+# the libraries it links, so a kubeadm-style manifest's `command: [NAME, ...]` finds it.
 build_binary_image() {
-  local name=$1 binary=$bin_dir/$1
+  local name=$1 binary=${2:-$bin_dir/$1} tag=${3:-$control_plane_version}
   if [[ ! -x $binary ]]; then
     echo "build.sh: $binary is missing; build it first (cargo build --release -p $name)" \
-      "or point BIN_DIR at the directory holding it" >&2
+      "or point BIN_DIR at the directory that contains it" >&2
     exit 1
   fi
   command -v ldd >/dev/null || { echo "build.sh: ldd is missing (Debian package libc-bin)" >&2; exit 1; }
@@ -239,7 +241,7 @@ build_binary_image() {
   echo 'root:x:0:' >"$rootfs/etc/group"
   echo 'hosts: files dns' >"$rootfs/etc/nsswitch.conf"
   layer_info[$name]=$(make_layer "$rootfs" "$name")
-  write_image "$name" "registry.k8s.io/$name:$control_plane_version" \
+  write_image "$name" "registry.k8s.io/$name:$tag" \
     "$(jq -cn --arg name "$name" \
       '{Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
         Entrypoint: ["/usr/local/bin/" + $name]}')" \
@@ -256,6 +258,10 @@ for image in "${images[@]}"; do
     pause) build_pause ;;
     python) build_python ;;
     kube-apiserver | kube-controller-manager | kube-scheduler) build_binary_image "$image" ;;
+    etcd)
+      [[ -x /usr/bin/etcd ]] || { echo "build.sh: /usr/bin/etcd is missing; install etcd-server (hack/install-deps.sh)" >&2; exit 1; }
+      build_binary_image etcd /usr/bin/etcd 3.4.23-0
+      ;;
     control-plane)
       for name in kube-apiserver kube-controller-manager kube-scheduler; do
         build_binary_image "$name"
@@ -263,7 +269,7 @@ for image in "${images[@]}"; do
       ;;
     *)
       echo "build.sh: unknown image $image (known: busybox nginx pause python" \
-        "kube-apiserver kube-controller-manager kube-scheduler control-plane)" >&2
+        "kube-apiserver kube-controller-manager kube-scheduler etcd control-plane)" >&2
       exit 2
       ;;
   esac
