@@ -14,11 +14,14 @@ packages=(
   jq
   python3-venv
   busybox-static
+  docker-registry
+  skopeo
   runc
   containernetworking-plugins
   iproute2
   docker-registry
   skopeo
+  containerd
   iptables
   conntrack
 )

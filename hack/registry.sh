@@ -6,12 +6,22 @@
 #   127.0.0.1:PORT/library/nginx:latest     docker.io/library/nginx:latest (also :1.25, :1.14.2, :1.16.1)
 #   127.0.0.1:PORT/pause:3.9                registry.k8s.io/pause:3.9
 #   127.0.0.1:PORT/library/python:3.11      docker.io/library/python:3.11 (also :latest)
+#   127.0.0.1:PORT/kube-apiserver:v1.33.0    registry.k8s.io/kube-apiserver:v1.33.0
+#   127.0.0.1:PORT/kube-controller-manager:v1.33.0, 127.0.0.1:PORT/kube-scheduler:v1.33.0
+#                                            the same for the other control plane images
+#   127.0.0.1:PORT/etcd:3.4.23-0             registry.k8s.io/etcd:3.4.23-0, Debian's etcd
+#                                            (when /usr/bin/etcd is installed)
+#
+# The control plane images hold our binaries from BIN_DIR (default target/release);
+# they are rebuilt on every `start` and `push-control-plane`, so they match the current
+# build. `push-control-plane` pushes only those three into a running registry.
 #
 # `start` also writes _output/registry/registries.toml, a mirror configuration for the
 # container runtime that sends docker.io and registry.k8s.io to this registry and never
 # to the real ones.
 #
-# Usage: hack/registry.sh start|stop|status     (REGISTRY_PORT, default 5000)
+# Usage: hack/registry.sh start|stop|status|push-control-plane
+#   (REGISTRY_PORT, default 5000; BIN_DIR, default target/release)
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -104,7 +114,21 @@ start() {
   push "$images/pause" 3.9 pause:3.9
   push "$images/python" 3.11 library/python:3.11
   push "$images/python" 3.11 library/python:latest
+  push_control_plane
   echo "registry.sh: running (pid $(cat "$pid_file")) on $address; mirror config: $dir/registries.toml"
+}
+
+push_control_plane() {
+  local images=$repo_root/_output/images name
+  BIN_DIR=${BIN_DIR:-$repo_root/target/release} OUT=$images \
+    "$repo_root/hack/images/build.sh" control-plane
+  for name in kube-apiserver kube-controller-manager kube-scheduler; do
+    push "$images/$name" v1.33.0 "$name:v1.33.0"
+  done
+  if [[ -x /usr/bin/etcd ]]; then
+    OUT=$images "$repo_root/hack/images/build.sh" etcd
+    push "$images/etcd" 3.4.23-0 etcd:3.4.23-0
+  fi
 }
 
 stop() {
@@ -128,9 +152,17 @@ stop() {
 
 case ${1:-} in
   start) start ;;
+  push-control-plane)
+    if ! running_pid >/dev/null; then
+      echo "registry.sh: not running; use start" >&2
+      exit 1
+    fi
+    write_config
+    push_control_plane
+    ;;
   stop) stop ;;
   status)
     if pid=$(running_pid); then echo "registry.sh: running (pid $pid) on $address"; else echo "registry.sh: not running"; exit 1; fi
     ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|push-control-plane" >&2; exit 2 ;;
 esac

@@ -9,13 +9,24 @@
 #   python    docker.io/library/python:3.11      busybox plus the host's installed Debian
 #                                                python3.11-minimal, libpython3.11-stdlib
 #                                                and their C libraries (about 34 MB)
+#   kube-apiserver, kube-controller-manager, kube-scheduler
+#             registry.k8s.io/<name>:v1.33.0     our binary from $BIN_DIR (default
+#                                                target/release) in /usr/local/bin, plus
+#                                                the shared libraries and the dynamic
+#                                                loader `ldd` lists; the names kubeadm's
+#                                                static pod manifests use
+#   etcd      registry.k8s.io/etcd:3.4.23-0      Debian's /usr/bin/etcd (package
+#                                                etcd-server) the same way
 #
 # Each layout's index.json names its image with io.containerd.image.name (full reference)
 # and org.opencontainers.image.ref.name (tag), so `skopeo copy oci:DIR:TAG ...` and the
 # runtime's import both find it. Layers are reproducible: sorted names, owner 0, mtime 0,
 # gzip without timestamps.
 #
-# Usage: hack/images/build.sh [busybox|nginx|pause|python ...]   (default: all)
+# Usage: hack/images/build.sh [busybox|nginx|pause|python|kube-apiserver|
+#                             kube-controller-manager|kube-scheduler|etcd|control-plane ...]
+# (default: busybox nginx pause python; control-plane means the three control plane
+# images)
 #
 # NOTE: the python image copies only the libraries of libc6, zlib1g and libexpat1, so
 # stdlib modules that need other C libraries (ssl, sqlite3, ctypes, readline) fail to
@@ -25,6 +36,8 @@ set -euo pipefail
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 out=${OUT:-$repo_root/_output/images}
 busybox=${BUSYBOX:-/bin/busybox}
+bin_dir=${BIN_DIR:-$repo_root/target/release}
+control_plane_version=v1.33.0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -203,6 +216,38 @@ build_python() {
     busybox python
 }
 
+# build_binary_image NAME [BINARY TAG]: writes the image registry.k8s.io/NAME:TAG with
+# BINARY (default $bin_dir/NAME, tag $control_plane_version) as /usr/local/bin/NAME and
+# the libraries it links, so a kubeadm-style manifest's `command: [NAME, ...]` finds it.
+build_binary_image() {
+  local name=$1 binary=${2:-$bin_dir/$1} tag=${3:-$control_plane_version}
+  if [[ ! -x $binary ]]; then
+    echo "build.sh: $binary is missing; build it first (cargo build --release -p $name)" \
+      "or point BIN_DIR at the directory that contains it" >&2
+    exit 1
+  fi
+  command -v ldd >/dev/null || { echo "build.sh: ldd is missing (Debian package libc-bin)" >&2; exit 1; }
+  local rootfs=$work/rootfs-$name
+  mkdir -p "$rootfs"/{usr/local/bin,etc,tmp,var/run}
+  chmod 1777 "$rootfs/tmp"
+  cp "$binary" "$rootfs/usr/local/bin/$name"
+  # ldd prints "libx.so => /path (addr)" for libraries and "/path (addr)" for the loader.
+  local library
+  for library in $(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+    mkdir -p "$rootfs/$(dirname "$library")"
+    cp -L "$library" "$rootfs/$library"
+  done
+  echo 'root:x:0:0:root:/root:/bin/false' >"$rootfs/etc/passwd"
+  echo 'root:x:0:' >"$rootfs/etc/group"
+  echo 'hosts: files dns' >"$rootfs/etc/nsswitch.conf"
+  layer_info[$name]=$(make_layer "$rootfs" "$name")
+  write_image "$name" "registry.k8s.io/$name:$tag" \
+    "$(jq -cn --arg name "$name" \
+      '{Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        Entrypoint: ["/usr/local/bin/" + $name]}')" \
+    "$name"
+}
+
 images=("$@")
 [[ ${#images[@]} -gt 0 ]] || images=(busybox nginx pause python)
 mkdir -p "$out"
@@ -212,6 +257,20 @@ for image in "${images[@]}"; do
     nginx) build_nginx ;;
     pause) build_pause ;;
     python) build_python ;;
-    *) echo "build.sh: unknown image $image (known: busybox nginx pause python)" >&2; exit 2 ;;
+    kube-apiserver | kube-controller-manager | kube-scheduler) build_binary_image "$image" ;;
+    etcd)
+      [[ -x /usr/bin/etcd ]] || { echo "build.sh: /usr/bin/etcd is missing; install etcd-server (hack/install-deps.sh)" >&2; exit 1; }
+      build_binary_image etcd /usr/bin/etcd 3.4.23-0
+      ;;
+    control-plane)
+      for name in kube-apiserver kube-controller-manager kube-scheduler; do
+        build_binary_image "$name"
+      done
+      ;;
+    *)
+      echo "build.sh: unknown image $image (known: busybox nginx pause python" \
+        "kube-apiserver kube-controller-manager kube-scheduler etcd control-plane)" >&2
+      exit 2
+      ;;
   esac
 done

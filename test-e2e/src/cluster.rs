@@ -5,7 +5,9 @@
 //! node, the control plane on the host (kube-apiserver, kube-controller-manager,
 //! kube-scheduler, bound to the bridge address), then per node the container runtime,
 //! the kubelet and kube-proxy inside the node's namespace, and finally a wait until
-//! every node is Ready. Dropping the [`Cluster`] (or [`teardown`] with the state file
+//! every node is Ready. With [`ControlPlaneMode::StaticPods`] the control plane runs
+//! instead as kubeadm-style static pods of node 1's kubelet, from the templates in
+//! the repository's `manifests/` directory. Dropping the [`Cluster`] (or [`teardown`] with the state file
 //! of a cluster another process left running) stops every process and removes every
 //! namespace, mount and cgroup the cluster made.
 
@@ -19,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::cleanup::{remove_cgroup_tree, unmount_below};
-use crate::kubeconfig::write_kubeconfig;
+use crate::kubeconfig::{write_embedded_kubeconfig, write_kubeconfig};
 use crate::network::{self, NodeNetwork, netns_prefix};
 use crate::pki::{Pki, PkiSpec};
 use crate::process::{Daemon, DaemonRecord, stop_pid};
@@ -72,6 +74,38 @@ fn io_error(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Launch
     move |source| LaunchError::Io { context, source }
 }
 
+/// Where the control plane runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ControlPlaneMode {
+    /// kube-apiserver, kube-controller-manager and kube-scheduler run as processes
+    /// on the host, bound to the bridge address.
+    #[default]
+    Host,
+    /// Node 1's kubelet runs them as static pods with host networking in node 1's
+    /// network namespace, from the filled `manifests/kube-*.yaml` templates and the
+    /// `registry.k8s.io/kube-*:v1.33.0` images, which the registry must hold (see
+    /// hack/registry.sh). The API server address is node 1's address. Needs at least
+    /// one node with the runtime and the kubelet, and [`ClusterSpec::registry_storage`].
+    StaticPods,
+}
+
+/// The kubeadm-style manifest templates and the file names they get in the
+/// kubelet's static pod directory.
+const STATIC_POD_TEMPLATES: [(&str, &str); 3] = [
+    (
+        "kube-apiserver.yaml",
+        include_str!("../../manifests/kube-apiserver.yaml"),
+    ),
+    (
+        "kube-controller-manager.yaml",
+        include_str!("../../manifests/kube-controller-manager.yaml"),
+    ),
+    (
+        "kube-scheduler.yaml",
+        include_str!("../../manifests/kube-scheduler.yaml"),
+    ),
+];
+
 /// Which daemons each node runs; a missing one is left out, so a partial cluster
 /// can be started while a component is under construction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +144,8 @@ pub struct ClusterSpec {
     pub node_components: NodeComponents,
     /// Whether the control plane's controller manager and scheduler run.
     pub controllers: bool,
+    /// Where the control plane runs.
+    pub control_plane: ControlPlaneMode,
     /// The storage directory of the local registry that hack/registry.sh fills. When
     /// set, the launcher serves it read-only on the bridge address, port
     /// [`REGISTRY_PORT`], as the nodes' mirror for docker.io and registry.k8s.io.
@@ -140,6 +176,7 @@ impl ClusterSpec {
                 proxy: true,
             },
             controllers: true,
+            control_plane: ControlPlaneMode::Host,
             registry_storage: None,
             apiserver_flags: Vec::new(),
             controller_manager_flags: Vec::new(),
@@ -181,9 +218,22 @@ impl ClusterSpec {
         offset_of_range(&self.service_cidr, 10)
     }
 
+    /// Returns the API server's address: the bridge address, or node 1's address
+    /// when the control plane runs as static pods.
+    pub fn apiserver_address(&self) -> Ipv4Addr {
+        match self.control_plane {
+            ControlPlaneMode::Host => self.host_address(),
+            ControlPlaneMode::StaticPods => self.node_address(1),
+        }
+    }
+
     /// Returns the API server URL clients on the host and in nodes use.
     pub fn server_url(&self) -> String {
-        format!("https://{}:{}", self.host_address(), self.apiserver_port)
+        format!(
+            "https://{}:{}",
+            self.apiserver_address(),
+            self.apiserver_port
+        )
     }
 
     /// Returns the administrator's kubeconfig path.
@@ -215,6 +265,29 @@ impl ClusterSpec {
     fn state_path(&self) -> PathBuf {
         self.dir.join("cluster.json")
     }
+}
+
+/// Replaces every `{{NAME}}` in `template` with its value; returns the name of a
+/// placeholder that has no value as the error.
+fn fill_template(template: &str, values: &[(&str, String)]) -> Result<String, String> {
+    let mut filled = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        filled.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            return Err(after.to_string());
+        };
+        let name = &after[..end];
+        let value = values
+            .iter()
+            .find(|(key, _)| *key == name)
+            .ok_or_else(|| name.to_string())?;
+        filled.push_str(&value.1);
+        rest = &after[end + 2..];
+    }
+    filled.push_str(rest);
+    Ok(filled)
 }
 
 fn offset_of_range(cidr: &str, offset: u32) -> Ipv4Addr {
@@ -331,14 +404,34 @@ impl Cluster {
                 self.start_registry()
             })?;
         }
-        step("starting kube-apiserver", || self.start_apiserver())?;
-        if spec.controllers {
-            step(
-                "starting kube-controller-manager and kube-scheduler",
-                || self.start_controllers(),
-            )?;
-        }
-        for index in 1..=spec.nodes {
+        let first_node = match spec.control_plane {
+            ControlPlaneMode::Host => {
+                step("starting kube-apiserver", || self.start_apiserver())?;
+                if spec.controllers {
+                    step(
+                        "starting kube-controller-manager and kube-scheduler",
+                        || self.start_controllers(),
+                    )?;
+                }
+                1
+            }
+            ControlPlaneMode::StaticPods => {
+                self.check_static_pods_spec()?;
+                step("writing the control plane's static pod manifests", || {
+                    self.write_static_pods()
+                })?;
+                let title = format!(
+                    "starting node {} with the control plane as static pods",
+                    spec.node_name(1)
+                );
+                step(&title, || self.start_node(1))?;
+                step("waiting for the static kube-apiserver", || {
+                    self.wait_apiserver(Duration::from_secs(240))
+                })?;
+                2
+            }
+        };
+        for index in first_node..=spec.nodes {
             let title = format!("starting node {}", spec.node_name(index));
             step(&title, || self.start_node(index))?;
         }
@@ -366,6 +459,7 @@ impl Cluster {
             &PkiSpec {
                 apiserver_ips: vec![
                     spec.host_address().into(),
+                    spec.apiserver_address().into(),
                     Ipv4Addr::LOCALHOST.into(),
                     spec.kubernetes_service_ip().into(),
                 ],
@@ -536,11 +630,99 @@ fallback_to_upstream = false
         let mut command = command;
         command.extend(spec.apiserver_flags.iter().cloned());
         self.start("kube-apiserver", command)?;
-        self.wait_for("kube-apiserver", Duration::from_secs(60), |cluster| {
+        self.wait_apiserver(Duration::from_secs(60))
+    }
+
+    /// Waits until the API server answers `/readyz` with `ok`.
+    fn wait_apiserver(&mut self, timeout: Duration) -> Result<(), LaunchError> {
+        let result = self.wait_for("kube-apiserver", timeout, |cluster| {
             cluster
                 .kubectl(&["get", "--raw", "/readyz"])
                 .is_ok_and(|output| output.trim() == "ok")
-        })
+        });
+        match (result, self.spec.control_plane) {
+            (Err(LaunchError::Timeout { what, waited, .. }), ControlPlaneMode::StaticPods) => {
+                Err(LaunchError::Timeout {
+                    what,
+                    waited,
+                    log: self.log_of(&format!("kubelet-{}", self.spec.node_name(1))),
+                })
+            }
+            (other, _) => other,
+        }
+    }
+
+    fn check_static_pods_spec(&self) -> Result<(), LaunchError> {
+        let spec = &self.spec;
+        let problem = if spec.nodes == 0 {
+            Some("static pods need at least one node")
+        } else if !spec.node_components.runtime || !spec.node_components.kubelet {
+            Some("static pods need the runtime and the kubelet on node 1")
+        } else if spec.registry_storage.is_none() {
+            Some("static pods need registry_storage holding the control plane images")
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => Err(LaunchError::Io {
+                context: "checking the cluster spec".to_string(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, problem),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Fills the manifest templates and writes them into node 1's static pod
+    /// directory. The controller manager and scheduler are left out when
+    /// [`ClusterSpec::controllers`] is false.
+    fn write_static_pods(&mut self) -> Result<(), LaunchError> {
+        let spec = &self.spec;
+        let pki = self.pki.as_ref().expect("certificates are generated first");
+        let manifests = spec.node_dir(1).join("manifests");
+        fs::create_dir_all(&manifests).map_err(io_error("creating the static pod directory"))?;
+        let data_dir = spec.dir.join("data");
+        fs::create_dir_all(&data_dir)
+            .map_err(io_error("creating the API server data directory"))?;
+        for (file, template) in STATIC_POD_TEMPLATES {
+            if !spec.controllers && file != "kube-apiserver.yaml" {
+                continue;
+            }
+            // kubeadm's controller-manager.conf and scheduler.conf: certificates
+            // embedded, since the containers do not see the host's PKI paths.
+            let (conf, user, pair) = match file {
+                "kube-controller-manager.yaml" => (
+                    "controller-manager.conf",
+                    "system:kube-controller-manager",
+                    &pki.controller_manager,
+                ),
+                _ => ("scheduler.conf", "system:kube-scheduler", &pki.scheduler),
+            };
+            let kubeconfig = spec.dir.join(conf);
+            write_embedded_kubeconfig(&kubeconfig, &spec.server_url(), &pki.ca.cert, user, pair)
+                .map_err(io_error(format!("writing {}", kubeconfig.display())))?;
+            let filled = fill_template(
+                template,
+                &[
+                    ("ADVERTISE_ADDRESS", spec.apiserver_address().to_string()),
+                    ("SECURE_PORT", spec.apiserver_port.to_string()),
+                    ("SERVICE_CIDR", spec.service_cidr.clone()),
+                    ("CLUSTER_CIDR", spec.cluster_cidr()),
+                    ("PKI_DIR", pki.dir.display().to_string()),
+                    ("DATA_DIR", data_dir.display().to_string()),
+                    ("KUBECONFIG", kubeconfig.display().to_string()),
+                ],
+            )
+            .map_err(|missing| LaunchError::Io {
+                context: format!("filling manifests/{file}"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("no value for the placeholder {{{{{missing}}}}}"),
+                ),
+            })?;
+            let path = manifests.join(file);
+            fs::write(&path, filled).map_err(io_error(format!("writing {}", path.display())))?;
+        }
+        Ok(())
     }
 
     fn start_controllers(&mut self) -> Result<(), LaunchError> {
@@ -926,4 +1108,52 @@ fn step<T>(title: &str, run: impl FnOnce() -> Result<T, LaunchError>) -> Result<
         Err(_) => println!("FAILED ({:.1}s)", started.elapsed().as_secs_f64()),
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_template_replaces_every_placeholder() {
+        let values = [("A", "1".to_string()), ("B", "two".to_string())];
+        assert_eq!(
+            fill_template("x={{A}} y={{B}}{{A}}", &values).as_deref(),
+            Ok("x=1 y=two1")
+        );
+        assert_eq!(
+            fill_template("{{C}}", &values),
+            Err("C".to_string()),
+            "an unknown placeholder is an error"
+        );
+        assert!(fill_template("{{A", &values).is_err());
+    }
+
+    #[test]
+    fn static_pod_manifests_fill_completely() {
+        let spec = ClusterSpec {
+            control_plane: ControlPlaneMode::StaticPods,
+            ..ClusterSpec::new("t", Path::new("/tmp/t"), Path::new("/bin"), 1)
+        };
+        let values: Vec<(&str, String)> = [
+            "ADVERTISE_ADDRESS",
+            "SECURE_PORT",
+            "SERVICE_CIDR",
+            "CLUSTER_CIDR",
+            "PKI_DIR",
+            "DATA_DIR",
+            "KUBECONFIG",
+        ]
+        .into_iter()
+        .map(|name| (name, format!("<{name}>")))
+        .collect();
+        for (file, template) in STATIC_POD_TEMPLATES {
+            let filled = fill_template(template, &values)
+                .unwrap_or_else(|missing| panic!("{file}: no value for {missing}"));
+            assert!(filled.contains("hostNetwork: true"), "{file}");
+            assert!(filled.contains("namespace: kube-system"), "{file}");
+            assert!(filled.contains("image: registry.k8s.io/kube-"), "{file}");
+        }
+        assert_eq!(spec.server_url(), "https://10.240.0.11:6443");
+    }
 }

@@ -7,7 +7,7 @@ use std::thread::sleep;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use test_e2e::cluster::{Cluster, ClusterSpec, NodeComponents, teardown};
+use test_e2e::cluster::{Cluster, ClusterSpec, ControlPlaneMode, NodeComponents, teardown};
 
 #[derive(Parser)]
 #[command(about = "Start or stop a local Kubernetes cluster built from this repository")]
@@ -44,6 +44,11 @@ enum Action {
         /// controllers), for a cluster where a component is not built.
         #[arg(long, value_delimiter = ',')]
         without: Vec<String>,
+        /// Where the control plane runs: `host` (processes on the host) or
+        /// `static-pods` (node 1's kubelet runs manifests/kube-*.yaml; needs
+        /// --registry-storage with the images hack/registry.sh pushes).
+        #[arg(long, default_value = "host", value_parser = ["host", "static-pods"])]
+        control_plane: String,
     },
     /// Tear down a cluster left running, from its state file.
     Down {
@@ -81,6 +86,7 @@ fn main() {
             registry_storage,
             demo,
             without,
+            control_plane,
         } => {
             let dir = absolute(dir);
             let mut spec = ClusterSpec::new(&name, &dir, &absolute(bin_dir), nodes);
@@ -91,6 +97,9 @@ fn main() {
                 proxy: !without.iter().any(|name| name == "kube-proxy"),
             };
             spec.controllers = !without.iter().any(|name| name == "controllers");
+            if control_plane == "static-pods" {
+                spec.control_plane = ControlPlaneMode::StaticPods;
+            }
             install_signal_handlers();
 
             println!(

@@ -1,0 +1,164 @@
+//! The image manager: applies `imagePullPolicy`, pulls through CRI (one pull at a
+//! time when `serializeImagePulls`), and backs failing pulls off
+//! (ErrImagePull, then ImagePullBackOff).
+//!
+//! NOTE: imagePullSecrets are not sent with pulls, and image garbage collection
+//! (imageGCHighThresholdPercent/LowThresholdPercent) is not implemented.
+
+use std::time::{Duration, SystemTime};
+
+use cri::v1 as pb;
+use k8s_openapi::api::core::v1::{Container, Pod};
+use tokio::sync::Mutex;
+
+use crate::backoff::Backoff;
+use crate::remote::RemoteRuntime;
+
+/// Why an image is not available.
+#[derive(Clone, Debug)]
+pub struct ImageError {
+    /// ErrImagePull, ImagePullBackOff, ErrImageNeverPull or InvalidImageName.
+    pub reason: String,
+    pub message: String,
+    /// When a retry makes sense.
+    pub retry_after: Option<Duration>,
+}
+
+pub struct ImageManager {
+    runtime: RemoteRuntime,
+    serialize: Option<Mutex<()>>,
+    backoff: Backoff,
+}
+
+/// The effective pull policy: the container's, else Always for `:latest` or
+/// untagged images, else IfNotPresent.
+pub fn pull_policy(container: &Container) -> String {
+    if let Some(policy) = &container.image_pull_policy {
+        return policy.clone();
+    }
+    let image = container.image.as_deref().unwrap_or_default();
+    let name = image.split('@').next().unwrap_or_default();
+    let last = name.rsplit('/').next().unwrap_or_default();
+    match last.split_once(':') {
+        Some((_, "latest")) | None if !image.contains('@') => "Always".to_string(),
+        _ => "IfNotPresent".to_string(),
+    }
+}
+
+impl ImageManager {
+    pub fn new(runtime: RemoteRuntime, serialize_pulls: bool) -> Self {
+        Self {
+            runtime,
+            serialize: serialize_pulls.then(|| Mutex::new(())),
+            backoff: Backoff::new(Duration::from_secs(10), Duration::from_secs(300)),
+        }
+    }
+
+    /// Makes the container's image present and returns the runtime's reference to it.
+    ///
+    /// # Errors
+    ///
+    /// [`ImageError`] with the waiting reason to show.
+    pub async fn ensure_image(
+        &self,
+        pod: &Pod,
+        container: &Container,
+        sandbox_config: &pb::PodSandboxConfig,
+    ) -> Result<String, ImageError> {
+        let image = container.image.clone().unwrap_or_default();
+        if image.is_empty() {
+            return Err(ImageError {
+                reason: "InvalidImageName".to_string(),
+                message: format!("container {} has no image", container.name),
+                retry_after: None,
+            });
+        }
+        let policy = pull_policy(container);
+        let spec = pb::ImageSpec {
+            image: image.clone(),
+            ..Default::default()
+        };
+        let present = self.present(&spec).await;
+        if policy != "Always"
+            && let Some(image_ref) = present
+        {
+            return Ok(image_ref);
+        }
+        if policy == "Never" {
+            return Err(ImageError {
+                reason: "ErrImageNeverPull".to_string(),
+                message: format!("Container image {image:?} is not present with pull policy of Never"),
+                retry_after: None,
+            });
+        }
+
+        let key = format!("{}_{image}", crate::kuberuntime::pod_uid(pod));
+        let now = SystemTime::now();
+        if let Some(left) = self.backoff.in_backoff_since(&key, now, now) {
+            return Err(ImageError {
+                reason: "ImagePullBackOff".to_string(),
+                message: format!("Back-off pulling image {image:?}"),
+                retry_after: Some(left),
+            });
+        }
+        let _guard = match &self.serialize {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
+        tracing::info!(image = %image, pod = %crate::kuberuntime::pod_full_name(pod), "pulling image");
+        let mut client = self.runtime.image.clone();
+        match client
+            .pull_image(pb::PullImageRequest {
+                image: Some(spec),
+                auth: None,
+                sandbox_config: Some(sandbox_config.clone()),
+            })
+            .await
+        {
+            Ok(response) => {
+                self.backoff.reset(&key);
+                Ok(response.into_inner().image_ref)
+            }
+            Err(status) => {
+                self.backoff.next(&key, SystemTime::now());
+                Err(ImageError {
+                    reason: "ErrImagePull".to_string(),
+                    message: status.message().to_string(),
+                    retry_after: Some(self.backoff.get(&key)),
+                })
+            }
+        }
+    }
+
+    async fn present(&self, spec: &pb::ImageSpec) -> Option<String> {
+        let mut client = self.runtime.image.clone();
+        let image = client
+            .image_status(pb::ImageStatusRequest {
+                image: Some(spec.clone()),
+                verbose: false,
+            })
+            .await
+            .ok()?
+            .into_inner()
+            .image?;
+        Some(image.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_pull_policy() {
+        let c = |image: &str| Container {
+            image: Some(image.into()),
+            ..Default::default()
+        };
+        assert_eq!(pull_policy(&c("busybox")), "Always");
+        assert_eq!(pull_policy(&c("busybox:latest")), "Always");
+        assert_eq!(pull_policy(&c("busybox:1.36")), "IfNotPresent");
+        assert_eq!(pull_policy(&c("localhost:5000/busybox")), "Always");
+        assert_eq!(pull_policy(&c("busybox@sha256:abc")), "IfNotPresent");
+    }
+}

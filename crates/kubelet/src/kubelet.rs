@@ -1,0 +1,607 @@
+//! The kubelet's main loop and pod workers.
+//!
+//! [`run`] wires the managers and the pod sources together and runs until
+//! cancelled. Every pod gets one worker task ([`Kubelet::dispatch`]) that syncs it
+//! serially whenever a source, the PLEG or a probe reports a change, and when a
+//! backoff or the sync period expires; a worker ends once its pod is gone from
+//! every source and from the runtime.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use client::config::RestConfig;
+use client::rest::RestClient;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+
+use crate::api;
+use crate::backoff::Backoff;
+use crate::config::KubeletConfiguration;
+use crate::images::ImageManager;
+use crate::kuberuntime::{RuntimeManager, RuntimePodStatus, SyncResult, pod_full_name};
+use crate::prober::ProberManager;
+use crate::remote::RemoteRuntime;
+use crate::sources::{self, Source, SourceUpdate};
+use crate::status::{StatusInputs, StatusManager};
+
+/// The pods the kubelet should run, by UID, and the mirror pods by full name.
+#[derive(Default)]
+pub struct PodManager {
+    pods: HashMap<String, Arc<Pod>>,
+    by_source: HashMap<Source, HashMap<String, Arc<Pod>>>,
+    mirrors: HashMap<String, Arc<Pod>>,
+}
+
+impl PodManager {
+    /// The desired pod with this UID.
+    pub fn get(&self, uid: &str) -> Option<Arc<Pod>> {
+        self.pods.get(uid).cloned()
+    }
+
+    /// Every desired pod.
+    pub fn pods(&self) -> Vec<Arc<Pod>> {
+        self.pods.values().cloned().collect()
+    }
+
+    /// The desired pod with this namespace and name.
+    pub fn by_name(&self, namespace: &str, name: &str) -> Option<Arc<Pod>> {
+        self.pods
+            .values()
+            .find(|p| p.metadata.namespace.as_deref() == Some(namespace) && p.metadata.name.as_deref() == Some(name))
+            .cloned()
+    }
+
+    /// Replaces one source's pods; returns the UIDs that were added, changed or removed.
+    fn apply(&mut self, update: SourceUpdate) -> Vec<String> {
+        let mut fresh = HashMap::new();
+        if update.source == Source::Api {
+            self.mirrors.clear();
+        }
+        for pod in update.pods {
+            let pod = Arc::new(pod);
+            if update.source == Source::Api && sources::is_mirror(&pod) {
+                self.mirrors.insert(pod_full_name(&pod), pod);
+                continue;
+            }
+            fresh.insert(crate::kuberuntime::pod_uid(&pod).to_string(), pod);
+        }
+        let old = self.by_source.insert(update.source, fresh.clone()).unwrap_or_default();
+        let mut changed = Vec::new();
+        for (uid, pod) in &fresh {
+            if old.get(uid).is_none_or(|o| !same_pod(o, pod)) {
+                changed.push(uid.clone());
+            }
+            self.pods.insert(uid.clone(), pod.clone());
+        }
+        for uid in old.keys() {
+            if !fresh.contains_key(uid) {
+                self.pods.remove(uid);
+                changed.push(uid.clone());
+            }
+        }
+        changed
+    }
+}
+
+fn same_pod(a: &Pod, b: &Pod) -> bool {
+    a.metadata.resource_version == b.metadata.resource_version
+        && a.metadata.deletion_timestamp == b.metadata.deletion_timestamp
+        && a.spec == b.spec
+        && (a.metadata.resource_version.is_some() || a.metadata.annotations == b.metadata.annotations)
+}
+
+struct Worker {
+    tx: mpsc::UnboundedSender<()>,
+}
+
+/// The running kubelet, shared by its tasks.
+pub struct Kubelet {
+    pub config: Arc<KubeletConfiguration>,
+    pub node_name: String,
+    pub client: Option<RestClient>,
+    pub runtime: RemoteRuntime,
+    pub runtime_manager: RuntimeManager,
+    pub status: Arc<StatusManager>,
+    pub prober: Arc<ProberManager>,
+    pub pod_manager: Mutex<PodManager>,
+    workers: Mutex<HashMap<String, Worker>>,
+    /// Last known pod per UID, kept for termination after a pod left its source.
+    last_known: Mutex<HashMap<String, Arc<Pod>>>,
+    /// The time of the last PLEG relist, for /healthz.
+    pub pleg_healthy: watch::Receiver<Option<Instant>>,
+    host_ip: String,
+}
+
+/// What a finished sync asks of its worker.
+enum Next {
+    /// Sync again after this long, or on the next notification.
+    Wait(Duration),
+    /// The pod is gone and cleaned up.
+    Done,
+}
+
+impl Kubelet {
+    fn lock_pods(&self) -> std::sync::MutexGuard<'_, PodManager> {
+        self.pod_manager.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Asks the worker of `uid` to sync, starting one when needed.
+    pub fn dispatch(self: &Arc<Self>, uid: &str) {
+        let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(worker) = workers.get(uid)
+            && worker.tx.send(()).is_ok()
+        {
+            return;
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        workers.insert(uid.to_string(), Worker { tx });
+        let this = self.clone();
+        let uid = uid.to_string();
+        tokio::spawn(async move { this.pod_worker(uid, rx).await });
+    }
+
+    async fn pod_worker(self: Arc<Self>, uid: String, mut rx: mpsc::UnboundedReceiver<()>) {
+        loop {
+            while rx.try_recv().is_ok() {}
+            let pod = self.lock_pods().get(&uid);
+            if let Some(pod) = &pod {
+                self.last_known
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(uid.clone(), pod.clone());
+            }
+            let next = self.sync(&uid, pod).await;
+            let wait = match next {
+                Next::Done => {
+                    let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+                    if self.lock_pods().get(&uid).is_none() && rx.is_empty() {
+                        workers.remove(&uid);
+                        self.last_known.lock().unwrap_or_else(|e| e.into_inner()).remove(&uid);
+                        return;
+                    }
+                    Duration::ZERO
+                }
+                Next::Wait(wait) => wait,
+            };
+            tokio::select! {
+                _ = rx.recv() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    async fn sync(self: &Arc<Self>, uid: &str, pod: Option<Arc<Pod>>) -> Next {
+        let rt_status = match self.runtime_manager.get_pod_status(uid).await {
+            Ok(status) => status,
+            Err(error) => {
+                tracing::warn!(pod_uid = %uid, %error, "failed to read pod status from the runtime");
+                return Next::Wait(Duration::from_secs(2));
+            }
+        };
+        match pod {
+            Some(pod) if pod.metadata.deletion_timestamp.is_none() => self.sync_running(&pod, rt_status).await,
+            Some(pod) => {
+                self.terminate(uid, Some(&pod), &rt_status).await;
+                if !sources::is_static(&pod)
+                    && let Err(error) = self
+                        .status
+                        .delete_pod(
+                            pod.metadata.namespace.as_deref().unwrap_or("default"),
+                            pod.metadata.name.as_deref().unwrap_or_default(),
+                            uid,
+                        )
+                        .await
+                {
+                    tracing::warn!(pod = %pod_full_name(&pod), %error, "failed to delete pod");
+                }
+                Next::Wait(Duration::from_secs(2))
+            }
+            None => {
+                let last = self.last_known.lock().unwrap_or_else(|e| e.into_inner()).get(uid).cloned();
+                self.terminate(uid, last.as_deref(), &rt_status).await;
+                Next::Done
+            }
+        }
+    }
+
+    async fn sync_running(self: &Arc<Self>, pod: &Arc<Pod>, rt_status: RuntimePodStatus) -> Next {
+        let uid = crate::kuberuntime::pod_uid(pod);
+        let is_static = sources::is_static(pod);
+        let ctx = crate::volumes::VolumeContext {
+            root: &self.config.root_dir,
+            client: self.client.as_ref(),
+            node_name: &self.node_name,
+            host_ip: &self.host_ip,
+        };
+        let mut result = SyncResult::default();
+        let terminal = self
+            .status
+            .cached_status(uid)
+            .and_then(|s| s.phase)
+            .is_some_and(|p| p == "Succeeded" || p == "Failed");
+        let mut next = Next::Wait(self.config.sync_frequency);
+        if let Err(message) = crate::volumes::setup(&ctx, pod).await {
+            tracing::warn!(pod = %pod_full_name(pod), %message, "unable to attach or mount volumes");
+            for c in pod.spec.iter().flat_map(|s| s.containers.iter().chain(s.init_containers.iter().flatten())) {
+                result.errors.insert(
+                    c.name.clone(),
+                    crate::kuberuntime::SyncError {
+                        reason: "ContainerCreating".to_string(),
+                        message: message.clone(),
+                    },
+                );
+            }
+            next = Next::Wait(Duration::from_secs(2));
+        } else if !terminal || rt_status.containers.iter().any(|c| c.state == crate::kuberuntime::ContainerState::Running) {
+            self.prober.add_pod(pod);
+            let failures = self.prober.failures(uid);
+            result = self.runtime_manager.sync_pod(pod, &rt_status, &failures).await;
+            if let Some(after) = result.requeue_after {
+                next = Next::Wait(after.max(Duration::from_millis(200)));
+            }
+        }
+        let rt_status = match self.runtime_manager.get_pod_status(uid).await {
+            Ok(s) => s,
+            Err(_) => rt_status,
+        };
+        self.runtime_manager.prune_containers(&rt_status, 1).await;
+        let previous = self.status.cached_status(uid).or_else(|| pod.status.clone());
+        let status = crate::status::generate_pod_status(
+            pod,
+            &rt_status,
+            &StatusInputs {
+                runtime_name: &self.runtime.runtime_name,
+                host_ip: &self.host_ip,
+                sync: &result,
+                probes: self.prober.as_ref(),
+                previous: previous.as_ref(),
+                now: Time(crate::now()),
+            },
+        );
+        self.status.set_pod_status(pod, status, is_static);
+        next
+    }
+
+    /// Stops everything of the pod, removes its containers and sandboxes, and
+    /// tears its volumes down.
+    async fn terminate(&self, uid: &str, pod: Option<&Pod>, rt_status: &RuntimePodStatus) {
+        let grace = pod.and_then(|p| p.metadata.deletion_grace_period_seconds);
+        if let Err(error) = self.runtime_manager.kill_pod(pod, rt_status, grace).await {
+            tracing::warn!(pod_uid = %uid, %error, "failed to kill pod");
+            return;
+        }
+        self.prober.remove_pod(uid);
+        if let Ok(after) = self.runtime_manager.get_pod_status(uid).await {
+            if let Some(pod) = pod {
+                let previous = self.status.cached_status(uid);
+                let status = crate::status::generate_pod_status(
+                    pod,
+                    &after,
+                    &StatusInputs {
+                        runtime_name: &self.runtime.runtime_name,
+                        host_ip: &self.host_ip,
+                        sync: &SyncResult::default(),
+                        probes: self.prober.as_ref(),
+                        previous: previous.as_ref(),
+                        now: Time(crate::now()),
+                    },
+                );
+                self.status.set_pod_status(pod, status, sources::is_static(pod));
+            }
+            self.runtime_manager.remove_dead(&after).await;
+        }
+        if let Err(error) = crate::volumes::teardown(&self.config.root_dir, uid) {
+            tracing::warn!(pod_uid = %uid, %error, "failed to tear down pod volumes");
+        }
+        if let Some(pod) = pod {
+            let log_dir = crate::kuberuntime::sandbox::pod_log_dir(&self.config, pod);
+            let _ = std::fs::remove_dir_all(log_dir);
+        }
+        self.runtime_manager.crash_backoff.forget_prefix(&format!("{uid}_"));
+        if pod.is_none() {
+            self.status.remove(uid);
+        }
+        tracing::info!(pod_uid = %uid, "pod terminated");
+    }
+
+    /// Creates missing mirror pods for static pods and deletes outdated or orphaned
+    /// ones.
+    async fn sync_mirror_pods(&self) {
+        let Some(client) = &self.client else { return };
+        let (statics, mirrors): (Vec<Arc<Pod>>, HashMap<String, Arc<Pod>>) = {
+            let pods = self.lock_pods();
+            (
+                pods.pods.values().filter(|p| sources::is_static(p)).cloned().collect(),
+                pods.mirrors.clone(),
+            )
+        };
+        let mut wanted = HashMap::new();
+        for pod in statics {
+            let full_name = pod_full_name(&pod);
+            let hash = annotation(&pod, sources::CONFIG_HASH);
+            wanted.insert(full_name.clone(), ());
+            let existing = mirrors.get(&full_name);
+            if let Some(mirror) = existing {
+                if annotation(mirror, sources::CONFIG_MIRROR) == hash && mirror.metadata.deletion_timestamp.is_none() {
+                    continue;
+                }
+                self.delete_mirror(client, mirror).await;
+            }
+            if let Err(error) = self.create_mirror(client, &pod, &hash).await
+                && api::status_code(&error) != Some(409)
+            {
+                tracing::warn!(pod = %full_name, %error, "failed creating a mirror pod");
+            }
+        }
+        for (full_name, mirror) in &mirrors {
+            if !wanted.contains_key(full_name) && mirror.metadata.deletion_timestamp.is_none() {
+                self.delete_mirror(client, mirror).await;
+            }
+        }
+    }
+
+    async fn create_mirror(&self, client: &RestClient, pod: &Pod, hash: &str) -> Result<(), client::rest::ClientError> {
+        let namespace = pod.metadata.namespace.clone().unwrap_or_else(|| "default".to_string());
+        let mut annotations = pod.metadata.annotations.clone().unwrap_or_default();
+        annotations.insert(sources::CONFIG_MIRROR.to_string(), hash.to_string());
+        let node_uid = api::get::<k8s_openapi::api::core::v1::Node>(client, &format!("/api/v1/nodes/{}", self.node_name))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|n| n.metadata.uid);
+        let mirror = json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": pod.metadata.name,
+                "namespace": namespace,
+                "labels": pod.metadata.labels.clone().unwrap_or_default(),
+                "annotations": annotations,
+                "ownerReferences": node_uid.map(|uid| vec![OwnerReference {
+                    api_version: "v1".to_string(),
+                    kind: "Node".to_string(),
+                    name: self.node_name.clone(),
+                    uid,
+                    controller: Some(true),
+                    ..Default::default()
+                }]),
+            },
+            "spec": pod.spec,
+        });
+        let _: serde_json::Value = api::create(client, &format!("/api/v1/namespaces/{namespace}/pods"), &mirror).await?;
+        tracing::info!(pod = %pod_full_name(pod), "created mirror pod");
+        // A recreated mirror pod starts without status; send the cached one again.
+        self.status.resend(crate::kuberuntime::pod_uid(pod));
+        Ok(())
+    }
+
+    async fn delete_mirror(&self, client: &RestClient, mirror: &Pod) {
+        let body = json!({"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0, "preconditions": {"uid": mirror.metadata.uid}});
+        let path = api::pod_path(
+            mirror.metadata.namespace.as_deref().unwrap_or("default"),
+            mirror.metadata.name.as_deref().unwrap_or_default(),
+        );
+        match api::delete(client, &path, &body).await {
+            Ok(()) => tracing::info!(pod = %pod_full_name(mirror), "deleted mirror pod"),
+            Err(error) => tracing::warn!(pod = %pod_full_name(mirror), %error, "failed deleting a mirror pod"),
+        }
+    }
+
+    /// The running pods for `/pods`: desired pods with their current status.
+    pub fn running_pods(&self) -> Vec<Pod> {
+        let pods = self.lock_pods().pods();
+        pods.into_iter()
+            .map(|p| {
+                let mut pod = (*p).clone();
+                if let Some(status) = self.status.cached_status(crate::kuberuntime::pod_uid(&p)) {
+                    pod.status = Some(status);
+                }
+                pod
+            })
+            .collect()
+    }
+}
+
+fn annotation(pod: &Pod, key: &str) -> String {
+    pod.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a: &BTreeMap<String, String>| a.get(key))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// An error starting the kubelet.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Runtime(#[from] crate::remote::RemoteError),
+    #[error("failed to load kubeconfig {path}: {message}", path = .path.display())]
+    Kubeconfig { path: std::path::PathBuf, message: String },
+    #[error(transparent)]
+    Client(#[from] client::rest::ClientError),
+    #[error("failed to create {path}: {source}", path = .path.display())]
+    Dir {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to start the kubelet server: {0}")]
+    Server(String),
+}
+
+/// Builds the REST config from `--kubeconfig`.
+///
+/// # Errors
+///
+/// [`StartError::Kubeconfig`] when the file cannot be loaded.
+pub fn rest_config(path: &std::path::Path) -> Result<RestConfig, StartError> {
+    let file = client::config::kubeconfig::Kubeconfig::read_file(path).map_err(|e| StartError::Kubeconfig {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let resolved = file
+        .rest_config(&Default::default())
+        .map_err(|e| StartError::Kubeconfig {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    Ok(resolved.rest)
+}
+
+/// A started kubelet: its shared state and the server addresses.
+pub struct Running {
+    pub kubelet: Arc<Kubelet>,
+    pub server_address: Option<std::net::SocketAddr>,
+    pub healthz_address: Option<std::net::SocketAddr>,
+}
+
+/// Starts every task of the kubelet; they stop when `cancel` turns true.
+///
+/// # Errors
+///
+/// [`StartError`] for a bad runtime endpoint, kubeconfig, or a port in use.
+pub async fn start(config: KubeletConfiguration, cancel: watch::Receiver<bool>) -> Result<Running, StartError> {
+    let config = Arc::new(config);
+    let node_name = crate::node::node_name(&config);
+    for dir in [config.root_dir.join("pods"), config.pod_logs_dir.clone()] {
+        std::fs::create_dir_all(&dir).map_err(|source| StartError::Dir { path: dir.clone(), source })?;
+    }
+    let client = match &config.kubeconfig {
+        Some(path) => Some(RestClient::new(&rest_config(path)?)?),
+        None => None,
+    };
+    let mut runtime = crate::remote::connect(&config.container_runtime_endpoint, config.runtime_request_timeout)?;
+    // The runtime name goes into container IDs; wait briefly for it.
+    for _ in 0..50 {
+        match runtime.version().await {
+            Ok(v) => {
+                tracing::info!(runtime = %v.runtime_name, version = %v.runtime_version, "connected to the container runtime");
+                break;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "container runtime not reachable yet");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    let host_ip = config
+        .node_ip
+        .or_else(crate::node::default_node_ip)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+
+    let status = Arc::new(StatusManager::new(client.clone()));
+    let (probe_tx, mut probe_rx) = mpsc::unbounded_channel();
+    let prober = Arc::new(ProberManager::new(runtime.clone(), status.clone(), probe_tx));
+    let runtime_manager = RuntimeManager {
+        runtime: runtime.clone(),
+        config: config.clone(),
+        node_name: node_name.clone(),
+        client: client.clone(),
+        images: Arc::new(ImageManager::new(runtime.clone(), config.serialize_image_pulls)),
+        crash_backoff: Arc::new(Backoff::new(Duration::from_secs(10), Duration::from_secs(300))),
+        host_ip: host_ip.clone(),
+    };
+    let (pleg_tx, mut pleg_rx) = mpsc::unbounded_channel();
+    let (healthy_tx, pleg_healthy) = watch::channel(None);
+    let kubelet = Arc::new(Kubelet {
+        config: config.clone(),
+        node_name: node_name.clone(),
+        client: client.clone(),
+        runtime: runtime.clone(),
+        runtime_manager,
+        status: status.clone(),
+        prober,
+        pod_manager: Mutex::default(),
+        workers: Mutex::default(),
+        last_known: Mutex::default(),
+        pleg_healthy,
+        host_ip,
+    });
+
+    let (server_address, healthz_address) = crate::server::start(kubelet.clone(), cancel.clone())
+        .await
+        .map_err(StartError::Server)?;
+
+    let (source_tx, mut source_rx) = mpsc::unbounded_channel::<SourceUpdate>();
+    if let Some(client) = &client {
+        if config.register_node {
+            let (uid_tx, uid_rx) = watch::channel(None);
+            let manager = crate::node::NodeStatusManager {
+                client: client.clone(),
+                config: config.clone(),
+                name: node_name.clone(),
+                host: crate::node::host_info(),
+                observer: crate::eviction::Observer::new(&config.eviction_hard, config.root_dir.clone()),
+                runtime: runtime.clone(),
+                node_uid: uid_tx,
+            };
+            tokio::spawn(manager.run(cancel.clone()));
+            tokio::spawn(crate::node::run_lease(
+                client.clone(),
+                node_name.clone(),
+                config.node_lease_duration_seconds,
+                uid_rx,
+                cancel.clone(),
+            ));
+        }
+        tokio::spawn(sources::run_api_source(client.clone(), node_name.clone(), source_tx.clone(), cancel.clone()));
+        let status = status.clone();
+        let status_cancel = cancel.clone();
+        tokio::spawn(async move { status.run(status_cancel).await });
+    }
+    if let Some(dir) = &config.static_pod_path {
+        tokio::spawn(sources::run_file_source(
+            dir.clone(),
+            node_name.clone(),
+            config.file_check_frequency,
+            source_tx.clone(),
+            cancel.clone(),
+        ));
+    }
+    if let Some(url) = &config.static_pod_url {
+        tokio::spawn(sources::run_http_source(
+            url.clone(),
+            node_name.clone(),
+            config.http_check_frequency,
+            source_tx.clone(),
+            cancel.clone(),
+        ));
+    }
+    tokio::spawn(crate::pleg::run(runtime, Duration::from_secs(1), pleg_tx, healthy_tx, cancel.clone()));
+
+    let main = kubelet.clone();
+    let mut main_cancel = cancel;
+    tokio::spawn(async move {
+        let mut housekeeping = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            tokio::select! {
+                Some(update) = source_rx.recv() => {
+                    let source = update.source;
+                    let changed = main.lock_pods().apply(update);
+                    if !changed.is_empty() {
+                        tracing::debug!(?source, pods = changed.len(), "pod source changed");
+                    }
+                    for uid in changed {
+                        main.dispatch(&uid);
+                    }
+                }
+                Some(uid) = pleg_rx.recv() => main.dispatch(&uid),
+                Some(uid) = probe_rx.recv() => main.dispatch(&uid),
+                _ = housekeeping.tick() => main.sync_mirror_pods().await,
+                _ = crate::cancelled(&mut main_cancel) => break,
+            }
+        }
+        tracing::info!("kubelet main loop stopped");
+    });
+
+    Ok(Running {
+        kubelet,
+        server_address,
+        healthz_address,
+    })
+}

@@ -1,0 +1,595 @@
+//! The kubelet's HTTPS server on `port` (10250) and the healthz server on
+//! `healthzBindAddress:healthzPort`.
+//!
+//! Endpoints: `/healthz`, `/pods`, `/runningpods/`, `/stats/summary`, `/metrics`,
+//! `/containerLogs/{namespace}/{pod}/{container}` (tailLines, limitBytes, follow,
+//! timestamps, previous, sinceSeconds), `/logs/` (files under /var/log), and
+//! `/exec`, `/attach`, `/portForward`, which answer with a redirect to the
+//! runtime's streaming URL.
+//!
+//! NOTE: requests are not authenticated or authorized (upstream's webhook authn/authz
+//! is missing); streaming endpoints redirect instead of proxying, and the summary
+//! has node-level figures and pod references only.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use cri::v1 as pb;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::json;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::kubelet::Kubelet;
+
+type Body = BoxBody<Bytes, Infallible>;
+
+fn full(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("Content-Type", content_type)
+        .body(Full::new(body.into()).boxed())
+        .unwrap_or_default()
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response<Body> {
+    full(status, "text/plain; charset=utf-8", body.into())
+}
+
+/// Starts both servers; returns their bound addresses (`None` when disabled).
+/// Port 0 for the main server binds an ephemeral port.
+///
+/// # Errors
+///
+/// A message when a port cannot be bound or the certificate cannot be loaded.
+pub async fn start(
+    kubelet: Arc<Kubelet>,
+    cancel: watch::Receiver<bool>,
+) -> Result<(Option<SocketAddr>, Option<SocketAddr>), String> {
+    let config = kubelet.config.clone();
+    let main_address;
+    {
+        let listener = TcpListener::bind((config.address, config.port))
+            .await
+            .map_err(|e| format!("bind {}:{}: {e}", config.address, config.port))?;
+        main_address = listener.local_addr().ok();
+        let tls = tls_config(&kubelet)?;
+        tokio::spawn(serve(listener, Some(tls), kubelet.clone(), cancel.clone()));
+        tracing::info!(address = ?main_address, "kubelet server listening");
+    }
+    let mut healthz_address = None;
+    if config.healthz_port != 0 {
+        let listener = TcpListener::bind((config.healthz_bind_address, config.healthz_port))
+            .await
+            .map_err(|e| format!("bind healthz {}:{}: {e}", config.healthz_bind_address, config.healthz_port))?;
+        healthz_address = listener.local_addr().ok();
+        tokio::spawn(serve(listener, None, kubelet.clone(), cancel.clone()));
+    }
+    if config.read_only_port != 0 {
+        let listener = TcpListener::bind((config.address, config.read_only_port))
+            .await
+            .map_err(|e| format!("bind read-only port {}: {e}", config.read_only_port))?;
+        tokio::spawn(serve(listener, None, kubelet, cancel));
+    }
+    Ok((main_address, healthz_address))
+}
+
+fn tls_config(kubelet: &Kubelet) -> Result<Arc<rustls::ServerConfig>, String> {
+    let config = &kubelet.config;
+    let (cert_pem, key_pem) = match (&config.tls_cert_file, &config.tls_private_key_file) {
+        (Some(cert), Some(key)) => (
+            std::fs::read(cert).map_err(|e| format!("{}: {e}", cert.display()))?,
+            std::fs::read(key).map_err(|e| format!("{}: {e}", key.display()))?,
+        ),
+        _ => self_signed(&config.root_dir.join("pki"), &kubelet.node_name)?,
+    };
+    let certs = rustls_pemfile_certs(&cert_pem)?;
+    let key = rustls::pki_types::PrivateKeyDer::try_from(pem_block(&key_pem, "PRIVATE KEY")?)
+        .map_err(|e| format!("invalid private key: {e}"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("invalid serving certificate: {e}"))?;
+    Ok(Arc::new(server))
+}
+
+fn pem_block(pem: &[u8], label_suffix: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine;
+    let text = String::from_utf8_lossy(pem);
+    let mut inside = false;
+    let mut data = String::new();
+    for line in text.lines() {
+        if line.starts_with("-----BEGIN ") && line.ends_with(&format!("{label_suffix}-----")) {
+            inside = true;
+        } else if line.starts_with("-----END ") {
+            if inside {
+                break;
+            }
+        } else if inside {
+            data.push_str(line.trim());
+        }
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|e| format!("invalid PEM: {e}"))
+}
+
+fn rustls_pemfile_certs(pem: &[u8]) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
+    Ok(vec![rustls::pki_types::CertificateDer::from(pem_block(pem, "CERTIFICATE")?)])
+}
+
+/// Loads or creates `<dir>/kubelet.crt` and `kubelet.key`, self-signed for the node.
+fn self_signed(dir: &Path, node_name: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let cert_path = dir.join("kubelet.crt");
+    let key_path = dir.join("kubelet.key");
+    if let (Ok(cert), Ok(key)) = (std::fs::read(&cert_path), std::fs::read(&key_path)) {
+        return Ok((cert, key));
+    }
+    let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
+    let mut params = rcgen::CertificateParams::new(vec![node_name.to_string(), "localhost".to_string()])
+        .map_err(|e| e.to_string())?;
+    params
+        .subject_alt_names
+        .push(rcgen::SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
+    let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::write(&cert_path, cert.pem()).map_err(|e| format!("{}: {e}", cert_path.display()))?;
+    std::fs::write(&key_path, key.serialize_pem()).map_err(|e| format!("{}: {e}", key_path.display()))?;
+    Ok((cert.pem().into_bytes(), key.serialize_pem().into_bytes()))
+}
+
+async fn serve(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    kubelet: Arc<Kubelet>,
+    mut cancel: watch::Receiver<bool>,
+) {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = crate::cancelled(&mut cancel) => return,
+        };
+        let kubelet = kubelet.clone();
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let kubelet = kubelet.clone();
+                async move { Ok::<_, Infallible>(route(&kubelet, req).await) }
+            });
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            let result = match acceptor {
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(tls) => builder.serve_connection(TokioIo::new(tls), service).await,
+                    Err(_) => return,
+                },
+                None => builder.serve_connection(TokioIo::new(stream), service).await,
+            };
+            if let Err(error) = result {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+}
+
+fn query(req: &Request<Incoming>) -> HashMap<String, String> {
+    req.uri()
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or(()) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    Err(_) => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn route(kubelet: &Arc<Kubelet>, req: Request<Incoming>) -> Response<Body> {
+    let path = req.uri().path().to_string();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let q = query(&req);
+    match (req.method().clone(), segments.as_slice()) {
+        (Method::GET, ["healthz", ..]) => healthz(kubelet),
+        (Method::GET, ["pods"] | ["pods", ""] | ["runningpods", ..]) => {
+            let list = json!({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": kubelet.running_pods()});
+            full(StatusCode::OK, "application/json", list.to_string())
+        }
+        (Method::GET, ["containerLogs", namespace, pod, container]) => {
+            container_logs(kubelet, namespace, pod, container, &q).await
+        }
+        (Method::GET, ["logs", rest @ ..]) => node_logs(rest),
+        (Method::GET, ["stats", "summary"]) => summary(kubelet),
+        (Method::GET, ["metrics"]) => metrics(kubelet),
+        (_, ["exec" | "attach", namespace, pod, container]) => {
+            stream_redirect(kubelet, segments[0], namespace, pod, Some(container), &req).await
+        }
+        (_, ["portForward", namespace, pod]) => stream_redirect(kubelet, "portForward", namespace, pod, None, &req).await,
+        _ => text(StatusCode::NOT_FOUND, "404 page not found\n"),
+    }
+}
+
+fn healthz(kubelet: &Kubelet) -> Response<Body> {
+    let last = *kubelet.pleg_healthy.borrow();
+    match last {
+        Some(at) if at.elapsed() > Duration::from_secs(180) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("[-]pleg failed: pleg was last seen active {:?} ago\n", at.elapsed()),
+        ),
+        _ => text(StatusCode::OK, "ok"),
+    }
+}
+
+/// One line of a CRI log file: `<RFC3339Nano> <stream> <P|F> <content>`.
+#[derive(Debug, PartialEq)]
+pub struct CriLogLine<'a> {
+    pub timestamp: &'a str,
+    pub stream: &'a str,
+    pub partial: bool,
+    pub content: &'a str,
+}
+
+/// Parses one CRI log line; `None` for malformed lines.
+pub fn parse_cri_log_line(line: &str) -> Option<CriLogLine<'_>> {
+    let mut parts = line.splitn(4, ' ');
+    let timestamp = parts.next()?;
+    let stream = parts.next()?;
+    let tag = parts.next()?;
+    let content = parts.next().unwrap_or("");
+    Some(CriLogLine {
+        timestamp,
+        stream,
+        partial: tag.split(':').next() == Some("P"),
+        content,
+    })
+}
+
+fn render(line: &CriLogLine<'_>, timestamps: bool) -> String {
+    let mut out = String::new();
+    if timestamps {
+        out.push_str(line.timestamp);
+        out.push(' ');
+    }
+    out.push_str(line.content);
+    if !line.partial {
+        out.push('\n');
+    }
+    out
+}
+
+async fn container_logs(
+    kubelet: &Arc<Kubelet>,
+    namespace: &str,
+    pod_name: &str,
+    container: &str,
+    q: &HashMap<String, String>,
+) -> Response<Body> {
+    let Some(pod) = kubelet.pod_manager.lock().unwrap_or_else(|e| e.into_inner()).by_name(namespace, pod_name) else {
+        return text(StatusCode::NOT_FOUND, format!("pod {namespace}/{pod_name} not found\n"));
+    };
+    let uid = crate::kuberuntime::pod_uid(&pod).to_string();
+    let status = match kubelet.runtime_manager.get_pod_status(&uid).await {
+        Ok(s) => s,
+        Err(error) => return text(StatusCode::INTERNAL_SERVER_ERROR, format!("{error}\n")),
+    };
+    let previous = q.get("previous").is_some_and(|v| v == "true");
+    let mut instances = status.instances(container);
+    let instance = if previous {
+        instances.nth(1)
+    } else {
+        instances.next()
+    };
+    let Some(instance) = instance else {
+        let what = if previous { "previous terminated container" } else { "container" };
+        return text(
+            StatusCode::BAD_REQUEST,
+            format!("{what} \"{container}\" in pod \"{pod_name}\" is not available\n"),
+        );
+    };
+    let path = PathBuf::from(&instance.log_path);
+    let timestamps = q.get("timestamps").is_some_and(|v| v == "true");
+    let follow = q.get("follow").is_some_and(|v| v == "true") && !previous;
+    let tail: Option<usize> = q.get("tailLines").and_then(|v| v.parse().ok());
+    let limit: Option<usize> = q.get("limitBytes").and_then(|v| v.parse().ok());
+    let since = q
+        .get("sinceSeconds")
+        .and_then(|v| v.parse::<i64>().ok())
+        .map(|s| crate::now().as_second() - s);
+
+    let content = tokio::fs::read(&path).await.unwrap_or_default();
+    let text_content = String::from_utf8_lossy(&content).into_owned();
+    let mut lines: Vec<String> = text_content
+        .lines()
+        .filter_map(parse_cri_log_line)
+        .filter(|l| {
+            since.is_none_or(|s| {
+                l.timestamp
+                    .parse::<k8s_openapi::jiff::Timestamp>()
+                    .map(|t| t.as_second() >= s)
+                    .unwrap_or(true)
+            })
+        })
+        .map(|l| render(&l, timestamps))
+        .collect();
+    if let Some(tail) = tail {
+        let skip = lines.len().saturating_sub(tail);
+        lines.drain(..skip);
+    }
+    let mut initial = lines.concat().into_bytes();
+    if let Some(limit) = limit {
+        initial.truncate(limit);
+    }
+    if !follow {
+        return full(StatusCode::OK, "text/plain", initial);
+    }
+
+    let (mut tx, body) = http_body_util::channel::Channel::<Bytes, Infallible>::new(16);
+    let runtime_manager = kubelet.runtime_manager.clone();
+    let container_id = instance.id.clone();
+    let offset = content.len() as u64;
+    tokio::spawn(async move {
+        if tx.send_data(Bytes::from(initial)).await.is_err() {
+            return;
+        }
+        let Ok(mut file) = tokio::fs::File::open(&path).await else { return };
+        let _ = tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(offset)).await;
+        let mut pending = String::new();
+        let mut buffer = vec![0u8; 8192];
+        loop {
+            let n = file.read(&mut buffer).await.unwrap_or(0);
+            if n == 0 {
+                // Stop following once the container is no longer running.
+                let running = runtime_manager
+                    .runtime
+                    .runtime
+                    .clone()
+                    .container_status(pb::ContainerStatusRequest {
+                        container_id: container_id.clone(),
+                        verbose: false,
+                    })
+                    .await
+                    .ok()
+                    .and_then(|r| r.into_inner().status)
+                    .is_some_and(|s| s.state == pb::ContainerState::ContainerRunning as i32);
+                if !running {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            pending.push_str(&String::from_utf8_lossy(&buffer[..n]));
+            while let Some(end) = pending.find('\n') {
+                let line: String = pending.drain(..=end).collect();
+                if let Some(parsed) = parse_cri_log_line(line.trim_end_matches('\n'))
+                    && tx.send_data(Bytes::from(render(&parsed, timestamps))).await.is_err()
+                {
+                    return;
+                }
+            }
+        }
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", "text/plain")
+        .body(body.boxed())
+        .unwrap_or_default()
+}
+
+fn node_logs(rest: &[&str]) -> Response<Body> {
+    if rest.iter().any(|s| *s == "..") {
+        return text(StatusCode::BAD_REQUEST, "invalid path\n");
+    }
+    let path = Path::new("/var/log").join(rest.join("/"));
+    if path.is_dir() {
+        let mut names: Vec<String> = std::fs::read_dir(&path)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        names.sort();
+        let body: String = names.iter().map(|n| format!("<a href=\"{n}\">{n}</a>\n")).collect();
+        return full(StatusCode::OK, "text/html; charset=utf-8", format!("<pre>\n{body}</pre>\n"));
+    }
+    match std::fs::read(&path) {
+        Ok(content) => full(StatusCode::OK, "text/plain", content),
+        Err(_) => text(StatusCode::NOT_FOUND, "404 page not found\n"),
+    }
+}
+
+fn summary(kubelet: &Kubelet) -> Response<Body> {
+    let now = crate::now().to_string();
+    let memory = crate::eviction::meminfo();
+    let fs = crate::node::statvfs(&kubelet.config.root_dir);
+    let pods: Vec<_> = kubelet
+        .running_pods()
+        .iter()
+        .map(|p| {
+            json!({
+                "podRef": {"name": p.metadata.name, "namespace": p.metadata.namespace, "uid": p.metadata.uid},
+                "startTime": p.status.as_ref().and_then(|s| s.start_time.clone()),
+                "containers": [],
+            })
+        })
+        .collect();
+    let body = json!({
+        "node": {
+            "nodeName": kubelet.node_name,
+            "startTime": now,
+            "memory": memory.map(|(total, available)| json!({
+                "time": now,
+                "availableBytes": available as u64,
+                "workingSetBytes": (total - available) as u64,
+            })),
+            "fs": fs.map(|f| json!({
+                "time": now,
+                "capacityBytes": f.capacity_bytes as u64,
+                "availableBytes": f.available_bytes as u64,
+                "usedBytes": (f.capacity_bytes - f.available_bytes) as u64,
+                "inodes": f.inodes as u64,
+                "inodesFree": f.inodes_free as u64,
+            })),
+        },
+        "pods": pods,
+    });
+    full(StatusCode::OK, "application/json", body.to_string())
+}
+
+fn metrics(kubelet: &Kubelet) -> Response<Body> {
+    let pods = kubelet.running_pods();
+    let containers: usize = pods
+        .iter()
+        .filter_map(|p| p.status.as_ref())
+        .flat_map(|s| s.container_statuses.iter().flatten())
+        .filter(|c| c.state.as_ref().is_some_and(|s| s.running.is_some()))
+        .count();
+    let body = format!(
+        "# HELP kubelet_running_pods Number of pods that have a running pod sandbox\n# TYPE kubelet_running_pods gauge\nkubelet_running_pods {}\n\
+         # HELP kubelet_running_containers Number of containers currently running\n# TYPE kubelet_running_containers gauge\nkubelet_running_containers{{container_state=\"running\"}} {containers}\n",
+        pods.len()
+    );
+    full(StatusCode::OK, "text/plain; version=0.0.4", body)
+}
+
+async fn stream_redirect(
+    kubelet: &Arc<Kubelet>,
+    kind: &str,
+    namespace: &str,
+    pod_name: &str,
+    container: Option<&&str>,
+    req: &Request<Incoming>,
+) -> Response<Body> {
+    let Some(pod) = kubelet.pod_manager.lock().unwrap_or_else(|e| e.into_inner()).by_name(namespace, pod_name) else {
+        return text(StatusCode::NOT_FOUND, format!("pod {namespace}/{pod_name} not found\n"));
+    };
+    let uid = crate::kuberuntime::pod_uid(&pod).to_string();
+    let status = match kubelet.runtime_manager.get_pod_status(&uid).await {
+        Ok(s) => s,
+        Err(error) => return text(StatusCode::INTERNAL_SERVER_ERROR, format!("{error}\n")),
+    };
+    let pairs: Vec<(String, String)> = req
+        .uri()
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|p| p.split_once('=').map(|(k, v)| (percent_decode(k), percent_decode(v))))
+        .collect();
+    let flag = |name: &str| pairs.iter().any(|(k, v)| k == name && (v == "1" || v == "true"));
+    let mut rt = kubelet.runtime.runtime.clone();
+    let url = match (kind, container) {
+        ("portForward", _) => {
+            let Some(sandbox) = status.sandboxes.iter().find(|s| s.ready) else {
+                return text(StatusCode::NOT_FOUND, "pod sandbox is not running\n");
+            };
+            rt.port_forward(pb::PortForwardRequest {
+                pod_sandbox_id: sandbox.id.clone(),
+                port: pairs.iter().filter(|(k, _)| k == "port").filter_map(|(_, v)| v.parse().ok()).collect(),
+            })
+            .await
+            .map(|r| r.into_inner().url)
+        }
+        (_, Some(container)) => {
+            let Some(c) = status.latest(container).filter(|c| c.state == crate::kuberuntime::ContainerState::Running) else {
+                return text(StatusCode::NOT_FOUND, format!("container {container} is not running\n"));
+            };
+            if kind == "exec" {
+                rt.exec(pb::ExecRequest {
+                    container_id: c.id.clone(),
+                    cmd: pairs.iter().filter(|(k, _)| k == "command").map(|(_, v)| v.clone()).collect(),
+                    tty: flag("tty"),
+                    stdin: flag("input") || flag("stdin"),
+                    stdout: flag("output") || flag("stdout"),
+                    stderr: flag("error") || flag("stderr"),
+                })
+                .await
+                .map(|r| r.into_inner().url)
+            } else {
+                rt.attach(pb::AttachRequest {
+                    container_id: c.id.clone(),
+                    stdin: flag("input") || flag("stdin"),
+                    tty: flag("tty"),
+                    stdout: flag("output") || flag("stdout"),
+                    stderr: flag("error") || flag("stderr"),
+                })
+                .await
+                .map(|r| r.into_inner().url)
+            }
+        }
+        _ => return text(StatusCode::BAD_REQUEST, "missing container\n"),
+    };
+    match url {
+        Ok(url) => Response::builder()
+            .status(StatusCode::FOUND)
+            .header("Location", url)
+            .body(Full::new(Bytes::new()).boxed())
+            .unwrap_or_default(),
+        Err(status) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{}\n", status.message())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cri_log_lines() {
+        let line = parse_cri_log_line("2024-01-02T03:04:05.123456789Z stdout F hello world").unwrap();
+        assert_eq!(line.stream, "stdout");
+        assert!(!line.partial);
+        assert_eq!(line.content, "hello world");
+        assert_eq!(render(&line, false), "hello world\n");
+        assert_eq!(render(&line, true), "2024-01-02T03:04:05.123456789Z hello world\n");
+        let partial = parse_cri_log_line("2024-01-02T03:04:05Z stderr P part").unwrap();
+        assert!(partial.partial);
+        assert!(parse_cri_log_line("garbage").is_none());
+        assert_eq!(percent_decode("a%20b+c"), "a b c");
+    }
+}

@@ -1,0 +1,572 @@
+//! The kubelet against a real kube-apiserver (in-process, loopback) and a real
+//! containerd that this test starts with its own root, state, socket, CNI config
+//! and cgroup parent, inside a network namespace of its own with no route out.
+//!
+//! One test walks the node through registration, a running pod, container logs,
+//! CrashLoopBackOff, a static pod with its mirror pod and pod deletion, sharing the
+//! slow-to-start runtime. Cleanup (CRI sandboxes, processes, mounts, cgroups,
+//! namespace) runs whether the scenario passes or not.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use client::config::{AuthConfig, RestConfig, TlsConfig};
+use client::rest::RestClient;
+use cri::v1 as pb;
+use kube_apiserver::apiserver::{self, RunningServer};
+use kube_apiserver::options::Options;
+use kubelet::config::KubeletConfiguration;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+const NODE: &str = "kt-node";
+const IMAGE: &str = "docker.io/library/busybox:kubelet-test";
+const PAUSE: &str = "docker.io/library/pause:kubelet-test";
+
+fn run(cmd: &mut Command) -> Result<String, String> {
+    let output = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&output.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn sha256(path: &Path) -> String {
+    let out = run(Command::new("sha256sum").arg(path)).expect("sha256sum");
+    out.split_whitespace().next().unwrap_or_default().to_string()
+}
+
+/// Writes an OCI archive with a busybox image and a "pause" image sharing one
+/// layer made of Debian's static busybox and its applet symlinks.
+fn build_images(dir: &Path) -> PathBuf {
+    let rootfs = dir.join("rootfs");
+    std::fs::create_dir_all(rootfs.join("bin")).unwrap();
+    std::fs::create_dir_all(rootfs.join("etc")).unwrap();
+    std::fs::create_dir_all(rootfs.join("tmp")).unwrap();
+    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).expect("copy /bin/busybox (busybox-static)");
+    for applet in ["sh", "sleep", "echo", "cat", "ls", "true", "false", "env", "wget", "nc"] {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
+    }
+    std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    let layout = dir.join("oci");
+    let blobs = layout.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let layer = dir.join("layer.tar");
+    run(Command::new("tar").arg("-C").arg(&rootfs).arg("--owner=0").arg("--group=0").arg("-cf").arg(&layer).arg(".")).unwrap();
+    let layer_digest = sha256(&layer);
+    let layer_size = std::fs::metadata(&layer).unwrap().len();
+    std::fs::rename(&layer, blobs.join(&layer_digest)).unwrap();
+
+    let blob = |content: Vec<u8>| -> (String, usize) {
+        let tmp = dir.join("blob.tmp");
+        std::fs::write(&tmp, &content).unwrap();
+        let digest = sha256(&tmp);
+        std::fs::rename(&tmp, blobs.join(&digest)).unwrap();
+        (digest, content.len())
+    };
+    let mut manifests = Vec::new();
+    for (name, entrypoint, cmd) in [(IMAGE, json!(null), json!(["sh"])), (PAUSE, json!(["/bin/sleep"]), json!(["2147483647"]))] {
+        let config = json!({
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Env": ["PATH=/bin"], "Cmd": cmd, "Entrypoint": entrypoint},
+            "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{layer_digest}")]},
+        });
+        let (config_digest, config_size) = blob(serde_json::to_vec(&config).unwrap());
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{config_digest}"), "size": config_size},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": format!("sha256:{layer_digest}"), "size": layer_size}],
+        });
+        let (manifest_digest, manifest_size) = blob(serde_json::to_vec(&manifest).unwrap());
+        manifests.push(json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": format!("sha256:{manifest_digest}"),
+            "size": manifest_size,
+            "platform": {"architecture": "amd64", "os": "linux"},
+            "annotations": {"io.containerd.image.name": name, "org.opencontainers.image.ref.name": name.rsplit(':').next().unwrap()},
+        }));
+    }
+    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(layout.join("index.json"), serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": manifests})).unwrap()).unwrap();
+    let archive = dir.join("images.tar");
+    run(Command::new("tar").arg("-C").arg(&layout).arg("-cf").arg(&archive).arg(".")).unwrap();
+    archive
+}
+
+/// containerd in a network namespace of its own; everything it made is removed by
+/// [`Containerd::cleanup`] and, as a fallback, on drop.
+struct Containerd {
+    dir: PathBuf,
+    netns: String,
+    cgroup_root: String,
+    child: Option<Child>,
+    socket: PathBuf,
+}
+
+impl Containerd {
+    fn start(dir: &Path) -> Containerd {
+        let netns = format!("kubelet-it-{}", std::process::id());
+        let cgroup_root = format!("/kubelet-it-{}", std::process::id());
+        let mut this = Containerd {
+            dir: dir.to_path_buf(),
+            netns: netns.clone(),
+            cgroup_root,
+            child: None,
+            socket: dir.join("containerd.sock"),
+        };
+        run(Command::new("ip").args(["netns", "add", &netns])).expect("create network namespace");
+        run(Command::new("ip").args(["netns", "exec", &netns, "ip", "link", "set", "lo", "up"])).expect("lo up");
+        let cni = dir.join("cni");
+        std::fs::create_dir_all(&cni).unwrap();
+        let cni_conf = json!({
+            "cniVersion": "0.4.0",
+            "name": "kubelet-it",
+            "plugins": [{
+                "type": "bridge",
+                "bridge": "kt-br0",
+                "isGateway": true,
+                "ipMasq": false,
+                "ipam": {
+                    "type": "host-local",
+                    "ranges": [[{"subnet": "10.244.77.0/24"}]],
+                    "dataDir": dir.join("cni-ipam"),
+                }
+            }]
+        });
+        std::fs::write(cni.join("10-kubelet-it.conflist"), cni_conf.to_string()).unwrap();
+        let config = format!(
+            r#"version = 2
+root = "{dir}/root"
+state = "{dir}/state"
+[grpc]
+  address = "{dir}/containerd.sock"
+[ttrpc]
+  address = "{dir}/containerd.sock.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{dir}/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "{PAUSE}"
+  restrict_oom_score_adj = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "{dir}/cni"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+"#,
+            dir = dir.display()
+        );
+        std::fs::write(dir.join("containerd.toml"), config).unwrap();
+        let log = std::fs::File::create(dir.join("containerd.log")).unwrap();
+        let child = Command::new("nsenter")
+            .arg(format!("--net=/var/run/netns/{netns}"))
+            .arg("containerd")
+            .arg("--config")
+            .arg(dir.join("containerd.toml"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start containerd");
+        this.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !this.socket.exists() {
+            assert!(Instant::now() < deadline, "containerd did not create its socket");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let archive = build_images(&dir.join("image"));
+        let address = this.socket.to_string_lossy().into_owned();
+        let mut imported = false;
+        for _ in 0..50 {
+            if run(Command::new("ctr").args(["--address", &address, "-n", "k8s.io", "images", "import"]).arg(&archive)).is_ok() {
+                imported = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        assert!(imported, "ctr images import failed; see {}", dir.join("containerd.log").display());
+        this
+    }
+
+    fn endpoint(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    /// Stops and removes every sandbox through CRI, so that the CNI teardown and
+    /// the runtime's own cleanup run.
+    async fn remove_sandboxes(&self) {
+        let Ok(runtime) = kubelet::remote::connect(&self.endpoint(), Duration::from_secs(30)) else { return };
+        let mut rt = runtime.runtime;
+        let Ok(list) = rt.list_pod_sandbox(pb::ListPodSandboxRequest { filter: None }).await else { return };
+        for sandbox in list.into_inner().items {
+            // The runtime names the pod's network namespace in its verbose info;
+            // remove it if the runtime leaves it behind.
+            let netns = rt
+                .pod_sandbox_status(pb::PodSandboxStatusRequest { pod_sandbox_id: sandbox.id.clone(), verbose: true })
+                .await
+                .ok()
+                .and_then(|r| r.into_inner().info.get("info").cloned())
+                .and_then(|info| serde_json::from_str::<Value>(&info).ok())
+                .and_then(|info| info["netNamespacePath"].as_str().map(str::to_string));
+            let _ = rt.stop_pod_sandbox(pb::StopPodSandboxRequest { pod_sandbox_id: sandbox.id.clone() }).await;
+            let _ = rt.remove_pod_sandbox(pb::RemovePodSandboxRequest { pod_sandbox_id: sandbox.id }).await;
+            if let Some(path) = netns.filter(|p| p.starts_with("/var/run/netns/cni-") || p.starts_with("/run/netns/cni-"))
+                && Path::new(&path).exists()
+                && let Some(name) = Path::new(&path).file_name()
+            {
+                let _ = Command::new("ip").arg("netns").arg("delete").arg(name).status();
+            }
+        }
+    }
+
+    /// Kills containerd and the shims it started, unmounts what is left under the
+    /// temp dir, removes the cgroups and the network namespace.
+    fn cleanup(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let marker = self.dir.to_string_lossy().into_owned();
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for entry in entries.filter_map(Result::ok) {
+                let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+                let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+                let cmdline = String::from_utf8_lossy(&cmdline);
+                if cmdline.contains("containerd-shim") && cmdline.contains(&marker) {
+                    // SAFETY: kill(2) on a shim this test's containerd started.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+        let mut targets: Vec<&str> = mounts
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(1))
+            .filter(|t| t.starts_with(&marker))
+            .collect();
+        targets.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        for target in targets {
+            let _ = Command::new("umount").arg("-l").arg(target).status();
+        }
+        for controller in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().filter_map(Result::ok) {
+            let root = controller.path().join(self.cgroup_root.trim_start_matches('/'));
+            remove_cgroup_tree(&root);
+        }
+        if Path::new("/var/run/netns").join(&self.netns).exists() {
+            let _ = Command::new("ip").args(["netns", "delete", &self.netns]).status();
+        }
+    }
+}
+
+fn remove_cgroup_tree(dir: &Path) {
+    if !dir.is_dir() {
+        return;
+    }
+    for entry in std::fs::read_dir(dir).into_iter().flatten().filter_map(Result::ok) {
+        if entry.path().is_dir() {
+            remove_cgroup_tree(&entry.path());
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        self.cleanup();
+    }
+}
+
+struct Apiserver {
+    server: Option<RunningServer>,
+    host: String,
+    cert_file: PathBuf,
+}
+
+impl Apiserver {
+    async fn start(dir: &Path) -> Apiserver {
+        let data_dir = format!("--data-dir={}", dir.join("data").display());
+        let cert_dir = format!("--cert-dir={}", dir.join("certs").display());
+        let options = Options::try_parse_from(["kube-apiserver", "--bind-address=127.0.0.1", "--secure-port=0", data_dir.as_str(), cert_dir.as_str()])
+            .expect("parse flags");
+        let server = apiserver::start(options).await.expect("start kube-apiserver");
+        Apiserver {
+            host: format!("https://127.0.0.1:{}", server.address.port()),
+            cert_file: server.certificate.cert_file.clone(),
+            server: Some(server),
+        }
+    }
+
+    fn client(&self) -> RestClient {
+        RestClient::new(&RestConfig {
+            host: self.host.clone(),
+            tls: TlsConfig {
+                ca_file: Some(self.cert_file.clone()),
+                ..TlsConfig::default()
+            },
+            auth: AuthConfig {
+                token: Some("test-token".to_string()),
+                ..AuthConfig::default()
+            },
+            qps: 200.0,
+            burst: 200,
+            timeout: Some(Duration::from_secs(20)),
+            user_agent: String::new(),
+        })
+        .expect("client")
+    }
+
+    fn write_kubeconfig(&self, path: &Path) {
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {}\n    certificate-authority: {}\nusers:\n- name: u\n  user:\n    token: test-token\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n",
+            self.host,
+            self.cert_file.display()
+        );
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+/// Polls `check` every 250 ms until it returns `Some` or `timeout` passes.
+async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn get(client: &RestClient, path: &str) -> Option<Value> {
+    kubelet::api::get::<Value>(client, path).await.ok().flatten()
+}
+
+fn pod(name: &str, command: &str, restart_policy: &str) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "nodeName": NODE,
+            "restartPolicy": restart_policy,
+            "terminationGracePeriodSeconds": 2,
+            "containers": [{
+                "name": "c",
+                "image": IMAGE,
+                "imagePullPolicy": "IfNotPresent",
+                "command": ["sh", "-c", command],
+                "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+            }],
+        }
+    })
+}
+
+fn condition(pod: &Value, type_: &str) -> Option<String> {
+    pod["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+        .and_then(|c| c["status"].as_str())
+        .map(str::to_string)
+}
+
+fn kubelet_config(dir: &Path, containerd: &Containerd, kubeconfig: PathBuf) -> KubeletConfiguration {
+    KubeletConfiguration {
+        root_dir: dir.join("kubelet"),
+        pod_logs_dir: dir.join("pod-logs"),
+        kubeconfig: Some(kubeconfig),
+        hostname_override: Some(NODE.to_string()),
+        node_ip: Some("10.244.77.1".parse().unwrap()),
+        container_runtime_endpoint: containerd.endpoint(),
+        cgroup_root: containerd.cgroup_root.clone(),
+        static_pod_path: Some(dir.join("manifests")),
+        file_check_frequency: Duration::from_secs(1),
+        sync_frequency: Duration::from_secs(10),
+        address: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        healthz_port: 0,
+        node_labels: BTreeMap::from([("kubelet-it".to_string(), "yes".to_string())]),
+        ..KubeletConfiguration::default()
+    }
+}
+
+async fn scenario(dir: PathBuf, client: RestClient, config: KubeletConfiguration, runtime_endpoint: String) {
+    std::fs::create_dir_all(dir.join("manifests")).unwrap();
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let running = kubelet::kubelet::start(config, cancel_rx).await.expect("start kubelet");
+    let port = running.server_address.expect("server address").port();
+
+    // Registration, node status and lease.
+    let node = eventually("node Ready", Duration::from_secs(60), || async {
+        get(&client, &format!("/api/v1/nodes/{NODE}")).await.filter(|n| {
+            n["status"]["conditions"]
+                .as_array()
+                .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+        })
+    })
+    .await;
+    assert_eq!(node["metadata"]["labels"]["kubernetes.io/hostname"], NODE);
+    assert_eq!(node["metadata"]["labels"]["kubelet-it"], "yes");
+    assert_eq!(node["status"]["capacity"]["pods"], "110");
+    assert!(node["status"]["capacity"]["cpu"].as_str().is_some());
+    assert!(node["status"]["allocatable"]["memory"].as_str().is_some());
+    assert!(node["status"]["nodeInfo"]["containerRuntimeVersion"].as_str().unwrap_or_default().starts_with("containerd://"));
+    let lease = eventually("node lease", Duration::from_secs(20), || async {
+        get(&client, &format!("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{NODE}")).await
+    })
+    .await;
+    assert_eq!(lease["spec"]["holderIdentity"], NODE);
+
+    // A pod bound to the node runs and becomes Ready with an IP.
+    let _: Value = kubelet::api::create(&client, "/api/v1/namespaces/default/pods", &pod("web", "echo hello-from-$POD_NAME; exec sleep 3600", "Always"))
+        .await
+        .expect("create pod web");
+    let web = eventually("pod web Running and Ready", Duration::from_secs(90), || async {
+        get(&client, "/api/v1/namespaces/default/pods/web")
+            .await
+            .filter(|p| p["status"]["phase"] == "Running" && condition(p, "Ready").as_deref() == Some("True"))
+    })
+    .await;
+    let pod_ip = web["status"]["podIP"].as_str().unwrap_or_default().to_string();
+    assert!(pod_ip.starts_with("10.244.77."), "podIP {pod_ip}");
+    let container_id = web["status"]["containerStatuses"][0]["containerID"].as_str().unwrap_or_default();
+    assert!(container_id.starts_with("containerd://"), "{container_id}");
+    assert_eq!(web["status"]["containerStatuses"][0]["ready"], true);
+    assert_eq!(web["status"]["hostIP"], "10.244.77.1");
+
+    // Container logs through the kubelet's HTTPS server.
+    let logs = eventually("container logs", Duration::from_secs(20), || async {
+        let out = Command::new("curl")
+            .args(["-sk", &format!("https://127.0.0.1:{port}/containerLogs/default/web/c?tailLines=5")])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.contains("hello-from-web").then_some(text)
+    })
+    .await;
+    assert_eq!(logs.trim(), "hello-from-web");
+
+    // A crashing container backs off with a growing restart count.
+    let _: Value = kubelet::api::create(&client, "/api/v1/namespaces/default/pods", &pod("crash", "echo crashing; exit 3", "Always"))
+        .await
+        .expect("create pod crash");
+    let crash = eventually("CrashLoopBackOff", Duration::from_secs(90), || async {
+        get(&client, "/api/v1/namespaces/default/pods/crash").await.filter(|p| {
+            let s = &p["status"]["containerStatuses"][0];
+            s["state"]["waiting"]["reason"] == "CrashLoopBackOff" && s["restartCount"].as_i64().unwrap_or(0) >= 1
+        })
+    })
+    .await;
+    let status = &crash["status"]["containerStatuses"][0];
+    assert_eq!(status["lastState"]["terminated"]["exitCode"], 3);
+    assert_eq!(crash["status"]["phase"], "Running");
+    assert_eq!(condition(&crash, "Ready").as_deref(), Some("False"));
+
+    // A static pod gets a mirror pod that reports its status.
+    std::fs::write(
+        dir.join("manifests/static.yaml"),
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: static\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n  - name: c\n    image: {IMAGE}\n    imagePullPolicy: IfNotPresent\n    command: [\"sleep\", \"3600\"]\n"),
+    )
+    .unwrap();
+    let mirror = eventually("mirror pod Running", Duration::from_secs(60), || async {
+        get(&client, &format!("/api/v1/namespaces/default/pods/static-{NODE}"))
+            .await
+            .filter(|p| p["status"]["phase"] == "Running")
+    })
+    .await;
+    assert!(mirror["metadata"]["annotations"]["kubernetes.io/config.mirror"].as_str().is_some());
+
+    // Removing the manifest stops the static pod and removes its mirror.
+    std::fs::remove_file(dir.join("manifests/static.yaml")).unwrap();
+    eventually("mirror pod gone", Duration::from_secs(60), || async {
+        get(&client, &format!("/api/v1/namespaces/default/pods/static-{NODE}")).await.is_none().then_some(())
+    })
+    .await;
+
+    // Deleting a pod stops its containers and the object disappears.
+    let uid = web["metadata"]["uid"].as_str().unwrap_or_default().to_string();
+    kubelet::api::delete(&client, "/api/v1/namespaces/default/pods/web", &json!({}))
+        .await
+        .expect("delete pod web");
+    eventually("pod web gone", Duration::from_secs(60), || async {
+        get(&client, "/api/v1/namespaces/default/pods/web").await.is_none().then_some(())
+    })
+    .await;
+    let runtime = kubelet::remote::connect(&runtime_endpoint, Duration::from_secs(10)).unwrap();
+    let mut rt = runtime.runtime;
+    let left = eventually("containers of web removed", Duration::from_secs(30), || {
+        let mut rt = rt.clone();
+        let uid = uid.clone();
+        async move {
+            let list = rt
+                .list_containers(pb::ListContainersRequest {
+                    filter: Some(pb::ContainerFilter {
+                        label_selector: [("io.kubernetes.pod.uid".to_string(), uid)].into(),
+                        ..Default::default()
+                    }),
+                })
+                .await
+                .ok()?
+                .into_inner()
+                .containers;
+            list.is_empty().then_some(list.len())
+        }
+    })
+    .await;
+    assert_eq!(left, 0);
+    let sandboxes = rt
+        .list_pod_sandbox(pb::ListPodSandboxRequest { filter: None })
+        .await
+        .unwrap()
+        .into_inner()
+        .items;
+    assert!(sandboxes.iter().all(|s| s.labels.get("io.kubernetes.pod.uid") != Some(&uid)));
+
+    let _ = cancel_tx.send(true);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn node_runs_pods_on_containerd() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "kubelet=info".into()))
+        .with_test_writer()
+        .try_init();
+    let tmp = tempfile::Builder::new().prefix("kubelet-it").tempdir_in("/tmp").expect("temp dir");
+    let dir = tmp.path().to_path_buf();
+    let mut containerd = Containerd::start(&dir);
+    let mut apiserver = Apiserver::start(&dir).await;
+    let kubeconfig = dir.join("kubeconfig");
+    apiserver.write_kubeconfig(&kubeconfig);
+    let client = apiserver.client();
+    let config = kubelet_config(&dir, &containerd, kubeconfig);
+
+    let outcome = tokio::spawn(scenario(dir.clone(), client, config, containerd.endpoint())).await;
+
+    containerd.remove_sandboxes().await;
+    containerd.cleanup();
+    if let Some(server) = apiserver.server.take() {
+        server.shutdown().await;
+    }
+    let _ = kubelet::volumes::teardown(&dir.join("kubelet"), "");
+    if let Err(error) = outcome {
+        if let Ok(log) = std::fs::read_to_string(dir.join("containerd.log")) {
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            eprintln!("containerd log tail:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+        }
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
