@@ -1095,6 +1095,7 @@ fn merge_patch_replacing_containers_gets_defaults() {
     // An image without a tag means :latest, which defaults to pulling always.
     assert_eq!(container["imagePullPolicy"], "Always");
     assert_eq!(container["terminationMessagePolicy"], "File");
+}
 
 fn put_json(server: &TestServer, path: &str, body: &Value) -> (u16, Value) {
     server.curl_json(&[
