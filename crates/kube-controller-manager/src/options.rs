@@ -325,6 +325,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
+impl Default for ControllerManagerOptions {
+    fn default() -> Self {
+        Self::parse_from(["kube-controller-manager"])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,11 +371,5 @@ mod tests {
         assert!(!options.leader_elect);
         assert!(options.allocate_node_cidrs);
         assert_eq!(options.controllers.len(), 3);
-    }
-}
-
-impl Default for ControllerManagerOptions {
-    fn default() -> Self {
-        Self::parse_from(["kube-controller-manager"])
     }
 }

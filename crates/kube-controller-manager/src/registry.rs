@@ -128,7 +128,8 @@ pub fn controllers() -> Vec<ControllerDescriptor> {
             name: "endpointslicemirroring",
             disabled_by_default: false,
             init: |ctx, cancel| {
-                let controller = crate::endpointslicemirroring::EndpointSliceMirroringController::new(ctx);
+                let controller =
+                    crate::endpointslicemirroring::EndpointSliceMirroringController::new(ctx);
                 let workers = ctx.options.concurrent_service_endpoint_syncs;
                 Box::pin(controller.run(workers, cancel))
             },

@@ -54,7 +54,11 @@ pub struct ProberManager {
 
 impl ProberManager {
     /// `notify` receives a pod UID whenever one of its probe results changes.
-    pub fn new(runtime: RemoteRuntime, statuses: Arc<StatusManager>, notify: mpsc::UnboundedSender<String>) -> Self {
+    pub fn new(
+        runtime: RemoteRuntime,
+        statuses: Arc<StatusManager>,
+        notify: mpsc::UnboundedSender<String>,
+    ) -> Self {
         Self {
             runtime,
             statuses,
@@ -114,7 +118,13 @@ impl ProberManager {
     }
 
     /// Readiness of a running container: its readiness result, or true without a probe.
-    pub fn is_ready(&self, uid: &str, container: &str, container_id: &str, has_probe: bool) -> bool {
+    pub fn is_ready(
+        &self,
+        uid: &str,
+        container: &str,
+        container_id: &str,
+        has_probe: bool,
+    ) -> bool {
         if !has_probe {
             return true;
         }
@@ -125,7 +135,13 @@ impl ProberManager {
 
     /// Whether a running container has started: its startup result, or true
     /// without a startup probe.
-    pub fn is_started(&self, uid: &str, container: &str, container_id: &str, has_probe: bool) -> bool {
+    pub fn is_started(
+        &self,
+        uid: &str,
+        container: &str,
+        container_id: &str,
+        has_probe: bool,
+    ) -> bool {
         if !has_probe {
             return true;
         }
@@ -273,9 +289,9 @@ impl Worker {
     /// failure threshold, which restarts the container.
     fn record(&self, container_id: &str, success: bool, failed: bool) {
         let mut results = self.results.lock().unwrap_or_else(|e| e.into_inner());
-        let changed = results
-            .get(&self.key)
-            .is_none_or(|o| o.container_id != container_id || o.success != success || o.failed != failed);
+        let changed = results.get(&self.key).is_none_or(|o| {
+            o.container_id != container_id || o.success != success || o.failed != failed
+        });
         results.insert(
             self.key.clone(),
             Outcome {
@@ -291,7 +307,13 @@ impl Worker {
     }
 }
 
-async fn run_probe(runtime: &RemoteRuntime, probe: &Probe, pod: &Pod, container_id: &str, pod_ip: &str) -> Result<(), String> {
+async fn run_probe(
+    runtime: &RemoteRuntime,
+    probe: &Probe,
+    pod: &Pod,
+    container_id: &str,
+    pod_ip: &str,
+) -> Result<(), String> {
     let timeout = Duration::from_secs(probe.timeout_seconds.unwrap_or(1).max(1) as u64);
     if let Some(exec) = &probe.exec {
         let mut rt = runtime.runtime.clone();
@@ -311,7 +333,11 @@ async fn run_probe(runtime: &RemoteRuntime, probe: &Probe, pod: &Pod, container_
         };
     }
     if let Some(http) = &probe.http_get {
-        let host = http.host.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| pod_ip.to_string());
+        let host = http
+            .host
+            .clone()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| pod_ip.to_string());
         let port = resolve_port(&http.port, pod, None)?;
         let path = http.path.clone().unwrap_or_else(|| "/".to_string());
         let headers: Vec<(String, String)> = http
@@ -329,9 +355,18 @@ async fn run_probe(runtime: &RemoteRuntime, probe: &Probe, pod: &Pod, container_
         };
     }
     if let Some(tcp) = &probe.tcp_socket {
-        let host = tcp.host.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| pod_ip.to_string());
+        let host = tcp
+            .host
+            .clone()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| pod_ip.to_string());
         let port = resolve_port(&tcp.port, pod, None)?;
-        return match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host.as_str(), port))).await {
+        return match tokio::time::timeout(
+            timeout,
+            tokio::net::TcpStream::connect((host.as_str(), port)),
+        )
+        .await
+        {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err("timeout".to_string()),
@@ -410,12 +445,18 @@ pub async fn http_get(
 }
 
 /// Writes `request` and parses the status code from the response's first line.
-async fn read_status<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, request: &[u8]) -> Result<u16, String> {
+async fn read_status<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    request: &[u8],
+) -> Result<u16, String> {
     stream.write_all(request).await.map_err(|e| e.to_string())?;
     let mut buffer = vec![0u8; 1024];
     let mut read = 0;
     while read < 16 {
-        let n = stream.read(&mut buffer[read..]).await.map_err(|e| e.to_string())?;
+        let n = stream
+            .read(&mut buffer[read..])
+            .await
+            .map_err(|e| e.to_string())?;
         if n == 0 {
             break;
         }
@@ -461,7 +502,12 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
         cert: &rustls::pki_types::CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -470,7 +516,12 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
         cert: &rustls::pki_types::CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
@@ -497,7 +548,9 @@ mod tests {
 
     #[tokio::test]
     async fn failed_threshold_alone_restarts_container() {
-        let runtime = crate::remote::connect("unix:///nonexistent/cri.sock", Duration::from_secs(1)).expect("lazy connect");
+        let runtime =
+            crate::remote::connect("unix:///nonexistent/cri.sock", Duration::from_secs(1))
+                .expect("lazy connect");
         let (tx, _rx) = mpsc::unbounded_channel();
         let manager = ProberManager::new(runtime, Arc::new(StatusManager::new(None)), tx);
         let startup = worker(&manager, Kind::Startup);
@@ -519,8 +572,10 @@ mod tests {
     #[tokio::test]
     async fn https_probe_speaks_tls_without_verifying() {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
-        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+        let certified =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
+        let key =
+            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .expect("protocol versions")
@@ -528,22 +583,33 @@ mod tests {
             .with_single_cert(vec![certified.cert.der().clone()], key)
             .expect("server config");
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let port = listener.local_addr().expect("address").port();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 if let Ok(mut tls) = acceptor.accept(stream).await {
                     let mut buffer = [0u8; 1024];
                     let _ = tls.read(&mut buffer).await;
-                    let _ = tls.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n").await;
+                    let _ = tls
+                        .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+                        .await;
                     let _ = tls.shutdown().await;
                 }
             }
         });
 
         let timeout = Duration::from_secs(5);
-        assert_eq!(http_get("127.0.0.1", port, "/livez", &[], true, timeout).await, Ok(204));
+        assert_eq!(
+            http_get("127.0.0.1", port, "/livez", &[], true, timeout).await,
+            Ok(204)
+        );
         // Plain HTTP to a TLS port is no success.
-        assert!(http_get("127.0.0.1", port, "/livez", &[], false, timeout).await.is_err());
+        assert!(
+            http_get("127.0.0.1", port, "/livez", &[], false, timeout)
+                .await
+                .is_err()
+        );
     }
 }

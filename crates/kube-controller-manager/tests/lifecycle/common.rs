@@ -176,7 +176,10 @@ pub fn context(
     client: &RestClient,
     options: kube_controller_manager::options::ControllerManagerOptions,
 ) -> kube_controller_manager::context::ControllerContext {
-    kube_controller_manager::context::ControllerContext::new(client.clone(), std::sync::Arc::new(options))
+    kube_controller_manager::context::ControllerContext::new(
+        client.clone(),
+        std::sync::Arc::new(options),
+    )
 }
 
 /// Marks a pod Ready (or not) with a pod IP through the status subresource, as a

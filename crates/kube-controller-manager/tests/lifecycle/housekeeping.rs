@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use kube_controller_manager::options::ControllerManagerOptions;
 use kube_controller_manager::disruption::DisruptionController;
 use kube_controller_manager::nodeipam::NodeIpamController;
+use kube_controller_manager::options::ControllerManagerOptions;
 use kube_controller_manager::podgc::PodGcController;
 use kube_controller_manager::resourcequota::ResourceQuotaController;
 use kube_controller_manager::ttlafterfinished::TtlAfterFinishedController;

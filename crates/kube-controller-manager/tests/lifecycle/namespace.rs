@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use kube_controller_manager::options::ControllerManagerOptions;
 use kube_controller_manager::garbagecollector::GarbageCollector;
 use kube_controller_manager::namespace::NamespaceController;
+use kube_controller_manager::options::ControllerManagerOptions;
 use kube_controller_manager::rootcacertpublisher::Publisher;
 use kube_controller_manager::serviceaccount::ServiceAccountsController;
 use serde_json::{Value, json};

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use kube_controller_manager::options::ControllerManagerOptions;
 use kube_controller_manager::endpoint::EndpointController;
 use kube_controller_manager::endpointslice::EndpointSliceController;
 use kube_controller_manager::endpointslicemirroring::EndpointSliceMirroringController;
+use kube_controller_manager::options::ControllerManagerOptions;
 use serde_json::{Value, json};
 
 use crate::common::*;

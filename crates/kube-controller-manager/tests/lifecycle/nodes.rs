@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use client::rest::RestClient;
-use kube_controller_manager::options::ControllerManagerOptions;
 use kube_controller_manager::nodelifecycle::NodeLifecycleController;
+use kube_controller_manager::options::ControllerManagerOptions;
 use serde_json::{Value, json};
 
 use crate::common::*;
