@@ -114,7 +114,12 @@ start() {
   push "$images/pause" 3.9 pause:3.9
   push "$images/python" 3.11 library/python:3.11
   push "$images/python" 3.11 library/python:latest
-  push_control_plane
+  local bin_dir=${BIN_DIR:-$repo_root/target/release}
+  if [[ -x $bin_dir/kube-apiserver && -x $bin_dir/kube-controller-manager && -x $bin_dir/kube-scheduler ]]; then
+    push_control_plane
+  else
+    echo "registry.sh: no control plane binaries in $bin_dir; skipping their images (build them, then run push-control-plane)"
+  fi
   echo "registry.sh: running (pid $(cat "$pid_file")) on $address; mirror config: $dir/registries.toml"
 }
 
