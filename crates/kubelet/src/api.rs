@@ -84,7 +84,12 @@ pub async fn merge_patch<T: DeserializeOwned>(
 ///
 /// Any other [`ClientError`].
 pub async fn delete(client: &RestClient, path: &str, options: &Value) -> Result<(), ClientError> {
-    match client.delete(path).json(options).request_json::<Value>().await {
+    match client
+        .delete(path)
+        .json(options)
+        .request_json::<Value>()
+        .await
+    {
         Ok(_) => Ok(()),
         Err(error) if is_not_found(&error) => Ok(()),
         Err(error) => Err(error),

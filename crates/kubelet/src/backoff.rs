@@ -59,7 +59,12 @@ impl Backoff {
 
     /// True when `now` is within the key's current delay after `event_time`; returns
     /// the time left.
-    pub fn in_backoff_since(&self, key: &str, event_time: SystemTime, now: SystemTime) -> Option<Duration> {
+    pub fn in_backoff_since(
+        &self,
+        key: &str,
+        event_time: SystemTime,
+        now: SystemTime,
+    ) -> Option<Duration> {
         let entries = self.entries();
         let entry = entries.get(key)?;
         if self.expired(entry, now) {
@@ -113,7 +118,10 @@ mod tests {
             b.in_backoff_since("k", t0, t0 + Duration::from_secs(4)),
             Some(Duration::from_secs(6))
         );
-        assert_eq!(b.in_backoff_since("k", t0, t0 + Duration::from_secs(10)), None);
+        assert_eq!(
+            b.in_backoff_since("k", t0, t0 + Duration::from_secs(10)),
+            None
+        );
         b.forget_prefix("k");
         assert_eq!(b.get("k"), Duration::ZERO);
     }

@@ -339,10 +339,12 @@ fn apply_flags(config: &mut KubeletConfiguration, flags: &Flags) -> Result<(), C
         config.pod_logs_dir = v.clone();
     }
     for label in &flags.node_labels {
-        let (key, value) = label
-            .split_once('=')
-            .ok_or_else(|| ConfigError::Invalid(format!("--node-labels entry {label:?} is not key=value")))?;
-        config.node_labels.insert(key.to_string(), value.to_string());
+        let (key, value) = label.split_once('=').ok_or_else(|| {
+            ConfigError::Invalid(format!("--node-labels entry {label:?} is not key=value"))
+        })?;
+        config
+            .node_labels
+            .insert(key.to_string(), value.to_string());
     }
     if !flags.register_with_taints.is_empty() {
         config.register_with_taints = flags
@@ -373,7 +375,9 @@ pub fn parse_taint(text: &str) -> Result<k8s_openapi::api::core::v1::Taint, Conf
         None => (key_value, None),
     };
     if key.is_empty() {
-        return Err(ConfigError::Invalid(format!("taint {text:?} has an empty key")));
+        return Err(ConfigError::Invalid(format!(
+            "taint {text:?} has an empty key"
+        )));
     }
     Ok(k8s_openapi::api::core::v1::Taint {
         key: key.to_string(),
@@ -508,7 +512,10 @@ mod tests {
         assert_eq!(config.max_pods, 30);
         assert_eq!(config.port, 11250);
         assert_eq!(config.sync_frequency, Duration::from_secs(90));
-        assert_eq!(config.cluster_dns, vec!["10.96.0.10".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            config.cluster_dns,
+            vec!["10.96.0.10".parse::<IpAddr>().unwrap()]
+        );
         assert_eq!(config.eviction_hard["memory.available"], "200Mi");
         assert_eq!(config.node_labels["c"], "d");
         assert_eq!(config.register_with_taints[0].effect, "NoSchedule");

@@ -49,7 +49,9 @@ pub fn parse_threshold(signal: &str, value: &str) -> Result<Threshold, String> {
             .parse()
             .map_err(|_| format!("invalid eviction threshold {signal}={value}"))?;
         if !(0.0..=100.0).contains(&p) {
-            return Err(format!("eviction threshold {signal}={value} is out of range"));
+            return Err(format!(
+                "eviction threshold {signal}={value} is out of range"
+            ));
         }
         return Ok(Threshold::Percentage(p));
     }
@@ -140,7 +142,12 @@ fn pids() -> Option<(f64, f64)> {
     let used = std::fs::read_dir("/proc")
         .ok()?
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
         .count() as f64;
     Some((max, used))
 }

@@ -87,7 +87,9 @@ impl ImageManager {
         if policy == "Never" {
             return Err(ImageError {
                 reason: "ErrImageNeverPull".to_string(),
-                message: format!("Container image {image:?} is not present with pull policy of Never"),
+                message: format!(
+                    "Container image {image:?} is not present with pull policy of Never"
+                ),
                 retry_after: None,
             });
         }

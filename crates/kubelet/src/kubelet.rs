@@ -50,7 +50,10 @@ impl PodManager {
     pub fn by_name(&self, namespace: &str, name: &str) -> Option<Arc<Pod>> {
         self.pods
             .values()
-            .find(|p| p.metadata.namespace.as_deref() == Some(namespace) && p.metadata.name.as_deref() == Some(name))
+            .find(|p| {
+                p.metadata.namespace.as_deref() == Some(namespace)
+                    && p.metadata.name.as_deref() == Some(name)
+            })
             .cloned()
     }
 
@@ -68,7 +71,10 @@ impl PodManager {
             }
             fresh.insert(crate::kuberuntime::pod_uid(&pod).to_string(), pod);
         }
-        let old = self.by_source.insert(update.source, fresh.clone()).unwrap_or_default();
+        let old = self
+            .by_source
+            .insert(update.source, fresh.clone())
+            .unwrap_or_default();
         let mut changed = Vec::new();
         for (uid, pod) in &fresh {
             if old.get(uid).is_none_or(|o| !same_pod(o, pod)) {
@@ -90,7 +96,8 @@ fn same_pod(a: &Pod, b: &Pod) -> bool {
     a.metadata.resource_version == b.metadata.resource_version
         && a.metadata.deletion_timestamp == b.metadata.deletion_timestamp
         && a.spec == b.spec
-        && (a.metadata.resource_version.is_some() || a.metadata.annotations == b.metadata.annotations)
+        && (a.metadata.resource_version.is_some()
+            || a.metadata.annotations == b.metadata.annotations)
 }
 
 struct Worker {
@@ -159,7 +166,10 @@ impl Kubelet {
                     let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
                     if self.lock_pods().get(&uid).is_none() && rx.is_empty() {
                         workers.remove(&uid);
-                        self.last_known.lock().unwrap_or_else(|e| e.into_inner()).remove(&uid);
+                        self.last_known
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .remove(&uid);
                         return;
                     }
                     Duration::ZERO
@@ -182,7 +192,9 @@ impl Kubelet {
             }
         };
         match pod {
-            Some(pod) if pod.metadata.deletion_timestamp.is_none() => self.sync_running(&pod, rt_status).await,
+            Some(pod) if pod.metadata.deletion_timestamp.is_none() => {
+                self.sync_running(&pod, rt_status).await
+            }
             Some(pod) => {
                 self.terminate(uid, Some(&pod), &rt_status).await;
                 if !sources::is_static(&pod)
@@ -200,7 +212,12 @@ impl Kubelet {
                 Next::Wait(Duration::from_secs(2))
             }
             None => {
-                let last = self.last_known.lock().unwrap_or_else(|e| e.into_inner()).get(uid).cloned();
+                let last = self
+                    .last_known
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(uid)
+                    .cloned();
                 self.terminate(uid, last.as_deref(), &rt_status).await;
                 Next::Done
             }
@@ -225,7 +242,11 @@ impl Kubelet {
         let mut next = Next::Wait(self.config.sync_frequency);
         if let Err(message) = crate::volumes::setup(&ctx, pod).await {
             tracing::warn!(pod = %pod_full_name(pod), %message, "unable to attach or mount volumes");
-            for c in pod.spec.iter().flat_map(|s| s.containers.iter().chain(s.init_containers.iter().flatten())) {
+            for c in pod.spec.iter().flat_map(|s| {
+                s.containers
+                    .iter()
+                    .chain(s.init_containers.iter().flatten())
+            }) {
                 result.errors.insert(
                     c.name.clone(),
                     crate::kuberuntime::SyncError {
@@ -235,10 +256,18 @@ impl Kubelet {
                 );
             }
             next = Next::Wait(Duration::from_secs(2));
-        } else if !terminal || rt_status.containers.iter().any(|c| c.state == crate::kuberuntime::ContainerState::Running) {
+        } else if !terminal
+            || rt_status
+                .containers
+                .iter()
+                .any(|c| c.state == crate::kuberuntime::ContainerState::Running)
+        {
             self.prober.add_pod(pod);
             let failures = self.prober.failures(uid);
-            result = self.runtime_manager.sync_pod(pod, &rt_status, &failures).await;
+            result = self
+                .runtime_manager
+                .sync_pod(pod, &rt_status, &failures)
+                .await;
             if let Some(after) = result.requeue_after {
                 next = Next::Wait(after.max(Duration::from_millis(200)));
             }
@@ -248,7 +277,10 @@ impl Kubelet {
             Err(_) => rt_status,
         };
         self.runtime_manager.prune_containers(&rt_status, 1).await;
-        let previous = self.status.cached_status(uid).or_else(|| pod.status.clone());
+        let previous = self
+            .status
+            .cached_status(uid)
+            .or_else(|| pod.status.clone());
         let status = crate::status::generate_pod_status(
             pod,
             &rt_status,
@@ -289,7 +321,8 @@ impl Kubelet {
                         now: Time(crate::now()),
                     },
                 );
-                self.status.set_pod_status(pod, status, sources::is_static(pod));
+                self.status
+                    .set_pod_status(pod, status, sources::is_static(pod));
             }
             self.runtime_manager.remove_dead(&after).await;
         }
@@ -300,7 +333,9 @@ impl Kubelet {
             let log_dir = crate::kuberuntime::sandbox::pod_log_dir(&self.config, pod);
             let _ = std::fs::remove_dir_all(log_dir);
         }
-        self.runtime_manager.crash_backoff.forget_prefix(&format!("{uid}_"));
+        self.runtime_manager
+            .crash_backoff
+            .forget_prefix(&format!("{uid}_"));
         if pod.is_none() {
             self.status.remove(uid);
         }
@@ -314,7 +349,11 @@ impl Kubelet {
         let (statics, mirrors): (Vec<Arc<Pod>>, HashMap<String, Arc<Pod>>) = {
             let pods = self.lock_pods();
             (
-                pods.pods.values().filter(|p| sources::is_static(p)).cloned().collect(),
+                pods.pods
+                    .values()
+                    .filter(|p| sources::is_static(p))
+                    .cloned()
+                    .collect(),
                 pods.mirrors.clone(),
             )
         };
@@ -325,7 +364,9 @@ impl Kubelet {
             wanted.insert(full_name.clone(), ());
             let existing = mirrors.get(&full_name);
             if let Some(mirror) = existing {
-                if annotation(mirror, sources::CONFIG_MIRROR) == hash && mirror.metadata.deletion_timestamp.is_none() {
+                if annotation(mirror, sources::CONFIG_MIRROR) == hash
+                    && mirror.metadata.deletion_timestamp.is_none()
+                {
                     continue;
                 }
                 self.delete_mirror(client, mirror).await;
@@ -343,15 +384,27 @@ impl Kubelet {
         }
     }
 
-    async fn create_mirror(&self, client: &RestClient, pod: &Pod, hash: &str) -> Result<(), client::rest::ClientError> {
-        let namespace = pod.metadata.namespace.clone().unwrap_or_else(|| "default".to_string());
+    async fn create_mirror(
+        &self,
+        client: &RestClient,
+        pod: &Pod,
+        hash: &str,
+    ) -> Result<(), client::rest::ClientError> {
+        let namespace = pod
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_string());
         let mut annotations = pod.metadata.annotations.clone().unwrap_or_default();
         annotations.insert(sources::CONFIG_MIRROR.to_string(), hash.to_string());
-        let node_uid = api::get::<k8s_openapi::api::core::v1::Node>(client, &format!("/api/v1/nodes/{}", self.node_name))
-            .await
-            .ok()
-            .flatten()
-            .and_then(|n| n.metadata.uid);
+        let node_uid = api::get::<k8s_openapi::api::core::v1::Node>(
+            client,
+            &format!("/api/v1/nodes/{}", self.node_name),
+        )
+        .await
+        .ok()
+        .flatten()
+        .and_then(|n| n.metadata.uid);
         let mirror = json!({
             "apiVersion": "v1",
             "kind": "Pod",
@@ -371,7 +424,12 @@ impl Kubelet {
             },
             "spec": pod.spec,
         });
-        let _: serde_json::Value = api::create(client, &format!("/api/v1/namespaces/{namespace}/pods"), &mirror).await?;
+        let _: serde_json::Value = api::create(
+            client,
+            &format!("/api/v1/namespaces/{namespace}/pods"),
+            &mirror,
+        )
+        .await?;
         tracing::info!(pod = %pod_full_name(pod), "created mirror pod");
         Ok(())
     }
@@ -384,7 +442,9 @@ impl Kubelet {
         );
         match api::delete(client, &path, &body).await {
             Ok(()) => tracing::info!(pod = %pod_full_name(mirror), "deleted mirror pod"),
-            Err(error) => tracing::warn!(pod = %pod_full_name(mirror), %error, "failed deleting a mirror pod"),
+            Err(error) => {
+                tracing::warn!(pod = %pod_full_name(mirror), %error, "failed deleting a mirror pod")
+            }
         }
     }
 
@@ -418,7 +478,10 @@ pub enum StartError {
     #[error(transparent)]
     Runtime(#[from] crate::remote::RemoteError),
     #[error("failed to load kubeconfig {path}: {message}", path = .path.display())]
-    Kubeconfig { path: std::path::PathBuf, message: String },
+    Kubeconfig {
+        path: std::path::PathBuf,
+        message: String,
+    },
     #[error(transparent)]
     Client(#[from] client::rest::ClientError),
     #[error("failed to create {path}: {source}", path = .path.display())]
@@ -437,9 +500,11 @@ pub enum StartError {
 ///
 /// [`StartError::Kubeconfig`] when the file cannot be loaded.
 pub fn rest_config(path: &std::path::Path) -> Result<RestConfig, StartError> {
-    let file = client::config::kubeconfig::Kubeconfig::read_file(path).map_err(|e| StartError::Kubeconfig {
-        path: path.to_path_buf(),
-        message: e.to_string(),
+    let file = client::config::kubeconfig::Kubeconfig::read_file(path).map_err(|e| {
+        StartError::Kubeconfig {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
     })?;
     let resolved = file
         .rest_config(&Default::default())
@@ -462,17 +527,26 @@ pub struct Running {
 /// # Errors
 ///
 /// [`StartError`] for a bad runtime endpoint, kubeconfig, or a port in use.
-pub async fn start(config: KubeletConfiguration, cancel: watch::Receiver<bool>) -> Result<Running, StartError> {
+pub async fn start(
+    config: KubeletConfiguration,
+    cancel: watch::Receiver<bool>,
+) -> Result<Running, StartError> {
     let config = Arc::new(config);
     let node_name = crate::node::node_name(&config);
     for dir in [config.root_dir.join("pods"), config.pod_logs_dir.clone()] {
-        std::fs::create_dir_all(&dir).map_err(|source| StartError::Dir { path: dir.clone(), source })?;
+        std::fs::create_dir_all(&dir).map_err(|source| StartError::Dir {
+            path: dir.clone(),
+            source,
+        })?;
     }
     let client = match &config.kubeconfig {
         Some(path) => Some(RestClient::new(&rest_config(path)?)?),
         None => None,
     };
-    let mut runtime = crate::remote::connect(&config.container_runtime_endpoint, config.runtime_request_timeout)?;
+    let mut runtime = crate::remote::connect(
+        &config.container_runtime_endpoint,
+        config.runtime_request_timeout,
+    )?;
     // The runtime name goes into container IDs; wait briefly for it.
     for _ in 0..50 {
         match runtime.version().await {
@@ -494,14 +568,24 @@ pub async fn start(config: KubeletConfiguration, cancel: watch::Receiver<bool>) 
 
     let status = Arc::new(StatusManager::new(client.clone()));
     let (probe_tx, mut probe_rx) = mpsc::unbounded_channel();
-    let prober = Arc::new(ProberManager::new(runtime.clone(), status.clone(), probe_tx));
+    let prober = Arc::new(ProberManager::new(
+        runtime.clone(),
+        status.clone(),
+        probe_tx,
+    ));
     let runtime_manager = RuntimeManager {
         runtime: runtime.clone(),
         config: config.clone(),
         node_name: node_name.clone(),
         client: client.clone(),
-        images: Arc::new(ImageManager::new(runtime.clone(), config.serialize_image_pulls)),
-        crash_backoff: Arc::new(Backoff::new(Duration::from_secs(10), Duration::from_secs(300))),
+        images: Arc::new(ImageManager::new(
+            runtime.clone(),
+            config.serialize_image_pulls,
+        )),
+        crash_backoff: Arc::new(Backoff::new(
+            Duration::from_secs(10),
+            Duration::from_secs(300),
+        )),
         host_ip: host_ip.clone(),
     };
     let (pleg_tx, mut pleg_rx) = mpsc::unbounded_channel();
@@ -534,7 +618,10 @@ pub async fn start(config: KubeletConfiguration, cancel: watch::Receiver<bool>) 
                 config: config.clone(),
                 name: node_name.clone(),
                 host: crate::node::host_info(),
-                observer: crate::eviction::Observer::new(&config.eviction_hard, config.root_dir.clone()),
+                observer: crate::eviction::Observer::new(
+                    &config.eviction_hard,
+                    config.root_dir.clone(),
+                ),
                 runtime: runtime.clone(),
                 node_uid: uid_tx,
             };
@@ -547,7 +634,12 @@ pub async fn start(config: KubeletConfiguration, cancel: watch::Receiver<bool>) 
                 cancel.clone(),
             ));
         }
-        tokio::spawn(sources::run_api_source(client.clone(), node_name.clone(), source_tx.clone(), cancel.clone()));
+        tokio::spawn(sources::run_api_source(
+            client.clone(),
+            node_name.clone(),
+            source_tx.clone(),
+            cancel.clone(),
+        ));
         let status = status.clone();
         let status_cancel = cancel.clone();
         tokio::spawn(async move { status.run(status_cancel).await });
@@ -570,12 +662,32 @@ pub async fn start(config: KubeletConfiguration, cancel: watch::Receiver<bool>) 
             cancel.clone(),
         ));
     }
-    tokio::spawn(crate::pleg::run(runtime, Duration::from_secs(1), pleg_tx, healthy_tx, cancel.clone()));
+    tokio::spawn(crate::pleg::run(
+        runtime,
+        Duration::from_secs(1),
+        pleg_tx,
+        healthy_tx,
+        cancel.clone(),
+    ));
 
+    // Runtime pods unknown to the pod manager are cleaned up only once every source
+    // has reported, so that a restarted kubelet does not kill pods it will be
+    // given again.
+    let mut pending_sources: std::collections::HashSet<Source> = std::collections::HashSet::new();
+    if client.is_some() {
+        pending_sources.insert(Source::Api);
+    }
+    if config.static_pod_path.is_some() {
+        pending_sources.insert(Source::File);
+    }
+    if config.static_pod_url.is_some() {
+        pending_sources.insert(Source::Http);
+    }
     let main = kubelet.clone();
     let mut main_cancel = cancel;
     tokio::spawn(async move {
         let mut housekeeping = tokio::time::interval(Duration::from_secs(2));
+        let mut unknown: Vec<String> = Vec::new();
         loop {
             tokio::select! {
                 Some(update) = source_rx.recv() => {
@@ -587,8 +699,20 @@ pub async fn start(config: KubeletConfiguration, cancel: watch::Receiver<bool>) 
                     for uid in changed {
                         main.dispatch(&uid);
                     }
+                    if pending_sources.remove(&source) && pending_sources.is_empty() {
+                        tracing::info!("all pod sources are ready");
+                        for uid in unknown.drain(..) {
+                            main.dispatch(&uid);
+                        }
+                    }
                 }
-                Some(uid) = pleg_rx.recv() => main.dispatch(&uid),
+                Some(uid) = pleg_rx.recv() => {
+                    if pending_sources.is_empty() || main.lock_pods().get(&uid).is_some() {
+                        main.dispatch(&uid);
+                    } else if !unknown.contains(&uid) {
+                        unknown.push(uid);
+                    }
+                }
                 Some(uid) = probe_rx.recv() => main.dispatch(&uid),
                 _ = housekeeping.tick() => main.sync_mirror_pods().await,
                 _ = crate::cancelled(&mut main_cancel) => break,

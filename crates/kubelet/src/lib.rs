@@ -35,5 +35,6 @@ pub fn now() -> k8s_openapi::jiff::Timestamp {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as i128)
         .unwrap_or(0);
-    k8s_openapi::jiff::Timestamp::from_nanosecond(nanos).unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)
+    k8s_openapi::jiff::Timestamp::from_nanosecond(nanos)
+        .unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)
 }

@@ -9,7 +9,9 @@ async fn main() {
     let flags = Flags::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if flags.logging_format == "json" {
         builder.json().init();
     } else {
@@ -28,13 +30,14 @@ async fn main() {
         eprintln!("kubelet: {error}");
         std::process::exit(1);
     }
-    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(error) => {
-            eprintln!("kubelet: cannot handle SIGTERM: {error}");
-            std::process::exit(1);
-        }
-    };
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(error) => {
+                eprintln!("kubelet: cannot handle SIGTERM: {error}");
+                std::process::exit(1);
+            }
+        };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate.recv() => {}

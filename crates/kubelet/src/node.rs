@@ -17,8 +17,8 @@ use client::rest::RestClient;
 use cri::v1 as pb;
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::api::core::v1::{
-    ContainerImage, Node, NodeAddress, NodeCondition, NodeDaemonEndpoints, NodeSpec,
-    NodeStatus, NodeSystemInfo,
+    ContainerImage, Node, NodeAddress, NodeCondition, NodeDaemonEndpoints, NodeSpec, NodeStatus,
+    NodeSystemInfo,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, OwnerReference, Time};
@@ -98,7 +98,9 @@ pub fn default_node_ip() -> Option<IpAddr> {
         // SAFETY: ifa_addr is non-null and its family says how to read it.
         if unsafe { (*entry.ifa_addr).sa_family } as i32 == libc::AF_INET {
             let sin = unsafe { &*(entry.ifa_addr as *const libc::sockaddr_in) };
-            found = Some(IpAddr::from(u32::from_be(sin.sin_addr.s_addr).to_be_bytes()));
+            found = Some(IpAddr::from(
+                u32::from_be(sin.sin_addr.s_addr).to_be_bytes(),
+            ));
             break;
         }
     }
@@ -216,7 +218,10 @@ pub fn compute_status(
     let fs = statvfs(&config.root_dir);
     if let Some(fs) = fs {
         let kib = (fs.capacity_bytes / 1024.0) as i64;
-        capacity.insert("ephemeral-storage".to_string(), Quantity(format!("{kib}Ki")));
+        capacity.insert(
+            "ephemeral-storage".to_string(),
+            Quantity(format!("{kib}Ki")),
+        );
     }
     capacity.insert("hugepages-2Mi".to_string(), Quantity("0".to_string()));
 
@@ -264,22 +269,57 @@ pub fn compute_status(
     };
     let conditions = vec![
         if pressure.memory {
-            condition("MemoryPressure", true, "KubeletHasInsufficientMemory", "kubelet has insufficient memory available")
+            condition(
+                "MemoryPressure",
+                true,
+                "KubeletHasInsufficientMemory",
+                "kubelet has insufficient memory available",
+            )
         } else {
-            condition("MemoryPressure", false, "KubeletHasSufficientMemory", "kubelet has sufficient memory available")
+            condition(
+                "MemoryPressure",
+                false,
+                "KubeletHasSufficientMemory",
+                "kubelet has sufficient memory available",
+            )
         },
         if pressure.disk {
-            condition("DiskPressure", true, "KubeletHasDiskPressure", "kubelet has disk pressure")
+            condition(
+                "DiskPressure",
+                true,
+                "KubeletHasDiskPressure",
+                "kubelet has disk pressure",
+            )
         } else {
-            condition("DiskPressure", false, "KubeletHasNoDiskPressure", "kubelet has no disk pressure")
+            condition(
+                "DiskPressure",
+                false,
+                "KubeletHasNoDiskPressure",
+                "kubelet has no disk pressure",
+            )
         },
         if pressure.pid {
-            condition("PIDPressure", true, "KubeletHasInsufficientPID", "kubelet has insufficient PID available")
+            condition(
+                "PIDPressure",
+                true,
+                "KubeletHasInsufficientPID",
+                "kubelet has insufficient PID available",
+            )
         } else {
-            condition("PIDPressure", false, "KubeletHasSufficientPID", "kubelet has sufficient PID available")
+            condition(
+                "PIDPressure",
+                false,
+                "KubeletHasSufficientPID",
+                "kubelet has sufficient PID available",
+            )
         },
         match &runtime.not_ready {
-            None => condition("Ready", true, "KubeletReady", "kubelet is posting ready status"),
+            None => condition(
+                "Ready",
+                true,
+                "KubeletReady",
+                "kubelet is posting ready status",
+            ),
             Some(reason) => condition("Ready", false, "KubeletNotReady", reason),
         },
     ];
@@ -309,7 +349,7 @@ pub fn compute_status(
             }
         })
         .collect();
-    images.sort_by(|a, b| b.size_bytes.cmp(&a.size_bytes));
+    images.sort_by_key(|i| std::cmp::Reverse(i.size_bytes));
     images.truncate(50);
 
     let mut system_info = host.system_info.clone();
@@ -429,7 +469,12 @@ impl NodeStatusManager {
                 return state;
             }
         }
-        match self.runtime.runtime.status(pb::StatusRequest { verbose: false }).await {
+        match self
+            .runtime
+            .runtime
+            .status(pb::StatusRequest { verbose: false })
+            .await
+        {
             Ok(response) => {
                 let conditions = response
                     .into_inner()
@@ -443,7 +488,9 @@ impl NodeStatusManager {
                                 "container runtime network not ready: {}: {}",
                                 c.reason, c.message
                             ),
-                            _ => format!("container runtime not ready: {}: {}", c.reason, c.message),
+                            _ => {
+                                format!("container runtime not ready: {}: {}", c.reason, c.message)
+                            }
                         });
                     }
                 }

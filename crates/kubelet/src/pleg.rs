@@ -131,16 +131,36 @@ mod tests {
 
     #[test]
     fn events_between_relists() {
-        let old: Snapshot = [("c1".to_string(), ("p1".to_string(), 1)), ("c2".to_string(), ("p2".to_string(), 1))].into();
-        let new: Snapshot = [("c1".to_string(), ("p1".to_string(), 2)), ("c3".to_string(), ("p3".to_string(), 1))].into();
+        let old: Snapshot = [
+            ("c1".to_string(), ("p1".to_string(), 1)),
+            ("c2".to_string(), ("p2".to_string(), 1)),
+        ]
+        .into();
+        let new: Snapshot = [
+            ("c1".to_string(), ("p1".to_string(), 2)),
+            ("c3".to_string(), ("p3".to_string(), 1)),
+        ]
+        .into();
         let mut events = diff(&old, &new);
         events.sort_by(|a, b| a.id.cmp(&b.id));
         assert_eq!(
             events,
             vec![
-                PodLifecycleEvent { pod_uid: "p1".into(), event: EventType::ContainerDied, id: "c1".into() },
-                PodLifecycleEvent { pod_uid: "p2".into(), event: EventType::ContainerRemoved, id: "c2".into() },
-                PodLifecycleEvent { pod_uid: "p3".into(), event: EventType::ContainerStarted, id: "c3".into() },
+                PodLifecycleEvent {
+                    pod_uid: "p1".into(),
+                    event: EventType::ContainerDied,
+                    id: "c1".into()
+                },
+                PodLifecycleEvent {
+                    pod_uid: "p2".into(),
+                    event: EventType::ContainerRemoved,
+                    id: "c2".into()
+                },
+                PodLifecycleEvent {
+                    pod_uid: "p3".into(),
+                    event: EventType::ContainerStarted,
+                    id: "c3".into()
+                },
             ]
         );
         assert!(diff(&new, &new).is_empty());

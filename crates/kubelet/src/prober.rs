@@ -52,7 +52,11 @@ pub struct ProberManager {
 
 impl ProberManager {
     /// `notify` receives a pod UID whenever one of its probe results changes.
-    pub fn new(runtime: RemoteRuntime, statuses: Arc<StatusManager>, notify: mpsc::UnboundedSender<String>) -> Self {
+    pub fn new(
+        runtime: RemoteRuntime,
+        statuses: Arc<StatusManager>,
+        notify: mpsc::UnboundedSender<String>,
+    ) -> Self {
         Self {
             runtime,
             statuses,
@@ -112,7 +116,13 @@ impl ProberManager {
     }
 
     /// Readiness of a running container: its readiness result, or true without a probe.
-    pub fn is_ready(&self, uid: &str, container: &str, container_id: &str, has_probe: bool) -> bool {
+    pub fn is_ready(
+        &self,
+        uid: &str,
+        container: &str,
+        container_id: &str,
+        has_probe: bool,
+    ) -> bool {
         if !has_probe {
             return true;
         }
@@ -123,7 +133,13 @@ impl ProberManager {
 
     /// Whether a running container has started: its startup result, or true
     /// without a startup probe.
-    pub fn is_started(&self, uid: &str, container: &str, container_id: &str, has_probe: bool) -> bool {
+    pub fn is_started(
+        &self,
+        uid: &str,
+        container: &str,
+        container_id: &str,
+        has_probe: bool,
+    ) -> bool {
         if !has_probe {
             return true;
         }
@@ -282,7 +298,13 @@ impl Worker {
     }
 }
 
-async fn run_probe(runtime: &RemoteRuntime, probe: &Probe, pod: &Pod, container_id: &str, pod_ip: &str) -> Result<(), String> {
+async fn run_probe(
+    runtime: &RemoteRuntime,
+    probe: &Probe,
+    pod: &Pod,
+    container_id: &str,
+    pod_ip: &str,
+) -> Result<(), String> {
     let timeout = Duration::from_secs(probe.timeout_seconds.unwrap_or(1).max(1) as u64);
     if let Some(exec) = &probe.exec {
         let mut rt = runtime.runtime.clone();
@@ -302,7 +324,11 @@ async fn run_probe(runtime: &RemoteRuntime, probe: &Probe, pod: &Pod, container_
         };
     }
     if let Some(http) = &probe.http_get {
-        let host = http.host.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| pod_ip.to_string());
+        let host = http
+            .host
+            .clone()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| pod_ip.to_string());
         let port = resolve_port(&http.port, pod, None)?;
         let path = http.path.clone().unwrap_or_else(|| "/".to_string());
         let headers: Vec<(String, String)> = http
@@ -319,9 +345,18 @@ async fn run_probe(runtime: &RemoteRuntime, probe: &Probe, pod: &Pod, container_
         };
     }
     if let Some(tcp) = &probe.tcp_socket {
-        let host = tcp.host.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| pod_ip.to_string());
+        let host = tcp
+            .host
+            .clone()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| pod_ip.to_string());
         let port = resolve_port(&tcp.port, pod, None)?;
-        return match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host.as_str(), port))).await {
+        return match tokio::time::timeout(
+            timeout,
+            tokio::net::TcpStream::connect((host.as_str(), port)),
+        )
+        .await
+        {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err("timeout".to_string()),
@@ -359,7 +394,13 @@ pub fn resolve_port(port: &IntOrString, pod: &Pod, container: Option<&str>) -> R
 /// # Errors
 ///
 /// A message for connection failures, timeouts and malformed responses.
-pub async fn http_get(host: &str, port: u16, path: &str, headers: &[(String, String)], timeout: Duration) -> Result<u16, String> {
+pub async fn http_get(
+    host: &str,
+    port: u16,
+    path: &str,
+    headers: &[(String, String)],
+    timeout: Duration,
+) -> Result<u16, String> {
     let request = async {
         let mut stream = tokio::net::TcpStream::connect((host, port))
             .await
@@ -371,11 +412,17 @@ pub async fn http_get(host: &str, port: u16, path: &str, headers: &[(String, Str
             text.push_str(&format!("{name}: {value}\r\n"));
         }
         text.push_str("\r\n");
-        stream.write_all(text.as_bytes()).await.map_err(|e| e.to_string())?;
+        stream
+            .write_all(text.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
         let mut buffer = vec![0u8; 1024];
         let mut read = 0;
         while read < 16 {
-            let n = stream.read(&mut buffer[read..]).await.map_err(|e| e.to_string())?;
+            let n = stream
+                .read(&mut buffer[read..])
+                .await
+                .map_err(|e| e.to_string())?;
             if n == 0 {
                 break;
             }

@@ -71,7 +71,12 @@ pub async fn start(
     if config.healthz_port != 0 {
         let listener = TcpListener::bind((config.healthz_bind_address, config.healthz_port))
             .await
-            .map_err(|e| format!("bind healthz {}:{}: {e}", config.healthz_bind_address, config.healthz_port))?;
+            .map_err(|e| {
+                format!(
+                    "bind healthz {}:{}: {e}",
+                    config.healthz_bind_address, config.healthz_port
+                )
+            })?;
         healthz_address = listener.local_addr().ok();
         tokio::spawn(serve(listener, None, kubelet.clone(), cancel.clone()));
     }
@@ -127,8 +132,13 @@ fn pem_block(pem: &[u8], label_suffix: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("invalid PEM: {e}"))
 }
 
-fn rustls_pemfile_certs(pem: &[u8]) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
-    Ok(vec![rustls::pki_types::CertificateDer::from(pem_block(pem, "CERTIFICATE")?)])
+fn rustls_pemfile_certs(
+    pem: &[u8],
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
+    Ok(vec![rustls::pki_types::CertificateDer::from(pem_block(
+        pem,
+        "CERTIFICATE",
+    )?)])
 }
 
 /// Loads or creates `<dir>/kubelet.crt` and `kubelet.key`, self-signed for the node.
@@ -139,15 +149,19 @@ fn self_signed(dir: &Path, node_name: &str) -> Result<(Vec<u8>, Vec<u8>), String
         return Ok((cert, key));
     }
     let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
-    let mut params = rcgen::CertificateParams::new(vec![node_name.to_string(), "localhost".to_string()])
-        .map_err(|e| e.to_string())?;
+    let mut params =
+        rcgen::CertificateParams::new(vec![node_name.to_string(), "localhost".to_string()])
+            .map_err(|e| e.to_string())?;
     params
         .subject_alt_names
-        .push(rcgen::SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
+        .push(rcgen::SanType::IpAddress(std::net::IpAddr::from([
+            127, 0, 0, 1,
+        ])));
     let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     std::fs::write(&cert_path, cert.pem()).map_err(|e| format!("{}: {e}", cert_path.display()))?;
-    std::fs::write(&key_path, key.serialize_pem()).map_err(|e| format!("{}: {e}", key_path.display()))?;
+    std::fs::write(&key_path, key.serialize_pem())
+        .map_err(|e| format!("{}: {e}", key_path.display()))?;
     Ok((cert.pem().into_bytes(), key.serialize_pem().into_bytes()))
 }
 
@@ -183,7 +197,11 @@ async fn serve(
                     Ok(tls) => builder.serve_connection(TokioIo::new(tls), service).await,
                     Err(_) => return,
                 },
-                None => builder.serve_connection(TokioIo::new(stream), service).await,
+                None => {
+                    builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await
+                }
             };
             if let Err(error) = result {
                 tracing::debug!(%error, "connection ended with an error");
@@ -212,7 +230,11 @@ fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or(()) {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or(())
+                {
                     Ok(b) => {
                         out.push(b);
                         i += 3;
@@ -255,7 +277,9 @@ async fn route(kubelet: &Arc<Kubelet>, req: Request<Incoming>) -> Response<Body>
         (_, ["exec" | "attach", namespace, pod, container]) => {
             stream_redirect(kubelet, segments[0], namespace, pod, Some(container), &req).await
         }
-        (_, ["portForward", namespace, pod]) => stream_redirect(kubelet, "portForward", namespace, pod, None, &req).await,
+        (_, ["portForward", namespace, pod]) => {
+            stream_redirect(kubelet, "portForward", namespace, pod, None, &req).await
+        }
         _ => text(StatusCode::NOT_FOUND, "404 page not found\n"),
     }
 }
@@ -265,7 +289,10 @@ fn healthz(kubelet: &Kubelet) -> Response<Body> {
     match last {
         Some(at) if at.elapsed() > Duration::from_secs(180) => text(
             StatusCode::INTERNAL_SERVER_ERROR,
-            format!("[-]pleg failed: pleg was last seen active {:?} ago\n", at.elapsed()),
+            format!(
+                "[-]pleg failed: pleg was last seen active {:?} ago\n",
+                at.elapsed()
+            ),
         ),
         _ => text(StatusCode::OK, "ok"),
     }
@@ -315,8 +342,16 @@ async fn container_logs(
     container: &str,
     q: &HashMap<String, String>,
 ) -> Response<Body> {
-    let Some(pod) = kubelet.pod_manager.lock().unwrap_or_else(|e| e.into_inner()).by_name(namespace, pod_name) else {
-        return text(StatusCode::NOT_FOUND, format!("pod {namespace}/{pod_name} not found\n"));
+    let Some(pod) = kubelet
+        .pod_manager
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .by_name(namespace, pod_name)
+    else {
+        return text(
+            StatusCode::NOT_FOUND,
+            format!("pod {namespace}/{pod_name} not found\n"),
+        );
     };
     let uid = crate::kuberuntime::pod_uid(&pod).to_string();
     let status = match kubelet.runtime_manager.get_pod_status(&uid).await {
@@ -331,7 +366,11 @@ async fn container_logs(
         instances.next()
     };
     let Some(instance) = instance else {
-        let what = if previous { "previous terminated container" } else { "container" };
+        let what = if previous {
+            "previous terminated container"
+        } else {
+            "container"
+        };
         return text(
             StatusCode::BAD_REQUEST,
             format!("{what} \"{container}\" in pod \"{pod_name}\" is not available\n"),
@@ -382,7 +421,9 @@ async fn container_logs(
         if tx.send_data(Bytes::from(initial)).await.is_err() {
             return;
         }
-        let Ok(mut file) = tokio::fs::File::open(&path).await else { return };
+        let Ok(mut file) = tokio::fs::File::open(&path).await else {
+            return;
+        };
         let _ = tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(offset)).await;
         let mut pending = String::new();
         let mut buffer = vec![0u8; 8192];
@@ -412,7 +453,10 @@ async fn container_logs(
             while let Some(end) = pending.find('\n') {
                 let line: String = pending.drain(..=end).collect();
                 if let Some(parsed) = parse_cri_log_line(line.trim_end_matches('\n'))
-                    && tx.send_data(Bytes::from(render(&parsed, timestamps))).await.is_err()
+                    && tx
+                        .send_data(Bytes::from(render(&parsed, timestamps)))
+                        .await
+                        .is_err()
                 {
                     return;
                 }
@@ -427,17 +471,28 @@ async fn container_logs(
 }
 
 fn node_logs(rest: &[&str]) -> Response<Body> {
-    if rest.iter().any(|s| *s == "..") {
+    if rest.contains(&"..") {
         return text(StatusCode::BAD_REQUEST, "invalid path\n");
     }
     let path = Path::new("/var/log").join(rest.join("/"));
     if path.is_dir() {
         let mut names: Vec<String> = std::fs::read_dir(&path)
-            .map(|d| d.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         names.sort();
-        let body: String = names.iter().map(|n| format!("<a href=\"{n}\">{n}</a>\n")).collect();
-        return full(StatusCode::OK, "text/html; charset=utf-8", format!("<pre>\n{body}</pre>\n"));
+        let body: String = names
+            .iter()
+            .map(|n| format!("<a href=\"{n}\">{n}</a>\n"))
+            .collect();
+        return full(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            format!("<pre>\n{body}</pre>\n"),
+        );
     }
     match std::fs::read(&path) {
         Ok(content) => full(StatusCode::OK, "text/plain", content),
@@ -507,8 +562,16 @@ async fn stream_redirect(
     container: Option<&&str>,
     req: &Request<Incoming>,
 ) -> Response<Body> {
-    let Some(pod) = kubelet.pod_manager.lock().unwrap_or_else(|e| e.into_inner()).by_name(namespace, pod_name) else {
-        return text(StatusCode::NOT_FOUND, format!("pod {namespace}/{pod_name} not found\n"));
+    let Some(pod) = kubelet
+        .pod_manager
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .by_name(namespace, pod_name)
+    else {
+        return text(
+            StatusCode::NOT_FOUND,
+            format!("pod {namespace}/{pod_name} not found\n"),
+        );
     };
     let uid = crate::kuberuntime::pod_uid(&pod).to_string();
     let status = match kubelet.runtime_manager.get_pod_status(&uid).await {
@@ -520,9 +583,16 @@ async fn stream_redirect(
         .query()
         .unwrap_or_default()
         .split('&')
-        .filter_map(|p| p.split_once('=').map(|(k, v)| (percent_decode(k), percent_decode(v))))
+        .filter_map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+        })
         .collect();
-    let flag = |name: &str| pairs.iter().any(|(k, v)| k == name && (v == "1" || v == "true"));
+    let flag = |name: &str| {
+        pairs
+            .iter()
+            .any(|(k, v)| k == name && (v == "1" || v == "true"))
+    };
     let mut rt = kubelet.runtime.runtime.clone();
     let url = match (kind, container) {
         ("portForward", _) => {
@@ -531,19 +601,33 @@ async fn stream_redirect(
             };
             rt.port_forward(pb::PortForwardRequest {
                 pod_sandbox_id: sandbox.id.clone(),
-                port: pairs.iter().filter(|(k, _)| k == "port").filter_map(|(_, v)| v.parse().ok()).collect(),
+                port: pairs
+                    .iter()
+                    .filter(|(k, _)| k == "port")
+                    .filter_map(|(_, v)| v.parse().ok())
+                    .collect(),
             })
             .await
             .map(|r| r.into_inner().url)
         }
         (_, Some(container)) => {
-            let Some(c) = status.latest(container).filter(|c| c.state == crate::kuberuntime::ContainerState::Running) else {
-                return text(StatusCode::NOT_FOUND, format!("container {container} is not running\n"));
+            let Some(c) = status
+                .latest(container)
+                .filter(|c| c.state == crate::kuberuntime::ContainerState::Running)
+            else {
+                return text(
+                    StatusCode::NOT_FOUND,
+                    format!("container {container} is not running\n"),
+                );
             };
             if kind == "exec" {
                 rt.exec(pb::ExecRequest {
                     container_id: c.id.clone(),
-                    cmd: pairs.iter().filter(|(k, _)| k == "command").map(|(_, v)| v.clone()).collect(),
+                    cmd: pairs
+                        .iter()
+                        .filter(|(k, _)| k == "command")
+                        .map(|(_, v)| v.clone())
+                        .collect(),
                     tty: flag("tty"),
                     stdin: flag("input") || flag("stdin"),
                     stdout: flag("output") || flag("stdout"),
@@ -571,7 +655,10 @@ async fn stream_redirect(
             .header("Location", url)
             .body(Full::new(Bytes::new()).boxed())
             .unwrap_or_default(),
-        Err(status) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{}\n", status.message())),
+        Err(status) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("{}\n", status.message()),
+        ),
     }
 }
 
@@ -581,12 +668,16 @@ mod tests {
 
     #[test]
     fn cri_log_lines() {
-        let line = parse_cri_log_line("2024-01-02T03:04:05.123456789Z stdout F hello world").unwrap();
+        let line =
+            parse_cri_log_line("2024-01-02T03:04:05.123456789Z stdout F hello world").unwrap();
         assert_eq!(line.stream, "stdout");
         assert!(!line.partial);
         assert_eq!(line.content, "hello world");
         assert_eq!(render(&line, false), "hello world\n");
-        assert_eq!(render(&line, true), "2024-01-02T03:04:05.123456789Z hello world\n");
+        assert_eq!(
+            render(&line, true),
+            "2024-01-02T03:04:05.123456789Z hello world\n"
+        );
         let partial = parse_cri_log_line("2024-01-02T03:04:05Z stderr P part").unwrap();
         assert!(partial.partial);
         assert!(parse_cri_log_line("garbage").is_none());

@@ -166,7 +166,9 @@ fn content_hash(parts: &[&[u8]]) -> String {
         for byte in part.iter() {
             a ^= u64::from(*byte);
             a = a.wrapping_mul(0x100000001b3);
-            b = b.wrapping_add(u64::from(*byte)).wrapping_mul(0x9e3779b97f4a7c15);
+            b = b
+                .wrapping_add(u64::from(*byte))
+                .wrapping_mul(0x9e3779b97f4a7c15);
         }
     }
     format!("{a:016x}{b:016x}")
@@ -182,15 +184,29 @@ pub fn decode_manifest(text: &str, node_name: &str, source: &str) -> Result<Vec<
     let value: Value = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
     let raw_pods: Vec<Value> = match value.get("kind").and_then(Value::as_str) {
         Some("Pod") => vec![value],
-        Some("PodList") => value.get("items").and_then(Value::as_array).cloned().unwrap_or_default(),
-        other => return Err(format!("manifest kind {other:?} is neither Pod nor PodList")),
+        Some("PodList") => value
+            .get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+        other => {
+            return Err(format!(
+                "manifest kind {other:?} is neither Pod nor PodList"
+            ));
+        }
     };
     raw_pods
         .into_iter()
         .map(|raw| {
             let canonical = serde_json::to_vec(&raw).map_err(|e| e.to_string())?;
-            let mut pod: Pod = serde_json::from_value(raw).map_err(|e| format!("invalid pod: {e}"))?;
-            let name = pod.metadata.name.clone().filter(|n| !n.is_empty()).ok_or("static pod has no name")?;
+            let mut pod: Pod =
+                serde_json::from_value(raw).map_err(|e| format!("invalid pod: {e}"))?;
+            let name = pod
+                .metadata
+                .name
+                .clone()
+                .filter(|n| !n.is_empty())
+                .ok_or("static pod has no name")?;
             let hash = content_hash(&[&canonical, node_name.as_bytes()]);
             pod.metadata.name = Some(format!("{name}-{node_name}"));
             pod.metadata.namespace = Some(
@@ -219,14 +235,24 @@ fn read_manifest_dir(dir: &Path, node_name: &str) -> Vec<Pod> {
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .filter(|p| {
+            p.is_file()
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
         .collect();
     files.sort();
     let mut pods = Vec::new();
     for file in files {
-        match std::fs::read_to_string(&file).map_err(|e| e.to_string()).and_then(|t| decode_manifest(&t, node_name, "file")) {
+        match std::fs::read_to_string(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|t| decode_manifest(&t, node_name, "file"))
+        {
             Ok(found) => pods.extend(found),
-            Err(error) => tracing::warn!(path = %file.display(), %error, "could not process manifest file"),
+            Err(error) => {
+                tracing::warn!(path = %file.display(), %error, "could not process manifest file")
+            }
         }
     }
     pods
@@ -271,9 +297,13 @@ pub async fn run_http_source(
         .build_http::<http_body_util::Empty<bytes::Bytes>>();
     let mut last: Option<Vec<Option<String>>> = None;
     loop {
-        match fetch(&http, &url).await.and_then(|t| decode_manifest(&t, &node_name, "http")) {
+        match fetch(&http, &url)
+            .await
+            .and_then(|t| decode_manifest(&t, &node_name, "http"))
+        {
             Ok(pods) => {
-                let uids: Vec<Option<String>> = pods.iter().map(|p| p.metadata.uid.clone()).collect();
+                let uids: Vec<Option<String>> =
+                    pods.iter().map(|p| p.metadata.uid.clone()).collect();
                 if last.as_ref() != Some(&uids) {
                     last = Some(uids);
                     let _ = tx.send(SourceUpdate {
@@ -292,7 +322,10 @@ pub async fn run_http_source(
 }
 
 async fn fetch(
-    http: &hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, http_body_util::Empty<bytes::Bytes>>,
+    http: &hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Empty<bytes::Bytes>,
+    >,
     url: &str,
 ) -> Result<String, String> {
     use http_body_util::BodyExt;
@@ -304,7 +337,12 @@ async fn fetch(
     if !response.status().is_success() {
         return Err(format!("status {}", response.status()));
     }
-    let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
     String::from_utf8(body.to_vec()).map_err(|e| e.to_string())
 }
 

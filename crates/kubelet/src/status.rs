@@ -6,7 +6,7 @@
 //! Static pods report through their mirror pod, which has the same name and
 //! namespace.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -94,7 +94,8 @@ fn terminated(info: &ContainerInfo, runtime_name: &str) -> ApiState {
         terminated: Some(ContainerStateTerminated {
             exit_code: info.exit_code,
             reason: Some(reason),
-            message: termination_message(info).or_else(|| (!info.message.is_empty()).then(|| info.message.clone())),
+            message: termination_message(info)
+                .or_else(|| (!info.message.is_empty()).then(|| info.message.clone())),
             started_at: time(info.started_at),
             finished_at: time(info.finished_at),
             container_id: Some(format!("{runtime_name}://{}", info.id)),
@@ -145,12 +146,18 @@ fn container_status(
     status.last_state = previous.map(|p| terminated(p, inputs.runtime_name));
     status.state = Some(match latest.state {
         ContainerState::Running => {
-            let started = inputs.probes.is_started(uid, &spec.name, &latest.id, spec.startup_probe.is_some());
+            let started =
+                inputs
+                    .probes
+                    .is_started(uid, &spec.name, &latest.id, spec.startup_probe.is_some());
             status.started = Some(started);
             status.ready = started
-                && inputs
-                    .probes
-                    .is_ready(uid, &spec.name, &latest.id, spec.readiness_probe.is_some());
+                && inputs.probes.is_ready(
+                    uid,
+                    &spec.name,
+                    &latest.id,
+                    spec.readiness_probe.is_some(),
+                );
             ApiState {
                 running: Some(ContainerStateRunning {
                     started_at: time(latest.started_at),
@@ -177,12 +184,24 @@ pub fn pod_phase(pod: &Pod, init: &[ContainerStatus], apps: &[ContainerStatus]) 
     let mut failed_init = 0;
     for s in init {
         match s.state.as_ref() {
-            Some(ApiState { terminated: Some(t), .. }) if t.exit_code == 0 => {}
-            Some(ApiState { terminated: Some(_), .. }) => {
+            Some(ApiState {
+                terminated: Some(t),
+                ..
+            }) if t.exit_code == 0 => {}
+            Some(ApiState {
+                terminated: Some(_),
+                ..
+            }) => {
                 pending_init += 1;
                 failed_init += 1;
             }
-            Some(ApiState { waiting: Some(_), .. }) if s.last_state.as_ref().is_some_and(|l| l.terminated.as_ref().is_some_and(|t| t.exit_code != 0)) => {
+            Some(ApiState {
+                waiting: Some(_), ..
+            }) if s
+                .last_state
+                .as_ref()
+                .is_some_and(|l| l.terminated.as_ref().is_some_and(|t| t.exit_code != 0)) =>
+            {
                 pending_init += 1;
                 failed_init += 1;
             }
@@ -192,15 +211,25 @@ pub fn pod_phase(pod: &Pod, init: &[ContainerStatus], apps: &[ContainerStatus]) 
     let (mut running, mut waiting, mut stopped, mut succeeded) = (0, 0, 0, 0);
     for s in apps {
         match s.state.as_ref() {
-            Some(ApiState { running: Some(_), .. }) => running += 1,
-            Some(ApiState { terminated: Some(t), .. }) => {
+            Some(ApiState {
+                running: Some(_), ..
+            }) => running += 1,
+            Some(ApiState {
+                terminated: Some(t),
+                ..
+            }) => {
                 stopped += 1;
                 if t.exit_code == 0 {
                     succeeded += 1;
                 }
             }
-            Some(ApiState { waiting: Some(_), .. }) => {
-                if s.last_state.as_ref().is_some_and(|l| l.terminated.is_some()) {
+            Some(ApiState {
+                waiting: Some(_), ..
+            }) => {
+                if s.last_state
+                    .as_ref()
+                    .is_some_and(|l| l.terminated.is_some())
+                {
                     stopped += 1;
                 } else {
                     waiting += 1;
@@ -234,7 +263,11 @@ pub fn pod_phase(pod: &Pod, init: &[ContainerStatus], apps: &[ContainerStatus]) 
 }
 
 /// Builds the API status of `pod`.
-pub fn generate_pod_status(pod: &Pod, rt: &RuntimePodStatus, inputs: &StatusInputs<'_>) -> PodStatus {
+pub fn generate_pod_status(
+    pod: &Pod,
+    rt: &RuntimePodStatus,
+    inputs: &StatusInputs<'_>,
+) -> PodStatus {
     let uid = crate::kuberuntime::pod_uid(pod);
     let spec = pod.spec.clone().unwrap_or_default();
     let init_statuses: Vec<ContainerStatus> = init_containers(pod)
@@ -247,7 +280,11 @@ pub fn generate_pod_status(pod: &Pod, rt: &RuntimePodStatus, inputs: &StatusInpu
             .and_then(|st| st.terminated.as_ref())
             .is_some_and(|t| t.exit_code == 0)
     });
-    let app_waiting = if init_done { "ContainerCreating" } else { "PodInitializing" };
+    let app_waiting = if init_done {
+        "ContainerCreating"
+    } else {
+        "PodInitializing"
+    };
     let app_statuses: Vec<ContainerStatus> = spec
         .containers
         .iter()
@@ -284,7 +321,12 @@ pub fn generate_pod_status(pod: &Pod, rt: &RuntimePodStatus, inputs: &StatusInpu
         .collect();
     let incomplete: Vec<&str> = init_statuses
         .iter()
-        .filter(|s| !s.state.as_ref().and_then(|st| st.terminated.as_ref()).is_some_and(|t| t.exit_code == 0))
+        .filter(|s| {
+            s.state
+                .as_ref()
+                .and_then(|st| st.terminated.as_ref())
+                .is_none_or(|t| t.exit_code != 0)
+        })
         .map(|s| s.name.as_str())
         .collect();
     let sandbox_ready = rt.sandboxes.first().is_some_and(|s| s.ready)
@@ -295,14 +337,26 @@ pub fn generate_pod_status(pod: &Pod, rt: &RuntimePodStatus, inputs: &StatusInpu
         pod.status
             .as_ref()
             .and_then(|s| s.conditions.as_ref())
-            .is_some_and(|cs| cs.iter().any(|c| c.type_ == gate.condition_type && c.status == "True"))
+            .is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c.type_ == gate.condition_type && c.status == "True")
+            })
     });
     let (ready_reason, ready_message) = if terminal {
         (Some("PodCompleted"), None)
     } else if !containers_ready {
-        (Some("ContainersNotReady"), Some(format!("containers with unready status: [{}]", unready.join(" "))))
+        (
+            Some("ContainersNotReady"),
+            Some(format!(
+                "containers with unready status: [{}]",
+                unready.join(" ")
+            )),
+        )
     } else if !gates_ok {
-        (Some("ReadinessGatesNotReady"), Some("the status of pod readiness gate is not \"True\"".to_string()))
+        (
+            Some("ReadinessGatesNotReady"),
+            Some("the status of pod readiness gate is not \"True\"".to_string()),
+        )
     } else {
         (None, None)
     };
@@ -312,14 +366,29 @@ pub fn generate_pod_status(pod: &Pod, rt: &RuntimePodStatus, inputs: &StatusInpu
             "Initialized",
             initialized,
             (!initialized).then_some("ContainersNotInitialized"),
-            (!initialized).then(|| format!("containers with incomplete status: [{}]", incomplete.join(" "))),
+            (!initialized).then(|| {
+                format!(
+                    "containers with incomplete status: [{}]",
+                    incomplete.join(" ")
+                )
+            }),
         ),
-        condition("Ready", containers_ready && gates_ok, ready_reason, ready_message.clone()),
+        condition(
+            "Ready",
+            containers_ready && gates_ok,
+            ready_reason,
+            ready_message.clone(),
+        ),
         condition(
             "ContainersReady",
             containers_ready,
-            if terminal { Some("PodCompleted") } else { (!containers_ready).then_some("ContainersNotReady") },
-            (!containers_ready && !terminal).then(|| format!("containers with unready status: [{}]", unready.join(" "))),
+            if terminal {
+                Some("PodCompleted")
+            } else {
+                (!containers_ready).then_some("ContainersNotReady")
+            },
+            (!containers_ready && !terminal)
+                .then(|| format!("containers with unready status: [{}]", unready.join(" "))),
         ),
         condition("PodScheduled", true, None, None),
     ];
@@ -338,7 +407,9 @@ pub fn generate_pod_status(pod: &Pod, rt: &RuntimePodStatus, inputs: &StatusInpu
         host_ips: host_ip.map(|ip| vec![HostIP { ip }]),
         pod_ip: ips.first().cloned(),
         pod_ips: (!ips.is_empty()).then(|| ips.into_iter().map(|ip| PodIP { ip }).collect()),
-        start_time: previous.and_then(|p| p.start_time.clone()).or_else(|| Some(inputs.now.clone())),
+        start_time: previous
+            .and_then(|p| p.start_time.clone())
+            .or_else(|| Some(inputs.now.clone())),
         init_container_statuses: (!init_statuses.is_empty()).then_some(init_statuses),
         container_statuses: Some(app_statuses),
         qos_class: Some(crate::kuberuntime::sandbox::qos_class(pod).to_string()),
@@ -392,7 +463,11 @@ impl StatusManager {
         let uid = crate::kuberuntime::pod_uid(pod).to_string();
         let mut entries = self.lock();
         let entry = entries.entry(uid.clone()).or_insert_with(|| Entry {
-            namespace: pod.metadata.namespace.clone().unwrap_or_else(|| "default".to_string()),
+            namespace: pod
+                .metadata
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "default".to_string()),
             name: pod.metadata.name.clone().unwrap_or_default(),
             uid_precondition: (!is_static).then_some(uid),
             status: status.clone(),
@@ -414,8 +489,15 @@ impl StatusManager {
     /// # Errors
     ///
     /// The client error of the request.
-    pub async fn delete_pod(&self, namespace: &str, name: &str, uid: &str) -> Result<(), client::rest::ClientError> {
-        let Some(client) = &self.client else { return Ok(()) };
+    pub async fn delete_pod(
+        &self,
+        namespace: &str,
+        name: &str,
+        uid: &str,
+    ) -> Result<(), client::rest::ClientError> {
+        let Some(client) = &self.client else {
+            return Ok(());
+        };
         self.sync_one(uid).await;
         let body = json!({"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0, "preconditions": {"uid": uid}});
         api::delete(client, &api::pod_path(namespace, name), &body).await?;
@@ -444,14 +526,24 @@ impl StatusManager {
 
     async fn sync_one(&self, uid: &str) {
         let Some(client) = &self.client else { return };
-        let Some(entry) = self.lock().get(uid).cloned() else { return };
+        let Some(entry) = self.lock().get(uid).cloned() else {
+            return;
+        };
         if entry.sent.as_ref() == Some(&entry.status) {
             return;
         }
         let mut status = serde_json::to_value(&entry.status).unwrap_or(Value::Null);
         // A merge patch leaves absent fields alone; clear them explicitly.
         if let Value::Object(map) = &mut status {
-            for key in ["podIP", "podIPs", "reason", "message", "initContainerStatuses", "hostIP", "hostIPs"] {
+            for key in [
+                "podIP",
+                "podIPs",
+                "reason",
+                "message",
+                "initContainerStatuses",
+                "hostIP",
+                "hostIPs",
+            ] {
                 map.entry(key).or_insert(Value::Null);
             }
         }
@@ -477,7 +569,233 @@ impl StatusManager {
     }
 }
 
-/// Labels of a map for logs.
-pub fn describe(labels: &BTreeMap<String, String>) -> String {
-    labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::core::v1::{Container, PodSpec};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    use super::*;
+    use crate::kuberuntime::{SandboxInfo, SyncError};
+
+    struct AllReady;
+    impl ProbeResults for AllReady {
+        fn is_ready(&self, _: &str, _: &str, _: &str, _: bool) -> bool {
+            true
+        }
+        fn is_started(&self, _: &str, _: &str, _: &str, _: bool) -> bool {
+            true
+        }
+    }
+
+    fn pod(policy: &str, inits: &[&str], apps: &[&str]) -> Pod {
+        let c = |n: &&str| Container {
+            name: n.to_string(),
+            image: Some("busybox".into()),
+            ..Default::default()
+        };
+        Pod {
+            metadata: ObjectMeta {
+                uid: Some("u1".into()),
+                ..Default::default()
+            },
+            spec: Some(PodSpec {
+                restart_policy: Some(policy.into()),
+                init_containers: (!inits.is_empty()).then(|| inits.iter().map(c).collect()),
+                containers: apps.iter().map(c).collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn info(
+        name: &str,
+        state: ContainerState,
+        exit: i32,
+        created: i64,
+        restarts: i32,
+    ) -> ContainerInfo {
+        ContainerInfo {
+            id: format!("{name}-{created}"),
+            name: name.into(),
+            state,
+            exit_code: exit,
+            created_at: created,
+            started_at: created,
+            finished_at: if state == ContainerState::Exited {
+                created + 1
+            } else {
+                0
+            },
+            restart_count: restarts,
+            image_ref: "sha256:abc".into(),
+            ..Default::default()
+        }
+    }
+
+    fn runtime(containers: Vec<ContainerInfo>) -> RuntimePodStatus {
+        RuntimePodStatus {
+            sandboxes: vec![SandboxInfo {
+                id: "s".into(),
+                ready: true,
+                ip: "10.1.0.5".into(),
+                ..Default::default()
+            }],
+            containers,
+        }
+    }
+
+    fn generate(pod: &Pod, rt: &RuntimePodStatus, sync: &SyncResult) -> PodStatus {
+        generate_pod_status(
+            pod,
+            rt,
+            &StatusInputs {
+                runtime_name: "containerd",
+                host_ip: "192.0.2.1",
+                sync,
+                probes: &AllReady,
+                previous: None,
+                now: Time(crate::now()),
+            },
+        )
+    }
+
+    fn condition<'a>(status: &'a PodStatus, type_: &str) -> &'a PodCondition {
+        status
+            .conditions
+            .iter()
+            .flatten()
+            .find(|c| c.type_ == type_)
+            .unwrap()
+    }
+
+    #[test]
+    fn running_pod_is_ready_with_ip_and_container_id() {
+        use ContainerState::*;
+        let pod = pod("Always", &[], &["a"]);
+        let status = generate(
+            &pod,
+            &runtime(vec![info("a", Running, 0, 5, 0)]),
+            &SyncResult::default(),
+        );
+        assert_eq!(status.phase.as_deref(), Some("Running"));
+        assert_eq!(status.pod_ip.as_deref(), Some("10.1.0.5"));
+        assert_eq!(status.host_ip.as_deref(), Some("192.0.2.1"));
+        assert_eq!(condition(&status, "Ready").status, "True");
+        assert_eq!(
+            condition(&status, "PodReadyToStartContainers").status,
+            "True"
+        );
+        let c = &status.container_statuses.as_ref().unwrap()[0];
+        assert_eq!(c.container_id.as_deref(), Some("containerd://a-5"));
+        assert!(c.ready);
+        assert_eq!(c.started, Some(true));
+        assert_eq!(status.qos_class.as_deref(), Some("BestEffort"));
+    }
+
+    #[test]
+    fn crash_loop_shows_waiting_with_last_termination() {
+        use ContainerState::*;
+        let pod = pod("Always", &[], &["a"]);
+        let mut sync = SyncResult::default();
+        sync.errors.insert(
+            "a".into(),
+            SyncError {
+                reason: "CrashLoopBackOff".into(),
+                message: "back-off 10s".into(),
+            },
+        );
+        let rt = runtime(vec![info("a", Exited, 3, 9, 2), info("a", Exited, 3, 5, 1)]);
+        let status = generate(&pod, &rt, &sync);
+        let c = &status.container_statuses.as_ref().unwrap()[0];
+        assert_eq!(
+            c.state
+                .as_ref()
+                .unwrap()
+                .waiting
+                .as_ref()
+                .unwrap()
+                .reason
+                .as_deref(),
+            Some("CrashLoopBackOff")
+        );
+        let last = c.last_state.as_ref().unwrap().terminated.as_ref().unwrap();
+        assert_eq!(last.exit_code, 3);
+        assert_eq!(last.reason.as_deref(), Some("Error"));
+        assert_eq!(c.restart_count, 2);
+        assert!(!c.ready);
+        assert_eq!(status.phase.as_deref(), Some("Running"));
+        assert_eq!(
+            condition(&status, "Ready").reason.as_deref(),
+            Some("ContainersNotReady")
+        );
+    }
+
+    #[test]
+    fn pending_init_containers() {
+        use ContainerState::*;
+        let pod = pod("Always", &["i1", "i2"], &["a"]);
+        let status = generate(
+            &pod,
+            &runtime(vec![
+                info("i1", Exited, 0, 5, 0),
+                info("i2", Running, 0, 6, 0),
+            ]),
+            &SyncResult::default(),
+        );
+        assert_eq!(status.phase.as_deref(), Some("Pending"));
+        assert_eq!(condition(&status, "Initialized").status, "False");
+        assert_eq!(
+            condition(&status, "Initialized").message.as_deref(),
+            Some("containers with incomplete status: [i2]")
+        );
+        let app = &status.container_statuses.as_ref().unwrap()[0];
+        assert_eq!(
+            app.state
+                .as_ref()
+                .unwrap()
+                .waiting
+                .as_ref()
+                .unwrap()
+                .reason
+                .as_deref(),
+            Some("PodInitializing")
+        );
+    }
+
+    #[test]
+    fn phases_follow_restart_policy() {
+        use ContainerState::*;
+        let cases = [
+            ("Never", vec![info("a", Exited, 0, 5, 0)], "Succeeded"),
+            ("Never", vec![info("a", Exited, 1, 5, 0)], "Failed"),
+            ("OnFailure", vec![info("a", Exited, 0, 5, 0)], "Succeeded"),
+            ("OnFailure", vec![info("a", Exited, 1, 5, 0)], "Running"),
+            ("Always", vec![info("a", Exited, 0, 5, 0)], "Running"),
+            ("Always", vec![], "Pending"),
+        ];
+        for (policy, containers, want) in cases {
+            let status = generate(
+                &pod(policy, &[], &["a"]),
+                &runtime(containers),
+                &SyncResult::default(),
+            );
+            assert_eq!(status.phase.as_deref(), Some(want), "{policy}");
+        }
+        let succeeded = generate(
+            &pod("Never", &[], &["a"]),
+            &runtime(vec![info("a", Exited, 0, 5, 0)]),
+            &SyncResult::default(),
+        );
+        assert_eq!(
+            condition(&succeeded, "Ready").reason.as_deref(),
+            Some("PodCompleted")
+        );
+        let failed_init = generate(
+            &pod("Never", &["i"], &["a"]),
+            &runtime(vec![info("i", Exited, 1, 5, 0)]),
+            &SyncResult::default(),
+        );
+        assert_eq!(failed_init.phase.as_deref(), Some("Failed"));
+    }
 }

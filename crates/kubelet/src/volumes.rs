@@ -74,7 +74,8 @@ pub async fn setup(ctx: &VolumeContext<'_>, pod: &Pod) -> Result<(), String> {
     let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
     for volume in pod.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
         let path = volume_path(ctx.root, pod, volume);
-        let fail = |e: String| format!("MountVolume.SetUp failed for volume {:?}: {e}", volume.name);
+        let fail =
+            |e: String| format!("MountVolume.SetUp failed for volume {:?}: {e}", volume.name);
         if let Some(host) = &volume.host_path {
             check_host_path(&path, host.type_.as_deref().unwrap_or("")).map_err(fail)?;
             continue;
@@ -123,7 +124,12 @@ pub async fn setup(ctx: &VolumeContext<'_>, pod: &Pod) -> Result<(), String> {
 fn check_host_path(path: &Path, type_: &str) -> Result<(), String> {
     use std::os::unix::fs::FileTypeExt;
     let meta = std::fs::metadata(path);
-    let wrong = |what: &str| Err(format!("hostPath type check failed: {} is not {what}", path.display()));
+    let wrong = |what: &str| {
+        Err(format!(
+            "hostPath type check failed: {} is not {what}",
+            path.display()
+        ))
+    };
     match type_ {
         "" => Ok(()),
         "DirectoryOrCreate" => {
@@ -135,7 +141,8 @@ fn check_host_path(path: &Path, type_: &str) -> Result<(), String> {
         "FileOrCreate" => {
             if meta.is_err() {
                 if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| format!("{}: {e}", parent.display()))?;
                 }
                 std::fs::write(path, b"").map_err(|e| format!("{}: {e}", path.display()))?;
             }
@@ -165,7 +172,10 @@ fn check_host_path(path: &Path, type_: &str) -> Result<(), String> {
     }
 }
 
-fn project(data: &BTreeMap<String, Vec<u8>>, items: Option<&[KeyToPath]>) -> Result<BTreeMap<String, Vec<u8>>, String> {
+fn project(
+    data: &BTreeMap<String, Vec<u8>>,
+    items: Option<&[KeyToPath]>,
+) -> Result<BTreeMap<String, Vec<u8>>, String> {
     match items {
         None => Ok(data.clone()),
         Some(items) => items
@@ -179,11 +189,20 @@ fn project(data: &BTreeMap<String, Vec<u8>>, items: Option<&[KeyToPath]>) -> Res
     }
 }
 
-async fn config_map(ctx: &VolumeContext<'_>, namespace: &str, name: &str) -> Result<Option<BTreeMap<String, Vec<u8>>>, String> {
-    let client = ctx.client.ok_or("configmap volumes need an API server connection")?;
-    let cm: Option<ConfigMap> = api::get(client, &format!("/api/v1/namespaces/{namespace}/configmaps/{name}"))
-        .await
-        .map_err(|e| e.to_string())?;
+async fn config_map(
+    ctx: &VolumeContext<'_>,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<BTreeMap<String, Vec<u8>>>, String> {
+    let client = ctx
+        .client
+        .ok_or("configmap volumes need an API server connection")?;
+    let cm: Option<ConfigMap> = api::get(
+        client,
+        &format!("/api/v1/namespaces/{namespace}/configmaps/{name}"),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(cm.map(|cm| {
         let mut files: BTreeMap<String, Vec<u8>> = cm
             .data
@@ -191,42 +210,85 @@ async fn config_map(ctx: &VolumeContext<'_>, namespace: &str, name: &str) -> Res
             .into_iter()
             .map(|(k, v)| (k, v.into_bytes()))
             .collect();
-        files.extend(cm.binary_data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)));
+        files.extend(
+            cm.binary_data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.0)),
+        );
         files
     }))
 }
 
-async fn secret_data(ctx: &VolumeContext<'_>, namespace: &str, name: &str) -> Result<Option<BTreeMap<String, Vec<u8>>>, String> {
-    let client = ctx.client.ok_or("secret volumes need an API server connection")?;
-    let secret: Option<Secret> = api::get(client, &format!("/api/v1/namespaces/{namespace}/secrets/{name}"))
-        .await
-        .map_err(|e| e.to_string())?;
+async fn secret_data(
+    ctx: &VolumeContext<'_>,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<BTreeMap<String, Vec<u8>>>, String> {
+    let client = ctx
+        .client
+        .ok_or("secret volumes need an API server connection")?;
+    let secret: Option<Secret> = api::get(
+        client,
+        &format!("/api/v1/namespaces/{namespace}/secrets/{name}"),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(secret.map(|s| {
-        let mut files: BTreeMap<String, Vec<u8>> =
-            s.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
-        files.extend(s.string_data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.into_bytes())));
+        let mut files: BTreeMap<String, Vec<u8>> = s
+            .data
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect();
+        files.extend(
+            s.string_data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.into_bytes())),
+        );
         files
     }))
 }
 
-fn downward_files(ctx: &VolumeContext<'_>, pod: &Pod, items: &[DownwardAPIVolumeFile]) -> Result<BTreeMap<String, Vec<u8>>, String> {
+fn downward_files(
+    ctx: &VolumeContext<'_>,
+    pod: &Pod,
+    items: &[DownwardAPIVolumeFile],
+) -> Result<BTreeMap<String, Vec<u8>>, String> {
     let mut files = BTreeMap::new();
     for item in items {
         let value = if let Some(field) = &item.field_ref {
             let meta = &pod.metadata;
             match field.field_path.as_str() {
                 "metadata.labels" => crate::kuberuntime::env::format_map(meta.labels.as_ref()),
-                "metadata.annotations" => crate::kuberuntime::env::format_map(meta.annotations.as_ref()),
+                "metadata.annotations" => {
+                    crate::kuberuntime::env::format_map(meta.annotations.as_ref())
+                }
                 "metadata.name" => meta.name.clone().unwrap_or_default(),
                 "metadata.namespace" => meta.namespace.clone().unwrap_or_default(),
                 "metadata.uid" => meta.uid.clone().unwrap_or_default(),
                 "spec.nodeName" => ctx.node_name.to_string(),
                 "status.hostIP" => ctx.host_ip.to_string(),
                 other => {
-                    if let Some(key) = other.strip_prefix("metadata.labels['").and_then(|k| k.strip_suffix("']")) {
-                        meta.labels.as_ref().and_then(|l| l.get(key)).cloned().unwrap_or_default()
-                    } else if let Some(key) = other.strip_prefix("metadata.annotations['").and_then(|k| k.strip_suffix("']")) {
-                        meta.annotations.as_ref().and_then(|l| l.get(key)).cloned().unwrap_or_default()
+                    if let Some(key) = other
+                        .strip_prefix("metadata.labels['")
+                        .and_then(|k| k.strip_suffix("']"))
+                    {
+                        meta.labels
+                            .as_ref()
+                            .and_then(|l| l.get(key))
+                            .cloned()
+                            .unwrap_or_default()
+                    } else if let Some(key) = other
+                        .strip_prefix("metadata.annotations['")
+                        .and_then(|k| k.strip_suffix("']"))
+                    {
+                        meta.annotations
+                            .as_ref()
+                            .and_then(|l| l.get(key))
+                            .cloned()
+                            .unwrap_or_default()
                     } else {
                         return Err(format!("unsupported fieldPath {other:?}"));
                     }
@@ -271,7 +333,11 @@ async fn projected_files(
             }
         }
         if let Some(downward) = &source.downward_api {
-            files.extend(downward_files(ctx, pod, downward.items.as_deref().unwrap_or(&[]))?);
+            files.extend(downward_files(
+                ctx,
+                pod,
+                downward.items.as_deref().unwrap_or(&[]),
+            )?);
         }
         if let Some(token) = &source.service_account_token {
             let account = pod
@@ -285,7 +351,9 @@ async fn projected_files(
                 }
                 // NOTE: without TokenRequest support on the server the token file is
                 // left out rather than blocking the pod.
-                Err(error) => tracing::warn!(pod = %crate::kuberuntime::pod_full_name(pod), %error, "service account token not projected"),
+                Err(error) => {
+                    tracing::warn!(pod = %crate::kuberuntime::pod_full_name(pod), %error, "service account token not projected")
+                }
             }
         }
     }
@@ -329,7 +397,10 @@ async fn request_token(
 
 fn write_files(dir: &Path, files: &BTreeMap<String, Vec<u8>>) -> Result<(), String> {
     for (relative, content) in files {
-        if relative.split('/').any(|part| part == ".." || part.is_empty()) {
+        if relative
+            .split('/')
+            .any(|part| part == ".." || part.is_empty())
+        {
             return Err(format!("invalid file path {relative:?}"));
         }
         let path = dir.join(relative);
@@ -346,10 +417,20 @@ fn mount_tmpfs(path: &Path) -> Result<(), String> {
     let fstype = CString::new("tmpfs").unwrap_or_default();
     // SAFETY: all pointers are NUL-terminated strings that outlive the call.
     let rc = unsafe {
-        libc::mount(fstype.as_ptr(), target.as_ptr(), fstype.as_ptr(), 0, std::ptr::null())
+        libc::mount(
+            fstype.as_ptr(),
+            target.as_ptr(),
+            fstype.as_ptr(),
+            0,
+            std::ptr::null(),
+        )
     };
     if rc != 0 {
-        return Err(format!("mount tmpfs on {}: {}", path.display(), std::io::Error::last_os_error()));
+        return Err(format!(
+            "mount tmpfs on {}: {}",
+            path.display(),
+            std::io::Error::last_os_error()
+        ));
     }
     Ok(())
 }
@@ -376,7 +457,10 @@ pub fn teardown(root: &Path, uid: &str) -> Result<(), String> {
         let c = CString::new(target).map_err(|e| e.to_string())?;
         // SAFETY: c is a NUL-terminated path.
         if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } != 0 {
-            return Err(format!("unmount {target}: {}", std::io::Error::last_os_error()));
+            return Err(format!(
+                "unmount {target}: {}",
+                std::io::Error::last_os_error()
+            ));
         }
     }
     std::fs::remove_dir_all(&dir).map_err(|e| format!("remove {}: {e}", dir.display()))
@@ -387,7 +471,11 @@ pub fn teardown(root: &Path, uid: &str) -> Result<(), String> {
 /// # Errors
 ///
 /// A message for a mount of an undeclared volume.
-pub fn container_mounts(root: &Path, pod: &Pod, container: &Container) -> Result<Vec<pb::Mount>, String> {
+pub fn container_mounts(
+    root: &Path,
+    pod: &Pod,
+    container: &Container,
+) -> Result<Vec<pb::Mount>, String> {
     let volumes = pod.spec.iter().flat_map(|s| s.volumes.iter().flatten());
     let volumes: Vec<&Volume> = volumes.collect();
     let mut mounts = Vec::new();
@@ -395,11 +483,18 @@ pub fn container_mounts(root: &Path, pod: &Pod, container: &Container) -> Result
         let volume = volumes
             .iter()
             .find(|v| v.name == mount.name)
-            .ok_or_else(|| format!("volumeMount {:?} refers to an undeclared volume", mount.name))?;
+            .ok_or_else(|| {
+                format!(
+                    "volumeMount {:?} refers to an undeclared volume",
+                    mount.name
+                )
+            })?;
         let mut host = volume_path(root, pod, volume);
         if let Some(sub) = mount.sub_path.as_ref().filter(|s| !s.is_empty()) {
             if sub.split('/').any(|p| p == "..") || sub.starts_with('/') {
-                return Err(format!("subPath {sub:?} must be a relative path without '..'"));
+                return Err(format!(
+                    "subPath {sub:?} must be a relative path without '..'"
+                ));
             }
             host = host.join(sub);
             if !host.exists() {
@@ -428,7 +523,9 @@ pub fn container_mounts(root: &Path, pod: &Pod, container: &Container) -> Result
 
 #[cfg(test)]
 mod tests {
-    use k8s_openapi::api::core::v1::{EmptyDirVolumeSource, HostPathVolumeSource, PodSpec, VolumeMount};
+    use k8s_openapi::api::core::v1::{
+        EmptyDirVolumeSource, HostPathVolumeSource, PodSpec, VolumeMount,
+    };
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
     use super::*;
@@ -487,7 +584,8 @@ mod tests {
         };
         setup(&ctx, &pod).await.unwrap();
         assert!(host.is_dir());
-        let mounts = container_mounts(root.path(), &pod, &pod.spec.as_ref().unwrap().containers[0]).unwrap();
+        let mounts =
+            container_mounts(root.path(), &pod, &pod.spec.as_ref().unwrap().containers[0]).unwrap();
         assert_eq!(mounts.len(), 2);
         assert!(Path::new(&mounts[0].host_path).is_dir());
         assert!(mounts[1].readonly);

@@ -29,14 +29,20 @@ const PAUSE: &str = "docker.io/library/pause:kubelet-test";
 fn run(cmd: &mut Command) -> Result<String, String> {
     let output = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
     if !output.status.success() {
-        return Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&output.stderr)));
+        return Err(format!(
+            "{cmd:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 fn sha256(path: &Path) -> String {
     let out = run(Command::new("sha256sum").arg(path)).expect("sha256sum");
-    out.split_whitespace().next().unwrap_or_default().to_string()
+    out.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Writes an OCI archive with a busybox image and a "pause" image sharing one
@@ -46,8 +52,11 @@ fn build_images(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(rootfs.join("bin")).unwrap();
     std::fs::create_dir_all(rootfs.join("etc")).unwrap();
     std::fs::create_dir_all(rootfs.join("tmp")).unwrap();
-    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).expect("copy /bin/busybox (busybox-static)");
-    for applet in ["sh", "sleep", "echo", "cat", "ls", "true", "false", "env", "wget", "nc"] {
+    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox"))
+        .expect("copy /bin/busybox (busybox-static)");
+    for applet in [
+        "sh", "sleep", "echo", "cat", "ls", "true", "false", "env", "wget", "nc",
+    ] {
         std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
     }
     std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
@@ -55,7 +64,15 @@ fn build_images(dir: &Path) -> PathBuf {
     let blobs = layout.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
     let layer = dir.join("layer.tar");
-    run(Command::new("tar").arg("-C").arg(&rootfs).arg("--owner=0").arg("--group=0").arg("-cf").arg(&layer).arg(".")).unwrap();
+    run(Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("--owner=0")
+        .arg("--group=0")
+        .arg("-cf")
+        .arg(&layer)
+        .arg("."))
+    .unwrap();
     let layer_digest = sha256(&layer);
     let layer_size = std::fs::metadata(&layer).unwrap().len();
     std::fs::rename(&layer, blobs.join(&layer_digest)).unwrap();
@@ -68,7 +85,10 @@ fn build_images(dir: &Path) -> PathBuf {
         (digest, content.len())
     };
     let mut manifests = Vec::new();
-    for (name, entrypoint, cmd) in [(IMAGE, json!(null), json!(["sh"])), (PAUSE, json!(["/bin/sleep"]), json!(["2147483647"]))] {
+    for (name, entrypoint, cmd) in [
+        (IMAGE, json!(null), json!(["sh"])),
+        (PAUSE, json!(["/bin/sleep"]), json!(["2147483647"])),
+    ] {
         let config = json!({
             "architecture": "amd64",
             "os": "linux",
@@ -91,10 +111,24 @@ fn build_images(dir: &Path) -> PathBuf {
             "annotations": {"io.containerd.image.name": name, "org.opencontainers.image.ref.name": name.rsplit(':').next().unwrap()},
         }));
     }
-    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-    std::fs::write(layout.join("index.json"), serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": manifests})).unwrap()).unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": manifests})).unwrap(),
+    )
+    .unwrap();
     let archive = dir.join("images.tar");
-    run(Command::new("tar").arg("-C").arg(&layout).arg("-cf").arg(&archive).arg(".")).unwrap();
+    run(Command::new("tar")
+        .arg("-C")
+        .arg(&layout)
+        .arg("-cf")
+        .arg(&archive)
+        .arg("."))
+    .unwrap();
     archive
 }
 
@@ -120,7 +154,8 @@ impl Containerd {
             socket: dir.join("containerd.sock"),
         };
         run(Command::new("ip").args(["netns", "add", &netns])).expect("create network namespace");
-        run(Command::new("ip").args(["netns", "exec", &netns, "ip", "link", "set", "lo", "up"])).expect("lo up");
+        run(Command::new("ip").args(["netns", "exec", &netns, "ip", "link", "set", "lo", "up"]))
+            .expect("lo up");
         let cni = dir.join("cni");
         std::fs::create_dir_all(&cni).unwrap();
         let cni_conf = json!({
@@ -179,20 +214,31 @@ state = "{dir}/state"
         this.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while !this.socket.exists() {
-            assert!(Instant::now() < deadline, "containerd did not create its socket");
+            assert!(
+                Instant::now() < deadline,
+                "containerd did not create its socket"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         let archive = build_images(&dir.join("image"));
         let address = this.socket.to_string_lossy().into_owned();
         let mut imported = false;
         for _ in 0..50 {
-            if run(Command::new("ctr").args(["--address", &address, "-n", "k8s.io", "images", "import"]).arg(&archive)).is_ok() {
+            if run(Command::new("ctr")
+                .args(["--address", &address, "-n", "k8s.io", "images", "import"])
+                .arg(&archive))
+            .is_ok()
+            {
                 imported = true;
                 break;
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        assert!(imported, "ctr images import failed; see {}", dir.join("containerd.log").display());
+        assert!(
+            imported,
+            "ctr images import failed; see {}",
+            dir.join("containerd.log").display()
+        );
         this
     }
 
@@ -203,26 +249,50 @@ state = "{dir}/state"
     /// Stops and removes every sandbox through CRI, so that the CNI teardown and
     /// the runtime's own cleanup run.
     async fn remove_sandboxes(&self) {
-        let Ok(runtime) = kubelet::remote::connect(&self.endpoint(), Duration::from_secs(30)) else { return };
+        let Ok(runtime) = kubelet::remote::connect(&self.endpoint(), Duration::from_secs(30))
+        else {
+            return;
+        };
         let mut rt = runtime.runtime;
-        let Ok(list) = rt.list_pod_sandbox(pb::ListPodSandboxRequest { filter: None }).await else { return };
+        let Ok(list) = rt
+            .list_pod_sandbox(pb::ListPodSandboxRequest { filter: None })
+            .await
+        else {
+            return;
+        };
         for sandbox in list.into_inner().items {
             // The runtime names the pod's network namespace in its verbose info;
             // remove it if the runtime leaves it behind.
             let netns = rt
-                .pod_sandbox_status(pb::PodSandboxStatusRequest { pod_sandbox_id: sandbox.id.clone(), verbose: true })
+                .pod_sandbox_status(pb::PodSandboxStatusRequest {
+                    pod_sandbox_id: sandbox.id.clone(),
+                    verbose: true,
+                })
                 .await
                 .ok()
                 .and_then(|r| r.into_inner().info.get("info").cloned())
                 .and_then(|info| serde_json::from_str::<Value>(&info).ok())
                 .and_then(|info| info["netNamespacePath"].as_str().map(str::to_string));
-            let _ = rt.stop_pod_sandbox(pb::StopPodSandboxRequest { pod_sandbox_id: sandbox.id.clone() }).await;
-            let _ = rt.remove_pod_sandbox(pb::RemovePodSandboxRequest { pod_sandbox_id: sandbox.id }).await;
-            if let Some(path) = netns.filter(|p| p.starts_with("/var/run/netns/cni-") || p.starts_with("/run/netns/cni-"))
-                && Path::new(&path).exists()
+            let _ = rt
+                .stop_pod_sandbox(pb::StopPodSandboxRequest {
+                    pod_sandbox_id: sandbox.id.clone(),
+                })
+                .await;
+            let _ = rt
+                .remove_pod_sandbox(pb::RemovePodSandboxRequest {
+                    pod_sandbox_id: sandbox.id,
+                })
+                .await;
+            if let Some(path) = netns.filter(|p| {
+                p.starts_with("/var/run/netns/cni-") || p.starts_with("/run/netns/cni-")
+            }) && Path::new(&path).exists()
                 && let Some(name) = Path::new(&path).file_name()
             {
-                let _ = Command::new("ip").arg("netns").arg("delete").arg(name).status();
+                let _ = Command::new("ip")
+                    .arg("netns")
+                    .arg("delete")
+                    .arg(name)
+                    .status();
             }
         }
     }
@@ -237,7 +307,9 @@ state = "{dir}/state"
         let marker = self.dir.to_string_lossy().into_owned();
         if let Ok(entries) = std::fs::read_dir("/proc") {
             for entry in entries.filter_map(Result::ok) {
-                let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+                let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                    continue;
+                };
                 let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
                 let cmdline = String::from_utf8_lossy(&cmdline);
                 if cmdline.contains("containerd-shim") && cmdline.contains(&marker) {
@@ -257,12 +329,20 @@ state = "{dir}/state"
         for target in targets {
             let _ = Command::new("umount").arg("-l").arg(target).status();
         }
-        for controller in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().filter_map(Result::ok) {
-            let root = controller.path().join(self.cgroup_root.trim_start_matches('/'));
+        for controller in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+        {
+            let root = controller
+                .path()
+                .join(self.cgroup_root.trim_start_matches('/'));
             remove_cgroup_tree(&root);
         }
         if Path::new("/var/run/netns").join(&self.netns).exists() {
-            let _ = Command::new("ip").args(["netns", "delete", &self.netns]).status();
+            let _ = Command::new("ip")
+                .args(["netns", "delete", &self.netns])
+                .status();
         }
     }
 }
@@ -271,7 +351,11 @@ fn remove_cgroup_tree(dir: &Path) {
     if !dir.is_dir() {
         return;
     }
-    for entry in std::fs::read_dir(dir).into_iter().flatten().filter_map(Result::ok) {
+    for entry in std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+    {
         if entry.path().is_dir() {
             remove_cgroup_tree(&entry.path());
         }
@@ -295,9 +379,17 @@ impl Apiserver {
     async fn start(dir: &Path) -> Apiserver {
         let data_dir = format!("--data-dir={}", dir.join("data").display());
         let cert_dir = format!("--cert-dir={}", dir.join("certs").display());
-        let options = Options::try_parse_from(["kube-apiserver", "--bind-address=127.0.0.1", "--secure-port=0", data_dir.as_str(), cert_dir.as_str()])
-            .expect("parse flags");
-        let server = apiserver::start(options).await.expect("start kube-apiserver");
+        let options = Options::try_parse_from([
+            "kube-apiserver",
+            "--bind-address=127.0.0.1",
+            "--secure-port=0",
+            data_dir.as_str(),
+            cert_dir.as_str(),
+        ])
+        .expect("parse flags");
+        let server = apiserver::start(options)
+            .await
+            .expect("start kube-apiserver");
         Apiserver {
             host: format!("https://127.0.0.1:{}", server.address.port()),
             cert_file: server.certificate.cert_file.clone(),
@@ -351,7 +443,10 @@ where
 }
 
 async fn get(client: &RestClient, path: &str) -> Option<Value> {
-    kubelet::api::get::<Value>(client, path).await.ok().flatten()
+    kubelet::api::get::<Value>(client, path)
+        .await
+        .ok()
+        .flatten()
 }
 
 fn pod(name: &str, command: &str, restart_policy: &str) -> Value {
@@ -383,7 +478,11 @@ fn condition(pod: &Value, type_: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn kubelet_config(dir: &Path, containerd: &Containerd, kubeconfig: PathBuf) -> KubeletConfiguration {
+fn kubelet_config(
+    dir: &Path,
+    containerd: &Containerd,
+    kubeconfig: PathBuf,
+) -> KubeletConfiguration {
     KubeletConfiguration {
         root_dir: dir.join("kubelet"),
         pod_logs_dir: dir.join("pod-logs"),
@@ -403,19 +502,29 @@ fn kubelet_config(dir: &Path, containerd: &Containerd, kubeconfig: PathBuf) -> K
     }
 }
 
-async fn scenario(dir: PathBuf, client: RestClient, config: KubeletConfiguration, runtime_endpoint: String) {
+async fn scenario(
+    dir: PathBuf,
+    client: RestClient,
+    config: KubeletConfiguration,
+    runtime_endpoint: String,
+) {
     std::fs::create_dir_all(dir.join("manifests")).unwrap();
     let (cancel_tx, cancel_rx) = watch::channel(false);
-    let running = kubelet::kubelet::start(config, cancel_rx).await.expect("start kubelet");
+    let running = kubelet::kubelet::start(config, cancel_rx)
+        .await
+        .expect("start kubelet");
     let port = running.server_address.expect("server address").port();
 
     // Registration, node status and lease.
     let node = eventually("node Ready", Duration::from_secs(60), || async {
-        get(&client, &format!("/api/v1/nodes/{NODE}")).await.filter(|n| {
-            n["status"]["conditions"]
-                .as_array()
-                .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
-        })
+        get(&client, &format!("/api/v1/nodes/{NODE}"))
+            .await
+            .filter(|n| {
+                n["status"]["conditions"].as_array().is_some_and(|cs| {
+                    cs.iter()
+                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                })
+            })
     })
     .await;
     assert_eq!(node["metadata"]["labels"]["kubernetes.io/hostname"], NODE);
@@ -423,26 +532,55 @@ async fn scenario(dir: PathBuf, client: RestClient, config: KubeletConfiguration
     assert_eq!(node["status"]["capacity"]["pods"], "110");
     assert!(node["status"]["capacity"]["cpu"].as_str().is_some());
     assert!(node["status"]["allocatable"]["memory"].as_str().is_some());
-    assert!(node["status"]["nodeInfo"]["containerRuntimeVersion"].as_str().unwrap_or_default().starts_with("containerd://"));
+    assert!(
+        node["status"]["nodeInfo"]["containerRuntimeVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("containerd://")
+    );
     let lease = eventually("node lease", Duration::from_secs(20), || async {
-        get(&client, &format!("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{NODE}")).await
+        get(
+            &client,
+            &format!("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{NODE}"),
+        )
+        .await
     })
     .await;
     assert_eq!(lease["spec"]["holderIdentity"], NODE);
 
     // A pod bound to the node runs and becomes Ready with an IP.
-    let _: Value = kubelet::api::create(&client, "/api/v1/namespaces/default/pods", &pod("web", "echo hello-from-$POD_NAME; exec sleep 3600", "Always"))
-        .await
-        .expect("create pod web");
-    let web = eventually("pod web Running and Ready", Duration::from_secs(90), || async {
-        get(&client, "/api/v1/namespaces/default/pods/web")
-            .await
-            .filter(|p| p["status"]["phase"] == "Running" && condition(p, "Ready").as_deref() == Some("True"))
-    })
+    let _: Value = kubelet::api::create(
+        &client,
+        "/api/v1/namespaces/default/pods",
+        &pod(
+            "web",
+            "echo hello-from-$POD_NAME; exec sleep 3600",
+            "Always",
+        ),
+    )
+    .await
+    .expect("create pod web");
+    let web = eventually(
+        "pod web Running and Ready",
+        Duration::from_secs(90),
+        || async {
+            get(&client, "/api/v1/namespaces/default/pods/web")
+                .await
+                .filter(|p| {
+                    p["status"]["phase"] == "Running"
+                        && condition(p, "Ready").as_deref() == Some("True")
+                })
+        },
+    )
     .await;
-    let pod_ip = web["status"]["podIP"].as_str().unwrap_or_default().to_string();
+    let pod_ip = web["status"]["podIP"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(pod_ip.starts_with("10.244.77."), "podIP {pod_ip}");
-    let container_id = web["status"]["containerStatuses"][0]["containerID"].as_str().unwrap_or_default();
+    let container_id = web["status"]["containerStatuses"][0]["containerID"]
+        .as_str()
+        .unwrap_or_default();
     assert!(container_id.starts_with("containerd://"), "{container_id}");
     assert_eq!(web["status"]["containerStatuses"][0]["ready"], true);
     assert_eq!(web["status"]["hostIP"], "10.244.77.1");
@@ -450,7 +588,10 @@ async fn scenario(dir: PathBuf, client: RestClient, config: KubeletConfiguration
     // Container logs through the kubelet's HTTPS server.
     let logs = eventually("container logs", Duration::from_secs(20), || async {
         let out = Command::new("curl")
-            .args(["-sk", &format!("https://127.0.0.1:{port}/containerLogs/default/web/c?tailLines=5")])
+            .args([
+                "-sk",
+                &format!("https://127.0.0.1:{port}/containerLogs/default/web/c?tailLines=5"),
+            ])
             .output()
             .ok()?;
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -460,14 +601,21 @@ async fn scenario(dir: PathBuf, client: RestClient, config: KubeletConfiguration
     assert_eq!(logs.trim(), "hello-from-web");
 
     // A crashing container backs off with a growing restart count.
-    let _: Value = kubelet::api::create(&client, "/api/v1/namespaces/default/pods", &pod("crash", "echo crashing; exit 3", "Always"))
-        .await
-        .expect("create pod crash");
+    let _: Value = kubelet::api::create(
+        &client,
+        "/api/v1/namespaces/default/pods",
+        &pod("crash", "echo crashing; exit 3", "Always"),
+    )
+    .await
+    .expect("create pod crash");
     let crash = eventually("CrashLoopBackOff", Duration::from_secs(90), || async {
-        get(&client, "/api/v1/namespaces/default/pods/crash").await.filter(|p| {
-            let s = &p["status"]["containerStatuses"][0];
-            s["state"]["waiting"]["reason"] == "CrashLoopBackOff" && s["restartCount"].as_i64().unwrap_or(0) >= 1
-        })
+        get(&client, "/api/v1/namespaces/default/pods/crash")
+            .await
+            .filter(|p| {
+                let s = &p["status"]["containerStatuses"][0];
+                s["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+                    && s["restartCount"].as_i64().unwrap_or(0) >= 1
+            })
     })
     .await;
     let status = &crash["status"]["containerStatuses"][0];
@@ -482,27 +630,46 @@ async fn scenario(dir: PathBuf, client: RestClient, config: KubeletConfiguration
     )
     .unwrap();
     let mirror = eventually("mirror pod Running", Duration::from_secs(60), || async {
-        get(&client, &format!("/api/v1/namespaces/default/pods/static-{NODE}"))
-            .await
-            .filter(|p| p["status"]["phase"] == "Running")
+        get(
+            &client,
+            &format!("/api/v1/namespaces/default/pods/static-{NODE}"),
+        )
+        .await
+        .filter(|p| p["status"]["phase"] == "Running")
     })
     .await;
-    assert!(mirror["metadata"]["annotations"]["kubernetes.io/config.mirror"].as_str().is_some());
+    assert!(
+        mirror["metadata"]["annotations"]["kubernetes.io/config.mirror"]
+            .as_str()
+            .is_some()
+    );
 
     // Removing the manifest stops the static pod and removes its mirror.
     std::fs::remove_file(dir.join("manifests/static.yaml")).unwrap();
     eventually("mirror pod gone", Duration::from_secs(60), || async {
-        get(&client, &format!("/api/v1/namespaces/default/pods/static-{NODE}")).await.is_none().then_some(())
+        get(
+            &client,
+            &format!("/api/v1/namespaces/default/pods/static-{NODE}"),
+        )
+        .await
+        .is_none()
+        .then_some(())
     })
     .await;
 
     // Deleting a pod stops its containers and the object disappears.
-    let uid = web["metadata"]["uid"].as_str().unwrap_or_default().to_string();
+    let uid = web["metadata"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     kubelet::api::delete(&client, "/api/v1/namespaces/default/pods/web", &json!({}))
         .await
         .expect("delete pod web");
     eventually("pod web gone", Duration::from_secs(60), || async {
-        get(&client, "/api/v1/namespaces/default/pods/web").await.is_none().then_some(())
+        get(&client, "/api/v1/namespaces/default/pods/web")
+            .await
+            .is_none()
+            .then_some(())
     })
     .await;
     let runtime = kubelet::remote::connect(&runtime_endpoint, Duration::from_secs(10)).unwrap();
@@ -533,7 +700,11 @@ async fn scenario(dir: PathBuf, client: RestClient, config: KubeletConfiguration
         .unwrap()
         .into_inner()
         .items;
-    assert!(sandboxes.iter().all(|s| s.labels.get("io.kubernetes.pod.uid") != Some(&uid)));
+    assert!(
+        sandboxes
+            .iter()
+            .all(|s| s.labels.get("io.kubernetes.pod.uid") != Some(&uid))
+    );
 
     let _ = cancel_tx.send(true);
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -542,10 +713,16 @@ async fn scenario(dir: PathBuf, client: RestClient, config: KubeletConfiguration
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn node_runs_pods_on_containerd() {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "kubelet=info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "kubelet=info".into()),
+        )
         .with_test_writer()
         .try_init();
-    let tmp = tempfile::Builder::new().prefix("kubelet-it").tempdir_in("/tmp").expect("temp dir");
+    let tmp = tempfile::Builder::new()
+        .prefix("kubelet-it")
+        .tempdir_in("/tmp")
+        .expect("temp dir");
     let dir = tmp.path().to_path_buf();
     let mut containerd = Containerd::start(&dir);
     let mut apiserver = Apiserver::start(&dir).await;
@@ -565,7 +742,10 @@ async fn node_runs_pods_on_containerd() {
     if let Err(error) = outcome {
         if let Ok(log) = std::fs::read_to_string(dir.join("containerd.log")) {
             let tail: Vec<&str> = log.lines().rev().take(30).collect();
-            eprintln!("containerd log tail:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+            eprintln!(
+                "containerd log tail:\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
         }
         std::panic::resume_unwind(error.into_panic());
     }

@@ -118,11 +118,17 @@ pub fn init_containers(pod: &Pod) -> &[Container] {
 }
 
 pub fn app_containers(pod: &Pod) -> &[Container] {
-    pod.spec.as_ref().map(|s| s.containers.as_slice()).unwrap_or(&[])
+    pod.spec
+        .as_ref()
+        .map(|s| s.containers.as_slice())
+        .unwrap_or(&[])
 }
 
 fn host_network(pod: &Pod) -> bool {
-    pod.spec.as_ref().and_then(|s| s.host_network).unwrap_or(false)
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.host_network)
+        .unwrap_or(false)
 }
 
 /// Whether the sandbox must be (re)created: none exists, the latest is not ready,
@@ -182,7 +188,8 @@ pub fn compute_pod_actions(
     let (last_init, next_init, init_done) = find_next_init_container(pod, status);
     if !init_done {
         if let Some(next) = next_init {
-            let failed = last_init.is_some_and(|s| s.state == ContainerState::Exited && s.exit_code != 0);
+            let failed =
+                last_init.is_some_and(|s| s.state == ContainerState::Exited && s.exit_code != 0);
             if failed && !should_restart_on_failure(pod) {
                 actions.kill_pod = true;
             } else {
@@ -303,59 +310,101 @@ mod tests {
                 pod: pod("Always", &[], &["a", "b"]),
                 status: status(None, vec![]),
                 probes: "",
-                want: PodActions { kill_pod: true, create_sandbox: true, containers_to_start: vec![0, 1], ..Default::default() },
+                want: PodActions {
+                    kill_pod: true,
+                    create_sandbox: true,
+                    containers_to_start: vec![0, 1],
+                    ..Default::default()
+                },
             },
             Case {
                 name: "running pod is left alone",
                 pod: pod("Always", &[], &["a"]),
                 status: status(Some(true), vec![c("a", Running, 0)]),
                 probes: "",
-                want: PodActions { sandbox_id: "sb1".into(), ..Default::default() },
+                want: PodActions {
+                    sandbox_id: "sb1".into(),
+                    ..Default::default()
+                },
             },
             Case {
                 name: "exited container restarts under Always",
                 pod: pod("Always", &[], &["a", "b"]),
                 status: status(Some(true), vec![c("a", Exited, 0), c("b", Running, 0)]),
                 probes: "",
-                want: PodActions { sandbox_id: "sb1".into(), containers_to_start: vec![0], ..Default::default() },
+                want: PodActions {
+                    sandbox_id: "sb1".into(),
+                    containers_to_start: vec![0],
+                    ..Default::default()
+                },
             },
             Case {
                 name: "OnFailure restarts only failures",
                 pod: pod("OnFailure", &[], &["a", "b"]),
                 status: status(Some(true), vec![c("a", Exited, 0), c("b", Exited, 2)]),
                 probes: "",
-                want: PodActions { sandbox_id: "sb1".into(), containers_to_start: vec![1], ..Default::default() },
+                want: PodActions {
+                    sandbox_id: "sb1".into(),
+                    containers_to_start: vec![1],
+                    ..Default::default()
+                },
             },
             Case {
                 name: "Never with everything exited kills the pod",
                 pod: pod("Never", &[], &["a"]),
                 status: status(Some(true), vec![c("a", Exited, 1)]),
                 probes: "",
-                want: PodActions { sandbox_id: "sb1".into(), kill_pod: true, ..Default::default() },
+                want: PodActions {
+                    sandbox_id: "sb1".into(),
+                    kill_pod: true,
+                    ..Default::default()
+                },
             },
             Case {
                 name: "dead sandbox of a Never pod is not recreated",
                 pod: pod("Never", &[], &["a"]),
                 status: status(Some(false), vec![c("a", Exited, 0)]),
                 probes: "",
-                want: PodActions { kill_pod: true, attempt: 1, sandbox_id: "sb1".into(), ..Default::default() },
+                want: PodActions {
+                    kill_pod: true,
+                    attempt: 1,
+                    sandbox_id: "sb1".into(),
+                    ..Default::default()
+                },
             },
             Case {
                 name: "dead sandbox is recreated with the next attempt",
                 pod: pod("Always", &[], &["a"]),
                 status: status(Some(false), vec![c("a", Exited, 0)]),
                 probes: "",
-                want: PodActions { kill_pod: true, create_sandbox: true, attempt: 1, sandbox_id: "sb1".into(), containers_to_start: vec![0], ..Default::default() },
+                want: PodActions {
+                    kill_pod: true,
+                    create_sandbox: true,
+                    attempt: 1,
+                    sandbox_id: "sb1".into(),
+                    containers_to_start: vec![0],
+                    ..Default::default()
+                },
             },
             Case {
                 name: "spec hash change restarts",
                 pod: pod("Always", &[], &["a"]),
-                status: status(Some(true), vec![ContainerInfo { hash: 7, ..c("a", Running, 0) }]),
+                status: status(
+                    Some(true),
+                    vec![ContainerInfo {
+                        hash: 7,
+                        ..c("a", Running, 0)
+                    }],
+                ),
                 probes: "",
                 want: PodActions {
                     sandbox_id: "sb1".into(),
                     containers_to_start: vec![0],
-                    containers_to_kill: vec![("id-a-0".into(), "a".into(), "Container a definition changed".into())],
+                    containers_to_kill: vec![(
+                        "id-a-0".into(),
+                        "a".into(),
+                        "Container a definition changed".into(),
+                    )],
                     ..Default::default()
                 },
             },
@@ -367,7 +416,11 @@ mod tests {
                 want: PodActions {
                     sandbox_id: "sb1".into(),
                     containers_to_start: vec![0],
-                    containers_to_kill: vec![("id-a-0".into(), "a".into(), "Container a failed liveness probe".into())],
+                    containers_to_kill: vec![(
+                        "id-a-0".into(),
+                        "a".into(),
+                        "Container a failed liveness probe".into(),
+                    )],
                     ..Default::default()
                 },
             },
@@ -376,42 +429,66 @@ mod tests {
                 pod: pod("Always", &["i1", "i2"], &["a"]),
                 status: status(None, vec![]),
                 probes: "",
-                want: PodActions { kill_pod: true, create_sandbox: true, next_init_container: Some(0), ..Default::default() },
+                want: PodActions {
+                    kill_pod: true,
+                    create_sandbox: true,
+                    next_init_container: Some(0),
+                    ..Default::default()
+                },
             },
             Case {
                 name: "init containers run in order",
                 pod: pod("Always", &["i1", "i2"], &["a"]),
                 status: status(Some(true), vec![c("i1", Exited, 0)]),
                 probes: "",
-                want: PodActions { sandbox_id: "sb1".into(), next_init_container: Some(1), ..Default::default() },
+                want: PodActions {
+                    sandbox_id: "sb1".into(),
+                    next_init_container: Some(1),
+                    ..Default::default()
+                },
             },
             Case {
                 name: "running init container is waited for",
                 pod: pod("Always", &["i1"], &["a"]),
                 status: status(Some(true), vec![c("i1", Running, 0)]),
                 probes: "",
-                want: PodActions { sandbox_id: "sb1".into(), ..Default::default() },
+                want: PodActions {
+                    sandbox_id: "sb1".into(),
+                    ..Default::default()
+                },
             },
             Case {
                 name: "failed init container is retried",
                 pod: pod("Always", &["i1"], &["a"]),
                 status: status(Some(true), vec![c("i1", Exited, 1)]),
                 probes: "",
-                want: PodActions { sandbox_id: "sb1".into(), next_init_container: Some(0), ..Default::default() },
+                want: PodActions {
+                    sandbox_id: "sb1".into(),
+                    next_init_container: Some(0),
+                    ..Default::default()
+                },
             },
             Case {
                 name: "failed init container of a Never pod kills it",
                 pod: pod("Never", &["i1"], &["a"]),
                 status: status(Some(true), vec![c("i1", Exited, 1)]),
                 probes: "",
-                want: PodActions { sandbox_id: "sb1".into(), kill_pod: true, ..Default::default() },
+                want: PodActions {
+                    sandbox_id: "sb1".into(),
+                    kill_pod: true,
+                    ..Default::default()
+                },
             },
             Case {
                 name: "after init the app containers start",
                 pod: pod("Always", &["i1"], &["a"]),
                 status: status(Some(true), vec![c("i1", Exited, 0)]),
                 probes: "",
-                want: PodActions { sandbox_id: "sb1".into(), containers_to_start: vec![0], ..Default::default() },
+                want: PodActions {
+                    sandbox_id: "sb1".into(),
+                    containers_to_start: vec![0],
+                    ..Default::default()
+                },
             },
         ];
         for case in cases {

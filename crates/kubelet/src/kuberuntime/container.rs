@@ -58,7 +58,10 @@ pub async fn start(
     })?;
     tracing::info!(pod = %pod_full_name(pod), container = %container.name, container_id = %id, "started container");
 
-    if let Some(post_start) = container.lifecycle.as_ref().and_then(|l| l.post_start.as_ref())
+    if let Some(post_start) = container
+        .lifecycle
+        .as_ref()
+        .and_then(|l| l.post_start.as_ref())
         && let Err(message) = run_handler(manager, pod, &id, post_start).await
     {
         tracing::warn!(pod = %pod_full_name(pod), container = %container.name, %message, "postStart hook failed, killing container");
@@ -99,7 +102,8 @@ async fn container_config(
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("failed to create {}: {e}", dir.display()))?;
         let file = dir.join(format!("{:08x}", rand::random::<u32>()));
-        std::fs::write(&file, b"").map_err(|e| format!("failed to create {}: {e}", file.display()))?;
+        std::fs::write(&file, b"")
+            .map_err(|e| format!("failed to create {}: {e}", file.display()))?;
         mounts.push(pb::Mount {
             container_path: message_path.clone(),
             host_path: file.to_string_lossy().into_owned(),
@@ -108,15 +112,24 @@ async fn container_config(
     }
 
     let mut container_labels = HashMap::new();
-    container_labels.insert(labels::POD_NAME.to_string(), pod.metadata.name.clone().unwrap_or_default());
+    container_labels.insert(
+        labels::POD_NAME.to_string(),
+        pod.metadata.name.clone().unwrap_or_default(),
+    );
     container_labels.insert(
         labels::POD_NAMESPACE.to_string(),
-        pod.metadata.namespace.clone().unwrap_or_else(|| "default".to_string()),
+        pod.metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_string()),
     );
     container_labels.insert(labels::POD_UID.to_string(), pod_uid(pod).to_string());
     container_labels.insert(labels::CONTAINER_NAME.to_string(), container.name.clone());
     let mut annotations = HashMap::new();
-    annotations.insert(labels::CONTAINER_HASH.to_string(), format!("{:x}", hash_container(container)));
+    annotations.insert(
+        labels::CONTAINER_HASH.to_string(),
+        format!("{:x}", hash_container(container)),
+    );
     annotations.insert(labels::RESTART_COUNT.to_string(), restart_count.to_string());
     annotations.insert(labels::TERMINATION_MESSAGE_PATH.to_string(), message_path);
     annotations.insert(
@@ -126,7 +139,10 @@ async fn container_config(
             .clone()
             .unwrap_or_else(|| "File".to_string()),
     );
-    annotations.insert(labels::GRACE_PERIOD.to_string(), super::grace_period(pod).to_string());
+    annotations.insert(
+        labels::GRACE_PERIOD.to_string(),
+        super::grace_period(pod).to_string(),
+    );
 
     Ok(pb::ContainerConfig {
         metadata: Some(pb::ContainerMetadata {
@@ -144,7 +160,7 @@ async fn container_config(
             .iter()
             .map(|(key, value)| pb::KeyValue {
                 key: key.clone(),
-                value: value.clone().into(),
+                value: value.clone(),
             })
             .collect(),
         mounts,
@@ -265,7 +281,8 @@ pub async fn run_handler(
                 "command {:?} exited with {}: {}",
                 exec.command.clone().unwrap_or_default(),
                 response.exit_code,
-                String::from_utf8_lossy(&response.stdout) + String::from_utf8_lossy(&response.stderr)
+                String::from_utf8_lossy(&response.stdout)
+                    + String::from_utf8_lossy(&response.stderr)
             ));
         }
         return Ok(());
@@ -276,10 +293,15 @@ pub async fn run_handler(
             .as_ref()
             .and_then(|s| s.pod_ip.clone())
             .unwrap_or_default();
-        let host = http.host.clone().filter(|h| !h.is_empty()).unwrap_or(pod_ip);
+        let host = http
+            .host
+            .clone()
+            .filter(|h| !h.is_empty())
+            .unwrap_or(pod_ip);
         let port = crate::prober::resolve_port(&http.port, pod, None)?;
         let path = http.path.clone().unwrap_or_else(|| "/".to_string());
-        let code = crate::prober::http_get(&host, port, &path, &[], Duration::from_secs(10)).await?;
+        let code =
+            crate::prober::http_get(&host, port, &path, &[], Duration::from_secs(10)).await?;
         if !(200..400).contains(&code) {
             return Err(format!("HTTP lifecycle hook returned status {code}"));
         }

@@ -41,7 +41,11 @@ pub async fn make_environment(
     let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
     let mut env = Env::default();
 
-    let service_links = pod.spec.as_ref().and_then(|s| s.enable_service_links).unwrap_or(true);
+    let service_links = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.enable_service_links)
+        .unwrap_or(true);
     if let Some(client) = &manager.client {
         for (name, value) in service_env(client, namespace, service_links).await {
             env.set(&name, value);
@@ -67,7 +71,10 @@ pub async fn make_environment(
             match secret(manager, namespace, &secret_ref.name).await? {
                 Some(s) => {
                     for (k, v) in s.data.unwrap_or_default() {
-                        env.set(&format!("{prefix}{k}"), String::from_utf8_lossy(&v.0).into_owned());
+                        env.set(
+                            &format!("{prefix}{k}"),
+                            String::from_utf8_lossy(&v.0).into_owned(),
+                        );
                     }
                 }
                 None if optional => {}
@@ -161,14 +168,29 @@ pub fn expand(input: &str, env: &[(String, String)]) -> String {
 /// # Errors
 ///
 /// A message for an unsupported path.
-pub fn field_value(manager: &RuntimeManager, pod: &Pod, path: &str, pod_ip: &str) -> Result<String, String> {
+pub fn field_value(
+    manager: &RuntimeManager,
+    pod: &Pod,
+    path: &str,
+    pod_ip: &str,
+) -> Result<String, String> {
     let meta = &pod.metadata;
     let spec = pod.spec.clone().unwrap_or_default();
     if let Some(key) = subscript(path, "metadata.labels") {
-        return Ok(meta.labels.as_ref().and_then(|l| l.get(key)).cloned().unwrap_or_default());
+        return Ok(meta
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(key))
+            .cloned()
+            .unwrap_or_default());
     }
     if let Some(key) = subscript(path, "metadata.annotations") {
-        return Ok(meta.annotations.as_ref().and_then(|a| a.get(key)).cloned().unwrap_or_default());
+        return Ok(meta
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(key))
+            .cloned()
+            .unwrap_or_default());
     }
     Ok(match path {
         "metadata.name" => meta.name.clone().unwrap_or_default(),
@@ -250,27 +272,45 @@ fn unsafe_cpus() -> f64 {
     unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as f64
 }
 
-async fn config_map(manager: &RuntimeManager, namespace: &str, name: &str) -> Result<Option<ConfigMap>, String> {
+async fn config_map(
+    manager: &RuntimeManager,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<ConfigMap>, String> {
     let Some(client) = &manager.client else {
         return Err("configmaps need an API server connection".to_string());
     };
-    api::get(client, &format!("/api/v1/namespaces/{namespace}/configmaps/{name}"))
-        .await
-        .map_err(|e| format!("failed to get configmap {namespace}/{name}: {e}"))
+    api::get(
+        client,
+        &format!("/api/v1/namespaces/{namespace}/configmaps/{name}"),
+    )
+    .await
+    .map_err(|e| format!("failed to get configmap {namespace}/{name}: {e}"))
 }
 
-async fn secret(manager: &RuntimeManager, namespace: &str, name: &str) -> Result<Option<Secret>, String> {
+async fn secret(
+    manager: &RuntimeManager,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<Secret>, String> {
     let Some(client) = &manager.client else {
         return Err("secrets need an API server connection".to_string());
     };
-    api::get(client, &format!("/api/v1/namespaces/{namespace}/secrets/{name}"))
-        .await
-        .map_err(|e| format!("failed to get secret {namespace}/{name}: {e}"))
+    api::get(
+        client,
+        &format!("/api/v1/namespaces/{namespace}/secrets/{name}"),
+    )
+    .await
+    .map_err(|e| format!("failed to get secret {namespace}/{name}: {e}"))
 }
 
 /// Service variables for `namespace` (all its services when `links`, plus the
 /// `kubernetes` service of `default`). List failures are logged and yield none.
-async fn service_env(client: &client::rest::RestClient, namespace: &str, links: bool) -> Vec<(String, String)> {
+async fn service_env(
+    client: &client::rest::RestClient,
+    namespace: &str,
+    links: bool,
+) -> Vec<(String, String)> {
     let mut services: Vec<Service> = Vec::new();
     if links {
         match client
@@ -279,14 +319,17 @@ async fn service_env(client: &client::rest::RestClient, namespace: &str, links: 
             .await
         {
             Ok(list) => services.extend(list.items),
-            Err(error) => tracing::warn!(namespace, %error, "failed to list services for environment"),
+            Err(error) => {
+                tracing::warn!(namespace, %error, "failed to list services for environment")
+            }
         }
     }
-    if namespace != "default" || !links {
-        if let Ok(Some(master)) = api::get::<Service>(client, "/api/v1/namespaces/default/services/kubernetes").await {
-            services.retain(|s| s.metadata.name.as_deref() != Some("kubernetes"));
-            services.push(master);
-        }
+    if (namespace != "default" || !links)
+        && let Ok(Some(master)) =
+            api::get::<Service>(client, "/api/v1/namespaces/default/services/kubernetes").await
+    {
+        services.retain(|s| s.metadata.name.as_deref() != Some("kubernetes"));
+        services.push(master);
     }
     let mut vars = Vec::new();
     for service in services {
@@ -317,12 +360,17 @@ pub fn service_vars(service: &Service) -> Vec<(String, String)> {
     for p in &ports {
         if let Some(port_name) = p.name.as_ref().filter(|n| !n.is_empty()) {
             vars.push((
-                format!("{name}_SERVICE_PORT_{}", port_name.to_uppercase().replace('-', "_")),
+                format!(
+                    "{name}_SERVICE_PORT_{}",
+                    port_name.to_uppercase().replace('-', "_")
+                ),
                 p.port.to_string(),
             ));
         }
     }
-    let protocol = |p: &k8s_openapi::api::core::v1::ServicePort| p.protocol.clone().unwrap_or_else(|| "TCP".to_string());
+    let protocol = |p: &k8s_openapi::api::core::v1::ServicePort| {
+        p.protocol.clone().unwrap_or_else(|| "TCP".to_string())
+    };
     vars.push((
         format!("{name}_PORT"),
         format!("{}://{ip}:{}", protocol(first).to_lowercase(), first.port),
@@ -330,7 +378,10 @@ pub fn service_vars(service: &Service) -> Vec<(String, String)> {
     for p in &ports {
         let proto = protocol(p);
         let prefix = format!("{name}_PORT_{}_{}", p.port, proto.to_uppercase());
-        vars.push((prefix.clone(), format!("{}://{ip}:{}", proto.to_lowercase(), p.port)));
+        vars.push((
+            prefix.clone(),
+            format!("{}://{ip}:{}", proto.to_lowercase(), p.port),
+        ));
         vars.push((format!("{prefix}_PROTO"), proto.to_lowercase()));
         vars.push((format!("{prefix}_PORT"), p.port.to_string()));
         vars.push((format!("{prefix}_ADDR"), ip.clone()));

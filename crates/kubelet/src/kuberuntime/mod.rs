@@ -225,7 +225,9 @@ impl RuntimeManager {
                 additional_ips: network.additional_ips.into_iter().map(|ip| ip.ip).collect(),
             });
         }
-        status.sandboxes.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        status
+            .sandboxes
+            .sort_by_key(|s| std::cmp::Reverse(s.created_at));
 
         let containers = rt
             .list_containers(pb::ListContainersRequest {
@@ -273,7 +275,11 @@ impl RuntimeManager {
                 exit_code: s.exit_code,
                 reason: s.reason.clone(),
                 message: s.message.clone(),
-                image: s.image.as_ref().map(|i| i.image.clone()).unwrap_or_default(),
+                image: s
+                    .image
+                    .as_ref()
+                    .map(|i| i.image.clone())
+                    .unwrap_or_default(),
                 image_ref: s.image_ref.clone(),
                 hash: u64::from_str_radix(&annotation(labels::CONTAINER_HASH), 16).unwrap_or(0),
                 restart_count: annotation(labels::RESTART_COUNT).parse().unwrap_or(0),
@@ -282,7 +288,9 @@ impl RuntimeManager {
                 termination_message_policy: annotation(labels::TERMINATION_MESSAGE_POLICY),
             });
         }
-        status.containers.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        status
+            .containers
+            .sort_by_key(|s| std::cmp::Reverse(s.created_at));
         Ok(status)
     }
 
@@ -316,7 +324,9 @@ impl RuntimeManager {
         } else {
             for (id, name, message) in &plan.containers_to_kill {
                 tracing::info!(pod = %pod_name, container = %name, %message, "killing container");
-                let container = actions::app_containers(pod).iter().find(|c| &c.name == name);
+                let container = actions::app_containers(pod)
+                    .iter()
+                    .find(|c| &c.name == name);
                 self.kill_container(pod, container, id, None, message).await;
             }
         }
@@ -343,7 +353,16 @@ impl RuntimeManager {
         if let Some(index) = plan.next_init_container {
             let container = &actions::init_containers(pod)[index];
             if let Err(error) = self
-                .start_container(pod, uid, &sandbox_id, &sandbox_config, container, status, &pod_ip, &mut result)
+                .start_container(
+                    pod,
+                    uid,
+                    &sandbox_id,
+                    &sandbox_config,
+                    container,
+                    status,
+                    &pod_ip,
+                    &mut result,
+                )
                 .await
             {
                 result.errors.insert(container.name.clone(), error);
@@ -353,7 +372,16 @@ impl RuntimeManager {
         for index in plan.containers_to_start {
             let container = &actions::app_containers(pod)[index];
             if let Err(error) = self
-                .start_container(pod, uid, &sandbox_id, &sandbox_config, container, status, &pod_ip, &mut result)
+                .start_container(
+                    pod,
+                    uid,
+                    &sandbox_id,
+                    &sandbox_config,
+                    container,
+                    status,
+                    &pod_ip,
+                    &mut result,
+                )
                 .await
             {
                 tracing::info!(pod = %pod_name, container = %container.name, reason = %error.reason, message = %error.message, "container not started");
@@ -378,7 +406,8 @@ impl RuntimeManager {
         let latest = status.latest(&container.name);
         if let Some(last) = latest.filter(|c| c.state == ContainerState::Exited) {
             let key = format!("{uid}_{}_{:x}", container.name, hash_container(container));
-            let finished = SystemTime::UNIX_EPOCH + Duration::from_nanos(last.finished_at.max(0) as u64);
+            let finished =
+                SystemTime::UNIX_EPOCH + Duration::from_nanos(last.finished_at.max(0) as u64);
             let now = SystemTime::now();
             if let Some(left) = self.crash_backoff.in_backoff_since(&key, finished, now) {
                 let delay = self.crash_backoff.get(&key);
@@ -396,7 +425,11 @@ impl RuntimeManager {
             self.crash_backoff.next(&key, now);
         }
 
-        let image_ref = match self.images.ensure_image(pod, container, sandbox_config).await {
+        let image_ref = match self
+            .images
+            .ensure_image(pod, container, sandbox_config)
+            .await
+        {
             Ok(image_ref) => image_ref,
             Err(error) => {
                 if let Some(left) = error.retry_after {
@@ -409,8 +442,17 @@ impl RuntimeManager {
             }
         };
         let restart_count = latest.map(|c| c.restart_count + 1).unwrap_or(0);
-        container::start(self, pod, sandbox_id, sandbox_config, container, &image_ref, restart_count, pod_ip)
-            .await
+        container::start(
+            self,
+            pod,
+            sandbox_id,
+            sandbox_config,
+            container,
+            &image_ref,
+            restart_count,
+            pod_ip,
+        )
+        .await
     }
 
     async fn create_sandbox(
@@ -420,7 +462,10 @@ impl RuntimeManager {
     ) -> Result<(String, Vec<String>), String> {
         let log_dir = std::path::Path::new(&config.log_directory);
         if let Err(error) = std::fs::create_dir_all(log_dir) {
-            return Err(format!("failed to create pod log directory {}: {error}", log_dir.display()));
+            return Err(format!(
+                "failed to create pod log directory {}: {error}",
+                log_dir.display()
+            ));
         }
         let mut rt = self.runtime.runtime.clone();
         let runtime_handler = pod
@@ -471,7 +516,11 @@ impl RuntimeManager {
         grace_override: Option<i64>,
     ) -> Result<(), RemoteError> {
         let mut stops = Vec::new();
-        for c in status.containers.iter().filter(|c| c.state == ContainerState::Running) {
+        for c in status
+            .containers
+            .iter()
+            .filter(|c| c.state == ContainerState::Running)
+        {
             let spec: Option<Container> = pod.and_then(|p| {
                 actions::app_containers(p)
                     .iter()
@@ -484,7 +533,16 @@ impl RuntimeManager {
             let id = c.id.clone();
             stops.push(tokio::spawn(async move {
                 match &pod {
-                    Some(pod) => this.kill_container(pod, spec.as_ref(), &id, grace_override, "Stopping container").await,
+                    Some(pod) => {
+                        this.kill_container(
+                            pod,
+                            spec.as_ref(),
+                            &id,
+                            grace_override,
+                            "Stopping container",
+                        )
+                        .await
+                    }
                     None => this.stop_container(&id, grace_override.unwrap_or(30)).await,
                 }
             }));
@@ -515,7 +573,10 @@ impl RuntimeManager {
     ) {
         let grace = grace_override.unwrap_or_else(|| grace_period(pod));
         let started = std::time::Instant::now();
-        if let Some(pre_stop) = spec.and_then(|s| s.lifecycle.as_ref()).and_then(|l| l.pre_stop.as_ref()) {
+        if let Some(pre_stop) = spec
+            .and_then(|s| s.lifecycle.as_ref())
+            .and_then(|l| l.pre_stop.as_ref())
+        {
             let hook = container::run_handler(self, pod, id, pre_stop);
             if tokio::time::timeout(Duration::from_secs(grace.max(0) as u64), hook)
                 .await
@@ -545,7 +606,11 @@ impl RuntimeManager {
     /// Removes exited containers and not-ready sandboxes of a pod from the runtime.
     pub async fn remove_dead(&self, status: &RuntimePodStatus) {
         let mut rt = self.runtime.runtime.clone();
-        for c in status.containers.iter().filter(|c| c.state != ContainerState::Running) {
+        for c in status
+            .containers
+            .iter()
+            .filter(|c| c.state != ContainerState::Running)
+        {
             if let Err(status) = rt
                 .remove_container(pb::RemoveContainerRequest {
                     container_id: c.id.clone(),
@@ -590,6 +655,10 @@ impl RuntimeManager {
 pub fn grace_period(pod: &Pod) -> i64 {
     pod.metadata
         .deletion_grace_period_seconds
-        .or_else(|| pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds))
+        .or_else(|| {
+            pod.spec
+                .as_ref()
+                .and_then(|s| s.termination_grace_period_seconds)
+        })
         .unwrap_or(30)
 }

@@ -13,7 +13,11 @@ use crate::config::KubeletConfiguration;
 pub fn sandbox_config(manager: &RuntimeManager, pod: &Pod, attempt: u32) -> pb::PodSandboxConfig {
     let config = &manager.config;
     let name = pod.metadata.name.clone().unwrap_or_default();
-    let namespace = pod.metadata.namespace.clone().unwrap_or_else(|| "default".to_string());
+    let namespace = pod
+        .metadata
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".to_string());
     let uid = pod_uid(pod).to_string();
     let spec = pod.spec.clone().unwrap_or_default();
     let host_network = spec.host_network.unwrap_or(false);
@@ -141,7 +145,10 @@ pub fn qos_class(pod: &Pod) -> &'static str {
         Some(spec) => spec,
         None => return "BestEffort",
     };
-    let containers = spec.containers.iter().chain(spec.init_containers.iter().flatten());
+    let containers = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten());
     let mut any = false;
     let mut guaranteed = true;
     for c in containers {
@@ -155,7 +162,8 @@ pub fn qos_class(pod: &Pod) -> &'static str {
                 any = true;
             }
             match (request, limit) {
-                (Some(r), Some(l)) if crate::quantity::parse(&r.0).ok() == crate::quantity::parse(&l.0).ok() => {}
+                (Some(r), Some(l))
+                    if crate::quantity::parse(&r.0).ok() == crate::quantity::parse(&l.0).ok() => {}
                 _ => guaranteed = false,
             }
         }
@@ -225,15 +233,18 @@ pub fn dns_config(config: &KubeletConfiguration, pod: &Pod) -> Option<pb::DnsCon
         host_resolv_conf(config)
     };
     if let Some(pod_dns) = &spec.dns_config {
-        dns.servers.extend(pod_dns.nameservers.iter().flatten().cloned());
-        dns.searches.extend(pod_dns.searches.iter().flatten().cloned());
+        dns.servers
+            .extend(pod_dns.nameservers.iter().flatten().cloned());
+        dns.searches
+            .extend(pod_dns.searches.iter().flatten().cloned());
         for option in pod_dns.options.iter().flatten() {
             let Some(name) = &option.name else { continue };
             let text = match &option.value {
                 Some(v) => format!("{name}:{v}"),
                 None => name.clone(),
             };
-            dns.options.retain(|o| o.split(':').next() != Some(name.as_str()));
+            dns.options
+                .retain(|o| o.split(':').next() != Some(name.as_str()));
             dns.options.push(text);
         }
     }
@@ -284,7 +295,11 @@ mod tests {
         assert_eq!(dns.servers, vec!["10.96.0.10"]);
         assert_eq!(
             dns.searches,
-            vec!["ns1.svc.cluster.local", "svc.cluster.local", "cluster.local"]
+            vec![
+                "ns1.svc.cluster.local",
+                "svc.cluster.local",
+                "cluster.local"
+            ]
         );
         assert_eq!(dns.options, vec!["ndots:5"]);
     }
@@ -303,8 +318,14 @@ mod tests {
             cgroup_root: "/test".into(),
             ..Default::default()
         };
-        assert_eq!(cgroup_parent(&config, &pod), "/test/kubepods/besteffort/podab-cd");
+        assert_eq!(
+            cgroup_parent(&config, &pod),
+            "/test/kubepods/besteffort/podab-cd"
+        );
         config.cgroup_driver = "systemd".into();
-        assert_eq!(cgroup_parent(&config, &pod), "kubepods-besteffort-podab_cd.slice");
+        assert_eq!(
+            cgroup_parent(&config, &pod),
+            "kubepods-besteffort-podab_cd.slice"
+        );
     }
 }
