@@ -548,18 +548,41 @@ async fn scenario(
     .await;
     assert_eq!(lease["spec"]["holderIdentity"], NODE);
 
-    // A pod bound to the node runs and becomes Ready with an IP.
+    // A pod bound to the node, with a ConfigMap volume and env, an emptyDir, the
+    // downward API and an exec readiness probe, runs and becomes Ready with an IP.
     let _: Value = kubelet::api::create(
         &client,
-        "/api/v1/namespaces/default/pods",
-        &pod(
-            "web",
-            "echo hello-from-$POD_NAME; exec sleep 3600",
-            "Always",
-        ),
+        "/api/v1/namespaces/default/configmaps",
+        &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web-config"}, "data": {"greeting": "from-volume", "value": "from-env"}}),
     )
     .await
-    .expect("create pod web");
+    .expect("create configmap");
+    let mut web = pod(
+        "web",
+        "echo hello-from-$POD_NAME $CM_VALUE $(cat /cfg/greeting) $(cat /info/labels); touch /scratch/ready; exec sleep 3600",
+        "Always",
+    );
+    web["metadata"]["labels"] = json!({"app": "web"});
+    let container = &mut web["spec"]["containers"][0];
+    container["env"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "CM_VALUE", "valueFrom": {"configMapKeyRef": {"name": "web-config", "key": "value"}}}));
+    container["volumeMounts"] = json!([
+        {"name": "cfg", "mountPath": "/cfg"},
+        {"name": "scratch", "mountPath": "/scratch"},
+        {"name": "info", "mountPath": "/info"},
+    ]);
+    container["readinessProbe"] =
+        json!({"exec": {"command": ["cat", "/scratch/ready"]}, "periodSeconds": 1});
+    web["spec"]["volumes"] = json!([
+        {"name": "cfg", "configMap": {"name": "web-config"}},
+        {"name": "scratch", "emptyDir": {}},
+        {"name": "info", "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}},
+    ]);
+    let _: Value = kubelet::api::create(&client, "/api/v1/namespaces/default/pods", &web)
+        .await
+        .expect("create pod web");
     let web = eventually(
         "pod web Running and Ready",
         Duration::from_secs(90),
@@ -598,7 +621,10 @@ async fn scenario(
         text.contains("hello-from-web").then_some(text)
     })
     .await;
-    assert_eq!(logs.trim(), "hello-from-web");
+    assert_eq!(
+        logs.trim(),
+        "hello-from-web from-env from-volume app=\"web\""
+    );
 
     // A crashing container backs off with a growing restart count.
     let _: Value = kubelet::api::create(
