@@ -3,12 +3,12 @@
 //! tcpSocket) with their delays, periods, timeouts and thresholds.
 //!
 //! [`ProberManager::add_pod`] starts the tasks of a pod and
-//! [`ProberManager::remove_pod`] stops them. Results are read by the pod workers
-//! ([`ProberManager::should_restart`]) and the status generation
-//! ([`ProberManager::is_ready`], [`ProberManager::is_started`]); a change of result
-//! notifies the pod's worker through the channel given to [`ProberManager::new`].
+//! [`ProberManager::remove_pod`] stops them. The pod workers read liveness and
+//! startup failures through [`ProberManager::failures`], and status generation reads
+//! [`ProberManager::is_ready`] and [`ProberManager::is_started`]. A changed result
+//! sends the pod's UID on the channel given to [`ProberManager::new`].
 //!
-//! NOTE: gRPC probes are not run; they are reported successful.
+//! NOTE: gRPC probes are not run. They count as successful.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -101,7 +101,7 @@ impl ProberManager {
         }
     }
 
-    /// Stops the probe tasks of the pod and forgets its results.
+    /// Stops the probe tasks of the pod and drops its results.
     pub fn remove_pod(&self, uid: &str) {
         let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
         workers.retain(|key, handle| {
@@ -115,7 +115,8 @@ impl ProberManager {
         self.lock_results().retain(|key, _| key.0 != uid);
     }
 
-    /// Readiness of a running container: its readiness result, or true without a probe.
+    /// Returns the readiness of a running container: its readiness result, or true
+    /// without a probe.
     pub fn is_ready(
         &self,
         uid: &str,
@@ -131,7 +132,7 @@ impl ProberManager {
             .is_some_and(|o| o.container_id == container_id && o.success)
     }
 
-    /// Whether a running container has started: its startup result, or true
+    /// Returns whether a running container has started: its startup result, or true
     /// without a startup probe.
     pub fn is_started(
         &self,
@@ -148,7 +149,7 @@ impl ProberManager {
             .is_some_and(|o| o.container_id == container_id && o.success)
     }
 
-    /// The [`ProbeFailures`] view for one pod.
+    /// Collects the [`ProbeFailures`] of one pod.
     pub fn failures(&self, uid: &str) -> PodProbeFailures {
         let failed = self
             .lock_results()

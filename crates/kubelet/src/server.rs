@@ -4,8 +4,8 @@
 //! Endpoints: `/healthz`, `/pods`, `/runningpods/`, `/stats/summary`, `/metrics`,
 //! `/containerLogs/{namespace}/{pod}/{container}` (tailLines, limitBytes, follow,
 //! timestamps, previous, sinceSeconds), `/logs/` (files under /var/log), and
-//! `/exec`, `/attach`, `/portForward`, which answer with a redirect to the
-//! runtime's streaming URL.
+//! `/exec`, `/attach` and `/portForward`, which redirect to the runtime's
+//! streaming URL.
 //!
 //! NOTE: requests are not authenticated or authorized (upstream's webhook authn/authz
 //! is missing); streaming endpoints redirect instead of proxying, and the summary

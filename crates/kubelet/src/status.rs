@@ -1,7 +1,7 @@
-//! The status manager: generates the API status of a pod from what the runtime
-//! reports ([`generate_pod_status`]), caches it, and patches it to `pods/status` in
-//! the background ([`StatusManager::run`]); it also issues the final deletion of
-//! terminated pods.
+//! The status manager. [`generate_pod_status`] builds the API status of a pod from
+//! the runtime's view of it. [`StatusManager`] caches that status, patches changes
+//! to `pods/status` in the background ([`StatusManager::run`]) and issues the final
+//! deletion of terminated pods.
 //!
 //! Static pods report through their mirror pod, which has the same name and
 //! namespace.
@@ -45,7 +45,7 @@ fn time(nanos: i64) -> Option<Time> {
         .flatten()
 }
 
-/// What the generation needs besides the pod and the runtime's view.
+/// Inputs of [`generate_pod_status`] besides the pod and the runtime's view.
 pub struct StatusInputs<'a> {
     pub runtime_name: &'a str,
     pub host_ip: &'a str,
@@ -177,7 +177,7 @@ fn container_status(
     status
 }
 
-/// The pod phase from its container statuses (upstream's getPhase).
+/// Computes the pod phase from its container statuses (upstream's getPhase).
 pub fn pod_phase(pod: &Pod, init: &[ContainerStatus], apps: &[ContainerStatus]) -> &'static str {
     let policy = restart_policy(pod);
     let mut pending_init = 0;
@@ -452,7 +452,7 @@ impl StatusManager {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The last status set for the pod with this UID.
+    /// Returns the last status set for the pod with this UID.
     pub fn cached_status(&self, uid: &str) -> Option<PodStatus> {
         self.lock().get(uid).map(|e| e.status.clone())
     }
@@ -670,7 +670,7 @@ mod tests {
     }
 
     #[test]
-    fn running_pod_is_ready_with_ip_and_container_id() {
+    fn running_pod_is_ready() {
         use ContainerState::*;
         let pod = pod("Always", &[], &["a"]);
         let status = generate(

@@ -1,6 +1,6 @@
-//! Starting a container: its CRI config (command, env, mounts, resources,
-//! security context, log path), CreateContainer, StartContainer and the postStart
-//! hook; and the lifecycle handlers (exec, httpGet) both hooks run.
+//! Container start: the CRI config (command, env, mounts, resources, security
+//! context, log path), CreateContainer, StartContainer and the postStart hook.
+//! [`run_handler`] runs the lifecycle handlers (exec, httpGet, sleep) of both hooks.
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -1,10 +1,10 @@
 //! The runtime manager (upstream's kuberuntime): turns a pod spec into CRI calls.
 //!
-//! [`RuntimeManager::get_pod_status`] reads what the runtime holds for a pod;
+//! [`RuntimeManager::get_pod_status`] reads what the runtime has for a pod.
 //! [`RuntimeManager::sync_pod`] runs [`actions::compute_pod_actions`] and carries the
-//! actions out (sandbox, init containers one at a time, app containers, with image
-//! pulls, backoff and lifecycle hooks); [`RuntimeManager::kill_pod`] stops
-//! everything of a pod with its grace period.
+//! actions out: sandbox, init containers one at a time, app containers, with image
+//! pulls, backoff and lifecycle hooks. [`RuntimeManager::kill_pod`] stops everything
+//! of a pod within its grace period.
 
 pub mod actions;
 pub mod container;
@@ -91,17 +91,17 @@ pub struct RuntimePodStatus {
 }
 
 impl RuntimePodStatus {
-    /// The newest instance of the container `name`.
+    /// Returns the newest instance of the container `name`.
     pub fn latest(&self, name: &str) -> Option<&ContainerInfo> {
         self.containers.iter().find(|c| c.name == name)
     }
 
-    /// Every instance of `name`, newest first.
+    /// Returns every instance of `name`, newest first.
     pub fn instances<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a ContainerInfo> + 'a {
         self.containers.iter().filter(move |c| c.name == name)
     }
 
-    /// The pod IPs of the newest ready sandbox.
+    /// Returns the pod IPs of the newest sandbox if it is ready.
     pub fn pod_ips(&self) -> Vec<String> {
         match self.sandboxes.first() {
             Some(s) if s.ready && !s.ip.is_empty() => {
@@ -133,7 +133,8 @@ pub struct SyncResult {
     pub requeue_after: Option<Duration>,
 }
 
-/// A stable hash of a container's spec; a change restarts the container.
+/// Hashes a container's spec (FNV-1a over its JSON). A changed hash restarts the
+/// container.
 pub fn hash_container(container: &Container) -> u64 {
     let text = serde_json::to_string(container).unwrap_or_default();
     // FNV-1a, 64 bit.
@@ -504,7 +505,7 @@ impl RuntimeManager {
 
     /// Stops every running container of the pod (preStop hooks first, in
     /// parallel) and then its sandboxes. `grace_override` replaces the pod's grace
-    /// period. `pod` is `None` for a pod the kubelet no longer knows.
+    /// period. `pod` is `None` for a pod no longer in the pod manager.
     ///
     /// # Errors
     ///
@@ -651,7 +652,8 @@ impl RuntimeManager {
     }
 }
 
-/// The pod's grace period in seconds: the deletion's, else the spec's, else 30.
+/// Returns the pod's grace period in seconds: the deletion's, else the spec's,
+/// else 30.
 pub fn grace_period(pod: &Pod) -> i64 {
     pod.metadata
         .deletion_grace_period_seconds
