@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 use crate::backoff::Backoff;
 use crate::remote::RemoteRuntime;
 
-/// Why an image is not available.
+/// The reason an image is not available.
 #[derive(Clone, Debug)]
 pub struct ImageError {
     /// ErrImagePull, ImagePullBackOff, ErrImageNeverPull or InvalidImageName.
@@ -30,7 +30,7 @@ pub struct ImageManager {
     backoff: Backoff,
 }
 
-/// The effective pull policy: the container's, else Always for `:latest` or
+/// Returns the effective pull policy: the container's, else Always for `:latest` or
 /// untagged images, else IfNotPresent.
 pub fn pull_policy(container: &Container) -> String {
     if let Some(policy) = &container.image_pull_policy {

@@ -3,7 +3,7 @@
 //! [`run`] wires the managers and the pod sources together and runs until
 //! cancelled. Every pod gets one worker task ([`Kubelet::dispatch`]) that syncs it
 //! serially whenever a source, the PLEG or a probe reports a change, and when a
-//! backoff or the sync period expires; a worker ends once its pod is gone from
+//! backoff or the sync period expires. A worker ends once its pod is gone from
 //! every source and from the runtime.
 
 use std::collections::{BTreeMap, HashMap};
@@ -22,83 +22,11 @@ use crate::backoff::Backoff;
 use crate::config::KubeletConfiguration;
 use crate::images::ImageManager;
 use crate::kuberuntime::{RuntimeManager, RuntimePodStatus, SyncResult, pod_full_name};
+use crate::pod_manager::PodManager;
 use crate::prober::ProberManager;
 use crate::remote::RemoteRuntime;
 use crate::sources::{self, Source, SourceUpdate};
 use crate::status::{StatusInputs, StatusManager};
-
-/// The pods the kubelet should run, by UID, and the mirror pods by full name.
-#[derive(Default)]
-pub struct PodManager {
-    pods: HashMap<String, Arc<Pod>>,
-    by_source: HashMap<Source, HashMap<String, Arc<Pod>>>,
-    mirrors: HashMap<String, Arc<Pod>>,
-}
-
-impl PodManager {
-    /// The desired pod with this UID.
-    pub fn get(&self, uid: &str) -> Option<Arc<Pod>> {
-        self.pods.get(uid).cloned()
-    }
-
-    /// Every desired pod.
-    pub fn pods(&self) -> Vec<Arc<Pod>> {
-        self.pods.values().cloned().collect()
-    }
-
-    /// The desired pod with this namespace and name.
-    pub fn by_name(&self, namespace: &str, name: &str) -> Option<Arc<Pod>> {
-        self.pods
-            .values()
-            .find(|p| {
-                p.metadata.namespace.as_deref() == Some(namespace)
-                    && p.metadata.name.as_deref() == Some(name)
-            })
-            .cloned()
-    }
-
-    /// Replaces one source's pods; returns the UIDs that were added, changed or removed.
-    fn apply(&mut self, update: SourceUpdate) -> Vec<String> {
-        let mut fresh = HashMap::new();
-        if update.source == Source::Api {
-            self.mirrors.clear();
-        }
-        for pod in update.pods {
-            let pod = Arc::new(pod);
-            if update.source == Source::Api && sources::is_mirror(&pod) {
-                self.mirrors.insert(pod_full_name(&pod), pod);
-                continue;
-            }
-            fresh.insert(crate::kuberuntime::pod_uid(&pod).to_string(), pod);
-        }
-        let old = self
-            .by_source
-            .insert(update.source, fresh.clone())
-            .unwrap_or_default();
-        let mut changed = Vec::new();
-        for (uid, pod) in &fresh {
-            if old.get(uid).is_none_or(|o| !same_pod(o, pod)) {
-                changed.push(uid.clone());
-            }
-            self.pods.insert(uid.clone(), pod.clone());
-        }
-        for uid in old.keys() {
-            if !fresh.contains_key(uid) {
-                self.pods.remove(uid);
-                changed.push(uid.clone());
-            }
-        }
-        changed
-    }
-}
-
-fn same_pod(a: &Pod, b: &Pod) -> bool {
-    a.metadata.resource_version == b.metadata.resource_version
-        && a.metadata.deletion_timestamp == b.metadata.deletion_timestamp
-        && a.spec == b.spec
-        && (a.metadata.resource_version.is_some()
-            || a.metadata.annotations == b.metadata.annotations)
-}
 
 struct Worker {
     tx: mpsc::UnboundedSender<()>,
@@ -122,7 +50,7 @@ pub struct Kubelet {
     host_ip: String,
 }
 
-/// What a finished sync asks of its worker.
+/// The next step of a worker after a sync.
 enum Next {
     /// Sync again after this long, or on the next notification.
     Wait(Duration),
@@ -448,7 +376,7 @@ impl Kubelet {
         }
     }
 
-    /// The running pods for `/pods`: desired pods with their current status.
+    /// Returns the desired pods with their current status, for `/pods`.
     pub fn running_pods(&self) -> Vec<Pod> {
         let pods = self.lock_pods().pods();
         pods.into_iter()

@@ -12,6 +12,7 @@ pub mod kubelet;
 pub mod kuberuntime;
 pub mod node;
 pub mod pleg;
+pub mod pod_manager;
 pub mod prober;
 pub mod quantity;
 pub mod remote;
