@@ -48,6 +48,8 @@ pub struct Kubelet {
     /// The time of the last PLEG relist, for /healthz.
     pub pleg_healthy: watch::Receiver<Option<Instant>>,
     host_ip: String,
+    /// Stops the pod workers.
+    cancel: watch::Receiver<bool>,
 }
 
 /// The next step of a worker after a sync.
@@ -79,7 +81,11 @@ impl Kubelet {
     }
 
     async fn pod_worker(self: Arc<Self>, uid: String, mut rx: mpsc::UnboundedReceiver<()>) {
+        let mut cancel = self.cancel.clone();
         loop {
+            if *cancel.borrow() {
+                return;
+            }
             while rx.try_recv().is_ok() {}
             let pod = self.lock_pods().get(&uid);
             if let Some(pod) = &pod {
@@ -107,6 +113,7 @@ impl Kubelet {
             tokio::select! {
                 _ = rx.recv() => {}
                 _ = tokio::time::sleep(wait) => {}
+                _ = crate::cancelled(&mut cancel) => return,
             }
         }
     }
@@ -500,6 +507,7 @@ pub async fn start(
         runtime.clone(),
         status.clone(),
         probe_tx,
+        cancel.clone(),
     ));
     let runtime_manager = RuntimeManager {
         runtime: runtime.clone(),
@@ -531,6 +539,7 @@ pub async fn start(
         last_known: Mutex::default(),
         pleg_healthy,
         host_ip,
+        cancel: cancel.clone(),
     });
 
     let (server_address, healthz_address) = crate::server::start(kubelet.clone(), cancel.clone())

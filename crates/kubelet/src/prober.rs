@@ -18,7 +18,7 @@ use cri::v1 as pb;
 use k8s_openapi::api::core::v1::{Pod, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::kuberuntime::{actions::ProbeFailures, pod_uid};
@@ -48,6 +48,7 @@ pub struct ProberManager {
     results: Arc<Mutex<HashMap<Key, Outcome>>>,
     workers: Mutex<HashMap<Key, JoinHandle<()>>>,
     notify: mpsc::UnboundedSender<String>,
+    cancel: watch::Receiver<bool>,
 }
 
 impl ProberManager {
@@ -56,6 +57,7 @@ impl ProberManager {
         runtime: RemoteRuntime,
         statuses: Arc<StatusManager>,
         notify: mpsc::UnboundedSender<String>,
+        cancel: watch::Receiver<bool>,
     ) -> Self {
         Self {
             runtime,
@@ -63,6 +65,7 @@ impl ProberManager {
             results: Arc::default(),
             workers: Mutex::default(),
             notify,
+            cancel,
         }
     }
 
@@ -95,6 +98,7 @@ impl ProberManager {
                     statuses: self.statuses.clone(),
                     results: self.results.clone(),
                     notify: self.notify.clone(),
+                    cancel: self.cancel.clone(),
                 };
                 workers.insert(key, tokio::spawn(worker.run()));
             }
@@ -181,10 +185,11 @@ struct Worker {
     statuses: Arc<StatusManager>,
     results: Arc<Mutex<HashMap<Key, Outcome>>>,
     notify: mpsc::UnboundedSender<String>,
+    cancel: watch::Receiver<bool>,
 }
 
 impl Worker {
-    async fn run(self) {
+    async fn run(mut self) {
         let (uid, name, kind) = self.key.clone();
         let period = Duration::from_secs(self.probe.period_seconds.unwrap_or(10).max(1) as u64);
         let success_threshold = self.probe.success_threshold.unwrap_or(1).max(1);
@@ -197,7 +202,10 @@ impl Worker {
         // Start within a second so results show up soon after the container starts.
         let mut wait = Duration::from_millis(rand::random::<u64>() % 1000);
         loop {
-            tokio::time::sleep(wait).await;
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = crate::cancelled(&mut self.cancel) => return,
+            }
             wait = period;
             let Some(status) = self.statuses.cached_status(&uid) else {
                 wait = Duration::from_secs(1);

@@ -510,7 +510,7 @@ async fn scenario(
 ) {
     std::fs::create_dir_all(dir.join("manifests")).unwrap();
     let (cancel_tx, cancel_rx) = watch::channel(false);
-    let running = kubelet::kubelet::start(config, cancel_rx)
+    let running = kubelet::kubelet::start(config.clone(), cancel_rx)
         .await
         .expect("start kubelet");
     let port = running.server_address.expect("server address").port();
@@ -649,6 +649,29 @@ async fn scenario(
     assert_eq!(crash["status"]["phase"], "Running");
     assert_eq!(condition(&crash, "Ready").as_deref(), Some("False"));
 
+    // A container failing its liveness probe is restarted.
+    let mut live = pod("live", "exec sleep 3600", "Always");
+    live["spec"]["containers"][0]["livenessProbe"] = json!({
+        "exec": {"command": ["cat", "/tmp/alive"]},
+        "periodSeconds": 1,
+        "failureThreshold": 2,
+    });
+    let _: Value = kubelet::api::create(&client, "/api/v1/namespaces/default/pods", &live)
+        .await
+        .expect("create pod live");
+    let restarted = eventually("liveness restart", Duration::from_secs(60), || async {
+        get(&client, "/api/v1/namespaces/default/pods/live")
+            .await
+            .filter(|p| {
+                p["status"]["containerStatuses"][0]["restartCount"]
+                    .as_i64()
+                    .unwrap_or(0)
+                    >= 1
+            })
+    })
+    .await;
+    assert!(restarted["status"]["containerStatuses"][0]["lastState"]["terminated"].is_object());
+
     // A static pod gets a mirror pod that reports its status.
     std::fs::write(
         dir.join("manifests/static.yaml"),
@@ -682,6 +705,23 @@ async fn scenario(
         .then_some(())
     })
     .await;
+
+    // A restarted kubelet adopts the running pod instead of replacing it.
+    let _ = cancel_tx.send(true);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let _running = kubelet::kubelet::start(config, cancel_rx)
+        .await
+        .expect("restart kubelet");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let web_now = get(&client, "/api/v1/namespaces/default/pods/web")
+        .await
+        .expect("pod web");
+    assert_eq!(
+        web_now["status"]["containerStatuses"][0]["containerID"],
+        web["status"]["containerStatuses"][0]["containerID"]
+    );
+    assert_eq!(web_now["status"]["containerStatuses"][0]["restartCount"], 0);
 
     // Deleting a pod stops its containers and the object disappears.
     let uid = web["metadata"]["uid"]
