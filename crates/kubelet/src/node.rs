@@ -514,6 +514,10 @@ impl NodeStatusManager {
         &mut self,
         last: &mut Option<(NodeStatus, Instant)>,
     ) -> Result<(), client::rest::ClientError> {
+        // Reading the Node each tick finds a deleted object even when the status
+        // has not changed and no patch would be sent.
+        let node_path = format!("/api/v1/nodes/{}", self.name);
+        let _: Node = self.client.get(&node_path).request_json().await?;
         let runtime = self.runtime_state().await;
         let now = Time(crate::now());
         let status = compute_status(

@@ -548,6 +548,22 @@ async fn scenario(
     .await;
     assert_eq!(lease["spec"]["holderIdentity"], NODE);
 
+    // A deleted Node object is registered again.
+    let first_uid = node["metadata"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    kubelet::api::delete(&client, &format!("/api/v1/nodes/{NODE}"), &json!({}))
+        .await
+        .expect("delete node");
+    let again = eventually("node registered again", Duration::from_secs(30), || async {
+        get(&client, &format!("/api/v1/nodes/{NODE}"))
+            .await
+            .filter(|n| n["metadata"]["uid"].as_str() != Some(first_uid.as_str()))
+    })
+    .await;
+    assert_eq!(again["metadata"]["labels"]["kubernetes.io/os"], "linux");
+
     // A pod bound to the node, with a ConfigMap volume and env, an emptyDir, the
     // downward API and an exec readiness probe, runs and becomes Ready with an IP.
     let _: Value = kubelet::api::create(
