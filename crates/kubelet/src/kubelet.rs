@@ -175,6 +175,8 @@ impl Kubelet {
             .and_then(|s| s.phase)
             .is_some_and(|p| p == "Succeeded" || p == "Failed");
         let mut next = Next::Wait(self.config.sync_frequency);
+        // NOTE: pods are not admitted first: maxPods, resource fit and node
+        // affinity are not checked on the node, and no Events are recorded.
         if let Err(message) = crate::volumes::setup(&ctx, pod).await {
             tracing::warn!(pod = %pod_full_name(pod), %message, "unable to attach or mount volumes");
             for c in pod.spec.iter().flat_map(|s| {

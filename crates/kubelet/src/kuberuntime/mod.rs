@@ -635,6 +635,7 @@ impl RuntimeManager {
 
     /// Removes exited instances beyond the newest `keep` per container name (the
     /// per-pod part of container GC).
+    /// NOTE: the node-wide container GC limits (maxContainers, minAge) are missing.
     pub async fn prune_containers(&self, status: &RuntimePodStatus, keep: usize) {
         let mut seen: HashMap<&str, usize> = HashMap::new();
         let mut rt = self.runtime.runtime.clone();

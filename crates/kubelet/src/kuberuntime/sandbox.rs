@@ -175,8 +175,10 @@ pub fn qos_class(pod: &Pod) -> &'static str {
     }
 }
 
-/// The pod's cgroup under `cgroupRoot`: `kubepods[/<qos>]/pod<uid>` for cgroupfs,
-/// `kubepods[-<qos>]-pod<uid>.slice` for systemd.
+/// Returns the pod's cgroup under `cgroupRoot`: `kubepods[/<qos>]/pod<uid>` for
+/// cgroupfs, `kubepods[-<qos>]-pod<uid>.slice` for systemd.
+/// NOTE: the kubelet neither creates these cgroups nor sets pod or QoS limits on
+/// them; the runtime creates the path when it starts the sandbox.
 pub fn cgroup_parent(config: &KubeletConfiguration, pod: &Pod) -> String {
     let qos = match qos_class(pod) {
         "Guaranteed" => None,
