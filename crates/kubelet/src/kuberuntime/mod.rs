@@ -284,7 +284,7 @@ impl RuntimeManager {
                 image_ref: s.image_ref.clone(),
                 hash: u64::from_str_radix(&annotation(labels::CONTAINER_HASH), 16).unwrap_or(0),
                 restart_count: annotation(labels::RESTART_COUNT).parse().unwrap_or(0),
-                log_path: s.log_path.clone(),
+                log_path: self.absolute_log_path(&s),
                 termination_message_file,
                 termination_message_policy: annotation(labels::TERMINATION_MESSAGE_POLICY),
             });
@@ -293,6 +293,26 @@ impl RuntimeManager {
             .containers
             .sort_by_key(|s| std::cmp::Reverse(s.created_at));
         Ok(status)
+    }
+
+    /// Returns the container's log file. Runtimes report either the full path or
+    /// the path relative to the sandbox's log directory, as the config gave it.
+    fn absolute_log_path(&self, status: &pb::ContainerStatus) -> String {
+        if status.log_path.is_empty() || status.log_path.starts_with('/') {
+            return status.log_path.clone();
+        }
+        let label = |key: &str| status.labels.get(key).cloned().unwrap_or_default();
+        self.config
+            .pod_logs_dir
+            .join(format!(
+                "{}_{}_{}",
+                label(labels::POD_NAMESPACE),
+                label(labels::POD_NAME),
+                label(labels::POD_UID)
+            ))
+            .join(&status.log_path)
+            .to_string_lossy()
+            .into_owned()
     }
 
     /// Moves the pod toward its spec. Container failures land in the result rather
