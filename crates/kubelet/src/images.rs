@@ -2,8 +2,7 @@
 //! time when `serializeImagePulls`), and backs failing pulls off
 //! (ErrImagePull, then ImagePullBackOff).
 //!
-//! NOTE: imagePullSecrets are not sent with pulls, and image garbage collection
-//! (imageGCHighThresholdPercent/LowThresholdPercent) is not implemented.
+//! NOTE: imagePullSecrets are not sent with pulls.
 
 use std::time::{Duration, SystemTime};
 

@@ -601,6 +601,12 @@ pub async fn start(
             cancel.clone(),
         ));
     }
+    tokio::spawn(crate::image_gc::run(
+        runtime.clone(),
+        config.image_gc_high_threshold_percent,
+        config.image_gc_low_threshold_percent,
+        cancel.clone(),
+    ));
     tokio::spawn(crate::pleg::run(
         runtime,
         Duration::from_secs(1),

@@ -7,6 +7,7 @@ pub mod api;
 pub mod backoff;
 pub mod config;
 pub mod eviction;
+pub mod image_gc;
 pub mod images;
 pub mod kubelet;
 pub mod kuberuntime;
