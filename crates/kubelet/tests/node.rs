@@ -502,6 +502,28 @@ fn kubelet_config(
     }
 }
 
+/// Serves one static pod manifest over HTTP on loopback and returns its URL.
+async fn serve_manifest() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/manifest.yaml", listener.local_addr().unwrap());
+    let manifest = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: url-pod\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n  - name: c\n    image: {IMAGE}\n    imagePullPolicy: IfNotPresent\n    command: [\"sleep\", \"3600\"]\n"
+    );
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let mut request = [0u8; 2048];
+            let _ = conn.read(&mut request).await;
+            let response = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/yaml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{manifest}",
+                manifest.len()
+            );
+            let _ = conn.write_all(response.as_bytes()).await;
+        }
+    });
+    url
+}
+
 async fn scenario(
     dir: PathBuf,
     client: RestClient,
@@ -709,6 +731,21 @@ async fn scenario(
             .is_some()
     );
 
+    // A static pod from the manifest URL gets its mirror too.
+    eventually(
+        "URL mirror pod Running",
+        Duration::from_secs(60),
+        || async {
+            get(
+                &client,
+                &format!("/api/v1/namespaces/default/pods/url-pod-{NODE}"),
+            )
+            .await
+            .filter(|p| p["status"]["phase"] == "Running")
+        },
+    )
+    .await;
+
     // Removing the manifest stops the static pod and removes its mirror.
     std::fs::remove_file(dir.join("manifests/static.yaml")).unwrap();
     eventually("mirror pod gone", Duration::from_secs(60), || async {
@@ -811,7 +848,9 @@ async fn node_runs_pods_on_containerd() {
     let kubeconfig = dir.join("kubeconfig");
     apiserver.write_kubeconfig(&kubeconfig);
     let client = apiserver.client();
-    let config = kubelet_config(&dir, &containerd, kubeconfig);
+    let mut config = kubelet_config(&dir, &containerd, kubeconfig);
+    config.static_pod_url = Some(serve_manifest().await);
+    config.http_check_frequency = Duration::from_secs(1);
 
     let outcome = tokio::spawn(scenario(dir.clone(), client, config, containerd.endpoint())).await;
 
