@@ -19,6 +19,7 @@ pub mod quantity;
 pub mod remote;
 pub mod server;
 pub mod sources;
+pub mod stats;
 pub mod status;
 pub mod volumes;
 

@@ -2,13 +2,15 @@
 //! `healthzBindAddress:healthzPort`.
 //!
 //! Endpoints: `/healthz`, `/pods`, `/runningpods/`, `/stats/summary`, `/metrics`,
+//! `/metrics/resource`,
 //! `/containerLogs/{namespace}/{pod}/{container}` (tailLines, limitBytes, follow,
 //! timestamps, previous, sinceSeconds), `/logs/` (files under /var/log), and
 //! `/exec`, `/attach` and `/portForward`, which are proxied to the runtime's
 //! streaming URL.
 //!
 //! NOTE: requests are not authenticated or authorized (upstream's webhook authn/authz
-//! is missing), and the summary has node-level figures and pod references only.
+//! is missing). The summary has CPU and memory only, without filesystem or network
+//! figures per pod.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -275,7 +277,8 @@ async fn route(kubelet: &Arc<Kubelet>, req: Request<Incoming>) -> Response<Body>
             container_logs(kubelet, namespace, pod, container, &q).await
         }
         (Method::GET, ["logs", rest @ ..]) => node_logs(rest),
-        (Method::GET, ["stats", "summary"]) => summary(kubelet),
+        (Method::GET, ["stats", "summary"]) => summary(kubelet, false).await,
+        (Method::GET, ["metrics", "resource"]) => summary(kubelet, true).await,
         (Method::GET, ["metrics"]) => metrics(kubelet),
         (_, ["exec" | "attach", namespace, pod, container]) => {
             stream(kubelet, segments[0], namespace, pod, Some(container), req).await
@@ -503,42 +506,26 @@ fn node_logs(rest: &[&str]) -> Response<Body> {
     }
 }
 
-fn summary(kubelet: &Kubelet) -> Response<Body> {
-    let now = crate::now().to_string();
-    let memory = crate::eviction::meminfo();
-    let fs = crate::node::statvfs(&kubelet.config.root_dir);
-    let pods: Vec<_> = kubelet
-        .running_pods()
-        .iter()
-        .map(|p| {
-            json!({
-                "podRef": {"name": p.metadata.name, "namespace": p.metadata.namespace, "uid": p.metadata.uid},
-                "startTime": p.status.as_ref().and_then(|s| s.start_time.clone()),
-                "containers": [],
-            })
-        })
-        .collect();
-    let body = json!({
-        "node": {
-            "nodeName": kubelet.node_name,
-            "startTime": now,
-            "memory": memory.map(|(total, available)| json!({
-                "time": now,
-                "availableBytes": available as u64,
-                "workingSetBytes": (total - available) as u64,
-            })),
-            "fs": fs.map(|f| json!({
-                "time": now,
-                "capacityBytes": f.capacity_bytes as u64,
-                "availableBytes": f.available_bytes as u64,
-                "usedBytes": (f.capacity_bytes - f.available_bytes) as u64,
-                "inodes": f.inodes as u64,
-                "inodesFree": f.inodes_free as u64,
-            })),
-        },
-        "pods": pods,
-    });
-    full(StatusCode::OK, "application/json", body.to_string())
+async fn summary(kubelet: &Kubelet, prometheus: bool) -> Response<Body> {
+    let snapshot = crate::stats::collect(
+        &kubelet.runtime,
+        &kubelet.node_name,
+        &kubelet.config.root_dir,
+    )
+    .await;
+    match snapshot {
+        Ok(snapshot) if prometheus => full(
+            StatusCode::OK,
+            "text/plain; version=0.0.4",
+            crate::stats::resource_metrics(&snapshot),
+        ),
+        Ok(snapshot) => full(
+            StatusCode::OK,
+            "application/json",
+            crate::stats::summary(&snapshot).to_string(),
+        ),
+        Err(error) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{error}\n")),
+    }
 }
 
 fn metrics(kubelet: &Kubelet) -> Response<Body> {

@@ -664,6 +664,36 @@ async fn scenario(
         "hello-from-web from-env from-volume app=\"web\""
     );
 
+    // The summary API reports the pod's memory from the runtime's stats.
+    let summary = eventually("stats summary for web", Duration::from_secs(20), || async {
+        let out = Command::new("curl")
+            .args(["-sk", &format!("https://127.0.0.1:{port}/stats/summary")])
+            .output()
+            .ok()?;
+        let summary: Value = serde_json::from_slice(&out.stdout).ok()?;
+        summary["pods"]
+            .as_array()?
+            .iter()
+            .find(|p| p["podRef"]["name"] == "web")
+            .cloned()
+    })
+    .await;
+    assert!(
+        summary["memory"]["workingSetBytes"].as_u64().unwrap_or(0) > 0,
+        "{summary}"
+    );
+    let metrics = Command::new("curl")
+        .args(["-sk", &format!("https://127.0.0.1:{port}/metrics/resource")])
+        .output()
+        .expect("curl /metrics/resource");
+    let metrics = String::from_utf8_lossy(&metrics.stdout);
+    assert!(
+        metrics.contains(
+            "container_memory_working_set_bytes{container=\"c\",namespace=\"default\",pod=\"web\"}"
+        ),
+        "{metrics}"
+    );
+
     // A crashing container backs off with a growing restart count.
     let _: Value = kubelet::api::create(
         &client,
