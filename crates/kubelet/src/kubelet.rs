@@ -177,7 +177,7 @@ impl Kubelet {
         let mut next = Next::Wait(self.config.sync_frequency);
         // NOTE: pods are not admitted first: maxPods, resource fit and node
         // affinity are not checked on the node, and no Events are recorded.
-        if let Err(message) = crate::volumes::setup(&ctx, pod).await {
+        if !terminal && let Err(message) = crate::volumes::setup(&ctx, pod).await {
             tracing::warn!(pod = %pod_full_name(pod), %message, "unable to attach or mount volumes");
             for c in pod.spec.iter().flat_map(|s| {
                 s.containers
@@ -193,12 +193,22 @@ impl Kubelet {
                 );
             }
             next = Next::Wait(Duration::from_secs(2));
-        } else if !terminal
-            || rt_status
-                .containers
-                .iter()
-                .any(|c| c.state == crate::kuberuntime::ContainerState::Running)
-        {
+        } else if terminal {
+            // A terminal pod (completed or evicted) never runs again.
+            let running = rt_status.sandboxes.iter().any(|s| s.ready)
+                || rt_status
+                    .containers
+                    .iter()
+                    .any(|c| c.state == crate::kuberuntime::ContainerState::Running);
+            if running
+                && let Err(error) = self
+                    .runtime_manager
+                    .kill_pod(Some(pod), &rt_status, None)
+                    .await
+            {
+                tracing::warn!(pod = %pod_full_name(pod), %error, "failed to stop terminal pod");
+            }
+        } else {
             self.prober.add_pod(pod);
             let failures = self.prober.failures(uid);
             result = self
@@ -218,7 +228,7 @@ impl Kubelet {
             .status
             .cached_status(uid)
             .or_else(|| pod.status.clone());
-        let status = crate::status::generate_pod_status(
+        let mut status = crate::status::generate_pod_status(
             pod,
             &rt_status,
             &StatusInputs {
@@ -230,8 +240,30 @@ impl Kubelet {
                 now: Time(crate::now()),
             },
         );
+        if terminal && let Some(previous) = &previous {
+            status.phase = previous.phase.clone();
+            status.reason = previous.reason.clone();
+            status.message = previous.message.clone();
+        }
         self.status.set_pod_status(pod, status, is_static);
         next
+    }
+
+    /// Marks `pod` Failed with reason Evicted and has its worker stop it.
+    pub fn evict(self: &Arc<Self>, pod: &Pod, message: &str) {
+        let uid = crate::kuberuntime::pod_uid(pod);
+        let mut status = self
+            .status
+            .cached_status(uid)
+            .or_else(|| pod.status.clone())
+            .unwrap_or_default();
+        status.phase = Some("Failed".to_string());
+        status.reason = Some("Evicted".to_string());
+        status.message = Some(message.to_string());
+        tracing::warn!(pod = %pod_full_name(pod), %message, "evicting pod");
+        self.status
+            .set_pod_status(pod, status, sources::is_static(pod));
+        self.dispatch(uid);
     }
 
     /// Stops everything of the pod, removes its containers and sandboxes, and
@@ -552,6 +584,11 @@ pub async fn start(
     if let Some(client) = &client {
         if config.register_node {
             let (uid_tx, uid_rx) = watch::channel(None);
+            tokio::spawn(crate::eviction::run(
+                kubelet.clone(),
+                crate::eviction::Observer::new(&config.eviction_hard, config.root_dir.clone()),
+                cancel.clone(),
+            ));
             let manager = crate::node::NodeStatusManager {
                 client: client.clone(),
                 config: config.clone(),

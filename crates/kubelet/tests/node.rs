@@ -498,6 +498,9 @@ fn kubelet_config(
         port: 0,
         healthz_port: 0,
         node_labels: BTreeMap::from([("kubelet-it".to_string(), "yes".to_string())]),
+        // The build machines' disks can be nearly full; only a memory threshold
+        // keeps this test's pods from being evicted for disk pressure.
+        eviction_hard: BTreeMap::from([("memory.available".to_string(), "1Mi".to_string())]),
         ..KubeletConfiguration::default()
     }
 }
