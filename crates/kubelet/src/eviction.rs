@@ -89,7 +89,8 @@ impl Observer {
         }
     }
 
-    /// The memory threshold in bytes, subtracted from capacity for allocatable.
+    /// Returns the memory threshold in bytes, subtracted from capacity for
+    /// allocatable.
     pub fn memory_reserve(&self, capacity: f64) -> f64 {
         match self.thresholds.get("memory.available") {
             Some(Threshold::Quantity(q)) => *q,

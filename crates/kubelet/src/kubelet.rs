@@ -1,6 +1,6 @@
 //! The kubelet's main loop and pod workers.
 //!
-//! [`run`] wires the managers and the pod sources together and runs until
+//! [`start`] wires the managers and the pod sources together and runs until
 //! cancelled. Every pod gets one worker task ([`Kubelet::dispatch`]) that syncs it
 //! serially whenever a source, the PLEG or a probe reports a change, and when a
 //! backoff or the sync period expires. A worker ends once its pod is gone from

@@ -32,7 +32,7 @@ pub async fn cancelled(cancel: &mut tokio::sync::watch::Receiver<bool>) {
     }
 }
 
-/// The current wall-clock time as the API's timestamp type.
+/// Returns the current wall-clock time as the API's timestamp type.
 pub fn now() -> k8s_openapi::jiff::Timestamp {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

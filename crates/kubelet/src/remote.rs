@@ -69,7 +69,7 @@ impl RemoteRuntime {
     ///
     /// # Errors
     ///
-    /// [`RemoteError::Call`] when the runtime does not answer.
+    /// [`RemoteError::Call`] when the runtime does not respond.
     pub async fn version(&mut self) -> Result<pb::VersionResponse, RemoteError> {
         let response = self
             .runtime
