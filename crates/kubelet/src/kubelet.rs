@@ -169,9 +169,12 @@ impl Kubelet {
             host_ip: &self.host_ip,
         };
         let mut result = SyncResult::default();
+        // The API's phase counts too, so a restarted kubelet does not run a finished
+        // pod again.
         let terminal = self
             .status
             .cached_status(uid)
+            .or_else(|| pod.status.clone())
             .and_then(|s| s.phase)
             .is_some_and(|p| p == "Succeeded" || p == "Failed");
         let mut next = Next::Wait(self.config.sync_frequency);
