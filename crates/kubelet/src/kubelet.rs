@@ -235,7 +235,7 @@ impl Kubelet {
             pod,
             &rt_status,
             &StatusInputs {
-                runtime_name: &self.runtime.runtime_name,
+                runtime_name: self.runtime.runtime_name(),
                 host_ip: &self.host_ip,
                 sync: &result,
                 probes: self.prober.as_ref(),
@@ -285,7 +285,7 @@ impl Kubelet {
                     pod,
                     &after,
                     &StatusInputs {
-                        runtime_name: &self.runtime.runtime_name,
+                        runtime_name: self.runtime.runtime_name(),
                         host_ip: &self.host_ip,
                         sync: &SyncResult::default(),
                         probes: self.prober.as_ref(),
