@@ -132,8 +132,8 @@ fn build_images(dir: &Path) -> PathBuf {
     archive
 }
 
-/// containerd in a network namespace of its own; everything it made is removed by
-/// [`Containerd::cleanup`] and, as a fallback, on drop.
+/// A containerd in a network namespace of its own. [`Containerd::cleanup`] removes
+/// everything it made, and drop runs the same cleanup as a fallback.
 struct Containerd {
     dir: PathBuf,
     netns: String,
