@@ -197,6 +197,8 @@ state = "{dir}/state"
     default_runtime_name = "runc"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        Root = "{dir}/runc"
 "#,
             dir = dir.display()
         );
@@ -338,6 +340,18 @@ state = "{dir}/state"
                 .path()
                 .join(self.cgroup_root.trim_start_matches('/'));
             remove_cgroup_tree(&root);
+        }
+        // containerd 1.6 and libcni also create these outside the configured roots.
+        // Only empty ones are removed, since another runtime may be using them.
+        for shared in [
+            "/run/containerd/runc/k8s.io",
+            "/run/containerd/runc",
+            "/run/containerd/s",
+            "/run/containerd",
+            "/var/lib/cni/results",
+            "/var/lib/cni",
+        ] {
+            let _ = std::fs::remove_dir(shared);
         }
         if Path::new("/var/run/netns").join(&self.netns).exists() {
             let _ = Command::new("ip")
