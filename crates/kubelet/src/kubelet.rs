@@ -50,6 +50,7 @@ pub struct Kubelet {
     host_ip: String,
     /// Stops the pod workers.
     cancel: watch::Receiver<bool>,
+    pub events: crate::events::Recorder,
 }
 
 /// The next step of a worker after a sync.
@@ -179,9 +180,11 @@ impl Kubelet {
             .is_some_and(|p| p == "Succeeded" || p == "Failed");
         let mut next = Next::Wait(self.config.sync_frequency);
         // NOTE: pods are not admitted first: maxPods, resource fit and node
-        // affinity are not checked on the node, and no Events are recorded.
+        // affinity are not checked on the node.
         if !terminal && let Err(message) = crate::volumes::setup(&ctx, pod).await {
             tracing::warn!(pod = %pod_full_name(pod), %message, "unable to attach or mount volumes");
+            self.events
+                .warning(pod, None, "FailedMount", message.clone());
             for c in pod.spec.iter().flat_map(|s| {
                 s.containers
                     .iter()
@@ -264,6 +267,8 @@ impl Kubelet {
         status.reason = Some("Evicted".to_string());
         status.message = Some(message.to_string());
         tracing::warn!(pod = %pod_full_name(pod), %message, "evicting pod");
+        self.events
+            .warning(pod, None, "Evicted", message.to_string());
         self.status
             .set_pod_status(pod, status, sources::is_static(pod));
         self.dispatch(uid);
@@ -538,6 +543,7 @@ pub async fn start(
         .map(|ip| ip.to_string())
         .unwrap_or_default();
 
+    let events = crate::events::Recorder::new(client.clone(), node_name.clone(), cancel.clone());
     let status = Arc::new(StatusManager::new(client.clone()));
     let (probe_tx, mut probe_rx) = mpsc::unbounded_channel();
     let prober = Arc::new(ProberManager::new(
@@ -545,6 +551,7 @@ pub async fn start(
         status.clone(),
         probe_tx,
         cancel.clone(),
+        events.clone(),
     ));
     let runtime_manager = RuntimeManager {
         runtime: runtime.clone(),
@@ -554,12 +561,14 @@ pub async fn start(
         images: Arc::new(ImageManager::new(
             runtime.clone(),
             config.serialize_image_pulls,
+            events.clone(),
         )),
         crash_backoff: Arc::new(Backoff::new(
             Duration::from_secs(10),
             Duration::from_secs(300),
         )),
         host_ip: host_ip.clone(),
+        events: events.clone(),
     };
     let (pleg_tx, mut pleg_rx) = mpsc::unbounded_channel();
     let (healthy_tx, pleg_healthy) = watch::channel(None);
@@ -577,6 +586,7 @@ pub async fn start(
         pleg_healthy,
         host_ip,
         cancel: cancel.clone(),
+        events,
     });
 
     let (server_address, healthz_address) = crate::server::start(kubelet.clone(), cancel.clone())

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod backoff;
 pub mod config;
+pub mod events;
 pub mod eviction;
 pub mod image_gc;
 pub mod images;

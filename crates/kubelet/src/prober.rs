@@ -49,6 +49,7 @@ pub struct ProberManager {
     workers: Mutex<HashMap<Key, JoinHandle<()>>>,
     notify: mpsc::UnboundedSender<String>,
     cancel: watch::Receiver<bool>,
+    events: crate::events::Recorder,
 }
 
 impl ProberManager {
@@ -58,8 +59,10 @@ impl ProberManager {
         statuses: Arc<StatusManager>,
         notify: mpsc::UnboundedSender<String>,
         cancel: watch::Receiver<bool>,
+        events: crate::events::Recorder,
     ) -> Self {
         Self {
+            events,
             runtime,
             statuses,
             results: Arc::default(),
@@ -99,6 +102,7 @@ impl ProberManager {
                     results: self.results.clone(),
                     notify: self.notify.clone(),
                     cancel: self.cancel.clone(),
+                    events: self.events.clone(),
                 };
                 workers.insert(key, tokio::spawn(worker.run()));
             }
@@ -186,6 +190,7 @@ struct Worker {
     results: Arc<Mutex<HashMap<Key, Outcome>>>,
     notify: mpsc::UnboundedSender<String>,
     cancel: watch::Receiver<bool>,
+    events: crate::events::Recorder,
 }
 
 impl Worker {
@@ -254,6 +259,17 @@ impl Worker {
             let pod_ip = status.pod_ip.clone().unwrap_or_default();
             let outcome = run_probe(&self.runtime, &self.probe, &self.pod, &id, &pod_ip).await;
             if let Err(message) = &outcome {
+                let kind_name = match kind {
+                    Kind::Liveness => "Liveness",
+                    Kind::Readiness => "Readiness",
+                    Kind::Startup => "Startup",
+                };
+                self.events.warning(
+                    &self.pod,
+                    crate::events::container_field(&self.pod, &name),
+                    "Unhealthy",
+                    format!("{kind_name} probe failed: {message}"),
+                );
                 tracing::debug!(pod = %crate::kuberuntime::pod_full_name(&self.pod), container = %name, ?kind, %message, "probe failed");
             }
             if outcome.is_ok() {

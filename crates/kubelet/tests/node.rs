@@ -662,6 +662,17 @@ async fn scenario(
     assert!(container_id.starts_with("containerd://"), "{container_id}");
     assert_eq!(web["status"]["containerStatuses"][0]["ready"], true);
     assert_eq!(web["status"]["hostIP"], "10.244.77.1");
+    let started = eventually("Started event for web", Duration::from_secs(20), || async {
+        let events = get(&client, "/api/v1/namespaces/default/events").await?;
+        events["items"]
+            .as_array()?
+            .iter()
+            .find(|e| e["involvedObject"]["name"] == "web" && e["reason"] == "Started")
+            .cloned()
+    })
+    .await;
+    assert_eq!(started["source"]["component"], "kubelet");
+    assert_eq!(started["involvedObject"]["fieldPath"], "spec.containers{c}");
 
     // Container logs through the kubelet's HTTPS server.
     let logs = eventually("container logs", Duration::from_secs(20), || async {

@@ -35,6 +35,7 @@ pub async fn start(
             message,
         })?;
     let mut rt = manager.runtime.runtime.clone();
+    let field = crate::events::container_field(pod, &container.name);
     let id = rt
         .create_container(pb::CreateContainerRequest {
             pod_sandbox_id: sandbox_id.to_string(),
@@ -48,6 +49,12 @@ pub async fn start(
         })?
         .into_inner()
         .container_id;
+    manager.events.normal(
+        pod,
+        field.clone(),
+        "Created",
+        format!("Created container {}", container.name),
+    );
     rt.start_container(pb::StartContainerRequest {
         container_id: id.clone(),
     })
@@ -57,6 +64,12 @@ pub async fn start(
         message: s.message().to_string(),
     })?;
     tracing::info!(pod = %pod_full_name(pod), container = %container.name, container_id = %id, "started container");
+    manager.events.normal(
+        pod,
+        field,
+        "Started",
+        format!("Started container {}", container.name),
+    );
 
     if let Some(post_start) = container
         .lifecycle

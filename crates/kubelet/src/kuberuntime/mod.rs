@@ -170,6 +170,7 @@ pub struct RuntimeManager {
     pub crash_backoff: Arc<Backoff>,
     /// The node's IP, for status.hostIP and the downward API.
     pub host_ip: String,
+    pub events: crate::events::Recorder,
 }
 
 fn state_of(state: i32) -> ContainerState {
@@ -432,6 +433,16 @@ impl RuntimeManager {
             let now = SystemTime::now();
             if let Some(left) = self.crash_backoff.in_backoff_since(&key, finished, now) {
                 let delay = self.crash_backoff.get(&key);
+                self.events.warning(
+                    pod,
+                    crate::events::container_field(pod, &container.name),
+                    "BackOff",
+                    format!(
+                        "Back-off restarting failed container {} in pod {}",
+                        container.name,
+                        pod_full_name(pod)
+                    ),
+                );
                 result.requeue_after = Some(result.requeue_after.map_or(left, |r| r.min(left)));
                 return Err(SyncError {
                     reason: "CrashLoopBackOff".to_string(),
@@ -607,6 +618,14 @@ impl RuntimeManager {
             }
         }
         let left = (grace - started.elapsed().as_secs() as i64).max(2);
+        if let Some(spec) = spec {
+            self.events.normal(
+                pod,
+                crate::events::container_field(pod, &spec.name),
+                "Killing",
+                format!("Stopping container {}", spec.name),
+            );
+        }
         tracing::info!(pod = %pod_full_name(pod), container_id = %id, grace_period = left, %message, "killing container");
         self.stop_container(id, left).await;
     }
