@@ -85,7 +85,7 @@ impl Recorder {
     }
 }
 
-/// The fieldPath of a container in a pod, as events name it.
+/// Returns the fieldPath of a container in a pod, as events name it.
 pub fn container_field(pod: &Pod, name: &str) -> Option<String> {
     let spec = pod.spec.as_ref()?;
     if spec.containers.iter().any(|c| c.name == name) {
