@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// The HTTP status code of an API error, or `None` for transport errors.
+/// Returns the HTTP status code of an API error, or `None` for transport errors.
 pub fn status_code(error: &ClientError) -> Option<i32> {
     match error {
         ClientError::Api(status) => Some(status.code()),
@@ -96,7 +96,7 @@ pub async fn delete(client: &RestClient, path: &str, options: &Value) -> Result<
     }
 }
 
-/// The path of a namespaced pod.
+/// Returns the API path of a namespaced pod.
 pub fn pod_path(namespace: &str, name: &str) -> String {
     format!("/api/v1/namespaces/{namespace}/pods/{name}")
 }

@@ -35,7 +35,7 @@ impl Backoff {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The current delay of `key`, zero when unknown.
+    /// Returns the current delay of `key`, zero when unknown.
     pub fn get(&self, key: &str) -> Duration {
         self.entries().get(key).map(|e| e.delay).unwrap_or_default()
     }

@@ -49,7 +49,7 @@ pub struct Flags {
     /// A URL serving a static pod manifest or a list of them.
     #[arg(long)]
     pub manifest_url: Option<String>,
-    /// The most pods this node runs.
+    /// The maximum number of pods this node runs.
     #[arg(long)]
     pub max_pods: Option<u32>,
     /// The pod CIDR, used when no other source sets one.

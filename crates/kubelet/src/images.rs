@@ -2,8 +2,7 @@
 //! time when `serializeImagePulls`), and backs failing pulls off
 //! (ErrImagePull, then ImagePullBackOff).
 //!
-//! NOTE: imagePullSecrets are not sent with pulls, and image garbage collection
-//! (imageGCHighThresholdPercent/LowThresholdPercent) is not implemented.
+//! NOTE: imagePullSecrets are not sent with pulls.
 
 use std::time::{Duration, SystemTime};
 
@@ -14,7 +13,7 @@ use tokio::sync::Mutex;
 use crate::backoff::Backoff;
 use crate::remote::RemoteRuntime;
 
-/// Why an image is not available.
+/// The reason an image is not available.
 #[derive(Clone, Debug)]
 pub struct ImageError {
     /// ErrImagePull, ImagePullBackOff, ErrImageNeverPull or InvalidImageName.
@@ -26,11 +25,12 @@ pub struct ImageError {
 
 pub struct ImageManager {
     runtime: RemoteRuntime,
+    events: crate::events::Recorder,
     serialize: Option<Mutex<()>>,
     backoff: Backoff,
 }
 
-/// The effective pull policy: the container's, else Always for `:latest` or
+/// Returns the effective pull policy: the container's, else Always for `:latest` or
 /// untagged images, else IfNotPresent.
 pub fn pull_policy(container: &Container) -> String {
     if let Some(policy) = &container.image_pull_policy {
@@ -46,9 +46,14 @@ pub fn pull_policy(container: &Container) -> String {
 }
 
 impl ImageManager {
-    pub fn new(runtime: RemoteRuntime, serialize_pulls: bool) -> Self {
+    pub fn new(
+        runtime: RemoteRuntime,
+        serialize_pulls: bool,
+        events: crate::events::Recorder,
+    ) -> Self {
         Self {
             runtime,
+            events,
             serialize: serialize_pulls.then(|| Mutex::new(())),
             backoff: Backoff::new(Duration::from_secs(10), Duration::from_secs(300)),
         }
@@ -79,9 +84,16 @@ impl ImageManager {
             ..Default::default()
         };
         let present = self.present(&spec).await;
+        let field = crate::events::container_field(pod, &container.name);
         if policy != "Always"
             && let Some(image_ref) = present
         {
+            self.events.normal(
+                pod,
+                field,
+                "Pulled",
+                format!("Container image {image:?} already present on machine"),
+            );
             return Ok(image_ref);
         }
         if policy == "Never" {
@@ -97,6 +109,12 @@ impl ImageManager {
         let key = format!("{}_{image}", crate::kuberuntime::pod_uid(pod));
         let now = SystemTime::now();
         if let Some(left) = self.backoff.in_backoff_since(&key, now, now) {
+            self.events.normal(
+                pod,
+                field,
+                "BackOff",
+                format!("Back-off pulling image {image:?}"),
+            );
             return Err(ImageError {
                 reason: "ImagePullBackOff".to_string(),
                 message: format!("Back-off pulling image {image:?}"),
@@ -108,6 +126,12 @@ impl ImageManager {
             None => None,
         };
         tracing::info!(image = %image, pod = %crate::kuberuntime::pod_full_name(pod), "pulling image");
+        self.events.normal(
+            pod,
+            field.clone(),
+            "Pulling",
+            format!("Pulling image {image:?}"),
+        );
         let mut client = self.runtime.image.clone();
         match client
             .pull_image(pb::PullImageRequest {
@@ -119,10 +143,22 @@ impl ImageManager {
         {
             Ok(response) => {
                 self.backoff.reset(&key);
+                self.events.normal(
+                    pod,
+                    field,
+                    "Pulled",
+                    format!("Successfully pulled image {image:?}"),
+                );
                 Ok(response.into_inner().image_ref)
             }
             Err(status) => {
                 self.backoff.next(&key, SystemTime::now());
+                self.events.warning(
+                    pod,
+                    field,
+                    "Failed",
+                    format!("Failed to pull image {image:?}: {}", status.message()),
+                );
                 Err(ImageError {
                     reason: "ErrImagePull".to_string(),
                     message: status.message().to_string(),

@@ -1,9 +1,9 @@
 //! The kubelet's main loop and pod workers.
 //!
-//! [`run`] wires the managers and the pod sources together and runs until
+//! [`start`] wires the managers and the pod sources together and runs until
 //! cancelled. Every pod gets one worker task ([`Kubelet::dispatch`]) that syncs it
 //! serially whenever a source, the PLEG or a probe reports a change, and when a
-//! backoff or the sync period expires; a worker ends once its pod is gone from
+//! backoff or the sync period expires. A worker ends once its pod is gone from
 //! every source and from the runtime.
 
 use std::collections::{BTreeMap, HashMap};
@@ -22,83 +22,11 @@ use crate::backoff::Backoff;
 use crate::config::KubeletConfiguration;
 use crate::images::ImageManager;
 use crate::kuberuntime::{RuntimeManager, RuntimePodStatus, SyncResult, pod_full_name};
+use crate::pod_manager::PodManager;
 use crate::prober::ProberManager;
 use crate::remote::RemoteRuntime;
 use crate::sources::{self, Source, SourceUpdate};
 use crate::status::{StatusInputs, StatusManager};
-
-/// The pods the kubelet should run, by UID, and the mirror pods by full name.
-#[derive(Default)]
-pub struct PodManager {
-    pods: HashMap<String, Arc<Pod>>,
-    by_source: HashMap<Source, HashMap<String, Arc<Pod>>>,
-    mirrors: HashMap<String, Arc<Pod>>,
-}
-
-impl PodManager {
-    /// The desired pod with this UID.
-    pub fn get(&self, uid: &str) -> Option<Arc<Pod>> {
-        self.pods.get(uid).cloned()
-    }
-
-    /// Every desired pod.
-    pub fn pods(&self) -> Vec<Arc<Pod>> {
-        self.pods.values().cloned().collect()
-    }
-
-    /// The desired pod with this namespace and name.
-    pub fn by_name(&self, namespace: &str, name: &str) -> Option<Arc<Pod>> {
-        self.pods
-            .values()
-            .find(|p| {
-                p.metadata.namespace.as_deref() == Some(namespace)
-                    && p.metadata.name.as_deref() == Some(name)
-            })
-            .cloned()
-    }
-
-    /// Replaces one source's pods; returns the UIDs that were added, changed or removed.
-    fn apply(&mut self, update: SourceUpdate) -> Vec<String> {
-        let mut fresh = HashMap::new();
-        if update.source == Source::Api {
-            self.mirrors.clear();
-        }
-        for pod in update.pods {
-            let pod = Arc::new(pod);
-            if update.source == Source::Api && sources::is_mirror(&pod) {
-                self.mirrors.insert(pod_full_name(&pod), pod);
-                continue;
-            }
-            fresh.insert(crate::kuberuntime::pod_uid(&pod).to_string(), pod);
-        }
-        let old = self
-            .by_source
-            .insert(update.source, fresh.clone())
-            .unwrap_or_default();
-        let mut changed = Vec::new();
-        for (uid, pod) in &fresh {
-            if old.get(uid).is_none_or(|o| !same_pod(o, pod)) {
-                changed.push(uid.clone());
-            }
-            self.pods.insert(uid.clone(), pod.clone());
-        }
-        for uid in old.keys() {
-            if !fresh.contains_key(uid) {
-                self.pods.remove(uid);
-                changed.push(uid.clone());
-            }
-        }
-        changed
-    }
-}
-
-fn same_pod(a: &Pod, b: &Pod) -> bool {
-    a.metadata.resource_version == b.metadata.resource_version
-        && a.metadata.deletion_timestamp == b.metadata.deletion_timestamp
-        && a.spec == b.spec
-        && (a.metadata.resource_version.is_some()
-            || a.metadata.annotations == b.metadata.annotations)
-}
 
 struct Worker {
     tx: mpsc::UnboundedSender<()>,
@@ -120,9 +48,12 @@ pub struct Kubelet {
     /// The time of the last PLEG relist, for /healthz.
     pub pleg_healthy: watch::Receiver<Option<Instant>>,
     host_ip: String,
+    /// Stops the pod workers.
+    cancel: watch::Receiver<bool>,
+    pub events: crate::events::Recorder,
 }
 
-/// What a finished sync asks of its worker.
+/// The next step of a worker after a sync.
 enum Next {
     /// Sync again after this long, or on the next notification.
     Wait(Duration),
@@ -151,7 +82,11 @@ impl Kubelet {
     }
 
     async fn pod_worker(self: Arc<Self>, uid: String, mut rx: mpsc::UnboundedReceiver<()>) {
+        let mut cancel = self.cancel.clone();
         loop {
+            if *cancel.borrow() {
+                return;
+            }
             while rx.try_recv().is_ok() {}
             let pod = self.lock_pods().get(&uid);
             if let Some(pod) = &pod {
@@ -179,6 +114,7 @@ impl Kubelet {
             tokio::select! {
                 _ = rx.recv() => {}
                 _ = tokio::time::sleep(wait) => {}
+                _ = crate::cancelled(&mut cancel) => return,
             }
         }
     }
@@ -234,14 +170,21 @@ impl Kubelet {
             host_ip: &self.host_ip,
         };
         let mut result = SyncResult::default();
+        // The API's phase counts too, so a restarted kubelet does not run a finished
+        // pod again.
         let terminal = self
             .status
             .cached_status(uid)
+            .or_else(|| pod.status.clone())
             .and_then(|s| s.phase)
             .is_some_and(|p| p == "Succeeded" || p == "Failed");
         let mut next = Next::Wait(self.config.sync_frequency);
-        if let Err(message) = crate::volumes::setup(&ctx, pod).await {
+        // NOTE: pods are not admitted first: maxPods, resource fit and node
+        // affinity are not checked on the node.
+        if !terminal && let Err(message) = crate::volumes::setup(&ctx, pod).await {
             tracing::warn!(pod = %pod_full_name(pod), %message, "unable to attach or mount volumes");
+            self.events
+                .warning(pod, None, "FailedMount", message.clone());
             for c in pod.spec.iter().flat_map(|s| {
                 s.containers
                     .iter()
@@ -256,12 +199,22 @@ impl Kubelet {
                 );
             }
             next = Next::Wait(Duration::from_secs(2));
-        } else if !terminal
-            || rt_status
-                .containers
-                .iter()
-                .any(|c| c.state == crate::kuberuntime::ContainerState::Running)
-        {
+        } else if terminal {
+            // A terminal pod (completed or evicted) never runs again.
+            let running = rt_status.sandboxes.iter().any(|s| s.ready)
+                || rt_status
+                    .containers
+                    .iter()
+                    .any(|c| c.state == crate::kuberuntime::ContainerState::Running);
+            if running
+                && let Err(error) = self
+                    .runtime_manager
+                    .kill_pod(Some(pod), &rt_status, None)
+                    .await
+            {
+                tracing::warn!(pod = %pod_full_name(pod), %error, "failed to stop terminal pod");
+            }
+        } else {
             self.prober.add_pod(pod);
             let failures = self.prober.failures(uid);
             result = self
@@ -281,11 +234,11 @@ impl Kubelet {
             .status
             .cached_status(uid)
             .or_else(|| pod.status.clone());
-        let status = crate::status::generate_pod_status(
+        let mut status = crate::status::generate_pod_status(
             pod,
             &rt_status,
             &StatusInputs {
-                runtime_name: &self.runtime.runtime_name,
+                runtime_name: self.runtime.runtime_name(),
                 host_ip: &self.host_ip,
                 sync: &result,
                 probes: self.prober.as_ref(),
@@ -293,8 +246,32 @@ impl Kubelet {
                 now: Time(crate::now()),
             },
         );
+        if terminal && let Some(previous) = &previous {
+            status.phase = previous.phase.clone();
+            status.reason = previous.reason.clone();
+            status.message = previous.message.clone();
+        }
         self.status.set_pod_status(pod, status, is_static);
         next
+    }
+
+    /// Marks `pod` Failed with reason Evicted and has its worker stop it.
+    pub fn evict(self: &Arc<Self>, pod: &Pod, message: &str) {
+        let uid = crate::kuberuntime::pod_uid(pod);
+        let mut status = self
+            .status
+            .cached_status(uid)
+            .or_else(|| pod.status.clone())
+            .unwrap_or_default();
+        status.phase = Some("Failed".to_string());
+        status.reason = Some("Evicted".to_string());
+        status.message = Some(message.to_string());
+        tracing::warn!(pod = %pod_full_name(pod), %message, "evicting pod");
+        self.events
+            .warning(pod, None, "Evicted", message.to_string());
+        self.status
+            .set_pod_status(pod, status, sources::is_static(pod));
+        self.dispatch(uid);
     }
 
     /// Stops everything of the pod, removes its containers and sandboxes, and
@@ -313,7 +290,7 @@ impl Kubelet {
                     pod,
                     &after,
                     &StatusInputs {
-                        runtime_name: &self.runtime.runtime_name,
+                        runtime_name: self.runtime.runtime_name(),
                         host_ip: &self.host_ip,
                         sync: &SyncResult::default(),
                         probes: self.prober.as_ref(),
@@ -431,8 +408,6 @@ impl Kubelet {
         )
         .await?;
         tracing::info!(pod = %pod_full_name(pod), "created mirror pod");
-        // A recreated mirror pod starts without status; send the cached one again.
-        self.status.resend(crate::kuberuntime::pod_uid(pod));
         Ok(())
     }
 
@@ -450,7 +425,7 @@ impl Kubelet {
         }
     }
 
-    /// The running pods for `/pods`: desired pods with their current status.
+    /// Returns the desired pods with their current status, for `/pods`.
     pub fn running_pods(&self) -> Vec<Pod> {
         let pods = self.lock_pods().pods();
         pods.into_iter()
@@ -568,12 +543,15 @@ pub async fn start(
         .map(|ip| ip.to_string())
         .unwrap_or_default();
 
+    let events = crate::events::Recorder::new(client.clone(), node_name.clone(), cancel.clone());
     let status = Arc::new(StatusManager::new(client.clone()));
     let (probe_tx, mut probe_rx) = mpsc::unbounded_channel();
     let prober = Arc::new(ProberManager::new(
         runtime.clone(),
         status.clone(),
         probe_tx,
+        cancel.clone(),
+        events.clone(),
     ));
     let runtime_manager = RuntimeManager {
         runtime: runtime.clone(),
@@ -583,12 +561,14 @@ pub async fn start(
         images: Arc::new(ImageManager::new(
             runtime.clone(),
             config.serialize_image_pulls,
+            events.clone(),
         )),
         crash_backoff: Arc::new(Backoff::new(
             Duration::from_secs(10),
             Duration::from_secs(300),
         )),
         host_ip: host_ip.clone(),
+        events: events.clone(),
     };
     let (pleg_tx, mut pleg_rx) = mpsc::unbounded_channel();
     let (healthy_tx, pleg_healthy) = watch::channel(None);
@@ -605,6 +585,8 @@ pub async fn start(
         last_known: Mutex::default(),
         pleg_healthy,
         host_ip,
+        cancel: cancel.clone(),
+        events,
     });
 
     let (server_address, healthz_address) = crate::server::start(kubelet.clone(), cancel.clone())
@@ -615,6 +597,11 @@ pub async fn start(
     if let Some(client) = &client {
         if config.register_node {
             let (uid_tx, uid_rx) = watch::channel(None);
+            tokio::spawn(crate::eviction::run(
+                kubelet.clone(),
+                crate::eviction::Observer::new(&config.eviction_hard, config.root_dir.clone()),
+                cancel.clone(),
+            ));
             let manager = crate::node::NodeStatusManager {
                 client: client.clone(),
                 config: config.clone(),
@@ -664,6 +651,12 @@ pub async fn start(
             cancel.clone(),
         ));
     }
+    tokio::spawn(crate::image_gc::run(
+        runtime.clone(),
+        config.image_gc_high_threshold_percent,
+        config.image_gc_low_threshold_percent,
+        cancel.clone(),
+    ));
     tokio::spawn(crate::pleg::run(
         runtime,
         Duration::from_secs(1),
@@ -672,10 +665,24 @@ pub async fn start(
         cancel.clone(),
     ));
 
+    // Runtime pods unknown to the pod manager are cleaned up only once every source
+    // has reported, so that a restarted kubelet does not kill pods it will be
+    // given again.
+    let mut pending_sources: std::collections::HashSet<Source> = std::collections::HashSet::new();
+    if client.is_some() {
+        pending_sources.insert(Source::Api);
+    }
+    if config.static_pod_path.is_some() {
+        pending_sources.insert(Source::File);
+    }
+    if config.static_pod_url.is_some() {
+        pending_sources.insert(Source::Http);
+    }
     let main = kubelet.clone();
     let mut main_cancel = cancel;
     tokio::spawn(async move {
         let mut housekeeping = tokio::time::interval(Duration::from_secs(2));
+        let mut unknown: Vec<String> = Vec::new();
         loop {
             tokio::select! {
                 Some(update) = source_rx.recv() => {
@@ -687,8 +694,20 @@ pub async fn start(
                     for uid in changed {
                         main.dispatch(&uid);
                     }
+                    if pending_sources.remove(&source) && pending_sources.is_empty() {
+                        tracing::info!("all pod sources are ready");
+                        for uid in unknown.drain(..) {
+                            main.dispatch(&uid);
+                        }
+                    }
                 }
-                Some(uid) = pleg_rx.recv() => main.dispatch(&uid),
+                Some(uid) = pleg_rx.recv() => {
+                    if pending_sources.is_empty() || main.lock_pods().get(&uid).is_some() {
+                        main.dispatch(&uid);
+                    } else if !unknown.contains(&uid) {
+                        unknown.push(uid);
+                    }
+                }
                 Some(uid) = probe_rx.recv() => main.dispatch(&uid),
                 _ = housekeeping.tick() => main.sync_mirror_pods().await,
                 _ = crate::cancelled(&mut main_cancel) => break,

@@ -6,17 +6,21 @@
 pub mod api;
 pub mod backoff;
 pub mod config;
+pub mod events;
 pub mod eviction;
+pub mod image_gc;
 pub mod images;
 pub mod kubelet;
 pub mod kuberuntime;
 pub mod node;
 pub mod pleg;
+pub mod pod_manager;
 pub mod prober;
 pub mod quantity;
 pub mod remote;
 pub mod server;
 pub mod sources;
+pub mod stats;
 pub mod status;
 pub mod volumes;
 
@@ -29,7 +33,7 @@ pub async fn cancelled(cancel: &mut tokio::sync::watch::Receiver<bool>) {
     }
 }
 
-/// The current wall-clock time as the API's timestamp type.
+/// Returns the current wall-clock time as the API's timestamp type.
 pub fn now() -> k8s_openapi::jiff::Timestamp {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -63,7 +63,7 @@ pub fn statvfs(path: &Path) -> Option<FsStats> {
     })
 }
 
-/// The node's name: `--hostname-override` or the lowercased hostname.
+/// Returns the node name: `--hostname-override`, else the lowercased hostname.
 pub fn node_name(config: &KubeletConfiguration) -> String {
     if let Some(name) = &config.hostname_override {
         return name.to_lowercase();
@@ -77,7 +77,7 @@ fn hostname() -> String {
         .unwrap_or_else(|_| "localhost".to_string())
 }
 
-/// The first IPv4 address of an up, non-loopback interface.
+/// Finds the first IPv4 address of an up, non-loopback interface.
 pub fn default_node_ip() -> Option<IpAddr> {
     let mut addrs: *mut libc::ifaddrs = std::ptr::null_mut();
     // SAFETY: getifaddrs fills a linked list that freeifaddrs releases below.
@@ -95,7 +95,7 @@ pub fn default_node_ip() -> Option<IpAddr> {
         if !up || loopback || entry.ifa_addr.is_null() {
             continue;
         }
-        // SAFETY: ifa_addr is non-null and its family says how to read it.
+        // SAFETY: ifa_addr is non-null, and its family gives the sockaddr type.
         if unsafe { (*entry.ifa_addr).sa_family } as i32 == libc::AF_INET {
             let sin = unsafe { &*(entry.ifa_addr as *const libc::sockaddr_in) };
             found = Some(IpAddr::from(
@@ -190,7 +190,7 @@ pub fn initial_node(config: &KubeletConfiguration, name: &str, host: &HostInfo) 
     }
 }
 
-/// What the status computation reads besides the host facts.
+/// Runtime facts for [`compute_status`]: readiness, version and images.
 #[derive(Clone, Debug, Default)]
 pub struct RuntimeState {
     /// `Some(reason)` when the runtime is down or its network is not ready.
@@ -349,7 +349,7 @@ pub fn compute_status(
             }
         })
         .collect();
-    images.sort_by_key(|image| std::cmp::Reverse(image.size_bytes));
+    images.sort_by_key(|i| std::cmp::Reverse(i.size_bytes));
     images.truncate(50);
 
     let mut system_info = host.system_info.clone();
@@ -514,6 +514,10 @@ impl NodeStatusManager {
         &mut self,
         last: &mut Option<(NodeStatus, Instant)>,
     ) -> Result<(), client::rest::ClientError> {
+        // Reading the Node each tick finds a deleted object even when the status
+        // has not changed and no patch would be sent.
+        let node_path = format!("/api/v1/nodes/{}", self.name);
+        let _: Node = self.client.get(&node_path).request_json().await?;
         let runtime = self.runtime_state().await;
         let now = Time(crate::now());
         let status = compute_status(

@@ -42,12 +42,13 @@ pub fn parse(text: &str) -> Result<f64, String> {
     Ok(number * multiplier)
 }
 
-/// A quantity in whole bytes, rounding up; `None` when absent or malformed.
+/// Converts a quantity to whole bytes, rounding up. `None` when absent or malformed.
 pub fn bytes(q: Option<&k8s_openapi::apimachinery::pkg::api::resource::Quantity>) -> Option<i64> {
     q.and_then(|q| parse(&q.0).ok()).map(|v| v.ceil() as i64)
 }
 
-/// A CPU quantity in millicores, rounding up; `None` when absent or malformed.
+/// Converts a CPU quantity to millicores, rounding up. `None` when absent or
+/// malformed.
 pub fn millicores(
     q: Option<&k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
 ) -> Option<i64> {

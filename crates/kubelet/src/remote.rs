@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -22,8 +23,9 @@ use tonic::transport::{Channel, Endpoint};
 pub struct RemoteRuntime {
     pub runtime: RuntimeServiceClient<Channel>,
     pub image: ImageServiceClient<Channel>,
-    /// The name the runtime reports, such as `containerd`, used in container IDs.
-    pub runtime_name: String,
+    /// The name the runtime reports, such as `containerd`, used in container IDs;
+    /// set by the first successful [`RemoteRuntime::version`] of any clone.
+    runtime_name: Arc<OnceLock<String>>,
 }
 
 /// An error reaching the runtime.
@@ -60,16 +62,24 @@ pub fn connect(endpoint: &str, timeout: Duration) -> Result<RemoteRuntime, Remot
         runtime: RuntimeServiceClient::new(channel.clone())
             .max_decoding_message_size(16 * 1024 * 1024),
         image: ImageServiceClient::new(channel).max_decoding_message_size(16 * 1024 * 1024),
-        runtime_name: String::new(),
+        runtime_name: Arc::default(),
     })
 }
 
 impl RemoteRuntime {
+    /// Returns the runtime's name, empty until a `Version` call succeeded.
+    pub fn runtime_name(&self) -> &str {
+        self.runtime_name
+            .get()
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
     /// Calls `Version` and records the runtime's name.
     ///
     /// # Errors
     ///
-    /// [`RemoteError::Call`] when the runtime does not answer.
+    /// [`RemoteError::Call`] when the runtime does not respond.
     pub async fn version(&mut self) -> Result<pb::VersionResponse, RemoteError> {
         let response = self
             .runtime
@@ -82,7 +92,7 @@ impl RemoteRuntime {
                 status,
             })?
             .into_inner();
-        self.runtime_name = response.runtime_name.clone();
+        let _ = self.runtime_name.set(response.runtime_name.clone());
         Ok(response)
     }
 }

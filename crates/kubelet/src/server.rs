@@ -2,14 +2,15 @@
 //! `healthzBindAddress:healthzPort`.
 //!
 //! Endpoints: `/healthz`, `/pods`, `/runningpods/`, `/stats/summary`, `/metrics`,
+//! `/metrics/resource`,
 //! `/containerLogs/{namespace}/{pod}/{container}` (tailLines, limitBytes, follow,
 //! timestamps, previous, sinceSeconds), `/logs/` (files under /var/log), and
-//! `/exec`, `/attach`, `/portForward`, which answer with a redirect to the
-//! runtime's streaming URL.
+//! `/exec`, `/attach` and `/portForward`, which are proxied to the runtime's
+//! streaming URL.
 //!
 //! NOTE: requests are not authenticated or authorized (upstream's webhook authn/authz
-//! is missing); streaming endpoints redirect instead of proxying, and the summary
-//! has node-level figures and pod references only.
+//! is missing). The summary has CPU and memory only, without filesystem or network
+//! figures per pod.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -194,12 +195,16 @@ async fn serve(
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             let result = match acceptor {
                 Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(tls) => builder.serve_connection(TokioIo::new(tls), service).await,
+                    Ok(tls) => {
+                        builder
+                            .serve_connection_with_upgrades(TokioIo::new(tls), service)
+                            .await
+                    }
                     Err(_) => return,
                 },
                 None => {
                     builder
-                        .serve_connection(TokioIo::new(stream), service)
+                        .serve_connection_with_upgrades(TokioIo::new(stream), service)
                         .await
                 }
             };
@@ -272,13 +277,14 @@ async fn route(kubelet: &Arc<Kubelet>, req: Request<Incoming>) -> Response<Body>
             container_logs(kubelet, namespace, pod, container, &q).await
         }
         (Method::GET, ["logs", rest @ ..]) => node_logs(rest),
-        (Method::GET, ["stats", "summary"]) => summary(kubelet),
+        (Method::GET, ["stats", "summary"]) => summary(kubelet, false).await,
+        (Method::GET, ["metrics", "resource"]) => summary(kubelet, true).await,
         (Method::GET, ["metrics"]) => metrics(kubelet),
         (_, ["exec" | "attach", namespace, pod, container]) => {
-            stream_redirect(kubelet, segments[0], namespace, pod, Some(container), &req).await
+            stream(kubelet, segments[0], namespace, pod, Some(container), req).await
         }
         (_, ["portForward", namespace, pod]) => {
-            stream_redirect(kubelet, "portForward", namespace, pod, None, &req).await
+            stream(kubelet, "portForward", namespace, pod, None, req).await
         }
         _ => text(StatusCode::NOT_FOUND, "404 page not found\n"),
     }
@@ -500,42 +506,26 @@ fn node_logs(rest: &[&str]) -> Response<Body> {
     }
 }
 
-fn summary(kubelet: &Kubelet) -> Response<Body> {
-    let now = crate::now().to_string();
-    let memory = crate::eviction::meminfo();
-    let fs = crate::node::statvfs(&kubelet.config.root_dir);
-    let pods: Vec<_> = kubelet
-        .running_pods()
-        .iter()
-        .map(|p| {
-            json!({
-                "podRef": {"name": p.metadata.name, "namespace": p.metadata.namespace, "uid": p.metadata.uid},
-                "startTime": p.status.as_ref().and_then(|s| s.start_time.clone()),
-                "containers": [],
-            })
-        })
-        .collect();
-    let body = json!({
-        "node": {
-            "nodeName": kubelet.node_name,
-            "startTime": now,
-            "memory": memory.map(|(total, available)| json!({
-                "time": now,
-                "availableBytes": available as u64,
-                "workingSetBytes": (total - available) as u64,
-            })),
-            "fs": fs.map(|f| json!({
-                "time": now,
-                "capacityBytes": f.capacity_bytes as u64,
-                "availableBytes": f.available_bytes as u64,
-                "usedBytes": (f.capacity_bytes - f.available_bytes) as u64,
-                "inodes": f.inodes as u64,
-                "inodesFree": f.inodes_free as u64,
-            })),
-        },
-        "pods": pods,
-    });
-    full(StatusCode::OK, "application/json", body.to_string())
+async fn summary(kubelet: &Kubelet, prometheus: bool) -> Response<Body> {
+    let snapshot = crate::stats::collect(
+        &kubelet.runtime,
+        &kubelet.node_name,
+        &kubelet.config.root_dir,
+    )
+    .await;
+    match snapshot {
+        Ok(snapshot) if prometheus => full(
+            StatusCode::OK,
+            "text/plain; version=0.0.4",
+            crate::stats::resource_metrics(&snapshot),
+        ),
+        Ok(snapshot) => full(
+            StatusCode::OK,
+            "application/json",
+            crate::stats::summary(&snapshot).to_string(),
+        ),
+        Err(error) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{error}\n")),
+    }
 }
 
 fn metrics(kubelet: &Kubelet) -> Response<Body> {
@@ -554,13 +544,15 @@ fn metrics(kubelet: &Kubelet) -> Response<Body> {
     full(StatusCode::OK, "text/plain; version=0.0.4", body)
 }
 
-async fn stream_redirect(
+/// Asks the runtime for a streaming URL (Exec, Attach or PortForward) and proxies
+/// the request, including its protocol upgrade, to it.
+async fn stream(
     kubelet: &Arc<Kubelet>,
     kind: &str,
     namespace: &str,
     pod_name: &str,
     container: Option<&&str>,
-    req: &Request<Incoming>,
+    req: Request<Incoming>,
 ) -> Response<Body> {
     let Some(pod) = kubelet
         .pod_manager
@@ -650,11 +642,11 @@ async fn stream_redirect(
         _ => return text(StatusCode::BAD_REQUEST, "missing container\n"),
     };
     match url {
-        Ok(url) => Response::builder()
-            .status(StatusCode::FOUND)
-            .header("Location", url)
-            .body(Full::new(Bytes::new()).boxed())
-            .unwrap_or_default(),
+        Ok(url) => {
+            let (parts, _) = req.into_parts();
+            let on_upgrade = parts.extensions.get::<hyper::upgrade::OnUpgrade>().cloned();
+            proxy_upgrade(&url, &parts.method, &parts.headers, on_upgrade).await
+        }
         Err(status) => text(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("{}\n", status.message()),
@@ -662,9 +654,210 @@ async fn stream_redirect(
     }
 }
 
+/// Sends the request head to `url` (plain HTTP, as runtimes serve streaming by
+/// default) and relays the response. After a 101 the two connections are joined
+/// byte for byte until either side closes.
+///
+/// NOTE: an https streaming URL is rejected.
+pub async fn proxy_upgrade(
+    url: &str,
+    method: &Method,
+    headers: &http::HeaderMap,
+    on_upgrade: Option<hyper::upgrade::OnUpgrade>,
+) -> Response<Body> {
+    let bad_gateway = |message: String| {
+        tracing::warn!(%url, %message, "streaming proxy failed");
+        text(StatusCode::BAD_GATEWAY, format!("{message}\n"))
+    };
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return bad_gateway(format!("invalid streaming URL {url:?}"));
+    };
+    if uri.scheme_str() != Some("http") {
+        return bad_gateway(format!(
+            "unsupported streaming URL {url:?}: only http is supported"
+        ));
+    }
+    let Some(authority) = uri.authority().map(|a| a.to_string()) else {
+        return bad_gateway(format!("streaming URL {url:?} has no host"));
+    };
+    let mut backend = match tokio::net::TcpStream::connect(&authority).await {
+        Ok(s) => s,
+        Err(e) => return bad_gateway(format!("failed to connect to {authority}: {e}")),
+    };
+
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\n");
+    for (name, value) in headers {
+        if name == http::header::HOST || name == http::header::CONTENT_LENGTH {
+            continue;
+        }
+        if let Ok(value) = value.to_str() {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    head.push_str("Content-Length: 0\r\n\r\n");
+    if let Err(e) = tokio::io::AsyncWriteExt::write_all(&mut backend, head.as_bytes()).await {
+        return bad_gateway(format!("failed to send the request to {authority}: {e}"));
+    }
+
+    // Read the response head; bytes after it belong to the stream.
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+        if buffer.len() > 64 * 1024 {
+            return bad_gateway("response head from the runtime is too large".to_string());
+        }
+        match backend.read(&mut chunk).await {
+            Ok(0) | Err(_) => {
+                return bad_gateway("the runtime closed the streaming connection".to_string());
+            }
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head_text = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let mut lines = head_text.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse::<u16>().ok())
+        .and_then(|c| StatusCode::from_u16(c).ok())
+        .unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut response = Response::builder().status(status);
+    for line in lines.filter(|l| !l.is_empty()) {
+        if let Some((name, value)) = line.split_once(':')
+            && !name.eq_ignore_ascii_case("content-length")
+            && !name.eq_ignore_ascii_case("transfer-encoding")
+        {
+            response = response.header(name.trim(), value.trim());
+        }
+    }
+    let rest = buffer[head_end..].to_vec();
+
+    if status != StatusCode::SWITCHING_PROTOCOLS {
+        // Relay a short error body, bounded in time and size.
+        let mut body = rest;
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            while body.len() < 64 * 1024 {
+                match backend.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => body.extend_from_slice(&chunk[..n]),
+                }
+            }
+        })
+        .await;
+        return response
+            .body(Full::new(Bytes::from(body)).boxed())
+            .unwrap_or_default();
+    }
+    let Some(on_upgrade) = on_upgrade else {
+        return bad_gateway("the request cannot be upgraded".to_string());
+    };
+    tokio::spawn(async move {
+        let upgraded = match on_upgrade.await {
+            Ok(u) => u,
+            Err(error) => {
+                tracing::warn!(%error, "client connection upgrade failed");
+                return;
+            }
+        };
+        let mut client = TokioIo::new(upgraded);
+        if !rest.is_empty()
+            && tokio::io::AsyncWriteExt::write_all(&mut client, &rest)
+                .await
+                .is_err()
+        {
+            return;
+        }
+        if let Err(error) = tokio::io::copy_bidirectional(&mut client, &mut backend).await {
+            tracing::debug!(%error, "streaming connection ended");
+        }
+    });
+    response
+        .body(Full::new(Bytes::new()).boxed())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
+    use tokio::io::AsyncWriteExt;
+
     use super::*;
+
+    async fn read_head(stream: &mut tokio::net::TcpStream) -> String {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            assert_eq!(
+                stream.read(&mut byte).await.unwrap(),
+                1,
+                "connection closed in the head"
+            );
+            head.push(byte[0]);
+        }
+        String::from_utf8(head).unwrap()
+    }
+
+    #[tokio::test]
+    async fn proxy_relays_upgraded_stream() {
+        // A stand-in for the runtime's streaming server: switch protocols, then echo.
+        let backend = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let backend_url = format!("http://{}/exec/abc?cmd=sh", backend.local_addr().unwrap());
+        let backend_task = tokio::spawn(async move {
+            let (mut conn, _) = backend.accept().await.unwrap();
+            let head = read_head(&mut conn).await;
+            conn.write_all(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n")
+                .await
+                .unwrap();
+            let mut buf = [0u8; 4];
+            conn.read_exact(&mut buf).await.unwrap();
+            conn.write_all(&buf).await.unwrap();
+            head
+        });
+
+        let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let front_address = front.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (conn, _) = front.accept().await.unwrap();
+            let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                let url = backend_url.clone();
+                async move {
+                    let (parts, _) = req.into_parts();
+                    let on_upgrade = parts.extensions.get::<hyper::upgrade::OnUpgrade>().cloned();
+                    Ok::<_, Infallible>(
+                        proxy_upgrade(&url, &parts.method, &parts.headers, on_upgrade).await,
+                    )
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(conn), service)
+                .with_upgrades()
+                .await;
+        });
+
+        let mut client = tokio::net::TcpStream::connect(front_address).await.unwrap();
+        client
+            .write_all(b"POST /exec/ns/pod/c HTTP/1.1\r\nHost: kubelet\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n")
+            .await
+            .unwrap();
+        let response = read_head(&mut client).await;
+        assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+        client.write_all(b"ping").await.unwrap();
+        let mut echoed = [0u8; 4];
+        client.read_exact(&mut echoed).await.unwrap();
+        assert_eq!(&echoed, b"ping");
+        let forwarded = backend_task.await.unwrap();
+        assert!(
+            forwarded.starts_with("POST /exec/abc?cmd=sh HTTP/1.1\r\n"),
+            "{forwarded}"
+        );
+        assert!(
+            forwarded.contains("x-stream-protocol-version: v4.channel.k8s.io"),
+            "{forwarded}"
+        );
+    }
 
     #[test]
     fn cri_log_lines() {

@@ -22,7 +22,7 @@ pub const CONFIG_HASH: &str = "kubernetes.io/config.hash";
 pub const CONFIG_SEEN: &str = "kubernetes.io/config.seen";
 pub const CONFIG_MIRROR: &str = "kubernetes.io/config.mirror";
 
-/// Where a pod came from.
+/// The source a pod came from.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub enum Source {
     Api,
@@ -158,7 +158,7 @@ pub async fn run_api_source(
         .await;
 }
 
-/// A stable hash of text, as hex.
+/// Hashes bytes into 32 hex digits, stable across runs.
 fn content_hash(parts: &[&[u8]]) -> String {
     let mut a: u64 = 0xcbf29ce484222325;
     let mut b: u64 = 0x84222325cbf29ce4;

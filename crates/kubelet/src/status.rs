@@ -1,12 +1,12 @@
-//! The status manager: generates the API status of a pod from what the runtime
-//! reports ([`generate_pod_status`]), caches it, and patches it to `pods/status` in
-//! the background ([`StatusManager::run`]); it also issues the final deletion of
-//! terminated pods.
+//! The status manager. [`generate_pod_status`] builds the API status of a pod from
+//! the runtime's view of it. [`StatusManager`] caches that status, patches changes
+//! to `pods/status` in the background ([`StatusManager::run`]) and issues the final
+//! deletion of terminated pods.
 //!
 //! Static pods report through their mirror pod, which has the same name and
 //! namespace.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -45,7 +45,7 @@ fn time(nanos: i64) -> Option<Time> {
         .flatten()
 }
 
-/// What the generation needs besides the pod and the runtime's view.
+/// Inputs of [`generate_pod_status`] besides the pod and the runtime's view.
 pub struct StatusInputs<'a> {
     pub runtime_name: &'a str,
     pub host_ip: &'a str,
@@ -177,7 +177,7 @@ fn container_status(
     status
 }
 
-/// The pod phase from its container statuses (upstream's getPhase).
+/// Computes the pod phase from its container statuses (upstream's getPhase).
 pub fn pod_phase(pod: &Pod, init: &[ContainerStatus], apps: &[ContainerStatus]) -> &'static str {
     let policy = restart_policy(pod);
     let mut pending_init = 0;
@@ -452,7 +452,7 @@ impl StatusManager {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The last status set for the pod with this UID.
+    /// Returns the last status set for the pod with this UID.
     pub fn cached_status(&self, uid: &str) -> Option<PodStatus> {
         self.lock().get(uid).map(|e| e.status.clone())
     }
@@ -475,15 +475,6 @@ impl StatusManager {
         });
         entry.status = status;
         drop(entries);
-        let _ = self.notify.send(());
-    }
-
-    /// Patches the pod's cached status again even if it was sent before, such as
-    /// to a mirror pod that was deleted and created anew.
-    pub fn resend(&self, uid: &str) {
-        if let Some(entry) = self.lock().get_mut(uid) {
-            entry.sent = None;
-        }
         let _ = self.notify.send(());
     }
 
@@ -578,11 +569,233 @@ impl StatusManager {
     }
 }
 
-/// Labels of a map for logs.
-pub fn describe(labels: &BTreeMap<String, String>) -> String {
-    labels
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",")
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::core::v1::{Container, PodSpec};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    use super::*;
+    use crate::kuberuntime::{SandboxInfo, SyncError};
+
+    struct AllReady;
+    impl ProbeResults for AllReady {
+        fn is_ready(&self, _: &str, _: &str, _: &str, _: bool) -> bool {
+            true
+        }
+        fn is_started(&self, _: &str, _: &str, _: &str, _: bool) -> bool {
+            true
+        }
+    }
+
+    fn pod(policy: &str, inits: &[&str], apps: &[&str]) -> Pod {
+        let c = |n: &&str| Container {
+            name: n.to_string(),
+            image: Some("busybox".into()),
+            ..Default::default()
+        };
+        Pod {
+            metadata: ObjectMeta {
+                uid: Some("u1".into()),
+                ..Default::default()
+            },
+            spec: Some(PodSpec {
+                restart_policy: Some(policy.into()),
+                init_containers: (!inits.is_empty()).then(|| inits.iter().map(c).collect()),
+                containers: apps.iter().map(c).collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn info(
+        name: &str,
+        state: ContainerState,
+        exit: i32,
+        created: i64,
+        restarts: i32,
+    ) -> ContainerInfo {
+        ContainerInfo {
+            id: format!("{name}-{created}"),
+            name: name.into(),
+            state,
+            exit_code: exit,
+            created_at: created,
+            started_at: created,
+            finished_at: if state == ContainerState::Exited {
+                created + 1
+            } else {
+                0
+            },
+            restart_count: restarts,
+            image_ref: "sha256:abc".into(),
+            ..Default::default()
+        }
+    }
+
+    fn runtime(containers: Vec<ContainerInfo>) -> RuntimePodStatus {
+        RuntimePodStatus {
+            sandboxes: vec![SandboxInfo {
+                id: "s".into(),
+                ready: true,
+                ip: "10.1.0.5".into(),
+                ..Default::default()
+            }],
+            containers,
+        }
+    }
+
+    fn generate(pod: &Pod, rt: &RuntimePodStatus, sync: &SyncResult) -> PodStatus {
+        generate_pod_status(
+            pod,
+            rt,
+            &StatusInputs {
+                runtime_name: "containerd",
+                host_ip: "192.0.2.1",
+                sync,
+                probes: &AllReady,
+                previous: None,
+                now: Time(crate::now()),
+            },
+        )
+    }
+
+    fn condition<'a>(status: &'a PodStatus, type_: &str) -> &'a PodCondition {
+        status
+            .conditions
+            .iter()
+            .flatten()
+            .find(|c| c.type_ == type_)
+            .unwrap()
+    }
+
+    #[test]
+    fn running_pod_is_ready() {
+        use ContainerState::*;
+        let pod = pod("Always", &[], &["a"]);
+        let status = generate(
+            &pod,
+            &runtime(vec![info("a", Running, 0, 5, 0)]),
+            &SyncResult::default(),
+        );
+        assert_eq!(status.phase.as_deref(), Some("Running"));
+        assert_eq!(status.pod_ip.as_deref(), Some("10.1.0.5"));
+        assert_eq!(status.host_ip.as_deref(), Some("192.0.2.1"));
+        assert_eq!(condition(&status, "Ready").status, "True");
+        assert_eq!(
+            condition(&status, "PodReadyToStartContainers").status,
+            "True"
+        );
+        let c = &status.container_statuses.as_ref().unwrap()[0];
+        assert_eq!(c.container_id.as_deref(), Some("containerd://a-5"));
+        assert!(c.ready);
+        assert_eq!(c.started, Some(true));
+        assert_eq!(status.qos_class.as_deref(), Some("BestEffort"));
+    }
+
+    #[test]
+    fn crash_loop_shows_waiting_with_last_termination() {
+        use ContainerState::*;
+        let pod = pod("Always", &[], &["a"]);
+        let mut sync = SyncResult::default();
+        sync.errors.insert(
+            "a".into(),
+            SyncError {
+                reason: "CrashLoopBackOff".into(),
+                message: "back-off 10s".into(),
+            },
+        );
+        let rt = runtime(vec![info("a", Exited, 3, 9, 2), info("a", Exited, 3, 5, 1)]);
+        let status = generate(&pod, &rt, &sync);
+        let c = &status.container_statuses.as_ref().unwrap()[0];
+        assert_eq!(
+            c.state
+                .as_ref()
+                .unwrap()
+                .waiting
+                .as_ref()
+                .unwrap()
+                .reason
+                .as_deref(),
+            Some("CrashLoopBackOff")
+        );
+        let last = c.last_state.as_ref().unwrap().terminated.as_ref().unwrap();
+        assert_eq!(last.exit_code, 3);
+        assert_eq!(last.reason.as_deref(), Some("Error"));
+        assert_eq!(c.restart_count, 2);
+        assert!(!c.ready);
+        assert_eq!(status.phase.as_deref(), Some("Running"));
+        assert_eq!(
+            condition(&status, "Ready").reason.as_deref(),
+            Some("ContainersNotReady")
+        );
+    }
+
+    #[test]
+    fn pending_init_containers() {
+        use ContainerState::*;
+        let pod = pod("Always", &["i1", "i2"], &["a"]);
+        let status = generate(
+            &pod,
+            &runtime(vec![
+                info("i1", Exited, 0, 5, 0),
+                info("i2", Running, 0, 6, 0),
+            ]),
+            &SyncResult::default(),
+        );
+        assert_eq!(status.phase.as_deref(), Some("Pending"));
+        assert_eq!(condition(&status, "Initialized").status, "False");
+        assert_eq!(
+            condition(&status, "Initialized").message.as_deref(),
+            Some("containers with incomplete status: [i2]")
+        );
+        let app = &status.container_statuses.as_ref().unwrap()[0];
+        assert_eq!(
+            app.state
+                .as_ref()
+                .unwrap()
+                .waiting
+                .as_ref()
+                .unwrap()
+                .reason
+                .as_deref(),
+            Some("PodInitializing")
+        );
+    }
+
+    #[test]
+    fn phases_follow_restart_policy() {
+        use ContainerState::*;
+        let cases = [
+            ("Never", vec![info("a", Exited, 0, 5, 0)], "Succeeded"),
+            ("Never", vec![info("a", Exited, 1, 5, 0)], "Failed"),
+            ("OnFailure", vec![info("a", Exited, 0, 5, 0)], "Succeeded"),
+            ("OnFailure", vec![info("a", Exited, 1, 5, 0)], "Running"),
+            ("Always", vec![info("a", Exited, 0, 5, 0)], "Running"),
+            ("Always", vec![], "Pending"),
+        ];
+        for (policy, containers, want) in cases {
+            let status = generate(
+                &pod(policy, &[], &["a"]),
+                &runtime(containers),
+                &SyncResult::default(),
+            );
+            assert_eq!(status.phase.as_deref(), Some(want), "{policy}");
+        }
+        let succeeded = generate(
+            &pod("Never", &[], &["a"]),
+            &runtime(vec![info("a", Exited, 0, 5, 0)]),
+            &SyncResult::default(),
+        );
+        assert_eq!(
+            condition(&succeeded, "Ready").reason.as_deref(),
+            Some("PodCompleted")
+        );
+        let failed_init = generate(
+            &pod("Never", &["i"], &["a"]),
+            &runtime(vec![info("i", Exited, 1, 5, 0)]),
+            &SyncResult::default(),
+        );
+        assert_eq!(failed_init.phase.as_deref(), Some("Failed"));
+    }
 }

@@ -45,7 +45,7 @@ fn plugin_name(volume: &Volume) -> &'static str {
     }
 }
 
-/// The host directory of a volume (for hostPath, the host path itself).
+/// Returns the host directory of a volume (for hostPath, the host path itself).
 pub fn volume_path(root: &Path, pod: &Pod, volume: &Volume) -> PathBuf {
     if let Some(host) = &volume.host_path {
         return PathBuf::from(&host.path);
@@ -56,7 +56,7 @@ pub fn volume_path(root: &Path, pod: &Pod, volume: &Volume) -> PathBuf {
         .join(&volume.name)
 }
 
-/// What volume setup reads from the cluster.
+/// Cluster access and node facts for [`setup`].
 pub struct VolumeContext<'a> {
     pub root: &'a Path,
     pub client: Option<&'a RestClient>,
@@ -466,7 +466,7 @@ pub fn teardown(root: &Path, uid: &str) -> Result<(), String> {
     std::fs::remove_dir_all(&dir).map_err(|e| format!("remove {}: {e}", dir.display()))
 }
 
-/// The CRI mounts of `container`'s volumeMounts.
+/// Builds the CRI mounts of `container`'s volumeMounts.
 ///
 /// # Errors
 ///

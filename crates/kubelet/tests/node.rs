@@ -132,8 +132,8 @@ fn build_images(dir: &Path) -> PathBuf {
     archive
 }
 
-/// containerd in a network namespace of its own; everything it made is removed by
-/// [`Containerd::cleanup`] and, as a fallback, on drop.
+/// A containerd in a network namespace of its own. [`Containerd::cleanup`] removes
+/// everything it made, and drop runs the same cleanup as a fallback.
 struct Containerd {
     dir: PathBuf,
     netns: String,
@@ -197,6 +197,8 @@ state = "{dir}/state"
     default_runtime_name = "runc"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        Root = "{dir}/runc"
 "#,
             dir = dir.display()
         );
@@ -338,6 +340,18 @@ state = "{dir}/state"
                 .path()
                 .join(self.cgroup_root.trim_start_matches('/'));
             remove_cgroup_tree(&root);
+        }
+        // containerd 1.6 and libcni also create these outside the configured roots.
+        // Only empty ones are removed, since another runtime may be using them.
+        for shared in [
+            "/run/containerd/runc/k8s.io",
+            "/run/containerd/runc",
+            "/run/containerd/s",
+            "/run/containerd",
+            "/var/lib/cni/results",
+            "/var/lib/cni",
+        ] {
+            let _ = std::fs::remove_dir(shared);
         }
         if Path::new("/var/run/netns").join(&self.netns).exists() {
             let _ = Command::new("ip")
@@ -498,8 +512,33 @@ fn kubelet_config(
         port: 0,
         healthz_port: 0,
         node_labels: BTreeMap::from([("kubelet-it".to_string(), "yes".to_string())]),
+        // The build machines' disks can be nearly full; only a memory threshold
+        // keeps this test's pods from being evicted for disk pressure.
+        eviction_hard: BTreeMap::from([("memory.available".to_string(), "1Mi".to_string())]),
         ..KubeletConfiguration::default()
     }
+}
+
+/// Serves one static pod manifest over HTTP on loopback and returns its URL.
+async fn serve_manifest() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/manifest.yaml", listener.local_addr().unwrap());
+    let manifest = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: url-pod\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n  - name: c\n    image: {IMAGE}\n    imagePullPolicy: IfNotPresent\n    command: [\"sleep\", \"3600\"]\n"
+    );
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let mut request = [0u8; 2048];
+            let _ = conn.read(&mut request).await;
+            let response = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/yaml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{manifest}",
+                manifest.len()
+            );
+            let _ = conn.write_all(response.as_bytes()).await;
+        }
+    });
+    url
 }
 
 async fn scenario(
@@ -510,7 +549,7 @@ async fn scenario(
 ) {
     std::fs::create_dir_all(dir.join("manifests")).unwrap();
     let (cancel_tx, cancel_rx) = watch::channel(false);
-    let running = kubelet::kubelet::start(config, cancel_rx)
+    let running = kubelet::kubelet::start(config.clone(), cancel_rx)
         .await
         .expect("start kubelet");
     let port = running.server_address.expect("server address").port();
@@ -548,18 +587,57 @@ async fn scenario(
     .await;
     assert_eq!(lease["spec"]["holderIdentity"], NODE);
 
-    // A pod bound to the node runs and becomes Ready with an IP.
+    // A deleted Node object is registered again.
+    let first_uid = node["metadata"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    kubelet::api::delete(&client, &format!("/api/v1/nodes/{NODE}"), &json!({}))
+        .await
+        .expect("delete node");
+    let again = eventually("node registered again", Duration::from_secs(30), || async {
+        get(&client, &format!("/api/v1/nodes/{NODE}"))
+            .await
+            .filter(|n| n["metadata"]["uid"].as_str() != Some(first_uid.as_str()))
+    })
+    .await;
+    assert_eq!(again["metadata"]["labels"]["kubernetes.io/os"], "linux");
+
+    // A pod bound to the node, with a ConfigMap volume and env, an emptyDir, the
+    // downward API and an exec readiness probe, runs and becomes Ready with an IP.
     let _: Value = kubelet::api::create(
         &client,
-        "/api/v1/namespaces/default/pods",
-        &pod(
-            "web",
-            "echo hello-from-$POD_NAME; exec sleep 3600",
-            "Always",
-        ),
+        "/api/v1/namespaces/default/configmaps",
+        &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web-config"}, "data": {"greeting": "from-volume", "value": "from-env"}}),
     )
     .await
-    .expect("create pod web");
+    .expect("create configmap");
+    let mut web = pod(
+        "web",
+        "echo hello-from-$POD_NAME $CM_VALUE $(cat /cfg/greeting) $(cat /info/labels); touch /scratch/ready; exec sleep 3600",
+        "Always",
+    );
+    web["metadata"]["labels"] = json!({"app": "web"});
+    let container = &mut web["spec"]["containers"][0];
+    container["env"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "CM_VALUE", "valueFrom": {"configMapKeyRef": {"name": "web-config", "key": "value"}}}));
+    container["volumeMounts"] = json!([
+        {"name": "cfg", "mountPath": "/cfg"},
+        {"name": "scratch", "mountPath": "/scratch"},
+        {"name": "info", "mountPath": "/info"},
+    ]);
+    container["readinessProbe"] =
+        json!({"exec": {"command": ["cat", "/scratch/ready"]}, "periodSeconds": 1});
+    web["spec"]["volumes"] = json!([
+        {"name": "cfg", "configMap": {"name": "web-config"}},
+        {"name": "scratch", "emptyDir": {}},
+        {"name": "info", "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}},
+    ]);
+    let _: Value = kubelet::api::create(&client, "/api/v1/namespaces/default/pods", &web)
+        .await
+        .expect("create pod web");
     let web = eventually(
         "pod web Running and Ready",
         Duration::from_secs(90),
@@ -584,6 +662,17 @@ async fn scenario(
     assert!(container_id.starts_with("containerd://"), "{container_id}");
     assert_eq!(web["status"]["containerStatuses"][0]["ready"], true);
     assert_eq!(web["status"]["hostIP"], "10.244.77.1");
+    let started = eventually("Started event for web", Duration::from_secs(20), || async {
+        let events = get(&client, "/api/v1/namespaces/default/events").await?;
+        events["items"]
+            .as_array()?
+            .iter()
+            .find(|e| e["involvedObject"]["name"] == "web" && e["reason"] == "Started")
+            .cloned()
+    })
+    .await;
+    assert_eq!(started["source"]["component"], "kubelet");
+    assert_eq!(started["involvedObject"]["fieldPath"], "spec.containers{c}");
 
     // Container logs through the kubelet's HTTPS server.
     let logs = eventually("container logs", Duration::from_secs(20), || async {
@@ -598,7 +687,40 @@ async fn scenario(
         text.contains("hello-from-web").then_some(text)
     })
     .await;
-    assert_eq!(logs.trim(), "hello-from-web");
+    assert_eq!(
+        logs.trim(),
+        "hello-from-web from-env from-volume app=\"web\""
+    );
+
+    // The summary API reports the pod's memory from the runtime's stats.
+    let summary = eventually("stats summary for web", Duration::from_secs(20), || async {
+        let out = Command::new("curl")
+            .args(["-sk", &format!("https://127.0.0.1:{port}/stats/summary")])
+            .output()
+            .ok()?;
+        let summary: Value = serde_json::from_slice(&out.stdout).ok()?;
+        summary["pods"]
+            .as_array()?
+            .iter()
+            .find(|p| p["podRef"]["name"] == "web")
+            .cloned()
+    })
+    .await;
+    assert!(
+        summary["memory"]["workingSetBytes"].as_u64().unwrap_or(0) > 0,
+        "{summary}"
+    );
+    let metrics = Command::new("curl")
+        .args(["-sk", &format!("https://127.0.0.1:{port}/metrics/resource")])
+        .output()
+        .expect("curl /metrics/resource");
+    let metrics = String::from_utf8_lossy(&metrics.stdout);
+    assert!(
+        metrics.contains(
+            "container_memory_working_set_bytes{container=\"c\",namespace=\"default\",pod=\"web\"}"
+        ),
+        "{metrics}"
+    );
 
     // A crashing container backs off with a growing restart count.
     let _: Value = kubelet::api::create(
@@ -623,6 +745,29 @@ async fn scenario(
     assert_eq!(crash["status"]["phase"], "Running");
     assert_eq!(condition(&crash, "Ready").as_deref(), Some("False"));
 
+    // A container failing its liveness probe is restarted.
+    let mut live = pod("live", "exec sleep 3600", "Always");
+    live["spec"]["containers"][0]["livenessProbe"] = json!({
+        "exec": {"command": ["cat", "/tmp/alive"]},
+        "periodSeconds": 1,
+        "failureThreshold": 2,
+    });
+    let _: Value = kubelet::api::create(&client, "/api/v1/namespaces/default/pods", &live)
+        .await
+        .expect("create pod live");
+    let restarted = eventually("liveness restart", Duration::from_secs(60), || async {
+        get(&client, "/api/v1/namespaces/default/pods/live")
+            .await
+            .filter(|p| {
+                p["status"]["containerStatuses"][0]["restartCount"]
+                    .as_i64()
+                    .unwrap_or(0)
+                    >= 1
+            })
+    })
+    .await;
+    assert!(restarted["status"]["containerStatuses"][0]["lastState"]["terminated"].is_object());
+
     // A static pod gets a mirror pod that reports its status.
     std::fs::write(
         dir.join("manifests/static.yaml"),
@@ -644,6 +789,21 @@ async fn scenario(
             .is_some()
     );
 
+    // A static pod from the manifest URL gets its mirror too.
+    eventually(
+        "URL mirror pod Running",
+        Duration::from_secs(60),
+        || async {
+            get(
+                &client,
+                &format!("/api/v1/namespaces/default/pods/url-pod-{NODE}"),
+            )
+            .await
+            .filter(|p| p["status"]["phase"] == "Running")
+        },
+    )
+    .await;
+
     // Removing the manifest stops the static pod and removes its mirror.
     std::fs::remove_file(dir.join("manifests/static.yaml")).unwrap();
     eventually("mirror pod gone", Duration::from_secs(60), || async {
@@ -656,6 +816,23 @@ async fn scenario(
         .then_some(())
     })
     .await;
+
+    // A restarted kubelet adopts the running pod instead of replacing it.
+    let _ = cancel_tx.send(true);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let _running = kubelet::kubelet::start(config, cancel_rx)
+        .await
+        .expect("restart kubelet");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let web_now = get(&client, "/api/v1/namespaces/default/pods/web")
+        .await
+        .expect("pod web");
+    assert_eq!(
+        web_now["status"]["containerStatuses"][0]["containerID"],
+        web["status"]["containerStatuses"][0]["containerID"]
+    );
+    assert_eq!(web_now["status"]["containerStatuses"][0]["restartCount"], 0);
 
     // Deleting a pod stops its containers and the object disappears.
     let uid = web["metadata"]["uid"]
@@ -729,7 +906,9 @@ async fn node_runs_pods_on_containerd() {
     let kubeconfig = dir.join("kubeconfig");
     apiserver.write_kubeconfig(&kubeconfig);
     let client = apiserver.client();
-    let config = kubelet_config(&dir, &containerd, kubeconfig);
+    let mut config = kubelet_config(&dir, &containerd, kubeconfig);
+    config.static_pod_url = Some(serve_manifest().await);
+    config.http_check_frequency = Duration::from_secs(1);
 
     let outcome = tokio::spawn(scenario(dir.clone(), client, config, containerd.endpoint())).await;
 

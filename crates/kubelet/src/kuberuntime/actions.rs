@@ -39,7 +39,7 @@ impl ProbeFailures for () {
     }
 }
 
-/// The restart policy, defaulted to Always.
+/// Returns the restart policy, defaulted to Always.
 pub fn restart_policy(pod: &Pod) -> &str {
     pod.spec
         .as_ref()
@@ -71,7 +71,7 @@ pub fn should_container_be_restarted(
     }
 }
 
-/// The next init container to run. Returns (the last init container's status,
+/// Finds the next init container to run. Returns (the last init container's status,
 /// the index to start, done). `done` is true once every init container succeeded.
 pub fn find_next_init_container<'a>(
     pod: &Pod,

@@ -1,6 +1,6 @@
-//! Starting a container: its CRI config (command, env, mounts, resources,
-//! security context, log path), CreateContainer, StartContainer and the postStart
-//! hook; and the lifecycle handlers (exec, httpGet) both hooks run.
+//! Container start: the CRI config (command, env, mounts, resources, security
+//! context, log path), CreateContainer, StartContainer and the postStart hook.
+//! [`run_handler`] runs the lifecycle handlers (exec, httpGet, sleep) of both hooks.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -35,6 +35,7 @@ pub async fn start(
             message,
         })?;
     let mut rt = manager.runtime.runtime.clone();
+    let field = crate::events::container_field(pod, &container.name);
     let id = rt
         .create_container(pb::CreateContainerRequest {
             pod_sandbox_id: sandbox_id.to_string(),
@@ -48,6 +49,12 @@ pub async fn start(
         })?
         .into_inner()
         .container_id;
+    manager.events.normal(
+        pod,
+        field.clone(),
+        "Created",
+        format!("Created container {}", container.name),
+    );
     rt.start_container(pb::StartContainerRequest {
         container_id: id.clone(),
     })
@@ -57,6 +64,12 @@ pub async fn start(
         message: s.message().to_string(),
     })?;
     tracing::info!(pod = %pod_full_name(pod), container = %container.name, container_id = %id, "started container");
+    manager.events.normal(
+        pod,
+        field,
+        "Started",
+        format!("Started container {}", container.name),
+    );
 
     if let Some(post_start) = container
         .lifecycle
@@ -300,9 +313,8 @@ pub async fn run_handler(
             .unwrap_or(pod_ip);
         let port = crate::prober::resolve_port(&http.port, pod, None)?;
         let path = http.path.clone().unwrap_or_else(|| "/".to_string());
-        let https = http.scheme.as_deref() == Some("HTTPS");
-        let code = crate::prober::http_get(&host, port, &path, &[], https, Duration::from_secs(10))
-            .await?;
+        let code =
+            crate::prober::http_get(&host, port, &path, &[], Duration::from_secs(10)).await?;
         if !(200..400).contains(&code) {
             return Err(format!("HTTP lifecycle hook returned status {code}"));
         }

@@ -338,7 +338,7 @@ async fn service_env(
     vars
 }
 
-/// The variables of one service; none for headless services.
+/// Builds the variables of one service, none for a headless service.
 pub fn service_vars(service: &Service) -> Vec<(String, String)> {
     let spec = service.spec.clone().unwrap_or_default();
     let Some(ip) = spec.cluster_ip.filter(|ip| !ip.is_empty() && ip != "None") else {

@@ -1,10 +1,10 @@
 //! The runtime manager (upstream's kuberuntime): turns a pod spec into CRI calls.
 //!
-//! [`RuntimeManager::get_pod_status`] reads what the runtime holds for a pod;
+//! [`RuntimeManager::get_pod_status`] reads what the runtime has for a pod.
 //! [`RuntimeManager::sync_pod`] runs [`actions::compute_pod_actions`] and carries the
-//! actions out (sandbox, init containers one at a time, app containers, with image
-//! pulls, backoff and lifecycle hooks); [`RuntimeManager::kill_pod`] stops
-//! everything of a pod with its grace period.
+//! actions out: sandbox, init containers one at a time, app containers, with image
+//! pulls, backoff and lifecycle hooks. [`RuntimeManager::kill_pod`] stops everything
+//! of a pod within its grace period.
 
 pub mod actions;
 pub mod container;
@@ -91,17 +91,17 @@ pub struct RuntimePodStatus {
 }
 
 impl RuntimePodStatus {
-    /// The newest instance of the container `name`.
+    /// Returns the newest instance of the container `name`.
     pub fn latest(&self, name: &str) -> Option<&ContainerInfo> {
         self.containers.iter().find(|c| c.name == name)
     }
 
-    /// Every instance of `name`, newest first.
+    /// Returns every instance of `name`, newest first.
     pub fn instances<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a ContainerInfo> + 'a {
         self.containers.iter().filter(move |c| c.name == name)
     }
 
-    /// The pod IPs of the newest ready sandbox.
+    /// Returns the pod IPs of the newest sandbox if it is ready.
     pub fn pod_ips(&self) -> Vec<String> {
         match self.sandboxes.first() {
             Some(s) if s.ready && !s.ip.is_empty() => {
@@ -133,7 +133,8 @@ pub struct SyncResult {
     pub requeue_after: Option<Duration>,
 }
 
-/// A stable hash of a container's spec; a change restarts the container.
+/// Hashes a container's spec (FNV-1a over its JSON). A changed hash restarts the
+/// container.
 pub fn hash_container(container: &Container) -> u64 {
     let text = serde_json::to_string(container).unwrap_or_default();
     // FNV-1a, 64 bit.
@@ -169,6 +170,7 @@ pub struct RuntimeManager {
     pub crash_backoff: Arc<Backoff>,
     /// The node's IP, for status.hostIP and the downward API.
     pub host_ip: String,
+    pub events: crate::events::Recorder,
 }
 
 fn state_of(state: i32) -> ContainerState {
@@ -227,7 +229,7 @@ impl RuntimeManager {
         }
         status
             .sandboxes
-            .sort_by_key(|sandbox| std::cmp::Reverse(sandbox.created_at));
+            .sort_by_key(|s| std::cmp::Reverse(s.created_at));
 
         let containers = rt
             .list_containers(pb::ListContainersRequest {
@@ -283,15 +285,35 @@ impl RuntimeManager {
                 image_ref: s.image_ref.clone(),
                 hash: u64::from_str_radix(&annotation(labels::CONTAINER_HASH), 16).unwrap_or(0),
                 restart_count: annotation(labels::RESTART_COUNT).parse().unwrap_or(0),
-                log_path: s.log_path.clone(),
+                log_path: self.absolute_log_path(&s),
                 termination_message_file,
                 termination_message_policy: annotation(labels::TERMINATION_MESSAGE_POLICY),
             });
         }
         status
             .containers
-            .sort_by_key(|container| std::cmp::Reverse(container.created_at));
+            .sort_by_key(|s| std::cmp::Reverse(s.created_at));
         Ok(status)
+    }
+
+    /// Returns the container's log file. Runtimes report either the full path or
+    /// the path relative to the sandbox's log directory, as the config gave it.
+    fn absolute_log_path(&self, status: &pb::ContainerStatus) -> String {
+        if status.log_path.is_empty() || status.log_path.starts_with('/') {
+            return status.log_path.clone();
+        }
+        let label = |key: &str| status.labels.get(key).cloned().unwrap_or_default();
+        self.config
+            .pod_logs_dir
+            .join(format!(
+                "{}_{}_{}",
+                label(labels::POD_NAMESPACE),
+                label(labels::POD_NAME),
+                label(labels::POD_UID)
+            ))
+            .join(&status.log_path)
+            .to_string_lossy()
+            .into_owned()
     }
 
     /// Moves the pod toward its spec. Container failures land in the result rather
@@ -411,6 +433,16 @@ impl RuntimeManager {
             let now = SystemTime::now();
             if let Some(left) = self.crash_backoff.in_backoff_since(&key, finished, now) {
                 let delay = self.crash_backoff.get(&key);
+                self.events.warning(
+                    pod,
+                    crate::events::container_field(pod, &container.name),
+                    "BackOff",
+                    format!(
+                        "Back-off restarting failed container {} in pod {}",
+                        container.name,
+                        pod_full_name(pod)
+                    ),
+                );
                 result.requeue_after = Some(result.requeue_after.map_or(left, |r| r.min(left)));
                 return Err(SyncError {
                     reason: "CrashLoopBackOff".to_string(),
@@ -504,7 +536,7 @@ impl RuntimeManager {
 
     /// Stops every running container of the pod (preStop hooks first, in
     /// parallel) and then its sandboxes. `grace_override` replaces the pod's grace
-    /// period. `pod` is `None` for a pod the kubelet no longer knows.
+    /// period. `pod` is `None` for a pod no longer in the pod manager.
     ///
     /// # Errors
     ///
@@ -586,6 +618,14 @@ impl RuntimeManager {
             }
         }
         let left = (grace - started.elapsed().as_secs() as i64).max(2);
+        if let Some(spec) = spec {
+            self.events.normal(
+                pod,
+                crate::events::container_field(pod, &spec.name),
+                "Killing",
+                format!("Stopping container {}", spec.name),
+            );
+        }
         tracing::info!(pod = %pod_full_name(pod), container_id = %id, grace_period = left, %message, "killing container");
         self.stop_container(id, left).await;
     }
@@ -634,6 +674,7 @@ impl RuntimeManager {
 
     /// Removes exited instances beyond the newest `keep` per container name (the
     /// per-pod part of container GC).
+    /// NOTE: the node-wide container GC limits (maxContainers, minAge) are missing.
     pub async fn prune_containers(&self, status: &RuntimePodStatus, keep: usize) {
         let mut seen: HashMap<&str, usize> = HashMap::new();
         let mut rt = self.runtime.runtime.clone();
@@ -651,7 +692,8 @@ impl RuntimeManager {
     }
 }
 
-/// The pod's grace period in seconds: the deletion's, else the spec's, else 30.
+/// Returns the pod's grace period in seconds: the deletion's, else the spec's,
+/// else 30.
 pub fn grace_period(pod: &Pod) -> i64 {
     pod.metadata
         .deletion_grace_period_seconds

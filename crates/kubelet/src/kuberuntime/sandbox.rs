@@ -139,7 +139,7 @@ pub fn pod_log_dir(config: &KubeletConfiguration, pod: &Pod) -> std::path::PathB
     ))
 }
 
-/// The pod's QoS class: Guaranteed, Burstable or BestEffort.
+/// Classifies the pod's QoS: Guaranteed, Burstable or BestEffort.
 pub fn qos_class(pod: &Pod) -> &'static str {
     let spec = match &pod.spec {
         Some(spec) => spec,
@@ -175,8 +175,10 @@ pub fn qos_class(pod: &Pod) -> &'static str {
     }
 }
 
-/// The pod's cgroup under `cgroupRoot`: `kubepods[/<qos>]/pod<uid>` for cgroupfs,
-/// `kubepods[-<qos>]-pod<uid>.slice` for systemd.
+/// Returns the pod's cgroup under `cgroupRoot`: `kubepods[/<qos>]/pod<uid>` for
+/// cgroupfs, `kubepods[-<qos>]-pod<uid>.slice` for systemd.
+/// NOTE: the kubelet neither creates these cgroups nor sets pod or QoS limits on
+/// them; the runtime creates the path when it starts the sandbox.
 pub fn cgroup_parent(config: &KubeletConfiguration, pod: &Pod) -> String {
     let qos = match qos_class(pod) {
         "Guaranteed" => None,
@@ -198,7 +200,7 @@ pub fn cgroup_parent(config: &KubeletConfiguration, pod: &Pod) -> String {
     }
 }
 
-/// The DNS config per `dnsPolicy`: ClusterFirst with cluster DNS servers, the
+/// Builds the DNS config per `dnsPolicy`: ClusterFirst with cluster DNS servers, the
 /// node's resolv.conf for Default (or ClusterFirst without cluster DNS), or the
 /// pod's `dnsConfig` for None. `None` lets the runtime use the host's file.
 pub fn dns_config(config: &KubeletConfiguration, pod: &Pod) -> Option<pb::DnsConfig> {
@@ -276,7 +278,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cluster_first_dns_uses_cluster_servers_and_search_paths() {
+    fn cluster_first_dns_config() {
         let config = KubeletConfiguration {
             cluster_dns: vec!["10.96.0.10".parse().unwrap()],
             cluster_domain: "cluster.local".into(),
