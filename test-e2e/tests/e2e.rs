@@ -137,7 +137,11 @@ spec:
                 let pod = self.json(&["get", "pod", name]);
                 match pod["status"]["phase"].as_str() {
                     Some("Succeeded") => Ok(()),
-                    Some("Failed") => Err(format!("pod failed: {}", pod["status"])),
+                    Some("Failed") => panic!(
+                        "pod {name} failed; log: {:?}; status: {}",
+                        self.kubectl(&["logs", name]),
+                        pod["status"]
+                    ),
                     other => Err(format!("phase {other:?}")),
                 }
             },
@@ -387,14 +391,14 @@ fn services(suite: &Suite) {
     let page = suite.run_on_node(
         "client-clusterip",
         &node2,
-        &format!("wget -q -T 5 -O - http://{cluster_ip}/"),
+        &format!("timeout 10 wget -q -O - http://{cluster_ip}/"),
     );
     assert!(page.contains("nginx"), "page through the ClusterIP: {page}");
 
     let page = suite.run_on_node(
         "client-nodeport",
         &node2,
-        &format!("wget -q -T 5 -O - http://{node1_address}:30007/"),
+        &format!("timeout 10 wget -q -O - http://{node1_address}:30007/"),
     );
     assert!(page.contains("nginx"), "page through the NodePort: {page}");
 }

@@ -35,5 +35,6 @@ pub mod resourcequota;
 pub mod rootcacertpublisher;
 pub mod server;
 pub mod serviceaccount;
+pub mod statefulset;
 pub mod ttlafterfinished;
 pub mod worker;

@@ -89,6 +89,15 @@ pub fn controllers() -> Vec<ControllerDescriptor> {
             },
         },
         ControllerDescriptor {
+            name: "statefulset",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::statefulset::StatefulSetController::new(ctx);
+                let workers = ctx.options.concurrent_statefulset_syncs;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
+        ControllerDescriptor {
             name: "garbagecollector",
             disabled_by_default: false,
             init: |ctx, cancel| {

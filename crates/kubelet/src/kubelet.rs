@@ -408,6 +408,8 @@ impl Kubelet {
         )
         .await?;
         tracing::info!(pod = %pod_full_name(pod), "created mirror pod");
+        // A recreated mirror pod starts without status; send the cached one again.
+        self.status.resend(crate::kuberuntime::pod_uid(pod));
         Ok(())
     }
 

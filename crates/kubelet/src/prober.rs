@@ -17,7 +17,7 @@ use std::time::Duration;
 use cri::v1 as pb;
 use k8s_openapi::api::core::v1::{Pod, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -34,12 +34,14 @@ pub enum Kind {
 
 type Key = (String, String, Kind);
 
-/// The latest result of one probe: which container instance it is about and
-/// whether it succeeded.
+/// The latest result of one probe: which container instance it is about,
+/// whether it succeeded, and whether it failed its failure threshold. A startup
+/// probe that has not succeeded yet is neither: only `failed` restarts a container.
 #[derive(Clone, Debug)]
 struct Outcome {
     container_id: String,
     success: bool,
+    failed: bool,
 }
 
 pub struct ProberManager {
@@ -162,7 +164,7 @@ impl ProberManager {
         let failed = self
             .lock_results()
             .iter()
-            .filter(|(key, o)| key.0 == uid && key.2 != Kind::Readiness && !o.success)
+            .filter(|(key, o)| key.0 == uid && key.2 != Kind::Readiness && o.failed)
             .map(|(_, o)| o.container_id.clone())
             .collect();
         PodProbeFailures { failed }
@@ -282,7 +284,7 @@ impl Worker {
                 failures += 1;
                 successes = 0;
                 if failures >= failure_threshold {
-                    self.set(&id, false);
+                    self.record(&id, false, kind != Kind::Readiness);
                     if kind != Kind::Readiness {
                         // Wait for the restarted instance.
                         on_hold = true;
@@ -305,15 +307,22 @@ impl Worker {
     }
 
     fn set(&self, container_id: &str, success: bool) {
+        self.record(container_id, success, false);
+    }
+
+    /// Stores a result; `failed` marks a liveness or startup probe that reached its
+    /// failure threshold, which restarts the container.
+    fn record(&self, container_id: &str, success: bool, failed: bool) {
         let mut results = self.results.lock().unwrap_or_else(|e| e.into_inner());
-        let changed = results
-            .get(&self.key)
-            .is_none_or(|o| o.container_id != container_id || o.success != success);
+        let changed = results.get(&self.key).is_none_or(|o| {
+            o.container_id != container_id || o.success != success || o.failed != failed
+        });
         results.insert(
             self.key.clone(),
             Outcome {
                 container_id: container_id.to_string(),
                 success,
+                failed,
             },
         );
         drop(results);
@@ -362,7 +371,8 @@ async fn run_probe(
             .flatten()
             .map(|h| (h.name.clone(), h.value.clone()))
             .collect();
-        let code = http_get(&host, port, &path, &headers, timeout).await?;
+        let https = http.scheme.as_deref() == Some("HTTPS");
+        let code = http_get(&host, port, &path, &headers, https, timeout).await?;
         return if (200..400).contains(&code) {
             Ok(())
         } else {
@@ -414,20 +424,25 @@ pub fn resolve_port(port: &IntOrString, pod: &Pod, container: Option<&str>) -> R
     }
 }
 
-/// A plain HTTP/1.1 GET; returns the status code.
+/// An HTTP/1.1 GET, over TLS when `https` is set; returns the status code.
+///
+/// Like upstream's prober, HTTPS probes do not verify the server's certificate:
+/// a probe checks liveness, not identity.
 ///
 /// # Errors
 ///
-/// A message for connection failures, timeouts and malformed responses.
+/// A message for connection failures, TLS handshake failures, timeouts and
+/// malformed responses.
 pub async fn http_get(
     host: &str,
     port: u16,
     path: &str,
     headers: &[(String, String)],
+    https: bool,
     timeout: Duration,
 ) -> Result<u16, String> {
     let request = async {
-        let mut stream = tokio::net::TcpStream::connect((host, port))
+        let stream = tokio::net::TcpStream::connect((host, port))
             .await
             .map_err(|e| e.to_string())?;
         let mut text = format!(
@@ -437,29 +452,199 @@ pub async fn http_get(
             text.push_str(&format!("{name}: {value}\r\n"));
         }
         text.push_str("\r\n");
-        stream
-            .write_all(text.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut buffer = vec![0u8; 1024];
-        let mut read = 0;
-        while read < 16 {
-            let n = stream
-                .read(&mut buffer[read..])
+        if https {
+            let name = rustls::pki_types::ServerName::try_from(host.to_string())
+                .map_err(|e| format!("invalid probe host {host:?}: {e}"))?;
+            let tls = tokio_rustls::TlsConnector::from(insecure_tls_config()?)
+                .connect(name, stream)
                 .await
                 .map_err(|e| e.to_string())?;
-            if n == 0 {
-                break;
-            }
-            read += n;
+            read_status(tls, text.as_bytes()).await
+        } else {
+            read_status(stream, text.as_bytes()).await
         }
-        let head = String::from_utf8_lossy(&buffer[..read]);
-        head.split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse::<u16>().ok())
-            .ok_or_else(|| format!("malformed HTTP response {head:?}"))
     };
     tokio::time::timeout(timeout, request)
         .await
         .map_err(|_| "timeout".to_string())?
+}
+
+/// Writes `request` and parses the status code from the response's first line.
+async fn read_status<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    request: &[u8],
+) -> Result<u16, String> {
+    stream.write_all(request).await.map_err(|e| e.to_string())?;
+    let mut buffer = vec![0u8; 1024];
+    let mut read = 0;
+    while read < 16 {
+        let n = stream
+            .read(&mut buffer[read..])
+            .await
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        read += n;
+    }
+    let head = String::from_utf8_lossy(&buffer[..read]);
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse::<u16>().ok())
+        .ok_or_else(|| format!("malformed HTTP response {head:?}"))
+}
+
+fn insecure_tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// Accepts every server certificate but still checks the handshake signatures.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn worker(manager: &ProberManager, kind: Kind) -> Worker {
+        Worker {
+            key: ("uid".to_string(), "main".to_string(), kind),
+            probe: Probe::default(),
+            pod: Pod::default(),
+            has_startup: true,
+            runtime: manager.runtime.clone(),
+            statuses: manager.statuses.clone(),
+            results: manager.results.clone(),
+            notify: manager.notify.clone(),
+            cancel: manager.cancel.clone(),
+            events: manager.events.clone(),
+        }
+    }
+
+    #[tokio::test]
+    async fn failed_threshold_alone_restarts_container() {
+        let runtime =
+            crate::remote::connect("unix:///nonexistent/cri.sock", Duration::from_secs(1))
+                .expect("lazy connect");
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let (_cancel_tx, cancel) = watch::channel(false);
+        let events = crate::events::Recorder::new(None, "node".to_string(), cancel.clone());
+        let manager = ProberManager::new(
+            runtime,
+            Arc::new(StatusManager::new(None)),
+            tx,
+            cancel,
+            events,
+        );
+        let startup = worker(&manager, Kind::Startup);
+
+        // A new instance: not started yet, which is no reason to restart it.
+        startup.set("c1", false);
+        assert!(!manager.is_started("uid", "main", "c1", true));
+        assert!(!manager.failures("uid").should_restart("c1"));
+
+        startup.record("c1", false, true);
+        assert!(manager.failures("uid").should_restart("c1"));
+
+        let readiness = worker(&manager, Kind::Readiness);
+        readiness.set("c2", false);
+        startup.set("c2", true);
+        assert!(!manager.failures("uid").should_restart("c2"));
+    }
+
+    #[tokio::test]
+    async fn https_probe_speaks_tls_without_verifying() {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let certified =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
+        let key =
+            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![certified.cert.der().clone()], key)
+            .expect("server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                if let Ok(mut tls) = acceptor.accept(stream).await {
+                    let mut buffer = [0u8; 1024];
+                    let _ = tls.read(&mut buffer).await;
+                    let _ = tls
+                        .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+                        .await;
+                    let _ = tls.shutdown().await;
+                }
+            }
+        });
+
+        let timeout = Duration::from_secs(5);
+        assert_eq!(
+            http_get("127.0.0.1", port, "/livez", &[], true, timeout).await,
+            Ok(204)
+        );
+        // Plain HTTP to a TLS port is no success.
+        assert!(
+            http_get("127.0.0.1", port, "/livez", &[], false, timeout)
+                .await
+                .is_err()
+        );
+    }
 }

@@ -478,6 +478,15 @@ impl StatusManager {
         let _ = self.notify.send(());
     }
 
+    /// Patches the pod's cached status again even if it was sent before, such as
+    /// to a mirror pod that was deleted and created anew.
+    pub fn resend(&self, uid: &str) {
+        if let Some(entry) = self.lock().get_mut(uid) {
+            entry.sent = None;
+        }
+        let _ = self.notify.send(());
+    }
+
     /// Forgets a pod.
     pub fn remove(&self, uid: &str) {
         self.lock().remove(uid);

@@ -313,8 +313,9 @@ pub async fn run_handler(
             .unwrap_or(pod_ip);
         let port = crate::prober::resolve_port(&http.port, pod, None)?;
         let path = http.path.clone().unwrap_or_else(|| "/".to_string());
-        let code =
-            crate::prober::http_get(&host, port, &path, &[], Duration::from_secs(10)).await?;
+        let https = http.scheme.as_deref() == Some("HTTPS");
+        let code = crate::prober::http_get(&host, port, &path, &[], https, Duration::from_secs(10))
+            .await?;
         if !(200..400).contains(&code) {
             return Err(format!("HTTP lifecycle hook returned status {code}"));
         }
