@@ -340,8 +340,18 @@ async fn preemption_evicts_lower_priority_pod() {
     cluster.create_pod("low", low).await;
     assert_eq!(cluster.wait_bound("low").await, "only");
 
+    // The Priority admission plugin sets spec.priority from the PriorityClass.
+    cluster
+        .create(
+            "/apis/scheduling.k8s.io/v1/priorityclasses",
+            json!({
+                "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                "metadata": {"name": "high"}, "value": 1000,
+            }),
+        )
+        .await;
     let mut high = cpu_pod("800m");
-    high["priority"] = json!(1000);
+    high["priorityClassName"] = json!("high");
     cluster.create_pod("high", high).await;
 
     let nominated = cluster

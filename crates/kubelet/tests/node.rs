@@ -906,6 +906,23 @@ async fn node_runs_pods_on_containerd() {
     let kubeconfig = dir.join("kubeconfig");
     apiserver.write_kubeconfig(&kubeconfig);
     let client = apiserver.client();
+    // The controller manager publishes these in a cluster; pods mount both through
+    // the kube-api-access volume the ServiceAccount admission plugin adds.
+    let _: Value = kubelet::api::create(
+        &client,
+        "/api/v1/namespaces/default/serviceaccounts",
+        &json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}}),
+    )
+    .await
+    .expect("create the default service account");
+    let _: Value = kubelet::api::create(
+        &client,
+        "/api/v1/namespaces/default/configmaps",
+        &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt"},
+                "data": {"ca.crt": "test CA"}}),
+    )
+    .await
+    .expect("create the root CA config map");
     let mut config = kubelet_config(&dir, &containerd, kubeconfig);
     config.static_pod_url = Some(serve_manifest().await);
     config.http_check_frequency = Duration::from_secs(1);
