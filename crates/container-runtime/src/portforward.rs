@@ -70,7 +70,7 @@ where
                 break;
             }
         }
-        let _ = sink.send(Message::Close(None)).await;
+        let _ = sink.send(crate::streaming::normal_close()).await;
     });
     tracing::info!(pod_sandbox_id = %forward.sandbox_id, ?ports, "port-forward session started");
 

@@ -30,7 +30,9 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::error::{Error, Result};
 use crate::runtime::Runtime;
@@ -311,7 +313,7 @@ async fn run_exec<S>(
                 break;
             }
         }
-        let _ = sink.send(Message::Close(None)).await;
+        let _ = sink.send(normal_close()).await;
     });
 
     let process = match runtime
@@ -446,7 +448,7 @@ where
                     status.to_string().as_bytes(),
                 )))
                 .await;
-            let _ = sink.send(Message::Close(None)).await;
+            let _ = sink.send(normal_close()).await;
             return;
         }
     };
@@ -503,7 +505,7 @@ where
             status.to_string().as_bytes(),
         )))
         .await;
-    let _ = sink.send(Message::Close(None)).await;
+    let _ = sink.send(normal_close()).await;
     tracing::info!(container_id = %attach.container_id, "attach session ended");
 }
 
@@ -550,4 +552,14 @@ mod tests {
         assert_eq!(failure["reason"], "NonZeroExitCode");
         assert_eq!(failure["details"]["causes"][0]["message"], "7");
     }
+}
+
+/// Returns a close frame with status 1000 (normal closure). client-go reports a close
+/// without a status code (1005) as an error, so kubectl exec would fail after the
+/// command succeeded.
+pub(crate) fn normal_close() -> Message {
+    Message::Close(Some(CloseFrame {
+        code: CloseCode::Normal,
+        reason: "".into(),
+    }))
 }
