@@ -540,6 +540,16 @@ async fn copy_out(
     }
 }
 
+/// Returns a close frame with status 1000 (normal closure). client-go reports a close
+/// without a status code (1005) as an error, so kubectl exec would fail after the
+/// command succeeded.
+pub(crate) fn normal_close() -> Message {
+    Message::Close(Some(CloseFrame {
+        code: CloseCode::Normal,
+        reason: "".into(),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -552,14 +562,4 @@ mod tests {
         assert_eq!(failure["reason"], "NonZeroExitCode");
         assert_eq!(failure["details"]["causes"][0]["message"], "7");
     }
-}
-
-/// Returns a close frame with status 1000 (normal closure). client-go reports a close
-/// without a status code (1005) as an error, so kubectl exec would fail after the
-/// command succeeded.
-pub(crate) fn normal_close() -> Message {
-    Message::Close(Some(CloseFrame {
-        code: CloseCode::Normal,
-        reason: "".into(),
-    }))
 }
