@@ -41,7 +41,7 @@ pub enum LaunchError {
     /// A file or process operation failed.
     #[error("{context}: {source}")]
     Io {
-        /// What the launcher was doing.
+        /// The launcher step that failed.
         context: String,
         /// The underlying error.
         #[source]
@@ -50,7 +50,7 @@ pub enum LaunchError {
     /// A component did not become ready in time.
     #[error("{what} was not ready after {waited:?}; see {log}")]
     Timeout {
-        /// What was awaited.
+        /// The awaited condition.
         what: String,
         /// How long the launcher waited.
         waited: Duration,
@@ -74,7 +74,7 @@ fn io_error(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Launch
     move |source| LaunchError::Io { context, source }
 }
 
-/// Where the control plane runs.
+/// The place the control plane runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ControlPlaneMode {
     /// kube-apiserver, kube-controller-manager and kube-scheduler run as processes
@@ -106,8 +106,8 @@ const STATIC_POD_TEMPLATES: [(&str, &str); 3] = [
     ),
 ];
 
-/// Which daemons each node runs; a missing one is left out, so a partial cluster
-/// can be started while a component is under construction.
+/// The set of daemons each node runs. A daemon left out makes a partial cluster,
+/// for when a component is not built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NodeComponents {
     /// Our CRI runtime, `container-runtime`.
@@ -140,11 +140,11 @@ pub struct ClusterSpec {
     pub service_cidr: String,
     /// The pod range `10.<pod_octet>.0.0/16`; node `i` (from 1) gets `10.<pod_octet>.<i>.0/24`.
     pub pod_octet: u8,
-    /// Which daemons run on the nodes.
+    /// The daemons the nodes run.
     pub node_components: NodeComponents,
     /// Whether the control plane's controller manager and scheduler run.
     pub controllers: bool,
-    /// Where the control plane runs.
+    /// The place the control plane runs.
     pub control_plane: ControlPlaneMode,
     /// The storage directory of the local registry that hack/registry.sh fills. When
     /// set, the launcher serves it read-only on the bridge address, port
@@ -299,8 +299,8 @@ fn offset_of_range(cidr: &str, offset: u32) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(base) + offset)
 }
 
-/// What a running cluster made, written to `cluster.json` so that [`teardown`]
-/// can undo it from another process.
+/// The record of what a running cluster made, written to `cluster.json` so that
+/// [`teardown`] can undo it from another process.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ClusterState {
     /// Daemons in start order.
@@ -633,7 +633,7 @@ fallback_to_upstream = false
         self.wait_apiserver(Duration::from_secs(60))
     }
 
-    /// Waits until the API server answers `/readyz` with `ok`.
+    /// Waits until the API server returns `ok` from `/readyz`.
     fn wait_apiserver(&mut self, timeout: Duration) -> Result<(), LaunchError> {
         let result = self.wait_for("kube-apiserver", timeout, |cluster| {
             cluster

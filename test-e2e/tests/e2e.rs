@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use test_e2e::cluster::{Cluster, ClusterSpec};
 
-/// The workspace's binaries: this test runs from `<target>/debug/deps/`.
+/// Returns the directory of the workspace's binaries; this test runs from
+/// `<target>/debug/deps/`.
 fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current executable");
     exe.parent()
@@ -690,7 +691,7 @@ spec:
 
     // TODO: kubectl port-forward (1.30 and later) tunnels SPDY inside a WebSocket
     // (subprotocol SPDY/3.1+portforward.k8s.io). Upstream's API server translates that
-    // tunnel to SPDY for the kubelet; neither this API server nor the runtime's
+    // tunnel to SPDY for the kubelet. Neither this API server nor the runtime's
     // streaming server speaks it yet, so port-forward hangs and is not tested here.
 }
 
