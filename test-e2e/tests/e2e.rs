@@ -319,9 +319,12 @@ fn cluster_end_to_end() {
     drop(suite);
     assert!(
         failures.is_empty(),
-        "failed scenarios:\n{}",
+        "failed scenarios (logs in {}):\n{}",
+        dir.display(),
         failures.join("\n")
     );
+    // The directory (certificates, data, logs) is kept only when a scenario failed.
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn deployment(suite: &Suite) {
