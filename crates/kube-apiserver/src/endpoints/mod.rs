@@ -39,9 +39,9 @@ pub struct Handler {
     pub metrics: Arc<Metrics>,
     pub chain: Chain,
     pub version: Bytes,
-    /// How connect subresources reach kubelets; `None` answers them with 503.
+    /// The client that forwards connect subresources to kubelets; without it they get 503.
     pub kubelet: Option<Arc<proxy::KubeletClient>>,
-    /// Signs service account tokens; `None` answers TokenRequests with 503.
+    /// The signer of service account tokens; without it TokenRequests get 503.
     pub token_signer: Option<Arc<crate::serviceaccount::TokenSigner>>,
     readonly_slots: Arc<Semaphore>,
     mutating_slots: Arc<Semaphore>,
