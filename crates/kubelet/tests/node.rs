@@ -404,11 +404,31 @@ impl Apiserver {
         let server = apiserver::start(options)
             .await
             .expect("start kube-apiserver");
-        Apiserver {
+        let this = Apiserver {
             host: format!("https://127.0.0.1:{}", server.address.port()),
             cert_file: server.certificate.cert_file.clone(),
             server: Some(server),
-        }
+        };
+        // The apiserver creates the system namespaces, "default" among them, after
+        // start returns. /readyz fails until they exist.
+        let client = this.client();
+        eventually_ok("kube-apiserver /readyz", Duration::from_secs(30), || {
+            let request = client.get("/readyz");
+            async move {
+                let response = request.send().await.map_err(|e| e.to_string())?;
+                if response.status.is_success() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{}: {}",
+                        response.status,
+                        String::from_utf8_lossy(&response.body)
+                    ))
+                }
+            }
+        })
+        .await;
+        this
     }
 
     fn client(&self) -> RestClient {
@@ -446,14 +466,64 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + timeout;
+    eventually_ok(what, timeout, || {
+        let attempt = check();
+        async move { attempt.await.ok_or_else(|| "condition not met".to_string()) }
+    })
+    .await
+}
+
+/// Polls `check` every 250 ms until it returns `Ok` or `timeout` passes. The
+/// timeout panic shows the last error, the elapsed time and the attempt count.
+async fn eventually_ok<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let start = Instant::now();
+    let mut attempts = 0;
     loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        attempts += 1;
+        let error = match check().await {
+            Ok(value) => return value,
+            Err(error) => error,
+        };
+        assert!(
+            start.elapsed() < timeout,
+            "timed out waiting for {what} after {:?} and {attempts} attempts; last error: {error}",
+            start.elapsed()
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// GETs `path` from the kubelet's HTTPS server with curl and returns the body.
+///
+/// The child runs through tokio::process because the kubelet and the apiserver
+/// run on this test's runtime. Tokio (1.54) can run a task that its I/O and timer
+/// driver woke on the worker that polled the driver, without waking another
+/// worker. Were that task blocked in a synchronous child, nothing would poll the
+/// driver: the kubelet would never accept curl's connection, and curl would give
+/// up only after its 300 s default connect timeout.
+async fn kubelet_get(port: u16, path: &str) -> Result<String, String> {
+    let url = format!("https://127.0.0.1:{port}{path}");
+    let output = tokio::process::Command::new("curl")
+        .args(["--silent", "--show-error", "--insecure", "--fail-with-body"])
+        .args(["--max-time", "10"])
+        .arg(&url)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| format!("failed to run curl: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "curl {url}: {}: {} {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim(),
+            String::from_utf8_lossy(&output.stdout).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 async fn get(client: &RestClient, path: &str) -> Option<Value> {
@@ -675,16 +745,13 @@ async fn scenario(
     assert_eq!(started["involvedObject"]["fieldPath"], "spec.containers{c}");
 
     // Container logs through the kubelet's HTTPS server.
-    let logs = eventually("container logs", Duration::from_secs(20), || async {
-        let out = Command::new("curl")
-            .args([
-                "-sk",
-                &format!("https://127.0.0.1:{port}/containerLogs/default/web/c?tailLines=5"),
-            ])
-            .output()
-            .ok()?;
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.contains("hello-from-web").then_some(text)
+    let logs = eventually_ok("container logs", Duration::from_secs(20), || async {
+        let text = kubelet_get(port, "/containerLogs/default/web/c?tailLines=5").await?;
+        if text.contains("hello-from-web") {
+            Ok(text)
+        } else {
+            Err(format!("log without hello-from-web: {text:?}"))
+        }
     })
     .await;
     assert_eq!(
@@ -693,28 +760,24 @@ async fn scenario(
     );
 
     // The summary API reports the pod's memory from the runtime's stats.
-    let summary = eventually("stats summary for web", Duration::from_secs(20), || async {
-        let out = Command::new("curl")
-            .args(["-sk", &format!("https://127.0.0.1:{port}/stats/summary")])
-            .output()
-            .ok()?;
-        let summary: Value = serde_json::from_slice(&out.stdout).ok()?;
+    let summary = eventually_ok("stats summary for web", Duration::from_secs(20), || async {
+        let text = kubelet_get(port, "/stats/summary").await?;
+        let summary: Value =
+            serde_json::from_str(&text).map_err(|e| format!("invalid summary: {e}: {text}"))?;
         summary["pods"]
-            .as_array()?
-            .iter()
-            .find(|p| p["podRef"]["name"] == "web")
+            .as_array()
+            .and_then(|pods| pods.iter().find(|p| p["podRef"]["name"] == "web"))
             .cloned()
+            .ok_or_else(|| format!("no pod web in the summary: {summary}"))
     })
     .await;
     assert!(
         summary["memory"]["workingSetBytes"].as_u64().unwrap_or(0) > 0,
         "{summary}"
     );
-    let metrics = Command::new("curl")
-        .args(["-sk", &format!("https://127.0.0.1:{port}/metrics/resource")])
-        .output()
-        .expect("curl /metrics/resource");
-    let metrics = String::from_utf8_lossy(&metrics.stdout);
+    let metrics = kubelet_get(port, "/metrics/resource")
+        .await
+        .expect("GET /metrics/resource");
     assert!(
         metrics.contains(
             "container_memory_working_set_bytes{container=\"c\",namespace=\"default\",pod=\"web\"}"
