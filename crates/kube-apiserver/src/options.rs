@@ -208,9 +208,7 @@ impl Options {
             (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
             (None, None) => None,
             _ => {
-                return Err(
-                    "--etcd-certfile and --etcd-keyfile must be given together".to_string()
-                );
+                return Err("--etcd-certfile and --etcd-keyfile must be given together".to_string());
             }
         };
         match (&self.etcd_cafile, client) {

@@ -29,8 +29,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use etcd_client::{
     Certificate, Client, CompactionOptions, Compare, CompareOp, ConnectOptions, DeleteOptions,
-    GetOptions, Identity, KvClient, PutOptions, TlsOptions, Txn, TxnOp, TxnOpResponse,
-    WatchClient, WatchOptions,
+    GetOptions, Identity, KvClient, PutOptions, TlsOptions, Txn, TxnOp, TxnOpResponse, WatchClient,
+    WatchOptions,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -198,7 +198,11 @@ impl Etcd3Backend {
                 ))
             })?;
 
-        tracing::info!(?endpoints, tls = options.tls.is_some(), "created etcd3 storage backend");
+        tracing::info!(
+            ?endpoints,
+            tls = options.tls.is_some(),
+            "created etcd3 storage backend"
+        );
         let connection = Connection {
             kv: client
                 .kv_client()

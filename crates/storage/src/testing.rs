@@ -284,10 +284,9 @@ impl Member {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if let Some(child) = self.child.as_mut() {
-                let status = child.try_wait().map_err(io_error(format!(
-                    "checking etcd member {}",
-                    self.spec.name
-                )))?;
+                let status = child
+                    .try_wait()
+                    .map_err(io_error(format!("checking etcd member {}", self.spec.name)))?;
                 if let Some(status) = status {
                     self.child = None;
                     return Err(TestingError::Exited {
@@ -773,7 +772,10 @@ mod tests {
             "--trusted-ca-file=/pki/ca.crt",
             "--peer-key-file=/pki/peer.key",
         ] {
-            assert!(args.contains(&expected.to_string()), "{expected} in {args:?}");
+            assert!(
+                args.contains(&expected.to_string()),
+                "{expected} in {args:?}"
+            );
         }
         assert_eq!(spec.health_address().port(), 2381);
     }

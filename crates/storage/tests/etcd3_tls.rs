@@ -187,8 +187,8 @@ async fn tls_settings_must_match_endpoint_schemes() {
     let certificates = Certificates::generate();
     let tls = certificates.client_tls("trusted", Some("trusted"));
 
-    let plain = Etcd3Backend::connect(&["http://127.0.0.1:1".to_string()], options(tls.clone()))
-        .await;
+    let plain =
+        Etcd3Backend::connect(&["http://127.0.0.1:1".to_string()], options(tls.clone())).await;
     assert!(
         matches!(&plain, Err(Error::InvalidRequest(message)) if message.contains("https://")),
         "{plain:?}"
