@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use test_e2e::cluster::{Cluster, ClusterSpec, HOST_ETCD_MEMBERS, teardown};
-use test_e2e::process::process_start_time;
+use test_e2e::process::is_running;
 
 /// Returns the directory of the workspace's binaries; this test runs from
 /// `<target>/debug/deps/`.
@@ -188,9 +188,8 @@ fn cluster_on_etcd_survives_member_loss() {
         .expect("the leader's daemon")
         .record();
     assert!(cluster.stop_daemon(&member), "stop {member}");
-    assert_ne!(
-        process_start_time(record.pid),
-        Some(record.start_time),
+    assert!(
+        !is_running(&record),
         "{member} (PID {}) is still running",
         record.pid
     );
@@ -263,9 +262,8 @@ fn cluster_on_etcd_survives_member_loss() {
     // before the cluster's own teardown runs on drop.
     teardown(&dir.join("cluster.json"));
     for record in records {
-        assert_ne!(
-            process_start_time(record.pid),
-            Some(record.start_time),
+        assert!(
+            !is_running(&record),
             "{} (PID {}) survived teardown",
             record.name,
             record.pid
