@@ -7,18 +7,22 @@
 //! the kubelet and kube-proxy inside the node's namespace, and finally a wait until
 //! every node is Ready. With [`ControlPlaneMode::StaticPods`] the control plane runs
 //! instead as kubeadm-style static pods of node 1's kubelet, from the templates in
-//! the repository's `manifests/` directory. Dropping the [`Cluster`] (or [`teardown`] with the state file
-//! of a cluster another process left running) stops every process and removes every
-//! namespace, mount and cgroup the cluster made.
+//! the repository's `manifests/` directory. With [`ClusterSpec::etcd`] the API server
+//! stores objects in etcd over TLS instead of its embedded store: three members on
+//! 127.0.0.1 started before it, or with static pods one member as a static pod
+//! beside it, as kubeadm runs it. Dropping the [`Cluster`] (or [`teardown`] with the
+//! state file of a cluster another process left running) stops every process and
+//! removes every namespace, mount and cgroup the cluster made, and the etcd data.
 
 use std::fs;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use storage::testing::{ETCD_BINARY, MemberSpec, MemberTls, probe_health};
 
 use crate::cleanup::{remove_cgroup_tree, unmount_below};
 use crate::kubeconfig::{write_embedded_kubeconfig, write_kubeconfig};
@@ -106,6 +110,15 @@ const STATIC_POD_TEMPLATES: [(&str, &str); 3] = [
     ),
 ];
 
+/// The kubeadm-style etcd manifest template, used with static pods in etcd mode.
+const ETCD_TEMPLATE: &str = include_str!("../../manifests/etcd.yaml");
+
+/// The number of etcd members on the host in etcd mode.
+pub const HOST_ETCD_MEMBERS: usize = 3;
+
+/// The client port of the etcd static pod on node 1 (etcd's default).
+const STATIC_ETCD_CLIENT_PORT: u16 = 2379;
+
 /// The set of daemons each node runs. A daemon left out makes a partial cluster,
 /// for when a component is not built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,6 +169,13 @@ pub struct ClusterSpec {
     /// Extra flags for the controller manager (such as a shorter
     /// `--node-monitor-grace-period` in tests).
     pub controller_manager_flags: Vec<String>,
+    /// Whether the API server stores objects in etcd instead of its embedded store.
+    /// etcd serves TLS and requires client certificates from the etcd CA in
+    /// `pki/etcd/`. With [`ControlPlaneMode::Host`], [`HOST_ETCD_MEMBERS`] members run
+    /// on 127.0.0.1 (ports from [`ClusterSpec::etcd_member`]); with
+    /// [`ControlPlaneMode::StaticPods`], one member runs as a static pod on node 1
+    /// from `manifests/etcd.yaml`. Data directories are under `etcd/`.
+    pub etcd: bool,
 }
 
 impl ClusterSpec {
@@ -180,6 +200,7 @@ impl ClusterSpec {
             registry_storage: None,
             apiserver_flags: Vec::new(),
             controller_manager_flags: Vec::new(),
+            etcd: false,
         }
     }
 
@@ -239,6 +260,43 @@ impl ClusterSpec {
     /// Returns the administrator's kubeconfig path.
     pub fn admin_kubeconfig(&self) -> PathBuf {
         self.dir.join("admin.kubeconfig")
+    }
+
+    /// Returns the host's etcd member `index` (from 1 to [`HOST_ETCD_MEMBERS`]) with
+    /// its ports on 127.0.0.1. The ports are `20000 + 10 * bridge_octet` and up, three
+    /// per member (client, peer, metrics): clusters that run side by side need
+    /// different bridges, so they get different ports, and all stay below Linux's
+    /// default ephemeral range (32768 and up), where the storage tests pick theirs.
+    /// The member's name (`etcd-<index>`) also names its daemon and log file.
+    pub fn etcd_member(&self, index: usize, tls: Option<MemberTls>) -> MemberSpec {
+        let base = 20_000 + 10 * u16::from(self.bridge_octet) + 3 * (index as u16 - 1);
+        let name = format!("etcd-{index}");
+        MemberSpec {
+            data_dir: self.etcd_dir().join(&name),
+            name,
+            client_port: base,
+            peer_port: base + 1,
+            metrics_port: Some(base + 2),
+            tls,
+        }
+    }
+
+    /// Returns the etcd client URLs the API server gets as `--etcd-servers`.
+    pub fn etcd_servers(&self) -> Vec<String> {
+        match self.control_plane {
+            ControlPlaneMode::Host => (1..=HOST_ETCD_MEMBERS)
+                .map(|index| self.etcd_member(index, None).client_port)
+                .map(|port| format!("https://127.0.0.1:{port}"))
+                .collect(),
+            ControlPlaneMode::StaticPods => {
+                vec![format!("https://127.0.0.1:{STATIC_ETCD_CLIENT_PORT}")]
+            }
+        }
+    }
+
+    /// Returns the directory that holds every etcd member's data directory.
+    pub fn etcd_dir(&self) -> PathBuf {
+        self.dir.join("etcd")
     }
 
     fn bridge(&self) -> String {
@@ -313,6 +371,9 @@ pub struct ClusterState {
     pub cgroups: Vec<String>,
     /// Directories below which every mount is the cluster's.
     pub mount_roots: Vec<PathBuf>,
+    /// Data directories removed once every process is stopped: etcd's.
+    #[serde(default)]
+    pub data_dirs: Vec<PathBuf>,
 }
 
 /// A running cluster. Dropping it tears everything down.
@@ -406,6 +467,11 @@ impl Cluster {
         }
         let first_node = match spec.control_plane {
             ControlPlaneMode::Host => {
+                if spec.etcd {
+                    let title =
+                        format!("starting etcd: {HOST_ETCD_MEMBERS} members on 127.0.0.1 with TLS");
+                    step(&title, || self.start_etcd())?;
+                }
                 step("starting kube-apiserver", || self.start_apiserver())?;
                 if spec.controllers {
                     step(
@@ -467,6 +533,19 @@ impl Cluster {
                     .map(|index| (spec.node_name(index), spec.node_address(index).into()))
                     .collect(),
                 cluster_domain: "cluster.local".to_string(),
+                etcd_name: match spec.control_plane {
+                    ControlPlaneMode::Host => spec.name.clone(),
+                    ControlPlaneMode::StaticPods => spec.node_name(1),
+                },
+                etcd_ips: match spec.control_plane {
+                    ControlPlaneMode::Host => vec![Ipv4Addr::LOCALHOST.into()],
+                    ControlPlaneMode::StaticPods => {
+                        vec![Ipv4Addr::LOCALHOST.into(), spec.node_address(1).into()]
+                    }
+                }
+                .into_iter()
+                .chain([IpAddr::V6(Ipv6Addr::LOCALHOST)])
+                .collect(),
             },
         )?;
         let server = spec.server_url();
@@ -595,15 +674,105 @@ fallback_to_upstream = false
         })
     }
 
+    /// Returns the host's etcd members with their TLS files; empty unless the
+    /// cluster runs etcd on the host.
+    pub fn etcd_members(&self) -> Vec<MemberSpec> {
+        let spec = &self.spec;
+        let Some(pki) = &self.pki else {
+            return Vec::new();
+        };
+        if !spec.etcd || spec.control_plane != ControlPlaneMode::Host {
+            return Vec::new();
+        }
+        let tls = MemberTls {
+            ca_file: pki.etcd.ca.cert.clone(),
+            cert_file: pki.etcd.server.cert.clone(),
+            key_file: pki.etcd.server.key.clone(),
+            peer_cert_file: pki.etcd.peer.cert.clone(),
+            peer_key_file: pki.etcd.peer.key.clone(),
+        };
+        (1..=HOST_ETCD_MEMBERS)
+            .map(|index| spec.etcd_member(index, Some(tls.clone())))
+            .collect()
+    }
+
+    /// Starts the host's etcd members with fresh data directories and waits until
+    /// each reports healthy.
+    fn start_etcd(&mut self) -> Result<(), LaunchError> {
+        let members = self.etcd_members();
+        self.prepare_etcd_dir()?;
+        let token = format!("{}-etcd", self.spec.name);
+        for member in &members {
+            let mut command = vec![ETCD_BINARY.to_string()];
+            command.extend(member.args(&members, &token));
+            self.start(&member.name, command)?;
+        }
+        self.wait_etcd_healthy(Duration::from_secs(60))
+    }
+
+    /// Removes the etcd directory of an earlier run, whose members would otherwise
+    /// come back with that run's objects, and records the new one for teardown.
+    fn prepare_etcd_dir(&mut self) -> Result<(), LaunchError> {
+        let etcd_dir = self.spec.etcd_dir();
+        if etcd_dir.exists() {
+            fs::remove_dir_all(&etcd_dir)
+                .map_err(io_error(format!("removing {}", etcd_dir.display())))?;
+        }
+        fs::create_dir_all(&etcd_dir)
+            .map_err(io_error(format!("creating {}", etcd_dir.display())))?;
+        self.state.data_dirs.push(etcd_dir);
+        self.save_state()
+    }
+
+    /// Waits until every etcd member on the host reports healthy on its metrics
+    /// port, which needs an elected leader. A member that is stopped counts as not
+    /// healthy.
+    pub fn wait_etcd_healthy(&mut self, timeout: Duration) -> Result<(), LaunchError> {
+        let members = self.etcd_members();
+        let started = Instant::now();
+        loop {
+            self.check_alive()?;
+            let unhealthy = members
+                .iter()
+                .find(|member| !probe_health(member.health_address()));
+            let Some(unhealthy) = unhealthy else {
+                return Ok(());
+            };
+            if started.elapsed() > timeout {
+                return Err(LaunchError::Timeout {
+                    what: format!("etcd member {}", unhealthy.name),
+                    waited: started.elapsed(),
+                    log: self.log_of(&unhealthy.name),
+                });
+            }
+            sleep(Duration::from_millis(100));
+        }
+    }
+
     fn start_apiserver(&mut self) -> Result<(), LaunchError> {
         let spec = self.spec.clone();
         let pki = self.pki.clone().expect("certificates are generated first");
-        let command = vec![
+        let storage_flags = if spec.etcd {
+            vec![
+                format!("--etcd-servers={}", spec.etcd_servers().join(",")),
+                format!("--etcd-cafile={}", pki.etcd.ca.cert.display()),
+                format!(
+                    "--etcd-certfile={}",
+                    pki.apiserver_etcd_client.cert.display()
+                ),
+                format!("--etcd-keyfile={}", pki.apiserver_etcd_client.key.display()),
+            ]
+        } else {
+            vec![format!("--data-dir={}", spec.dir.join("data").display())]
+        };
+        let mut command = vec![
             self.binary("kube-apiserver"),
             format!("--bind-address={}", spec.host_address()),
             format!("--advertise-address={}", spec.host_address()),
             format!("--secure-port={}", spec.apiserver_port),
-            format!("--data-dir={}", spec.dir.join("data").display()),
+        ];
+        command.extend(storage_flags);
+        command.extend([
             format!("--cert-dir={}", spec.dir.join("pki").display()),
             format!("--tls-cert-file={}", pki.apiserver.cert.display()),
             format!("--tls-private-key-file={}", pki.apiserver.key.display()),
@@ -626,8 +795,7 @@ fallback_to_upstream = false
                 "--kubelet-client-key={}",
                 pki.apiserver_kubelet_client.key.display()
             ),
-        ];
-        let mut command = command;
+        ]);
         command.extend(spec.apiserver_flags.iter().cloned());
         self.start("kube-apiserver", command)?;
         self.wait_apiserver(Duration::from_secs(60))
@@ -674,8 +842,12 @@ fallback_to_upstream = false
 
     /// Fills the manifest templates and writes them into node 1's static pod
     /// directory. The controller manager and scheduler are left out when
-    /// [`ClusterSpec::controllers`] is false.
+    /// [`ClusterSpec::controllers`] is false; etcd is added when [`ClusterSpec::etcd`]
+    /// is true.
     fn write_static_pods(&mut self) -> Result<(), LaunchError> {
+        if self.spec.etcd {
+            self.prepare_etcd_dir()?;
+        }
         let spec = &self.spec;
         let pki = self.pki.as_ref().expect("certificates are generated first");
         let manifests = spec.node_dir(1).join("manifests");
@@ -683,8 +855,12 @@ fallback_to_upstream = false
         let data_dir = spec.dir.join("data");
         fs::create_dir_all(&data_dir)
             .map_err(io_error("creating the API server data directory"))?;
-        for (file, template) in STATIC_POD_TEMPLATES {
-            if !spec.controllers && file != "kube-apiserver.yaml" {
+        let etcd_template = ("etcd.yaml", ETCD_TEMPLATE);
+        let templates = STATIC_POD_TEMPLATES
+            .iter()
+            .chain(spec.etcd.then_some(&etcd_template));
+        for &(file, template) in templates {
+            if !spec.controllers && file != "kube-apiserver.yaml" && file != etcd_template.0 {
                 continue;
             }
             // kubeadm's controller-manager.conf and scheduler.conf: certificates
@@ -710,6 +886,24 @@ fallback_to_upstream = false
                     ("PKI_DIR", pki.dir.display().to_string()),
                     ("DATA_DIR", data_dir.display().to_string()),
                     ("KUBECONFIG", kubeconfig.display().to_string()),
+                    // An empty list keeps the API server on its embedded store.
+                    (
+                        "ETCD_SERVERS",
+                        if spec.etcd {
+                            spec.etcd_servers().join(",")
+                        } else {
+                            String::new()
+                        },
+                    ),
+                    ("NODE_NAME", spec.node_name(1)),
+                    ("ETCD_PKI_DIR", pki.etcd.dir.display().to_string()),
+                    (
+                        "ETCD_DATA_DIR",
+                        spec.etcd_dir()
+                            .join(spec.node_name(1))
+                            .display()
+                            .to_string(),
+                    ),
                 ],
             )
             .map_err(|missing| LaunchError::Io {
@@ -1093,6 +1287,13 @@ fn undo(state: &ClusterState) {
     {
         tracing::warn!(%bridge, %error, "failed to delete bridge");
     }
+    for dir in &state.data_dirs {
+        if dir.exists()
+            && let Err(error) = fs::remove_dir_all(dir)
+        {
+            tracing::warn!(path = %dir.display(), %error, "failed to remove data directory");
+        }
+    }
 }
 
 /// Runs one launcher step, printing its title and then its duration or failure.
@@ -1143,17 +1344,48 @@ mod tests {
             "PKI_DIR",
             "DATA_DIR",
             "KUBECONFIG",
+            "ETCD_SERVERS",
+            "NODE_NAME",
+            "ETCD_PKI_DIR",
+            "ETCD_DATA_DIR",
         ]
         .into_iter()
         .map(|name| (name, format!("<{name}>")))
         .collect();
-        for (file, template) in STATIC_POD_TEMPLATES {
+        let etcd = ("etcd.yaml", ETCD_TEMPLATE);
+        for (file, template) in STATIC_POD_TEMPLATES.iter().chain([&etcd]) {
             let filled = fill_template(template, &values)
                 .unwrap_or_else(|missing| panic!("{file}: no value for {missing}"));
             assert!(filled.contains("hostNetwork: true"), "{file}");
             assert!(filled.contains("namespace: kube-system"), "{file}");
-            assert!(filled.contains("image: registry.k8s.io/kube-"), "{file}");
+            assert!(filled.contains("image: registry.k8s.io/"), "{file}");
         }
         assert_eq!(spec.server_url(), "https://10.240.0.11:6443");
+        assert_eq!(spec.etcd_servers(), ["https://127.0.0.1:2379"]);
+    }
+
+    #[test]
+    fn host_etcd_ports_differ_between_clusters() {
+        let mut ports = Vec::new();
+        // make run's bridge, the end-to-end suites' bridges, and the largest octet.
+        for octet in [240, 241, 242, 243, 255] {
+            let spec = ClusterSpec {
+                bridge_octet: octet,
+                ..ClusterSpec::new("t", Path::new("/tmp/t"), Path::new("/bin"), 1)
+            };
+            for index in 1..=HOST_ETCD_MEMBERS {
+                let member = spec.etcd_member(index, None);
+                assert_eq!(member.name, format!("etcd-{index}"));
+                assert!(member.data_dir.starts_with("/tmp/t/etcd"));
+                let metrics = member.metrics_port.expect("a metrics port");
+                ports.extend([member.client_port, member.peer_port, metrics]);
+            }
+            assert_eq!(spec.etcd_servers().len(), HOST_ETCD_MEMBERS);
+        }
+        assert!(ports.iter().all(|port| *port < 32768), "{ports:?}");
+        let count = ports.len();
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(ports.len(), count, "every port is used once");
     }
 }

@@ -4,6 +4,9 @@
 //! Enter through [`Pki::generate`]. Client certificates carry the identity the API
 //! server's x509 authenticator reads: the common name is the user and each
 //! organization is a group (`system:masters` for the admin, `system:nodes` for a node).
+//! etcd gets a CA of its own in `etcd/`, as kubeadm sets it up: the members' server
+//! and peer certificates, a health check client, and the API server's
+//! `apiserver-etcd-client` certificate are signed by it.
 
 use std::fs;
 use std::io::Write;
@@ -50,6 +53,11 @@ pub struct PkiSpec {
     pub nodes: Vec<(String, IpAddr)>,
     /// The cluster domain, `cluster.local` by default.
     pub cluster_domain: String,
+    /// The common name and DNS name of the etcd server and peer certificates
+    /// (kubeadm uses the node name).
+    pub etcd_name: String,
+    /// The addresses etcd members serve on; `localhost` is always a DNS name.
+    pub etcd_ips: Vec<IpAddr>,
 }
 
 /// A certificate and its private key, as files.
@@ -85,6 +93,26 @@ pub struct Pki {
     pub nodes: Vec<NodePki>,
     /// The service account signing key (`sa.key`) and its public key (`sa.pub`).
     pub service_account: CertPair,
+    /// The API server's client certificate for etcd (`kube-apiserver-etcd-client`),
+    /// signed by the etcd CA.
+    pub apiserver_etcd_client: CertPair,
+    /// The etcd CA and the members' certificates, in the `etcd/` subdirectory.
+    pub etcd: EtcdPki,
+}
+
+/// The etcd certificates, with kubeadm's file names under `etcd/`.
+#[derive(Clone, Debug)]
+pub struct EtcdPki {
+    /// The directory that contains them.
+    pub dir: PathBuf,
+    /// The etcd CA (`etcd-ca`); it verifies clients, peers and servers.
+    pub ca: CertPair,
+    /// The members' serving certificate for clients.
+    pub server: CertPair,
+    /// The members' certificate for peer traffic, valid as server and as client.
+    pub peer: CertPair,
+    /// A client certificate for probes and etcdctl (`kube-etcd-healthcheck-client`).
+    pub healthcheck_client: CertPair,
 }
 
 /// A node's kubelet certificates.
@@ -106,12 +134,7 @@ impl Pki {
             source,
         })?;
 
-        let (ca_params, ca_key) = ca_params()?;
-        let ca_cert = ca_params
-            .self_signed(&ca_key)
-            .map_err(|source| generate_error("ca", source))?;
-        let ca = write_pair(dir, "ca", &ca_cert.pem(), &ca_key.serialize_pem())?;
-        let issuer = Issuer::new(ca_params, ca_key);
+        let (ca, issuer) = write_ca(dir, "kubernetes")?;
         let signer = Signer {
             dir,
             issuer: &issuer,
@@ -180,6 +203,40 @@ impl Pki {
             )?,
         };
 
+        let etcd_dir = dir.join("etcd");
+        fs::create_dir_all(&etcd_dir).map_err(|source| PkiError::Write {
+            path: etcd_dir.clone(),
+            source,
+        })?;
+        let (etcd_ca, etcd_issuer) = write_ca(&etcd_dir, "etcd-ca")?;
+        let etcd_signer = Signer {
+            dir: &etcd_dir,
+            issuer: &etcd_issuer,
+        };
+        let etcd_names = [spec.etcd_name.clone(), "localhost".to_string()];
+        let etcd = EtcdPki {
+            server: etcd_signer.etcd_member(
+                "server",
+                &spec.etcd_name,
+                &etcd_names,
+                &spec.etcd_ips,
+            )?,
+            peer: etcd_signer.etcd_member("peer", &spec.etcd_name, &etcd_names, &spec.etcd_ips)?,
+            healthcheck_client: etcd_signer.client(
+                "healthcheck-client",
+                "kube-etcd-healthcheck-client",
+                &[],
+            )?,
+            ca: etcd_ca,
+            dir: etcd_dir,
+        };
+        // kubeadm keeps this one beside the API server's other certificates.
+        let apiserver_etcd_client = Signer {
+            dir,
+            issuer: &etcd_issuer,
+        }
+        .client("apiserver-etcd-client", "kube-apiserver-etcd-client", &[])?;
+
         Ok(Pki {
             dir: dir.to_path_buf(),
             ca,
@@ -191,6 +248,8 @@ impl Pki {
             kube_proxy,
             nodes,
             service_account,
+            apiserver_etcd_client,
+            etcd,
         })
     }
 
@@ -213,22 +272,23 @@ impl Signer<'_> {
         dns_names: &[String],
         ips: &[IpAddr],
     ) -> Result<CertPair, PkiError> {
-        let mut params = CertificateParams::new(dns_names.to_vec())
-            .map_err(|source| generate_error(stem, source))?;
+        let params = server_params(stem, common_name, dns_names, ips)?;
+        self.sign(stem, params)
+    }
+
+    /// Signs a certificate that an etcd member presents both as server and, to its
+    /// peers, as client.
+    fn etcd_member(
+        &self,
+        stem: &str,
+        common_name: &str,
+        dns_names: &[String],
+        ips: &[IpAddr],
+    ) -> Result<CertPair, PkiError> {
+        let mut params = server_params(stem, common_name, dns_names, ips)?;
         params
-            .distinguished_name
-            .push(DnType::CommonName, common_name);
-        let mut ips = ips.to_vec();
-        ips.sort();
-        ips.dedup();
-        params
-            .subject_alt_names
-            .extend(ips.into_iter().map(SanType::IpAddress));
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+            .extended_key_usages
+            .push(ExtendedKeyUsagePurpose::ClientAuth);
         self.sign(stem, params)
     }
 
@@ -257,12 +317,17 @@ impl Signer<'_> {
     }
 }
 
-fn ca_params() -> Result<(CertificateParams, KeyPair), PkiError> {
-    let key = KeyPair::generate().map_err(|source| generate_error("ca", source))?;
+/// Generates a self-signed CA called `common_name` and writes it as `ca.crt` and
+/// `ca.key` in `dir`.
+fn write_ca(
+    dir: &Path,
+    common_name: &str,
+) -> Result<(CertPair, Issuer<'static, KeyPair>), PkiError> {
+    let key = KeyPair::generate().map_err(|source| generate_error(common_name, source))?;
     let mut params = CertificateParams::default();
     params
         .distinguished_name
-        .push(DnType::CommonName, "kubernetes");
+        .push(DnType::CommonName, common_name);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
@@ -270,7 +335,36 @@ fn ca_params() -> Result<(CertificateParams, KeyPair), PkiError> {
         KeyUsagePurpose::DigitalSignature,
         KeyUsagePurpose::KeyEncipherment,
     ];
-    Ok((params, key))
+    let cert = params
+        .self_signed(&key)
+        .map_err(|source| generate_error(common_name, source))?;
+    let pair = write_pair(dir, "ca", &cert.pem(), &key.serialize_pem())?;
+    Ok((pair, Issuer::new(params, key)))
+}
+
+fn server_params(
+    stem: &str,
+    common_name: &str,
+    dns_names: &[String],
+    ips: &[IpAddr],
+) -> Result<CertificateParams, PkiError> {
+    let mut params = CertificateParams::new(dns_names.to_vec())
+        .map_err(|source| generate_error(stem, source))?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    let mut ips = ips.to_vec();
+    ips.sort();
+    ips.dedup();
+    params
+        .subject_alt_names
+        .extend(ips.into_iter().map(SanType::IpAddress));
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    Ok(params)
 }
 
 fn generate_error(name: &str, source: rcgen::Error) -> PkiError {

@@ -144,6 +144,12 @@ pub fn stop_pid(record: &DaemonRecord) -> bool {
     true
 }
 
+/// Returns whether the recorded process still runs: its PID has the recorded start
+/// time and it is not a zombie that exited and waits to be reaped.
+pub fn is_running(record: &DaemonRecord) -> bool {
+    same_process(record)
+}
+
 fn same_process(record: &DaemonRecord) -> bool {
     process_start_time(record.pid) == Some(record.start_time) && !is_zombie(record.pid)
 }

@@ -1,6 +1,8 @@
 //! The control plane as kubeadm-style static pods: one node whose kubelet runs
-//! kube-apiserver, kube-controller-manager and kube-scheduler from the filled
-//! `manifests/` templates, on our runtime, from images of our own binaries.
+//! etcd, kube-apiserver, kube-controller-manager and kube-scheduler from the filled
+//! `manifests/` templates, on our runtime, from images of our own binaries and of
+//! Debian's etcd. The API server stores objects in that one etcd member over TLS, as
+//! in a kubeadm cluster.
 //!
 //! The test builds the control plane images from the workspace's debug binaries
 //! (hack/registry.sh push-control-plane, or start when the registry is not running),
@@ -155,7 +157,9 @@ fn control_plane_as_static_pods() {
     spec.control_plane = ControlPlaneMode::StaticPods;
     spec.node_components.proxy = false;
     spec.registry_storage = Some(root.join("_output/registry/storage"));
+    spec.etcd = true;
     let node = spec.node_name(1);
+    let etcd_data = spec.etcd_dir().join(&node);
 
     let booting = Instant::now();
     let cluster =
@@ -164,6 +168,7 @@ fn control_plane_as_static_pods() {
 
     let mirrors: Vec<String> = COMPONENTS
         .iter()
+        .chain(&["etcd"])
         .map(|component| format!("{component}-{node}"))
         .collect();
     for name in &mirrors {
@@ -177,6 +182,11 @@ fn control_plane_as_static_pods() {
         assert_eq!(pod["spec"]["priorityClassName"], "system-node-critical");
     }
     let all_running = booting.elapsed();
+    assert!(
+        etcd_data.join("member").is_dir(),
+        "the etcd static pod keeps its data in {}",
+        etcd_data.display()
+    );
     let listing = cluster
         .kubectl(&["get", "pods", "-n", "kube-system", "-o", "wide"])
         .expect("kubectl get pods");

@@ -372,8 +372,18 @@ async fn open_backend(options: &Options) -> Result<Arc<dyn Backend>, StartError>
         let backend = EmbeddedBackend::open(&path).await?;
         return Ok(Arc::new(backend));
     }
-    tracing::info!(endpoints = ?endpoints, "using etcd");
-    let backend = Etcd3Backend::connect(&endpoints, Etcd3Options::default()).await?;
+    let tls = options
+        .etcd_tls()
+        .map_err(|message| StartError::InvalidFlag {
+            flag: "--etcd-cafile",
+            message,
+        })?;
+    tracing::info!(endpoints = ?endpoints, tls = tls.is_some(), "using etcd");
+    let etcd_options = Etcd3Options {
+        tls,
+        ..Etcd3Options::default()
+    };
+    let backend = Etcd3Backend::connect(&endpoints, etcd_options).await?;
     Ok(Arc::new(backend))
 }
 

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Parser};
+use storage::etcd3::Etcd3Tls;
 
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -107,13 +108,14 @@ pub struct Options {
     /// Accepted for compatibility; bootstrap tokens are not implemented yet.
     #[arg(long, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub enable_bootstrap_token_auth: Option<bool>,
-    /// Accepted for compatibility; etcd is reached without TLS for now.
+    /// SSL Certificate Authority file used to secure etcd communication. Required
+    /// for https:// etcd servers, because system roots are not used.
     #[arg(long)]
     pub etcd_cafile: Option<PathBuf>,
-    /// Accepted for compatibility; etcd is reached without TLS for now.
+    /// SSL certification file used to secure etcd communication.
     #[arg(long)]
     pub etcd_certfile: Option<PathBuf>,
-    /// Accepted for compatibility; etcd is reached without TLS for now.
+    /// SSL key file used to secure etcd communication.
     #[arg(long)]
     pub etcd_keyfile: Option<PathBuf>,
     /// The client certificate the API server presents to kubelets for logs, exec,
@@ -195,9 +197,36 @@ impl Options {
             .collect()
     }
 
+    /// Returns the TLS files for etcd, or `None` when no `--etcd-*file` flag is set
+    /// and etcd is reached over plain HTTP.
+    ///
+    /// # Errors
+    /// A message naming the flags when only one of `--etcd-certfile` and
+    /// `--etcd-keyfile` is set, or a client certificate comes without `--etcd-cafile`.
+    pub fn etcd_tls(&self) -> Result<Option<Etcd3Tls>, String> {
+        let client = match (&self.etcd_certfile, &self.etcd_keyfile) {
+            (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+            (None, None) => None,
+            _ => {
+                return Err("--etcd-certfile and --etcd-keyfile must be given together".to_string());
+            }
+        };
+        match (&self.etcd_cafile, client) {
+            (Some(ca_file), client) => Ok(Some(Etcd3Tls {
+                ca_file: ca_file.clone(),
+                client,
+            })),
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err(
+                "--etcd-certfile needs --etcd-cafile, because system roots are not used"
+                    .to_string(),
+            ),
+        }
+    }
+
     /// Logs one warning for each set flag that is accepted but not implemented.
     pub fn warn_ignored(&self) {
-        let ignored: [(&str, bool); 16] = [
+        let ignored: [(&str, bool); 13] = [
             ("--allow-privileged", self.allow_privileged.is_some()),
             ("--authorization-mode", self.authorization_mode.is_some()),
             ("--client-ca-file", self.client_ca_file.is_some()),
@@ -205,9 +234,6 @@ impl Options {
                 "--enable-bootstrap-token-auth",
                 self.enable_bootstrap_token_auth.is_some(),
             ),
-            ("--etcd-cafile", self.etcd_cafile.is_some()),
-            ("--etcd-certfile", self.etcd_certfile.is_some()),
-            ("--etcd-keyfile", self.etcd_keyfile.is_some()),
             (
                 "--proxy-client-cert-file",
                 self.proxy_client_cert_file.is_some(),
@@ -313,6 +339,39 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(parse_duration(text).ok(), expected, "{text:?}");
         }
+    }
+
+    #[test]
+    fn etcd_tls_flags_combine() {
+        let parse = |flags: &[&str]| {
+            let mut args = vec!["kube-apiserver", "--etcd-servers=https://127.0.0.1:2379"];
+            args.extend_from_slice(flags);
+            Options::try_parse_from(args).unwrap().etcd_tls()
+        };
+        assert_eq!(parse(&[]), Ok(None));
+        assert_eq!(
+            parse(&[
+                "--etcd-cafile=/pki/etcd/ca.crt",
+                "--etcd-certfile=/pki/apiserver-etcd-client.crt",
+                "--etcd-keyfile=/pki/apiserver-etcd-client.key",
+            ]),
+            Ok(Some(Etcd3Tls {
+                ca_file: PathBuf::from("/pki/etcd/ca.crt"),
+                client: Some((
+                    PathBuf::from("/pki/apiserver-etcd-client.crt"),
+                    PathBuf::from("/pki/apiserver-etcd-client.key"),
+                )),
+            }))
+        );
+        assert_eq!(
+            parse(&["--etcd-cafile=/pki/etcd/ca.crt"]),
+            Ok(Some(Etcd3Tls {
+                ca_file: PathBuf::from("/pki/etcd/ca.crt"),
+                client: None,
+            }))
+        );
+        assert!(parse(&["--etcd-cafile=/ca", "--etcd-certfile=/c"]).is_err());
+        assert!(parse(&["--etcd-certfile=/c", "--etcd-keyfile=/k"]).is_err());
     }
 
     #[test]

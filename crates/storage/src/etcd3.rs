@@ -20,6 +20,7 @@
 //! there) and remembers the highest value seen.
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -27,8 +28,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use etcd_client::{
-    Client, CompactionOptions, Compare, CompareOp, ConnectOptions, DeleteOptions, GetOptions,
-    KvClient, PutOptions, Txn, TxnOp, TxnOpResponse, WatchClient, WatchOptions,
+    Certificate, Client, CompactionOptions, Compare, CompareOp, ConnectOptions, DeleteOptions,
+    GetOptions, Identity, KvClient, PutOptions, TlsOptions, Txn, TxnOp, TxnOpResponse, WatchClient,
+    WatchOptions,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -67,6 +69,45 @@ pub struct Etcd3Options {
     pub watch_retry_initial: Duration,
     /// Maximum delay between watch reconnect attempts.
     pub watch_retry_max: Duration,
+    /// TLS settings for `https://` members; `None` for plain `http://` members.
+    pub tls: Option<Etcd3Tls>,
+}
+
+/// The files for TLS to etcd, as kube-apiserver's `--etcd-cafile`, `--etcd-certfile`
+/// and `--etcd-keyfile` name them. All are PEM.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Etcd3Tls {
+    /// The CA bundle that verifies the members' serving certificates. System roots
+    /// are never used, so it is required.
+    pub ca_file: PathBuf,
+    /// The client certificate and its private key, for members started with
+    /// `--client-cert-auth`.
+    pub client: Option<(PathBuf, PathBuf)>,
+}
+
+impl Etcd3Tls {
+    /// Reads the files into the client's TLS settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] naming the file that cannot be read.
+    fn load(&self) -> Result<TlsOptions, Error> {
+        let read = |path: &Path, what: &str| {
+            std::fs::read(path).map_err(|error| {
+                Error::InvalidRequest(format!(
+                    "failed to read the etcd {what} {}: {error}",
+                    path.display()
+                ))
+            })
+        };
+        let ca = read(&self.ca_file, "CA file")?;
+        let mut tls = TlsOptions::new().ca_certificate(Certificate::from_pem(ca));
+        if let Some((cert_file, key_file)) = &self.client {
+            let cert = read(cert_file, "client certificate")?;
+            let key = read(key_file, "client key")?;
+            tls = tls.identity(Identity::from_pem(cert, key));
+        }
+        Ok(tls)
+    }
 }
 
 impl Default for Etcd3Options {
@@ -81,6 +122,7 @@ impl Default for Etcd3Options {
             keepalive_timeout: Duration::from_secs(10),
             watch_retry_initial: Duration::from_millis(100),
             watch_retry_max: Duration::from_secs(5),
+            tls: None,
         }
     }
 }
@@ -122,41 +164,45 @@ impl std::fmt::Debug for Etcd3Backend {
 }
 
 impl Etcd3Backend {
-    /// Creates a backend for the etcd members at `endpoints` (`http://host:port`
-    /// URLs, as in `--etcd-servers`).
+    /// Creates a backend for the etcd members at `endpoints` (URLs as in
+    /// `--etcd-servers`): `http://host:port` without [`Etcd3Options::tls`], and
+    /// `https://host:port` with it.
     ///
     /// No connection is made here: the client dials members on the first request
     /// and again after failures, so this succeeds while etcd is still down.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] when `endpoints` is empty or a URL is invalid (TLS
-    /// `https://` URLs are not supported yet).
+    /// [`Error::InvalidRequest`] when `endpoints` is empty, a URL is invalid, a URL's
+    /// scheme does not match the TLS setting, or a TLS file cannot be read or parsed.
     pub async fn connect(endpoints: &[String], options: Etcd3Options) -> Result<Self, Error> {
         if endpoints.is_empty() {
             return Err(Error::InvalidRequest(
                 "no etcd endpoints given; pass at least one http://host:port URL".to_string(),
             ));
         }
-        // TODO: TLS (--etcd-cafile, --etcd-certfile, --etcd-keyfile) needs one of
-        // etcd-client's TLS features; only plain http:// members work now.
-        if let Some(url) = endpoints.iter().find(|url| url.starts_with("https://")) {
-            return Err(Error::InvalidRequest(format!(
-                "etcd endpoint {url} uses TLS, which this build does not support"
-            )));
-        }
+        check_schemes(endpoints, options.tls.is_some())?;
 
-        let connect_options = ConnectOptions::new()
+        let mut connect_options = ConnectOptions::new()
             .with_connect_timeout(options.dial_timeout)
             .with_keep_alive(options.keepalive_interval, options.keepalive_timeout)
             .with_keep_alive_while_idle(true)
             .with_require_leader(true);
+        if let Some(tls) = &options.tls {
+            connect_options = connect_options.with_tls(tls.load()?);
+        }
         let client = Client::connect(endpoints, Some(connect_options))
             .await
             .map_err(|error| {
-                Error::InvalidRequest(format!("invalid etcd endpoints {endpoints:?}: {error}"))
+                Error::InvalidRequest(format!(
+                    "invalid etcd endpoints {endpoints:?} or TLS files: {error}"
+                ))
             })?;
 
-        tracing::info!(?endpoints, "created etcd3 storage backend");
+        tracing::info!(
+            ?endpoints,
+            tls = options.tls.is_some(),
+            "created etcd3 storage backend"
+        );
         let connection = Connection {
             kv: client
                 .kv_client()
@@ -171,6 +217,25 @@ impl Etcd3Backend {
             connection: Arc::new(connection),
         })
     }
+}
+
+/// Rejects an `http://` endpoint when TLS is set and an `https://` one when it is
+/// not, so a mismatch fails at start-up instead of on every request. An endpoint
+/// without a scheme gets the one that matches the TLS setting.
+fn check_schemes(endpoints: &[String], tls: bool) -> Result<(), Error> {
+    for url in endpoints {
+        if tls && url.starts_with("http://") {
+            return Err(Error::InvalidRequest(format!(
+                "invalid etcd endpoint {url}: TLS files are set, so it must be https://"
+            )));
+        }
+        if !tls && url.starts_with("https://") {
+            return Err(Error::InvalidRequest(format!(
+                "invalid etcd endpoint {url}: https:// needs the etcd CA file (--etcd-cafile)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -1236,6 +1301,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn endpoint_schemes_match_tls() {
+        let cases = [
+            ("http://127.0.0.1:2379", false, true),
+            ("127.0.0.1:2379", false, true),
+            ("https://127.0.0.1:2379", false, false),
+            ("https://127.0.0.1:2379", true, true),
+            ("127.0.0.1:2379", true, true),
+            ("http://127.0.0.1:2379", true, false),
+        ];
+        for (url, tls, accepted) in cases {
+            let result = check_schemes(&[url.to_string()], tls);
+            assert_eq!(result.is_ok(), accepted, "{url} with tls={tls}: {result:?}");
+        }
+    }
+
+    #[test]
     fn classify_failures() {
         let cases = [
             (Some(11), message::COMPACTED, false, FailureKind::Compacted),
@@ -1487,7 +1568,10 @@ mod tests {
             Etcd3Options::default(),
         )
         .await;
-        assert!(matches!(tls, Err(Error::InvalidRequest(message)) if message.contains("TLS")));
+        assert!(
+            matches!(&tls, Err(Error::InvalidRequest(message)) if message.contains("--etcd-cafile")),
+            "https:// without TLS settings: {tls:?}"
+        );
 
         let plain =
             Etcd3Backend::connect(&["http://127.0.0.1:1".to_string()], Etcd3Options::default())

@@ -13,6 +13,9 @@
 //! Each member writes its log (`--logger=zap --log-outputs=stderr`) to
 //! `member-<index>.log` in the temporary directory; start failures include the log's
 //! tail.
+//!
+//! [`MemberSpec`] (etcd's command line for one member) and [`probe_health`] are public
+//! so that the local-cluster launcher starts its etcd members the same way.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -136,71 +139,141 @@ fn free_port() -> Result<u16, TestingError> {
     Ok(port)
 }
 
-/// The fixed configuration of one member: name, directories and ports.
-#[derive(Clone, Debug)]
-struct MemberConfig {
-    name: String,
-    data_dir: PathBuf,
-    log_path: PathBuf,
-    client_port: u16,
-    peer_port: u16,
+/// The TLS files of an etcd member. One CA verifies both clients and peers, as in
+/// the etcd that kubeadm sets up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberTls {
+    /// The CA (`--trusted-ca-file`, `--peer-trusted-ca-file`).
+    pub ca_file: PathBuf,
+    /// The serving certificate for clients (`--cert-file`).
+    pub cert_file: PathBuf,
+    /// The key of `cert_file` (`--key-file`).
+    pub key_file: PathBuf,
+    /// The certificate for peer connections, valid for server and client
+    /// authentication (`--peer-cert-file`).
+    pub peer_cert_file: PathBuf,
+    /// The key of `peer_cert_file` (`--peer-key-file`).
+    pub peer_key_file: PathBuf,
 }
 
-impl MemberConfig {
-    fn client_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.client_port)
+/// One etcd member on 127.0.0.1: its name, data directory, ports and TLS files.
+/// [`MemberSpec::args`] turns it into etcd's command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberSpec {
+    /// The member name (`--name`), unique in the cluster.
+    pub name: String,
+    /// The data directory (`--data-dir`).
+    pub data_dir: PathBuf,
+    /// The port for client requests.
+    pub client_port: u16,
+    /// The port for peer traffic.
+    pub peer_port: u16,
+    /// The port of a plain HTTP listener for `/health` and `/metrics`
+    /// (`--listen-metrics-urls`). A TLS member needs it, because the health probe
+    /// speaks plain HTTP.
+    pub metrics_port: Option<u16>,
+    /// Client and peer TLS with client certificate authentication; `None` serves
+    /// plain HTTP.
+    pub tls: Option<MemberTls>,
+}
+
+impl MemberSpec {
+    fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
     }
 
-    fn peer_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.peer_port)
+    /// Returns the client URL, such as `https://127.0.0.1:2379`.
+    pub fn client_url(&self) -> String {
+        format!("{}://127.0.0.1:{}", self.scheme(), self.client_port)
+    }
+
+    /// Returns the peer URL, such as `https://127.0.0.1:2380`.
+    pub fn peer_url(&self) -> String {
+        format!("{}://127.0.0.1:{}", self.scheme(), self.peer_port)
+    }
+
+    /// Returns the address that serves `/health` over plain HTTP: the metrics port
+    /// when set, the client port otherwise.
+    pub fn health_address(&self) -> SocketAddr {
+        let port = self.metrics_port.unwrap_or(self.client_port);
+        SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+    }
+
+    /// Returns etcd's flags for this member of `cluster` (every member, this one
+    /// included), whose members share the `cluster_token`. The state is `new`, which
+    /// etcd ignores when the data directory already holds a member, so the same flags
+    /// restart a stopped member.
+    pub fn args(&self, cluster: &[MemberSpec], cluster_token: &str) -> Vec<String> {
+        let initial_cluster = cluster
+            .iter()
+            .map(|member| format!("{}={}", member.name, member.peer_url()))
+            .collect::<Vec<_>>()
+            .join(",");
+        let client_url = self.client_url();
+        let peer_url = self.peer_url();
+        let mut args = vec![
+            format!("--name={}", self.name),
+            format!("--data-dir={}", self.data_dir.display()),
+            format!("--listen-client-urls={client_url}"),
+            format!("--advertise-client-urls={client_url}"),
+            format!("--listen-peer-urls={peer_url}"),
+            format!("--initial-advertise-peer-urls={peer_url}"),
+            format!("--initial-cluster={initial_cluster}"),
+            format!("--initial-cluster-token={cluster_token}"),
+            "--initial-cluster-state=new".to_string(),
+            format!("--max-request-bytes={MAX_REQUEST_BYTES}"),
+            "--logger=zap".to_string(),
+            "--log-outputs=stderr".to_string(),
+        ];
+        if let Some(port) = self.metrics_port {
+            args.push(format!("--listen-metrics-urls=http://127.0.0.1:{port}"));
+        }
+        if let Some(tls) = &self.tls {
+            args.extend([
+                format!("--trusted-ca-file={}", tls.ca_file.display()),
+                format!("--cert-file={}", tls.cert_file.display()),
+                format!("--key-file={}", tls.key_file.display()),
+                "--client-cert-auth=true".to_string(),
+                format!("--peer-trusted-ca-file={}", tls.ca_file.display()),
+                format!("--peer-cert-file={}", tls.peer_cert_file.display()),
+                format!("--peer-key-file={}", tls.peer_key_file.display()),
+                "--peer-client-cert-auth=true".to_string(),
+            ]);
+        }
+        args
     }
 }
 
-/// One etcd process and the configuration it is (re)started with.
+/// One etcd process and the command line it is (re)started with.
 #[derive(Debug)]
 struct Member {
-    config: MemberConfig,
-    initial_cluster: String,
-    cluster_token: String,
+    spec: MemberSpec,
+    log_path: PathBuf,
+    args: Vec<String>,
     child: Option<Child>,
 }
 
 impl Member {
     fn spawn(&mut self) -> Result<(), TestingError> {
-        let config = &self.config;
         let log = OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&config.log_path)
-            .map_err(io_error(format!("opening {}", config.log_path.display())))?;
+            .open(&self.log_path)
+            .map_err(io_error(format!("opening {}", self.log_path.display())))?;
         let log_for_stdout = log
             .try_clone()
             .map_err(io_error("duplicating the log file handle"))?;
 
-        let client_url = config.client_url();
-        let peer_url = config.peer_url();
-        let max_request_bytes = MAX_REQUEST_BYTES.to_string();
         let child = Command::new(ETCD_BINARY)
-            .arg("--name")
-            .arg(&config.name)
-            .arg("--data-dir")
-            .arg(&config.data_dir)
-            .args(["--listen-client-urls", &client_url])
-            .args(["--advertise-client-urls", &client_url])
-            .args(["--listen-peer-urls", &peer_url])
-            .args(["--initial-advertise-peer-urls", &peer_url])
-            .args(["--initial-cluster", &self.initial_cluster])
-            .args(["--initial-cluster-token", &self.cluster_token])
-            .args(["--initial-cluster-state", "new"])
-            .args(["--max-request-bytes", &max_request_bytes])
-            .args(["--logger", "zap", "--log-outputs", "stderr"])
+            .args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::from(log_for_stdout))
             .stderr(Stdio::from(log))
             .spawn()
             .map_err(io_error(format!("spawning {ETCD_BINARY}")))?;
 
-        tracing::debug!(member = %config.name, pid = child.id(), client_url, "started etcd");
+        let client_url = self.spec.client_url();
+        tracing::debug!(member = %self.spec.name, pid = child.id(), client_url, "started etcd");
         self.child = Some(child);
         Ok(())
     }
@@ -211,28 +284,27 @@ impl Member {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if let Some(child) = self.child.as_mut() {
-                let status = child.try_wait().map_err(io_error(format!(
-                    "checking etcd member {}",
-                    self.config.name
-                )))?;
+                let status = child
+                    .try_wait()
+                    .map_err(io_error(format!("checking etcd member {}", self.spec.name)))?;
                 if let Some(status) = status {
                     self.child = None;
                     return Err(TestingError::Exited {
-                        name: self.config.name.clone(),
+                        name: self.spec.name.clone(),
                         status,
-                        log_tail: read_log_tail(&self.config.log_path),
+                        log_tail: read_log_tail(&self.log_path),
                     });
                 }
             }
 
-            if probe_health(self.config.client_port) {
+            if probe_health(self.spec.health_address()) {
                 return Ok(());
             }
             if Instant::now() >= deadline {
                 return Err(TestingError::StartTimedOut {
-                    name: self.config.name.clone(),
+                    name: self.spec.name.clone(),
                     timeout: START_TIMEOUT,
-                    log_tail: read_log_tail(&self.config.log_path),
+                    log_tail: read_log_tail(&self.log_path),
                 });
             }
             thread::sleep(POLL_INTERVAL);
@@ -310,7 +382,7 @@ impl Member {
 impl Drop for Member {
     fn drop(&mut self) {
         if let Err(error) = self.kill() {
-            tracing::warn!(member = %self.config.name, %error, "failed to kill etcd");
+            tracing::warn!(member = %self.spec.name, %error, "failed to kill etcd");
         }
     }
 }
@@ -329,10 +401,10 @@ fn kill_child(child: &mut Child) -> Result<(), TestingError> {
     Ok(())
 }
 
-/// Sends `GET /health` to a client port and returns true when etcd responds with
-/// `"health":"true"`.
-fn probe_health(port: u16) -> bool {
-    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+/// Sends `GET /health` over plain HTTP to `address` (a member's client port
+/// without TLS, or its metrics port) and returns true when etcd responds with
+/// `"health":"true"`, which needs an elected leader.
+pub fn probe_health(address: SocketAddr) -> bool {
     let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_millis(200)) else {
         return false;
     };
@@ -372,27 +444,28 @@ fn read_log_tail(path: &Path) -> String {
     }
 }
 
-/// Builds the configurations of `size` members under `root` with fresh ports.
-fn member_configs(root: &Path, size: usize) -> Result<Vec<MemberConfig>, TestingError> {
+/// Builds the specs of `size` members under `root` with fresh ports. TLS members
+/// also get a metrics port for the health probe.
+fn member_specs(
+    root: &Path,
+    size: usize,
+    tls: Option<&MemberTls>,
+) -> Result<Vec<MemberSpec>, TestingError> {
     (0..size)
         .map(|index| {
-            Ok(MemberConfig {
+            Ok(MemberSpec {
                 name: format!("member-{index}"),
                 data_dir: root.join(format!("member-{index}.etcd")),
-                log_path: root.join(format!("member-{index}.log")),
                 client_port: free_port()?,
                 peer_port: free_port()?,
+                metrics_port: match tls {
+                    Some(_) => Some(free_port()?),
+                    None => None,
+                },
+                tls: tls.cloned(),
             })
         })
         .collect()
-}
-
-fn initial_cluster(configs: &[MemberConfig]) -> String {
-    configs
-        .iter()
-        .map(|config| format!("{}={}", config.name, config.peer_url()))
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// True when a start failure looks like a port taken by another process.
@@ -408,19 +481,23 @@ const START_ATTEMPTS: usize = 3;
 
 /// Starts a cluster of `size` members under `root`. Retries with new ports and new
 /// data directories when a port was taken in between.
-fn start_members(root: &Path, size: usize) -> Result<Vec<Member>, TestingError> {
+fn start_members(
+    root: &Path,
+    size: usize,
+    tls: Option<&MemberTls>,
+) -> Result<Vec<Member>, TestingError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let configs = member_configs(root, size)?;
-        let cluster = initial_cluster(&configs);
+        let specs = member_specs(root, size, tls)?;
         let token = format!("etcd-test-{:016x}", rand::random::<u64>());
-        let mut members: Vec<Member> = configs
-            .into_iter()
-            .map(|config| Member {
-                config,
-                initial_cluster: cluster.clone(),
-                cluster_token: token.clone(),
+        let mut members: Vec<Member> = specs
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| Member {
+                spec: spec.clone(),
+                log_path: root.join(format!("member-{index}.log")),
+                args: spec.args(&specs, &token),
                 child: None,
             })
             .collect();
@@ -469,17 +546,32 @@ impl EtcdServer {
     /// [`TestingError`] when the temp directory or the process cannot be created, or
     /// etcd exits or stays unhealthy for 30 s.
     pub fn start() -> Result<Self, TestingError> {
+        Self::start_member(None)
+    }
+
+    /// Starts a single-member etcd like [`EtcdServer::start`] that serves clients
+    /// and peers over TLS with `tls` and requires client certificates. Its health is
+    /// probed on a plain HTTP metrics port.
+    ///
+    /// # Errors
+    /// As [`EtcdServer::start`]; a TLS file etcd cannot load makes it exit.
+    pub fn start_tls(tls: MemberTls) -> Result<Self, TestingError> {
+        Self::start_member(Some(&tls))
+    }
+
+    fn start_member(tls: Option<&MemberTls>) -> Result<Self, TestingError> {
         let root = TempDir::create("etcd-server")?;
-        let mut members = start_members(&root.path, 1)?;
+        let mut members = start_members(&root.path, 1, tls)?;
         let member = members
             .pop()
             .ok_or(TestingError::NoSuchMember { index: 0, size: 0 })?;
         Ok(EtcdServer { member, root })
     }
 
-    /// Returns the client URLs, e.g. `["http://127.0.0.1:40123"]`.
+    /// Returns the client URLs, e.g. `["http://127.0.0.1:40123"]`, or `https://`
+    /// ones for a TLS server.
     pub fn endpoints(&self) -> Vec<String> {
-        vec![self.member.config.client_url()]
+        vec![self.member.spec.client_url()]
     }
 
     /// Returns the directory holding the data directory and the log.
@@ -489,7 +581,7 @@ impl EtcdServer {
 
     /// Returns the path of the member's log file.
     pub fn log_path(&self) -> &Path {
-        &self.member.config.log_path
+        &self.member.log_path
     }
 
     /// Returns true while the etcd process runs.
@@ -537,7 +629,7 @@ impl EtcdCluster {
     /// As [`EtcdServer::start`].
     pub fn start(size: usize) -> Result<Self, TestingError> {
         let root = TempDir::create("etcd-cluster")?;
-        let members = start_members(&root.path, size)?;
+        let members = start_members(&root.path, size, None)?;
         Ok(EtcdCluster { members, root })
     }
 
@@ -550,13 +642,13 @@ impl EtcdCluster {
     pub fn endpoints(&self) -> Vec<String> {
         self.members
             .iter()
-            .map(|member| member.config.client_url())
+            .map(|member| member.spec.client_url())
             .collect()
     }
 
     /// Returns the client URL of one member.
     pub fn endpoint(&self, index: usize) -> Result<String, TestingError> {
-        Ok(self.member(index)?.config.client_url())
+        Ok(self.member(index)?.spec.client_url())
     }
 
     /// Returns the directory holding the members' data directories and logs.
@@ -632,18 +724,60 @@ mod tests {
 
     #[test]
     fn initial_cluster_lists_every_peer() {
-        let config = |index: usize, peer_port: u16| MemberConfig {
+        let spec = |index: usize, peer_port: u16| MemberSpec {
             name: format!("member-{index}"),
             data_dir: PathBuf::from("/nonexistent"),
-            log_path: PathBuf::from("/nonexistent.log"),
             client_port: 1,
             peer_port,
+            metrics_port: None,
+            tls: None,
         };
-        let configs = [config(0, 2380), config(1, 2381)];
-        assert_eq!(
-            initial_cluster(&configs),
-            "member-0=http://127.0.0.1:2380,member-1=http://127.0.0.1:2381"
+        let specs = [spec(0, 2380), spec(1, 2381)];
+        let args = specs[1].args(&specs, "token");
+        assert!(
+            args.contains(
+                &"--initial-cluster=member-0=http://127.0.0.1:2380,member-1=http://127.0.0.1:2381"
+                    .to_string()
+            ),
+            "{args:?}"
         );
+        assert!(args.contains(&"--listen-peer-urls=http://127.0.0.1:2381".to_string()));
+        assert!(!args.iter().any(|arg| arg.starts_with("--cert-file")));
+    }
+
+    #[test]
+    fn tls_member_uses_https_and_client_certificates() {
+        let tls = MemberTls {
+            ca_file: PathBuf::from("/pki/ca.crt"),
+            cert_file: PathBuf::from("/pki/server.crt"),
+            key_file: PathBuf::from("/pki/server.key"),
+            peer_cert_file: PathBuf::from("/pki/peer.crt"),
+            peer_key_file: PathBuf::from("/pki/peer.key"),
+        };
+        let spec = MemberSpec {
+            name: "etcd-1".to_string(),
+            data_dir: PathBuf::from("/data"),
+            client_port: 2379,
+            peer_port: 2380,
+            metrics_port: Some(2381),
+            tls: Some(tls),
+        };
+        let args = spec.args(std::slice::from_ref(&spec), "token");
+        for expected in [
+            "--listen-client-urls=https://127.0.0.1:2379",
+            "--initial-cluster=etcd-1=https://127.0.0.1:2380",
+            "--listen-metrics-urls=http://127.0.0.1:2381",
+            "--client-cert-auth=true",
+            "--peer-client-cert-auth=true",
+            "--trusted-ca-file=/pki/ca.crt",
+            "--peer-key-file=/pki/peer.key",
+        ] {
+            assert!(
+                args.contains(&expected.to_string()),
+                "{expected} in {args:?}"
+            );
+        }
+        assert_eq!(spec.health_address().port(), 2381);
     }
 
     #[test]

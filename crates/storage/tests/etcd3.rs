@@ -26,6 +26,7 @@ fn options(request_timeout: Duration) -> Etcd3Options {
         keepalive_timeout: Duration::from_secs(2),
         watch_retry_initial: Duration::from_millis(50),
         watch_retry_max: Duration::from_millis(500),
+        tls: None,
     }
 }
 

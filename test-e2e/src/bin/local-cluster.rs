@@ -49,6 +49,11 @@ enum Action {
         /// --registry-storage with the images hack/registry.sh pushes).
         #[arg(long, default_value = "host", value_parser = ["host", "static-pods"])]
         control_plane: String,
+        /// Store objects in etcd over TLS instead of the API server's embedded store:
+        /// three members on 127.0.0.1 (Debian's /usr/bin/etcd), or with static pods
+        /// one member as a static pod on node 1 (manifests/etcd.yaml).
+        #[arg(long)]
+        etcd: bool,
     },
     /// Tear down a cluster left running, from its state file.
     Down {
@@ -87,6 +92,7 @@ fn main() {
             demo,
             without,
             control_plane,
+            etcd,
         } => {
             let dir = absolute(dir);
             let mut spec = ClusterSpec::new(&name, &dir, &absolute(bin_dir), nodes);
@@ -100,6 +106,7 @@ fn main() {
             if control_plane == "static-pods" {
                 spec.control_plane = ControlPlaneMode::StaticPods;
             }
+            spec.etcd = etcd;
             install_signal_handlers();
 
             println!(
@@ -184,6 +191,16 @@ fn print_usage(cluster: &Cluster) {
     println!("The cluster is running. Use it with:");
     println!("  export KUBECONFIG={}", kubeconfig.display());
     println!("  kubectl get nodes");
+    if let Some(pki) = &cluster.pki
+        && cluster.spec.etcd
+    {
+        println!(
+            "etcd serves {} (CA {}, client certificate {}).",
+            cluster.spec.etcd_servers().join(","),
+            pki.etcd.ca.cert.display(),
+            pki.etcd.healthcheck_client.cert.display(),
+        );
+    }
     println!(
         "Logs are in {}/logs. Press Ctrl-C to stop it.",
         cluster.spec.dir.display()

@@ -10,6 +10,11 @@ use k8s_openapi::api::core::v1::{ConfigMap, Container, Pod, Secret, Service};
 
 use super::RuntimeManager;
 use crate::api;
+use crate::sources::is_static;
+
+/// How long a static pod's container waits for the API server to return the
+/// services for its environment variables.
+const STATIC_POD_SERVICE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// An ordered environment; a later set of the same name replaces the value in place.
 #[derive(Default)]
@@ -47,7 +52,27 @@ pub async fn make_environment(
         .and_then(|s| s.enable_service_links)
         .unwrap_or(true);
     if let Some(client) = &manager.client {
-        for (name, value) in service_env(client, namespace, service_links).await {
+        let lookup = service_env(client, namespace, service_links);
+        // A static pod such as etcd can be what the API server itself needs, so it
+        // waits for its service variables only briefly. Upstream's kubelet likewise
+        // starts static pods without waiting for its service cache to sync.
+        let vars = if is_static(pod) {
+            match tokio::time::timeout(STATIC_POD_SERVICE_WAIT, lookup).await {
+                Ok(vars) => vars,
+                Err(_) => {
+                    tracing::warn!(
+                        pod = pod.metadata.name.as_deref().unwrap_or_default(),
+                        namespace,
+                        wait = ?STATIC_POD_SERVICE_WAIT,
+                        "services not read in time; starting the static pod without service variables"
+                    );
+                    Vec::new()
+                }
+            }
+        } else {
+            lookup.await
+        };
+        for (name, value) in vars {
             env.set(&name, value);
         }
     }
