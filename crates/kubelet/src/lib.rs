@@ -6,6 +6,7 @@
 pub mod api;
 pub mod backoff;
 pub mod config;
+pub mod credentialprovider;
 pub mod events;
 pub mod eviction;
 pub mod image_gc;
@@ -21,6 +22,7 @@ pub mod remote;
 pub mod server;
 pub mod sources;
 pub mod stats;
+pub mod token;
 pub mod status;
 pub mod volumes;
 
