@@ -43,7 +43,7 @@ pub enum WriteError {
     },
 }
 
-fn io_error(op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
+fn io_error<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> WriteError + 'a {
     move |source| WriteError::Io {
         op,
         path: path.to_path_buf(),
