@@ -296,19 +296,51 @@ mod tests {
     #[test]
     fn keyring_matches_by_registry_host() {
         let cases: &[(&[&str], &str, &[&str])] = &[
-            (&["registry.local:5000"], "registry.local:5000/app:1.0", &["registry.local:5000"]),
-            (&["https://registry.local:5000/v2/"], "registry.local:5000/app", &["https://registry.local:5000/v2/"]),
+            (
+                &["registry.local:5000"],
+                "registry.local:5000/app:1.0",
+                &["registry.local:5000"],
+            ),
+            (
+                &["https://registry.local:5000/v2/"],
+                "registry.local:5000/app",
+                &["https://registry.local:5000/v2/"],
+            ),
             (&["registry.local:5000"], "registry.local:5001/app", &[]),
             (&["registry.local"], "registry.local:5000/app", &[]),
-            (&["*.example.com"], "eu.example.com/team/app", &["*.example.com"]),
+            (
+                &["*.example.com"],
+                "eu.example.com/team/app",
+                &["*.example.com"],
+            ),
             (&["*.example.com"], "example.com/app", &[]),
             (&["*.example.com"], "a.b.example.com/app", &[]),
-            (&["quay.io/team"], "quay.io/team/app@sha256:abc", &["quay.io/team"]),
+            (
+                &["quay.io/team"],
+                "quay.io/team/app@sha256:abc",
+                &["quay.io/team"],
+            ),
             (&["quay.io/team"], "quay.io/other/app", &[]),
-            (&["quay.io", "quay.io/team"], "quay.io/team/app", &["quay.io/team", "quay.io"]),
-            (&["https://index.docker.io/v1/"], "busybox", &["https://index.docker.io/v1/"]),
-            (&["https://index.docker.io/v1/"], "library/busybox:1.36", &["https://index.docker.io/v1/"]),
-            (&["https://index.docker.io/v1/"], "docker.io/library/busybox", &["https://index.docker.io/v1/"]),
+            (
+                &["quay.io", "quay.io/team"],
+                "quay.io/team/app",
+                &["quay.io/team", "quay.io"],
+            ),
+            (
+                &["https://index.docker.io/v1/"],
+                "busybox",
+                &["https://index.docker.io/v1/"],
+            ),
+            (
+                &["https://index.docker.io/v1/"],
+                "library/busybox:1.36",
+                &["https://index.docker.io/v1/"],
+            ),
+            (
+                &["https://index.docker.io/v1/"],
+                "docker.io/library/busybox",
+                &["https://index.docker.io/v1/"],
+            ),
             (&["https://index.docker.io/v1/"], "quay.io/app", &[]),
             (&["https://index.docker.io/v1/"], "localhost:5000/app", &[]),
         ];

@@ -8,9 +8,9 @@
 
 use std::time::{Duration, SystemTime};
 
+use client::rest::RestClient;
 use cri::v1 as pb;
 use k8s_openapi::api::core::v1::{Container, Pod, Secret};
-use client::rest::RestClient;
 use tokio::sync::Mutex;
 
 use crate::backoff::Backoff;

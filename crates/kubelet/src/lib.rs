@@ -22,8 +22,8 @@ pub mod remote;
 pub mod server;
 pub mod sources;
 pub mod stats;
-pub mod token;
 pub mod status;
+pub mod token;
 pub mod volumes;
 
 /// Resolves once `cancel` is true or its sender is gone.

@@ -770,7 +770,9 @@ mod tests {
                 Some(status) => Ok(tonic::Response::new(health::HealthCheckResponse {
                     status: *status as i32,
                 })),
-                None => Err(tonic::Status::not_found(format!("unknown service {service}"))),
+                None => Err(tonic::Status::not_found(format!(
+                    "unknown service {service}"
+                ))),
             }
         }
     }

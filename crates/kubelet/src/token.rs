@@ -15,9 +15,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use client::rest::RestClient;
-use k8s_openapi::api::authentication::v1::{
-    BoundObjectReference, TokenRequest, TokenRequestSpec,
-};
+use k8s_openapi::api::authentication::v1::{BoundObjectReference, TokenRequest, TokenRequestSpec};
 use rand::Rng;
 
 /// A token is refreshed no later than this long after it was issued.
@@ -150,7 +148,9 @@ async fn request_token(client: &RestClient, key: &TokenKey) -> Result<Token, Str
         .status
         .ok_or_else(|| format!("TokenRequest response of {path} has no status"))?;
     let expiration = SystemTime::UNIX_EPOCH
-        + Duration::from_secs(u64::try_from(status.expiration_timestamp.0.as_second()).unwrap_or(0));
+        + Duration::from_secs(
+            u64::try_from(status.expiration_timestamp.0.as_second()).unwrap_or(0),
+        );
     Ok(Token {
         token: status.token,
         expiration,

@@ -416,9 +416,7 @@ async fn projected_files(
         }
         if let Some(secret) = &source.secret {
             match secret_data(ctx, namespace, &secret.name).await? {
-                Some(data) => {
-                    files.extend(project(&data, secret.items.as_deref(), default_mode)?)
-                }
+                Some(data) => files.extend(project(&data, secret.items.as_deref(), default_mode)?),
                 None if secret.optional.unwrap_or(false) => {}
                 None => return Err(format!("secret {:?} not found", secret.name)),
             }
@@ -470,7 +468,12 @@ async fn service_account_token(
         service_account,
         pod_name: pod.metadata.name.clone().unwrap_or_default(),
         pod_uid: crate::kuberuntime::pod_uid(pod).to_string(),
-        audiences: source.audience.iter().filter(|a| !a.is_empty()).cloned().collect(),
+        audiences: source
+            .audience
+            .iter()
+            .filter(|a| !a.is_empty())
+            .cloned()
+            .collect(),
         expiration_seconds,
     };
     ctx.tokens

@@ -792,22 +792,26 @@ async fn scenario(
         "while true; do echo \"greeting=$(cat /cfg/greeting)\"; sleep 1; done",
         "Always",
     );
-    watcher["spec"]["containers"][0]["volumeMounts"] = json!([{"name": "cfg", "mountPath": "/cfg"}]);
+    watcher["spec"]["containers"][0]["volumeMounts"] =
+        json!([{"name": "cfg", "mountPath": "/cfg"}]);
     watcher["spec"]["volumes"] = json!([{"name": "cfg", "configMap": {"name": "web-config"}}]);
     let _: Value = kubelet::api::create(&client, "/api/v1/namespaces/default/pods", &watcher)
         .await
         .expect("create pod cfg-watch");
-    let watcher_logs = || async {
-        kubelet_get(port, "/containerLogs/default/cfg-watch/c?tailLines=3").await
-    };
-    eventually_ok("cfg-watch reads the ConfigMap", Duration::from_secs(90), || async {
-        let text = watcher_logs().await?;
-        if text.contains("greeting=from-volume") {
-            Ok(())
-        } else {
-            Err(format!("log without greeting=from-volume: {text:?}"))
-        }
-    })
+    let watcher_logs =
+        || async { kubelet_get(port, "/containerLogs/default/cfg-watch/c?tailLines=3").await };
+    eventually_ok(
+        "cfg-watch reads the ConfigMap",
+        Duration::from_secs(90),
+        || async {
+            let text = watcher_logs().await?;
+            if text.contains("greeting=from-volume") {
+                Ok(())
+            } else {
+                Err(format!("log without greeting=from-volume: {text:?}"))
+            }
+        },
+    )
     .await;
     let mut config_map = get(&client, "/api/v1/namespaces/default/configmaps/web-config")
         .await
@@ -820,14 +824,18 @@ async fn scenario(
     )
     .await
     .expect("update configmap");
-    eventually_ok("cfg-watch sees the update", Duration::from_secs(60), || async {
-        let text = watcher_logs().await?;
-        if text.contains("greeting=updated") {
-            Ok(())
-        } else {
-            Err(format!("log without greeting=updated: {text:?}"))
-        }
-    })
+    eventually_ok(
+        "cfg-watch sees the update",
+        Duration::from_secs(60),
+        || async {
+            let text = watcher_logs().await?;
+            if text.contains("greeting=updated") {
+                Ok(())
+            } else {
+                Err(format!("log without greeting=updated: {text:?}"))
+            }
+        },
+    )
     .await;
 
     // A crashing container backs off with a growing restart count.

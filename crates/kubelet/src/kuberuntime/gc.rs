@@ -51,7 +51,11 @@ pub fn select_for_removal(policy: &ContainerGcPolicy, mut units: EvictUnits) -> 
     }
 
     if policy.max_per_pod_container >= 0 {
-        enforce_per_unit(&mut units, policy.max_per_pod_container as usize, &mut removed);
+        enforce_per_unit(
+            &mut units,
+            policy.max_per_pod_container as usize,
+            &mut removed,
+        );
     }
 
     let total: usize = units.values().map(Vec::len).sum();

@@ -161,9 +161,7 @@ fn list_files(dir: &Path) -> Result<BTreeSet<String>, WriteError> {
             } else {
                 format!("{prefix}/{name}")
             };
-            let file_type = entry
-                .file_type()
-                .map_err(io_error("stat", &entry.path()))?;
+            let file_type = entry.file_type().map_err(io_error("stat", &entry.path()))?;
             if file_type.is_dir() {
                 pending.push((entry.path(), relative));
             } else {
@@ -362,7 +360,10 @@ mod tests {
 
         assert!(write(dir.path(), &payload(&[("a", "2"), ("new", "y")])).unwrap());
         assert_eq!(std::fs::read_to_string(dir.path().join("a")).unwrap(), "2");
-        assert_eq!(std::fs::read_to_string(dir.path().join("new")).unwrap(), "y");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("new")).unwrap(),
+            "y"
+        );
         assert!(std::fs::symlink_metadata(dir.path().join("gone")).is_err());
         let second = timestamped_dirs(dir.path());
         assert_eq!(second.len(), 1);
@@ -397,7 +398,10 @@ mod tests {
                 .file_type()
                 .is_symlink()
         );
-        assert_eq!(std::fs::read_to_string(dir.path().join("a")).unwrap(), "new");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a")).unwrap(),
+            "new"
+        );
     }
 
     #[test]
