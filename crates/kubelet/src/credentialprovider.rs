@@ -180,8 +180,20 @@ fn normalize_location(location: &str) -> String {
     }
 }
 
-/// Strips the tag or digest from an image reference.
+/// Strips the tag or digest from an image reference and names Docker Hub
+/// explicitly (`busybox` becomes `docker.io/library/busybox`), as the Docker
+/// reference parser that upstream uses before the lookup does.
 fn repository(image: &str) -> String {
+    let name = strip_tag(image);
+    match name.split_once('/') {
+        None => format!("docker.io/library/{name}"),
+        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => name,
+        Some(_) => format!("docker.io/{name}"),
+    }
+}
+
+/// Strips the tag or digest from an image reference.
+fn strip_tag(image: &str) -> String {
     let name = image.split('@').next().unwrap_or_default();
     let (host_part, rest) = split_host_path(name);
     // A `:` in the last path component is a tag; one in the host is a port.
@@ -342,6 +354,7 @@ mod tests {
                 &["https://index.docker.io/v1/"],
             ),
             (&["https://index.docker.io/v1/"], "quay.io/app", &[]),
+            (&["docker.io"], "busybox", &["docker.io"]),
             (&["https://index.docker.io/v1/"], "localhost:5000/app", &[]),
         ];
         for (locations, image, expected) in cases {
@@ -384,7 +397,9 @@ mod tests {
 
     #[test]
     fn repository_strips_tag_and_digest() {
-        assert_eq!(repository("busybox:1.36"), "busybox");
+        assert_eq!(repository("busybox:1.36"), "docker.io/library/busybox");
+        assert_eq!(repository("team/app"), "docker.io/team/app");
+        assert_eq!(repository("localhost/app:1"), "localhost/app");
         assert_eq!(repository("localhost:5000/app"), "localhost:5000/app");
         assert_eq!(repository("localhost:5000/app:v1"), "localhost:5000/app");
         assert_eq!(repository("quay.io/a/b@sha256:00"), "quay.io/a/b");

@@ -838,6 +838,29 @@ async fn scenario(
     )
     .await;
 
+    // On the host, the volume's files are symlinks into `..data`, and the
+    // kube-api-access volume holds a token from TokenRequest.
+    let watcher = get(&client, "/api/v1/namespaces/default/pods/cfg-watch")
+        .await
+        .expect("pod cfg-watch");
+    let volumes = dir
+        .join("kubelet/pods")
+        .join(watcher["metadata"]["uid"].as_str().unwrap_or_default())
+        .join("volumes");
+    let cfg = volumes.join("kubernetes.io~configmap/cfg");
+    assert_eq!(
+        std::fs::read_link(cfg.join("greeting")).expect("greeting symlink"),
+        Path::new("..data/greeting")
+    );
+    assert!(std::fs::read_link(cfg.join("..data")).is_ok());
+    let access = std::fs::read_dir(volumes.join("kubernetes.io~projected"))
+        .expect("projected volumes")
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("kube-api-access-"))
+        .expect("kube-api-access volume");
+    let token = std::fs::read_to_string(access.join("token")).expect("token file");
+    assert_eq!(token.split('.').count(), 3, "token is not a JWT: {token:?}");
+
     // A crashing container backs off with a growing restart count.
     let _: Value = kubelet::api::create(
         &client,
