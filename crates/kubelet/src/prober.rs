@@ -481,8 +481,8 @@ pub async fn grpc_check(
     Ok(())
 }
 
-/// Joins an error and its sources with ": ", since tonic's transport error alone
-/// only says "transport error".
+/// Joins an error and its sources with ": ", because the message of tonic's
+/// transport error alone is "transport error".
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
@@ -756,7 +756,7 @@ mod tests {
         );
     }
 
-    /// A grpc.health.v1 server that knows the statuses of a fixed set of services.
+    /// A grpc.health.v1 server that returns fixed statuses per service name.
     struct FixedHealth(HashMap<String, health::health_check_response::ServingStatus>);
 
     #[tonic::async_trait]
@@ -854,7 +854,7 @@ mod tests {
 
     #[tokio::test]
     async fn grpc_probe_silent_server_times_out() {
-        // Accepts connections and never answers, not even the HTTP/2 handshake.
+        // Accepts connections and never responds, not even to the HTTP/2 handshake.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let accept = tokio::spawn(async move {
