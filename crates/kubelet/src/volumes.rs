@@ -107,7 +107,12 @@ pub async fn setup(ctx: &VolumeContext<'_>, pod: &Pod) -> Result<(), String> {
             continue;
         }
 
-        let set_up = path.exists();
+        // Set up means published once: a directory left by a failed first
+        // attempt still fails the pod until its files are in place.
+        let set_up = path
+            .join(atomic_writer::DATA_DIR_NAME)
+            .symlink_metadata()
+            .is_ok();
         let payload = match volume_payload(ctx, pod, volume).await {
             Ok(payload) => payload,
             Err(error) if set_up => {
@@ -116,7 +121,7 @@ pub async fn setup(ctx: &VolumeContext<'_>, pod: &Pod) -> Result<(), String> {
             }
             Err(error) => return Err(fail(error)),
         };
-        if !set_up {
+        if !path.exists() {
             std::fs::create_dir_all(&path).map_err(io)?;
             if volume.secret.is_some() || volume.projected.is_some() {
                 mount_tmpfs(&path).map_err(fail)?;
