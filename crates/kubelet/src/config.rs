@@ -85,6 +85,18 @@ pub struct Flags {
     /// Log format: `text` or `json`.
     #[arg(long, default_value = "text")]
     pub logging_format: String,
+    /// The minimum age of a dead container before garbage collection may remove
+    /// it, as a duration such as `1m`.
+    #[arg(long, value_parser = duration_string::parse)]
+    pub minimum_container_ttl_duration: Option<Duration>,
+    /// The maximum number of dead instances kept per container of a pod; a
+    /// negative value disables the limit.
+    #[arg(long, allow_negative_numbers = true)]
+    pub maximum_dead_containers_per_container: Option<i32>,
+    /// The maximum number of dead containers kept on the node; a negative value
+    /// disables the limit.
+    #[arg(long, allow_negative_numbers = true)]
+    pub maximum_dead_containers: Option<i32>,
 }
 
 /// An error reading or validating the configuration.
@@ -165,6 +177,9 @@ pub struct KubeletConfiguration {
     pub node_ip: Option<IpAddr>,
     #[serde(skip)]
     pub node_labels: BTreeMap<String, String>,
+    /// The container garbage collection limits.
+    #[serde(skip)]
+    pub container_gc: crate::kuberuntime::gc::ContainerGcPolicy,
 }
 
 impl Default for KubeletConfiguration {
@@ -219,6 +234,13 @@ impl Default for KubeletConfiguration {
             hostname_override: None,
             node_ip: None,
             node_labels: BTreeMap::new(),
+            // Upstream's flag defaults: no minimum age, one dead instance per
+            // container, no node-wide limit.
+            container_gc: crate::kuberuntime::gc::ContainerGcPolicy {
+                min_age: Duration::ZERO,
+                max_per_pod_container: 1,
+                max_containers: -1,
+            },
         }
     }
 }
@@ -296,6 +318,15 @@ fn apply_flags(config: &mut KubeletConfiguration, flags: &Flags) -> Result<(), C
     config.kubeconfig = flags.kubeconfig.clone();
     config.hostname_override = flags.hostname_override.clone();
     config.node_ip = flags.node_ip;
+    if let Some(v) = flags.minimum_container_ttl_duration {
+        config.container_gc.min_age = v;
+    }
+    if let Some(v) = flags.maximum_dead_containers_per_container {
+        config.container_gc.max_per_pod_container = v;
+    }
+    if let Some(v) = flags.maximum_dead_containers {
+        config.container_gc.max_containers = v;
+    }
     if let Some(v) = &flags.container_runtime_endpoint {
         config.container_runtime_endpoint = v.clone();
     }

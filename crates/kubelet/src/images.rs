@@ -2,15 +2,19 @@
 //! time when `serializeImagePulls`), and backs failing pulls off
 //! (ErrImagePull, then ImagePullBackOff).
 //!
-//! NOTE: imagePullSecrets are not sent with pulls.
+//! The pod's imagePullSecrets go through the [`DockerKeyring`]: every credential
+//! that matches the image is tried in turn as CRI AuthConfig until a pull
+//! succeeds, and an image no credential matches is pulled anonymously.
 
 use std::time::{Duration, SystemTime};
 
+use client::rest::RestClient;
 use cri::v1 as pb;
-use k8s_openapi::api::core::v1::{Container, Pod};
+use k8s_openapi::api::core::v1::{Container, Pod, Secret};
 use tokio::sync::Mutex;
 
 use crate::backoff::Backoff;
+use crate::credentialprovider::{AuthConfig, DockerKeyring};
 use crate::remote::RemoteRuntime;
 
 /// The reason an image is not available.
@@ -25,6 +29,8 @@ pub struct ImageError {
 
 pub struct ImageManager {
     runtime: RemoteRuntime,
+    /// Reads imagePullSecrets; `None` pulls anonymously.
+    client: Option<RestClient>,
     events: crate::events::Recorder,
     serialize: Option<Mutex<()>>,
     backoff: Backoff,
@@ -48,11 +54,13 @@ pub fn pull_policy(container: &Container) -> String {
 impl ImageManager {
     pub fn new(
         runtime: RemoteRuntime,
+        client: Option<RestClient>,
         serialize_pulls: bool,
         events: crate::events::Recorder,
     ) -> Self {
         Self {
             runtime,
+            client,
             events,
             serialize: serialize_pulls.then(|| Mutex::new(())),
             backoff: Backoff::new(Duration::from_secs(10), Duration::from_secs(300)),
@@ -132,15 +140,11 @@ impl ImageManager {
             "Pulling",
             format!("Pulling image {image:?}"),
         );
-        let mut client = self.runtime.image.clone();
-        match client
-            .pull_image(pb::PullImageRequest {
-                image: Some(spec),
-                auth: None,
-                sandbox_config: Some(sandbox_config.clone()),
-            })
-            .await
-        {
+        let pulled = match self.pull_credentials(pod, &image).await {
+            Ok(credentials) => self.pull(&spec, sandbox_config, &credentials).await,
+            Err(message) => Err(tonic::Status::invalid_argument(message)),
+        };
+        match pulled {
             Ok(response) => {
                 self.backoff.reset(&key);
                 self.events.normal(
@@ -149,7 +153,7 @@ impl ImageManager {
                     "Pulled",
                     format!("Successfully pulled image {image:?}"),
                 );
-                Ok(response.into_inner().image_ref)
+                Ok(response)
             }
             Err(status) => {
                 self.backoff.next(&key, SystemTime::now());
@@ -166,6 +170,92 @@ impl ImageManager {
                 })
             }
         }
+    }
+
+    /// Pulls anonymously when `credentials` is empty, else with each credential in
+    /// turn until one pull succeeds. Returns the image reference, or the error of
+    /// the last attempt.
+    async fn pull(
+        &self,
+        spec: &pb::ImageSpec,
+        sandbox_config: &pb::PodSandboxConfig,
+        credentials: &[AuthConfig],
+    ) -> Result<String, tonic::Status> {
+        let auths: Vec<Option<pb::AuthConfig>> = if credentials.is_empty() {
+            vec![None]
+        } else {
+            credentials
+                .iter()
+                .map(|c| {
+                    Some(pb::AuthConfig {
+                        username: c.username.clone(),
+                        password: c.password.clone(),
+                        auth: c.auth.clone(),
+                        server_address: c.server_address.clone(),
+                        identity_token: c.identity_token.clone(),
+                        registry_token: c.registry_token.clone(),
+                    })
+                })
+                .collect()
+        };
+        let mut last_error = tonic::Status::unknown("no pull attempted");
+        for auth in auths {
+            let mut client = self.runtime.image.clone();
+            let request = pb::PullImageRequest {
+                image: Some(spec.clone()),
+                auth,
+                sandbox_config: Some(sandbox_config.clone()),
+            };
+            match client.pull_image(request).await {
+                Ok(response) => return Ok(response.into_inner().image_ref),
+                Err(status) => last_error = status,
+            }
+        }
+        Err(last_error)
+    }
+
+    /// Reads the pod's imagePullSecrets and returns the credentials that match
+    /// `image`. A secret that cannot be read is reported in an event and skipped,
+    /// as upstream does, since the pull may still succeed without it.
+    ///
+    /// # Errors
+    ///
+    /// A message naming a pull secret with invalid data (upstream fails the pull
+    /// for it too).
+    async fn pull_credentials(&self, pod: &Pod, image: &str) -> Result<Vec<AuthConfig>, String> {
+        let references = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.image_pull_secrets.as_ref());
+        let (Some(client), Some(references)) = (&self.client, references) else {
+            return Ok(Vec::new());
+        };
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let mut secrets = Vec::new();
+        let mut missing = Vec::new();
+        for reference in references.iter().filter(|r| !r.name.is_empty()) {
+            let path = format!("/api/v1/namespaces/{namespace}/secrets/{}", reference.name);
+            match crate::api::get::<Secret>(client, &path).await {
+                Ok(Some(secret)) => secrets.push(secret),
+                Ok(None) => missing.push(format!("{}/{}", namespace, reference.name)),
+                Err(error) => {
+                    tracing::warn!(pod = %crate::kuberuntime::pod_full_name(pod), secret = %reference.name, %error, "failed to read image pull secret");
+                    missing.push(format!("{}/{}", namespace, reference.name));
+                }
+            }
+        }
+        if !missing.is_empty() {
+            self.events.warning(
+                pod,
+                None,
+                "FailedToRetrieveImagePullSecret",
+                format!(
+                    "Unable to retrieve some image pull secrets ({}); attempting to pull the image may not succeed.",
+                    missing.join(", ")
+                ),
+            );
+        }
+        Ok(DockerKeyring::from_secrets(&secrets)?.lookup(image))
     }
 
     async fn present(&self, spec: &pb::ImageSpec) -> Option<String> {

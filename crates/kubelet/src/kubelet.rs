@@ -45,6 +45,8 @@ pub struct Kubelet {
     workers: Mutex<HashMap<String, Worker>>,
     /// Last known pod per UID, kept for termination after a pod left its source.
     last_known: Mutex<HashMap<String, Arc<Pod>>>,
+    /// Service account tokens of projected volumes.
+    tokens: crate::token::TokenManager,
     /// The time of the last PLEG relist, for /healthz.
     pub pleg_healthy: watch::Receiver<Option<Instant>>,
     host_ip: String,
@@ -168,6 +170,7 @@ impl Kubelet {
             client: self.client.as_ref(),
             node_name: &self.node_name,
             host_ip: &self.host_ip,
+            tokens: &self.tokens,
         };
         let mut result = SyncResult::default();
         // The API's phase counts too, so a restarted kubelet does not run a finished
@@ -229,7 +232,14 @@ impl Kubelet {
             Ok(s) => s,
             Err(_) => rt_status,
         };
-        self.runtime_manager.prune_containers(&rt_status, 1).await;
+        // The per-pod limit applies right away unless dead containers must reach
+        // a minimum age first; the periodic container GC covers that case.
+        let gc = self.config.container_gc;
+        if gc.max_per_pod_container >= 0 && gc.min_age.is_zero() {
+            self.runtime_manager
+                .prune_containers(&rt_status, gc.max_per_pod_container as usize)
+                .await;
+        }
         let previous = self
             .status
             .cached_status(uid)
@@ -306,6 +316,7 @@ impl Kubelet {
         if let Err(error) = crate::volumes::teardown(&self.config.root_dir, uid) {
             tracing::warn!(pod_uid = %uid, %error, "failed to tear down pod volumes");
         }
+        self.tokens.delete_pod_tokens(uid);
         if let Some(pod) = pod {
             let log_dir = crate::kuberuntime::sandbox::pod_log_dir(&self.config, pod);
             let _ = std::fs::remove_dir_all(log_dir);
@@ -501,6 +512,24 @@ pub struct Running {
     pub healthz_address: Option<std::net::SocketAddr>,
 }
 
+/// Runs node-wide container garbage collection once a minute (upstream's
+/// ContainerGCPeriod) until `cancel`.
+fn start_container_gc(kubelet: Arc<Kubelet>, mut cancel: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut period = tokio::time::interval(Duration::from_secs(60));
+        period.tick().await;
+        loop {
+            tokio::select! {
+                _ = period.tick() => {
+                    let policy = kubelet.config.container_gc;
+                    kubelet.runtime_manager.garbage_collect_containers(&policy).await;
+                }
+                _ = crate::cancelled(&mut cancel) => return,
+            }
+        }
+    });
+}
+
 /// Starts every task of the kubelet; they stop when `cancel` turns true.
 ///
 /// # Errors
@@ -562,6 +591,7 @@ pub async fn start(
         client: client.clone(),
         images: Arc::new(ImageManager::new(
             runtime.clone(),
+            client.clone(),
             config.serialize_image_pulls,
             events.clone(),
         )),
@@ -585,6 +615,7 @@ pub async fn start(
         pod_manager: Mutex::default(),
         workers: Mutex::default(),
         last_known: Mutex::default(),
+        tokens: crate::token::TokenManager::default(),
         pleg_healthy,
         host_ip,
         cancel: cancel.clone(),
@@ -680,6 +711,7 @@ pub async fn start(
     if config.static_pod_url.is_some() {
         pending_sources.insert(Source::Http);
     }
+    start_container_gc(kubelet.clone(), cancel.clone());
     let main = kubelet.clone();
     let mut main_cancel = cancel;
     tokio::spawn(async move {

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod backoff;
 pub mod config;
+pub mod credentialprovider;
 pub mod events;
 pub mod eviction;
 pub mod image_gc;
@@ -22,6 +23,7 @@ pub mod server;
 pub mod sources;
 pub mod stats;
 pub mod status;
+pub mod token;
 pub mod volumes;
 
 /// Resolves once `cancel` is true or its sender is gone.

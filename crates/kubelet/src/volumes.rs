@@ -4,10 +4,16 @@
 //!
 //! Supported: emptyDir (disk, and `medium: Memory` as tmpfs), hostPath with its
 //! type checks, configMap, secret (tmpfs), downwardAPI and projected (configMap,
-//! secret, downwardAPI, serviceAccountToken through TokenRequest).
-//! NOTE: files are written once at setup; later ConfigMap/Secret changes are not
-//! propagated, and `items[].mode`/`defaultMode` are not applied. Other volume
+//! secret, downwardAPI, serviceAccountToken through TokenRequest). Other volume
 //! types (persistentVolumeClaim, CSI, ...) fail the pod's setup.
+//!
+//! [`setup`] runs on every pod sync. For configMap, secret, downwardAPI and
+//! projected volumes it computes the files again and publishes them with the
+//! [`atomic_writer`] when they changed, so running containers see updated objects,
+//! labels, annotations and refreshed tokens. A subPath mount binds the file that was
+//! current when the container started and is not updated, as upstream.
+
+pub mod atomic_writer;
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -18,9 +24,16 @@ use cri::v1 as pb;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Container, DownwardAPIVolumeFile, KeyToPath, Pod, Secret, Volume,
 };
-use serde_json::json;
 
 use crate::api;
+use crate::token::{TokenKey, TokenManager};
+use atomic_writer::FileProjection;
+
+/// The mode of projected files when the volume sets no `defaultMode`.
+const DEFAULT_MODE: i32 = 0o644;
+
+/// Relative path to file, as the atomic writer publishes it.
+type Payload = BTreeMap<String, FileProjection>;
 
 /// `<root>/pods/<uid>`.
 pub fn pod_dir(root: &Path, uid: &str) -> PathBuf {
@@ -62,16 +75,18 @@ pub struct VolumeContext<'a> {
     pub client: Option<&'a RestClient>,
     pub node_name: &'a str,
     pub host_ip: &'a str,
+    pub tokens: &'a TokenManager,
 }
 
-/// Prepares every volume of `pod`. Calling it again for a set-up pod does nothing
-/// for volumes already present.
+/// Prepares every volume of `pod`, and refreshes the files of configMap, secret,
+/// downwardAPI and projected volumes that are already set up.
 ///
 /// # Errors
 ///
-/// A message naming the volume that failed.
+/// A message naming the volume whose first setup failed. A failed refresh of a
+/// set-up volume is logged and leaves its current files in place, so a running pod
+/// keeps running.
 pub async fn setup(ctx: &VolumeContext<'_>, pod: &Pod) -> Result<(), String> {
-    let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
     for volume in pod.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
         let path = volume_path(ctx.root, pod, volume);
         let fail =
@@ -80,45 +95,90 @@ pub async fn setup(ctx: &VolumeContext<'_>, pod: &Pod) -> Result<(), String> {
             check_host_path(&path, host.type_.as_deref().unwrap_or("")).map_err(fail)?;
             continue;
         }
-        if path.exists() {
-            continue;
-        }
         let io = |e: std::io::Error| fail(format!("{}: {e}", path.display()));
         if let Some(empty) = &volume.empty_dir {
+            if path.exists() {
+                continue;
+            }
             std::fs::create_dir_all(&path).map_err(io)?;
             if empty.medium.as_deref() == Some("Memory") {
                 mount_tmpfs(&path).map_err(fail)?;
             }
             continue;
         }
-        let files = if let Some(cm) = &volume.config_map {
-            let data = config_map(ctx, namespace, &cm.name).await.map_err(fail)?;
-            match data {
-                Some(data) => project(&data, cm.items.as_deref()).map_err(fail)?,
-                None if cm.optional.unwrap_or(false) => BTreeMap::new(),
-                None => return Err(fail(format!("configmap {:?} not found", cm.name))),
+
+        // Set up means published once: a directory left by a failed first
+        // attempt still fails the pod until its files are in place.
+        let set_up = path
+            .join(atomic_writer::DATA_DIR_NAME)
+            .symlink_metadata()
+            .is_ok();
+        let payload = match volume_payload(ctx, pod, volume).await {
+            Ok(payload) => payload,
+            Err(error) if set_up => {
+                tracing::warn!(pod = %crate::kuberuntime::pod_full_name(pod), volume = %volume.name, %error, "failed to refresh volume contents");
+                continue;
             }
-        } else if let Some(secret) = &volume.secret {
-            let name = secret.secret_name.clone().unwrap_or_default();
-            match secret_data(ctx, namespace, &name).await.map_err(fail)? {
-                Some(data) => project(&data, secret.items.as_deref()).map_err(fail)?,
-                None if secret.optional.unwrap_or(false) => BTreeMap::new(),
-                None => return Err(fail(format!("secret {name:?} not found"))),
-            }
-        } else if let Some(downward) = &volume.downward_api {
-            downward_files(ctx, pod, downward.items.as_deref().unwrap_or(&[])).map_err(fail)?
-        } else if let Some(projected) = &volume.projected {
-            projected_files(ctx, pod, projected).await.map_err(fail)?
-        } else {
-            return Err(fail("volume type is not supported".to_string()));
+            Err(error) => return Err(fail(error)),
         };
-        std::fs::create_dir_all(&path).map_err(io)?;
-        if volume.secret.is_some() || volume.projected.is_some() {
-            mount_tmpfs(&path).map_err(fail)?;
+        if !path.exists() {
+            std::fs::create_dir_all(&path).map_err(io)?;
+            if volume.secret.is_some() || volume.projected.is_some() {
+                mount_tmpfs(&path).map_err(fail)?;
+            }
         }
-        write_files(&path, &files).map_err(fail)?;
+        match atomic_writer::write(&path, &payload) {
+            Ok(true) if set_up => {
+                tracing::info!(pod = %crate::kuberuntime::pod_full_name(pod), volume = %volume.name, "updated volume contents");
+            }
+            Ok(_) => {}
+            Err(error) if set_up => {
+                tracing::warn!(pod = %crate::kuberuntime::pod_full_name(pod), volume = %volume.name, %error, "failed to refresh volume contents");
+            }
+            Err(error) => return Err(fail(error.to_string())),
+        }
     }
     Ok(())
+}
+
+/// Computes the files of a configMap, secret, downwardAPI or projected volume.
+async fn volume_payload(
+    ctx: &VolumeContext<'_>,
+    pod: &Pod,
+    volume: &Volume,
+) -> Result<Payload, String> {
+    let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+    if let Some(cm) = &volume.config_map {
+        let mode = cm.default_mode.unwrap_or(DEFAULT_MODE);
+        match config_map(ctx, namespace, &cm.name).await? {
+            Some(data) => project(&data, cm.items.as_deref(), mode),
+            None if cm.optional.unwrap_or(false) => Ok(Payload::new()),
+            None => Err(format!("configmap {:?} not found", cm.name)),
+        }
+    } else if let Some(secret) = &volume.secret {
+        let name = secret.secret_name.clone().unwrap_or_default();
+        let mode = secret.default_mode.unwrap_or(DEFAULT_MODE);
+        match secret_data(ctx, namespace, &name).await? {
+            Some(data) => project(&data, secret.items.as_deref(), mode),
+            None if secret.optional.unwrap_or(false) => Ok(Payload::new()),
+            None => Err(format!("secret {name:?} not found")),
+        }
+    } else if let Some(downward) = &volume.downward_api {
+        let mode = downward.default_mode.unwrap_or(DEFAULT_MODE);
+        downward_files(ctx, pod, downward.items.as_deref().unwrap_or(&[]), mode)
+    } else if let Some(projected) = &volume.projected {
+        projected_files(ctx, pod, projected).await
+    } else {
+        Err("volume type is not supported".to_string())
+    }
+}
+
+/// Converts an API file mode (decimal in JSON, bits 0o777 valid) to permission bits.
+fn file_mode(mode: i32) -> Result<u32, String> {
+    u32::try_from(mode)
+        .ok()
+        .filter(|m| m & !0o777 == 0)
+        .ok_or_else(|| format!("invalid file mode {mode:#o}: must be within 0 and 0777"))
 }
 
 fn check_host_path(path: &Path, type_: &str) -> Result<(), String> {
@@ -172,21 +232,44 @@ fn check_host_path(path: &Path, type_: &str) -> Result<(), String> {
     }
 }
 
+/// Selects the files of a configMap or secret: every key, or only `items`.
 fn project(
     data: &BTreeMap<String, Vec<u8>>,
     items: Option<&[KeyToPath]>,
-) -> Result<BTreeMap<String, Vec<u8>>, String> {
-    match items {
-        None => Ok(data.clone()),
-        Some(items) => items
+    default_mode: i32,
+) -> Result<Payload, String> {
+    let default_mode = file_mode(default_mode)?;
+    let Some(items) = items else {
+        return Ok(data
             .iter()
-            .filter_map(|item| match data.get(&item.key) {
-                Some(v) => Some(Ok((item.path.clone(), v.clone()))),
-                None if item.key.is_empty() => None,
-                None => Some(Err(format!("key {:?} not found", item.key))),
+            .map(|(key, value)| {
+                let file = FileProjection {
+                    data: value.clone(),
+                    mode: default_mode,
+                };
+                (key.clone(), file)
             })
-            .collect(),
+            .collect());
+    };
+    let mut payload = Payload::new();
+    for item in items {
+        let Some(value) = data.get(&item.key) else {
+            if item.key.is_empty() {
+                continue;
+            }
+            return Err(format!("key {:?} not found", item.key));
+        };
+        let mode = match item.mode {
+            Some(mode) => file_mode(mode)?,
+            None => default_mode,
+        };
+        let file = FileProjection {
+            data: value.clone(),
+            mode,
+        };
+        payload.insert(item.path.clone(), file);
     }
+    Ok(payload)
 }
 
 async fn config_map(
@@ -255,8 +338,10 @@ fn downward_files(
     ctx: &VolumeContext<'_>,
     pod: &Pod,
     items: &[DownwardAPIVolumeFile],
-) -> Result<BTreeMap<String, Vec<u8>>, String> {
-    let mut files = BTreeMap::new();
+    default_mode: i32,
+) -> Result<Payload, String> {
+    let default_mode = file_mode(default_mode)?;
+    let mut files = Payload::new();
     for item in items {
         let value = if let Some(field) = &item.field_ref {
             let meta = &pod.metadata;
@@ -305,7 +390,15 @@ fn downward_files(
         } else {
             continue;
         };
-        files.insert(item.path.clone(), value.into_bytes());
+        let mode = match item.mode {
+            Some(mode) => file_mode(mode)?,
+            None => default_mode,
+        };
+        let file = FileProjection {
+            data: value.into_bytes(),
+            mode,
+        };
+        files.insert(item.path.clone(), file);
     }
     Ok(files)
 }
@@ -314,20 +407,21 @@ async fn projected_files(
     ctx: &VolumeContext<'_>,
     pod: &Pod,
     projected: &k8s_openapi::api::core::v1::ProjectedVolumeSource,
-) -> Result<BTreeMap<String, Vec<u8>>, String> {
+) -> Result<Payload, String> {
     let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
-    let mut files = BTreeMap::new();
+    let default_mode = projected.default_mode.unwrap_or(DEFAULT_MODE);
+    let mut files = Payload::new();
     for source in projected.sources.iter().flatten() {
         if let Some(cm) = &source.config_map {
             match config_map(ctx, namespace, &cm.name).await? {
-                Some(data) => files.extend(project(&data, cm.items.as_deref())?),
+                Some(data) => files.extend(project(&data, cm.items.as_deref(), default_mode)?),
                 None if cm.optional.unwrap_or(false) => {}
                 None => return Err(format!("configmap {:?} not found", cm.name)),
             }
         }
         if let Some(secret) = &source.secret {
             match secret_data(ctx, namespace, &secret.name).await? {
-                Some(data) => files.extend(project(&data, secret.items.as_deref())?),
+                Some(data) => files.extend(project(&data, secret.items.as_deref(), default_mode)?),
                 None if secret.optional.unwrap_or(false) => {}
                 None => return Err(format!("secret {:?} not found", secret.name)),
             }
@@ -337,79 +431,60 @@ async fn projected_files(
                 ctx,
                 pod,
                 downward.items.as_deref().unwrap_or(&[]),
+                default_mode,
             )?);
         }
         if let Some(token) = &source.service_account_token {
-            let account = pod
-                .spec
-                .as_ref()
-                .and_then(|s| s.service_account_name.clone())
-                .unwrap_or_else(|| "default".to_string());
-            match request_token(ctx, pod, &account, token).await {
-                Ok(value) => {
-                    files.insert(token.path.clone(), value.into_bytes());
-                }
-                // NOTE: without TokenRequest support on the server the token file is
-                // left out rather than blocking the pod.
-                Err(error) => {
-                    tracing::warn!(pod = %crate::kuberuntime::pod_full_name(pod), %error, "service account token not projected")
-                }
-            }
+            let value = service_account_token(ctx, pod, token).await?;
+            let file = FileProjection {
+                data: value.into_bytes(),
+                mode: file_mode(default_mode)?,
+            };
+            files.insert(token.path.clone(), file);
         }
     }
     Ok(files)
 }
 
-async fn request_token(
+/// Returns a token of the pod's service account bound to the pod, from the token
+/// manager's cache or a new TokenRequest.
+async fn service_account_token(
     ctx: &VolumeContext<'_>,
     pod: &Pod,
-    account: &str,
     source: &k8s_openapi::api::core::v1::ServiceAccountTokenProjection,
 ) -> Result<String, String> {
-    let client = ctx.client.ok_or("no API server connection")?;
-    let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
-    let body = json!({
-        "apiVersion": "authentication.k8s.io/v1",
-        "kind": "TokenRequest",
-        "spec": {
-            "audiences": source.audience.iter().collect::<Vec<_>>(),
-            "expirationSeconds": source.expiration_seconds.unwrap_or(3600),
-            "boundObjectRef": {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "name": pod.metadata.name,
-                "uid": pod.metadata.uid,
-            }
-        }
-    });
-    let response: serde_json::Value = api::create(
-        client,
-        &format!("/api/v1/namespaces/{namespace}/serviceaccounts/{account}/token"),
-        &body,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    response["status"]["token"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| "TokenRequest response has no status.token".to_string())
-}
-
-fn write_files(dir: &Path, files: &BTreeMap<String, Vec<u8>>) -> Result<(), String> {
-    for (relative, content) in files {
-        if relative
-            .split('/')
-            .any(|part| part == ".." || part.is_empty())
-        {
-            return Err(format!("invalid file path {relative:?}"));
-        }
-        let path = dir.join(relative);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        std::fs::write(&path, content).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    Ok(())
+    let client = ctx
+        .client
+        .ok_or("serviceAccountToken projections need an API server connection")?;
+    let service_account = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.service_account_name.clone())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "default".to_string());
+    // The API server's default when the source sets no expirationSeconds.
+    let expiration_seconds = source.expiration_seconds.unwrap_or(3600);
+    let key = TokenKey {
+        namespace: pod
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_string()),
+        service_account,
+        pod_name: pod.metadata.name.clone().unwrap_or_default(),
+        pod_uid: crate::kuberuntime::pod_uid(pod).to_string(),
+        audiences: source
+            .audience
+            .iter()
+            .filter(|a| !a.is_empty())
+            .cloned()
+            .collect(),
+        expiration_seconds,
+    };
+    ctx.tokens
+        .get_service_account_token(client, &key)
+        .await
+        .map_err(|e| format!("failed to fetch token: {e}"))
 }
 
 fn mount_tmpfs(path: &Path) -> Result<(), String> {
@@ -576,11 +651,13 @@ mod tests {
             }),
             ..Default::default()
         };
+        let tokens = TokenManager::default();
         let ctx = VolumeContext {
             root: root.path(),
             client: None,
             node_name: "n",
             host_ip: "",
+            tokens: &tokens,
         };
         setup(&ctx, &pod).await.unwrap();
         assert!(host.is_dir());

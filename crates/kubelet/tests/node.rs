@@ -785,6 +785,82 @@ async fn scenario(
         "{metrics}"
     );
 
+    // A changed ConfigMap reaches the files of a running container on a later
+    // sync, through the volume's `..data` symlink swap.
+    let mut watcher = pod(
+        "cfg-watch",
+        "while true; do echo \"greeting=$(cat /cfg/greeting)\"; sleep 1; done",
+        "Always",
+    );
+    watcher["spec"]["containers"][0]["volumeMounts"] =
+        json!([{"name": "cfg", "mountPath": "/cfg"}]);
+    watcher["spec"]["volumes"] = json!([{"name": "cfg", "configMap": {"name": "web-config"}}]);
+    let _: Value = kubelet::api::create(&client, "/api/v1/namespaces/default/pods", &watcher)
+        .await
+        .expect("create pod cfg-watch");
+    let watcher_logs =
+        || async { kubelet_get(port, "/containerLogs/default/cfg-watch/c?tailLines=3").await };
+    eventually_ok(
+        "cfg-watch reads the ConfigMap",
+        Duration::from_secs(90),
+        || async {
+            let text = watcher_logs().await?;
+            if text.contains("greeting=from-volume") {
+                Ok(())
+            } else {
+                Err(format!("log without greeting=from-volume: {text:?}"))
+            }
+        },
+    )
+    .await;
+    let mut config_map = get(&client, "/api/v1/namespaces/default/configmaps/web-config")
+        .await
+        .expect("configmap web-config");
+    config_map["data"]["greeting"] = json!("updated");
+    let _: Value = kubelet::api::replace(
+        &client,
+        "/api/v1/namespaces/default/configmaps/web-config",
+        &config_map,
+    )
+    .await
+    .expect("update configmap");
+    eventually_ok(
+        "cfg-watch sees the update",
+        Duration::from_secs(60),
+        || async {
+            let text = watcher_logs().await?;
+            if text.contains("greeting=updated") {
+                Ok(())
+            } else {
+                Err(format!("log without greeting=updated: {text:?}"))
+            }
+        },
+    )
+    .await;
+
+    // On the host, the volume's files are symlinks into `..data`, and the
+    // kube-api-access volume holds a token from TokenRequest.
+    let watcher = get(&client, "/api/v1/namespaces/default/pods/cfg-watch")
+        .await
+        .expect("pod cfg-watch");
+    let volumes = dir
+        .join("kubelet/pods")
+        .join(watcher["metadata"]["uid"].as_str().unwrap_or_default())
+        .join("volumes");
+    let cfg = volumes.join("kubernetes.io~configmap/cfg");
+    assert_eq!(
+        std::fs::read_link(cfg.join("greeting")).expect("greeting symlink"),
+        Path::new("..data/greeting")
+    );
+    assert!(std::fs::read_link(cfg.join("..data")).is_ok());
+    let access = std::fs::read_dir(volumes.join("kubernetes.io~projected"))
+        .expect("projected volumes")
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("kube-api-access-"))
+        .expect("kube-api-access volume");
+    let token = std::fs::read_to_string(access.join("token")).expect("token file");
+    assert_eq!(token.split('.').count(), 3, "token is not a JWT: {token:?}");
+
     // A crashing container backs off with a growing restart count.
     let _: Value = kubelet::api::create(
         &client,

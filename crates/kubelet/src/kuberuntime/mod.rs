@@ -9,6 +9,7 @@
 pub mod actions;
 pub mod container;
 pub mod env;
+pub mod gc;
 pub mod sandbox;
 
 use std::collections::HashMap;
@@ -673,8 +674,8 @@ impl RuntimeManager {
     }
 
     /// Removes exited instances beyond the newest `keep` per container name (the
-    /// per-pod part of container GC).
-    /// NOTE: the node-wide container GC limits (maxContainers, minAge) are missing.
+    /// per-pod part of container GC, run on each pod sync; the node-wide part is
+    /// [`RuntimeManager::garbage_collect_containers`]).
     pub async fn prune_containers(&self, status: &RuntimePodStatus, keep: usize) {
         let mut seen: HashMap<&str, usize> = HashMap::new();
         let mut rt = self.runtime.runtime.clone();
