@@ -47,6 +47,8 @@ fn pod(name: &str, node: &str, cpu: &str) -> Value {
         "kind": "Pod",
         "metadata": {"name": name, "namespace": "default"},
         "spec": {
+            // No controller manager publishes kube-root-ca.crt here.
+            "automountServiceAccountToken": false,
             "nodeName": node,
             "containers": [{
                 "name": "c",
