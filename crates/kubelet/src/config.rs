@@ -145,13 +145,13 @@ pub struct KubeletConfiguration {
     pub pod_cidr: String,
     pub serialize_image_pulls: bool,
     pub eviction_hard: BTreeMap<String, String>,
-    /// Soft eviction thresholds by signal; each needs a grace period.
+    /// Soft eviction thresholds by signal. Each needs a grace period.
     pub eviction_soft: BTreeMap<String, String>,
     /// How long a soft threshold must stay crossed before a pod is evicted, as Go
     /// duration strings by signal.
     pub eviction_soft_grace_period: BTreeMap<String, String>,
-    /// The longest grace period in seconds a pod evicted for a soft threshold gets;
-    /// zero or less leaves the pod's own.
+    /// The maximum grace period in seconds of a pod evicted for a soft threshold.
+    /// Zero or less leaves the pod's own.
     pub eviction_max_pod_grace_period: i32,
     pub register_node: bool,
     pub register_with_taints: Vec<k8s_openapi::api::core::v1::Taint>,
@@ -168,7 +168,8 @@ pub struct KubeletConfiguration {
     pub system_reserved: BTreeMap<String, String>,
     /// Resources reserved for the Kubernetes daemons (quantities by resource name).
     pub kube_reserved: BTreeMap<String, String>,
-    /// What node allocatable is enforced on; `pods` limits the `kubepods` cgroup.
+    /// The targets node allocatable is enforced on. `pods` limits the `kubepods`
+    /// cgroup.
     pub enforce_node_allocatable: Vec<String>,
     /// Whether CPU limits become CFS quotas.
     #[serde(rename = "cpuCFSQuota")]

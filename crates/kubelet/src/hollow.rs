@@ -18,7 +18,7 @@ use cri::v1::runtime_service_server::{RuntimeService, RuntimeServiceServer};
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
-/// The name the fake runtime reports; it prefixes container IDs (`fake://...`).
+/// The name the fake runtime reports, which prefixes container IDs (`fake://...`).
 pub const RUNTIME_NAME: &str = "fake";
 
 #[derive(Default)]

@@ -57,7 +57,13 @@ fn container_limits(c: &Container) -> ResourceList {
     list(c.resources.as_ref().and_then(|r| r.limits.as_ref()))
 }
 
-fn aggregate(pod: &Pod, per_container: fn(&Container) -> ResourceList) -> ResourceList {
+/// Sums per the module docs. `overhead_on_all` false adds the overhead only to
+/// resources already present, as limits do: an unlimited resource stays unlimited.
+fn aggregate(
+    pod: &Pod,
+    per_container: fn(&Container) -> ResourceList,
+    overhead_on_all: bool,
+) -> ResourceList {
     let Some(spec) = &pod.spec else {
         return ResourceList::new();
     };
@@ -84,19 +90,23 @@ fn aggregate(pod: &Pod, per_container: fn(&Container) -> ResourceList) -> Resour
     add(&mut total, &sidecars);
     max_into(&mut total, &largest_init);
 
-    add(&mut total, &list(spec.overhead.as_ref()));
+    let mut overhead = list(spec.overhead.as_ref());
+    if !overhead_on_all {
+        overhead.retain(|name, _| total.contains_key(name));
+    }
+    add(&mut total, &overhead);
     total
 }
 
 /// Returns the pod's effective requests.
 pub fn pod_requests(pod: &Pod) -> ResourceList {
-    aggregate(pod, container_requests)
+    aggregate(pod, container_requests, true)
 }
 
 /// Returns the pod's effective limits. A resource that no container limits is
-/// absent, even when other containers limit it.
+/// absent.
 pub fn pod_limits(pod: &Pod) -> ResourceList {
-    aggregate(pod, container_limits)
+    aggregate(pod, container_limits, false)
 }
 
 /// Returns true when every app container sets a limit for `resource`.
