@@ -11,7 +11,15 @@ use kube_apiserver::apiserver;
 use kube_apiserver::options::Options;
 use serde_json::{Value, json};
 
-const NODES: usize = 3;
+/// Returns the number of hollow nodes: 3, or `HOLLOW_NODES` when larger, to
+/// measure scale.
+fn node_count() -> usize {
+    std::env::var("HOLLOW_NODES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(3)
+}
 
 /// Polls `check` every 250 ms until it returns `Ok` or `timeout` passes, then
 /// panics with the last error.
@@ -109,8 +117,10 @@ async fn hollow_nodes_register_and_run_pods() {
     .unwrap();
 
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+    let count = node_count();
+    let started = Instant::now();
     let mut nodes = Vec::new();
-    for index in 0..NODES {
+    for index in 0..count {
         let node = kubelet::hollow::start_hollow_node(
             index,
             &dir.path().join("nodes"),
@@ -122,7 +132,7 @@ async fn hollow_nodes_register_and_run_pods() {
         nodes.push(node);
     }
 
-    for index in 0..NODES {
+    for index in 0..count {
         let path = format!("/api/v1/nodes/hollow-node-{index}");
         let node = eventually(
             &format!("{path} Ready"),
@@ -144,6 +154,8 @@ async fn hollow_nodes_register_and_run_pods() {
         .await;
         assert!(node["status"]["allocatable"]["cpu"].as_str().is_some());
     }
+
+    eprintln!("{count} hollow nodes Ready after {:?}", started.elapsed());
 
     let _: Value = kubelet::api::create(
         &client,
