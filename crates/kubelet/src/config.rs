@@ -157,6 +157,14 @@ pub struct KubeletConfiguration {
     pub pod_cidr: String,
     pub serialize_image_pulls: bool,
     pub eviction_hard: BTreeMap<String, String>,
+    /// Soft eviction thresholds by signal. Each needs a grace period.
+    pub eviction_soft: BTreeMap<String, String>,
+    /// How long a soft threshold must stay crossed before a pod is evicted, as Go
+    /// duration strings by signal.
+    pub eviction_soft_grace_period: BTreeMap<String, String>,
+    /// The maximum grace period in seconds of a pod evicted for a soft threshold.
+    /// Zero or less leaves the pod's own.
+    pub eviction_max_pod_grace_period: i32,
     pub register_node: bool,
     pub register_with_taints: Vec<k8s_openapi::api::core::v1::Taint>,
     pub container_runtime_endpoint: String,
@@ -165,6 +173,19 @@ pub struct KubeletConfiguration {
     pub pod_logs_dir: PathBuf,
     pub resolv_conf: PathBuf,
     pub fail_swap_on: bool,
+    /// Whether the kubelet creates the QoS and pod cgroups.
+    #[serde(rename = "cgroupsPerQOS")]
+    pub cgroups_per_qos: bool,
+    /// Resources reserved for the OS (quantities by resource name).
+    pub system_reserved: BTreeMap<String, String>,
+    /// Resources reserved for the Kubernetes daemons (quantities by resource name).
+    pub kube_reserved: BTreeMap<String, String>,
+    /// The targets node allocatable is enforced on. `pods` limits the `kubepods`
+    /// cgroup.
+    pub enforce_node_allocatable: Vec<String>,
+    /// Whether CPU limits become CFS quotas.
+    #[serde(rename = "cpuCFSQuota")]
+    pub cpu_cfs_quota: bool,
 
     /// Set from flags only (not part of the upstream file).
     #[serde(skip)]
@@ -222,6 +243,9 @@ impl Default for KubeletConfiguration {
             pod_cidr: String::new(),
             serialize_image_pulls: true,
             eviction_hard,
+            eviction_soft: BTreeMap::new(),
+            eviction_soft_grace_period: BTreeMap::new(),
+            eviction_max_pod_grace_period: 0,
             register_node: true,
             register_with_taints: Vec::new(),
             container_runtime_endpoint: "unix:///run/containerd/containerd.sock".to_string(),
@@ -229,6 +253,11 @@ impl Default for KubeletConfiguration {
             pod_logs_dir: PathBuf::from("/var/log/pods"),
             resolv_conf: PathBuf::from("/etc/resolv.conf"),
             fail_swap_on: true,
+            cgroups_per_qos: true,
+            system_reserved: BTreeMap::new(),
+            kube_reserved: BTreeMap::new(),
+            enforce_node_allocatable: vec!["pods".to_string()],
+            cpu_cfs_quota: true,
             root_dir: PathBuf::from("/var/lib/kubelet"),
             kubeconfig: None,
             hostname_override: None,
@@ -428,6 +457,25 @@ fn validate(config: &KubeletConfiguration) -> Result<(), ConfigError> {
     if config.max_pods == 0 {
         return Err(ConfigError::Invalid("maxPods must be positive".to_string()));
     }
+    for (field, reserved) in [
+        ("systemReserved", &config.system_reserved),
+        ("kubeReserved", &config.kube_reserved),
+    ] {
+        for (resource, quantity) in reserved {
+            crate::quantity::parse(quantity)
+                .map_err(|e| ConfigError::Invalid(format!("{field}[{resource}]: {e}")))?;
+        }
+    }
+    for target in &config.enforce_node_allocatable {
+        if !matches!(
+            target.as_str(),
+            "pods" | "none" | "system-reserved" | "kube-reserved"
+        ) {
+            return Err(ConfigError::Invalid(format!(
+                "enforceNodeAllocatable has unknown option {target:?}"
+            )));
+        }
+    }
     let (low, high) = (
         config.image_gc_low_threshold_percent,
         config.image_gc_high_threshold_percent,
@@ -436,6 +484,16 @@ fn validate(config: &KubeletConfiguration) -> Result<(), ConfigError> {
         return Err(ConfigError::Invalid(format!(
             "imageGCLowThresholdPercent ({low}) and imageGCHighThresholdPercent ({high}) must be within 0-100, low <= high"
         )));
+    }
+    for (signal, value) in &config.eviction_soft {
+        crate::eviction::parse_threshold(signal, value).map_err(ConfigError::Invalid)?;
+        let grace = config.eviction_soft_grace_period.get(signal).ok_or_else(|| {
+            ConfigError::Invalid(format!(
+                "evictionSoft[{signal}] has no evictionSoftGracePeriod; set one for every soft threshold"
+            ))
+        })?;
+        duration_string::parse(grace)
+            .map_err(|e| ConfigError::Invalid(format!("evictionSoftGracePeriod[{signal}]: {e}")))?;
     }
     for (signal, value) in &config.eviction_hard {
         crate::eviction::parse_threshold(signal, value).map_err(ConfigError::Invalid)?;

@@ -1,15 +1,19 @@
 //! The eviction manager's observations and thresholds: `memory.available` from
 //! /proc/meminfo and `nodefs.available`/`nodefs.inodesFree` from the root
-//! directory's filesystem, compared with `evictionHard`.
+//! directory's filesystem, compared with `evictionHard` and `evictionSoft`.
 //!
 //! [`Observer::pressure`] feeds the node's MemoryPressure, DiskPressure and
 //! PIDPressure conditions. Under memory or disk pressure [`run`] evicts one pod per
 //! 10 s, chosen by [`rank_for_eviction`].
-//! NOTE: only `evictionHard` is applied (no soft thresholds or grace periods), and
-//! disk pressure evicts pods without first reclaiming images or dead containers.
+//! A soft threshold (`evictionSoft`) evicts only after it stayed crossed for its
+//! `evictionSoftGracePeriod`, and its victim stops gracefully.
+//! NOTE: disk pressure evicts pods without first reclaiming images or dead
+//! containers, and conditions do not wait `evictionPressureTransitionPeriod`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// An eviction threshold: a quantity or a percentage of capacity.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,9 +73,104 @@ pub struct Pressure {
     pub pid: bool,
 }
 
-/// Reads the node's signals and compares them with the thresholds.
+impl Pressure {
+    /// Returns the node condition types that are under pressure, in the order the
+    /// node reports them.
+    pub fn conditions(&self) -> Vec<&'static str> {
+        let mut conditions = Vec::new();
+        if self.memory {
+            conditions.push("MemoryPressure");
+        }
+        if self.disk {
+            conditions.push("DiskPressure");
+        }
+        if self.pid {
+            conditions.push("PIDPressure");
+        }
+        conditions
+    }
+}
+
+/// Runs the eviction manager's admit handler. Under memory pressure alone it
+/// rejects BestEffort pods, unless they tolerate the
+/// `node.kubernetes.io/memory-pressure` taint. Under any other pressure it rejects
+/// every pod. Critical pods (static, mirror, or priority 2000000000 and up) are
+/// always admitted.
+pub fn admit(
+    pod: &k8s_openapi::api::core::v1::Pod,
+    pressure: Pressure,
+) -> Result<(), crate::admission::Rejection> {
+    let conditions = pressure.conditions();
+    if conditions.is_empty() || is_critical(pod) {
+        return Ok(());
+    }
+    if conditions == ["MemoryPressure"] {
+        if crate::kuberuntime::sandbox::qos_class(pod) != "BestEffort" {
+            return Ok(());
+        }
+        let taint = k8s_openapi::api::core::v1::Taint {
+            key: "node.kubernetes.io/memory-pressure".to_string(),
+            effect: "NoSchedule".to_string(),
+            ..Default::default()
+        };
+        let tolerations = pod.spec.as_ref().and_then(|s| s.tolerations.as_deref());
+        if tolerations
+            .unwrap_or_default()
+            .iter()
+            .any(|t| crate::admission::tolerates(t, &taint))
+        {
+            return Ok(());
+        }
+    }
+    Err(crate::admission::Rejection {
+        reason: "Evicted".to_string(),
+        message: format!("The node had condition: [{}]. ", conditions.join(" ")),
+    })
+}
+
+fn is_critical(pod: &k8s_openapi::api::core::v1::Pod) -> bool {
+    crate::sources::is_static(pod)
+        || crate::sources::is_mirror(pod)
+        || pod.spec.as_ref().and_then(|s| s.priority).unwrap_or(0) >= 2_000_000_000
+}
+
+/// One observed signal: its name as in `evictionHard`, the amount available and
+/// the capacity, in the same unit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Signal {
+    pub name: &'static str,
+    pub available: f64,
+    pub capacity: f64,
+}
+
+/// The result of one observation.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Observation {
+    /// Conditions from every threshold crossed now, hard or soft, grace periods
+    /// not yet counted.
+    pub pressure: Pressure,
+    /// The resource to reclaim, when a hard threshold is crossed or a soft one has
+    /// stayed crossed for its grace period.
+    pub reclaim: Option<Reclaim>,
+}
+
+/// A resource to reclaim by evicting a pod.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reclaim {
+    /// `memory` or `ephemeral-storage`.
+    pub resource: &'static str,
+    /// True when only soft thresholds demand it: the evicted pod then gets its
+    /// termination grace period, capped by `evictionMaxPodGracePeriod`.
+    pub soft: bool,
+}
+
+/// Reads the node's signals and compares them with the hard and soft thresholds.
 pub struct Observer {
     thresholds: BTreeMap<String, Threshold>,
+    /// Soft thresholds with their grace periods.
+    soft: BTreeMap<String, (Threshold, Duration)>,
+    /// When each soft threshold was first seen crossed without a break since.
+    soft_since: Mutex<BTreeMap<String, Instant>>,
     root_dir: PathBuf,
 }
 
@@ -85,8 +184,28 @@ impl Observer {
             .collect();
         Self {
             thresholds,
+            soft: BTreeMap::new(),
+            soft_since: Mutex::default(),
             root_dir,
         }
+    }
+
+    /// Builds an observer from the configuration's `evictionHard`, `evictionSoft`
+    /// and `evictionSoftGracePeriod`. A soft threshold without a valid grace period
+    /// is skipped (validation rejects it earlier).
+    pub fn from_config(config: &crate::config::KubeletConfiguration) -> Self {
+        let mut observer = Self::new(&config.eviction_hard, config.root_dir.clone());
+        observer.soft = config
+            .eviction_soft
+            .iter()
+            .filter_map(|(signal, value)| {
+                let threshold = parse_threshold(signal, value).ok()?;
+                let grace = config.eviction_soft_grace_period.get(signal)?;
+                let grace = crate::config::duration_string::parse(grace).ok()?;
+                Some((signal.clone(), (threshold, grace)))
+            })
+            .collect();
+        observer
     }
 
     /// Returns the memory threshold in bytes, subtracted from capacity for
@@ -99,28 +218,109 @@ impl Observer {
         }
     }
 
-    /// Observes every signal now. A signal that cannot be read is not under pressure.
-    pub fn pressure(&self) -> Pressure {
-        let mut pressure = Pressure::default();
-        if let Some(t) = self.thresholds.get("memory.available")
-            && let Some((total, available)) = meminfo()
-        {
-            pressure.memory = t.crossed(available, total);
+    /// Reads every signal now. A signal that cannot be read is left out.
+    pub fn signals(&self) -> Vec<Signal> {
+        let mut signals = Vec::new();
+        if let Some((total, available)) = meminfo() {
+            signals.push(Signal {
+                name: "memory.available",
+                available,
+                capacity: total,
+            });
         }
         if let Some(fs) = crate::node::statvfs(&self.root_dir) {
-            if let Some(t) = self.thresholds.get("nodefs.available") {
-                pressure.disk |= t.crossed(fs.available_bytes, fs.capacity_bytes);
+            signals.push(Signal {
+                name: "nodefs.available",
+                available: fs.available_bytes,
+                capacity: fs.capacity_bytes,
+            });
+            signals.push(Signal {
+                name: "nodefs.inodesFree",
+                available: fs.inodes_free,
+                capacity: fs.inodes,
+            });
+        }
+        if let Some((max, used)) = pids() {
+            signals.push(Signal {
+                name: "pid.available",
+                available: max - used,
+                capacity: max,
+            });
+        }
+        signals
+    }
+
+    /// Observes every signal now; see [`Observer::evaluate`].
+    pub fn pressure(&self) -> Pressure {
+        self.evaluate(&self.signals(), Instant::now()).pressure
+    }
+
+    /// Compares `signals` with the thresholds at `now`, and remembers since when
+    /// each soft threshold is crossed. Memory is reclaimed before disk.
+    pub fn evaluate(&self, signals: &[Signal], now: Instant) -> Observation {
+        let mut observation = Observation::default();
+        let mut hard_reclaim: Option<&'static str> = None;
+        let mut soft_reclaim: Option<&'static str> = None;
+        let mut since = self.soft_since.lock().unwrap_or_else(|e| e.into_inner());
+        for signal in signals {
+            let hard = self
+                .thresholds
+                .get(signal.name)
+                .is_some_and(|t| t.crossed(signal.available, signal.capacity));
+            let mut soft = false;
+            let mut soft_due = false;
+            match self.soft.get(signal.name) {
+                Some((t, grace)) if t.crossed(signal.available, signal.capacity) => {
+                    soft = true;
+                    let first = *since.entry(signal.name.to_string()).or_insert(now);
+                    soft_due = now.duration_since(first) >= *grace;
+                }
+                _ => {
+                    since.remove(signal.name);
+                }
             }
-            if let Some(t) = self.thresholds.get("nodefs.inodesFree") {
-                pressure.disk |= t.crossed(fs.inodes_free, fs.inodes);
+            if !(hard || soft) {
+                continue;
+            }
+            let resource = match signal.name {
+                "memory.available" => {
+                    observation.pressure.memory = true;
+                    Some("memory")
+                }
+                "nodefs.available" | "nodefs.inodesFree" => {
+                    observation.pressure.disk = true;
+                    Some("ephemeral-storage")
+                }
+                "pid.available" => {
+                    observation.pressure.pid = true;
+                    None
+                }
+                _ => None,
+            };
+            let choose = |current: Option<&'static str>, candidate: &'static str| match current {
+                Some("memory") => Some("memory"),
+                _ => Some(candidate),
+            };
+            if let Some(resource) = resource {
+                if hard {
+                    hard_reclaim = choose(hard_reclaim, resource);
+                } else if soft_due {
+                    soft_reclaim = choose(soft_reclaim, resource);
+                }
             }
         }
-        if let Some(t) = self.thresholds.get("pid.available")
-            && let Some((max, used)) = pids()
-        {
-            pressure.pid = t.crossed(max - used, max);
-        }
-        pressure
+        observation.reclaim = match (hard_reclaim, soft_reclaim) {
+            (Some(resource), _) => Some(Reclaim {
+                resource,
+                soft: false,
+            }),
+            (None, Some(resource)) => Some(Reclaim {
+                resource,
+                soft: true,
+            }),
+            (None, None) => None,
+        };
+        observation
     }
 }
 
@@ -191,6 +391,29 @@ pub fn rank_for_eviction(
     candidates
 }
 
+/// Returns the grace period in seconds for an evicted pod: none for a hard
+/// threshold, and for a soft one the pod's `terminationGracePeriodSeconds`
+/// (default 30) capped by `evictionMaxPodGracePeriod` when that is positive.
+pub fn eviction_grace_period(
+    pod: &k8s_openapi::api::core::v1::Pod,
+    soft: bool,
+    max_pod_grace_period: i32,
+) -> i64 {
+    if !soft {
+        return 0;
+    }
+    let own = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.termination_grace_period_seconds)
+        .unwrap_or(30);
+    if max_pod_grace_period > 0 {
+        own.min(i64::from(max_pod_grace_period))
+    } else {
+        own
+    }
+}
+
 /// Checks the thresholds every 10 s and evicts the first ranked pod while the node
 /// is under memory or disk pressure, until cancelled.
 pub async fn run(
@@ -203,11 +426,9 @@ pub async fn run(
             _ = tokio::time::sleep(std::time::Duration::from_secs(10)) => {}
             _ = crate::cancelled(&mut cancel) => return,
         }
-        let pressure = observer.pressure();
-        let resource = match (pressure.memory, pressure.disk) {
-            (true, _) => "memory",
-            (false, true) => "ephemeral-storage",
-            _ => continue,
+        let observation = observer.evaluate(&observer.signals(), Instant::now());
+        let Some(Reclaim { resource, soft }) = observation.reclaim else {
+            continue;
         };
         let pods = kubelet
             .pod_manager
@@ -242,7 +463,15 @@ pub async fn run(
             })
             .collect();
         match rank_for_eviction(&pods, &memory, &phases).first() {
-            Some(pod) => kubelet.evict(pod, &format!("The node was low on resource: {resource}. ")),
+            Some(pod) => {
+                let grace =
+                    eviction_grace_period(pod, soft, kubelet.config.eviction_max_pod_grace_period);
+                kubelet.evict(
+                    pod,
+                    &format!("The node was low on resource: {resource}. "),
+                    grace,
+                )
+            }
             None => tracing::warn!(resource, "node under pressure but no pod can be evicted"),
         }
     }
@@ -251,6 +480,151 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn soft_threshold_waits_for_grace_period() {
+        let config = crate::config::KubeletConfiguration {
+            eviction_hard: [("memory.available".to_string(), "100Mi".to_string())].into(),
+            eviction_soft: [
+                ("memory.available".to_string(), "1Gi".to_string()),
+                ("nodefs.available".to_string(), "20%".to_string()),
+            ]
+            .into(),
+            eviction_soft_grace_period: [
+                ("memory.available".to_string(), "1m30s".to_string()),
+                ("nodefs.available".to_string(), "10s".to_string()),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        let observer = Observer::from_config(&config);
+        let memory = |available: f64| Signal {
+            name: "memory.available",
+            available,
+            capacity: 8e9,
+        };
+        let disk = |available: f64| Signal {
+            name: "nodefs.available",
+            available,
+            capacity: 100.0,
+        };
+        let start = Instant::now();
+        let at = |seconds: u64| start + Duration::from_secs(seconds);
+
+        // Crossed but within the grace period: a condition, no eviction yet.
+        let first = observer.evaluate(&[memory(5e8), disk(50.0)], at(0));
+        assert!(first.pressure.memory);
+        assert!(!first.pressure.disk);
+        assert_eq!(first.reclaim, None);
+        let later = observer.evaluate(&[memory(5e8), disk(50.0)], at(89));
+        assert_eq!(later.reclaim, None);
+        let due = observer.evaluate(&[memory(5e8), disk(50.0)], at(90));
+        assert_eq!(
+            due.reclaim,
+            Some(Reclaim {
+                resource: "memory",
+                soft: true
+            })
+        );
+
+        // Recovering restarts the grace period.
+        let recovered = observer.evaluate(&[memory(2e9), disk(50.0)], at(91));
+        assert_eq!(recovered.pressure, Pressure::default());
+        assert_eq!(
+            observer
+                .evaluate(&[memory(5e8), disk(50.0)], at(100))
+                .reclaim,
+            None
+        );
+
+        // A hard threshold acts at once.
+        let hard = observer.evaluate(&[memory(5e7), disk(50.0)], at(101));
+        assert_eq!(
+            hard.reclaim,
+            Some(Reclaim {
+                resource: "memory",
+                soft: false
+            })
+        );
+
+        let disk_due = observer.evaluate(&[memory(2e9), disk(10.0)], at(200));
+        assert!(disk_due.pressure.disk);
+        assert_eq!(disk_due.reclaim, None);
+        let disk_due = observer.evaluate(&[memory(2e9), disk(10.0)], at(210));
+        assert_eq!(
+            disk_due.reclaim,
+            Some(Reclaim {
+                resource: "ephemeral-storage",
+                soft: true
+            })
+        );
+    }
+
+    #[test]
+    fn grace_period_for_evicted_pods() {
+        use k8s_openapi::api::core::v1::{Pod, PodSpec};
+        let pod = Pod {
+            spec: Some(PodSpec {
+                termination_grace_period_seconds: Some(60),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(eviction_grace_period(&pod, false, 20), 0);
+        assert_eq!(eviction_grace_period(&pod, true, 20), 20);
+        assert_eq!(eviction_grace_period(&pod, true, 0), 60);
+        assert_eq!(eviction_grace_period(&Pod::default(), true, 90), 30);
+    }
+
+    #[test]
+    fn admission_under_pressure() {
+        use k8s_openapi::api::core::v1::{Pod, PodSpec, Toleration};
+        let best_effort = Pod {
+            spec: Some(PodSpec::default()),
+            ..Default::default()
+        };
+        let mut burstable = best_effort.clone();
+        burstable.spec.as_mut().unwrap().containers = vec![crate::resource::tests::container(
+            "c",
+            &[("memory", "1Mi")],
+            &[],
+        )];
+        let memory = Pressure {
+            memory: true,
+            ..Default::default()
+        };
+        let rejection = admit(&best_effort, memory).unwrap_err();
+        assert_eq!(rejection.reason, "Evicted");
+        assert_eq!(
+            rejection.message,
+            "The node had condition: [MemoryPressure]. "
+        );
+        assert!(admit(&burstable, memory).is_ok());
+        assert!(admit(&best_effort, Pressure::default()).is_ok());
+
+        let mut tolerating = best_effort.clone();
+        tolerating.spec.as_mut().unwrap().tolerations = Some(vec![Toleration {
+            key: Some("node.kubernetes.io/memory-pressure".to_string()),
+            operator: Some("Exists".to_string()),
+            effect: Some("NoSchedule".to_string()),
+            ..Default::default()
+        }]);
+        assert!(admit(&tolerating, memory).is_ok());
+
+        let disk = Pressure {
+            memory: true,
+            disk: true,
+            ..Default::default()
+        };
+        let rejection = admit(&burstable, disk).unwrap_err();
+        assert_eq!(
+            rejection.message,
+            "The node had condition: [MemoryPressure DiskPressure]. "
+        );
+        let mut critical = burstable.clone();
+        critical.spec.as_mut().unwrap().priority = Some(2_000_000_000);
+        assert!(admit(&critical, disk).is_ok());
+    }
 
     #[test]
     fn thresholds() {

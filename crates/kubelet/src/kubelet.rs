@@ -6,13 +6,13 @@
 //! backoff or the sync period expires. A worker ends once its pod is gone from
 //! every source and from the runtime.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use client::config::RestConfig;
 use client::rest::RestClient;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
@@ -53,6 +53,18 @@ pub struct Kubelet {
     /// Stops the pod workers.
     cancel: watch::Receiver<bool>,
     pub events: crate::events::Recorder,
+    /// UIDs of the pods that passed admission, in admission order. Its lock
+    /// also serializes admission, so that two pods cannot both take the last room.
+    admitted: Mutex<HashSet<String>>,
+    /// The Node as last read and computed by the node status manager, or the
+    /// locally built one before the first update: admission checks pods against it.
+    pub node_info: Arc<Mutex<Node>>,
+    /// Observes the eviction signals for the eviction manager's admit handler.
+    pressure: crate::eviction::Observer,
+    /// Grace periods in seconds for evicted pods, by UID, overriding their own.
+    eviction_grace: Mutex<HashMap<String, i64>>,
+    /// The QoS and pod cgroups; `None` with `cgroupsPerQOS: false`.
+    pub container_manager: Option<Arc<crate::cm::ContainerManager>>,
 }
 
 /// The next step of a worker after a sync.
@@ -104,6 +116,14 @@ impl Kubelet {
                     if self.lock_pods().get(&uid).is_none() && rx.is_empty() {
                         workers.remove(&uid);
                         self.last_known
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .remove(&uid);
+                        self.admitted
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .remove(&uid);
+                        self.eviction_grace
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
                             .remove(&uid);
@@ -182,8 +202,10 @@ impl Kubelet {
             .and_then(|s| s.phase)
             .is_some_and(|p| p == "Succeeded" || p == "Failed");
         let mut next = Next::Wait(self.config.sync_frequency);
-        // NOTE: pods are not admitted first: maxPods, resource fit and node
-        // affinity are not checked on the node.
+        if !terminal && let Err(rejection) = self.admit(pod) {
+            self.reject(pod, rejection);
+            return next;
+        }
         if !terminal && let Err(message) = crate::volumes::setup(&ctx, pod).await {
             tracing::warn!(pod = %pod_full_name(pod), %message, "unable to attach or mount volumes");
             self.events
@@ -209,14 +231,25 @@ impl Kubelet {
                     .containers
                     .iter()
                     .any(|c| c.state == crate::kuberuntime::ContainerState::Running);
+            let grace = self
+                .eviction_grace
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(uid)
+                .copied();
             if running
                 && let Err(error) = self
                     .runtime_manager
-                    .kill_pod(Some(pod), &rt_status, None)
+                    .kill_pod(Some(pod), &rt_status, grace)
                     .await
             {
                 tracing::warn!(pod = %pod_full_name(pod), %error, "failed to stop terminal pod");
             }
+        } else if let Err(error) = self.ensure_pod_cgroups(pod) {
+            tracing::warn!(pod = %pod_full_name(pod), %error, "failed to create pod cgroup");
+            self.events
+                .warning(pod, None, "FailedCreatePodContainer", error.to_string());
+            next = Next::Wait(Duration::from_secs(2));
         } else {
             self.prober.add_pod(pod);
             let failures = self.prober.failures(uid);
@@ -265,9 +298,116 @@ impl Kubelet {
         next
     }
 
-    /// Marks `pod` Failed with reason Evicted and has its worker stop it.
-    pub fn evict(self: &Arc<Self>, pod: &Pod, message: &str) {
+    /// Runs the admit handlers once per pod: the eviction manager's, then the
+    /// predicates against the Node and the pods admitted before.
+    fn admit(&self, pod: &Pod) -> Result<(), crate::admission::Rejection> {
         let uid = crate::kuberuntime::pod_uid(pod);
+        let mut admitted = self.admitted.lock().unwrap_or_else(|e| e.into_inner());
+        if admitted.contains(uid) {
+            return Ok(());
+        }
+        crate::eviction::admit(pod, self.pressure.pressure())?;
+
+        let active = self.active_pods(&admitted);
+        let others: Vec<&Pod> = active.iter().map(|p| p.as_ref()).collect();
+        let node = self
+            .node_info
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        crate::admission::admit(pod, &node, &others)?;
+
+        admitted.insert(uid.to_string());
+        Ok(())
+    }
+
+    /// Returns the admitted pods that are still in the pod manager and not finished.
+    fn active_pods(&self, admitted: &HashSet<String>) -> Vec<Arc<Pod>> {
+        self.lock_pods()
+            .pods()
+            .into_iter()
+            .filter(|p| admitted.contains(crate::kuberuntime::pod_uid(p)))
+            .filter(|p| {
+                let phase = self
+                    .status
+                    .cached_status(crate::kuberuntime::pod_uid(p))
+                    .or_else(|| p.status.clone())
+                    .and_then(|s| s.phase);
+                !matches!(phase.as_deref(), Some("Succeeded" | "Failed"))
+            })
+            .collect()
+    }
+
+    /// Creates the pod's cgroup before its sandbox, and updates the Burstable
+    /// cgroup's shares for the pods now active.
+    fn ensure_pod_cgroups(&self, pod: &Pod) -> Result<(), crate::cm::CgroupError> {
+        let Some(manager) = &self.container_manager else {
+            return Ok(());
+        };
+        manager.ensure_pod(pod)?;
+        let admitted = self
+            .admitted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let active = self.active_pods(&admitted);
+        let active: Vec<&Pod> = active.iter().map(|p| p.as_ref()).collect();
+        manager.update_qos_cgroups(&active)
+    }
+
+    /// Removes the cgroups of pods that are neither in the pod manager nor running
+    /// a worker (upstream's orphaned pod cgroup cleanup). A cgroup that still has
+    /// processes stays until a later pass.
+    fn cleanup_orphaned_pod_cgroups(&self) {
+        let Some(manager) = &self.container_manager else {
+            return;
+        };
+        for (uid, name) in manager.cgroups.pod_cgroups() {
+            let known = self.lock_pods().get(&uid).is_some()
+                || self
+                    .workers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains_key(&uid);
+            if known {
+                continue;
+            }
+            match manager.cgroups.destroy(&name) {
+                Ok(()) => tracing::info!(pod_uid = %uid, "removed orphaned pod cgroup"),
+                Err(error) => {
+                    tracing::debug!(pod_uid = %uid, %error, "orphaned pod cgroup not removed yet")
+                }
+            }
+        }
+    }
+
+    /// Marks `pod` Failed with the admission failure; its containers never start.
+    fn reject(&self, pod: &Pod, rejection: crate::admission::Rejection) {
+        let uid = crate::kuberuntime::pod_uid(pod);
+        tracing::warn!(pod = %pod_full_name(pod), reason = %rejection.reason, message = %rejection.message, "pod rejected by admission");
+        self.events
+            .warning(pod, None, &rejection.reason, rejection.message.clone());
+        let mut status = self
+            .status
+            .cached_status(uid)
+            .or_else(|| pod.status.clone())
+            .unwrap_or_default();
+        status.phase = Some("Failed".to_string());
+        status.reason = Some(rejection.reason);
+        status.message = Some(format!("Pod was rejected: {}", rejection.message));
+        status.qos_class = Some(crate::kuberuntime::sandbox::qos_class(pod).to_string());
+        self.status
+            .set_pod_status(pod, status, sources::is_static(pod));
+    }
+
+    /// Marks `pod` Failed with reason Evicted and has its worker stop it within
+    /// `grace_period` seconds.
+    pub fn evict(self: &Arc<Self>, pod: &Pod, message: &str, grace_period: i64) {
+        let uid = crate::kuberuntime::pod_uid(pod);
+        self.eviction_grace
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(uid.to_string(), grace_period);
         let mut status = self
             .status
             .cached_status(uid)
@@ -312,6 +452,13 @@ impl Kubelet {
                     .set_pod_status(pod, status, sources::is_static(pod));
             }
             self.runtime_manager.remove_dead(&after).await;
+            let deleted = pod.is_none_or(|p| p.metadata.deletion_timestamp.is_some());
+            if deleted
+                && let Some(manager) = &self.container_manager
+                && let Err(error) = manager.remove_pod(uid)
+            {
+                tracing::debug!(pod_uid = %uid, %error, "pod cgroup not removed yet");
+            }
         }
         if let Err(error) = crate::volumes::teardown(&self.config.root_dir, uid) {
             tracing::warn!(pod_uid = %uid, %error, "failed to tear down pod volumes");
@@ -482,6 +629,8 @@ pub enum StartError {
     },
     #[error("failed to start the kubelet server: {0}")]
     Server(String),
+    #[error("failed to create the QoS cgroups: {0}")]
+    Cgroups(#[from] crate::cm::CgroupError),
 }
 
 /// Builds the REST config from `--kubeconfig`.
@@ -602,6 +751,21 @@ pub async fn start(
         host_ip: host_ip.clone(),
         events: events.clone(),
     };
+    let host = crate::node::host_info();
+    let container_manager = if config.cgroups_per_qos {
+        let manager = crate::cm::ContainerManager::new(config.clone(), "/sys/fs/cgroup".into());
+        let capacity = crate::resource::ResourceList::from([
+            ("cpu".to_string(), host.cpus as i64 * 1000),
+            ("memory".to_string(), host.memory_bytes as i64),
+        ]);
+        manager.start(&capacity)?;
+        Some(Arc::new(manager))
+    } else {
+        None
+    };
+    let node_info = Arc::new(Mutex::new(crate::node::local_node(
+        &config, &node_name, &host,
+    )));
     let (pleg_tx, mut pleg_rx) = mpsc::unbounded_channel();
     let (healthy_tx, pleg_healthy) = watch::channel(None);
     let kubelet = Arc::new(Kubelet {
@@ -620,6 +784,11 @@ pub async fn start(
         host_ip,
         cancel: cancel.clone(),
         events,
+        admitted: Mutex::default(),
+        node_info: node_info.clone(),
+        pressure: crate::eviction::Observer::from_config(&config),
+        eviction_grace: Mutex::default(),
+        container_manager,
     });
 
     let (server_address, healthz_address) = crate::server::start(kubelet.clone(), cancel.clone())
@@ -632,20 +801,18 @@ pub async fn start(
             let (uid_tx, uid_rx) = watch::channel(None);
             tokio::spawn(crate::eviction::run(
                 kubelet.clone(),
-                crate::eviction::Observer::new(&config.eviction_hard, config.root_dir.clone()),
+                crate::eviction::Observer::from_config(&config),
                 cancel.clone(),
             ));
             let manager = crate::node::NodeStatusManager {
                 client: client.clone(),
                 config: config.clone(),
                 name: node_name.clone(),
-                host: crate::node::host_info(),
-                observer: crate::eviction::Observer::new(
-                    &config.eviction_hard,
-                    config.root_dir.clone(),
-                ),
+                host,
+                observer: crate::eviction::Observer::from_config(&config),
                 runtime: runtime.clone(),
                 node_uid: uid_tx,
+                node_info,
             };
             tokio::spawn(manager.run(cancel.clone()));
             tokio::spawn(crate::node::run_lease(
@@ -743,7 +910,12 @@ pub async fn start(
                     }
                 }
                 Some(uid) = probe_rx.recv() => main.dispatch(&uid),
-                _ = housekeeping.tick() => main.sync_mirror_pods().await,
+                _ = housekeeping.tick() => {
+                    main.sync_mirror_pods().await;
+                    if pending_sources.is_empty() {
+                        main.cleanup_orphaned_pod_cgroups();
+                    }
+                }
                 _ = crate::cancelled(&mut main_cancel) => break,
             }
         }

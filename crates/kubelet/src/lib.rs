@@ -3,12 +3,15 @@
 //! [`kubelet::start`] starts everything from a [`config::KubeletConfiguration`];
 //! the modules are named after the upstream managers they stand for.
 
+pub mod admission;
 pub mod api;
 pub mod backoff;
+pub mod cm;
 pub mod config;
 pub mod credentialprovider;
 pub mod events;
 pub mod eviction;
+pub mod hollow;
 pub mod image_gc;
 pub mod images;
 pub mod kubelet;
@@ -19,6 +22,7 @@ pub mod pod_manager;
 pub mod prober;
 pub mod quantity;
 pub mod remote;
+pub mod resource;
 pub mod server;
 pub mod sources;
 pub mod stats;

@@ -190,6 +190,23 @@ pub fn initial_node(config: &KubeletConfiguration, name: &str, host: &HostInfo) 
     }
 }
 
+/// Builds the Node from local facts alone, with the status computed as if the
+/// runtime were ready: what admission uses before the first status update.
+pub fn local_node(config: &KubeletConfiguration, name: &str, host: &HostInfo) -> Node {
+    let mut node = initial_node(config, name, host);
+    let observer = Observer::from_config(config);
+    node.status = Some(compute_status(
+        config,
+        name,
+        host,
+        &observer,
+        &RuntimeState::default(),
+        None,
+        Time(crate::now()),
+    ));
+    node
+}
+
 /// Runtime facts for [`compute_status`]: readiness, version and images.
 #[derive(Clone, Debug, Default)]
 pub struct RuntimeState {
@@ -225,10 +242,26 @@ pub fn compute_status(
     }
     capacity.insert("hugepages-2Mi".to_string(), Quantity("0".to_string()));
 
+    // Allocatable is capacity minus systemReserved and kubeReserved, and for
+    // memory also minus the hard eviction threshold.
     let mut allocatable = capacity.clone();
-    let reserve = observer.memory_reserve(host.memory_bytes);
+    let reserved = |resource: &str| -> f64 {
+        [&config.system_reserved, &config.kube_reserved]
+            .iter()
+            .filter_map(|r| r.get(resource))
+            .filter_map(|q| crate::quantity::parse(q).ok())
+            .sum()
+    };
+    let reserve = observer.memory_reserve(host.memory_bytes) + reserved("memory");
     let memory_alloc = ((host.memory_bytes - reserve).max(0.0) / 1024.0) as i64;
     allocatable.insert("memory".to_string(), Quantity(format!("{memory_alloc}Ki")));
+    let cpu_alloc = ((host.cpus as f64 - reserved("cpu")).max(0.0) * 1000.0).round() as i64;
+    let cpu_text = if cpu_alloc % 1000 == 0 {
+        (cpu_alloc / 1000).to_string()
+    } else {
+        format!("{cpu_alloc}m")
+    };
+    allocatable.insert("cpu".to_string(), Quantity(cpu_text));
     if let (Some(fs), Some(crate::eviction::Threshold::Percentage(p))) = (
         fs,
         crate::eviction::parse_threshold(
@@ -393,6 +426,8 @@ pub struct NodeStatusManager {
     pub runtime: RemoteRuntime,
     /// Receives the Node's UID after every registration, for the Lease owner.
     pub node_uid: watch::Sender<Option<String>>,
+    /// Receives the Node with the status just computed, for admission.
+    pub node_info: Arc<std::sync::Mutex<Node>>,
 }
 
 impl NodeStatusManager {
@@ -517,7 +552,7 @@ impl NodeStatusManager {
         // Reading the Node each tick finds a deleted object even when the status
         // has not changed and no patch would be sent.
         let node_path = format!("/api/v1/nodes/{}", self.name);
-        let _: Node = self.client.get(&node_path).request_json().await?;
+        let mut node: Node = self.client.get(&node_path).request_json().await?;
         let runtime = self.runtime_state().await;
         let now = Time(crate::now());
         let status = compute_status(
@@ -529,6 +564,8 @@ impl NodeStatusManager {
             last.as_ref().map(|l| &l.0),
             now,
         );
+        node.status = Some(status.clone());
+        *self.node_info.lock().unwrap_or_else(|e| e.into_inner()) = node;
         if let Some((previous, at)) = last
             && !status_changed(previous, &status)
             && at.elapsed() < self.config.node_status_report_frequency

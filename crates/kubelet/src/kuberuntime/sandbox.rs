@@ -175,29 +175,16 @@ pub fn qos_class(pod: &Pod) -> &'static str {
     }
 }
 
-/// Returns the pod's cgroup under `cgroupRoot`: `kubepods[/<qos>]/pod<uid>` for
-/// cgroupfs, `kubepods[-<qos>]-pod<uid>.slice` for systemd.
-/// NOTE: the kubelet neither creates these cgroups nor sets pod or QoS limits on
-/// them; the runtime creates the path when it starts the sandbox.
+/// Returns the pod's cgroup, which the container manager creates
+/// ([`crate::cm`]): `<cgroupRoot>/kubepods[/<qos>]/pod<uid>` for cgroupfs,
+/// `kubepods[-<qos>]-pod<uid>.slice` for systemd. With `cgroupsPerQOS: false`
+/// pods go directly under `cgroupRoot`.
 pub fn cgroup_parent(config: &KubeletConfiguration, pod: &Pod) -> String {
-    let qos = match qos_class(pod) {
-        "Guaranteed" => None,
-        "Burstable" => Some("burstable"),
-        _ => Some("besteffort"),
-    };
-    let uid = pod_uid(pod);
-    if config.cgroup_driver == "systemd" {
-        let uid = uid.replace('-', "_");
-        return match qos {
-            Some(q) => format!("kubepods-{q}-pod{uid}.slice"),
-            None => format!("kubepods-pod{uid}.slice"),
-        };
+    let systemd = config.cgroup_driver == "systemd";
+    if !config.cgroups_per_qos {
+        return config.cgroup_root.clone();
     }
-    let root = config.cgroup_root.trim_end_matches('/');
-    match qos {
-        Some(q) => format!("{root}/kubepods/{q}/pod{uid}"),
-        None => format!("{root}/kubepods/pod{uid}"),
-    }
+    crate::cm::pod_cgroup_name(pod).to_runtime(&config.cgroup_root, systemd)
 }
 
 /// Builds the DNS config per `dnsPolicy`: ClusterFirst with cluster DNS servers, the
