@@ -709,8 +709,15 @@ struct PortForward {
 
 impl PortForward {
     /// Starts `kubectl port-forward <target> <local>:<remote>` and waits until it
-    /// prints that it listens on 127.0.0.1.
-    fn start(suite: &Suite, target: &str, local: u16, remote: u16) -> PortForward {
+    /// prints that it listens on 127.0.0.1. Without `websockets`, kubectl skips the
+    /// WebSocket tunnel and sends a plain SPDY upgrade, as kubectl 1.30 and older do.
+    fn start(
+        suite: &Suite,
+        target: &str,
+        local: u16,
+        remote: u16,
+        websockets: bool,
+    ) -> PortForward {
         use std::io::BufRead;
         use std::process::Stdio;
 
@@ -720,17 +727,21 @@ impl PortForward {
                 suite.cluster.spec.admin_kubeconfig().display()
             ))
             .args(["port-forward", target, &format!("{local}:{remote}")])
+            .env(
+                "KUBECTL_PORT_FORWARD_WEBSOCKETS",
+                if websockets { "true" } else { "false" },
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("run kubectl port-forward");
         let (lines, stdout) = std::sync::mpsc::channel();
         let reader = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        // The thread drains stdout to its end: once the pipe closed, kubectl's next
+        // "Handling connection" line would kill it with SIGPIPE.
         std::thread::spawn(move || {
             for line in reader.lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
+                let _ = lines.send(line);
             }
         });
         let (text, stderr) = std::sync::mpsc::channel();
@@ -848,7 +859,7 @@ spec:
         .to_string();
 
     let local = free_local_port();
-    let forward = PortForward::start(suite, "pod/forwarded", local, 80);
+    let forward = PortForward::start(suite, "pod/forwarded", local, 80, true);
     for request in 0..3 {
         let page = curl(&format!("http://127.0.0.1:{local}/"), None)
             .unwrap_or_else(|error| panic!("request {request} through port-forward: {error}"));
@@ -886,6 +897,17 @@ spec:
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", local)).is_err(),
         "port {local} still accepts connections after kubectl stopped"
+    );
+
+    let local = free_local_port();
+    let forward = PortForward::start(suite, "pod/forwarded", local, 80, false);
+    let page = curl(&format!("http://127.0.0.1:{local}/"), None)
+        .unwrap_or_else(|error| panic!("request through SPDY port-forward: {error}"));
+    assert!(page.contains("Welcome to nginx!"), "{page}");
+    let (status, stderr) = forward.stop();
+    assert!(
+        status.success(),
+        "kubectl port-forward exited with {status}: {stderr}"
     );
 }
 

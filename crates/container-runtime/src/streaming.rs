@@ -290,7 +290,7 @@ impl StreamingServer {
 }
 
 impl StreamingServer {
-    /// Answers an `Upgrade: SPDY/3.1` request: negotiates the stream protocol from the
+    /// Upgrades an `Upgrade: SPDY/3.1` request. It negotiates the stream protocol from the
     /// `X-Stream-Protocol-Version` headers as upstream's `httpstream.Handshake` does,
     /// then switches protocols and serves the session.
     fn upgrade_spdy(

@@ -552,7 +552,7 @@ struct SpdyClient {
 }
 
 impl SpdyClient {
-    /// Sends the upgrade request and checks the `101 Switching Protocols` answer.
+    /// Sends the upgrade request and checks the `101 Switching Protocols` response.
     async fn upgrade(netns: &str, url: &str) -> Result<SpdyClient, String> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -684,7 +684,7 @@ mod fake_kubelet {
         (port, requests)
     }
 
-    /// Returns the 101 answer for an upgrade request this stand-in serves.
+    /// Returns the 101 response for an upgrade request this stand-in serves.
     fn upgrade_response(head: &str) -> Option<&'static str> {
         let lower = head.to_ascii_lowercase();
         if head.contains("/exec/") && lower.contains("upgrade: test-stream") {

@@ -2,9 +2,9 @@
 //! directions, and the connection-level frames (PING, GOAWAY, SETTINGS).
 //!
 //! [`Session::server`] takes an upgraded connection and starts a reader and a writer
-//! task. [`Session::accept`] yields each stream the client opens; the handler answers it
-//! with [`Stream::reply`] or [`Stream::refuse`], then reads with [`Stream::read`] and
-//! writes through a [`StreamWriter`].
+//! task. [`Session::accept`] yields each stream the client opens. The handler accepts
+//! it with [`Stream::reply`] or rejects it with [`Stream::refuse`], then reads with
+//! [`Stream::read`] and writes through a [`StreamWriter`].
 //!
 //! NOTE: flow control windows are neither enforced nor advertised. Go's spdystream, the
 //! client and server library of kubectl and the kubelet, sends no WINDOW_UPDATE frames
