@@ -692,10 +692,223 @@ spec:
     let inside = suite.kubectl_ok(&["exec", "shell", "--", "cat", "/tmp/copied.txt"]);
     assert_eq!(inside, "copied into the pod\n");
 
-    // TODO: kubectl port-forward (1.30 and later) tunnels SPDY inside a WebSocket
-    // (subprotocol SPDY/3.1+portforward.k8s.io). Upstream's API server translates that
-    // tunnel to SPDY for the kubelet. Neither this API server nor the runtime's
-    // streaming server speaks it yet, so port-forward hangs and is not tested here.
+    let back = suite.cluster.spec.dir.join("copied-back.txt");
+    suite.kubectl_ok(&["cp", "shell:/tmp/copied.txt", &back.display().to_string()]);
+    let copied_back = std::fs::read_to_string(&back).expect("read the file copied out");
+    assert_eq!(copied_back, "copied into the pod\n");
+
+    port_forward(suite);
+}
+
+/// A `kubectl port-forward` process, interrupted by PID when dropped so a failed
+/// assertion leaves no process behind.
+struct PortForward {
+    child: std::process::Child,
+    stderr: std::sync::mpsc::Receiver<String>,
+}
+
+impl PortForward {
+    /// Starts `kubectl port-forward <target> <local>:<remote>` and waits until it
+    /// prints that it listens on 127.0.0.1. Without `websockets`, kubectl skips the
+    /// WebSocket tunnel and sends a plain SPDY upgrade, as kubectl 1.30 and older do.
+    fn start(
+        suite: &Suite,
+        target: &str,
+        local: u16,
+        remote: u16,
+        websockets: bool,
+    ) -> PortForward {
+        use std::io::BufRead;
+        use std::process::Stdio;
+
+        let mut child = std::process::Command::new("kubectl")
+            .arg(format!(
+                "--kubeconfig={}",
+                suite.cluster.spec.admin_kubeconfig().display()
+            ))
+            .args(["port-forward", target, &format!("{local}:{remote}")])
+            .env(
+                "KUBECTL_PORT_FORWARD_WEBSOCKETS",
+                if websockets { "true" } else { "false" },
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kubectl port-forward");
+        let (lines, stdout) = std::sync::mpsc::channel();
+        let reader = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        // The thread drains stdout to its end: once the pipe closed, kubectl's next
+        // "Handling connection" line would kill it with SIGPIPE.
+        std::thread::spawn(move || {
+            for line in reader.lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+        let (text, stderr) = std::sync::mpsc::channel();
+        let mut error_reader = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            let mut output = String::new();
+            let _ = std::io::Read::read_to_string(&mut error_reader, &mut output);
+            let _ = text.send(output);
+        });
+        let forward = PortForward { child, stderr };
+
+        let expected = format!("Forwarding from 127.0.0.1:{local} -> {remote}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match stdout.recv_timeout(remaining) {
+                Ok(line) if line.contains(&expected) => return forward,
+                Ok(_) => {}
+                Err(_) => panic!("kubectl port-forward did not print {expected:?} within 30 s"),
+            }
+        }
+    }
+
+    /// Interrupts kubectl as Ctrl-C would and returns its exit status and stderr.
+    fn stop(mut self) -> (std::process::ExitStatus, String) {
+        self.interrupt();
+        let status = self.child.wait().expect("wait for kubectl port-forward");
+        let stderr = self
+            .stderr
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_default();
+        (status, stderr)
+    }
+
+    fn interrupt(&self) {
+        let pid = self.child.id() as libc::pid_t;
+        // SAFETY: kill(2) with a PID this test started and has not yet reaped.
+        unsafe { libc::kill(pid, libc::SIGINT) };
+    }
+}
+
+impl Drop for PortForward {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Returns a TCP port on 127.0.0.1 that was free a moment ago.
+fn free_local_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("bind an ephemeral port")
+        .port()
+}
+
+fn curl(url: &str, output: Option<&std::path::Path>) -> Result<String, String> {
+    let mut command = std::process::Command::new("curl");
+    command.args(["-sS", "--max-time", "20"]);
+    if let Some(path) = output {
+        command.arg("-o").arg(path);
+    }
+    let result = command.arg(url).output().expect("run curl");
+    if result.status.success() {
+        Ok(String::from_utf8_lossy(&result.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&result.stderr).into_owned())
+    }
+}
+
+/// kubectl 1.31 and later tunnel SPDY through a WebSocket to the API server, which
+/// sends a SPDY upgrade through the kubelet to the runtime's streaming server.
+fn port_forward(suite: &Suite) {
+    suite.apply(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: forwarded
+spec:
+  containers:
+  - name: web
+    image: nginx
+    ports:
+    - containerPort: 80
+",
+    );
+    suite.kubectl_ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/forwarded",
+        "--timeout=90s",
+    ]);
+    // One MiB, well past SPDY's 64 KiB initial flow control window.
+    suite.kubectl_ok(&[
+        "exec",
+        "forwarded",
+        "--",
+        "sh",
+        "-c",
+        "head -c 1048576 /dev/urandom > /usr/share/nginx/html/large.bin",
+    ]);
+    let inside = suite.kubectl_ok(&[
+        "exec",
+        "forwarded",
+        "--",
+        "sha256sum",
+        "/usr/share/nginx/html/large.bin",
+    ]);
+    let expected_digest = inside
+        .split_whitespace()
+        .next()
+        .expect("a digest")
+        .to_string();
+
+    let local = free_local_port();
+    let forward = PortForward::start(suite, "pod/forwarded", local, 80, true);
+    for request in 0..3 {
+        let page = curl(&format!("http://127.0.0.1:{local}/"), None)
+            .unwrap_or_else(|error| panic!("request {request} through port-forward: {error}"));
+        assert!(
+            page.contains("Welcome to nginx!"),
+            "request {request}: {page}"
+        );
+    }
+    let download = suite.cluster.spec.dir.join("large.bin");
+    curl(
+        &format!("http://127.0.0.1:{local}/large.bin"),
+        Some(&download),
+    )
+    .unwrap_or_else(|error| panic!("download through port-forward: {error}"));
+    let digest = std::process::Command::new("sha256sum")
+        .arg(&download)
+        .output()
+        .expect("run sha256sum");
+    let digest = String::from_utf8_lossy(&digest.stdout);
+    assert_eq!(
+        digest.split_whitespace().next(),
+        Some(expected_digest.as_str()),
+        "the file downloaded through port-forward differs"
+    );
+
+    let (status, stderr) = forward.stop();
+    assert!(
+        status.success(),
+        "kubectl port-forward exited with {status}: {stderr}"
+    );
+    assert!(
+        !stderr.contains("error") && !stderr.contains("lost connection"),
+        "kubectl port-forward reported: {stderr}"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", local)).is_err(),
+        "port {local} still accepts connections after kubectl stopped"
+    );
+
+    let local = free_local_port();
+    let forward = PortForward::start(suite, "pod/forwarded", local, 80, false);
+    let page = curl(&format!("http://127.0.0.1:{local}/"), None)
+        .unwrap_or_else(|error| panic!("request through SPDY port-forward: {error}"));
+    assert!(page.contains("Welcome to nginx!"), "{page}");
+    let (status, stderr) = forward.stop();
+    assert!(
+        status.success(),
+        "kubectl port-forward exited with {status}: {stderr}"
+    );
 }
 
 fn namespace_deletion(suite: &Suite) {

@@ -22,5 +22,6 @@ pub mod runtime;
 pub mod server;
 pub mod service;
 pub mod shim;
+pub mod spdy;
 pub mod store;
 pub mod streaming;

@@ -9,7 +9,8 @@
 //! names the channel the client closed.
 //!
 //! Attach sessions relay the output and stdin of a container's main process through its
-//! shim. Port-forward sessions use the same framing (see [`crate::portforward`]).
+//! shim. Port-forward sessions use the same framing, or SPDY/3.1 after an
+//! `Upgrade: SPDY/3.1` request (see [`crate::portforward`]).
 //!
 //! Entry points: [`StreamingServer::bind`], then [`StreamingServer::serve`]; the CRI
 //! service calls [`StreamingServer::exec_url`], [`StreamingServer::attach_url`] and
@@ -216,11 +217,16 @@ impl StreamingServer {
                 .and_then(|value| value.to_str().ok())
                 .unwrap_or("")
         };
+        if header("upgrade")
+            .to_ascii_lowercase()
+            .contains(&crate::spdy::UPGRADE.to_ascii_lowercase())
+        {
+            return self.upgrade_spdy(request, kind, token);
+        }
         if !header("upgrade").eq_ignore_ascii_case("websocket") {
-            // NOTE: SPDY/3.1 upgrades (what upstream kubelets forward) are not served yet.
             return reply(
                 StatusCode::BAD_REQUEST,
-                "only WebSocket upgrades (v4/v5.channel.k8s.io) are supported",
+                "unable to upgrade: expected Upgrade: websocket (v4/v5.channel.k8s.io) or SPDY/3.1",
             );
         }
         let offered: Vec<&str> = header("sec-websocket-protocol")
@@ -278,6 +284,111 @@ impl StreamingServer {
         }
         if let Ok(protocol) = protocol.parse() {
             headers.insert("sec-websocket-protocol", protocol);
+        }
+        response
+    }
+}
+
+impl StreamingServer {
+    /// Upgrades an `Upgrade: SPDY/3.1` request. It negotiates the stream protocol from the
+    /// `X-Stream-Protocol-Version` headers as upstream's `httpstream.Handshake` does,
+    /// then switches protocols and serves the session.
+    fn upgrade_spdy(
+        &self,
+        mut request: Request<Incoming>,
+        kind: &str,
+        token: &str,
+    ) -> Response<Full<Bytes>> {
+        let reply = |status: StatusCode, message: String| {
+            let mut response = Response::new(Full::new(Bytes::from(format!("{message}\n"))));
+            *response.status_mut() = status;
+            response
+        };
+        let connection_upgrade = request
+            .headers()
+            .get_all(hyper::header::CONNECTION)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .any(|value| value.to_ascii_lowercase().contains("upgrade"));
+        if !connection_upgrade {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                "unable to upgrade: missing Connection: Upgrade".to_string(),
+            );
+        }
+        // TODO: exec and attach over SPDY (v4.channel.k8s.io streams) for clients that
+        // cannot use WebSocket; kubectl 1.30 and later use WebSocket for both.
+        if kind != "portforward" {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "unable to upgrade: {kind} is served over WebSocket only (v5.channel.k8s.io or v4.channel.k8s.io); SPDY/3.1 is served for port-forward"
+                ),
+            );
+        }
+        let offered: Vec<String> = request
+            .headers()
+            .get_all(crate::spdy::PROTOCOL_VERSION_HEADER)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(|protocol| protocol.trim().to_string())
+            .filter(|protocol| !protocol.is_empty())
+            .collect();
+        if offered.is_empty() {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "unable to upgrade: {} is required",
+                    crate::spdy::PROTOCOL_VERSION_HEADER
+                ),
+            );
+        }
+        let supported = crate::portforward::SPDY_PROTOCOLS;
+        let Some(protocol) = offered
+            .iter()
+            .find(|protocol| supported.contains(&protocol.as_str()))
+            .cloned()
+        else {
+            let mut response = reply(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "unable to upgrade: unable to negotiate protocol: client supports {offered:?}, server accepts {supported:?}"
+                ),
+            );
+            for protocol in supported {
+                response.headers_mut().append(
+                    crate::spdy::ACCEPTED_PROTOCOL_VERSIONS_HEADER,
+                    hyper::header::HeaderValue::from_static(protocol),
+                );
+            }
+            return response;
+        };
+        let Some(Session::PortForward(forward)) = self.take(kind, token) else {
+            return reply(
+                StatusCode::NOT_FOUND,
+                "unknown or expired streaming token".to_string(),
+            );
+        };
+
+        let upgrade = hyper::upgrade::on(&mut request);
+        tokio::spawn(async move {
+            match upgrade.await {
+                Ok(upgraded) => crate::portforward::run_spdy(TokioIo::new(upgraded), forward).await,
+                Err(error) => tracing::warn!(%error, "streaming upgrade failed"),
+            }
+        });
+
+        let mut response = Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        let headers = response.headers_mut();
+        headers.insert("connection", "Upgrade".parse().expect("static header"));
+        headers.insert(
+            "upgrade",
+            crate::spdy::UPGRADE.parse().expect("static header"),
+        );
+        if let Ok(protocol) = protocol.parse() {
+            headers.insert(crate::spdy::PROTOCOL_VERSION_HEADER, protocol);
         }
         response
     }

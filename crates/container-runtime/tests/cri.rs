@@ -542,6 +542,150 @@ async fn port_forward_once(netns: &str, url: &str) -> Result<Vec<u8>, String> {
     Ok(data)
 }
 
+/// A minimal SPDY/3.1 port-forward client, doing what kubectl does per connection:
+/// an error stream it half-closes at once, a data stream, a ping, then its FIN.
+struct SpdyClient {
+    stream: tokio::net::TcpStream,
+    encoder: container_runtime::spdy::frame::Encoder,
+    decoder: container_runtime::spdy::frame::Decoder,
+    buffer: bytes::BytesMut,
+}
+
+impl SpdyClient {
+    /// Sends the upgrade request and checks the `101 Switching Protocols` response.
+    async fn upgrade(netns: &str, url: &str) -> Result<SpdyClient, String> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let rest = url.trim_start_matches("http://");
+        let (authority, path) = rest.split_once('/').unwrap();
+        let mut stream = connect_in_netns(netns, authority.parse().unwrap());
+        let request = format!(
+            "POST /{path} HTTP/1.1\r\nHost: {authority}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\nContent-Length: 0\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if stream.read(&mut byte).await.unwrap() == 0 {
+                return Err(format!(
+                    "closed in the response head: {}",
+                    String::from_utf8_lossy(&head)
+                ));
+            }
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+        if !head.starts_with("http/1.1 101") {
+            return Err(head);
+        }
+        assert!(head.contains("upgrade: spdy/3.1"), "{head}");
+        assert!(
+            head.contains("x-stream-protocol-version: portforward.k8s.io"),
+            "{head}"
+        );
+        Ok(SpdyClient {
+            stream,
+            encoder: Default::default(),
+            decoder: Default::default(),
+            buffer: Default::default(),
+        })
+    }
+
+    async fn send(&mut self, frame: container_runtime::spdy::Frame) {
+        use tokio::io::AsyncWriteExt;
+        let mut bytes = Vec::new();
+        self.encoder.encode(&frame, &mut bytes).unwrap();
+        self.stream.write_all(&bytes).await.unwrap();
+    }
+
+    /// Returns the next frame, or `None` when the server closed the connection.
+    async fn receive(&mut self) -> Option<container_runtime::spdy::Frame> {
+        use tokio::io::AsyncReadExt;
+        loop {
+            if let Some(frame) = self.decoder.decode(&mut self.buffer).unwrap() {
+                return Some(frame);
+            }
+            let read = tokio::time::timeout(
+                Duration::from_secs(10),
+                self.stream.read_buf(&mut self.buffer),
+            )
+            .await
+            .expect("a SPDY frame within 10 s")
+            .unwrap();
+            if read == 0 {
+                return None;
+            }
+        }
+    }
+
+    async fn open(&mut self, stream_id: u32, stream_type: &str, port: u16, request_id: u32) {
+        let mut headers = container_runtime::spdy::Headers::new();
+        headers.add("streamtype", stream_type);
+        headers.add("port", &port.to_string());
+        headers.add("requestid", &request_id.to_string());
+        self.send(container_runtime::spdy::Frame::SynStream {
+            stream_id,
+            associated_to: 0,
+            priority: 0,
+            flags: 0,
+            headers,
+        })
+        .await;
+    }
+
+    /// Forwards one connection to `port` on streams `first` (error) and `first + 2`
+    /// (data), sends `input` and FIN, and returns what came back on each stream until
+    /// both ended with FIN.
+    async fn forward(&mut self, first: u32, port: u16, input: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        use container_runtime::spdy::Frame;
+
+        let (error, data) = (first, first + 2);
+        self.open(error, "error", port, first).await;
+        self.send(Frame::Data {
+            stream_id: error,
+            fin: true,
+            data: Default::default(),
+        })
+        .await;
+        self.open(data, "data", port, first).await;
+        self.send(Frame::Ping { id: first }).await;
+        self.send(Frame::Data {
+            stream_id: data,
+            fin: true,
+            data: bytes::Bytes::copy_from_slice(input),
+        })
+        .await;
+
+        let mut replies = Vec::new();
+        let mut pong = false;
+        let (mut error_text, mut received) = (Vec::new(), Vec::new());
+        let (mut error_fin, mut data_fin) = (false, false);
+        while !(error_fin && data_fin) {
+            match self.receive().await.expect("the session stays open") {
+                Frame::SynReply { stream_id, .. } => replies.push(stream_id),
+                Frame::Ping { id } => pong = id == first,
+                Frame::Data {
+                    stream_id,
+                    fin,
+                    data: bytes,
+                } => {
+                    let (buffer, done) = if stream_id == error {
+                        (&mut error_text, &mut error_fin)
+                    } else {
+                        (&mut received, &mut data_fin)
+                    };
+                    buffer.extend_from_slice(&bytes);
+                    *done |= fin;
+                }
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+        assert_eq!(replies, vec![error, data], "SYN_REPLY for both streams");
+        assert!(pong, "the ping was echoed");
+        (error_text, received)
+    }
+}
+
 async fn remove_sandbox(client: &mut RuntimeServiceClient<Channel>, id: &str) {
     client
         .stop_pod_sandbox(v1::StopPodSandboxRequest {
@@ -846,6 +990,66 @@ async fn exec_and_stop_with_grace_period() {
         }
     };
     assert_eq!(received, b"pong\n");
+
+    // The same over SPDY/3.1, as kubectl port-forward connects, retried while nc
+    // restarts after the connection above.
+    let spdy_url = client
+        .port_forward(v1::PortForwardRequest {
+            pod_sandbox_id: sandbox_id.clone(),
+            port: vec![],
+        })
+        .await
+        .expect("PortForward")
+        .into_inner()
+        .url;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut first = 1;
+    let mut spdy = SpdyClient::upgrade(&node.netns, &spdy_url)
+        .await
+        .expect("SPDY upgrade");
+    loop {
+        let (error_text, received) = spdy.forward(first, 8080, b"ping\n").await;
+        first += 4;
+        if received == b"pong\n" {
+            assert!(
+                error_text.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&error_text)
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "SPDY port-forward got {:?}, error {:?}",
+            String::from_utf8_lossy(&received),
+            String::from_utf8_lossy(&error_text)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // A closed port is reported on the error stream, and the session goes on.
+    let (error_text, received) = spdy.forward(first, 1, b"").await;
+    assert!(received.is_empty());
+    let error_text = String::from_utf8_lossy(&error_text);
+    assert!(
+        error_text.contains("error forwarding port 1 to pod")
+            && error_text.contains("Connection refused"),
+        "{error_text}"
+    );
+    spdy.send(container_runtime::spdy::Frame::GoAway {
+        last_good_stream_id: 0,
+        status: 0,
+    })
+    .await;
+    assert_eq!(spdy.receive().await, None, "GOAWAY ends the session");
+    let reused = SpdyClient::upgrade(&node.netns, &spdy_url).await;
+    assert!(
+        reused
+            .as_ref()
+            .err()
+            .is_some_and(|head| head.contains(" 404 ")),
+        "a port-forward URL must work once"
+    );
+
     client
         .remove_container(v1::RemoveContainerRequest {
             container_id: server,

@@ -607,7 +607,8 @@ fn get_watch_prints_table_rows() {
 }
 
 /// A stand-in for a kubelet's HTTPS port: it records request heads, answers
-/// `/containerLogs/...` with a fixed line and upgrades `/exec/...` to an echo stream.
+/// `/containerLogs/...` with a fixed line, and upgrades `/exec/...` (`Upgrade:
+/// test-stream`) and `/portForward/...` (`Upgrade: SPDY/3.1`) to an echo stream.
 mod fake_kubelet {
     use std::sync::{Arc, Mutex};
 
@@ -660,12 +661,8 @@ mod fake_kubelet {
                             LOG_LINE.len()
                         );
                         let _ = stream.write_all(response.as_bytes()).await;
-                    } else if head.contains("/exec/")
-                        && head.to_ascii_lowercase().contains("upgrade: test-stream")
-                    {
-                        let _ = stream
-                            .write_all(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test-stream\r\n\r\n")
-                            .await;
+                    } else if let Some(upgrade) = upgrade_response(&head) {
+                        let _ = stream.write_all(upgrade.as_bytes()).await;
                         let mut buffer = [0u8; 1024];
                         while let Ok(read) = stream.read(&mut buffer).await {
                             if read == 0 || stream.write_all(&buffer[..read]).await.is_err() {
@@ -685,6 +682,25 @@ mod fake_kubelet {
             }
         });
         (port, requests)
+    }
+
+    /// Returns the 101 response for an upgrade request this stand-in serves.
+    fn upgrade_response(head: &str) -> Option<&'static str> {
+        let lower = head.to_ascii_lowercase();
+        if head.contains("/exec/") && lower.contains("upgrade: test-stream") {
+            Some(
+                "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test-stream\r\n\r\n",
+            )
+        } else if head.starts_with("POST /portForward/")
+            && lower.contains("upgrade: spdy/3.1")
+            && lower.contains("x-stream-protocol-version: portforward.k8s.io")
+        {
+            Some(
+                "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n",
+            )
+        } else {
+            None
+        }
     }
 }
 
@@ -798,6 +814,99 @@ fn exec_upgrade_is_spliced() {
     });
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     assert_eq!(&echoed, b"ping");
+}
+
+/// Returns a TLS connector that trusts the test server's certificate.
+fn tls_connector(server: &TestServer) -> tokio_rustls::TlsConnector {
+    let pem = std::fs::read(&server.cert_file).expect("read serving certificate");
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots
+            .add(certificate.expect("parse certificate"))
+            .expect("add root");
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+}
+
+#[test]
+fn portforward_websocket_tunnels_spdy() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let server = TestServer::start();
+    let (port, requests) = server.block_on(fake_kubelet::start());
+    node_and_pod_on_fake_kubelet(&server, port);
+    let connector = tls_connector(&server);
+    let api_port = server.port;
+
+    let (protocol, echoed, closed) = server.block_on(async move {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", api_port))
+            .await
+            .expect("connect");
+        let name = rustls::pki_types::ServerName::try_from("localhost").expect("server name");
+        let stream = connector.connect(name, tcp).await.expect("TLS handshake");
+        let mut request = format!(
+            "wss://localhost:{api_port}/api/v1/namespaces/default/pods/web/portforward?ports=80"
+        )
+        .into_client_request()
+        .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "SPDY/3.1+portforward.k8s.io".parse().unwrap(),
+        );
+        let (mut socket, response) = tokio_tungstenite::client_async(request, stream)
+            .await
+            .expect("WebSocket upgrade");
+        let protocol = response.headers()["sec-websocket-protocol"]
+            .to_str()
+            .unwrap()
+            .to_string();
+
+        // A SPDY frame may arrive split across messages; the kubelet sees one stream.
+        socket
+            .send(Message::binary(b"\x80\x03".to_vec()))
+            .await
+            .unwrap();
+        socket
+            .send(Message::binary(b"\x00\x06".to_vec()))
+            .await
+            .unwrap();
+        let mut echoed = Vec::new();
+        while echoed.len() < 4 {
+            match socket.next().await {
+                Some(Ok(Message::Binary(data))) => echoed.extend_from_slice(&data),
+                other => panic!("expected the echo, got {other:?}"),
+            }
+        }
+        socket.close(None).await.unwrap();
+        let mut closed = false;
+        while let Some(Ok(message)) = socket.next().await {
+            closed |= matches!(message, Message::Close(_));
+        }
+        (protocol, echoed, closed)
+    });
+    assert_eq!(protocol, "SPDY/3.1+portforward.k8s.io");
+    assert_eq!(echoed, b"\x80\x03\x00\x06");
+    assert!(closed, "the tunnel answers the client's close");
+    let seen = requests.lock().unwrap().clone();
+    let head = seen
+        .iter()
+        .find(|head| head.contains("/portForward/"))
+        .expect("the kubelet got the port-forward request")
+        .to_ascii_lowercase();
+    assert!(
+        head.starts_with("post /portforward/default/web?port=80 "),
+        "{head}"
+    );
+    assert!(!head.contains("sec-websocket"), "{head}");
 }
 
 #[test]

@@ -8,6 +8,12 @@
 //! connection (exec, attach and port-forward over WebSocket or SPDY) is answered with
 //! the kubelet's `101 Switching Protocols` and then both connections are spliced, so
 //! the streaming protocol passes through unchanged. Other responses are streamed back.
+//!
+//! One upgrade is translated instead: a port-forward WebSocket that offers a subprotocol
+//! `SPDY/3.1+<protocol>` (kubectl 1.31 and later) tunnels raw SPDY bytes in binary
+//! messages. The kubelet gets a plain `Upgrade: SPDY/3.1` request for `<protocol>`, and
+//! after both upgrades [`bridge_tunnel`] moves the message payloads to and from the
+//! kubelet's connection as a byte stream.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,6 +21,7 @@ use std::time::Duration;
 
 use apimachinery::errors::StatusError;
 use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -24,9 +31,15 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_rustls::TlsConnector;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 
 use super::Query;
 use super::body::ApiBody;
@@ -38,6 +51,22 @@ const DEFAULT_KUBELET_PORT: u16 = 10250;
 
 /// How long connecting to a kubelet (TCP and TLS) may take.
 const DIAL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The prefix of WebSocket subprotocols that tunnel SPDY, as in
+/// `SPDY/3.1+portforward.k8s.io`.
+const SPDY_TUNNEL_PREFIX: &str = "SPDY/3.1+";
+
+/// The `Upgrade` value of a SPDY/3.1 connection.
+const SPDY_UPGRADE: &str = "SPDY/3.1";
+
+/// The header that carries the negotiated stream protocol of a SPDY upgrade.
+const STREAM_PROTOCOL_VERSION: &str = "x-stream-protocol-version";
+
+/// A client WebSocket that tunnels SPDY, to be answered once the kubelet upgraded.
+struct SpdyTunnel {
+    /// The client's `Sec-WebSocket-Key`.
+    key: String,
+}
 
 /// The address types tried in order when the flag is not given. This is kubeadm's
 /// setting; upstream's built-in default puts Hostname first, which needs node names
@@ -162,6 +191,7 @@ impl KubeletClient {
         request: Request<Full<Bytes>>,
         on_upgrade: Option<OnUpgrade>,
         relay_errors: bool,
+        tunnel: Option<SpdyTunnel>,
     ) -> Result<ApiResponse, StatusError> {
         let unreachable = |error: &dyn std::fmt::Display| {
             StatusError::internal_error(format!("error dialing backend: {error}"))
@@ -197,6 +227,11 @@ impl KubeletClient {
                 ));
             };
             let backend = hyper::upgrade::on(&mut response);
+            if let Some(tunnel) = tunnel {
+                let relayed = tunnel_response(response.headers(), &tunnel)?;
+                tokio::spawn(bridge_tunnel(client, backend));
+                return Ok(relayed);
+            }
             tokio::spawn(splice(client, backend));
             let mut relayed = http::Response::new(ApiBody::empty());
             *relayed.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
@@ -280,6 +315,158 @@ async fn splice(client: OnUpgrade, backend: OnUpgrade) {
     }
 }
 
+/// Returns the SPDY protocols a WebSocket request tunnels: its `SPDY/3.1+` subprotocols
+/// for Kubernetes stream protocols, without the prefix. Empty for any other request.
+fn spdy_tunnel_protocols(headers: &HeaderMap) -> Vec<String> {
+    let websocket = headers
+        .get(header::UPGRADE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
+    if !websocket {
+        return Vec::new();
+    }
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter_map(|protocol| protocol.strip_prefix(SPDY_TUNNEL_PREFIX))
+        .filter(|protocol| protocol.ends_with(".k8s.io"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Rewrites the kubelet request of a tunnel into a SPDY upgrade for `protocols`.
+fn spdy_upgrade_headers(headers: &mut HeaderMap, protocols: &[String]) {
+    for name in [
+        header::SEC_WEBSOCKET_PROTOCOL,
+        header::SEC_WEBSOCKET_KEY,
+        header::SEC_WEBSOCKET_VERSION,
+        header::SEC_WEBSOCKET_EXTENSIONS,
+        header::UPGRADE,
+        header::CONNECTION,
+        HeaderName::from_static(STREAM_PROTOCOL_VERSION),
+    ] {
+        headers.remove(name);
+    }
+    headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    headers.insert(header::UPGRADE, HeaderValue::from_static(SPDY_UPGRADE));
+    for protocol in protocols {
+        if let Ok(value) = HeaderValue::from_str(protocol) {
+            headers.append(STREAM_PROTOCOL_VERSION, value);
+        }
+    }
+}
+
+/// Builds the client's `101 Switching Protocols` to WebSocket from the kubelet's SPDY
+/// upgrade, carrying the protocol the kubelet chose as `SPDY/3.1+<protocol>`.
+fn tunnel_response(backend: &HeaderMap, tunnel: &SpdyTunnel) -> Result<ApiResponse, StatusError> {
+    let value = |name: &str| {
+        backend
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    if !value("connection").to_ascii_lowercase().contains("upgrade")
+        || !value("upgrade")
+            .to_ascii_lowercase()
+            .contains(&SPDY_UPGRADE.to_ascii_lowercase())
+    {
+        return Err(StatusError::internal_error(
+            "unable to upgrade: missing upgrade headers in the kubelet's response",
+        ));
+    }
+    let mut relayed = http::Response::new(ApiBody::empty());
+    *relayed.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = relayed.headers_mut();
+    headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    if let Ok(accept) = HeaderValue::from_str(&derive_accept_key(tunnel.key.as_bytes())) {
+        headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    }
+    let protocol = value(STREAM_PROTOCOL_VERSION);
+    if !protocol.trim().is_empty()
+        && let Ok(protocol) =
+            HeaderValue::from_str(&format!("{SPDY_TUNNEL_PREFIX}{}", protocol.trim()))
+    {
+        headers.insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
+    }
+    Ok(relayed)
+}
+
+/// Moves bytes between the client's WebSocket and the kubelet's SPDY connection: each
+/// binary message's payload goes to the kubelet, and each read from the kubelet goes
+/// back as one binary message. SPDY frames may span messages, so message boundaries
+/// carry no meaning. A close from the client half-closes the kubelet connection, and
+/// the kubelet's EOF closes the WebSocket with status 1000.
+async fn bridge_tunnel(client: OnUpgrade, backend: OnUpgrade) {
+    let (client, backend) = match tokio::try_join!(client, backend) {
+        Ok(pair) => pair,
+        Err(error) => {
+            tracing::debug!(%error, "connection upgrade failed");
+            return;
+        }
+    };
+    let socket = WebSocketStream::from_raw_socket(TokioIo::new(client), Role::Server, None).await;
+    let (mut sink, mut messages) = socket.split();
+    let (mut backend_read, mut backend_write) = tokio::io::split(TokioIo::new(backend));
+
+    let to_kubelet = async {
+        while let Some(message) = messages.next().await {
+            match message {
+                Ok(Message::Binary(data)) => {
+                    if backend_write.write_all(&data).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(Message::Close(_)) => break,
+                Ok(Message::Text(_)) => {
+                    tracing::debug!("text message in a SPDY tunnel; closing it");
+                    break;
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::debug!(%error, "SPDY tunnel read failed");
+                    break;
+                }
+            }
+        }
+        let _ = backend_write.shutdown().await;
+    };
+    let to_client = async {
+        let mut buffer = vec![0u8; 32 * 1024];
+        loop {
+            match backend_read.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(count) => {
+                    if sink
+                        .send(Message::binary(buffer[..count].to_vec()))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+        let close = CloseFrame {
+            code: CloseCode::Normal,
+            reason: "".into(),
+        };
+        let _ = sink.send(Message::Close(Some(close))).await;
+        let _ = sink.close().await;
+    };
+    tokio::pin!(to_kubelet, to_client);
+    // After the client's close the kubelet still finishes its side; after the
+    // kubelet's EOF nothing more can reach the client.
+    tokio::select! {
+        _ = &mut to_kubelet => to_client.await,
+        _ = &mut to_client => {}
+    }
+}
+
 /// Serves a connect subresource of a pod or node.
 #[allow(clippy::too_many_arguments)]
 pub async fn serve(
@@ -330,7 +517,27 @@ pub async fn serve(
         return Err(StatusError::bad_request("Upgrade request required"));
     }
 
-    let method = if subresource == "proxy" || upgrading {
+    let tunnel_protocols = if subresource == "portforward" && upgrading {
+        spdy_tunnel_protocols(&parts.headers)
+    } else {
+        Vec::new()
+    };
+    let tunnel = (!tunnel_protocols.is_empty()).then(|| SpdyTunnel {
+        key: parts
+            .headers
+            .get(header::SEC_WEBSOCKET_KEY)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+    });
+    if tunnel.as_ref().is_some_and(|tunnel| tunnel.key.is_empty()) {
+        return Err(StatusError::bad_request("Sec-WebSocket-Key is missing"));
+    }
+
+    // A SPDY upgrade is a POST, as upstream's tunnelling handler sends it.
+    let method = if tunnel.is_some() {
+        Method::POST
+    } else if subresource == "proxy" || upgrading {
         parts.method.clone()
     } else {
         Method::GET
@@ -345,6 +552,9 @@ pub async fn serve(
         }))
         .map_err(|error| StatusError::bad_request(format!("invalid proxy request: {error}")))?;
     copy_headers(&parts.headers, request.headers_mut(), upgrading);
+    if tunnel.is_some() {
+        spdy_upgrade_headers(request.headers_mut(), &tunnel_protocols);
+    }
     if let Ok(value) = HeaderValue::from_str(&format!("{host}:{port}")) {
         request.headers_mut().insert(header::HOST, value);
     }
@@ -357,6 +567,7 @@ pub async fn serve(
             request,
             upgrading.then_some(on_upgrade).flatten(),
             relay_errors,
+            tunnel,
         )
         .await
 }
@@ -690,6 +901,84 @@ mod tests {
         let query = Query::parse("ports=80&ports=8080");
         let path = pod_stream_path(&pod(), "portforward", "default", "web", &query).unwrap();
         assert_eq!(path, "/portForward/default/web?port=80&port=8080");
+    }
+
+    #[test]
+    fn tunnel_protocols_strip_the_spdy_prefix() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(
+                "SPDY/3.1+portforward.k8s.io, v4.channel.k8s.io, SPDY/3.1+other.example",
+            ),
+        );
+        assert_eq!(spdy_tunnel_protocols(&headers), vec!["portforward.k8s.io"]);
+
+        headers.insert(header::UPGRADE, HeaderValue::from_static("SPDY/3.1"));
+        assert!(spdy_tunnel_protocols(&headers).is_empty());
+    }
+
+    #[test]
+    fn tunnel_request_becomes_spdy_upgrade() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        headers.insert(header::SEC_WEBSOCKET_KEY, HeaderValue::from_static("a2V5"));
+        headers.insert(
+            header::SEC_WEBSOCKET_VERSION,
+            HeaderValue::from_static("13"),
+        );
+        headers.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("SPDY/3.1+portforward.k8s.io"),
+        );
+        headers.insert(header::USER_AGENT, HeaderValue::from_static("kubectl"));
+        spdy_upgrade_headers(&mut headers, &["portforward.k8s.io".to_string()]);
+        assert_eq!(headers[header::UPGRADE], "SPDY/3.1");
+        assert_eq!(headers[header::CONNECTION], "Upgrade");
+        assert_eq!(headers[STREAM_PROTOCOL_VERSION], "portforward.k8s.io");
+        assert_eq!(headers[header::USER_AGENT], "kubectl");
+        for name in [
+            "sec-websocket-key",
+            "sec-websocket-version",
+            "sec-websocket-protocol",
+        ] {
+            assert!(!headers.contains_key(name), "{name} reached the kubelet");
+        }
+    }
+
+    #[test]
+    fn tunnel_response_answers_the_websocket() {
+        let mut backend = HeaderMap::new();
+        backend.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        backend.insert(header::UPGRADE, HeaderValue::from_static("SPDY/3.1"));
+        backend.insert(
+            STREAM_PROTOCOL_VERSION,
+            HeaderValue::from_static("portforward.k8s.io"),
+        );
+        let tunnel = SpdyTunnel {
+            // The sample key of RFC 6455, section 1.3.
+            key: "dGhlIHNhbXBsZSBub25jZQ==".to_string(),
+        };
+        let response = tunnel_response(&backend, &tunnel).unwrap();
+        assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
+        let headers = response.headers();
+        assert_eq!(headers[header::UPGRADE], "websocket");
+        assert_eq!(
+            headers[header::SEC_WEBSOCKET_ACCEPT],
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+        assert_eq!(
+            headers[header::SEC_WEBSOCKET_PROTOCOL],
+            "SPDY/3.1+portforward.k8s.io"
+        );
+
+        backend.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        let Err(error) = tunnel_response(&backend, &tunnel) else {
+            panic!("a response without Upgrade: SPDY/3.1 was accepted");
+        };
+        assert_eq!(error.code(), 500);
     }
 
     #[test]
