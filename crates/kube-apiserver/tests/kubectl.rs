@@ -254,6 +254,36 @@ fn get_output_formats() {
     let names = server.kubectl_ok(&["get", "namespaces", "-o", "name"]);
     assert!(names.contains("namespace/kube-system"), "{names}");
 
+    // Sorting by a field outside metadata makes kubectl request `includeObject=Object`
+    // and sort the rows by the objects it gets back.
+    for (name, value) in [("zeta", "1"), ("alpha", "3"), ("mid", "2")] {
+        server.kubectl_ok(&[
+            "create",
+            "configmap",
+            name,
+            &format!("--from-literal=rank={value}"),
+        ]);
+    }
+    let sorted = server.kubectl_ok(&[
+        "get",
+        "configmaps",
+        "--sort-by=.data.rank",
+        "-o",
+        "custom-columns=NAME:.metadata.name",
+    ]);
+    let ranked: Vec<&str> = sorted
+        .lines()
+        .filter(|line| ["zeta", "mid", "alpha"].contains(line))
+        .collect();
+    assert_eq!(ranked, ["zeta", "mid", "alpha"], "{sorted}");
+    let table = server.kubectl_ok(&["get", "configmaps", "--sort-by=.data.rank"]);
+    let rows: Vec<&str> = table
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| ["zeta", "mid", "alpha"].contains(name))
+        .collect();
+    assert_eq!(rows, ["zeta", "mid", "alpha"], "{table}");
+
     let services = server.kubectl_ok(&["get", "services"]);
     assert!(
         services.contains("kubernetes   ClusterIP   10.0.0.1"),

@@ -154,13 +154,21 @@ async fn serve_inner(
 
     match info.verb.as_str() {
         "get" => {
+            let include_object = include_object(query)?;
             let object = store.get_bytes(namespace, &info.name).await?;
-            Ok(json(200, represent_object(store, object, representation)?))
+            Ok(json(
+                200,
+                represent_object(store, object, representation, include_object)?,
+            ))
         }
         "list" => {
+            let include_object = include_object(query)?;
             let params = list_params(query)?;
             let output = store.list(namespace, &params).await?;
-            Ok(json(200, list_body(store, output, representation)?))
+            Ok(json(
+                200,
+                list_body(store, output, representation, include_object)?,
+            ))
         }
         "watch" => {
             let params = list_params(query)?;
@@ -294,7 +302,12 @@ async fn serve_inner(
                 continue_token: None,
                 remaining_item_count: None,
             };
-            Ok(json(200, list_body(store, output, Representation::Object)?))
+            Ok(json(200, list_body(
+                store,
+                output,
+                Representation::Object,
+                crate::tables::IncludeObject::Metadata,
+            )?))
         }
         other => Err(StatusError::method_not_supported(
             &store.info.group_resource(),
@@ -838,11 +851,22 @@ fn deleted_body(store: &Store, object: &Value) -> Bytes {
     to_bytes(&status)
 }
 
+/// Reads the `includeObject` table option, which sets what each Table row's
+/// `object` carries (kubectl asks for `Object` when it sorts rows itself).
+fn include_object(query: &Query) -> Result<crate::tables::IncludeObject, StatusError> {
+    query
+        .get("includeObject")
+        .unwrap_or("")
+        .parse()
+        .map_err(|error: crate::tables::UnsupportedIncludeObject| error.to_status_error())
+}
+
 /// Renders one object in the negotiated representation.
 fn represent_object(
     store: &Store,
     object: Bytes,
     representation: Representation,
+    include_object: crate::tables::IncludeObject,
 ) -> Result<Bytes, StatusError> {
     match representation {
         Representation::Object => Ok(object),
@@ -859,7 +883,7 @@ fn represent_object(
                 store.info.group,
                 store.info.resource,
                 &[value],
-                crate::tables::IncludeObject::Metadata,
+                include_object,
                 list_meta,
                 std::time::SystemTime::now(),
             )))
@@ -880,6 +904,7 @@ pub fn list_body(
     store: &Store,
     output: crate::registry::store::ListOutput,
     representation: Representation,
+    include_object: crate::tables::IncludeObject,
 ) -> Result<Bytes, StatusError> {
     let mut metadata = serde_json::Map::new();
     metadata.insert(
@@ -938,7 +963,7 @@ pub fn list_body(
                 store.info.group,
                 store.info.resource,
                 &items,
-                crate::tables::IncludeObject::Metadata,
+                include_object,
                 Value::Object(metadata),
                 std::time::SystemTime::now(),
             )))
