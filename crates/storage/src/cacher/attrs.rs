@@ -303,7 +303,9 @@ mod tests {
         let interner = NameInterner::default();
         let long = "x".repeat(70_000);
         // (entries, lookups with expected values)
-        let cases: Vec<(Vec<(&str, &str)>, Vec<(&str, Option<&str>)>)> = vec![
+        type Entries<'a> = Vec<(&'a str, &'a str)>;
+        type Lookups<'a> = Vec<(&'a str, Option<&'a str>)>;
+        let cases: Vec<(Entries, Lookups)> = vec![
             (vec![], vec![("a", None)]),
             (vec![("a", "")], vec![("a", Some("")), ("b", None)]),
             (
