@@ -1,11 +1,17 @@
 //! API server benchmark: pod create, get, update, list and watch latency through the
 //! whole server (TLS, HTTP/2, decoding, validation, storage) with 100 concurrent
 //! clients. It runs on the embedded store and on etcd, beside the raw backend, in one
-//! run, and then measures the server's memory per stored pod.
+//! run. Then it measures the resident memory per stored pod of the `kube-apiserver`
+//! binary as a process of its own, loaded by this process over the API, once on the
+//! embedded store and once on etcd.
 //!
-//! Run with `make bench` or `cargo bench -p kube-apiserver --bench apiserver`.
-//! `APISERVER_BENCH_SCALE=small` runs a quick pass.
+//! Run with `make bench` or `cargo bench -p kube-apiserver --bench apiserver`;
+//! `-- memory` runs only the memory measurement. `APISERVER_BENCH_SCALE=small` runs
+//! a quick pass.
 
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -78,7 +84,11 @@ struct Client {
 
 impl Client {
     async fn connect(server: &RunningServer, connections: usize) -> Client {
-        let pem = std::fs::read(&server.certificate.cert_file).expect("read certificate");
+        Client::connect_to(server.address, &server.certificate.cert_file, connections).await
+    }
+
+    async fn connect_to(address: SocketAddr, cert_file: &Path, connections: usize) -> Client {
+        let pem = std::fs::read(cert_file).expect("read certificate");
         let mut roots = rustls::RootCertStore::empty();
         for certificate in rustls_pemfile::certs(&mut pem.as_slice()) {
             roots.add(certificate.expect("certificate")).expect("root");
@@ -94,7 +104,7 @@ impl Client {
 
         let mut senders = Vec::new();
         for _ in 0..connections {
-            let tcp = TcpStream::connect(server.address).await.expect("connect");
+            let tcp = TcpStream::connect(address).await.expect("connect");
             // Without it, a request's body frame waits for the ACK of its headers frame.
             tcp.set_nodelay(true).expect("set TCP_NODELAY");
             let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
@@ -110,7 +120,7 @@ impl Client {
         }
         Client {
             senders,
-            base: format!("https://127.0.0.1:{}", server.address.port()),
+            base: format!("https://127.0.0.1:{}", address.port()),
         }
     }
 
@@ -377,27 +387,153 @@ async fn watch_latency(name: &str, client: &Client, scale: Scale) {
     report(name, "write to watch event", samples, None);
 }
 
-fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|line| line.starts_with("VmRSS:"))
+/// Resident memory of one process, from `/proc/PID/status` and `/proc/PID/smaps_rollup`.
+#[derive(Clone, Copy, Debug, Default)]
+struct ProcessMemory {
+    /// `VmRSS`: every resident page of the process.
+    rss: u64,
+    /// `RssAnon`: resident anonymous pages (the heap and thread stacks).
+    rss_anon: u64,
+    /// `RssFile`: resident pages of mapped files (the binary and libraries).
+    rss_file: u64,
+    /// `Private_Dirty` of smaps_rollup: pages only this process wrote.
+    private_dirty: u64,
+}
+
+impl ProcessMemory {
+    fn read(pid: u32) -> ProcessMemory {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let rollup =
+            std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+        ProcessMemory {
+            rss: kib_field(&status, "VmRSS:"),
+            rss_anon: kib_field(&status, "RssAnon:"),
+            rss_file: kib_field(&status, "RssFile:"),
+            private_dirty: kib_field(&rollup, "Private_Dirty:"),
+        }
+    }
+}
+
+/// Returns the value of a `Name:   123 kB` line in bytes, 0 when absent.
+fn kib_field(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find(|line| line.starts_with(name))
         .and_then(|line| line.split_whitespace().nth(1))
         .and_then(|kib| kib.parse::<u64>().ok())
         .map_or(0, |kib| kib * 1024)
 }
 
-/// Stores many pods through the server and reports resident memory per pod beyond
-/// the pods' JSON size.
-async fn memory(server: &RunningServer, scale: Scale) {
-    let client = Client::connect(server, 4).await;
-    let before = rss_bytes();
-    let sample = pod("m-0000000");
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / 1048576.0)
+}
+
+/// The release `kube-apiserver` binary running as its own process, so that its
+/// resident memory excludes the benchmark's client. Dropping it kills the process.
+struct ServerProcess {
+    child: Child,
+    address: SocketAddr,
+    cert_file: PathBuf,
+    log_file: PathBuf,
+}
+
+impl ServerProcess {
+    /// Starts the binary on a free loopback port with its data and certificates in
+    /// `dir`, and waits until `/readyz` returns 200 and the system namespaces exist.
+    /// `APISERVER_BENCH_SERVER_ARGS` (whitespace-separated) adds flags, and
+    /// `APISERVER_BENCH_BINARY` runs another build of the binary, for comparisons.
+    async fn start(dir: &Path, etcd: Option<&str>) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("find a free port")
+            .port();
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        let log_file = dir.join("kube-apiserver.log");
+        let log = std::fs::File::create(&log_file).expect("create the server log");
+        let binary = std::env::var("APISERVER_BENCH_BINARY")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_kube-apiserver").to_string());
+        let mut command = Command::new(binary);
+        command
+            .arg("--bind-address=127.0.0.1")
+            .arg(format!("--secure-port={port}"))
+            .arg("--max-requests-inflight=1000")
+            .arg("--max-mutating-requests-inflight=1000")
+            .arg(format!("--data-dir={}", dir.join("data").display()))
+            .arg(format!("--cert-dir={}", dir.join("certs").display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        if let Some(endpoints) = etcd {
+            command.arg(format!("--etcd-servers={endpoints}"));
+        }
+        if let Ok(extra) = std::env::var("APISERVER_BENCH_SERVER_ARGS") {
+            command.args(extra.split_whitespace());
+        }
+        let child = command.spawn().expect("start the kube-apiserver binary");
+        let mut server = ServerProcess {
+            child,
+            address,
+            cert_file: dir.join("certs").join("apiserver.crt"),
+            log_file,
+        };
+        server.wait_ready().await;
+        server
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "kube-apiserver exited with {status} before it was ready; log:\n{}",
+                    std::fs::read_to_string(&self.log_file).unwrap_or_default()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kube-apiserver was not ready within 60 s; log: {}",
+                self.log_file.display()
+            );
+            if self.cert_file.exists() && TcpStream::connect(self.address).await.is_ok() {
+                let client = Client::connect_to(self.address, &self.cert_file, 1).await;
+                let (ready, _) = client.request(0, "GET", "/readyz", None).await;
+                let (namespace, _) = client
+                    .request(0, "GET", "/api/v1/namespaces/kube-public", None)
+                    .await;
+                if ready == 200 && namespace == 200 {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Stores `scale.memory_pods` pods through a `kube-apiserver` process and reports
+/// its resident memory per pod beyond the pods' JSON size.
+async fn memory(name: &str, dir: &Path, etcd: Option<&str>, scale: Scale) {
+    let server = ServerProcess::start(dir, etcd).await;
+    let client = Client::connect_to(server.address, &server.cert_file, 4).await;
+    // Let start-up work (bootstrap objects, cache fills) finish first.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = ProcessMemory::read(server.pid());
+
     let creator = client.clone();
+    let started = Instant::now();
     concurrently(scale.clients, scale.memory_pods, move |index| {
         let client = creator.clone();
         async move {
-            let (status, _) = client
+            let (status, body) = client
                 .request(
                     index,
                     "POST",
@@ -405,11 +541,12 @@ async fn memory(server: &RunningServer, scale: Scale) {
                     Some(&pod(&format!("m-{index:07}"))),
                 )
                 .await;
-            assert_eq!(status, 201);
+            assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
         }
     })
     .await;
-    let (_, stored) = client
+    let load_time = started.elapsed();
+    let (status, stored) = client
         .request(
             0,
             "GET",
@@ -417,52 +554,96 @@ async fn memory(server: &RunningServer, scale: Scale) {
             None,
         )
         .await;
-    let after = rss_bytes();
-    let per_pod = after.saturating_sub(before) as f64 / scale.memory_pods as f64;
-    let _ = sample;
+    assert_eq!(status, 200);
+    // Let the watch cache apply the last events before reading memory.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = ProcessMemory::read(server.pid());
+
+    let pods = scale.memory_pods as f64;
+    let per_pod = after.rss.saturating_sub(before.rss) as f64 / pods;
     println!(
-        "\nRSS: {:.1} MiB before, {:.1} MiB after {} pods: {:.0} bytes per pod; one stored pod is {} bytes of JSON, so {:.0} bytes of overhead per pod (in-process: the benchmark's client shares the process)",
-        before as f64 / 1048576.0,
-        after as f64 / 1048576.0,
-        scale.memory_pods,
+        "| {name} | {} | {} | {} | {} | {} | {:.0} | {:.0} |",
+        mib(before.rss),
+        mib(after.rss),
+        mib(after.rss_anon.saturating_sub(before.rss_anon)),
+        mib(after.private_dirty.saturating_sub(before.private_dirty)),
+        mib(after.rss_file),
         per_pod,
-        stored.len(),
-        per_pod - stored.len() as f64
+        per_pod - stored.len() as f64,
     );
+    eprintln!(
+        "{name}: {} pods loaded in {:.1} s; one stored pod is {} bytes of JSON",
+        scale.memory_pods,
+        load_time.as_secs_f64(),
+        stored.len()
+    );
+}
+
+/// Runs the memory measurement on both backends: the embedded store inside the
+/// server process, and etcd in a process of its own.
+async fn memory_on_both_backends(scale: Scale) {
+    println!(
+        "\nkube-apiserver process holding {} pods (RSS from /proc/PID/status, dirty pages from smaps_rollup):\n",
+        scale.memory_pods
+    );
+    println!(
+        "| backend | RSS before | RSS after | anonymous RSS added | private dirty added | file RSS after | bytes per pod | overhead per pod beyond its JSON |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+
+    let embedded_dir = tempfile::tempdir().expect("temp dir");
+    memory("embedded", embedded_dir.path(), None, scale).await;
+
+    let etcd = tokio::task::spawn_blocking(storage::testing::EtcdServer::start)
+        .await
+        .expect("join")
+        .expect("start etcd");
+    let etcd_dir = tempfile::tempdir().expect("temp dir");
+    memory(
+        "etcd",
+        etcd_dir.path(),
+        Some(&etcd.endpoints().join(",")),
+        scale,
+    )
+    .await;
 }
 
 fn main() {
     let scale = Scale::from_env();
+    // `cargo bench ... -- memory` runs only the memory measurement.
+    let memory_only = std::env::args().skip(1).any(|arg| arg == "memory");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async move {
-        println!(
-            "apiserver bench: {} clients, {} operations, lists of {} pods",
-            scale.clients, scale.operations, scale.list_pods
-        );
-        println!("\n| backend | operation | p50 | p99 | requests/s |\n|---|---|---|---|---|");
-
-        let dir = tempfile::tempdir().expect("temp dir");
-        let server = start_server(dir.path(), None).await;
-        raw_backend("embedded", &server.backend, scale).await;
-        api_workloads("embedded", &server, scale).await;
-        server.shutdown().await;
-
-        let etcd = tokio::task::spawn_blocking(storage::testing::EtcdServer::start)
-            .await
-            .expect("join")
-            .expect("start etcd");
-        let etcd_dir = tempfile::tempdir().expect("temp dir");
-        let server = start_server(etcd_dir.path(), Some(&etcd.endpoints().join(","))).await;
-        raw_backend("etcd", &server.backend, scale).await;
-        api_workloads("etcd", &server, scale).await;
-        server.shutdown().await;
-
-        let memory_dir = tempfile::tempdir().expect("temp dir");
-        let server = start_server(memory_dir.path(), None).await;
-        memory(&server, scale).await;
-        server.shutdown().await;
+        if !memory_only {
+            latency_on_both_backends(scale).await;
+        }
+        memory_on_both_backends(scale).await;
     });
+}
+
+async fn latency_on_both_backends(scale: Scale) {
+    println!(
+        "apiserver bench: {} clients, {} operations, lists of {} pods",
+        scale.clients, scale.operations, scale.list_pods
+    );
+    println!("\n| backend | operation | p50 | p99 | requests/s |\n|---|---|---|---|---|");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = start_server(dir.path(), None).await;
+    raw_backend("embedded", &server.backend, scale).await;
+    api_workloads("embedded", &server, scale).await;
+    server.shutdown().await;
+
+    let etcd = tokio::task::spawn_blocking(storage::testing::EtcdServer::start)
+        .await
+        .expect("join")
+        .expect("start etcd");
+    let etcd_dir = tempfile::tempdir().expect("temp dir");
+    let server = start_server(etcd_dir.path(), Some(&etcd.endpoints().join(","))).await;
+    raw_backend("etcd", &server.backend, scale).await;
+    api_workloads("etcd", &server, scale).await;
+    server.shutdown().await;
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use apimachinery::scheme::RESOURCES;
 use storage::Backend;
-use storage::embedded::EmbeddedBackend;
+use storage::embedded::{EmbeddedBackend, EmbeddedOptions};
 use storage::etcd3::{Etcd3Backend, Etcd3Options};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -368,8 +368,13 @@ async fn open_backend(options: &Options) -> Result<Arc<dyn Backend>, StartError>
     let endpoints = options.etcd_endpoints();
     if endpoints.is_empty() {
         let path = options.data_dir.join("registry.redb");
-        tracing::info!(path = %path.display(), "using the embedded store");
-        let backend = EmbeddedBackend::open(&path).await?;
+        tracing::info!(path = %path.display(), cache_bytes = options.embedded_store_cache_bytes,
+            "using the embedded store");
+        let embedded_options = EmbeddedOptions {
+            cache_size_bytes: options.embedded_store_cache_bytes,
+            ..EmbeddedOptions::default()
+        };
+        let backend = EmbeddedBackend::open_with_options(&path, embedded_options).await?;
         return Ok(Arc::new(backend));
     }
     let tls = options

@@ -36,6 +36,11 @@ pub struct Options {
     #[arg(long, default_value = "/var/lib/kube-apiserver")]
     pub data_dir: PathBuf,
 
+    /// Memory the embedded store may use for its page cache, in bytes. The watch
+    /// cache already keeps every object in memory, so a small cache suffices.
+    #[arg(long, default_value_t = storage::embedded::DEFAULT_CACHE_SIZE_BYTES)]
+    pub embedded_store_cache_bytes: usize,
+
     /// The port on which to serve HTTPS with authentication and authorization.
     #[arg(long, default_value_t = 6443)]
     pub secure_port: u16,

@@ -12,8 +12,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use storage::cacher::{
-    AttrsFunc, CacheEvent, Cacher, CacherConfig, FilterFunc, IndexFunc, IndexLookup, ListRequest,
-    ObjectAttrs, POD_NODE_NAME_INDEX, ResourceVersionMatch, WatchEventType, WatchRequest, Watcher,
+    AttrsFunc, CacheEvent, CachedAttrs, Cacher, CacherConfig, FilterFunc, IndexFunc, IndexLookup,
+    ListRequest, ObjectAttrs, POD_NODE_NAME_INDEX, ResourceVersionMatch, WatchEventType,
+    WatchRequest, Watcher,
 };
 use storage::embedded::EmbeddedBackend;
 use storage::{Backend, Error, KeyValue, ListOptions, ListResult, WatchStream};
@@ -146,11 +147,11 @@ async fn wait_for_revision(cacher: &Cacher, revision: i64) {
 }
 
 fn label_filter(app: &'static str) -> FilterFunc {
-    Arc::new(move |_: &str, attrs: &ObjectAttrs| attrs.labels.get("app").is_some_and(|v| v == app))
+    Arc::new(move |_: &str, attrs: &CachedAttrs| attrs.labels.get("app").is_some_and(|v| v == app))
 }
 
 fn node_filter(node: &'static str) -> FilterFunc {
-    Arc::new(move |_: &str, attrs: &ObjectAttrs| {
+    Arc::new(move |_: &str, attrs: &CachedAttrs| {
         attrs.fields.get("spec.nodeName").is_some_and(|v| v == node)
     })
 }
@@ -318,7 +319,7 @@ async fn list_at_zero_served_from_memory() {
         .await
         .unwrap();
     assert_eq!(names(&web_in_default.items), ["default/a"]);
-    assert_eq!(web_in_default.items[0].attrs.labels["app"], "web");
+    assert_eq!(web_in_default.items[0].attrs.labels.get("app"), Some("web"));
     assert_eq!(web_in_default.continue_key, None);
 
     assert_eq!(
@@ -494,7 +495,7 @@ async fn get_reads_cache_or_storage() {
         .unwrap()
         .unwrap();
     assert_eq!(cached.kv, created);
-    assert_eq!(cached.attrs.fields["metadata.name"], "a");
+    assert_eq!(cached.attrs.fields.get("metadata.name"), Some("a"));
     let missing = cacher
         .get(&pod_key("default", "zz"), Some(0))
         .await
@@ -815,7 +816,7 @@ async fn index_lookup_and_routing() {
 
     // The watcher's filter accepts every pod, so only the index routing keeps the
     // events of node-2 away from it.
-    let accept_all: FilterFunc = Arc::new(|_: &str, _: &ObjectAttrs| true);
+    let accept_all: FilterFunc = Arc::new(|_: &str, _: &CachedAttrs| true);
     let mut kubelet = cacher
         .watch(WatchRequest {
             filter: Some(accept_all),

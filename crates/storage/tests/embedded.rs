@@ -149,6 +149,7 @@ async fn lagging_watch_catches_up_without_gaps() {
     let options = EmbeddedOptions {
         event_buffer_batches: 4,
         watch_channel_capacity: 8,
+        ..EmbeddedOptions::default()
     };
     let backend = EmbeddedBackend::open_with_options(&dir.path().join("store.redb"), options)
         .await
@@ -192,6 +193,7 @@ async fn lagging_watch_past_compaction_gets_compacted() {
     let options = EmbeddedOptions {
         event_buffer_batches: 2,
         watch_channel_capacity: 2,
+        ..EmbeddedOptions::default()
     };
     let backend = EmbeddedBackend::open_with_options(&dir.path().join("store.redb"), options)
         .await

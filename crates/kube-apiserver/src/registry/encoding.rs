@@ -41,7 +41,7 @@ pub fn strip_for_storage(object: &mut Value) {
 /// layout [`with_resource_version`] relies on.
 pub fn encode_for_storage(object: &Value) -> Bytes {
     let Some(map) = object.as_object() else {
-        return Bytes::from(serde_json::to_vec(object).unwrap_or_default());
+        return exact_bytes(serde_json::to_vec(object).unwrap_or_default());
     };
     let mut ordered = serde_json::Map::with_capacity(map.len());
     for field in ["apiVersion", "kind", "metadata"] {
@@ -56,7 +56,14 @@ pub fn encode_for_storage(object: &Value) -> Bytes {
     }
     let mut ordered = Value::Object(ordered);
     strip_for_storage(&mut ordered);
-    Bytes::from(serde_json::to_vec(&ordered).unwrap_or_default())
+    exact_bytes(serde_json::to_vec(&ordered).unwrap_or_default())
+}
+
+/// Wraps `encoded` without its spare capacity. The watch cache keeps a stored value
+/// as long as the object is unchanged, and `to_vec` grows its buffer by doubling,
+/// so keeping the spare capacity costs up to the value's size again.
+fn exact_bytes(encoded: Vec<u8>) -> Bytes {
+    Bytes::from(encoded.into_boxed_slice())
 }
 
 /// Returns the stored object's JSON with `metadata.resourceVersion` set to `revision`.

@@ -17,8 +17,8 @@ use bytes::Bytes;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 use storage::cacher::{
-    AttrsFunc, Cacher, CacherConfig, FilterFunc, IndexLookup, ListRequest, ObjectAttrs,
-    ResourceVersionMatch, WatchRequest, Watcher,
+    AttrsFunc, CachedAttrs, Cacher, CacherConfig, FilterFunc, IndexLookup, ListRequest,
+    ObjectAttrs, ResourceVersionMatch, WatchRequest, Watcher,
 };
 use storage::update::{UpdateDecision, UpdateError, guaranteed_update};
 use storage::{Backend, KeyValue, continue_token};
@@ -1256,7 +1256,7 @@ impl Selection {
         }
         let label_selector = self.label_selector.clone();
         let field_selector = self.field_selector.clone();
-        Some(Arc::new(move |_key: &str, attrs: &ObjectAttrs| {
+        Some(Arc::new(move |_key: &str, attrs: &CachedAttrs| {
             label_selector
                 .as_ref()
                 .is_none_or(|selector| selector.matches(&attrs.labels))

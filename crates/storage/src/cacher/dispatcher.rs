@@ -103,14 +103,12 @@ impl RegistryInner {
         let objects = std::iter::once(&event.object).chain(event.prev_object.as_ref());
         let first_triggered = ids.len();
         for object in objects {
-            for (name, values) in object.all_index_values() {
+            for (name, value) in object.all_index_values() {
                 let Some(watchers_by_value) = self.triggered.get(name) else {
                     continue;
                 };
-                for value in values {
-                    if let Some(watchers) = watchers_by_value.get(value) {
-                        ids.extend(watchers.iter().copied());
-                    }
+                if let Some(watchers) = watchers_by_value.get(value) {
+                    ids.extend(watchers.iter().copied());
                 }
             }
         }
@@ -278,7 +276,7 @@ pub(crate) async fn run_dispatcher(
 }
 
 impl Dispatcher {
-    async fn dispatch_event(&mut self, event: &WatchCacheEvent) {
+    async fn dispatch_event(&mut self, event: &Arc<WatchCacheEvent>) {
         self.last_revision = self.last_revision.max(event.revision);
         let mut blocked = Vec::new();
 
@@ -427,6 +425,7 @@ impl Dispatcher {
                 object: bookmark.clone(),
                 prev_object: None,
                 revision,
+                recorded: None,
             };
             match entry.sender.try_send(event) {
                 Ok(()) => entry.next_bookmark_at = now + interval,

@@ -16,6 +16,7 @@
 //! (k8s.io/apiserver/pkg/storage/cacher) of v1.18, with the event window sizing
 //! of later versions.
 
+mod attrs;
 mod dispatcher;
 mod object;
 mod reflector;
@@ -32,6 +33,7 @@ use tokio::task::JoinHandle;
 
 use crate::interface::{Backend, Error, Event, KeyValue, ListOptions};
 
+pub use attrs::{CachedAttrs, StringMap};
 pub use object::{
     AttrsFunc, CacheEvent, CachedObject, FilterFunc, FrameEncodeError, IndexFunc, ObjectAttrs,
     WatchEventType,
@@ -505,8 +507,11 @@ impl Cacher {
             for (position, kv) in page.items.into_iter().enumerate() {
                 let key = kv.key.clone();
                 let object = self.state.builder.build(kv);
-                let indexed = index
-                    .is_none_or(|index| object.index_values(&index.name).contains(&index.value));
+                let indexed = index.is_none_or(|index| {
+                    object
+                        .index_values(&index.name)
+                        .any(|value| value == index.value)
+                });
                 if indexed && filter.matches(object.key(), &object.attrs) {
                     items.push(Arc::new(object));
                 }

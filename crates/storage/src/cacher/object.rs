@@ -1,9 +1,10 @@
 //! Cached objects and the watch events the cacher hands to watchers.
 //!
-//! A [`CachedObject`] is a stored key with the attributes (labels and fields) and
-//! index values extracted once when the object entered the cache. Watchers receive
-//! [`CacheEvent`]s. An event's wire frame is encoded at most once per encoder and
-//! event type, however many watchers send it: see [`CacheEvent::encoded_frame`].
+//! A [`CachedObject`] is a stored key and value with the attributes (labels and
+//! fields) and index values extracted once when the object entered the cache, kept
+//! in compact form ([`super::attrs`]). Watchers receive [`CacheEvent`]s. The wire
+//! frame of a recorded event is encoded at most once per encoder and event type,
+//! however many watchers send it: see [`CacheEvent::encoded_frame`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,10 +12,13 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use bytes::Bytes;
 
+use super::attrs::{CachedAttrs, StringMap};
+use super::watch_cache::WatchCacheEvent;
 use crate::interface::KeyValue;
 
-/// Labels and fields of an object, as label and field selectors see them
-/// (for a pod, fields such as `metadata.namespace`, `spec.nodeName`, `status.phase`).
+/// Labels and fields of an object as the resource's [`AttrsFunc`] extracts them
+/// (for a pod, fields such as `metadata.namespace`, `spec.nodeName`,
+/// `status.phase`). The cache keeps them as [`CachedAttrs`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectAttrs {
     pub labels: BTreeMap<String, String>,
@@ -32,7 +36,7 @@ pub type IndexFunc = Arc<dyn Fn(&ObjectAttrs) -> Vec<String> + Send + Sync>;
 
 /// Decides whether an object, given its key and attributes, matches a list or
 /// watch request (the label and field selector predicate).
-pub type FilterFunc = Arc<dyn Fn(&str, &ObjectAttrs) -> bool + Send + Sync>;
+pub type FilterFunc = Arc<dyn Fn(&str, &CachedAttrs) -> bool + Send + Sync>;
 
 /// Kind of a watch event, as the watch API names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -62,22 +66,17 @@ impl WatchEventType {
 /// store, the event history and every watcher.
 pub struct CachedObject {
     pub kv: KeyValue,
-    pub attrs: Arc<ObjectAttrs>,
-    index_values: Arc<BTreeMap<String, Vec<String>>>,
-    frames: FrameCache,
+    pub attrs: CachedAttrs,
+    /// One entry per index value, named by its index.
+    index_values: StringMap,
 }
 
 impl CachedObject {
-    pub(crate) fn new(
-        kv: KeyValue,
-        attrs: Arc<ObjectAttrs>,
-        index_values: Arc<BTreeMap<String, Vec<String>>>,
-    ) -> Self {
+    pub(crate) fn new(kv: KeyValue, attrs: CachedAttrs, index_values: StringMap) -> Self {
         CachedObject {
             kv,
             attrs,
             index_values,
-            frames: FrameCache::default(),
         }
     }
 
@@ -90,7 +89,7 @@ impl CachedObject {
             create_revision: 0,
             mod_revision: revision,
         };
-        CachedObject::new(kv, Arc::default(), Arc::default())
+        CachedObject::new(kv, CachedAttrs::empty(), StringMap::empty())
     }
 
     /// Returns a copy of this object whose `mod_revision` is `revision`: the form
@@ -114,17 +113,15 @@ impl CachedObject {
         self.kv.mod_revision
     }
 
-    /// Returns the values under which the object is indexed by `index`; empty for
+    /// Returns the values under which the object is indexed by `index`; none for
     /// an unknown index.
-    pub fn index_values(&self, index: &str) -> &[String] {
-        self.index_values
-            .get(index)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+    pub fn index_values<'a>(&'a self, index: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.index_values.get_all(index)
     }
 
-    pub(crate) fn all_index_values(&self) -> &BTreeMap<String, Vec<String>> {
-        &self.index_values
+    /// Returns every (index name, value) pair of the object.
+    pub(crate) fn all_index_values(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.index_values.iter()
     }
 }
 
@@ -144,7 +141,7 @@ impl fmt::Debug for CachedObject {
 /// object stopped matching the watcher's filter, with `mod_revision` set to the
 /// event's revision, as upstream reports it. For `Bookmark` the object is empty
 /// and only its revision counts.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct CacheEvent {
     pub event_type: WatchEventType,
     pub object: Arc<CachedObject>,
@@ -156,25 +153,47 @@ pub struct CacheEvent {
     /// events of a watch from revision 0 this is the cache's revision when the
     /// watch started.
     pub revision: i64,
+    /// The recorded write this event reports, whose frames it shares; `None` for
+    /// bookmarks and the synthetic `Added` events.
+    pub(crate) recorded: Option<Arc<WatchCacheEvent>>,
 }
 
 impl CacheEvent {
-    /// Returns the wire frame of this event for the encoder named `encoder`,
-    /// calling `encode` only when no frame for this encoder, event type and object
-    /// exists yet. The frame is stored on the shared object, so N watchers that
-    /// send the same event with the same encoder share one encoding. An encoding
-    /// error is stored too and returned to every caller.
+    /// Returns the wire frame of this event for the encoder named `encoder`.
+    ///
+    /// For an event that reports a recorded write (a live event, or one replayed
+    /// from the event window) `encode` runs only when no frame for this encoder
+    /// and event type exists yet. The frame is kept with the recorded write, so N
+    /// watchers that send the same write with the same encoder share one encoding,
+    /// and the frame leaves memory with the write's place in the window. An
+    /// encoding error is kept too and returned to every caller. Bookmarks and the
+    /// `Added` events of a watch from revision 0 are encoded on every call: caching
+    /// their frames would keep one copy of every object per watch encoding.
     pub fn encoded_frame<F>(&self, encoder: &str, encode: F) -> Result<Bytes, FrameEncodeError>
     where
         F: FnOnce(&CacheEvent) -> Result<Bytes, String>,
     {
-        self.object
-            .frames
-            .get_or_encode(encoder, self.event_type, || encode(self))
-            .map_err(|message| FrameEncodeError {
-                encoder: encoder.to_string(),
-                message,
-            })
+        let encoded = match &self.recorded {
+            Some(recorded) => recorded
+                .frames
+                .get_or_encode(encoder, self.event_type, || encode(self)),
+            None => encode(self),
+        };
+        encoded.map_err(|message| FrameEncodeError {
+            encoder: encoder.to_string(),
+            message,
+        })
+    }
+}
+
+impl fmt::Debug for CacheEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CacheEvent")
+            .field("event_type", &self.event_type)
+            .field("object", &self.object)
+            .field("prev_object", &self.prev_object)
+            .field("revision", &self.revision)
+            .finish_non_exhaustive()
     }
 }
 
@@ -188,9 +207,9 @@ pub struct FrameEncodeError {
 
 type FrameCell = Arc<OnceLock<Result<Bytes, String>>>;
 
-/// Encoded frames of one object, one per encoder and event type.
+/// Encoded frames of one recorded write, one per encoder and event type.
 #[derive(Default)]
-struct FrameCache {
+pub(crate) struct FrameCache {
     slots: Mutex<Vec<(String, WatchEventType, FrameCell)>>,
 }
 
@@ -234,17 +253,37 @@ mod tests {
             create_revision: revision,
             mod_revision: revision,
         };
-        Arc::new(CachedObject::new(kv, Arc::default(), Arc::default()))
+        Arc::new(CachedObject::new(
+            kv,
+            CachedAttrs::empty(),
+            StringMap::empty(),
+        ))
     }
 
-    fn event(event_type: WatchEventType, object: Arc<CachedObject>) -> CacheEvent {
+    /// Builds an event reporting `recorded` when given, else a synthetic one.
+    fn event(
+        event_type: WatchEventType,
+        object: Arc<CachedObject>,
+        recorded: Option<&Arc<WatchCacheEvent>>,
+    ) -> CacheEvent {
         let revision = object.resource_version();
         CacheEvent {
             event_type,
             object,
             prev_object: None,
             revision,
+            recorded: recorded.cloned(),
         }
+    }
+
+    fn recorded(object: &Arc<CachedObject>) -> Arc<WatchCacheEvent> {
+        Arc::new(WatchCacheEvent::new(
+            crate::interface::EventType::Created,
+            object.clone(),
+            None,
+            object.resource_version(),
+            std::time::Instant::now(),
+        ))
     }
 
     #[test]
@@ -293,8 +332,9 @@ mod tests {
                 3,
             ),
         ];
+        let write = recorded(&shared);
         for (encoder, event_type, frame, total_calls) in cases {
-            let delivered = event(event_type, shared.clone());
+            let delivered = event(event_type, shared.clone(), Some(&write));
             let encoded = delivered.encoded_frame(encoder, encode).unwrap();
             assert_eq!(encoded, Bytes::from(frame), "{encoder} {event_type:?}");
             assert_eq!(
@@ -307,7 +347,9 @@ mod tests {
 
     #[test]
     fn encoded_frame_caches_errors() {
-        let delivered = event(WatchEventType::Added, object("/registry/pods/default/a", 1));
+        let shared = object("/registry/pods/default/a", 1);
+        let write = recorded(&shared);
+        let delivered = event(WatchEventType::Added, shared, Some(&write));
         let calls = AtomicUsize::new(0);
         for _ in 0..2 {
             let error = delivered
@@ -320,6 +362,26 @@ mod tests {
             assert_eq!(error.message, "unsupported kind");
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn encoded_frame_without_recorded_write_encodes_each_call() {
+        let delivered = event(
+            WatchEventType::Added,
+            object("/registry/pods/default/a", 1),
+            None,
+        );
+        let calls = AtomicUsize::new(0);
+        for _ in 0..3 {
+            let frame = delivered
+                .encoded_frame("json", |_| {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    Ok(Bytes::from_static(b"frame"))
+                })
+                .unwrap();
+            assert_eq!(frame, Bytes::from_static(b"frame"));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! doubles up to the maximum. When the oldest event of its newest quarter is
 //! already older than the window, it halves down to the minimum.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::ops::Bound;
 use std::sync::{Arc, OnceLock};
@@ -18,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use crate::interface::{Error, Event, EventType, KeyValue};
 
-use super::object::{AttrsFunc, CachedObject, IndexFunc, ObjectAttrs};
+use super::attrs::{CachedAttrs, NameInterner, StringMap};
+use super::object::{AttrsFunc, CachedObject, FrameCache, IndexFunc, ObjectAttrs};
 
 /// One change to one key as the watch cache records it.
 pub(crate) struct WatchCacheEvent {
@@ -33,9 +35,29 @@ pub(crate) struct WatchCacheEvent {
     /// The previous object at this event's revision, built once on demand for
     /// watchers whose filter the object leaves with this write.
     leaving_object: OnceLock<Arc<CachedObject>>,
+    /// Wire frames of this write, shared by every watcher that sends it.
+    pub(crate) frames: FrameCache,
 }
 
 impl WatchCacheEvent {
+    pub fn new(
+        event_type: EventType,
+        object: Arc<CachedObject>,
+        prev_object: Option<Arc<CachedObject>>,
+        revision: i64,
+        recorded_at: Instant,
+    ) -> Self {
+        WatchCacheEvent {
+            event_type,
+            object,
+            prev_object,
+            revision,
+            recorded_at,
+            leaving_object: OnceLock::new(),
+            frames: FrameCache::default(),
+        }
+    }
+
     pub fn key(&self) -> &str {
         self.object.key()
     }
@@ -61,6 +83,8 @@ impl WatchCacheEvent {
 pub(crate) struct ObjectBuilder {
     attrs_func: AttrsFunc,
     indexers: BTreeMap<String, IndexFunc>,
+    /// Shares the label, field and index names between the resource's objects.
+    names: Arc<NameInterner>,
 }
 
 impl ObjectBuilder {
@@ -68,6 +92,7 @@ impl ObjectBuilder {
         ObjectBuilder {
             attrs_func,
             indexers,
+            names: Arc::default(),
         }
     }
 
@@ -92,12 +117,53 @@ impl ObjectBuilder {
                 ObjectAttrs::default()
             }
         };
-        let index_values = self
+        let index_values: Vec<(&str, String)> = self
             .indexers
             .iter()
-            .map(|(name, index)| (name.clone(), index(&attrs)))
+            .flat_map(|(name, index)| {
+                index(&attrs)
+                    .into_iter()
+                    .map(move |value| (name.as_str(), value))
+            })
             .collect();
-        CachedObject::new(kv, Arc::new(attrs), Arc::new(index_values))
+        let index_values = StringMap::from_pairs(
+            &self.names,
+            index_values
+                .iter()
+                .map(|(name, value)| (*name, value.as_str())),
+        );
+        CachedObject::new(kv, CachedAttrs::new(&self.names, &attrs), index_values)
+    }
+}
+
+/// A cached object ordered and looked up by its key, so that sets of objects need
+/// no separate copy of the key.
+#[derive(Clone)]
+struct ByKey(Arc<CachedObject>);
+
+impl Borrow<str> for ByKey {
+    fn borrow(&self) -> &str {
+        self.0.key()
+    }
+}
+
+impl PartialEq for ByKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.key() == other.0.key()
+    }
+}
+
+impl Eq for ByKey {}
+
+impl PartialOrd for ByKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ByKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.key().cmp(other.0.key())
     }
 }
 
@@ -112,9 +178,9 @@ pub(crate) struct ReplaceOutcome {
 
 pub(crate) struct WatchCache {
     builder: ObjectBuilder,
-    objects: BTreeMap<String, Arc<CachedObject>>,
-    /// index name -> index value -> keys
-    indexes: HashMap<String, HashMap<String, BTreeSet<String>>>,
+    objects: BTreeSet<ByKey>,
+    /// index name -> index value -> objects
+    indexes: HashMap<String, HashMap<String, BTreeSet<ByKey>>>,
     revision: i64,
     initialized: bool,
     history: EventHistory,
@@ -124,7 +190,7 @@ impl WatchCache {
     pub fn new(builder: ObjectBuilder, history: HistoryLimits) -> Self {
         WatchCache {
             builder,
-            objects: BTreeMap::new(),
+            objects: BTreeSet::new(),
             indexes: HashMap::new(),
             revision: 0,
             initialized: false,
@@ -153,8 +219,8 @@ impl WatchCache {
             && items.len() == self.objects.len()
             && items.iter().all(|kv| {
                 self.objects
-                    .get(&kv.key)
-                    .is_some_and(|cached| cached.kv.mod_revision == kv.mod_revision)
+                    .get(kv.key.as_str())
+                    .is_some_and(|cached| cached.0.kv.mod_revision == kv.mod_revision)
             });
         if unchanged {
             self.revision = self.revision.max(revision);
@@ -166,7 +232,7 @@ impl WatchCache {
         for kv in items {
             let object = Arc::new(self.builder.build(kv));
             self.index_insert(&object);
-            self.objects.insert(object.key().to_string(), object);
+            self.objects.replace(ByKey(object));
         }
         self.revision = revision;
         self.history.reset(revision);
@@ -183,9 +249,8 @@ impl WatchCache {
         if revision <= self.revision {
             return None;
         }
-        let key = event.kv.key.clone();
-        let prev_object = match self.objects.get(&key) {
-            Some(cached) => Some(cached.clone()),
+        let prev_object = match self.objects.get(event.kv.key.as_str()) {
+            Some(cached) => Some(cached.0.clone()),
             None => event.prev_kv.map(|prev| Arc::new(self.builder.build(prev))),
         };
 
@@ -196,31 +261,30 @@ impl WatchCache {
                     self.index_remove(prev);
                 }
                 self.index_insert(&object);
-                self.objects.insert(key, object.clone());
+                self.objects.replace(ByKey(object.clone()));
                 object
             }
             EventType::Deleted => {
                 self.revision = revision;
                 let Some(prev) = &prev_object else {
-                    tracing::warn!(key = %key, resource_version = revision,
+                    tracing::warn!(key = %event.kv.key, resource_version = revision,
                         "cacher: delete event for a key not in the cache; skipping it");
                     return None;
                 };
                 self.index_remove(prev);
-                self.objects.remove(&key);
+                self.objects.remove(prev.key());
                 Arc::new(prev.at_revision(revision))
             }
         };
 
         self.revision = revision;
-        let recorded = Arc::new(WatchCacheEvent {
-            event_type: event.event_type,
+        let recorded = Arc::new(WatchCacheEvent::new(
+            event.event_type,
             object,
             prev_object,
             revision,
-            recorded_at: now,
-            leaving_object: OnceLock::new(),
-        });
+            now,
+        ));
         self.history.push(recorded.clone(), now);
         Some(recorded)
     }
@@ -237,7 +301,7 @@ impl WatchCache {
 
     /// Returns the cached object under `key`.
     pub fn get(&self, key: &str) -> Option<Arc<CachedObject>> {
-        self.objects.get(key).cloned()
+        self.objects.get(key).map(|cached| cached.0.clone())
     }
 
     /// Returns the objects whose keys start with `prefix`, in key order, limited
@@ -251,14 +315,14 @@ impl WatchCache {
                 .and_then(|values| values.get(value))
                 .into_iter()
                 .flatten()
-                .filter(|key| key.starts_with(prefix))
-                .filter_map(|key| self.objects.get(key).cloned())
+                .filter(|object| object.0.key().starts_with(prefix))
+                .map(|object| object.0.clone())
                 .collect(),
             None => self
                 .objects
                 .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
-                .take_while(|(key, _)| key.starts_with(prefix))
-                .map(|(_, object)| object.clone())
+                .take_while(|object| object.0.key().starts_with(prefix))
+                .map(|object| object.0.clone())
                 .collect(),
         }
     }
@@ -270,29 +334,32 @@ impl WatchCache {
         self.history.events_since(revision)
     }
 
-    fn index_insert(&mut self, object: &CachedObject) {
-        for (name, values) in object.all_index_values() {
-            let index = self.indexes.entry(name.clone()).or_default();
-            for value in values {
-                index
-                    .entry(value.clone())
-                    .or_default()
-                    .insert(object.key().to_string());
+    fn index_insert(&mut self, object: &Arc<CachedObject>) {
+        for (name, value) in object.all_index_values() {
+            if !self.indexes.contains_key(name) {
+                self.indexes.insert(name.to_string(), HashMap::new());
+            }
+            let Some(index) = self.indexes.get_mut(name) else {
+                continue;
+            };
+            if !index.contains_key(value) {
+                index.insert(value.to_string(), BTreeSet::new());
+            }
+            if let Some(objects) = index.get_mut(value) {
+                objects.replace(ByKey(object.clone()));
             }
         }
     }
 
     fn index_remove(&mut self, object: &CachedObject) {
-        for (name, values) in object.all_index_values() {
+        for (name, value) in object.all_index_values() {
             let Some(index) = self.indexes.get_mut(name) else {
                 continue;
             };
-            for value in values {
-                if let Some(keys) = index.get_mut(value) {
-                    keys.remove(object.key());
-                    if keys.is_empty() {
-                        index.remove(value);
-                    }
+            if let Some(objects) = index.get_mut(value) {
+                objects.remove(object.key());
+                if objects.is_empty() {
+                    index.remove(value);
                 }
             }
         }
@@ -443,14 +510,13 @@ mod tests {
 
     fn history_event(revision: i64, recorded_at: Instant) -> Arc<WatchCacheEvent> {
         let object = Arc::new(builder().build(kv("/k", "n", revision, revision)));
-        Arc::new(WatchCacheEvent {
-            event_type: EventType::Created,
+        Arc::new(WatchCacheEvent::new(
+            EventType::Created,
             object,
-            prev_object: None,
+            None,
             revision,
             recorded_at,
-            leaving_object: OnceLock::new(),
-        })
+        ))
     }
 
     #[test]
@@ -467,7 +533,10 @@ mod tests {
         };
         let event = cache.apply(moved, now).unwrap();
         assert_eq!(event.prev_object.as_ref().unwrap().resource_version(), 2);
-        assert_eq!(event.object.index_values("node"), ["node-2".to_string()]);
+        assert_eq!(
+            event.object.index_values("node").collect::<Vec<_>>(),
+            ["node-2"]
+        );
 
         fn on(cache: &WatchCache, node: &str) -> Vec<String> {
             cache

@@ -13,8 +13,9 @@ use tokio::sync::mpsc;
 
 use crate::interface::{Error, EventType};
 
+use super::attrs::CachedAttrs;
 use super::dispatcher::WatcherRegistry;
-use super::object::{CacheEvent, CachedObject, FilterFunc, ObjectAttrs, WatchEventType};
+use super::object::{CacheEvent, CachedObject, FilterFunc, WatchEventType};
 use super::watch_cache::WatchCacheEvent;
 
 /// The key prefix and predicate one list or watch selects objects with.
@@ -25,7 +26,7 @@ pub(crate) struct WatchFilter {
 }
 
 impl WatchFilter {
-    pub fn matches(&self, key: &str, attrs: &ObjectAttrs) -> bool {
+    pub fn matches(&self, key: &str, attrs: &CachedAttrs) -> bool {
         if !key.starts_with(&self.prefix) {
             return false;
         }
@@ -39,7 +40,7 @@ impl WatchFilter {
     /// neither the object before nor after the write matches. A modification
     /// that makes an object match is reported as `Added`; one that makes it stop
     /// matching is reported as `Deleted` with the object's previous state.
-    pub fn convert(&self, event: &WatchCacheEvent) -> Option<CacheEvent> {
+    pub fn convert(&self, event: &Arc<WatchCacheEvent>) -> Option<CacheEvent> {
         let key = event.key();
         let current_matches =
             event.event_type != EventType::Deleted && self.matches(key, &event.object.attrs);
@@ -59,6 +60,7 @@ impl WatchFilter {
             object,
             prev_object: event.prev_object.clone(),
             revision: event.revision,
+            recorded: Some(event.clone()),
         })
     }
 }
@@ -180,6 +182,7 @@ impl Watcher {
                     object,
                     prev_object: None,
                     revision,
+                    recorded: None,
                 })
             }
         }
@@ -211,7 +214,7 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::cacher::object::AttrsFunc;
+    use crate::cacher::object::{AttrsFunc, ObjectAttrs};
     use crate::cacher::watch_cache::{HistoryLimits, ObjectBuilder, WatchCache};
     use crate::interface::{Event, KeyValue};
 
@@ -243,7 +246,7 @@ mod tests {
     }
 
     fn web_filter(prefix: &str) -> WatchFilter {
-        let predicate: FilterFunc = Arc::new(|_: &str, attrs: &ObjectAttrs| {
+        let predicate: FilterFunc = Arc::new(|_: &str, attrs: &CachedAttrs| {
             attrs.labels.get("app").is_some_and(|app| app == "web")
         });
         WatchFilter {

@@ -35,6 +35,9 @@ pub(crate) const META_TABLE: TableDefinition<&str, i64> = TableDefinition::new("
 pub(crate) const META_REVISION: &str = "revision";
 pub(crate) const META_COMPACTED: &str = "compacted";
 
+/// Default size of redb's page cache: [`EmbeddedOptions::cache_size_bytes`].
+pub const DEFAULT_CACHE_SIZE_BYTES: usize = 32 << 20;
+
 /// Tuning of an [`EmbeddedBackend`]; the defaults suit an apiserver.
 #[derive(Clone, Debug)]
 pub struct EmbeddedOptions {
@@ -43,6 +46,11 @@ pub struct EmbeddedOptions {
     pub event_buffer_batches: usize,
     /// Capacity of each watch's channel to its consumer, in messages.
     pub watch_channel_capacity: usize,
+    /// Memory redb may use for its page cache, read and write buffers together, in
+    /// bytes. redb's own default is 1 GiB, which duplicates what the API server's
+    /// watch cache already keeps; pages beyond the cache are read from the file,
+    /// usually from the kernel's page cache.
+    pub cache_size_bytes: usize,
 }
 
 impl Default for EmbeddedOptions {
@@ -50,6 +58,7 @@ impl Default for EmbeddedOptions {
         EmbeddedOptions {
             event_buffer_batches: 4096,
             watch_channel_capacity: 1024,
+            cache_size_bytes: DEFAULT_CACHE_SIZE_BYTES,
         }
     }
 }
@@ -104,12 +113,15 @@ impl EmbeddedBackend {
                 ))
             })?;
         }
-        let db = Database::create(&path).map_err(|error| {
-            Error::Internal(format!(
-                "failed to open embedded store {}: {error}",
-                path.display()
-            ))
-        })?;
+        let db = Database::builder()
+            .set_cache_size(options.cache_size_bytes)
+            .create(&path)
+            .map_err(|error| {
+                Error::Internal(format!(
+                    "failed to open embedded store {}: {error}",
+                    path.display()
+                ))
+            })?;
 
         // Create the tables so that read transactions find them.
         let txn = db.begin_write().map_err(internal)?;
