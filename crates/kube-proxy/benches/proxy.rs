@@ -1,9 +1,9 @@
 //! kube-proxy benchmarks in network namespaces that the benchmark creates and removes.
 //!
 //! - iptables mode, per backend (the system's `iptables`, then `iptables-legacy`) and
-//!   per service count (10 endpoints each): a full sync into an empty namespace, a
-//!   full sync over the same rules (a restart), and a partial sync after one service's
-//!   endpoints changed. Beside each: the rule generation alone (in-process) and
+//!   per service count, with 10 endpoints each. Cases: a full sync into an empty
+//!   namespace, a full sync over the same rules (a restart), and a partial sync after
+//!   one service's endpoints changed. Beside each: the rule generation alone (in-process) and
 //!   iptables-restore alone with the same input in a fresh namespace, so the
 //!   difference is what our code adds. CPU is the user plus system time of the child
 //!   processes, which the shared machine's load does not inflate the way it inflates
@@ -495,7 +495,7 @@ fn upstream_style_inputs(
     );
 }
 
-/// Reads until EOF and answers with the byte count as 8 bytes.
+/// Reads until EOF, then replies with the byte count as 8 bytes.
 fn serve_sink(listener: TcpListener, stop: Arc<AtomicBool>) {
     listener.set_nonblocking(true).expect("nonblocking");
     let mut buffer = vec![0u8; 256 * 1024];

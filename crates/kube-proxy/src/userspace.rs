@@ -4,11 +4,11 @@
 //! (from PREROUTING) and KUBE-PORTALS-HOST (from OUTPUT) redirect cluster IP traffic
 //! to the proxy socket.
 //!
-//! A service port with a node port also gets a socket on the node port, which holds
-//! the port so that nothing else binds it and serves the same endpoints, and rules in
+//! A service port with a node port also gets a socket on the node port, which keeps
+//! the port from other processes and serves the same endpoints. Rules in
 //! KUBE-NODEPORT-CONTAINER and KUBE-NODEPORT-HOST (appended to PREROUTING and OUTPUT)
-//! that redirect node port traffic to the proxy socket, as upstream's userspace
-//! proxier does. KUBE-NODEPORT-NON-LOCAL in the filter table (from INPUT) accepts
+//! redirect node port traffic to the proxy socket, as upstream's userspace proxier
+//! does. KUBE-NODEPORT-NON-LOCAL in the filter table (from INPUT) accepts
 //! traffic to the proxy ports.
 //!
 //! Entry point: [`UserspaceProxier::new`], [`Provider`] events and
@@ -47,7 +47,7 @@ const NODEPORTS_COMMENT: &str =
     "handle service NodePorts; NOTE: this must be the last rule in the chain";
 const NON_LOCAL_COMMENT: &str = "Ensure that non-local NodePort traffic can flow";
 
-/// Where a chain's jump goes in its built-in chain.
+/// The position of a chain's jump in its built-in chain.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Position {
     First,
@@ -184,8 +184,8 @@ struct PortalSocket {
     proxy_port: u16,
     /// Closes the proxy socket and the node port socket when dropped or sent `true`.
     stop: watch::Sender<bool>,
-    /// Whether the node port socket is open; binding it can fail when another
-    /// process holds the port, and the redirect rules still serve the port then.
+    /// Whether the node port socket is open. Binding fails when another process has
+    /// bound the port, and the redirect rules still serve the port then.
     node_port_open: bool,
 }
 

@@ -704,7 +704,7 @@ mod userspace_node_ports {
     use crate::netns::{self, EchoServer, NodeAndPod};
 
     /// Traffic from a pod to the node's address on the node port is redirected to the
-    /// service's proxy socket; the node port itself is held by a socket of its own.
+    /// service's proxy socket. The node port itself is bound by a socket of its own.
     #[test]
     fn node_port_reaches_endpoint() {
         let node = Arc::new(NodeAndPod::create("usernp"));
@@ -808,9 +808,9 @@ mod ipvs_mode {
         Command::new("ip").args(&all).output().expect("run ip")
     }
 
-    /// The device kind to test with: `dummy` where the kernel has the driver. This
+    /// Returns the device kind to test with: `dummy` where the kernel has the driver. This
     /// kernel has none (`ip link add ... type dummy` fails too), so the address
-    /// handling runs on a bridge there, which also holds addresses while down.
+    /// handling runs on a bridge there, which also keeps its addresses while down.
     fn device_kind(netns: &Netns, link: &mut Rtnetlink) -> &'static str {
         match link.ensure_link(DUMMY_DEVICE, "dummy") {
             Ok(_) => "dummy",

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::exec::{Cmd, ExecError, Executor};
 use crate::net::IpFamily;
 
-/// Which iptables programs to run.
+/// The iptables programs to run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Backend {
     /// `iptables`, `iptables-save` and `iptables-restore` as the alternatives on PATH

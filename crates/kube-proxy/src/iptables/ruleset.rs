@@ -124,8 +124,8 @@ pub struct RulesetInput<'a> {
     pub endpoints: &'a EndpointsMap,
     /// Services whose rules are rewritten; `None` rewrites all of them (a full build).
     pub changed: Option<&'a BTreeSet<NamespacedName>>,
-    /// What the last successful sync wrote for each service. A partial build replaces
-    /// the changed services' share of it; a full build ignores it.
+    /// The rules of each service as the last successful sync wrote them. A partial
+    /// build replaces the changed services' share of them, and a full build ignores them.
     pub previous: &'a BTreeMap<NamespacedName, ServiceRules>,
     /// Full build: per-service nat chains that exist now; those not produced again are
     /// deleted.
@@ -255,10 +255,10 @@ pub fn build(input: &RulesetInput<'_>) -> Ruleset {
                     .range(start..)
                     .take_while(|(name, _)| name.service == *service)
                     .peekable();
-                let update = match group.peek() {
-                    Some(_) => Some(write_service(input, group, current)),
-                    None => None,
-                };
+                let update = group
+                    .peek()
+                    .is_some()
+                    .then(|| write_service(input, group, current));
                 services.insert(service.clone(), update);
             }
         }
@@ -502,7 +502,7 @@ fn build_partial_nat(
         }
     }
     // The jump to KUBE-NODEPORTS must stay last in KUBE-SERVICES, so service rules go
-    // in at the top; their order among themselves does not matter because no two
+    // in at the top. Their order among themselves does not matter, because no two
     // services match the same destination.
     for rule in inserted {
         if rule.chain == KUBE_SERVICES {

@@ -140,8 +140,8 @@ pub fn encode_new_link(seq: u32, name: &str, kind: &str) -> Vec<u8> {
     )
 }
 
-/// Encodes a request for the link named `name` (`RTM_GETLINK`, answered with the link
-/// or an error) or its deletion (`RTM_DELLINK`, answered with an ack or an error).
+/// Encodes a request for the link named `name` (`RTM_GETLINK`, whose reply is the
+/// link or an error) or its deletion (`RTM_DELLINK`, whose reply is an ack or an error).
 fn encode_link_by_name(kind: u16, seq: u32, name: &str) -> Vec<u8> {
     let mut body = ifinfomsg(0);
     name_attr(&mut body, name);
@@ -411,7 +411,7 @@ impl LinkHandle for Rtnetlink {
         let request = encode_new_link(seq, name, kind);
         match self.exchange(&request, false)? {
             Ok(_) => {}
-            // The kernel answers an unknown kind without a loadable driver so.
+            // The kernel returns EOPNOTSUPP for a kind without a loadable driver.
             Err(errno) if errno == libc::EOPNOTSUPP => {
                 return Err(LinkError::KindNotSupported {
                     kind: kind.to_string(),

@@ -2,12 +2,13 @@
 //! port's endpoints as real servers, programmed over generic netlink.
 //!
 //! Entry point: [`IpvsProxier::new`] with a handle from [`netlink::NetlinkIpvs::connect`]
-//! (which fails with a clear error on a kernel without IPVS), then [`Provider`] events
-//! and [`IpvsProxier::sync_loop`].
+//! (which fails with a clear error on a kernel without IPVS) and one from
+//! [`device::Rtnetlink::connect`], then [`Provider`] events and
+//! [`IpvsProxier::sync_loop`]. [`cleanup`] removes what the mode created.
 //!
 //! Each sync also binds every cluster IP, external IP and load balancer IP to the
 //! `kube-ipvs0` dummy interface (see [`device`]), so that the kernel treats them as
-//! local and IPVS sees their traffic, and unbinds the addresses no service uses.
+//! local and IPVS receives their traffic. It unbinds the addresses no service uses.
 //!
 //! NOTE: upstream's IPVS mode also adds ipset-based iptables rules for masquerading
 //! and node ports. Those are not implemented, so replies from endpoints on other nodes
@@ -51,6 +52,9 @@ pub struct IpvsConfig {
 }
 
 type ServerKey = (IpAddr, Protocol, u16);
+
+/// The virtual servers a sync programs, each with its real servers.
+type DesiredServers = BTreeMap<ServerKey, (VirtualServer, BTreeSet<(IpAddr, u16)>)>;
 
 /// The IPVS proxier.
 pub struct IpvsProxier {
@@ -123,11 +127,7 @@ impl IpvsProxier {
     }
 
     /// Computes the virtual servers and real servers that the current state calls for.
-    fn desired(
-        &self,
-        services: &ServicePortMap,
-        endpoints: &EndpointsMap,
-    ) -> BTreeMap<ServerKey, (VirtualServer, BTreeSet<(IpAddr, u16)>)> {
+    fn desired(&self, services: &ServicePortMap, endpoints: &EndpointsMap) -> DesiredServers {
         let mut desired = BTreeMap::new();
         let empty = Vec::new();
         for (name, service) in services {
@@ -231,10 +231,7 @@ impl IpvsProxier {
 
     /// Ensures `kube-ipvs0` and makes its addresses exactly the service addresses of
     /// `desired`; node IPs (of node port servers) stay where they are.
-    fn bind_addresses(
-        &self,
-        desired: &BTreeMap<ServerKey, (VirtualServer, BTreeSet<(IpAddr, u16)>)>,
-    ) -> Result<(), IpvsError> {
+    fn bind_addresses(&self, desired: &DesiredServers) -> Result<(), IpvsError> {
         let wanted: BTreeSet<IpAddr> = desired
             .keys()
             .map(|(ip, _, _)| *ip)
@@ -468,10 +465,13 @@ mod tests {
         }
     }
 
-    /// In-memory interfaces: name to (index, addresses).
+    /// Interfaces by name: index and addresses.
+    type LinkTable = BTreeMap<String, (u32, BTreeSet<IpAddr>)>;
+
+    /// In-memory interfaces.
     #[derive(Default)]
     struct FakeLinks {
-        links: Arc<Mutex<BTreeMap<String, (u32, BTreeSet<IpAddr>)>>>,
+        links: Arc<Mutex<LinkTable>>,
     }
 
     impl LinkHandle for FakeLinks {
@@ -520,7 +520,7 @@ mod tests {
         }
     }
 
-    fn bound(links: &Mutex<BTreeMap<String, (u32, BTreeSet<IpAddr>)>>) -> Vec<String> {
+    fn bound(links: &Mutex<LinkTable>) -> Vec<String> {
         lock(links)
             .get(DUMMY_DEVICE)
             .map(|(_, addresses)| addresses.iter().map(IpAddr::to_string).collect())
