@@ -22,7 +22,8 @@ use crate::exec::{CommandExecutor, Executor};
 use crate::health::{self, Endpoints, ProxierHealth};
 use crate::iptables::ruleset::RulesConfig;
 use crate::iptables::{Proxier, ProxierConfig};
-use crate::ipvs::netlink::{IpvsError, NetlinkIpvs};
+use crate::ipvs::device::Rtnetlink;
+use crate::ipvs::netlink::{IpvsError, IpvsHandle, NetlinkIpvs};
 use crate::ipvs::{IpvsConfig, IpvsProxier};
 use crate::metrics::ProxyMetrics;
 use crate::net::{Cidr, IpFamily};
@@ -260,6 +261,7 @@ fn build_proxier(
                     },
                     min_sync_period: config.iptables_min_sync_period,
                     sync_period: config.iptables_sync_period,
+                    backend: crate::iptables::client::Backend::System,
                 },
                 executor,
                 metrics,
@@ -268,6 +270,7 @@ fn build_proxier(
         }
         ProxyMode::Ipvs => {
             let handle = NetlinkIpvs::connect()?;
+            let link = Rtnetlink::connect().map_err(IpvsError::from)?;
             let node_ips = match node_port_ips(&config.nodeport_addresses, family) {
                 ips if ips.is_empty() => local_addresses()
                     .unwrap_or_default()
@@ -286,6 +289,7 @@ fn build_proxier(
                     sync_period: config.ipvs_sync_period,
                 },
                 Box::new(handle),
+                Box::new(link),
                 metrics,
             );
             Ok(ModeProxier::Ipvs(Arc::new(proxier)))
@@ -305,6 +309,30 @@ fn build_proxier(
     }
 }
 
+/// Removes the IPVS mode's dummy interface and its virtual servers. A kernel without
+/// IPVS has none of the servers, so only the interface is looked for then.
+fn cleanup_ipvs() -> bool {
+    let mut link = match Rtnetlink::connect() {
+        Ok(link) => link,
+        Err(error) => {
+            tracing::warn!(%error, "failed to open an rtnetlink socket for cleanup");
+            return true;
+        }
+    };
+    let mut ipvs = match NetlinkIpvs::connect() {
+        Ok(ipvs) => Some(ipvs),
+        Err(IpvsError::NotAvailable) => None,
+        Err(error) => {
+            tracing::warn!(%error, "failed to open the IPVS netlink socket for cleanup");
+            return true;
+        }
+    };
+    crate::ipvs::cleanup(
+        &mut link,
+        ipvs.as_mut().map(|ipvs| ipvs as &mut dyn IpvsHandle),
+    )
+}
+
 /// Runs the daemon until `cancel` turns true.
 pub async fn run(config: ProxyConfig, cancel: watch::Receiver<bool>) -> Result<(), RunError> {
     let hostname = node_name(&config)?;
@@ -312,7 +340,7 @@ pub async fn run(config: ProxyConfig, cancel: watch::Receiver<bool>) -> Result<(
     let executor: Arc<dyn Executor> = Arc::new(CommandExecutor);
 
     if config.cleanup {
-        tracing::info!("removing the iptables rules of every proxy mode");
+        tracing::info!("removing the rules and interfaces of every proxy mode");
         let proxier = Proxier::new(
             ProxierConfig {
                 hostname,
@@ -320,11 +348,13 @@ pub async fn run(config: ProxyConfig, cancel: watch::Receiver<bool>) -> Result<(
                 rules: RulesConfig::default(),
                 min_sync_period: Duration::ZERO,
                 sync_period: Duration::from_secs(30),
+                backend: crate::iptables::client::Backend::System,
             },
             Arc::clone(&executor),
             metrics,
         );
-        let failed = proxier.cleanup() | crate::userspace::cleanup(executor.as_ref());
+        let mut failed = proxier.cleanup() | crate::userspace::cleanup(executor.as_ref());
+        failed |= cleanup_ipvs();
         return if failed {
             Err(RunError::Cleanup)
         } else {

@@ -4,14 +4,21 @@
 //! (from PREROUTING) and KUBE-PORTALS-HOST (from OUTPUT) redirect cluster IP traffic
 //! to the proxy socket.
 //!
+//! A service port with a node port also gets a socket on the node port, which keeps
+//! the port from other processes and serves the same endpoints. Rules in
+//! KUBE-NODEPORT-CONTAINER and KUBE-NODEPORT-HOST (appended to PREROUTING and OUTPUT)
+//! redirect node port traffic to the proxy socket, as upstream's userspace proxier
+//! does. KUBE-NODEPORT-NON-LOCAL in the filter table (from INPUT) accepts
+//! traffic to the proxy ports.
+//!
 //! Entry point: [`UserspaceProxier::new`], [`Provider`] events and
 //! [`UserspaceProxier::sync_loop`]. A sync opens and closes proxy sockets, so it must
 //! run inside a tokio runtime (the runner's blocking pool qualifies).
 //!
-//! NOTE: node ports and external IPs are not proxied in this mode (upstream also
-//! used KUBE-NODEPORT-CONTAINER/HOST chains for them).
+//! NOTE: external IPs and load balancer IPs are not proxied in this mode.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -32,7 +39,59 @@ use crate::service::{Protocol, ServicePortInfo, ServicePortMap, ServicePortName}
 
 pub const KUBE_PORTALS_CONTAINER: &str = "KUBE-PORTALS-CONTAINER";
 pub const KUBE_PORTALS_HOST: &str = "KUBE-PORTALS-HOST";
+pub const KUBE_NODEPORT_CONTAINER: &str = "KUBE-NODEPORT-CONTAINER";
+pub const KUBE_NODEPORT_HOST: &str = "KUBE-NODEPORT-HOST";
+pub const KUBE_NODEPORT_NON_LOCAL: &str = "KUBE-NODEPORT-NON-LOCAL";
 const PORTALS_COMMENT: &str = "handle ClusterIPs; NOTE: this must be before the NodePort rules";
+const NODEPORTS_COMMENT: &str =
+    "handle service NodePorts; NOTE: this must be the last rule in the chain";
+const NON_LOCAL_COMMENT: &str = "Ensure that non-local NodePort traffic can flow";
+
+/// The position of a chain's jump in its built-in chain.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Position {
+    First,
+    Last,
+}
+
+/// The jumps into this mode's chains: table, built-in chain, chain, comment, position.
+const JUMPS: [(&str, &str, &str, &str, Position); 5] = [
+    (
+        "nat",
+        "PREROUTING",
+        KUBE_PORTALS_CONTAINER,
+        PORTALS_COMMENT,
+        Position::First,
+    ),
+    (
+        "nat",
+        "OUTPUT",
+        KUBE_PORTALS_HOST,
+        PORTALS_COMMENT,
+        Position::First,
+    ),
+    (
+        "nat",
+        "PREROUTING",
+        KUBE_NODEPORT_CONTAINER,
+        NODEPORTS_COMMENT,
+        Position::Last,
+    ),
+    (
+        "nat",
+        "OUTPUT",
+        KUBE_NODEPORT_HOST,
+        NODEPORTS_COMMENT,
+        Position::Last,
+    ),
+    (
+        "filter",
+        "INPUT",
+        KUBE_NODEPORT_NON_LOCAL,
+        NON_LOCAL_COMMENT,
+        Position::First,
+    ),
+];
 
 /// How long a UDP client's association with an endpoint lives without traffic.
 const UDP_IDLE_TIMEOUT: Duration = Duration::from_secs(250);
@@ -119,11 +178,15 @@ impl LoadBalancer {
     }
 }
 
-/// One open proxy socket.
+/// One open proxy socket, plus the socket on the service's node port if it has one.
 struct PortalSocket {
     info: ServicePortInfo,
     proxy_port: u16,
+    /// Closes the proxy socket and the node port socket when dropped or sent `true`.
     stop: watch::Sender<bool>,
+    /// Whether the node port socket is open. Binding fails when another process has
+    /// bound the port, and the redirect rules still serve the port then.
+    node_port_open: bool,
 }
 
 struct UserspaceState {
@@ -185,6 +248,14 @@ impl UserspaceProxier {
 
     pub fn health(&self) -> Arc<ProxierHealth> {
         Arc::clone(&self.health)
+    }
+
+    /// Returns whether the node port socket of `name` is open.
+    pub fn node_port_open(&self, name: &ServicePortName) -> bool {
+        lock(&self.state)
+            .sockets
+            .get(name)
+            .is_some_and(|socket| socket.node_port_open)
     }
 
     /// Returns the port of the proxy socket of `name`, once a sync has opened it.
@@ -281,17 +352,23 @@ impl UserspaceProxier {
             self.balancer.update(name, endpoints, affinity);
         }
 
-        let rules = portal_rules(&state.sockets, self.config.listen_ip);
-        for jump in [
-            ("PREROUTING", KUBE_PORTALS_CONTAINER),
-            ("OUTPUT", KUBE_PORTALS_HOST),
-        ] {
-            ensure_jump(self.executor.as_ref(), jump.0, jump.1)?;
+        let (nat, filter) = portal_rules(&state.sockets, self.config.listen_ip);
+        for (table, from, chain, comment, position) in JUMPS {
+            ensure_jump(
+                self.executor.as_ref(),
+                table,
+                from,
+                chain,
+                comment,
+                position,
+            )?;
         }
-        self.executor.run_checked(
-            &Cmd::new("iptables-restore", &["--noflush", "--counters"])
-                .with_stdin(rules.into_bytes()),
-        )?;
+        for input in [nat, filter] {
+            self.executor.run_checked(
+                &Cmd::new("iptables-restore", &["--noflush", "--counters"])
+                    .with_stdin(input.into_bytes()),
+            )?;
+        }
         self.health.updated();
         Ok(true)
     }
@@ -302,118 +379,190 @@ impl UserspaceProxier {
         info: &ServicePortInfo,
     ) -> std::io::Result<PortalSocket> {
         let (stop, stop_rx) = watch::channel(false);
-        let bind = SocketAddr::new(self.config.listen_ip, 0);
+        let proxy_port = self.serve(name, info.protocol, 0, stop_rx.clone())?;
+        let mut node_port_open = false;
+        if info.node_port != 0 {
+            match self.serve(name, info.protocol, info.node_port, stop_rx) {
+                Ok(_) => node_port_open = true,
+                Err(error) => {
+                    tracing::warn!(service = %name, node_port = info.node_port, %error, "failed to open the node port socket; the redirect rules still serve the port");
+                }
+            }
+        }
+        Ok(PortalSocket {
+            info: info.clone(),
+            proxy_port,
+            stop,
+            node_port_open,
+        })
+    }
+
+    /// Binds `port` (0 for any) on the listen address and forwards its clients to the
+    /// endpoints of `name` until `stop` turns true. Returns the bound port.
+    fn serve(
+        &self,
+        name: &ServicePortName,
+        protocol: Protocol,
+        port: u16,
+        stop: watch::Receiver<bool>,
+    ) -> std::io::Result<u16> {
+        let bind = SocketAddr::new(self.config.listen_ip, port);
         let balancer = Arc::clone(&self.balancer);
         let service = name.clone();
-        let proxy_port = match info.protocol {
+        match protocol {
             Protocol::Udp => {
                 let socket = std::net::UdpSocket::bind(bind)?;
                 socket.set_nonblocking(true)?;
                 let port = socket.local_addr()?.port();
                 let socket = UdpSocket::from_std(socket)?;
-                tokio::spawn(serve_udp(socket, service, balancer, stop_rx));
-                port
+                tokio::spawn(serve_udp(socket, service, balancer, stop));
+                Ok(port)
             }
             _ => {
-                let listener = std::net::TcpListener::bind(bind)?;
-                listener.set_nonblocking(true)?;
+                let listener = bind_tcp_listener(bind)?;
                 let port = listener.local_addr()?.port();
                 let listener = TcpListener::from_std(listener)?;
-                tokio::spawn(serve_tcp(listener, service, balancer, stop_rx));
-                port
+                tokio::spawn(serve_tcp(listener, service, balancer, stop));
+                Ok(port)
             }
-        };
-        Ok(PortalSocket {
-            info: info.clone(),
-            proxy_port,
-            stop,
-        })
+        }
     }
 }
 
-fn ensure_jump(executor: &dyn Executor, from: &str, chain: &str) -> Result<(), ExecError> {
-    let created = executor.run(&Cmd::new("iptables", &["-w", "-t", "nat", "-N", chain]))?;
+/// Binds a listening TCP socket with SO_REUSEADDR, so that a port closed by the
+/// previous sync (its connections in TIME_WAIT) can be bound again at once.
+fn bind_tcp_listener(address: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = match address {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    let listener = socket.listen(1024)?;
+    listener.into_std()
+}
+
+fn ensure_jump(
+    executor: &dyn Executor,
+    table: &str,
+    from: &str,
+    chain: &str,
+    comment: &str,
+    position: Position,
+) -> Result<(), ExecError> {
+    let created = executor.run(&Cmd::new("iptables", &["-w", "-t", table, "-N", chain]))?;
     if !created.success()
         && !executor
-            .run(&Cmd::new("iptables", &["-w", "-t", "nat", "-S", chain]))?
+            .run(&Cmd::new("iptables", &["-w", "-t", table, "-S", chain]))?
             .success()
     {
         return Err(ExecError::Failed {
-            command: format!("iptables -t nat -N {chain}"),
+            command: format!("iptables -t {table} -N {chain}"),
             code: created.code,
             stderr: created.stderr,
         });
     }
-    let rule = ["-m", "comment", "--comment", PORTALS_COMMENT, "-j", chain];
-    let mut check = vec!["-w", "-t", "nat", "-C", from];
+    let rule = ["-m", "comment", "--comment", comment, "-j", chain];
+    let mut check = vec!["-w", "-t", table, "-C", from];
     check.extend(rule);
     if executor.run(&Cmd::new("iptables", &check))?.success() {
         return Ok(());
     }
-    let mut insert = vec!["-w", "-t", "nat", "-I", from];
-    insert.extend(rule);
-    executor.run_checked(&Cmd::new("iptables", &insert))?;
+    let verb = match position {
+        Position::First => "-I",
+        Position::Last => "-A",
+    };
+    let mut add = vec!["-w", "-t", table, verb, from];
+    add.extend(rule);
+    executor.run_checked(&Cmd::new("iptables", &add))?;
     Ok(())
 }
 
-/// Builds the nat restore input for the portal chains. Container traffic is redirected
-/// to the proxy port. Host traffic is DNATed to the listen address, or redirected to
-/// the loopback when the proxy listens on all addresses.
-fn portal_rules(sockets: &BTreeMap<ServicePortName, PortalSocket>, listen_ip: IpAddr) -> String {
-    let mut out =
-        format!("*nat\n:{KUBE_PORTALS_CONTAINER} - [0:0]\n:{KUBE_PORTALS_HOST} - [0:0]\n");
+/// Builds the nat and filter restore inputs for the portal and node port chains.
+/// Container traffic is redirected to the proxy port. Host traffic is DNATed to the
+/// listen address, or redirected to the loopback when the proxy listens on all
+/// addresses.
+fn portal_rules(
+    sockets: &BTreeMap<ServicePortName, PortalSocket>,
+    listen_ip: IpAddr,
+) -> (String, String) {
+    let mut nat = format!(
+        "*nat\n:{KUBE_PORTALS_CONTAINER} - [0:0]\n:{KUBE_PORTALS_HOST} - [0:0]\n:{KUBE_NODEPORT_CONTAINER} - [0:0]\n:{KUBE_NODEPORT_HOST} - [0:0]\n"
+    );
+    let mut filter = format!("*filter\n:{KUBE_NODEPORT_NON_LOCAL} - [0:0]\n");
+    let host_target = |proxy_port: u16| {
+        if listen_ip.is_unspecified() {
+            format!("REDIRECT --to-ports {proxy_port}")
+        } else {
+            format!(
+                "DNAT --to-destination {}",
+                SocketAddr::new(listen_ip, proxy_port)
+            )
+        }
+    };
     for (name, socket) in sockets {
         let protocol = socket.info.protocol.lower();
         let cluster_ip = socket.info.cluster_ip;
         let port = socket.info.port;
         let proxy_port = socket.proxy_port;
         let comment = format!("\"{name}\"");
-        out.push_str(&format!(
-            "-A {KUBE_PORTALS_CONTAINER} -m comment --comment {comment} -m {protocol} -p {protocol} -d {cluster_ip} --dport {port} -j REDIRECT --to-ports {proxy_port}\n"
-        ));
-        if listen_ip.is_unspecified() {
-            out.push_str(&format!(
-                "-A {KUBE_PORTALS_HOST} -m comment --comment {comment} -m {protocol} -p {protocol} -d {cluster_ip} --dport {port} -j REDIRECT --to-ports {proxy_port}\n"
-            ));
-        } else {
-            out.push_str(&format!(
-                "-A {KUBE_PORTALS_HOST} -m comment --comment {comment} -m {protocol} -p {protocol} -d {cluster_ip} --dport {port} -j DNAT --to-destination {listen_ip}:{proxy_port}\n"
-            ));
+        let host = host_target(proxy_port);
+        let _ = writeln!(
+            nat,
+            "-A {KUBE_PORTALS_CONTAINER} -m comment --comment {comment} -m {protocol} -p {protocol} -d {cluster_ip} --dport {port} -j REDIRECT --to-ports {proxy_port}"
+        );
+        let _ = writeln!(
+            nat,
+            "-A {KUBE_PORTALS_HOST} -m comment --comment {comment} -m {protocol} -p {protocol} -d {cluster_ip} --dport {port} -j {host}"
+        );
+        let node_port = socket.info.node_port;
+        if node_port == 0 {
+            continue;
         }
+        let _ = writeln!(
+            nat,
+            "-A {KUBE_NODEPORT_CONTAINER} -m comment --comment {comment} -m addrtype --dst-type LOCAL -m {protocol} -p {protocol} --dport {node_port} -j REDIRECT --to-ports {proxy_port}"
+        );
+        let _ = writeln!(
+            nat,
+            "-A {KUBE_NODEPORT_HOST} -m comment --comment {comment} -m addrtype --dst-type LOCAL -m {protocol} -p {protocol} --dport {node_port} -j {host}"
+        );
+        let _ = writeln!(
+            filter,
+            "-A {KUBE_NODEPORT_NON_LOCAL} -m comment --comment {comment} -m {protocol} -p {protocol} --dport {proxy_port} -j ACCEPT"
+        );
     }
-    out.push_str("COMMIT\n");
-    out
+    nat.push_str("COMMIT\n");
+    filter.push_str("COMMIT\n");
+    (nat, filter)
 }
 
 /// Removes the userspace mode's chains and jumps (`--cleanup`). Returns whether any
 /// step failed.
 pub fn cleanup(executor: &dyn Executor) -> bool {
     let mut failed = false;
-    for (from, chain) in [
-        ("PREROUTING", KUBE_PORTALS_CONTAINER),
-        ("OUTPUT", KUBE_PORTALS_HOST),
-    ] {
+    for (table, from, chain, comment, _) in JUMPS {
         let rule = [
             "-w",
             "-t",
-            "nat",
+            table,
             "-D",
             from,
             "-m",
             "comment",
             "--comment",
-            PORTALS_COMMENT,
+            comment,
             "-j",
             chain,
         ];
         let _ = executor.run(&Cmd::new("iptables", &rule));
         let exists = executor
-            .run(&Cmd::new("iptables", &["-w", "-t", "nat", "-S", chain]))
+            .run(&Cmd::new("iptables", &["-w", "-t", table, "-S", chain]))
             .is_ok_and(|o| o.success());
         if exists {
             for step in [
-                ["-w", "-t", "nat", "-F", chain],
-                ["-w", "-t", "nat", "-X", chain],
+                ["-w", "-t", table, "-F", chain],
+                ["-w", "-t", table, "-X", chain],
             ] {
                 if let Err(error) = executor.run_checked(&Cmd::new("iptables", &step)) {
                     tracing::warn!(%error, chain, "failed to remove userspace proxy chain");
@@ -662,7 +811,7 @@ mod tests {
             cluster_ip: "10.96.0.10".parse().unwrap(),
             port: 80,
             protocol: Protocol::Tcp,
-            node_port: 0,
+            node_port: 30080,
             external_ips: vec![],
             load_balancer_ips: vec![],
             load_balancer_source_ranges: vec![],
@@ -677,19 +826,33 @@ mod tests {
                 info,
                 proxy_port: 40000,
                 stop,
+                node_port_open: true,
             },
         )]
         .into();
+        let (nat, filter) = portal_rules(&sockets, "0.0.0.0".parse().unwrap());
         assert_eq!(
-            portal_rules(&sockets, "0.0.0.0".parse().unwrap()),
+            nat,
             "*nat\n:KUBE-PORTALS-CONTAINER - [0:0]\n:KUBE-PORTALS-HOST - [0:0]\n\
+:KUBE-NODEPORT-CONTAINER - [0:0]\n:KUBE-NODEPORT-HOST - [0:0]\n\
 -A KUBE-PORTALS-CONTAINER -m comment --comment \"ns1/svc1:p80\" -m tcp -p tcp -d 10.96.0.10 --dport 80 -j REDIRECT --to-ports 40000\n\
 -A KUBE-PORTALS-HOST -m comment --comment \"ns1/svc1:p80\" -m tcp -p tcp -d 10.96.0.10 --dport 80 -j REDIRECT --to-ports 40000\n\
+-A KUBE-NODEPORT-CONTAINER -m comment --comment \"ns1/svc1:p80\" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 30080 -j REDIRECT --to-ports 40000\n\
+-A KUBE-NODEPORT-HOST -m comment --comment \"ns1/svc1:p80\" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 30080 -j REDIRECT --to-ports 40000\n\
 COMMIT\n"
         );
-        assert!(
-            portal_rules(&sockets, "192.168.0.10".parse().unwrap())
-                .contains("-j DNAT --to-destination 192.168.0.10:40000")
+        assert_eq!(
+            filter,
+            "*filter\n:KUBE-NODEPORT-NON-LOCAL - [0:0]\n\
+-A KUBE-NODEPORT-NON-LOCAL -m comment --comment \"ns1/svc1:p80\" -m tcp -p tcp --dport 40000 -j ACCEPT\n\
+COMMIT\n"
+        );
+        let (nat, _) = portal_rules(&sockets, "192.168.0.10".parse().unwrap());
+        assert_eq!(
+            nat.matches("-j DNAT --to-destination 192.168.0.10:40000")
+                .count(),
+            2,
+            "host traffic to the cluster IP and the node port: {nat}"
         );
     }
 }

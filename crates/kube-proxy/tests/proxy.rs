@@ -12,6 +12,7 @@ mod iptables_mode {
     use std::time::Duration;
 
     use kube_proxy::exec::{Cmd, Executor};
+    use kube_proxy::iptables::client::Backend;
     use kube_proxy::iptables::ruleset::RulesConfig;
     use kube_proxy::iptables::{Proxier, ProxierConfig};
     use kube_proxy::metrics::ProxyMetrics;
@@ -21,6 +22,10 @@ mod iptables_mode {
     use crate::netns::{self, EchoServer, NodeAndPod, UdpEchoServer};
 
     fn proxier(node: &NodeAndPod) -> Proxier {
+        proxier_with_backend(node, Backend::System)
+    }
+
+    fn proxier_with_backend(node: &NodeAndPod, backend: Backend) -> Proxier {
         let config = ProxierConfig {
             hostname: "node1".to_string(),
             family: IpFamily::V4,
@@ -30,6 +35,7 @@ mod iptables_mode {
             },
             min_sync_period: Duration::ZERO,
             sync_period: Duration::from_secs(30),
+            backend,
         };
         Proxier::new(
             config,
@@ -305,6 +311,103 @@ mod iptables_mode {
         );
     }
 
+    /// A restarted proxier finds the jumps from the built-in chains in iptables-save
+    /// and must not insert them again, with either backend's save format.
+    #[test]
+    fn restart_keeps_one_jump_per_builtin_chain() {
+        for backend in [Backend::Nft, Backend::Legacy] {
+            let node = NodeAndPod::create("jumps");
+            for _ in 0..2 {
+                let proxier = proxier_with_backend(&node, backend);
+                proxier.on_service_add(&netns::service("web", "10.96.0.10", 80, 8080));
+                proxier.on_endpoint_slice_add(&netns::slice("web", &["10.244.1.2"], 8080));
+                proxier.on_services_synced();
+                proxier.on_endpoint_slices_synced();
+                let report = proxier.sync_proxy_rules().expect("sync").expect("synced");
+                assert!(report.full);
+            }
+            let save_program = match backend {
+                Backend::Legacy => "iptables-legacy-save",
+                _ => "iptables-nft-save",
+            };
+            let executor = node.node_executor();
+            for (table, builtin) in [
+                ("filter", &["INPUT", "FORWARD", "OUTPUT"][..]),
+                ("nat", &["PREROUTING", "OUTPUT", "POSTROUTING"][..]),
+            ] {
+                let save = executor
+                    .run_checked(&Cmd::new(save_program, &["-t", table]))
+                    .expect("save")
+                    .stdout;
+                for chain in builtin {
+                    let jumps: Vec<&str> = save
+                        .lines()
+                        .filter(|line| line.starts_with(&format!("-A {chain} ")))
+                        .collect();
+                    let mut unique = jumps.clone();
+                    unique.sort_unstable();
+                    unique.dedup();
+                    assert_eq!(
+                        jumps.len(),
+                        unique.len(),
+                        "{backend:?} {table} {chain} has a jump twice:\n{save}"
+                    );
+                    assert!(!jumps.is_empty(), "{backend:?} {table} {chain}:\n{save}");
+                }
+            }
+            let nat = executor
+                .run_checked(&Cmd::new(save_program, &["-t", "nat"]))
+                .expect("save")
+                .stdout;
+            assert!(
+                nat.lines()
+                    .find(|line| line.starts_with("-A POSTROUTING"))
+                    .is_some_and(|line| line.contains("-j KUBE-POSTROUTING")),
+                "{backend:?}: the KUBE-POSTROUTING jump is first in POSTROUTING:\n{nat}"
+            );
+        }
+    }
+
+    /// A partial sync replaces a service's KUBE-SERVICES rule with `-D` and `-I`, so
+    /// the jump to KUBE-NODEPORTS stays last and other services keep their rules.
+    #[test]
+    fn partial_sync_moves_cluster_ip_rule() {
+        let node = NodeAndPod::create("move");
+        let _echo = EchoServer::start(&node.pod, "10.244.1.2:8080".parse().unwrap());
+        let proxier = proxier(&node);
+        let web = netns::service("web", "10.96.0.10", 80, 8080);
+        proxier.on_service_add(&web);
+        proxier.on_service_add(&netns::service("other", "10.96.0.12", 80, 8080));
+        proxier.on_endpoint_slice_add(&netns::slice("web", &["10.244.1.2"], 8080));
+        proxier.on_endpoint_slice_add(&netns::slice("other", &["10.244.1.2"], 8080));
+        proxier.on_services_synced();
+        proxier.on_endpoint_slices_synced();
+        proxier.sync_proxy_rules().expect("first sync");
+
+        let moved = netns::service("web", "10.96.0.30", 80, 8080);
+        proxier.on_service_update(&web, &moved);
+        let report = proxier
+            .sync_proxy_rules()
+            .expect("partial sync")
+            .expect("synced");
+        assert!(!report.full);
+        assert!(report.ruleset.nat.contains("-D KUBE-SERVICES "));
+
+        let nat = node.iptables_save("nat");
+        let services: Vec<&str> = nat
+            .lines()
+            .filter_map(|line| line.split_once("] ").map(|(_, rule)| rule))
+            .filter(|rule| rule.starts_with("-A KUBE-SERVICES "))
+            .collect();
+        assert_eq!(services.len(), 3, "{nat}");
+        assert!(services[2].contains("-j KUBE-NODEPORTS"), "{nat}");
+        assert!(!nat.contains("10.96.0.10/32"), "{nat}");
+        let moved_address: SocketAddr = "10.96.0.30:80".parse().unwrap();
+        assert_eq!(node.echo_via(moved_address, "moved").unwrap(), "moved");
+        let other: SocketAddr = "10.96.0.12:80".parse().unwrap();
+        assert_eq!(node.echo_via(other, "other").unwrap(), "other");
+    }
+
     #[test]
     fn removed_service_chains_are_deleted() {
         let node = NodeAndPod::create("stale");
@@ -433,6 +536,7 @@ mod apiserver {
                 },
                 min_sync_period: Duration::from_millis(100),
                 sync_period: Duration::from_secs(30),
+                backend: kube_proxy::iptables::client::Backend::System,
             },
             Arc::new(node.node_executor()),
             Arc::new(ProxyMetrics::new()),
@@ -586,8 +690,197 @@ mod userspace_mode {
     }
 }
 
+mod userspace_node_ports {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use kube_proxy::exec::CommandExecutor;
+    use kube_proxy::net::IpFamily;
+    use kube_proxy::provider::Provider;
+    use kube_proxy::service::{Protocol, ServicePortName};
+    use kube_proxy::userspace::{UserspaceConfig, UserspaceProxier};
+
+    use crate::netns::{self, EchoServer, NodeAndPod};
+
+    /// Traffic from a pod to the node's address on the node port is redirected to the
+    /// service's proxy socket. The node port itself is bound by a socket of its own.
+    #[test]
+    fn node_port_reaches_endpoint() {
+        let node = Arc::new(NodeAndPod::create("usernp"));
+        let _echo = EchoServer::start(&node.pod, "10.244.1.2:8080".parse().unwrap());
+        let thread_node = Arc::clone(&node);
+        std::thread::spawn(move || {
+            thread_node.node.enter_current_thread();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let proxier = UserspaceProxier::new(
+                    UserspaceConfig {
+                        listen_ip: "0.0.0.0".parse().unwrap(),
+                        family: IpFamily::V4,
+                        sync_period: Duration::from_secs(30),
+                        min_sync_period: Duration::ZERO,
+                    },
+                    Arc::new(CommandExecutor),
+                );
+                let mut web = netns::service("web", "10.96.0.10", 80, 8080);
+                {
+                    let spec = web.spec.as_mut().unwrap();
+                    spec.type_ = Some("NodePort".to_string());
+                    spec.ports.as_mut().unwrap()[0].node_port = Some(30080);
+                }
+                proxier.on_service_add(&web);
+                proxier.on_endpoint_slice_add(&netns::slice("web", &["10.244.1.2"], 8080));
+                proxier.on_services_synced();
+                proxier.on_endpoint_slices_synced();
+                assert!(proxier.sync_proxy_rules().expect("sync"));
+                let name = ServicePortName::new("default", "web", "http", Protocol::Tcp);
+                assert!(
+                    proxier.node_port_open(&name),
+                    "the node port socket is open"
+                );
+
+                let client = Arc::clone(&thread_node);
+                let from_pod = tokio::task::spawn_blocking(move || {
+                    let address: SocketAddr = "10.244.1.1:30080".parse().unwrap();
+                    client.echo_from_pod(address, "pod to node port")
+                })
+                .await
+                .expect("client");
+                assert_eq!(
+                    from_pod.expect("connect from the pod to the node port"),
+                    "pod to node port"
+                );
+                let redirected = thread_node.counters_of("-A KUBE-NODEPORT-CONTAINER", "30080");
+                assert_eq!(redirected.len(), 1);
+                assert!(
+                    redirected[0].0 > 0,
+                    "the pod's connection went through the redirect rule: {redirected:?}"
+                );
+
+                let client = Arc::clone(&thread_node);
+                let from_node = tokio::task::spawn_blocking(move || {
+                    let address: SocketAddr = "127.0.0.1:30080".parse().unwrap();
+                    client.echo_via(address, "node to node port")
+                })
+                .await
+                .expect("client");
+                assert_eq!(
+                    from_node.expect("connect from the node to its node port"),
+                    "node to node port"
+                );
+                let filter = thread_node.iptables_save("filter");
+                assert!(filter.contains("-A KUBE-NODEPORT-NON-LOCAL"), "{filter}");
+
+                assert!(
+                    !kube_proxy::userspace::cleanup(&CommandExecutor),
+                    "cleanup succeeds"
+                );
+                let nat = thread_node.iptables_save("nat");
+                assert!(
+                    !nat.contains("KUBE-"),
+                    "cleanup removes every chain:\n{nat}"
+                );
+                let filter = thread_node.iptables_save("filter");
+                assert!(!filter.contains("KUBE-"), "{filter}");
+            });
+        })
+        .join()
+        .expect("proxy thread");
+    }
+}
+
 mod ipvs_mode {
+    use std::net::IpAddr;
+    use std::process::Command;
+
+    use kube_proxy::ipvs::device::{DUMMY_DEVICE, LinkError, LinkHandle, Rtnetlink};
     use kube_proxy::ipvs::netlink::{IpvsError, NetlinkIpvs};
+
+    use crate::netns::Netns;
+
+    fn ip(netns: &Netns, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["-n", netns.name.as_str()];
+        all.extend_from_slice(args);
+        Command::new("ip").args(&all).output().expect("run ip")
+    }
+
+    /// Returns the device kind to test with: `dummy` where the kernel has the driver. This
+    /// kernel has none (`ip link add ... type dummy` fails too), so the address
+    /// handling runs on a bridge there, which also keeps its addresses while down.
+    fn device_kind(netns: &Netns, link: &mut Rtnetlink) -> &'static str {
+        match link.ensure_link(DUMMY_DEVICE, "dummy") {
+            Ok(_) => "dummy",
+            Err(LinkError::KindNotSupported { kind }) => {
+                assert_eq!(kind, "dummy");
+                let by_hand = ip(netns, &["link", "add", "probe0", "type", "dummy"]);
+                assert!(
+                    !by_hand.status.success(),
+                    "ip creates a dummy interface, so rtnetlink should too"
+                );
+                "bridge"
+            }
+            Err(error) => panic!("ensure {DUMMY_DEVICE}: {error}"),
+        }
+    }
+
+    /// kube-ipvs0 in a test namespace: created, addresses bound and unbound, deleted.
+    #[test]
+    fn dummy_device_holds_service_addresses() {
+        let netns = Netns::create(format!("kp-ipvs0-{}", std::process::id()));
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    netns.enter_current_thread();
+                    let mut link = Rtnetlink::connect().expect("rtnetlink socket");
+                    let kind = device_kind(&netns, &mut link);
+                    let index = link.ensure_link(DUMMY_DEVICE, kind).expect("create");
+                    assert_eq!(
+                        link.ensure_link(DUMMY_DEVICE, kind).expect("again"),
+                        index,
+                        "an existing interface is reused"
+                    );
+
+                    let first: IpAddr = "10.96.0.10".parse().unwrap();
+                    let second: IpAddr = "10.96.0.11".parse().unwrap();
+                    link.add_address(index, first).expect("add");
+                    link.add_address(index, second).expect("add");
+                    link.add_address(index, first)
+                        .expect("adding twice is fine");
+                    let mut bound = link.list_addresses(index).expect("list");
+                    bound.sort();
+                    assert_eq!(bound, [first, second]);
+                    let shown = ip(&netns, &["addr", "show", "dev", DUMMY_DEVICE]);
+                    let shown = String::from_utf8_lossy(&shown.stdout);
+                    assert!(shown.contains("inet 10.96.0.10/32 scope host"), "{shown}");
+                    let route = ip(&netns, &["route", "get", "10.96.0.11"]);
+                    let route = String::from_utf8_lossy(&route.stdout);
+                    assert!(
+                        route.starts_with("local 10.96.0.11"),
+                        "the address is local: {route}"
+                    );
+
+                    link.delete_address(index, first).expect("delete");
+                    link.delete_address(index, first)
+                        .expect("deleting twice is fine");
+                    assert_eq!(link.list_addresses(index).expect("list"), [second]);
+
+                    assert!(
+                        !kube_proxy::ipvs::cleanup(&mut link, None),
+                        "cleanup succeeds"
+                    );
+                    assert_eq!(link.find_link(DUMMY_DEVICE).expect("look up"), None);
+                    let shown = ip(&netns, &["link", "show", DUMMY_DEVICE]);
+                    assert!(!shown.status.success(), "the interface is gone");
+                    assert!(!link.delete_link(DUMMY_DEVICE).expect("delete again"));
+                })
+                .join()
+                .expect("test thread");
+        });
+    }
 
     #[test]
     fn missing_ipvs_is_a_clear_error() {
@@ -938,6 +1231,13 @@ mod binary {
         );
 
         drop(daemon);
+        // An interface named as the IPVS mode names its own; a bridge, because this
+        // kernel has no dummy driver. --cleanup deletes it by name.
+        let made = Command::new("ip")
+            .args(["link", "add", "kube-ipvs0", "type", "bridge"])
+            .status()
+            .expect("run ip");
+        assert!(made.success());
         let cleanup = Command::new(env!("CARGO_BIN_EXE_kube-proxy"))
             .args(["--cleanup", "--hostname-override", "node1"])
             .output()
@@ -952,70 +1252,12 @@ mod binary {
             !nat.contains("KUBE-"),
             "--cleanup removes every kube-proxy chain:\n{nat}"
         );
+        let shown = Command::new("ip")
+            .args(["link", "show", "kube-ipvs0"])
+            .output()
+            .expect("run ip");
+        assert!(!shown.status.success(), "--cleanup deletes kube-ipvs0");
 
         server.shutdown().await;
-    }
-}
-
-mod scale {
-    use std::sync::Arc;
-    use std::time::{Duration, Instant};
-
-    use kube_proxy::iptables::ruleset::RulesConfig;
-    use kube_proxy::iptables::{Proxier, ProxierConfig};
-    use kube_proxy::metrics::ProxyMetrics;
-    use kube_proxy::net::IpFamily;
-    use kube_proxy::provider::Provider;
-
-    use crate::netns::{self, NodeAndPod};
-
-    /// Prints full and partial sync times for 1000 services with 2 endpoints each.
-    /// Run with `cargo test -p kube-proxy --test proxy scale -- --ignored --nocapture`.
-    #[test]
-    #[ignore = "measurement, not a check"]
-    fn sync_time_for_1000_services() {
-        let node = NodeAndPod::create("scale");
-        let proxier = Proxier::new(
-            ProxierConfig {
-                hostname: "node1".to_string(),
-                family: IpFamily::V4,
-                rules: RulesConfig {
-                    cluster_cidr: Some("10.244.0.0/16".parse().unwrap()),
-                    ..RulesConfig::default()
-                },
-                min_sync_period: Duration::ZERO,
-                sync_period: Duration::from_secs(30),
-            },
-            Arc::new(node.node_executor()),
-            Arc::new(ProxyMetrics::new()),
-        );
-        for index in 0..1000 {
-            let name = format!("svc{index}");
-            let ip = format!("10.96.{}.{}", index / 250, index % 250 + 1);
-            proxier.on_service_add(&netns::service(&name, &ip, 80, 8080));
-            let first = format!("10.244.{}.{}", index / 250 + 10, index % 250 + 1);
-            let second = format!("10.244.{}.{}", index / 250 + 20, index % 250 + 1);
-            proxier.on_endpoint_slice_add(&netns::slice(&name, &[&first, &second], 8080));
-        }
-        proxier.on_services_synced();
-        proxier.on_endpoint_slices_synced();
-
-        let started = Instant::now();
-        let report = proxier.sync_proxy_rules().unwrap().unwrap();
-        println!(
-            "full sync: {:?}, {} nat rules",
-            started.elapsed(),
-            report.ruleset.nat_rules
-        );
-
-        proxier.on_endpoint_slice_add(&netns::slice("svc7", &["10.244.99.1"], 8080));
-        let started = Instant::now();
-        let report = proxier.sync_proxy_rules().unwrap().unwrap();
-        assert!(!report.full);
-        println!(
-            "partial sync: {:?}, {} nat rules",
-            started.elapsed(),
-            report.ruleset.nat_rules
-        );
     }
 }

@@ -147,13 +147,34 @@ impl Jump {
         args.extend(["-m", "comment", "--comment", self.comment, "-j", self.to]);
         args
     }
+
+    /// Returns the rule specification as iptables-restore reads it and iptables-save
+    /// prints it, with the comment quoted.
+    pub fn spec(&self) -> String {
+        let mut spec = String::new();
+        for arg in self.extra {
+            spec.push_str(arg);
+            spec.push(' ');
+        }
+        spec.push_str(&format!(
+            "-m comment --comment \"{}\" -j {}",
+            self.comment, self.to
+        ));
+        spec
+    }
+
+    /// Returns the line `iptables-save` prints for this jump.
+    pub fn save_line(&self) -> String {
+        format!("-A {} {}", self.from, self.spec())
+    }
 }
 
 /// Returns the first 16 characters of the base32 (RFC 4648, padded alphabet) encoding of the
 /// SHA-256 of `input`, as upstream names its per-service chains.
 pub fn hash16(input: &str) -> String {
     let digest = digest::digest(&digest::SHA256, input.as_bytes());
-    base32(digest.as_ref())[..16].to_string()
+    // 16 base32 characters encode exactly the first 10 bytes.
+    base32(&digest.as_ref()[..10])
 }
 
 fn base32(bytes: &[u8]) -> String {
@@ -176,7 +197,7 @@ fn base32(bytes: &[u8]) -> String {
 }
 
 /// Hashes `"<service port name><protocol>"`, for example of `default/kubernetes:httpstcp`.
-fn port_hash(name: &ServicePortName) -> String {
+pub fn port_hash(name: &ServicePortName) -> String {
     hash16(&format!("{name}{}", name.protocol.lower()))
 }
 

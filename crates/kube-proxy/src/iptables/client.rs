@@ -5,11 +5,33 @@ use std::sync::Arc;
 use crate::exec::{Cmd, ExecError, Executor};
 use crate::net::IpFamily;
 
-/// The iptables programs of one IP family, as the `iptables` alternatives on PATH
-/// resolve them (so the system's choice of nft or legacy backend).
+/// The iptables programs to run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// `iptables`, `iptables-save` and `iptables-restore` as the alternatives on PATH
+    /// resolve them (Debian 12 defaults to the nft variant).
+    #[default]
+    System,
+    /// `iptables-nft` and its save and restore programs.
+    Nft,
+    /// `iptables-legacy` and its save and restore programs.
+    Legacy,
+}
+
+/// The kernel interface behind a [`Backend`], which decides how restore cost grows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// nf_tables: a restore costs time in its own input size only.
+    Nft,
+    /// x_tables: every restore reads and replaces the whole table.
+    Legacy,
+}
+
+/// The iptables programs of one IP family and backend.
 #[derive(Clone)]
 pub struct Iptables {
     executor: Arc<dyn Executor>,
+    backend: Backend,
     iptables: String,
     save: String,
     restore: String,
@@ -17,17 +39,47 @@ pub struct Iptables {
 
 impl Iptables {
     /// Uses `iptables`, `iptables-save` and `iptables-restore` for IPv4 and the
-    /// `ip6tables` programs for IPv6.
+    /// `ip6tables` programs for IPv6, as the system resolves them.
     pub fn new(executor: Arc<dyn Executor>, family: IpFamily) -> Self {
-        let base = match family {
+        Iptables::with_backend(executor, family, Backend::System)
+    }
+
+    /// Uses the programs of `backend`, such as `iptables-legacy-restore`.
+    pub fn with_backend(executor: Arc<dyn Executor>, family: IpFamily, backend: Backend) -> Self {
+        let family_base = match family {
             IpFamily::V4 => "iptables",
             IpFamily::V6 => "ip6tables",
         };
+        let base = match backend {
+            Backend::System => family_base.to_string(),
+            Backend::Nft => format!("{family_base}-nft"),
+            Backend::Legacy => format!("{family_base}-legacy"),
+        };
         Iptables {
             executor,
-            iptables: base.to_string(),
+            backend,
             save: format!("{base}-save"),
             restore: format!("{base}-restore"),
+            iptables: base,
+        }
+    }
+
+    /// Returns the kernel interface the programs use: known for an explicit backend,
+    /// else read from `iptables --version` (`(nf_tables)` or `(legacy)`).
+    pub fn mode(&self) -> Result<Mode, ExecError> {
+        match self.backend {
+            Backend::Nft => Ok(Mode::Nft),
+            Backend::Legacy => Ok(Mode::Legacy),
+            Backend::System => {
+                let version = self
+                    .executor
+                    .run_checked(&Cmd::new(&self.iptables, &["--version"]))?;
+                Ok(if version.stdout.contains("nf_tables") {
+                    Mode::Nft
+                } else {
+                    Mode::Legacy
+                })
+            }
         }
     }
 

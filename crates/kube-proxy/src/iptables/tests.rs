@@ -1,11 +1,11 @@
 //! Golden iptables-restore text for representative services, and the proxier's
 //! command sequence against a recording executor.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::ruleset::{self, RulesConfig, RulesetInput, probability};
+use super::ruleset::{self, RulesConfig, RulesetInput, ServiceRules, probability};
 use super::*;
 use crate::endpoints::EndpointsChangeTracker;
 use crate::exec::fake::FakeExecutor;
@@ -44,8 +44,18 @@ fn build_full(config: &RulesConfig, services: &[Service], slices: &[EndpointSlic
         services: &service_map,
         endpoints: &endpoints_map,
         changed: None,
+        previous: &BTreeMap::new(),
         existing_chains: &BTreeSet::new(),
+        missing_jumps: &[],
+        chunk_chains: None,
     })
+}
+
+/// Returns the per-service chains of `ruleset`, sorted.
+fn active_chains(ruleset: &Ruleset) -> Vec<&str> {
+    let mut chains: Vec<&str> = ruleset.chains().collect();
+    chains.sort_unstable();
+    chains
 }
 
 /// Returns the lines of `text` that mention `needle`.
@@ -112,9 +122,8 @@ COMMIT
     assert_eq!(ruleset.nat, expected_nat);
     assert_eq!(ruleset.filter_rules, 3);
     assert_eq!(ruleset.nat_rules, 13);
-    let active: Vec<&str> = ruleset.active_chains.iter().map(String::as_str).collect();
     assert_eq!(
-        active,
+        active_chains(&ruleset),
         [
             "KUBE-SEP-LXVODXWDISEETFEF",
             "KUBE-SEP-SXIVWICOYRO3J4NJ",
@@ -176,7 +185,7 @@ COMMIT
         lines_with(&ruleset.nat, "EK2QZI4NA6E4SMMQ").is_empty(),
         "no nat chains for a service without endpoints"
     );
-    assert!(ruleset.active_chains.is_empty());
+    assert!(active_chains(&ruleset).is_empty());
 }
 
 #[test]
@@ -191,7 +200,7 @@ fn not_ready_endpoints_count_as_none() {
     )];
     let ruleset = build_full(&rules_config(), &services, &slices);
     assert_eq!(lines_with(&ruleset.filter, "has no endpoints").len(), 1);
-    assert!(ruleset.active_chains.is_empty());
+    assert!(active_chains(&ruleset).is_empty());
 }
 
 #[test]
@@ -304,7 +313,7 @@ fn external_destinations_with_local_policy() {
             "-A KUBE-NODEPORTS -m comment --comment \"ns2/svc2:p80 health check node port\" -m tcp -p tcp --dport 30000 -j ACCEPT"
         ]
     );
-    assert!(ruleset.active_chains.contains("KUBE-SEP-G33XYM2U7DNPVRY2"));
+    assert!(ruleset.has_chain("KUBE-SEP-G33XYM2U7DNPVRY2"));
 }
 
 #[test]
@@ -355,7 +364,7 @@ fn local_policy_without_local_endpoints_drops() {
             "-A KUBE-EXTERNAL-SERVICES -m comment --comment \"ns2/svc2:p80 has no local endpoints\" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 3001 -j DROP",
         ]
     );
-    assert!(ruleset.active_chains.is_empty());
+    assert!(active_chains(&ruleset).is_empty());
 }
 
 #[test]
@@ -420,46 +429,72 @@ fn node_port_addresses_limit_nodeports_jump() {
     );
 }
 
+/// Applies the per-service updates of `ruleset` to `rules`, as the proxier does after
+/// a successful sync.
+fn apply_updates(rules: &mut BTreeMap<NamespacedName, ServiceRules>, ruleset: &Ruleset) {
+    for (service, update) in &ruleset.services {
+        match update {
+            Some(update) => rules.insert(service.clone(), update.clone()),
+            None => rules.remove(service),
+        };
+    }
+}
+
+fn build_partial(
+    services: &[Service],
+    slices: &[EndpointSlice],
+    changed: &[NamespacedName],
+    previous: &BTreeMap<NamespacedName, ServiceRules>,
+) -> Ruleset {
+    let (service_map, endpoints_map) = maps(services, slices);
+    let changed: BTreeSet<NamespacedName> = changed.iter().cloned().collect();
+    ruleset::build(&RulesetInput {
+        config: &rules_config(),
+        services: &service_map,
+        endpoints: &endpoints_map,
+        changed: Some(&changed),
+        previous,
+        existing_chains: &BTreeSet::new(),
+        missing_jumps: &[],
+        chunk_chains: None,
+    })
+}
+
 #[test]
 fn partial_build_writes_only_changed_chains() {
-    let services = [
-        service("ns1", "svc1", "172.30.0.41", ("p80", 80, "TCP")),
-        service("ns4", "svc4", "172.30.0.44", ("p80", 80, "TCP")),
-    ];
-    let slices = [
+    let svc1 = service("ns1", "svc1", "172.30.0.41", ("p80", 80, "TCP"));
+    let svc4 = service("ns4", "svc4", "172.30.0.44", ("p80", 80, "TCP"));
+    let svc4_slice = slice(
+        "ns4",
+        "svc4-a",
+        "svc4",
+        ("p80", 80, "TCP"),
+        &[("10.180.0.6", true, "node2")],
+    );
+    let svc1_slice = |ip: &str| {
         slice(
             "ns1",
             "svc1-a",
             "svc1",
             ("p80", 80, "TCP"),
-            &[("10.180.0.1", true, "node2")],
-        ),
-        slice(
-            "ns4",
-            "svc4-a",
-            "svc4",
-            ("p80", 80, "TCP"),
-            &[("10.180.0.6", true, "node2")],
-        ),
-    ];
-    let (service_map, endpoints_map) = maps(&services, &slices);
-    let changed: BTreeSet<NamespacedName> = [NamespacedName::new("ns1", "svc1")].into();
-    let existing: BTreeSet<String> = [
-        "KUBE-SVC-XPGD46QRK7WJZT7O",
-        "KUBE-SEP-LXVODXWDISEETFEF",
-        "KUBE-SVC-4SW47YFZTEDKD3PK",
-        "KUBE-SEP-ULL74CTELUH2BDLI",
-    ]
-    .map(String::from)
-    .into();
-    let ruleset = ruleset::build(&RulesetInput {
-        config: &rules_config(),
-        services: &service_map,
-        endpoints: &endpoints_map,
-        changed: Some(&changed),
-        existing_chains: &existing,
-    });
+            &[(ip, true, "node2")],
+        )
+    };
+    let full = build_full(
+        &rules_config(),
+        &[svc1.clone(), svc4.clone()],
+        &[svc1_slice("10.180.0.2"), svc4_slice.clone()],
+    );
+    let mut previous = BTreeMap::new();
+    apply_updates(&mut previous, &full);
 
+    // An endpoint change rewrites the service's own chains only.
+    let ruleset = build_partial(
+        &[svc1.clone(), svc4.clone()],
+        &[svc1_slice("10.180.0.1"), svc4_slice.clone()],
+        &[NamespacedName::new("ns1", "svc1")],
+        &previous,
+    );
     let declared: Vec<&str> = ruleset
         .nat
         .lines()
@@ -468,10 +503,6 @@ fn partial_build_writes_only_changed_chains() {
     assert_eq!(
         declared,
         [
-            ":KUBE-SERVICES - [0:0]",
-            ":KUBE-NODEPORTS - [0:0]",
-            ":KUBE-POSTROUTING - [0:0]",
-            ":KUBE-MARK-MASQ - [0:0]",
             ":KUBE-SVC-XPGD46QRK7WJZT7O - [0:0]",
             ":KUBE-SEP-SXIVWICOYRO3J4NJ - [0:0]",
             ":KUBE-SEP-LXVODXWDISEETFEF - [0:0]",
@@ -483,24 +514,213 @@ fn partial_build_writes_only_changed_chains() {
         "only the stale endpoint chain is deleted"
     );
     assert!(
-        lines_with(&ruleset.nat, "-A KUBE-SVC-4SW47YFZTEDKD3PK").is_empty(),
-        "the unchanged service's chain is left alone"
+        lines_with(&ruleset.nat, "svc4").is_empty(),
+        "the unchanged service is left alone:\n{}",
+        ruleset.nat
     );
-    assert_eq!(
-        lines_with(
-            &ruleset.nat,
-            "-A KUBE-SERVICES -m comment --comment \"ns4/svc4:p80 cluster IP\""
-        ),
-        [
-            "-A KUBE-SERVICES -m comment --comment \"ns4/svc4:p80 cluster IP\" -m tcp -p tcp -d 172.30.0.44 --dport 80 -j KUBE-SVC-4SW47YFZTEDKD3PK"
-        ],
-        "KUBE-SERVICES is always rewritten in full"
+    assert!(
+        lines_with(&ruleset.nat, "KUBE-SERVICES").is_empty(),
+        "the cluster IP rule did not change, so KUBE-SERVICES is not touched:\n{}",
+        ruleset.nat
     );
-    assert!(ruleset.active_chains.contains("KUBE-SVC-4SW47YFZTEDKD3PK"));
     assert!(
         ruleset
             .nat
             .ends_with("-X KUBE-SEP-LXVODXWDISEETFEF\nCOMMIT\n")
+    );
+    assert_eq!(ruleset.filter, full.filter, "the filter text is unchanged");
+    assert_eq!(
+        ruleset.nat_rules, 4,
+        "masquerade and endpoint jump in KUBE-SVC, two rules in KUBE-SEP"
+    );
+    apply_updates(&mut previous, &ruleset);
+
+    // A new cluster IP replaces the service's KUBE-SERVICES rule in place.
+    let moved = service("ns1", "svc1", "172.30.0.51", ("p80", 80, "TCP"));
+    let ruleset = build_partial(
+        &[moved.clone(), svc4.clone()],
+        &[svc1_slice("10.180.0.1"), svc4_slice.clone()],
+        &[NamespacedName::new("ns1", "svc1")],
+        &previous,
+    );
+    assert_eq!(
+        lines_with(&ruleset.nat, " KUBE-SERVICES "),
+        [
+            "-D KUBE-SERVICES -m comment --comment \"ns1/svc1:p80 cluster IP\" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j KUBE-SVC-XPGD46QRK7WJZT7O",
+            "-I KUBE-SERVICES 1 -m comment --comment \"ns1/svc1:p80 cluster IP\" -m tcp -p tcp -d 172.30.0.51 --dport 80 -j KUBE-SVC-XPGD46QRK7WJZT7O",
+        ]
+    );
+    apply_updates(&mut previous, &ruleset);
+
+    // A deleted service loses its KUBE-SERVICES rule and all of its chains.
+    let ruleset = build_partial(
+        std::slice::from_ref(&moved),
+        &[svc1_slice("10.180.0.1")],
+        &[NamespacedName::new("ns4", "svc4")],
+        &previous,
+    );
+    assert_eq!(
+        lines_with(&ruleset.nat, " KUBE-SERVICES "),
+        [
+            "-D KUBE-SERVICES -m comment --comment \"ns4/svc4:p80 cluster IP\" -m tcp -p tcp -d 172.30.0.44 --dport 80 -j KUBE-SVC-4SW47YFZTEDKD3PK"
+        ]
+    );
+    assert_eq!(
+        lines_with(&ruleset.nat, "-X "),
+        [
+            "-X KUBE-SVC-4SW47YFZTEDKD3PK",
+            "-X KUBE-SEP-ULL74CTELUH2BDLI"
+        ]
+    );
+    assert_eq!(
+        ruleset.services.get(&NamespacedName::new("ns4", "svc4")),
+        Some(&None)
+    );
+    apply_updates(&mut previous, &ruleset);
+    assert_eq!(previous.len(), 1);
+
+    // A reported service whose rules did not change gets its chains rewritten, and
+    // nothing else.
+    let ruleset = build_partial(
+        std::slice::from_ref(&moved),
+        &[svc1_slice("10.180.0.1")],
+        &[NamespacedName::new("ns1", "svc1")],
+        &previous,
+    );
+    assert!(lines_with(&ruleset.nat, "KUBE-SERVICES").is_empty());
+    assert!(lines_with(&ruleset.nat, "-X ").is_empty());
+
+    // A service that exists neither before nor now writes no nat input at all.
+    let ruleset = build_partial(
+        std::slice::from_ref(&moved),
+        &[svc1_slice("10.180.0.1")],
+        &[NamespacedName::new("ns9", "gone")],
+        &previous,
+    );
+    assert_eq!(ruleset.nat, "", "no nat input without a change");
+}
+
+#[test]
+fn partial_build_keeps_filter_rules_of_unchanged_services() {
+    let empty = service("ns3", "svc3", "172.30.0.43", ("dns", 53, "UDP"));
+    let svc1 = service("ns1", "svc1", "172.30.0.41", ("p80", 80, "TCP"));
+    let full = build_full(&rules_config(), &[empty.clone(), svc1.clone()], &[]);
+    assert_eq!(lines_with(&full.filter, "has no endpoints").len(), 2);
+    let mut previous = BTreeMap::new();
+    apply_updates(&mut previous, &full);
+
+    let svc1_slice = slice(
+        "ns1",
+        "svc1-a",
+        "svc1",
+        ("p80", 80, "TCP"),
+        &[("10.180.0.1", true, "node2")],
+    );
+    let ruleset = build_partial(
+        &[empty, svc1],
+        &[svc1_slice],
+        &[NamespacedName::new("ns1", "svc1")],
+        &previous,
+    );
+    assert_eq!(
+        lines_with(&ruleset.filter, "has no endpoints"),
+        [
+            "-A KUBE-SERVICES -m comment --comment \"ns3/svc3:dns has no endpoints\" -m udp -p udp -d 172.30.0.43 --dport 53 -j REJECT"
+        ]
+    );
+    assert_eq!(
+        lines_with(&ruleset.nat, " KUBE-SERVICES "),
+        [
+            "-I KUBE-SERVICES 1 -m comment --comment \"ns1/svc1:p80 cluster IP\" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j KUBE-SVC-XPGD46QRK7WJZT7O"
+        ]
+    );
+}
+
+#[test]
+fn full_build_in_chunks_fills_service_chains_first() {
+    let services: Vec<Service> = (1..=3)
+        .map(|i| {
+            service(
+                "ns",
+                &format!("svc{i}"),
+                &format!("172.30.0.{i}"),
+                ("p80", 80, "TCP"),
+            )
+        })
+        .collect();
+    let slices: Vec<EndpointSlice> = (1..=3)
+        .map(|i| {
+            slice(
+                "ns",
+                &format!("svc{i}-a"),
+                &format!("svc{i}"),
+                ("p80", 80, "TCP"),
+                &[(&format!("10.180.0.{i}"), true, "node2")],
+            )
+        })
+        .collect();
+    let (service_map, endpoints_map) = maps(&services, &slices);
+    let existing: BTreeSet<String> = ["KUBE-SEP-STALE".to_string()].into();
+    let missing = ruleset::missing_jumps("", "nat");
+    let ruleset = ruleset::build(&RulesetInput {
+        config: &rules_config(),
+        services: &service_map,
+        endpoints: &endpoints_map,
+        changed: None,
+        previous: &BTreeMap::new(),
+        existing_chains: &existing,
+        missing_jumps: &missing,
+        chunk_chains: Some(4),
+    });
+    assert_eq!(ruleset.nat_chunks.len(), 2, "{:?}", ruleset.nat_chunks);
+    assert_eq!(
+        lines_with(&ruleset.nat_chunks[0], ":KUBE-").len(),
+        5,
+        "KUBE-MARK-MASQ and two services of two chains each"
+    );
+    assert!(
+        ruleset.nat_chunks[0].starts_with(
+            "*nat\n:KUBE-MARK-MASQ - [0:0]\n-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000\n"
+        ),
+        "the chain that endpoint chains jump to comes first"
+    );
+    assert!(ruleset.nat_chunks[1].contains(":KUBE-SVC-"));
+    assert!(lines_with(&ruleset.nat, "-A KUBE-SVC-").is_empty());
+    assert_eq!(lines_with(&ruleset.nat, "-A KUBE-SERVICES").len(), 4);
+    assert_eq!(lines_with(&ruleset.nat, "-X "), ["-X KUBE-SEP-STALE"]);
+    assert_eq!(
+        lines_with(&ruleset.nat, "-I "),
+        [
+            "-I OUTPUT 1 -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
+            "-I PREROUTING 1 -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
+            "-I POSTROUTING 1 -m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING",
+        ]
+    );
+    assert_eq!(
+        ruleset.nat_rules,
+        1 + 4 + 4 + 3 * 4,
+        "KUBE-MARK-MASQ in the first chunk, fixed, KUBE-SERVICES, chains"
+    );
+}
+
+#[test]
+fn jumps_found_in_save_output() {
+    let save = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment \"kubernetes health check service ports\" -j KUBE-NODEPORTS\n-A INPUT -m conntrack --ctstate NEW -m comment --comment \"kubernetes load balancer firewall\" -j KUBE-PROXY-FIREWALL\nCOMMIT\n";
+    let missing: Vec<String> = ruleset::missing_jumps(save, "filter")
+        .iter()
+        .map(|jump| format!("{} {}", jump.from, jump.to))
+        .collect();
+    assert_eq!(
+        missing,
+        [
+            "INPUT KUBE-EXTERNAL-SERVICES",
+            "FORWARD KUBE-EXTERNAL-SERVICES",
+            "FORWARD KUBE-SERVICES",
+            "OUTPUT KUBE-SERVICES",
+            "FORWARD KUBE-FORWARD",
+            "OUTPUT KUBE-PROXY-FIREWALL",
+            "FORWARD KUBE-PROXY-FIREWALL",
+        ]
     );
 }
 
@@ -518,6 +738,7 @@ fn proxier(fake: &Arc<FakeExecutor>) -> Proxier {
         rules: rules_config(),
         min_sync_period: Duration::from_secs(1),
         sync_period: Duration::from_secs(30),
+        backend: client::Backend::System,
     };
     Proxier::new(
         config,
@@ -573,28 +794,28 @@ fn proxier_full_then_partial_sync() {
     assert!(report.full);
     let commands = fake.take();
     let lines: Vec<String> = commands.iter().map(Cmd::display).collect();
-    assert_eq!(lines[0], "iptables -w -t filter -N KUBE-EXTERNAL-SERVICES");
     assert_eq!(
-        lines[1],
-        "iptables -w -t filter -C INPUT -m conntrack --ctstate NEW -m comment --comment kubernetes externally-visible service portals -j KUBE-EXTERNAL-SERVICES"
-    );
-    assert_eq!(
-        commands[1].args[12], "kubernetes externally-visible service portals",
-        "the comment is one argument"
-    );
-    assert!(lines.contains(&"iptables -w -t nat -C POSTROUTING -m comment --comment kubernetes postrouting rules -j KUBE-POSTROUTING".to_string()));
-    assert_eq!(
-        lines
-            .iter()
-            .filter(|line| line.starts_with("iptables-save"))
-            .count(),
-        1
+        lines,
+        [
+            "iptables --version",
+            "iptables-save -t filter",
+            "iptables-save -t nat",
+            "iptables-restore --noflush --counters",
+            "iptables-restore --noflush --counters",
+        ],
+        "one full sync runs five commands however many jumps are missing"
     );
     let full = restores(&commands);
     assert_eq!(full.len(), 2);
     assert!(full[0].starts_with("*filter\n"));
+    assert!(full[0].contains(
+        "-I INPUT 1 -m conntrack --ctstate NEW -m comment --comment \"kubernetes externally-visible service portals\" -j KUBE-EXTERNAL-SERVICES\n"
+    ));
     assert!(full[1].starts_with("*nat\n"));
     assert!(full[1].contains(":KUBE-SVC-4SW47YFZTEDKD3PK - [0:0]"));
+    assert!(full[1].contains(
+        "-I POSTROUTING 1 -m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING\n"
+    ));
 
     let slice1_more = slice(
         "ns1",
@@ -612,8 +833,27 @@ fn proxier_full_then_partial_sync() {
         "a partial sync neither saves nor checks jumps"
     );
     let partial = restores(&commands);
-    assert!(partial[1].contains(":KUBE-SEP-LXVODXWDISEETFEF - [0:0]"));
-    assert!(!partial[1].contains(":KUBE-SVC-4SW47YFZTEDKD3PK"));
+    assert_eq!(
+        partial.len(),
+        1,
+        "the unchanged filter table is not restored"
+    );
+    assert!(partial[0].contains(":KUBE-SEP-LXVODXWDISEETFEF - [0:0]"));
+    assert!(!partial[0].contains(":KUBE-SVC-4SW47YFZTEDKD3PK"));
+    assert!(!partial[0].contains("KUBE-SERVICES"));
+
+    proxier.on_service_delete(&svc4);
+    proxier.sync_proxy_rules().unwrap();
+    let partial = restores(&fake.take());
+    assert_eq!(partial.len(), 1);
+    assert!(partial[0].contains("-D KUBE-SERVICES "), "{}", partial[0]);
+    assert!(partial[0].contains("-X KUBE-SVC-4SW47YFZTEDKD3PK\n"));
+
+    proxier.on_service_delete(&svc1);
+    proxier.sync_proxy_rules().unwrap();
+    let partial = restores(&fake.take());
+    assert_eq!(partial.len(), 1);
+    assert!(partial[0].contains("-X KUBE-SVC-XPGD46QRK7WJZT7O\n"));
 }
 
 #[test]
@@ -625,6 +865,8 @@ fn proxier_restore_failure_forces_full_sync() {
     proxier.sync_proxy_rules().unwrap();
     fake.take();
 
+    // A service without endpoints changes the filter table, so the next sync restores it.
+    proxier.on_service_add(&service("ns1", "svc1", "172.30.0.41", ("p80", 80, "TCP")));
     fake.respond(
         "iptables-restore",
         CmdOutput {

@@ -2,13 +2,19 @@
 //! port's endpoints as real servers, programmed over generic netlink.
 //!
 //! Entry point: [`IpvsProxier::new`] with a handle from [`netlink::NetlinkIpvs::connect`]
-//! (which fails with a clear error on a kernel without IPVS), then [`Provider`] events
-//! and [`IpvsProxier::sync_loop`].
+//! (which fails with a clear error on a kernel without IPVS) and one from
+//! [`device::Rtnetlink::connect`], then [`Provider`] events and
+//! [`IpvsProxier::sync_loop`]. [`cleanup`] removes what the mode created.
 //!
-//! NOTE: upstream's IPVS mode also binds service IPs to a `kube-ipvs0` dummy interface
-//! and adds ipset-based iptables rules for masquerading and node ports. Those parts
-//! are not implemented, so traffic to a service IP needs a local route to it.
+//! Each sync also binds every cluster IP, external IP and load balancer IP to the
+//! `kube-ipvs0` dummy interface (see [`device`]), so that the kernel treats them as
+//! local and IPVS receives their traffic. It unbinds the addresses no service uses.
+//!
+//! NOTE: upstream's IPVS mode also adds ipset-based iptables rules for masquerading
+//! and node ports. Those are not implemented, so replies from endpoints on other nodes
+//! need a route back through this node.
 
+pub mod device;
 pub mod netlink;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,6 +33,7 @@ use crate::net::IpFamily;
 use crate::provider::{ChangeTrackers, Provider};
 use crate::runner::{BoundedFrequencyRunner, RunOutcome};
 use crate::service::{Protocol, ServicePortMap};
+use device::{DUMMY_DEVICE, LinkHandle};
 use netlink::{
     IpvsError, IpvsHandle, RealServer, SVC_FLAG_HASHED, SVC_FLAG_PERSISTENT, VirtualServer,
 };
@@ -46,10 +53,14 @@ pub struct IpvsConfig {
 
 type ServerKey = (IpAddr, Protocol, u16);
 
+/// The virtual servers a sync programs, each with its real servers.
+type DesiredServers = BTreeMap<ServerKey, (VirtualServer, BTreeSet<(IpAddr, u16)>)>;
+
 /// The IPVS proxier.
 pub struct IpvsProxier {
     config: IpvsConfig,
     handle: Mutex<Box<dyn IpvsHandle>>,
+    link: Mutex<Box<dyn LinkHandle>>,
     changes: Mutex<ChangeTrackers>,
     state: Mutex<(ServicePortMap, EndpointsMap, BTreeSet<ServerKey>)>,
     runner: Arc<BoundedFrequencyRunner>,
@@ -64,9 +75,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl IpvsProxier {
+    /// Builds a proxier that programs IPVS through `handle` and binds service
+    /// addresses through `link`. Nothing touches the kernel before the first sync.
     pub fn new(
         config: IpvsConfig,
         handle: Box<dyn IpvsHandle>,
+        link: Box<dyn LinkHandle>,
         metrics: Arc<ProxyMetrics>,
     ) -> Self {
         IpvsProxier {
@@ -78,6 +92,7 @@ impl IpvsProxier {
                 config.sync_period,
             ),
             handle: Mutex::new(handle),
+            link: Mutex::new(link),
             metrics,
             health: Arc::new(ProxierHealth::new(2 * config.sync_period)),
             config,
@@ -112,11 +127,7 @@ impl IpvsProxier {
     }
 
     /// Computes the virtual servers and real servers that the current state calls for.
-    fn desired(
-        &self,
-        services: &ServicePortMap,
-        endpoints: &EndpointsMap,
-    ) -> BTreeMap<ServerKey, (VirtualServer, BTreeSet<(IpAddr, u16)>)> {
+    fn desired(&self, services: &ServicePortMap, endpoints: &EndpointsMap) -> DesiredServers {
         let mut desired = BTreeMap::new();
         let empty = Vec::new();
         for (name, service) in services {
@@ -181,6 +192,7 @@ impl IpvsProxier {
             changes.endpoints.apply(endpoints).trigger_times
         };
         let desired = self.desired(&state.0, &state.1);
+        self.bind_addresses(&desired)?;
         let mut handle = lock(&self.handle);
 
         let current: BTreeMap<ServerKey, VirtualServer> = handle
@@ -217,6 +229,26 @@ impl IpvsProxier {
         Ok(Some(desired.len()))
     }
 
+    /// Ensures `kube-ipvs0` and makes its addresses exactly the service addresses of
+    /// `desired`; node IPs (of node port servers) stay where they are.
+    fn bind_addresses(&self, desired: &DesiredServers) -> Result<(), IpvsError> {
+        let wanted: BTreeSet<IpAddr> = desired
+            .keys()
+            .map(|(ip, _, _)| *ip)
+            .filter(|ip| !self.config.node_ips.contains(ip))
+            .collect();
+        let mut link = lock(&self.link);
+        let index = link.ensure_link(DUMMY_DEVICE, "dummy")?;
+        let bound: BTreeSet<IpAddr> = link.list_addresses(index)?.into_iter().collect();
+        for ip in bound.difference(&wanted) {
+            link.delete_address(index, *ip)?;
+        }
+        for ip in wanted.difference(&bound) {
+            link.add_address(index, *ip)?;
+        }
+        Ok(())
+    }
+
     fn sync_real_servers(
         &self,
         handle: &mut dyn IpvsHandle,
@@ -248,6 +280,57 @@ impl IpvsProxier {
         }
         Ok(())
     }
+}
+
+/// Removes what the IPVS mode created (`--cleanup`): the virtual servers of the
+/// addresses bound to `kube-ipvs0` when the kernel has IPVS, then the interface.
+/// Returns whether any step failed.
+// NOTE: virtual servers on node IPs (node ports) are not recognised as ours and stay.
+pub fn cleanup(link: &mut dyn LinkHandle, ipvs: Option<&mut dyn IpvsHandle>) -> bool {
+    let mut failed = false;
+    let mut bound = Vec::new();
+    match link.find_link(DUMMY_DEVICE) {
+        Ok(Some(index)) => match link.list_addresses(index) {
+            Ok(addresses) => bound = addresses,
+            Err(error) => {
+                tracing::warn!(%error, "failed to list the addresses of {DUMMY_DEVICE}");
+                failed = true;
+            }
+        },
+        Ok(None) => {}
+        Err(error) => {
+            tracing::warn!(%error, "failed to look up {DUMMY_DEVICE}");
+            failed = true;
+        }
+    }
+    if let Some(ipvs) = ipvs {
+        match ipvs.list_virtual_servers() {
+            Ok(servers) => {
+                for server in servers.iter().filter(|s| bound.contains(&s.address)) {
+                    if let Err(error) = ipvs.delete_virtual_server(server) {
+                        tracing::warn!(%error, address = %server.address, port = server.port, "failed to delete IPVS virtual server");
+                        failed = true;
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "failed to list IPVS virtual servers");
+                failed = true;
+            }
+        }
+    }
+    match link.delete_link(DUMMY_DEVICE) {
+        Ok(deleted) => {
+            if deleted {
+                tracing::info!(device = DUMMY_DEVICE, "deleted the IPVS dummy interface");
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, "failed to delete {DUMMY_DEVICE}");
+            failed = true;
+        }
+    }
+    failed
 }
 
 impl Provider for IpvsProxier {
@@ -311,6 +394,7 @@ impl Provider for IpvsProxier {
 mod tests {
     use super::*;
     use crate::testing::{service, slice, with_affinity};
+    use device::LinkError;
 
     type IpvsTable = BTreeMap<ServerKey, (VirtualServer, BTreeSet<RealServer>)>;
 
@@ -381,6 +465,114 @@ mod tests {
         }
     }
 
+    /// Interfaces by name: index and addresses.
+    type LinkTable = BTreeMap<String, (u32, BTreeSet<IpAddr>)>;
+
+    /// In-memory interfaces.
+    #[derive(Default)]
+    struct FakeLinks {
+        links: Arc<Mutex<LinkTable>>,
+    }
+
+    impl LinkHandle for FakeLinks {
+        fn ensure_link(&mut self, name: &str, kind: &str) -> Result<u32, LinkError> {
+            assert_eq!(kind, "dummy");
+            let mut links = lock(&self.links);
+            let next = links.len() as u32 + 2;
+            Ok(links
+                .entry(name.to_string())
+                .or_insert((next, BTreeSet::new()))
+                .0)
+        }
+
+        fn find_link(&mut self, name: &str) -> Result<Option<u32>, LinkError> {
+            Ok(lock(&self.links).get(name).map(|(index, _)| *index))
+        }
+
+        fn delete_link(&mut self, name: &str) -> Result<bool, LinkError> {
+            Ok(lock(&self.links).remove(name).is_some())
+        }
+
+        fn list_addresses(&mut self, index: u32) -> Result<Vec<IpAddr>, LinkError> {
+            Ok(lock(&self.links)
+                .values()
+                .filter(|(link, _)| *link == index)
+                .flat_map(|(_, addresses)| addresses.iter().copied())
+                .collect())
+        }
+
+        fn add_address(&mut self, index: u32, ip: IpAddr) -> Result<(), LinkError> {
+            for (link, addresses) in lock(&self.links).values_mut() {
+                if *link == index {
+                    addresses.insert(ip);
+                }
+            }
+            Ok(())
+        }
+
+        fn delete_address(&mut self, index: u32, ip: IpAddr) -> Result<(), LinkError> {
+            for (link, addresses) in lock(&self.links).values_mut() {
+                if *link == index {
+                    addresses.remove(&ip);
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn bound(links: &Mutex<LinkTable>) -> Vec<String> {
+        lock(links)
+            .get(DUMMY_DEVICE)
+            .map(|(_, addresses)| addresses.iter().map(IpAddr::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn service_addresses_follow_services() {
+        let links = FakeLinks::default();
+        let table = Arc::clone(&links.links);
+        let config = IpvsConfig {
+            hostname: "node1".to_string(),
+            family: IpFamily::V4,
+            scheduler: "rr".to_string(),
+            node_ips: vec!["192.168.0.10".parse().unwrap()],
+            min_sync_period: Duration::ZERO,
+            sync_period: Duration::from_secs(30),
+        };
+        let proxier = IpvsProxier::new(
+            config,
+            Box::new(FakeIpvs::default()),
+            Box::new(links),
+            Arc::new(ProxyMetrics::new()),
+        );
+        let web = crate::testing::with_node_port(
+            service("ns1", "web", "172.30.0.41", ("p80", 80, "TCP")),
+            30080,
+        );
+        let mut dns = service("ns1", "dns", "172.30.0.53", ("dns", 53, "UDP"));
+        crate::testing::spec_mut(&mut dns).external_ips = Some(vec!["192.0.2.7".to_string()]);
+        proxier.on_service_add(&web);
+        proxier.on_service_add(&dns);
+        proxier.on_services_synced();
+        proxier.on_endpoint_slices_synced();
+        proxier.sync_proxy_rules().unwrap();
+        assert_eq!(
+            bound(&table),
+            ["172.30.0.41", "172.30.0.53", "192.0.2.7"],
+            "cluster and external IPs are bound, the node IP is not"
+        );
+
+        // Someone else's leftover address on the device goes away too.
+        lock(&table)
+            .get_mut(DUMMY_DEVICE)
+            .unwrap()
+            .1
+            .insert("172.30.9.9".parse().unwrap());
+        proxier.on_service_delete(&dns);
+        proxier.sync_proxy_rules().unwrap();
+        assert_eq!(bound(&table), ["172.30.0.41"]);
+    }
+
     #[test]
     fn services_become_virtual_servers() {
         let fake = FakeIpvs::default();
@@ -393,7 +585,12 @@ mod tests {
             min_sync_period: Duration::ZERO,
             sync_period: Duration::from_secs(30),
         };
-        let proxier = IpvsProxier::new(config, Box::new(fake), Arc::new(ProxyMetrics::new()));
+        let proxier = IpvsProxier::new(
+            config,
+            Box::new(fake),
+            Box::new(FakeLinks::default()),
+            Arc::new(ProxyMetrics::new()),
+        );
         let svc = with_affinity(
             service("ns1", "svc1", "172.30.0.41", ("p80", 80, "TCP")),
             Some(60),

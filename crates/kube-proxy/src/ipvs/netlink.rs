@@ -137,6 +137,8 @@ pub enum IpvsError {
     },
     #[error("malformed netlink reply: {0}")]
     Malformed(String),
+    #[error("failed to bind service addresses to kube-ipvs0: {0}")]
+    Link(#[from] super::device::LinkError),
 }
 
 /// Netlink attributes under construction, each padded to 4 bytes.
