@@ -186,6 +186,10 @@ pub enum ClusterEvent {
     ServiceChange,
     /// A StorageClass was added.
     StorageClassAdd,
+    /// A CSINode was added.
+    CsiNodeAdd,
+    /// A CSINode's drivers or limits changed.
+    CsiNodeUpdate,
     /// Unschedulable pods waited longer than the flush interval.
     UnschedulableTimeout,
 }
@@ -201,6 +205,8 @@ impl ClusterEvent {
             ClusterEvent::PvcChange => "PvcChange",
             ClusterEvent::ServiceChange => "ServiceChange",
             ClusterEvent::StorageClassAdd => "StorageClassAdd",
+            ClusterEvent::CsiNodeAdd => "CSINodeAdd",
+            ClusterEvent::CsiNodeUpdate => "CSINodeUpdate",
             ClusterEvent::UnschedulableTimeout => "UnschedulableTimeout",
         }
     }

@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::{
     PersistentVolume, PersistentVolumeClaim, Pod, PodCondition, ReplicationController, Service,
 };
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::storage::v1::{CSINode, StorageClass};
 use tokio::sync::oneshot;
 
 use super::interface::{Code, Status};
@@ -51,6 +52,42 @@ pub trait ClusterClient: Send + Sync {
     /// Queues an event about a pod without waiting for the API call. The sink logs
     /// failures.
     fn record_event(&self, pod: &Pod, event_type: &str, reason: &str, message: String);
+
+    /// Replaces a PersistentVolume (VolumeBinding sets `spec.claimRef`). The object's
+    /// `resourceVersion` is the precondition. Returns the stored object. The default
+    /// fails, for clients of tests that never bind volumes.
+    async fn update_persistent_volume(
+        &self,
+        volume: &PersistentVolume,
+    ) -> Result<PersistentVolume, ApiError> {
+        Err(unsupported(format!(
+            "update persistentvolume {}",
+            volume.metadata.name.as_deref().unwrap_or_default()
+        )))
+    }
+
+    /// Replaces a PersistentVolumeClaim (VolumeBinding sets `spec.volumeName` or the
+    /// selected-node annotation). The object's `resourceVersion` is the precondition.
+    /// Returns the stored object. The default fails, like
+    /// [`ClusterClient::update_persistent_volume`].
+    async fn update_persistent_volume_claim(
+        &self,
+        claim: &PersistentVolumeClaim,
+    ) -> Result<PersistentVolumeClaim, ApiError> {
+        Err(unsupported(format!(
+            "update persistentvolumeclaim {}/{}",
+            claim.metadata.namespace.as_deref().unwrap_or_default(),
+            claim.metadata.name.as_deref().unwrap_or_default()
+        )))
+    }
+}
+
+fn unsupported(operation: String) -> ApiError {
+    ApiError {
+        operation,
+        message: "this client does not support the call".to_string(),
+        not_found: false,
+    }
 }
 
 /// Listers of the non-pod objects the plugins read, kept current by the informers.
@@ -70,6 +107,41 @@ pub struct ClusterState {
     pub stateful_sets: RwLock<HashMap<String, Arc<StatefulSet>>>,
     /// ReplicationControllers by `namespace/name`.
     pub replication_controllers: RwLock<HashMap<String, Arc<ReplicationController>>>,
+    /// StorageClasses by name.
+    pub storage_classes: RwLock<HashMap<String, Arc<StorageClass>>>,
+    /// CSINodes by name, which is the name of their node.
+    pub csi_nodes: RwLock<HashMap<String, Arc<CSINode>>>,
+}
+
+impl ClusterState {
+    /// Returns the claim `namespace/name`.
+    pub fn claim(&self, namespace: &str, name: &str) -> Option<Arc<PersistentVolumeClaim>> {
+        read_map(&self.pvcs)
+            .get(&format!("{namespace}/{name}"))
+            .cloned()
+    }
+
+    /// Returns the PersistentVolume `name`.
+    pub fn volume(&self, name: &str) -> Option<Arc<PersistentVolume>> {
+        read_map(&self.pvs).get(name).cloned()
+    }
+
+    /// Returns the StorageClass `name`.
+    pub fn storage_class(&self, name: &str) -> Option<Arc<StorageClass>> {
+        read_map(&self.storage_classes).get(name).cloned()
+    }
+
+    /// Returns the CSINode of the node `node_name`.
+    pub fn csi_node(&self, node_name: &str) -> Option<Arc<CSINode>> {
+        read_map(&self.csi_nodes).get(node_name).cloned()
+    }
+}
+
+/// Locks a lister map for reading; a writer that panicked left the map usable.
+pub fn read_map<K>(
+    map: &RwLock<HashMap<String, Arc<K>>>,
+) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<K>>> {
+    map.read().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Pods nominated to nodes by preemption, which Filter treats as already running there

@@ -42,6 +42,18 @@ fn no_args(name: &str, args: &serde_json::Value) -> Result<(), String> {
     }
 }
 
+fn in_tree_limits(
+    kind: volumes::InTreeVolume,
+    args: &serde_json::Value,
+    handle: &Handle,
+) -> Result<Arc<dyn Plugin>, String> {
+    no_args(kind.plugin_name(), args)?;
+    Ok(Arc::new(volumes::InTreeLimits::new(
+        kind,
+        handle.cluster.clone(),
+    )))
+}
+
 /// Returns the registry of every in-tree plugin.
 pub fn in_tree_registry() -> Registry {
     let mut registry: Registry = BTreeMap::new();
@@ -91,18 +103,38 @@ pub fn in_tree_registry() -> Registry {
         no_args(image_locality::NAME, args)?;
         Ok(Arc::new(image_locality::ImageLocality))
     });
-    registry.insert(volumes::BINDING_NAME, |_, handle: &Handle| {
-        Ok(Arc::new(volumes::VolumeBinding::new(
+    registry.insert(volumes::BINDING_NAME, |args, handle: &Handle| {
+        let args = volumes::parse_binding_args(args)?;
+        Ok(Arc::new(volumes::VolumeBinding::new(args, handle)))
+    });
+    registry.insert(volumes::RESTRICTIONS_NAME, |args, handle: &Handle| {
+        no_args(volumes::RESTRICTIONS_NAME, args)?;
+        Ok(Arc::new(volumes::VolumeRestrictions::new(
             handle.cluster.clone(),
         )))
     });
-    registry.insert(volumes::RESTRICTIONS_NAME, |_, _| {
-        Ok(Arc::new(volumes::VolumeRestrictions))
+    registry.insert(volumes::LIMITS_NAME, |args, handle: &Handle| {
+        no_args(volumes::LIMITS_NAME, args)?;
+        Ok(Arc::new(volumes::NodeVolumeLimits::new(
+            handle.cluster.clone(),
+        )))
     });
-    registry.insert(volumes::LIMITS_NAME, |_, _| {
-        Ok(Arc::new(volumes::NodeVolumeLimits))
+    registry.insert(volumes::ZONE_NAME, |args, handle: &Handle| {
+        no_args(volumes::ZONE_NAME, args)?;
+        Ok(Arc::new(volumes::VolumeZone::new(handle.cluster.clone())))
     });
-    registry.insert(volumes::ZONE_NAME, |_, _| Ok(Arc::new(volumes::VolumeZone)));
+    registry.insert(volumes::EBS_LIMITS_NAME, |args, handle: &Handle| {
+        in_tree_limits(volumes::InTreeVolume::AwsEbs, args, handle)
+    });
+    registry.insert(volumes::GCE_PD_LIMITS_NAME, |args, handle: &Handle| {
+        in_tree_limits(volumes::InTreeVolume::GcePd, args, handle)
+    });
+    registry.insert(volumes::AZURE_DISK_LIMITS_NAME, |args, handle: &Handle| {
+        in_tree_limits(volumes::InTreeVolume::AzureDisk, args, handle)
+    });
+    registry.insert(volumes::CINDER_LIMITS_NAME, |args, handle: &Handle| {
+        in_tree_limits(volumes::InTreeVolume::Cinder, args, handle)
+    });
     registry.insert(default_preemption::NAME, |_, handle: &Handle| {
         Ok(Arc::new(default_preemption::DefaultPreemption::new(
             handle.clone(),
