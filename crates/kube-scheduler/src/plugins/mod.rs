@@ -1,4 +1,5 @@
-//! The in-tree plugins under their upstream names, the registry that builds them from
+//! The in-tree plugins under their upstream names (with the Kubernetes 1.18 plugins
+//! that later releases removed in [`legacy`]), the registry that builds them from
 //! `pluginConfig` args, and the default plugin set of a profile.
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ pub mod default_preemption;
 pub mod helper;
 pub mod image_locality;
 pub mod inter_pod_affinity;
+pub mod legacy;
 pub mod node_affinity;
 pub mod node_name;
 pub mod node_ports;
@@ -52,6 +54,13 @@ fn in_tree_limits(
         kind,
         handle.cluster.clone(),
     )))
+}
+
+fn resource_score(name: &'static str, args: &serde_json::Value) -> Result<Arc<dyn Plugin>, String> {
+    let args = legacy::resource_scores::parse_args(name, args)?;
+    Ok(Arc::new(legacy::resource_scores::ResourceScore::new(
+        name, args,
+    )?))
 }
 
 /// Returns the registry of every in-tree plugin.
@@ -135,6 +144,44 @@ pub fn in_tree_registry() -> Registry {
     registry.insert(volumes::CINDER_LIMITS_NAME, |args, handle: &Handle| {
         in_tree_limits(volumes::InTreeVolume::Cinder, args, handle)
     });
+    registry.insert(legacy::node_label::NAME, |args, _| {
+        let args = legacy::node_label::parse_args(args)?;
+        Ok(Arc::new(legacy::node_label::NodeLabel::new(args)))
+    });
+    registry.insert(legacy::service_affinity::NAME, |args, handle: &Handle| {
+        let args = legacy::service_affinity::parse_args(args)?;
+        Ok(Arc::new(legacy::service_affinity::ServiceAffinity::new(
+            args,
+            handle.cluster.clone(),
+        )))
+    });
+    registry.insert(legacy::selector_spread::NAME, |args, handle: &Handle| {
+        no_args(legacy::selector_spread::NAME, args)?;
+        Ok(Arc::new(legacy::selector_spread::SelectorSpread::new(
+            handle.cluster.clone(),
+        )))
+    });
+    registry.insert(legacy::node_prefer_avoid_pods::NAME, |args, _| {
+        no_args(legacy::node_prefer_avoid_pods::NAME, args)?;
+        Ok(Arc::new(
+            legacy::node_prefer_avoid_pods::NodePreferAvoidPods,
+        ))
+    });
+    registry.insert(legacy::resource_scores::LEAST_ALLOCATED_NAME, |args, _| {
+        resource_score(legacy::resource_scores::LEAST_ALLOCATED_NAME, args)
+    });
+    registry.insert(legacy::resource_scores::MOST_ALLOCATED_NAME, |args, _| {
+        resource_score(legacy::resource_scores::MOST_ALLOCATED_NAME, args)
+    });
+    registry.insert(
+        legacy::resource_scores::REQUESTED_TO_CAPACITY_RATIO_NAME,
+        |args, _| {
+            resource_score(
+                legacy::resource_scores::REQUESTED_TO_CAPACITY_RATIO_NAME,
+                args,
+            )
+        },
+    );
     registry.insert(default_preemption::NAME, |_, handle: &Handle| {
         Ok(Arc::new(default_preemption::DefaultPreemption::new(
             handle.clone(),

@@ -7,14 +7,14 @@
 //! with a selector built from the Services, ReplicationControllers, ReplicaSets and
 //! StatefulSets that select them.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use apimachinery::labels::{Selector, label_selector_as_selector};
 use k8s_openapi::api::core::v1::{Pod, TopologySpreadConstraint};
 use serde::Deserialize;
 
-use super::helper::pod_matches_node_selector_and_affinity;
+use super::helper::{default_selector, pod_matches_node_selector_and_affinity};
 use crate::cache::Snapshot;
 use crate::framework::handle::ClusterState;
 use crate::framework::interface::{
@@ -216,7 +216,7 @@ impl PodTopologySpread {
         if defaults.is_empty() {
             return Ok(Vec::new());
         }
-        let Some(selector) = self.default_selector(pod) else {
+        let Some(selector) = default_selector(&self.cluster, pod) else {
             return Ok(Vec::new());
         };
         Ok(defaults
@@ -227,82 +227,6 @@ impl PodTopologySpread {
                 selector: selector.clone(),
             })
             .collect())
-    }
-
-    /// Builds the selector of the controllers and Services that select the pod: the
-    /// union of their label requirements. `None` when nothing selects the pod.
-    fn default_selector(&self, pod: &Pod) -> Option<Selector> {
-        let namespace = pod_namespace(pod);
-        let labels = pod_labels(pod);
-        let mut set: BTreeMap<String, String> = BTreeMap::new();
-        let mut requirements = Vec::new();
-        let mut found = false;
-        let mut take_map = |selector: &BTreeMap<String, String>, found: &mut bool| {
-            if !selector.is_empty() && Selector::from_set(selector).matches(&labels) {
-                set.extend(selector.clone());
-                *found = true;
-            }
-        };
-        if let Ok(services) = self.cluster.services.read() {
-            for service in services.values() {
-                if service.metadata.namespace.as_deref() != Some(namespace) {
-                    continue;
-                }
-                if let Some(selector) = service
-                    .spec
-                    .as_ref()
-                    .and_then(|spec| spec.selector.as_ref())
-                {
-                    take_map(selector, &mut found);
-                }
-            }
-        }
-        if let Ok(controllers) = self.cluster.replication_controllers.read() {
-            for controller in controllers.values() {
-                if controller.metadata.namespace.as_deref() != Some(namespace) {
-                    continue;
-                }
-                if let Some(selector) = controller
-                    .spec
-                    .as_ref()
-                    .and_then(|spec| spec.selector.as_ref())
-                {
-                    take_map(selector, &mut found);
-                }
-            }
-        }
-        let mut take_label_selector =
-            |selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector| {
-                if let Ok(parsed) = label_selector_as_selector(Some(selector))
-                    && !parsed.is_empty()
-                    && parsed.matches(&labels)
-                {
-                    requirements.extend(parsed.requirements().unwrap_or_default().iter().cloned());
-                    found = true;
-                }
-            };
-        if let Ok(sets) = self.cluster.replica_sets.read() {
-            for set in sets.values() {
-                if set.metadata.namespace.as_deref() == Some(namespace)
-                    && let Some(spec) = set.spec.as_ref()
-                {
-                    take_label_selector(&spec.selector);
-                }
-            }
-        }
-        if let Ok(sets) = self.cluster.stateful_sets.read() {
-            for set in sets.values() {
-                if set.metadata.namespace.as_deref() == Some(namespace)
-                    && let Some(spec) = set.spec.as_ref()
-                {
-                    take_label_selector(&spec.selector);
-                }
-            }
-        }
-        if !found {
-            return None;
-        }
-        Some(Selector::from_set(&set).add_requirements(requirements))
     }
 }
 
