@@ -279,16 +279,7 @@ async fn foreign_and_gated_pods_stay_pending() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daemon_runs_with_kubeconfig_and_leader_election() {
     let cluster = Cluster::start().await;
-    let kubeconfig = cluster._dir.path().join("scheduler.kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: {}\n    certificate-authority: {}\nusers:\n- name: scheduler\n  user:\n    token: test-token\ncontexts:\n- name: local\n  context:\n    cluster: local\n    user: scheduler\ncurrent-context: local\n",
-            cluster.host,
-            cluster.cert_file.display()
-        ),
-    )
-    .expect("write kubeconfig");
+    let kubeconfig = cluster.write_kubeconfig();
     // A profile of its own, so that the pod cannot be bound by the test's scheduler.
     let config = cluster._dir.path().join("scheduler.yaml");
     std::fs::write(

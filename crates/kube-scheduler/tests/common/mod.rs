@@ -167,6 +167,21 @@ impl Cluster {
             .unwrap_or_else(|error| panic!("patch status of {path}: {error}"));
     }
 
+    /// Writes a kubeconfig for the API server into the temp dir and returns its path.
+    pub fn write_kubeconfig(&self) -> PathBuf {
+        let path = self._dir.path().join("scheduler.kubeconfig");
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: {}\n    certificate-authority: {}\nusers:\n- name: scheduler\n  user:\n    token: test-token\ncontexts:\n- name: local\n  context:\n    cluster: local\n    user: scheduler\ncurrent-context: local\n",
+                self.host,
+                self.cert_file.display()
+            ),
+        )
+        .expect("write kubeconfig");
+        path
+    }
+
     /// Returns the object at `path`.
     pub async fn get(&self, path: &str) -> Value {
         self.client
