@@ -82,8 +82,9 @@ pub fn in_tree_registry() -> Registry {
         no_args(taint_toleration::NAME, args)?;
         Ok(Arc::new(taint_toleration::TaintToleration))
     });
-    registry.insert(node_affinity::NAME, |_, _| {
-        Ok(Arc::new(node_affinity::NodeAffinity))
+    registry.insert(node_affinity::NAME, |args, _| {
+        let args = node_affinity::parse_args(args)?;
+        Ok(Arc::new(node_affinity::NodeAffinity::new(args)))
     });
     registry.insert(node_ports::NAME, |args, _| {
         no_args(node_ports::NAME, args)?;
