@@ -1,6 +1,7 @@
 //! Registers the scheduler's event handlers on the shared informers of the objects it
 //! reads: pods and nodes feed the cache and the queue, and the objects plugins read
-//! (volumes, claims, Services, PDBs, controllers) feed [`ClusterState`]. Entry point:
+//! (volumes, claims, classes, CSINodes, Services, PDBs, controllers and namespace
+//! labels) feed [`ClusterState`]. Entry point:
 //! [`start_informers`].
 //!
 //! [`ClusterState`]: crate::framework::handle::ClusterState
@@ -14,7 +15,7 @@ use client::informer::{EventHandlerFuncs, SharedInformerFactory};
 use client::rest::RestClient;
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{
-    Node, PersistentVolume, PersistentVolumeClaim, Pod, ReplicationController, Service,
+    Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, ReplicationController, Service,
 };
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::{CSINode, StorageClass};
@@ -191,6 +192,20 @@ pub fn start_informers(
         if let Some(event) = event {
             csi_nodes.on_cluster_object_change(event);
         }
+    });
+
+    // Pod affinity terms with a namespaceSelector match namespace labels.
+    let namespaces = scheduler.clone();
+    on_change::<Namespace>(&factory, move |change| {
+        let (namespace, labels) = match change {
+            Change::Add(namespace) | Change::Update(_, namespace) => {
+                let labels = namespace.metadata.labels.clone().unwrap_or_default();
+                (namespace, Some(labels))
+            }
+            Change::Delete(namespace) => (namespace, None),
+        };
+        let name = namespace.metadata.name.as_deref().unwrap_or_default();
+        namespaces.cluster.set_namespace_labels(name, labels);
     });
 
     factory.start(cancel.clone());

@@ -2,7 +2,7 @@
 //! makes ([`ClusterClient`]), the listers of non-pod objects ([`ClusterState`]), the
 //! nominator and the waiting pods of Permit.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 
 use async_trait::async_trait;
@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 
 use super::interface::{Code, Status};
 use super::runtime::Framework;
-use super::types::{pod_key, pod_priority};
+use super::types::{NamespaceLabels, pod_key, pod_priority};
 
 /// A failed API call made on the scheduler's behalf.
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +111,9 @@ pub struct ClusterState {
     pub storage_classes: RwLock<HashMap<String, Arc<StorageClass>>>,
     /// CSINodes by name, which is the name of their node.
     pub csi_nodes: RwLock<HashMap<String, Arc<CSINode>>>,
+    /// The labels of every namespace, replaced as a whole on each change so a
+    /// scheduling cycle takes a consistent copy by cloning the `Arc`.
+    pub namespace_labels: RwLock<Arc<NamespaceLabels>>,
 }
 
 impl ClusterState {
@@ -129,6 +132,32 @@ impl ClusterState {
     /// Returns the StorageClass `name`.
     pub fn storage_class(&self, name: &str) -> Option<Arc<StorageClass>> {
         read_map(&self.storage_classes).get(name).cloned()
+    }
+
+    /// Returns the labels of every namespace.
+    pub fn namespace_labels(&self) -> Arc<NamespaceLabels> {
+        self.namespace_labels
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Records a namespace's labels, or forgets the namespace when `labels` is `None`.
+    pub fn set_namespace_labels(&self, namespace: &str, labels: Option<BTreeMap<String, String>>) {
+        let mut current = self
+            .namespace_labels
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut updated = (**current).clone();
+        match labels {
+            Some(labels) => {
+                updated.insert(namespace.to_string(), labels);
+            }
+            None => {
+                updated.remove(namespace);
+            }
+        }
+        *current = Arc::new(updated);
     }
 
     /// Returns the CSINode of the node `node_name`.

@@ -252,14 +252,17 @@ pub fn compute_non_zero_request(pod: &Pod) -> (i64, i64) {
     (cpu, memory)
 }
 
+/// The labels of every namespace by name, which `namespaceSelector` terms match.
+pub type NamespaceLabels = HashMap<String, BTreeMap<String, String>>;
+
 /// A pod affinity term with its label selector parsed and its namespaces resolved.
 #[derive(Clone, Debug)]
 pub struct AffinityTerm {
-    /// The namespaces whose pods the term selects; empty with `all_namespaces` false means
-    /// none (the owner's namespace is filled in when the term lists none).
+    /// The namespaces listed by the term, or the owner's namespace when the term lists
+    /// none and has no `namespaceSelector`.
     pub namespaces: HashSet<String>,
-    /// Whether an empty `namespaceSelector` selected every namespace.
-    pub all_namespaces: bool,
+    /// The parsed `namespaceSelector`; an empty one selects every namespace.
+    pub namespace_selector: Option<Selector>,
     /// The parsed `labelSelector`.
     pub selector: Selector,
     /// The node label whose values form the topology domains.
@@ -275,34 +278,39 @@ impl AffinityTerm {
     pub fn new(namespace: &str, term: &PodAffinityTerm) -> Result<AffinityTerm, String> {
         let selector = label_selector_as_selector(term.label_selector.as_ref())
             .map_err(|error| error.to_string())?;
+        let namespace_selector = match term.namespace_selector.as_ref() {
+            Some(selector) => Some(
+                label_selector_as_selector(Some(selector))
+                    .map_err(|error| format!("namespaceSelector: {error}"))?,
+            ),
+            None => None,
+        };
         let mut namespaces: HashSet<String> = term.namespaces.iter().flatten().cloned().collect();
-        // NOTE: a non-empty namespaceSelector is treated like an absent one (the owner's
-        // namespace), because the scheduler keeps no namespace labels.
-        let all_namespaces = term.namespace_selector.as_ref().is_some_and(|selector| {
-            selector
-                .match_labels
-                .as_ref()
-                .is_none_or(BTreeMap::is_empty)
-                && selector
-                    .match_expressions
-                    .as_ref()
-                    .is_none_or(Vec::is_empty)
-        });
-        if namespaces.is_empty() && !all_namespaces {
+        if namespaces.is_empty() && namespace_selector.is_none() {
             namespaces.insert(namespace.to_string());
         }
         Ok(AffinityTerm {
             namespaces,
-            all_namespaces,
+            namespace_selector,
             selector,
             topology_key: term.topology_key.clone(),
         })
     }
 
-    /// Returns whether the term selects `pod` by namespace and labels.
-    pub fn matches(&self, pod: &Pod) -> bool {
-        (self.all_namespaces || self.namespaces.contains(pod_namespace(pod)))
-            && self.selector.matches(&pod_labels(pod))
+    /// Returns whether the term selects `pod`: its namespace is listed or its labels
+    /// (looked up in `namespace_labels`) match the `namespaceSelector`, and the pod's
+    /// labels match the `labelSelector`.
+    pub fn matches(&self, pod: &Pod, namespace_labels: &NamespaceLabels) -> bool {
+        let namespace = pod_namespace(pod);
+        let namespace_matches = self.namespaces.contains(namespace)
+            || self.namespace_selector.as_ref().is_some_and(|selector| {
+                match namespace_labels.get(namespace) {
+                    _ if selector.is_empty() => true,
+                    Some(labels) => selector.matches(labels),
+                    None => selector.matches(&BTreeMap::new()),
+                }
+            });
+        namespace_matches && self.selector.matches(&pod.metadata.labels)
     }
 }
 

@@ -98,9 +98,12 @@ pub fn in_tree_registry() -> Registry {
         let args = node_resources::parse_balanced_args(args)?;
         Ok(Arc::new(node_resources::BalancedAllocation::new(args)))
     });
-    registry.insert(inter_pod_affinity::NAME, |args, _| {
+    registry.insert(inter_pod_affinity::NAME, |args, handle: &Handle| {
         let args = inter_pod_affinity::parse_args(args)?;
-        Ok(Arc::new(inter_pod_affinity::InterPodAffinity::new(args)?))
+        Ok(Arc::new(inter_pod_affinity::InterPodAffinity::new(
+            args,
+            handle.cluster.clone(),
+        )?))
     });
     registry.insert(pod_topology_spread::NAME, |args, handle: &Handle| {
         let args = pod_topology_spread::parse_args(args)?;
