@@ -25,7 +25,7 @@ use crate::plugins::{
     taint_toleration, volumes,
 };
 
-/// The ConfigMap key that holds the Policy.
+/// The ConfigMap key that contains the Policy.
 pub const POLICY_CONFIG_MAP_KEY: &str = "policy.cfg";
 
 /// The largest priority weight (upstream `MaxWeight`: the largest total score divided
@@ -315,7 +315,7 @@ const DEFAULT_PRIORITIES: [(&str, i64); 9] = [
     ("EvenPodsSpreadPriority", 1),
 ];
 
-/// The extension points each predicate enables.
+/// Returns the extension points and plugins a predicate enables.
 fn predicate_plugins(name: &str) -> Option<Vec<(&'static str, &'static str)>> {
     let fit = node_resources::FIT_NAME;
     let plugins = match name {
@@ -364,7 +364,7 @@ fn predicate_plugins(name: &str) -> Option<Vec<(&'static str, &'static str)>> {
     Some(plugins)
 }
 
-/// The plugin of each priority and whether it needs its PreScore.
+/// Returns the plugin of a priority and whether it needs its PreScore.
 fn priority_plugin(name: &str) -> Option<(&'static str, bool)> {
     let plugin = match name {
         "SelectorSpreadPriority" => (selector_spread::NAME, true),

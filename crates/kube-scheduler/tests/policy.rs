@@ -1,7 +1,7 @@
 //! The legacy scheduler Policy through the daemon's flags against a real
-//! kube-apiserver: a Policy file whose label presence predicate decides placement, a
-//! Policy in a ConfigMap whose label preference priority decides it, and a missing
-//! ConfigMap that stops the daemon with upstream's message.
+//! kube-apiserver. A Policy file's label presence predicate decides placement, a
+//! Policy in a ConfigMap decides it by a label preference priority, and a missing
+//! ConfigMap stops the daemon with upstream's message.
 
 mod common;
 

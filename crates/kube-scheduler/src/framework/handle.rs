@@ -178,6 +178,9 @@ pub fn read_map<K>(
 #[derive(Default)]
 pub struct Nominator {
     inner: Mutex<NominatorInner>,
+    /// The number of nominated pods, read without the lock by Filter, which asks for
+    /// every node in every cycle while nominations are rare.
+    count: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Default)]
@@ -193,6 +196,10 @@ impl Nominator {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let key = pod_key(&pod);
         remove_locked(&mut inner, &key);
+        self.count.store(
+            inner.node_of_pod.len(),
+            std::sync::atomic::Ordering::Release,
+        );
         let node = node_name
             .map(str::to_string)
             .or_else(|| {
@@ -206,16 +213,27 @@ impl Nominator {
         }
         inner.node_of_pod.insert(key, node.clone());
         inner.by_node.entry(node).or_default().push(pod);
+        self.count.store(
+            inner.node_of_pod.len(),
+            std::sync::atomic::Ordering::Release,
+        );
     }
 
     /// Forgets the nomination of a pod.
     pub fn delete(&self, pod: &Pod) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         remove_locked(&mut inner, &pod_key(pod));
+        self.count.store(
+            inner.node_of_pod.len(),
+            std::sync::atomic::Ordering::Release,
+        );
     }
 
     /// Returns the pods nominated to a node.
     pub fn nominated_pods_for_node(&self, node_name: &str) -> Vec<Arc<Pod>> {
+        if self.count.load(std::sync::atomic::Ordering::Acquire) == 0 {
+            return Vec::new();
+        }
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.by_node.get(node_name).cloned().unwrap_or_default()
     }

@@ -338,6 +338,13 @@ pub struct PodInfo {
     pub preferred_anti_affinity_terms: Vec<WeightedAffinityTerm>,
     /// The first term that failed to parse, if any.
     pub parse_error: Option<String>,
+    /// The pod's effective request, computed once: caches and preemption's dry runs
+    /// add and remove pods far more often than pods change.
+    pub requests: Resource,
+    /// The CPU and memory requests with the non-zero defaults, for scoring.
+    pub non_zero_requests: (i64, i64),
+    /// The host ports the pod's containers use.
+    pub host_ports: Vec<HostPort>,
 }
 
 impl PodInfo {
@@ -398,6 +405,9 @@ impl PodInfo {
                 .as_ref()
         }));
         PodInfo {
+            requests: compute_pod_resource_request(&pod),
+            non_zero_requests: compute_non_zero_request(&pod),
+            host_ports: pod_host_ports(&pod),
             pod,
             required_affinity_terms,
             required_anti_affinity_terms,
@@ -520,12 +530,11 @@ impl NodeInfo {
 
     /// Adds an already parsed pod.
     pub fn add_pod_info(&mut self, info: PodInfo) {
-        let requests = compute_pod_resource_request(&info.pod);
-        let (cpu, memory) = compute_non_zero_request(&info.pod);
-        self.requested.add(&requests);
+        let (cpu, memory) = info.non_zero_requests;
+        self.requested.add(&info.requests);
         self.non_zero_requested.milli_cpu += cpu;
         self.non_zero_requested.memory += memory;
-        self.used_ports.extend(pod_host_ports(&info.pod));
+        self.used_ports.extend(info.host_ports.iter().cloned());
         if info.has_affinity() {
             self.pods_with_affinity.push(info.clone());
         }
@@ -538,21 +547,22 @@ impl NodeInfo {
     /// Removes a pod by namespace and name and subtracts what it added. Returns whether
     /// it was present.
     pub fn remove_pod(&mut self, pod: &Pod) -> bool {
-        let key = pod_key(pod);
-        let Some(index) = self.pods.iter().position(|info| pod_key(&info.pod) == key) else {
+        let same = |info: &PodInfo| {
+            info.pod.metadata.name == pod.metadata.name
+                && pod_namespace(&info.pod) == pod_namespace(pod)
+        };
+        let Some(index) = self.pods.iter().position(same) else {
             return false;
         };
         let removed = self.pods.swap_remove(index);
-        self.pods_with_affinity
-            .retain(|info| pod_key(&info.pod) != key);
+        self.pods_with_affinity.retain(|info| !same(info));
         self.pods_with_required_anti_affinity
-            .retain(|info| pod_key(&info.pod) != key);
-        let requests = compute_pod_resource_request(&removed.pod);
-        let (cpu, memory) = compute_non_zero_request(&removed.pod);
-        self.requested.sub(&requests);
+            .retain(|info| !same(info));
+        let (cpu, memory) = removed.non_zero_requests;
+        self.requested.sub(&removed.requests);
         self.non_zero_requested.milli_cpu -= cpu;
         self.non_zero_requested.memory -= memory;
-        for port in pod_host_ports(&removed.pod) {
+        for port in removed.host_ports {
             if let Some(position) = self.used_ports.iter().position(|used| *used == port) {
                 self.used_ports.swap_remove(position);
             }

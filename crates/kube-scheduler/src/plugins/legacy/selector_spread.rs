@@ -253,8 +253,8 @@ mod tests {
         assert_eq!(scores(nodes, pods, &lonely), [100, 100]);
     }
 
-    /// Upstream's zone case shape: nodes in zone1 hold 2 pods of the Service and
-    /// zone2's node one; node and zone scores mix one third to two thirds.
+    /// Upstream's zone case shape: nodes in zone1 run 2 pods of the Service and zone2's
+    /// node runs one. Node and zone scores mix one third to two thirds.
     #[test]
     fn weighs_zones() {
         let zone = |name: &str, zone: &str| {

@@ -1,8 +1,9 @@
 //! ServiceAffinity (Kubernetes 1.18).
 //!
-//! Filter keeps the pods of a Service together: a node must carry the values of the
-//! `affinityLabels` that the pod's `nodeSelector` sets, and for the labels it leaves
-//! out, the values of the node that runs the first pod with the pod's labels. Score
+//! Filter keeps the pods of a Service together. A node must carry the values of the
+//! `affinityLabels` that the pod's `nodeSelector` sets. For the labels the selector
+//! leaves out, it must carry the values of the node that runs the first pod with the
+//! pod's labels. Score
 //! spreads a Service's pods: it counts the Service's pods per node, and NormalizeScore
 //! favors nodes whose value of each `antiAffinityLabelsPreference` label holds fewer
 //! of them.

@@ -5,8 +5,8 @@
 //! `allocatable.count` in the node's CSINode, or the node's
 //! `attachable-volumes-csi-<driver>` allocatable. In-tree AWS EBS, GCE PD, Azure Disk
 //! and Cinder volumes count under their CSI driver on nodes whose CSINode lists the
-//! plugin as migrated, and otherwise against the in-tree default limits that the
-//! Kubernetes 1.18 [`InTreeLimits`] plugins (`EBSLimits`, `GCEPDLimits`,
+//! plugin as migrated. Elsewhere they count against the in-tree default limits, which
+//! the Kubernetes 1.18 [`InTreeLimits`] plugins (`EBSLimits`, `GCEPDLimits`,
 //! `AzureDiskLimits`, `CinderLimits`) apply one kind at a time.
 
 use std::collections::{HashMap, HashSet};
@@ -28,7 +28,8 @@ use crate::framework::types::{NodeInfo, pod_namespace};
 const ANN_MIGRATED_PLUGINS: &str = "storage.alpha.kubernetes.io/migrated-plugins";
 /// The prefix of node allocatable resources that limit a CSI driver's volumes.
 const CSI_ATTACH_LIMIT_PREFIX: &str = "attachable-volumes-csi-";
-/// The longest resource name; longer CSI limit keys are shortened with a hash.
+/// The maximum length of a resource name. Longer CSI limit keys are shortened with a
+/// hash.
 const RESOURCE_NAME_LENGTH_LIMIT: usize = 63;
 /// The environment variable that overrides every in-tree default limit.
 const KUBE_MAX_PD_VOLS: &str = "KUBE_MAX_PD_VOLS";
@@ -194,6 +195,19 @@ fn is_nitro_instance_type(instance_type: &str) -> bool {
         .any(|prefix| instance_type.starts_with(prefix))
         || instance_type.contains("t3")
         || instance_type.contains("z1d")
+}
+
+/// Returns whether any of the pod's volumes can count against an attach limit: a
+/// claim, an ephemeral volume, or an in-tree disk. Most pods carry only projected,
+/// secret or configMap volumes, so Filter skips them at once.
+fn has_attachable_volumes(pod: &Pod) -> bool {
+    pod_volumes(pod).iter().any(|volume| {
+        volume.persistent_volume_claim.is_some()
+            || volume.ephemeral.is_some()
+            || InTreeVolume::ALL
+                .iter()
+                .any(|kind| kind.volume_id(volume).is_some())
+    })
 }
 
 /// Returns the id counted for a claim whose volume is unknown yet; the prefix keeps it
@@ -479,7 +493,7 @@ impl Plugin for NodeVolumeLimits {
 
 impl FilterPlugin for NodeVolumeLimits {
     fn filter(&self, _state: &CycleState, pod: &Pod, node_info: &NodeInfo) -> Status {
-        if pod_volumes(pod).is_empty() {
+        if !has_attachable_volumes(pod) {
             return Status::success();
         }
         let csi_node = self.cluster.csi_node(node_info.node_name());
@@ -524,7 +538,7 @@ impl Plugin for InTreeLimits {
 
 impl FilterPlugin for InTreeLimits {
     fn filter(&self, _state: &CycleState, pod: &Pod, node_info: &NodeInfo) -> Status {
-        if pod_volumes(pod).is_empty() {
+        if !has_attachable_volumes(pod) {
             return Status::success();
         }
         let csi_node = self.cluster.csi_node(node_info.node_name());

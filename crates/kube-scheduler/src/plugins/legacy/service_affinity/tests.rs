@@ -212,8 +212,8 @@ fn removing_the_followed_pod_frees_the_node() {
     assert!(plugin.filter(&state, &pod, machine1).is_success());
 }
 
-/// Service pods per zone: zone1 holds 3 of 4, zone2 1 of 4, zone3 none; an unlabelled
-/// node scores 0.
+/// Service pods per zone: zone1 has 3 of 4, zone2 1 of 4 and zone3 none. An
+/// unlabelled node scores 0.
 #[test]
 fn score_spreads_over_zones() {
     let zone_nodes: Vec<Arc<k8s_openapi::api::core::v1::Node>> = [
