@@ -62,7 +62,17 @@ fn incoming(namespace: &str, labels: Value, node_selector: Value) -> Pod {
 fn filter_table() {
     let region = vec!["region".to_string()];
     let region_zone = vec!["region".to_string(), "zone".to_string()];
-    let cases: Vec<(&str, Pod, Vec<Arc<Pod>>, &str, &str, Vec<String>, bool)> = vec![
+    // (name, incoming pod, existing pods, Service namespace, node, labels, fits)
+    type Case<'a> = (
+        &'a str,
+        Pod,
+        Vec<Arc<Pod>>,
+        &'a str,
+        &'a str,
+        Vec<String>,
+        bool,
+    );
+    let cases: Vec<Case> = vec![
         (
             "nothing scheduled",
             incoming("default", json!({}), json!({})),

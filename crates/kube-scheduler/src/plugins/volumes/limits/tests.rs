@@ -311,7 +311,9 @@ fn migrated_plugins_count_under_their_csi_driver() {
 fn csi_limits_table() {
     let cluster = cluster();
     let limits = NodeVolumeLimits::new(cluster.clone());
-    let cases: Vec<(&str, Pod, Vec<Pod>, Option<i32>, bool)> = vec![
+    // (name, incoming pod, existing pods, CSINode limit, fits)
+    type Case<'a> = (&'a str, Pod, Vec<Pod>, Option<i32>, bool);
+    let cases: Vec<Case> = vec![
         (
             "fits under the limit",
             claims_pod("new", "", &["csi-2", "csi-3"]),
