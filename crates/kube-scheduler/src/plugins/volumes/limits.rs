@@ -333,6 +333,8 @@ fn check_in_tree(
 
 /// Adds a pod's CSI volumes to `volumes` as unique name to driver. In-tree volumes
 /// count when their plugin is migrated on the node.
+// NOTE: inline `csi` volumes of the pod spec are not counted; only claims bound to or
+// provisioned by a CSI driver are.
 fn csi_volumes(
     cluster: &ClusterState,
     pod: &Pod,
