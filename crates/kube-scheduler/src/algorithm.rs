@@ -23,8 +23,13 @@ pub const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: i64 = 5;
 /// The message of a cycle that found no node at all.
 pub const NO_NODES_AVAILABLE: &str = "no nodes available to schedule pods";
 
-/// The feasible nodes and each infeasible node's status.
-type FilterOutcome = (Vec<Arc<NodeInfo>>, HashMap<String, Status>);
+/// What Filter left: the feasible nodes, each infeasible node's status, and the
+/// message of a PreFilter plugin that rejected the pod on every node.
+struct FilterOutcome {
+    feasible: Vec<Arc<NodeInfo>>,
+    statuses: HashMap<String, Status>,
+    pre_filter_message: Option<String>,
+}
 
 /// The node picked for a pod.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,12 +49,23 @@ pub struct FitError {
     pub num_all_nodes: usize,
     /// Each evaluated node's failure.
     pub statuses: HashMap<String, Status>,
+    /// The reasons of a PreFilter plugin that rejected the pod, which then stand for
+    /// every node's.
+    pub pre_filter_message: Option<String>,
 }
 
 impl fmt::Display for FitError {
     /// Formats upstream's message, such as
     /// `0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector.`
+    /// A PreFilter rejection is reported once, without per-node counts.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(message) = &self.pre_filter_message {
+            return write!(
+                f,
+                "0/{} nodes are available: {message}.",
+                self.num_all_nodes
+            );
+        }
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for status in self.statuses.values() {
             for reason in &status.reasons {
@@ -142,12 +158,16 @@ impl Algorithm {
             return Err(ScheduleError::NoNodes);
         }
         let percentage = profile_percentage.unwrap_or(self.percentage_of_nodes_to_score);
-        let (feasible, statuses) =
-            self.find_nodes_that_fit(framework, state, pod, snapshot, percentage)?;
+        let FilterOutcome {
+            feasible,
+            statuses,
+            pre_filter_message,
+        } = self.find_nodes_that_fit(framework, state, pod, snapshot, percentage)?;
         if feasible.is_empty() {
             return Err(ScheduleError::Fit(FitError {
                 num_all_nodes: snapshot.num_nodes(),
                 statuses,
+                pre_filter_message,
             }));
         }
         let evaluated_nodes = feasible.len() + statuses.len();
@@ -189,7 +209,11 @@ impl Algorithm {
                 .iter()
                 .map(|info| (info.node_name().to_string(), status.clone()))
                 .collect();
-            return Ok((Vec::new(), statuses));
+            return Ok(FilterOutcome {
+                feasible: Vec::new(),
+                statuses,
+                pre_filter_message: Some(status.message()),
+            });
         }
 
         let n = all.len();
@@ -237,7 +261,11 @@ impl Algorithm {
                 }
             }
         }
-        Ok((feasible, statuses))
+        Ok(FilterOutcome {
+            feasible,
+            statuses,
+            pre_filter_message: None,
+        })
     }
 }
 
@@ -345,11 +373,21 @@ mod tests {
         );
         let error = FitError {
             num_all_nodes: 3,
-            statuses,
+            statuses: statuses.clone(),
+            pre_filter_message: None,
         };
         assert_eq!(
             error.to_string(),
             "0/3 nodes are available: 1 Insufficient memory, 1 node(s) had taints that the pod didn't tolerate, 2 Insufficient cpu."
+        );
+        let error = FitError {
+            num_all_nodes: 3,
+            statuses,
+            pre_filter_message: Some("pod has unbound immediate PersistentVolumeClaims".into()),
+        };
+        assert_eq!(
+            error.to_string(),
+            "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims."
         );
     }
 

@@ -1,10 +1,11 @@
 //! The [`ClusterClient`] of the daemon over the REST client: bindings, victim
-//! deletions and status patches, plus events through the shared event recorder.
+//! deletions, status patches and volume binding writes, plus events through the shared
+//! event recorder.
 
 use async_trait::async_trait;
 use client::events::{EventBroadcaster, EventRecorder, EventSource, EventType, object_reference};
 use client::rest::{ClientError, PatchType, RestClient};
-use k8s_openapi::api::core::v1::{Pod, PodCondition};
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod, PodCondition};
 use serde_json::{Value, json};
 
 use crate::framework::handle::{ApiError, ClusterClient};
@@ -130,6 +131,40 @@ impl ClusterClient for RestClusterClient {
         result
             .map(|_| ())
             .map_err(|error| api_error(format!("patch status of pod {}", pod_key(pod)), error))
+    }
+
+    async fn update_persistent_volume(
+        &self,
+        volume: &PersistentVolume,
+    ) -> Result<PersistentVolume, ApiError> {
+        let name = volume.metadata.name.as_deref().unwrap_or_default();
+        let path = format!("/api/v1/persistentvolumes/{name}");
+        self.client
+            .put(&path)
+            .json(volume)
+            .request_json()
+            .await
+            .map_err(|error| api_error(format!("update persistentvolume {name}"), error))
+    }
+
+    async fn update_persistent_volume_claim(
+        &self,
+        claim: &PersistentVolumeClaim,
+    ) -> Result<PersistentVolumeClaim, ApiError> {
+        let namespace = claim.metadata.namespace.as_deref().unwrap_or("default");
+        let name = claim.metadata.name.as_deref().unwrap_or_default();
+        let path = format!("/api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}");
+        self.client
+            .put(&path)
+            .json(claim)
+            .request_json()
+            .await
+            .map_err(|error| {
+                api_error(
+                    format!("update persistentvolumeclaim {namespace}/{name}"),
+                    error,
+                )
+            })
     }
 
     fn record_event(&self, pod: &Pod, event_type: &str, reason: &str, message: String) {

@@ -15,8 +15,9 @@ use tokio::sync::watch;
 use crate::api_client::RestClusterClient;
 use crate::config::{ConfigError, KubeSchedulerConfiguration, parse_duration};
 use crate::informers::{Informers, start_informers};
-use crate::options::Options;
+use crate::options::{Options, PolicySource};
 use crate::plugins::in_tree_registry;
+use crate::policy::{POLICY_CONFIG_MAP_KEY, Policy, apply_policy};
 use crate::scheduler::Scheduler;
 use crate::server::{ServeError, ServingState, serve};
 
@@ -32,6 +33,9 @@ pub enum AppError {
     /// The secure port could not be served.
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// The legacy scheduler Policy could not be read or applied.
+    #[error("failed to load the scheduler Policy: {0}")]
+    Policy(String),
     /// Leadership was lost; upstream exits so a restart re-enters the election.
     #[error("leaderelection lost")]
     LeaderElectionLost,
@@ -105,12 +109,15 @@ fn build_client(
 ///
 /// [`AppError`] on bad configuration, an unusable client or port, or lost leadership.
 pub async fn run(options: Options, cancel: watch::Receiver<bool>) -> Result<(), AppError> {
-    let config = if options.config.is_empty() {
+    let mut config = if options.config.is_empty() {
         KubeSchedulerConfiguration::default()
     } else {
         KubeSchedulerConfiguration::from_file(&options.config)?
     };
     let client = build_client(&options, &config)?;
+    if let Some(source) = options.policy_source().map_err(AppError::Policy)? {
+        load_policy(&source, &client, &mut config).await?;
+    }
 
     let synced = Arc::new(AtomicBool::new(false));
     let cluster_client = Arc::new(RestClusterClient::new(client.clone()));
@@ -162,6 +169,54 @@ pub async fn run(options: Options, cancel: watch::Receiver<bool>) -> Result<(), 
     } else {
         Err(AppError::LeaderElectionLost)
     }
+}
+
+/// Reads the legacy scheduler Policy from `source` and applies it to the only profile
+/// of `config`.
+///
+/// # Errors
+///
+/// [`AppError::Policy`] when the file or ConfigMap cannot be read, the Policy is
+/// invalid, or the configuration has several profiles.
+pub async fn load_policy(
+    source: &PolicySource,
+    client: &RestClient,
+    config: &mut KubeSchedulerConfiguration,
+) -> Result<(), AppError> {
+    let text = match source {
+        PolicySource::File(path) => std::fs::read_to_string(path)
+            .map_err(|error| AppError::Policy(format!("reading {path}: {error}")))?,
+        PolicySource::ConfigMap { namespace, name } => {
+            let path = format!("/api/v1/namespaces/{namespace}/configmaps/{name}");
+            let config_map: serde_json::Value =
+                client.get(&path).request_json().await.map_err(|error| {
+                    AppError::Policy(format!(
+                        "couldn't get policy config map {namespace}/{name}: {error}"
+                    ))
+                })?;
+            config_map["data"][POLICY_CONFIG_MAP_KEY]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    AppError::Policy(format!(
+                        "missing policy config map value at key {POLICY_CONFIG_MAP_KEY:?}"
+                    ))
+                })?
+        }
+    };
+    let policy = Policy::from_text(&text).map_err(|error| AppError::Policy(error.to_string()))?;
+    let [profile] = config.profiles.as_mut_slice() else {
+        return Err(AppError::Policy(format!(
+            "a Policy applies to exactly one profile, the configuration has {}",
+            config.profiles.len()
+        )));
+    };
+    apply_policy(&policy, profile).map_err(|error| AppError::Policy(error.to_string()))?;
+    tracing::warn!(
+        source = ?source,
+        "using the legacy scheduler Policy, which Kubernetes removed in 1.23; it is accepted for compatibility with the 1.18 design"
+    );
+    Ok(())
 }
 
 /// Runs the informers and the scheduler until `stop` fires (cancellation or lost

@@ -4,7 +4,8 @@
 //! Plugin sets follow the v1 rules. A profile starts from the default `multiPoint`
 //! plugins, and `multiPoint.disabled` removes them (`*` removes all). `multiPoint.enabled`
 //! adds plugins at every extension point they implement. The per-extension-point lists
-//! then disable and enable plugins at that point only.
+//! then disable and enable plugins at that point only. The legacy scheduler Policy
+//! ([`crate::policy`]) replaces a profile's plugin sets before they are resolved.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
@@ -16,9 +17,6 @@ use crate::framework::handle::Handle;
 use crate::framework::interface::Plugin;
 use crate::framework::runtime::{EnabledPlugin, ExtensionPoints, Framework};
 use crate::plugins::{Registry, default_multi_point};
-
-// NOTE: the legacy scheduler Policy (predicates and priorities, `--policy-config-file`)
-// is not supported; Kubernetes removed it in 1.23 in favor of profiles.
 
 /// The default scheduler name of pods and of the first profile.
 pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";

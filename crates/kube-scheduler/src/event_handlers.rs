@@ -16,7 +16,8 @@ impl Scheduler {
         self.remember_pod(&pod);
         if pod_node_name(&pod).is_some() {
             self.cache.add_pod(pod.clone());
-            self.queue.assigned_pod_added(&pod);
+            self.queue
+                .assigned_pod_added(&pod, &self.cluster.namespace_labels());
         } else if self.responsible_for(&pod) && !is_finished(&pod) {
             if is_gated(&pod) {
                 self.report_gated(&pod);
@@ -41,7 +42,8 @@ impl Scheduler {
                     .move_all_to_active_or_backoff_queue(ClusterEvent::AssignedPodDelete);
             } else {
                 self.cache.update_pod(new.clone());
-                self.queue.assigned_pod_added(&new);
+                self.queue
+                    .assigned_pod_added(&new, &self.cluster.namespace_labels());
             }
             return;
         }

@@ -1,6 +1,7 @@
 //! Registers the scheduler's event handlers on the shared informers of the objects it
 //! reads: pods and nodes feed the cache and the queue, and the objects plugins read
-//! (volumes, claims, Services, PDBs, controllers) feed [`ClusterState`]. Entry point:
+//! (volumes, claims, classes, CSINodes, Services, PDBs, controllers and namespace
+//! labels) feed [`ClusterState`]. Entry point:
 //! [`start_informers`].
 //!
 //! [`ClusterState`]: crate::framework::handle::ClusterState
@@ -14,10 +15,10 @@ use client::informer::{EventHandlerFuncs, SharedInformerFactory};
 use client::rest::RestClient;
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{
-    Node, PersistentVolume, PersistentVolumeClaim, Pod, ReplicationController, Service,
+    Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, ReplicationController, Service,
 };
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::api::storage::v1::{CSINode, StorageClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use tokio::sync::watch;
 
@@ -97,21 +98,27 @@ fn mirror<K>(
 {
     let scheduler = scheduler.clone();
     on_change::<K>(factory, move |change| {
-        {
-            let mut objects = map(&scheduler).write().unwrap_or_else(|e| e.into_inner());
-            match change {
-                Change::Add(object) | Change::Update(_, object) => {
-                    objects.insert(object_key(object.meta()), object);
-                }
-                Change::Delete(object) => {
-                    objects.remove(&object_key(object.meta()));
-                }
-            }
-        }
+        mirror_change(map(&scheduler), change);
         if let Some(event) = event {
             scheduler.on_cluster_object_change(event);
         }
     });
+}
+
+/// Applies one change to a lister map.
+fn mirror_change<K>(objects: &ObjectMap<K>, change: Change<K>)
+where
+    K: KubeObject,
+{
+    let mut objects = objects.write().unwrap_or_else(|e| e.into_inner());
+    match change {
+        Change::Add(object) | Change::Update(_, object) => {
+            objects.insert(object_key(object.meta()), object);
+        }
+        Change::Delete(object) => {
+            objects.remove(&object_key(object.meta()));
+        }
+    }
 }
 
 /// Starts shared informers for pods, nodes and the objects plugins read, feeding
@@ -165,11 +172,40 @@ pub fn start_informers(
     mirror::<ReplicaSet>(&factory, scheduler, |s| &s.cluster.replica_sets, None);
     mirror::<StatefulSet>(&factory, scheduler, |s| &s.cluster.stateful_sets, None);
 
+    // Only a new class can unblock pods: the binding mode of a class is immutable.
     let classes = scheduler.clone();
     on_change::<StorageClass>(&factory, move |change| {
-        if let Change::Add(_) = change {
+        let added = matches!(change, Change::Add(_));
+        mirror_change(&classes.cluster.storage_classes, change);
+        if added {
             classes.on_cluster_object_change(ClusterEvent::StorageClassAdd);
         }
+    });
+    let csi_nodes = scheduler.clone();
+    on_change::<CSINode>(&factory, move |change| {
+        let event = match &change {
+            Change::Add(_) => Some(ClusterEvent::CsiNodeAdd),
+            Change::Update(..) => Some(ClusterEvent::CsiNodeUpdate),
+            Change::Delete(_) => None,
+        };
+        mirror_change(&csi_nodes.cluster.csi_nodes, change);
+        if let Some(event) = event {
+            csi_nodes.on_cluster_object_change(event);
+        }
+    });
+
+    // Pod affinity terms with a namespaceSelector match namespace labels.
+    let namespaces = scheduler.clone();
+    on_change::<Namespace>(&factory, move |change| {
+        let (namespace, labels) = match change {
+            Change::Add(namespace) | Change::Update(_, namespace) => {
+                let labels = namespace.metadata.labels.clone().unwrap_or_default();
+                (namespace, Some(labels))
+            }
+            Change::Delete(namespace) => (namespace, None),
+        };
+        let name = namespace.metadata.name.as_deref().unwrap_or_default();
+        namespaces.cluster.set_namespace_labels(name, labels);
     });
 
     factory.start(cancel.clone());

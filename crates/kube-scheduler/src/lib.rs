@@ -16,6 +16,7 @@ pub mod informers;
 pub mod metrics;
 pub mod options;
 pub mod plugins;
+pub mod policy;
 pub mod queue;
 pub mod scheduler;
 pub mod server;

@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::Pod;
 use tokio::sync::{Notify, watch};
 
 use crate::framework::handle::Nominator;
-use crate::framework::types::pod_key;
+use crate::framework::types::{NamespaceLabels, pod_key};
 
 /// How long a pod may stay in the unschedulableQ before it is retried anyway.
 pub const UNSCHEDULABLE_Q_TIME_INTERVAL: Duration = Duration::from_secs(60);
@@ -186,6 +186,10 @@ pub enum ClusterEvent {
     ServiceChange,
     /// A StorageClass was added.
     StorageClassAdd,
+    /// A CSINode was added.
+    CsiNodeAdd,
+    /// A CSINode's drivers or limits changed.
+    CsiNodeUpdate,
     /// Unschedulable pods waited longer than the flush interval.
     UnschedulableTimeout,
 }
@@ -201,6 +205,8 @@ impl ClusterEvent {
             ClusterEvent::PvcChange => "PvcChange",
             ClusterEvent::ServiceChange => "ServiceChange",
             ClusterEvent::StorageClassAdd => "StorageClassAdd",
+            ClusterEvent::CsiNodeAdd => "CSINodeAdd",
+            ClusterEvent::CsiNodeUpdate => "CSINodeUpdate",
             ClusterEvent::UnschedulableTimeout => "UnschedulableTimeout",
         }
     }
@@ -442,8 +448,9 @@ impl SchedulingQueue {
     }
 
     /// Moves the unschedulable pods whose required pod affinity matches a newly bound
-    /// pod, as upstream does on an assigned pod's add or update.
-    pub fn assigned_pod_added(&self, pod: &Pod) {
+    /// pod, as upstream does on an assigned pod's add or update. `namespace_labels`
+    /// serves terms with a `namespaceSelector`.
+    pub fn assigned_pod_added(&self, pod: &Pod, namespace_labels: &NamespaceLabels) {
         let mut inner = self.lock();
         let keys: Vec<String> = inner
             .unschedulable_q
@@ -453,7 +460,7 @@ impl SchedulingQueue {
                 parsed
                     .required_affinity_terms
                     .iter()
-                    .any(|term| term.matches(pod))
+                    .any(|term| term.matches(pod, namespace_labels))
             })
             .map(|(key, _)| key.clone())
             .collect();

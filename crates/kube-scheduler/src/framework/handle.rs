@@ -2,7 +2,7 @@
 //! makes ([`ClusterClient`]), the listers of non-pod objects ([`ClusterState`]), the
 //! nominator and the waiting pods of Permit.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 
 use async_trait::async_trait;
@@ -11,11 +11,12 @@ use k8s_openapi::api::core::v1::{
     PersistentVolume, PersistentVolumeClaim, Pod, PodCondition, ReplicationController, Service,
 };
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::storage::v1::{CSINode, StorageClass};
 use tokio::sync::oneshot;
 
 use super::interface::{Code, Status};
 use super::runtime::Framework;
-use super::types::{pod_key, pod_priority};
+use super::types::{NamespaceLabels, pod_key, pod_priority};
 
 /// A failed API call made on the scheduler's behalf.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +52,42 @@ pub trait ClusterClient: Send + Sync {
     /// Queues an event about a pod without waiting for the API call. The sink logs
     /// failures.
     fn record_event(&self, pod: &Pod, event_type: &str, reason: &str, message: String);
+
+    /// Replaces a PersistentVolume (VolumeBinding sets `spec.claimRef`). The object's
+    /// `resourceVersion` is the precondition. Returns the stored object. The default
+    /// fails, for clients of tests that never bind volumes.
+    async fn update_persistent_volume(
+        &self,
+        volume: &PersistentVolume,
+    ) -> Result<PersistentVolume, ApiError> {
+        Err(unsupported(format!(
+            "update persistentvolume {}",
+            volume.metadata.name.as_deref().unwrap_or_default()
+        )))
+    }
+
+    /// Replaces a PersistentVolumeClaim (VolumeBinding sets `spec.volumeName` or the
+    /// selected-node annotation). The object's `resourceVersion` is the precondition.
+    /// Returns the stored object. The default fails, like
+    /// [`ClusterClient::update_persistent_volume`].
+    async fn update_persistent_volume_claim(
+        &self,
+        claim: &PersistentVolumeClaim,
+    ) -> Result<PersistentVolumeClaim, ApiError> {
+        Err(unsupported(format!(
+            "update persistentvolumeclaim {}/{}",
+            claim.metadata.namespace.as_deref().unwrap_or_default(),
+            claim.metadata.name.as_deref().unwrap_or_default()
+        )))
+    }
+}
+
+fn unsupported(operation: String) -> ApiError {
+    ApiError {
+        operation,
+        message: "this client does not support the call".to_string(),
+        not_found: false,
+    }
 }
 
 /// Listers of the non-pod objects the plugins read, kept current by the informers.
@@ -70,6 +107,70 @@ pub struct ClusterState {
     pub stateful_sets: RwLock<HashMap<String, Arc<StatefulSet>>>,
     /// ReplicationControllers by `namespace/name`.
     pub replication_controllers: RwLock<HashMap<String, Arc<ReplicationController>>>,
+    /// StorageClasses by name.
+    pub storage_classes: RwLock<HashMap<String, Arc<StorageClass>>>,
+    /// CSINodes by name, which is the name of their node.
+    pub csi_nodes: RwLock<HashMap<String, Arc<CSINode>>>,
+    /// The labels of every namespace, replaced as a whole on each change so a
+    /// scheduling cycle takes a consistent copy by cloning the `Arc`.
+    pub namespace_labels: RwLock<Arc<NamespaceLabels>>,
+}
+
+impl ClusterState {
+    /// Returns the claim `namespace/name`.
+    pub fn claim(&self, namespace: &str, name: &str) -> Option<Arc<PersistentVolumeClaim>> {
+        read_map(&self.pvcs)
+            .get(&format!("{namespace}/{name}"))
+            .cloned()
+    }
+
+    /// Returns the PersistentVolume `name`.
+    pub fn volume(&self, name: &str) -> Option<Arc<PersistentVolume>> {
+        read_map(&self.pvs).get(name).cloned()
+    }
+
+    /// Returns the StorageClass `name`.
+    pub fn storage_class(&self, name: &str) -> Option<Arc<StorageClass>> {
+        read_map(&self.storage_classes).get(name).cloned()
+    }
+
+    /// Returns the labels of every namespace.
+    pub fn namespace_labels(&self) -> Arc<NamespaceLabels> {
+        self.namespace_labels
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Records a namespace's labels, or forgets the namespace when `labels` is `None`.
+    pub fn set_namespace_labels(&self, namespace: &str, labels: Option<BTreeMap<String, String>>) {
+        let mut current = self
+            .namespace_labels
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut updated = (**current).clone();
+        match labels {
+            Some(labels) => {
+                updated.insert(namespace.to_string(), labels);
+            }
+            None => {
+                updated.remove(namespace);
+            }
+        }
+        *current = Arc::new(updated);
+    }
+
+    /// Returns the CSINode of the node `node_name`.
+    pub fn csi_node(&self, node_name: &str) -> Option<Arc<CSINode>> {
+        read_map(&self.csi_nodes).get(node_name).cloned()
+    }
+}
+
+/// Locks a lister map for reading; a writer that panicked left the map usable.
+pub fn read_map<K>(
+    map: &RwLock<HashMap<String, Arc<K>>>,
+) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<K>>> {
+    map.read().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Pods nominated to nodes by preemption, which Filter treats as already running there
@@ -77,6 +178,9 @@ pub struct ClusterState {
 #[derive(Default)]
 pub struct Nominator {
     inner: Mutex<NominatorInner>,
+    /// The number of nominated pods, read without the lock by Filter, which asks for
+    /// every node in every cycle while nominations are rare.
+    count: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Default)]
@@ -92,6 +196,10 @@ impl Nominator {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let key = pod_key(&pod);
         remove_locked(&mut inner, &key);
+        self.count.store(
+            inner.node_of_pod.len(),
+            std::sync::atomic::Ordering::Release,
+        );
         let node = node_name
             .map(str::to_string)
             .or_else(|| {
@@ -105,16 +213,27 @@ impl Nominator {
         }
         inner.node_of_pod.insert(key, node.clone());
         inner.by_node.entry(node).or_default().push(pod);
+        self.count.store(
+            inner.node_of_pod.len(),
+            std::sync::atomic::Ordering::Release,
+        );
     }
 
     /// Forgets the nomination of a pod.
     pub fn delete(&self, pod: &Pod) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         remove_locked(&mut inner, &pod_key(pod));
+        self.count.store(
+            inner.node_of_pod.len(),
+            std::sync::atomic::Ordering::Release,
+        );
     }
 
     /// Returns the pods nominated to a node.
     pub fn nominated_pods_for_node(&self, node_name: &str) -> Vec<Arc<Pod>> {
+        if self.count.load(std::sync::atomic::Ordering::Acquire) == 0 {
+            return Vec::new();
+        }
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.by_node.get(node_name).cloned().unwrap_or_default()
     }

@@ -138,9 +138,13 @@ impl<T: Any + Clone + Send + Sync> StateData for T {
 
 /// Per-pod scheduling-cycle storage shared by the plugins, keyed by a plugin's own key.
 /// Filter and Score run in parallel over nodes and only read it.
+///
+/// The entries sit in a vector searched linearly: a cycle holds about a dozen, and
+/// Filter and Score read them for every node, where comparing short keys costs less
+/// than hashing them.
 #[derive(Default)]
 pub struct CycleState {
-    data: HashMap<String, Box<dyn StateData>>,
+    data: Vec<(String, Box<dyn StateData>)>,
     /// Whether Score plugins should skip (set when only one node is feasible).
     pub skip_score: bool,
 }
@@ -164,19 +168,28 @@ impl CycleState {
         CycleState::default()
     }
 
+    fn position(&self, key: &str) -> Option<usize> {
+        self.data.iter().position(|(existing, _)| existing == key)
+    }
+
     /// Stores `value` under `key`, replacing any earlier value.
     pub fn write<T: StateData>(&mut self, key: &str, value: T) {
-        self.data.insert(key.to_string(), Box::new(value));
+        match self.position(key) {
+            Some(i) => self.data[i].1 = Box::new(value),
+            None => self.data.push((key.to_string(), Box::new(value))),
+        }
     }
 
     /// Returns the value under `key` if it has type `T`.
     pub fn read<T: 'static>(&self, key: &str) -> Option<&T> {
-        self.data.get(key)?.as_ref().as_any().downcast_ref()
+        let i = self.position(key)?;
+        self.data[i].1.as_ref().as_any().downcast_ref()
     }
 
     /// Returns the value under `key` mutably if it has type `T`.
     pub fn read_mut<T: 'static>(&mut self, key: &str) -> Option<&mut T> {
-        self.data.get_mut(key)?.as_mut().as_any_mut().downcast_mut()
+        let i = self.position(key)?;
+        self.data[i].1.as_mut().as_any_mut().downcast_mut()
     }
 }
 

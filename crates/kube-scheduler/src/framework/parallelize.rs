@@ -10,49 +10,43 @@ const MIN_ITEMS_PER_WORKER: usize = 32;
 /// Calls `f(i)` for every `i` in `0..n` on up to `parallelism` threads and returns the
 /// `Some` results with their indices, in index order. A worker stops early when
 /// `stop()` returns true, so the result may then miss some indices.
+///
+/// The calling thread works too, and no more threads run than the machine has CPUs:
+/// every scheduling cycle pays for the threads it starts, and threads beyond the CPUs
+/// only add that cost.
 pub fn parallelize<T, F, S>(parallelism: usize, n: usize, f: F, stop: S) -> Vec<(usize, T)>
 where
     T: Send,
     F: Fn(usize) -> Option<T> + Sync,
     S: Fn() -> bool + Sync,
 {
-    let workers = parallelism.max(1).min(n / MIN_ITEMS_PER_WORKER);
-    if workers <= 1 {
-        let mut results = Vec::new();
-        for i in 0..n {
-            if stop() {
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let workers = parallelism.max(1).min(cpus).min(n / MIN_ITEMS_PER_WORKER);
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut local = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= n || stop() {
                 break;
             }
             if let Some(value) = f(i) {
-                results.push((i, value));
+                local.push((i, value));
             }
         }
-        return results;
+        local
+    };
+    if workers <= 1 {
+        return work();
     }
 
-    let next = AtomicUsize::new(0);
     let mut results: Vec<(usize, T)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut local = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= n || stop() {
-                            break;
-                        }
-                        if let Some(value) = f(i) {
-                            local.push((i, value));
-                        }
-                    }
-                    local
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().unwrap_or_default())
-            .collect()
+        let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+        let mut results = work();
+        for handle in handles {
+            results.extend(handle.join().unwrap_or_default());
+        }
+        results
     });
     results.sort_by_key(|(i, _)| *i);
     results

@@ -65,8 +65,9 @@ pub struct Framework {
 }
 
 impl Framework {
-    /// Builds a framework. Fails when QueueSort or Bind has no plugin, or a plugin is
-    /// listed at an extension point it does not implement.
+    /// Builds a framework. Fails when QueueSort or Bind has no plugin, a plugin is
+    /// listed at an extension point it does not implement, or the score weights could
+    /// overflow the total score.
     ///
     /// # Errors
     ///
@@ -120,6 +121,16 @@ impl Framework {
                     ));
                 }
             }
+        }
+        let mut total: i64 = 0;
+        for enabled in &points.score {
+            total = enabled
+                .weight
+                .checked_mul(MAX_NODE_SCORE)
+                .and_then(|score| total.checked_add(score))
+                .ok_or_else(|| {
+                    format!("profile {profile_name:?}: total score of Score plugins could overflow")
+                })?;
         }
         Ok(Framework {
             profile_name: profile_name.to_string(),

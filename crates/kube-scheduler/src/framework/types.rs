@@ -252,14 +252,17 @@ pub fn compute_non_zero_request(pod: &Pod) -> (i64, i64) {
     (cpu, memory)
 }
 
+/// The labels of every namespace by name, which `namespaceSelector` terms match.
+pub type NamespaceLabels = HashMap<String, BTreeMap<String, String>>;
+
 /// A pod affinity term with its label selector parsed and its namespaces resolved.
 #[derive(Clone, Debug)]
 pub struct AffinityTerm {
-    /// The namespaces whose pods the term selects; empty with `all_namespaces` false means
-    /// none (the owner's namespace is filled in when the term lists none).
+    /// The namespaces listed by the term, or the owner's namespace when the term lists
+    /// none and has no `namespaceSelector`.
     pub namespaces: HashSet<String>,
-    /// Whether an empty `namespaceSelector` selected every namespace.
-    pub all_namespaces: bool,
+    /// The parsed `namespaceSelector`; an empty one selects every namespace.
+    pub namespace_selector: Option<Selector>,
     /// The parsed `labelSelector`.
     pub selector: Selector,
     /// The node label whose values form the topology domains.
@@ -275,34 +278,39 @@ impl AffinityTerm {
     pub fn new(namespace: &str, term: &PodAffinityTerm) -> Result<AffinityTerm, String> {
         let selector = label_selector_as_selector(term.label_selector.as_ref())
             .map_err(|error| error.to_string())?;
+        let namespace_selector = match term.namespace_selector.as_ref() {
+            Some(selector) => Some(
+                label_selector_as_selector(Some(selector))
+                    .map_err(|error| format!("namespaceSelector: {error}"))?,
+            ),
+            None => None,
+        };
         let mut namespaces: HashSet<String> = term.namespaces.iter().flatten().cloned().collect();
-        // NOTE: a non-empty namespaceSelector is treated like an absent one (the owner's
-        // namespace), because the scheduler keeps no namespace labels.
-        let all_namespaces = term.namespace_selector.as_ref().is_some_and(|selector| {
-            selector
-                .match_labels
-                .as_ref()
-                .is_none_or(BTreeMap::is_empty)
-                && selector
-                    .match_expressions
-                    .as_ref()
-                    .is_none_or(Vec::is_empty)
-        });
-        if namespaces.is_empty() && !all_namespaces {
+        if namespaces.is_empty() && namespace_selector.is_none() {
             namespaces.insert(namespace.to_string());
         }
         Ok(AffinityTerm {
             namespaces,
-            all_namespaces,
+            namespace_selector,
             selector,
             topology_key: term.topology_key.clone(),
         })
     }
 
-    /// Returns whether the term selects `pod` by namespace and labels.
-    pub fn matches(&self, pod: &Pod) -> bool {
-        (self.all_namespaces || self.namespaces.contains(pod_namespace(pod)))
-            && self.selector.matches(&pod_labels(pod))
+    /// Returns whether the term selects `pod`: its namespace is listed or its labels
+    /// (looked up in `namespace_labels`) match the `namespaceSelector`, and the pod's
+    /// labels match the `labelSelector`.
+    pub fn matches(&self, pod: &Pod, namespace_labels: &NamespaceLabels) -> bool {
+        let namespace = pod_namespace(pod);
+        let namespace_matches = self.namespaces.contains(namespace)
+            || self.namespace_selector.as_ref().is_some_and(|selector| {
+                match namespace_labels.get(namespace) {
+                    _ if selector.is_empty() => true,
+                    Some(labels) => selector.matches(labels),
+                    None => selector.matches(&BTreeMap::new()),
+                }
+            });
+        namespace_matches && self.selector.matches(&pod.metadata.labels)
     }
 }
 
@@ -330,6 +338,13 @@ pub struct PodInfo {
     pub preferred_anti_affinity_terms: Vec<WeightedAffinityTerm>,
     /// The first term that failed to parse, if any.
     pub parse_error: Option<String>,
+    /// The pod's effective request, computed once: caches and preemption's dry runs
+    /// add and remove pods far more often than pods change.
+    pub requests: Resource,
+    /// The CPU and memory requests with the non-zero defaults, for scoring.
+    pub non_zero_requests: (i64, i64),
+    /// The host ports the pod's containers use.
+    pub host_ports: Vec<HostPort>,
 }
 
 impl PodInfo {
@@ -390,6 +405,9 @@ impl PodInfo {
                 .as_ref()
         }));
         PodInfo {
+            requests: compute_pod_resource_request(&pod),
+            non_zero_requests: compute_non_zero_request(&pod),
+            host_ports: pod_host_ports(&pod),
             pod,
             required_affinity_terms,
             required_anti_affinity_terms,
@@ -512,12 +530,11 @@ impl NodeInfo {
 
     /// Adds an already parsed pod.
     pub fn add_pod_info(&mut self, info: PodInfo) {
-        let requests = compute_pod_resource_request(&info.pod);
-        let (cpu, memory) = compute_non_zero_request(&info.pod);
-        self.requested.add(&requests);
+        let (cpu, memory) = info.non_zero_requests;
+        self.requested.add(&info.requests);
         self.non_zero_requested.milli_cpu += cpu;
         self.non_zero_requested.memory += memory;
-        self.used_ports.extend(pod_host_ports(&info.pod));
+        self.used_ports.extend(info.host_ports.iter().cloned());
         if info.has_affinity() {
             self.pods_with_affinity.push(info.clone());
         }
@@ -530,21 +547,22 @@ impl NodeInfo {
     /// Removes a pod by namespace and name and subtracts what it added. Returns whether
     /// it was present.
     pub fn remove_pod(&mut self, pod: &Pod) -> bool {
-        let key = pod_key(pod);
-        let Some(index) = self.pods.iter().position(|info| pod_key(&info.pod) == key) else {
+        let same = |info: &PodInfo| {
+            info.pod.metadata.name == pod.metadata.name
+                && pod_namespace(&info.pod) == pod_namespace(pod)
+        };
+        let Some(index) = self.pods.iter().position(same) else {
             return false;
         };
         let removed = self.pods.swap_remove(index);
-        self.pods_with_affinity
-            .retain(|info| pod_key(&info.pod) != key);
+        self.pods_with_affinity.retain(|info| !same(info));
         self.pods_with_required_anti_affinity
-            .retain(|info| pod_key(&info.pod) != key);
-        let requests = compute_pod_resource_request(&removed.pod);
-        let (cpu, memory) = compute_non_zero_request(&removed.pod);
-        self.requested.sub(&requests);
+            .retain(|info| !same(info));
+        let (cpu, memory) = removed.non_zero_requests;
+        self.requested.sub(&removed.requests);
         self.non_zero_requested.milli_cpu -= cpu;
         self.non_zero_requested.memory -= memory;
-        for port in pod_host_ports(&removed.pod) {
+        for port in removed.host_ports {
             if let Some(position) = self.used_ports.iter().position(|used| *used == port) {
                 self.used_ports.swap_remove(position);
             }

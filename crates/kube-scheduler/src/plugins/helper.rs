@@ -1,13 +1,18 @@
 //! Matching rules shared by several plugins: tolerations against taints, node selector
-//! terms against node labels, and the default score normalization.
+//! terms against node labels, the selector of the Services and controllers that own a
+//! pod, and the default score normalization.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use apimachinery::labels::{Selector, label_selector_as_selector};
 use k8s_openapi::api::core::v1::{
-    Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration,
+    Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Service, Taint, Toleration,
 };
 
+use crate::framework::handle::ClusterState;
 use crate::framework::interface::NodeScore;
+use crate::framework::types::{pod_labels, pod_namespace};
 
 /// Returns whether `toleration` tolerates `taint`: the effect matches (or the
 /// toleration names none), the key matches (or an `Exists` toleration names none), and
@@ -145,6 +150,105 @@ pub fn pod_matches_node_selector_and_affinity(pod: &Pod, node: &Node) -> bool {
         Some(selector) => node_selector_terms_match(&selector.node_selector_terms, node),
         None => true,
     }
+}
+
+/// Builds the selector of the controllers and Services that select the pod: the
+/// union of their label requirements. `None` when nothing selects the pod.
+pub fn default_selector(cluster: &ClusterState, pod: &Pod) -> Option<Selector> {
+    let namespace = pod_namespace(pod);
+    let labels = pod_labels(pod);
+    let mut set: BTreeMap<String, String> = BTreeMap::new();
+    let mut requirements = Vec::new();
+    let mut found = false;
+    let mut take_map = |selector: &BTreeMap<String, String>, found: &mut bool| {
+        if !selector.is_empty() && Selector::from_set(selector).matches(&labels) {
+            set.extend(selector.clone());
+            *found = true;
+        }
+    };
+    if let Ok(services) = cluster.services.read() {
+        for service in services.values() {
+            if service.metadata.namespace.as_deref() != Some(namespace) {
+                continue;
+            }
+            if let Some(selector) = service
+                .spec
+                .as_ref()
+                .and_then(|spec| spec.selector.as_ref())
+            {
+                take_map(selector, &mut found);
+            }
+        }
+    }
+    if let Ok(controllers) = cluster.replication_controllers.read() {
+        for controller in controllers.values() {
+            if controller.metadata.namespace.as_deref() != Some(namespace) {
+                continue;
+            }
+            if let Some(selector) = controller
+                .spec
+                .as_ref()
+                .and_then(|spec| spec.selector.as_ref())
+            {
+                take_map(selector, &mut found);
+            }
+        }
+    }
+    let mut take_label_selector =
+        |selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector| {
+            if let Ok(parsed) = label_selector_as_selector(Some(selector))
+                && !parsed.is_empty()
+                && parsed.matches(&labels)
+            {
+                requirements.extend(parsed.requirements().unwrap_or_default().iter().cloned());
+                found = true;
+            }
+        };
+    if let Ok(sets) = cluster.replica_sets.read() {
+        for set in sets.values() {
+            if set.metadata.namespace.as_deref() == Some(namespace)
+                && let Some(spec) = set.spec.as_ref()
+            {
+                take_label_selector(&spec.selector);
+            }
+        }
+    }
+    if let Ok(sets) = cluster.stateful_sets.read() {
+        for set in sets.values() {
+            if set.metadata.namespace.as_deref() == Some(namespace)
+                && let Some(spec) = set.spec.as_ref()
+            {
+                take_label_selector(&spec.selector);
+            }
+        }
+    }
+    if !found {
+        return None;
+    }
+    Some(Selector::from_set(&set).add_requirements(requirements))
+}
+
+/// Returns the Services in the pod's namespace whose non-empty selector selects the
+/// pod, sorted by name (upstream `GetPodServices`, whose order a lister leaves open).
+pub fn pod_services(cluster: &ClusterState, pod: &Pod) -> Vec<Arc<Service>> {
+    let namespace = pod_namespace(pod);
+    let labels = &pod.metadata.labels;
+    let mut services: Vec<Arc<Service>> = crate::framework::handle::read_map(&cluster.services)
+        .values()
+        .filter(|service| service.metadata.namespace.as_deref() == Some(namespace))
+        .filter(|service| {
+            service
+                .spec
+                .as_ref()
+                .and_then(|spec| spec.selector.as_ref())
+                .is_some_and(|selector| {
+                    !selector.is_empty() && Selector::from_set(selector).matches(labels)
+                })
+        })
+        .cloned()
+        .collect();
+    services.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    services
 }
 
 /// Scales scores to `0..=max_priority` by the highest score. With `reverse` the scale

@@ -10,11 +10,12 @@ use k8s_openapi::api::core::v1::Pod;
 use serde::Deserialize;
 
 use crate::cache::Snapshot;
+use crate::framework::handle::ClusterState;
 use crate::framework::interface::{
     CycleState, FilterPlugin, MAX_NODE_SCORE, NodeScore, Plugin, PreFilterPlugin, PreScorePlugin,
     ScorePlugin, Status,
 };
-use crate::framework::types::{AffinityTerm, NodeInfo, PodInfo};
+use crate::framework::types::{AffinityTerm, NamespaceLabels, NodeInfo, PodInfo};
 
 /// The plugin name.
 pub const NAME: &str = "InterPodAffinity";
@@ -56,6 +57,7 @@ type TopologyCounts = HashMap<TopologyPair, i64>;
 #[derive(Clone)]
 struct PreFilterState {
     pod_info: PodInfo,
+    namespace_labels: Arc<NamespaceLabels>,
     existing_anti_affinity_counts: TopologyCounts,
     affinity_counts: TopologyCounts,
     anti_affinity_counts: TopologyCounts,
@@ -69,6 +71,7 @@ struct PreScoreState {
 /// The InterPodAffinity plugin.
 pub struct InterPodAffinity {
     args: Args,
+    cluster: Arc<ClusterState>,
 }
 
 impl InterPodAffinity {
@@ -77,14 +80,14 @@ impl InterPodAffinity {
     /// # Errors
     ///
     /// A hard pod affinity weight outside 0..=100.
-    pub fn new(args: Args) -> Result<InterPodAffinity, String> {
+    pub fn new(args: Args, cluster: Arc<ClusterState>) -> Result<InterPodAffinity, String> {
         if !(0..=100).contains(&args.hard_pod_affinity_weight) {
             return Err(format!(
                 "hardPodAffinityWeight: Invalid value: {}: not in valid range [0-100]",
                 args.hard_pod_affinity_weight
             ));
         }
-        Ok(InterPodAffinity { args })
+        Ok(InterPodAffinity { args, cluster })
     }
 }
 
@@ -107,8 +110,9 @@ impl PreFilterState {
     /// Counts `existing` (on `node_info`'s node) with weight `delta`.
     fn update_with_pod(&mut self, existing: &PodInfo, node_info: &NodeInfo, delta: i64) {
         let incoming = self.pod_info.pod.clone();
+        let namespaces = self.namespace_labels.clone();
         for term in &existing.required_anti_affinity_terms {
-            if term.matches(&incoming) {
+            if term.matches(&incoming, &namespaces) {
                 add_count(
                     &mut self.existing_anti_affinity_counts,
                     term,
@@ -119,13 +123,13 @@ impl PreFilterState {
         }
         let affinity_terms = self.pod_info.required_affinity_terms.clone();
         for term in &affinity_terms {
-            if term.matches(&existing.pod) {
+            if term.matches(&existing.pod, &namespaces) {
                 add_count(&mut self.affinity_counts, term, node_info, delta);
             }
         }
         let anti_terms = self.pod_info.required_anti_affinity_terms.clone();
         for term in &anti_terms {
-            if term.matches(&existing.pod) {
+            if term.matches(&existing.pod, &namespaces) {
                 add_count(&mut self.anti_affinity_counts, term, node_info, delta);
             }
         }
@@ -160,8 +164,10 @@ impl PreFilterPlugin for InterPodAffinity {
         if let Some(error) = pod_info.parse_error.as_ref() {
             return Status::unresolvable(format!("invalid pod affinity term: {error}"));
         }
+        let namespaces = self.cluster.namespace_labels();
         let mut pre = PreFilterState {
             pod_info,
+            namespace_labels: namespaces.clone(),
             existing_anti_affinity_counts: HashMap::new(),
             affinity_counts: HashMap::new(),
             anti_affinity_counts: HashMap::new(),
@@ -170,7 +176,7 @@ impl PreFilterPlugin for InterPodAffinity {
         for node_info in snapshot.have_pods_with_required_anti_affinity() {
             for existing in &node_info.pods_with_required_anti_affinity {
                 for term in &existing.required_anti_affinity_terms {
-                    if term.matches(pod) {
+                    if term.matches(pod, &namespaces) {
                         add_count(&mut pre.existing_anti_affinity_counts, term, node_info, 1);
                     }
                 }
@@ -185,12 +191,12 @@ impl PreFilterPlugin for InterPodAffinity {
             for node_info in snapshot.list() {
                 for existing in &node_info.pods {
                     for term in &affinity_terms {
-                        if term.matches(&existing.pod) {
+                        if term.matches(&existing.pod, &namespaces) {
                             add_count(&mut pre.affinity_counts, term, node_info, 1);
                         }
                     }
                     for term in &anti_terms {
-                        if term.matches(&existing.pod) {
+                        if term.matches(&existing.pod, &namespaces) {
                             add_count(&mut pre.anti_affinity_counts, term, node_info, 1);
                         }
                     }
@@ -297,7 +303,7 @@ fn satisfies_pod_affinity(pre: &PreFilterState, node_info: &NodeInfo) -> bool {
             .pod_info
             .required_affinity_terms
             .iter()
-            .all(|term| term.matches(&pre.pod_info.pod))
+            .all(|term| term.matches(&pre.pod_info.pod, &pre.namespace_labels))
 }
 
 impl InterPodAffinity {
@@ -307,6 +313,7 @@ impl InterPodAffinity {
         incoming: &PodInfo,
         existing: &PodInfo,
         node_info: &NodeInfo,
+        namespaces: &NamespaceLabels,
     ) {
         let mut add = |term: &AffinityTerm, weight: i64| {
             if let Some(value) = label(node_info, &term.topology_key) {
@@ -318,29 +325,29 @@ impl InterPodAffinity {
             }
         };
         for weighted in &incoming.preferred_affinity_terms {
-            if weighted.term.matches(&existing.pod) {
+            if weighted.term.matches(&existing.pod, namespaces) {
                 add(&weighted.term, i64::from(weighted.weight));
             }
         }
         for weighted in &incoming.preferred_anti_affinity_terms {
-            if weighted.term.matches(&existing.pod) {
+            if weighted.term.matches(&existing.pod, namespaces) {
                 add(&weighted.term, -i64::from(weighted.weight));
             }
         }
         if self.args.hard_pod_affinity_weight > 0 {
             for term in &existing.required_affinity_terms {
-                if term.matches(&incoming.pod) {
+                if term.matches(&incoming.pod, namespaces) {
                     add(term, i64::from(self.args.hard_pod_affinity_weight));
                 }
             }
         }
         for weighted in &existing.preferred_affinity_terms {
-            if weighted.term.matches(&incoming.pod) {
+            if weighted.term.matches(&incoming.pod, namespaces) {
                 add(&weighted.term, i64::from(weighted.weight));
             }
         }
         for weighted in &existing.preferred_anti_affinity_terms {
-            if weighted.term.matches(&incoming.pod) {
+            if weighted.term.matches(&incoming.pod, namespaces) {
                 add(&weighted.term, -i64::from(weighted.weight));
             }
         }
@@ -363,6 +370,7 @@ impl PreScorePlugin for InterPodAffinity {
         } else {
             snapshot.have_pods_with_affinity()
         };
+        let namespaces = self.cluster.namespace_labels();
         let mut topology_score = HashMap::new();
         for node_info in candidates {
             let existing_pods = if has_preferred {
@@ -371,7 +379,13 @@ impl PreScorePlugin for InterPodAffinity {
                 &node_info.pods_with_affinity
             };
             for existing in existing_pods {
-                self.process_existing_pod(&mut topology_score, &incoming, existing, node_info);
+                self.process_existing_pod(
+                    &mut topology_score,
+                    &incoming,
+                    existing,
+                    node_info,
+                    &namespaces,
+                );
             }
         }
         state.write(PRE_SCORE_KEY, PreScoreState { topology_score });
@@ -458,7 +472,7 @@ mod tests {
     ) -> Vec<Status> {
         let pods: Vec<Arc<Pod>> = existing.iter().cloned().map(Arc::new).collect();
         let snapshot = Snapshot::new(&pods, nodes);
-        let plugin = InterPodAffinity::new(Args::default()).expect("plugin");
+        let plugin = InterPodAffinity::new(Args::default(), Arc::default()).expect("plugin");
         let mut state = CycleState::new();
         assert!(plugin.pre_filter(&mut state, pod, &snapshot).is_success());
         snapshot
@@ -556,7 +570,7 @@ mod tests {
             "requiredDuringSchedulingIgnoredDuringExecution": [term("app", "db", "zone")]}}}),
         );
         let snapshot = Snapshot::new(&[], &nodes);
-        let plugin = InterPodAffinity::new(Args::default()).expect("plugin");
+        let plugin = InterPodAffinity::new(Args::default(), Arc::default()).expect("plugin");
         let mut state = CycleState::new();
         plugin.pre_filter(&mut state, &anti, &snapshot);
         let info = &snapshot.list()[0];
@@ -601,7 +615,7 @@ mod tests {
                 {"weight": 5, "podAffinityTerm": term("security", "S1", "region")}]}}}),
         );
         let snapshot = Snapshot::new(&existing, &nodes);
-        let plugin = InterPodAffinity::new(Args::default()).expect("plugin");
+        let plugin = InterPodAffinity::new(Args::default(), Arc::default()).expect("plugin");
         let mut state = CycleState::new();
         plugin.pre_score(&mut state, &p, snapshot.list(), &snapshot);
         let mut scores: Vec<NodeScore> = snapshot
@@ -617,5 +631,58 @@ mod tests {
             scores.iter().map(|s| s.score).collect::<Vec<_>>(),
             [100, 0, 0]
         );
+    }
+
+    /// Upstream's namespaceSelector cases: a term selects pods in the namespaces whose
+    /// labels match, an empty selector every namespace, and without one only the
+    /// owner's namespace.
+    #[test]
+    fn namespace_selector_matches_namespace_labels() {
+        let cluster = Arc::new(ClusterState::default());
+        cluster.set_namespace_labels(
+            "team-a",
+            Some([("team".to_string(), "a".to_string())].into()),
+        );
+        cluster.set_namespace_labels(
+            "team-b",
+            Some([("team".to_string(), "b".to_string())].into()),
+        );
+        let nodes = [zone_node("n1", "z1"), zone_node("n2", "z2")];
+        let mut db = labeled("db", json!({"app": "db"}), "n1", json!({}));
+        db.metadata.namespace = Some("team-a".to_string());
+        let snapshot = Snapshot::new(&[Arc::new(db)], &nodes);
+        let plugin = InterPodAffinity::new(Args::default(), cluster).expect("plugin");
+
+        let with_term = |namespace_selector: Option<Value>| {
+            let mut affinity_term = term("app", "db", "zone");
+            if let Some(selector) = namespace_selector {
+                affinity_term["namespaceSelector"] = selector;
+            }
+            labeled(
+                "web",
+                json!({}),
+                "",
+                json!({"affinity": {"podAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": [affinity_term]}}}),
+            )
+        };
+        let fits = |pod: &Pod| -> Vec<bool> {
+            let mut state = CycleState::new();
+            assert!(plugin.pre_filter(&mut state, pod, &snapshot).is_success());
+            snapshot
+                .list()
+                .iter()
+                .map(|info| plugin.filter(&state, pod, info).is_success())
+                .collect()
+        };
+        let cases = [
+            (Some(json!({"matchLabels": {"team": "a"}})), [true, false]),
+            (Some(json!({})), [true, false]),
+            (Some(json!({"matchLabels": {"team": "b"}})), [false, false]),
+            (None, [false, false]),
+        ];
+        for (selector, expected) in cases {
+            assert_eq!(fits(&with_term(selector.clone())), expected, "{selector:?}");
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! The in-tree plugins under their upstream names, the registry that builds them from
+//! The in-tree plugins under their upstream names (with the Kubernetes 1.18 plugins
+//! that later releases removed in [`legacy`]), the registry that builds them from
 //! `pluginConfig` args, and the default plugin set of a profile.
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ pub mod default_preemption;
 pub mod helper;
 pub mod image_locality;
 pub mod inter_pod_affinity;
+pub mod legacy;
 pub mod node_affinity;
 pub mod node_name;
 pub mod node_ports;
@@ -42,6 +44,25 @@ fn no_args(name: &str, args: &serde_json::Value) -> Result<(), String> {
     }
 }
 
+fn in_tree_limits(
+    kind: volumes::InTreeVolume,
+    args: &serde_json::Value,
+    handle: &Handle,
+) -> Result<Arc<dyn Plugin>, String> {
+    no_args(kind.plugin_name(), args)?;
+    Ok(Arc::new(volumes::InTreeLimits::new(
+        kind,
+        handle.cluster.clone(),
+    )))
+}
+
+fn resource_score(name: &'static str, args: &serde_json::Value) -> Result<Arc<dyn Plugin>, String> {
+    let args = legacy::resource_scores::parse_args(name, args)?;
+    Ok(Arc::new(legacy::resource_scores::ResourceScore::new(
+        name, args,
+    )?))
+}
+
 /// Returns the registry of every in-tree plugin.
 pub fn in_tree_registry() -> Registry {
     let mut registry: Registry = BTreeMap::new();
@@ -61,8 +82,9 @@ pub fn in_tree_registry() -> Registry {
         no_args(taint_toleration::NAME, args)?;
         Ok(Arc::new(taint_toleration::TaintToleration))
     });
-    registry.insert(node_affinity::NAME, |_, _| {
-        Ok(Arc::new(node_affinity::NodeAffinity))
+    registry.insert(node_affinity::NAME, |args, _| {
+        let args = node_affinity::parse_args(args)?;
+        Ok(Arc::new(node_affinity::NodeAffinity::new(args)))
     });
     registry.insert(node_ports::NAME, |args, _| {
         no_args(node_ports::NAME, args)?;
@@ -76,9 +98,12 @@ pub fn in_tree_registry() -> Registry {
         let args = node_resources::parse_balanced_args(args)?;
         Ok(Arc::new(node_resources::BalancedAllocation::new(args)))
     });
-    registry.insert(inter_pod_affinity::NAME, |args, _| {
+    registry.insert(inter_pod_affinity::NAME, |args, handle: &Handle| {
         let args = inter_pod_affinity::parse_args(args)?;
-        Ok(Arc::new(inter_pod_affinity::InterPodAffinity::new(args)?))
+        Ok(Arc::new(inter_pod_affinity::InterPodAffinity::new(
+            args,
+            handle.cluster.clone(),
+        )?))
     });
     registry.insert(pod_topology_spread::NAME, |args, handle: &Handle| {
         let args = pod_topology_spread::parse_args(args)?;
@@ -91,18 +116,76 @@ pub fn in_tree_registry() -> Registry {
         no_args(image_locality::NAME, args)?;
         Ok(Arc::new(image_locality::ImageLocality))
     });
-    registry.insert(volumes::BINDING_NAME, |_, handle: &Handle| {
-        Ok(Arc::new(volumes::VolumeBinding::new(
+    registry.insert(volumes::BINDING_NAME, |args, handle: &Handle| {
+        let args = volumes::parse_binding_args(args)?;
+        Ok(Arc::new(volumes::VolumeBinding::new(args, handle)))
+    });
+    registry.insert(volumes::RESTRICTIONS_NAME, |args, handle: &Handle| {
+        no_args(volumes::RESTRICTIONS_NAME, args)?;
+        Ok(Arc::new(volumes::VolumeRestrictions::new(
             handle.cluster.clone(),
         )))
     });
-    registry.insert(volumes::RESTRICTIONS_NAME, |_, _| {
-        Ok(Arc::new(volumes::VolumeRestrictions))
+    registry.insert(volumes::LIMITS_NAME, |args, handle: &Handle| {
+        no_args(volumes::LIMITS_NAME, args)?;
+        Ok(Arc::new(volumes::NodeVolumeLimits::new(
+            handle.cluster.clone(),
+        )))
     });
-    registry.insert(volumes::LIMITS_NAME, |_, _| {
-        Ok(Arc::new(volumes::NodeVolumeLimits))
+    registry.insert(volumes::ZONE_NAME, |args, handle: &Handle| {
+        no_args(volumes::ZONE_NAME, args)?;
+        Ok(Arc::new(volumes::VolumeZone::new(handle.cluster.clone())))
     });
-    registry.insert(volumes::ZONE_NAME, |_, _| Ok(Arc::new(volumes::VolumeZone)));
+    registry.insert(volumes::EBS_LIMITS_NAME, |args, handle: &Handle| {
+        in_tree_limits(volumes::InTreeVolume::AwsEbs, args, handle)
+    });
+    registry.insert(volumes::GCE_PD_LIMITS_NAME, |args, handle: &Handle| {
+        in_tree_limits(volumes::InTreeVolume::GcePd, args, handle)
+    });
+    registry.insert(volumes::AZURE_DISK_LIMITS_NAME, |args, handle: &Handle| {
+        in_tree_limits(volumes::InTreeVolume::AzureDisk, args, handle)
+    });
+    registry.insert(volumes::CINDER_LIMITS_NAME, |args, handle: &Handle| {
+        in_tree_limits(volumes::InTreeVolume::Cinder, args, handle)
+    });
+    registry.insert(legacy::node_label::NAME, |args, _| {
+        let args = legacy::node_label::parse_args(args)?;
+        Ok(Arc::new(legacy::node_label::NodeLabel::new(args)))
+    });
+    registry.insert(legacy::service_affinity::NAME, |args, handle: &Handle| {
+        let args = legacy::service_affinity::parse_args(args)?;
+        Ok(Arc::new(legacy::service_affinity::ServiceAffinity::new(
+            args,
+            handle.cluster.clone(),
+        )))
+    });
+    registry.insert(legacy::selector_spread::NAME, |args, handle: &Handle| {
+        no_args(legacy::selector_spread::NAME, args)?;
+        Ok(Arc::new(legacy::selector_spread::SelectorSpread::new(
+            handle.cluster.clone(),
+        )))
+    });
+    registry.insert(legacy::node_prefer_avoid_pods::NAME, |args, _| {
+        no_args(legacy::node_prefer_avoid_pods::NAME, args)?;
+        Ok(Arc::new(
+            legacy::node_prefer_avoid_pods::NodePreferAvoidPods,
+        ))
+    });
+    registry.insert(legacy::resource_scores::LEAST_ALLOCATED_NAME, |args, _| {
+        resource_score(legacy::resource_scores::LEAST_ALLOCATED_NAME, args)
+    });
+    registry.insert(legacy::resource_scores::MOST_ALLOCATED_NAME, |args, _| {
+        resource_score(legacy::resource_scores::MOST_ALLOCATED_NAME, args)
+    });
+    registry.insert(
+        legacy::resource_scores::REQUESTED_TO_CAPACITY_RATIO_NAME,
+        |args, _| {
+            resource_score(
+                legacy::resource_scores::REQUESTED_TO_CAPACITY_RATIO_NAME,
+                args,
+            )
+        },
+    );
     registry.insert(default_preemption::NAME, |_, handle: &Handle| {
         Ok(Arc::new(default_preemption::DefaultPreemption::new(
             handle.clone(),

@@ -54,7 +54,7 @@ impl PodScoreRequests {
 const MAX_CUSTOM_PRIORITY_SCORE: i64 = 10;
 
 /// A resource name and its weight in a scoring strategy.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq, serde::Serialize)]
 pub struct ResourceSpec {
     /// The resource name, such as `cpu`.
     pub name: String,
@@ -81,7 +81,7 @@ fn default_resources() -> Vec<ResourceSpec> {
 }
 
 /// One point of the RequestedToCapacityRatio shape.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq, serde::Serialize)]
 pub struct UtilizationShapePoint {
     /// Utilization in percent, 0 to 100.
     pub utilization: i64,

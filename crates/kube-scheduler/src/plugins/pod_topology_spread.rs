@@ -6,22 +6,29 @@
 //! `ScheduleAnyway` constraints. Pods without constraints get the default constraints,
 //! with a selector built from the Services, ReplicationControllers, ReplicaSets and
 //! StatefulSets that select them.
+//!
+//! A constraint counts the nodes its `nodeAffinityPolicy` and `nodeTaintsPolicy`
+//! include, adds the pod's values of its `matchLabelKeys` to its selector, and with
+//! fewer eligible domains than `minDomains` treats the global minimum as 0.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use apimachinery::labels::{Selector, label_selector_as_selector};
-use k8s_openapi::api::core::v1::{Pod, TopologySpreadConstraint};
+use k8s_openapi::api::core::v1::{Node, Pod, TopologySpreadConstraint};
 use serde::Deserialize;
 
-use super::helper::pod_matches_node_selector_and_affinity;
+use super::helper::{
+    default_selector, node_taints, pod_matches_node_selector_and_affinity, pod_tolerations,
+    tolerations_tolerate,
+};
 use crate::cache::Snapshot;
 use crate::framework::handle::ClusterState;
 use crate::framework::interface::{
     CycleState, FilterPlugin, MAX_NODE_SCORE, NodeScore, Plugin, PreFilterPlugin, PreScorePlugin,
     ScorePlugin, Status,
 };
-use crate::framework::types::{NodeInfo, PodInfo, is_terminating, pod_labels, pod_namespace};
+use crate::framework::types::{NodeInfo, PodInfo, is_terminating, pod_namespace};
 
 /// The plugin name.
 pub const NAME: &str = "PodTopologySpread";
@@ -87,30 +94,81 @@ fn system_default_constraints() -> Vec<DefaultConstraint> {
     ]
 }
 
-/// A constraint with its selector parsed.
+/// A constraint with its selector parsed and its node inclusion policies resolved.
 #[derive(Clone, Debug)]
 struct Constraint {
     max_skew: i64,
     topology_key: String,
+    /// The `labelSelector`, with `matchLabelKeys` merged in from the pod's labels.
     selector: Selector,
+    /// Below this many eligible domains the global minimum counts as 0 (`minDomains`,
+    /// 1 when unset).
+    min_domains: i64,
+    /// Whether nodes the pod's node affinity and selector exclude are left out
+    /// (`nodeAffinityPolicy: Honor`, the default).
+    honor_node_affinity: bool,
+    /// Whether nodes with taints the pod does not tolerate are left out
+    /// (`nodeTaintsPolicy: Honor`; `Ignore` is the default).
+    honor_node_taints: bool,
+}
+
+impl Constraint {
+    /// Returns whether the node counts for this constraint (upstream
+    /// `matchNodeInclusionPolicies`). Only `NoSchedule` and `NoExecute` taints matter.
+    fn includes(&self, pod: &Pod, node: &Node) -> bool {
+        if self.honor_node_affinity && !pod_matches_node_selector_and_affinity(pod, node) {
+            return false;
+        }
+        if self.honor_node_taints {
+            let tolerations = pod_tolerations(pod);
+            let untolerated = node_taints(node).iter().any(|taint| {
+                (taint.effect == "NoSchedule" || taint.effect == "NoExecute")
+                    && !tolerations_tolerate(tolerations, taint)
+            });
+            if untolerated {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The smallest matching-pod count among a constraint's domains, and how many domains
+/// there are (upstream's critical paths and `TpKeyToDomainsNum`).
+#[derive(Clone, Copy, Debug, Default)]
+struct DomainMinimum {
+    min: i64,
+    domains: i64,
 }
 
 #[derive(Clone)]
 struct PreFilterState {
     constraints: Vec<Constraint>,
-    /// Matching pods per (topologyKey, value), over nodes that pass the pod's node
-    /// affinity and carry every constraint key.
-    pair_counts: HashMap<(String, String), i64>,
+    /// Per constraint, matching pods per domain (the topology label value), over the
+    /// nodes the constraint includes that carry every constraint key.
+    counts: Vec<HashMap<String, i64>>,
+    /// Per constraint, its domains' minimum.
+    minimums: Vec<DomainMinimum>,
 }
 
 impl PreFilterState {
-    fn min_count(&self, key: &str) -> i64 {
-        self.pair_counts
-            .iter()
-            .filter(|((k, _), _)| k == key)
-            .map(|(_, count)| *count)
-            .min()
-            .unwrap_or(0)
+    fn recompute_minimum(&mut self, index: usize) {
+        let counts = &self.counts[index];
+        self.minimums[index] = DomainMinimum {
+            min: counts.values().copied().min().unwrap_or(0),
+            domains: counts.len() as i64,
+        };
+    }
+
+    /// Returns the global minimum of a constraint, 0 while fewer domains than
+    /// `minDomains` exist.
+    fn global_minimum(&self, index: usize) -> i64 {
+        let minimum = self.minimums[index];
+        if minimum.domains < self.constraints[index].min_domains {
+            0
+        } else {
+            minimum.min
+        }
     }
 
     fn update_with_pod(
@@ -125,20 +183,19 @@ impl PreFilterState {
         };
         if pod_namespace(existing) != pod_namespace(incoming)
             || !node_has_all_keys(node_info, &self.constraints)
-            || !pod_matches_node_selector_and_affinity(incoming, node)
         {
             return;
         }
-        let labels = pod_labels(existing);
-        for constraint in &self.constraints {
-            if !constraint.selector.matches(&labels) {
+        for index in 0..self.constraints.len() {
+            let constraint = &self.constraints[index];
+            if !constraint.selector.matches(&existing.metadata.labels)
+                || !constraint.includes(incoming, node)
+            {
                 continue;
             }
             if let Some(value) = node_label(node_info, &constraint.topology_key) {
-                *self
-                    .pair_counts
-                    .entry((constraint.topology_key.clone(), value.clone()))
-                    .or_default() += delta;
+                *self.counts[index].entry(value.clone()).or_default() += delta;
+                self.recompute_minimum(index);
             }
         }
     }
@@ -148,7 +205,22 @@ impl PreFilterState {
 struct PreScoreState {
     constraints: Vec<Constraint>,
     ignored_nodes: HashSet<String>,
-    pair_counts: HashMap<(String, String), i64>,
+    /// Per constraint, matching pods per domain.
+    counts: Vec<HashMap<String, i64>>,
+}
+
+/// Counts the pods on a node that a constraint selects: in the namespace, not being
+/// deleted, with matching labels.
+fn count_matching(node_info: &NodeInfo, selector: &Selector, namespace: &str) -> i64 {
+    node_info
+        .pods
+        .iter()
+        .filter(|existing| {
+            !is_terminating(&existing.pod)
+                && pod_namespace(&existing.pod) == namespace
+                && selector.matches(&existing.pod.metadata.labels)
+        })
+        .count() as i64
 }
 
 /// The PodTopologySpread plugin.
@@ -205,7 +277,7 @@ impl PodTopologySpread {
             return own
                 .iter()
                 .filter(|constraint| constraint.when_unsatisfiable == when_unsatisfiable)
-                .map(parse_constraint)
+                .map(|constraint| parse_constraint(constraint, pod))
                 .collect();
         }
         let defaults: Vec<&DefaultConstraint> = self
@@ -216,7 +288,7 @@ impl PodTopologySpread {
         if defaults.is_empty() {
             return Ok(Vec::new());
         }
-        let Some(selector) = self.default_selector(pod) else {
+        let Some(selector) = default_selector(&self.cluster, pod) else {
             return Ok(Vec::new());
         };
         Ok(defaults
@@ -225,94 +297,49 @@ impl PodTopologySpread {
                 max_skew: i64::from(constraint.max_skew),
                 topology_key: constraint.topology_key.clone(),
                 selector: selector.clone(),
+                min_domains: 1,
+                honor_node_affinity: true,
+                honor_node_taints: false,
             })
             .collect())
     }
-
-    /// Builds the selector of the controllers and Services that select the pod: the
-    /// union of their label requirements. `None` when nothing selects the pod.
-    fn default_selector(&self, pod: &Pod) -> Option<Selector> {
-        let namespace = pod_namespace(pod);
-        let labels = pod_labels(pod);
-        let mut set: BTreeMap<String, String> = BTreeMap::new();
-        let mut requirements = Vec::new();
-        let mut found = false;
-        let mut take_map = |selector: &BTreeMap<String, String>, found: &mut bool| {
-            if !selector.is_empty() && Selector::from_set(selector).matches(&labels) {
-                set.extend(selector.clone());
-                *found = true;
-            }
-        };
-        if let Ok(services) = self.cluster.services.read() {
-            for service in services.values() {
-                if service.metadata.namespace.as_deref() != Some(namespace) {
-                    continue;
-                }
-                if let Some(selector) = service
-                    .spec
-                    .as_ref()
-                    .and_then(|spec| spec.selector.as_ref())
-                {
-                    take_map(selector, &mut found);
-                }
-            }
-        }
-        if let Ok(controllers) = self.cluster.replication_controllers.read() {
-            for controller in controllers.values() {
-                if controller.metadata.namespace.as_deref() != Some(namespace) {
-                    continue;
-                }
-                if let Some(selector) = controller
-                    .spec
-                    .as_ref()
-                    .and_then(|spec| spec.selector.as_ref())
-                {
-                    take_map(selector, &mut found);
-                }
-            }
-        }
-        let mut take_label_selector =
-            |selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector| {
-                if let Ok(parsed) = label_selector_as_selector(Some(selector))
-                    && !parsed.is_empty()
-                    && parsed.matches(&labels)
-                {
-                    requirements.extend(parsed.requirements().unwrap_or_default().iter().cloned());
-                    found = true;
-                }
-            };
-        if let Ok(sets) = self.cluster.replica_sets.read() {
-            for set in sets.values() {
-                if set.metadata.namespace.as_deref() == Some(namespace)
-                    && let Some(spec) = set.spec.as_ref()
-                {
-                    take_label_selector(&spec.selector);
-                }
-            }
-        }
-        if let Ok(sets) = self.cluster.stateful_sets.read() {
-            for set in sets.values() {
-                if set.metadata.namespace.as_deref() == Some(namespace)
-                    && let Some(spec) = set.spec.as_ref()
-                {
-                    take_label_selector(&spec.selector);
-                }
-            }
-        }
-        if !found {
-            return None;
-        }
-        Some(Selector::from_set(&set).add_requirements(requirements))
-    }
 }
 
-fn parse_constraint(constraint: &TopologySpreadConstraint) -> Result<Constraint, String> {
-    let selector = label_selector_as_selector(constraint.label_selector.as_ref())
+/// Parses a pod's constraint. The values of the pod's labels named by
+/// `matchLabelKeys` are added to the selector, so that only pods of the same revision,
+/// for example, count.
+fn parse_constraint(
+    constraint: &TopologySpreadConstraint,
+    pod: &Pod,
+) -> Result<Constraint, String> {
+    let mut selector = label_selector_as_selector(constraint.label_selector.as_ref())
         .map_err(|error| format!("invalid topology spread constraint selector: {error}"))?;
+    let keys = constraint.match_label_keys.as_deref().unwrap_or_default();
+    if !keys.is_empty()
+        && let Some(labels) = pod.metadata.labels.as_ref()
+    {
+        let matched: BTreeMap<String, String> = keys
+            .iter()
+            .filter_map(|key| labels.get(key).map(|value| (key.clone(), value.clone())))
+            .collect();
+        if !matched.is_empty() {
+            let requirements = Selector::from_set(&matched)
+                .requirements()
+                .unwrap_or_default()
+                .to_vec();
+            selector = selector.add_requirements(requirements);
+        }
+    }
+    let policy = |value: Option<&String>, default: &str| {
+        value.map(String::as_str).unwrap_or(default) == "Honor"
+    };
     Ok(Constraint {
         max_skew: i64::from(constraint.max_skew),
         topology_key: constraint.topology_key.clone(),
         selector,
+        min_domains: constraint.min_domains.map(i64::from).unwrap_or(1),
+        honor_node_affinity: policy(constraint.node_affinity_policy.as_ref(), "Honor"),
+        honor_node_taints: policy(constraint.node_taints_policy.as_ref(), "Ignore"),
     })
 }
 
@@ -324,18 +351,6 @@ fn node_has_all_keys(node_info: &NodeInfo, constraints: &[Constraint]) -> bool {
     constraints
         .iter()
         .all(|constraint| node_label(node_info, &constraint.topology_key).is_some())
-}
-
-fn count_matching(node_info: &NodeInfo, selector: &Selector, namespace: &str) -> i64 {
-    node_info
-        .pods
-        .iter()
-        .filter(|existing| {
-            !is_terminating(&existing.pod)
-                && pod_namespace(&existing.pod) == namespace
-                && selector.matches(&pod_labels(&existing.pod))
-        })
-        .count() as i64
 }
 
 impl Plugin for PodTopologySpread {
@@ -361,43 +376,42 @@ impl Plugin for PodTopologySpread {
 }
 
 impl PreFilterPlugin for PodTopologySpread {
-    // NOTE: minDomains, nodeAffinityPolicy, nodeTaintsPolicy and matchLabelKeys are
-    // not applied; nodes are always filtered by the pod's node affinity.
     fn pre_filter(&self, state: &mut CycleState, pod: &Pod, snapshot: &Snapshot) -> Status {
         let constraints = match self.constraints(pod, "DoNotSchedule") {
             Ok(constraints) => constraints,
             Err(error) => return Status::unresolvable(error),
         };
-        let mut pair_counts = HashMap::new();
+        let mut counts = vec![HashMap::new(); constraints.len()];
         if !constraints.is_empty() {
             let namespace = pod_namespace(pod);
             for node_info in snapshot.list() {
                 let Some(node) = node_info.node.as_ref() else {
                     continue;
                 };
-                if !pod_matches_node_selector_and_affinity(pod, node)
-                    || !node_has_all_keys(node_info, &constraints)
-                {
+                if !node_has_all_keys(node_info, &constraints) {
                     continue;
                 }
-                for constraint in &constraints {
+                for (index, constraint) in constraints.iter().enumerate() {
+                    if !constraint.includes(pod, node) {
+                        continue;
+                    }
                     let Some(value) = node_label(node_info, &constraint.topology_key) else {
                         continue;
                     };
                     let count = count_matching(node_info, &constraint.selector, namespace);
-                    *pair_counts
-                        .entry((constraint.topology_key.clone(), value.clone()))
-                        .or_default() += count;
+                    *counts[index].entry(value.clone()).or_default() += count;
                 }
             }
         }
-        state.write(
-            PRE_FILTER_KEY,
-            PreFilterState {
-                constraints,
-                pair_counts,
-            },
-        );
+        let mut pre = PreFilterState {
+            minimums: vec![DomainMinimum::default(); constraints.len()],
+            constraints,
+            counts,
+        };
+        for index in 0..pre.constraints.len() {
+            pre.recompute_minimum(index);
+        }
+        state.write(PRE_FILTER_KEY, pre);
         Status::success()
     }
 
@@ -439,21 +453,13 @@ impl FilterPlugin for PodTopologySpread {
         let Some(pre) = state.read::<PreFilterState>(PRE_FILTER_KEY) else {
             return Status::error("PodTopologySpread prefilter state not found");
         };
-        if pre.constraints.is_empty() {
-            return Status::success();
-        }
-        let labels = pod_labels(pod);
-        for constraint in &pre.constraints {
+        for (index, constraint) in pre.constraints.iter().enumerate() {
             let Some(value) = node_label(node_info, &constraint.topology_key) else {
                 return Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
             };
-            let self_match = i64::from(constraint.selector.matches(&labels));
-            let count = pre
-                .pair_counts
-                .get(&(constraint.topology_key.clone(), value.clone()))
-                .copied()
-                .unwrap_or(0);
-            let skew = count + self_match - pre.min_count(&constraint.topology_key);
+            let self_match = i64::from(constraint.selector.matches(&pod.metadata.labels));
+            let count = pre.counts[index].get(value).copied().unwrap_or(0);
+            let skew = count + self_match - pre.global_minimum(index);
             if skew > constraint.max_skew {
                 return Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
             }
@@ -475,35 +481,37 @@ impl PreScorePlugin for PodTopologySpread {
             Err(error) => return Status::error(error),
         };
         let mut ignored_nodes = HashSet::new();
-        let mut pair_counts = HashMap::new();
+        let mut counts: Vec<HashMap<String, i64>> = vec![HashMap::new(); constraints.len()];
         if !constraints.is_empty() {
+            // The domains of the feasible nodes are scored.
             for node_info in nodes {
                 if !node_has_all_keys(node_info, &constraints) {
                     ignored_nodes.insert(node_info.node_name().to_string());
                     continue;
                 }
-                for constraint in &constraints {
+                for (index, constraint) in constraints.iter().enumerate() {
                     if let Some(value) = node_label(node_info, &constraint.topology_key) {
-                        pair_counts.insert((constraint.topology_key.clone(), value.clone()), 0);
+                        counts[index].insert(value.clone(), 0);
                     }
                 }
             }
+            // Their matching pods are counted over every node the constraint includes.
             let namespace = pod_namespace(pod);
             for node_info in snapshot.list() {
                 let Some(node) = node_info.node.as_ref() else {
                     continue;
                 };
-                if !pod_matches_node_selector_and_affinity(pod, node)
-                    || !node_has_all_keys(node_info, &constraints)
-                {
+                if !node_has_all_keys(node_info, &constraints) {
                     continue;
                 }
-                for constraint in &constraints {
+                for (index, constraint) in constraints.iter().enumerate() {
+                    if !constraint.includes(pod, node) {
+                        continue;
+                    }
                     let Some(value) = node_label(node_info, &constraint.topology_key) else {
                         continue;
                     };
-                    let pair = (constraint.topology_key.clone(), value.clone());
-                    if let Some(count) = pair_counts.get_mut(&pair) {
+                    if let Some(count) = counts[index].get_mut(value) {
                         *count += count_matching(node_info, &constraint.selector, namespace);
                     }
                 }
@@ -514,7 +522,7 @@ impl PreScorePlugin for PodTopologySpread {
             PreScoreState {
                 constraints,
                 ignored_nodes,
-                pair_counts,
+                counts,
             },
         );
         Status::success()
@@ -529,17 +537,13 @@ impl ScorePlugin for PodTopologySpread {
         let Some(pre) = state.read::<PreScoreState>(PRE_SCORE_KEY) else {
             return Err(Status::error("PodTopologySpread prescore state not found"));
         };
-        if pre.ignored_nodes.contains(node_info.node_name()) {
+        if pre.constraints.is_empty() || pre.ignored_nodes.contains(node_info.node_name()) {
             return Ok(0);
         }
         let mut score = 0;
-        for constraint in &pre.constraints {
+        for (index, constraint) in pre.constraints.iter().enumerate() {
             if let Some(value) = node_label(node_info, &constraint.topology_key) {
-                score += pre
-                    .pair_counts
-                    .get(&(constraint.topology_key.clone(), value.clone()))
-                    .copied()
-                    .unwrap_or(0);
+                score += pre.counts[index].get(value).copied().unwrap_or(0);
             }
         }
         Ok(score)
@@ -749,6 +753,157 @@ mod tests {
                 .constraints(&unselected, "ScheduleAnyway")
                 .expect("constraints")
                 .is_empty()
+        );
+    }
+
+    /// Places `p` against nodes `a` (zone1, holding `zone1_pods` matching pods) and `b`
+    /// (zone2, `b_spec` applied) and returns which nodes fit.
+    fn zone_fits(constraint: Value, p: Pod, zone1_pods: usize, b_spec: Value) -> Vec<bool> {
+        let mut b = json!({"metadata": {"name": "b", "labels": {"zone": "zone2", "kubernetes.io/hostname": "b"}}});
+        if let Some(extra) = b_spec.as_object() {
+            for (key, value) in extra {
+                b[key] = value.clone();
+            }
+        }
+        let nodes = [zone_node("a", "zone1"), Arc::new(node(b))];
+        let pods: Vec<Arc<Pod>> = (0..zone1_pods)
+            .map(|i| foo_pod(&format!("e{i}"), "a"))
+            .collect();
+        let snapshot = Snapshot::new(&pods, &nodes);
+        let mut p = p;
+        p.spec.as_mut().expect("spec").topology_spread_constraints =
+            Some(serde_json::from_value(json!([constraint])).expect("constraints"));
+        let plugin = plugin();
+        let mut state = CycleState::new();
+        assert!(plugin.pre_filter(&mut state, &p, &snapshot).is_success());
+        snapshot
+            .list()
+            .iter()
+            .map(|info| plugin.filter(&state, &p, info).is_success())
+            .collect()
+    }
+
+    fn with_field(mut constraint: Value, key: &str, value: Value) -> Value {
+        constraint[key] = value;
+        constraint
+    }
+
+    /// Upstream's minDomains cases: with fewer domains than minDomains the global
+    /// minimum is 0, so even the emptier domain may exceed maxSkew.
+    #[test]
+    fn min_domains_zeroes_the_minimum() {
+        let base = constraint(1, "zone", "DoNotSchedule");
+        let incoming = || spread_pod(json!([]));
+        // zone1: 1 pod, zone2: 0 pods.
+        assert_eq!(
+            zone_fits(base.clone(), incoming(), 1, json!({})),
+            [false, true]
+        );
+        let nodes = [zone_node("a", "zone1"), zone_node("b", "zone2")];
+        let pods = vec![foo_pod("e0", "a"), foo_pod("e1", "b")];
+        let snapshot = Snapshot::new(&pods, &nodes);
+        for (min_domains, fits) in [
+            (None, [true, true]),
+            (Some(2), [true, true]),
+            (Some(3), [false, false]),
+        ] {
+            let mut c = base.clone();
+            if let Some(min) = min_domains {
+                c = with_field(c, "minDomains", json!(min));
+            }
+            let p = spread_pod(json!([c]));
+            let plugin = plugin();
+            let mut state = CycleState::new();
+            assert!(plugin.pre_filter(&mut state, &p, &snapshot).is_success());
+            let result: Vec<bool> = snapshot
+                .list()
+                .iter()
+                .map(|info| plugin.filter(&state, &p, info).is_success())
+                .collect();
+            assert_eq!(result, fits, "minDomains {min_domains:?}");
+        }
+    }
+
+    /// nodeAffinityPolicy Honor (the default) leaves out nodes the pod's selector
+    /// excludes; Ignore counts them.
+    #[test]
+    fn node_affinity_policy() {
+        let selective = || {
+            named_pod(
+                "p",
+                json!({"labels": {"foo": ""}}),
+                json!({"nodeSelector": {"zone": "zone1"}}),
+            )
+        };
+        let honor = constraint(1, "zone", "DoNotSchedule");
+        // Zone2 is not counted, so zone1 is its own minimum: 1 + 1 - 1 fits.
+        assert_eq!(
+            zone_fits(honor.clone(), selective(), 1, json!({})),
+            [true, true]
+        );
+        let ignore = with_field(honor, "nodeAffinityPolicy", json!("Ignore"));
+        assert_eq!(zone_fits(ignore, selective(), 1, json!({})), [false, true]);
+    }
+
+    /// nodeTaintsPolicy Honor leaves out nodes with untolerated taints; Ignore (the
+    /// default) counts them.
+    #[test]
+    fn node_taints_policy() {
+        let tainted =
+            json!({"spec": {"taints": [{"key": "k", "value": "v", "effect": "NoSchedule"}]}});
+        let ignore = constraint(1, "zone", "DoNotSchedule");
+        assert_eq!(
+            zone_fits(ignore.clone(), spread_pod(json!([])), 1, tainted.clone()),
+            [false, true]
+        );
+        let honor = with_field(ignore, "nodeTaintsPolicy", json!("Honor"));
+        assert_eq!(
+            zone_fits(honor.clone(), spread_pod(json!([])), 1, tainted.clone()),
+            [true, true]
+        );
+        // A toleration brings the node back.
+        let tolerant = named_pod(
+            "p",
+            json!({"labels": {"foo": ""}}),
+            json!({"tolerations": [{"key": "k", "operator": "Exists"}]}),
+        );
+        assert_eq!(zone_fits(honor, tolerant, 1, tainted), [false, true]);
+    }
+
+    /// matchLabelKeys narrows the selector to pods with the pod's values of those
+    /// labels.
+    #[test]
+    fn match_label_keys_narrow_the_selector() {
+        let nodes = [zone_node("a", "zone1"), zone_node("b", "zone2")];
+        let old_revision = |name: &str| {
+            Arc::new(named_pod(
+                name,
+                json!({"labels": {"foo": "", "version": "v1"}}),
+                json!({"nodeName": "a"}),
+            ))
+        };
+        let pods = vec![old_revision("e0"), old_revision("e1")];
+        let snapshot = Snapshot::new(&pods, &nodes);
+        let fits = |constraint: Value| -> Vec<bool> {
+            let p = named_pod(
+                "p",
+                json!({"labels": {"foo": "", "version": "v2"}}),
+                json!({"topologySpreadConstraints": [constraint]}),
+            );
+            let plugin = plugin();
+            let mut state = CycleState::new();
+            assert!(plugin.pre_filter(&mut state, &p, &snapshot).is_success());
+            snapshot
+                .list()
+                .iter()
+                .map(|info| plugin.filter(&state, &p, info).is_success())
+                .collect()
+        };
+        let base = constraint(1, "zone", "DoNotSchedule");
+        assert_eq!(fits(base.clone()), [false, true]);
+        assert_eq!(
+            fits(with_field(base, "matchLabelKeys", json!(["version"]))),
+            [true, true]
         );
     }
 }
