@@ -302,12 +302,15 @@ async fn serve_inner(
                 continue_token: None,
                 remaining_item_count: None,
             };
-            Ok(json(200, list_body(
-                store,
-                output,
-                Representation::Object,
-                crate::tables::IncludeObject::Metadata,
-            )?))
+            Ok(json(
+                200,
+                list_body(
+                    store,
+                    output,
+                    Representation::Object,
+                    crate::tables::IncludeObject::Metadata,
+                )?,
+            ))
         }
         other => Err(StatusError::method_not_supported(
             &store.info.group_resource(),
