@@ -109,6 +109,13 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
     let mut served = Vec::new();
     for info in RESOURCES {
         if info.storage_path.is_none() {
+            // Probed on request rather than stored; see endpoints::component_status.
+            if info.group.is_empty() && info.resource == "componentstatuses" {
+                served.push(ServedResource {
+                    info,
+                    subresources: Vec::new(),
+                });
+            }
             continue;
         }
         // A resource stored in another version is served through a converter over
@@ -209,6 +216,16 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
     );
     handler.kubelet = Some(Arc::new(kubelet_client(&options)?));
     handler.token_signer = Some(Arc::new(token_signer(&options)?));
+    let components = options.component_status_targets.clone().unwrap_or_else(|| {
+        crate::endpoints::component_status::default_components(!options.etcd_endpoints().is_empty())
+    });
+    handler.component_statuses = Some(Arc::new(
+        crate::endpoints::component_status::ComponentStatuses::new(
+            components,
+            backend.clone(),
+            crate::endpoints::proxy::unverified_connector(),
+        ),
+    ));
     let store_of = |group: &str, resource: &str| {
         stores
             .iter()

@@ -84,6 +84,11 @@ pub struct Options {
     #[arg(long, default_value_t = 200)]
     pub max_mutating_requests_inflight: usize,
 
+    /// The components `componentstatuses` reports; `None` means upstream's fixed
+    /// set. Not a flag: tests point the probes at servers they start.
+    #[arg(skip)]
+    pub component_status_targets: Option<Vec<crate::endpoints::component_status::Component>>,
+
     /// Enables the watch cache.
     #[arg(long, action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
     pub watch_cache: bool,

@@ -1003,3 +1003,82 @@ fn managed_fields_show_with_show_managed_fields() {
         "{scale_entry}"
     );
 }
+
+#[test]
+fn get_componentstatuses_probes_components() {
+    use kube_apiserver::endpoints::component_status::Component;
+
+    // The "scheduler" is another API server: a real HTTPS server whose /healthz
+    // answers "ok". Nothing listens on the "controller manager"'s port.
+    let healthy = TestServer::start();
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let scheduler = format!("127.0.0.1:{}", healthy.port);
+    let controller_manager = format!("127.0.0.1:{closed_port}");
+    let server = TestServer::start_customized(&[], |options| {
+        options.component_status_targets = Some(vec![
+            Component::Https {
+                name: "scheduler".to_string(),
+                address: scheduler.clone(),
+            },
+            Component::Https {
+                name: "controller-manager".to_string(),
+                address: controller_manager.clone(),
+            },
+            Component::Storage {
+                name: "embedded-store".to_string(),
+            },
+        ]);
+    });
+
+    let table = server.kubectl_ok(&["get", "componentstatuses"]);
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|line| line.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0], ["NAME", "STATUS", "MESSAGE", "ERROR"], "{table}");
+    assert!(
+        rows.contains(&vec!["scheduler", "Healthy", "ok"]),
+        "{table}"
+    );
+    assert!(
+        rows.contains(&vec!["embedded-store", "Healthy", "ok"]),
+        "{table}"
+    );
+    let refused = format!(
+        "controller-manager   Unhealthy   Get \"https://{controller_manager}/healthz\": dial tcp {controller_manager}:"
+    );
+    assert!(table.contains(&refused), "{table}");
+    assert!(table.contains("refused"), "{table}");
+
+    let object: serde_json::Value =
+        serde_json::from_str(&server.kubectl_ok(&["get", "cs", "scheduler", "-o", "json"]))
+            .expect("json");
+    assert_eq!(object["kind"], "ComponentStatus");
+    assert_eq!(object["metadata"]["name"], "scheduler");
+    assert_eq!(object["conditions"][0]["type"], "Healthy");
+    assert_eq!(object["conditions"][0]["status"], "True");
+    assert_eq!(object["conditions"][0]["message"], "ok");
+
+    let missing = server.kubectl(&["get", "componentstatus", "etcd-7"]);
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("componentstatuses \"etcd-7\" not found"),
+        "{}",
+        stderr(&missing)
+    );
+
+    let (code, status) = server.curl_json(&[
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"apiVersion":"v1","kind":"ComponentStatus","metadata":{"name":"x"}}"#,
+        "/api/v1/componentstatuses",
+    ]);
+    assert_eq!(code, 405, "{status}");
+    assert_eq!(status["reason"], "MethodNotAllowed");
+}

@@ -3,6 +3,7 @@
 //! discovery, OpenAPI, and the resource endpoints in [`resource`].
 
 pub mod body;
+pub mod component_status;
 pub mod proxy;
 mod resource;
 pub mod response;
@@ -43,6 +44,8 @@ pub struct Handler {
     pub kubelet: Option<Arc<proxy::KubeletClient>>,
     /// The signer of service account tokens; without it TokenRequests get 503.
     pub token_signer: Option<Arc<crate::serviceaccount::TokenSigner>>,
+    /// The prober behind `componentstatuses`; without it the resource is not found.
+    pub component_statuses: Option<Arc<component_status::ComponentStatuses>>,
     readonly_slots: Arc<Semaphore>,
     mutating_slots: Arc<Semaphore>,
 }
@@ -105,6 +108,7 @@ impl Handler {
             version: version_document(),
             kubelet: None,
             token_signer: None,
+            component_statuses: None,
             readonly_slots: Arc::new(Semaphore::new(max_requests_inflight.max(1))),
             mutating_slots: Arc::new(Semaphore::new(max_mutating_requests_inflight.max(1))),
         }

@@ -772,6 +772,19 @@ fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, KubeletClientError> {
         .ok_or_else(|| load_error("no private key found".to_string()))
 }
 
+/// A TLS connector that accepts any server certificate, for health probes of
+/// components whose serving certificates the API server has no CA for.
+pub fn unverified_connector() -> TlsConnector {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("the ring provider supports the default protocol versions")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(UnverifiedKubelet { provider }))
+        .with_no_client_auth();
+    TlsConnector::from(Arc::new(config))
+}
+
 /// Accepts any kubelet serving certificate while still checking the handshake
 /// signatures, as upstream does when `--kubelet-certificate-authority` is not set.
 #[derive(Debug)]

@@ -74,6 +74,16 @@ async fn serve_inner(
         info.api_version.clone(),
         info.resource.clone(),
     );
+    if key.0.is_empty() && key.1 == "v1" && key.2 == "componentstatuses" {
+        let Some(statuses) = handler.component_statuses.as_deref() else {
+            return Ok(super::not_found());
+        };
+        let accept = parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|value| value.to_str().ok());
+        return statuses.serve(info, accept, query).await;
+    }
     let Some(store) = handler.stores.get(&key) else {
         return Ok(super::not_found());
     };

@@ -33,6 +33,11 @@ impl TestServer {
 
     /// Starts a server with extra flags.
     pub fn start_with(extra: &[&str]) -> TestServer {
+        Self::start_customized(extra, |_| {})
+    }
+
+    /// Starts a server with extra flags and options that have no flag.
+    pub fn start_customized(extra: &[&str], customize: impl FnOnce(&mut Options)) -> TestServer {
         let dir = tempfile::tempdir().expect("create temp dir");
         let data_dir = format!("--data-dir={}", dir.path().join("data").display());
         let cert_dir = format!("--cert-dir={}", dir.path().join("certs").display());
@@ -44,7 +49,8 @@ impl TestServer {
             cert_dir.as_str(),
         ];
         args.extend_from_slice(extra);
-        let options = Options::try_parse_from(args).expect("parse flags");
+        let mut options = Options::try_parse_from(args).expect("parse flags");
+        customize(&mut options);
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(4)
