@@ -560,4 +560,3 @@ async fn sync_kube(
     assert_eq!(reader.state().len(), count);
     (elapsed, Box::new(reader))
 }
-

@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -270,11 +269,10 @@ impl<K: KubeObject> SharedIndexInformer<K> {
         if reflector_options.accept.is_none() {
             reflector_options.accept = self.inner.accept.clone();
         }
-        let feed: Arc<dyn Store<Value>> = Arc::new(Feed {
-            fifo: self.inner.fifo.clone(),
-            kind: self.inner.resource.kind.clone(),
-        });
-        let reflector = Reflector::new(self.inner.client.clone(), path, feed, reflector_options);
+        // The reflector decodes straight into `Arc<K>`, so the object it queues is the
+        // one the indexer stores and the handlers receive.
+        let fifo: Arc<dyn Store<Arc<K>>> = self.inner.fifo.clone();
+        let reflector = Reflector::new(self.inner.client.clone(), path, fifo, reflector_options);
         let reflector_task = tokio::spawn(reflector.run(cancel.clone()));
         let resync_task = tokio::spawn(resync_loop(self.inner.clone(), cancel.clone()));
 
@@ -410,70 +408,4 @@ async fn resync_loop<K: KubeObject>(inner: Arc<Inner<K>>, mut cancel: watch::Rec
 async fn cancelled(cancel: &mut watch::Receiver<bool>) {
     // An error means the sender is gone, which also means stop.
     let _ = cancel.wait_for(|stop| *stop).await;
-}
-
-/// The store the reflector writes: decodes each object as `K` and queues it.
-struct Feed<K> {
-    fifo: Arc<DeltaFIFO<Arc<K>>>,
-    kind: String,
-}
-
-impl<K: KubeObject> Feed<K> {
-    fn decode(&self, obj: Value) -> Result<Arc<K>, CacheError> {
-        serde_json::from_value::<K>(obj)
-            .map(Arc::new)
-            .map_err(|err| CacheError::Decode {
-                kind: self.kind.clone(),
-                reason: err.to_string(),
-            })
-    }
-}
-
-impl<K: KubeObject> Store<Value> for Feed<K> {
-    fn add(&self, obj: Value) -> Result<(), CacheError> {
-        self.fifo.add(self.decode(obj)?)
-    }
-
-    fn update(&self, obj: Value) -> Result<(), CacheError> {
-        self.fifo.update(self.decode(obj)?)
-    }
-
-    fn delete(&self, obj: ObjectOrTombstone<Value>) -> Result<(), CacheError> {
-        match obj {
-            ObjectOrTombstone::Object(obj) => self.fifo.delete(self.decode(obj)?.into()),
-            ObjectOrTombstone::Tombstone(tombstone) => {
-                let obj = tombstone.obj.map(|obj| self.decode(obj)).transpose()?;
-                self.fifo.delete(
-                    crate::cache::DeletedFinalStateUnknown {
-                        key: tombstone.key,
-                        obj,
-                    }
-                    .into(),
-                )
-            }
-        }
-    }
-
-    /// Objects that do not decode are left out and logged, so one bad object does
-    /// not stop the whole informer.
-    fn replace(&self, list: Vec<Value>, resource_version: &str) -> Result<(), CacheError> {
-        let mut decoded = Vec::with_capacity(list.len());
-        for obj in list {
-            match self.decode(obj) {
-                Ok(obj) => decoded.push(obj),
-                Err(error) => {
-                    tracing::error!(%error, "leaving an undecodable object out of the list")
-                }
-            }
-        }
-        self.fifo.replace(decoded, resource_version)
-    }
-
-    fn resync(&self) -> Result<(), CacheError> {
-        self.fifo.resync()
-    }
-
-    fn list_keys(&self) -> Vec<String> {
-        Store::list_keys(self.fifo.as_ref())
-    }
 }
