@@ -5,7 +5,9 @@
 //! Run: `cargo bench -p client --features bench-kube --bench informer_sync`.
 //! `BENCH_PODS` sets the number of pods (2000 by default). `BENCH_UPDATE_RATE`
 //! (updates per second, 1000 by default) and `BENCH_UPDATE_SECONDS` (10 by default)
-//! set the update phase.
+//! set the update phase. `BENCH_STRIP_MANAGED_FIELDS=1` makes both clients drop
+//! `metadata.managedFields` before caching (ours with an informer transform, kube-rs
+//! with `WatchStreamExt::modify`), as upstream kube-controller-manager does.
 //!
 //! Each child syncs its cache and reports the time from start to a synced cache and
 //! its memory: resident (VmRSS), resident at peak (VmHWM), and the live and peak heap
@@ -24,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use clap::Parser;
 use client::api::{Api, PostParams};
 use client::config::{AuthConfig, RestConfig, TlsConfig};
-use client::informer::{EventHandlerFuncs, SharedInformerFactory};
+use client::informer::{EventHandlerFuncs, SharedInformerFactory, strip_managed_fields};
 use client::rest::{PatchType, RestClient};
 use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -275,8 +277,13 @@ async fn parent() {
     let started = Instant::now();
     create_pods(&client, count).await;
     println!(
-        "created {count} pods in {:.1} s; updates: {rate}/s for {seconds} s",
-        started.elapsed().as_secs_f64()
+        "created {count} pods in {:.1} s; updates: {rate}/s for {seconds} s; managedFields {}",
+        started.elapsed().as_secs_f64(),
+        if strips_managed_fields() {
+            "stripped"
+        } else {
+            "kept"
+        }
     );
 
     let exe = std::env::current_exe().expect("current exe");
@@ -354,6 +361,12 @@ async fn parent() {
         );
     }
     server.shutdown().await;
+}
+
+/// Returns true when both clients drop `metadata.managedFields`
+/// (`BENCH_STRIP_MANAGED_FIELDS=1`).
+fn strips_managed_fields() -> bool {
+    env_number("BENCH_STRIP_MANAGED_FIELDS", 0) != 0
 }
 
 fn env_number(name: &str, default: usize) -> usize {
@@ -505,6 +518,11 @@ async fn sync_ours(
     let started = Instant::now();
     let factory = SharedInformerFactory::new(client, Duration::ZERO);
     let informer = factory.informer::<Pod>();
+    if strips_managed_fields() {
+        informer
+            .set_transform(Arc::new(strip_managed_fields::<Pod>))
+            .expect("transform before start");
+    }
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = seen.clone();
     let (lags, round) = (lags.clone(), round.to_string());
@@ -537,7 +555,7 @@ async fn sync_kube(
     lags: &Lags,
 ) -> (Duration, Box<dyn Send>) {
     use futures_util::StreamExt;
-    use kube::runtime::{reflector, watcher};
+    use kube::runtime::{WatchStreamExt, reflector, watcher};
 
     let kubeconfig = kube::config::Kubeconfig::read_from(kubeconfig).expect("kubeconfig");
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
@@ -547,7 +565,13 @@ async fn sync_kube(
     let started = Instant::now();
     let api: kube::Api<Pod> = kube::Api::all(client);
     let (reader, writer) = reflector::store();
-    let stream = reflector(writer, watcher(api, watcher::Config::default()));
+    let strip = strips_managed_fields();
+    let watch = watcher(api, watcher::Config::default()).modify(move |pod: &mut Pod| {
+        if strip {
+            pod.metadata.managed_fields = None;
+        }
+    });
+    let stream = reflector(writer, watch);
     let (lags, round) = (lags.clone(), round.to_string());
     tokio::spawn(stream.for_each(move |event| {
         if let Ok(watcher::Event::Apply(pod)) = &event {

@@ -28,7 +28,9 @@ pub use key::{
     split_meta_namespace_key,
 };
 pub use listers::{list_all, list_by_namespace};
-pub use reflector::{BackoffOptions, ReflectedObject, Reflector, ReflectorError, ReflectorOptions};
+pub use reflector::{
+    BackoffOptions, ReflectedObject, Reflector, ReflectorError, ReflectorOptions, TransformFunc,
+};
 pub use store::{Indexer, KeyListerGetter, Store};
 pub use thread_safe_store::ThreadSafeStore;
 
@@ -87,6 +89,10 @@ pub enum CacheError {
         /// The names registered twice, sorted.
         names: Vec<String>,
     },
+
+    /// A transform was set on an informer that has already started.
+    #[error("informer has already started")]
+    AlreadyStarted,
 
     /// A [`Deltas`] without any delta was passed where a key is needed.
     #[error("0 length Deltas object; can't get key")]

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use apimachinery::errors::StatusError;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -49,11 +50,20 @@ const CONNECTION_REFUSED_WAIT: Duration = Duration::from_secs(1);
 /// `serde_json::Value` implements it, and so does `Arc<K>` for every
 /// [`KubeObject`](crate::api::KubeObject), which is what informers store.
 pub trait ReflectedObject: Object {
+    /// The type the JSON text is decoded into, which a [`TransformFunc`] changes
+    /// before it becomes `Self`.
+    type Decoded: DeserializeOwned;
+
+    /// Turns a decoded (and possibly transformed) object into the stored form.
+    fn from_decoded(decoded: Self::Decoded) -> Self;
+
     /// Decodes one object from its JSON text.
     ///
     /// # Errors
     /// The decoder's error when the text is not JSON or not an object of this type.
-    fn from_json(json: &[u8]) -> Result<Self, serde_json::Error>;
+    fn from_json(json: &[u8]) -> Result<Self, serde_json::Error> {
+        decode(json, None)
+    }
 
     /// Gives a list item the `kind` and `apiVersion` of the list's items where it
     /// lacks them, as a decoded typed list would have. An empty argument is unknown
@@ -61,9 +71,28 @@ pub trait ReflectedObject: Object {
     fn set_list_type(&mut self, kind: &str, api_version: &str);
 }
 
+/// client-go's `TransformFunc`: changes each object a reflector decodes before it
+/// reaches the store, typically to drop fields the caller never reads (such as
+/// `metadata.managedFields`) so the cache holds less.
+pub type TransformFunc<T> = Arc<dyn Fn(&mut T) + Send + Sync>;
+
+/// Decodes `json` as `T::Decoded`, applies `transform`, and converts the result.
+fn decode<T: ReflectedObject>(
+    json: &[u8],
+    transform: Option<&TransformFunc<T::Decoded>>,
+) -> Result<T, serde_json::Error> {
+    let mut decoded = serde_json::from_slice::<T::Decoded>(json)?;
+    if let Some(transform) = transform {
+        transform(&mut decoded);
+    }
+    Ok(T::from_decoded(decoded))
+}
+
 impl ReflectedObject for Value {
-    fn from_json(json: &[u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(json)
+    type Decoded = Value;
+
+    fn from_decoded(decoded: Value) -> Self {
+        decoded
     }
 
     fn set_list_type(&mut self, kind: &str, api_version: &str) {
@@ -220,11 +249,12 @@ enum WatchEnd {
 /// that [`Reflector::last_sync_resource_version`] reports, so keep a clone to read it
 /// while another one runs.
 #[derive(Clone)]
-pub struct Reflector<T = Value> {
+pub struct Reflector<T: ReflectedObject = Value> {
     client: RestClient,
     path: String,
     store: Arc<dyn Store<T>>,
     options: ReflectorOptions,
+    transform: Option<TransformFunc<T::Decoded>>,
     state: Arc<Mutex<SyncState>>,
 }
 
@@ -242,8 +272,16 @@ impl<T: ReflectedObject> Reflector<T> {
             path,
             store,
             options,
+            transform: None,
             state: Arc::new(Mutex::new(SyncState::default())),
         }
+    }
+
+    /// Applies `transform` to every list item and watch event object after decoding
+    /// and before the store gets it.
+    pub fn with_transform(mut self, transform: TransformFunc<T::Decoded>) -> Self {
+        self.transform = Some(transform);
+        self
     }
 
     /// Returns the resourceVersion of the last list or watch event applied to the
@@ -433,7 +471,7 @@ impl<T: ReflectedObject> Reflector<T> {
             let chunk = chunk.map_err(|source| self.list_error(source))?;
             decoder.feed(&chunk, &mut |item: &[u8]| {
                 heap_trim::record(item.len());
-                match T::from_json(item) {
+                match decode::<T>(item, self.transform.as_ref()) {
                     Ok(obj) => items.push(obj),
                     Err(error) => {
                         tracing::error!(path = %self.path, %error, "leaving an undecodable object out of the list");
@@ -533,7 +571,7 @@ impl<T: ReflectedObject> Reflector<T> {
     fn apply_event(&self, event_type: &str, object: &[u8]) -> Option<String> {
         heap_trim::record(object.len());
         heap_trim::trim_if_due();
-        let obj = match T::from_json(object) {
+        let obj = match decode::<T>(object, self.transform.as_ref()) {
             Ok(obj) => obj,
             Err(error) => {
                 tracing::error!(path = %self.path, event_type, %error, "failed to decode the object of a watch event, skipping it");
@@ -848,6 +886,22 @@ mod tests {
             own.get("apiVersion").is_none(),
             "an unknown apiVersion is not set"
         );
+    }
+
+    #[test]
+    fn decode_applies_the_transform() {
+        let transform: TransformFunc<Value> = Arc::new(|obj: &mut Value| {
+            obj["metadata"]
+                .as_object_mut()
+                .expect("metadata")
+                .remove("managedFields");
+        });
+        let json = br#"{"metadata": {"name": "a", "managedFields": [{"manager": "m"}]}}"#;
+
+        let transformed: Value = decode(json, Some(&transform)).expect("decodes");
+        assert_eq!(transformed, json!({"metadata": {"name": "a"}}));
+        let plain: Value = decode(json, None).expect("decodes");
+        assert_eq!(plain["metadata"]["managedFields"][0]["manager"], "m");
     }
 
     #[test]
