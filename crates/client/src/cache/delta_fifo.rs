@@ -21,6 +21,9 @@ use super::key::{
 };
 use super::store::{KeyListerGetter, Store};
 
+/// The queue capacity above which a drained queue gives its memory back.
+const SHRINK_ABOVE: usize = 1024;
+
 /// The kind of change a [`Delta`] records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeltaType {
@@ -402,10 +405,20 @@ impl<T> State<T> {
         while let Some(key) = self.queue.pop_front() {
             self.initial_population_count = self.initial_population_count.saturating_sub(1);
             if let Some(deltas) = self.items.remove(&key) {
+                self.shrink_when_drained();
                 return Some((key, deltas));
             }
         }
         None
+    }
+
+    /// Frees the room a relist made once it has been popped: the queue is
+    /// usually short between relists, and neither collection shrinks by itself.
+    fn shrink_when_drained(&mut self) {
+        if self.queue.is_empty() && self.queue.capacity() > SHRINK_ABOVE {
+            self.queue.shrink_to_fit();
+            self.items.shrink_to_fit();
+        }
     }
 }
 
@@ -487,14 +500,19 @@ impl<T: Clone + Send + Sync + 'static> Store<T> for DeltaFIFO<T> {
             let obj = ObjectOrTombstone::Object(obj);
             keyed.push((self.key_of(&obj)?, obj));
         }
-        let listed: HashSet<String> = keyed.iter().map(|(key, _)| key.clone()).collect();
 
         let mut state = self.lock();
+        // Queuing the listed objects changes neither which known keys the list lacks
+        // nor their last objects, so the tombstones can be built first, while the
+        // listed keys can still be borrowed.
+        let (deletions, listed_count) = {
+            let listed: HashSet<&str> = keyed.iter().map(|(key, _)| key.as_str()).collect();
+            (self.missing_from_list(&state, &listed), listed.len())
+        };
         for (key, obj) in keyed {
             self.queue_action_locked(&mut state, key, delta_type, obj);
         }
 
-        let deletions = self.missing_from_list(&state, &listed);
         let queued_deletions = deletions.len();
         for tombstone in deletions {
             let key = tombstone.key.clone();
@@ -505,7 +523,7 @@ impl<T: Clone + Send + Sync + 'static> Store<T> for DeltaFIFO<T> {
             state.populated = true;
             // NOTE: upstream v1.18 counts `len(list)` here, which never reaches zero
             // when the list repeats a key. Later releases count distinct keys, as here.
-            state.initial_population_count = listed.len() + queued_deletions;
+            state.initial_population_count = listed_count + queued_deletions;
         }
         Ok(())
     }
@@ -534,13 +552,13 @@ impl<T: Clone + Send + Sync + 'static> DeltaFIFO<T> {
     fn missing_from_list(
         &self,
         state: &State<T>,
-        listed: &HashSet<String>,
+        listed: &HashSet<&str>,
     ) -> Vec<DeletedFinalStateUnknown<T>> {
         match &self.known_objects {
             Some(known_objects) => known_objects
                 .list_keys()
                 .into_iter()
-                .filter(|key| !listed.contains(key))
+                .filter(|key| !listed.contains(key.as_str()))
                 .map(|key| {
                     let obj = known_objects.get_by_key(&key);
                     if obj.is_none() {
@@ -552,7 +570,7 @@ impl<T: Clone + Send + Sync + 'static> DeltaFIFO<T> {
             None => state
                 .items
                 .iter()
-                .filter(|(key, _)| !listed.contains(*key))
+                .filter(|(key, _)| !listed.contains(key.as_str()))
                 .map(|(key, deltas)| DeletedFinalStateUnknown {
                     key: key.clone(),
                     // A tombstone's own object is unwrapped so tombstones never nest.
@@ -808,6 +826,30 @@ mod tests {
         assert_eq!(
             fifo.add_if_not_present(Deltas(Vec::new())).unwrap_err(),
             CacheError::ZeroLengthDeltas
+        );
+    }
+
+    #[tokio::test]
+    async fn drained_relist_gives_memory_back() {
+        let fifo = fifo(None);
+        let count = 3 * SHRINK_ABOVE;
+        let list = (0..count).map(|i| pod(&format!("p{i}"), "1")).collect();
+        fifo.replace(list, "5").unwrap();
+        assert!(fifo.lock().queue.capacity() >= count);
+
+        for _ in 0..count {
+            pop_ok(&fifo).await;
+        }
+        let state = fifo.lock();
+        assert!(
+            state.queue.capacity() < SHRINK_ABOVE,
+            "queue capacity {}",
+            state.queue.capacity()
+        );
+        assert!(
+            state.items.capacity() < SHRINK_ABOVE,
+            "items capacity {}",
+            state.items.capacity()
         );
     }
 

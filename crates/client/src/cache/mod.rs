@@ -7,8 +7,10 @@
 //! [`list_by_namespace`]. Objects are keyed by [`meta_namespace_key`].
 
 mod delta_fifo;
+mod heap_trim;
 mod index;
 mod key;
+mod list_decoder;
 mod listers;
 pub mod reflector;
 mod store;
@@ -26,7 +28,9 @@ pub use key::{
     split_meta_namespace_key,
 };
 pub use listers::{list_all, list_by_namespace};
-pub use reflector::{BackoffOptions, Reflector, ReflectorError, ReflectorOptions};
+pub use reflector::{
+    BackoffOptions, ReflectedObject, Reflector, ReflectorError, ReflectorOptions, TransformFunc,
+};
 pub use store::{Indexer, KeyListerGetter, Store};
 pub use thread_safe_store::ThreadSafeStore;
 
@@ -86,14 +90,9 @@ pub enum CacheError {
         names: Vec<String>,
     },
 
-    /// An object from the server could not be decoded as its type.
-    #[error("failed to decode a {kind}: {reason}")]
-    Decode {
-        /// The kind expected.
-        kind: String,
-        /// The decoder's error.
-        reason: String,
-    },
+    /// A transform was set on an informer that has already started.
+    #[error("informer has already started")]
+    AlreadyStarted,
 
     /// A [`Deltas`] without any delta was passed where a key is needed.
     #[error("0 length Deltas object; can't get key")]

@@ -7,6 +7,9 @@
 //! One pass of the loop lists (paginated, the first list at resourceVersion "0" so the
 //! server may serve it from its watch cache), replaces the store's contents with the
 //! result, then watches with `allowWatchBookmarks=true` and a random `timeoutSeconds`.
+//! List items and watch objects are decoded straight from the response bytes into the
+//! store's object type ([`ReflectedObject`]). A list page is decoded while it arrives,
+//! so neither its body nor a JSON tree of it is ever held whole.
 //! A watch that ends normally is restarted from the last resourceVersion seen, BOOKMARK
 //! events included. A 410 (Gone or Expired) from a watch starts a new list right away.
 //! A list at a resourceVersion the server no longer has is retried at the latest
@@ -17,11 +20,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use apimachinery::errors::StatusError;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::{CacheError, Store};
+use super::heap_trim;
+use super::list_decoder::ListDecoder;
+use super::{CacheError, Object, Store};
 use crate::rest::{ClientError, RestClient, WatchStream};
 
 /// The page size client-go's pager uses when none is set.
@@ -38,6 +45,72 @@ const VERY_SHORT_WATCH: Duration = Duration::from_secs(1);
 /// The wait before restarting a watch whose connection was refused; client-go assumes
 /// the server is restarting and keeps its list.
 const CONNECTION_REFUSED_WAIT: Duration = Duration::from_secs(1);
+
+/// An object type a [`Reflector`] decodes list items and watch event objects into.
+/// `serde_json::Value` implements it, and so does `Arc<K>` for every
+/// [`KubeObject`](crate::api::KubeObject), which is what informers store.
+pub trait ReflectedObject: Object {
+    /// The type the JSON text is decoded into, which a [`TransformFunc`] changes
+    /// before it becomes `Self`.
+    type Decoded: DeserializeOwned;
+
+    /// Turns a decoded (and possibly transformed) object into the stored form.
+    fn from_decoded(decoded: Self::Decoded) -> Self;
+
+    /// Decodes one object from its JSON text.
+    ///
+    /// # Errors
+    /// The decoder's error when the text is not JSON or not an object of this type.
+    fn from_json(json: &[u8]) -> Result<Self, serde_json::Error> {
+        decode(json, None)
+    }
+
+    /// Gives a list item the `kind` and `apiVersion` of the list's items where it
+    /// lacks them, as a decoded typed list would have. An empty argument is unknown
+    /// and sets nothing.
+    fn set_list_type(&mut self, kind: &str, api_version: &str);
+}
+
+/// client-go's `TransformFunc`: changes each object a reflector decodes before it
+/// reaches the store, typically to drop fields the caller never reads (such as
+/// `metadata.managedFields`) so the cache holds less.
+pub type TransformFunc<T> = Arc<dyn Fn(&mut T) + Send + Sync>;
+
+/// Decodes `json` as `T::Decoded`, applies `transform`, and converts the result.
+fn decode<T: ReflectedObject>(
+    json: &[u8],
+    transform: Option<&TransformFunc<T::Decoded>>,
+) -> Result<T, serde_json::Error> {
+    let mut decoded = serde_json::from_slice::<T::Decoded>(json)?;
+    if let Some(transform) = transform {
+        transform(&mut decoded);
+    }
+    Ok(T::from_decoded(decoded))
+}
+
+impl ReflectedObject for Value {
+    type Decoded = Value;
+
+    fn from_decoded(decoded: Value) -> Self {
+        decoded
+    }
+
+    fn set_list_type(&mut self, kind: &str, api_version: &str) {
+        let Value::Object(fields) = self else {
+            return;
+        };
+        if !kind.is_empty() {
+            fields
+                .entry("kind")
+                .or_insert_with(|| Value::String(kind.to_string()));
+        }
+        if !api_version.is_empty() {
+            fields
+                .entry("apiVersion")
+                .or_insert_with(|| Value::String(api_version.to_string()));
+        }
+    }
+}
 
 /// A jittered exponential backoff, client-go's `ExponentialBackoffManager` with the
 /// reflector's settings by default.
@@ -122,7 +195,7 @@ pub enum ReflectorError {
         #[source]
         source: ClientError,
     },
-    /// A list response was not a list: no `items` array.
+    /// A list response was not a list: no `items` array, or not JSON around it.
     #[error("invalid list response from {path}: {reason}")]
     InvalidList { path: String, reason: String },
     /// A watch request failed before the stream started.
@@ -172,25 +245,26 @@ enum WatchEnd {
     Expired,
 }
 
-/// Lists and watches one collection into a [`Store`]. Clones share the state that
-/// [`Reflector::last_sync_resource_version`] reports, so keep a clone to read it while
-/// another one runs.
+/// Lists and watches one collection into a [`Store`] of `T`. Clones share the state
+/// that [`Reflector::last_sync_resource_version`] reports, so keep a clone to read it
+/// while another one runs.
 #[derive(Clone)]
-pub struct Reflector {
+pub struct Reflector<T: ReflectedObject = Value> {
     client: RestClient,
     path: String,
-    store: Arc<dyn Store<Value>>,
+    store: Arc<dyn Store<T>>,
     options: ReflectorOptions,
+    transform: Option<TransformFunc<T::Decoded>>,
     state: Arc<Mutex<SyncState>>,
 }
 
-impl Reflector {
+impl<T: ReflectedObject> Reflector<T> {
     /// Creates a reflector for the collection at `path`, such as
     /// `/api/v1/namespaces/default/configmaps` or `/api/v1/pods`, feeding `store`.
     pub fn new(
         client: RestClient,
         path: String,
-        store: Arc<dyn Store<Value>>,
+        store: Arc<dyn Store<T>>,
         options: ReflectorOptions,
     ) -> Self {
         Self {
@@ -198,8 +272,16 @@ impl Reflector {
             path,
             store,
             options,
+            transform: None,
             state: Arc::new(Mutex::new(SyncState::default())),
         }
+    }
+
+    /// Applies `transform` to every list item and watch event object after decoding
+    /// and before the store gets it.
+    pub fn with_transform(mut self, transform: TransformFunc<T::Decoded>) -> Self {
+        self.transform = Some(transform);
+        self
     }
 
     /// Returns the resourceVersion of the last list or watch event applied to the
@@ -308,6 +390,7 @@ impl Reflector {
             })?;
         self.lock_state().last_sync_resource_version = listed.resource_version.clone();
         tracing::debug!(path = %self.path, count, resource_version = %listed.resource_version, "listed");
+        heap_trim::trim_if_due();
         Ok(())
     }
 
@@ -318,7 +401,7 @@ impl Reflector {
         &self,
         resource_version: &str,
         page_size: u32,
-    ) -> Result<ListResult, ReflectorError> {
+    ) -> Result<ListResult<T>, ReflectorError> {
         let mut result = ListResult::default();
         let mut resource_version = resource_version.to_string();
         let mut continue_token = String::new();
@@ -330,22 +413,20 @@ impl Reflector {
                 .await
             {
                 Ok(page) => page,
-                Err(ClientError::Api(error))
-                    if is_expired(&error) && !continue_token.is_empty() =>
-                {
+                Err(ReflectorError::List {
+                    source: ClientError::Api(error),
+                    ..
+                }) if is_expired(&error) && !continue_token.is_empty() => {
                     tracing::debug!(path = %self.path, %error, "continue token expired, listing without pagination");
-                    let page = self
-                        .list_page("", 0, "")
-                        .await
-                        .map_err(|source| self.list_error(source))?;
-                    let mut full = self.parse_page(page)?;
+                    // The full list supersedes the earlier pages, so free them before it arrives.
+                    drop(result);
+                    let mut full = self.list_page("", 0, "").await?;
                     full.paginated = true;
                     return Ok(full);
                 }
-                Err(source) => return Err(self.list_error(source)),
+                Err(error) => return Err(error),
             };
 
-            let page = self.parse_page(page)?;
             if first {
                 result.resource_version = page.resource_version;
                 first = false;
@@ -360,12 +441,14 @@ impl Reflector {
         }
     }
 
+    /// Requests one page and decodes its items as the body arrives. Items that do not
+    /// decode are left out and logged, so one bad object does not stop the reflector.
     async fn list_page(
         &self,
         resource_version: &str,
         page_size: u32,
         continue_token: &str,
-    ) -> Result<Value, ClientError> {
+    ) -> Result<ListResult<T>, ReflectorError> {
         let mut request = self.client.get(&self.path);
         if !resource_version.is_empty() {
             request = request.query("resourceVersion", resource_version);
@@ -376,13 +459,42 @@ impl Reflector {
         if !continue_token.is_empty() {
             request = request.query("continue", continue_token);
         }
-        self.with_selectors(request).request_json::<Value>().await
-    }
+        let mut body = self
+            .with_selectors(request)
+            .stream()
+            .await
+            .map_err(|source| self.list_error(source))?;
 
-    fn parse_page(&self, page: Value) -> Result<ListResult, ReflectorError> {
-        parse_list(page).map_err(|reason| ReflectorError::InvalidList {
-            path: self.path.clone(),
-            reason,
+        let mut decoder = ListDecoder::default();
+        let mut items = Vec::new();
+        while let Some(chunk) = body.next_chunk().await {
+            let chunk = chunk.map_err(|source| self.list_error(source))?;
+            decoder.feed(&chunk, &mut |item: &[u8]| {
+                heap_trim::record(item.len());
+                match decode::<T>(item, self.transform.as_ref()) {
+                    Ok(obj) => items.push(obj),
+                    Err(error) => {
+                        tracing::error!(path = %self.path, %error, "leaving an undecodable object out of the list");
+                    }
+                }
+            });
+        }
+        let envelope = decoder
+            .finish()
+            .map_err(|reason| ReflectorError::InvalidList {
+                path: self.path.clone(),
+                reason,
+            })?;
+
+        let item_kind = envelope.kind.strip_suffix("List").unwrap_or_default();
+        for item in &mut items {
+            item.set_list_type(item_kind, &envelope.api_version);
+        }
+        Ok(ListResult {
+            items,
+            resource_version: envelope.resource_version,
+            continue_token: envelope.continue_token,
+            paginated: false,
         })
     }
 
@@ -398,7 +510,7 @@ impl Reflector {
         let started = Instant::now();
         let mut events = 0usize;
 
-        while let Some(next) = stream.next().await {
+        while let Some(next) = stream.next_raw().await {
             let event = match next {
                 Ok(event) => event,
                 Err(error) => {
@@ -408,39 +520,35 @@ impl Reflector {
                     return Ok(WatchEnd::Closed);
                 }
             };
+            let object = event.object.get().as_bytes();
 
-            if event.event_type == "ERROR" {
-                let error = match serde_json::from_value(event.object) {
-                    Ok(status) => StatusError::from_status(status),
-                    Err(decode) => {
-                        StatusError::internal_error(format!("undecodable ERROR event: {decode}"))
+            let resource_version = match event.event_type.as_str() {
+                "ERROR" => {
+                    let error = match serde_json::from_slice(object) {
+                        Ok(status) => StatusError::from_status(status),
+                        Err(decode) => StatusError::internal_error(format!(
+                            "undecodable ERROR event: {decode}"
+                        )),
+                    };
+                    if is_expired(&error) {
+                        tracing::debug!(path = %self.path, %error, "watch returned 410, listing again");
+                        return Ok(WatchEnd::Expired);
                     }
-                };
-                if is_expired(&error) {
-                    tracing::debug!(path = %self.path, %error, "watch returned 410, listing again");
-                    return Ok(WatchEnd::Expired);
+                    return Err(ReflectorError::WatchError {
+                        path: self.path.clone(),
+                        source: error,
+                    });
                 }
-                return Err(ReflectorError::WatchError {
-                    path: self.path.clone(),
-                    source: error,
-                });
-            }
-
-            let resource_version = object_resource_version(&event.object);
-            let applied = match event.event_type.as_str() {
-                "ADDED" => self.store.add(event.object),
-                "MODIFIED" => self.store.update(event.object),
-                "DELETED" => self.store.delete(event.object.into()),
-                "BOOKMARK" => Ok(()),
+                "BOOKMARK" => resource_version_of(object),
+                event_type @ ("ADDED" | "MODIFIED" | "DELETED") => {
+                    self.apply_event(event_type, object)
+                }
                 other => {
                     tracing::error!(path = %self.path, event_type = other, "unknown watch event type, ignoring it");
                     continue;
                 }
             };
-            if let Err(error) = applied {
-                tracing::error!(path = %self.path, event_type = %event.event_type, %error, "failed to apply watch event to the store");
-            }
-            if let Some(resource_version) = resource_version {
+            if let Some(resource_version) = resource_version.filter(|rv| !rv.is_empty()) {
                 self.lock_state().last_sync_resource_version = resource_version;
             }
             events += 1;
@@ -455,6 +563,31 @@ impl Reflector {
         }
         tracing::debug!(path = %self.path, events, "watch closed");
         Ok(WatchEnd::Closed)
+    }
+
+    /// Decodes the object of an ADDED, MODIFIED or DELETED event and applies it to the
+    /// store. Returns the object's resourceVersion, also when it does not decode as
+    /// `T`: the watch has moved past it either way.
+    fn apply_event(&self, event_type: &str, object: &[u8]) -> Option<String> {
+        heap_trim::record(object.len());
+        heap_trim::trim_if_due();
+        let obj = match decode::<T>(object, self.transform.as_ref()) {
+            Ok(obj) => obj,
+            Err(error) => {
+                tracing::error!(path = %self.path, event_type, %error, "failed to decode the object of a watch event, skipping it");
+                return resource_version_of(object);
+            }
+        };
+        let resource_version = obj.resource_version().to_string();
+        let applied = match event_type {
+            "ADDED" => self.store.add(obj),
+            "MODIFIED" => self.store.update(obj),
+            _ => self.store.delete(obj.into()),
+        };
+        if let Err(error) = applied {
+            tracing::error!(path = %self.path, event_type, %error, "failed to apply watch event to the store");
+        }
+        Some(resource_version)
     }
 
     fn with_selectors(&self, mut request: crate::rest::Request) -> crate::rest::Request {
@@ -538,75 +671,42 @@ impl Drop for AbortOnDrop {
 }
 
 /// The items of a list and the resourceVersion of its first page.
-#[derive(Debug, Default)]
-struct ListResult {
-    items: Vec<Value>,
+#[derive(Debug)]
+struct ListResult<T> {
+    items: Vec<T>,
     resource_version: String,
     continue_token: Option<String>,
     paginated: bool,
 }
 
-/// Splits a list response into its items, resourceVersion and continue token. Items
-/// get the `kind` (the list kind without `List`) and `apiVersion` of the list when
-/// they lack them, as a decoded typed list would have.
-fn parse_list(mut list: Value) -> Result<ListResult, String> {
-    let items = match list.get_mut("items") {
-        Some(Value::Array(items)) => std::mem::take(items),
-        Some(Value::Null) => Vec::new(),
-        Some(_) => return Err("items is not an array".to_string()),
-        None => return Err("the response has no items".to_string()),
-    };
-    let resource_version = list
-        .pointer("/metadata/resourceVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let continue_token = list
-        .pointer("/metadata/continue")
-        .and_then(Value::as_str)
-        .filter(|token| !token.is_empty())
-        .map(str::to_string);
-
-    let item_kind = list
-        .get("kind")
-        .and_then(Value::as_str)
-        .and_then(|kind| kind.strip_suffix("List"))
-        .filter(|kind| !kind.is_empty())
-        .map(str::to_string);
-    let api_version = list.get("apiVersion").cloned();
-    let items = items
-        .into_iter()
-        .map(|mut item| {
-            if let Value::Object(fields) = &mut item {
-                if let Some(kind) = &item_kind {
-                    fields
-                        .entry("kind")
-                        .or_insert_with(|| Value::String(kind.clone()));
-                }
-                if let Some(api_version) = &api_version {
-                    fields
-                        .entry("apiVersion")
-                        .or_insert_with(|| api_version.clone());
-                }
-            }
-            item
-        })
-        .collect();
-
-    Ok(ListResult {
-        items,
-        resource_version,
-        continue_token,
-        paginated: false,
-    })
+impl<T> Default for ListResult<T> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            resource_version: String::new(),
+            continue_token: None,
+            paginated: false,
+        }
+    }
 }
 
-fn object_resource_version(object: &Value) -> Option<String> {
-    object
-        .pointer("/metadata/resourceVersion")
-        .and_then(Value::as_str)
+/// Reads `metadata.resourceVersion` of an object in JSON, whatever its type.
+fn resource_version_of(object: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Object {
+        #[serde(default)]
+        metadata: Metadata,
+    }
+    #[derive(Default, Deserialize)]
+    struct Metadata {
+        #[serde(default, rename = "resourceVersion")]
+        resource_version: String,
+    }
+
+    serde_json::from_slice::<Object>(object)
+        .ok()
+        .map(|object| object.metadata.resource_version)
         .filter(|version| !version.is_empty())
-        .map(str::to_string)
 }
 
 /// client-go's `relistResourceVersion`: "" after a 410, "0" before the first list
@@ -773,34 +873,56 @@ mod tests {
     }
 
     #[test]
-    fn parse_list_fills_kind_and_continue() {
-        let list = json!({
-            "kind": "ConfigMapList",
-            "apiVersion": "v1",
-            "metadata": {"resourceVersion": "17", "continue": "abc"},
-            "items": [{"metadata": {"name": "a"}}, {"kind": "Other", "metadata": {"name": "b"}}],
-        });
-        let result = parse_list(list).expect("a list");
-        assert_eq!(result.resource_version, "17");
-        assert_eq!(result.continue_token.as_deref(), Some("abc"));
-        assert_eq!(result.items[0]["kind"], "ConfigMap");
-        assert_eq!(result.items[0]["apiVersion"], "v1");
-        assert_eq!(result.items[1]["kind"], "Other", "an item's own kind stays");
+    fn value_takes_the_list_type_when_missing() {
+        let mut bare = json!({"metadata": {"name": "a"}});
+        bare.set_list_type("ConfigMap", "v1");
+        assert_eq!(bare["kind"], "ConfigMap");
+        assert_eq!(bare["apiVersion"], "v1");
+
+        let mut own = json!({"kind": "Other", "metadata": {"name": "b"}});
+        own.set_list_type("ConfigMap", "");
+        assert_eq!(own["kind"], "Other", "an item's own kind stays");
+        assert!(
+            own.get("apiVersion").is_none(),
+            "an unknown apiVersion is not set"
+        );
     }
 
     #[test]
-    fn parse_list_rejects_non_lists() {
-        let cases = [
-            (json!({"metadata": {}}), "the response has no items"),
-            (json!({"items": {}}), "items is not an array"),
+    fn decode_applies_the_transform() {
+        let transform: TransformFunc<Value> = Arc::new(|obj: &mut Value| {
+            obj["metadata"]
+                .as_object_mut()
+                .expect("metadata")
+                .remove("managedFields");
+        });
+        let json = br#"{"metadata": {"name": "a", "managedFields": [{"manager": "m"}]}}"#;
+
+        let transformed: Value = decode(json, Some(&transform)).expect("decodes");
+        assert_eq!(transformed, json!({"metadata": {"name": "a"}}));
+        let plain: Value = decode(json, None).expect("decodes");
+        assert_eq!(plain["metadata"]["managedFields"][0]["manager"], "m");
+    }
+
+    #[test]
+    fn resource_version_of_any_object() {
+        let cases: [(&[u8], Option<&str>); 4] = [
+            (
+                br#"{"kind": "Pod", "metadata": {"resourceVersion": "12"}}"#,
+                Some("12"),
+            ),
+            (br#"{"metadata": {"resourceVersion": ""}}"#, None),
+            (br#"{"spec": {}}"#, None),
+            (b"[1]", None),
         ];
-        for (body, expected) in cases {
-            assert_eq!(parse_list(body).unwrap_err(), expected);
+        for (object, expected) in cases {
+            assert_eq!(
+                resource_version_of(object).as_deref(),
+                expected,
+                "{}",
+                String::from_utf8_lossy(object)
+            );
         }
-        let empty = parse_list(json!({"items": null, "metadata": {"continue": ""}}))
-            .expect("null items is an empty list");
-        assert!(empty.items.is_empty());
-        assert_eq!(empty.continue_token, None);
     }
 
     #[test]

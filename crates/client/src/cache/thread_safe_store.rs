@@ -47,7 +47,10 @@ impl<T: Clone + Send + Sync + 'static> ThreadSafeStore<T> {
     pub fn add(&self, key: &str, obj: T) -> Result<(), CacheError> {
         let mut state = self.write();
         let values = state.index_values(key, &obj)?;
-        let old = state.items.insert(key.to_string(), obj);
+        let old = match state.items.get_mut(key) {
+            Some(slot) => Some(std::mem::replace(slot, obj)),
+            None => state.items.insert(key.to_string(), obj),
+        };
         state.update_indices(old.as_ref(), key, values);
         Ok(())
     }
@@ -265,17 +268,36 @@ impl<T> State<T> {
         Ok(values)
     }
 
-    /// Removes `key` from the entries of `old` (when there was an object before) and
-    /// adds it under the precomputed `values` of the new object.
+    /// Moves `key` from the index values of `old` (when there was an object before) to
+    /// the precomputed `values` of the new object. Values that both share keep their
+    /// entry untouched, so the usual update, which changes no indexed field, stores
+    /// no new key copies.
     fn update_indices(&mut self, old: Option<&T>, key: &str, values: IndexValues) {
-        if let Some(old) = old {
-            self.delete_from_indices(old, key);
-        }
-
-        for (name, indexed) in values {
+        for (name, new_values) in values {
+            let old_values = match (old, self.indexers.get(&name)) {
+                (Some(old), Some(index_func)) => Some(stored_values(index_func, &name, old, key)),
+                _ => None,
+            };
             let index = self.indices.entry(name).or_default();
-            for value in indexed {
-                index.entry(value).or_default().insert(key.to_string());
+            let old_values = match old_values {
+                None => Vec::new(),
+                Some(Some(old_values)) => old_values,
+                Some(None) => {
+                    remove_key_everywhere(index, key);
+                    Vec::new()
+                }
+            };
+
+            for value in old_values
+                .iter()
+                .filter(|value| !new_values.contains(value))
+            {
+                remove_key(index, value, key);
+            }
+            for value in new_values {
+                if !old_values.contains(&value) {
+                    index.entry(value).or_default().insert(key.to_string());
+                }
             }
         }
     }
@@ -287,28 +309,45 @@ impl<T> State<T> {
             let Some(index) = self.indices.get_mut(name) else {
                 continue;
             };
-
-            match index_func(obj) {
-                Ok(values) => {
+            match stored_values(index_func, name, obj, key) {
+                Some(values) => {
                     for value in values {
                         remove_key(index, &value, key);
                     }
                 }
-                Err(reason) => {
-                    // The function succeeded on this object when it was stored, so it is
-                    // not deterministic. Scan the whole index rather than leave the key.
-                    tracing::warn!(key, index = %name, %reason, "index function failed on a stored object; scanning the index");
-                    let values: Vec<String> = index
-                        .iter()
-                        .filter(|(_, set)| set.contains(key))
-                        .map(|(value, _)| value.clone())
-                        .collect();
-                    for value in values {
-                        remove_key(index, &value, key);
-                    }
-                }
+                None => remove_key_everywhere(index, key),
             }
         }
+    }
+}
+
+/// Returns the values `index_func` (of index `name`) gives the stored object `obj`,
+/// or `None` when it now fails on it. It succeeded when the object was stored, so the
+/// function is not deterministic, and the caller must scan the index instead.
+fn stored_values<T>(
+    index_func: &IndexFunc<T>,
+    name: &str,
+    obj: &T,
+    key: &str,
+) -> Option<Vec<String>> {
+    match index_func(obj) {
+        Ok(values) => Some(values),
+        Err(reason) => {
+            tracing::warn!(key, index = %name, %reason, "index function failed on a stored object; scanning the index");
+            None
+        }
+    }
+}
+
+/// Removes `key` from every set of `index`, for when its values are unknown.
+fn remove_key_everywhere(index: &mut Index, key: &str) {
+    let values: Vec<String> = index
+        .iter()
+        .filter(|(_, set)| set.contains(key))
+        .map(|(value, _)| value.clone())
+        .collect();
+    for value in values {
+        remove_key(index, &value, key);
     }
 }
 
@@ -371,6 +410,15 @@ mod tests {
                 name: "update moves key between values",
                 ops: vec![("a", Some(obj("a", &["x"]))), ("a", Some(obj("a", &["z"])))],
                 expected: vec![("z", vec!["a"])],
+            },
+            Case {
+                name: "update keeps shared values and moves the others",
+                ops: vec![
+                    ("a", Some(obj("a", &["x", "y"]))),
+                    ("b", Some(obj("b", &["y"]))),
+                    ("a", Some(obj("a", &["y", "z"]))),
+                ],
+                expected: vec![("y", vec!["a", "b"]), ("z", vec!["a"])],
             },
             Case {
                 name: "delete drops empty sets",

@@ -22,4 +22,5 @@ pub use handler::{DeletedObject, EventHandlerFuncs, ResourceEventHandler};
 pub use lister::{Lister, NamespaceLister};
 pub use shared::{
     CacheSynced, HandlerRegistration, InformerOptions, MINIMUM_RESYNC_PERIOD, SharedIndexInformer,
+    strip_managed_fields,
 };

@@ -4,7 +4,7 @@
 //!
 //! Entry point: [`RestClient::new`], then a verb (`get`, `post`, `put`, `patch`,
 //! `delete`) that returns a [`Request`] builder, finished with [`Request::send`],
-//! [`Request::request_json`] or [`Request::watch`].
+//! [`Request::request_json`], [`Request::stream`] or [`Request::watch`].
 //!
 //! Every attempt first takes a token from the client's shared [`TokenBucket`].
 //! A 429 or 5xx response that carries `Retry-After` is retried after that many
@@ -13,6 +13,7 @@
 
 mod auth;
 mod rate_limit;
+mod stream;
 mod transport;
 mod watch;
 
@@ -34,7 +35,8 @@ use serde::de::DeserializeOwned;
 
 pub use auth::{TOKEN_FILE_REFRESH, default_user_agent};
 pub use rate_limit::{DEFAULT_BURST, DEFAULT_QPS, TokenBucket};
-pub use watch::{WatchEvent, WatchStream};
+pub use stream::BodyStream;
+pub use watch::{RawWatchEvent, WatchEvent, WatchStream};
 
 use crate::config::RestConfig;
 
@@ -456,6 +458,39 @@ impl Request {
         })
     }
 
+    /// Sends the request and returns the body of a 2xx response as it arrives, so a
+    /// caller can decode a large response without holding all of it. The timeout
+    /// bounds the whole exchange, as in [`Request::send`]: reading the body past it
+    /// fails with [`ClientError::Timeout`].
+    ///
+    /// # Errors
+    /// [`ClientError::Api`] for any other status. Otherwise the errors of
+    /// [`Request::send`].
+    pub async fn stream(mut self) -> Result<BodyStream, ClientError> {
+        if let Some(err) = self.encode_error.take() {
+            return Err(ClientError::Encode(err));
+        }
+        let deadline = self
+            .timeout
+            .map(|limit| (tokio::time::Instant::now() + limit, limit));
+        let url = self.url();
+        let method = self.method.clone();
+
+        let starting = self.send_with_retries(&url);
+        let response = match deadline {
+            None => starting.await?,
+            Some((deadline, limit)) => tokio::time::timeout_at(deadline, starting)
+                .await
+                .map_err(|_| timeout_error(&method, &url, limit))??,
+        };
+
+        if !response.status().is_success() {
+            let response = read_error_response(response).await;
+            return Err(ClientError::Api(status_error(&method, &response)));
+        }
+        Ok(BodyStream::new(response.into_body(), method, url, deadline))
+    }
+
     /// Starts a watch: adds `watch=true` and returns the event stream once the server
     /// has responded with 2xx. The timeout bounds only the wait for the response
     /// headers; the stream itself stays open until the server ends it.
@@ -483,18 +518,7 @@ impl Request {
         };
 
         if !response.status().is_success() {
-            let (parts, body) = response.into_parts();
-            let body = body
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            let response = Response {
-                status: parts.status,
-                version: parts.version,
-                headers: parts.headers,
-                body,
-            };
+            let response = read_error_response(response).await;
             return Err(ClientError::Api(status_error(&method, &response)));
         }
         Ok(WatchStream::new(response.into_body(), url))
@@ -593,6 +617,23 @@ impl Request {
             headers.append(name, value.clone());
         }
         Ok(request)
+    }
+}
+
+/// Reads the body of a response that will become an error. A body that fails to
+/// arrive is left empty, so the error is built from the status code alone.
+async fn read_error_response(response: http::Response<Incoming>) -> Response {
+    let (parts, body) = response.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    Response {
+        status: parts.status,
+        version: parts.version,
+        headers: parts.headers,
+        body,
     }
 }
 

@@ -3,11 +3,14 @@
 //! The API server sends one JSON object per event, each followed by a newline.
 //! [`WatchStream::next`] decodes objects as they complete, whatever the chunk
 //! boundaries, and returns `None` once the server ends the response cleanly.
+//! [`WatchStream::next_raw`] leaves the event's object encoded, for callers that
+//! decode it straight into their own type.
 
 use bytes::{Buf, BytesMut};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::ClientError;
 
@@ -20,6 +23,16 @@ pub struct WatchEvent {
     pub event_type: String,
     /// The object, or a Status for `ERROR` events.
     pub object: serde_json::Value,
+}
+
+/// A [`WatchEvent`] whose object is still JSON text.
+#[derive(Debug, Deserialize)]
+pub struct RawWatchEvent {
+    /// The event type, such as `ADDED`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The object, or a Status for `ERROR` events, as the server encoded it.
+    pub object: Box<RawValue>,
 }
 
 /// The events of one watch response.
@@ -45,6 +58,26 @@ impl WatchStream {
     /// stream held something other than watch events. No request is retried once
     /// the stream has started; the caller starts a new watch.
     pub async fn next(&mut self) -> Option<Result<WatchEvent, ClientError>> {
+        let raw = match self.next_raw().await? {
+            Ok(raw) => raw,
+            Err(error) => return Some(Err(error)),
+        };
+        match serde_json::from_str(raw.object.get()) {
+            Ok(object) => Some(Ok(WatchEvent {
+                event_type: raw.event_type,
+                object,
+            })),
+            Err(source) => Some(Err(ClientError::Decode {
+                method: "GET".to_string(),
+                url: self.url.clone(),
+                source,
+            })),
+        }
+    }
+
+    /// Waits for the next event, as [`WatchStream::next`] does, but leaves its object
+    /// undecoded.
+    pub async fn next_raw(&mut self) -> Option<Result<RawWatchEvent, ClientError>> {
         loop {
             match self.decode_buffered() {
                 Decoded::Event(event) => return Some(Ok(event)),
@@ -100,7 +133,7 @@ impl WatchStream {
         }
 
         let mut events =
-            serde_json::Deserializer::from_slice(&self.buffer).into_iter::<WatchEvent>();
+            serde_json::Deserializer::from_slice(&self.buffer).into_iter::<RawWatchEvent>();
         match events.next() {
             Some(Ok(event)) => {
                 let consumed = events.byte_offset();
@@ -115,7 +148,7 @@ impl WatchStream {
 }
 
 enum Decoded {
-    Event(WatchEvent),
+    Event(RawWatchEvent),
     Incomplete,
     Invalid(serde_json::Error),
 }

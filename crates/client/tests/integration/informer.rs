@@ -5,9 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use client::api::{Api, DeleteParams, PostParams};
-use client::cache::ReflectorOptions;
+use client::cache::{CacheError, ReflectorOptions};
 use client::informer::{
-    DeletedObject, EventHandlerFuncs, InformerOptions, SharedInformerFactory, wait_for_cache_sync,
+    DeletedObject, EventHandlerFuncs, InformerOptions, SharedInformerFactory, strip_managed_fields,
+    wait_for_cache_sync,
 };
 use client::rest::PatchType;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -261,6 +262,81 @@ async fn relists_after_the_server_restarts() {
         !seen.iter().any(|l| l.starts_with("update b")),
         "an unchanged object is not reported as updated after the relist: {seen:?}"
     );
+    stop.send(true).expect("informers running");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transform_applies_to_list_and_watch() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let created = cms
+        .create(&config_map("a", &[], "1"), &PostParams::default())
+        .await
+        .expect("create a");
+    assert!(
+        created.metadata.managed_fields.is_some(),
+        "the server records managedFields, which the transform must remove"
+    );
+
+    let factory = SharedInformerFactory::new(client.clone(), Duration::ZERO);
+    let informer = factory.informer::<ConfigMap>();
+    informer
+        .set_transform(Arc::new(strip_managed_fields::<ConfigMap>))
+        .expect("set before start");
+    let seen: Log = Log::default();
+    let (add_log, update_log) = (seen.clone(), seen.clone());
+    let describe = |event: &str, cm: &ConfigMap| {
+        format!(
+            "{event} {} {} managedFields={}",
+            cm.metadata.name.as_deref().unwrap_or_default(),
+            value(cm),
+            cm.metadata.managed_fields.is_some()
+        )
+    };
+    informer
+        .add_event_handler(
+            EventHandlerFuncs::<ConfigMap>::new()
+                .on_add(move |cm: &Arc<ConfigMap>, _| {
+                    add_log.lock().unwrap().push(describe("add", cm));
+                })
+                .on_update(move |_, new: &Arc<ConfigMap>| {
+                    update_log.lock().unwrap().push(describe("update", new));
+                }),
+        )
+        .expect("add handler");
+    let (stop, cancel) = watch::channel(false);
+    factory.start(cancel.clone());
+    assert!(factory.wait_for_cache_sync(cancel).await);
+    assert_eq!(
+        informer.set_transform(Arc::new(strip_managed_fields::<ConfigMap>)),
+        Err(CacheError::AlreadyStarted)
+    );
+
+    cms.patch("a", PatchType::Merge, &json!({"data": {"value": "2"}}))
+        .await
+        .expect("patch a");
+    cms.create(&config_map("b", &[], "1"), &PostParams::default())
+        .await
+        .expect("create b");
+    eventually(
+        Duration::from_secs(10),
+        "the update and the new object",
+        || lines(&seen).len() >= 3,
+    )
+    .await;
+    assert_eq!(
+        lines(&seen),
+        vec![
+            "add a 1 managedFields=false",
+            "update a 2 managedFields=false",
+            "add b 1 managedFields=false",
+        ]
+    );
+    for cm in informer.lister().list() {
+        assert_eq!(cm.metadata.managed_fields, None, "{:?}", cm.metadata.name);
+    }
     stop.send(true).expect("informers running");
     server.stop().await;
 }
