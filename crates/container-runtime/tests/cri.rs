@@ -1640,3 +1640,64 @@ async fn attach_feeds_stdin_and_streams_output() {
     );
     remove_sandbox(&mut client, &sandbox_id).await;
 }
+
+#[tokio::test]
+async fn seccomp_runtime_default_blocks_unshare() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let sandbox = node.sandbox_config("seccomp");
+    let sandbox_id = run_sandbox(&mut client, &sandbox).await;
+
+    let confined = |name: &str, kind: v1::security_profile::ProfileType| {
+        let mut config = container_config(name, "while true; do sleep 0.1; done");
+        config.linux = Some(v1::LinuxContainerConfig {
+            security_context: Some(v1::LinuxContainerSecurityContext {
+                seccomp: Some(v1::SecurityProfile {
+                    profile_type: kind as i32,
+                    localhost_ref: String::new(),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        config
+    };
+    let default_id = create_and_start(
+        &mut client,
+        &sandbox_id,
+        &sandbox,
+        confined("default", v1::security_profile::ProfileType::RuntimeDefault),
+    )
+    .await;
+    let unconfined_id = create_and_start(
+        &mut client,
+        &sandbox_id,
+        &sandbox,
+        confined("unconfined", v1::security_profile::ProfileType::Unconfined),
+    )
+    .await;
+
+    // A new user namespace needs no capability, so only the filter can refuse it.
+    let script = "grep '^Seccomp:' /proc/self/status; unshare -U true && echo unshare=ok";
+    let default = exec(&mut client, &default_id, &["sh", "-c", script], 10)
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&default.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&default.stderr).to_string();
+    assert!(stdout.contains("Seccomp:\t2"), "filter mode: {stdout}");
+    assert!(!stdout.contains("unshare=ok"), "{stdout}");
+    assert!(stderr.contains("Operation not permitted"), "{stderr}");
+
+    let unconfined = exec(&mut client, &unconfined_id, &["sh", "-c", script], 10)
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&unconfined.stdout).to_string();
+    assert!(stdout.contains("Seccomp:\t0"), "filter mode: {stdout}");
+    assert!(
+        stdout.contains("unshare=ok"),
+        "{stdout} {}",
+        String::from_utf8_lossy(&unconfined.stderr)
+    );
+
+    remove_sandbox(&mut client, &sandbox_id).await;
+}
