@@ -39,6 +39,7 @@ bench: deps
 	$(CARGO) bench -p kube-apiserver --bench apiserver
 	$(CARGO) bench -p kube-scheduler --bench scheduling
 	$(CARGO) bench -p kube-proxy --bench proxy
+	$(CARGO) bench -p container-runtime --bench pod_start
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -242,6 +242,7 @@ impl Runtime {
             start_error: None,
             stdin: config.stdin,
             stdin_once: config.stdin_once,
+            tty: config.tty,
         })
     }
 
@@ -292,6 +293,7 @@ impl Runtime {
             .arg(&record.cgroup_path)
             .args(record.stdin.then_some("--stdin"))
             .args(record.stdin_once.then_some("--stdin-once"))
+            .args(record.tty.then_some("--tty"))
             .arg("--attach-socket")
             .arg(self.attach_socket_path(&record.id))
             .stdin(std::process::Stdio::null())

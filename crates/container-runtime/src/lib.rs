@@ -19,6 +19,7 @@ pub mod oci;
 pub mod oci_runtime;
 pub mod portforward;
 pub mod runtime;
+pub mod seccomp;
 pub mod server;
 pub mod service;
 pub mod shim;

@@ -130,14 +130,15 @@ pub fn container_spec(input: &SpecInput<'_>) -> Result<Spec> {
     };
     process.set_cwd(PathBuf::from(working_dir));
     process.set_user(user(&security, input.image, input.rootfs)?);
-    // NOTE: seccomp and AppArmor profiles in the security context are not applied, so
-    // every container runs unconfined by them.
+    // NOTE: AppArmor profiles in the security context are not applied.
     process.set_no_new_privileges(Some(security.no_new_privs));
-    process.set_capabilities(Some(capabilities(
-        security.capabilities.as_ref(),
-        privileged,
-    )?));
-    process.set_terminal(Some(false));
+    let capabilities = capabilities(security.capabilities.as_ref(), privileged)?;
+    let seccomp = crate::seccomp::seccomp_profile(
+        &security,
+        &capabilities.bounding().clone().unwrap_or_default(),
+    )?;
+    process.set_capabilities(Some(capabilities));
+    process.set_terminal(Some(config.tty));
     let resources = linux_config.resources.clone().unwrap_or_default();
     process.set_oom_score_adj(Some(clamp_oom_score_adj(resources.oom_score_adj)));
     spec.set_process(Some(process));
@@ -190,6 +191,7 @@ pub fn container_spec(input: &SpecInput<'_>) -> Result<Spec> {
         linux.set_readonly_paths(defaults.readonly_paths().clone());
     }
     linux.set_devices(Some(devices(&config.devices)?));
+    linux.set_seccomp(seccomp);
     if !input.sandbox.sysctls.is_empty() {
         linux.set_sysctl(Some(input.sandbox.sysctls.clone().into_iter().collect()));
     }

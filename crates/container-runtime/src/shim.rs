@@ -2,7 +2,8 @@
 //!
 //! StartContainer runs `container-runtime shim ...`. The shim makes itself a child
 //! subreaper, runs `<oci-runtime> create` with its own pipes as the container's stdout
-//! and stderr, and reports `ok <pid>` (or `error: <message>`) on its stdout. The daemon
+//! and stderr (or, with `--tty`, receives the master side of the container's
+//! pseudo-terminal over a console socket and logs its output as stdout), and reports `ok <pid>` (or `error: <message>`) on its stdout. The daemon
 //! then runs `<oci-runtime> start`. From there the shim copies output into the CRI log
 //! and to clients of its attach socket. With `--stdin` it feeds their input to the
 //! container's stdin pipe. It reopens the log on SIGUSR1 (ReopenContainerLog), reaps
@@ -11,7 +12,7 @@
 //! daemon restarts.
 
 use std::io::{Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -55,6 +56,10 @@ pub struct ShimArgs {
     /// Close stdin when the first attached client detaches.
     #[arg(long)]
     pub stdin_once: bool,
+    /// The container's stdio is a pseudo-terminal that the OCI runtime allocates and
+    /// sends to the shim over a console socket next to the attach socket.
+    #[arg(long)]
+    pub tty: bool,
     /// Unix socket for attach clients. A client receives output as frames of
     /// `[stream: 1 stdout | 2 stderr][length: u32 big-endian][bytes]` and may write raw
     /// bytes, which go to the container's stdin.
@@ -96,27 +101,11 @@ fn supervise(args: &ShimArgs) -> Result<(), String> {
 
     let log = LogFile::open(&args.log_path)
         .map_err(|error| format!("failed to open log {}: {error}", args.log_path.display()))?;
-    let (stdout_read, stdout_write) =
-        nix::unistd::pipe().map_err(|errno| format!("pipe failed: {errno}"))?;
-    let (stderr_read, stderr_write) =
-        nix::unistd::pipe().map_err(|errno| format!("pipe failed: {errno}"))?;
     let clients: Clients = Arc::new(Mutex::new(Vec::new()));
-    let copiers = [
-        spawn_copier(stdout_read, "stdout", &log, &clients),
-        spawn_copier(stderr_read, "stderr", &log, &clients),
-    ];
-    let (stdin_read, stdin_writer) = if args.stdin {
-        let (read, write) = nix::unistd::pipe().map_err(|errno| format!("pipe failed: {errno}"))?;
-        (Stdio::from(read), Some(std::fs::File::from(write)))
-    } else {
-        (Stdio::null(), None)
-    };
-    let stdin_writer = Arc::new(Mutex::new(stdin_writer));
-    spawn_attach_listener(args, &clients, &stdin_writer)?;
-
     let pid_file = args.container_dir.join("container.pid");
     let runtime_log = args.container_dir.join("oci-runtime.log");
-    let status = Command::new(&args.runtime)
+    let mut create = Command::new(&args.runtime);
+    create
         .arg("--root")
         .arg(&args.runtime_root)
         .arg("--log")
@@ -125,14 +114,51 @@ fn supervise(args: &ShimArgs) -> Result<(), String> {
         .arg("--bundle")
         .arg(&args.bundle)
         .arg("--pid-file")
-        .arg(&pid_file)
+        .arg(&pid_file);
+
+    let mut copiers = Vec::new();
+    let mut stdin_writer = None;
+    let mut console = None;
+    if args.tty {
+        let path = args.attach_socket.with_extension("console");
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path)
+            .map_err(|error| format!("failed to bind {}: {error}", path.display()))?;
+        create
+            .arg("--console-socket")
+            .arg(&path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        console = Some((listener, path));
+    } else {
+        let (stdout_read, stdout_write) =
+            nix::unistd::pipe().map_err(|errno| format!("pipe failed: {errno}"))?;
+        let (stderr_read, stderr_write) =
+            nix::unistd::pipe().map_err(|errno| format!("pipe failed: {errno}"))?;
+        copiers.push(spawn_copier(stdout_read, "stdout", &log, &clients));
+        copiers.push(spawn_copier(stderr_read, "stderr", &log, &clients));
+        let stdin_read = if args.stdin {
+            let (read, write) =
+                nix::unistd::pipe().map_err(|errno| format!("pipe failed: {errno}"))?;
+            stdin_writer = Some(std::fs::File::from(write));
+            Stdio::from(read)
+        } else {
+            Stdio::null()
+        };
+        create
+            .stdin(stdin_read)
+            .stdout(Stdio::from(stdout_write))
+            .stderr(Stdio::from(stderr_write));
+    }
+
+    let status = create
         .arg(&args.id)
-        // NOTE: ContainerConfig.tty is not honoured: the container writes to pipes.
-        .stdin(stdin_read)
-        .stdout(Stdio::from(stdout_write))
-        .stderr(Stdio::from(stderr_write))
         .status()
         .map_err(|error| format!("failed to run {}: {error}", args.runtime.display()))?;
+    // The command keeps the write ends of the output pipes open, and the copiers see
+    // EOF only after the container's copies are the last ones.
+    drop(create);
     if !status.success() {
         let detail = std::fs::read_to_string(&runtime_log).unwrap_or_default();
         let last = detail.lines().last().unwrap_or("").to_string();
@@ -141,6 +167,25 @@ fn supervise(args: &ShimArgs) -> Result<(), String> {
             args.runtime.display()
         ));
     }
+
+    if let Some((listener, path)) = console {
+        // The OCI runtime has sent the terminal before `create` exits, so the
+        // connection is already queued.
+        let terminal = receive_terminal(&listener);
+        let _ = std::fs::remove_file(&path);
+        let terminal = terminal?;
+        let output = terminal
+            .try_clone()
+            .map_err(|error| format!("failed to duplicate the terminal: {error}"))?;
+        copiers.push(spawn_copier(output, "stdout", &log, &clients));
+        if args.stdin {
+            stdin_writer = Some(std::fs::File::from(terminal));
+        }
+    }
+    let stdin_writer = Arc::new(Mutex::new(stdin_writer));
+    // NOTE: attach clients cannot resize a container's terminal, because the attach
+    // socket carries no resize messages. The terminal keeps the OCI runtime's default size.
+    spawn_attach_listener(args, &clients, &stdin_writer)?;
 
     let pid: i32 = std::fs::read_to_string(&pid_file)
         .ok()
@@ -172,6 +217,57 @@ fn supervise(args: &ShimArgs) -> Result<(), String> {
     write_json(&args.container_dir.join("exit.json"), &record)
         .map_err(|error| error.to_string())?;
     Ok(())
+}
+
+/// Accepts the OCI runtime's connection on the console socket and receives the
+/// master side of the container's pseudo-terminal, passed as SCM_RIGHTS.
+fn receive_terminal(listener: &UnixListener) -> Result<OwnedFd, String> {
+    listener
+        .set_nonblocking(true)
+        .map_err(|error| format!("console socket: {error}"))?;
+    let (stream, _) = listener
+        .accept()
+        .map_err(|error| format!("the OCI runtime sent no terminal: {error}"))?;
+    stream
+        .set_nonblocking(false)
+        .map_err(|error| format!("console socket: {error}"))?;
+
+    // runc sends the terminal's name as data; only the descriptor matters here.
+    let mut name = [0u8; 4096];
+    // u64 elements keep the control buffer aligned for cmsghdr.
+    let mut control = [0u64; 8];
+    let mut iov = libc::iovec {
+        iov_base: name.as_mut_ptr().cast(),
+        iov_len: name.len(),
+    };
+    // SAFETY: an all-zero msghdr is valid; the pointers set below outlive the call.
+    let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
+    header.msg_iov = &mut iov;
+    header.msg_iovlen = 1;
+    header.msg_control = control.as_mut_ptr().cast();
+    header.msg_controllen = std::mem::size_of_val(&control);
+    // SAFETY: recvmsg writes only into the buffers that `header` describes.
+    let received =
+        unsafe { libc::recvmsg(stream.as_raw_fd(), &mut header, libc::MSG_CMSG_CLOEXEC) };
+    if received < 0 {
+        return Err(format!(
+            "failed to receive the terminal: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    // SAFETY: CMSG_FIRSTHDR reads the header filled in by recvmsg above.
+    let message = unsafe { libc::CMSG_FIRSTHDR(&header) };
+    // SAFETY: a non-null `message` points into `control`, filled in by the kernel.
+    let rights = !message.is_null()
+        && unsafe { (*message).cmsg_level == libc::SOL_SOCKET }
+        && unsafe { (*message).cmsg_type == libc::SCM_RIGHTS };
+    if !rights {
+        return Err("the console socket message carries no file descriptor".to_string());
+    }
+    // SAFETY: an SCM_RIGHTS message contains at least one descriptor, now owned by us.
+    let fd = unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(message).cast::<i32>()) };
+    // SAFETY: the kernel installed `fd` in this process for us alone.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 fn spawn_copier(
@@ -259,7 +355,6 @@ fn spawn_reopen_thread(signals: SigSet, log: LogFile) {
 /// Points stdout at /dev/null so the daemon's read of the report pipe reaches EOF.
 fn detach_stdout() {
     if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
-        use std::os::fd::AsRawFd;
         // SAFETY: dup2 onto fd 1 with a valid open descriptor.
         unsafe { libc::dup2(null.as_raw_fd(), 1) };
     }

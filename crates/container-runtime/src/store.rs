@@ -102,6 +102,9 @@ pub struct ContainerRecord {
     /// Whether stdin closes when the first attached client detaches.
     #[serde(default)]
     pub stdin_once: bool,
+    /// Whether the container's stdio is a pseudo-terminal that its shim holds.
+    #[serde(default)]
+    pub tty: bool,
 }
 
 /// The end of a container's process (exit code, time, OOM kill), written by the shim.

@@ -1640,3 +1640,126 @@ async fn attach_feeds_stdin_and_streams_output() {
     );
     remove_sandbox(&mut client, &sandbox_id).await;
 }
+
+#[tokio::test]
+async fn seccomp_runtime_default_blocks_unshare() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let sandbox = node.sandbox_config("seccomp");
+    let sandbox_id = run_sandbox(&mut client, &sandbox).await;
+
+    let confined = |name: &str, kind: v1::security_profile::ProfileType| {
+        let mut config = container_config(name, "while true; do sleep 0.1; done");
+        config.linux = Some(v1::LinuxContainerConfig {
+            security_context: Some(v1::LinuxContainerSecurityContext {
+                seccomp: Some(v1::SecurityProfile {
+                    profile_type: kind as i32,
+                    localhost_ref: String::new(),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        config
+    };
+    let default_id = create_and_start(
+        &mut client,
+        &sandbox_id,
+        &sandbox,
+        confined("default", v1::security_profile::ProfileType::RuntimeDefault),
+    )
+    .await;
+    let unconfined_id = create_and_start(
+        &mut client,
+        &sandbox_id,
+        &sandbox,
+        confined("unconfined", v1::security_profile::ProfileType::Unconfined),
+    )
+    .await;
+
+    // A new user namespace needs no capability, so only the filter can refuse it.
+    let script = "grep '^Seccomp:' /proc/self/status; unshare -U true && echo unshare=ok";
+    let default = exec(&mut client, &default_id, &["sh", "-c", script], 10)
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&default.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&default.stderr).to_string();
+    assert!(stdout.contains("Seccomp:\t2"), "filter mode: {stdout}");
+    assert!(!stdout.contains("unshare=ok"), "{stdout}");
+    assert!(stderr.contains("Operation not permitted"), "{stderr}");
+
+    let unconfined = exec(&mut client, &unconfined_id, &["sh", "-c", script], 10)
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&unconfined.stdout).to_string();
+    assert!(stdout.contains("Seccomp:\t0"), "filter mode: {stdout}");
+    assert!(
+        stdout.contains("unshare=ok"),
+        "{stdout} {}",
+        String::from_utf8_lossy(&unconfined.stderr)
+    );
+
+    remove_sandbox(&mut client, &sandbox_id).await;
+}
+
+#[tokio::test]
+async fn tty_container_logs_terminal_output() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let sandbox = node.sandbox_config("tty");
+    let sandbox_id = run_sandbox(&mut client, &sandbox).await;
+
+    let mut config = container_config(
+        "terminal",
+        "tty; [ -t 1 ] && echo stdout-is-a-terminal; echo oops >&2; sleep 1000",
+    );
+    config.tty = true;
+    config.stdin = true;
+    let id = create_and_start(&mut client, &sandbox_id, &sandbox, config).await;
+    let log_path = status(&mut client, &id).await.log_path;
+
+    // The terminal merges stderr into its one output, which the log records as stdout.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let log = loop {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if log.contains("oops") {
+            break log;
+        }
+        assert!(Instant::now() < deadline, "no terminal output in {log:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let streams: Vec<&str> = log
+        .lines()
+        .filter_map(|line| line.split(' ').nth(1))
+        .collect();
+    assert!(streams.iter().all(|stream| *stream == "stdout"), "{log}");
+    assert!(log.contains("/dev/pts/0"), "{log}");
+    assert!(log.contains("stdout-is-a-terminal"), "{log}");
+
+    let url = client
+        .exec(v1::ExecRequest {
+            container_id: id.clone(),
+            cmd: vec![
+                "sh".into(),
+                "-c".into(),
+                "tty; [ -t 0 ] && echo stdin-is-a-terminal".into(),
+            ],
+            tty: true,
+            stdin: true,
+            stdout: true,
+            stderr: false,
+        })
+        .await
+        .expect("Exec with tty")
+        .into_inner()
+        .url;
+    let (output, _, exit) = stream_exec(&node.netns, &url, b"")
+        .await
+        .expect("tty exec session");
+    let output = String::from_utf8_lossy(&output).to_string();
+    assert!(output.contains("/dev/pts/"), "{output:?}");
+    assert!(output.contains("stdin-is-a-terminal"), "{output:?}");
+    assert_eq!(exit["status"], "Success", "{exit}");
+
+    remove_sandbox(&mut client, &sandbox_id).await;
+}
