@@ -2,7 +2,7 @@
 //! serves the records of the Kubernetes DNS-based service discovery specification
 //! over UDP and TCP.
 //!
-//! [`resolver`] holds the record logic, [`store`] the cluster state it reads,
+//! [`resolver`] contains the record logic, [`store`] the cluster state it reads,
 //! [`server`] the wire protocol and sockets, [`watch`] the informers that keep the
 //! store current, and [`app`] wires them together.
 

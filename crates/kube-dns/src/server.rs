@@ -4,8 +4,8 @@
 //! Entry point: [`DnsServer::bind`], then [`DnsServer::serve`]. [`handle_request`] is
 //! the whole request path from bytes to bytes, so tests drive it without sockets.
 //!
-//! Bad input never stops the server: a packet shorter than a DNS header, or one
-//! that is itself a response, is dropped; a packet whose header parses but whose
+//! Bad input never stops the server. A packet shorter than a DNS header, or one
+//! that is itself a response, is dropped. A packet whose header parses but whose
 //! body does not gets FORMERR.
 
 use std::io;
@@ -125,8 +125,8 @@ fn respond(resolver: &Resolver, request: &Message) -> Message {
 }
 
 /// Encodes `response` in at most `limit` bytes: first whole, then without the
-/// additional section, then as the header and question with TC set, which tells
-/// the client to ask again over TCP.
+/// additional section, then as the header and question with TC set, so the client
+/// retries over TCP.
 fn encode_within(mut response: Message, limit: usize) -> Option<Vec<u8>> {
     let bytes = encode(&response)?;
     if bytes.len() <= limit {

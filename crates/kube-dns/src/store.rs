@@ -2,8 +2,8 @@
 //! what the records need.
 //!
 //! Entry point: [`ClusterStore`]. The informer handlers call its `apply_*` and
-//! `delete_*` methods; the resolver reads snapshots under a read lock, so a query
-//! never waits on the API server.
+//! `delete_*` methods. The resolver reads it under a read lock, so a query never
+//! waits on the API server.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -16,7 +16,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 /// The label that ties an EndpointSlice to its Service.
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
-/// How a Service's own name resolves.
+/// The records of a Service's own name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServiceKind {
     /// A/AAAA records of the cluster IPs (one per IP family, dual-stack).

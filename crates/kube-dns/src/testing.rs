@@ -18,7 +18,7 @@ pub fn service(namespace: &str, name: &str, spec: Value) -> Service {
     .expect("valid Service")
 }
 
-/// An EndpointSlice of `service`; each endpoint is (address, hostname, ready).
+/// Builds an EndpointSlice of `service`; each endpoint is (address, hostname, ready).
 pub fn slice(
     namespace: &str,
     name: &str,
@@ -53,7 +53,7 @@ pub fn slice(
     .expect("valid EndpointSlice")
 }
 
-/// A store with the objects most tests use:
+/// Builds a store with the objects most tests use:
 ///
 /// - `default/kubernetes`: cluster IP 10.96.0.1, port `https` 443/TCP;
 /// - `default/dual`: cluster IPs 10.96.0.20 and fd00:96::20, port `dns` 53/UDP;

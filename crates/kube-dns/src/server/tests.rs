@@ -191,7 +191,7 @@ fn other_classes_and_zone_transfers_are_refused() {
     );
 }
 
-/// A store whose headless Service `apps/big` has `count` ready endpoints.
+/// Builds a resolver whose headless Service `apps/big` has `count` ready endpoints.
 fn big_resolver(count: u8) -> crate::resolver::Resolver {
     let store = store();
     store.apply_service(&service("apps", "big", json!({"clusterIP": "None"})));
