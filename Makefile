@@ -38,6 +38,7 @@ bench: deps
 	$(CARGO) bench -p storage --bench storage
 	$(CARGO) bench -p kube-apiserver --bench apiserver
 	$(CARGO) bench -p kube-scheduler --bench scheduling
+	$(CARGO) bench -p kube-dns --bench dns
 
 lint:
 	$(CARGO) fmt --all -- --check

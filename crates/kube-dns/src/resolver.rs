@@ -455,20 +455,33 @@ impl Resolver {
     /// Returns the names whose A/AAAA records hold `address`: Services with that
     /// cluster IP and ready endpoints of headless Services, sorted.
     fn names_of_address(&self, address: IpAddr, contents: &StoreContents) -> Vec<Name> {
+        // NOTE: a linear scan over every Service per PTR question; an index by address
+        // would make it constant time for large clusters.
         let mut names = Vec::new();
         for service in contents.services.values() {
-            let service_name = format!("{}.{}.svc.{}.", service.name, service.namespace, self.zone);
+            let service_name =
+                || format!("{}.{}.svc.{}.", service.name, service.namespace, self.zone);
             match &service.kind {
-                ServiceKind::ClusterIp(ips) if ips.contains(&address) => names.push(service_name),
+                ServiceKind::ClusterIp(ips) if ips.contains(&address) => names.push(service_name()),
                 ServiceKind::Headless => {
                     let key = (service.namespace.clone(), service.name.clone());
+                    let Some(slices) = contents.slices.get(&key) else {
+                        continue;
+                    };
+                    if !slices
+                        .values()
+                        .flatten()
+                        .any(|endpoint| endpoint.address == address)
+                    {
+                        continue;
+                    }
                     for endpoint in contents.endpoints(&key, service.publish_not_ready) {
                         if endpoint.address == address {
-                            names.push(format!("{}.{service_name}", endpoint.label()));
+                            names.push(format!("{}.{}", endpoint.label(), service_name()));
                         }
                     }
                 }
-                _ => {}
+                ServiceKind::ClusterIp(_) | ServiceKind::ExternalName(_) => {}
             }
         }
         names.sort();

@@ -325,10 +325,10 @@ async fn serves_cluster_records_over_udp_and_tcp() {
     .await;
     assert_eq!(response.metadata.response_code, ResponseCode::NoError);
     assert!(response.metadata.authoritative);
-    assert_eq!(answer_data(&response), [kubernetes_ip.clone()]);
+    assert_eq!(answer_data(&response), [kubernetes_ip.as_str()]);
 
     let response = tcp_query(server, "web.apps.svc.cluster.local.", RecordType::A).await;
-    assert_eq!(answer_data(&response), [web_ip.clone()]);
+    assert_eq!(answer_data(&response), [web_ip.as_str()]);
 
     let response = udp_query(server, "db.apps.svc.cluster.local.", RecordType::A).await;
     assert_eq!(answer_data(&response), ["10.244.1.10", "10.244.2.11"]);
