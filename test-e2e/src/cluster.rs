@@ -366,7 +366,7 @@ fn fill_cluster_dns_template(spec: &ClusterSpec) -> Result<String, String> {
     })
 }
 
-/// Returns whether a docker-registry filesystem storage holds `repository:tag`.
+/// Returns whether a docker-registry filesystem storage contains `repository:tag`.
 fn registry_has_tag(storage: &Path, repository: &str, tag: &str) -> bool {
     storage
         .join("docker/registry/v2/repositories")
@@ -583,7 +583,7 @@ impl Cluster {
                     ) =>
                 {
                     Some(format!(
-                        "{} holds no {CLUSTER_DNS_IMAGE_REPOSITORY}:{CLUSTER_DNS_IMAGE_TAG}; build \
+                        "{} contains no {CLUSTER_DNS_IMAGE_REPOSITORY}:{CLUSTER_DNS_IMAGE_TAG}; build \
                      kube-dns and run hack/registry.sh push-addons (BIN_DIR={})",
                         storage.display(),
                         spec.bin_dir.display()
@@ -609,7 +609,7 @@ impl Cluster {
 
     /// Waits until a pod of the DNS add-on (label `k8s-app=kube-dns`) is Ready.
     fn wait_cluster_dns_ready(&mut self, timeout: Duration) -> Result<(), LaunchError> {
-        let selector = [
+        let get_pods = [
             "-n",
             "kube-system",
             "get",
@@ -621,7 +621,7 @@ impl Cluster {
         ];
         let result = self.wait_for("cluster DNS", timeout, |cluster| {
             cluster
-                .kubectl(&selector)
+                .kubectl(&get_pods)
                 .ok()
                 .and_then(|output| serde_json::from_str::<serde_json::Value>(&output).ok())
                 .is_some_and(|list| {
