@@ -40,6 +40,7 @@ bench: deps
 	$(CARGO) bench -p kube-scheduler --bench scheduling
 	$(CARGO) bench -p kube-proxy --bench proxy
 	$(CARGO) bench -p container-runtime --bench pod_start
+	$(CARGO) bench -p kube-dns --bench dns
 
 lint:
 	$(CARGO) fmt --all -- --check

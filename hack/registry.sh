@@ -11,16 +11,20 @@
 #                                            the same for the other control plane images
 #   127.0.0.1:PORT/etcd:3.4.23-0             registry.k8s.io/etcd:3.4.23-0, Debian's etcd
 #                                            (when /usr/bin/etcd is installed)
+#   127.0.0.1:PORT/kube-dns:v1.33.0          registry.k8s.io/kube-dns:v1.33.0, the cluster
+#                                            DNS add-on (when BIN_DIR holds kube-dns)
 #
 # The control plane images hold our binaries from BIN_DIR (default target/release);
 # they are rebuilt on every `start` and `push-control-plane`, so they match the current
-# build. `push-control-plane` pushes only those three into a running registry.
+# build. `push-control-plane` pushes only those three into a running registry, and
+# `push-addons` only the kube-dns image (starting the registry for the push when it is
+# not running).
 #
 # `start` also writes _output/registry/registries.toml, a mirror configuration for the
 # container runtime that sends docker.io and registry.k8s.io to this registry and never
 # to the real ones.
 #
-# Usage: hack/registry.sh start|stop|status|push-control-plane
+# Usage: hack/registry.sh start|stop|status|push-control-plane|push-addons
 #   (REGISTRY_PORT, default 5000; BIN_DIR, default target/release)
 set -euo pipefail
 
@@ -79,6 +83,16 @@ wait_ready() {
   return 1
 }
 
+start_server() {
+  for tool in docker-registry skopeo curl; do
+    command -v "$tool" >/dev/null || { echo "registry.sh: $tool is missing; run hack/install-deps.sh" >&2; exit 1; }
+  done
+  write_config
+  setsid docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
+  echo $! >"$pid_file"
+  wait_ready
+}
+
 push() {
   local layout=$1 tag=$2 destination=$3
   skopeo --policy "$dir/policy.json" copy --quiet --dest-tls-verify=false \
@@ -91,13 +105,7 @@ start() {
     echo "registry.sh: already running (pid $pid) on $address"
     return 0
   fi
-  for tool in docker-registry skopeo curl; do
-    command -v "$tool" >/dev/null || { echo "registry.sh: $tool is missing; run hack/install-deps.sh" >&2; exit 1; }
-  done
-  write_config
-  setsid docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
-  echo $! >"$pid_file"
-  wait_ready
+  start_server
 
   local images=$repo_root/_output/images
   for name in busybox nginx pause python; do
@@ -120,6 +128,11 @@ start() {
   else
     echo "registry.sh: no control plane binaries in $bin_dir; skipping their images (build them, then run push-control-plane)"
   fi
+  if [[ -x $bin_dir/kube-dns ]]; then
+    push_addons
+  else
+    echo "registry.sh: no kube-dns binary in $bin_dir; skipping its image (build it, then run push-addons)"
+  fi
   echo "registry.sh: running (pid $(cat "$pid_file")) on $address; mirror config: $dir/registries.toml"
 }
 
@@ -134,6 +147,13 @@ push_control_plane() {
     OUT=$images "$repo_root/hack/images/build.sh" etcd
     push "$images/etcd" 3.4.23-0 etcd:3.4.23-0
   fi
+}
+
+push_addons() {
+  local images=$repo_root/_output/images
+  BIN_DIR=${BIN_DIR:-$repo_root/target/release} OUT=$images \
+    "$repo_root/hack/images/build.sh" kube-dns
+  push "$images/kube-dns" v1.33.0 kube-dns:v1.33.0
 }
 
 stop() {
@@ -165,9 +185,20 @@ case ${1:-} in
     write_config
     push_control_plane
     ;;
+  push-addons)
+    # Without a running registry, one runs just for this push.
+    if running_pid >/dev/null; then
+      write_config
+      push_addons
+    else
+      start_server
+      push_addons
+      stop
+    fi
+    ;;
   stop) stop ;;
   status)
     if pid=$(running_pid); then echo "registry.sh: running (pid $pid) on $address"; else echo "registry.sh: not running"; exit 1; fi
     ;;
-  *) echo "usage: $0 start|stop|status|push-control-plane" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|push-control-plane|push-addons" >&2; exit 2 ;;
 esac

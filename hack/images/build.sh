@@ -15,6 +15,8 @@
 #                                                the shared libraries and the dynamic
 #                                                loader `ldd` lists; the names kubeadm's
 #                                                static pod manifests use
+#   kube-dns  registry.k8s.io/kube-dns:v1.33.0   our cluster DNS server, the same way;
+#                                                manifests/addons/kube-dns.yaml runs it
 #   etcd      registry.k8s.io/etcd:3.4.23-0      Debian's /usr/bin/etcd (package
 #                                                etcd-server) the same way
 #
@@ -24,7 +26,8 @@
 # gzip without timestamps.
 #
 # Usage: hack/images/build.sh [busybox|nginx|pause|python|kube-apiserver|
-#                             kube-controller-manager|kube-scheduler|etcd|control-plane ...]
+#                             kube-controller-manager|kube-scheduler|kube-dns|etcd|
+#                             control-plane ...]
 # (default: busybox nginx pause python; control-plane means the three control plane
 # images)
 #
@@ -257,7 +260,7 @@ for image in "${images[@]}"; do
     nginx) build_nginx ;;
     pause) build_pause ;;
     python) build_python ;;
-    kube-apiserver | kube-controller-manager | kube-scheduler) build_binary_image "$image" ;;
+    kube-apiserver | kube-controller-manager | kube-scheduler | kube-dns) build_binary_image "$image" ;;
     etcd)
       [[ -x /usr/bin/etcd ]] || { echo "build.sh: /usr/bin/etcd is missing; install etcd-server (hack/install-deps.sh)" >&2; exit 1; }
       build_binary_image etcd /usr/bin/etcd 3.4.23-0
@@ -269,7 +272,7 @@ for image in "${images[@]}"; do
       ;;
     *)
       echo "build.sh: unknown image $image (known: busybox nginx pause python" \
-        "kube-apiserver kube-controller-manager kube-scheduler etcd control-plane)" >&2
+        "kube-apiserver kube-controller-manager kube-scheduler kube-dns etcd control-plane)" >&2
       exit 2
       ;;
   esac

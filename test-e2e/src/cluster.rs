@@ -61,6 +61,14 @@ pub enum LaunchError {
         /// The log file to read.
         log: String,
     },
+    /// A cluster add-on could not be deployed or did not become ready.
+    #[error("{what}: {message}")]
+    Addon {
+        /// The add-on step that failed.
+        what: String,
+        /// What went wrong, with the state seen last.
+        message: String,
+    },
     /// A daemon exited during start-up.
     #[error("{name} exited during start-up with {status}; see {log}")]
     Exited {
@@ -109,6 +117,16 @@ const STATIC_POD_TEMPLATES: [(&str, &str); 3] = [
         include_str!("../../manifests/kube-scheduler.yaml"),
     ),
 ];
+
+/// The cluster DNS add-on template (kube-dns as kubeadm names CoreDNS's objects).
+const CLUSTER_DNS_TEMPLATE: &str = include_str!("../../manifests/addons/kube-dns.yaml");
+
+/// The image the DNS add-on runs, as hack/images/build.sh names it.
+const CLUSTER_DNS_IMAGE_REPOSITORY: &str = "kube-dns";
+const CLUSTER_DNS_IMAGE_TAG: &str = "v1.33.0";
+
+/// The cluster domain the kubelets and the DNS add-on use.
+pub const CLUSTER_DOMAIN: &str = "cluster.local";
 
 /// The kubeadm-style etcd manifest template, used with static pods in etcd mode.
 const ETCD_TEMPLATE: &str = include_str!("../../manifests/etcd.yaml");
@@ -176,6 +194,12 @@ pub struct ClusterSpec {
     /// [`ControlPlaneMode::StaticPods`], one member runs as a static pod on node 1
     /// from `manifests/etcd.yaml`. Data directories are under `etcd/`.
     pub etcd: bool,
+    /// Whether the launcher deploys the cluster DNS add-on (kube-dns behind the
+    /// Service `kube-system/kube-dns` at [`ClusterSpec::dns_service_ip`]) once the
+    /// nodes are Ready, and waits for its pod to be Ready. Needs
+    /// [`ClusterSpec::registry_storage`] holding the `registry.k8s.io/kube-dns`
+    /// image (hack/registry.sh pushes it) and nodes with the kubelet.
+    pub cluster_dns: bool,
 }
 
 impl ClusterSpec {
@@ -201,6 +225,7 @@ impl ClusterSpec {
             apiserver_flags: Vec::new(),
             controller_manager_flags: Vec::new(),
             etcd: false,
+            cluster_dns: false,
         }
     }
 
@@ -327,6 +352,30 @@ impl ClusterSpec {
 
 /// Replaces every `{{NAME}}` in `template` with its value; returns the name of a
 /// placeholder that has no value as the error.
+/// Fills manifests/addons/kube-dns.yaml for `spec`.
+fn fill_cluster_dns_template(spec: &ClusterSpec) -> Result<String, String> {
+    fill_template(
+        CLUSTER_DNS_TEMPLATE,
+        &[
+            ("DNS_SERVICE_IP", spec.dns_service_ip().to_string()),
+            ("CLUSTER_DOMAIN", CLUSTER_DOMAIN.to_string()),
+        ],
+    )
+    .map_err(|placeholder| {
+        format!("manifests/addons/kube-dns.yaml: no value for {{{{{placeholder}}}}}")
+    })
+}
+
+/// Returns whether a docker-registry filesystem storage contains `repository:tag`.
+fn registry_has_tag(storage: &Path, repository: &str, tag: &str) -> bool {
+    storage
+        .join("docker/registry/v2/repositories")
+        .join(repository)
+        .join("_manifests/tags")
+        .join(tag)
+        .is_dir()
+}
+
 fn fill_template(template: &str, values: &[(&str, String)]) -> Result<String, String> {
     let mut filled = String::with_capacity(template.len());
     let mut rest = template;
@@ -506,7 +555,111 @@ impl Cluster {
                 self.wait_nodes_ready(Duration::from_secs(120))
             })?;
         }
+        if spec.cluster_dns {
+            step("deploying the cluster DNS add-on", || {
+                self.deploy_cluster_dns()
+            })?;
+            step("waiting for the cluster DNS pod to be Ready", || {
+                self.wait_cluster_dns_ready(Duration::from_secs(120))
+            })?;
+        }
         Ok(())
+    }
+
+    /// Applies manifests/addons/kube-dns.yaml, filled for this cluster.
+    fn deploy_cluster_dns(&mut self) -> Result<(), LaunchError> {
+        let spec = self.spec.clone();
+        let what = "deploying the cluster DNS add-on".to_string();
+        let problem = if spec.nodes == 0 || !spec.node_components.kubelet {
+            Some("it needs nodes with the kubelet".to_string())
+        } else {
+            match &spec.registry_storage {
+                None => Some("it needs registry_storage holding its image".to_string()),
+                Some(storage)
+                    if !registry_has_tag(
+                        storage,
+                        CLUSTER_DNS_IMAGE_REPOSITORY,
+                        CLUSTER_DNS_IMAGE_TAG,
+                    ) =>
+                {
+                    Some(format!(
+                        "{} contains no {CLUSTER_DNS_IMAGE_REPOSITORY}:{CLUSTER_DNS_IMAGE_TAG}; build \
+                     kube-dns and run hack/registry.sh push-addons (BIN_DIR={})",
+                        storage.display(),
+                        spec.bin_dir.display()
+                    ))
+                }
+                Some(_) => None,
+            }
+        };
+        if let Some(message) = problem {
+            return Err(LaunchError::Addon { what, message });
+        }
+
+        let manifest = fill_cluster_dns_template(&spec).map_err(|message| LaunchError::Addon {
+            what: what.clone(),
+            message,
+        })?;
+        let path = spec.dir.join("kube-dns.yaml");
+        fs::write(&path, manifest).map_err(io_error(format!("writing {}", path.display())))?;
+        self.kubectl(&["apply", "-f", &path.display().to_string()])
+            .map_err(|message| LaunchError::Addon { what, message })?;
+        Ok(())
+    }
+
+    /// Waits until a pod of the DNS add-on (label `k8s-app=kube-dns`) is Ready.
+    fn wait_cluster_dns_ready(&mut self, timeout: Duration) -> Result<(), LaunchError> {
+        let get_pods = [
+            "-n",
+            "kube-system",
+            "get",
+            "pods",
+            "-l",
+            "k8s-app=kube-dns",
+            "-o",
+            "json",
+        ];
+        let result = self.wait_for("cluster DNS", timeout, |cluster| {
+            cluster
+                .kubectl(&get_pods)
+                .ok()
+                .and_then(|output| serde_json::from_str::<serde_json::Value>(&output).ok())
+                .is_some_and(|list| {
+                    list["items"].as_array().is_some_and(|pods| {
+                        pods.iter().any(|pod| {
+                            pod["status"]["conditions"]
+                                .as_array()
+                                .is_some_and(|conditions| {
+                                    conditions.iter().any(|condition| {
+                                        condition["type"] == "Ready"
+                                            && condition["status"] == "True"
+                                    })
+                                })
+                        })
+                    })
+                })
+        });
+        match result {
+            Err(LaunchError::Timeout { waited, .. }) => {
+                let status = self
+                    .kubectl(&[
+                        "-n",
+                        "kube-system",
+                        "get",
+                        "pods",
+                        "-l",
+                        "k8s-app=kube-dns",
+                        "-o",
+                        "wide",
+                    ])
+                    .unwrap_or_else(|error| error);
+                Err(LaunchError::Addon {
+                    what: format!("the cluster DNS pod was not Ready after {waited:?}"),
+                    message: status,
+                })
+            }
+            other => other,
+        }
     }
 
     fn save_state(&mut self) -> Result<(), LaunchError> {
@@ -1071,7 +1224,7 @@ fallback_to_upstream = false
             "cgroupDriver": "cgroupfs",
             "podCIDR": spec.pod_cidr(index),
             "clusterDNS": [spec.dns_service_ip().to_string()],
-            "clusterDomain": "cluster.local",
+            "clusterDomain": CLUSTER_DOMAIN,
             "podLogsDir": node_dir.join("pod-logs").display().to_string(),
             "resolvConf": resolv_conf.display().to_string(),
             "failSwapOn": false,
@@ -1362,6 +1515,19 @@ mod tests {
         }
         assert_eq!(spec.server_url(), "https://10.240.0.11:6443");
         assert_eq!(spec.etcd_servers(), ["https://127.0.0.1:2379"]);
+    }
+
+    #[test]
+    fn cluster_dns_manifest_fills_completely() {
+        let spec = ClusterSpec::new("t", Path::new("/tmp/t"), Path::new("/bin"), 1);
+        let filled = fill_cluster_dns_template(&spec).expect("every placeholder has a value");
+        assert!(!filled.contains("{{"), "{filled}");
+        assert!(filled.contains("clusterIP: 10.96.0.10"), "{filled}");
+        assert!(filled.contains("--domain=cluster.local."), "{filled}");
+        assert!(
+            filled.contains("image: registry.k8s.io/kube-dns:v1.33.0"),
+            "{filled}"
+        );
     }
 
     #[test]

@@ -31,6 +31,27 @@ fn repository_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The port of the registry hack/registry.sh runs for the add-on push; the cluster
+/// serves the same storage to its nodes itself.
+const PUSH_REGISTRY_PORT: &str = "5044";
+
+/// Builds the kube-dns image from the debug binary beside this test and pushes it
+/// into the registry storage (`hack/registry.sh push-addons`), so the cluster's DNS
+/// add-on runs the code under test.
+fn push_addon_images() {
+    let root = repository_root();
+    let status = std::process::Command::new(root.join("hack/registry.sh"))
+        .arg("push-addons")
+        .env("BIN_DIR", bin_dir())
+        .env("REGISTRY_PORT", PUSH_REGISTRY_PORT)
+        .status()
+        .expect("run hack/registry.sh push-addons");
+    assert!(
+        status.success(),
+        "hack/registry.sh push-addons failed: {status}"
+    );
+}
+
 struct Suite {
     cluster: Cluster,
 }
@@ -241,8 +262,10 @@ fn cluster_end_to_end() {
         "{} is missing: run hack/images/build.sh and hack/registry.sh start (make test does)",
         registry.display()
     );
+    push_addon_images();
     let dir = tempfile_dir();
     let mut spec = ClusterSpec::new("e2e", &dir, &bin_dir(), 2);
+    spec.cluster_dns = true;
     spec.bridge_octet = 241;
     spec.apiserver_port = 6444;
     spec.pod_octet = 245;
@@ -292,6 +315,9 @@ fn cluster_end_to_end() {
         deployment(&suite)
     });
     run("services reach pods across nodes", &mut || services(&suite));
+    run("cluster DNS resolves services and pods", &mut || {
+        cluster_dns(&suite)
+    });
     run("configmap and secret in volumes and env", &mut || {
         configuration(&suite)
     });
@@ -405,6 +431,167 @@ fn services(suite: &Suite) {
         &format!("timeout 10 wget -q -O - http://{node1_address}:30007/"),
     );
     assert!(page.contains("nginx"), "page through the NodePort: {page}");
+}
+
+const DNS_OBJECTS: &str = "apiVersion: v1
+kind: Service
+metadata:
+  name: dns-web
+spec:
+  clusterIP: None
+  selector:
+    app: dns-web
+  ports:
+  - name: http
+    port: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: dns-svc
+spec:
+  selector:
+    app: dns-web
+  ports:
+  - name: http
+    port: 80
+    protocol: TCP
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: dns-web-0
+  labels:
+    app: dns-web
+spec:
+  hostname: dns-web-0
+  subdomain: dns-web
+  containers:
+  - name: web
+    image: nginx
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: dns-client
+spec:
+  containers:
+  - name: main
+    image: busybox
+    command: [\"sleep\", \"3600\"]
+";
+
+/// Runs `command` with sh in the client pod until its output (standard output and
+/// error, then `exit=<status>`) contains every one of `expected`, and returns that
+/// output. EndpointSlices reach the DNS server by watch, a moment after the pods
+/// turn Ready, hence the retries.
+fn in_dns_client(suite: &Suite, command: &str, expected: &[&str]) -> String {
+    let script = format!("{command} 2>&1; echo exit=$?");
+    suite.wait(
+        &format!("`{command}` to print {expected:?}"),
+        Duration::from_secs(30),
+        || {
+            let output = suite.kubectl(&["exec", "dns-client", "--", "sh", "-c", &script])?;
+            if expected.iter().all(|text| output.contains(text)) {
+                Ok(output)
+            } else {
+                Err(output)
+            }
+        },
+    )
+}
+
+fn cluster_dns(suite: &Suite) {
+    let dns = suite.json(&["get", "service", "kube-dns", "-n", "kube-system"]);
+    assert_eq!(dns["spec"]["clusterIP"], "10.96.0.10");
+    let dns_pods = suite.pods("kube-system", "k8s-app=kube-dns");
+    assert!(dns_pods.iter().any(is_ready), "{}", summarize(&dns_pods));
+
+    suite.apply(DNS_OBJECTS);
+    suite.kubectl_ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/dns-web-0",
+        "pod/dns-client",
+        "--timeout=120s",
+    ]);
+    let kubernetes = suite.json(&["get", "service", "kubernetes"]);
+    let kubernetes_ip = kubernetes["spec"]["clusterIP"]
+        .as_str()
+        .expect("clusterIP")
+        .to_string();
+    let service = suite.json(&["get", "service", "dns-svc"]);
+    let service_ip = service["spec"]["clusterIP"]
+        .as_str()
+        .expect("clusterIP")
+        .to_string();
+    let pod = suite.json(&["get", "pod", "dns-web-0"]);
+    let pod_ip = pod["status"]["podIP"].as_str().expect("podIP").to_string();
+
+    let resolv_conf = suite.kubectl_ok(&["exec", "dns-client", "--", "cat", "/etc/resolv.conf"]);
+    assert!(
+        resolv_conf.contains("nameserver 10.96.0.10"),
+        "{resolv_conf}"
+    );
+
+    // libc's resolver applies the search path (default.svc.cluster.local first) to
+    // `kubernetes.default`; ping prints the address it resolved, and the ICMP echo
+    // to a cluster IP is never answered. Busybox 1.35's nslookup applies no search
+    // path to names with a dot, so it gets the full name.
+    in_dns_client(
+        suite,
+        "ping -c 1 -W 1 kubernetes.default",
+        &[&format!("PING kubernetes.default ({kubernetes_ip})")],
+    );
+    in_dns_client(
+        suite,
+        "nslookup kubernetes.default.svc.cluster.local",
+        &[&format!("Address: {kubernetes_ip}"), "exit=0"],
+    );
+    // nslookup tries a name without a dot under every search domain and prints the
+    // NXDOMAIN of the others, so only the answer matters here.
+    in_dns_client(
+        suite,
+        "nslookup dns-svc",
+        &[
+            "Name:\tdns-svc.default.svc.cluster.local",
+            &format!("Address: {service_ip}"),
+        ],
+    );
+    in_dns_client(
+        suite,
+        "nslookup dns-web-0.dns-web.default.svc.cluster.local",
+        &[&format!("Address: {pod_ip}"), "exit=0"],
+    );
+    in_dns_client(
+        suite,
+        "nslookup -type=srv _http._tcp.dns-svc.default.svc.cluster.local",
+        &[
+            "service = 0 100 80 dns-svc.default.svc.cluster.local",
+            "exit=0",
+        ],
+    );
+    in_dns_client(
+        suite,
+        "nslookup -type=srv _http._tcp.dns-web.default.svc.cluster.local",
+        &["80 dns-web-0.dns-web.default.svc.cluster.local", "exit=0"],
+    );
+    in_dns_client(
+        suite,
+        &format!("nslookup {pod_ip}"),
+        &[
+            "name = dns-web-0.dns-web.default.svc.cluster.local",
+            "exit=0",
+        ],
+    );
+    in_dns_client(
+        suite,
+        "nslookup no-such-service.default.svc.cluster.local",
+        &["NXDOMAIN", "exit=1"],
+    );
+
+    suite.kubectl_ok(&["delete", "pod", "dns-client", "dns-web-0", "--wait=false"]);
+    suite.kubectl_ok(&["delete", "service", "dns-web", "dns-svc"]);
 }
 
 fn configuration(suite: &Suite) {

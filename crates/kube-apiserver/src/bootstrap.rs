@@ -95,10 +95,12 @@ pub async fn run(
         } else {
             "IPv4"
         };
+        // No managed-by label: the EndpointSlice controller deletes the slices it
+        // manages for Services without a selector, such as this one.
         let object = json!({
             "apiVersion": "discovery.k8s.io/v1",
             "kind": "EndpointSlice",
-            "metadata": {"name": "kubernetes", "labels": {"kubernetes.io/service-name": "kubernetes", "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}},
+            "metadata": {"name": "kubernetes", "labels": {"kubernetes.io/service-name": "kubernetes"}},
             "addressType": family,
             "endpoints": [{"addresses": [kubernetes.endpoint_ip], "conditions": {"ready": true}}],
             "ports": [{"name": "https", "port": kubernetes.port, "protocol": "TCP"}],

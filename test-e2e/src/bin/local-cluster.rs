@@ -41,7 +41,8 @@ enum Action {
         #[arg(long)]
         demo: Option<PathBuf>,
         /// Leave the named node daemons out (container-runtime, kubelet, kube-proxy,
-        /// controllers), for a cluster where a component is not built.
+        /// controllers) or the DNS add-on (kube-dns), for a cluster where a component
+        /// is not built. The DNS add-on also needs --registry-storage.
         #[arg(long, value_delimiter = ',')]
         without: Vec<String>,
         /// Where the control plane runs: `host` (processes on the host) or
@@ -107,6 +108,9 @@ fn main() {
                 spec.control_plane = ControlPlaneMode::StaticPods;
             }
             spec.etcd = etcd;
+            spec.cluster_dns = spec.registry_storage.is_some()
+                && spec.node_components.kubelet
+                && !without.iter().any(|name| name == "kube-dns");
             install_signal_handlers();
 
             println!(
@@ -199,6 +203,16 @@ fn print_usage(cluster: &Cluster) {
             cluster.spec.etcd_servers().join(","),
             pki.etcd.ca.cert.display(),
             pki.etcd.healthcheck_client.cert.display(),
+        );
+    }
+    if cluster.spec.cluster_dns {
+        println!(
+            "Cluster DNS answers on {} for {}; try:",
+            cluster.spec.dns_service_ip(),
+            test_e2e::cluster::CLUSTER_DOMAIN
+        );
+        println!(
+            "  kubectl run dns-check -it --rm --restart=Never --image=busybox -- nslookup kubernetes.default"
         );
     }
     println!(
