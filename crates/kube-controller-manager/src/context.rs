@@ -23,10 +23,10 @@ pub struct ControllerContext {
 impl ControllerContext {
     /// Builds a context whose informers list and watch through `client`.
     pub fn new(client: RestClient, options: Arc<ControllerManagerOptions>) -> Self {
-        let informers = Arc::new(SharedInformerFactory::new(
-            client.clone(),
-            options.min_resync_period,
-        ));
+        let informers = Arc::new(
+            SharedInformerFactory::new(client.clone(), options.min_resync_period)
+                .with_managed_fields_stripped(),
+        );
         let event_broadcaster = Arc::new(EventBroadcaster::new(client.clone()));
         Self {
             client,

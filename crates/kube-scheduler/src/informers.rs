@@ -129,7 +129,8 @@ pub fn start_informers(
     scheduler: &Arc<Scheduler>,
     cancel: &watch::Receiver<bool>,
 ) -> Informers {
-    let factory = SharedInformerFactory::new(client.clone(), Duration::ZERO);
+    let factory =
+        SharedInformerFactory::new(client.clone(), Duration::ZERO).with_managed_fields_stripped();
 
     let pods = scheduler.clone();
     on_change::<Pod>(&factory, move |change| match change {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::shared::{CacheSynced, InformerOptions, SharedIndexInformer};
+use super::shared::{CacheSynced, InformerOptions, SharedIndexInformer, strip_managed_fields};
 use crate::api::{
     ApiResource, DynamicObject, KubeObject, PARTIAL_OBJECT_METADATA_ACCEPT, PartialObjectMetadata,
     ScopeKind,
@@ -26,6 +26,7 @@ pub struct SharedInformerFactory {
     client: RestClient,
     default_resync: Duration,
     reflector_options: ReflectorOptions,
+    strip_managed_fields: bool,
     entries: Mutex<HashMap<String, Entry>>,
 }
 
@@ -44,6 +45,7 @@ impl SharedInformerFactory {
             client,
             default_resync,
             reflector_options: ReflectorOptions::default(),
+            strip_managed_fields: false,
             entries: Mutex::new(HashMap::new()),
         }
     }
@@ -52,6 +54,15 @@ impl SharedInformerFactory {
     /// informers created afterwards; selectors come from each informer's options.
     pub fn with_reflector_options(mut self, options: ReflectorOptions) -> Self {
         self.reflector_options = options;
+        self
+    }
+
+    /// Drops `metadata.managedFields` from the objects of the informers created
+    /// afterwards, as upstream's controller manager and scheduler do: they never read
+    /// it, and it is often the largest part of a cached object. An update built from a
+    /// cached object then carries no `managedFields`, which keeps the stored ones.
+    pub fn with_managed_fields_stripped(mut self) -> Self {
+        self.strip_managed_fields = true;
         self
     }
 
@@ -138,6 +149,10 @@ impl SharedInformerFactory {
             self.reflector_options.clone(),
             accept,
         );
+        if self.strip_managed_fields {
+            // A new informer has not started, so the transform is always accepted.
+            let _ = informer.set_transform(Arc::new(strip_managed_fields::<K>));
+        }
         let runner = informer.clone();
         entries.insert(
             key,

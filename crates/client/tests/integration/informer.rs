@@ -340,3 +340,64 @@ async fn transform_applies_to_list_and_watch() {
     stop.send(true).expect("informers running");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn factory_strips_managed_fields_and_updates_keep_them() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    cms.create(&config_map("a", &[], "1"), &PostParams::default())
+        .await
+        .expect("create a");
+
+    let factory =
+        SharedInformerFactory::new(client.clone(), Duration::ZERO).with_managed_fields_stripped();
+    let informer = factory.informer::<ConfigMap>();
+    let (stop, cancel) = watch::channel(false);
+    factory.start(cancel.clone());
+    assert!(factory.wait_for_cache_sync(cancel).await);
+
+    let cached = informer
+        .lister()
+        .list()
+        .into_iter()
+        .find(|cm| cm.metadata.name.as_deref() == Some("a"))
+        .expect("a is cached");
+    assert_eq!(cached.metadata.managed_fields, None);
+
+    // A controller writes back a changed copy of the cached object: the server keeps
+    // the managedFields it stored instead of clearing them.
+    let mut changed = (*cached).clone();
+    changed
+        .data
+        .get_or_insert_with(Default::default)
+        .insert("value".to_string(), "2".to_string());
+    let updated = cms.replace("a", &changed).await.expect("update a");
+    let managers: Vec<String> = updated
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|entry| entry.manager)
+        .collect();
+    assert!(
+        !managers.is_empty(),
+        "managedFields were dropped by the update"
+    );
+
+    eventually(Duration::from_secs(10), "the update in the cache", || {
+        informer.lister().list().iter().any(|cm| {
+            cm.metadata.name.as_deref() == Some("a")
+                && cm
+                    .data
+                    .as_ref()
+                    .and_then(|data| data.get("value"))
+                    .map(String::as_str)
+                    == Some("2")
+                && cm.metadata.managed_fields.is_none()
+        })
+    })
+    .await;
+    stop.send(true).expect("informers running");
+    server.stop().await;
+}
