@@ -42,21 +42,27 @@ pub fn run() -> i32 {
     }
 }
 
-/// The loop of PID 1: wait for SIGCHLD and reap every exited child. SIGTERM and SIGINT
-/// end it. Because these signals are blocked and have no handler, the kernel drops them
-/// when a process inside the namespace sends them, so only the host can stop the init.
+/// Runs PID 1 until SIGTERM or SIGINT: waits for SIGCHLD and reaps every exited child.
+/// Like the pause process, the init exits on those signals even when a process of the
+/// pod sends them, which ends the pod's PID namespace.
 fn reap_forever() -> ! {
     let _ = nix::unistd::setsid();
     let _ = std::env::set_current_dir("/");
-    if let Ok(null) = std::fs::OpenOptions::new()
+    // The daemon reads the parent's output until EOF, so the init must let go of the
+    // inherited pipes even when /dev/null cannot be opened.
+    let null = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .open("/dev/null")
-    {
+        .open("/dev/null");
+    for fd in 0..=2 {
         use std::os::fd::AsRawFd;
-        for fd in 0..=2 {
-            // SAFETY: dup2 onto the standard descriptors touches no Rust-owned memory.
-            unsafe { libc::dup2(null.as_raw_fd(), fd) };
+        // SAFETY: dup2 and close act on the standard descriptors only, which no Rust
+        // object in this process owns.
+        unsafe {
+            match &null {
+                Ok(null) => libc::dup2(null.as_raw_fd(), fd),
+                Err(_) => libc::close(fd),
+            };
         }
     }
 
