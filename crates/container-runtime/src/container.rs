@@ -172,6 +172,53 @@ impl Runtime {
         }
     }
 
+    /// Resolves the PID namespace a new container joins: the pod's with
+    /// `NamespaceMode::POD`, the target container's with `TARGET`, and none (a new one
+    /// or the host's) otherwise.
+    fn pid_namespace(
+        &self,
+        sandbox: &crate::store::SandboxRecord,
+        config: &v1::ContainerConfig,
+    ) -> Result<Option<std::path::PathBuf>> {
+        let options = config
+            .linux
+            .as_ref()
+            .and_then(|linux| linux.security_context.as_ref())
+            .and_then(|context| context.namespace_options.clone())
+            .unwrap_or_default();
+        match v1::NamespaceMode::try_from(options.pid) {
+            // POD is also the protobuf default, which clients that set no namespace
+            // options send. A sandbox without an init has no PID namespace to share, so
+            // such a container gets its own, as with CONTAINER.
+            Ok(v1::NamespaceMode::Pod) => match &sandbox.pod_init {
+                Some(init) => crate::pod_init::namespace_path(init).map(Some),
+                None => Ok(None),
+            },
+            Ok(v1::NamespaceMode::Target) => {
+                let target = self.container(&options.target_id).map_err(|_| {
+                    Error::NotFound(format!(
+                        "target container {:?} of the PID namespace not found",
+                        options.target_id
+                    ))
+                })?;
+                if target.sandbox_id != sandbox.id {
+                    return Err(Error::InvalidArgument(format!(
+                        "target container {:?} belongs to another sandbox",
+                        options.target_id
+                    )));
+                }
+                match target.pid.filter(|_| process_alive(target.pid)) {
+                    Some(pid) => Ok(Some(format!("/proc/{pid}/ns/pid").into())),
+                    None => Err(Error::FailedPrecondition(format!(
+                        "target container {:?} is not running",
+                        options.target_id
+                    ))),
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
     async fn build_container(
         &self,
         id: &str,
@@ -196,6 +243,7 @@ impl Runtime {
             image: &info.config,
             rootfs,
             cgroup_path: &cgroup_path,
+            pid_namespace: self.pid_namespace(sandbox, config)?,
         })?;
         let bundle_config = self.store.container_dir(id).join("config.json");
         spec.save(&bundle_config).map_err(|error| {

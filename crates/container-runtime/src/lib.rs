@@ -17,6 +17,7 @@ pub mod logs;
 pub mod namespaces;
 pub mod oci;
 pub mod oci_runtime;
+pub mod pod_init;
 pub mod portforward;
 pub mod runtime;
 pub mod seccomp;

@@ -56,12 +56,17 @@ enum Command {
     /// Supervise one container (started by the daemon, not by users).
     #[command(hide = true)]
     Shim(ShimArgs),
+    /// Run as PID 1 of a pod's shared PID namespace (started by the daemon).
+    #[command(hide = true)]
+    PodInit,
 }
 
 fn main() {
     let flags = Flags::parse();
-    if let Some(Command::Shim(args)) = flags.command {
-        std::process::exit(shim::run(args));
+    match flags.command {
+        Some(Command::Shim(args)) => std::process::exit(shim::run(args)),
+        Some(Command::PodInit) => std::process::exit(container_runtime::pod_init::run()),
+        None => {}
     }
 
     let filter =

@@ -3,8 +3,8 @@
 //!
 //! A short-lived thread unshares the namespaces, sets the pod hostname, and bind-mounts
 //! `/proc/self/task/<tid>/ns/{net,ipc,uts}` onto files in the sandbox's state directory.
-//! The namespaces live as long as those mounts; containers join them by path. Because no
-//! process stays in them, there is no sandbox PID namespace to share (see `oci`).
+//! The namespaces live as long as those mounts; containers join them by path. A PID
+//! namespace cannot be kept this way, so pods that share one get an init (see `pod_init`).
 
 use std::path::{Path, PathBuf};
 
@@ -120,6 +120,44 @@ pub fn unpin_one(path: &Path) {
         && error.kind() != std::io::ErrorKind::NotFound
     {
         tracing::warn!(path = %path.display(), %error, "failed to remove namespace file");
+    }
+}
+
+/// Size of a pod's /dev/shm: 64 MiB, the default of containerd's CRI plugin and of
+/// dockershim.
+const SHM_SIZE: &str = "64m";
+
+/// Mounts a pod's /dev/shm tmpfs at `dir`, which every container of the pod then binds
+/// at /dev/shm. Containers of a pod share the IPC namespace, so they share POSIX shared
+/// memory too.
+pub fn mount_shm(dir: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(Error::io("failed to create", dir))?;
+    let options = format!("mode=1777,size={SHM_SIZE}");
+    nix::mount::mount(
+        Some("shm"),
+        dir,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some(options.as_str()),
+    )
+    .map_err(|errno| {
+        Error::Internal(format!(
+            "failed to mount tmpfs at {}: {errno}",
+            dir.display()
+        ))
+    })?;
+    Ok(dir.to_path_buf())
+}
+
+/// Unmounts and deletes a pod's /dev/shm. Errors are logged, like [`unpin`].
+pub fn unmount_shm(dir: &Path) {
+    if let Err(error) = unmount(dir) {
+        tracing::warn!(path = %dir.display(), %error, "failed to unmount /dev/shm");
+    }
+    if let Err(error) = std::fs::remove_dir(dir)
+        && error.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %dir.display(), %error, "failed to remove /dev/shm directory");
     }
 }
 

@@ -99,6 +99,9 @@ pub struct SpecInput<'a> {
     pub image: &'a ImageConfig,
     pub rootfs: &'a Path,
     pub cgroup_path: &'a str,
+    /// PID namespace to join (the pod's or a target container's); `None` creates a new
+    /// one unless the container uses the host's.
+    pub pid_namespace: Option<PathBuf>,
 }
 
 /// Builds the OCI spec of a container. Errors are [`Error::InvalidArgument`] for
@@ -152,15 +155,12 @@ pub fn container_spec(input: &SpecInput<'_>) -> Result<Spec> {
             .map_err(internal)?,
     ];
     let namespace_options = security.namespace_options.clone().unwrap_or_default();
-    // NOTE: without a pause process there is no sandbox PID namespace, so the POD mode
-    // (shareProcessNamespace) gives each container its own PID namespace.
     if namespace_options.pid != v1::NamespaceMode::Node as i32 {
-        namespaces.push(
-            LinuxNamespaceBuilder::default()
-                .typ(LinuxNamespaceType::Pid)
-                .build()
-                .map_err(internal)?,
-        );
+        let mut pid = LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Pid);
+        if let Some(path) = &input.pid_namespace {
+            pid = pid.path(path.clone());
+        }
+        namespaces.push(pid.build().map_err(internal)?);
     }
     let pinned = &input.sandbox.namespaces;
     for (kind, path) in [
@@ -530,8 +530,23 @@ fn mounts(input: &SpecInput<'_>, privileged: bool) -> Vec<Mount> {
         }
     }
 
-    // NOTE: each container gets its own /dev/shm (the default tmpfs); containers of a pod
-    // do not share one, and privileged containers see no host devices.
+    // Containers share the /dev/shm of the IPC namespace they are in: the pod's tmpfs, or
+    // the host's with host IPC. Records from before pods had a tmpfs keep the default.
+    let shm = if input.sandbox.host_ipc {
+        Some(Path::new("/dev/shm"))
+    } else {
+        input.sandbox.shm.as_deref()
+    };
+    if let Some(source) = shm {
+        mounts.retain(|existing| existing.destination() != Path::new("/dev/shm"));
+        mounts.push(bind_mount(
+            "/dev/shm",
+            source,
+            vec!["rbind".into(), "rprivate".into(), "rw".into()],
+        ));
+    }
+
+    // NOTE: privileged containers see no host devices.
     let files = input.sandbox_files;
     for (destination, source) in [
         ("/etc/hosts", &files.hosts),

@@ -18,6 +18,7 @@ use crate::images::ImageStore;
 use crate::namespaces::{self, NamespaceRequest};
 use crate::oci::SandboxFiles;
 use crate::oci_runtime::OciRuntime;
+use crate::pod_init;
 use crate::store::{ContainerRecord, SandboxRecord, SandboxState, Store, now_nanos};
 
 /// Name reported in `VersionResponse.runtime_name`.
@@ -69,6 +70,15 @@ impl Runtime {
                 .is_some_and(|path| !namespaces::is_pinned(path));
             if record.state == SandboxState::Ready && lost {
                 tracing::warn!(pod_sandbox_id = %record.id, "network namespace is gone; marking sandbox not ready");
+                record.state = SandboxState::NotReady;
+                store.save_sandbox(&record)?;
+            }
+            let init_lost = record
+                .pod_init
+                .as_ref()
+                .is_some_and(|init| !pod_init::is_running(init));
+            if record.state == SandboxState::Ready && init_lost {
+                tracing::warn!(pod_sandbox_id = %record.id, "shared PID namespace is gone; marking sandbox not ready");
                 record.state = SandboxState::NotReady;
                 store.save_sandbox(&record)?;
             }
@@ -168,8 +178,8 @@ impl Runtime {
         records
     }
 
-    /// Creates a pod sandbox: pinned namespaces, hostname, resolv.conf and hosts files,
-    /// and the CNI network. Everything made so far is undone when a step fails.
+    /// Creates a pod sandbox: pinned namespaces, the /dev/shm tmpfs, an init for a shared
+    /// PID namespace, hostname, resolv.conf and hosts files, and the CNI network. Everything made so far is undone when a step fails.
     pub async fn run_pod_sandbox(
         &self,
         config: &v1::PodSandboxConfig,
@@ -244,6 +254,8 @@ impl Runtime {
             host_pid,
             sysctls: linux.sysctls.clone().into_iter().collect(),
             namespaces: Default::default(),
+            pod_init: None,
+            shm: None,
             ip: String::new(),
             additional_ips: Vec::new(),
             cni_config: None,
@@ -251,11 +263,18 @@ impl Runtime {
         };
         tracing::info!(pod = %format!("{}/{}", record.namespace, record.name), pod_sandbox_id = %id, "running pod sandbox");
 
-        let result = self.set_up_sandbox(&mut record, config).await;
+        // Only an explicit POD mode starts an init. POD is also the protobuf default, so
+        // a config without namespace options would otherwise start one for every pod.
+        let share_pid = linux
+            .security_context
+            .as_ref()
+            .and_then(|context| context.namespace_options.as_ref())
+            .is_some_and(|options| options.pid == v1::NamespaceMode::Pod as i32);
+        let result = self.set_up_sandbox(&mut record, config, share_pid).await;
         if let Err(error) = result {
             tracing::warn!(pod_sandbox_id = %id, %error, "pod sandbox setup failed; cleaning up");
             self.tear_down_network(&record).await;
-            namespaces::unpin(&record.namespaces);
+            release_local_resources(&record);
             let _ = std::fs::remove_dir_all(self.namespace_dir(&id));
             let _ = self.store.remove_sandbox(&id);
             return Err(error);
@@ -272,6 +291,7 @@ impl Runtime {
         &self,
         record: &mut SandboxRecord,
         config: &v1::PodSandboxConfig,
+        share_pid: bool,
     ) -> Result<()> {
         let network = if record.host_network {
             None
@@ -292,6 +312,14 @@ impl Runtime {
         };
         record.namespaces =
             namespaces::pin(&self.namespace_dir(&record.id), request, &record.hostname)?;
+        if !record.host_ipc {
+            record.shm = Some(namespaces::mount_shm(
+                &self.namespace_dir(&record.id).join("shm"),
+            )?);
+        }
+        if share_pid {
+            record.pod_init = Some(pod_init::start(&self.config.shim_binary).await?);
+        }
         self.write_sandbox_files(record, config)?;
 
         if let (Some(network), Some(netns)) = (network, record.namespaces.net.clone()) {
@@ -375,6 +403,9 @@ impl Runtime {
         if let Some(net) = record.namespaces.net.take() {
             namespaces::unpin_one(&net);
         }
+        if let Some(init) = &record.pod_init {
+            pod_init::stop(init);
+        }
         record.state = SandboxState::NotReady;
         self.save_sandbox(record)
     }
@@ -391,7 +422,7 @@ impl Runtime {
             self.remove_container(&container).await?;
         }
         let record = self.sandbox(id)?;
-        namespaces::unpin(&record.namespaces);
+        release_local_resources(&record);
         let _ = std::fs::remove_dir_all(self.namespace_dir(id));
         self.store.remove_sandbox(id)?;
         lock(&self.sandboxes).remove(id);
@@ -491,6 +522,18 @@ impl Runtime {
     }
 }
 
+/// Releases what a sandbox holds on this host besides its network: the pinned
+/// namespaces, the /dev/shm tmpfs and the PID namespace init.
+fn release_local_resources(record: &SandboxRecord) {
+    namespaces::unpin(&record.namespaces);
+    if let Some(shm) = &record.shm {
+        namespaces::unmount_shm(shm);
+    }
+    if let Some(init) = &record.pod_init {
+        pod_init::stop(init);
+    }
+}
+
 pub(crate) fn sandbox_metadata(record: &SandboxRecord) -> v1::PodSandboxMetadata {
     v1::PodSandboxMetadata {
         name: record.name.clone(),
@@ -500,10 +543,16 @@ pub(crate) fn sandbox_metadata(record: &SandboxRecord) -> v1::PodSandboxMetadata
     }
 }
 
+/// Returns the CRI state of a sandbox. A sandbox whose PID namespace init died is not
+/// ready, so the kubelet replaces it as it would after a pause container exit.
 pub(crate) fn sandbox_state(record: &SandboxRecord) -> v1::PodSandboxState {
+    let init_lost = record
+        .pod_init
+        .as_ref()
+        .is_some_and(|init| !pod_init::is_running(init));
     match record.state {
-        SandboxState::Ready => v1::PodSandboxState::SandboxReady,
-        SandboxState::NotReady => v1::PodSandboxState::SandboxNotready,
+        SandboxState::Ready if !init_lost => v1::PodSandboxState::SandboxReady,
+        _ => v1::PodSandboxState::SandboxNotready,
     }
 }
 

@@ -28,6 +28,15 @@ pub struct PinnedNamespaces {
     pub uts: Option<PathBuf>,
 }
 
+/// The PID 1 of a sandbox's shared PID namespace, see `pod_init`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodInit {
+    pub pid: i32,
+    /// Clock ticks since boot, which distinguish the init from a later process with the
+    /// same PID.
+    pub start_time: u64,
+}
+
 /// A pod sandbox as the runtime remembers it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SandboxRecord {
@@ -51,6 +60,12 @@ pub struct SandboxRecord {
     /// Namespaced sysctls every container of the pod gets.
     pub sysctls: BTreeMap<String, String>,
     pub namespaces: PinnedNamespaces,
+    /// Init of the shared PID namespace, present only with `NamespaceMode::POD`.
+    #[serde(default)]
+    pub pod_init: Option<PodInit>,
+    /// The pod's /dev/shm tmpfs, absent with host IPC.
+    #[serde(default)]
+    pub shm: Option<PathBuf>,
     /// The pod IP from the CNI result, empty with host networking.
     pub ip: String,
     pub additional_ips: Vec<String>,

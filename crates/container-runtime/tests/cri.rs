@@ -229,12 +229,40 @@ impl Drop for Node {
                 .args(["delete", "--force", &id])
                 .output();
         }
+        for entry in std::fs::read_dir(self.path("root/sandboxes"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let record: serde_json::Value = std::fs::read(entry.path().join("sandbox.json"))
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .unwrap_or_default();
+            let init = &record["pod_init"];
+            if let (Some(pid), Some(start_time)) =
+                (init["pid"].as_i64(), init["start_time"].as_u64())
+                && process_start_time(pid as i32) == Some(start_time)
+            {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
         unmount_below(self.dir.path());
         let _ = Command::new("ip")
             .args(["netns", "delete", &self.netns])
             .output();
         remove_cgroups(&self.cgroup_root);
     }
+}
+
+/// Reads field 22 of `/proc/<pid>/stat`, the start time in clock ticks since boot, so
+/// that cleanup never signals a process that reused a recorded PID.
+fn process_start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(22 - 3)?.parse().ok()
 }
 
 fn run(program: &str, args: &[&str]) {
@@ -1762,4 +1790,311 @@ async fn tty_container_logs_terminal_output() {
     assert_eq!(exit["status"], "Success", "{exit}");
 
     remove_sandbox(&mut client, &sandbox_id).await;
+}
+
+fn with_pid_mode(
+    mut config: v1::ContainerConfig,
+    mode: v1::NamespaceMode,
+    target_id: &str,
+) -> v1::ContainerConfig {
+    config.linux = Some(v1::LinuxContainerConfig {
+        security_context: Some(v1::LinuxContainerSecurityContext {
+            namespace_options: Some(v1::NamespaceOption {
+                pid: mode as i32,
+                target_id: target_id.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    config
+}
+
+fn with_namespace_options(
+    mut config: v1::PodSandboxConfig,
+    options: v1::NamespaceOption,
+) -> v1::PodSandboxConfig {
+    let linux = config.linux.get_or_insert_with(Default::default);
+    linux.security_context = Some(v1::LinuxSandboxSecurityContext {
+        namespace_options: Some(options),
+        ..Default::default()
+    });
+    config
+}
+
+/// Returns the command lines that `ps` lists inside a container.
+async fn processes(client: &mut RuntimeServiceClient<Channel>, id: &str) -> String {
+    let output = exec(client, id, &["ps", "-o", "args"], 10)
+        .await
+        .expect("ExecSync ps");
+    assert_eq!(output.exit_code, 0, "{output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn sandbox_record(node: &Node, id: &str) -> serde_json::Value {
+    let path = node.path(&format!("root/sandboxes/{id}/sandbox.json"));
+    serde_json::from_slice(&std::fs::read(&path).expect("sandbox record")).expect("JSON")
+}
+
+/// Reports whether a process runs and is not a zombie, so an init that was killed but
+/// not yet reaped by its adopter counts as gone.
+fn process_running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let rest = stat[stat.rfind(')')? + 1..].to_string();
+            rest.split_whitespace().next().map(|state| state != "Z")
+        })
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn pod_pid_namespace_is_shared() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let shared = with_namespace_options(
+        node.sandbox_config("shared"),
+        v1::NamespaceOption {
+            pid: v1::NamespaceMode::Pod as i32,
+            ..Default::default()
+        },
+    );
+    let shared_id = run_sandbox(&mut client, &shared).await;
+    let isolated = with_namespace_options(
+        node.sandbox_config("isolated"),
+        v1::NamespaceOption {
+            pid: v1::NamespaceMode::Container as i32,
+            ..Default::default()
+        },
+    );
+    let isolated_id = run_sandbox(&mut client, &isolated).await;
+
+    let mut ids = Vec::new();
+    for (sandbox_id, sandbox, name, mode) in [
+        (&shared_id, &shared, "one", v1::NamespaceMode::Pod),
+        (&shared_id, &shared, "two", v1::NamespaceMode::Pod),
+        (
+            &isolated_id,
+            &isolated,
+            "three",
+            v1::NamespaceMode::Container,
+        ),
+        (
+            &isolated_id,
+            &isolated,
+            "four",
+            v1::NamespaceMode::Container,
+        ),
+    ] {
+        let seconds = 1001 + ids.len();
+        let config = with_pid_mode(
+            container_config(name, &format!("exec sleep {seconds}")),
+            mode,
+            "",
+        );
+        ids.push(create_and_start(&mut client, sandbox_id, sandbox, config).await);
+    }
+
+    let seen_by_two = processes(&mut client, &ids[1]).await;
+    assert!(seen_by_two.contains("sleep 1001"), "{seen_by_two}");
+    assert!(seen_by_two.contains("sleep 1002"), "{seen_by_two}");
+    assert!(!seen_by_two.contains("sleep 1003"), "{seen_by_two}");
+    let init = exec(&mut client, &ids[1], &["cat", "/proc/1/cmdline"], 10)
+        .await
+        .expect("ExecSync cat");
+    assert!(
+        String::from_utf8_lossy(&init.stdout).contains("pod-init"),
+        "{init:?}"
+    );
+
+    let seen_by_four = processes(&mut client, &ids[3]).await;
+    assert!(seen_by_four.contains("sleep 1004"), "{seen_by_four}");
+    assert!(!seen_by_four.contains("sleep 1003"), "{seen_by_four}");
+    assert!(!seen_by_four.contains("sleep 1001"), "{seen_by_four}");
+
+    // An ephemeral container targeting "three" sees its processes.
+    let debug = with_pid_mode(
+        container_config("debug", "exec sleep 1005"),
+        v1::NamespaceMode::Target,
+        &ids[2],
+    );
+    let debug_id = create_and_start(&mut client, &isolated_id, &isolated, debug).await;
+    let seen_by_debug = processes(&mut client, &debug_id).await;
+    assert!(seen_by_debug.contains("sleep 1003"), "{seen_by_debug}");
+    assert!(!seen_by_debug.contains("sleep 1004"), "{seen_by_debug}");
+
+    // The init outlives a daemon restart, and new containers join it.
+    drop(client);
+    node.stop_daemon();
+    let (mut client, _) = node.start().await;
+    let pod = client
+        .pod_sandbox_status(v1::PodSandboxStatusRequest {
+            pod_sandbox_id: shared_id.clone(),
+            verbose: false,
+        })
+        .await
+        .expect("PodSandboxStatus")
+        .into_inner()
+        .status
+        .expect("status");
+    assert_eq!(pod.state, v1::PodSandboxState::SandboxReady as i32);
+    let late = with_pid_mode(
+        container_config("late", "exec sleep 1006"),
+        v1::NamespaceMode::Pod,
+        "",
+    );
+    let late_id = create_and_start(&mut client, &shared_id, &shared, late).await;
+    let seen_by_late = processes(&mut client, &late_id).await;
+    assert!(seen_by_late.contains("sleep 1001"), "{seen_by_late}");
+
+    let init_pid = sandbox_record(&node, &shared_id)["pod_init"]["pid"]
+        .as_i64()
+        .expect("pod_init.pid in the sandbox record") as i32;
+    assert!(process_running(init_pid));
+    assert!(sandbox_record(&node, &isolated_id)["pod_init"].is_null());
+    remove_sandbox(&mut client, &shared_id).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while process_running(init_pid) {
+        assert!(Instant::now() < deadline, "pod init {init_pid} still runs");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    remove_sandbox(&mut client, &isolated_id).await;
+
+    // A sandbox whose init dies is reported not ready.
+    let doomed = with_namespace_options(
+        node.sandbox_config("doomed"),
+        v1::NamespaceOption {
+            pid: v1::NamespaceMode::Pod as i32,
+            ..Default::default()
+        },
+    );
+    let doomed_id = run_sandbox(&mut client, &doomed).await;
+    let init = &sandbox_record(&node, &doomed_id)["pod_init"];
+    let doomed_pid = init["pid"].as_i64().expect("pod_init.pid") as i32;
+    assert_eq!(
+        process_start_time(doomed_pid),
+        init["start_time"].as_u64(),
+        "pod init {doomed_pid} is not the recorded process"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(doomed_pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill pod init");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = client
+            .pod_sandbox_status(v1::PodSandboxStatusRequest {
+                pod_sandbox_id: doomed_id.clone(),
+                verbose: false,
+            })
+            .await
+            .expect("PodSandboxStatus")
+            .into_inner()
+            .status
+            .expect("status")
+            .state;
+        if state == v1::PodSandboxState::SandboxNotready as i32 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sandbox stays ready without its init"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    remove_sandbox(&mut client, &doomed_id).await;
+}
+
+#[tokio::test]
+async fn pod_dev_shm_is_shared() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let first = node.sandbox_config("first");
+    let first_id = run_sandbox(&mut client, &first).await;
+    let second = node.sandbox_config("second");
+    let second_id = run_sandbox(&mut client, &second).await;
+    let host_ipc = with_namespace_options(
+        node.sandbox_config("host-ipc"),
+        v1::NamespaceOption {
+            ipc: v1::NamespaceMode::Node as i32,
+            pid: v1::NamespaceMode::Container as i32,
+            ..Default::default()
+        },
+    );
+    let host_ipc_id = run_sandbox(&mut client, &host_ipc).await;
+
+    let mut ids = Vec::new();
+    for (sandbox_id, sandbox, name) in [
+        (&first_id, &first, "writer"),
+        (&first_id, &first, "reader"),
+        (&second_id, &second, "stranger"),
+        (&host_ipc_id, &host_ipc, "host"),
+    ] {
+        let config = container_config(name, "exec sleep 1000");
+        ids.push(create_and_start(&mut client, sandbox_id, sandbox, config).await);
+    }
+
+    let write = exec(
+        &mut client,
+        &ids[0],
+        &["sh", "-c", "echo shared > /dev/shm/probe"],
+        10,
+    )
+    .await
+    .expect("ExecSync write");
+    assert_eq!(write.exit_code, 0, "{write:?}");
+    let read = exec(&mut client, &ids[1], &["cat", "/dev/shm/probe"], 10)
+        .await
+        .expect("ExecSync read");
+    assert_eq!(read.stdout, b"shared\n", "{read:?}");
+    let stranger = exec(&mut client, &ids[2], &["cat", "/dev/shm/probe"], 10)
+        .await
+        .expect("ExecSync stranger");
+    assert_ne!(stranger.exit_code, 0, "{stranger:?}");
+
+    let mounts = exec(&mut client, &ids[1], &["cat", "/proc/mounts"], 10)
+        .await
+        .expect("ExecSync mounts");
+    let mounts = String::from_utf8_lossy(&mounts.stdout).into_owned();
+    let shm_line = mounts
+        .lines()
+        .find(|line| line.split(' ').nth(1) == Some("/dev/shm"))
+        .unwrap_or_else(|| panic!("no /dev/shm in {mounts}"));
+    assert!(shm_line.contains("tmpfs"), "{shm_line}");
+    assert!(shm_line.contains("size=65536k"), "{shm_line}");
+    let mode = exec(&mut client, &ids[1], &["stat", "-c", "%a", "/dev/shm"], 10)
+        .await
+        .expect("ExecSync stat");
+    assert_eq!(mode.stdout, b"1777\n", "{mode:?}");
+
+    // A host IPC pod sees the host's /dev/shm.
+    let host_file = format!("container-runtime-test-{}", uuid::Uuid::new_v4());
+    let host_path = Path::new("/dev/shm").join(&host_file);
+    std::fs::write(&host_path, "host\n").expect("write host /dev/shm");
+    let host_read = exec(
+        &mut client,
+        &ids[3],
+        &["cat", &format!("/dev/shm/{host_file}")],
+        10,
+    )
+    .await;
+    let _ = std::fs::remove_file(&host_path);
+    assert_eq!(host_read.expect("ExecSync host").stdout, b"host\n");
+
+    let shm_dir = node.path(&format!("state/sandboxes/{first_id}/shm"));
+    let mounted = |dir: &Path| {
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap_or_default()
+            .lines()
+            .any(|line| line.split(' ').nth(4) == Some(&*dir.to_string_lossy()))
+    };
+    assert!(mounted(&shm_dir), "{} is not mounted", shm_dir.display());
+    remove_sandbox(&mut client, &first_id).await;
+    assert!(!mounted(&shm_dir), "{} is still mounted", shm_dir.display());
+    assert!(!shm_dir.exists());
+
+    remove_sandbox(&mut client, &second_id).await;
+    remove_sandbox(&mut client, &host_ipc_id).await;
 }
