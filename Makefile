@@ -39,6 +39,11 @@ bench: deps
 	$(CARGO) bench -p kube-apiserver --bench apiserver
 	$(CARGO) bench -p kube-scheduler --bench scheduling
 	$(CARGO) bench -p kube-proxy --bench proxy
+	./hack/images/build.sh
+	./hack/registry.sh start
+	./hack/registry.sh stop
+	$(CARGO) build --release -p kube-apiserver -p kubelet -p container-runtime
+	$(CARGO) bench -p test-e2e --bench pod_startup
 
 lint:
 	$(CARGO) fmt --all -- --check
