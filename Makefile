@@ -41,6 +41,11 @@ bench: deps
 	$(CARGO) bench -p kube-proxy --bench proxy
 	$(CARGO) bench -p container-runtime --bench pod_start
 	$(CARGO) bench -p kube-dns --bench dns
+	./hack/images/build.sh
+	./hack/registry.sh start
+	./hack/registry.sh stop
+	$(CARGO) build --release -p kube-apiserver -p kubelet -p container-runtime
+	$(CARGO) bench -p test-e2e --bench pod_startup
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -156,6 +156,18 @@ pub struct KubeletConfiguration {
     #[serde(rename = "podCIDR")]
     pub pod_cidr: String,
     pub serialize_image_pulls: bool,
+    /// Sustained rate of the API server client in requests per second; 0 takes the
+    /// client's own default of 5.
+    #[serde(rename = "kubeAPIQPS")]
+    pub kube_api_qps: i32,
+    /// Requests the API server client may send at once above `kube_api_qps`.
+    #[serde(rename = "kubeAPIBurst")]
+    pub kube_api_burst: i32,
+    /// Sustained rate of Event writes per second; 0 means no limit.
+    #[serde(rename = "eventRecordQPS")]
+    pub event_record_qps: i32,
+    /// Event writes allowed at once above `event_record_qps`.
+    pub event_burst: i32,
     pub eviction_hard: BTreeMap<String, String>,
     /// Soft eviction thresholds by signal. Each needs a grace period.
     pub eviction_soft: BTreeMap<String, String>,
@@ -242,6 +254,10 @@ impl Default for KubeletConfiguration {
             max_pods: 110,
             pod_cidr: String::new(),
             serialize_image_pulls: true,
+            kube_api_qps: 50,
+            kube_api_burst: 100,
+            event_record_qps: 50,
+            event_burst: 100,
             eviction_hard,
             eviction_soft: BTreeMap::new(),
             eviction_soft_grace_period: BTreeMap::new(),
@@ -457,6 +473,18 @@ fn validate(config: &KubeletConfiguration) -> Result<(), ConfigError> {
     if config.max_pods == 0 {
         return Err(ConfigError::Invalid("maxPods must be positive".to_string()));
     }
+    for (field, value) in [
+        ("kubeAPIQPS", config.kube_api_qps),
+        ("kubeAPIBurst", config.kube_api_burst),
+        ("eventRecordQPS", config.event_record_qps),
+        ("eventBurst", config.event_burst),
+    ] {
+        if value < 0 {
+            return Err(ConfigError::Invalid(format!(
+                "{field} ({value}) must not be negative"
+            )));
+        }
+    }
     for (field, reserved) in [
         ("systemReserved", &config.system_reserved),
         ("kubeReserved", &config.kube_reserved),
@@ -609,6 +637,35 @@ mod tests {
         assert_eq!(config.node_labels["c"], "d");
         assert_eq!(config.register_with_taints[0].effect, "NoSchedule");
         assert_eq!(config.register_with_taints[0].value.as_deref(), Some("v"));
+    }
+
+    #[test]
+    fn api_rate_limits_default_and_parse() {
+        let defaults = KubeletConfiguration::default();
+        assert_eq!(defaults.kube_api_qps, 50);
+        assert_eq!(defaults.kube_api_burst, 100);
+        assert_eq!(defaults.event_record_qps, 50);
+        assert_eq!(defaults.event_burst, 100);
+
+        let config = parse(
+            "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n\
+             kubeAPIQPS: 20\nkubeAPIBurst: 40\neventRecordQPS: 0\neventBurst: 7\n",
+        )
+        .unwrap();
+        assert_eq!(config.kube_api_qps, 20);
+        assert_eq!(config.kube_api_burst, 40);
+        assert_eq!(config.event_record_qps, 0);
+        assert_eq!(config.event_burst, 7);
+    }
+
+    #[test]
+    fn negative_api_rate_limit_is_invalid() {
+        let config = KubeletConfiguration {
+            kube_api_qps: -1,
+            ..KubeletConfiguration::default()
+        };
+        let error = validate(&config).unwrap_err().to_string();
+        assert!(error.contains("kubeAPIQPS (-1)"), "{error}");
     }
 
     #[test]

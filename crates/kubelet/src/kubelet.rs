@@ -696,9 +696,28 @@ pub async fn start(
             source,
         })?;
     }
-    let client = match &config.kubeconfig {
-        Some(path) => Some(RestClient::new(&rest_config(path)?)?),
-        None => None,
+    // Events get a client and rate limit of their own, as upstream's kubelet does,
+    // so that a burst of events does not delay status updates.
+    let (client, event_client) = match &config.kubeconfig {
+        Some(path) => {
+            let rest = rest_config(path)?;
+            let mut api_rest = rest.clone();
+            api_rest.qps = config.kube_api_qps as f32;
+            api_rest.burst = config.kube_api_burst as u32;
+            let mut event_rest = rest;
+            // RestConfig reads qps 0 as the client default and a negative qps as no
+            // limit, whereas eventRecordQPS 0 means no limit.
+            event_rest.qps = match config.event_record_qps {
+                0 => -1.0,
+                qps => qps as f32,
+            };
+            event_rest.burst = config.event_burst as u32;
+            (
+                Some(RestClient::new(&api_rest)?),
+                Some(RestClient::new(&event_rest)?),
+            )
+        }
+        None => (None, None),
     };
     let mut runtime = crate::remote::connect(
         &config.container_runtime_endpoint,
@@ -723,7 +742,7 @@ pub async fn start(
         .map(|ip| ip.to_string())
         .unwrap_or_default();
 
-    let events = crate::events::Recorder::new(client.clone(), node_name.clone(), cancel.clone());
+    let events = crate::events::Recorder::new(event_client, node_name.clone(), cancel.clone());
     let status = Arc::new(StatusManager::new(client.clone()));
     let (probe_tx, mut probe_rx) = mpsc::unbounded_channel();
     let prober = Arc::new(ProberManager::new(
