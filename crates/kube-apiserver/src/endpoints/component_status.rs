@@ -20,6 +20,7 @@ use storage::Backend;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
+use super::resource::{include_object, partial_metadata};
 use super::response::{ApiResponse, Representation, json as json_response, negotiate};
 use super::{Query, not_found};
 use crate::request_info::RequestInfo;
@@ -51,7 +52,7 @@ impl Component {
     }
 }
 
-/// The components upstream checks: the scheduler on 10259, the controller manager on
+/// Returns the components upstream checks: the scheduler on 10259, the controller manager on
 /// 10257 (both on loopback), and the storage. `etcd-0` names the first etcd storage
 /// configuration upstream; the embedded store is reported as `embedded-store`.
 pub fn default_components(uses_etcd: bool) -> Vec<Component> {
@@ -119,10 +120,7 @@ impl ComponentStatuses {
                 "application/json;as=Table;v=v1;g=meta.k8s.io",
             ])
         })?;
-        let include_object: IncludeObject =
-            query.get("includeObject").unwrap_or("").parse().map_err(
-                |error: crate::tables::UnsupportedIncludeObject| error.to_status_error(),
-            )?;
+        let include_object = include_object(query)?;
         match info.verb.as_str() {
             "get" => {
                 let Some(component) = self
@@ -246,6 +244,7 @@ impl ComponentStatuses {
             .map(|(host, _)| host)
             .unwrap_or(address)
             .trim_matches(|c| c == '[' || c == ']');
+
         let server_name = ServerName::try_from(host.to_string())
             .map_err(|error| format!("invalid host {host}: {error}"))?;
         let tls = self
@@ -258,6 +257,7 @@ impl ComponentStatuses {
                 .await
                 .map_err(|error| error.to_string())?;
         tokio::spawn(connection);
+
         let request = http::Request::get("/healthz")
             .header(http::header::HOST, address)
             .header(http::header::USER_AGENT, "kube-probe/1.33")
@@ -298,14 +298,6 @@ fn status_object(name: &str, probe: Probe) -> Value {
         condition["error"] = json!(probe.error);
     }
     json!({"metadata": {"name": name}, "conditions": [condition]})
-}
-
-fn partial_metadata(object: &Value) -> Value {
-    json!({
-        "kind": "PartialObjectMetadata",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": object.get("metadata").cloned().unwrap_or_else(|| json!({})),
-    })
 }
 
 fn table(items: &[Value], include_object: IncludeObject) -> Value {

@@ -866,7 +866,7 @@ fn deleted_body(store: &Store, object: &Value) -> Bytes {
 
 /// Reads the `includeObject` table option, which sets what each Table row's
 /// `object` carries (kubectl asks for `Object` when it sorts rows itself).
-fn include_object(query: &Query) -> Result<crate::tables::IncludeObject, StatusError> {
+pub(super) fn include_object(query: &Query) -> Result<crate::tables::IncludeObject, StatusError> {
     query
         .get("includeObject")
         .unwrap_or("")
@@ -904,7 +904,7 @@ fn represent_object(
     }
 }
 
-fn partial_metadata(object: &Value) -> Value {
+pub(super) fn partial_metadata(object: &Value) -> Value {
     serde_json::json!({
         "kind": "PartialObjectMetadata",
         "apiVersion": "meta.k8s.io/v1",
