@@ -23,8 +23,6 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Service;
-use k8s_openapi::api::discovery::v1::EndpointSlice;
 use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::watch;
@@ -264,11 +262,6 @@ impl UserspaceProxier {
             .sockets
             .get(name)
             .map(|socket| socket.proxy_port)
-    }
-
-    fn request_sync(&self) {
-        self.health.queued_update();
-        self.runner.request();
     }
 
     /// Runs syncs on request and every `sync_period` until `cancel` turns true.
@@ -701,59 +694,13 @@ async fn relay_udp_replies(
 }
 
 impl Provider for UserspaceProxier {
-    fn on_service_add(&self, service: &Service) {
-        if lock(&self.changes).services.update(None, Some(service)) {
-            self.request_sync();
-        }
+    fn changes(&self) -> &Mutex<ChangeTrackers> {
+        &self.changes
     }
 
-    fn on_service_update(&self, old: &Service, new: &Service) {
-        if lock(&self.changes).services.update(Some(old), Some(new)) {
-            self.request_sync();
-        }
-    }
-
-    fn on_service_delete(&self, service: &Service) {
-        if lock(&self.changes).services.update(Some(service), None) {
-            self.request_sync();
-        }
-    }
-
-    fn on_services_synced(&self) {
-        lock(&self.changes).services_synced = true;
-        self.request_sync();
-    }
-
-    fn on_endpoint_slice_add(&self, slice: &EndpointSlice) {
-        if lock(&self.changes)
-            .endpoints
-            .endpoint_slice_update(slice, false)
-        {
-            self.request_sync();
-        }
-    }
-
-    fn on_endpoint_slice_update(&self, _old: &EndpointSlice, new: &EndpointSlice) {
-        if lock(&self.changes)
-            .endpoints
-            .endpoint_slice_update(new, false)
-        {
-            self.request_sync();
-        }
-    }
-
-    fn on_endpoint_slice_delete(&self, slice: &EndpointSlice) {
-        if lock(&self.changes)
-            .endpoints
-            .endpoint_slice_update(slice, true)
-        {
-            self.request_sync();
-        }
-    }
-
-    fn on_endpoint_slices_synced(&self) {
-        lock(&self.changes).endpoint_slices_synced = true;
-        self.request_sync();
+    fn request_sync(&self) {
+        self.health.queued_update();
+        self.runner.request();
     }
 }
 

@@ -20,8 +20,6 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Service;
-use k8s_openapi::api::discovery::v1::EndpointSlice;
 use tokio::sync::watch;
 
 use crate::conntrack::Conntrack;
@@ -167,15 +165,6 @@ impl Proxier {
                 cancel,
             )
             .await;
-    }
-
-    /// Requests a sync if both informers have synced.
-    fn request_sync(&self) {
-        self.health.queued_update();
-        let changes = lock(&self.changes);
-        if changes.is_initialized() {
-            self.runner.request();
-        }
     }
 
     /// Returns the health tracker that this proxier reports its syncs to.
@@ -463,59 +452,17 @@ fn service_ips(service: &crate::service::ServicePortInfo) -> Vec<IpAddr> {
 }
 
 impl Provider for Proxier {
-    fn on_service_add(&self, service: &Service) {
-        if lock(&self.changes).services.update(None, Some(service)) {
-            self.request_sync();
+    fn changes(&self) -> &Mutex<ChangeTrackers> {
+        &self.changes
+    }
+
+    /// Requests a sync if both informers have synced.
+    fn request_sync(&self) {
+        self.health.queued_update();
+        let changes = lock(&self.changes);
+        if changes.is_initialized() {
+            self.runner.request();
         }
-    }
-
-    fn on_service_update(&self, old: &Service, new: &Service) {
-        if lock(&self.changes).services.update(Some(old), Some(new)) {
-            self.request_sync();
-        }
-    }
-
-    fn on_service_delete(&self, service: &Service) {
-        if lock(&self.changes).services.update(Some(service), None) {
-            self.request_sync();
-        }
-    }
-
-    fn on_services_synced(&self) {
-        lock(&self.changes).services_synced = true;
-        self.request_sync();
-    }
-
-    fn on_endpoint_slice_add(&self, slice: &EndpointSlice) {
-        if lock(&self.changes)
-            .endpoints
-            .endpoint_slice_update(slice, false)
-        {
-            self.request_sync();
-        }
-    }
-
-    fn on_endpoint_slice_update(&self, _old: &EndpointSlice, new: &EndpointSlice) {
-        if lock(&self.changes)
-            .endpoints
-            .endpoint_slice_update(new, false)
-        {
-            self.request_sync();
-        }
-    }
-
-    fn on_endpoint_slice_delete(&self, slice: &EndpointSlice) {
-        if lock(&self.changes)
-            .endpoints
-            .endpoint_slice_update(slice, true)
-        {
-            self.request_sync();
-        }
-    }
-
-    fn on_endpoint_slices_synced(&self) {
-        lock(&self.changes).endpoint_slices_synced = true;
-        self.request_sync();
     }
 }
 

@@ -5,6 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+
 use super::ruleset::{self, RulesConfig, RulesetInput, ServiceRules, probability};
 use super::*;
 use crate::endpoints::EndpointsChangeTracker;
