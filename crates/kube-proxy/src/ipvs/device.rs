@@ -10,7 +10,11 @@
 //! `if_addr.h`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use super::socket::{
+    NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NetlinkSocket, SocketError, attributes,
+    split_messages,
+};
 
 /// The interface upstream's IPVS proxier binds service addresses to.
 pub const DUMMY_DEVICE: &str = "kube-ipvs0";
@@ -22,13 +26,8 @@ const RTM_NEWADDR: u16 = 20;
 const RTM_DELADDR: u16 = 21;
 const RTM_GETADDR: u16 = 22;
 
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
-const NLM_F_REQUEST: u16 = 0x1;
-const NLM_F_ACK: u16 = 0x4;
 const NLM_F_EXCL: u16 = 0x200;
 const NLM_F_CREATE: u16 = 0x400;
-const NLM_F_DUMP: u16 = 0x300;
 
 const IFLA_IFNAME: u16 = 3;
 const IFLA_LINKINFO: u16 = 18;
@@ -65,6 +64,15 @@ pub enum LinkError {
     },
     #[error("malformed rtnetlink reply: {0}")]
     Malformed(String),
+}
+
+impl From<SocketError> for LinkError {
+    fn from(error: SocketError) -> LinkError {
+        LinkError::Socket {
+            operation: error.operation,
+            source: error.source,
+        }
+    }
 }
 
 /// The link and address operations of the IPVS proxier; [`Rtnetlink`] implements them
@@ -192,55 +200,23 @@ enum Reply<'a> {
     },
 }
 
-fn parse_replies(mut rest: &[u8]) -> Result<Vec<(u32, Reply<'_>)>, LinkError> {
+fn parse_replies(buffer: &[u8]) -> Result<Vec<(u32, Reply<'_>)>, LinkError> {
     let mut replies = Vec::new();
-    while rest.len() >= 16 {
-        let length = u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-        let kind = u16::from_ne_bytes([rest[4], rest[5]]);
-        let seq = u32::from_ne_bytes([rest[8], rest[9], rest[10], rest[11]]);
-        if length < 16 || length > rest.len() {
-            return Err(LinkError::Malformed(format!(
-                "message length {length} with {} bytes left",
-                rest.len()
-            )));
-        }
-        let body = &rest[16..length];
-        let reply = match kind {
-            NLMSG_ERROR => {
-                let code = body
-                    .get(0..4)
-                    .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-                    .ok_or_else(|| LinkError::Malformed("short error message".to_string()))?;
-                if code == 0 {
-                    Reply::Ack
-                } else {
-                    Reply::Error(-code)
-                }
-            }
-            NLMSG_DONE => Reply::Done,
-            _ => Reply::Data { kind, body },
+    for message in split_messages(buffer).map_err(LinkError::Malformed)? {
+        let reply = match message.error_code() {
+            Some(code) => match code.map_err(LinkError::Malformed)? {
+                0 => Reply::Ack,
+                errno => Reply::Error(errno),
+            },
+            None if message.kind == NLMSG_DONE => Reply::Done,
+            None => Reply::Data {
+                kind: message.kind,
+                body: message.body,
+            },
         };
-        replies.push((seq, reply));
-        rest = &rest[length.next_multiple_of(4).min(rest.len())..];
+        replies.push((message.seq, reply));
     }
     Ok(replies)
-}
-
-/// Iterates `(type, value)` over attribute bytes.
-fn attributes(mut bytes: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
-    std::iter::from_fn(move || {
-        if bytes.len() < 4 {
-            return None;
-        }
-        let length = usize::from(u16::from_ne_bytes([bytes[0], bytes[1]]));
-        let kind = u16::from_ne_bytes([bytes[2], bytes[3]]) & 0x3fff;
-        if length < 4 || length > bytes.len() {
-            return None;
-        }
-        let value = &bytes[4..length];
-        bytes = &bytes[length.next_multiple_of(4).min(bytes.len())..];
-        Some((kind, value))
-    })
 }
 
 /// Decodes `(interface index, address)` from an `RTM_NEWADDR` body.
@@ -265,29 +241,14 @@ pub fn decode_address(body: &[u8]) -> Option<(u32, IpAddr)> {
 /// A blocking `NETLINK_ROUTE` socket in the network namespace of the thread that
 /// called [`Rtnetlink::connect`].
 pub struct Rtnetlink {
-    socket: OwnedFd,
+    socket: NetlinkSocket,
     seq: u32,
 }
 
 impl Rtnetlink {
     /// Opens the socket.
     pub fn connect() -> Result<Rtnetlink, LinkError> {
-        // SAFETY: plain socket(2) call; the result is checked before use.
-        let fd = unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                libc::NETLINK_ROUTE,
-            )
-        };
-        if fd < 0 {
-            return Err(LinkError::Socket {
-                operation: "socket",
-                source: std::io::Error::last_os_error(),
-            });
-        }
-        // SAFETY: fd is a freshly created descriptor that nothing else owns.
-        let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+        let socket = NetlinkSocket::open(libc::NETLINK_ROUTE)?;
         Ok(Rtnetlink { socket, seq: 1 })
     }
 
@@ -305,40 +266,10 @@ impl Rtnetlink {
         dump: bool,
     ) -> Result<Result<Vec<Vec<u8>>, i32>, LinkError> {
         let seq = u32::from_ne_bytes([request[8], request[9], request[10], request[11]]);
-        // SAFETY: request points to request.len() readable bytes.
-        let sent = unsafe {
-            libc::send(
-                self.socket.as_raw_fd(),
-                request.as_ptr().cast(),
-                request.len(),
-                0,
-            )
-        };
-        if sent < 0 {
-            return Err(LinkError::Socket {
-                operation: "send",
-                source: std::io::Error::last_os_error(),
-            });
-        }
+        self.socket.send(request)?;
         let mut buffers = Vec::new();
         loop {
-            let mut buffer = vec![0u8; 65536];
-            // SAFETY: buffer has buffer.len() writable bytes.
-            let received = unsafe {
-                libc::recv(
-                    self.socket.as_raw_fd(),
-                    buffer.as_mut_ptr().cast(),
-                    buffer.len(),
-                    0,
-                )
-            };
-            if received < 0 {
-                return Err(LinkError::Socket {
-                    operation: "recv",
-                    source: std::io::Error::last_os_error(),
-                });
-            }
-            buffer.truncate(received as usize);
+            let buffer = self.socket.receive()?;
             let mut finished = false;
             let mut current = false;
             for (reply_seq, reply) in parse_replies(&buffer)? {

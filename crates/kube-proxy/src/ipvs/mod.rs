@@ -16,6 +16,7 @@
 
 pub mod device;
 pub mod netlink;
+mod socket;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;

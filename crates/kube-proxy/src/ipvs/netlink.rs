@@ -7,16 +7,12 @@
 //! without IPVS.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
+use super::socket::{
+    NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NetlinkSocket, SocketError,
+    attributes, split_messages,
+};
 use crate::service::Protocol;
-
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
-const NLM_F_REQUEST: u16 = 0x1;
-const NLM_F_MULTI: u16 = 0x2;
-const NLM_F_ACK: u16 = 0x4;
-const NLM_F_DUMP: u16 = 0x300;
 
 const GENL_ID_CTRL: u16 = 0x10;
 const CTRL_CMD_GETFAMILY: u8 = 3;
@@ -139,6 +135,15 @@ pub enum IpvsError {
     Malformed(String),
     #[error("failed to bind service addresses to kube-ipvs0: {0}")]
     Link(#[from] super::device::LinkError),
+}
+
+impl From<SocketError> for IpvsError {
+    fn from(error: SocketError) -> IpvsError {
+        IpvsError::Socket {
+            operation: error.operation,
+            source: error.source,
+        }
+    }
 }
 
 /// Netlink attributes under construction, each padded to 4 bytes.
@@ -336,64 +341,29 @@ pub enum Reply<'a> {
 /// Splits a received buffer into netlink messages.
 pub fn parse_replies(buffer: &[u8]) -> Result<Vec<Reply<'_>>, IpvsError> {
     let mut replies = Vec::new();
-    let mut rest = buffer;
-    while rest.len() >= 16 {
-        let length = u32::from_ne_bytes(rest[0..4].try_into().unwrap_or_default()) as usize;
-        let kind = u16::from_ne_bytes([rest[4], rest[5]]);
-        let flags = u16::from_ne_bytes([rest[6], rest[7]]);
-        if length < 16 || length > rest.len() {
-            return Err(IpvsError::Malformed(format!(
-                "message length {length} with {} bytes left",
-                rest.len()
-            )));
-        }
-        let body = &rest[16..length];
-        match kind {
-            NLMSG_ERROR => {
-                let code = body
-                    .get(0..4)
-                    .map(|b| i32::from_ne_bytes(b.try_into().unwrap_or_default()))
-                    .ok_or_else(|| IpvsError::Malformed("short error message".to_string()))?;
-                replies.push(if code == 0 {
-                    Reply::Ack
-                } else {
-                    Reply::Error(-code)
-                });
-            }
-            NLMSG_DONE => replies.push(Reply::Done),
-            _ => {
-                if body.len() < 4 {
+    for message in split_messages(buffer).map_err(IpvsError::Malformed)? {
+        let reply = match message.error_code() {
+            Some(code) => match code.map_err(IpvsError::Malformed)? {
+                0 => Reply::Ack,
+                errno => Reply::Error(errno),
+            },
+            None if message.kind == NLMSG_DONE => Reply::Done,
+            None => {
+                if message.body.len() < 4 {
                     return Err(IpvsError::Malformed(
                         "short generic netlink header".to_string(),
                     ));
                 }
-                replies.push(Reply::Data {
-                    command: body[0],
-                    attrs: &body[4..],
-                    multi: flags & NLM_F_MULTI != 0,
-                });
+                Reply::Data {
+                    command: message.body[0],
+                    attrs: &message.body[4..],
+                    multi: message.flags & NLM_F_MULTI != 0,
+                }
             }
-        }
-        rest = &rest[length.next_multiple_of(4).min(rest.len())..];
+        };
+        replies.push(reply);
     }
     Ok(replies)
-}
-
-/// Iterates `(type, value)` over attribute bytes; the nested flag bits are masked off.
-fn attributes(mut bytes: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
-    std::iter::from_fn(move || {
-        if bytes.len() < 4 {
-            return None;
-        }
-        let length = usize::from(u16::from_ne_bytes([bytes[0], bytes[1]]));
-        let kind = u16::from_ne_bytes([bytes[2], bytes[3]]) & 0x3fff;
-        if length < 4 || length > bytes.len() {
-            return None;
-        }
-        let value = &bytes[4..length];
-        bytes = &bytes[length.next_multiple_of(4).min(bytes.len())..];
-        Some((kind, value))
-    })
 }
 
 fn read_u16(value: &[u8]) -> Option<u16> {
@@ -511,7 +481,7 @@ pub trait IpvsHandle: Send {
 
 /// A generic netlink socket bound to the IPVS family.
 pub struct NetlinkIpvs {
-    socket: OwnedFd,
+    socket: NetlinkSocket,
     family: u16,
     seq: u32,
 }
@@ -520,22 +490,7 @@ impl NetlinkIpvs {
     /// Opens the socket and resolves the IPVS family. Fails with
     /// [`IpvsError::NotAvailable`] when the kernel has no IPVS.
     pub fn connect() -> Result<NetlinkIpvs, IpvsError> {
-        // SAFETY: plain socket(2) call; the result is checked before use.
-        let fd = unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                libc::NETLINK_GENERIC,
-            )
-        };
-        if fd < 0 {
-            return Err(IpvsError::Socket {
-                operation: "socket",
-                source: std::io::Error::last_os_error(),
-            });
-        }
-        // SAFETY: fd is a freshly created, owned descriptor.
-        let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+        let socket = NetlinkSocket::open(libc::NETLINK_GENERIC)?;
         let mut handle = NetlinkIpvs {
             socket,
             family: 0,
@@ -575,40 +530,10 @@ impl NetlinkIpvs {
     /// Sends `request` and collects reply buffers until an ack, an error or the end of
     /// a dump.
     fn exchange(&mut self, request: &[u8], command: Command) -> Result<Vec<Vec<u8>>, IpvsError> {
-        // SAFETY: request points to request.len() readable bytes.
-        let sent = unsafe {
-            libc::send(
-                self.socket.as_raw_fd(),
-                request.as_ptr().cast(),
-                request.len(),
-                0,
-            )
-        };
-        if sent < 0 {
-            return Err(IpvsError::Socket {
-                operation: "send",
-                source: std::io::Error::last_os_error(),
-            });
-        }
+        self.socket.send(request)?;
         let mut buffers = Vec::new();
         loop {
-            let mut buffer = vec![0u8; 65536];
-            // SAFETY: buffer has buffer.len() writable bytes.
-            let received = unsafe {
-                libc::recv(
-                    self.socket.as_raw_fd(),
-                    buffer.as_mut_ptr().cast(),
-                    buffer.len(),
-                    0,
-                )
-            };
-            if received < 0 {
-                return Err(IpvsError::Socket {
-                    operation: "recv",
-                    source: std::io::Error::last_os_error(),
-                });
-            }
-            buffer.truncate(received as usize);
+            let buffer = self.socket.receive()?;
             let mut finished = false;
             for reply in parse_replies(&buffer)? {
                 match reply {
