@@ -163,7 +163,7 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
             .iter()
             .map(|sub| sub.name)
             .filter(|name| {
-                *name == "status"
+                matches!(*name, "status" | "approval")
                     || crate::endpoints::subresources::served(info.group, info.resource)
                         .contains(name)
             })

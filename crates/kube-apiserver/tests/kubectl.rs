@@ -1082,3 +1082,110 @@ fn get_componentstatuses_probes_components() {
     assert_eq!(code, 405, "{status}");
     assert_eq!(status["reason"], "MethodNotAllowed");
 }
+
+/// Returns a CertificateSigningRequest manifest named `name` around `request_pem`.
+fn csr_manifest(name: &str, request_pem: &str) -> String {
+    let encoded = base64_encode(request_pem.as_bytes());
+    format!(
+        "apiVersion: certificates.k8s.io/v1
+kind: CertificateSigningRequest
+metadata:
+  name: {name}
+spec:
+  request: {encoded}
+  signerName: kubernetes.io/kube-apiserver-client
+  usages: [client auth]
+"
+    )
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut output = String::new();
+    for chunk in bytes.chunks(3) {
+        let value = chunk
+            .iter()
+            .fold(0u32, |acc, byte| (acc << 8) | u32::from(*byte))
+            << (8 * (3 - chunk.len()));
+        for index in 0..4 {
+            if index <= chunk.len() {
+                output.push(char::from(
+                    ALPHABET[((value >> (18 - 6 * index)) & 63) as usize],
+                ));
+            } else {
+                output.push('=');
+            }
+        }
+    }
+    output
+}
+
+#[test]
+fn certificate_signing_request_approval() {
+    let server = TestServer::start();
+    let discovery = server.kubectl_ok(&["get", "--raw", "/apis/certificates.k8s.io/v1"]);
+    for resource in [
+        "\"certificatesigningrequests/approval\"",
+        "\"certificatesigningrequests/status\"",
+    ] {
+        assert!(discovery.contains(resource), "{discovery}");
+    }
+
+    for (name, algorithm) in [
+        ("jane-ecdsa", &rcgen::PKCS_ECDSA_P256_SHA256),
+        ("jane-ed25519", &rcgen::PKCS_ED25519),
+    ] {
+        let key = rcgen::KeyPair::generate_for(algorithm).expect("generate key");
+        let mut params = rcgen::CertificateParams::default();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "jane");
+        let request = params
+            .serialize_request(&key)
+            .expect("serialize request")
+            .pem()
+            .expect("encode request");
+        let created =
+            server.kubectl_stdin_ok(&["create", "-f", "-"], &csr_manifest(name, &request));
+        assert_eq!(
+            created,
+            format!("certificatesigningrequest.certificates.k8s.io/{name} created\n")
+        );
+        let approved = server.kubectl_ok(&["certificate", "approve", name]);
+        assert_eq!(
+            approved,
+            format!("certificatesigningrequest.certificates.k8s.io/{name} approved\n")
+        );
+        let condition = server.kubectl_ok(&[
+            "get",
+            "csr",
+            name,
+            "-o",
+            "jsonpath={.status.conditions[0].type}",
+        ]);
+        assert_eq!(condition, "Approved");
+    }
+
+    // A request whose signature was altered after signing is rejected as invalid.
+    let key = rcgen::KeyPair::generate().expect("generate key");
+    let genuine = rcgen::CertificateParams::new(vec!["jane".to_string()])
+        .expect("params")
+        .serialize_request(&key)
+        .expect("serialize request");
+    let mut der = genuine.der().to_vec();
+    *der.last_mut().expect("non-empty request") ^= 0x01;
+    let tampered = format!(
+        "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
+        base64_encode(&der)
+    );
+    let output = server.kubectl_stdin(&["create", "-f", "-"], &csr_manifest("forged", &tampered));
+    assert!(!output.status.success(), "the forged request was accepted");
+    let message = stderr(&output);
+    assert!(
+        message.contains("is invalid: spec.request: Invalid value")
+            && message.contains("signature does not verify"),
+        "{message}"
+    );
+    let listed = server.kubectl_ok(&["get", "csr", "-o", "name"]);
+    assert!(!listed.contains("forged"), "{listed}");
+}

@@ -18,7 +18,9 @@ use super::response::{
 use super::{Handler, Query, proxy, subresources, watch};
 use crate::chain::UserInfo;
 use crate::registry::fieldmanager;
-use crate::registry::store::{DeleteOutcome, DeleteParams, ListParams, Store, WriteParams};
+use crate::registry::store::{
+    DeleteOutcome, DeleteParams, ListParams, Store, UpdateScope, WriteParams,
+};
 use crate::request_info::RequestInfo;
 
 /// Time a client has to send a request body, upstream's default request timeout.
@@ -96,9 +98,10 @@ async fn serve_inner(
     } else {
         ""
     };
-    let status_only = match info.subresource.as_str() {
-        "" => false,
-        "status" if store.info.subresource("status").is_some() => true,
+    let scope = match info.subresource.as_str() {
+        "" => UpdateScope::Object,
+        "status" if store.info.subresource("status").is_some() => UpdateScope::Status,
+        "approval" if store.info.subresource("approval").is_some() => UpdateScope::Approval,
         other if subresources::served(store.info.group, store.info.resource).contains(&other) => {
             return serve_subresource(handler, store, info, namespace, parts, body, query).await;
         }
@@ -131,7 +134,7 @@ async fn serve_inner(
         _ => return Ok(super::not_found()),
     };
 
-    if !status_only && !store.info.supports(&info.verb) {
+    if scope == UpdateScope::Object && !store.info.supports(&info.verb) {
         return Err(StatusError::method_not_supported(
             &store.info.group_resource(),
             &info.verb,
@@ -186,7 +189,7 @@ async fn serve_inner(
             watch::serve(handler, store, namespace, params, query, representation).await
         }
         "create" => {
-            if !info.name.is_empty() || status_only {
+            if !info.name.is_empty() || scope != UpdateScope::Object {
                 return Err(StatusError::method_not_supported(
                     &store.info.group_resource(),
                     "create",
@@ -202,7 +205,7 @@ async fn serve_inner(
             // Upstream credits the manager with the defaulted request, before
             // admission plugins add their own fields.
             object = store.default_object(object)?;
-            store.track_managed_fields(None, &mut object, false, &params);
+            store.track_managed_fields(None, &mut object, UpdateScope::Object, &params);
             handler
                 .chain
                 .admission
@@ -237,7 +240,7 @@ async fn serve_inner(
                 .validate(user, info, &object)
                 .await?;
             let (stored, created) = store
-                .update(namespace, &info.name, object, status_only, &params)
+                .update(namespace, &info.name, object, scope, &params)
                 .await?;
             let code = if created { 201 } else { 200 };
             Ok(with_warnings(
@@ -252,24 +255,18 @@ async fn serve_inner(
             let patch_body = bytes.clone();
             let kind = GroupVersionKind::new(store.info.group, store.info.version, store.info.kind);
             let (stored, _) = store
-                .update_with(
-                    namespace,
-                    &info.name,
-                    status_only,
-                    &params,
-                    move |current| {
-                        let Some(current) = current else {
-                            return Err(StatusError::not_found(
-                                &store.info.group_resource(),
-                                &info.name,
-                            ));
-                        };
-                        // The patched object is decoded like a request body, so fields
-                        // a patch replaced get their defaults again.
-                        let patched = apply_patch(patch_type, current, &patch_body, &kind)?;
-                        store.decode(patched)
-                    },
-                )
+                .update_with(namespace, &info.name, scope, &params, move |current| {
+                    let Some(current) = current else {
+                        return Err(StatusError::not_found(
+                            &store.info.group_resource(),
+                            &info.name,
+                        ));
+                    };
+                    // The patched object is decoded like a request body, so fields
+                    // a patch replaced get their defaults again.
+                    let patched = apply_patch(patch_type, current, &patch_body, &kind)?;
+                    store.decode(patched)
+                })
                 .await?;
             Ok(json(200, to_bytes(&stored)))
         }

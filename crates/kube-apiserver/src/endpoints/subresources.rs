@@ -7,7 +7,7 @@ use apimachinery::labels;
 use serde_json::{Value, json};
 
 use super::Handler;
-use crate::registry::store::{DeleteOutcome, DeleteParams, Store, WriteParams};
+use crate::registry::store::{DeleteOutcome, DeleteParams, Store, UpdateScope, WriteParams};
 
 /// Returns the subresources this module serves for a resource.
 pub fn served(group: &str, resource: &str) -> &'static [&'static str] {
@@ -107,7 +107,7 @@ where
     F: FnMut(&Value) -> Result<Value, StatusError>,
 {
     let (stored, _) = store
-        .update_with(namespace, name, false, params, |current| {
+        .update_with(namespace, name, UpdateScope::Object, params, |current| {
             let Some(current) = current else {
                 return Err(StatusError::not_found(&store.info.group_resource(), name));
             };

@@ -62,6 +62,28 @@ pub struct ListOutput {
     pub remaining_item_count: Option<i64>,
 }
 
+/// The part of an object an update replaces, after the URL's subresource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateScope {
+    /// The object itself, without its status.
+    Object,
+    /// The `status` subresource.
+    Status,
+    /// The `approval` subresource of CertificateSigningRequests: its conditions.
+    Approval,
+}
+
+impl UpdateScope {
+    /// Returns the subresource name that managedFields entries record.
+    fn subresource(self) -> Option<&'static str> {
+        match self {
+            UpdateScope::Object => None,
+            UpdateScope::Status => Some("status"),
+            UpdateScope::Approval => Some("approval"),
+        }
+    }
+}
+
 /// Parameters of a write.
 #[derive(Clone, Debug, Default)]
 pub struct WriteParams {
@@ -72,7 +94,7 @@ pub struct WriteParams {
     /// untouched (internal writes, subresources other than status).
     pub manager: Option<String>,
     /// Subresource the write goes through (`scale`), recorded in the manager's
-    /// entry. Status writes are marked by `status_only` instead.
+    /// entry. Status and approval writes are marked by their [`UpdateScope`] instead.
     pub subresource: String,
 }
 
@@ -175,7 +197,7 @@ impl Store {
         &self,
         new: &Value,
         old: Option<&Value>,
-        status_only: bool,
+        scope: UpdateScope,
     ) -> Result<Vec<FieldError>, StatusError> {
         let (strategy, new, old) = match &self.served_strategy {
             Some(strategy) => (
@@ -185,10 +207,11 @@ impl Store {
             ),
             None => (self.strategy.as_ref(), new.clone(), old.cloned()),
         };
-        let result = match (&old, status_only) {
+        let result = match (&old, scope) {
             (None, _) => strategy.validate(&new),
-            (Some(old), true) => strategy.validate_status_update(&new, old),
-            (Some(old), false) => strategy.validate_update(&new, old),
+            (Some(old), UpdateScope::Object) => strategy.validate_update(&new, old),
+            (Some(old), UpdateScope::Status) => strategy.validate_status_update(&new, old),
+            (Some(old), UpdateScope::Approval) => strategy.validate_approval_update(&new, old),
         };
         result.map_err(|error| StatusError::bad_request(error.to_string()))
     }
@@ -625,7 +648,7 @@ impl Store {
     fn validate_create(&self, object: &Value, name: &str) -> Result<(), StatusError> {
         let meta = object_meta(object)?;
         let mut errors = validate_object_meta(&meta, self.info.namespaced, self.name_validator);
-        errors.extend(self.validate_kind(object, None, false)?);
+        errors.extend(self.validate_kind(object, None, UpdateScope::Object)?);
         self.invalid_if_any(name, errors)
     }
 
@@ -637,23 +660,23 @@ impl Store {
         }
     }
 
-    /// Replaces an object (or its status, with `status_only`). Returns the stored
-    /// object and whether the update created it.
+    /// Replaces an object, or the part of it `scope` names. Returns the stored object
+    /// and whether the update created it.
     pub async fn update(
         &self,
         namespace: &str,
         name: &str,
         object: Value,
-        status_only: bool,
+        scope: UpdateScope,
         params: &WriteParams,
     ) -> Result<(Value, bool), StatusError> {
         let mut requested = self.decode(object)?;
         if self.converter.is_some() {
             requested = self.served(requested);
         }
-        let Some(hooks) = self.hooks.clone().filter(|_| !status_only) else {
+        let Some(hooks) = self.hooks.clone().filter(|_| scope == UpdateScope::Object) else {
             return self
-                .update_with(namespace, name, status_only, params, move |_| {
+                .update_with(namespace, name, scope, params, move |_| {
                     Ok(requested.clone())
                 })
                 .await;
@@ -673,7 +696,7 @@ impl Store {
             None => hooks.before_create(&mut requested, params.dry_run).await?,
         };
         let result = self
-            .update_with(namespace, name, status_only, params, move |_| {
+            .update_with(namespace, name, scope, params, move |_| {
                 Ok(requested.clone())
             })
             .await;
@@ -697,14 +720,14 @@ impl Store {
         &self,
         namespace: &str,
         name: &str,
-        status_only: bool,
+        scope: UpdateScope,
         params: &WriteParams,
         transform: F,
     ) -> Result<(Value, bool), StatusError>
     where
         F: FnMut(Option<&Value>) -> Result<Value, StatusError>,
     {
-        self.update_with_stored(namespace, name, status_only, params, transform)
+        self.update_with_stored(namespace, name, scope, params, transform)
             .await
             .map(|(object, created)| (self.served(object), created))
     }
@@ -713,7 +736,7 @@ impl Store {
         &self,
         namespace: &str,
         name: &str,
-        status_only: bool,
+        scope: UpdateScope,
         params: &WriteParams,
         mut transform: F,
     ) -> Result<(Value, bool), StatusError>
@@ -721,7 +744,7 @@ impl Store {
         F: FnMut(Option<&Value>) -> Result<Value, StatusError>,
     {
         let key = self.key(namespace, name);
-        let allow_create = self.strategy.allow_create_on_update() && !status_only;
+        let allow_create = self.strategy.allow_create_on_update() && scope == UpdateScope::Object;
         let mut outcome: Option<(Value, bool, bool)> = None;
 
         let result = guaranteed_update(self.backend.as_ref(), &key, allow_create, |current| {
@@ -738,7 +761,7 @@ impl Store {
             };
             let current_view = served_current.as_ref().or(current_object.as_ref());
             let mut new = transform(current_view)?;
-            self.track_managed_fields(current_view, &mut new, status_only, params);
+            self.track_managed_fields(current_view, &mut new, scope, params);
             let mut new = self.stored(new);
             self.check_identity(&new, namespace, name)?;
 
@@ -765,33 +788,24 @@ impl Store {
                 hooks.carry_over(&mut new, &old);
             }
 
-            let errors = if status_only {
-                self.strategy
-                    .prepare_for_status_update(&mut new, &old)
-                    .map_err(|error| StatusError::bad_request(error.to_string()))?;
-                self.carry_server_metadata(&mut new, &old);
-                let mut errors = validate_object_meta_update(
-                    &object_meta(&new)?,
-                    &object_meta(&old)?,
-                    self.info.namespaced,
-                    self.name_validator,
-                );
-                errors.extend(self.validate_kind(&new, Some(&old), true)?);
-                errors
-            } else {
-                self.strategy
-                    .prepare_for_update(&mut new, &old)
-                    .map_err(|error| StatusError::bad_request(error.to_string()))?;
-                self.bump_generation(&mut new, &old);
-                let mut errors = validate_object_meta_update(
-                    &object_meta(&new)?,
-                    &object_meta(&old)?,
-                    self.info.namespaced,
-                    self.name_validator,
-                );
-                errors.extend(self.validate_kind(&new, Some(&old), false)?);
-                errors
+            let prepared = match scope {
+                UpdateScope::Object => self.strategy.prepare_for_update(&mut new, &old),
+                UpdateScope::Status => self.strategy.prepare_for_status_update(&mut new, &old),
+                UpdateScope::Approval => self.strategy.prepare_for_approval_update(&mut new, &old),
             };
+            prepared.map_err(|error| StatusError::bad_request(error.to_string()))?;
+            if scope == UpdateScope::Object {
+                self.bump_generation(&mut new, &old);
+            } else {
+                self.carry_server_metadata(&mut new, &old);
+            }
+            let mut errors = validate_object_meta_update(
+                &object_meta(&new)?,
+                &object_meta(&old)?,
+                self.info.namespaced,
+                self.name_validator,
+            );
+            errors.extend(self.validate_kind(&new, Some(&old), scope)?);
             self.invalid_if_any(name, errors)?;
 
             let bytes = encode_for_storage(&new);
@@ -920,7 +934,7 @@ impl Store {
         &self,
         live: Option<&Value>,
         new: &mut Value,
-        status_only: bool,
+        scope: UpdateScope,
         params: &WriteParams,
     ) {
         let Some(manager) = params.manager.as_deref() else {
@@ -932,11 +946,7 @@ impl Store {
             version: self.info.version,
             kind: self.info.kind,
             manager,
-            subresource: if status_only {
-                "status"
-            } else {
-                params.subresource.as_str()
-            },
+            subresource: scope.subresource().unwrap_or(params.subresource.as_str()),
             has_status: self.info.subresource("status").is_some(),
         }
         .update(live.unwrap_or(&empty), new);

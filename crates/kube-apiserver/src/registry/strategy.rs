@@ -89,6 +89,22 @@ pub trait Strategy: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Prepares a write to the `approval` subresource, which only
+    /// CertificateSigningRequests have: keeps everything but status and metadata from
+    /// `old`, by default.
+    fn prepare_for_approval_update(&self, object: &mut Self::Object, old: &Self::Object) {
+        keep_all_but_status(object, old);
+    }
+
+    /// Validates a write to the `approval` subresource.
+    fn validate_approval_update(
+        &self,
+        _object: &Self::Object,
+        _old: &Self::Object,
+    ) -> Vec<FieldError> {
+        Vec::new()
+    }
+
     /// Decides whether a delete is graceful. Returning `Some(seconds)` with
     /// seconds > 0 keeps the object with `deletionTimestamp` set `seconds` ahead;
     /// `None` or `Some(0)` deletes at once (when no finalizers remain).
@@ -156,6 +172,16 @@ pub trait ErasedStrategy: Send + Sync {
     fn prepare_for_status_update(&self, object: &mut Value, old: &Value)
     -> Result<(), DecodeError>;
     fn validate_status_update(
+        &self,
+        object: &Value,
+        old: &Value,
+    ) -> Result<Vec<FieldError>, DecodeError>;
+    fn prepare_for_approval_update(
+        &self,
+        object: &mut Value,
+        old: &Value,
+    ) -> Result<(), DecodeError>;
+    fn validate_approval_update(
         &self,
         object: &Value,
         old: &Value,
@@ -234,6 +260,28 @@ impl<S: Strategy> ErasedStrategy for S {
         let typed: S::Object = decode(object)?;
         let old: S::Object = decode(old)?;
         Ok(Strategy::validate_status_update(self, &typed, &old))
+    }
+
+    fn prepare_for_approval_update(
+        &self,
+        object: &mut Value,
+        old: &Value,
+    ) -> Result<(), DecodeError> {
+        let mut typed: S::Object = decode(object)?;
+        let old: S::Object = decode(old)?;
+        Strategy::prepare_for_approval_update(self, &mut typed, &old);
+        *object = encode(&typed)?;
+        Ok(())
+    }
+
+    fn validate_approval_update(
+        &self,
+        object: &Value,
+        old: &Value,
+    ) -> Result<Vec<FieldError>, DecodeError> {
+        let typed: S::Object = decode(object)?;
+        let old: S::Object = decode(old)?;
+        Ok(Strategy::validate_approval_update(self, &typed, &old))
     }
 
     fn graceful_delete_seconds(

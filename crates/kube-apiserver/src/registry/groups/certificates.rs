@@ -2,15 +2,13 @@
 //!
 //! Entry point: [`strategies`]. A request's spec never changes after create, because
 //! updates keep the stored spec. The status subresource may set `status.certificate`,
-//! and the approval subresource may add Approved or Denied conditions. The [`Strategy`]
-//! trait has no hook for a third subresource, so
-//! [`CertificateSigningRequestStrategy::prepare_for_approval_update`] and
-//! [`CertificateSigningRequestStrategy::validate_approval_update`] serve `approval`.
+//! and the approval subresource may add Approved or Denied conditions.
 //!
-//! NOTE: upstream also parses the PKCS#10 request and checks its signature, parses the
-//! issued certificates, and fills `spec.username`, `uid`, `groups` and `extra` from
-//! the requesting user. Here the request and certificate are checked only as PEM
-//! blocks of the right type, and the user fields are left to the caller.
+//! The request must be a PKCS#10 structure whose signature verifies with its own public
+//! key, and an issued certificate must parse as X.509, as upstream checks.
+//!
+//! NOTE: upstream also fills `spec.username`, `uid`, `groups` and `extra` from the
+//! requesting user. Requests are not authenticated yet, so they are left to the caller.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -23,6 +21,10 @@ use k8s_openapi::api::certificates::v1::{
     CertificateSigningRequest, CertificateSigningRequestCondition, CertificateSigningRequestStatus,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use x509_parser::certificate::X509Certificate;
+use x509_parser::certification_request::X509CertificationRequest;
+use x509_parser::prelude::FromDer;
 
 use super::{ResourceStrategy, entry};
 use crate::registry::strategy::Strategy;
@@ -212,13 +214,11 @@ impl Strategy for CertificateSigningRequestStrategy {
         };
         validate_request_update(request, old, options)
     }
-}
 
-impl CertificateSigningRequestStrategy {
     /// Prepares a write to the `approval` subresource: only conditions change, so the
     /// spec and `status.certificate` are kept from `old`, and new conditions get their
     /// timestamps.
-    pub fn prepare_for_approval_update(
+    fn prepare_for_approval_update(
         &self,
         request: &mut CertificateSigningRequest,
         old: &CertificateSigningRequest,
@@ -237,7 +237,7 @@ impl CertificateSigningRequestStrategy {
 
     /// Validates a write to the `approval` subresource, which may add or change
     /// Approved and Denied conditions.
-    pub fn validate_approval_update(
+    fn validate_approval_update(
         &self,
         request: &CertificateSigningRequest,
         old: &CertificateSigningRequest,
@@ -624,25 +624,23 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
     Some(output)
 }
 
-/// Checks that `der` starts like a DER SEQUENCE, the outer form of PKCS#10 requests
-/// and X.509 certificates.
-fn looks_like_der_sequence(der: &[u8]) -> bool {
-    der.first() == Some(&0x30) && der.len() > 2
-}
-
-/// Upstream's `ParseCSR` checks, as far as implemented: one PEM block of type
-/// CERTIFICATE REQUEST holding a DER sequence.
+/// Upstream's `validateCSR`: one PEM block of type CERTIFICATE REQUEST holding a
+/// PKCS#10 request whose signature verifies with the public key it carries.
 fn validate_request_pem(request: &[u8]) -> Result<(), String> {
     let Some((block, _)) =
         decode_pem(request).filter(|(block, _)| block.label == "CERTIFICATE REQUEST")
     else {
         return Err("PEM block type must be CERTIFICATE REQUEST".to_string());
     };
-    // TODO: parse the PKCS#10 structure and verify its signature, as upstream does.
-    if !looks_like_der_sequence(&block.der) {
-        return Err("asn1: structure error: tags don't match".to_string());
-    }
-    Ok(())
+    let parsed = X509CertificationRequest::from_der(&block.der);
+    let request = match parsed {
+        Ok(([], request)) => request,
+        Ok(_) => return Err("x509: trailing data after the certificate request".to_string()),
+        Err(error) => return Err(format!("x509: malformed certificate request: {error}")),
+    };
+    request.verify_signature().map_err(|error| {
+        format!("x509: the certificate request's signature does not verify: {error}")
+    })
 }
 
 /// Upstream's `validateCertificate`: empty, or only CERTIFICATE blocks without headers.
@@ -661,8 +659,16 @@ fn validate_certificate_pem(mut data: &[u8]) -> Result<(), String> {
         if block.has_headers {
             return Err("no PEM block headers are permitted".to_string());
         }
-        if !looks_like_der_sequence(&block.der) {
+        let mut der = block.der.as_slice();
+        if der.is_empty() {
             return Err("found CERTIFICATE PEM block containing 0 certificates".to_string());
+        }
+        // Like Go's `x509.ParseCertificates`, a block may hold several DER certificates.
+        while !der.is_empty() {
+            der = match X509Certificate::from_der(der) {
+                Ok((rest, _)) => rest,
+                Err(error) => return Err(format!("x509: malformed certificate: {error}")),
+            };
         }
         blocks += 1;
         data = rest;
@@ -680,14 +686,32 @@ mod tests {
     use crate::registry::strategy::Strategy;
     use serde_json::json;
 
-    /// Builds a PEM block of the given type around a short DER sequence.
+    /// Builds a PEM block of the given type around a short DER sequence that is neither
+    /// a valid request nor a valid certificate.
     fn pem(label: &str) -> String {
         format!("-----BEGIN {label}-----\nMAMCAQA=\n-----END {label}-----\n")
     }
 
+    /// Returns a PKCS#10 request for `name`, signed with a new ECDSA P-256 key.
+    fn signed_request(name: &str) -> String {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
+        params.serialize_request(&key).unwrap().pem().unwrap()
+    }
+
+    /// Returns a self-signed certificate for `name`.
+    fn certificate_pem(name: &str) -> String {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
+        params.self_signed(&key).unwrap().pem()
+    }
+
     fn base64(text: &str) -> String {
+        base64_bytes(text.as_bytes())
+    }
+
+    fn base64_bytes(bytes: &[u8]) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let bytes = text.as_bytes();
         let mut output = String::new();
         for chunk in bytes.chunks(3) {
             let value = chunk
@@ -712,7 +736,7 @@ mod tests {
     }
 
     fn valid_spec() -> serde_json::Value {
-        json!({"request": base64(&pem("CERTIFICATE REQUEST")), "signerName": "example.com/signer",
+        json!({"request": base64(&signed_request("client.example.com")), "signerName": "example.com/signer",
                "usages": ["digital signature", "client auth"]})
     }
 
@@ -851,7 +875,9 @@ mod tests {
         let old = request(valid_spec());
         let mut issued = old.clone();
         issued.status = Some(CertificateSigningRequestStatus {
-            certificate: Some(k8s_openapi::ByteString(pem("CERTIFICATE").into_bytes())),
+            certificate: Some(k8s_openapi::ByteString(
+                certificate_pem("client.example.com").into_bytes(),
+            )),
             conditions: None,
         });
         assert!(
@@ -874,6 +900,55 @@ mod tests {
             [
                 "status.certificate: Invalid value: \"<certificate data>\": only CERTIFICATE PEM blocks are allowed, found \"PRIVATE KEY\""
             ]
+        );
+    }
+
+    #[test]
+    fn request_must_parse_as_pkcs10() {
+        let result = validate_request_pem(pem("CERTIFICATE REQUEST").as_bytes());
+
+        let message = result.expect_err("a bare sequence is not a request");
+        assert!(
+            message.starts_with("x509: malformed certificate request: "),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn request_signature_must_verify() {
+        let genuine = signed_request("client.example.com");
+        let (block, _) = decode_pem(genuine.as_bytes()).unwrap();
+        let mut der = block.der;
+        // The signature BIT STRING ends the structure, so flipping the last byte
+        // breaks the signature and nothing else.
+        *der.last_mut().unwrap() ^= 0x01;
+        let tampered = format!(
+            "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
+            base64_bytes(&der)
+        );
+
+        assert_eq!(validate_request_pem(genuine.as_bytes()), Ok(()));
+        let message = validate_request_pem(tampered.as_bytes()).expect_err("tampered");
+        assert!(
+            message.starts_with("x509: the certificate request's signature does not verify"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn certificate_must_parse_as_x509() {
+        let two = format!(
+            "{}{}",
+            certificate_pem("a.example.com"),
+            certificate_pem("b.example.com")
+        );
+
+        assert_eq!(validate_certificate_pem(two.as_bytes()), Ok(()));
+        let message =
+            validate_certificate_pem(pem("CERTIFICATE").as_bytes()).expect_err("not X.509");
+        assert!(
+            message.starts_with("x509: malformed certificate: "),
+            "{message}"
         );
     }
 
