@@ -758,6 +758,13 @@ impl Cluster {
                 node.add_route(&spec.pod_cidr(peer), Some(spec.node_address(peer)))?;
             }
             node.add_route(&spec.service_cidr, None)?;
+            // The API server, in the host namespace, dials pods for the proxy
+            // subresources.
+            network::add_bridge_route(
+                &spec.bridge(),
+                &spec.pod_cidr(index),
+                spec.node_address(index),
+            )?;
         }
         Ok(())
     }

@@ -4,7 +4,9 @@
 //! Every address lives in private ranges the launcher chose, and no namespace gets a
 //! default route, so nothing a node or pod sends can leave the machine. Node-to-node
 //! pod traffic is routed by each node namespace: a route per peer node's pod CIDR via
-//! that node's address. The host reaches node addresses through the bridge. Commands
+//! that node's address. The host reaches node addresses through the bridge, and each
+//! node's pods through a route on the bridge, as a control plane node of a real
+//! cluster reaches pods for `pods/proxy` and `services/proxy`. Commands
 //! run through `ip` and `nsenter` from iproute2 and util-linux.
 
 use std::net::Ipv4Addr;
@@ -72,6 +74,29 @@ pub fn create_bridge(name: &str, address: Ipv4Addr, prefix: u8) -> Result<(), Ne
     )?;
     run("ip", &["link", "set", name, "up"])?;
     Ok(())
+}
+
+/// Routes `destination` (a CIDR) from the host namespace via `gateway` on `bridge`.
+/// The route goes away with the bridge.
+pub fn add_bridge_route(
+    bridge: &str,
+    destination: &str,
+    gateway: Ipv4Addr,
+) -> Result<(), NetworkError> {
+    let gateway = gateway.to_string();
+    run(
+        "ip",
+        &[
+            "route",
+            "replace",
+            destination,
+            "via",
+            &gateway,
+            "dev",
+            bridge,
+        ],
+    )
+    .map(drop)
 }
 
 /// Returns whether a network interface called `name` exists in the host namespace.

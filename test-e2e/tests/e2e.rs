@@ -431,6 +431,34 @@ fn services(suite: &Suite) {
         &format!("timeout 10 wget -q -O - http://{node1_address}:30007/"),
     );
     assert!(page.contains("nginx"), "page through the NodePort: {page}");
+
+    // The API server's proxy subresources reach the pods from the host namespace.
+    let pods = suite.pods("default", "app=nginx");
+    let pod = pods
+        .iter()
+        .find(|pod| is_ready(pod))
+        .and_then(|pod| pod["metadata"]["name"].as_str())
+        .expect("a ready nginx pod")
+        .to_string();
+    for path in [
+        format!("/api/v1/namespaces/default/pods/{pod}/proxy/"),
+        format!("/api/v1/namespaces/default/pods/http:{pod}:80/proxy/index.html"),
+        "/api/v1/namespaces/default/services/my-service:80/proxy/".to_string(),
+    ] {
+        let page = suite.kubectl_ok(&["get", "--raw", &path]);
+        assert!(page.contains("nginx"), "page through {path}: {page}");
+    }
+    let missing = suite
+        .kubectl(&[
+            "get",
+            "--raw",
+            "/api/v1/namespaces/default/services/my-service:81/proxy/",
+        ])
+        .expect_err("a port the service does not have");
+    assert!(
+        missing.contains("no service port 81 found for service"),
+        "{missing}"
+    );
 }
 
 const DNS_OBJECTS: &str = "apiVersion: v1

@@ -2,6 +2,7 @@
 //! authn/authz chain, metrics, gzip), then the routes: health, version, metrics,
 //! discovery, OpenAPI, and the resource endpoints in [`resource`].
 
+mod backend_proxy;
 pub mod body;
 pub mod component_status;
 pub mod proxy;

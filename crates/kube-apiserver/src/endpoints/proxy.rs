@@ -1,5 +1,6 @@
 //! The connect subresources that the API server forwards to a node's kubelet:
 //! `pods/log`, `pods/exec`, `pods/attach`, `pods/portforward` and `nodes/proxy`.
+//! `pods/proxy` and `services/proxy` go to the pod itself, in `backend_proxy`.
 //!
 //! [`serve`] finds the node from the pod's `spec.nodeName` or from the URL. It picks
 //! the node's address by `--kubelet-preferred-address-types` and its port from
@@ -63,7 +64,7 @@ const SPDY_UPGRADE: &str = "SPDY/3.1";
 const STREAM_PROTOCOL_VERSION: &str = "x-stream-protocol-version";
 
 /// A client WebSocket that tunnels SPDY, to be answered once the kubelet upgraded.
-struct SpdyTunnel {
+pub(super) struct SpdyTunnel {
     /// The client's `Sec-WebSocket-Key`.
     key: String,
 }
@@ -76,8 +77,9 @@ pub const DEFAULT_PREFERRED_ADDRESS_TYPES: &str = "InternalIP,ExternalIP,Hostnam
 /// Returns the connect subresources this module serves for a resource.
 pub fn served(group: &str, resource: &str) -> &'static [&'static str] {
     match (group, resource) {
-        ("", "pods") => &["log", "exec", "attach", "portforward"],
+        ("", "pods") => &["log", "exec", "attach", "portforward", "proxy"],
         ("", "nodes") => &["proxy"],
+        ("", "services") => &["proxy"],
         _ => &[],
     }
 }
@@ -206,78 +208,126 @@ impl KubeletClient {
             .await
             .map_err(|_| unreachable(&"timed out"))?
             .map_err(|error| unreachable(&error))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-            .await
-            .map_err(|error| unreachable(&error))?;
-        tokio::spawn(async move {
-            if let Err(error) = connection.with_upgrades().await {
-                tracing::debug!(%error, "kubelet connection ended");
-            }
-        });
+        relay(
+            tls,
+            request,
+            on_upgrade,
+            relay_errors,
+            tunnel,
+            ResponseHeaders::Kubelet,
+        )
+        .await
+    }
+}
 
-        let mut response = sender
-            .send_request(request)
-            .await
-            .map_err(|error| unreachable(&error))?;
+/// Which response headers [`relay`] passes back to the client.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum ResponseHeaders {
+    /// Content-Type, Cache-Control and Location, all a kubelet response needs.
+    Kubelet,
+    /// Every header but the hop-by-hop ones, as a generic HTTP proxy passes them.
+    EndToEnd,
+}
 
-        if response.status() == StatusCode::SWITCHING_PROTOCOLS {
-            let Some(client) = on_upgrade else {
-                return Err(StatusError::internal_error(
-                    "the kubelet upgraded a connection that the client did not ask to upgrade",
-                ));
-            };
-            let backend = hyper::upgrade::on(&mut response);
-            if let Some(tunnel) = tunnel {
-                let relayed = tunnel_response(response.headers(), &tunnel)?;
-                tokio::spawn(bridge_tunnel(client, backend));
-                return Ok(relayed);
-            }
-            tokio::spawn(splice(client, backend));
-            let mut relayed = http::Response::new(ApiBody::empty());
-            *relayed.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-            *relayed.headers_mut() = response.headers().clone();
+/// Sends `request` over `io`, an established connection to the backend, and relays
+/// the response: an upgrade is spliced (or bridged for a SPDY tunnel), an error is
+/// turned into a Status unless `relay_errors`, anything else is streamed back.
+pub(super) async fn relay<S>(
+    io: S,
+    request: Request<Full<Bytes>>,
+    on_upgrade: Option<OnUpgrade>,
+    relay_errors: bool,
+    tunnel: Option<SpdyTunnel>,
+    response_headers: ResponseHeaders,
+) -> Result<ApiResponse, StatusError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let unreachable = |error: &dyn std::fmt::Display| {
+        StatusError::internal_error(format!("error dialing backend: {error}"))
+    };
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|error| unreachable(&error))?;
+    tokio::spawn(async move {
+        if let Err(error) = connection.with_upgrades().await {
+            tracing::debug!(%error, "kubelet connection ended");
+        }
+    });
+
+    let mut response = sender
+        .send_request(request)
+        .await
+        .map_err(|error| unreachable(&error))?;
+
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+        let Some(client) = on_upgrade else {
+            return Err(StatusError::internal_error(
+                "the kubelet upgraded a connection that the client did not ask to upgrade",
+            ));
+        };
+        let backend = hyper::upgrade::on(&mut response);
+        if let Some(tunnel) = tunnel {
+            let relayed = tunnel_response(response.headers(), &tunnel)?;
+            tokio::spawn(bridge_tunnel(client, backend));
             return Ok(relayed);
         }
+        tokio::spawn(splice(client, backend));
+        let mut relayed = http::Response::new(ApiBody::empty());
+        *relayed.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        *relayed.headers_mut() = response.headers().clone();
+        return Ok(relayed);
+    }
 
-        let status = response.status();
-        if !status.is_success() && !relay_errors {
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map(|body| body.to_bytes());
-            let message = body
-                .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string())
-                .unwrap_or_default();
-            return Err(kubelet_error(status, message));
+    let status = response.status();
+    if !status.is_success() && !relay_errors {
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map(|body| body.to_bytes());
+        let message = body
+            .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string())
+            .unwrap_or_default();
+        return Err(kubelet_error(status, message));
+    }
+
+    let headers = response.headers().clone();
+    let (sender, receiver) = mpsc::channel(16);
+    let mut body = response.into_body();
+    tokio::spawn(async move {
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else { break };
+            if let Ok(data) = frame.into_data()
+                && sender.send(data).await.is_err()
+            {
+                break;
+            }
         }
-
-        let headers = response.headers().clone();
-        let (sender, receiver) = mpsc::channel(16);
-        let mut body = response.into_body();
-        tokio::spawn(async move {
-            while let Some(frame) = body.frame().await {
-                let Ok(frame) = frame else { break };
-                if let Ok(data) = frame.into_data()
-                    && sender.send(data).await.is_err()
-                {
-                    break;
+    });
+    let mut relayed = http::Response::new(ApiBody::Stream(receiver));
+    *relayed.status_mut() = status;
+    match response_headers {
+        ResponseHeaders::Kubelet => {
+            for name in [
+                header::CONTENT_TYPE,
+                header::CACHE_CONTROL,
+                header::LOCATION,
+            ] {
+                if let Some(value) = headers.get(&name) {
+                    relayed.headers_mut().insert(name, value.clone());
                 }
             }
-        });
-        let mut relayed = http::Response::new(ApiBody::Stream(receiver));
-        *relayed.status_mut() = status;
-        for name in [
-            header::CONTENT_TYPE,
-            header::CACHE_CONTROL,
-            header::LOCATION,
-        ] {
-            if let Some(value) = headers.get(&name) {
-                relayed.headers_mut().insert(name, value.clone());
+        }
+        ResponseHeaders::EndToEnd => {
+            for (name, value) in &headers {
+                if !is_hop_by_hop(name) && *name != header::CONTENT_LENGTH {
+                    relayed.headers_mut().append(name.clone(), value.clone());
+                }
             }
         }
-        Ok(relayed)
     }
+    Ok(relayed)
 }
 
 /// Maps a kubelet error response onto the Status the client gets.
@@ -702,19 +752,9 @@ fn container_name(
 /// Copies the request headers the kubelet needs. Hop-by-hop headers are dropped
 /// unless the connection is being upgraded, and credentials meant for the API server
 /// never reach the kubelet.
-fn copy_headers(from: &HeaderMap, to: &mut HeaderMap, upgrading: bool) {
+pub(super) fn copy_headers(from: &HeaderMap, to: &mut HeaderMap, upgrading: bool) {
     for (name, value) in from {
-        let hop_by_hop = matches!(
-            name.as_str(),
-            "connection"
-                | "upgrade"
-                | "keep-alive"
-                | "proxy-connection"
-                | "te"
-                | "trailer"
-                | "transfer-encoding"
-        );
-        if (hop_by_hop && !upgrading)
+        if (is_hop_by_hop(name) && !upgrading)
             || *name == header::AUTHORIZATION
             || *name == header::HOST
             || *name == header::CONTENT_LENGTH
@@ -726,7 +766,21 @@ fn copy_headers(from: &HeaderMap, to: &mut HeaderMap, upgrading: bool) {
     }
 }
 
-fn with_query(path: &str, query: Option<&str>) -> String {
+/// Returns whether a header describes one connection rather than the message.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "upgrade"
+            | "keep-alive"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+    )
+}
+
+pub(super) fn with_query(path: &str, query: Option<&str>) -> String {
     match query {
         Some(query) if !query.is_empty() => format!("{path}?{query}"),
         _ => path.to_string(),

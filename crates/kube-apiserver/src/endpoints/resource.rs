@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::response::{
     ApiResponse, Representation, json, negotiate, negotiate_format, reformat, status_error,
 };
-use super::{Handler, Query, proxy, subresources, watch};
+use super::{Handler, Query, backend_proxy, proxy, subresources, watch};
 use crate::chain::UserInfo;
 use crate::registry::fieldmanager;
 use crate::registry::store::{
@@ -104,6 +104,32 @@ async fn serve_inner(
         "approval" if store.info.subresource("approval").is_some() => UpdateScope::Approval,
         other if subresources::served(store.info.group, store.info.resource).contains(&other) => {
             return serve_subresource(handler, store, info, namespace, parts, body, query).await;
+        }
+        "proxy" if matches!(store.info.resource, "pods" | "services") => {
+            let store_for = |resource: &str| {
+                handler
+                    .stores
+                    .get(&(String::new(), "v1".to_string(), resource.to_string()))
+            };
+            let (Some(pods), Some(services), Some(endpoints)) = (
+                store_for("pods"),
+                store_for("services"),
+                store_for("endpoints"),
+            ) else {
+                return Ok(super::not_found());
+            };
+            return backend_proxy::serve(
+                pods,
+                services,
+                endpoints,
+                store.info.resource,
+                namespace,
+                &info.name,
+                parts,
+                body,
+                on_upgrade,
+            )
+            .await;
         }
         other if proxy::served(store.info.group, store.info.resource).contains(&other) => {
             let nodes_key = (String::new(), "v1".to_string(), "nodes".to_string());
