@@ -166,6 +166,7 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
                 matches!(*name, "status" | "approval")
                     || crate::endpoints::subresources::served(info.group, info.resource)
                         .contains(name)
+                    || crate::endpoints::proxy::served(info.group, info.resource).contains(name)
             })
             .collect();
         served.push(ServedResource { info, subresources });

@@ -1083,6 +1083,21 @@ fn get_componentstatuses_probes_components() {
     assert_eq!(status["reason"], "MethodNotAllowed");
 }
 
+#[test]
+fn connect_subresources_are_discovered() {
+    let server = TestServer::start();
+    let core = server.kubectl_ok(&["get", "--raw", "/api/v1"]);
+    for resource in [
+        "\"pods/exec\"",
+        "\"pods/log\"",
+        "\"pods/proxy\"",
+        "\"services/proxy\"",
+        "\"nodes/proxy\"",
+    ] {
+        assert!(core.contains(resource), "{resource} in {core}");
+    }
+}
+
 /// Returns a CertificateSigningRequest manifest named `name` around `request_pem`.
 fn csr_manifest(name: &str, request_pem: &str) -> String {
     let encoded = base64_encode(request_pem.as_bytes());
