@@ -330,6 +330,10 @@ fn replica_set(name: &str, replicas: i32) -> ReplicaSet {
     .expect("valid replica set")
 }
 
+/// The error upstream reports for a cpu utilization metric when no metrics API is
+/// served.
+const CPU_METRICS_MISSING: &str = "failed to get cpu utilization: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn autoscaler_without_metrics_api_reports_it() {
     let cluster = Cluster::start("deployment,replicaset,horizontalpodautoscaling", None).await;
@@ -353,13 +357,9 @@ async fn autoscaler_without_metrics_api_reports_it() {
     let active = wait_condition(&cluster, "x", "ScalingActive", "FailedGetResourceMetric").await;
     assert_eq!(active.status, "False");
     let message = active.message.unwrap_or_default();
-    assert!(
-        message.starts_with("the HPA was unable to compute the replica count: "),
-        "{message}"
-    );
-    assert!(
-        message.contains("unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)"),
-        "{message}"
+    assert_eq!(
+        message,
+        format!("the HPA was unable to compute the replica count: {CPU_METRICS_MISSING}")
     );
     let able = wait_condition(&cluster, "x", "AbleToScale", "SucceededGetScale").await;
     assert_eq!(able.status, "True");
@@ -372,15 +372,18 @@ async fn autoscaler_without_metrics_api_reports_it() {
     )
     .await;
     assert_eq!(event.type_.as_deref(), Some("Warning"));
+    assert_eq!(event.message.as_deref(), Some(CPU_METRICS_MISSING));
     assert_eq!(
         event.source.and_then(|source| source.component).as_deref(),
         Some("horizontal-pod-autoscaler")
     );
     let event = wait_event(&cluster, "x", "FailedComputeMetricsReplicas", "").await;
     let message = event.message.unwrap_or_default();
-    assert!(
-        message.starts_with("invalid metrics (1 invalid out of 1), first error is: failed to get cpu resource metric value"),
-        "{message}"
+    assert_eq!(
+        message,
+        format!(
+            "invalid metrics (1 invalid out of 1), first error is: failed to get cpu resource metric value: {CPU_METRICS_MISSING}"
+        )
     );
 
     let autoscaler = cluster

@@ -47,10 +47,33 @@ struct Proposal {
     status: MetricStatus,
 }
 
-/// One metric's failure: the ScalingActive reason, and the error.
+/// One metric's failure: the ScalingActive reason and the error, which the event
+/// and the condition show as is.
 struct Failure {
     reason: &'static str,
     error: String,
+}
+
+/// Returns the prefix the sync error puts before a failure of `spec`, as upstream
+/// wraps it after recording the event and proposing the condition.
+fn failure_context(spec: &MetricSpec) -> Option<String> {
+    match spec.type_.as_str() {
+        "Resource" => spec
+            .resource
+            .as_ref()
+            .map(|source| format!("failed to get {} resource metric value", source.name)),
+        "ContainerResource" => spec
+            .container_resource
+            .as_ref()
+            .map(|source| format!("failed to get {} container metric value", source.container)),
+        "Pods" => Some("failed to get pods metric value".to_string()),
+        "Object" => Some("failed to get object metric value".to_string()),
+        "External" => spec
+            .external
+            .as_ref()
+            .map(|source| format!("failed to get {} external metric value", source.metric.name)),
+        _ => None,
+    }
 }
 
 impl Inner {
@@ -90,7 +113,7 @@ impl Inner {
         let mut replicas = 0;
         let mut metric = String::new();
         let mut failures = 0;
-        let mut first_failure: Option<Failure> = None;
+        let mut first_failure: Option<(Failure, Option<String>)> = None;
         for (index, spec) in specs.iter().enumerate() {
             let result = self
                 .compute_replicas_for_metric(spec, &namespace, scale, &selector, &pods, now.0)
@@ -111,20 +134,25 @@ impl Inner {
                         &failure.error,
                     );
                     failures += 1;
-                    first_failure.get_or_insert(failure);
+                    if first_failure.is_none() {
+                        first_failure = Some((failure, failure_context(spec)));
+                    }
                 }
             }
         }
 
-        let error = first_failure.as_ref().map(|failure| {
+        let error = first_failure.as_ref().map(|(failure, context)| {
+            let first = match context {
+                Some(context) => format!("{context}: {}", failure.error),
+                None => failure.error.clone(),
+            };
             format!(
-                "invalid metrics ({failures} invalid out of {}), first error is: {}",
-                specs.len(),
-                failure.error
+                "invalid metrics ({failures} invalid out of {}), first error is: {first}",
+                specs.len()
             )
         });
         let spec_replicas = scale.spec_replicas();
-        if let Some(failure) = &first_failure
+        if let Some((failure, _)) = &first_failure
             && (failures >= specs.len() || replicas < spec_replicas)
         {
             set_condition(
@@ -292,10 +320,7 @@ impl Inner {
                     .await
                     .map_err(|error| Failure {
                         reason: "FailedGetResourceMetric",
-                        error: format!(
-                            "failed to get {} resource metric value: {error}",
-                            source.name
-                        ),
+                        error,
                     })?;
                 Ok(Proposal {
                     replicas,
@@ -331,10 +356,7 @@ impl Inner {
                     .await
                     .map_err(|error| Failure {
                         reason: "FailedGetContainerResourceMetric",
-                        error: format!(
-                            "failed to get {} container metric value: {error}",
-                            source.container
-                        ),
+                        error,
                     })?;
                 Ok(Proposal {
                     replicas,
@@ -356,7 +378,7 @@ impl Inner {
                 };
                 let wrap = |error: String| Failure {
                     reason: "FailedGetPodsMetric",
-                    error: format!("failed to get pods metric value: {error}"),
+                    error,
                 };
                 let metric_selector = metric_selector(&source.metric).map_err(wrap)?;
                 let target = milli_target(source.target.average_value.as_ref(), "average value")
@@ -397,7 +419,7 @@ impl Inner {
                 };
                 let wrap = |error: String| Failure {
                     reason: "FailedGetObjectMetric",
-                    error: format!("failed to get object metric value: {error}"),
+                    error,
                 };
                 let metric_selector = metric_selector(&source.metric).map_err(wrap)?;
                 let object = &source.described_object;
@@ -454,7 +476,7 @@ impl Inner {
                 let name = &source.metric.name;
                 let wrap = |error: String| Failure {
                     reason: "FailedGetExternalMetric",
-                    error: format!("failed to get {name} external metric value: {error}"),
+                    error,
                 };
                 let metric_selector = metric_selector(&source.metric).map_err(wrap)?;
                 let fetch = || async {
