@@ -6,8 +6,8 @@
 //!
 //! Those APIs are served by aggregated API servers (metrics-server, a Prometheus
 //! adapter). When none is registered, the kube-apiserver responds 404 and the
-//! error names the API, so the autoscaler's ScalingActive condition says which API
-//! is missing.
+//! error names the API, so the autoscaler's ScalingActive condition names the
+//! missing API.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -60,7 +60,7 @@ pub enum MetricsError {
         /// The API, as in [`MetricsError::Fetch`].
         api: &'static str,
     },
-    /// A response could not be used, or a test source was told to fail.
+    /// A response could not be decoded, or a test source reports a failure.
     #[error("{0}")]
     Invalid(String),
 }
@@ -76,10 +76,10 @@ fn describe_fetch_error(source: &ClientError, resource: &str) -> String {
     }
 }
 
-/// Where the autoscaler reads metric values from, after upstream's
-/// `MetricsClient` interface. Every method is called once per metric per sync of
-/// an autoscaler; an error fails that metric only (the ScalingActive condition and
-/// a Warning event carry its text).
+/// The source of metric values, after upstream's `MetricsClient` interface.
+/// Every method is called once per metric per sync of an autoscaler. An error
+/// fails that metric only, and the ScalingActive condition and a Warning event
+/// carry its text.
 #[async_trait]
 pub trait MetricsClient: Send + Sync {
     /// Returns the usage of `resource` (`cpu`, `memory`) of each pod matching

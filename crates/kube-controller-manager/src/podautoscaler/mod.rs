@@ -222,7 +222,7 @@ impl Inner {
         (false, self.reconcile_autoscaler(&autoscaler, key).await)
     }
 
-    /// One sync of `shared`, as described in the module header.
+    /// Syncs `shared` once, as described in the module header.
     async fn reconcile_autoscaler(
         &self,
         shared: &HorizontalPodAutoscaler,

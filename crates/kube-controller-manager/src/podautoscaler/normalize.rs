@@ -41,8 +41,8 @@ struct ScaleEvent {
     outdated: bool,
 }
 
-/// What the controller remembers about one autoscaler between syncs. Dropped when
-/// the autoscaler is deleted.
+/// The recommendations and scale events of one autoscaler, kept between syncs
+/// and dropped when the autoscaler is deleted.
 #[derive(Clone, Debug, Default)]
 pub struct ScalingHistory {
     recommendations: Vec<Recommendation>,
@@ -139,7 +139,7 @@ pub struct Policy {
     pub period_seconds: i32,
 }
 
-/// Which policy wins when several allow different changes.
+/// The rule that picks among policies that allow different changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SelectPolicy {
     /// The policy allowing the largest change (the default).
@@ -176,10 +176,10 @@ pub struct Behavior {
 }
 
 impl Behavior {
-    /// Fills `behavior` with upstream's defaults: scale up without a window, by the
-    /// larger of 100% and 4 pods per 15 s; scale down with the window
-    /// `downscale_window` (the flag), by 100% per 15 s. The API server fills these
-    /// too; filling here keeps objects written before that safe.
+    /// Fills `behavior` with upstream's defaults. Scale up has no window and allows
+    /// the larger of 100% and 4 pods per 15 s. Scale down has the window
+    /// `downscale_window` (the flag) and allows 100% per 15 s. The API server fills
+    /// the same defaults, except the scale-down window, which it leaves to the flag.
     pub fn from_spec(
         behavior: &HorizontalPodAutoscalerBehavior,
         downscale_window: Duration,

@@ -7,17 +7,21 @@
 //! Object and External metrics.
 //!
 //! The usage ratio is the current value over the target. A ratio within the
-//! tolerance of 1.0 keeps the current count. Pods are first grouped: deleted and
-//! failed pods are ignored, pending pods count as unready, and for cpu a pod is also
-//! unready while it has no Ready condition or start time, while it is inside the
-//! cpu initialization period and either not ready or sampled less than one metric
-//! window after its last readiness change, or when it became unready within the
-//! initial readiness delay and never became ready again. Pods without a sample are
-//! missing. When unready or missing pods exist, the ratio is computed again with
-//! missing pods at 0% on a scale up and at 100% of their request (or the target,
-//! when it is above 100%) on a scale down, and unready pods at 0% on a scale up. A
-//! second ratio that flips the direction or falls within the tolerance keeps the
-//! current count.
+//! tolerance of 1.0 keeps the current count.
+//!
+//! Pods are first grouped. Deleted and failed pods are ignored, pending pods count
+//! as unready, and pods without a sample are missing. For cpu, a pod is also
+//! unready when it has no Ready condition or start time. Inside the cpu
+//! initialization period, it is unready while not ready or while its sample covers
+//! time before its last readiness change. After that period, it is unready when it
+//! turned unready within the initial readiness delay after its start, so it was
+//! never ready.
+//!
+//! When unready or missing pods exist, the ratio is computed again. Missing pods
+//! count at 0% on a scale up and at 100% of their request (or the target, when it
+//! is above 100%) on a scale down. Unready pods count at 0% on a scale up. A second
+//! ratio that flips the direction or falls within the tolerance keeps the current
+//! count.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -14,8 +14,9 @@ use k8s_openapi::api::autoscaling::v2::CrossVersionObjectReference;
 /// (client-go's `retry.DefaultRetry` steps).
 const UPDATE_ATTEMPTS: usize = 5;
 
-/// Why the target's scale could not be read. Each variant's text is the error
-/// upstream reports; [`ScaleError::context`] gives the prefix of the sync error.
+/// A failure to read the target's scale. Each variant's text is the error
+/// upstream reports, and [`ScaleError::context`] returns the prefix of the sync
+/// error.
 #[derive(Debug, thiserror::Error)]
 pub enum ScaleError {
     /// `scaleTargetRef.apiVersion` is not `group/version` or `version`.

@@ -26,8 +26,9 @@ fn calculator() -> ReplicaCalculator {
     }
 }
 
-/// A pod of phase `phase` requesting `cpu_milli` in one container `app`, started
-/// `started` seconds from now, whose Ready condition is `ready` since `transition`.
+/// Builds a pod of phase `phase` requesting `cpu_milli` in one container `app`,
+/// started `started` seconds from now, whose Ready condition is `ready` since
+/// `transition`.
 fn pod(
     name: &str,
     phase: &str,
@@ -64,7 +65,7 @@ fn pod(
     )
 }
 
-/// A running pod that has been ready for ten minutes.
+/// Builds a running pod that has been ready for ten minutes.
 fn ready_pod(name: &str, cpu_milli: i64) -> Arc<Pod> {
     pod(name, "Running", cpu_milli, true, -900, -600)
 }
