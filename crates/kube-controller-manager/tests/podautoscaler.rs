@@ -442,7 +442,92 @@ async fn autoscaler_without_metrics_api_reports_it() {
         message.contains("unable to fetch metrics from external metrics API: the server could not find the requested resource (get queue_depth.external.metrics.k8s.io)"),
         "{message}"
     );
+
+    // A Pods metric reports the custom metrics API as missing.
+    cluster
+        .api::<Deployment>()
+        .create(&deployment("requests", 1), &PostParams::default())
+        .await
+        .expect("create deployment");
+    create_autoscaler(
+        &cluster,
+        json!({
+            "metadata": { "name": "requests", "namespace": "default" },
+            "spec": {
+                "scaleTargetRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": "requests" },
+                "maxReplicas": 3,
+                "metrics": [{
+                    "type": "Pods",
+                    "pods": {
+                        "metric": { "name": "requests_per_second" },
+                        "target": { "type": "AverageValue", "averageValue": "10" }
+                    }
+                }]
+            }
+        }),
+    )
+    .await;
+    let active = wait_condition(&cluster, "requests", "ScalingActive", "FailedGetPodsMetric").await;
+    let message = active.message.unwrap_or_default();
+    assert!(
+        message.contains("unable to get metric requests_per_second: unable to fetch metrics from custom metrics API: the server could not find the requested resource (get pods.custom.metrics.k8s.io)"),
+        "{message}"
+    );
+
+    // A kind that no API serves cannot be scaled.
+    create_autoscaler(
+        &cluster,
+        json!({
+            "metadata": { "name": "ghost", "namespace": "default" },
+            "spec": {
+                "scaleTargetRef": { "apiVersion": "apps/v1", "kind": "Ghost", "name": "x" },
+                "maxReplicas": 3
+            }
+        }),
+    )
+    .await;
+    let able = wait_condition(&cluster, "ghost", "AbleToScale", "FailedGetScale").await;
+    assert_eq!(able.status, "False");
+    assert_eq!(
+        able.message.as_deref(),
+        Some(
+            "the HPA controller was unable to get the target's current scale: no matches for kind \"Ghost\" in group \"apps\""
+        )
+    );
+    wait_event(&cluster, "ghost", "FailedGetScale", "no matches for kind").await;
+
+    // A second autoscaler of the same pods makes both ambiguous.
+    create_autoscaler(
+        &cluster,
+        json!({
+            "metadata": { "name": "x-copy", "namespace": "default" },
+            "spec": {
+                "scaleTargetRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": "x" },
+                "maxReplicas": 3
+            }
+        }),
+    )
+    .await;
+    for name in ["x", "x-copy"] {
+        let active = wait_condition(&cluster, name, "ScalingActive", "AmbiguousSelector").await;
+        assert_eq!(
+            active.message.as_deref(),
+            Some(
+                "pods by selector app=x are controlled by multiple HPAs: [default/x default/x-copy]"
+            )
+        );
+    }
     cluster.stop().await;
+}
+
+async fn create_autoscaler(cluster: &Cluster, manifest: serde_json::Value) {
+    let autoscaler: HorizontalPodAutoscaler =
+        serde_json::from_value(manifest).expect("valid autoscaler");
+    cluster
+        .api::<HorizontalPodAutoscaler>()
+        .create(&autoscaler, &PostParams::default())
+        .await
+        .expect("create autoscaler");
 }
 
 /// A metric source that reports `usage` millicores of cpu for every running pod
