@@ -496,6 +496,17 @@ async fn autoscaler_without_metrics_api_reports_it() {
     );
     wait_event(&cluster, "ghost", "FailedGetScale", "no matches for kind").await;
 
+    // kubectl shows what the controller wrote.
+    let table = cluster.kubectl(&["get", "hpa", "x"]).await;
+    assert!(table.contains("Deployment/x"), "{table}");
+    assert!(table.contains("cpu: <unknown>/50%"), "{table}");
+    let description = cluster.kubectl(&["describe", "hpa", "x"]).await;
+    assert!(description.contains("SucceededGetScale"), "{description}");
+    assert!(
+        description.contains("FailedComputeMetricsReplicas"),
+        "{description}"
+    );
+
     // A second autoscaler of the same pods makes both ambiguous.
     create_autoscaler(
         &cluster,

@@ -244,6 +244,8 @@ impl MetricsClient for RestMetricsClient {
         metric_selector: &Selector,
     ) -> Result<(PodMetricsInfo, Timestamp), MetricsError> {
         const API: &str = "custom metrics API";
+        // NOTE: upstream discovers which custom.metrics.k8s.io version the adapter
+        // serves and falls back to v1beta1. This client requests v1beta2 only.
         let path = format!(
             "/apis/custom.metrics.k8s.io/v1beta2/namespaces/{namespace}/pods/*/{metric_name}"
         );

@@ -128,6 +128,8 @@ impl HorizontalController {
             client: ctx.client.clone(),
             discovery,
             metrics,
+            // NOTE: `spec.behavior.*.tolerance` (the HPAConfigurableTolerance feature,
+            // alpha and off in v1.33) is not read, so the flag applies both ways.
             calculator: ReplicaCalculator {
                 tolerance: options.horizontal_pod_autoscaler_tolerance,
                 cpu_initialization_period: options
