@@ -4,9 +4,10 @@
 //!
 //! The kube-apiserver serves no metrics APIs (there is no aggregated
 //! metrics-server), so the first test shows what the production metric source
-//! reports then. The second feeds PodMetrics from a test metric source through the
-//! [`MetricsClient`] trait and shows scaling up, the maxReplicas clamp and a scale
-//! down held by the stabilization window.
+//! reports then. The other two feed PodMetrics from a test metric source through
+//! the [`MetricsClient`] trait. They show scaling up, the maxReplicas clamp and a
+//! scale down held by the stabilization window, and that an autoscaler made by
+//! `kubectl autoscale` scales its Deployment.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -761,5 +762,45 @@ async fn autoscaler_scales_on_test_metrics() {
         Some("scaling is disabled since the replica count of the target is zero")
     );
     assert_eq!(replicas_of(&cluster, "web").await, Some(0));
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_autoscale_scales_deployment() {
+    let usage = Arc::new(AtomicI64::new(100));
+    let cluster = Cluster::start("deployment,replicaset", Some(usage)).await;
+    cluster
+        .api::<Deployment>()
+        .create(&deployment("web", 2), &PostParams::default())
+        .await
+        .expect("create deployment");
+    cluster
+        .kubectl(&[
+            "autoscale",
+            "deployment",
+            "web",
+            "--cpu-percent=50",
+            "--min=1",
+            "--max=3",
+        ])
+        .await;
+
+    // Two pods at 200% of the target propose 4. Without spec.behavior the limit is
+    // max(2 * 2, 4), so maxReplicas is what clamps.
+    let event = wait_event(&cluster, "web", "SuccessfulRescale", "New size: 3;").await;
+    assert_eq!(
+        event.message.as_deref(),
+        Some("New size: 3; reason: cpu resource utilization (percentage of request) above target")
+    );
+    let limited = wait_condition(&cluster, "web", "ScalingLimited", "TooManyReplicas").await;
+    assert_eq!(limited.status, "True");
+    let replicas = cluster
+        .api::<Deployment>()
+        .get("web")
+        .await
+        .expect("get deployment")
+        .spec
+        .and_then(|spec| spec.replicas);
+    assert_eq!(replicas, Some(3));
     cluster.stop().await;
 }
