@@ -26,6 +26,7 @@ pub mod nodeipam;
 pub mod nodelifecycle;
 pub mod objectapi;
 pub mod options;
+pub mod podautoscaler;
 pub mod podgc;
 pub mod queueworker;
 pub mod registry;

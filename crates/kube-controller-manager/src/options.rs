@@ -118,6 +118,34 @@ pub struct ControllerManagerOptions {
     #[arg(long, default_value_t = 5)]
     pub concurrent_ttl_after_finished_syncs: usize,
 
+    /// The number of horizontal pod autoscaler objects that are allowed to sync
+    /// concurrently.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_horizontal_pod_autoscaler_syncs: usize,
+
+    /// The period for syncing the number of pods in horizontal pod autoscaler.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub horizontal_pod_autoscaler_sync_period: Duration,
+
+    /// The minimum change (from 1.0) in the desired-to-actual metrics ratio for the
+    /// horizontal pod autoscaler to consider scaling.
+    #[arg(long, default_value_t = 0.1)]
+    pub horizontal_pod_autoscaler_tolerance: f64,
+
+    /// The period for which autoscaler will look backwards and not scale down below
+    /// any recommendation it made during that period.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub horizontal_pod_autoscaler_downscale_stabilization: Duration,
+
+    /// The period after pod start when CPU samples might be skipped.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub horizontal_pod_autoscaler_cpu_initialization_period: Duration,
+
+    /// The period after pod start during which readiness changes will be treated as
+    /// initial readiness.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub horizontal_pod_autoscaler_initial_readiness_delay: Duration,
+
     /// Number of terminated pods that can exist before the terminated pod garbage
     /// collector starts deleting terminated pods. If <= 0, it is disabled.
     #[arg(long, default_value_t = 12500)]
@@ -355,6 +383,24 @@ mod tests {
         assert_eq!(options.node_monitor_grace_period, Duration::from_secs(40));
         assert!(options.leader_elect);
         assert_eq!(options.controllers, vec!["*".to_string()]);
+        assert_eq!(options.concurrent_horizontal_pod_autoscaler_syncs, 5);
+        assert_eq!(
+            options.horizontal_pod_autoscaler_sync_period,
+            Duration::from_secs(15)
+        );
+        assert_eq!(options.horizontal_pod_autoscaler_tolerance, 0.1);
+        assert_eq!(
+            options.horizontal_pod_autoscaler_downscale_stabilization,
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            options.horizontal_pod_autoscaler_cpu_initialization_period,
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            options.horizontal_pod_autoscaler_initial_readiness_delay,
+            Duration::from_secs(30)
+        );
     }
 
     #[test]

@@ -207,6 +207,15 @@ pub fn controllers() -> Vec<ControllerDescriptor> {
             },
         },
         ControllerDescriptor {
+            name: "horizontalpodautoscaling",
+            disabled_by_default: false,
+            init: |ctx, cancel| {
+                let controller = crate::podautoscaler::HorizontalController::new(ctx);
+                let workers = ctx.options.concurrent_horizontal_pod_autoscaler_syncs;
+                Box::pin(controller.run(workers, cancel))
+            },
+        },
+        ControllerDescriptor {
             name: "resourcequota",
             disabled_by_default: false,
             init: |ctx, cancel| {
