@@ -244,6 +244,7 @@ impl Runtime {
             rootfs,
             cgroup_path: &cgroup_path,
             pid_namespace: self.pid_namespace(sandbox, config)?,
+            apparmor: &crate::apparmor::Host::detect(),
         })?;
         let bundle_config = self.store.container_dir(id).join("config.json");
         spec.save(&bundle_config).map_err(|error| {

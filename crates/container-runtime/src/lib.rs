@@ -7,6 +7,7 @@
 //! [`shim`] process that outlives daemon restarts. [`streaming`] serves Exec, Attach and
 //! PortForward sessions.
 
+pub mod apparmor;
 pub mod cgroups;
 pub mod cni;
 pub mod config;

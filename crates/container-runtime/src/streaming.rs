@@ -240,7 +240,7 @@ impl StreamingServer {
                         None,
                     )
                     .await;
-                    tracing::debug!(protocol = %session_protocol, kind = session.path(), "WebSocket streaming session upgraded");
+                    tracing::info!(protocol = %session_protocol, kind = session.path(), "WebSocket streaming session upgraded");
                     match session {
                         Session::Exec(exec) => {
                             remotecommand::websocket::serve(socket, |input, output| {
@@ -329,9 +329,7 @@ impl StreamingServer {
                 ),
             );
         }
-        let Some(protocol) =
-            remotecommand::spdy::negotiate(&offered, supported).map(str::to_string)
-        else {
+        let Some(protocol) = crate::spdy::negotiate(&offered, supported).map(str::to_string) else {
             let mut response = reply(
                 StatusCode::FORBIDDEN,
                 format!(
@@ -389,6 +387,11 @@ where
     use remotecommand::spdy::{StreamOptions, Version};
 
     let version = Version::from_protocol(protocol);
+    tracing::info!(
+        protocol,
+        kind = session.path(),
+        "SPDY streaming session upgraded"
+    );
     match (session, version) {
         (Session::PortForward(forward), _) => crate::portforward::run_spdy(io, forward).await,
         (Session::Exec(exec), Some(version)) => {

@@ -49,7 +49,7 @@ pub enum SessionOutput {
     Finished(Outcome),
 }
 
-/// How an exec or attach session ended.
+/// The end of an exec or attach session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Success,
@@ -61,9 +61,9 @@ pub enum Outcome {
 
 impl Outcome {
     /// Builds the `metav1.Status` document that protocol v4 and later write on the
-    /// error stream, shaped as upstream's kubelet builds it: a non-zero exit has reason
-    /// `NonZeroExitCode` and the code as the message of an `ExitCode` cause, and any
-    /// other failure is an `InternalError`.
+    /// error stream, in the shape upstream's kubelet uses. A non-zero exit has reason
+    /// `NonZeroExitCode` and the code as the message of an `ExitCode` cause. Any other
+    /// failure is an `InternalError`.
     pub fn status(&self) -> serde_json::Value {
         match self {
             Outcome::Success => serde_json::json!({ "metadata": {}, "status": "Success" }),
@@ -110,7 +110,7 @@ impl Outcome {
 }
 
 /// Runs `exec.cmd` in its container, relaying its stdio, until the command exits.
-/// Output of streams the request did not ask for is read and dropped.
+/// Output of streams the request did not include is read and dropped.
 pub async fn run_exec(
     runtime: Arc<Runtime>,
     exec: PendingExec,
@@ -295,7 +295,7 @@ async fn connect_resize_socket(attach: &PendingAttach) -> Option<tokio::net::Uni
 }
 
 /// Reads the shim's output frames (`[stream][length: u32 big-endian][bytes]`) and
-/// forwards those of the streams the client asked for, until the shim closes the
+/// forwards those of the streams the client requested, until the shim closes the
 /// socket or the client stops reading.
 async fn relay_shim_output(
     mut shim: tokio::net::unix::OwnedReadHalf,
@@ -321,7 +321,7 @@ async fn relay_shim_output(
 }
 
 /// Copies `source` to the client as `wrap(chunk)` messages until EOF. Without a
-/// sender the output is read and dropped, so the process never blocks on a full pipe.
+/// sender the output is read and dropped, so a full pipe does not stall the process.
 async fn copy_out(
     mut source: impl tokio::io::AsyncRead + Unpin,
     output: Option<mpsc::Sender<SessionOutput>>,

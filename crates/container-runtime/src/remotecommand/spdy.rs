@@ -11,7 +11,7 @@
 //! error stream (a `metav1.Status` document from v4 on, before that a plain message
 //! and only for a failure), closes it and ends the session with GOAWAY.
 //!
-//! Entry point: [`serve`], after [`negotiate`] picked the protocol version.
+//! Entry point: [`serve`], after [`spdy::negotiate`] picked the protocol version.
 
 use std::future::Future;
 use std::time::Duration;
@@ -65,15 +65,6 @@ impl Version {
     fn supports_resize(self) -> bool {
         self >= Version::V3
     }
-}
-
-/// Picks the first protocol of the client's list that the server supports, as
-/// upstream's `httpstream.Handshake` does: the client's order wins.
-pub fn negotiate<'a>(offered: &'a [String], supported: &[&str]) -> Option<&'a str> {
-    offered
-        .iter()
-        .map(String::as_str)
-        .find(|protocol| supported.contains(protocol))
 }
 
 /// The streams a session's request calls for.
@@ -216,7 +207,7 @@ pub async fn serve<IO, F>(
         tokio::spawn(relay_resizes(stream, input.clone()));
     }
 
-    // This sender keeps the input open until the connection ends, which tells an
+    // This sender keeps the input open until the connection ends, which signals an
     // attach session that its client went away.
     let mut input = Some(input);
     let mut connection_ended = false;
@@ -398,9 +389,12 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        assert_eq!(negotiate(&offered, PROTOCOLS), Some("v3.channel.k8s.io"));
+        assert_eq!(
+            spdy::negotiate(&offered, PROTOCOLS),
+            Some("v3.channel.k8s.io")
+        );
         let unknown = vec!["v5.channel.k8s.io".to_string()];
-        assert_eq!(negotiate(&unknown, PROTOCOLS), None);
+        assert_eq!(spdy::negotiate(&unknown, PROTOCOLS), None);
         for protocol in PROTOCOLS {
             assert!(Version::from_protocol(protocol).is_some(), "{protocol}");
         }
