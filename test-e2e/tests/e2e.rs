@@ -337,6 +337,9 @@ fn cluster_end_to_end() {
     run("kubectl logs, exec, port-forward and cp", &mut || {
         streaming(&suite)
     });
+    run("AppArmor pods on a host without AppArmor", &mut || {
+        apparmor_admission(&suite)
+    });
     run("namespace deletion removes its contents", &mut || {
         namespace_deletion(&suite)
     });
@@ -662,6 +665,51 @@ fn wait_succeeded(suite: &Suite, name: &str) {
             }
         },
     );
+}
+
+/// A pod that requests the runtime's default AppArmor profile is rejected at
+/// admission by a kubelet whose host has no AppArmor, as upstream's kubelet does.
+fn apparmor_admission(suite: &Suite) {
+    let host_enforces = std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
+        .is_ok_and(|value| value.starts_with('Y'));
+    if host_enforces {
+        println!("skipping: this host has AppArmor enabled, so the pod would be admitted");
+        return;
+    }
+    suite.apply(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: apparmor-default
+spec:
+  restartPolicy: Never
+  securityContext:
+    appArmorProfile:
+      type: RuntimeDefault
+  containers:
+  - name: main
+    image: busybox
+    command: [\"sleep\", \"3600\"]
+",
+    );
+    let status = suite.wait(
+        "pod apparmor-default to be rejected",
+        Duration::from_secs(60),
+        || {
+            let pod = suite.json(&["get", "pod", "apparmor-default"]);
+            match pod["status"]["phase"].as_str() {
+                Some("Failed") => Ok(pod["status"].clone()),
+                other => Err(format!("phase {other:?}: {}", pod["status"])),
+            }
+        },
+    );
+    assert_eq!(status["reason"], "AppArmor", "{status}");
+    assert_eq!(
+        status["message"],
+        "Pod was rejected: Cannot enforce AppArmor: AppArmor is not enabled on the host",
+        "{status}"
+    );
+    suite.kubectl_ok(&["delete", "pod", "apparmor-default", "--wait=false"]);
 }
 
 fn job(suite: &Suite) {
