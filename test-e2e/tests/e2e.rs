@@ -5,7 +5,8 @@
 //! Manifests follow the Kubernetes documentation's examples; images are the local
 //! stand-ins that hack/images/build.sh builds and the cluster's registry serves.
 //! The suite needs root (network namespaces, cgroups, mounts) and the debug binaries
-//! of the workspace; without root it is skipped with a message.
+//! of the workspace; without root it is skipped with a message. `E2E_FOCUS=<text>`
+//! runs only the scenarios whose names contain `<text>` (the cluster still starts).
 
 use std::path::PathBuf;
 use std::thread::sleep;
@@ -282,8 +283,14 @@ fn cluster_end_to_end() {
         Cluster::up(spec).unwrap_or_else(|error| panic!("the cluster did not start: {error}"));
     let mut suite = Suite { cluster };
 
+    // E2E_FOCUS runs only the scenarios whose names contain it, like ginkgo's focus.
+    let focus = std::env::var("E2E_FOCUS").unwrap_or_default();
     let mut failures = Vec::new();
     let mut run = |name: &str, scenario: &mut dyn FnMut()| {
+        if !name.contains(&focus) {
+            println!("--- {name}: skipped, not matching E2E_FOCUS={focus:?}");
+            return;
+        }
         let started = Instant::now();
         println!("--- {name}");
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(scenario));
@@ -329,6 +336,9 @@ fn cluster_end_to_end() {
     });
     run("kubectl logs, exec, port-forward and cp", &mut || {
         streaming(&suite)
+    });
+    run("AppArmor pods on a host without AppArmor", &mut || {
+        apparmor_admission(&suite)
     });
     run("namespace deletion removes its contents", &mut || {
         namespace_deletion(&suite)
@@ -685,6 +695,51 @@ fn wait_succeeded(suite: &Suite, name: &str) {
     );
 }
 
+/// A pod that requests the runtime's default AppArmor profile is rejected at
+/// admission by a kubelet whose host has no AppArmor, as upstream's kubelet does.
+fn apparmor_admission(suite: &Suite) {
+    let host_enforces = std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
+        .is_ok_and(|value| value.starts_with('Y'));
+    if host_enforces {
+        println!("skipping: this host has AppArmor enabled, so the pod would be admitted");
+        return;
+    }
+    suite.apply(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: apparmor-default
+spec:
+  restartPolicy: Never
+  securityContext:
+    appArmorProfile:
+      type: RuntimeDefault
+  containers:
+  - name: main
+    image: busybox
+    command: [\"sleep\", \"3600\"]
+",
+    );
+    let status = suite.wait(
+        "pod apparmor-default to be rejected",
+        Duration::from_secs(60),
+        || {
+            let pod = suite.json(&["get", "pod", "apparmor-default"]);
+            match pod["status"]["phase"].as_str() {
+                Some("Failed") => Ok(pod["status"].clone()),
+                other => Err(format!("phase {other:?}: {}", pod["status"])),
+            }
+        },
+    );
+    assert_eq!(status["reason"], "AppArmor", "{status}");
+    assert_eq!(
+        status["message"],
+        "Pod was rejected: Cannot enforce AppArmor: AppArmor is not enabled on the host",
+        "{status}"
+    );
+    suite.kubectl_ok(&["delete", "pod", "apparmor-default", "--wait=false"]);
+}
+
 fn job(suite: &Suite) {
     suite.apply(
         "apiVersion: batch/v1
@@ -912,7 +967,102 @@ spec:
     let copied_back = std::fs::read_to_string(&back).expect("read the file copied out");
     assert_eq!(copied_back, "copied into the pod\n");
 
+    streaming_over_spdy(suite);
     port_forward(suite);
+}
+
+/// Runs kubectl with exec, attach and cp over SPDY/3.1 instead of WebSocket, as
+/// kubectl 1.29 and older always do, feeding `stdin` to it.
+fn kubectl_spdy(suite: &Suite, args: &[&str], stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let mut child = std::process::Command::new("kubectl")
+        .arg(format!(
+            "--kubeconfig={}",
+            suite.cluster.spec.admin_kubeconfig().display()
+        ))
+        .args(args)
+        .env("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "false")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kubectl");
+    let mut pipe = child.stdin.take().expect("kubectl stdin");
+    let input = stdin.to_vec();
+    // Writing from another thread avoids a deadlock with the output pipes.
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let output = child.wait_with_output().expect("wait for kubectl");
+    let _ = writer.join();
+    output
+}
+
+/// exec with an exit code, exec with stdin and cp in both directions over SPDY,
+/// through the API server and the kubelet to the runtime's streaming server.
+fn streaming_over_spdy(suite: &Suite) {
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+
+    let failed = kubectl_spdy(
+        suite,
+        &[
+            "exec",
+            "shell",
+            "--",
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 7",
+        ],
+        b"",
+    );
+    assert_eq!(failed.status.code(), Some(7), "{}", text(&failed.stderr));
+    assert_eq!(text(&failed.stdout), "out\n");
+    assert!(
+        text(&failed.stderr).contains("err\n"),
+        "{}",
+        text(&failed.stderr)
+    );
+
+    let piped = kubectl_spdy(
+        suite,
+        &[
+            "exec",
+            "-i",
+            "shell",
+            "--",
+            "sh",
+            "-c",
+            "tr a-z A-Z; echo end",
+        ],
+        b"over spdy\n",
+    );
+    assert!(piped.status.success(), "{}", text(&piped.stderr));
+    assert_eq!(text(&piped.stdout), "OVER SPDY\nend\n");
+
+    // A file larger than one SPDY frame (64 KiB) goes into the pod and back.
+    let content: String = (0..20_000).map(|line| format!("line {line}\n")).collect();
+    let local = suite.cluster.spec.dir.join("spdy-in.txt");
+    std::fs::write(&local, &content).expect("write local file");
+    let copied_in = kubectl_spdy(
+        suite,
+        &["cp", &local.display().to_string(), "shell:/tmp/spdy.txt"],
+        b"",
+    );
+    assert!(copied_in.status.success(), "{}", text(&copied_in.stderr));
+    let back = suite.cluster.spec.dir.join("spdy-out.txt");
+    let copied_out = kubectl_spdy(
+        suite,
+        &["cp", "shell:/tmp/spdy.txt", &back.display().to_string()],
+        b"",
+    );
+    assert!(copied_out.status.success(), "{}", text(&copied_out.stderr));
+    let round_trip = std::fs::read_to_string(&back).expect("read the file copied out");
+    assert!(
+        round_trip == content,
+        "the file changed on its way through the pod"
+    );
 }
 
 /// A `kubectl port-forward` process, interrupted by PID when dropped so a failed

@@ -244,6 +244,7 @@ impl Runtime {
             rootfs,
             cgroup_path: &cgroup_path,
             pid_namespace: self.pid_namespace(sandbox, config)?,
+            apparmor: &crate::apparmor::Host::detect(),
         })?;
         let bundle_config = self.store.container_dir(id).join("config.json");
         spec.save(&bundle_config).map_err(|error| {
@@ -468,7 +469,9 @@ impl Runtime {
         self.oci.delete(id).await?;
         let rootfs = self.store.container_dir(id).join("rootfs");
         self.images.remove_rootfs(id, &rootfs).await?;
-        let _ = std::fs::remove_file(self.attach_socket_path(id));
+        let attach_socket = self.attach_socket_path(id);
+        let _ = std::fs::remove_file(crate::shim::resize_socket_path(&attach_socket));
+        let _ = std::fs::remove_file(attach_socket);
         self.store.remove_container(id)?;
         lock(&self.containers).remove(id);
         tracing::info!(container_id = id, pod_sandbox_id = %record.sandbox_id, "removed container");

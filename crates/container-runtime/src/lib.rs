@@ -4,8 +4,10 @@
 //! `runtime.v1.RuntimeService` and `runtime.v1.ImageService` calls. The work happens in
 //! [`runtime::Runtime`]: pod sandboxes are pinned namespaces plus a CNI network, and each
 //! container runs under an OCI runtime (runc or crun) supervised by a small per-container
-//! [`shim`] process that outlives daemon restarts. [`streaming`] serves Exec sessions.
+//! [`shim`] process that outlives daemon restarts. [`streaming`] serves Exec, Attach and
+//! PortForward sessions.
 
+pub mod apparmor;
 pub mod cgroups;
 pub mod cni;
 pub mod config;
@@ -19,6 +21,7 @@ pub mod oci;
 pub mod oci_runtime;
 pub mod pod_init;
 pub mod portforward;
+pub mod remotecommand;
 pub mod runtime;
 pub mod seccomp;
 pub mod server;

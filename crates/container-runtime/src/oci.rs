@@ -102,6 +102,8 @@ pub struct SpecInput<'a> {
     /// PID namespace to join (the pod's or a target container's); `None` creates a new
     /// one unless the container uses the host's.
     pub pid_namespace: Option<PathBuf>,
+    /// Whether the host enforces AppArmor, and its loaded profiles.
+    pub apparmor: &'a crate::apparmor::Host,
 }
 
 /// Builds the OCI spec of a container. Errors are [`Error::InvalidArgument`] for
@@ -133,7 +135,10 @@ pub fn container_spec(input: &SpecInput<'_>) -> Result<Spec> {
     };
     process.set_cwd(PathBuf::from(working_dir));
     process.set_user(user(&security, input.image, input.rootfs)?);
-    // NOTE: AppArmor profiles in the security context are not applied.
+    process.set_apparmor_profile(crate::apparmor::container_profile(
+        &security,
+        input.apparmor,
+    )?);
     process.set_no_new_privileges(Some(security.no_new_privs));
     let capabilities = capabilities(security.capabilities.as_ref(), privileged)?;
     let seccomp = crate::seccomp::seccomp_profile(
@@ -668,5 +673,73 @@ mod tests {
         assert_eq!(clamp_oom_score_adj(-998), 0);
         assert_eq!(clamp_oom_score_adj(500), 500);
         assert_eq!(clamp_oom_score_adj(5000), 1000);
+    }
+
+    /// Builds the spec of a container asking for `profile` on a host with AppArmor
+    /// enabled and `k8s-deny-write` loaded.
+    fn spec_with_apparmor(profile: v1::SecurityProfile) -> Result<Spec> {
+        let dir = tempfile::tempdir().unwrap();
+        let profiles_file = dir.path().join("profiles");
+        std::fs::write(&profiles_file, "k8s-deny-write (enforce)\n").unwrap();
+        let host = crate::apparmor::Host {
+            enabled: true,
+            profiles_file,
+        };
+        let sandbox: SandboxRecord = serde_json::from_value(serde_json::json!({
+            "id": "sandbox", "name": "pod", "uid": "uid", "namespace": "default",
+            "attempt": 0, "labels": {}, "annotations": {}, "created_at": 0,
+            "state": "Ready", "hostname": "pod", "log_directory": "",
+            "cgroup_parent": "", "runtime_handler": "", "host_network": false,
+            "host_ipc": false, "host_pid": false, "sysctls": {}, "namespaces": {},
+            "ip": "", "additional_ips": [], "cni_config": null, "cni_result": null,
+        }))
+        .expect("a sandbox record");
+        let mut container = config(&["sleep", "1"], &[]);
+        container.linux = Some(v1::LinuxContainerConfig {
+            security_context: Some(v1::LinuxContainerSecurityContext {
+                apparmor: Some(profile),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        container_spec(&SpecInput {
+            config: &container,
+            sandbox: &sandbox,
+            sandbox_files: &SandboxFiles {
+                hosts: dir.path().join("hosts"),
+                resolv_conf: dir.path().join("resolv.conf"),
+                hostname: dir.path().join("hostname"),
+            },
+            image: &ImageConfig::default(),
+            rootfs: dir.path(),
+            cgroup_path: "/pod/container",
+            pid_namespace: None,
+            apparmor: &host,
+        })
+    }
+
+    #[test]
+    fn apparmor_profile_reaches_the_process() {
+        let spec = spec_with_apparmor(v1::SecurityProfile {
+            profile_type: v1::security_profile::ProfileType::Localhost as i32,
+            localhost_ref: "k8s-deny-write".to_string(),
+        })
+        .expect("a spec");
+        let process = spec.process().clone().expect("a process");
+        assert_eq!(
+            process.apparmor_profile().as_deref(),
+            Some("k8s-deny-write")
+        );
+        let json = serde_json::to_value(&spec).unwrap();
+        assert_eq!(json["process"]["apparmorProfile"], "k8s-deny-write");
+
+        let missing = spec_with_apparmor(v1::SecurityProfile {
+            profile_type: v1::security_profile::ProfileType::Localhost as i32,
+            localhost_ref: "not-loaded".to_string(),
+        });
+        assert!(
+            matches!(missing, Err(Error::InvalidArgument(ref message)) if message.contains("\"not-loaded\" for Localhost is not loaded")),
+            "{missing:?}"
+        );
     }
 }

@@ -339,6 +339,7 @@ impl RuntimeService for CriService {
             stdin: request.stdin,
             stdout: request.stdout,
             stderr: request.stderr,
+            tty: request.tty,
         });
         Ok(Response::new(v1::AttachResponse { url }))
     }

@@ -14,7 +14,7 @@
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -62,9 +62,24 @@ pub struct ShimArgs {
     pub tty: bool,
     /// Unix socket for attach clients. A client receives output as frames of
     /// `[stream: 1 stdout | 2 stderr][length: u32 big-endian][bytes]` and may write raw
-    /// bytes, which go to the container's stdin.
+    /// bytes, which go to the container's stdin. With `--tty`, a second socket beside
+    /// it ([`resize_socket_path`]) takes terminal sizes ([`resize_message`]).
     #[arg(long)]
     pub attach_socket: PathBuf,
+}
+
+/// Returns the socket on which the shim of a terminal container takes resize
+/// messages, next to its attach socket.
+pub fn resize_socket_path(attach_socket: &Path) -> PathBuf {
+    attach_socket.with_extension("resize")
+}
+
+/// Encodes a terminal size for the resize socket: width then height in character
+/// cells, each a big-endian u16.
+pub fn resize_message(width: u16, height: u16) -> [u8; 4] {
+    let [w0, w1] = width.to_be_bytes();
+    let [h0, h1] = height.to_be_bytes();
+    [w0, w1, h0, h1]
 }
 
 /// Attached clients receiving the container's output.
@@ -119,6 +134,7 @@ fn supervise(args: &ShimArgs) -> Result<(), String> {
     let mut copiers = Vec::new();
     let mut stdin_writer = None;
     let mut console = None;
+    let mut resize_target = None;
     if args.tty {
         let path = args.attach_socket.with_extension("console");
         let _ = std::fs::remove_file(&path);
@@ -178,14 +194,19 @@ fn supervise(args: &ShimArgs) -> Result<(), String> {
             .try_clone()
             .map_err(|error| format!("failed to duplicate the terminal: {error}"))?;
         copiers.push(spawn_copier(output, "stdout", &log, &clients));
+        resize_target =
+            Some(std::fs::File::from(terminal.try_clone().map_err(
+                |error| format!("failed to duplicate the terminal: {error}"),
+            )?));
         if args.stdin {
             stdin_writer = Some(std::fs::File::from(terminal));
         }
     }
     let stdin_writer = Arc::new(Mutex::new(stdin_writer));
-    // NOTE: attach clients cannot resize a container's terminal, because the attach
-    // socket carries no resize messages. The terminal keeps the OCI runtime's default size.
     spawn_attach_listener(args, &clients, &stdin_writer)?;
+    if let Some(terminal) = resize_target {
+        spawn_resize_listener(&resize_socket_path(&args.attach_socket), terminal)?;
+    }
 
     let pid: i32 = std::fs::read_to_string(&pid_file)
         .ok()
@@ -316,6 +337,29 @@ fn spawn_attach_listener(
             }
             let stdin = stdin.clone();
             std::thread::spawn(move || forward_stdin(connection, &stdin, stdin_once));
+        }
+    });
+    Ok(())
+}
+
+/// Accepts resize clients: each sends [`resize_message`] records, and every record
+/// sets the window size of the container's terminal.
+fn spawn_resize_listener(path: &Path, terminal: std::fs::File) -> Result<(), String> {
+    let _ = std::fs::remove_file(path);
+    let listener = UnixListener::bind(path)
+        .map_err(|error| format!("failed to bind {}: {error}", path.display()))?;
+    let terminal = Arc::new(terminal);
+    std::thread::spawn(move || {
+        for mut connection in listener.incoming().flatten() {
+            let terminal = terminal.clone();
+            std::thread::spawn(move || {
+                let mut record = [0u8; 4];
+                while connection.read_exact(&mut record).is_ok() {
+                    let width = u16::from_be_bytes([record[0], record[1]]);
+                    let height = u16::from_be_bytes([record[2], record[3]]);
+                    crate::oci_runtime::resize_terminal(&terminal, width, height);
+                }
+            });
         }
     });
     Ok(())

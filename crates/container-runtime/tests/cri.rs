@@ -570,8 +570,9 @@ async fn port_forward_once(netns: &str, url: &str) -> Result<Vec<u8>, String> {
     Ok(data)
 }
 
-/// A minimal SPDY/3.1 port-forward client, doing what kubectl does per connection:
-/// an error stream it half-closes at once, a data stream, a ping, then its FIN.
+/// A minimal SPDY/3.1 client. For port-forward it does what kubectl does per
+/// connection: an error stream it half-closes at once, a data stream, a ping, then its
+/// FIN. For exec and attach it opens the remotecommand streams as client-go does.
 struct SpdyClient {
     stream: tokio::net::TcpStream,
     encoder: container_runtime::spdy::frame::Encoder,
@@ -579,16 +580,39 @@ struct SpdyClient {
     buffer: bytes::BytesMut,
 }
 
+/// What an exec or attach session over SPDY returned on each stream.
+#[derive(Debug, Default)]
+struct RemoteCommandOutput {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    error: Vec<u8>,
+}
+
 impl SpdyClient {
-    /// Sends the upgrade request and checks the `101 Switching Protocols` response.
+    /// Sends a port-forward upgrade request and checks the `101 Switching Protocols`
+    /// response.
     async fn upgrade(netns: &str, url: &str) -> Result<SpdyClient, String> {
+        let (client, protocol) =
+            SpdyClient::upgrade_offering(netns, url, "portforward.k8s.io").await?;
+        assert_eq!(protocol, "portforward.k8s.io");
+        Ok(client)
+    }
+
+    /// Sends an upgrade request offering `protocols` (comma-separated) and returns the
+    /// client with the protocol the server chose, or the response head when the
+    /// server did not switch protocols.
+    async fn upgrade_offering(
+        netns: &str,
+        url: &str,
+        protocols: &str,
+    ) -> Result<(SpdyClient, String), String> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
         let rest = url.trim_start_matches("http://");
         let (authority, path) = rest.split_once('/').unwrap();
         let mut stream = connect_in_netns(netns, authority.parse().unwrap());
         let request = format!(
-            "POST /{path} HTTP/1.1\r\nHost: {authority}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\nContent-Length: 0\r\n\r\n"
+            "POST /{path} HTTP/1.1\r\nHost: {authority}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: {protocols}\r\nContent-Length: 0\r\n\r\n"
         );
         stream.write_all(request.as_bytes()).await.unwrap();
         let mut head = Vec::new();
@@ -607,16 +631,119 @@ impl SpdyClient {
             return Err(head);
         }
         assert!(head.contains("upgrade: spdy/3.1"), "{head}");
-        assert!(
-            head.contains("x-stream-protocol-version: portforward.k8s.io"),
-            "{head}"
-        );
-        Ok(SpdyClient {
+        let protocol = head
+            .lines()
+            .find_map(|line| line.strip_prefix("x-stream-protocol-version:"))
+            .map(|value| value.trim().to_string())
+            .unwrap_or_default();
+        let client = SpdyClient {
             stream,
             encoder: Default::default(),
             decoder: Default::default(),
             buffer: Default::default(),
+        };
+        Ok((client, protocol))
+    }
+
+    /// Opens the remotecommand streams in client-go's order (error, stdin, stdout,
+    /// stderr without a terminal, resize with one) and waits for every SYN_REPLY.
+    /// Returns the ids of the error, stdin, stdout, stderr and resize streams.
+    async fn open_remote_command(&mut self, stdin: bool, tty: bool) -> [Option<u32>; 5] {
+        use container_runtime::spdy::Frame;
+
+        let kinds = [
+            ("error", true),
+            ("stdin", stdin),
+            ("stdout", true),
+            ("stderr", !tty),
+            ("resize", tty),
+        ];
+        let mut ids = [None; 5];
+        let mut next = 1;
+        for (index, (kind, wanted)) in kinds.into_iter().enumerate() {
+            if !wanted {
+                continue;
+            }
+            let mut headers = container_runtime::spdy::Headers::new();
+            headers.add("streamType", kind);
+            self.send(Frame::SynStream {
+                stream_id: next,
+                associated_to: 0,
+                priority: 0,
+                flags: 0,
+                headers,
+            })
+            .await;
+            match self.receive().await {
+                Some(Frame::SynReply { stream_id, .. }) => assert_eq!(stream_id, next),
+                other => panic!("expected SYN_REPLY for the {kind} stream, got {other:?}"),
+            }
+            ids[index] = Some(next);
+            next += 2;
+        }
+        ids
+    }
+
+    /// Sends `data` on `stream_id`, ending it with FIN when `fin` is set.
+    async fn send_data(&mut self, stream_id: u32, data: &[u8], fin: bool) {
+        self.send(container_runtime::spdy::Frame::Data {
+            stream_id,
+            fin,
+            data: bytes::Bytes::copy_from_slice(data),
         })
+        .await;
+    }
+
+    /// Collects the data of each stream until the server sends GOAWAY or closes the
+    /// connection.
+    async fn collect(&mut self, ids: [Option<u32>; 5]) -> RemoteCommandOutput {
+        use container_runtime::spdy::Frame;
+
+        let mut output = RemoteCommandOutput::default();
+        while let Some(frame) = self.receive().await {
+            match frame {
+                Frame::Data {
+                    stream_id, data, ..
+                } => {
+                    let target = if Some(stream_id) == ids[0] {
+                        &mut output.error
+                    } else if Some(stream_id) == ids[2] {
+                        &mut output.stdout
+                    } else if Some(stream_id) == ids[3] {
+                        &mut output.stderr
+                    } else {
+                        panic!("data on unexpected stream {stream_id}");
+                    };
+                    target.extend_from_slice(&data);
+                }
+                Frame::GoAway { .. } => break,
+                Frame::RstStream { stream_id, status } => {
+                    panic!("stream {stream_id} reset with status {status}")
+                }
+                _ => {}
+            }
+        }
+        output
+    }
+
+    /// Runs a whole exec or attach session: opens the streams, sends `resize`, then
+    /// `stdin` and its FIN, and collects the output.
+    async fn remote_command(
+        &mut self,
+        stdin: Option<&[u8]>,
+        tty: bool,
+        resize: Option<(u16, u16)>,
+    ) -> RemoteCommandOutput {
+        let ids = self.open_remote_command(stdin.is_some(), tty).await;
+        if let (Some((width, height)), Some(resize_id)) = (resize, ids[4]) {
+            let size = serde_json::json!({ "Width": width, "Height": height });
+            self.send_data(resize_id, format!("{size}\n").as_bytes(), false)
+                .await;
+        }
+        if let (Some(input), Some(stdin_id)) = (stdin, ids[1]) {
+            self.send_data(stdin_id, input, true).await;
+        }
+        self.collect(ids).await
     }
 
     async fn send(&mut self, frame: container_runtime::spdy::Frame) {
@@ -1666,6 +1793,208 @@ async fn attach_feeds_stdin_and_streams_output() {
         attach_exited.unwrap_err().code(),
         tonic::Code::FailedPrecondition
     );
+    remove_sandbox(&mut client, &sandbox_id).await;
+}
+
+/// Asks the runtime for an exec URL.
+async fn exec_url(
+    client: &mut RuntimeServiceClient<Channel>,
+    id: &str,
+    script: &str,
+    stdin: bool,
+    tty: bool,
+) -> String {
+    client
+        .exec(v1::ExecRequest {
+            container_id: id.into(),
+            cmd: ["sh", "-c", script].map(String::from).to_vec(),
+            tty,
+            stdin,
+            stdout: true,
+            stderr: true,
+        })
+        .await
+        .expect("Exec")
+        .into_inner()
+        .url
+}
+
+/// kubectl 1.29 and older, and later ones with KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false,
+/// run exec and attach over SPDY/3.1 with one stream per channel.
+#[tokio::test]
+async fn exec_and_attach_over_spdy() {
+    let mut node = Node::new();
+    let (mut client, _) = node.start().await;
+    let sandbox = node.sandbox_config("spdy");
+    let sandbox_id = run_sandbox(&mut client, &sandbox).await;
+    let shell = create_and_start(
+        &mut client,
+        &sandbox_id,
+        &sandbox,
+        container_config("shell", "while true; do sleep 0.1; done"),
+    )
+    .await;
+    let offered = "v4.channel.k8s.io,v3.channel.k8s.io,v2.channel.k8s.io,channel.k8s.io";
+
+    // stdout, stderr and a non-zero exit code, as a v4 Status.
+    let url = exec_url(
+        &mut client,
+        &shell,
+        "echo out; echo err >&2; exit 5",
+        false,
+        false,
+    )
+    .await;
+    let (mut spdy, protocol) = SpdyClient::upgrade_offering(&node.netns, &url, offered)
+        .await
+        .expect("SPDY upgrade");
+    assert_eq!(protocol, "v4.channel.k8s.io");
+    let output = spdy.remote_command(None, false, None).await;
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "out\n");
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "err\n");
+    let outcome: serde_json::Value = serde_json::from_slice(&output.error).expect("Status JSON");
+    assert_eq!(outcome["status"], "Failure", "{outcome}");
+    assert_eq!(outcome["reason"], "NonZeroExitCode", "{outcome}");
+    assert_eq!(
+        outcome["details"]["causes"][0]["reason"], "ExitCode",
+        "{outcome}"
+    );
+    assert_eq!(outcome["details"]["causes"][0]["message"], "5", "{outcome}");
+
+    // stdin reaches the command, and its FIN is the command's EOF.
+    let url = exec_url(&mut client, &shell, "cat; echo done", true, false).await;
+    let (mut spdy, _) = SpdyClient::upgrade_offering(&node.netns, &url, offered)
+        .await
+        .expect("SPDY upgrade");
+    let output = spdy
+        .remote_command(Some(b"line one\nline two\n"), false, None)
+        .await;
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "line one\nline two\ndone\n"
+    );
+    let outcome: serde_json::Value = serde_json::from_slice(&output.error).expect("Status JSON");
+    assert_eq!(outcome["status"], "Success", "{outcome}");
+
+    // A terminal takes the size sent on the resize stream.
+    let url = exec_url(&mut client, &shell, "sleep 1; stty size", true, true).await;
+    let (mut spdy, _) = SpdyClient::upgrade_offering(&node.netns, &url, offered)
+        .await
+        .expect("SPDY upgrade");
+    let output = spdy.remote_command(Some(b""), true, Some((100, 40))).await;
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    assert!(terminal.contains("40 100"), "{terminal:?}");
+    assert!(output.stderr.is_empty());
+
+    // Before v4 the error stream carries only a failure's message.
+    let url = exec_url(&mut client, &shell, "exit 3", false, false).await;
+    let (mut spdy, protocol) = SpdyClient::upgrade_offering(&node.netns, &url, "v2.channel.k8s.io")
+        .await
+        .expect("SPDY upgrade");
+    assert_eq!(protocol, "v2.channel.k8s.io");
+    let output = spdy.remote_command(None, false, None).await;
+    assert_eq!(
+        String::from_utf8_lossy(&output.error),
+        "command terminated with non-zero exit code: error executing command, exit code 3"
+    );
+
+    // v5 is WebSocket-only, so a SPDY client offering only v5 is rejected.
+    let url = exec_url(&mut client, &shell, "true", false, false).await;
+    let rejected = SpdyClient::upgrade_offering(&node.netns, &url, "v5.channel.k8s.io").await;
+    let head = rejected.err().expect("v5 over SPDY is rejected");
+    assert!(head.starts_with("http/1.1 403"), "{head}");
+    assert!(
+        head.contains("x-accepted-stream-protocol-versions: v4.channel.k8s.io"),
+        "{head}"
+    );
+
+    // Attach relays stdin and both output streams of the container's main process.
+    let mut config = container_config("reader", "read line; echo got:$line; echo bye >&2");
+    config.stdin = true;
+    config.stdin_once = true;
+    let reader = create_and_start(&mut client, &sandbox_id, &sandbox, config).await;
+    let url = client
+        .attach(v1::AttachRequest {
+            container_id: reader.clone(),
+            stdin: true,
+            tty: false,
+            stdout: true,
+            stderr: true,
+        })
+        .await
+        .expect("Attach")
+        .into_inner()
+        .url;
+    let (mut spdy, _) = SpdyClient::upgrade_offering(&node.netns, &url, offered)
+        .await
+        .expect("SPDY upgrade");
+    let output = spdy.remote_command(Some(b"hi\n"), false, None).await;
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "got:hi\n");
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "bye\n");
+    let outcome: serde_json::Value = serde_json::from_slice(&output.error).expect("Status JSON");
+    assert_eq!(outcome["status"], "Success", "{outcome}");
+
+    // Attach to a terminal container resizes its terminal.
+    let mut config = container_config("terminal", "while read line; do stty size; done");
+    config.tty = true;
+    config.stdin = true;
+    let terminal = create_and_start(&mut client, &sandbox_id, &sandbox, config).await;
+    let url = client
+        .attach(v1::AttachRequest {
+            container_id: terminal.clone(),
+            stdin: true,
+            tty: true,
+            stdout: true,
+            stderr: true,
+        })
+        .await
+        .expect("Attach")
+        .into_inner()
+        .url;
+    let (mut spdy, _) = SpdyClient::upgrade_offering(&node.netns, &url, offered)
+        .await
+        .expect("SPDY upgrade");
+    let ids = spdy.open_remote_command(true, true).await;
+    let (stdin_id, stdout_id, resize_id) = (ids[1].unwrap(), ids[2].unwrap(), ids[4].unwrap());
+    spdy.send_data(resize_id, b"{\"Width\":120,\"Height\":33}\n", false)
+        .await;
+    // The resize and the input reach the shim on separate sockets, so the line is
+    // sent again until the shell reports the new size.
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&seen).contains("33 120") {
+        assert!(
+            Instant::now() < deadline,
+            "no resized terminal in {:?}",
+            String::from_utf8_lossy(&seen)
+        );
+        spdy.send_data(stdin_id, b"size\n", false).await;
+        loop {
+            match spdy.receive().await {
+                Some(container_runtime::spdy::Frame::Data {
+                    stream_id, data, ..
+                }) if stream_id == stdout_id => {
+                    seen.extend_from_slice(&data);
+                    if seen.ends_with(b"\n") {
+                        break;
+                    }
+                }
+                Some(_) => {}
+                None => panic!("the attach session ended"),
+            }
+        }
+    }
+    spdy.send(container_runtime::spdy::Frame::GoAway {
+        last_good_stream_id: 0,
+        status: 0,
+    })
+    .await;
+    assert_eq!(
+        status(&mut client, &terminal).await.state,
+        v1::ContainerState::ContainerRunning as i32,
+        "detaching leaves the container running"
+    );
+
     remove_sandbox(&mut client, &sandbox_id).await;
 }
 

@@ -5,8 +5,9 @@
 //! (`pods`, `cpu`, `memory`, `ephemeral-storage`, extended resources), node
 //! selector and required node affinity, `spec.nodeName`, host ports, and
 //! `NoExecute` taints. The eviction manager's handler is
-//! [`crate::eviction::admit`]. A rejected pod gets phase Failed with the returned
-//! reason and the message "Pod was rejected: <message>".
+//! [`crate::eviction::admit`], AppArmor's is [`crate::apparmor::Validator::admit`]. A
+//! rejected pod gets phase Failed with the returned reason and the message
+//! "Pod was rejected: <message>".
 
 use std::collections::BTreeMap;
 

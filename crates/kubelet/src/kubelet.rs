@@ -61,6 +61,8 @@ pub struct Kubelet {
     pub node_info: Arc<Mutex<Node>>,
     /// Observes the eviction signals for the eviction manager's admit handler.
     pressure: crate::eviction::Observer,
+    /// The AppArmor admit handler, with the host checked at start.
+    apparmor: crate::apparmor::Validator,
     /// Grace periods in seconds for evicted pods, by UID, overriding their own.
     eviction_grace: Mutex<HashMap<String, i64>>,
     /// The QoS and pod cgroups; `None` with `cgroupsPerQOS: false`.
@@ -298,8 +300,8 @@ impl Kubelet {
         next
     }
 
-    /// Runs the admit handlers once per pod: the eviction manager's, then the
-    /// predicates against the Node and the pods admitted before.
+    /// Runs the admit handlers once per pod: the eviction manager's, the predicates
+    /// against the Node and the pods admitted before, then AppArmor's.
     fn admit(&self, pod: &Pod) -> Result<(), crate::admission::Rejection> {
         let uid = crate::kuberuntime::pod_uid(pod);
         let mut admitted = self.admitted.lock().unwrap_or_else(|e| e.into_inner());
@@ -316,6 +318,7 @@ impl Kubelet {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         crate::admission::admit(pod, &node, &others)?;
+        self.apparmor.admit(pod)?;
 
         admitted.insert(uid.to_string());
         Ok(())
@@ -806,6 +809,7 @@ pub async fn start(
         admitted: Mutex::default(),
         node_info: node_info.clone(),
         pressure: crate::eviction::Observer::from_config(&config),
+        apparmor: crate::apparmor::Validator::from_host(),
         eviction_grace: Mutex::default(),
         container_manager,
     });

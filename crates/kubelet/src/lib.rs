@@ -5,6 +5,7 @@
 
 pub mod admission;
 pub mod api;
+pub mod apparmor;
 pub mod backoff;
 pub mod cm;
 pub mod config;

@@ -20,3 +20,12 @@ pub const PROTOCOL_VERSION_HEADER: &str = "X-Stream-Protocol-Version";
 
 /// The response header that lists the accepted protocols when negotiation fails.
 pub const ACCEPTED_PROTOCOL_VERSIONS_HEADER: &str = "X-Accepted-Stream-Protocol-Versions";
+
+/// Picks the first protocol of the client's list that the server supports, as
+/// upstream's `httpstream.Handshake` does: the client's order wins.
+pub fn negotiate<'a>(offered: &'a [String], supported: &[&str]) -> Option<&'a str> {
+    offered
+        .iter()
+        .map(String::as_str)
+        .find(|protocol| supported.contains(protocol))
+}
