@@ -143,7 +143,7 @@ fn requires_apparmor(pod: &Pod) -> bool {
 
 /// Returns the profile a container runs with: its own field, else its annotation,
 /// else the pod's field.
-fn container_profile(pod: &Pod, container: &Container) -> Option<AppArmorProfile> {
+pub(crate) fn container_profile(pod: &Pod, container: &Container) -> Option<AppArmorProfile> {
     if let Some(profile) = container
         .security_context
         .as_ref()

@@ -52,6 +52,9 @@ pub struct Flags {
     /// The maximum number of pods this node runs.
     #[arg(long)]
     pub max_pods: Option<u32>,
+    /// Use the runtime's default seccomp profile for containers without one.
+    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub seccomp_default: Option<bool>,
     /// The pod CIDR, used when no other source sets one.
     #[arg(long)]
     pub pod_cidr: Option<String>,
@@ -185,6 +188,9 @@ pub struct KubeletConfiguration {
     pub pod_logs_dir: PathBuf,
     pub resolv_conf: PathBuf,
     pub fail_swap_on: bool,
+    /// Whether containers without a seccomp profile get the runtime's default profile
+    /// instead of running unconfined.
+    pub seccomp_default: bool,
     /// Whether the kubelet creates the QoS and pod cgroups.
     #[serde(rename = "cgroupsPerQOS")]
     pub cgroups_per_qos: bool,
@@ -269,6 +275,7 @@ impl Default for KubeletConfiguration {
             pod_logs_dir: PathBuf::from("/var/log/pods"),
             resolv_conf: PathBuf::from("/etc/resolv.conf"),
             fail_swap_on: true,
+            seccomp_default: false,
             cgroups_per_qos: true,
             system_reserved: BTreeMap::new(),
             kube_reserved: BTreeMap::new(),
@@ -389,6 +396,9 @@ fn apply_flags(config: &mut KubeletConfiguration, flags: &Flags) -> Result<(), C
     }
     if let Some(v) = flags.max_pods {
         config.max_pods = v;
+    }
+    if let Some(v) = flags.seccomp_default {
+        config.seccomp_default = v;
     }
     if let Some(v) = &flags.pod_cidr {
         config.pod_cidr = v.clone();

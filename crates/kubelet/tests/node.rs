@@ -759,6 +759,53 @@ async fn scenario(
         "hello-from-web from-env from-volume app=\"web\""
     );
 
+    // The pod's seccompProfile reaches the runtime: RuntimeDefault filters system
+    // calls (mode 2 in /proc/self/status), a container's Unconfined overrides it.
+    let mut filtered = pod(
+        "seccomp",
+        "grep Seccomp: /proc/self/status; exec sleep 3600",
+        "Always",
+    );
+    filtered["spec"]["securityContext"] = json!({"seccompProfile": {"type": "RuntimeDefault"}});
+    let mut unconfined = filtered["spec"]["containers"][0].clone();
+    unconfined["name"] = json!("open");
+    unconfined["securityContext"] = json!({"seccompProfile": {"type": "Unconfined"}});
+    filtered["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .push(unconfined);
+    let _: Value = kubelet::api::create(&client, "/api/v1/namespaces/default/pods", &filtered)
+        .await
+        .expect("create pod seccomp");
+    for (container, mode) in [("c", "2"), ("open", "0")] {
+        let line = eventually_ok(
+            "seccomp mode in the log",
+            Duration::from_secs(60),
+            || async {
+                let path = format!("/containerLogs/default/seccomp/{container}");
+                let text = kubelet_get(port, &path).await?;
+                if text.contains("Seccomp:") {
+                    Ok(text)
+                } else {
+                    Err(format!("no Seccomp line yet: {text:?}"))
+                }
+            },
+        )
+        .await;
+        assert_eq!(
+            line.split_whitespace().collect::<Vec<_>>(),
+            ["Seccomp:", mode],
+            "container {container}"
+        );
+    }
+    kubelet::api::delete(
+        &client,
+        "/api/v1/namespaces/default/pods/seccomp",
+        &json!({"gracePeriodSeconds": 0}),
+    )
+    .await
+    .expect("delete pod seccomp");
+
     // The summary API reports the pod's memory from the runtime's stats.
     let summary = eventually_ok("stats summary for web", Duration::from_secs(20), || async {
         let text = kubelet_get(port, "/stats/summary").await?;

@@ -183,12 +183,16 @@ async fn container_config(
         stdin: container.stdin.unwrap_or(false),
         stdin_once: container.stdin_once.unwrap_or(false),
         tty: container.tty.unwrap_or(false),
-        linux: Some(linux_config(pod, container)),
+        linux: Some(linux_config(&manager.config, pod, container)),
         ..Default::default()
     })
 }
 
-fn linux_config(pod: &Pod, container: &Container) -> pb::LinuxContainerConfig {
+fn linux_config(
+    config: &crate::config::KubeletConfiguration,
+    pod: &Pod,
+    container: &Container,
+) -> pb::LinuxContainerConfig {
     let resources = container.resources.clone().unwrap_or_default();
     let requests = resources.requests.unwrap_or_default();
     let limits = resources.limits.unwrap_or_default();
@@ -262,6 +266,13 @@ fn linux_config(pod: &Pod, container: &Container) -> pb::LinuxContainerConfig {
                 .chain(pod_security.fs_group)
                 .collect(),
             no_new_privs: security.allow_privilege_escalation == Some(false),
+            seccomp: Some(super::security::container_seccomp(
+                &config.root_dir,
+                config.seccomp_default,
+                pod,
+                container,
+            )),
+            apparmor: super::security::container_apparmor(pod, container),
             ..Default::default()
         }),
     }

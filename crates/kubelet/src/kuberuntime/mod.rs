@@ -11,6 +11,7 @@ pub mod container;
 pub mod env;
 pub mod gc;
 pub mod sandbox;
+pub mod security;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -100,6 +100,11 @@ pub fn sandbox_config(manager: &RuntimeManager, pod: &Pod, attempt: u32) -> pb::
                 .into_iter()
                 .chain(security.fs_group)
                 .collect(),
+            seccomp: Some(super::security::sandbox_seccomp(
+                &manager.config.root_dir,
+                manager.config.seccomp_default,
+                pod,
+            )),
             ..Default::default()
         }),
         sysctls: security
