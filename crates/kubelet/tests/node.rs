@@ -908,6 +908,56 @@ async fn scenario(
     let token = std::fs::read_to_string(access.join("token")).expect("token file");
     assert_eq!(token.split('.').count(), 3, "token is not a JWT: {token:?}");
 
+    // runAsNonRoot with an image that runs as root is refused before the container
+    // is created, and a runAsUser that is not root satisfies it.
+    let mut non_root = pod("non-root", "exec sleep 3600", "Always");
+    non_root["spec"]["securityContext"] = json!({"runAsNonRoot": true});
+    let mut as_user = non_root["spec"]["containers"][0].clone();
+    as_user["name"] = json!("as-user");
+    as_user["securityContext"] = json!({"runAsUser": 1000});
+    non_root["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .push(as_user);
+    let _: Value = kubelet::api::create(&client, "/api/v1/namespaces/default/pods", &non_root)
+        .await
+        .expect("create pod non-root");
+    let refused = eventually("runAsNonRoot refused", Duration::from_secs(60), || async {
+        get(&client, "/api/v1/namespaces/default/pods/non-root")
+            .await
+            .filter(|p| {
+                let statuses = p["status"]["containerStatuses"].as_array();
+                let state = |name: &str| {
+                    statuses
+                        .and_then(|all| all.iter().find(|s| s["name"] == name))
+                        .map(|s| s["state"].clone())
+                        .unwrap_or_default()
+                };
+                state("c")["waiting"]["reason"] == "CreateContainerConfigError"
+                    && state("as-user").get("running").is_some()
+            })
+    })
+    .await;
+    let waiting = refused["status"]["containerStatuses"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["name"] == "c"))
+        .map(|s| s["state"]["waiting"]["message"].clone())
+        .unwrap_or_default();
+    assert!(
+        waiting
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("container has runAsNonRoot and image will run as root"),
+        "{waiting}"
+    );
+    kubelet::api::delete(
+        &client,
+        "/api/v1/namespaces/default/pods/non-root",
+        &json!({"gracePeriodSeconds": 0}),
+    )
+    .await
+    .expect("delete pod non-root");
+
     // A crashing container backs off with a growing restart count.
     let _: Value = kubelet::api::create(
         &client,

@@ -28,12 +28,15 @@ pub async fn start(
     restart_count: i32,
     pod_ip: &str,
 ) -> Result<(), SyncError> {
+    let config_error = |message| SyncError {
+        reason: "CreateContainerConfigError".to_string(),
+        message,
+    };
+    let image_user = image_user(manager, image_ref).await;
+    super::security::verify_run_as_non_root(pod, container, &image_user).map_err(config_error)?;
     let config = container_config(manager, pod, container, image_ref, restart_count, pod_ip)
         .await
-        .map_err(|message| SyncError {
-            reason: "CreateContainerConfigError".to_string(),
-            message,
-        })?;
+        .map_err(config_error)?;
     let mut rt = manager.runtime.runtime.clone();
     let field = crate::events::container_field(pod, &container.name);
     let id = rt
@@ -90,6 +93,32 @@ pub async fn start(
         });
     }
     Ok(())
+}
+
+/// Returns the user `image_ref` runs as, from the runtime's image status. An image
+/// the runtime cannot describe counts as running as root, as upstream treats it.
+async fn image_user(manager: &RuntimeManager, image_ref: &str) -> super::security::ImageUser {
+    let mut images = manager.runtime.image.clone();
+    let status = images
+        .image_status(pb::ImageStatusRequest {
+            image: Some(pb::ImageSpec {
+                image: image_ref.to_string(),
+                ..Default::default()
+            }),
+            verbose: false,
+        })
+        .await;
+    match status.map(|response| response.into_inner().image) {
+        Ok(Some(image)) => super::security::ImageUser {
+            uid: image.uid.map(|uid| uid.value),
+            username: image.username,
+        },
+        Ok(None) => super::security::ImageUser::default(),
+        Err(status) => {
+            tracing::warn!(image = image_ref, error = %status.message(), "failed to read the image's user");
+            super::security::ImageUser::default()
+        }
+    }
 }
 
 async fn container_config(

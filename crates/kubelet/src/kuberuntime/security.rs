@@ -99,6 +99,59 @@ pub fn container_apparmor(pod: &Pod, container: &Container) -> Option<pb::Securi
     }
 }
 
+/// The user an image runs as when the container does not set one: a numeric id,
+/// a user name, or neither (root).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImageUser {
+    pub uid: Option<i64>,
+    pub username: String,
+}
+
+/// Checks `runAsNonRoot` as upstream's kubelet does before creating a container: a
+/// runAsUser of 0 breaks it, and without a runAsUser the image must name a non-zero
+/// numeric user. Returns the CreateContainerConfigError message on failure.
+pub fn verify_run_as_non_root(
+    pod: &Pod,
+    container: &Container,
+    image_user: &ImageUser,
+) -> Result<(), String> {
+    let pod_context = pod
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.security_context.as_ref());
+    let context = container.security_context.as_ref();
+    let run_as_non_root = context
+        .and_then(|context| context.run_as_non_root)
+        .or_else(|| pod_context.and_then(|context| context.run_as_non_root));
+    if run_as_non_root != Some(true) {
+        return Ok(());
+    }
+    let pod_name = format!("{}({})", super::pod_full_name(pod), super::pod_uid(pod));
+    let run_as_user = context
+        .and_then(|context| context.run_as_user)
+        .or_else(|| pod_context.and_then(|context| context.run_as_user));
+    if let Some(user) = run_as_user {
+        if user == 0 {
+            return Err(format!(
+                "container's runAsUser breaks non-root policy (pod: {pod_name:?}, container: {})",
+                container.name
+            ));
+        }
+        return Ok(());
+    }
+    match (image_user.uid, image_user.username.as_str()) {
+        (Some(0), _) | (None, "") => Err(format!(
+            "container has runAsNonRoot and image will run as root (pod: {pod_name:?}, container: {})",
+            container.name
+        )),
+        (None, username) => Err(format!(
+            "container has runAsNonRoot and image has non-numeric user ({username}), cannot verify user is non-root (pod: {pod_name:?}, container: {})",
+            container.name
+        )),
+        (Some(_), _) => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +196,52 @@ mod tests {
             "/var/lib/kubelet/seccomp/profiles/audit.json"
         );
         assert_eq!(sandbox.profile_type, ProfileType::RuntimeDefault as i32);
+    }
+
+    #[test]
+    fn run_as_non_root_checks_user() {
+        let pod: Pod = serde_json::from_value(json!({
+            "metadata": {"name": "p", "namespace": "ns", "uid": "u1"},
+            "spec": {"securityContext": {"runAsNonRoot": true}, "containers": [
+                {"name": "root-image"},
+                {"name": "explicit", "securityContext": {"runAsUser": 1000}},
+                {"name": "zero", "securityContext": {"runAsUser": 0}},
+                {"name": "allowed", "securityContext": {"runAsNonRoot": false}}
+            ]}
+        }))
+        .unwrap();
+        let containers = &pod.spec.as_ref().unwrap().containers;
+        let root = ImageUser::default();
+        let named = ImageUser {
+            uid: None,
+            username: "nginx".to_string(),
+        };
+        let numeric = ImageUser {
+            uid: Some(101),
+            username: String::new(),
+        };
+
+        assert_eq!(
+            verify_run_as_non_root(&pod, &containers[0], &root),
+            Err("container has runAsNonRoot and image will run as root (pod: \"p_ns(u1)\", container: root-image)".to_string())
+        );
+        assert_eq!(
+            verify_run_as_non_root(&pod, &containers[0], &named),
+            Err("container has runAsNonRoot and image has non-numeric user (nginx), cannot verify user is non-root (pod: \"p_ns(u1)\", container: root-image)".to_string())
+        );
+        assert_eq!(
+            verify_run_as_non_root(&pod, &containers[0], &numeric),
+            Ok(())
+        );
+        assert_eq!(verify_run_as_non_root(&pod, &containers[1], &root), Ok(()));
+        assert_eq!(
+            verify_run_as_non_root(&pod, &containers[2], &numeric),
+            Err(
+                "container's runAsUser breaks non-root policy (pod: \"p_ns(u1)\", container: zero)"
+                    .to_string()
+            )
+        );
+        assert_eq!(verify_run_as_non_root(&pod, &containers[3], &root), Ok(()));
     }
 
     #[test]
