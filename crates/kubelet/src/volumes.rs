@@ -7,16 +7,19 @@
 //! secret, downwardAPI, serviceAccountToken through TokenRequest). Other volume
 //! types (persistentVolumeClaim, CSI, ...) fail the pod's setup.
 //!
-//! [`setup`] runs on every pod sync. For configMap, secret, downwardAPI and
+//! With a pod `fsGroup`, volumes other than hostPath belong to that group
+//! ([`ownership`]). [`setup`] runs on every pod sync. For configMap, secret, downwardAPI and
 //! projected volumes it computes the files again and publishes them with the
 //! [`atomic_writer`] when they changed, so running containers see updated objects,
 //! labels, annotations and refreshed tokens. A subPath mount binds the file that was
 //! current when the container started and is not updated, as upstream.
 
 pub mod atomic_writer;
+pub mod ownership;
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use client::rest::RestClient;
@@ -87,6 +90,12 @@ pub struct VolumeContext<'a> {
 /// set-up volume is logged and leaves its current files in place, so a running pod
 /// keeps running.
 pub async fn setup(ctx: &VolumeContext<'_>, pod: &Pod) -> Result<(), String> {
+    let pod_security = pod
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.security_context.as_ref());
+    let fs_group = pod_security.and_then(|context| context.fs_group);
+    let change_policy = pod_security.and_then(|context| context.fs_group_change_policy.as_deref());
     for volume in pod.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
         let path = volume_path(ctx.root, pod, volume);
         let fail =
@@ -103,6 +112,15 @@ pub async fn setup(ctx: &VolumeContext<'_>, pod: &Pod) -> Result<(), String> {
             std::fs::create_dir_all(&path).map_err(io)?;
             if empty.medium.as_deref() == Some("Memory") {
                 mount_tmpfs(&path).map_err(fail)?;
+            } else {
+                // Any user of the pod may write to an emptyDir: mode 0777 as upstream,
+                // which the process umask would otherwise narrow.
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o777))
+                    .map_err(io)?;
+            }
+            if let Some(group) = fs_group {
+                ownership::set_volume_ownership(&path, group, change_policy, false)
+                    .map_err(fail)?;
             }
             continue;
         }
@@ -114,6 +132,14 @@ pub async fn setup(ctx: &VolumeContext<'_>, pod: &Pod) -> Result<(), String> {
             .symlink_metadata()
             .is_ok();
         let payload = match volume_payload(ctx, pod, volume).await {
+            // The group bits that ownership adds are part of the payload, so a
+            // refresh does not see a mode change and rewrite the files each sync.
+            Ok(mut payload) if fs_group.is_some() => {
+                for file in payload.values_mut() {
+                    file.mode |= 0o440;
+                }
+                payload
+            }
             Ok(payload) => payload,
             Err(error) if set_up => {
                 tracing::warn!(pod = %crate::kuberuntime::pod_full_name(pod), volume = %volume.name, %error, "failed to refresh volume contents");
@@ -127,7 +153,17 @@ pub async fn setup(ctx: &VolumeContext<'_>, pod: &Pod) -> Result<(), String> {
                 mount_tmpfs(&path).map_err(fail)?;
             }
         }
-        match atomic_writer::write(&path, &payload) {
+        let written = atomic_writer::write(&path, &payload);
+        if let (Ok(true), Some(group)) = (&written, fs_group) {
+            let owned = ownership::set_volume_ownership(&path, group, None, true);
+            if let Err(error) = owned {
+                if !set_up {
+                    return Err(fail(error));
+                }
+                tracing::warn!(pod = %crate::kuberuntime::pod_full_name(pod), volume = %volume.name, %error, "failed to set volume ownership");
+            }
+        }
+        match written {
             Ok(true) if set_up => {
                 tracing::info!(pod = %crate::kuberuntime::pod_full_name(pod), volume = %volume.name, "updated volume contents");
             }

@@ -908,6 +908,46 @@ async fn scenario(
     let token = std::fs::read_to_string(access.join("token")).expect("token file");
     assert_eq!(token.split('.').count(), 3, "token is not a JWT: {token:?}");
 
+    // fsGroup owns the pod's emptyDir and configMap volumes: a container running as
+    // another user writes to the emptyDir, and new files take the group.
+    let mut grouped = pod(
+        "fs-group",
+        "stat -c '%g %a' /scratch; touch /scratch/f && stat -c '%g' /scratch/f; stat -L -c '%g %a' /cfg/greeting; exec sleep 3600",
+        "Always",
+    );
+    grouped["spec"]["securityContext"] = json!({"runAsUser": 1000, "fsGroup": 2000});
+    grouped["spec"]["volumes"] = json!([
+        {"name": "scratch", "emptyDir": {}},
+        {"name": "cfg", "configMap": {"name": "web-config", "defaultMode": 0o400}},
+    ]);
+    grouped["spec"]["containers"][0]["volumeMounts"] = json!([
+        {"name": "scratch", "mountPath": "/scratch"},
+        {"name": "cfg", "mountPath": "/cfg"},
+    ]);
+    let _: Value = kubelet::api::create(&client, "/api/v1/namespaces/default/pods", &grouped)
+        .await
+        .expect("create pod fs-group");
+    let printed = eventually_ok("fs-group log", Duration::from_secs(60), || async {
+        let text = kubelet_get(port, "/containerLogs/default/fs-group/c").await?;
+        if text.lines().count() >= 3 {
+            Ok(text)
+        } else {
+            Err(format!("fewer than three lines: {text:?}"))
+        }
+    })
+    .await;
+    assert_eq!(
+        printed.lines().collect::<Vec<_>>(),
+        ["2000 2777", "2000", "2000 440"]
+    );
+    kubelet::api::delete(
+        &client,
+        "/api/v1/namespaces/default/pods/fs-group",
+        &json!({"gracePeriodSeconds": 0}),
+    )
+    .await
+    .expect("delete pod fs-group");
+
     // runAsNonRoot with an image that runs as root is refused before the container
     // is created, and a runAsUser that is not root satisfies it.
     let mut non_root = pod("non-root", "exec sleep 3600", "Always");
