@@ -13,3 +13,5 @@ mod namespace;
 mod networking;
 #[path = "lifecycle/nodes.rs"]
 mod nodes;
+#[path = "lifecycle/podautoscaler.rs"]
+mod podautoscaler;
