@@ -12,13 +12,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use apimachinery::labels::Selector;
 use async_trait::async_trait;
-use clap::Parser;
 use client::api::{Api, ListParams, PostParams};
-use client::config::{AuthConfig, RestConfig, TlsConfig};
 use client::rest::{PatchType, RestClient};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::{
@@ -27,8 +25,6 @@ use k8s_openapi::api::autoscaling::v2::{
 use k8s_openapi::api::core::v1::{Event, Pod, PodCondition, PodStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
-use kube_apiserver::apiserver::{self, RunningServer};
-use kube_apiserver::options::Options;
 use kube_controller_manager::context::ControllerContext;
 use kube_controller_manager::controller_utils::now;
 use kube_controller_manager::options::ControllerManagerOptions;
@@ -40,10 +36,12 @@ use kube_controller_manager::registry::start_controllers;
 use serde_json::json;
 use tokio::sync::watch;
 
+use crate::common::{self, TestServer};
+
 /// A kube-apiserver on 127.0.0.1 with an embedded store in a temp dir, the
 /// controller manager running against it, and a kubeconfig for kubectl.
 struct Cluster {
-    server: Option<RunningServer>,
+    server: TestServer,
     client: RestClient,
     stop: watch::Sender<bool>,
     kubeconfig: PathBuf,
@@ -55,47 +53,11 @@ impl Cluster {
     /// `cpu_usage` is set, a horizontal pod autoscaler controller reading a
     /// [`TestMetrics`] source that reports it.
     async fn start(controllers: &str, cpu_usage: Option<Arc<AtomicI64>>) -> Cluster {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-            )
-            .with_test_writer()
-            .try_init();
+        let server = TestServer::start().await;
+        let client = server.client().await;
         let dir = tempfile::tempdir().expect("create temp dir");
-        let data_dir = format!("--data-dir={}", dir.path().join("data").display());
-        let cert_dir = format!("--cert-dir={}", dir.path().join("certs").display());
-        let options = Options::try_parse_from([
-            "kube-apiserver",
-            "--bind-address=127.0.0.1",
-            "--secure-port=0",
-            data_dir.as_str(),
-            cert_dir.as_str(),
-        ])
-        .expect("parse apiserver flags");
-        let server = apiserver::start(options)
-            .await
-            .expect("start kube-apiserver");
-        let port = server.address.port();
-        let config = RestConfig {
-            host: format!("https://127.0.0.1:{port}"),
-            tls: TlsConfig {
-                ca_file: Some(PathBuf::from(&server.certificate.cert_file)),
-                ..TlsConfig::default()
-            },
-            auth: AuthConfig {
-                token: Some("test-token".to_string()),
-                ..AuthConfig::default()
-            },
-            qps: 500.0,
-            burst: 500,
-            timeout: Some(Duration::from_secs(20)),
-            user_agent: String::new(),
-        };
-        let client = RestClient::new(&config).expect("build client");
-        wait_ready(&client).await;
         let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(&kubeconfig, kubeconfig_text(port)).expect("write kubeconfig");
+        std::fs::write(&kubeconfig, kubeconfig_text(&server.host)).expect("write kubeconfig");
 
         let mut options = ControllerManagerOptions::for_tests();
         options.controllers = controllers.split(',').map(str::to_string).collect();
@@ -116,7 +78,7 @@ impl Cluster {
         tokio::spawn(play_kubelet(client.clone(), cancel));
 
         Cluster {
-            server: Some(server),
+            server,
             client,
             stop,
             kubeconfig,
@@ -152,21 +114,19 @@ impl Cluster {
         stdout
     }
 
-    async fn stop(mut self) {
+    async fn stop(self) {
         let _ = self.stop.send(true);
-        if let Some(server) = self.server.take() {
-            server.shutdown().await;
-        }
+        self.server.stop().await;
     }
 }
 
-fn kubeconfig_text(port: u16) -> String {
+fn kubeconfig_text(host: &str) -> String {
     format!(
         "apiVersion: v1
 kind: Config
 clusters:
 - cluster:
-    server: https://127.0.0.1:{port}
+    server: {host}
     insecure-skip-tls-verify: true
   name: test
 contexts:
@@ -182,19 +142,6 @@ users:
     token: test-token
 "
     )
-}
-
-async fn wait_ready(client: &RestClient) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(response) = client.get("/readyz").send().await
-            && response.status.is_success()
-        {
-            return;
-        }
-        assert!(Instant::now() < deadline, "kube-apiserver not ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// Marks every pod without a Running phase Running and Ready, with a start time.
@@ -229,19 +176,12 @@ async fn play_kubelet(client: RestClient, cancel: watch::Receiver<bool>) {
 }
 
 /// Polls `check` every 100 ms until it returns `Some`, failing after 90 s.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    common::eventually(what, Duration::from_secs(90), check).await
 }
 
 fn condition(
