@@ -21,6 +21,10 @@ use cri::v1::runtime_service_client::RuntimeServiceClient;
 use futures_util::FutureExt;
 use tonic::transport::Channel;
 
+#[path = "../tests/support/cleanup.rs"]
+mod cleanup;
+use cleanup::{remove_cgroups, run, unmount_below};
+
 const IMAGE: &str = "docker.io/library/busybox:latest";
 const PAUSE_IMAGE: &str = "registry.k8s.io/pause:3.9";
 const BATCHES: usize = 3;
@@ -407,59 +411,6 @@ fn kill(pid: i32) {
         nix::unistd::Pid::from_raw(pid),
         nix::sys::signal::Signal::SIGKILL,
     );
-}
-
-fn run(program: &str, args: &[&str]) {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|error| panic!("{program}: {error}"));
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// Unmounts everything mounted below `dir`, deepest first.
-fn unmount_below(dir: &Path) {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let prefix = dir.display().to_string();
-    let mut points: Vec<String> = mountinfo
-        .lines()
-        .filter_map(|line| line.split(' ').nth(4))
-        .filter(|point| point.starts_with(&prefix))
-        .map(str::to_string)
-        .collect();
-    points.sort_by_key(|point| std::cmp::Reverse(point.len()));
-    for point in points {
-        let _ = nix::mount::umount2(point.as_str(), nix::mount::MntFlags::MNT_DETACH);
-    }
-}
-
-/// Removes a cgroup subtree from every cgroup v1 hierarchy, leaves first.
-fn remove_cgroups(root: &str) {
-    let Ok(controllers) = std::fs::read_dir("/sys/fs/cgroup") else {
-        return;
-    };
-    for controller in controllers.flatten() {
-        let mut dirs = Vec::new();
-        let mut pending = vec![controller.path().join(root)];
-        while let Some(dir) = pending.pop() {
-            if let Ok(entries) = std::fs::read_dir(&dir) {
-                for entry in entries.flatten() {
-                    if entry.file_type().map(|kind| kind.is_dir()).unwrap_or(false) {
-                        pending.push(entry.path());
-                    }
-                }
-                dirs.push(dir);
-            }
-        }
-        dirs.sort_by_key(|dir| std::cmp::Reverse(dir.as_os_str().len()));
-        for dir in dirs {
-            let _ = std::fs::remove_dir(dir);
-        }
-    }
 }
 
 /// Durations of the three CRI calls of one pod start.

@@ -15,6 +15,10 @@ use cri::v1::image_service_client::ImageServiceClient;
 use cri::v1::runtime_service_client::RuntimeServiceClient;
 use tonic::transport::Channel;
 
+#[path = "support/cleanup.rs"]
+mod cleanup;
+use cleanup::{remove_cgroups, run, unmount_below};
+
 const IMAGE: &str = "docker.io/library/busybox:latest";
 
 /// A node network namespace with its own daemon, state directories and cgroup root.
@@ -265,60 +269,6 @@ fn process_start_time(pid: i32) -> Option<u64> {
     rest.split_whitespace().nth(22 - 3)?.parse().ok()
 }
 
-fn run(program: &str, args: &[&str]) {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|error| panic!("{program}: {error}"));
-    assert!(
-        output.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// Unmounts everything mounted below `dir`, deepest first.
-fn unmount_below(dir: &Path) {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let prefix = dir.display().to_string();
-    let mut points: Vec<String> = mountinfo
-        .lines()
-        .filter_map(|line| line.split(' ').nth(4))
-        .filter(|point| point.starts_with(&prefix))
-        .map(str::to_string)
-        .collect();
-    points.sort_by_key(|point| std::cmp::Reverse(point.len()));
-    for point in points {
-        let _ = nix::mount::umount2(point.as_str(), nix::mount::MntFlags::MNT_DETACH);
-    }
-}
-
-/// Removes the test's cgroup subtree from every cgroup v1 hierarchy, leaves first.
-fn remove_cgroups(root: &str) {
-    let Ok(controllers) = std::fs::read_dir("/sys/fs/cgroup") else {
-        return;
-    };
-    for controller in controllers.flatten() {
-        let top = controller.path().join(root);
-        let mut dirs = Vec::new();
-        let mut pending = vec![top.clone()];
-        while let Some(dir) = pending.pop() {
-            if let Ok(entries) = std::fs::read_dir(&dir) {
-                for entry in entries.flatten() {
-                    if entry.file_type().map(|kind| kind.is_dir()).unwrap_or(false) {
-                        pending.push(entry.path());
-                    }
-                }
-                dirs.push(dir);
-            }
-        }
-        dirs.sort_by_key(|dir| std::cmp::Reverse(dir.as_os_str().len()));
-        for dir in dirs {
-            let _ = std::fs::remove_dir(dir);
-        }
-    }
-}
-
 fn container_config(name: &str, script: &str) -> v1::ContainerConfig {
     v1::ContainerConfig {
         metadata: Some(v1::ContainerMetadata {
@@ -458,27 +408,8 @@ async fn stream_exec_sized(
 ) -> Result<(Vec<u8>, Vec<u8>, serde_json::Value), String> {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-    let address: std::net::SocketAddr = url
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let mut request = url
-        .replace("http://", "ws://")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "v5.channel.k8s.io".parse().unwrap(),
-    );
-    let stream = connect_in_netns(netns, address);
-    let (mut socket, response) = tokio_tungstenite::client_async(request, stream)
-        .await
-        .map_err(|error| error.to_string())?;
+    let (mut socket, response) = websocket_in_netns(netns, url, "v5.channel.k8s.io").await?;
     assert_eq!(
         response.headers()["sec-websocket-protocol"],
         "v5.channel.k8s.io"
@@ -513,11 +444,22 @@ async fn stream_exec_sized(
     Ok((stdout, stderr, status))
 }
 
-/// Opens a port-forward session and returns what the pod's port sent, after checking
-/// the port-number preamble on the data and error channels.
-async fn port_forward_once(netns: &str, url: &str) -> Result<Vec<u8>, String> {
-    use futures_util::StreamExt;
-    use tokio_tungstenite::tungstenite::Message;
+/// A WebSocket client connection to the streaming server.
+type StreamingSocket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// Opens a WebSocket to the streaming URL `url` from inside `netns`, offering the
+/// subprotocol `protocol`.
+async fn websocket_in_netns(
+    netns: &str,
+    url: &str,
+    protocol: &str,
+) -> Result<
+    (
+        StreamingSocket,
+        tokio_tungstenite::tungstenite::handshake::client::Response,
+    ),
+    String,
+> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
     let address: std::net::SocketAddr = url
@@ -531,14 +473,22 @@ async fn port_forward_once(netns: &str, url: &str) -> Result<Vec<u8>, String> {
         .replace("http://", "ws://")
         .into_client_request()
         .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "v4.channel.k8s.io".parse().unwrap(),
-    );
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", protocol.parse().unwrap());
     let stream = connect_in_netns(netns, address);
-    let (mut socket, _) = tokio_tungstenite::client_async(request, stream)
+    tokio_tungstenite::client_async(request, stream)
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| error.to_string())
+}
+
+/// Opens a port-forward session and returns what the pod's port sent, after checking
+/// the port-number preamble on the data and error channels.
+async fn port_forward_once(netns: &str, url: &str) -> Result<Vec<u8>, String> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let (mut socket, _) = websocket_in_netns(netns, url, "v4.channel.k8s.io").await?;
 
     let mut preamble = Vec::new();
     let mut data = Vec::new();
