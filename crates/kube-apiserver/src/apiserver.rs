@@ -216,7 +216,13 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
         options.max_mutating_requests_inflight,
     );
     handler.kubelet = Some(Arc::new(kubelet_client(&options)?));
-    handler.token_signer = Some(Arc::new(token_signer(&options)?));
+    let signer = Arc::new(token_signer(&options)?);
+    handler.openid_metadata = crate::serviceaccount::OpenIdMetadata::new(
+        &signer,
+        options.service_account_jwks_uri.as_deref(),
+        advertise,
+    );
+    handler.token_signer = Some(signer);
     let components = options.component_status_targets.clone().unwrap_or_else(|| {
         crate::endpoints::component_status::default_components(!options.etcd_endpoints().is_empty())
     });

@@ -168,6 +168,10 @@ pub struct Options {
     /// Accepted for compatibility; service account tokens are not implemented yet.
     #[arg(long)]
     pub service_account_key_file: Option<PathBuf>,
+    /// The `jwks_uri` of the OpenID discovery document. Without it the document
+    /// points at `/openid/v1/jwks` on the advertised address and secure port.
+    #[arg(long)]
+    pub service_account_jwks_uri: Option<String>,
     /// The private key (RSA or ECDSA P-256, PEM) that signs service account tokens.
     /// Without it a key is generated at start-up, so tokens do not survive a restart.
     #[arg(long)]

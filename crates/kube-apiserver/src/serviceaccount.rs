@@ -212,6 +212,104 @@ impl TokenSigner {
     pub fn key_id(&self) -> &str {
         &self.key_id
     }
+
+    /// Returns the public key as a JSON Web Key (RFC 7517) for the JWKS document.
+    pub fn public_jwk(&self) -> Value {
+        match &self.key {
+            SigningKey::Rsa(pair) => {
+                let (modulus, exponent) = rsa_public_numbers(pair.public_key().as_ref())
+                    .expect("ring encodes RSA public keys as DER RSAPublicKey");
+                json!({"use": "sig", "kty": "RSA", "kid": self.key_id, "alg": "RS256",
+                       "n": URL_SAFE_NO_PAD.encode(modulus), "e": URL_SAFE_NO_PAD.encode(exponent)})
+            }
+            SigningKey::Ecdsa(pair) => {
+                // An uncompressed point: 0x04, then 32 bytes of x and 32 of y.
+                let point = pair.public_key().as_ref();
+                json!({"use": "sig", "kty": "EC", "kid": self.key_id, "alg": "ES256", "crv": "P-256",
+                       "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+                       "y": URL_SAFE_NO_PAD.encode(&point[33..65])})
+            }
+        }
+    }
+
+    /// Returns the OpenID provider configuration of service account token issuing,
+    /// served at `/.well-known/openid-configuration`.
+    pub fn openid_configuration(&self, jwks_uri: &str) -> Value {
+        json!({
+            "issuer": self.issuer,
+            "jwks_uri": jwks_uri,
+            "response_types_supported": ["id_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": [self.algorithm()],
+        })
+    }
+}
+
+/// The service account issuer discovery documents (OpenID Connect Discovery 1.0),
+/// encoded once at start-up.
+pub struct OpenIdMetadata {
+    /// The body of `/.well-known/openid-configuration`.
+    pub configuration: bytes::Bytes,
+    /// The body of `/openid/v1/jwks`.
+    pub jwks: bytes::Bytes,
+}
+
+impl OpenIdMetadata {
+    /// Builds the documents of `signer`, or returns `None` when its issuer is not an
+    /// `https` URL, for which upstream serves no discovery either. The JWKS URI is
+    /// `jwks_uri`, else `/openid/v1/jwks` on `advertise`.
+    pub fn new(
+        signer: &TokenSigner,
+        jwks_uri: Option<&str>,
+        advertise: std::net::SocketAddr,
+    ) -> Option<OpenIdMetadata> {
+        if !signer.issuer.starts_with("https://") {
+            tracing::warn!(issuer = %signer.issuer, "the service account issuer is not an https URL, so no OpenID discovery is served");
+            return None;
+        }
+        let jwks_uri = jwks_uri
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("https://{advertise}/openid/v1/jwks"));
+        let configuration = signer.openid_configuration(&jwks_uri);
+        let jwks = json!({"keys": [signer.public_jwk()]});
+        Some(OpenIdMetadata {
+            configuration: bytes::Bytes::from(configuration.to_string()),
+            jwks: bytes::Bytes::from(jwks.to_string()),
+        })
+    }
+}
+
+/// Reads one DER element of `tag` from the start of `input`: its content and the
+/// bytes after it.
+fn der_element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (&first, rest) = input.split_first()?;
+    if first != tag {
+        return None;
+    }
+    let (&length_byte, rest) = rest.split_first()?;
+    let (length, rest) = if length_byte < 0x80 {
+        (usize::from(length_byte), rest)
+    } else {
+        let count = usize::from(length_byte & 0x7f);
+        if count == 0 || count > std::mem::size_of::<usize>() || rest.len() < count {
+            return None;
+        }
+        let length = rest[..count]
+            .iter()
+            .fold(0usize, |value, byte| (value << 8) | usize::from(*byte));
+        (length, &rest[count..])
+    };
+    (rest.len() >= length).then(|| rest.split_at(length))
+}
+
+/// Splits a DER RSAPublicKey into its modulus and public exponent, big-endian
+/// without the sign byte DER adds to values whose top bit is set.
+fn rsa_public_numbers(pkcs1: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (sequence, _) = der_element(pkcs1, 0x30)?;
+    let (modulus, rest) = der_element(sequence, 0x02)?;
+    let (exponent, _) = der_element(rest, 0x02)?;
+    let strip = |value: &[u8]| -> usize { usize::from(value.len() > 1 && value[0] == 0) };
+    Some((&modulus[strip(modulus)..], &exponent[strip(exponent)..]))
 }
 
 /// Wraps an uncompressed P-256 point in a DER SubjectPublicKeyInfo.
@@ -319,6 +417,67 @@ mod tests {
             public_key
                 .verify(signing_input.as_bytes(), &signature)
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn jwk_verifies_issued_token() {
+        let signer = TokenSigner::generate("https://kubernetes.default.svc");
+        let audiences = vec!["api".to_string()];
+        let token = signer.issue(&claims(&audiences), 1_000);
+        let jwk = signer.public_jwk();
+        let mut point = vec![0x04];
+        for coordinate in ["x", "y"] {
+            let value = jwk[coordinate].as_str().expect("coordinate");
+            point.extend(URL_SAFE_NO_PAD.decode(value).expect("base64url"));
+        }
+        let (signing_input, signature) = token.rsplit_once('.').expect("three parts");
+        let signature = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
+
+        let public_key =
+            signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, &point);
+
+        assert!(
+            public_key
+                .verify(signing_input.as_bytes(), &signature)
+                .is_ok()
+        );
+        assert_eq!(jwk["kid"], signer.key_id());
+        assert_eq!(jwk["crv"], "P-256");
+    }
+
+    #[test]
+    fn rsa_numbers_drop_sign_byte() {
+        // SEQUENCE { INTEGER 0x00 0x80 0x01, INTEGER 0x01 0x00 0x01 }
+        let pkcs1 = [
+            0x30, 0x0a, 0x02, 0x03, 0x00, 0x80, 0x01, 0x02, 0x03, 0x01, 0x00, 0x01,
+        ];
+
+        let (modulus, exponent) = rsa_public_numbers(&pkcs1).expect("valid DER");
+
+        assert_eq!(modulus, [0x80, 0x01]);
+        assert_eq!(exponent, [0x01, 0x00, 0x01]);
+        assert_eq!(rsa_public_numbers(&pkcs1[..6]), None);
+    }
+
+    #[test]
+    fn discovery_needs_https_issuer() {
+        let advertise: std::net::SocketAddr = "10.0.0.5:6443".parse().unwrap();
+        let plain = TokenSigner::generate("kubernetes");
+        let secure = TokenSigner::generate("https://kubernetes.default.svc");
+
+        let metadata = OpenIdMetadata::new(&secure, None, advertise).expect("https issuer");
+        let configuration: Value = serde_json::from_slice(&metadata.configuration).unwrap();
+
+        assert!(OpenIdMetadata::new(&plain, None, advertise).is_none());
+        assert_eq!(
+            configuration["jwks_uri"],
+            "https://10.0.0.5:6443/openid/v1/jwks"
+        );
+        assert_eq!(configuration["issuer"], "https://kubernetes.default.svc");
+        assert_eq!(
+            configuration["id_token_signing_alg_values_supported"],
+            json!(["ES256"])
         );
     }
 

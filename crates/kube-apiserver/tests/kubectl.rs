@@ -3,6 +3,9 @@
 
 mod common;
 
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+
 use common::TestServer;
 
 const DEPLOYMENT: &str = "apiVersion: apps/v1
@@ -1100,7 +1103,7 @@ fn connect_subresources_are_discovered() {
 
 /// Returns a CertificateSigningRequest manifest named `name` around `request_pem`.
 fn csr_manifest(name: &str, request_pem: &str) -> String {
-    let encoded = base64_encode(request_pem.as_bytes());
+    let encoded = STANDARD.encode(request_pem.as_bytes());
     format!(
         "apiVersion: certificates.k8s.io/v1
 kind: CertificateSigningRequest
@@ -1112,27 +1115,6 @@ spec:
   usages: [client auth]
 "
     )
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut output = String::new();
-    for chunk in bytes.chunks(3) {
-        let value = chunk
-            .iter()
-            .fold(0u32, |acc, byte| (acc << 8) | u32::from(*byte))
-            << (8 * (3 - chunk.len()));
-        for index in 0..4 {
-            if index <= chunk.len() {
-                output.push(char::from(
-                    ALPHABET[((value >> (18 - 6 * index)) & 63) as usize],
-                ));
-            } else {
-                output.push('=');
-            }
-        }
-    }
-    output
 }
 
 #[test]
@@ -1191,7 +1173,7 @@ fn certificate_signing_request_approval() {
     *der.last_mut().expect("non-empty request") ^= 0x01;
     let tampered = format!(
         "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
-        base64_encode(&der)
+        STANDARD.encode(&der)
     );
     let output = server.kubectl_stdin(&["create", "-f", "-"], &csr_manifest("forged", &tampered));
     assert!(!output.status.success(), "the forged request was accepted");
@@ -1203,4 +1185,63 @@ fn certificate_signing_request_approval() {
     );
     let listed = server.kubectl_ok(&["get", "csr", "-o", "name"]);
     assert!(!listed.contains("forged"), "{listed}");
+}
+
+#[test]
+fn service_account_issuer_discovery() {
+    let server = TestServer::start();
+    server.kubectl_ok(&["create", "serviceaccount", "builder"]);
+    let token = server.kubectl_ok(&["create", "token", "builder"]);
+    let header = token.split('.').next().expect("JWT header");
+    let header = URL_SAFE_NO_PAD
+        .decode(header.trim())
+        .expect("base64url header");
+    let header: serde_json::Value = serde_json::from_slice(&header).expect("header JSON");
+
+    let configuration = server.kubectl_ok(&["get", "--raw", "/.well-known/openid-configuration"]);
+    let configuration: serde_json::Value =
+        serde_json::from_str(&configuration).expect("configuration JSON");
+    let jwks = server.kubectl_ok(&["get", "--raw", "/openid/v1/jwks"]);
+    let jwks: serde_json::Value = serde_json::from_str(&jwks).expect("JWKS JSON");
+
+    assert_eq!(
+        configuration["issuer"],
+        "https://kubernetes.default.svc.cluster.local"
+    );
+    assert!(
+        configuration["jwks_uri"]
+            .as_str()
+            .is_some_and(|uri| uri.ends_with("/openid/v1/jwks")),
+        "{configuration}"
+    );
+    assert_eq!(jwks["keys"][0]["kid"], header["kid"]);
+    assert_eq!(jwks["keys"][0]["alg"], header["alg"]);
+}
+
+#[test]
+fn drain_evicts_pods() {
+    let server = TestServer::start();
+    node_and_pod_on_fake_kubelet(&server, 10250);
+
+    let output = server.kubectl_ok(&[
+        "drain",
+        "fake-node",
+        "--force",
+        "--grace-period=0",
+        "--timeout=30s",
+    ]);
+
+    assert!(output.contains("node/fake-node cordoned"), "{output}");
+    assert!(output.contains("evicting pod default/web"), "{output}");
+    assert!(output.contains("pod/web evicted"), "{output}");
+    let unschedulable = server.kubectl_ok(&[
+        "get",
+        "node",
+        "fake-node",
+        "-o",
+        "jsonpath={.spec.unschedulable}",
+    ]);
+    assert_eq!(unschedulable, "true");
+    let pods = server.kubectl_ok(&["get", "pods", "-o", "name"]);
+    assert_eq!(pods, "");
 }

@@ -45,6 +45,9 @@ pub struct Handler {
     pub kubelet: Option<Arc<proxy::KubeletClient>>,
     /// The signer of service account tokens; without it TokenRequests get 503.
     pub token_signer: Option<Arc<crate::serviceaccount::TokenSigner>>,
+    /// The service account issuer discovery documents; without them both paths are
+    /// not found.
+    pub openid_metadata: Option<crate::serviceaccount::OpenIdMetadata>,
     /// The prober behind `componentstatuses`; without it the resource is not found.
     pub component_statuses: Option<Arc<component_status::ComponentStatuses>>,
     readonly_slots: Arc<Semaphore>,
@@ -109,6 +112,7 @@ impl Handler {
             version: version_document(),
             kubelet: None,
             token_signer: None,
+            openid_metadata: None,
             component_statuses: None,
             readonly_slots: Arc::new(Semaphore::new(max_requests_inflight.max(1))),
             mutating_slots: Arc::new(Semaphore::new(max_mutating_requests_inflight.max(1))),
@@ -282,6 +286,22 @@ impl Handler {
                 ),
                 None => json(200, self.discovery.api_group_list.clone()),
             },
+            "/.well-known/openid-configuration" | "/openid/v1/jwks" => {
+                let Some(metadata) = &self.openid_metadata else {
+                    return not_found();
+                };
+                let (body, content_type) = if path == "/openid/v1/jwks" {
+                    (metadata.jwks.clone(), "application/jwk-set+json")
+                } else {
+                    (metadata.configuration.clone(), "application/json")
+                };
+                let mut response = json_with_type(200, body, content_type);
+                response.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    http::HeaderValue::from_static("public, max-age=3600"),
+                );
+                response
+            }
             "" | "/" => json(200, root_paths(self)),
             _ => self.serve_group_discovery(path, query),
         }
@@ -338,6 +358,10 @@ fn root_paths(handler: &Handler) -> Bytes {
         "/readyz".into(),
         "/version".into(),
     ];
+    if handler.openid_metadata.is_some() {
+        paths.push("/.well-known/openid-configuration".into());
+        paths.push("/openid/v1/jwks".into());
+    }
     for group in handler.discovery.groups.keys() {
         paths.push(format!("/apis/{group}"));
     }

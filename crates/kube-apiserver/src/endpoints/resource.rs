@@ -434,8 +434,16 @@ async fn serve_subresource(
     }
 }
 
-/// Decodes a JSON or YAML body of a subresource kind (Scale, Binding, Eviction).
+/// Decodes a JSON, YAML or protobuf body of a subresource kind (Scale, Binding,
+/// Eviction, TokenRequest).
 fn decode_plain(parts: &http::request::Parts, body: &[u8]) -> Result<Value, StatusError> {
+    if is_protobuf(parts) {
+        return protobuf::decode(body)
+            .map(|(_, object)| object)
+            .map_err(|error| {
+                StatusError::bad_request(format!("failed to decode the protobuf body: {error}"))
+            });
+    }
     match media_type(parts, body)? {
         MediaType::Json => apimachinery::decode::decode_json(body).map_err(|error| {
             StatusError::bad_request(format!(

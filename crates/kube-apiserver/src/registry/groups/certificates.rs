@@ -22,6 +22,7 @@ use k8s_openapi::api::certificates::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use base64::Engine;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::prelude::FromDer;
@@ -589,7 +590,9 @@ fn decode_pem(data: &[u8]) -> Option<(PemBlock, &[u8])> {
         .filter(|line| !line.contains(':'))
         .flat_map(|line| line.chars().filter(|c| !c.is_whitespace()))
         .collect();
-    let der = decode_base64(&encoded)?;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(&encoded)
+        .ok()?;
     Some((
         PemBlock {
             label,
@@ -598,30 +601,6 @@ fn decode_pem(data: &[u8]) -> Option<(PemBlock, &[u8])> {
         },
         &data[rest_offset..],
     ))
-}
-
-/// Decodes standard base64 with optional padding.
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let mut output = Vec::with_capacity(text.len() * 3 / 4);
-    let mut buffer: u32 = 0;
-    let mut bits = 0;
-    for byte in text.trim_end_matches('=').bytes() {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        buffer = (buffer << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            output.push(((buffer >> bits) & 0xff) as u8);
-        }
-    }
-    Some(output)
 }
 
 /// Upstream's `validateCSR`: one PEM block of type CERTIFICATE REQUEST holding a
@@ -711,24 +690,7 @@ mod tests {
     }
 
     fn base64_bytes(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut output = String::new();
-        for chunk in bytes.chunks(3) {
-            let value = chunk
-                .iter()
-                .fold(0u32, |acc, byte| (acc << 8) | u32::from(*byte))
-                << (8 * (3 - chunk.len()));
-            for index in 0..4 {
-                if index <= chunk.len() {
-                    output.push(char::from(
-                        ALPHABET[((value >> (18 - 6 * index)) & 63) as usize],
-                    ));
-                } else {
-                    output.push('=');
-                }
-            }
-        }
-        output
+        base64::engine::general_purpose::STANDARD.encode(bytes)
     }
 
     fn request(spec: serde_json::Value) -> CertificateSigningRequest {
