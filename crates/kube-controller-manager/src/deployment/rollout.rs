@@ -541,10 +541,10 @@ async fn reconcile_old_replica_sets(
         }
         let current = rs_replicas(rs);
         let available = rs_status_counts(rs).2;
-        if current == 0 || current == available {
+        let count = unhealthy_scale_down(current, available, max_scaled_down - total_scaled_down);
+        if count == 0 {
             continue;
         }
-        let count = (max_scaled_down - total_scaled_down).min(current - available);
         scale_replica_set(inner, d, sets, rs, current - count).await?;
         total_scaled_down += count;
     }
