@@ -46,6 +46,7 @@ bench: deps
 	./hack/registry.sh stop
 	$(CARGO) build --release -p kube-apiserver -p kubelet -p container-runtime
 	$(CARGO) bench -p test-e2e --bench pod_startup
+	$(CARGO) bench -p kube-controller-manager --bench controller_manager
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -1,8 +1,10 @@
 //! The lifecycle and networking controllers against a real kube-apiserver started
-//! in-process on a loopback port.
+//! in-process on a loopback port, and the controller manager binary's own faults.
 
 #[path = "lifecycle/common.rs"]
 mod common;
+#[path = "lifecycle/faults.rs"]
+mod faults;
 #[path = "lifecycle/gc.rs"]
 mod gc;
 #[path = "lifecycle/housekeeping.rs"]

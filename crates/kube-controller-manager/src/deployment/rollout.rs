@@ -14,7 +14,7 @@ use k8s_openapi::jiff::Timestamp;
 use super::util::*;
 use super::{Inner, deployment_selector};
 use crate::client_ext::InformerExt;
-use crate::controller_utils::{claim, controller_ref, new_controller_ref, now};
+use crate::controller_utils::{claim, controller_ref, is_claim_candidate, new_controller_ref, now};
 use crate::events::EventType;
 use client::api::{Api, DeleteParams, PostParams};
 
@@ -116,6 +116,7 @@ pub(super) async fn sync_deployment(inner: &Inner, key: &str) -> Result<(), Stri
         .replica_sets
         .list_namespace(namespace)
         .into_iter()
+        .filter(|rs| is_claim_candidate(&rs.metadata, d.metadata.uid.as_deref(), &selector))
         .map(|rs| rs.as_ref().clone())
         .collect();
     let (rss, error) = claim(
@@ -541,10 +542,10 @@ async fn reconcile_old_replica_sets(
         }
         let current = rs_replicas(rs);
         let available = rs_status_counts(rs).2;
-        if current == 0 || current == available {
+        let count = unhealthy_scale_down(current, available, max_scaled_down - total_scaled_down);
+        if count == 0 {
             continue;
         }
-        let count = (max_scaled_down - total_scaled_down).min(current - available);
         scale_replica_set(inner, d, sets, rs, current - count).await?;
         total_scaled_down += count;
     }

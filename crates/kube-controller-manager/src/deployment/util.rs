@@ -255,6 +255,15 @@ pub fn new_rs_new_replicas(
     Ok(new_rs_replicas + scale_up)
 }
 
+/// Returns how many unhealthy replicas to scale an old ReplicaSet down by: those
+/// of its `replicas` that are not `available`, at most `budget`. Right after a
+/// scale-down, until its pods are deleted, the status can still count more
+/// available pods than `spec.replicas`. Such a ReplicaSet has no unhealthy
+/// replicas, and a negative count would scale it up.
+pub fn unhealthy_scale_down(replicas: i32, available: i32, budget: i32) -> i32 {
+    (replicas - available).min(budget).max(0)
+}
+
 /// Reads an integer annotation.
 pub fn int_annotation(rs: &ReplicaSet, name: &str) -> Option<i32> {
     rs.metadata
@@ -522,6 +531,26 @@ mod tests {
                 ..ReplicaSetSpec::default()
             }),
             status: None,
+        }
+    }
+
+    #[test]
+    fn unhealthy_scale_down_never_scales_up() {
+        // (replicas, available, budget, expected)
+        let cases = [
+            (10, 8, 5, 2),
+            (10, 0, 3, 3),
+            (8, 8, 5, 0),
+            // The status still counts the pod the last scale-down removes.
+            (8, 9, 5, 0),
+            (10, 8, 0, 0),
+        ];
+        for (replicas, available, budget, expected) in cases {
+            assert_eq!(
+                unhealthy_scale_down(replicas, available, budget),
+                expected,
+                "replicas {replicas}, available {available}, budget {budget}"
+            );
         }
     }
 

@@ -28,8 +28,8 @@ use crate::client_ext::{InformerExt, Resource};
 use crate::context::ControllerContext;
 use crate::controller_utils::{
     ControllerExpectations, PodControl, SLOW_START_INITIAL_BATCH_SIZE, claim, controller_ref,
-    futures_join_all, is_pod_active, is_pod_ready, key_of, new_controller_ref, pod_from_template,
-    pods_to_delete, slow_start_batch,
+    futures_join_all, is_claim_candidate, is_pod_active, is_pod_ready, key_of, new_controller_ref,
+    pod_from_template, pods_to_delete, slow_start_batch,
 };
 use crate::events::{EventRecorder, EventType};
 use crate::worker::{new_queue, run_workers};
@@ -340,11 +340,12 @@ async fn sync<K: ReplicaOwner>(inner: &Inner<K>, key: &str) -> Result<(), String
     let needs_sync =
         inner.expectations.satisfied(key) && owner.metadata().deletion_timestamp.is_none();
 
+    let owner_uid = owner.metadata().uid.as_deref();
     let candidates: Vec<Pod> = inner
         .pods
         .list_namespace(namespace)
         .into_iter()
-        .filter(|pod| is_pod_active(pod))
+        .filter(|pod| is_pod_active(pod) && is_claim_candidate(&pod.metadata, owner_uid, &selector))
         .map(|pod| pod.as_ref().clone())
         .collect();
     let (pods, claim_error) = claim(

@@ -25,7 +25,7 @@ use tokio::sync::watch;
 use crate::client_ext::InformerExt;
 use crate::context::ControllerContext;
 use crate::controller_utils::{
-    claim, controller_ref, is_pod_available, key_of, new_controller_ref, now,
+    claim, controller_ref, is_claim_candidate, is_pod_available, key_of, new_controller_ref, now,
 };
 use crate::events::{EventRecorder, EventType};
 use crate::history::{revision_hash, sync_revision, truncate_history};
@@ -171,6 +171,7 @@ async fn sync(inner: &Inner, key: &str) -> Result<(), String> {
         .pods
         .list_namespace(namespace)
         .into_iter()
+        .filter(|pod| is_claim_candidate(&pod.metadata, set.metadata.uid.as_deref(), &selector))
         .map(|pod| pod.as_ref().clone())
         .collect();
     let (pods, claim_error) = claim(
