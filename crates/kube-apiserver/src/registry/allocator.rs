@@ -208,6 +208,10 @@ pub struct Allocator {
     range: Range,
     /// Name of the allocated thing in messages: "IP" or "port".
     what: &'static str,
+    /// Serializes this server's writes to the one key, as upstream's allocator does
+    /// with its lock. Without it, a burst of concurrent Service creations keeps
+    /// conflicting on the key until the update gives up with 500.
+    writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Allocator {
@@ -222,6 +226,7 @@ impl Allocator {
             key,
             range,
             what,
+            writes: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -239,6 +244,7 @@ impl Allocator {
             };
         let size = self.range.size();
         let mut chosen = None;
+        let _serialized = self.writes.lock().await;
         let result = guaranteed_update(self.backend.as_ref(), &self.key, true, |current| {
             let mut bitmap = decode_bitmap(current.map(|kv| kv.value.as_ref()), size);
             let offset = match requested {
@@ -268,6 +274,7 @@ impl Allocator {
             return;
         };
         let size = self.range.size();
+        let _serialized = self.writes.lock().await;
         let result = guaranteed_update(self.backend.as_ref(), &self.key, true, |current| {
             let mut bitmap = decode_bitmap(current.map(|kv| kv.value.as_ref()), size);
             if !is_set(&bitmap, offset) {
@@ -404,5 +411,34 @@ mod tests {
             "10.0.0.1",
             "state is read back from storage"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_allocations_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend: Arc<dyn Backend> = Arc::new(
+            storage::embedded::EmbeddedBackend::open(&dir.path().join("s.redb"))
+                .await
+                .unwrap(),
+        );
+        let allocator = Allocator::new(
+            backend,
+            "/registry/ranges/serviceips".into(),
+            Range::parse_cidr("10.0.0.0/22").unwrap(),
+            "IP",
+        );
+
+        let tasks: Vec<_> = (0..300)
+            .map(|_| {
+                let allocator = allocator.clone();
+                tokio::spawn(async move { allocator.allocate(None).await })
+            })
+            .collect();
+        let mut allocated = std::collections::BTreeSet::new();
+        for task in tasks {
+            allocated.insert(task.await.unwrap().expect("allocation succeeds"));
+        }
+
+        assert_eq!(allocated.len(), 300);
     }
 }
