@@ -825,10 +825,7 @@ async fn fill(server: &ApiServer, mix: &Mix) {
             )
         })
         .collect();
-    // NOTE: one at a time, because concurrent ClusterIP allocations fail with 500
-    // "conflict on /registry/ranges/serviceips" in kube-apiserver instead of being
-    // retried.
-    create_all(server, "services", services, 1).await;
+    create_all(server, "services", services, BULK).await;
 
     // 256 bytes of data each, a small but not empty object.
     let payload = "x".repeat(256);
