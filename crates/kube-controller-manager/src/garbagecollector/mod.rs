@@ -224,11 +224,17 @@ impl Inner {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push(store.clone());
+            // The graph needs only metadata, so the monitors list and watch
+            // PartialObjectMetadata as upstream's metadata informers do, which keeps
+            // whole objects (pods, secrets) out of the collector's first lists.
             let reflector = client::cache::Reflector::new(
                 self.client.clone(),
                 resource.collection(""),
                 store,
-                client::cache::ReflectorOptions::default(),
+                client::cache::ReflectorOptions {
+                    accept: Some(client::api::PARTIAL_OBJECT_METADATA_ACCEPT.to_string()),
+                    ..client::cache::ReflectorOptions::default()
+                },
             );
             tracing::debug!(resource = %resource.group_resource(), "garbage collector monitors resource");
             tokio::spawn(reflector.run(cancel.clone()));
