@@ -24,7 +24,9 @@ pub struct PodActions {
     /// Indexes into `spec.containers` to start.
     pub containers_to_start: Vec<usize>,
     /// Indexes into `spec.ephemeralContainers` to start: those the runtime has no
-    /// instance of. An ephemeral container runs at most once.
+    /// instance of.
+    // NOTE: an ephemeral container whose exited instance container GC removed starts
+    // again, as in upstream's kubelet.
     pub ephemeral_containers_to_start: Vec<usize>,
     /// Running containers to stop: (container id, name, message).
     pub containers_to_kill: Vec<(String, String, String)>,
