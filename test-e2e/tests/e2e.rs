@@ -340,6 +340,9 @@ fn cluster_end_to_end() {
     run("AppArmor pods on a host without AppArmor", &mut || {
         apparmor_admission(&suite)
     });
+    run("kubectl debug adds ephemeral containers", &mut || {
+        ephemeral_containers(&suite)
+    });
     run("namespace deletion removes its contents", &mut || {
         namespace_deletion(&suite)
     });
@@ -1063,6 +1066,121 @@ fn streaming_over_spdy(suite: &Suite) {
         round_trip == content,
         "the file changed on its way through the pod"
     );
+}
+
+/// Waits until the ephemeral container `name` of pod `pod` has terminated and
+/// returns its status.
+fn wait_ephemeral_terminated(suite: &Suite, pod: &str, name: &str) -> Value {
+    suite.wait(
+        &format!("ephemeral container {name} terminated"),
+        Duration::from_secs(90),
+        || {
+            let pod = suite.json(&["get", "pod", pod]);
+            let status = pod["status"]["ephemeralContainerStatuses"]
+                .as_array()
+                .and_then(|statuses| statuses.iter().find(|s| s["name"] == name))
+                .cloned();
+            match status {
+                Some(status) if status["state"]["terminated"].is_object() => Ok(status),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+}
+
+fn ephemeral_containers(suite: &Suite) {
+    suite.apply(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: debug-target
+spec:
+  containers:
+  - name: main
+    image: busybox
+    command: [\"sleep\", \"3600\"]
+",
+    );
+    suite.kubectl_ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/debug-target",
+        "--timeout=90s",
+    ]);
+
+    suite.kubectl_ok(&[
+        "debug",
+        "debug-target",
+        "--image=busybox",
+        "--container=echoer",
+        "--",
+        "sh",
+        "-c",
+        "echo ephemeral-ok",
+    ]);
+    let status = wait_ephemeral_terminated(suite, "debug-target", "echoer");
+    assert_eq!(status["state"]["terminated"]["exitCode"], 0, "{status}");
+    assert_eq!(status["restartCount"], 0, "{status}");
+    let logs = suite.kubectl_ok(&["logs", "debug-target", "-c", "echoer"]);
+    assert_eq!(logs, "ephemeral-ok\n");
+
+    // With --target the debug container runs in the PID namespace of the target, so
+    // ps lists the target container's processes.
+    suite.kubectl_ok(&[
+        "debug",
+        "debug-target",
+        "--image=busybox",
+        "--container=lister",
+        "--target=main",
+        "--",
+        "ps",
+        "-o",
+        "args",
+    ]);
+    wait_ephemeral_terminated(suite, "debug-target", "lister");
+    let processes = suite.kubectl_ok(&["logs", "debug-target", "-c", "lister"]);
+    assert!(processes.contains("sleep 3600"), "ps printed: {processes}");
+
+    // `kubectl debug -i` attaches to the new container's stdin and output.
+    let mut attach = std::process::Command::new("kubectl")
+        .arg(format!(
+            "--kubeconfig={}",
+            suite.cluster.spec.admin_kubeconfig().display()
+        ))
+        .args([
+            "debug",
+            "-i",
+            "debug-target",
+            "--image=busybox",
+            "--container=reader",
+            "--",
+            "sh",
+            "-c",
+            "read line; echo got-$line",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run kubectl debug -i");
+    {
+        use std::io::Write;
+        let mut stdin = attach.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"hello\n")
+            .expect("write to kubectl debug -i");
+    }
+    let output = attach
+        .wait_with_output()
+        .expect("wait for kubectl debug -i");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        printed.contains("got-hello"),
+        "kubectl debug -i printed {printed:?}, stderr {:?}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    suite.kubectl_ok(&["delete", "pod", "debug-target", "--grace-period=1"]);
 }
 
 /// A `kubectl port-forward` process, interrupted by PID when dropped so a failed

@@ -163,7 +163,7 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
             .iter()
             .map(|sub| sub.name)
             .filter(|name| {
-                matches!(*name, "status" | "approval")
+                matches!(*name, "status" | "approval" | "ephemeralcontainers")
                     || crate::endpoints::subresources::served(info.group, info.resource)
                         .contains(name)
                     || crate::endpoints::proxy::served(info.group, info.resource).contains(name)

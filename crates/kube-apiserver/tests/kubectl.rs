@@ -1245,3 +1245,134 @@ fn drain_evicts_pods() {
     let pods = server.kubectl_ok(&["get", "pods", "-o", "name"]);
     assert_eq!(pods, "");
 }
+
+#[test]
+fn debug_adds_ephemeral_container() {
+    let server = TestServer::start();
+    let discovery = server.kubectl_ok(&["get", "--raw", "/api/v1"]);
+    assert!(
+        discovery.contains("\"pods/ephemeralcontainers\""),
+        "{discovery}"
+    );
+    server.kubectl_ok(&["run", "web", "--image=nginx"]);
+
+    // kubectl debug sends a strategic merge patch to pods/ephemeralcontainers.
+    let output = server.kubectl(&[
+        "debug",
+        "web",
+        "--image=busybox",
+        "--container=debugger",
+        "--",
+        "true",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let added = server.kubectl_ok(&[
+        "get",
+        "pod",
+        "web",
+        "-o",
+        "jsonpath={.spec.ephemeralContainers[0].name} {.spec.ephemeralContainers[0].image} {.spec.ephemeralContainers[0].command}",
+    ]);
+    assert_eq!(added, "debugger busybox [\"true\"]");
+
+    // The subresource returns the whole pod.
+    let subresource = server.kubectl_ok(&[
+        "get",
+        "--raw",
+        "/api/v1/namespaces/default/pods/web/ephemeralcontainers",
+    ]);
+    let pod: serde_json::Value = serde_json::from_str(&subresource).expect("pod JSON");
+    assert_eq!(pod["kind"], "Pod");
+    assert_eq!(pod["spec"]["ephemeralContainers"][0]["name"], "debugger");
+
+    // A PUT may add a container, here one that targets the app container.
+    let mut two = pod.clone();
+    two["spec"]["ephemeralContainers"]
+        .as_array_mut()
+        .expect("list")
+        .push(
+            serde_json::json!({"name": "shell", "image": "busybox", "targetContainerName": "web"}),
+        );
+    let replaced = server.kubectl_stdin_ok(
+        &[
+            "replace",
+            "--raw",
+            "/api/v1/namespaces/default/pods/web/ephemeralcontainers",
+            "-f",
+            "-",
+        ],
+        &two.to_string(),
+    );
+    let replaced: serde_json::Value = serde_json::from_str(&replaced).expect("pod JSON");
+    assert_eq!(
+        replaced["spec"]["ephemeralContainers"][1]["targetContainerName"],
+        "web"
+    );
+    assert_eq!(replaced["metadata"]["generation"], 3);
+
+    // An existing ephemeral container may not change.
+    let mut changed = replaced.clone();
+    changed["spec"]["ephemeralContainers"][0]["image"] = serde_json::json!("alpine");
+    let output = server.kubectl_stdin(
+        &[
+            "replace",
+            "--raw",
+            "/api/v1/namespaces/default/pods/web/ephemeralcontainers",
+            "-f",
+            "-",
+        ],
+        &changed.to_string(),
+    );
+    assert!(
+        !output.status.success(),
+        "a changed ephemeral container was accepted"
+    );
+    let message = stderr(&output);
+    assert!(
+        message.contains(
+            "spec.ephemeralContainers.debugger: Forbidden: existing ephemeral containers \"debugger\" may not be changed"
+        ),
+        "{message}"
+    );
+
+    // Nor may it be removed, through the subresource or a plain update.
+    let mut none = replaced.clone();
+    none["spec"]["ephemeralContainers"] = serde_json::json!([]);
+    let output = server.kubectl_stdin(
+        &[
+            "replace",
+            "--raw",
+            "/api/v1/namespaces/default/pods/web/ephemeralcontainers",
+            "-f",
+            "-",
+        ],
+        &none.to_string(),
+    );
+    assert!(!output.status.success(), "a removal was accepted");
+    let message = stderr(&output);
+    assert!(
+        message.contains("existing ephemeral containers \"debugger\" may not be removed"),
+        "{message}"
+    );
+    let output = server.kubectl_stdin(&["replace", "-f", "-"], &none.to_string());
+    assert!(
+        !output.status.success(),
+        "a plain update changed ephemeral containers"
+    );
+    let message = stderr(&output);
+    assert!(
+        message.contains("spec: Forbidden: pod updates may not change fields other than"),
+        "{message}"
+    );
+
+    // The subresource serves no other verb.
+    let output = server.kubectl(&[
+        "delete",
+        "--raw",
+        "/api/v1/namespaces/default/pods/web/ephemeralcontainers",
+    ]);
+    assert!(
+        !output.status.success(),
+        "DELETE of the subresource was accepted"
+    );
+}

@@ -90,6 +90,13 @@ pub fn container_field(pod: &Pod, name: &str) -> Option<String> {
     let spec = pod.spec.as_ref()?;
     if spec.containers.iter().any(|c| c.name == name) {
         Some(format!("spec.containers{{{name}}}"))
+    } else if spec
+        .ephemeral_containers
+        .iter()
+        .flatten()
+        .any(|c| c.name == name)
+    {
+        Some(format!("spec.ephemeralContainers{{{name}}}"))
     } else {
         Some(format!("spec.initContainers{{{name}}}"))
     }

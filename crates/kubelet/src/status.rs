@@ -21,7 +21,9 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
 use crate::api;
-use crate::kuberuntime::actions::{init_containers, restart_policy};
+use crate::kuberuntime::actions::{
+    ephemeral_as_container, ephemeral_containers, init_containers, restart_policy,
+};
 use crate::kuberuntime::{ContainerInfo, ContainerState, RuntimePodStatus, SyncResult};
 
 /// Readiness and startup results, as the prober manager keeps them.
@@ -290,6 +292,23 @@ pub fn generate_pod_status(
         .iter()
         .map(|c| container_status(uid, c, rt, inputs, app_waiting))
         .collect();
+    // As upstream, an ephemeral container waits as PodInitializing in a pod with init
+    // containers, and is never ready.
+    let ephemeral_waiting = if init_containers(pod).is_empty() {
+        "ContainerCreating"
+    } else {
+        "PodInitializing"
+    };
+    let ephemeral_statuses: Vec<ContainerStatus> = ephemeral_containers(pod)
+        .iter()
+        .map(|ephemeral| {
+            let container = ephemeral_as_container(ephemeral);
+            ContainerStatus {
+                ready: false,
+                ..container_status(uid, &container, rt, inputs, ephemeral_waiting)
+            }
+        })
+        .collect();
     let phase = pod_phase(pod, &init_statuses, &app_statuses);
     // Init containers that ran once and were pruned count as done once apps run.
     let initialized = init_done || app_statuses.iter().any(|s| s.container_id.is_some());
@@ -412,6 +431,8 @@ pub fn generate_pod_status(
             .or_else(|| Some(inputs.now.clone())),
         init_container_statuses: (!init_statuses.is_empty()).then_some(init_statuses),
         container_statuses: Some(app_statuses),
+        ephemeral_container_statuses: (!ephemeral_statuses.is_empty())
+            .then_some(ephemeral_statuses),
         qos_class: Some(crate::kuberuntime::sandbox::qos_class(pod).to_string()),
         ..Default::default()
     }

@@ -3,8 +3,8 @@
 //! and cgroup parent, inside a network namespace of its own with no route out.
 //!
 //! One test walks the node through registration, a running pod, container logs,
-//! CrashLoopBackOff, a static pod with its mirror pod and pod deletion, sharing the
-//! slow-to-start runtime. Cleanup (CRI sandboxes, processes, mounts, cgroups,
+//! an ephemeral container, CrashLoopBackOff, a static pod with its mirror pod and
+//! pod deletion, sharing the slow-to-start runtime. Cleanup (CRI sandboxes, processes, mounts, cgroups,
 //! namespace) runs whether the scenario passes or not.
 
 use std::collections::BTreeMap;
@@ -55,7 +55,7 @@ fn build_images(dir: &Path) -> PathBuf {
     std::fs::copy("/bin/busybox", rootfs.join("bin/busybox"))
         .expect("copy /bin/busybox (busybox-static)");
     for applet in [
-        "sh", "sleep", "echo", "cat", "ls", "true", "false", "env", "wget", "nc",
+        "sh", "sleep", "echo", "cat", "ls", "true", "false", "env", "wget", "nc", "ps",
     ] {
         std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
     }
@@ -806,6 +806,53 @@ async fn scenario(
     .await
     .expect("delete pod seccomp");
 
+    // An ephemeral container added through the subresource runs once in the PID
+    // namespace of its target, reports its status and keeps its logs.
+    let _: Value = kubelet::api::merge_patch(
+        &client,
+        "/api/v1/namespaces/default/pods/web/ephemeralcontainers",
+        &json!({"spec": {"ephemeralContainers": [{
+            "name": "debugger",
+            "image": IMAGE,
+            "imagePullPolicy": "IfNotPresent",
+            "command": ["sh", "-c", "echo ephemeral-ok; ps -o args"],
+            "targetContainerName": "c",
+        }]}}),
+    )
+    .await
+    .expect("add ephemeral container debugger");
+    let debugged = eventually(
+        "ephemeral container debugger terminated",
+        Duration::from_secs(60),
+        || async {
+            get(&client, "/api/v1/namespaces/default/pods/web")
+                .await
+                .filter(|p| {
+                    p["status"]["ephemeralContainerStatuses"][0]["state"]["terminated"].is_object()
+                })
+        },
+    )
+    .await;
+    let debugger = &debugged["status"]["ephemeralContainerStatuses"][0];
+    assert_eq!(debugger["name"], "debugger");
+    assert_eq!(debugger["state"]["terminated"]["exitCode"], 0);
+    assert_eq!(debugger["restartCount"], 0);
+    assert_eq!(debugger["ready"], false);
+    let debugger_id = debugger["containerID"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(debugger_id.starts_with("containerd://"), "{debugger_id}");
+    assert_eq!(debugged["status"]["phase"], "Running");
+    let debugger_logs = kubelet_get(port, "/containerLogs/default/web/debugger")
+        .await
+        .expect("logs of debugger");
+    assert!(debugger_logs.contains("ephemeral-ok"), "{debugger_logs}");
+    assert!(
+        debugger_logs.contains("sleep 3600"),
+        "the target's process is not visible: {debugger_logs}"
+    );
+
     // The summary API reports the pod's memory from the runtime's stats.
     let summary = eventually_ok("stats summary for web", Duration::from_secs(20), || async {
         let text = kubelet_get(port, "/stats/summary").await?;
@@ -1109,6 +1156,11 @@ async fn scenario(
         web["status"]["containerStatuses"][0]["containerID"]
     );
     assert_eq!(web_now["status"]["containerStatuses"][0]["restartCount"], 0);
+    // The exited ephemeral container was not started again by any sync since.
+    assert_eq!(
+        web_now["status"]["ephemeralContainerStatuses"][0]["containerID"],
+        debugger_id.as_str()
+    );
 
     // Deleting a pod stops its containers and the object disappears.
     let uid = web["metadata"]["uid"]

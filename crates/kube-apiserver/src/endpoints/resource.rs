@@ -102,6 +102,9 @@ async fn serve_inner(
         "" => UpdateScope::Object,
         "status" if store.info.subresource("status").is_some() => UpdateScope::Status,
         "approval" if store.info.subresource("approval").is_some() => UpdateScope::Approval,
+        "ephemeralcontainers" if store.info.subresource("ephemeralcontainers").is_some() => {
+            UpdateScope::EphemeralContainers
+        }
         other if subresources::served(store.info.group, store.info.resource).contains(&other) => {
             return serve_subresource(handler, store, info, namespace, parts, body, query).await;
         }
@@ -161,6 +164,14 @@ async fn serve_inner(
     };
 
     if scope == UpdateScope::Object && !store.info.supports(&info.verb) {
+        return Err(StatusError::method_not_supported(
+            &store.info.group_resource(),
+            &info.verb,
+        ));
+    }
+    if scope == UpdateScope::EphemeralContainers
+        && !matches!(info.verb.as_str(), "get" | "update" | "patch")
+    {
         return Err(StatusError::method_not_supported(
             &store.info.group_resource(),
             &info.verb,

@@ -71,6 +71,8 @@ pub enum UpdateScope {
     Status,
     /// The `approval` subresource of CertificateSigningRequests: its conditions.
     Approval,
+    /// The `ephemeralcontainers` subresource of pods: `spec.ephemeralContainers`.
+    EphemeralContainers,
 }
 
 impl UpdateScope {
@@ -80,6 +82,7 @@ impl UpdateScope {
             UpdateScope::Object => None,
             UpdateScope::Status => Some("status"),
             UpdateScope::Approval => Some("approval"),
+            UpdateScope::EphemeralContainers => Some("ephemeralcontainers"),
         }
     }
 }
@@ -212,6 +215,9 @@ impl Store {
             (Some(old), UpdateScope::Object) => strategy.validate_update(&new, old),
             (Some(old), UpdateScope::Status) => strategy.validate_status_update(&new, old),
             (Some(old), UpdateScope::Approval) => strategy.validate_approval_update(&new, old),
+            (Some(old), UpdateScope::EphemeralContainers) => {
+                strategy.validate_ephemeral_containers_update(&new, old)
+            }
         };
         result.map_err(|error| StatusError::bad_request(error.to_string()))
     }
@@ -792,12 +798,21 @@ impl Store {
                 UpdateScope::Object => self.strategy.prepare_for_update(&mut new, &old),
                 UpdateScope::Status => self.strategy.prepare_for_status_update(&mut new, &old),
                 UpdateScope::Approval => self.strategy.prepare_for_approval_update(&mut new, &old),
+                UpdateScope::EphemeralContainers => self
+                    .strategy
+                    .prepare_for_ephemeral_containers_update(&mut new, &old),
             };
             prepared.map_err(|error| StatusError::bad_request(error.to_string()))?;
-            if scope == UpdateScope::Object {
-                self.bump_generation(&mut new, &old);
-            } else {
+            if scope != UpdateScope::Object {
                 self.carry_server_metadata(&mut new, &old);
+            }
+            // An added ephemeral container is a spec change, so it counts as a new
+            // generation like an update of the object does.
+            if matches!(
+                scope,
+                UpdateScope::Object | UpdateScope::EphemeralContainers
+            ) {
+                self.bump_generation(&mut new, &old);
             }
             let mut errors = validate_object_meta_update(
                 &object_meta(&new)?,

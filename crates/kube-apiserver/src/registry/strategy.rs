@@ -105,6 +105,25 @@ pub trait Strategy: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Prepares a write to the `ephemeralcontainers` subresource, which only pods have:
+    /// keeps everything from `old`, by default, so the write changes nothing.
+    fn prepare_for_ephemeral_containers_update(
+        &self,
+        object: &mut Self::Object,
+        old: &Self::Object,
+    ) {
+        *object = old.clone();
+    }
+
+    /// Validates a write to the `ephemeralcontainers` subresource.
+    fn validate_ephemeral_containers_update(
+        &self,
+        _object: &Self::Object,
+        _old: &Self::Object,
+    ) -> Vec<FieldError> {
+        Vec::new()
+    }
+
     /// Decides whether a delete is graceful. Returning `Some(seconds)` with
     /// seconds > 0 keeps the object with `deletionTimestamp` set `seconds` ahead;
     /// `None` or `Some(0)` deletes at once (when no finalizers remain).
@@ -182,6 +201,16 @@ pub trait ErasedStrategy: Send + Sync {
         old: &Value,
     ) -> Result<(), DecodeError>;
     fn validate_approval_update(
+        &self,
+        object: &Value,
+        old: &Value,
+    ) -> Result<Vec<FieldError>, DecodeError>;
+    fn prepare_for_ephemeral_containers_update(
+        &self,
+        object: &mut Value,
+        old: &Value,
+    ) -> Result<(), DecodeError>;
+    fn validate_ephemeral_containers_update(
         &self,
         object: &Value,
         old: &Value,
@@ -282,6 +311,30 @@ impl<S: Strategy> ErasedStrategy for S {
         let typed: S::Object = decode(object)?;
         let old: S::Object = decode(old)?;
         Ok(Strategy::validate_approval_update(self, &typed, &old))
+    }
+
+    fn prepare_for_ephemeral_containers_update(
+        &self,
+        object: &mut Value,
+        old: &Value,
+    ) -> Result<(), DecodeError> {
+        let mut typed: S::Object = decode(object)?;
+        let old: S::Object = decode(old)?;
+        Strategy::prepare_for_ephemeral_containers_update(self, &mut typed, &old);
+        *object = encode(&typed)?;
+        Ok(())
+    }
+
+    fn validate_ephemeral_containers_update(
+        &self,
+        object: &Value,
+        old: &Value,
+    ) -> Result<Vec<FieldError>, DecodeError> {
+        let typed: S::Object = decode(object)?;
+        let old: S::Object = decode(old)?;
+        Ok(Strategy::validate_ephemeral_containers_update(
+            self, &typed, &old,
+        ))
     }
 
     fn graceful_delete_seconds(

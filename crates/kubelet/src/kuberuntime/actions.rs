@@ -4,7 +4,7 @@
 //! [`compute_pod_actions`] is a pure function of the pod, the runtime's view of it
 //! and the liveness/startup results, so it is unit-tested without a runtime.
 
-use k8s_openapi::api::core::v1::{Container, Pod};
+use k8s_openapi::api::core::v1::{Container, EphemeralContainer, Pod};
 
 use super::{ContainerInfo, ContainerState, RuntimePodStatus};
 
@@ -23,6 +23,11 @@ pub struct PodActions {
     pub next_init_container: Option<usize>,
     /// Indexes into `spec.containers` to start.
     pub containers_to_start: Vec<usize>,
+    /// Indexes into `spec.ephemeralContainers` to start: those the runtime has no
+    /// instance of.
+    // NOTE: an ephemeral container whose exited instance container GC removed starts
+    // again, as in upstream's kubelet.
+    pub ephemeral_containers_to_start: Vec<usize>,
     /// Running containers to stop: (container id, name, message).
     pub containers_to_kill: Vec<(String, String, String)>,
 }
@@ -124,6 +129,45 @@ pub fn app_containers(pod: &Pod) -> &[Container] {
         .unwrap_or(&[])
 }
 
+pub fn ephemeral_containers(pod: &Pod) -> &[EphemeralContainer] {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.ephemeral_containers.as_deref())
+        .unwrap_or(&[])
+}
+
+/// Converts an ephemeral container to a container with the same fields, the form
+/// the rest of the runtime manager starts. `targetContainerName` has no counterpart
+/// and is read from the ephemeral container itself.
+pub fn ephemeral_as_container(ephemeral: &EphemeralContainer) -> Container {
+    Container {
+        args: ephemeral.args.clone(),
+        command: ephemeral.command.clone(),
+        env: ephemeral.env.clone(),
+        env_from: ephemeral.env_from.clone(),
+        image: ephemeral.image.clone(),
+        image_pull_policy: ephemeral.image_pull_policy.clone(),
+        lifecycle: ephemeral.lifecycle.clone(),
+        liveness_probe: ephemeral.liveness_probe.clone(),
+        name: ephemeral.name.clone(),
+        ports: ephemeral.ports.clone(),
+        readiness_probe: ephemeral.readiness_probe.clone(),
+        resize_policy: ephemeral.resize_policy.clone(),
+        resources: ephemeral.resources.clone(),
+        restart_policy: ephemeral.restart_policy.clone(),
+        security_context: ephemeral.security_context.clone(),
+        startup_probe: ephemeral.startup_probe.clone(),
+        stdin: ephemeral.stdin,
+        stdin_once: ephemeral.stdin_once,
+        termination_message_path: ephemeral.termination_message_path.clone(),
+        termination_message_policy: ephemeral.termination_message_policy.clone(),
+        tty: ephemeral.tty,
+        volume_devices: ephemeral.volume_devices.clone(),
+        volume_mounts: ephemeral.volume_mounts.clone(),
+        working_dir: ephemeral.working_dir.clone(),
+    }
+}
+
 fn host_network(pod: &Pod) -> bool {
     pod.spec
         .as_ref()
@@ -183,6 +227,14 @@ pub fn compute_pod_actions(
             actions.containers_to_start.push(i);
         }
         return actions;
+    }
+
+    // Ephemeral containers start even while init containers run, and never again once
+    // the runtime has an instance of them.
+    for (i, c) in ephemeral_containers(pod).iter().enumerate() {
+        if status.latest(&c.name).is_none() {
+            actions.ephemeral_containers_to_start.push(i);
+        }
     }
 
     let (last_init, next_init, init_done) = find_next_init_container(pod, status);
@@ -304,7 +356,7 @@ mod tests {
             probes: &'static str,
             want: PodActions,
         }
-        let cases = vec![
+        let mut cases = vec![
             Case {
                 name: "new pod creates sandbox and starts all",
                 pod: pod("Always", &[], &["a", "b"]),
@@ -491,6 +543,66 @@ mod tests {
                 },
             },
         ];
+        let with_ephemeral = |mut pod: Pod| {
+            let spec = pod.spec.as_mut().expect("spec");
+            spec.ephemeral_containers = Some(vec![EphemeralContainer {
+                name: "debugger".into(),
+                image: Some("busybox".into()),
+                ..Default::default()
+            }]);
+            pod
+        };
+        cases.extend([
+            Case {
+                name: "new ephemeral container starts",
+                pod: with_ephemeral(pod("Always", &[], &["a"])),
+                status: status(Some(true), vec![c("a", Running, 0)]),
+                probes: "",
+                want: PodActions {
+                    sandbox_id: "sb1".into(),
+                    ephemeral_containers_to_start: vec![0],
+                    ..Default::default()
+                },
+            },
+            Case {
+                name: "exited ephemeral container is not restarted",
+                pod: with_ephemeral(pod("Always", &[], &["a"])),
+                status: status(
+                    Some(true),
+                    vec![c("a", Running, 0), c("debugger", Exited, 1)],
+                ),
+                probes: "",
+                want: PodActions {
+                    sandbox_id: "sb1".into(),
+                    ..Default::default()
+                },
+            },
+            Case {
+                name: "ephemeral container starts during initialization",
+                pod: with_ephemeral(pod("Always", &["i1"], &["a"])),
+                status: status(Some(true), vec![c("i1", Running, 0)]),
+                probes: "",
+                want: PodActions {
+                    sandbox_id: "sb1".into(),
+                    ephemeral_containers_to_start: vec![0],
+                    ..Default::default()
+                },
+            },
+            Case {
+                name: "recreated sandbox starts no ephemeral container",
+                pod: with_ephemeral(pod("Always", &[], &["a"])),
+                status: status(Some(false), vec![c("a", Exited, 0)]),
+                probes: "",
+                want: PodActions {
+                    kill_pod: true,
+                    create_sandbox: true,
+                    attempt: 1,
+                    sandbox_id: "sb1".into(),
+                    containers_to_start: vec![0],
+                    ..Default::default()
+                },
+            },
+        ]);
         for case in cases {
             let got = compute_pod_actions(&case.pod, &case.status, &Fails(case.probes), &hash1);
             assert_eq!(got, case.want, "{}", case.name);

@@ -11,7 +11,8 @@ use k8s_openapi::api::core::v1::{Container, LifecycleHandler, Pod};
 use super::{RuntimeManager, SyncError, hash_container, labels, pod_full_name, pod_uid};
 
 /// Creates and starts `container` in the sandbox, then runs its postStart hook;
-/// a failed hook kills the container.
+/// a failed hook kills the container. With `target_id` (an ephemeral container's
+/// target) the container joins that container's PID namespace.
 ///
 /// # Errors
 ///
@@ -27,6 +28,7 @@ pub async fn start(
     image_ref: &str,
     restart_count: i32,
     pod_ip: &str,
+    target_id: Option<&str>,
 ) -> Result<(), SyncError> {
     let config_error = |message| SyncError {
         reason: "CreateContainerConfigError".to_string(),
@@ -34,9 +36,17 @@ pub async fn start(
     };
     let image_user = image_user(manager, image_ref).await;
     super::security::verify_run_as_non_root(pod, container, &image_user).map_err(config_error)?;
-    let config = container_config(manager, pod, container, image_ref, restart_count, pod_ip)
-        .await
-        .map_err(config_error)?;
+    let config = container_config(
+        manager,
+        pod,
+        container,
+        image_ref,
+        restart_count,
+        pod_ip,
+        target_id,
+    )
+    .await
+    .map_err(config_error)?;
     let mut rt = manager.runtime.runtime.clone();
     let field = crate::events::container_field(pod, &container.name);
     let id = rt
@@ -128,6 +138,7 @@ async fn container_config(
     image_ref: &str,
     restart_count: i32,
     pod_ip: &str,
+    target_id: Option<&str>,
 ) -> Result<pb::ContainerConfig, String> {
     let env = super::env::make_environment(manager, pod, container, pod_ip).await?;
     let expand = |s: &String| super::env::expand(s, &env);
@@ -212,7 +223,7 @@ async fn container_config(
         stdin: container.stdin.unwrap_or(false),
         stdin_once: container.stdin_once.unwrap_or(false),
         tty: container.tty.unwrap_or(false),
-        linux: Some(linux_config(&manager.config, pod, container)),
+        linux: Some(linux_config(&manager.config, pod, container, target_id)),
         ..Default::default()
     })
 }
@@ -221,6 +232,7 @@ fn linux_config(
     config: &crate::config::KubeletConfiguration,
     pod: &Pod,
     container: &Container,
+    target_id: Option<&str>,
 ) -> pb::LinuxContainerConfig {
     let resources = container.resources.clone().unwrap_or_default();
     let requests = resources.requests.unwrap_or_default();
@@ -251,6 +263,17 @@ fn linux_config(
         }
     };
     let spec = pod.spec.clone().unwrap_or_default();
+    // A target only matters where the container would otherwise get a PID namespace
+    // of its own, as in upstream's kubelet.
+    let (pid_mode, pid_target) = if spec.host_pid.unwrap_or(false) {
+        (pb::NamespaceMode::Node, "")
+    } else if spec.share_process_namespace.unwrap_or(false) {
+        (pb::NamespaceMode::Pod, "")
+    } else if let Some(target) = target_id {
+        (pb::NamespaceMode::Target, target)
+    } else {
+        (pb::NamespaceMode::Container, "")
+    };
     pb::LinuxContainerConfig {
         resources: Some(pb::LinuxContainerResources {
             cpu_period,
@@ -268,14 +291,9 @@ fn linux_config(
             privileged: security.privileged.unwrap_or(false),
             namespace_options: Some(pb::NamespaceOption {
                 network: namespace_mode(spec.host_network),
-                pid: if spec.host_pid.unwrap_or(false) {
-                    pb::NamespaceMode::Node as i32
-                } else if spec.share_process_namespace.unwrap_or(false) {
-                    pb::NamespaceMode::Pod as i32
-                } else {
-                    pb::NamespaceMode::Container as i32
-                },
+                pid: pid_mode as i32,
                 ipc: namespace_mode(spec.host_ipc),
+                target_id: pid_target.to_string(),
                 ..Default::default()
             }),
             run_as_user: security

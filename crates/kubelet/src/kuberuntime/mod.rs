@@ -2,8 +2,8 @@
 //!
 //! [`RuntimeManager::get_pod_status`] reads what the runtime has for a pod.
 //! [`RuntimeManager::sync_pod`] runs [`actions::compute_pod_actions`] and carries the
-//! actions out: sandbox, init containers one at a time, app containers, with image
-//! pulls, backoff and lifecycle hooks. [`RuntimeManager::kill_pod`] stops everything
+//! actions out: sandbox, ephemeral containers, init containers one at a time, app
+//! containers, with image pulls, backoff and lifecycle hooks. [`RuntimeManager::kill_pod`] stops everything
 //! of a pod within its grace period.
 
 pub mod actions;
@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 
 use client::rest::RestClient;
 use cri::v1 as pb;
-use k8s_openapi::api::core::v1::{Container, Pod};
+use k8s_openapi::api::core::v1::{Container, EphemeralContainer, Pod};
 
 use crate::backoff::Backoff;
 use crate::config::KubeletConfiguration;
@@ -374,6 +374,25 @@ impl RuntimeManager {
         }
         let pod_ip = pod_ips.first().cloned().unwrap_or_default();
 
+        for index in &plan.ephemeral_containers_to_start {
+            let ephemeral = &actions::ephemeral_containers(pod)[*index];
+            if let Err(error) = self
+                .start_ephemeral_container(
+                    pod,
+                    &sandbox_id,
+                    &sandbox_config,
+                    ephemeral,
+                    status,
+                    &pod_ip,
+                    &mut result,
+                )
+                .await
+            {
+                tracing::info!(pod = %pod_name, container = %ephemeral.name, reason = %error.reason, message = %error.message, "ephemeral container not started");
+                result.errors.insert(ephemeral.name.clone(), error);
+            }
+        }
+
         if let Some(index) = plan.next_init_container {
             let container = &actions::init_containers(pod)[index];
             if let Err(error) = self
@@ -385,6 +404,7 @@ impl RuntimeManager {
                     container,
                     status,
                     &pod_ip,
+                    None,
                     &mut result,
                 )
                 .await
@@ -404,6 +424,7 @@ impl RuntimeManager {
                     container,
                     status,
                     &pod_ip,
+                    None,
                     &mut result,
                 )
                 .await
@@ -425,6 +446,7 @@ impl RuntimeManager {
         container: &Container,
         status: &RuntimePodStatus,
         pod_ip: &str,
+        target_id: Option<&str>,
         result: &mut SyncResult,
     ) -> Result<(), SyncError> {
         let latest = status.latest(&container.name);
@@ -485,6 +507,59 @@ impl RuntimeManager {
             &image_ref,
             restart_count,
             pod_ip,
+            target_id,
+        )
+        .await
+    }
+
+    /// Starts an ephemeral container, in the PID namespace of its target container
+    /// when it names one.
+    ///
+    /// # Errors
+    ///
+    /// CreateContainerConfigError when the target has no running instance, else
+    /// what [`RuntimeManager::start_container`] returns.
+    #[allow(clippy::too_many_arguments)]
+    async fn start_ephemeral_container(
+        &self,
+        pod: &Pod,
+        sandbox_id: &str,
+        sandbox_config: &pb::PodSandboxConfig,
+        ephemeral: &EphemeralContainer,
+        status: &RuntimePodStatus,
+        pod_ip: &str,
+        result: &mut SyncResult,
+    ) -> Result<(), SyncError> {
+        let target = ephemeral
+            .target_container_name
+            .as_deref()
+            .filter(|name| !name.is_empty());
+        let target_id = match target {
+            Some(name) => match status
+                .latest(name)
+                .filter(|c| c.state == ContainerState::Running)
+            {
+                Some(running) => Some(running.id.as_str()),
+                None => {
+                    return Err(SyncError {
+                        reason: "CreateContainerConfigError".to_string(),
+                        message: format!("target container {name} is not running"),
+                    });
+                }
+            },
+            None => None,
+        };
+        let container = actions::ephemeral_as_container(ephemeral);
+        self.start_container(
+            pod,
+            pod_uid(pod),
+            sandbox_id,
+            sandbox_config,
+            &container,
+            status,
+            pod_ip,
+            target_id,
+            result,
         )
         .await
     }

@@ -131,6 +131,25 @@ impl Strategy for PodStrategy {
         validate_pod_status_update(pod, old)
     }
 
+    /// Keeps everything from `old` except `spec.ephemeralContainers` and the write's
+    /// `metadata.managedFields`, as upstream's ephemeral containers strategy does.
+    fn prepare_for_ephemeral_containers_update(&self, pod: &mut Pod, old: &Pod) {
+        let ephemeral = pod
+            .spec
+            .as_mut()
+            .and_then(|spec| spec.ephemeral_containers.take());
+        let managed_fields = pod.metadata.managed_fields.take();
+        *pod = old.clone();
+        pod.metadata.managed_fields = managed_fields;
+        pod.spec
+            .get_or_insert_with(Default::default)
+            .ephemeral_containers = ephemeral;
+    }
+
+    fn validate_ephemeral_containers_update(&self, pod: &Pod, old: &Pod) -> Vec<FieldError> {
+        validate_pod_ephemeral_containers_update(pod, old)
+    }
+
     /// Returns the grace period of a delete: the request's, else the pod's
     /// `terminationGracePeriodSeconds`. A pod never scheduled or already finished gets
     /// 0, and a negative period becomes 1.
@@ -217,6 +236,58 @@ fn validate_pod_metadata_and_spec(pod: &Pod) -> Vec<FieldError> {
         name,
         &FieldPath::new("spec"),
     ));
+    errors
+}
+
+/// Checks a write to the `ephemeralcontainers` subresource (upstream's
+/// `ValidatePodEphemeralContainersUpdate`): the new pod is valid, the pod is not a
+/// static pod's mirror, and every existing ephemeral container is kept unchanged.
+/// Matching is by name because a patch need not keep the list's order.
+fn validate_pod_ephemeral_containers_update(pod: &Pod, old: &Pod) -> Vec<FieldError> {
+    let mut errors = validate_pod_metadata_and_spec(pod);
+    errors.extend(validate_mirror_annotation_update(pod, old));
+    if old
+        .metadata
+        .annotations
+        .as_ref()
+        .is_some_and(|annotations| annotations.contains_key(MIRROR_POD_ANNOTATION))
+    {
+        return vec![FieldError::forbidden(
+            &FieldPath::new(""),
+            "static pods do not support ephemeral containers",
+        )];
+    }
+
+    let path = FieldPath::from_names(["spec", "ephemeralContainers"]);
+    let new_containers = pod
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.ephemeral_containers.as_deref())
+        .unwrap_or_default();
+    let old_containers = old
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.ephemeral_containers.as_deref())
+        .unwrap_or_default();
+    for old_container in old_containers {
+        let name = old_container.name.as_str();
+        match new_containers.iter().find(|new| new.name == name) {
+            None => errors.push(FieldError::forbidden(
+                &path,
+                format!("existing ephemeral containers {name:?} may not be removed\n"),
+            )),
+            Some(new_container) if new_container != old_container => {
+                errors.push(FieldError::forbidden(
+                    &path.child(name),
+                    format!(
+                        "existing ephemeral containers {name:?} may not be changed\n{}",
+                        describe_value_difference(old_container, new_container)
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
     errors
 }
 
@@ -367,7 +438,7 @@ pub fn validate_pod_spec_update(spec: &PodSpec, old: &PodSpec) -> Vec<FieldError
     }
 
     if munged != *old {
-        let diff = describe_spec_difference(old, &munged);
+        let diff = describe_value_difference(old, &munged);
         errors.push(FieldError::forbidden(
             &spec_path,
             format!(
@@ -379,10 +450,11 @@ pub fn validate_pod_spec_update(spec: &PodSpec, old: &PodSpec) -> Vec<FieldError
     errors
 }
 
-/// Lists the top-level spec fields that differ, one `-old`/`+new` pair per field.
-// NOTE: upstream appends a go-cmp diff of the whole spec; this shorter listing names the
-// same fields but is not byte-identical.
-fn describe_spec_difference(old: &PodSpec, new: &PodSpec) -> String {
+/// Lists the top-level fields of two objects that differ, one `-old`/`+new` pair per
+/// field.
+// NOTE: upstream appends a go-cmp diff of the whole object; this shorter listing names
+// the same fields but is not byte-identical.
+fn describe_value_difference<T: serde::Serialize>(old: &T, new: &T) -> String {
     let (Ok(Value::Object(old)), Ok(Value::Object(new))) =
         (serde_json::to_value(old), serde_json::to_value(new))
     else {
@@ -792,6 +864,151 @@ mod tests {
             PodStrategy.graceful_delete_seconds(&finished, &request(None)),
             Some(0)
         );
+    }
+
+    /// Returns `old` with `spec.ephemeralContainers` replaced by `ephemeral`, defaulted.
+    fn with_ephemeral(old: &Pod, ephemeral: Value) -> Pod {
+        let mut new = old.clone();
+        let spec = new.spec.get_or_insert_with(Default::default);
+        spec.ephemeral_containers = Some(serde_json::from_value(ephemeral).expect("decodes"));
+        Strategy::default(&PodStrategy, &mut new);
+        new
+    }
+
+    #[test]
+    fn ephemeral_containers_update_rules() {
+        let old = with_ephemeral(
+            &base_pod(),
+            json!([{"name": "debugger", "image": "busybox"}]),
+        );
+        let cases: Vec<(&str, Value, Vec<&str>)> = vec![
+            (
+                "container added",
+                json!([{"name": "debugger", "image": "busybox"},
+                       {"name": "shell", "image": "busybox", "targetContainerName": "app"}]),
+                vec![],
+            ),
+            (
+                "existing container removed",
+                json!([{"name": "shell", "image": "busybox"}]),
+                vec![
+                    "spec.ephemeralContainers: Forbidden: existing ephemeral containers \"debugger\" may not be removed\n",
+                ],
+            ),
+            (
+                "name taken by an app container",
+                json!([{"name": "debugger", "image": "busybox"}, {"name": "app", "image": "busybox"}]),
+                vec!["spec.ephemeralContainers[1].name: Duplicate value: \"app\""],
+            ),
+            (
+                "names repeated",
+                json!([{"name": "debugger", "image": "busybox"}, {"name": "debugger", "image": "busybox"}]),
+                vec!["spec.ephemeralContainers[1].name: Duplicate value: \"debugger\""],
+            ),
+            (
+                "target missing",
+                json!([{"name": "debugger", "image": "busybox"},
+                       {"name": "shell", "image": "busybox", "targetContainerName": "db"}]),
+                vec!["spec.ephemeralContainers[1].targetContainerName: Not found: \"db\""],
+            ),
+            (
+                "fields ephemeral containers may not set",
+                json!([{"name": "debugger", "image": "busybox"},
+                       {"name": "shell", "image": "busybox",
+                        "ports": [{"containerPort": 80}],
+                        "resources": {"limits": {"cpu": "1"}},
+                        "restartPolicy": "Always",
+                        "livenessProbe": {"exec": {"command": ["true"]}},
+                        "readinessProbe": {"exec": {"command": ["true"]}},
+                        "startupProbe": {"exec": {"command": ["true"]}},
+                        "lifecycle": {"preStop": {"exec": {"command": ["true"]}}}}]),
+                vec![
+                    "spec.ephemeralContainers[1].ports: Forbidden: cannot be set for an Ephemeral Container",
+                    "spec.ephemeralContainers[1].resources: Forbidden: cannot be set for an Ephemeral Container",
+                    "spec.ephemeralContainers[1].restartPolicy: Forbidden: cannot be set for an Ephemeral Container",
+                    "spec.ephemeralContainers[1].livenessProbe: Forbidden: cannot be set for an Ephemeral Container",
+                    "spec.ephemeralContainers[1].readinessProbe: Forbidden: cannot be set for an Ephemeral Container",
+                    "spec.ephemeralContainers[1].startupProbe: Forbidden: cannot be set for an Ephemeral Container",
+                    "spec.ephemeralContainers[1].lifecycle: Forbidden: cannot be set for an Ephemeral Container",
+                ],
+            ),
+            (
+                "image missing",
+                json!([{"name": "debugger", "image": "busybox"}, {"name": "shell"}]),
+                vec!["spec.ephemeralContainers[1].image: Required value"],
+            ),
+        ];
+        for (name, ephemeral, expected) in cases {
+            let mut new = with_ephemeral(&old, ephemeral);
+            PodStrategy.prepare_for_ephemeral_containers_update(&mut new, &old);
+            let got = messages(PodStrategy.validate_ephemeral_containers_update(&new, &old));
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn ephemeral_container_change_rejected() {
+        let old = with_ephemeral(
+            &base_pod(),
+            json!([{"name": "debugger", "image": "busybox"}]),
+        );
+        let mut new = with_ephemeral(&old, json!([{"name": "debugger", "image": "alpine"}]));
+        PodStrategy.prepare_for_ephemeral_containers_update(&mut new, &old);
+        let got = messages(PodStrategy.validate_ephemeral_containers_update(&new, &old));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with(
+                "spec.ephemeralContainers.debugger: Forbidden: existing ephemeral containers \"debugger\" may not be changed\n"
+            ),
+            "{got:?}"
+        );
+        assert!(got[0].contains("image"), "{got:?}");
+    }
+
+    #[test]
+    fn ephemeral_containers_update_keeps_the_rest() {
+        let old = base_pod();
+        let mut new = with_ephemeral(&old, json!([{"name": "debugger", "image": "busybox"}]));
+        new.spec.as_mut().expect("spec").containers[0].image = Some("nginx:2".to_string());
+        new.metadata.labels = Some([("app".to_string(), "web".to_string())].into());
+        PodStrategy.prepare_for_ephemeral_containers_update(&mut new, &old);
+        let spec = new.spec.as_ref().expect("spec");
+        assert_eq!(spec.containers[0].image.as_deref(), Some("nginx"));
+        assert_eq!(new.metadata.labels, None);
+        let names: Vec<&str> = spec
+            .ephemeral_containers
+            .iter()
+            .flatten()
+            .map(|container| container.name.as_str())
+            .collect();
+        assert_eq!(names, ["debugger"]);
+    }
+
+    #[test]
+    fn ephemeral_containers_of_static_pod_rejected() {
+        let mut old = base_pod();
+        old.spec.as_mut().expect("spec").node_name = Some("node-1".to_string());
+        old.metadata.annotations =
+            Some([(MIRROR_POD_ANNOTATION.to_string(), "hash".to_string())].into());
+        let mut new = with_ephemeral(&old, json!([{"name": "debugger", "image": "busybox"}]));
+        PodStrategy.prepare_for_ephemeral_containers_update(&mut new, &old);
+        assert_eq!(
+            messages(PodStrategy.validate_ephemeral_containers_update(&new, &old)),
+            [": Forbidden: static pods do not support ephemeral containers"]
+        );
+    }
+
+    #[test]
+    fn plain_update_may_not_change_ephemeral_containers() {
+        let old = base_pod();
+        let new = with_ephemeral(&old, json!([{"name": "debugger", "image": "busybox"}]));
+        let got = messages(PodStrategy.validate_update(&new, &old));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with("spec: Forbidden: pod updates may not change fields other than"),
+            "{got:?}"
+        );
+        assert!(got[0].contains("+ ephemeralContainers:"), "{got:?}");
     }
 
     #[test]
