@@ -11,11 +11,18 @@
 //!    event that first shows it `Running`;
 //! 2. creates more pods until [`TOTAL_PODS`] run (the kubelet's default
 //!    `maxPods`), waits [`QUIET`] for the node to settle, and samples the
-//!    kubelet's VmRSS and its utime + stime over [`SAMPLE`].
+//!    kubelet's VmRSS and its utime + stime over [`SAMPLE`];
+//! 3. runs the latency phase of upstream's density test. It deletes
+//!    [`LATENCY_PODS`] of the running pods to make room and waits until they are
+//!    gone and the node is quiet. Then it creates [`LATENCY_PODS`] pods one at a
+//!    time, [`LATENCY_INTERVAL`] apart, and times each as in step 1. The
+//!    saturation burst of step 1 measures the node's throughput, and this phase
+//!    measures the startup of one pod on a full node that starts no others.
 //!
 //! Usage: `cargo bench -p test-e2e --bench pod_startup` as root, after the
 //! release build of kube-apiserver, kubelet and container-runtime and after
 //! `hack/images/build.sh` and `hack/registry.sh` filled `_output/registry`.
+//! With `POD_STARTUP_LOG_DIR` set, the daemons' logs are copied there at the end.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -39,6 +46,10 @@ const TOTAL_PODS: usize = 110;
 const QUIET: Duration = Duration::from_secs(20);
 /// How long the kubelet's CPU time is sampled.
 const SAMPLE: Duration = Duration::from_secs(60);
+/// Pods deleted, then created one at a time, in the latency phase.
+const LATENCY_PODS: usize = 30;
+/// The pause between two creations in the latency phase.
+const LATENCY_INTERVAL: Duration = Duration::from_secs(1);
 /// How long any one phase may take before the bench gives up.
 const PHASE_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -124,6 +135,9 @@ fn main() {
     runtime.block_on(measure(&kubeconfig, &node, kubelet_pid));
     drop(runtime);
     drop(cluster);
+    if let Some(target) = std::env::var_os("POD_STARTUP_LOG_DIR") {
+        copy_logs(&dir.join("logs"), Path::new(&target));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -188,6 +202,111 @@ async fn measure(kubeconfig: &Path, node: &str, kubelet_pid: u32) {
         rss_before as f64 / 1024.0,
         rss_after as f64 / 1024.0,
     );
+    println!(
+        "kubelet with {TOTAL_PODS} pods: RssAnon {:.1} MiB, RssFile {:.1} MiB, {} threads",
+        status_field(kubelet_pid, "RssAnon") as f64 / 1024.0,
+        status_field(kubelet_pid, "RssFile") as f64 / 1024.0,
+        status_field(kubelet_pid, "Threads"),
+    );
+
+    measure_latency_phase(&client, &running, node).await;
+}
+
+/// Makes room for [`LATENCY_PODS`] pods, then creates them one at a time,
+/// [`LATENCY_INTERVAL`] apart, and prints their startup latency.
+async fn measure_latency_phase(client: &Arc<RestClient>, running: &RunningPods, node: &str) {
+    let victims: Vec<String> = (TOTAL_PODS - 1 - LATENCY_PODS..TOTAL_PODS - 1)
+        .map(|i| format!("bench-{i}"))
+        .collect();
+    for name in &victims {
+        client
+            .delete(&format!("{NAMESPACE_PODS}/{name}"))
+            .request_json::<Value>()
+            .await
+            .unwrap_or_else(|error| panic!("deleting pod {name}: {error}"));
+    }
+    wait_until_gone(client, &victims).await;
+    println!(
+        "{LATENCY_PODS} pods deleted and gone; waiting {} s for quiet",
+        QUIET.as_secs()
+    );
+    tokio::time::sleep(QUIET).await;
+
+    let names: Vec<String> = (0..LATENCY_PODS).map(|i| format!("latency-{i}")).collect();
+    let mut created = HashMap::new();
+    let mut pace = tokio::time::interval(LATENCY_INTERVAL);
+    for name in &names {
+        pace.tick().await;
+        created.insert(name.clone(), Instant::now());
+        create_pod(client, name, node).await;
+    }
+    let seen = running.wait_for(&names).await;
+    let mut latencies: Vec<Duration> = names
+        .iter()
+        .map(|name| seen[name].saturating_duration_since(created[name]))
+        .collect();
+    latencies.sort();
+    println!(
+        "pod startup, latency phase, {LATENCY_PODS} pods created {} ms apart beside {} \
+         running: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        LATENCY_INTERVAL.as_millis(),
+        TOTAL_PODS - LATENCY_PODS,
+        millis(percentile(&latencies, 50)),
+        millis(percentile(&latencies, 99)),
+        millis(*latencies.last().expect("latency pods")),
+    );
+}
+
+/// Waits until none of the pods `names` exists in the API any more.
+async fn wait_until_gone(client: &RestClient, names: &[String]) {
+    let deadline = Instant::now() + PHASE_TIMEOUT;
+    loop {
+        let list: Value = client
+            .get(NAMESPACE_PODS)
+            .query("labelSelector", "app=pod-startup-bench")
+            .request_json()
+            .await
+            .expect("list pods");
+        let left = list["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|pod| pod["metadata"]["name"].as_str())
+            .filter(|name| names.iter().any(|victim| victim == name))
+            .count();
+        if left == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out: {left} deleted pods still exist after {} s",
+            PHASE_TIMEOUT.as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Copies the files of `from` into `to`, which is created when missing.
+fn copy_logs(from: &Path, to: &Path) {
+    if let Err(error) = std::fs::create_dir_all(to) {
+        eprintln!("failed to create {}: {error}", to.display());
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(from) else {
+        eprintln!("no logs to copy in {}", from.display());
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let target = to.join(entry.file_name());
+        if let Err(error) = std::fs::copy(entry.path(), &target) {
+            eprintln!(
+                "failed to copy {} to {}: {error}",
+                entry.path().display(),
+                target.display()
+            );
+        }
+    }
+    println!("daemon logs copied to {}", to.display());
 }
 
 fn millis(duration: Duration) -> f64 {
@@ -202,14 +321,19 @@ fn percentile(values: &[Duration], percent: usize) -> Duration {
 
 /// Returns VmRSS of `pid` in KiB.
 fn vm_rss_kib(pid: u32) -> u64 {
+    status_field(pid, "VmRSS")
+}
+
+/// Returns the number in the `name` line of /proc/PID/status (KiB for sizes).
+fn status_field(pid: u32, name: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_else(|error| panic!("reading /proc/{pid}/status: {error}"));
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
         .and_then(|value| value.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
-        .unwrap_or_else(|| panic!("/proc/{pid}/status has no VmRSS line"))
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("/proc/{pid}/status has no {name} line"))
 }
 
 /// Returns utime + stime of `pid` in clock ticks (fields 14 and 15 of

@@ -6,7 +6,7 @@
 //! recorder's lifetime increments `count` on the existing Event instead of creating
 //! a new one, as upstream's correlator does for identical events.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use client::rest::RestClient;
 use k8s_openapi::api::core::v1::Pod;
@@ -102,14 +102,24 @@ pub fn container_field(pod: &Pod, name: &str) -> Option<String> {
     }
 }
 
+/// The identity of a repeated event: involved UID, fieldPath, reason and message.
+type EventKey = (String, String, String, String);
+
+/// How many distinct events the recorder remembers for counting repeats, the size of
+/// client-go's event correlator cache. Without a bound the map would grow with every
+/// pod the kubelet ever ran.
+const MAX_CORRELATED_EVENTS: usize = 4096;
+
 async fn send_events(
     client: RestClient,
     node: String,
     mut rx: mpsc::UnboundedReceiver<Record>,
     mut cancel: watch::Receiver<bool>,
 ) {
-    // (involved uid, fieldPath, reason, message) -> (event name, count)
-    let mut seen: HashMap<(String, String, String, String), (String, i64)> = HashMap::new();
+    // (involved uid, fieldPath, reason, message) -> (event name, count), and the
+    // keys in insertion order so that the oldest is forgotten first.
+    let mut seen: HashMap<EventKey, (String, i64)> = HashMap::new();
+    let mut order: VecDeque<EventKey> = VecDeque::new();
     loop {
         let record = tokio::select! {
             Some(record) = rx.recv() => record,
@@ -157,7 +167,14 @@ async fn send_events(
         });
         match api::create::<Value, _>(&client, &path, &event).await {
             Ok(_) => {
-                seen.insert(key, (name, 1));
+                if seen.insert(key.clone(), (name, 1)).is_none() {
+                    order.push_back(key);
+                }
+                while order.len() > MAX_CORRELATED_EVENTS {
+                    if let Some(oldest) = order.pop_front() {
+                        seen.remove(&oldest);
+                    }
+                }
             }
             Err(error) => tracing::warn!(reason = %record.reason, %error, "failed to record event"),
         }

@@ -112,6 +112,7 @@ impl Kubelet {
                     .insert(uid.clone(), pod.clone());
             }
             let next = self.sync(&uid, pod).await;
+            crate::heap::record_sync();
             let wait = match next {
                 Next::Done => {
                     let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
@@ -902,6 +903,7 @@ pub async fn start(
         pending_sources.insert(Source::Http);
     }
     start_container_gc(kubelet.clone(), cancel.clone());
+    tokio::spawn(crate::heap::run(cancel.clone()));
     let main = kubelet.clone();
     let mut main_cancel = cancel;
     tokio::spawn(async move {

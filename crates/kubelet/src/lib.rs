@@ -12,6 +12,7 @@ pub mod config;
 pub mod credentialprovider;
 pub mod events;
 pub mod eviction;
+pub mod heap;
 pub mod hollow;
 pub mod image_gc;
 pub mod images;

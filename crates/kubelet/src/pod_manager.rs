@@ -49,7 +49,6 @@ impl PodManager {
             self.mirrors.clear();
         }
         for pod in update.pods {
-            let pod = Arc::new(pod);
             if update.source == Source::Api && sources::is_mirror(&pod) {
                 self.mirrors.insert(pod_full_name(&pod), pod);
                 continue;
@@ -62,7 +61,10 @@ impl PodManager {
             .unwrap_or_default();
         let mut changed = Vec::new();
         for (uid, pod) in &fresh {
-            if old.get(uid).is_none_or(|o| !same_pod(o, pod)) {
+            if old
+                .get(uid)
+                .is_none_or(|o| !Arc::ptr_eq(o, pod) && !same_pod(o, pod))
+            {
                 changed.push(uid.clone());
             }
             self.pods.insert(uid.clone(), pod.clone());
@@ -112,9 +114,9 @@ mod tests {
     #[test]
     fn apply_reports_changes_and_keeps_mirrors_apart() {
         let mut manager = PodManager::default();
-        let update = |pods| SourceUpdate {
+        let update = |pods: Vec<Pod>| SourceUpdate {
             source: Source::Api,
-            pods,
+            pods: pods.into_iter().map(Arc::new).collect(),
         };
         assert_eq!(
             manager.apply(update(vec![pod("a", "1", false), pod("m", "1", true)])),

@@ -34,7 +34,7 @@ pub enum Source {
 #[derive(Clone, Debug)]
 pub struct SourceUpdate {
     pub source: Source,
-    pub pods: Vec<Pod>,
+    pub pods: Vec<Arc<Pod>>,
 }
 
 /// True for pods from the file or URL source.
@@ -56,50 +56,56 @@ pub fn is_mirror(pod: &Pod) -> bool {
 
 /// A store that sends its whole content on every change: the reflector's target
 /// for the API source (upstream's UndeltaStore).
+///
+/// Pods are decoded once, when they arrive, and shared by `Arc` with the pod
+/// manager and the pod workers, so an update of one pod copies no other pod.
+/// `metadata.managedFields` is dropped because the kubelet never reads it, and it
+/// is often the largest part of a pod.
 struct UndeltaStore {
-    items: Mutex<HashMap<String, Value>>,
+    items: Mutex<HashMap<String, Arc<Pod>>>,
     tx: mpsc::UnboundedSender<SourceUpdate>,
 }
 
 impl UndeltaStore {
-    fn key(obj: &Value) -> Result<String, CacheError> {
-        Ok(client::cache::meta_namespace_key(obj))
+    /// Decodes `obj` into a pod of the API source, or `None` when it does not decode as one.
+    fn decode(obj: Value) -> Option<(String, Arc<Pod>)> {
+        let key = client::cache::meta_namespace_key(&obj);
+        match serde_json::from_value::<Pod>(obj) {
+            Ok(mut pod) => {
+                pod.metadata.managed_fields = None;
+                pod.metadata
+                    .annotations
+                    .get_or_insert_with(BTreeMap::new)
+                    .entry(CONFIG_SOURCE.to_string())
+                    .or_insert_with(|| "api".to_string());
+                Some((key, Arc::new(pod)))
+            }
+            Err(error) => {
+                tracing::warn!(%error, %key, "ignoring a pod that does not decode");
+                None
+            }
+        }
     }
 
-    fn push(&self, items: &HashMap<String, Value>) {
-        let pods = items
-            .values()
-            .filter_map(|v| match serde_json::from_value::<Pod>(v.clone()) {
-                Ok(mut pod) => {
-                    pod.metadata
-                        .annotations
-                        .get_or_insert_with(BTreeMap::new)
-                        .entry(CONFIG_SOURCE.to_string())
-                        .or_insert_with(|| "api".to_string());
-                    Some(pod)
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "ignoring a pod that does not decode");
-                    None
-                }
-            })
-            .collect();
+    fn push(&self, items: &HashMap<String, Arc<Pod>>) {
         let _ = self.tx.send(SourceUpdate {
             source: Source::Api,
-            pods,
+            pods: items.values().cloned().collect(),
         });
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Value>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Pod>>> {
         self.items.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 impl Store<Value> for UndeltaStore {
     fn add(&self, obj: Value) -> Result<(), CacheError> {
-        let key = Self::key(&obj)?;
+        let Some((key, pod)) = Self::decode(obj) else {
+            return Ok(());
+        };
         let mut items = self.lock();
-        items.insert(key, obj);
+        items.insert(key, pod);
         self.push(&items);
         Ok(())
     }
@@ -110,7 +116,7 @@ impl Store<Value> for UndeltaStore {
 
     fn delete(&self, obj: ObjectOrTombstone<Value>) -> Result<(), CacheError> {
         let key = match obj {
-            ObjectOrTombstone::Object(o) => Self::key(&o)?,
+            ObjectOrTombstone::Object(o) => client::cache::meta_namespace_key(&o),
             ObjectOrTombstone::Tombstone(tombstone) => tombstone.key,
         };
         let mut items = self.lock();
@@ -120,11 +126,10 @@ impl Store<Value> for UndeltaStore {
     }
 
     fn replace(&self, list: Vec<Value>, _resource_version: &str) -> Result<(), CacheError> {
+        let decoded: HashMap<String, Arc<Pod>> =
+            list.into_iter().filter_map(Self::decode).collect();
         let mut items = self.lock();
-        items.clear();
-        for obj in list {
-            items.insert(Self::key(&obj)?, obj);
-        }
+        *items = decoded;
         self.push(&items);
         Ok(())
     }
@@ -274,7 +279,7 @@ pub async fn run_file_source(
             last = Some(uids);
             let _ = tx.send(SourceUpdate {
                 source: Source::File,
-                pods,
+                pods: pods.into_iter().map(Arc::new).collect(),
             });
         }
         tokio::select! {
@@ -308,7 +313,7 @@ pub async fn run_http_source(
                     last = Some(uids);
                     let _ = tx.send(SourceUpdate {
                         source: Source::Http,
-                        pods,
+                        pods: pods.into_iter().map(Arc::new).collect(),
                     });
                 }
             }
