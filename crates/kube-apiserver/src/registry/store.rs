@@ -210,14 +210,9 @@ impl Store {
             ),
             None => (self.strategy.as_ref(), new.clone(), old.cloned()),
         };
-        let result = match (&old, scope) {
-            (None, _) => strategy.validate(&new),
-            (Some(old), UpdateScope::Object) => strategy.validate_update(&new, old),
-            (Some(old), UpdateScope::Status) => strategy.validate_status_update(&new, old),
-            (Some(old), UpdateScope::Approval) => strategy.validate_approval_update(&new, old),
-            (Some(old), UpdateScope::EphemeralContainers) => {
-                strategy.validate_ephemeral_containers_update(&new, old)
-            }
+        let result = match &old {
+            None => strategy.validate(&new),
+            Some(old) => strategy.validate_scoped_update(scope, &new, old),
         };
         result.map_err(|error| StatusError::bad_request(error.to_string()))
     }
@@ -794,14 +789,9 @@ impl Store {
                 hooks.carry_over(&mut new, &old);
             }
 
-            let prepared = match scope {
-                UpdateScope::Object => self.strategy.prepare_for_update(&mut new, &old),
-                UpdateScope::Status => self.strategy.prepare_for_status_update(&mut new, &old),
-                UpdateScope::Approval => self.strategy.prepare_for_approval_update(&mut new, &old),
-                UpdateScope::EphemeralContainers => self
-                    .strategy
-                    .prepare_for_ephemeral_containers_update(&mut new, &old),
-            };
+            let prepared = self
+                .strategy
+                .prepare_for_scoped_update(scope, &mut new, &old);
             prepared.map_err(|error| StatusError::bad_request(error.to_string()))?;
             if scope != UpdateScope::Object {
                 self.carry_server_metadata(&mut new, &old);

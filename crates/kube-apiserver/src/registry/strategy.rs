@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::registry::store::UpdateScope;
 use apimachinery::errors::FieldError;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
@@ -185,33 +186,19 @@ pub trait ErasedStrategy: Send + Sync {
     /// the kind.
     fn decode_and_default(&self, object: Value) -> Result<Value, DecodeError>;
     fn prepare_for_create(&self, object: &mut Value) -> Result<(), DecodeError>;
-    fn prepare_for_update(&self, object: &mut Value, old: &Value) -> Result<(), DecodeError>;
     fn validate(&self, object: &Value) -> Result<Vec<FieldError>, DecodeError>;
-    fn validate_update(&self, object: &Value, old: &Value) -> Result<Vec<FieldError>, DecodeError>;
-    fn prepare_for_status_update(&self, object: &mut Value, old: &Value)
-    -> Result<(), DecodeError>;
-    fn validate_status_update(
+    /// Prepares an update of the part of the object that `scope` names, with the
+    /// typed strategy's hook for that scope.
+    fn prepare_for_scoped_update(
         &self,
-        object: &Value,
-        old: &Value,
-    ) -> Result<Vec<FieldError>, DecodeError>;
-    fn prepare_for_approval_update(
-        &self,
+        scope: UpdateScope,
         object: &mut Value,
         old: &Value,
     ) -> Result<(), DecodeError>;
-    fn validate_approval_update(
+    /// Validates an update of the part of the object that `scope` names.
+    fn validate_scoped_update(
         &self,
-        object: &Value,
-        old: &Value,
-    ) -> Result<Vec<FieldError>, DecodeError>;
-    fn prepare_for_ephemeral_containers_update(
-        &self,
-        object: &mut Value,
-        old: &Value,
-    ) -> Result<(), DecodeError>;
-    fn validate_ephemeral_containers_update(
-        &self,
+        scope: UpdateScope,
         object: &Value,
         old: &Value,
     ) -> Result<Vec<FieldError>, DecodeError>;
@@ -250,91 +237,47 @@ impl<S: Strategy> ErasedStrategy for S {
         Ok(())
     }
 
-    fn prepare_for_update(&self, object: &mut Value, old: &Value) -> Result<(), DecodeError> {
-        let mut typed: S::Object = decode(object)?;
-        let old: S::Object = decode(old)?;
-        Strategy::prepare_for_update(self, &mut typed, &old);
-        *object = encode(&typed)?;
-        Ok(())
-    }
-
     fn validate(&self, object: &Value) -> Result<Vec<FieldError>, DecodeError> {
         let typed: S::Object = decode(object)?;
         Ok(Strategy::validate(self, &typed))
     }
 
-    fn validate_update(&self, object: &Value, old: &Value) -> Result<Vec<FieldError>, DecodeError> {
-        let typed: S::Object = decode(object)?;
-        let old: S::Object = decode(old)?;
-        Ok(Strategy::validate_update(self, &typed, &old))
-    }
-
-    fn prepare_for_status_update(
+    fn prepare_for_scoped_update(
         &self,
+        scope: UpdateScope,
         object: &mut Value,
         old: &Value,
     ) -> Result<(), DecodeError> {
         let mut typed: S::Object = decode(object)?;
         let old: S::Object = decode(old)?;
-        Strategy::prepare_for_status_update(self, &mut typed, &old);
+        match scope {
+            UpdateScope::Object => Strategy::prepare_for_update(self, &mut typed, &old),
+            UpdateScope::Status => Strategy::prepare_for_status_update(self, &mut typed, &old),
+            UpdateScope::Approval => Strategy::prepare_for_approval_update(self, &mut typed, &old),
+            UpdateScope::EphemeralContainers => {
+                Strategy::prepare_for_ephemeral_containers_update(self, &mut typed, &old)
+            }
+        }
         *object = encode(&typed)?;
         Ok(())
     }
 
-    fn validate_status_update(
+    fn validate_scoped_update(
         &self,
+        scope: UpdateScope,
         object: &Value,
         old: &Value,
     ) -> Result<Vec<FieldError>, DecodeError> {
         let typed: S::Object = decode(object)?;
         let old: S::Object = decode(old)?;
-        Ok(Strategy::validate_status_update(self, &typed, &old))
-    }
-
-    fn prepare_for_approval_update(
-        &self,
-        object: &mut Value,
-        old: &Value,
-    ) -> Result<(), DecodeError> {
-        let mut typed: S::Object = decode(object)?;
-        let old: S::Object = decode(old)?;
-        Strategy::prepare_for_approval_update(self, &mut typed, &old);
-        *object = encode(&typed)?;
-        Ok(())
-    }
-
-    fn validate_approval_update(
-        &self,
-        object: &Value,
-        old: &Value,
-    ) -> Result<Vec<FieldError>, DecodeError> {
-        let typed: S::Object = decode(object)?;
-        let old: S::Object = decode(old)?;
-        Ok(Strategy::validate_approval_update(self, &typed, &old))
-    }
-
-    fn prepare_for_ephemeral_containers_update(
-        &self,
-        object: &mut Value,
-        old: &Value,
-    ) -> Result<(), DecodeError> {
-        let mut typed: S::Object = decode(object)?;
-        let old: S::Object = decode(old)?;
-        Strategy::prepare_for_ephemeral_containers_update(self, &mut typed, &old);
-        *object = encode(&typed)?;
-        Ok(())
-    }
-
-    fn validate_ephemeral_containers_update(
-        &self,
-        object: &Value,
-        old: &Value,
-    ) -> Result<Vec<FieldError>, DecodeError> {
-        let typed: S::Object = decode(object)?;
-        let old: S::Object = decode(old)?;
-        Ok(Strategy::validate_ephemeral_containers_update(
-            self, &typed, &old,
-        ))
+        Ok(match scope {
+            UpdateScope::Object => Strategy::validate_update(self, &typed, &old),
+            UpdateScope::Status => Strategy::validate_status_update(self, &typed, &old),
+            UpdateScope::Approval => Strategy::validate_approval_update(self, &typed, &old),
+            UpdateScope::EphemeralContainers => {
+                Strategy::validate_ephemeral_containers_update(self, &typed, &old)
+            }
+        })
     }
 
     fn graceful_delete_seconds(
@@ -465,7 +408,8 @@ mod tests {
             "spec": {"containers": [{"name": "c", "image": "new"}]},
             "status": {"phase": "Running"}
         });
-        ErasedStrategy::prepare_for_status_update(&strategy, &mut new, &old).unwrap();
+        ErasedStrategy::prepare_for_scoped_update(&strategy, UpdateScope::Status, &mut new, &old)
+            .unwrap();
         assert_eq!(new["spec"]["containers"][0]["image"], "old");
         assert_eq!(new["status"]["phase"], "Running");
     }
