@@ -83,6 +83,24 @@ impl TestServer {
         }
     }
 
+    /// Writes a kubeconfig for this server and the test bearer token into `dir`.
+    pub fn write_kubeconfig(&self, dir: &std::path::Path) -> PathBuf {
+        let path = dir.join("kubeconfig");
+        let config = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{ "name": "local", "cluster": {
+                "server": self.host,
+                "certificate-authority": self.cert_file.display().to_string(),
+            }}],
+            "users": [{ "name": "admin", "user": { "token": "test-token" } }],
+            "contexts": [{ "name": "local", "context": { "cluster": "local", "user": "admin" } }],
+            "current-context": "local"
+        });
+        std::fs::write(&path, config.to_string()).expect("write kubeconfig");
+        path
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await;

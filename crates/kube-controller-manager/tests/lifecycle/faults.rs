@@ -82,24 +82,6 @@ impl Drop for ControllerManagerProcess {
     }
 }
 
-/// Writes a kubeconfig for the test server's bearer token into `dir`.
-fn write_kubeconfig(server: &TestServer, dir: &Path) -> PathBuf {
-    let path = dir.join("kubeconfig");
-    let config = json!({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{ "name": "local", "cluster": {
-            "server": server.host,
-            "certificate-authority": server.cert_file.display().to_string(),
-        }}],
-        "users": [{ "name": "admin", "user": { "token": "test-token" } }],
-        "contexts": [{ "name": "local", "context": { "cluster": "local", "user": "admin" } }],
-        "current-context": "local"
-    });
-    std::fs::write(&path, config.to_string()).expect("write kubeconfig");
-    path
-}
-
 fn is_ready(pod: &Value) -> bool {
     pod["status"]["conditions"]
         .as_array()
@@ -337,7 +319,7 @@ async fn rollout_survives_controller_manager_kill() {
     let server = TestServer::start().await;
     let client = server.client().await;
     let dir = tempfile::tempdir().expect("create temp dir");
-    let kubeconfig = write_kubeconfig(&server, dir.path());
+    let kubeconfig = server.write_kubeconfig(dir.path());
     let flags = [
         "--leader-elect=false",
         "--controllers=deployment,replicaset",

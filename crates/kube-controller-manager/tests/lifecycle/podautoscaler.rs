@@ -56,8 +56,7 @@ impl Cluster {
         let server = TestServer::start().await;
         let client = server.client().await;
         let dir = tempfile::tempdir().expect("create temp dir");
-        let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(&kubeconfig, kubeconfig_text(&server.host)).expect("write kubeconfig");
+        let kubeconfig = server.write_kubeconfig(dir.path());
 
         let mut options = ControllerManagerOptions::for_tests();
         options.controllers = controllers.split(',').map(str::to_string).collect();
@@ -118,30 +117,6 @@ impl Cluster {
         let _ = self.stop.send(true);
         self.server.stop().await;
     }
-}
-
-fn kubeconfig_text(host: &str) -> String {
-    format!(
-        "apiVersion: v1
-kind: Config
-clusters:
-- cluster:
-    server: {host}
-    insecure-skip-tls-verify: true
-  name: test
-contexts:
-- context:
-    cluster: test
-    namespace: default
-    user: test
-  name: test
-current-context: test
-users:
-- name: test
-  user:
-    token: test-token
-"
-    )
 }
 
 /// Marks every pod without a Running phase Running and Ready, with a start time.
