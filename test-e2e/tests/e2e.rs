@@ -698,8 +698,8 @@ fn wait_succeeded(suite: &Suite, name: &str) {
     );
 }
 
-/// A pod that requests the runtime's default AppArmor profile is rejected at
-/// admission by a kubelet whose host has no AppArmor, as upstream's kubelet does.
+/// Checks that a kubelet on a host without AppArmor rejects at admission a pod that
+/// requests the runtime's default AppArmor profile, as upstream's kubelet does.
 fn apparmor_admission(suite: &Suite) {
     let host_enforces = std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
         .is_ok_and(|value| value.starts_with('Y'));

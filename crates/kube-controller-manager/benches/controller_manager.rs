@@ -7,9 +7,9 @@
 //! 1. scale: a Deployment scaled from 0 to `CM_BENCH_REPLICAS` pods, timed until
 //!    its status reports them all updated and available;
 //! 2. rollout: the same Deployment rolled to a new image, timed the same way;
-//! 3. idle: the controller manager is stopped, the bench fills the API server up
+//! 3. idle: with the controller manager stopped, the bench fills the API server up
 //!    to about `CM_BENCH_OBJECTS` objects (pods owned by ReplicaSets, ReplicaSets,
-//!    Deployments, ConfigMaps, Secrets, Services), starts a new controller
+//!    Deployments, ConfigMaps, Secrets, Services). It then starts a new controller
 //!    manager, waits until it stops sending requests, and samples it for
 //!    `CM_BENCH_IDLE_SECONDS`.
 //!

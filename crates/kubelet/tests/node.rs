@@ -995,7 +995,7 @@ async fn scenario(
     .await
     .expect("delete pod fs-group");
 
-    // runAsNonRoot with an image that runs as root is refused before the container
+    // runAsNonRoot with an image that runs as root is rejected before the container
     // is created, and a runAsUser that is not root satisfies it.
     let mut non_root = pod("non-root", "exec sleep 3600", "Always");
     non_root["spec"]["securityContext"] = json!({"runAsNonRoot": true});
@@ -1009,7 +1009,7 @@ async fn scenario(
     let _: Value = kubelet::api::create(&client, "/api/v1/namespaces/default/pods", &non_root)
         .await
         .expect("create pod non-root");
-    let refused = eventually("runAsNonRoot refused", Duration::from_secs(60), || async {
+    let rejected = eventually("runAsNonRoot rejected", Duration::from_secs(60), || async {
         get(&client, "/api/v1/namespaces/default/pods/non-root")
             .await
             .filter(|p| {
@@ -1025,7 +1025,7 @@ async fn scenario(
             })
     })
     .await;
-    let waiting = refused["status"]["containerStatuses"]
+    let waiting = rejected["status"]["containerStatuses"]
         .as_array()
         .and_then(|all| all.iter().find(|s| s["name"] == "c"))
         .map(|s| s["state"]["waiting"]["message"].clone())

@@ -228,7 +228,7 @@ pub async fn serve<IO, F>(
             },
             stream = connection.accept(), if !connection_ended => match stream {
                 Some(stream) => {
-                    tracing::debug!(stream_id = stream.id(), "refused a stream opened after the session started");
+                    tracing::debug!(stream_id = stream.id(), "rejected a stream opened after the session started");
                     stream.refuse().await;
                 }
                 None => {

@@ -220,7 +220,7 @@ impl KubeletClient {
     }
 }
 
-/// Which response headers [`relay`] passes back to the client.
+/// The set of response headers that [`relay`] passes back to the client.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum ResponseHeaders {
     /// Content-Type, Cache-Control and Location, all a kubelet response needs.

@@ -478,9 +478,9 @@ async fn wait_complete(client: &RestClient, image: &str, replicas: usize) {
                 && status["replicas"].as_i64() == Some(replicas);
             let rss = list(client, REPLICA_SETS, "app=roll").await;
             let scaled = rss.iter().all(|rs| {
-                let wanted = if image_of(rs) == image { replicas } else { 0 };
-                rs["spec"]["replicas"].as_i64() == Some(wanted)
-                    && rs["status"]["replicas"].as_i64().unwrap_or(0) == wanted
+                let expected = if image_of(rs) == image { replicas } else { 0 };
+                rs["spec"]["replicas"].as_i64() == Some(expected)
+                    && rs["status"]["replicas"].as_i64().unwrap_or(0) == expected
             });
             (complete && image_of(&deployment) == image && scaled).then_some(())
         },
@@ -536,7 +536,7 @@ async fn standby_takes_over_from_killed_leader() {
     let server = TestServer::start().await;
     let client = server.client().await;
     let dir = tempfile::tempdir().expect("create temp dir");
-    let kubeconfig = write_kubeconfig(&server, dir.path());
+    let kubeconfig = server.write_kubeconfig(dir.path());
     let lease_duration = format!("--leader-elect-lease-duration={LEASE_SECONDS}s");
     let flags = [
         "--leader-elect=true",

@@ -59,9 +59,10 @@ fn apply(path: &Path, gid: u32, read_only: bool) -> Result<(), String> {
         return Ok(());
     }
     let mode = metadata.permissions().mode() & 0o7777;
-    let wanted = with_group_access(mode, metadata.is_dir(), read_only);
-    if wanted != mode {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(wanted)).map_err(failed)?;
+    let expected = with_group_access(mode, metadata.is_dir(), read_only);
+    if expected != mode {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(expected))
+            .map_err(failed)?;
     }
     if metadata.is_dir() {
         for entry in std::fs::read_dir(path).map_err(failed)? {

@@ -51,8 +51,9 @@ fn legacy(history: &mut ScalingHistory, current: i32, desired: i32, now: i64) ->
     )
 }
 
+/// Without `spec.behavior`, a scale up goes to at most max(2 * current, 4).
 #[test]
-fn legacy_scale_up_is_limited_to_double_or_four() {
+fn legacy_scale_up_limit() {
     let mut history = ScalingHistory::default();
     let normalized = legacy(&mut history, 1, 10, 0);
     assert_eq!(normalized.replicas, 4);
@@ -102,8 +103,9 @@ fn legacy_scale_down_waits_for_the_window() {
     assert_eq!(released.able_to_scale, READY_FOR_NEW_SCALE);
 }
 
+/// The default behavior scales up by at most 4 pods or 100 % per 15 s.
 #[test]
-fn default_behavior_scales_up_by_four_pods_or_double() {
+fn default_behavior_scale_up_limit() {
     let behavior = default_behavior();
     let mut history = ScalingHistory::default();
     let normalized = normalize_with_behaviors(&mut history, &behavior, 10, 100, 1, 1000, at(0));

@@ -204,8 +204,9 @@ fn missing_samples_count_as_zero_on_scale_up() {
     assert_eq!(proposal.replicas, 6);
 }
 
+/// On a scale down, pods without a sample count as using their full request.
 #[test]
-fn missing_samples_count_as_full_request_on_scale_down() {
+fn missing_samples_on_scale_down() {
     let pods: Vec<_> = ["a", "b", "c", "d"]
         .iter()
         .map(|n| ready_pod(n, 1000))
@@ -317,8 +318,9 @@ fn pods_metric_average_value() {
     assert_eq!(replicas, 6);
 }
 
+/// On a scale down, a pod without a Pods metric sample counts as at the target.
 #[test]
-fn pods_metric_missing_sample_counts_as_target_on_scale_down() {
+fn pods_metric_missing_sample_scale_down() {
     let pods = [ready_pod("a", 1000), ready_pod("b", 1000)];
     let (replicas, _) = calculator()
         .plain_metric_replicas(2, 10_000, "", &pods, samples(&[("a", 2_000)]), at(0))
