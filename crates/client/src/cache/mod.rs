@@ -12,6 +12,7 @@ mod index;
 mod key;
 mod list_decoder;
 mod listers;
+mod packer;
 pub mod reflector;
 mod store;
 mod thread_safe_store;
@@ -28,6 +29,7 @@ pub use key::{
     split_meta_namespace_key,
 };
 pub use listers::{list_all, list_by_namespace};
+pub use packer::{JsonPacker, Packer};
 pub use reflector::{
     BackoffOptions, ReflectedObject, Reflector, ReflectorError, ReflectorOptions, TransformFunc,
 };

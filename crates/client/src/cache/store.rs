@@ -6,10 +6,12 @@
 //! DeltaFIFO reads the indexer through.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::CacheError;
 use super::index::{Indexers, NAMESPACE_INDEX};
 use super::key::{KeyFunc, Object, ObjectOrTombstone, key_of, meta_namespace_key_func};
+use super::packer::Packer;
 use super::thread_safe_store::ThreadSafeStore;
 
 /// The writes a reflector makes: one per watch event, `replace` per relist, `resync`
@@ -84,6 +86,27 @@ impl<T: Clone + Send + Sync + 'static> Indexer<T> {
     /// Creates an empty indexer without indices, upstream's plain `Store`.
     pub fn new_store(key_func: KeyFunc<T>) -> Self {
         Self::new(key_func, Indexers::new())
+    }
+
+    /// Keeps objects packed by `packer`; see [`ThreadSafeStore::set_packer`].
+    pub fn set_packer(&self, packer: Arc<dyn Packer<T>>) {
+        self.store.set_packer(packer);
+    }
+
+    /// Returns true when objects are kept packed.
+    pub fn is_packed(&self) -> bool {
+        self.store.is_packed()
+    }
+
+    /// Stores `obj` and returns the object it replaced; see
+    /// [`ThreadSafeStore::upsert`].
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::Key`] when no key can be computed, or an index function error.
+    pub fn upsert(&self, obj: T) -> Result<Option<T>, CacheError> {
+        let key = self.key_of(&obj)?;
+        self.store.upsert(&key, obj)
     }
 
     /// Returns the key `obj` is filed under.

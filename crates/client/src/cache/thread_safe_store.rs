@@ -3,12 +3,18 @@
 //!
 //! [`ThreadSafeStore`] does not compute keys itself. The [`Indexer`](super::Indexer)
 //! wraps it with a key function, and that is what informers use.
+//!
+//! A store given a [`Packer`](super::Packer) keeps each object as the bytes the packer makes of it
+//! and rebuilds the object on every read. A decoded pod takes about seven times the
+//! memory of its JSON, so a packed cache of a large cluster holds a fraction of the
+//! memory, at the price of a decode per object read.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::CacheError;
 use super::index::{Index, IndexFunc, Indexers, Indices};
+use super::packer::Packer;
 
 /// The indexed values of one object, one entry per index name.
 type IndexValues = Vec<(String, Vec<String>)>;
@@ -20,9 +26,24 @@ pub struct ThreadSafeStore<T> {
 }
 
 struct State<T> {
-    items: HashMap<String, T>,
+    items: HashMap<String, Slot<T>>,
     indexers: Indexers<T>,
     indices: Indices,
+    packer: Option<Arc<dyn Packer<T>>>,
+}
+
+/// How one object is held.
+enum Slot<T> {
+    Object(T),
+    Packed(Box<[u8]>),
+}
+
+/// What a key held before a write, as far as its index entries are concerned.
+enum Previous<'a, T> {
+    Nothing,
+    Object(&'a T),
+    /// A packed object that no longer unpacks: its index values are unknown.
+    Unreadable,
 }
 
 impl<T: Clone + Send + Sync + 'static> ThreadSafeStore<T> {
@@ -33,8 +54,30 @@ impl<T: Clone + Send + Sync + 'static> ThreadSafeStore<T> {
                 items: HashMap::new(),
                 indexers,
                 indices: Indices::new(),
+                packer: None,
             }),
         }
+    }
+
+    /// Keeps objects packed by `packer` from now on, and packs those already stored.
+    pub fn set_packer(&self, packer: Arc<dyn Packer<T>>) {
+        let mut state = self.write();
+        let items = std::mem::take(&mut state.items);
+        let mut repacked = HashMap::with_capacity(items.len());
+        for (key, slot) in items {
+            let slot = match slot {
+                Slot::Object(obj) => pack(packer.as_ref(), &key, obj),
+                packed @ Slot::Packed(_) => packed,
+            };
+            repacked.insert(key, slot);
+        }
+        state.items = repacked;
+        state.packer = Some(packer);
+    }
+
+    /// Returns true when objects are kept packed.
+    pub fn is_packed(&self) -> bool {
+        self.read().packer.is_some()
     }
 
     /// Stores `obj` under `key`, replacing any object there, and moves the key to the
@@ -45,14 +88,31 @@ impl<T: Clone + Send + Sync + 'static> ThreadSafeStore<T> {
     /// [`CacheError::IndexFunc`] when an index function fails on `obj`. The store is
     /// unchanged then (upstream panics instead).
     pub fn add(&self, key: &str, obj: T) -> Result<(), CacheError> {
+        self.upsert(key, obj).map(|_| ())
+    }
+
+    /// Stores `obj` under `key` as [`ThreadSafeStore::add`] does and returns the
+    /// object it replaced, read under the same lock.
+    ///
+    /// # Errors
+    ///
+    /// As [`ThreadSafeStore::add`].
+    pub fn upsert(&self, key: &str, obj: T) -> Result<Option<T>, CacheError> {
         let mut state = self.write();
         let values = state.index_values(key, &obj)?;
+        let slot = state.slot_for(key, obj);
         let old = match state.items.get_mut(key) {
-            Some(slot) => Some(std::mem::replace(slot, obj)),
-            None => state.items.insert(key.to_string(), obj),
+            Some(held) => Some(std::mem::replace(held, slot)),
+            None => state.items.insert(key.to_string(), slot),
         };
-        state.update_indices(old.as_ref(), key, values);
-        Ok(())
+        let old = old.map(|slot| state.unslot(key, slot));
+        let previous = match &old {
+            None => Previous::Nothing,
+            Some(Some(obj)) => Previous::Object(obj),
+            Some(None) => Previous::Unreadable,
+        };
+        state.update_indices(previous, key, values);
+        Ok(old.flatten())
     }
 
     /// Same as [`ThreadSafeStore::add`].
@@ -68,18 +128,34 @@ impl<T: Clone + Send + Sync + 'static> ThreadSafeStore<T> {
     pub fn delete(&self, key: &str) {
         let mut state = self.write();
         if let Some(old) = state.items.remove(key) {
-            state.delete_from_indices(&old, key);
+            match state.unslot(key, old) {
+                Some(old) => state.delete_from_indices(&old, key),
+                None => {
+                    for index in state.indices.values_mut() {
+                        remove_key_everywhere(index, key);
+                    }
+                }
+            }
         }
     }
 
     /// Returns a copy of the object stored under `key`.
     pub fn get(&self, key: &str) -> Option<T> {
-        self.read().items.get(key).cloned()
+        let state = self.read();
+        state
+            .items
+            .get(key)
+            .and_then(|slot| state.read_slot(key, slot))
     }
 
     /// Returns copies of all objects, in no particular order.
     pub fn list(&self) -> Vec<T> {
-        self.read().items.values().cloned().collect()
+        let state = self.read();
+        state
+            .items
+            .iter()
+            .filter_map(|(key, slot)| state.read_slot(key, slot))
+            .collect()
     }
 
     /// Returns all keys, in no particular order.
@@ -106,10 +182,15 @@ impl<T: Clone + Send + Sync + 'static> ThreadSafeStore<T> {
             all_values.push((key.clone(), state.index_values(key, obj)?));
         }
 
-        state.items = items;
+        let mut slots = HashMap::with_capacity(items.len());
+        for (key, obj) in items {
+            let slot = state.slot_for(&key, obj);
+            slots.insert(key, slot);
+        }
+        state.items = slots;
         state.indices = Indices::new();
         for (key, values) in all_values {
-            state.update_indices(None, &key, values);
+            state.update_indices(Previous::Nothing, &key, values);
         }
         Ok(())
     }
@@ -249,8 +330,50 @@ impl<T> State<T> {
     where
         T: Clone,
     {
-        keys.filter_map(|key| self.items.get(key).cloned())
-            .collect()
+        keys.filter_map(|key| {
+            self.items
+                .get(key)
+                .and_then(|slot| self.read_slot(key, slot))
+        })
+        .collect()
+    }
+
+    /// Wraps `obj` for storing: packed when the store packs and packing works.
+    fn slot_for(&self, key: &str, obj: T) -> Slot<T> {
+        match &self.packer {
+            Some(packer) => pack(packer.as_ref(), key, obj),
+            None => Slot::Object(obj),
+        }
+    }
+
+    /// Returns a copy of the object `slot` holds, or `None` when it does not unpack.
+    fn read_slot(&self, key: &str, slot: &Slot<T>) -> Option<T>
+    where
+        T: Clone,
+    {
+        match slot {
+            Slot::Object(obj) => Some(obj.clone()),
+            Slot::Packed(bytes) => self.unpack(key, bytes),
+        }
+    }
+
+    /// Returns the object `slot` holds, or `None` when it does not unpack.
+    fn unslot(&self, key: &str, slot: Slot<T>) -> Option<T> {
+        match slot {
+            Slot::Object(obj) => Some(obj),
+            Slot::Packed(bytes) => self.unpack(key, &bytes),
+        }
+    }
+
+    fn unpack(&self, key: &str, bytes: &[u8]) -> Option<T> {
+        let packer = self.packer.as_ref()?;
+        match packer.unpack(bytes) {
+            Ok(obj) => Some(obj),
+            Err(reason) => {
+                tracing::error!(key, %reason, "a packed object in the cache does not unpack; skipping it");
+                None
+            }
+        }
     }
 
     /// Computes the values of every index for `obj` before anything is changed, so a
@@ -272,10 +395,13 @@ impl<T> State<T> {
     /// the precomputed `values` of the new object. Values that both share keep their
     /// entry untouched, so the usual update, which changes no indexed field, stores
     /// no new key copies.
-    fn update_indices(&mut self, old: Option<&T>, key: &str, values: IndexValues) {
+    fn update_indices(&mut self, old: Previous<'_, T>, key: &str, values: IndexValues) {
         for (name, new_values) in values {
-            let old_values = match (old, self.indexers.get(&name)) {
-                (Some(old), Some(index_func)) => Some(stored_values(index_func, &name, old, key)),
+            let old_values = match (&old, self.indexers.get(&name)) {
+                (Previous::Object(old), Some(index_func)) => {
+                    Some(stored_values(index_func, &name, old, key))
+                }
+                (Previous::Unreadable, _) => Some(None),
                 _ => None,
             };
             let index = self.indices.entry(name).or_default();
@@ -339,6 +465,17 @@ fn stored_values<T>(
     }
 }
 
+/// Packs `obj` with `packer`, or keeps it as it is when packing fails.
+fn pack<T>(packer: &dyn Packer<T>, key: &str, obj: T) -> Slot<T> {
+    match packer.pack(&obj) {
+        Ok(bytes) => Slot::Packed(bytes.into_boxed_slice()),
+        Err(reason) => {
+            tracing::warn!(key, %reason, "cannot pack an object for the cache; keeping it unpacked");
+            Slot::Object(obj)
+        }
+    }
+}
+
 /// Removes `key` from every set of `index`, for when its values are unknown.
 fn remove_key_everywhere(index: &mut Index, key: &str) {
     let values: Vec<String> = index
@@ -376,6 +513,43 @@ mod tests {
             Arc::new(|obj: &Labeled| Ok(obj.1.clone())),
         );
         ThreadSafeStore::new(indexers)
+    }
+
+    /// Packs `(name, labels)` as `name:label,label`. A name `unpackable` fails to
+    /// pack; `broken` makes every unpack fail.
+    #[derive(Default)]
+    struct LinePacker {
+        broken: std::sync::atomic::AtomicBool,
+    }
+
+    impl Packer<Labeled> for LinePacker {
+        fn pack(&self, obj: &Labeled) -> Result<Vec<u8>, String> {
+            if obj.0 == "unpackable" {
+                return Err("refused".to_string());
+            }
+            Ok(format!("{}:{}", obj.0, obj.1.join(",")).into_bytes())
+        }
+
+        fn unpack(&self, bytes: &[u8]) -> Result<Labeled, String> {
+            if self.broken.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err("broken".to_string());
+            }
+            let line = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+            let (name, labels) = line.split_once(':').ok_or("no colon")?;
+            let labels = labels
+                .split(',')
+                .filter(|label| !label.is_empty())
+                .map(str::to_string)
+                .collect();
+            Ok((name.to_string(), labels))
+        }
+    }
+
+    /// The plain store and a packed one, for tests that must hold for both.
+    fn both_stores() -> [(&'static str, ThreadSafeStore<Labeled>); 2] {
+        let packed = store();
+        packed.set_packer(Arc::new(LinePacker::default()));
+        [("plain", store()), ("packed", packed)]
     }
 
     fn obj(name: &str, labels: &[&str]) -> Labeled {
@@ -437,10 +611,15 @@ mod tests {
         ];
 
         for case in cases {
-            let store = store();
-            for (key, op) in case.ops {
+            for (mode, store) in both_stores() {
+                check_case(&case, mode, &store);
+            }
+        }
+
+        fn check_case(case: &Case, mode: &str, store: &ThreadSafeStore<Labeled>) {
+            for (key, op) in &case.ops {
                 match op {
-                    Some(obj) => store.update(key, obj).unwrap(),
+                    Some(obj) => store.update(key, obj.clone()).unwrap(),
                     None => store.delete(key),
                 }
             }
@@ -451,14 +630,14 @@ mod tests {
             assert_eq!(
                 sorted(store.list_index_func_values("label")),
                 expected_values,
-                "case {}",
+                "case {} ({mode})",
                 case.name
             );
-            for (value, keys) in case.expected {
+            for (value, keys) in &case.expected {
                 assert_eq!(
                     store.index_keys("label", value).unwrap(),
-                    keys,
-                    "case {} value {value}",
+                    *keys,
+                    "case {} ({mode}) value {value}",
                     case.name
                 );
             }
@@ -466,15 +645,81 @@ mod tests {
     }
 
     #[test]
-    fn queries_by_index() {
+    fn packed_store_reads_what_was_written() {
         let store = store();
+        store.add("a", obj("a", &["x"])).unwrap();
+        // Objects stored before the packer are packed too.
+        store.set_packer(Arc::new(LinePacker::default()));
+        assert!(store.is_packed());
+        store.add("b", obj("b", &["x", "y"])).unwrap();
+        store.add("u", obj("unpackable", &["y"])).unwrap();
+
+        assert_eq!(store.get("a"), Some(obj("a", &["x"])));
+        assert_eq!(store.get("u"), Some(obj("unpackable", &["y"])));
+        assert_eq!(
+            store.upsert("b", obj("b", &["z"])).unwrap(),
+            Some(obj("b", &["x", "y"]))
+        );
+        assert_eq!(store.upsert("c", obj("c", &[])).unwrap(), None);
+        assert_eq!(
+            store.by_index("label", "y").unwrap(),
+            vec![obj("unpackable", &["y"])]
+        );
+        let mut names: Vec<String> = store.list().into_iter().map(|o| o.0).collect();
+        names.sort();
+        assert_eq!(names, vec!["a", "b", "c", "unpackable"]);
+
+        store
+            .replace([("d".to_string(), obj("d", &["x"]))].into(), "7")
+            .unwrap();
+        assert_eq!(store.list(), vec![obj("d", &["x"])]);
+        assert_eq!(store.index_keys("label", "x").unwrap(), vec!["d"]);
+    }
+
+    #[test]
+    fn unreadable_packed_objects_leave_no_index_entries() {
+        let packer = Arc::new(LinePacker::default());
+        let store = store();
+        store.set_packer(packer.clone());
+        store.add("a", obj("a", &["x", "y"])).unwrap();
+        store.add("b", obj("b", &["y"])).unwrap();
+        store.add("c", obj("c", &["x"])).unwrap();
+        packer
+            .broken
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+
+        // Reads skip what no longer unpacks.
+        assert_eq!(store.get("a"), None);
+        assert!(store.list().is_empty());
+        assert_eq!(store.list_keys().len(), 3);
+
+        // A write over it or its deletion still clears its old index values.
+        assert_eq!(store.upsert("a", obj("a", &["z"])).unwrap(), None);
+        store.delete("b");
+        assert_eq!(
+            sorted(store.list_index_func_values("label")),
+            vec!["x", "z"]
+        );
+        assert_eq!(store.index_keys("label", "x").unwrap(), vec!["c"]);
+        assert!(store.index_keys("label", "y").unwrap().is_empty());
+    }
+
+    #[test]
+    fn queries_by_index() {
+        for (mode, store) in both_stores() {
+            check_queries(mode, &store);
+        }
+    }
+
+    fn check_queries(mode: &str, store: &ThreadSafeStore<Labeled>) {
         store.add("a", obj("a", &["x"])).unwrap();
         store.add("b", obj("b", &["y"])).unwrap();
         store.add("c", obj("c", &["x", "y"])).unwrap();
 
         assert_eq!(
             store.by_index("label", "x").unwrap(),
-            vec![obj("a", &["x"]), obj("c", &["x", "y"])]
+            vec![obj("a", &["x"]), obj("c", &["x", "y"])],
+            "{mode}"
         );
         assert!(store.by_index("label", "none").unwrap().is_empty());
 
@@ -485,7 +730,7 @@ mod tests {
             .map(|o| o.0)
             .collect();
         names.sort();
-        assert_eq!(names, vec!["a", "b", "c"]);
+        assert_eq!(names, vec!["a", "b", "c"], "{mode}");
     }
 
     #[test]

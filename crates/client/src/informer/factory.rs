@@ -27,6 +27,7 @@ pub struct SharedInformerFactory {
     default_resync: Duration,
     reflector_options: ReflectorOptions,
     strip_managed_fields: bool,
+    pack_caches: bool,
     entries: Mutex<HashMap<String, Entry>>,
 }
 
@@ -46,6 +47,7 @@ impl SharedInformerFactory {
             default_resync,
             reflector_options: ReflectorOptions::default(),
             strip_managed_fields: false,
+            pack_caches: false,
             entries: Mutex::new(HashMap::new()),
         }
     }
@@ -63,6 +65,14 @@ impl SharedInformerFactory {
     /// cached object then carries no `managedFields`, which keeps the stored ones.
     pub fn with_managed_fields_stripped(mut self) -> Self {
         self.strip_managed_fields = true;
+        self
+    }
+
+    /// Packs the caches of the informers created afterwards (see
+    /// [`SharedIndexInformer::pack_cache`]): for processes that hold many objects
+    /// and read few of them per event, such as the controller manager.
+    pub fn with_packed_caches(mut self) -> Self {
+        self.pack_caches = true;
         self
     }
 
@@ -152,6 +162,9 @@ impl SharedInformerFactory {
         if self.strip_managed_fields {
             // A new informer has not started, so the transform is always accepted.
             let _ = informer.set_transform(Arc::new(strip_managed_fields::<K>));
+        }
+        if self.pack_caches {
+            informer.pack_cache();
         }
         let runner = informer.clone();
         entries.insert(

@@ -401,3 +401,120 @@ async fn factory_strips_managed_fields_and_updates_keep_them() {
     stop.send(true).expect("informers running");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn packed_caches_serve_what_plain_caches_serve() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let default: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let system: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
+    default
+        .create(
+            &config_map("a", &[("tier", "web")], "1"),
+            &PostParams::default(),
+        )
+        .await
+        .expect("create a");
+    system
+        .create(
+            &config_map("s", &[("tier", "db")], "1"),
+            &PostParams::default(),
+        )
+        .await
+        .expect("create s");
+
+    let plain =
+        SharedInformerFactory::new(client.clone(), Duration::ZERO).with_managed_fields_stripped();
+    let packed = SharedInformerFactory::new(client.clone(), Duration::ZERO)
+        .with_managed_fields_stripped()
+        .with_packed_caches();
+    let plain_informer = plain.informer::<ConfigMap>();
+    let packed_informer = packed.informer::<ConfigMap>();
+    assert!(packed_informer.indexer().is_packed());
+    assert!(!plain_informer.indexer().is_packed());
+    let plain_log: Log = Log::default();
+    let packed_log: Log = Log::default();
+    plain_informer
+        .add_event_handler(recorder(plain_log.clone(), Duration::ZERO))
+        .expect("add plain handler");
+    packed_informer
+        .add_event_handler(recorder(packed_log.clone(), Duration::ZERO))
+        .expect("add packed handler");
+
+    let (stop, cancel) = watch::channel(false);
+    plain.start(cancel.clone());
+    packed.start(cancel.clone());
+    assert!(plain.wait_for_cache_sync(cancel.clone()).await);
+    assert!(packed.wait_for_cache_sync(cancel).await);
+
+    default
+        .create(
+            &config_map("b", &[("tier", "web")], "1"),
+            &PostParams::default(),
+        )
+        .await
+        .expect("create b");
+    default
+        .patch("a", PatchType::Merge, &json!({"data": {"value": "2"}}))
+        .await
+        .expect("update a");
+    default
+        .delete("b", &DeleteParams::default())
+        .await
+        .expect("delete b");
+    eventually(Duration::from_secs(10), "both handlers' events", || {
+        lines(&packed_log).len() >= 5 && lines(&plain_log).len() >= 5
+    })
+    .await;
+    // The update's old object comes out of the packed cache.
+    let want = [
+        "add a 1 true",
+        "add s 1 true",
+        "add b 1 false",
+        "update a 1 2",
+        "delete default/b",
+    ];
+    for log in [&plain_log, &packed_log] {
+        let mut got = lines(log);
+        got[..2].sort();
+        assert_eq!(got, want);
+    }
+
+    // Listers give back equal objects, by key, namespace, selector and index.
+    let web = apimachinery::labels::parse("tier=web").expect("selector");
+    let (plain_lister, packed_lister) = (plain_informer.lister(), packed_informer.lister());
+    let mut listed = packed_lister.list();
+    listed.sort_by(|x, y| x.metadata.name.cmp(&y.metadata.name));
+    let mut expected = plain_lister.list();
+    expected.sort_by(|x, y| x.metadata.name.cmp(&y.metadata.name));
+    assert_eq!(listed, expected);
+    assert_eq!(listed.len(), 2);
+    let live = default.get("a").await.expect("get a");
+    let cached = packed_lister.get("default/a").expect("a is cached");
+    assert_eq!(cached.data, live.data);
+    assert_eq!(
+        cached.metadata.resource_version,
+        live.metadata.resource_version
+    );
+    assert_eq!(cached.metadata.managed_fields, None);
+    assert_eq!(
+        packed_lister.namespaced("default").list_selected(&web),
+        vec![cached.clone()]
+    );
+    assert!(
+        packed_lister
+            .namespaced("kube-system")
+            .list_selected(&web)
+            .is_empty()
+    );
+    assert_eq!(
+        packed_lister
+            .by_index(client::cache::NAMESPACE_INDEX, "kube-system")
+            .expect("namespace index")
+            .len(),
+        1
+    );
+
+    stop.send(true).expect("informers running");
+    server.stop().await;
+}
