@@ -39,7 +39,7 @@ impl std::fmt::Display for ObjectIdentity {
 }
 
 /// An owner reference as the collector needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OwnerRef {
     pub api_version: String,
     pub kind: String,
@@ -49,7 +49,7 @@ pub struct OwnerRef {
 }
 
 /// The metadata of an observed object.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectMeta {
     pub identity: ObjectIdentity,
     pub owners: Vec<OwnerRef>,
@@ -128,8 +128,8 @@ pub fn owner_ref_from_json(value: &Value) -> Option<OwnerRef> {
 pub enum GraphEvent {
     /// An object was added or updated.
     Upsert(ObjectMeta),
-    /// An object was deleted.
-    Delete(ObjectMeta),
+    /// The object with this uid was deleted.
+    Delete(String),
     /// A live read found that the object with this uid does not exist.
     VirtualDelete(String),
 }
@@ -200,8 +200,9 @@ impl Graph {
         let mut work = Work::default();
         match event {
             GraphEvent::Upsert(meta) => self.upsert(meta, &mut work),
-            GraphEvent::Delete(meta) => self.remove(&meta.identity.uid, &mut work),
-            GraphEvent::VirtualDelete(uid) => self.remove(&uid, &mut work),
+            GraphEvent::Delete(uid) | GraphEvent::VirtualDelete(uid) => {
+                self.remove(&uid, &mut work)
+            }
         }
         work
     }
@@ -393,10 +394,10 @@ mod tests {
         graph.process(GraphEvent::Upsert(meta("rs", &[], false, &[])));
         graph.process(GraphEvent::Upsert(meta("a", &[("rs", true)], false, &[])));
         graph.process(GraphEvent::Upsert(meta("b", &[("rs", true)], false, &[])));
-        let work = graph.process(GraphEvent::Delete(meta("rs", &[], true, &[])));
+        let work = graph.process(GraphEvent::Delete("rs".to_string()));
         assert!(work.attempt_to_delete.is_superset(&set(&["a", "b"])));
-        graph.process(GraphEvent::Delete(meta("a", &[("rs", true)], true, &[])));
-        graph.process(GraphEvent::Delete(meta("b", &[("rs", true)], true, &[])));
+        graph.process(GraphEvent::Delete("a".to_string()));
+        graph.process(GraphEvent::Delete("b".to_string()));
         assert!(graph.is_empty(), "{graph:?}");
     }
 
@@ -431,7 +432,7 @@ mod tests {
         assert_eq!(blocking, ["a"]);
 
         // The blocking dependent goes away: the owner is checked again.
-        let work = graph.process(GraphEvent::Delete(meta("a", &[("rs", true)], true, &[])));
+        let work = graph.process(GraphEvent::Delete("a".to_string()));
         assert!(work.attempt_to_delete.contains("rs"));
         assert!(graph.blocking_dependents("rs").is_empty());
     }

@@ -1,7 +1,14 @@
 //! A monitor's store: it receives one resource's list and watch results from a
 //! reflector and turns them into [`GraphEvent`]s for the graph builder.
+//!
+//! The graph holds each object's metadata, so the store keeps only what it needs to
+//! tell changes apart: per key, the uid and a hash of the metadata the graph uses.
+//! At 100,000 objects that is about 150 bytes each instead of a second copy of the
+//! metadata.
 
 use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -15,9 +22,29 @@ use super::graph::{GraphEvent, ObjectMeta};
 pub struct MonitorStore {
     api_version: String,
     kind: String,
-    known: Mutex<HashMap<String, ObjectMeta>>,
+    known: Mutex<HashMap<String, Seen>>,
     events: mpsc::UnboundedSender<GraphEvent>,
     synced: AtomicBool,
+}
+
+/// What the store remembers of an object.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    uid: String,
+    /// The hash of the object's [`ObjectMeta`]: an unchanged hash means nothing the
+    /// graph uses changed.
+    fingerprint: u64,
+}
+
+impl Seen {
+    fn of(meta: &ObjectMeta) -> Self {
+        let mut hasher = DefaultHasher::new();
+        meta.hash(&mut hasher);
+        Seen {
+            uid: meta.identity.uid.clone(),
+            fingerprint: hasher.finish(),
+        }
+    }
 }
 
 impl MonitorStore {
@@ -49,17 +76,25 @@ impl MonitorStore {
             return;
         };
         let key = meta_namespace_key(object);
+        let seen = Seen::of(&meta);
+        let fingerprint = seen.fingerprint;
         let previous = {
             let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
-            known.insert(key, meta.clone())
+            match known.get_mut(&key) {
+                Some(slot) => Some(std::mem::replace(slot, seen)),
+                None => known.insert(key, seen),
+            }
         };
-        // The name now belongs to a new object: the old one is gone.
-        if let Some(old) = &previous
-            && old.identity.uid != meta.identity.uid
-        {
-            let _ = self.events.send(GraphEvent::Delete(old.clone()));
-        }
-        if previous.as_ref() != Some(&meta) {
+        let changed = match &previous {
+            // The name now belongs to a new object: the old one is gone.
+            Some(old) if old.uid != meta.identity.uid => {
+                let _ = self.events.send(GraphEvent::Delete(old.uid.clone()));
+                true
+            }
+            Some(old) => old.fingerprint != fingerprint,
+            None => true,
+        };
+        if changed {
             let _ = self.events.send(GraphEvent::Upsert(meta));
         }
     }
@@ -86,12 +121,13 @@ impl Store<Value> for MonitorStore {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&key);
-        let meta = obj
+        let uid = obj
             .object()
             .and_then(|object| self.meta(object))
-            .or(removed);
-        if let Some(meta) = meta {
-            let _ = self.events.send(GraphEvent::Delete(meta));
+            .map(|meta| meta.identity.uid)
+            .or(removed.map(|seen| seen.uid));
+        if let Some(uid) = uid {
+            let _ = self.events.send(GraphEvent::Delete(uid));
         }
         Ok(())
     }
@@ -101,7 +137,7 @@ impl Store<Value> for MonitorStore {
             .iter()
             .map(|object| (meta_namespace_key(object), object))
             .collect();
-        let gone: Vec<ObjectMeta> = {
+        let gone: Vec<Seen> = {
             let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
             let keys: Vec<String> = known
                 .keys()
@@ -110,8 +146,8 @@ impl Store<Value> for MonitorStore {
                 .collect();
             keys.iter().filter_map(|key| known.remove(key)).collect()
         };
-        for meta in gone {
-            let _ = self.events.send(GraphEvent::Delete(meta));
+        for seen in gone {
+            let _ = self.events.send(GraphEvent::Delete(seen.uid));
         }
         for object in &list {
             self.upsert(object);
@@ -131,5 +167,84 @@ impl Store<Value> for MonitorStore {
             .keys()
             .cloned()
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use client::cache::DeletedFinalStateUnknown;
+    use serde_json::json;
+
+    use super::*;
+
+    fn pod(name: &str, uid: &str, owner: Option<&str>, resource_version: &str) -> Value {
+        let owners: Vec<Value> = owner
+            .map(|owner| {
+                json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": owner, "uid": owner})
+            })
+            .into_iter()
+            .collect();
+        json!({"metadata": {
+            "namespace": "default", "name": name, "uid": uid,
+            "resourceVersion": resource_version, "ownerReferences": owners,
+        }})
+    }
+
+    /// Drains the events sent so far as `upsert UID` and `delete UID` lines.
+    fn drain(events: &mut mpsc::UnboundedReceiver<GraphEvent>) -> Vec<String> {
+        let mut lines = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            lines.push(match event {
+                GraphEvent::Upsert(meta) => {
+                    format!("upsert {} owners {}", meta.identity.uid, meta.owners.len())
+                }
+                GraphEvent::Delete(uid) => format!("delete {uid}"),
+                GraphEvent::VirtualDelete(uid) => format!("virtual delete {uid}"),
+            });
+        }
+        lines
+    }
+
+    #[test]
+    fn only_changes_the_graph_uses_become_events() {
+        let (sender, mut events) = mpsc::unbounded_channel();
+        let store = MonitorStore::new("v1".to_string(), "Pod".to_string(), sender);
+
+        store
+            .replace(
+                vec![pod("a", "u1", None, "1"), pod("b", "u2", None, "1")],
+                "1",
+            )
+            .unwrap();
+        assert!(store.has_synced());
+        let mut first = drain(&mut events);
+        first.sort();
+        assert_eq!(first, vec!["upsert u1 owners 0", "upsert u2 owners 0"]);
+
+        // A new resourceVersion alone changes nothing the graph keeps.
+        store.update(pod("a", "u1", None, "2")).unwrap();
+        assert!(drain(&mut events).is_empty());
+        store.update(pod("a", "u1", Some("rs"), "3")).unwrap();
+        assert_eq!(drain(&mut events), vec!["upsert u1 owners 1"]);
+
+        // The name taken by a new object: the old uid is deleted first.
+        store.update(pod("a", "u3", None, "4")).unwrap();
+        assert_eq!(drain(&mut events), vec!["delete u1", "upsert u3 owners 0"]);
+
+        // A tombstone without the object still names the uid.
+        store
+            .delete(ObjectOrTombstone::Tombstone(DeletedFinalStateUnknown {
+                key: "default/b".to_string(),
+                obj: None,
+            }))
+            .unwrap();
+        assert_eq!(drain(&mut events), vec!["delete u2"]);
+
+        // A relist without an object deletes it.
+        store.add(pod("c", "u4", None, "5")).unwrap();
+        drain(&mut events);
+        store.replace(vec![pod("c", "u4", None, "5")], "6").unwrap();
+        assert_eq!(drain(&mut events), vec!["delete u3"]);
+        assert_eq!(store.list_keys(), vec!["default/c"]);
     }
 }
