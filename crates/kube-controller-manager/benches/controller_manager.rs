@@ -25,7 +25,9 @@
 //! `CM_BENCH_BURST` (the controller manager's `--kube-api-qps` and
 //! `--kube-api-burst`, 200 and 200), `CM_BENCH_IDLE_SECONDS` (60), and
 //! `CM_BENCH_BINARY` to run another build of the controller manager, for
-//! comparisons.
+//! comparisons. With `CM_BENCH_COMPARE_BINARY` set, the idle phase then restarts
+//! that build and the bench's own build once more each, in this order, on the same
+//! objects, so the two builds' idle cost is compared within one run.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -375,6 +377,7 @@ async fn start_controller_manager(
     dir: &Path,
     settings: &Settings,
     run: usize,
+    binary: &Path,
 ) -> Daemon {
     let port = free_port();
     let args = vec![
@@ -385,12 +388,9 @@ async fn start_controller_manager(
         format!("--kube-api-qps={}", settings.qps),
         format!("--kube-api-burst={}", settings.burst),
     ];
-    let binary = std::env::var_os("CM_BENCH_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_kube-controller-manager")));
     let mut daemon = Daemon::start(
         "kube-controller-manager",
-        &binary,
+        binary,
         &args,
         dir.join(format!("kube-controller-manager-{run}.log")),
     );
@@ -913,6 +913,9 @@ async fn wait_quiet(server: &ApiServer, controller_manager: &mut Daemon) -> Inst
 }
 
 async fn run(settings: Settings) {
+    let binary = std::env::var_os("CM_BENCH_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_kube-controller-manager")));
     let dir = tempfile::tempdir().expect("temp dir");
     let mut server = ApiServer::start(dir.path()).await;
     let kubeconfig = write_kubeconfig(&server, dir.path());
@@ -927,7 +930,7 @@ async fn run(settings: Settings) {
     );
 
     let mut controller_manager =
-        start_controller_manager(&kubeconfig, dir.path(), &settings, 1).await;
+        start_controller_manager(&kubeconfig, dir.path(), &settings, 1, &binary).await;
     let pid = controller_manager.pid();
     let kubelet = start_kubelet_stand_in(&server);
     count_bench_request("CREATE", "deployments", "");
@@ -1002,6 +1005,47 @@ async fn run(settings: Settings) {
         started.elapsed().as_secs_f64()
     );
 
+    restart_and_idle(&server, &kubeconfig, dir.path(), &settings, 2, &binary, "").await;
+    if let Some(other) = std::env::var_os("CM_BENCH_COMPARE_BINARY") {
+        let other = PathBuf::from(other);
+        let label = format!(" [{}]", other.display());
+        restart_and_idle(
+            &server,
+            &kubeconfig,
+            dir.path(),
+            &settings,
+            3,
+            &other,
+            &label,
+        )
+        .await;
+        let label = format!(" [{}]", binary.display());
+        restart_and_idle(
+            &server,
+            &kubeconfig,
+            dir.path(),
+            &settings,
+            4,
+            &binary,
+            &label,
+        )
+        .await;
+    }
+    server.daemon.check_running();
+}
+
+/// Starts controller manager `binary` on the filled API server, reports its work
+/// until it goes quiet and then its idle cost, and stops it. `label` tells runs of
+/// different builds apart in the report.
+async fn restart_and_idle(
+    server: &ApiServer,
+    kubeconfig: &Path,
+    dir: &Path,
+    settings: &Settings,
+    run: usize,
+    binary: &Path,
+    label: &str,
+) {
     // The new process starts from zero CPU time, so the restart is counted from a
     // sample of the API server's counters alone.
     let restart = Sample {
@@ -1013,41 +1057,38 @@ async fn run(settings: Settings) {
         bench_requests: BENCH_REQUESTS.lock().expect("lock").clone(),
     };
     let mut controller_manager =
-        start_controller_manager(&kubeconfig, dir.path(), &settings, 2).await;
+        start_controller_manager(kubeconfig, dir, settings, run, binary).await;
     let pid = controller_manager.pid();
     let synced = restart.at.elapsed();
-    let quiet_since = wait_quiet(&server, &mut controller_manager).await;
-    let settled = sample(&server, pid).await;
-    let (total, listed) = count_objects(&server).await;
+    let quiet_since = wait_quiet(server, &mut controller_manager).await;
+    let settled = sample(server, pid).await;
+    let (total, listed) = count_objects(server).await;
     println!("objects: {total} ({})", listed.join(", "));
     println!(
-        "restart: caches synced after {:.1} s, requests stopped after {:.1} s",
+        "restart{label}: caches synced after {:.1} s, requests stopped after {:.1} s",
         synced.as_secs_f64(),
         quiet_since.duration_since(restart.at).as_secs_f64()
     );
     report(
-        "restart until 10 s without requests",
+        &format!("restart until 10 s without requests{label}"),
         &restart,
         &settled,
-        &settings,
+        settings,
     );
 
-    let before = sample(&server, pid).await;
+    let before = sample(server, pid).await;
     tokio::time::sleep(settings.idle).await;
     controller_manager.check_running();
-    let after = sample(&server, pid).await;
+    let after = sample(server, pid).await;
     report(
         &format!(
-            "idle for {} s with {total} objects",
+            "idle for {} s with {total} objects{label}",
             settings.idle.as_secs()
         ),
         &before,
         &after,
-        &settings,
+        settings,
     );
-
-    drop(controller_manager);
-    server.daemon.check_running();
 }
 
 fn main() {

@@ -7,10 +7,12 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use apimachinery::labels::Selector;
+use client::api::KubeObject;
+use client::informer::SharedIndexInformer;
 use client::rest::{ClientError, PatchType, RestClient};
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
@@ -528,6 +530,123 @@ pub fn is_claim_candidate(meta: &ObjectMeta, owner_uid: Option<&str>, selector: 
         Some(reference) => Some(reference.uid.as_str()) == owner_uid,
         None => selector.matches(&meta.labels),
     }
+}
+
+/// The pod index by `spec.nodeName` (`""` for unscheduled pods).
+pub const POD_NODE_NAME_INDEX: &str = "spec.nodeName";
+
+/// The pod index of terminated pods (phase Succeeded or Failed), all under
+/// [`TERMINATED`]; other pods are not in it.
+pub const POD_TERMINATED_INDEX: &str = "terminated";
+
+/// The one value of [`POD_TERMINATED_INDEX`].
+pub const TERMINATED: &str = "true";
+
+fn pod_node_name(pod: &Arc<Pod>) -> Vec<String> {
+    vec![
+        pod.spec
+            .as_ref()
+            .and_then(|spec| spec.node_name.clone())
+            .unwrap_or_default(),
+    ]
+}
+
+fn pod_terminated(pod: &Arc<Pod>) -> Vec<String> {
+    let phase = pod
+        .status
+        .as_ref()
+        .and_then(|status| status.phase.as_deref());
+    match phase {
+        Some("Succeeded" | "Failed") => vec![TERMINATED.to_string()],
+        _ => Vec::new(),
+    }
+}
+
+/// Adds [`POD_NODE_NAME_INDEX`] and [`POD_TERMINATED_INDEX`] to the shared pod
+/// informer unless another controller did. Periodic passes over pods by node or
+/// phase then decode only those pods from the packed cache. Call before the
+/// informer starts; later, [`pods_by_index`] scans instead.
+pub fn add_pod_indexers(pods: &SharedIndexInformer<Pod>) {
+    let existing = pods.indexer().get_indexers();
+    let mut indexers = client::cache::Indexers::new();
+    if !existing.contains_key(POD_NODE_NAME_INDEX) {
+        indexers.insert(
+            POD_NODE_NAME_INDEX.to_string(),
+            Arc::new(|pod: &Arc<Pod>| Ok(pod_node_name(pod))),
+        );
+    }
+    if !existing.contains_key(POD_TERMINATED_INDEX) {
+        indexers.insert(
+            POD_TERMINATED_INDEX.to_string(),
+            Arc::new(|pod: &Arc<Pod>| Ok(pod_terminated(pod))),
+        );
+    }
+    if indexers.is_empty() {
+        return;
+    }
+    if let Err(error) = pods.add_indexers(indexers) {
+        // A concurrent add of the same names is as good as ours.
+        if !matches!(error, client::cache::CacheError::IndexerConflict { .. }) {
+            tracing::warn!(%error, "cannot index pods; periodic passes scan every pod");
+        }
+    }
+}
+
+/// Returns the pods whose index `index` (one of [`add_pod_indexers`]') holds
+/// `value`, scanning every pod when the index is missing.
+pub fn pods_by_index(pods: &SharedIndexInformer<Pod>, index: &str, value: &str) -> Vec<Arc<Pod>> {
+    match pods.indexer().by_index(index, value) {
+        Ok(found) => found,
+        Err(_) => {
+            let values: fn(&Arc<Pod>) -> Vec<String> = if index == POD_TERMINATED_INDEX {
+                pod_terminated
+            } else {
+                pod_node_name
+            };
+            pods.lister()
+                .list_where(&|_| true, &|pod| values(pod).iter().any(|v| v == value))
+        }
+    }
+}
+
+/// Returns every value of pod index `index`, or `None` when the index is missing.
+pub fn pod_index_values(pods: &SharedIndexInformer<Pod>, index: &str) -> Option<Vec<String>> {
+    let indexer = pods.indexer();
+    indexer
+        .get_indexers()
+        .contains_key(index)
+        .then(|| indexer.list_index_func_values(index))
+}
+
+/// Returns the objects of `namespace` that [`is_claim_candidate`] accepts for the
+/// owner with `owner_uid`. The controller manager's caches are packed, and this
+/// decodes only the candidates instead of the whole namespace.
+pub fn claim_candidates<K: KubeObject>(
+    informer: &SharedIndexInformer<K>,
+    namespace: &str,
+    owner_uid: Option<&str>,
+    selector: &Selector,
+) -> Vec<Arc<K>> {
+    informer.lister().namespaced(namespace).list_where(
+        &|summary| match summary.controller_uid() {
+            Some(uid) => Some(uid) == owner_uid,
+            None => selector.matches(summary),
+        },
+        &|obj| is_claim_candidate(obj.meta(), owner_uid, selector),
+    )
+}
+
+/// Returns the objects of `namespace` whose controller's uid passes `controller`,
+/// decoding only those from a packed cache.
+pub fn controlled_by<K: KubeObject>(
+    informer: &SharedIndexInformer<K>,
+    namespace: &str,
+    controller: &dyn Fn(&str) -> bool,
+) -> Vec<Arc<K>> {
+    informer.lister().namespaced(namespace).list_where(
+        &|summary| summary.controller_uid().is_some_and(controller),
+        &|obj| controller_ref(obj.meta()).is_some_and(|reference| controller(&reference.uid)),
+    )
 }
 
 /// Claims objects for `owner`, as upstream's `ControllerRefManager`: objects it

@@ -29,12 +29,12 @@ pub use key::{
     split_meta_namespace_key,
 };
 pub use listers::{list_all, list_by_namespace};
-pub use packer::{JsonPacker, Packer};
+pub use packer::{JsonPacker, ObjectSummary, Packer};
 pub use reflector::{
     BackoffOptions, ReflectedObject, Reflector, ReflectorError, ReflectorOptions, TransformFunc,
 };
 pub use store::{Indexer, KeyListerGetter, Store};
-pub use thread_safe_store::ThreadSafeStore;
+pub use thread_safe_store::{Scope, ThreadSafeStore};
 
 /// An error from a store, an index or the DeltaFIFO. Messages follow client-go's
 /// wording where it has one.

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use super::CacheError;
 use super::index::{Indexers, NAMESPACE_INDEX};
 use super::key::{KeyFunc, Object, ObjectOrTombstone, key_of, meta_namespace_key_func};
-use super::packer::Packer;
-use super::thread_safe_store::ThreadSafeStore;
+use super::packer::{ObjectSummary, Packer};
+use super::thread_safe_store::{Scope, ThreadSafeStore};
 
 /// The writes a reflector makes: one per watch event, `replace` per relist, `resync`
 /// per resync period. Reads are inherent methods, because the DeltaFIFO returns deltas
@@ -171,6 +171,20 @@ impl<T: Clone + Send + Sync + 'static> Indexer<T> {
     /// As [`ThreadSafeStore::by_index`].
     pub fn by_index(&self, index_name: &str, indexed_value: &str) -> Result<Vec<T>, CacheError> {
         self.store.by_index(index_name, indexed_value)
+    }
+
+    /// See [`ThreadSafeStore::filter`].
+    ///
+    /// # Errors
+    ///
+    /// As [`ThreadSafeStore::filter`].
+    pub fn filter(
+        &self,
+        scope: Scope<'_>,
+        select_summary: &dyn Fn(&ObjectSummary) -> bool,
+        select: &dyn Fn(&T) -> bool,
+    ) -> Result<Vec<T>, CacheError> {
+        self.store.filter(scope, select_summary, select)
     }
 
     /// See [`ThreadSafeStore::get_indexers`].

@@ -14,7 +14,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::CacheError;
 use super::index::{Index, IndexFunc, Indexers, Indices};
-use super::packer::Packer;
+use super::packer::{ObjectSummary, Packer};
 
 /// The indexed values of one object, one entry per index name.
 type IndexValues = Vec<(String, Vec<String>)>;
@@ -35,7 +35,19 @@ struct State<T> {
 /// How one object is held.
 enum Slot<T> {
     Object(T),
-    Packed(Box<[u8]>),
+    Packed {
+        bytes: Box<[u8]>,
+        summary: Option<Box<ObjectSummary>>,
+    },
+}
+
+/// The objects a filtered read looks at.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    /// Every stored object.
+    All,
+    /// The objects whose index (first) holds the value (second).
+    Indexed(&'a str, &'a str),
 }
 
 /// What a key held before a write, as far as its index entries are concerned.
@@ -67,7 +79,7 @@ impl<T: Clone + Send + Sync + 'static> ThreadSafeStore<T> {
         for (key, slot) in items {
             let slot = match slot {
                 Slot::Object(obj) => pack(packer.as_ref(), &key, obj),
-                packed @ Slot::Packed(_) => packed,
+                packed @ Slot::Packed { .. } => packed,
             };
             repacked.insert(key, slot);
         }
@@ -156,6 +168,54 @@ impl<T: Clone + Send + Sync + 'static> ThreadSafeStore<T> {
             .iter()
             .filter_map(|(key, slot)| state.read_slot(key, slot))
             .collect()
+    }
+
+    /// Returns copies of the objects in `scope` that pass `select`. A packed object
+    /// with a summary is skipped without decoding when `select_summary` rejects it;
+    /// `select` must accept no object whose summary `select_summary` rejects.
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::IndexNotFound`] for an unknown index.
+    pub fn filter(
+        &self,
+        scope: Scope<'_>,
+        select_summary: &dyn Fn(&ObjectSummary) -> bool,
+        select: &dyn Fn(&T) -> bool,
+    ) -> Result<Vec<T>, CacheError> {
+        let state = self.read();
+        let pick = |key: &String, slot: &Slot<T>| {
+            if let Slot::Packed {
+                summary: Some(summary),
+                ..
+            } = slot
+                && !select_summary(summary)
+            {
+                return None;
+            }
+            state.read_slot(key, slot).filter(|obj| select(obj))
+        };
+        match scope {
+            Scope::All => Ok(state
+                .items
+                .iter()
+                .filter_map(|(key, slot)| pick(key, slot))
+                .collect()),
+            Scope::Indexed(index_name, value) => {
+                state.index_func(index_name)?;
+                let Some(keys) = state
+                    .indices
+                    .get(index_name)
+                    .and_then(|index| index.get(value))
+                else {
+                    return Ok(Vec::new());
+                };
+                Ok(keys
+                    .iter()
+                    .filter_map(|key| state.items.get(key).and_then(|slot| pick(key, slot)))
+                    .collect())
+            }
+        }
     }
 
     /// Returns all keys, in no particular order.
@@ -353,7 +413,7 @@ impl<T> State<T> {
     {
         match slot {
             Slot::Object(obj) => Some(obj.clone()),
-            Slot::Packed(bytes) => self.unpack(key, bytes),
+            Slot::Packed { bytes, .. } => self.unpack(key, bytes),
         }
     }
 
@@ -361,7 +421,7 @@ impl<T> State<T> {
     fn unslot(&self, key: &str, slot: Slot<T>) -> Option<T> {
         match slot {
             Slot::Object(obj) => Some(obj),
-            Slot::Packed(bytes) => self.unpack(key, &bytes),
+            Slot::Packed { bytes, .. } => self.unpack(key, &bytes),
         }
     }
 
@@ -468,7 +528,10 @@ fn stored_values<T>(
 /// Packs `obj` with `packer`, or keeps it as it is when packing fails.
 fn pack<T>(packer: &dyn Packer<T>, key: &str, obj: T) -> Slot<T> {
     match packer.pack(&obj) {
-        Ok(bytes) => Slot::Packed(bytes.into_boxed_slice()),
+        Ok(bytes) => Slot::Packed {
+            bytes: bytes.into_boxed_slice(),
+            summary: packer.summarize(&obj).map(Box::new),
+        },
         Err(reason) => {
             tracing::warn!(key, %reason, "cannot pack an object for the cache; keeping it unpacked");
             Slot::Object(obj)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use apimachinery::labels::Selector;
 
 use crate::api::KubeObject;
-use crate::cache::{CacheError, Indexer, list_all, list_by_namespace};
+use crate::cache::{CacheError, Indexer, NAMESPACE_INDEX, ObjectSummary, Scope};
 
 /// Reads an informer's cache. Cloning is cheap.
 pub struct Lister<K> {
@@ -32,9 +32,26 @@ impl<K: KubeObject> Lister<K> {
         self.indexer.list()
     }
 
-    /// Returns the cached objects whose labels match `selector`.
+    /// Returns the cached objects whose labels match `selector`. A packed cache
+    /// decodes only those.
     pub fn list_selected(&self, selector: &Selector) -> Vec<Arc<K>> {
-        list_all(&self.indexer, |obj| selector.matches(&obj.meta().labels))
+        self.list_where(&|summary| selector.matches(summary), &|obj| {
+            selector.matches(&obj.meta().labels)
+        })
+    }
+
+    /// Returns the cached objects that pass `select`. A packed cache first asks
+    /// `select_summary` about each object's labels and controller and decodes only
+    /// the objects it accepts; it must accept every object `select` would.
+    pub fn list_where(
+        &self,
+        select_summary: &dyn Fn(&ObjectSummary) -> bool,
+        select: &dyn Fn(&Arc<K>) -> bool,
+    ) -> Vec<Arc<K>> {
+        // The whole cache is always a valid scope.
+        self.indexer
+            .filter(Scope::All, select_summary, select)
+            .unwrap_or_default()
     }
 
     /// Returns the object cached under `key` (`namespace/name`, or `name` for a
@@ -69,14 +86,37 @@ pub struct NamespaceLister<K> {
 impl<K: KubeObject> NamespaceLister<K> {
     /// Returns every cached object of the namespace.
     pub fn list(&self) -> Vec<Arc<K>> {
-        list_by_namespace(&self.indexer, &self.namespace, |_| true)
+        self.list_where(&|_| true, &|_| true)
     }
 
-    /// Returns the namespace's objects whose labels match `selector`.
+    /// Returns the namespace's objects whose labels match `selector`. A packed
+    /// cache decodes only those.
     pub fn list_selected(&self, selector: &Selector) -> Vec<Arc<K>> {
-        list_by_namespace(&self.indexer, &self.namespace, |obj| {
+        self.list_where(&|summary| selector.matches(summary), &|obj| {
             selector.matches(&obj.meta().labels)
         })
+    }
+
+    /// Returns the namespace's objects that pass `select`, asking `select_summary`
+    /// first as [`Lister::list_where`] does.
+    pub fn list_where(
+        &self,
+        select_summary: &dyn Fn(&ObjectSummary) -> bool,
+        select: &dyn Fn(&Arc<K>) -> bool,
+    ) -> Vec<Arc<K>> {
+        let scope = Scope::Indexed(NAMESPACE_INDEX, &self.namespace);
+        match self.indexer.filter(scope, select_summary, select) {
+            Ok(objects) => objects,
+            Err(error) => {
+                tracing::warn!(namespace = %self.namespace, %error, "cannot list objects through the namespace index; scanning every object");
+                let in_namespace = |obj: &Arc<K>| {
+                    obj.meta().namespace.as_deref().unwrap_or("") == self.namespace && select(obj)
+                };
+                self.indexer
+                    .filter(Scope::All, select_summary, &in_namespace)
+                    .unwrap_or_default()
+            }
+        }
     }
 
     /// Returns the object `name` of the namespace.

@@ -27,9 +27,8 @@ use tokio::sync::watch;
 use crate::client_ext::InformerExt;
 use crate::context::ControllerContext;
 use crate::controller_utils::{
-    ControllerExpectations, PodControl, claim, controller_ref, futures_join_all,
-    is_claim_candidate, is_pod_available, is_pod_ready, key_of, new_controller_ref, now,
-    pod_from_template,
+    ControllerExpectations, PodControl, claim, claim_candidates, controller_ref, futures_join_all,
+    is_pod_available, is_pod_ready, key_of, new_controller_ref, now, pod_from_template,
 };
 use crate::deployment::util::resolve_int_or_percent;
 use crate::events::{EventRecorder, EventType};
@@ -247,14 +246,16 @@ async fn sync(inner: &Inner, key: &str) -> Result<(), String> {
         return Ok(());
     }
 
-    let candidates: Vec<Pod> = inner
-        .pods
-        .list_namespace(namespace)
-        .into_iter()
-        .filter(|pod| pod.metadata.deletion_timestamp.is_none())
-        .filter(|pod| is_claim_candidate(&pod.metadata, ds.metadata.uid.as_deref(), &selector))
-        .map(|pod| pod.as_ref().clone())
-        .collect();
+    let candidates: Vec<Pod> = claim_candidates(
+        &inner.pods,
+        namespace,
+        ds.metadata.uid.as_deref(),
+        &selector,
+    )
+    .into_iter()
+    .filter(|pod| pod.metadata.deletion_timestamp.is_none())
+    .map(|pod| pod.as_ref().clone())
+    .collect();
     let (pods, claim_error) = claim(
         &inner.client,
         &ds.metadata,

@@ -14,7 +14,9 @@ use k8s_openapi::jiff::Timestamp;
 use super::util::*;
 use super::{Inner, deployment_selector};
 use crate::client_ext::InformerExt;
-use crate::controller_utils::{claim, controller_ref, is_claim_candidate, new_controller_ref, now};
+use crate::controller_utils::{
+    claim, claim_candidates, controlled_by, controller_ref, new_controller_ref, now,
+};
 use crate::events::EventType;
 use client::api::{Api, DeleteParams, PostParams};
 
@@ -112,13 +114,15 @@ pub(super) async fn sync_deployment(inner: &Inner, key: &str) -> Result<(), Stri
         return Ok(());
     }
 
-    let candidates: Vec<ReplicaSet> = inner
-        .replica_sets
-        .list_namespace(namespace)
-        .into_iter()
-        .filter(|rs| is_claim_candidate(&rs.metadata, d.metadata.uid.as_deref(), &selector))
-        .map(|rs| rs.as_ref().clone())
-        .collect();
+    let candidates: Vec<ReplicaSet> = claim_candidates(
+        &inner.replica_sets,
+        namespace,
+        d.metadata.uid.as_deref(),
+        &selector,
+    )
+    .into_iter()
+    .map(|rs| rs.as_ref().clone())
+    .collect();
     let (rss, error) = claim(
         &inner.client,
         &d.metadata,
@@ -629,15 +633,16 @@ fn old_pods_running(inner: &Inner, sets: &ReplicaSets) -> bool {
     else {
         return false;
     };
-    inner.pods.list_namespace(namespace).iter().any(|pod| {
-        controller_ref(&pod.metadata).is_some_and(|r| old_uids.contains(&r.uid.as_str()))
-            && !matches!(
+    controlled_by(&inner.pods, namespace, &|uid| old_uids.contains(&uid))
+        .iter()
+        .any(|pod| {
+            !matches!(
                 pod.status
                     .as_ref()
                     .and_then(|status| status.phase.as_deref()),
                 Some("Failed") | Some("Succeeded")
             )
-    })
+        })
 }
 
 /// Scales without rolling out: paused Deployments and replica changes.

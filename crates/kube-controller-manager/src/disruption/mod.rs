@@ -131,12 +131,18 @@ async fn sync_budget(
     let Some(budget) = budgets.lister().namespaced(namespace).get(name) else {
         return Ok(SyncOutcome::Done);
     };
-    let namespace_pods = pods.lister().namespaced(namespace).list();
-    let selected: Vec<&Pod> = namespace_pods
-        .iter()
-        .map(Arc::as_ref)
-        .filter(|pod| selects(&budget, pod))
-        .collect();
+    // Only the selected pods are decoded from the packed cache.
+    let selector = budget.spec.as_ref().and_then(|spec| spec.selector.as_ref());
+    let namespace_pods = match label_selector_as_selector(selector) {
+        Ok(selector) => pods
+            .lister()
+            .namespaced(namespace)
+            .list_where(&|summary| selector.matches(summary), &|pod| {
+                selector.matches(&pod.metadata.labels)
+            }),
+        Err(_) => Vec::new(),
+    };
+    let selected: Vec<&Pod> = namespace_pods.iter().map(Arc::as_ref).collect();
 
     let expected = if status::needs_expected_count(&budget) {
         expected_count(client, namespace, &selected).await.map(Some)

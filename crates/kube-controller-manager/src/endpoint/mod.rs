@@ -23,7 +23,7 @@ use crate::objectapi::{is_already_exists, is_not_found};
 use crate::queueworker::{SyncError, SyncOutcome, new_queue, object_key, run_workers, split_key};
 use subsets::{
     HEADLESS_LABEL, OVER_CAPACITY_ANNOTATION, TRIGGER_TIME_ANNOTATION, desired_subsets,
-    selector_matches, service_is_headless,
+    selector_matches, service_is_headless, service_selects,
 };
 
 /// The endpoints controller.
@@ -225,12 +225,14 @@ async fn sync_service(
         return Ok(SyncOutcome::Done);
     }
 
-    let namespace_pods = pods.lister().namespaced(namespace).list();
-    let selected: Vec<&Pod> = namespace_pods
-        .iter()
-        .map(Arc::as_ref)
-        .filter(|pod| selector_matches(&service, pod))
-        .collect();
+    // Only the selected pods are decoded from the packed cache.
+    let namespace_pods = pods
+        .lister()
+        .namespaced(namespace)
+        .list_where(&|summary| service_selects(&service, summary), &|pod| {
+            selector_matches(&service, pod)
+        });
+    let selected: Vec<&Pod> = namespace_pods.iter().map(Arc::as_ref).collect();
     let desired = desired_subsets(&service, selected.iter().copied());
 
     let mut labels = service.metadata.labels.clone().unwrap_or_default();

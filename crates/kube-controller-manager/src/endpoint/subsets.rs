@@ -5,6 +5,7 @@
 //! [`should_pod_be_in_endpoints`], [`find_port`], [`pod_ip_for_family`]) are shared
 //! with the EndpointSlice controller.
 
+use apimachinery::labels::Labels;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
@@ -131,6 +132,11 @@ pub fn pod_hostname_for_service(pod: &Pod, service: &Service) -> Option<String> 
 /// Returns whether a Service selects `pod` by its `spec.selector`. A Service without
 /// a selector selects nothing (its Endpoints are managed by someone else).
 pub fn selector_matches(service: &Service, pod: &Pod) -> bool {
+    service_selects(service, &pod.metadata.labels)
+}
+
+/// Returns whether a Service's `spec.selector` selects an object with `labels`.
+pub fn service_selects<L: Labels + ?Sized>(service: &Service, labels: &L) -> bool {
     let Some(selector) = service
         .spec
         .as_ref()
@@ -141,12 +147,9 @@ pub fn selector_matches(service: &Service, pod: &Pod) -> bool {
     if selector.is_empty() {
         return false;
     }
-    let labels = pod.metadata.labels.as_ref();
-    selector.iter().all(|(key, value)| {
-        labels
-            .and_then(|labels| labels.get(key))
-            .is_some_and(|actual| actual == value)
-    })
+    selector
+        .iter()
+        .all(|(key, value)| labels.get(key) == Some(value.as_str()))
 }
 
 /// Returns whether the Service is headless (`clusterIP: None`).

@@ -18,7 +18,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
-use crate::endpoint::subsets::selector_matches;
+use crate::endpoint::subsets::{selector_matches, service_selects};
 use crate::endpoint::{
     format_time, last_change_trigger_time, watch_pods_for_services, watch_services,
 };
@@ -171,12 +171,15 @@ impl SyncState {
             return Ok(SyncOutcome::Done);
         }
 
-        let namespace_pods = self.pods.lister().namespaced(namespace).list();
-        let selected: Vec<&Pod> = namespace_pods
-            .iter()
-            .map(Arc::as_ref)
-            .filter(|pod| selector_matches(&service, pod))
-            .collect();
+        // Only the selected pods are decoded from the packed cache.
+        let namespace_pods = self
+            .pods
+            .lister()
+            .namespaced(namespace)
+            .list_where(&|summary| service_selects(&service, summary), &|pod| {
+                selector_matches(&service, pod)
+            });
+        let selected: Vec<&Pod> = namespace_pods.iter().map(Arc::as_ref).collect();
         let nodes = self.nodes.lister();
         let desired = desired_endpoints(&service, selected.iter().copied(), |node| {
             nodes.get(node).and_then(|node| node_zone(&node))

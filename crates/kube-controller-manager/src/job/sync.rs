@@ -16,7 +16,7 @@ use super::indexes::{COMPLETION_INDEX_ANNOTATION, format_indexes, parse_indexes,
 use super::policy::{PolicyAction, backoff_delay, match_pod_failure_policy};
 use super::{BackoffRecord, Inner, TRACKING_FINALIZER};
 use crate::controller_utils::{
-    SLOW_START_INITIAL_BATCH_SIZE, claim, futures_join_all, is_claim_candidate, is_pod_active,
+    SLOW_START_INITIAL_BATCH_SIZE, claim, claim_candidates, futures_join_all, is_pod_active,
     is_pod_ready, key_of, new_controller_ref, now, pod_from_template, pods_to_delete,
     slow_start_batch,
 };
@@ -205,13 +205,15 @@ pub(super) async fn sync_job(inner: &Inner, key: &str) -> Result<(), String> {
     )
     .map_err(|err| format!("invalid selector: {err}"))?;
 
-    let candidates: Vec<Pod> = inner
-        .pods
-        .list_namespace(namespace)
-        .into_iter()
-        .filter(|pod| is_claim_candidate(&pod.metadata, job.metadata.uid.as_deref(), &selector))
-        .map(|pod| pod.as_ref().clone())
-        .collect();
+    let candidates: Vec<Pod> = claim_candidates(
+        &inner.pods,
+        namespace,
+        job.metadata.uid.as_deref(),
+        &selector,
+    )
+    .into_iter()
+    .map(|pod| pod.as_ref().clone())
+    .collect();
     let (pods, claim_error) = claim(
         &inner.client,
         &job.metadata,

@@ -31,6 +31,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
+use crate::controller_utils::{POD_NODE_NAME_INDEX, add_pod_indexers, pods_by_index};
 use crate::objectapi::{is_not_found, now_time};
 use crate::queueworker::sleep_or_cancel;
 use taints::{Eviction, condition_taints, earliest_no_execute, eviction_for, reconcile_taints};
@@ -73,7 +74,11 @@ impl NodeLifecycleController {
                 namespace: Some(NODE_LEASE_NAMESPACE.to_string()),
                 ..InformerOptions::default()
             }),
-            pods: ctx.informers.informer::<Pod>(),
+            pods: {
+                let pods = ctx.informers.informer::<Pod>();
+                add_pod_indexers(&pods);
+                pods
+            },
             grace_period: ctx.options.node_monitor_grace_period,
             startup_grace_period: ctx.options.node_startup_grace_period,
             monitor_period: ctx.options.node_monitor_period,
@@ -208,10 +213,7 @@ impl NodeLifecycleController {
 
     /// Sets the Ready condition of every pod on the node to False.
     async fn mark_pods_not_ready(&self, node_name: &str) {
-        for pod in self.pods.lister().list() {
-            if pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) != Some(node_name) {
-                continue;
-            }
+        for pod in pods_by_index(&self.pods, POD_NODE_NAME_INDEX, node_name) {
             let mut updated = (*pod).clone();
             let status = updated.status.get_or_insert_with(Default::default);
             let conditions = status.conditions.get_or_insert_with(Vec::new);
@@ -277,7 +279,10 @@ impl NodeLifecycleController {
         if tainted.is_empty() {
             return;
         }
-        for pod in self.pods.lister().list() {
+        let on_tainted_nodes = tainted
+            .keys()
+            .flat_map(|node| pods_by_index(&self.pods, POD_NODE_NAME_INDEX, node));
+        for pod in on_tainted_nodes {
             if pod.metadata.deletion_timestamp.is_some() {
                 continue;
             }

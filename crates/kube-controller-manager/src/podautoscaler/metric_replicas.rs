@@ -25,7 +25,6 @@ use super::Inner;
 use super::replica_calculator::per_pod_replicas;
 use super::scale::ScaleTarget;
 use super::status::{SCALING_ACTIVE, set_condition};
-use crate::client_ext::InformerExt;
 use crate::events::EventType;
 
 /// The outcome of the metric step.
@@ -99,10 +98,9 @@ impl Inner {
         let namespace = autoscaler.metadata.namespace.clone().unwrap_or_default();
         let pods: Vec<Arc<Pod>> = self
             .pods
-            .list_namespace(&namespace)
-            .into_iter()
-            .filter(|pod| selector.matches(&pod.metadata.labels))
-            .collect();
+            .lister()
+            .namespaced(&namespace)
+            .list_selected(&selector);
 
         let specs = autoscaler
             .spec
@@ -270,10 +268,9 @@ impl Inner {
     ) -> Vec<String> {
         let pods: Vec<Arc<Pod>> = self
             .pods
-            .list_namespace(namespace)
-            .into_iter()
-            .filter(|pod| selector.matches(&pod.metadata.labels))
-            .collect();
+            .lister()
+            .namespaced(namespace)
+            .list_selected(&selector);
         let mut selectors = self
             .selectors
             .lock()

@@ -16,6 +16,10 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use tokio::sync::watch;
 
 use crate::context::ControllerContext;
+use crate::controller_utils::{
+    POD_NODE_NAME_INDEX, POD_TERMINATED_INDEX, TERMINATED, add_pod_indexers, pod_index_values,
+    pods_by_index,
+};
 use crate::objectapi::is_not_found;
 use crate::queueworker::sleep_or_cancel;
 
@@ -79,9 +83,11 @@ pub fn orphaned(pods: &[Arc<Pod>], nodes: &HashSet<String>) -> Vec<Arc<Pod>> {
 
 impl PodGcController {
     pub fn new(ctx: &ControllerContext) -> Self {
+        let pods = ctx.informers.informer::<Pod>();
+        add_pod_indexers(&pods);
         Self {
             client: ctx.client.clone(),
-            pods: ctx.informers.informer::<Pod>(),
+            pods,
             nodes: ctx.informers.informer::<Node>(),
             threshold: usize::try_from(ctx.options.terminated_pod_gc_threshold).unwrap_or(0),
             period: GC_CHECK_PERIOD,
@@ -107,8 +113,10 @@ impl PodGcController {
     }
 
     async fn gc(&self) {
-        let pods = self.pods.lister().list();
-        for pod in terminated_to_delete(&pods, self.threshold) {
+        // The indices give the terminated pods and the pods by node, so a pass
+        // decodes only those from the packed cache.
+        let terminated = pods_by_index(&self.pods, POD_TERMINATED_INDEX, TERMINATED);
+        for pod in terminated_to_delete(&terminated, self.threshold) {
             self.force_delete(&pod, "terminated pod over the threshold")
                 .await;
         }
@@ -119,7 +127,15 @@ impl PodGcController {
             .iter()
             .filter_map(|n| n.metadata.name.clone())
             .collect();
-        for pod in orphaned(&pods, &nodes) {
+        let candidates: Vec<Arc<Pod>> = match pod_index_values(&self.pods, POD_NODE_NAME_INDEX) {
+            Some(node_names) => node_names
+                .iter()
+                .filter(|node| node.is_empty() || !nodes.contains(*node))
+                .flat_map(|node| pods_by_index(&self.pods, POD_NODE_NAME_INDEX, node))
+                .collect(),
+            None => self.pods.lister().list(),
+        };
+        for pod in orphaned(&candidates, &nodes) {
             // The informer may lag: confirm that the node is really gone.
             if let Some(node) = pod
                 .spec

@@ -27,9 +27,9 @@ use tokio::sync::watch;
 use crate::client_ext::{InformerExt, Resource};
 use crate::context::ControllerContext;
 use crate::controller_utils::{
-    ControllerExpectations, PodControl, SLOW_START_INITIAL_BATCH_SIZE, claim, controller_ref,
-    futures_join_all, is_claim_candidate, is_pod_active, is_pod_ready, key_of, new_controller_ref,
-    pod_from_template, pods_to_delete, slow_start_batch,
+    ControllerExpectations, PodControl, SLOW_START_INITIAL_BATCH_SIZE, claim, claim_candidates,
+    controlled_by, controller_ref, futures_join_all, is_pod_active, is_pod_ready, key_of,
+    new_controller_ref, pod_from_template, pods_to_delete, slow_start_batch,
 };
 use crate::events::{EventRecorder, EventType};
 use crate::worker::{new_queue, run_workers};
@@ -341,11 +341,9 @@ async fn sync<K: ReplicaOwner>(inner: &Inner<K>, key: &str) -> Result<(), String
         inner.expectations.satisfied(key) && owner.metadata().deletion_timestamp.is_none();
 
     let owner_uid = owner.metadata().uid.as_deref();
-    let candidates: Vec<Pod> = inner
-        .pods
-        .list_namespace(namespace)
+    let candidates: Vec<Pod> = claim_candidates(&inner.pods, namespace, owner_uid, &selector)
         .into_iter()
-        .filter(|pod| is_pod_active(pod) && is_claim_candidate(&pod.metadata, owner_uid, &selector))
+        .filter(|pod| is_pod_active(pod))
         .map(|pod| pod.as_ref().clone())
         .collect();
     let (pods, claim_error) = claim(
@@ -520,12 +518,9 @@ fn related_active_pods<K: ReplicaOwner>(inner: &Inner<K>, owner: &K, pods: &[Pod
         .filter(|other| controller_ref(other.metadata()).is_some_and(|r| r.uid == parent.uid))
         .filter_map(|other| other.metadata().uid.clone())
         .collect();
-    inner
-        .pods
-        .list_namespace(namespace)
+    controlled_by(&inner.pods, namespace, &|uid| siblings.contains(uid))
         .into_iter()
         .filter(|pod| is_pod_active(pod))
-        .filter(|pod| controller_ref(&pod.metadata).is_some_and(|r| siblings.contains(&r.uid)))
         .map(|pod| pod.as_ref().clone())
         .collect()
 }

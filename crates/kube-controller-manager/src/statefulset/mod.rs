@@ -25,7 +25,8 @@ use tokio::sync::watch;
 use crate::client_ext::InformerExt;
 use crate::context::ControllerContext;
 use crate::controller_utils::{
-    claim, controller_ref, is_claim_candidate, is_pod_available, key_of, new_controller_ref, now,
+    claim, claim_candidates, controlled_by, controller_ref, is_pod_available, key_of,
+    new_controller_ref, now,
 };
 use crate::events::{EventRecorder, EventType};
 use crate::history::{revision_hash, sync_revision, truncate_history};
@@ -167,13 +168,15 @@ async fn sync(inner: &Inner, key: &str) -> Result<(), String> {
     let selector = apimachinery::labels::label_selector_as_selector(Some(&spec.selector))
         .map_err(|err| format!("invalid selector: {err}"))?;
 
-    let candidates: Vec<Pod> = inner
-        .pods
-        .list_namespace(namespace)
-        .into_iter()
-        .filter(|pod| is_claim_candidate(&pod.metadata, set.metadata.uid.as_deref(), &selector))
-        .map(|pod| pod.as_ref().clone())
-        .collect();
+    let candidates: Vec<Pod> = claim_candidates(
+        &inner.pods,
+        namespace,
+        set.metadata.uid.as_deref(),
+        &selector,
+    )
+    .into_iter()
+    .map(|pod| pod.as_ref().clone())
+    .collect();
     let (pods, claim_error) = claim(
         &inner.client,
         &set.metadata,
@@ -237,15 +240,12 @@ async fn sync(inner: &Inner, key: &str) -> Result<(), String> {
     )
     .await?;
 
-    let fresh: Vec<Pod> = inner
-        .pods
-        .list_namespace(namespace)
-        .into_iter()
-        .filter(|pod| {
-            controller_ref(&pod.metadata).is_some_and(|r| Some(&r.uid) == set.metadata.uid.as_ref())
-        })
-        .map(|pod| pod.as_ref().clone())
-        .collect();
+    let fresh: Vec<Pod> = controlled_by(&inner.pods, namespace, &|uid| {
+        set.metadata.uid.as_deref() == Some(uid)
+    })
+    .into_iter()
+    .map(|pod| pod.as_ref().clone())
+    .collect();
     write_status(inner, &set, &fresh, &current_revision, &update_name).await?;
     outcome
 }
