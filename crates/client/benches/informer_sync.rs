@@ -8,6 +8,8 @@
 //! set the update phase. `BENCH_STRIP_MANAGED_FIELDS=1` makes both clients drop
 //! `metadata.managedFields` before caching (ours with an informer transform, kube-rs
 //! with `WatchStreamExt::modify`), as upstream kube-controller-manager does.
+//! A third client, "packed", is our informer with a packed cache
+//! (`SharedInformerFactory::with_packed_caches`), as the controller manager runs it.
 //!
 //! Each child syncs its cache and reports the time from start to a synced cache and
 //! its memory: resident (VmRSS), resident at peak (VmHWM), and the live and peak heap
@@ -210,7 +212,8 @@ async fn child(args: &[String]) {
 
     let sync = async {
         match which.as_str() {
-            "ours" => sync_ours(&args[1], &args[2], count, &round, &lags).await,
+            "ours" => sync_ours(&args[1], &args[2], count, &round, &lags, false).await,
+            "packed" => sync_ours(&args[1], &args[2], count, &round, &lags, true).await,
             "kube-rs" => sync_kube(&args[3], count, &round, &lags).await,
             other => panic!("unknown client {other}"),
         }
@@ -303,7 +306,8 @@ async fn parent() {
         "rss MiB",
         "heap MiB"
     );
-    for (round, which) in ["ours", "kube-rs", "ours", "kube-rs"].iter().enumerate() {
+    let order = ["ours", "packed", "kube-rs", "ours", "packed", "kube-rs"];
+    for (round, which) in order.iter().enumerate() {
         let mut child = tokio::process::Command::new(&exe)
             .args([
                 "child",
@@ -513,10 +517,14 @@ async fn sync_ours(
     count: usize,
     round: &str,
     lags: &Lags,
+    packed: bool,
 ) -> (Duration, Box<dyn Send>) {
     let client = rest_client(host, ca).await;
     let started = Instant::now();
-    let factory = SharedInformerFactory::new(client, Duration::ZERO);
+    let mut factory = SharedInformerFactory::new(client, Duration::ZERO);
+    if packed {
+        factory = factory.with_packed_caches(|_| true);
+    }
     let informer = factory.informer::<Pod>();
     if strips_managed_fields() {
         informer

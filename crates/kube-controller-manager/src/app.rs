@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use client::config::RestConfig;
 use client::config::kubeconfig::{ConfigOverrides, Kubeconfig};
@@ -67,6 +68,21 @@ pub fn rest_config(options: &ControllerManagerOptions) -> Result<RestConfig, Run
     Ok(config)
 }
 
+/// How often the heap is checked for freed memory to return.
+const HEAP_TRIM_PERIOD: Duration = Duration::from_secs(10);
+
+/// Returns freed heap pages to the system every [`HEAP_TRIM_PERIOD`] in which
+/// enough objects were decoded: controllers' reads of packed caches decode objects
+/// and drop them soon after, and glibc keeps the freed memory otherwise.
+async fn trim_heap(mut cancel: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(HEAP_TRIM_PERIOD) => client::cache::trim_heap_if_due(),
+            _ = cancel.changed() => return,
+        }
+    }
+}
+
 /// Runs the controller manager until `cancel` fires.
 ///
 /// # Errors
@@ -87,6 +103,7 @@ pub async fn run(
 
     let ctx = ControllerContext::new(client.clone(), Arc::clone(&options));
     let run_controllers = move |cancel: watch::Receiver<bool>| async move {
+        tokio::spawn(trim_heap(cancel.clone()));
         let started = start_controllers(&ctx, cancel.clone());
         tracing::info!(controllers = ?started, "started controllers");
         if ctx.informers.wait_for_cache_sync(cancel.clone()).await {

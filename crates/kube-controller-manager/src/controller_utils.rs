@@ -532,38 +532,45 @@ pub fn is_claim_candidate(meta: &ObjectMeta, owner_uid: Option<&str>, selector: 
     }
 }
 
-/// The pod index by `spec.nodeName` (`""` for unscheduled pods).
+/// The pod index by `spec.nodeName`; unscheduled pods are not in it.
 pub const POD_NODE_NAME_INDEX: &str = "spec.nodeName";
 
-/// The pod index of terminated pods (phase Succeeded or Failed), all under
-/// [`TERMINATED`]; other pods are not in it.
-pub const POD_TERMINATED_INDEX: &str = "terminated";
+/// The pod index of the pods the pod garbage collector looks at: [`TERMINATED`]
+/// and [`UNSCHEDULED_TERMINATING`]; other pods are not in it.
+pub const POD_GC_INDEX: &str = "podgc";
 
-/// The one value of [`POD_TERMINATED_INDEX`].
-pub const TERMINATED: &str = "true";
+/// [`POD_GC_INDEX`]'s value for pods in phase Succeeded or Failed.
+pub const TERMINATED: &str = "terminated";
+
+/// [`POD_GC_INDEX`]'s value for pods being deleted that were never scheduled.
+pub const UNSCHEDULED_TERMINATING: &str = "unscheduled-terminating";
 
 fn pod_node_name(pod: &Arc<Pod>) -> Vec<String> {
-    vec![
-        pod.spec
-            .as_ref()
-            .and_then(|spec| spec.node_name.clone())
-            .unwrap_or_default(),
-    ]
+    pod.spec
+        .as_ref()
+        .and_then(|spec| spec.node_name.clone())
+        .filter(|node| !node.is_empty())
+        .into_iter()
+        .collect()
 }
 
-fn pod_terminated(pod: &Arc<Pod>) -> Vec<String> {
+fn pod_gc_values(pod: &Arc<Pod>) -> Vec<String> {
+    let mut values = Vec::new();
     let phase = pod
         .status
         .as_ref()
         .and_then(|status| status.phase.as_deref());
-    match phase {
-        Some("Succeeded" | "Failed") => vec![TERMINATED.to_string()],
-        _ => Vec::new(),
+    if matches!(phase, Some("Succeeded" | "Failed")) {
+        values.push(TERMINATED.to_string());
     }
+    if pod.metadata.deletion_timestamp.is_some() && pod_node_name(pod).is_empty() {
+        values.push(UNSCHEDULED_TERMINATING.to_string());
+    }
+    values
 }
 
-/// Adds [`POD_NODE_NAME_INDEX`] and [`POD_TERMINATED_INDEX`] to the shared pod
-/// informer unless another controller did. Periodic passes over pods by node or
+/// Adds [`POD_NODE_NAME_INDEX`] and [`POD_GC_INDEX`] to the shared pod informer
+/// unless another controller did. Periodic passes over pods by node or
 /// phase then decode only those pods from the packed cache. Call before the
 /// informer starts; later, [`pods_by_index`] scans instead.
 pub fn add_pod_indexers(pods: &SharedIndexInformer<Pod>) {
@@ -575,10 +582,10 @@ pub fn add_pod_indexers(pods: &SharedIndexInformer<Pod>) {
             Arc::new(|pod: &Arc<Pod>| Ok(pod_node_name(pod))),
         );
     }
-    if !existing.contains_key(POD_TERMINATED_INDEX) {
+    if !existing.contains_key(POD_GC_INDEX) {
         indexers.insert(
-            POD_TERMINATED_INDEX.to_string(),
-            Arc::new(|pod: &Arc<Pod>| Ok(pod_terminated(pod))),
+            POD_GC_INDEX.to_string(),
+            Arc::new(|pod: &Arc<Pod>| Ok(pod_gc_values(pod))),
         );
     }
     if indexers.is_empty() {
@@ -598,8 +605,8 @@ pub fn pods_by_index(pods: &SharedIndexInformer<Pod>, index: &str, value: &str) 
     match pods.indexer().by_index(index, value) {
         Ok(found) => found,
         Err(_) => {
-            let values: fn(&Arc<Pod>) -> Vec<String> = if index == POD_TERMINATED_INDEX {
-                pod_terminated
+            let values: fn(&Arc<Pod>) -> Vec<String> = if index == POD_GC_INDEX {
+                pod_gc_values
             } else {
                 pod_node_name
             };

@@ -46,8 +46,9 @@ pub(crate) fn record(bytes: usize) {
 }
 
 /// Starts a trim when enough bytes were decoded since the last one and the last one
-/// is old enough.
-pub(crate) fn trim_if_due() {
+/// is old enough. Processes whose packed caches decode objects on reads call it
+/// now and then, since reads alone never start a trim.
+pub fn trim_if_due() {
     if DECODED.load(Ordering::Relaxed) < TRIM_AFTER_BYTES {
         return;
     }

@@ -20,6 +20,7 @@ mod thread_safe_store;
 pub use delta_fifo::{
     BoxError, Delta, DeltaFIFO, DeltaFIFOOptions, DeltaType, Deltas, PopError, ProcessError,
 };
+pub use heap_trim::trim_if_due as trim_heap_if_due;
 pub use index::{
     Index, IndexFunc, Indexers, Indices, NAMESPACE_INDEX, namespace_index_func, namespace_indexers,
 };

@@ -16,6 +16,9 @@ use crate::api::{
 use crate::cache::ReflectorOptions;
 use crate::rest::RestClient;
 
+/// Chooses the resources whose informers keep packed caches.
+type PackFilter = Box<dyn Fn(&ApiResource) -> bool + Send + Sync>;
+
 /// How often [`wait_for_cache_sync`] checks the informers.
 const SYNC_POLL: Duration = Duration::from_millis(100);
 
@@ -27,7 +30,7 @@ pub struct SharedInformerFactory {
     default_resync: Duration,
     reflector_options: ReflectorOptions,
     strip_managed_fields: bool,
-    pack_caches: bool,
+    pack_caches: Option<PackFilter>,
     entries: Mutex<HashMap<String, Entry>>,
 }
 
@@ -47,7 +50,7 @@ impl SharedInformerFactory {
             default_resync,
             reflector_options: ReflectorOptions::default(),
             strip_managed_fields: false,
-            pack_caches: false,
+            pack_caches: None,
             entries: Mutex::new(HashMap::new()),
         }
     }
@@ -68,11 +71,16 @@ impl SharedInformerFactory {
         self
     }
 
-    /// Packs the caches of the informers created afterwards (see
-    /// [`SharedIndexInformer::pack_cache`]): for processes that hold many objects
-    /// and read few of them per event, such as the controller manager.
-    pub fn with_packed_caches(mut self) -> Self {
-        self.pack_caches = true;
+    /// Packs the caches of the informers created afterwards whose resource `pack`
+    /// accepts (see [`SharedIndexInformer::pack_cache`]): for the kinds a process
+    /// holds many objects of and reads few of per event, such as the controller
+    /// manager's pods. Kinds read whole on every event of another kind stay faster
+    /// decoded.
+    pub fn with_packed_caches(
+        mut self,
+        pack: impl Fn(&ApiResource) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.pack_caches = Some(Box::new(pack));
         self
     }
 
@@ -163,7 +171,9 @@ impl SharedInformerFactory {
             // A new informer has not started, so the transform is always accepted.
             let _ = informer.set_transform(Arc::new(strip_managed_fields::<K>));
         }
-        if self.pack_caches {
+        if let Some(pack) = &self.pack_caches
+            && pack(informer.resource())
+        {
             informer.pack_cache();
         }
         let runner = informer.clone();

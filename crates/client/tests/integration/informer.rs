@@ -427,7 +427,7 @@ async fn packed_caches_serve_what_plain_caches_serve() {
         SharedInformerFactory::new(client.clone(), Duration::ZERO).with_managed_fields_stripped();
     let packed = SharedInformerFactory::new(client.clone(), Duration::ZERO)
         .with_managed_fields_stripped()
-        .with_packed_caches();
+        .with_packed_caches(|resource| resource.plural == "configmaps");
     let plain_informer = plain.informer::<ConfigMap>();
     let packed_informer = packed.informer::<ConfigMap>();
     assert!(packed_informer.indexer().is_packed());

@@ -17,8 +17,8 @@ use tokio::sync::watch;
 
 use crate::context::ControllerContext;
 use crate::controller_utils::{
-    POD_NODE_NAME_INDEX, POD_TERMINATED_INDEX, TERMINATED, add_pod_indexers, pod_index_values,
-    pods_by_index,
+    POD_GC_INDEX, POD_NODE_NAME_INDEX, TERMINATED, UNSCHEDULED_TERMINATING, add_pod_indexers,
+    pod_index_values, pods_by_index,
 };
 use crate::objectapi::is_not_found;
 use crate::queueworker::sleep_or_cancel;
@@ -115,7 +115,7 @@ impl PodGcController {
     async fn gc(&self) {
         // The indices give the terminated pods and the pods by node, so a pass
         // decodes only those from the packed cache.
-        let terminated = pods_by_index(&self.pods, POD_TERMINATED_INDEX, TERMINATED);
+        let terminated = pods_by_index(&self.pods, POD_GC_INDEX, TERMINATED);
         for pod in terminated_to_delete(&terminated, self.threshold) {
             self.force_delete(&pod, "terminated pod over the threshold")
                 .await;
@@ -130,8 +130,13 @@ impl PodGcController {
         let candidates: Vec<Arc<Pod>> = match pod_index_values(&self.pods, POD_NODE_NAME_INDEX) {
             Some(node_names) => node_names
                 .iter()
-                .filter(|node| node.is_empty() || !nodes.contains(*node))
+                .filter(|node| !nodes.contains(*node))
                 .flat_map(|node| pods_by_index(&self.pods, POD_NODE_NAME_INDEX, node))
+                .chain(pods_by_index(
+                    &self.pods,
+                    POD_GC_INDEX,
+                    UNSCHEDULED_TERMINATING,
+                ))
                 .collect(),
             None => self.pods.lister().list(),
         };
