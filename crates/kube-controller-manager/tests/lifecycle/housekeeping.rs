@@ -27,6 +27,7 @@ async fn housekeeping_controllers() {
         ControllerManagerOptions {
             allocate_node_cidrs: true,
             cluster_cidr: Some("10.244.0.0/16".to_string()),
+            terminated_pod_gc_threshold: 1,
             ..ControllerManagerOptions::default()
         },
     );
@@ -66,6 +67,42 @@ async fn housekeeping_controllers() {
             .then_some(())
     })
     .await;
+
+    // Pod GC: terminated pods beyond the threshold of one go, oldest first. Pods
+    // are found through the pod informer's index, as the cache is packed.
+    for name in ["done-1", "done-2"] {
+        // Not selected by the disruption budget below.
+        let mut done = pod(name, None);
+        done["metadata"]["labels"] = json!({"app": "batch"});
+        create(&client, "/api/v1/namespaces/default/pods", &done).await;
+        client
+            .patch(
+                &format!("/api/v1/namespaces/default/pods/{name}/status"),
+                client::rest::PatchType::Merge,
+            )
+            .json(&json!({"status": {"phase": "Succeeded"}}))
+            .request_json::<Value>()
+            .await
+            .expect("finish the pod");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    eventually(
+        "oldest terminated pod removed",
+        Duration::from_secs(30),
+        || async {
+            get(&client, "/api/v1/namespaces/default/pods/done-1")
+                .await
+                .is_none()
+                .then_some(())
+        },
+    )
+    .await;
+    assert!(
+        get(&client, "/api/v1/namespaces/default/pods/done-2")
+            .await
+            .is_some(),
+        "the newest terminated pod stays"
+    );
 
     // TTL after finished: a Job that completed long ago goes.
     create(
