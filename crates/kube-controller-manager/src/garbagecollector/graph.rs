@@ -6,7 +6,8 @@
 //! [`Work`] the change calls for. Owners not yet observed become virtual nodes that
 //! the collector verifies with a live read.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use serde_json::Value;
 
@@ -16,14 +17,29 @@ pub const FINALIZER_ORPHAN: &str = "orphan";
 /// The finalizer that makes the collector delete blocking dependents first.
 pub const FINALIZER_FOREGROUND: &str = "foregroundDeletion";
 
+/// Returns the shared copy of `text`. The graph holds an identity per object, and
+/// API versions, kinds and namespaces repeat across all of them, so each distinct
+/// one is allocated once. NOTE: names stay interned after their last object goes;
+/// they are few (kinds and namespaces).
+pub fn intern(text: &str) -> Arc<str> {
+    static INTERNED: LazyLock<Mutex<HashSet<Arc<str>>>> = LazyLock::new(Default::default);
+    let mut interned = INTERNED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(shared) = interned.get(text) {
+        return shared.clone();
+    }
+    let shared: Arc<str> = Arc::from(text);
+    interned.insert(shared.clone());
+    shared
+}
+
 /// The identity of an object: enough to find it again through the API.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectIdentity {
-    pub api_version: String,
-    pub kind: String,
+    pub api_version: Arc<str>,
+    pub kind: Arc<str>,
     /// Empty for cluster-scoped objects. For a virtual owner, the dependent's
     /// namespace (the owner's namespace if the owner kind is namespaced).
-    pub namespace: String,
+    pub namespace: Arc<str>,
     pub name: String,
     pub uid: String,
 }
@@ -41,8 +57,8 @@ impl std::fmt::Display for ObjectIdentity {
 /// An owner reference as the collector needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OwnerRef {
-    pub api_version: String,
-    pub kind: String,
+    pub api_version: Arc<str>,
+    pub kind: Arc<str>,
     pub name: String,
     pub uid: String,
     pub block_owner_deletion: bool,
@@ -60,7 +76,11 @@ pub struct ObjectMeta {
 impl ObjectMeta {
     /// Reads the metadata of an object as JSON, with `api_version` and `kind` of the
     /// resource it was listed from. `None` when it has no uid.
-    pub fn from_object(object: &Value, api_version: &str, kind: &str) -> Option<ObjectMeta> {
+    pub fn from_object(
+        object: &Value,
+        api_version: &Arc<str>,
+        kind: &Arc<str>,
+    ) -> Option<ObjectMeta> {
         let metadata = object.get("metadata")?;
         let text = |field: &str| {
             metadata
@@ -89,9 +109,9 @@ impl ObjectMeta {
             .unwrap_or_default();
         Some(ObjectMeta {
             identity: ObjectIdentity {
-                api_version: api_version.to_string(),
-                kind: kind.to_string(),
-                namespace: text("namespace"),
+                api_version: api_version.clone(),
+                kind: kind.clone(),
+                namespace: intern(&text("namespace")),
                 name: text("name"),
                 uid,
             },
@@ -112,8 +132,8 @@ impl ObjectMeta {
 pub fn owner_ref_from_json(value: &Value) -> Option<OwnerRef> {
     let text = |field: &str| value.get(field).and_then(Value::as_str).map(str::to_string);
     Some(OwnerRef {
-        api_version: text("apiVersion")?,
-        kind: text("kind")?,
+        api_version: intern(&text("apiVersion")?),
+        kind: intern(&text("kind")?),
         name: text("name")?,
         uid: text("uid")?,
         block_owner_deletion: value
@@ -458,13 +478,18 @@ mod tests {
             "deletionTimestamp": "2024-01-01T00:00:00Z", "finalizers": ["orphan"],
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs",
                                  "uid": "u0", "blockOwnerDeletion": true}]}});
-        let meta = ObjectMeta::from_object(&object, "v1", "Pod").expect("meta");
+        let meta = ObjectMeta::from_object(&object, &intern("v1"), &intern("Pod")).expect("meta");
         assert!(meta.being_deleted);
         assert!(meta.has_finalizer(FINALIZER_ORPHAN));
         assert_eq!(meta.owners[0].uid, "u0");
         assert!(meta.owners[0].block_owner_deletion);
         assert!(
-            ObjectMeta::from_object(&serde_json::json!({"metadata": {}}), "v1", "Pod").is_none()
+            ObjectMeta::from_object(
+                &serde_json::json!({"metadata": {}}),
+                &intern("v1"),
+                &intern("Pod")
+            )
+            .is_none()
         );
     }
 }

@@ -462,7 +462,7 @@ impl Inner {
             namespace: if resource.namespaced {
                 dependent.namespace.clone()
             } else {
-                String::new()
+                graph::intern("")
             },
             name: owner.name.clone(),
             uid: owner.uid.clone(),

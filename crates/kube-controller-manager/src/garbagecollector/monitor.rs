@@ -9,19 +9,19 @@
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use client::cache::{CacheError, ObjectOrTombstone, Store, meta_namespace_key};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::graph::{GraphEvent, ObjectMeta};
+use super::graph::{GraphEvent, ObjectMeta, intern};
 
 /// The reflector's store for one resource.
 pub struct MonitorStore {
-    api_version: String,
-    kind: String,
+    api_version: Arc<str>,
+    kind: Arc<str>,
     known: Mutex<HashMap<String, Seen>>,
     events: mpsc::UnboundedSender<GraphEvent>,
     synced: AtomicBool,
@@ -54,8 +54,8 @@ impl MonitorStore {
         events: mpsc::UnboundedSender<GraphEvent>,
     ) -> Self {
         Self {
-            api_version,
-            kind,
+            api_version: intern(&api_version),
+            kind: intern(&kind),
             known: Mutex::new(HashMap::new()),
             events,
             synced: AtomicBool::new(false),
