@@ -9,6 +9,7 @@ pub mod decode;
 pub mod errors;
 pub mod fieldpath;
 pub mod fields;
+pub mod heap;
 pub mod labels;
 pub mod meta;
 pub mod patch;

@@ -555,8 +555,10 @@ async fn memory(name: &str, dir: &Path, etcd: Option<&str>, scale: Scale) {
         )
         .await;
     assert_eq!(status, 200);
-    // Let the watch cache apply the last events before reading memory.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Let the watch cache apply the last events, and the server hand the heap freed by
+    // the load back to the system (it trims a second or two after a burst of
+    // requests), before reading memory.
+    tokio::time::sleep(Duration::from_secs(5)).await;
     let after = ProcessMemory::read(server.pid());
 
     let pods = scale.memory_pods as f64;

@@ -7,6 +7,7 @@ use kube_apiserver::options::Options;
 fn main() -> std::process::ExitCode {
     let options = Options::parse();
     init_logging(&options);
+    kube_apiserver::heap::limit_arenas();
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -13,7 +13,7 @@
 //! of the client library trim on their own after large lists and watch streams.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
@@ -46,17 +46,12 @@ pub async fn run(mut cancel: watch::Receiver<bool>) {
     }
 }
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn trim() {
-    let started = std::time::Instant::now();
-    // SAFETY: malloc_trim takes no pointers and may be called from any thread.
-    let released = unsafe { libc::malloc_trim(0) };
+    let started = Instant::now();
+    let released = apimachinery::heap::trim();
     tracing::debug!(
-        released = released != 0,
+        released,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "returned free heap pages to the system"
     );
 }
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn trim() {}

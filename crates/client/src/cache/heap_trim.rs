@@ -74,17 +74,12 @@ pub fn trim_if_due() {
     }
 }
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn trim() {
     let started = Instant::now();
-    // SAFETY: malloc_trim takes no pointers and may be called from any thread.
-    let released = unsafe { libc::malloc_trim(0) };
+    let released = apimachinery::heap::trim();
     tracing::debug!(
-        released = released != 0,
+        released,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "returned free heap pages to the system"
     );
 }
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn trim() {}

@@ -36,6 +36,9 @@ pub(crate) const META_REVISION: &str = "revision";
 pub(crate) const META_COMPACTED: &str = "compacted";
 
 /// Default size of redb's page cache: [`EmbeddedOptions::cache_size_bytes`].
+// NOTE: with 8 MiB the API server's memory benchmark kept 975 bytes per stored pod
+// beyond its JSON, against 1,348 with 32 MiB, but write latency with 8 MiB (a 4 MiB
+// write buffer) was not measured.
 pub const DEFAULT_CACHE_SIZE_BYTES: usize = 32 << 20;
 
 /// Tuning of an [`EmbeddedBackend`]; the defaults suit an apiserver.
