@@ -599,8 +599,8 @@ pub fn add_pod_indexers(pods: &SharedIndexInformer<Pod>) {
     }
 }
 
-/// Returns the pods whose index `index` (one of [`add_pod_indexers`]') holds
-/// `value`, scanning every pod when the index is missing.
+/// Returns the pods under `value` in index `index` (one of [`add_pod_indexers`]'),
+/// scanning every pod when the index is missing.
 pub fn pods_by_index(pods: &SharedIndexInformer<Pod>, index: &str, value: &str) -> Vec<Arc<Pod>> {
     match pods.indexer().by_index(index, value) {
         Ok(found) => found,

@@ -73,7 +73,7 @@ impl SharedInformerFactory {
 
     /// Packs the caches of the informers created afterwards whose resource `pack`
     /// accepts (see [`SharedIndexInformer::pack_cache`]): for the kinds a process
-    /// holds many objects of and reads few of per event, such as the controller
+    /// caches many objects of and reads few of per event, such as the controller
     /// manager's pods. Kinds read whole on every event of another kind stay faster
     /// decoded.
     pub fn with_packed_caches(

@@ -40,9 +40,10 @@ impl<K: KubeObject> Lister<K> {
         })
     }
 
-    /// Returns the cached objects that pass `select`. A packed cache first asks
-    /// `select_summary` about each object's labels and controller and decodes only
-    /// the objects it accepts; it must accept every object `select` would.
+    /// Returns the cached objects that pass `select`. A packed cache first tests
+    /// each object's summary (labels and controller) with `select_summary` and
+    /// decodes only the objects it accepts; it must accept every object `select`
+    /// would.
     pub fn list_where(
         &self,
         select_summary: &dyn Fn(&ObjectSummary) -> bool,

@@ -214,11 +214,11 @@ impl<K: KubeObject> SharedIndexInformer<K> {
         Ok(())
     }
 
-    /// Keeps the cache's objects as JSON bytes and decodes them on every read: a
+    /// Keeps the cache's objects as JSON bytes and decodes them on every read. A
     /// decoded pod takes about seven times the memory of its JSON, so the cache of a
-    /// large cluster shrinks to a fraction, while each lister read and each update's
-    /// old object costs a decode of a few microseconds. Handlers still receive the
-    /// decoded objects the watch delivers. May be called at any time.
+    /// large cluster shrinks to a fraction. In exchange each lister read and each
+    /// update's old object costs a decode of a few microseconds. Handlers still
+    /// receive the decoded objects the watch delivers. May be called at any time.
     pub fn pack_cache(&self) {
         self.inner
             .indexer

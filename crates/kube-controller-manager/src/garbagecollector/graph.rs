@@ -17,7 +17,7 @@ pub const FINALIZER_ORPHAN: &str = "orphan";
 /// The finalizer that makes the collector delete blocking dependents first.
 pub const FINALIZER_FOREGROUND: &str = "foregroundDeletion";
 
-/// Returns the shared copy of `text`. The graph holds an identity per object, and
+/// Returns the shared copy of `text`. The graph keeps an identity per object, and
 /// API versions, kinds and namespaces repeat across all of them, so each distinct
 /// one is allocated once. NOTE: names stay interned after their last object goes;
 /// they are few (kinds and namespaces).
