@@ -270,7 +270,7 @@ impl Inner {
             .pods
             .lister()
             .namespaced(namespace)
-            .list_selected(&selector);
+            .list_selected(selector);
         let mut selectors = self
             .selectors
             .lock()
