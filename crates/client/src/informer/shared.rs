@@ -336,6 +336,11 @@ impl<K: KubeObject> SharedIndexInformer<K> {
                     break;
                 }
             }
+            if !was_synced && self.inner.fifo.has_synced() && self.inner.indexer.is_packed() {
+                // The first list was decoded whole and is now packed: without a trim,
+                // the freed objects stay resident until later events trigger one.
+                tokio::task::spawn_blocking(apimachinery::heap::trim);
+            }
         }
 
         self.inner.fifo.close();
