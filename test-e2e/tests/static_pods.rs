@@ -151,6 +151,8 @@ fn control_plane_as_static_pods() {
 
     let dir = std::env::temp_dir().join(format!("static-pods-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("create the cluster directory");
+    // Declared before the cluster, so it is dropped after the cluster's teardown.
+    let _remove_dir = RemoveDir(dir.clone());
     let mut spec = ClusterSpec::new("sp", &dir, &bin_dir, 1);
     spec.bridge_octet = 243;
     spec.pod_octet = 247;
@@ -234,4 +236,16 @@ fn control_plane_as_static_pods() {
         old["status"]["containerStatuses"][0]["restartCount"],
         "deleting the mirror pod must not restart the static pod"
     );
+}
+
+/// Removes the cluster directory when the test ends, also when it fails. The static
+/// pod cluster keeps its etcd data, images and logs there, about 380 MiB a run.
+struct RemoveDir(std::path::PathBuf);
+
+impl Drop for RemoveDir {
+    fn drop(&mut self) {
+        if let Err(error) = std::fs::remove_dir_all(&self.0) {
+            eprintln!("failed to remove {}: {error}", self.0.display());
+        }
+    }
 }
