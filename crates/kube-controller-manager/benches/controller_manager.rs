@@ -1035,8 +1035,8 @@ async fn run(settings: Settings) {
 }
 
 /// Starts controller manager `binary` on the filled API server, reports its work
-/// until it goes quiet and then its idle cost, and stops it. `label` tells runs of
-/// different builds apart in the report.
+/// until it goes quiet and then its idle cost, and stops it. `label` marks the runs
+/// of different builds in the report.
 async fn restart_and_idle(
     server: &ApiServer,
     kubeconfig: &Path,

@@ -6,7 +6,7 @@
 //!
 //! A store given a [`Packer`](super::Packer) keeps each object as the bytes the packer makes of it
 //! and rebuilds the object on every read. A decoded pod takes about seven times the
-//! memory of its JSON, so a packed cache of a large cluster holds a fraction of the
+//! memory of its JSON, so a packed cache of a large cluster takes a fraction of the
 //! memory, at the price of a decode per object read.
 
 use std::collections::{BTreeSet, HashMap};
@@ -32,7 +32,7 @@ struct State<T> {
     packer: Option<Arc<dyn Packer<T>>>,
 }
 
-/// How one object is held.
+/// The storage of one object: decoded, or packed with its summary.
 enum Slot<T> {
     Object(T),
     Packed {
@@ -46,11 +46,11 @@ enum Slot<T> {
 pub enum Scope<'a> {
     /// Every stored object.
     All,
-    /// The objects whose index (first) holds the value (second).
+    /// The objects filed under the value (second) of the index (first).
     Indexed(&'a str, &'a str),
 }
 
-/// What a key held before a write, as far as its index entries are concerned.
+/// The previous object under a key, as far as its index entries are concerned.
 enum Previous<'a, T> {
     Nothing,
     Object(&'a T),

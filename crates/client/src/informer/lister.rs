@@ -42,8 +42,8 @@ impl<K: KubeObject> Lister<K> {
 
     /// Returns the cached objects that pass `select`. A packed cache first tests
     /// each object's summary (labels and controller) with `select_summary` and
-    /// decodes only the objects it accepts; it must accept every object `select`
-    /// would.
+    /// decodes only the objects it accepts. So `select_summary` must accept every
+    /// object that `select` accepts.
     pub fn list_where(
         &self,
         select_summary: &dyn Fn(&ObjectSummary) -> bool,

@@ -1,7 +1,7 @@
 //! A monitor's store: it receives one resource's list and watch results from a
 //! reflector and turns them into [`GraphEvent`]s for the graph builder.
 //!
-//! The graph holds each object's metadata, so the store keeps only what it needs to
+//! The graph keeps each object's metadata, so the store keeps only what it needs to
 //! tell changes apart: per key, the uid and a hash of the metadata the graph uses.
 //! At 100,000 objects that is about 150 bytes each instead of a second copy of the
 //! metadata.
@@ -27,7 +27,7 @@ pub struct MonitorStore {
     synced: AtomicBool,
 }
 
-/// What the store remembers of an object.
+/// The record the store keeps of one object.
 #[derive(Debug, PartialEq)]
 struct Seen {
     uid: String,
