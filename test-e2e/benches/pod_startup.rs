@@ -12,12 +12,14 @@
 //! 2. creates more pods until [`TOTAL_PODS`] run (the kubelet's default
 //!    `maxPods`), waits [`QUIET`] for the node to settle, and samples the
 //!    kubelet's VmRSS and its utime + stime over [`SAMPLE`];
-//! 3. runs the latency phase of upstream's density test. It deletes
-//!    [`LATENCY_PODS`] of the running pods to make room and waits until they are
-//!    gone and the node is quiet. Then it creates [`LATENCY_PODS`] pods one at a
-//!    time, [`LATENCY_INTERVAL`] apart, and times each as in step 1. The
-//!    saturation burst of step 1 measures the node's throughput, and this phase
-//!    measures the startup of one pod on a full node that starts no others.
+//! 3. runs upstream's node-throughput test (clusterloader2's
+//!    `testing/node-throughput`: 100 pods on a one-node cluster, created at 5
+//!    per second, p99 startup threshold 5 s). It deletes [`LATENCY_PODS`] of the
+//!    running pods to make room and waits until they are gone and the node is
+//!    quiet. Then it creates [`LATENCY_PODS`] pods one at a time,
+//!    [`LATENCY_INTERVAL`] apart, and times each as in step 1. The saturation
+//!    burst of step 1 measures how fast the node starts pods it gets all at
+//!    once; this phase measures each pod's startup at upstream's steady rate.
 //!
 //! Usage: `cargo bench -p test-e2e --bench pod_startup` as root, after the
 //! release build of kube-apiserver, kubelet and container-runtime and after
@@ -46,10 +48,12 @@ const TOTAL_PODS: usize = 110;
 const QUIET: Duration = Duration::from_secs(20);
 /// How long the kubelet's CPU time is sampled.
 const SAMPLE: Duration = Duration::from_secs(60);
-/// Pods deleted, then created one at a time, in the latency phase.
-const LATENCY_PODS: usize = 30;
-/// The pause between two creations in the latency phase.
-const LATENCY_INTERVAL: Duration = Duration::from_secs(1);
+/// Pods deleted, then created one at a time, in the latency phase (upstream's
+/// node-throughput `POD_COUNT`).
+const LATENCY_PODS: usize = 100;
+/// The pause between two creations in the latency phase: 5 pods per second,
+/// upstream's node-throughput `POD_THROUGHPUT` for containerd.
+const LATENCY_INTERVAL: Duration = Duration::from_millis(200);
 /// How long any one phase may take before the bench gives up.
 const PHASE_TIMEOUT: Duration = Duration::from_secs(600);
 
