@@ -2,15 +2,16 @@
 //! initial list, live events, pagination, relist after compaction, resync and
 //! cancellation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use client::cache::{
-    BackoffOptions, CacheError, Indexer, ObjectOrTombstone, Reflector, ReflectorOptions, Store,
+    BackoffOptions, CacheError, DeltaFIFO, DeltaFIFOOptions, DeltaType, Indexer, ObjectOrTombstone,
+    PagedReplace, Reflector, ReflectorOptions, Store,
 };
 use client::config::{AuthConfig, RestConfig, TlsConfig};
 use client::rest::RestClient;
@@ -335,6 +336,153 @@ async fn paginated_list_holds_every_object() {
         1,
         "one replace per list"
     );
+
+    cancel.send(true).expect("reflector is running");
+    running.await.expect("reflector task");
+    server.stop().await;
+}
+
+/// A DeltaFIFO that records the paged replace calls the reflector makes.
+struct PageRecorder {
+    fifo: DeltaFIFO<Value>,
+    calls: Mutex<Vec<String>>,
+}
+
+impl PageRecorder {
+    fn record(&self, call: String) {
+        self.calls.lock().expect("calls lock").push(call);
+    }
+}
+
+impl Store<Value> for PageRecorder {
+    fn add(&self, obj: Value) -> Result<(), CacheError> {
+        self.fifo.add(obj)
+    }
+    fn update(&self, obj: Value) -> Result<(), CacheError> {
+        self.fifo.update(obj)
+    }
+    fn delete(&self, obj: ObjectOrTombstone<Value>) -> Result<(), CacheError> {
+        self.fifo.delete(obj)
+    }
+    fn replace(&self, list: Vec<Value>, resource_version: &str) -> Result<(), CacheError> {
+        self.record(format!("replace {}", list.len()));
+        self.fifo.replace(list, resource_version)
+    }
+    fn resync(&self) -> Result<(), CacheError> {
+        self.fifo.resync()
+    }
+    fn list_keys(&self) -> Vec<String> {
+        Store::list_keys(&self.fifo)
+    }
+    fn paged(&self) -> Option<&dyn PagedReplace<Value>> {
+        Some(self)
+    }
+}
+
+impl PagedReplace<Value> for PageRecorder {
+    fn replace_page(
+        &self,
+        page: Vec<Value>,
+        listed: &mut HashSet<String>,
+    ) -> Result<(), CacheError> {
+        self.record(format!("page {}", page.len()));
+        self.fifo.paged().expect("paged").replace_page(page, listed)
+    }
+    fn finish_replace(
+        &self,
+        listed: HashSet<String>,
+        resource_version: &str,
+    ) -> Result<(), CacheError> {
+        self.record(format!("finish {}", listed.len()));
+        self.fifo
+            .paged()
+            .expect("paged")
+            .finish_replace(listed, resource_version)
+    }
+}
+
+/// Objects in the list of `first_list_reaches_a_delta_fifo_in_batches`: more
+/// than two of the reflector's batches of 500.
+const BATCHED_OBJECTS: usize = 1_100;
+
+/// A DeltaFIFO takes a list in batches while it arrives, so the whole list is never
+/// held at once, even though the first list (at resourceVersion 0) comes in one
+/// response; the queue reports synced only once the last object is popped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_list_reaches_a_delta_fifo_in_batches() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    let mut creators = tokio::task::JoinSet::new();
+    for worker in 0..16 {
+        let client = client.clone();
+        creators.spawn(async move {
+            for index in (worker..BATCHED_OBJECTS).step_by(16) {
+                create(&client, &format!("fifo-{index:04}"), &index.to_string()).await;
+            }
+        });
+    }
+    while let Some(created) = creators.join_next().await {
+        created.expect("creator task");
+    }
+
+    let known = Arc::new(Indexer::<Value>::with_namespace_index());
+    let store = Arc::new(PageRecorder {
+        fifo: DeltaFIFO::new(DeltaFIFOOptions {
+            known_objects: Some(known.clone()),
+            ..DeltaFIFOOptions::default()
+        }),
+        calls: Mutex::new(Vec::new()),
+    });
+    let reflector = Reflector::new(
+        client.clone(),
+        CONFIGMAPS.to_string(),
+        store.clone(),
+        short_watch_options(),
+    );
+    let (cancel, cancelled) = watch::channel(false);
+    let running = tokio::spawn(reflector.run(cancelled));
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut popped_before_sync = 0;
+    while !store.fifo.has_synced() {
+        assert!(Instant::now() < deadline, "the queue never synced");
+        let next = tokio::time::timeout(Duration::from_secs(10), store.fifo.pop(|_| Ok(())))
+            .await
+            .expect("a delta within 10 s")
+            .expect("pop");
+        for delta in next.iter() {
+            assert_eq!(delta.delta_type, DeltaType::Replaced);
+            let ObjectOrTombstone::Object(obj) = &delta.object else {
+                panic!("no object is missing from the first list");
+            };
+            assert_eq!(obj["kind"], "ConfigMap", "items get the list's type");
+            known.update(obj.clone()).expect("store the popped object");
+        }
+        popped_before_sync += 1;
+    }
+    assert_eq!(
+        popped_before_sync, BATCHED_OBJECTS,
+        "one key per listed object"
+    );
+    assert_eq!(known.list_keys().len(), BATCHED_OBJECTS);
+
+    let calls = store.calls.lock().expect("calls lock").clone();
+    let (finish, pages) = calls.split_last().expect("calls");
+    assert_eq!(*finish, format!("finish {BATCHED_OBJECTS}"));
+    let sizes: Vec<usize> = pages
+        .iter()
+        .map(|call| {
+            call.strip_prefix("page ")
+                .and_then(|size| size.parse().ok())
+                .unwrap_or_else(|| panic!("unexpected call {call}"))
+        })
+        .collect();
+    assert!(sizes.len() >= 3, "batches {sizes:?}");
+    assert!(
+        sizes[..sizes.len() - 1].iter().all(|size| *size >= 500),
+        "batches {sizes:?}"
+    );
+    assert_eq!(sizes.iter().sum::<usize>(), BATCHED_OBJECTS);
 
     cancel.send(true).expect("reflector is running");
     running.await.expect("reflector task");

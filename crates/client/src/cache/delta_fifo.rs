@@ -19,7 +19,7 @@ use super::CacheError;
 use super::key::{
     DeletedFinalStateUnknown, KeyFunc, Object, ObjectOrTombstone, key_of, meta_namespace_key_func,
 };
-use super::store::{KeyListerGetter, Store};
+use super::store::{KeyListerGetter, PagedReplace, Store};
 
 /// The queue capacity above which a drained queue gives its memory back.
 const SHRINK_ABOVE: usize = 1024;
@@ -188,6 +188,8 @@ struct State<T> {
     populated: bool,
     /// How many queue entries of the first replace are still to be popped.
     initial_population_count: usize,
+    /// Whether the first replace is arriving in pages and has not finished yet.
+    first_replace_in_pages: bool,
     closed: bool,
 }
 
@@ -200,6 +202,7 @@ impl<T: Clone + Send + Sync + 'static> DeltaFIFO<T> {
                 queue: VecDeque::new(),
                 populated: false,
                 initial_population_count: 0,
+                first_replace_in_pages: false,
                 closed: false,
             }),
             notify: Notify::new(),
@@ -218,11 +221,12 @@ impl<T: Clone + Send + Sync + 'static> DeltaFIFO<T> {
         key_of(&self.key_func, obj)
     }
 
-    /// Returns true once the first [`Store::replace`] has been popped entirely, or
-    /// when an add, update, delete or requeue came before any replace.
+    /// Returns true once the first [`Store::replace`] (or paged replace) has been
+    /// popped entirely, or when an add, update, delete or requeue came before any
+    /// replace.
     pub fn has_synced(&self) -> bool {
         let state = self.lock();
-        state.populated && state.initial_population_count == 0
+        state.populated && !state.first_replace_in_pages && state.initial_population_count == 0
     }
 
     /// Closes the queue: pops that find it empty return [`PopError::Closed`], waiting
@@ -487,11 +491,7 @@ impl<T: Clone + Send + Sync + 'static> Store<T> for DeltaFIFO<T> {
     /// the known objects, or of the queue when there are none, and the tombstone
     /// carries the last object known for the key.
     fn replace(&self, list: Vec<T>, _resource_version: &str) -> Result<(), CacheError> {
-        let delta_type = if self.emit_delta_type_replaced {
-            DeltaType::Replaced
-        } else {
-            DeltaType::Sync
-        };
+        let delta_type = self.replace_delta_type();
 
         // Compute every key before changing anything, so a key error leaves the queue
         // as it was.
@@ -507,7 +507,10 @@ impl<T: Clone + Send + Sync + 'static> Store<T> for DeltaFIFO<T> {
         // listed keys can still be borrowed.
         let (deletions, listed_count) = {
             let listed: HashSet<&str> = keyed.iter().map(|(key, _)| key.as_str()).collect();
-            (self.missing_from_list(&state, &listed), listed.len())
+            (
+                self.missing_from_list(&state, |key| listed.contains(key), false),
+                listed.len(),
+            )
         };
         for (key, obj) in keyed {
             self.queue_action_locked(&mut state, key, delta_type, obj);
@@ -544,42 +547,130 @@ impl<T: Clone + Send + Sync + 'static> Store<T> for DeltaFIFO<T> {
     fn list_keys(&self) -> Vec<String> {
         self.lock().items.keys().cloned().collect()
     }
+
+    fn paged(&self) -> Option<&dyn PagedReplace<T>> {
+        Some(self)
+    }
+}
+
+/// A paged replace queues each page's Replaced deltas as the page arrives, so the
+/// informer packs and dispatches the first pages while later ones are still being
+/// listed. The tombstones wait for the last page.
+impl<T: Clone + Send + Sync + 'static> PagedReplace<T> for DeltaFIFO<T> {
+    fn replace_page(&self, page: Vec<T>, listed: &mut HashSet<String>) -> Result<(), CacheError> {
+        let delta_type = self.replace_delta_type();
+        let mut keyed = Vec::with_capacity(page.len());
+        for obj in page {
+            let obj = ObjectOrTombstone::Object(obj);
+            keyed.push((self.key_of(&obj)?, obj));
+        }
+
+        let mut state = self.lock();
+        if !state.populated {
+            state.first_replace_in_pages = true;
+        }
+        for (key, obj) in keyed {
+            listed.insert(key.clone());
+            self.queue_action_locked(&mut state, key, delta_type, obj);
+        }
+        Ok(())
+    }
+
+    fn finish_replace(
+        &self,
+        listed: HashSet<String>,
+        _resource_version: &str,
+    ) -> Result<(), CacheError> {
+        let mut state = self.lock();
+        // Pages written before a restart of the list may be queued and not yet
+        // known: what the list lacks of them is deleted too.
+        let deletions = self.missing_from_list(&state, |key| listed.contains(key), true);
+        let queued_deletions = deletions.len();
+        for tombstone in deletions {
+            let key = tombstone.key.clone();
+            self.queue_action_locked(&mut state, key, DeltaType::Deleted, tombstone.into());
+        }
+
+        if !state.populated || state.first_replace_in_pages {
+            state.populated = true;
+            state.first_replace_in_pages = false;
+            // Pops before this point did not count: the count starts at what is left.
+            let still_queued = listed
+                .iter()
+                .filter(|key| state.items.contains_key(key.as_str()))
+                .count();
+            state.initial_population_count = still_queued + queued_deletions;
+        }
+        Ok(())
+    }
 }
 
 impl<T: Clone + Send + Sync + 'static> DeltaFIFO<T> {
-    /// Builds the tombstones a replace queues: one per known key absent from
-    /// `listed`.
+    /// Returns the delta type a replace queues for each listed object.
+    fn replace_delta_type(&self) -> DeltaType {
+        if self.emit_delta_type_replaced {
+            DeltaType::Replaced
+        } else {
+            DeltaType::Sync
+        }
+    }
+
+    /// Builds the tombstones a replace queues: one per known key that `listed`
+    /// rejects, and with `include_queued` also one per queued key that `listed`
+    /// rejects and the known objects lack.
     fn missing_from_list(
         &self,
         state: &State<T>,
-        listed: &HashSet<&str>,
+        listed: impl Fn(&str) -> bool,
+        include_queued: bool,
     ) -> Vec<DeletedFinalStateUnknown<T>> {
-        match &self.known_objects {
-            Some(known_objects) => known_objects
-                .list_keys()
-                .into_iter()
-                .filter(|key| !listed.contains(key.as_str()))
-                .map(|key| {
-                    let obj = known_objects.get_by_key(&key);
-                    if obj.is_none() {
-                        tracing::info!(key, "key does not exist in known objects store, placing DeletedFinalStateUnknown marker without object");
-                    }
-                    DeletedFinalStateUnknown { key, obj }
-                })
-                .collect(),
-            None => state
+        let Some(known_objects) = &self.known_objects else {
+            return state
                 .items
                 .iter()
-                .filter(|(key, _)| !listed.contains(key.as_str()))
-                .map(|(key, deltas)| DeletedFinalStateUnknown {
+                .filter(|(key, _)| !listed(key))
+                .map(|(key, deltas)| queued_tombstone(key, deltas))
+                .collect();
+        };
+        let known_keys = known_objects.list_keys();
+        let mut tombstones: Vec<_> = known_keys
+            .iter()
+            .filter(|key| !listed(key))
+            .map(|key| {
+                let obj = known_objects.get_by_key(key);
+                if obj.is_none() {
+                    tracing::info!(key, "key does not exist in known objects store, placing DeletedFinalStateUnknown marker without object");
+                }
+                DeletedFinalStateUnknown {
                     key: key.clone(),
-                    // A tombstone's own object is unwrapped so tombstones never nest.
-                    obj: deltas
-                        .last()
-                        .and_then(|delta| delta.object.object().cloned()),
-                })
-                .collect(),
+                    obj,
+                }
+            })
+            .collect();
+        if include_queued {
+            let unlisted: Vec<_> = state.items.iter().filter(|(key, _)| !listed(key)).collect();
+            if !unlisted.is_empty() {
+                let known: HashSet<&str> = known_keys.iter().map(String::as_str).collect();
+                tombstones.extend(
+                    unlisted
+                        .into_iter()
+                        .filter(|(key, _)| !known.contains(key.as_str()))
+                        .map(|(key, deltas)| queued_tombstone(key, deltas)),
+                );
+            }
         }
+        tombstones
+    }
+}
+
+/// Builds a tombstone for a queued key that carries the newest object queued for
+/// it. A tombstone's own object is unwrapped so tombstones never nest.
+fn queued_tombstone<T: Clone>(key: &str, deltas: &[Delta<T>]) -> DeletedFinalStateUnknown<T> {
+    DeletedFinalStateUnknown {
+        key: key.to_string(),
+        obj: deltas
+            .last()
+            .and_then(|delta| delta.object.object().cloned()),
     }
 }
 
@@ -866,6 +957,122 @@ mod tests {
         assert!(!fifo.has_synced());
         pop_ok(&fifo).await;
         assert!(fifo.has_synced());
+    }
+
+    #[tokio::test]
+    async fn paged_replace_tombstones_after_last_page() {
+        let known = Arc::new(Indexer::with_namespace_index());
+        known.add(pod("a", "1")).unwrap();
+        known.add(pod("b", "1")).unwrap();
+        let fifo = fifo(Some(known.clone()));
+        let paged = fifo.paged().expect("a DeltaFIFO takes pages");
+
+        let mut listed = HashSet::new();
+        paged
+            .replace_page(vec![pod("a", "2")], &mut listed)
+            .unwrap();
+        assert_eq!(
+            render(&fifo.get_by_key("ns/a").unwrap()),
+            vec!["Replaced:2"]
+        );
+        assert!(
+            fifo.get_by_key("ns/b").is_none(),
+            "no tombstone before the last page"
+        );
+
+        // The informer stores a page while the next one is still being listed.
+        pop_ok(&fifo).await;
+        known.update(pod("a", "2")).unwrap();
+        paged
+            .replace_page(vec![pod("c", "2")], &mut listed)
+            .unwrap();
+        paged.finish_replace(listed, "10").unwrap();
+
+        assert!(fifo.get_by_key("ns/a").is_none());
+        assert_eq!(
+            render(&fifo.get_by_key("ns/b").unwrap()),
+            vec!["Deleted:tombstone(1)"]
+        );
+        assert_eq!(
+            render(&fifo.get_by_key("ns/c").unwrap()),
+            vec!["Replaced:2"]
+        );
+    }
+
+    #[tokio::test]
+    async fn restarted_paged_replace() {
+        let known = Arc::new(Indexer::with_namespace_index());
+        let fifo = fifo(Some(known));
+        let paged = fifo.paged().expect("a DeltaFIFO takes pages");
+
+        let mut listed = HashSet::new();
+        paged
+            .replace_page(vec![pod("a", "1"), pod("b", "1")], &mut listed)
+            .unwrap();
+        // The continue token expired; the full list no longer has "b".
+        listed.clear();
+        paged
+            .replace_page(vec![pod("a", "2")], &mut listed)
+            .unwrap();
+        paged.finish_replace(listed, "10").unwrap();
+
+        assert_eq!(
+            render(&fifo.get_by_key("ns/a").unwrap()),
+            vec!["Replaced:1", "Replaced:2"]
+        );
+        assert_eq!(
+            render(&fifo.get_by_key("ns/b").unwrap()),
+            vec!["Replaced:1", "Deleted:tombstone(1)"]
+        );
+    }
+
+    #[tokio::test]
+    async fn has_synced_after_last_page() {
+        let fifo = fifo(None);
+        let paged = fifo.paged().expect("a DeltaFIFO takes pages");
+
+        let mut listed = HashSet::new();
+        paged
+            .replace_page(vec![pod("a", "1"), pod("b", "1")], &mut listed)
+            .unwrap();
+        pop_ok(&fifo).await;
+        pop_ok(&fifo).await;
+        assert!(!fifo.has_synced(), "the list has more pages");
+
+        paged
+            .replace_page(vec![pod("c", "1")], &mut listed)
+            .unwrap();
+        paged.finish_replace(listed, "5").unwrap();
+        assert!(!fifo.has_synced(), "the last page is still queued");
+        pop_ok(&fifo).await;
+        assert!(fifo.has_synced());
+
+        // A later paged relist does not take the synced state back.
+        let mut listed = HashSet::new();
+        paged
+            .replace_page(vec![pod("a", "2")], &mut listed)
+            .unwrap();
+        assert!(fifo.has_synced());
+    }
+
+    #[tokio::test]
+    async fn paged_replace_with_bad_key() {
+        let fifo = DeltaFIFO::new(DeltaFIFOOptions {
+            key_function: Arc::new(|obj: &Value| match obj["metadata"]["name"].as_str() {
+                Some(name) => Ok(format!("ns/{name}")),
+                None => Err("no name".to_string()),
+            }),
+            ..DeltaFIFOOptions::default()
+        });
+        let paged = fifo.paged().expect("a DeltaFIFO takes pages");
+        let mut listed = HashSet::new();
+        let nameless = json!({"metadata": {"namespace": "ns"}});
+        assert!(matches!(
+            paged.replace_page(vec![pod("a", "1"), nameless], &mut listed),
+            Err(CacheError::Key { .. })
+        ));
+        assert!(fifo.get_by_key("ns/a").is_none());
+        assert!(listed.is_empty());
     }
 
     #[tokio::test]

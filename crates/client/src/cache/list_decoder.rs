@@ -120,6 +120,27 @@ impl ListDecoder {
         }
     }
 
+    /// Returns the list's `kind` and `apiVersion` while the items are arriving, when
+    /// both came before `items` (as the API server sends them). `None` when either
+    /// is missing so far or the scanner is not inside the items array.
+    pub(crate) fn type_before_items(&self) -> Option<(String, String)> {
+        if self.phase != Phase::Items || self.malformed.is_some() {
+            return None;
+        }
+        // The envelope so far ends with `"items": [`; closing both makes it whole.
+        let mut text = self.envelope.clone();
+        text.extend_from_slice(b"]}");
+        let envelope: Value = serde_json::from_slice(&text).ok()?;
+        let field = |name: &str| {
+            envelope
+                .get(name)
+                .and_then(Value::as_str)
+                .filter(|value| !value.is_empty())
+                .map(str::to_string)
+        };
+        Some((field("kind")?, field("apiVersion")?))
+    }
+
     /// Decodes the envelope once the whole body was fed.
     ///
     /// # Errors
@@ -318,6 +339,31 @@ mod tests {
         let envelope = envelope.expect("a list");
         assert_eq!(envelope.resource_version, "9");
         assert_eq!(envelope.continue_token, None, "an empty token is no token");
+    }
+
+    #[test]
+    fn list_type_is_known_once_the_items_start() {
+        let typed = br#"{"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "3"}, "items": [{"a": 1}, {"b": 2}]}"#;
+        let mut decoder = ListDecoder::default();
+        decoder.feed(&typed[..20], &mut |_: &[u8]| {});
+        assert_eq!(decoder.type_before_items(), None, "still in the envelope");
+        decoder.feed(&typed[20..95], &mut |_: &[u8]| {});
+        assert_eq!(
+            decoder.type_before_items(),
+            Some(("PodList".to_string(), "v1".to_string()))
+        );
+        decoder.feed(&typed[95..], &mut |_: &[u8]| {});
+        assert_eq!(decoder.type_before_items(), None, "past the items");
+
+        // A type that follows the items is known only at the end.
+        let late = br#"{"items": [{"a": 1}, {"b": 2}], "kind": "PodList", "apiVersion": "v1"}"#;
+        let mut decoder = ListDecoder::default();
+        decoder.feed(&late[..15], &mut |_: &[u8]| {});
+        assert_eq!(decoder.type_before_items(), None);
+        let untyped = br#"{"kind": "PodList", "items": [{"a": 1}"#;
+        let mut decoder = ListDecoder::default();
+        decoder.feed(untyped, &mut |_: &[u8]| {});
+        assert_eq!(decoder.type_before_items(), None, "no apiVersion");
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub use packer::{JsonPacker, ObjectSummary, Packer};
 pub use reflector::{
     BackoffOptions, ReflectedObject, Reflector, ReflectorError, ReflectorOptions, TransformFunc,
 };
-pub use store::{Indexer, KeyListerGetter, Store};
+pub use store::{Indexer, KeyListerGetter, PagedReplace, Store};
 pub use thread_safe_store::{Scope, ThreadSafeStore};
 
 /// An error from a store, an index or the DeltaFIFO. Messages follow client-go's

@@ -2,7 +2,7 @@
 //! [`ThreadSafeStore::set_packer`](super::ThreadSafeStore::set_packer)).
 
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use apimachinery::labels::Labels;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -83,14 +83,29 @@ impl Labels for ObjectSummary {
     }
 }
 
+/// The most of the first packed object's JSON a [`JsonPacker`] keeps as its
+/// dictionary: enough for the metadata and spec of a typical object.
+const DICTIONARY_LIMIT: usize = 16 * 1024;
+
 /// Packs `Arc<K>` as the JSON the API server sends, without the fields `K` leaves
-/// out when they are empty. Decoding a pod back takes a few microseconds.
-pub struct JsonPacker<K>(PhantomData<fn() -> K>);
+/// out when they are empty, compressed with LZ4. The objects of one collection
+/// repeat each other's field names and most values: the pods of one ReplicaSet
+/// differ in little more than names, uids and addresses. So the JSON of the first
+/// object packed becomes a dictionary that every object is compressed against. A
+/// pod then takes a few hundred bytes; unpacking it costs a decompression of about
+/// a microsecond and a JSON decode of a few microseconds.
+pub struct JsonPacker<K> {
+    dictionary: OnceLock<Box<[u8]>>,
+    kind: PhantomData<fn() -> K>,
+}
 
 impl<K> JsonPacker<K> {
     /// Creates the packer.
     pub fn new() -> Self {
-        Self(PhantomData)
+        Self {
+            dictionary: OnceLock::new(),
+            kind: PhantomData,
+        }
     }
 }
 
@@ -102,14 +117,26 @@ impl<K> Default for JsonPacker<K> {
 
 impl<K: KubeObject> Packer<Arc<K>> for JsonPacker<K> {
     fn pack(&self, obj: &Arc<K>) -> Result<Vec<u8>, String> {
-        serde_json::to_vec(obj.as_ref()).map_err(|error| error.to_string())
+        let json = serde_json::to_vec(obj.as_ref()).map_err(|error| error.to_string())?;
+        let dictionary = self
+            .dictionary
+            .get_or_init(|| json[..json.len().min(DICTIONARY_LIMIT)].into());
+        Ok(lz4_flex::block::compress_prepend_size_with_dict(
+            &json, dictionary,
+        ))
     }
 
     fn unpack(&self, bytes: &[u8]) -> Result<Arc<K>, String> {
+        let dictionary = self
+            .dictionary
+            .get()
+            .ok_or("nothing was packed with this packer")?;
+        let json = lz4_flex::block::decompress_size_prepended_with_dict(bytes, dictionary)
+            .map_err(|error| error.to_string())?;
         // Objects decoded for a read are dropped soon after, like replaced ones, so
         // they count toward the next heap trim.
-        super::heap_trim::record(bytes.len());
-        serde_json::from_slice(bytes)
+        super::heap_trim::record(json.len());
+        serde_json::from_slice(&json)
             .map(Arc::new)
             .map_err(|error| error.to_string())
     }
@@ -186,9 +213,31 @@ mod tests {
         let pod = pod("default", "web-0", "web", Some("u1"));
         let packer = JsonPacker::<Pod>::new();
 
+        assert!(
+            packer.unpack(b"{}").is_err(),
+            "nothing packed yet, so no dictionary"
+        );
         let bytes = packer.pack(&pod).unwrap();
         assert_eq!(packer.unpack(&bytes).unwrap(), pod);
         assert!(packer.unpack(b"{\"spec\": 3}").is_err());
+        assert!(packer.unpack(&bytes[..bytes.len() / 2]).is_err());
+
+        // A sibling shares nearly all of its JSON with the dictionary.
+        let sibling = self::pod("default", "web-1", "web", Some("u1"));
+        let json = serde_json::to_vec(sibling.as_ref()).unwrap();
+        let packed = packer.pack(&sibling).unwrap();
+        assert!(
+            packed.len() * 3 < json.len(),
+            "{} packed bytes for {} bytes of JSON",
+            packed.len(),
+            json.len()
+        );
+        assert_eq!(packer.unpack(&packed).unwrap(), sibling);
+        // Bytes that decompress to something else than the object fail to decode.
+        let mut garbled = packed.clone();
+        let last = garbled.len() - 1;
+        garbled[last] ^= 0x55;
+        assert_ne!(packer.unpack(&garbled).ok(), Some(sibling));
 
         let summary = packer.summarize(&pod).unwrap();
         assert_eq!(summary.controller_uid(), Some("u1"));

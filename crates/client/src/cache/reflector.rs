@@ -16,6 +16,7 @@
 //! resourceVersion (""). Any other error waits a jittered exponential backoff, then
 //! lists again.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,7 +29,7 @@ use tokio::time::Instant;
 
 use super::heap_trim;
 use super::list_decoder::ListDecoder;
-use super::{CacheError, Object, Store};
+use super::{CacheError, Object, PagedReplace, Store};
 use crate::rest::{ClientError, RestClient, WatchStream};
 
 /// The page size client-go's pager uses when none is set.
@@ -45,6 +46,9 @@ const VERY_SHORT_WATCH: Duration = Duration::from_secs(1);
 /// The wait before restarting a watch whose connection was refused; client-go assumes
 /// the server is restarting and keeps its list.
 const CONNECTION_REFUSED_WAIT: Duration = Duration::from_secs(1);
+
+/// How many decoded list items a reflector hands a store that takes pages at once.
+const LIST_BATCH: usize = 500;
 
 /// An object type a [`Reflector`] decodes list items and watch event objects into.
 /// `serde_json::Value` implements it, and so does `Arc<K>` for every
@@ -358,12 +362,17 @@ impl<T: ReflectedObject> Reflector<T> {
     }
 
     /// Lists the collection and replaces the store's contents. A 410 on a list at a
-    /// specific resourceVersion is retried once at the latest one.
+    /// specific resourceVersion is retried once at the latest one. A store that
+    /// takes pages gets each page as it arrives; others get the whole list at once.
     async fn list(&self) -> Result<(), ReflectorError> {
         let resource_version = self.relist_resource_version();
         let page_size = self.page_size_for(&resource_version);
+        let mut sink = ListSink::new(self.store.as_ref());
 
-        let listed = match self.paged_list(&resource_version, page_size).await {
+        let listed = match self
+            .paged_list(&resource_version, page_size, &mut sink)
+            .await
+        {
             Err(ReflectorError::List {
                 source: ClientError::Api(error),
                 ..
@@ -371,7 +380,8 @@ impl<T: ReflectedObject> Reflector<T> {
                 tracing::debug!(path = %self.path, resource_version, %error, "list returned 410, listing the latest data");
                 self.lock_state().last_sync_resource_version_expired = true;
                 let latest = self.relist_resource_version();
-                self.paged_list(&latest, page_size).await?
+                sink.restart();
+                self.paged_list(&latest, page_size, &mut sink).await?
             }
             other => other?,
         };
@@ -381,27 +391,24 @@ impl<T: ReflectedObject> Reflector<T> {
             state.last_sync_resource_version_expired = false;
             state.paginated_result |= listed.paginated;
         }
-        let count = listed.items.len();
-        self.store
-            .replace(listed.items, &listed.resource_version)
-            .map_err(|source| ReflectorError::Replace {
-                path: self.path.clone(),
-                source,
-            })?;
+        let count = sink
+            .finish(self.store.as_ref(), &listed.resource_version)
+            .map_err(|source| self.replace_error(source))?;
         self.lock_state().last_sync_resource_version = listed.resource_version.clone();
         tracing::debug!(path = %self.path, count, resource_version = %listed.resource_version, "listed");
         heap_trim::trim_if_due();
         Ok(())
     }
 
-    /// Lists page by page, as client-go's pager: continue pages drop the
-    /// resourceVersion, and an expired continue token falls back to one unpaginated
-    /// list.
+    /// Lists page by page, as client-go's pager, and hands the items to `sink`:
+    /// continue pages drop the resourceVersion, and an expired continue token falls
+    /// back to one unpaginated list. Returns the list's resourceVersion.
     async fn paged_list(
         &self,
         resource_version: &str,
         page_size: u32,
-    ) -> Result<ListResult<T>, ReflectorError> {
+        sink: &mut ListSink<'_, T>,
+    ) -> Result<ListResult, ReflectorError> {
         let mut result = ListResult::default();
         let mut resource_version = resource_version.to_string();
         let mut continue_token = String::new();
@@ -409,7 +416,7 @@ impl<T: ReflectedObject> Reflector<T> {
 
         loop {
             let page = match self
-                .list_page(&resource_version, page_size, &continue_token)
+                .list_page(&resource_version, page_size, &continue_token, sink)
                 .await
             {
                 Ok(page) => page,
@@ -418,9 +425,9 @@ impl<T: ReflectedObject> Reflector<T> {
                     ..
                 }) if is_expired(&error) && !continue_token.is_empty() => {
                     tracing::debug!(path = %self.path, %error, "continue token expired, listing without pagination");
-                    // The full list supersedes the earlier pages, so free them before it arrives.
-                    drop(result);
-                    let mut full = self.list_page("", 0, "").await?;
+                    // The full list supersedes the earlier pages.
+                    sink.restart();
+                    let mut full = self.list_page("", 0, "", sink).await?;
                     full.paginated = true;
                     return Ok(full);
                 }
@@ -431,7 +438,6 @@ impl<T: ReflectedObject> Reflector<T> {
                 result.resource_version = page.resource_version;
                 first = false;
             }
-            result.items.extend(page.items);
             let Some(token) = page.continue_token else {
                 return Ok(result);
             };
@@ -441,14 +447,27 @@ impl<T: ReflectedObject> Reflector<T> {
         }
     }
 
-    /// Requests one page and decodes its items as the body arrives. Items that do not
-    /// decode are left out and logged, so one bad object does not stop the reflector.
+    fn replace_error(&self, source: CacheError) -> ReflectorError {
+        ReflectorError::Replace {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Requests one page, decodes its items as the body arrives and hands them to
+    /// `sink` in batches of [`LIST_BATCH`] once the list's type is known (the API
+    /// server sends it before the items), the rest when the page ends. So a store
+    /// that takes pages never gets the whole list at once, even when the server
+    /// ignores the limit (as it does for lists served from its watch cache). Items
+    /// that do not decode are left out and logged, so one bad object does not stop
+    /// the reflector.
     async fn list_page(
         &self,
         resource_version: &str,
         page_size: u32,
         continue_token: &str,
-    ) -> Result<ListResult<T>, ReflectorError> {
+        sink: &mut ListSink<'_, T>,
+    ) -> Result<ListResult, ReflectorError> {
         let mut request = self.client.get(&self.path);
         if !resource_version.is_empty() {
             request = request.query("resourceVersion", resource_version);
@@ -467,6 +486,7 @@ impl<T: ReflectedObject> Reflector<T> {
 
         let mut decoder = ListDecoder::default();
         let mut items = Vec::new();
+        let mut item_type: Option<(String, String)> = None;
         while let Some(chunk) = body.next_chunk().await {
             let chunk = chunk.map_err(|source| self.list_error(source))?;
             decoder.feed(&chunk, &mut |item: &[u8]| {
@@ -478,6 +498,21 @@ impl<T: ReflectedObject> Reflector<T> {
                     }
                 }
             });
+            if items.len() < LIST_BATCH || !sink.is_paged() {
+                continue;
+            }
+            if item_type.is_none() {
+                item_type = decoder
+                    .type_before_items()
+                    .map(|(kind, api_version)| (item_kind(&kind).to_string(), api_version));
+            }
+            if let Some((kind, api_version)) = &item_type {
+                for item in &mut items {
+                    item.set_list_type(kind, api_version);
+                }
+                sink.page(std::mem::take(&mut items))
+                    .map_err(|source| self.replace_error(source))?;
+            }
         }
         let envelope = decoder
             .finish()
@@ -486,12 +521,12 @@ impl<T: ReflectedObject> Reflector<T> {
                 reason,
             })?;
 
-        let item_kind = envelope.kind.strip_suffix("List").unwrap_or_default();
         for item in &mut items {
-            item.set_list_type(item_kind, &envelope.api_version);
+            item.set_list_type(item_kind(&envelope.kind), &envelope.api_version);
         }
+        sink.page(items)
+            .map_err(|source| self.replace_error(source))?;
         Ok(ListResult {
-            items,
             resource_version: envelope.resource_version,
             continue_token: envelope.continue_token,
             paginated: false,
@@ -671,23 +706,80 @@ impl Drop for AbortOnDrop {
 }
 
 /// The items of a list and the resourceVersion of its first page.
-#[derive(Debug)]
-struct ListResult<T> {
-    items: Vec<T>,
+/// The destination of one list's items: a store that takes pages, or a buffer
+/// that replaces the store's contents once the list is complete.
+enum ListSink<'a, T> {
+    Paged {
+        store: &'a dyn PagedReplace<T>,
+        listed: HashSet<String>,
+    },
+    Buffered {
+        items: Vec<T>,
+    },
+}
+
+impl<'a, T> ListSink<'a, T> {
+    fn new(store: &'a dyn Store<T>) -> Self {
+        match store.paged() {
+            Some(store) => Self::Paged {
+                store,
+                listed: HashSet::new(),
+            },
+            None => Self::Buffered { items: Vec::new() },
+        }
+    }
+
+    fn is_paged(&self) -> bool {
+        matches!(self, Self::Paged { .. })
+    }
+
+    fn page(&mut self, page: Vec<T>) -> Result<(), CacheError> {
+        match self {
+            Self::Paged { store, listed } => store.replace_page(page, listed),
+            Self::Buffered { items } => {
+                items.extend(page);
+                Ok(())
+            }
+        }
+    }
+
+    /// Starts the list over. Pages already written stay, but only the pages after
+    /// this count as listed, so what the new list lacks is deleted at the end.
+    fn restart(&mut self) {
+        match self {
+            Self::Paged { listed, .. } => listed.clear(),
+            // Free the earlier pages before the new list arrives.
+            Self::Buffered { items } => *items = Vec::new(),
+        }
+    }
+
+    /// Completes the replace and returns how many objects the list had.
+    fn finish(self, store: &dyn Store<T>, resource_version: &str) -> Result<usize, CacheError> {
+        match self {
+            Self::Paged { store, listed } => {
+                let count = listed.len();
+                store.finish_replace(listed, resource_version)?;
+                Ok(count)
+            }
+            Self::Buffered { items } => {
+                let count = items.len();
+                store.replace(items, resource_version)?;
+                Ok(count)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct ListResult {
     resource_version: String,
     continue_token: Option<String>,
     paginated: bool,
 }
 
-impl<T> Default for ListResult<T> {
-    fn default() -> Self {
-        Self {
-            items: Vec::new(),
-            resource_version: String::new(),
-            continue_token: None,
-            paginated: false,
-        }
-    }
+/// Returns the kind of a list's items: `Pod` for `PodList`, empty when unknown.
+fn item_kind(list_kind: &str) -> &str {
+    list_kind.strip_suffix("List").unwrap_or_default()
 }
 
 /// Reads `metadata.resourceVersion` of an object in JSON, whatever its type.

@@ -5,7 +5,7 @@
 //! [`ThreadSafeStore`] keyed by a key function. [`KeyListerGetter`] is what the
 //! DeltaFIFO reads the indexer through.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::CacheError;
@@ -55,6 +55,39 @@ pub trait Store<T>: Send + Sync {
 
     /// Returns every key currently held, in no particular order.
     fn list_keys(&self) -> Vec<String>;
+
+    /// Returns the store's paged form when it can take a list page by page. A
+    /// reflector then writes each page as it arrives instead of holding the whole
+    /// list; for other stores it collects the pages and calls [`Store::replace`].
+    fn paged(&self) -> Option<&dyn PagedReplace<T>> {
+        None
+    }
+}
+
+/// A replace that arrives in pages: [`PagedReplace::replace_page`] for each page of
+/// one list, then [`PagedReplace::finish_replace`] once the last page is in. The
+/// result is that of one [`Store::replace`] with all pages, except that readers may
+/// see the listed objects before the list ends. A list that fails midway leaves its
+/// pages written and deletes nothing; the next complete list corrects the rest.
+pub trait PagedReplace<T>: Send + Sync {
+    /// Writes the objects of one page and adds their keys to `listed`.
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::Key`] when an object of `page` has no key; then nothing of
+    /// `page` is written.
+    fn replace_page(&self, page: Vec<T>, listed: &mut HashSet<String>) -> Result<(), CacheError>;
+
+    /// Ends the replace: every held object whose key is not in `listed` is deleted.
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::Key`] when a deleted object has no key.
+    fn finish_replace(
+        &self,
+        listed: HashSet<String>,
+        resource_version: &str,
+    ) -> Result<(), CacheError>;
 }
 
 /// Lists keys and looks objects up by key: the view of the indexer the DeltaFIFO reads
