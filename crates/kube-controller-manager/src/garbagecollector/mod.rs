@@ -180,6 +180,13 @@ impl GarbageCollector {
 
 /// Returns whether the collector monitors a resource: it can be listed, watched and
 /// deleted, and is not ignored.
+/// Removes `metadata.managedFields` from an object a monitor decoded.
+fn drop_managed_fields(object: &mut Value) {
+    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.remove("managedFields");
+    }
+}
+
 fn is_deletable(resource: &ApiResource) -> bool {
     resource.preferred
         && resource.supports(&["list", "watch", "delete"])
@@ -227,6 +234,8 @@ impl Inner {
             // The graph needs only metadata, so the monitors list and watch
             // PartialObjectMetadata as upstream's metadata informers do, which keeps
             // whole objects (pods, secrets) out of the collector's first lists.
+            // managedFields are dropped as each object is decoded: the graph never
+            // reads them, and they are often the larger part of the metadata.
             let reflector = client::cache::Reflector::new(
                 self.client.clone(),
                 resource.collection(""),
@@ -235,7 +244,8 @@ impl Inner {
                     accept: Some(client::api::PARTIAL_OBJECT_METADATA_ACCEPT.to_string()),
                     ..client::cache::ReflectorOptions::default()
                 },
-            );
+            )
+            .with_transform(Arc::new(drop_managed_fields));
             tracing::debug!(resource = %resource.group_resource(), "garbage collector monitors resource");
             tokio::spawn(reflector.run(cancel.clone()));
         }

@@ -6,13 +6,13 @@
 //! At 100,000 objects that is about 150 bytes each instead of a second copy of the
 //! metadata.
 
-use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use client::cache::{CacheError, ObjectOrTombstone, Store, meta_namespace_key};
+use client::cache::{CacheError, ObjectOrTombstone, PagedReplace, Store, meta_namespace_key};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -132,28 +132,10 @@ impl Store<Value> for MonitorStore {
         Ok(())
     }
 
-    fn replace(&self, list: Vec<Value>, _resource_version: &str) -> Result<(), CacheError> {
-        let listed: HashMap<String, &Value> = list
-            .iter()
-            .map(|object| (meta_namespace_key(object), object))
-            .collect();
-        let gone: Vec<Seen> = {
-            let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
-            let keys: Vec<String> = known
-                .keys()
-                .filter(|key| !listed.contains_key(*key))
-                .cloned()
-                .collect();
-            keys.iter().filter_map(|key| known.remove(key)).collect()
-        };
-        for seen in gone {
-            let _ = self.events.send(GraphEvent::Delete(seen.uid));
-        }
-        for object in &list {
-            self.upsert(object);
-        }
-        self.synced.store(true, Ordering::SeqCst);
-        Ok(())
+    fn replace(&self, list: Vec<Value>, resource_version: &str) -> Result<(), CacheError> {
+        let mut listed = HashSet::new();
+        self.replace_page(list, &mut listed)?;
+        self.finish_replace(listed, resource_version)
     }
 
     fn resync(&self) -> Result<(), CacheError> {
@@ -167,6 +149,48 @@ impl Store<Value> for MonitorStore {
             .keys()
             .cloned()
             .collect()
+    }
+
+    fn paged(&self) -> Option<&dyn PagedReplace<Value>> {
+        Some(self)
+    }
+}
+
+/// A monitor takes a list in batches, so the collector never holds a whole list of
+/// metadata (100,000 objects at start-up) at once: each batch becomes graph events
+/// at once, and the objects missing from the list are deleted at the end.
+impl PagedReplace<Value> for MonitorStore {
+    fn replace_page(
+        &self,
+        page: Vec<Value>,
+        listed: &mut HashSet<String>,
+    ) -> Result<(), CacheError> {
+        for object in &page {
+            listed.insert(meta_namespace_key(object));
+            self.upsert(object);
+        }
+        Ok(())
+    }
+
+    fn finish_replace(
+        &self,
+        listed: HashSet<String>,
+        _resource_version: &str,
+    ) -> Result<(), CacheError> {
+        let gone: Vec<Seen> = {
+            let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+            let keys: Vec<String> = known
+                .keys()
+                .filter(|key| !listed.contains(*key))
+                .cloned()
+                .collect();
+            keys.iter().filter_map(|key| known.remove(key)).collect()
+        };
+        for seen in gone {
+            let _ = self.events.send(GraphEvent::Delete(seen.uid));
+        }
+        self.synced.store(true, Ordering::SeqCst);
+        Ok(())
     }
 }
 
@@ -246,5 +270,30 @@ mod tests {
         store.replace(vec![pod("c", "u4", None, "5")], "6").unwrap();
         assert_eq!(drain(&mut events), vec!["delete u3"]);
         assert_eq!(store.list_keys(), vec!["default/c"]);
+    }
+
+    #[test]
+    fn paged_list_syncs_after_the_last_page() {
+        let (sender, mut events) = mpsc::unbounded_channel();
+        let store = MonitorStore::new("v1".to_string(), "Pod".to_string(), sender);
+        store.add(pod("old", "u0", None, "1")).unwrap();
+        drain(&mut events);
+        let paged = store.paged().expect("a monitor takes pages");
+
+        let mut listed = HashSet::new();
+        paged
+            .replace_page(vec![pod("a", "u1", None, "2")], &mut listed)
+            .unwrap();
+        assert_eq!(drain(&mut events), vec!["upsert u1 owners 0"]);
+        assert!(!store.has_synced());
+        paged
+            .replace_page(vec![pod("b", "u2", Some("rs"), "2")], &mut listed)
+            .unwrap();
+        paged.finish_replace(listed, "2").unwrap();
+        assert!(store.has_synced());
+        assert_eq!(drain(&mut events), vec!["upsert u2 owners 1", "delete u0"]);
+        let mut keys = store.list_keys();
+        keys.sort();
+        assert_eq!(keys, vec!["default/a", "default/b"]);
     }
 }
