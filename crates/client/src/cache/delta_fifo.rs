@@ -10,7 +10,9 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
+use std::future::Future;
 use std::ops::Deref;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
@@ -173,6 +175,8 @@ impl<T: Object> Default for DeltaFIFOOptions<T> {
 pub struct DeltaFIFO<T> {
     state: Mutex<State<T>>,
     notify: Notify,
+    /// Woken after every pop, for writers that wait for room.
+    popped: Notify,
     key_func: KeyFunc<T>,
     known_objects: Option<Arc<dyn KeyListerGetter<T>>>,
     emit_delta_type_replaced: bool,
@@ -206,6 +210,7 @@ impl<T: Clone + Send + Sync + 'static> DeltaFIFO<T> {
                 closed: false,
             }),
             notify: Notify::new(),
+            popped: Notify::new(),
             key_func: options.key_function,
             known_objects: options.known_objects,
             emit_delta_type_replaced: options.emit_delta_type_replaced,
@@ -306,6 +311,7 @@ impl<T: Clone + Send + Sync + 'static> DeltaFIFO<T> {
             {
                 let mut state = self.lock();
                 if let Some((key, deltas)) = state.take_next() {
+                    self.popped.notify_waiters();
                     let deltas = Deltas(deltas);
                     return match process(&deltas) {
                         Ok(()) => Ok(deltas),
@@ -574,6 +580,23 @@ impl<T: Clone + Send + Sync + 'static> PagedReplace<T> for DeltaFIFO<T> {
             self.queue_action_locked(&mut state, key, delta_type, obj);
         }
         Ok(())
+    }
+
+    fn wait_for_room(&self, limit: usize) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            loop {
+                let popped = self.popped.notified();
+                tokio::pin!(popped);
+                popped.as_mut().enable();
+                {
+                    let state = self.lock();
+                    if state.queue.len() <= limit || state.closed {
+                        return;
+                    }
+                }
+                popped.await;
+            }
+        })
     }
 
     fn finish_replace(
@@ -1073,6 +1096,41 @@ mod tests {
         ));
         assert!(fifo.get_by_key("ns/a").is_none());
         assert!(listed.is_empty());
+    }
+
+    #[tokio::test]
+    async fn paged_writer_waits_for_room() {
+        let fifo = fifo(None);
+        let paged = fifo.paged().expect("a DeltaFIFO takes pages");
+        let mut listed = HashSet::new();
+        paged
+            .replace_page(
+                vec![pod("a", "1"), pod("b", "1"), pod("c", "1")],
+                &mut listed,
+            )
+            .unwrap();
+        let short = std::time::Duration::from_millis(50);
+        assert!(
+            tokio::time::timeout(short, paged.wait_for_room(1))
+                .await
+                .is_err(),
+            "three queued, room for one"
+        );
+
+        let waiting = paged.wait_for_room(1);
+        tokio::pin!(waiting);
+        assert!(tokio::time::timeout(short, waiting.as_mut()).await.is_err());
+        pop_ok(&fifo).await;
+        assert!(tokio::time::timeout(short, waiting.as_mut()).await.is_err());
+        pop_ok(&fifo).await;
+        tokio::time::timeout(short, waiting)
+            .await
+            .expect("one left once two were popped");
+
+        fifo.close();
+        tokio::time::timeout(short, paged.wait_for_room(0))
+            .await
+            .expect("a closed queue never makes a writer wait");
     }
 
     #[tokio::test]

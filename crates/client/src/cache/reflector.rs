@@ -512,6 +512,8 @@ impl<T: ReflectedObject> Reflector<T> {
                 }
                 sink.page(std::mem::take(&mut items))
                     .map_err(|source| self.replace_error(source))?;
+                // Decode more only once the reader took most of what it was given.
+                sink.wait_for_room(LIST_BATCH).await;
             }
         }
         let envelope = decoder
@@ -726,6 +728,13 @@ impl<'a, T> ListSink<'a, T> {
                 listed: HashSet::new(),
             },
             None => Self::Buffered { items: Vec::new() },
+        }
+    }
+
+    /// Waits until a paged store's reader has taken all but `limit` objects.
+    async fn wait_for_room(&self, limit: usize) {
+        if let Self::Paged { store, .. } = self {
+            store.wait_for_room(limit).await;
         }
     }
 

@@ -6,6 +6,8 @@
 //! DeltaFIFO reads the indexer through.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use super::CacheError;
@@ -77,6 +79,13 @@ pub trait PagedReplace<T>: Send + Sync {
     /// [`CacheError::Key`] when an object of `page` has no key; then nothing of
     /// `page` is written.
     fn replace_page(&self, page: Vec<T>, listed: &mut HashSet<String>) -> Result<(), CacheError>;
+
+    /// Waits until at most `limit` written objects wait for the store's reader, so a
+    /// list that arrives faster than it is consumed is not held whole in the store
+    /// instead. Returns at once by default, for stores without a separate reader.
+    fn wait_for_room(&self, _limit: usize) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(std::future::ready(()))
+    }
 
     /// Ends the replace: every held object whose key is not in `listed` is deleted.
     ///
