@@ -7,6 +7,7 @@
 //! byte names the channel the client closed.
 
 use std::future::Future;
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
@@ -22,6 +23,9 @@ const STDERR: u8 = 2;
 const ERROR: u8 = 3;
 const RESIZE: u8 = 4;
 const CLOSE: u8 = 255;
+
+/// How long the server waits for the client's Close after sending its own.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 /// Serves one exec or attach session on an upgraded WebSocket. `session` is
 /// [`super::run_exec`] or [`super::run_attach`] with its request bound.
@@ -40,18 +44,20 @@ pub async fn serve<S, F>(
     tokio::spawn(session(input_receiver, output_sender));
 
     // The reader ends, and with it the input channel, when the client closes the
-    // WebSocket or the connection breaks.
+    // WebSocket or the connection breaks. Once the session stops taking input, the
+    // reader still reads (and drops) what the client sends until its Close.
     let reader = tokio::spawn(async move {
+        let mut input = Some(input);
         while let Some(Ok(message)) = source.next().await {
             let data = match message {
                 Message::Binary(data) => data,
                 Message::Close(_) => break,
                 _ => continue,
             };
-            if let Some(event) = parse_input(&data)
-                && input.send(event).await.is_err()
+            if let (Some(sender), Some(event)) = (&input, parse_input(&data))
+                && sender.send(event).await.is_err()
             {
-                break;
+                input = None;
             }
         }
     });
@@ -69,7 +75,13 @@ pub async fn serve<S, F>(
         }
     }
     let _ = sink.send(normal_close()).await;
-    reader.abort();
+    // Closing a socket with unread input resets the connection, and a client that
+    // gets the reset before it read the status loses the status. So the reader gets
+    // a moment to read up to the client's Close before the socket goes.
+    let reader_abort = reader.abort_handle();
+    if tokio::time::timeout(CLOSE_WAIT, reader).await.is_err() {
+        reader_abort.abort();
+    }
 }
 
 /// Parses one binary message from the client. Messages of other channels, resizes
