@@ -187,7 +187,7 @@ fn run_fifo(ops: Vec<FifoOp>) -> (Vec<(String, Deltas<Value>)>, IssuedVersions) 
 
     let popped = Mutex::new(Vec::new());
     let pop = |fifo: &DeltaFIFO<Value>| -> Result<(), PopError> {
-        let deltas = runtime.block_on(fifo.pop(|deltas| {
+        let deltas = runtime.block_on(fifo.pop(|deltas, _| {
             apply(&known, deltas);
             Ok(())
         }))?;

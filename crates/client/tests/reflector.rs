@@ -446,7 +446,7 @@ async fn first_list_reaches_a_delta_fifo_in_batches() {
     let mut popped_before_sync = 0;
     while !store.fifo.has_synced() {
         assert!(Instant::now() < deadline, "the queue never synced");
-        let next = tokio::time::timeout(Duration::from_secs(10), store.fifo.pop(|_| Ok(())))
+        let next = tokio::time::timeout(Duration::from_secs(10), store.fifo.pop(|_, _| Ok(())))
             .await
             .expect("a delta within 10 s")
             .expect("pop");

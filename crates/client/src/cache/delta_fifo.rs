@@ -230,8 +230,7 @@ impl<T: Clone + Send + Sync + 'static> DeltaFIFO<T> {
     /// popped entirely, or when an add, update, delete or requeue came before any
     /// replace.
     pub fn has_synced(&self) -> bool {
-        let state = self.lock();
-        state.populated && !state.first_replace_in_pages && state.initial_population_count == 0
+        self.lock().synced()
     }
 
     /// Closes the queue: pops that find it empty return [`PopError::Closed`], waiting
@@ -286,7 +285,8 @@ impl<T: Clone + Send + Sync + 'static> DeltaFIFO<T> {
     }
 
     /// Waits until a key is queued, removes it with its deltas and calls `process`
-    /// on them. Keys come out in the order their first pending delta arrived.
+    /// on them, with whether they belong to the first list (the queue had not synced
+    /// before this pop). Keys come out in the order their first pending delta arrived.
     ///
     /// `process` runs while the queue is locked, so no delta for the key can slip in
     /// between the pop and a requeue. It must not call this DeltaFIFO, or it
@@ -299,7 +299,7 @@ impl<T: Clone + Send + Sync + 'static> DeltaFIFO<T> {
     /// deltas are queued again unless newer ones for the key are already queued.
     pub async fn pop<F>(&self, process: F) -> Result<Deltas<T>, PopError>
     where
-        F: FnOnce(&Deltas<T>) -> Result<(), ProcessError>,
+        F: FnOnce(&Deltas<T>, bool) -> Result<(), ProcessError>,
     {
         loop {
             // Register for a wake-up before looking, so a write between the look and
@@ -310,10 +310,13 @@ impl<T: Clone + Send + Sync + 'static> DeltaFIFO<T> {
 
             {
                 let mut state = self.lock();
+                // Whether these deltas belong to the first list, decided before they
+                // count against it.
+                let in_initial_list = !state.synced();
                 if let Some((key, deltas)) = state.take_next() {
                     self.popped.notify_waiters();
                     let deltas = Deltas(deltas);
-                    return match process(&deltas) {
+                    return match process(&deltas, in_initial_list) {
                         Ok(()) => Ok(deltas),
                         Err(ProcessError::Requeue(source)) => {
                             self.add_if_not_present_locked(&mut state, key.clone(), deltas.0);
@@ -409,6 +412,11 @@ impl<T: Clone + Send + Sync + 'static> DeltaFIFO<T> {
 }
 
 impl<T> State<T> {
+    /// See [`DeltaFIFO::has_synced`].
+    fn synced(&self) -> bool {
+        self.populated && !self.first_replace_in_pages && self.initial_population_count == 0
+    }
+
     /// Removes the oldest queued key with its deltas, counting it against the first
     /// replace.
     fn take_next(&mut self) -> Option<(String, Vec<Delta<T>>)> {
@@ -733,7 +741,7 @@ mod tests {
     }
 
     async fn pop_ok(fifo: &DeltaFIFO<Value>) -> Deltas<Value> {
-        fifo.pop(|_| Ok(())).await.unwrap()
+        fifo.pop(|_, _| Ok(())).await.unwrap()
     }
 
     #[test]
@@ -900,7 +908,7 @@ mod tests {
         fifo.add(pod("a", "1")).unwrap();
 
         let err = fifo
-            .pop(|_| Err(ProcessError::Requeue("try later".into())))
+            .pop(|_, _| Err(ProcessError::Requeue("try later".into())))
             .await
             .unwrap_err();
         assert!(
@@ -910,7 +918,7 @@ mod tests {
         assert_eq!(render(&fifo.get_by_key("ns/a").unwrap()), vec!["Added:1"]);
 
         let err = fifo
-            .pop(|_| Err(ProcessError::Failed("broken".into())))
+            .pop(|_, _| Err(ProcessError::Failed("broken".into())))
             .await
             .unwrap_err();
         assert!(
@@ -1099,6 +1107,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn pop_tells_first_list_from_later_deltas() {
+        let fifo = fifo(None);
+        let paged = fifo.paged().expect("a DeltaFIFO takes pages");
+        let pop_flag = || async {
+            let mut flag = None;
+            fifo.pop(|_, in_initial_list| {
+                flag = Some(in_initial_list);
+                Ok(())
+            })
+            .await
+            .unwrap();
+            flag.expect("process called")
+        };
+
+        let mut listed = HashSet::new();
+        paged
+            .replace_page(vec![pod("a", "1"), pod("b", "1")], &mut listed)
+            .unwrap();
+        assert!(pop_flag().await, "a page of the first list");
+        paged.finish_replace(listed, "5").unwrap();
+        assert!(pop_flag().await, "the last object of the first list");
+        fifo.add(pod("c", "6")).unwrap();
+        assert!(!pop_flag().await, "a watch event after the sync");
+    }
+
+    #[tokio::test]
     async fn paged_writer_waits_for_room() {
         let fifo = fifo(None);
         let paged = fifo.paged().expect("a DeltaFIFO takes pages");
@@ -1150,7 +1184,7 @@ mod tests {
 
         let popper = tokio::spawn({
             let fifo = Arc::clone(&fifo);
-            async move { fifo.pop(|_| Ok(())).await.map(|d| render(&d)) }
+            async move { fifo.pop(|_, _| Ok(())).await.map(|d| render(&d)) }
         });
         tokio::task::yield_now().await;
         fifo.add(pod("a", "1")).unwrap();
@@ -1158,7 +1192,7 @@ mod tests {
 
         let waiter = tokio::spawn({
             let fifo = Arc::clone(&fifo);
-            async move { fifo.pop(|_| Ok(())).await.map(|d| render(&d)) }
+            async move { fifo.pop(|_, _| Ok(())).await.map(|d| render(&d)) }
         });
         tokio::task::yield_now().await;
         fifo.close();
@@ -1173,6 +1207,9 @@ mod tests {
         fifo.close();
 
         assert_eq!(render(&pop_ok(&fifo).await), vec!["Added:1"]);
-        assert!(matches!(fifo.pop(|_| Ok(())).await, Err(PopError::Closed)));
+        assert!(matches!(
+            fifo.pop(|_, _| Ok(())).await,
+            Err(PopError::Closed)
+        ));
     }
 }

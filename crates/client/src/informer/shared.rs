@@ -324,8 +324,8 @@ impl<K: KubeObject> SharedIndexInformer<K> {
             let was_synced = self.inner.fifo.has_synced();
             let inner = self.inner.clone();
             let popped = tokio::select! {
-                popped = self.inner.fifo.pop(move |deltas| {
-                    inner.handle_deltas(deltas, !was_synced);
+                popped = self.inner.fifo.pop(move |deltas, in_initial_list| {
+                    inner.handle_deltas(deltas, in_initial_list);
                     Ok(())
                 }) => popped,
                 _ = cancelled(&mut cancel) => break,
@@ -337,8 +337,8 @@ impl<K: KubeObject> SharedIndexInformer<K> {
                 }
             }
             if !was_synced && self.inner.fifo.has_synced() && self.inner.indexer.is_packed() {
-                // The first list was decoded whole and is now packed: without a trim,
-                // the freed objects stay resident until later events trigger one.
+                // The first list's decoded objects are packed now: without a trim,
+                // the freed ones stay resident until later events trigger one.
                 tokio::task::spawn_blocking(apimachinery::heap::trim);
             }
         }
