@@ -19,7 +19,7 @@
 //!    quiet. Then it creates [`LATENCY_PODS`] pods one at a time,
 //!    [`LATENCY_INTERVAL`] apart, and times each as in step 1. The saturation
 //!    burst of step 1 measures how fast the node starts pods it gets all at
-//!    once; this phase measures each pod's startup at upstream's steady rate.
+//!    once. This phase measures each pod's startup at upstream's steady rate.
 //!
 //! Usage: `cargo bench -p test-e2e --bench pod_startup` as root, after the
 //! release build of kube-apiserver, kubelet and container-runtime and after

@@ -405,9 +405,9 @@ impl PagedReplace<Value> for PageRecorder {
 /// than two of the reflector's batches of 500.
 const BATCHED_OBJECTS: usize = 1_100;
 
-/// A DeltaFIFO takes a list in batches while it arrives, so the whole list is never
-/// held at once, even though the first list (at resourceVersion 0) comes in one
-/// response; the queue reports synced only once the last object is popped.
+/// A DeltaFIFO takes the first list in batches while it arrives, although the server
+/// sends that list (at resourceVersion 0) as one response. The queue reports synced
+/// only once the last object is popped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_list_reaches_a_delta_fifo_in_batches() {
     let server = TestServer::start().await;

@@ -156,9 +156,9 @@ impl Store<Value> for MonitorStore {
     }
 }
 
-/// A monitor takes a list in batches, so the collector never holds a whole list of
-/// metadata (100,000 objects at start-up) at once: each batch becomes graph events
-/// at once, and the objects missing from the list are deleted at the end.
+/// Batched lists for a monitor, so the collector never keeps a whole list of
+/// metadata in memory. Each batch becomes graph events right away, and the objects
+/// missing from the list are deleted once the last batch is in.
 impl PagedReplace<Value> for MonitorStore {
     fn replace_page(
         &self,
@@ -177,7 +177,7 @@ impl PagedReplace<Value> for MonitorStore {
         listed: HashSet<String>,
         _resource_version: &str,
     ) -> Result<(), CacheError> {
-        let gone: Vec<Seen> = {
+        let deleted: Vec<Seen> = {
             let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
             let keys: Vec<String> = known
                 .keys()
@@ -186,7 +186,7 @@ impl PagedReplace<Value> for MonitorStore {
                 .collect();
             keys.iter().filter_map(|key| known.remove(key)).collect()
         };
-        for seen in gone {
+        for seen in deleted {
             let _ = self.events.send(GraphEvent::Delete(seen.uid));
         }
         self.synced.store(true, Ordering::SeqCst);
