@@ -6,8 +6,10 @@
 //! embedded store and once on etcd.
 //!
 //! Run with `make bench` or `cargo bench -p kube-apiserver --bench apiserver`;
-//! `-- memory` runs only the memory measurement. `APISERVER_BENCH_SCALE=small` runs
-//! a quick pass.
+//! `-- memory` runs only the memory measurement, `-- latency` only the latency one. `APISERVER_BENCH_SCALE=small` runs
+//! a quick pass. `APISERVER_BENCH_SERVER_ARGS` adds server flags (both parts),
+//! `APISERVER_BENCH_BINARY` runs another build for the memory part, and
+//! `APISERVER_BENCH_BACKENDS=embedded` limits the memory part to one backend.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -28,6 +30,10 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
+
+/// The binary's allocator, so that the in-process part measures what ships.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[derive(Clone, Copy)]
 struct Scale {
@@ -163,17 +169,57 @@ fn percentile(samples: &mut [Duration], percent: f64) -> Duration {
     samples[rank.clamp(1, samples.len()) - 1]
 }
 
-fn report(backend: &str, operation: &str, mut samples: Vec<Duration>, elapsed: Option<Duration>) {
+fn report(backend: &str, operation: &str, samples: Vec<Duration>, elapsed: Option<Duration>) {
+    println!("{}", report_row(backend, operation, samples, elapsed));
+}
+
+/// One latency table row: p50, p99 and, given the wall time, requests per second.
+fn report_row(
+    backend: &str,
+    operation: &str,
+    mut samples: Vec<Duration>,
+    elapsed: Option<Duration>,
+) -> String {
     let rate = elapsed.map_or("-".to_string(), |elapsed| {
         format!("{:.0}", samples.len() as f64 / elapsed.as_secs_f64())
     });
     let p50 = percentile(&mut samples, 50.0);
     let p99 = percentile(&mut samples, 99.0);
-    println!(
+    format!(
         "| {backend} | {operation} | {:.2} ms | {:.2} ms | {rate} |",
         p50.as_secs_f64() * 1e3,
         p99.as_secs_f64() * 1e3
-    );
+    )
+}
+
+/// Request rate of the paced runs: the goal's 2,000 requests per second.
+const PACED_RATE: u32 = 2_000;
+
+/// Starts `count` operations at `rate` per second whatever their latency (an open
+/// loop), and returns each one's time from its scheduled start to its end, so that a
+/// late start counts against the server, with the wall time.
+async fn paced<F, Fut>(rate: u32, count: usize, operation: F) -> (Vec<Duration>, Duration)
+where
+    F: Fn(usize) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let period = Duration::from_secs(1) / rate;
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(count);
+    for index in 0..count {
+        let scheduled = started + period * index as u32;
+        tokio::time::sleep_until(scheduled.into()).await;
+        let work = operation(index);
+        tasks.push(tokio::spawn(async move {
+            work.await;
+            scheduled.elapsed()
+        }));
+    }
+    let mut samples = Vec::with_capacity(count);
+    for task in tasks {
+        samples.push(task.await.expect("paced task"));
+    }
+    (samples, started.elapsed())
 }
 
 /// Runs `count` operations spread over `clients` tasks; returns latencies and wall time.
@@ -224,6 +270,9 @@ async fn start_server(dir: &std::path::Path, etcd: Option<&str>) -> RunningServe
     ];
     if let Some(endpoints) = etcd {
         args.push(format!("--etcd-servers={endpoints}"));
+    }
+    if let Ok(extra) = std::env::var("APISERVER_BENCH_SERVER_ARGS") {
+        args.extend(extra.split_whitespace().map(str::to_string));
     }
     let server = apiserver::start(Options::try_parse_from(args).expect("flags"))
         .await
@@ -290,6 +339,33 @@ async fn api_workloads(name: &str, server: &RunningServer, scale: Scale) {
     .await;
     report(name, "pod get", samples, Some(elapsed));
 
+    // The goal's form: single-object calls at a fixed 2,000 requests per second,
+    // each timed from its scheduled start.
+    let creator = client.clone();
+    let (samples, elapsed) = paced(PACED_RATE, scale.operations, move |index| {
+        let client = creator.clone();
+        async move {
+            let (status, body) = client
+                .request(index, "POST", PODS, Some(&pod(&format!("r-{index:07}"))))
+                .await;
+            assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        }
+    })
+    .await;
+    report(name, "pod create at 2,000/s", samples, Some(elapsed));
+    let getter = client.clone();
+    let (samples, elapsed) = paced(PACED_RATE, scale.operations, move |index| {
+        let client = getter.clone();
+        async move {
+            let (status, _) = client
+                .request(index, "GET", &format!("{PODS}/r-{index:07}"), None)
+                .await;
+            assert_eq!(status, 200);
+        }
+    })
+    .await;
+    report(name, "pod get at 2,000/s", samples, Some(elapsed));
+
     let updater = client.clone();
     let (samples, elapsed) = concurrently(scale.clients, scale.operations / 2, move |index| {
         let client = updater.clone();
@@ -307,7 +383,8 @@ async fn api_workloads(name: &str, server: &RunningServer, scale: Scale) {
 
     // Fill up to the list size, then list from the cache and from storage.
     let filler = client.clone();
-    let extra = scale.list_pods.saturating_sub(scale.operations);
+    // The creates above stored 2 * operations pods.
+    let extra = scale.list_pods.saturating_sub(2 * scale.operations);
     concurrently(scale.clients, extra, move |index| {
         let client = filler.clone();
         async move {
@@ -520,8 +597,10 @@ impl Drop for ServerProcess {
 }
 
 /// Stores `scale.memory_pods` pods through a `kube-apiserver` process and reports
-/// its resident memory per pod beyond the pods' JSON size.
-async fn memory(name: &str, dir: &Path, etcd: Option<&str>, scale: Scale) {
+/// its resident memory per pod beyond the pods' JSON size. Returns latency rows for
+/// the load's creates and for gets and updates of pods spread over the full store,
+/// timed after the memory reading so that they do not change it.
+async fn memory(name: &str, dir: &Path, etcd: Option<&str>, scale: Scale) -> Vec<String> {
     let server = ServerProcess::start(dir, etcd).await;
     let client = Client::connect_to(server.address, &server.cert_file, 4).await;
     // Let start-up work (bootstrap objects, cache fills) finish first.
@@ -530,7 +609,7 @@ async fn memory(name: &str, dir: &Path, etcd: Option<&str>, scale: Scale) {
 
     let creator = client.clone();
     let started = Instant::now();
-    concurrently(scale.clients, scale.memory_pods, move |index| {
+    let (load_samples, _) = concurrently(scale.clients, scale.memory_pods, move |index| {
         let client = creator.clone();
         async move {
             let (status, body) = client
@@ -579,6 +658,52 @@ async fn memory(name: &str, dir: &Path, etcd: Option<&str>, scale: Scale) {
         load_time.as_secs_f64(),
         stored.len()
     );
+
+    let mut rows = vec![report_row(
+        name,
+        &format!("pod create while loading {} pods", scale.memory_pods),
+        load_samples,
+        Some(load_time),
+    )];
+    // Spread the reads and writes over the whole store, so that most miss the
+    // embedded store's page cache.
+    let spread = move |index: usize| (index * 7_919) % scale.memory_pods;
+    let getter = client.clone();
+    let (samples, elapsed) = concurrently(scale.clients, scale.operations, move |index| {
+        let client = getter.clone();
+        async move {
+            let path = format!("/api/v1/namespaces/kube-public/pods/m-{:07}", spread(index));
+            let (status, _) = client.request(index, "GET", &path, None).await;
+            assert_eq!(status, 200);
+        }
+    })
+    .await;
+    rows.push(report_row(
+        name,
+        "pod get, full store",
+        samples,
+        Some(elapsed),
+    ));
+    let updater = client.clone();
+    let (samples, elapsed) = concurrently(scale.clients, scale.operations / 2, move |index| {
+        let client = updater.clone();
+        async move {
+            let path = format!("/api/v1/namespaces/kube-public/pods/m-{:07}", spread(index));
+            let (_, body) = client.request(index, "GET", &path, None).await;
+            let mut object: Value = serde_json::from_slice(&body).expect("pod JSON");
+            object["metadata"]["labels"]["updated"] = json!("yes");
+            let (status, body) = client.request(index, "PUT", &path, Some(&object)).await;
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        }
+    })
+    .await;
+    rows.push(report_row(
+        name,
+        "pod update (get + put), full store",
+        samples,
+        Some(elapsed),
+    ));
+    rows
 }
 
 /// Runs the memory measurement on both backends: the embedded store inside the
@@ -593,27 +718,51 @@ async fn memory_on_both_backends(scale: Scale) {
     );
     println!("|---|---|---|---|---|---|---|---|");
 
-    let embedded_dir = tempfile::tempdir().expect("temp dir");
-    memory("embedded", embedded_dir.path(), None, scale).await;
+    let mut rows = Vec::new();
+    if runs_backend("embedded") {
+        let embedded_dir = tempfile::tempdir().expect("temp dir");
+        rows.extend(memory("embedded", embedded_dir.path(), None, scale).await);
+    }
+    if runs_backend("etcd") {
+        let etcd = tokio::task::spawn_blocking(storage::testing::EtcdServer::start)
+            .await
+            .expect("join")
+            .expect("start etcd");
+        let etcd_dir = tempfile::tempdir().expect("temp dir");
+        rows.extend(
+            memory(
+                "etcd",
+                etcd_dir.path(),
+                Some(&etcd.endpoints().join(",")),
+                scale,
+            )
+            .await,
+        );
+    }
+    println!(
+        "\nLatency through the same processes, {} clients:\n",
+        scale.clients
+    );
+    println!("| backend | operation | p50 | p99 | requests/s |\n|---|---|---|---|---|");
+    for row in rows {
+        println!("{row}");
+    }
+}
 
-    let etcd = tokio::task::spawn_blocking(storage::testing::EtcdServer::start)
-        .await
-        .expect("join")
-        .expect("start etcd");
-    let etcd_dir = tempfile::tempdir().expect("temp dir");
-    memory(
-        "etcd",
-        etcd_dir.path(),
-        Some(&etcd.endpoints().join(",")),
-        scale,
-    )
-    .await;
+/// Whether the memory measurement runs on `backend`: `APISERVER_BENCH_BACKENDS`
+/// (comma-separated, `embedded` and `etcd` by default) chooses.
+fn runs_backend(backend: &str) -> bool {
+    std::env::var("APISERVER_BENCH_BACKENDS").map_or(true, |backends| {
+        backends.split(',').any(|name| name.trim() == backend)
+    })
 }
 
 fn main() {
     let scale = Scale::from_env();
-    // `cargo bench ... -- memory` runs only the memory measurement.
+    // `cargo bench ... -- memory` runs only the memory measurement, `-- latency`
+    // only the latency one.
     let memory_only = std::env::args().skip(1).any(|arg| arg == "memory");
+    let latency_only = std::env::args().skip(1).any(|arg| arg == "latency");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -622,7 +771,9 @@ fn main() {
         if !memory_only {
             latency_on_both_backends(scale).await;
         }
-        memory_on_both_backends(scale).await;
+        if !latency_only {
+            memory_on_both_backends(scale).await;
+        }
     });
 }
 

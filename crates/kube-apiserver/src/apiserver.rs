@@ -272,8 +272,6 @@ pub async fn start(options: Options) -> Result<RunningServer, StartError> {
         bootstrap_done.store(true, std::sync::atomic::Ordering::SeqCst);
     });
 
-    tasks.push(tokio::spawn(crate::heap::run(shutdown_receiver.clone())));
-
     if !options.etcd_compaction_interval.is_zero() {
         tasks.push(tokio::spawn(compactor(
             backend.clone(),

@@ -13,7 +13,6 @@ pub mod chain;
 pub mod discovery;
 pub mod endpoints;
 pub mod health;
-pub mod heap;
 pub mod metrics;
 pub mod openapi;
 pub mod options;

@@ -4,10 +4,17 @@ use clap::Parser;
 use kube_apiserver::apiserver;
 use kube_apiserver::options::Options;
 
+/// jemalloc keeps each size class in pages of its own. Under glibc's malloc the
+/// embedded store's page buffers, freed between the objects that the watch cache
+/// keeps, left partly used pages resident: 1,530 bytes per stored pod beyond its JSON
+/// against 1,160 with jemalloc, which also served creates 1.8 times as fast
+/// (`benches/apiserver.rs`, memory part).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> std::process::ExitCode {
     let options = Options::parse();
     init_logging(&options);
-    kube_apiserver::heap::limit_arenas();
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -86,7 +86,6 @@ async fn serve_connection(
 
     let service = service_fn(move |request: hyper::Request<Incoming>| {
         let handler = handler.clone();
-        crate::heap::record_request();
         async move { Ok::<_, Infallible>(handler.handle(request, peer).await) }
     });
 
