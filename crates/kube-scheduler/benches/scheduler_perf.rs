@@ -34,6 +34,10 @@ use kube_scheduler::config::KubeSchedulerConfiguration;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, Semaphore, watch};
 
+/// The allocator of both binaries, so that the measurement matches what ships.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Requests the benchmark keeps in flight while creating objects.
 const CREATE_CONCURRENCY: usize = 64;
 /// How long one phase may take before the benchmark gives up.
