@@ -47,40 +47,50 @@ const ENDPOINTS_PER_SERVICE: usize = 10;
 /// Partial syncs measured per case; the median and the slowest are printed.
 const PARTIAL_ROUNDS: usize = 15;
 
-/// Wall time plus the CPU time of child processes that ended meanwhile.
+/// Wall time plus the CPU time of child processes that ended meanwhile, split into
+/// user time (iptables' own parsing and encoding) and system time (mostly the
+/// kernel applying the rules).
 #[derive(Clone, Copy, Debug, Default)]
 struct Cost {
     wall: Duration,
-    child_cpu: Duration,
+    child_user: Duration,
+    child_system: Duration,
 }
 
 impl std::fmt::Display for Cost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{:>9.1} ms wall {:>9.1} ms cpu",
+            "{:>9.1} ms wall {:>9.1} ms cpu ({:.1} user, {:.1} sys)",
             self.wall.as_secs_f64() * 1e3,
-            self.child_cpu.as_secs_f64() * 1e3
+            (self.child_user + self.child_system).as_secs_f64() * 1e3,
+            self.child_user.as_secs_f64() * 1e3,
+            self.child_system.as_secs_f64() * 1e3
         )
     }
 }
 
-fn children_cpu() -> Duration {
+/// User and system CPU time of the child processes that ended so far.
+fn children_cpu() -> (Duration, Duration) {
     // SAFETY: getrusage fills the zeroed struct it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: RUSAGE_CHILDREN with a valid pointer.
     unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    let micros = |time: libc::timeval| time.tv_sec as u64 * 1_000_000 + time.tv_usec as u64;
-    Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
+    let time = |time: libc::timeval| {
+        Duration::from_micros(time.tv_sec as u64 * 1_000_000 + time.tv_usec as u64)
+    };
+    (time(usage.ru_utime), time(usage.ru_stime))
 }
 
 fn measure<T>(work: impl FnOnce() -> T) -> (T, Cost) {
-    let cpu = children_cpu();
+    let (user, system) = children_cpu();
     let started = Instant::now();
     let value = work();
+    let (user_after, system_after) = children_cpu();
     let cost = Cost {
         wall: started.elapsed(),
-        child_cpu: children_cpu().saturating_sub(cpu),
+        child_user: user_after.saturating_sub(user),
+        child_system: system_after.saturating_sub(system),
     };
     (value, cost)
 }
