@@ -445,19 +445,33 @@ async fn watch_latency(name: &str, client: &Client, scale: Scale) {
         let response = patcher.send_request(request).await.expect("patch");
         assert_eq!(response.status(), 200);
         let _ = response.into_body().collect().await;
-        loop {
+        let needle = format!("\"{marker}\"").into_bytes();
+        let mut found = false;
+        while !found {
             let frame = tokio::time::timeout(Duration::from_secs(30), body.frame())
                 .await
                 .expect("watch event timed out")
                 .expect("watch ended")
                 .expect("watch failed");
-            if let Ok(data) = frame.into_data() {
-                pending.extend_from_slice(&data);
-                if String::from_utf8_lossy(&pending).contains(&format!("\"{marker}\"")) {
-                    pending.clear();
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            pending.extend_from_slice(&data);
+            // Each event ends with a newline; look at each complete line once, so
+            // that the initial events of every stored pod cost linear time.
+            let mut start = 0;
+            while let Some(length) = pending[start..].iter().position(|&byte| byte == b'\n') {
+                let line = &pending[start..start + length];
+                start += length + 1;
+                if line
+                    .windows(needle.len())
+                    .any(|window| window == needle.as_slice())
+                {
+                    found = true;
                     break;
                 }
             }
+            pending.drain(..start);
         }
         samples.push(begin.elapsed());
     }
