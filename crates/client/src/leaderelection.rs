@@ -316,25 +316,15 @@ impl LeaderElector {
 
     /// Clears the holder so another candidate can take over without waiting.
     async fn release(&self) {
-        let result = async {
-            let Some(mut lease) = self.leases.get_opt(&self.config.lease_name).await? else {
-                return Ok(());
-            };
-            let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
-            if spec.holder_identity.as_deref() != Some(self.config.identity.as_str()) {
-                return Ok(());
+        let mut result = self.try_release().await;
+        // A renewal sent just before the cancel can still land between the read and
+        // the update, and the update then conflicts: read again while the Lease is ours.
+        for _ in 1..RELEASE_ATTEMPTS {
+            match &result {
+                Err(error) if error.is_conflict() => result = self.try_release().await,
+                _ => break,
             }
-            let now = now_micro_time();
-            spec.holder_identity = Some(String::new());
-            spec.lease_duration_seconds = Some(1);
-            spec.acquire_time = Some(now.clone());
-            spec.renew_time = Some(now);
-            self.leases
-                .replace(&self.config.lease_name, &lease)
-                .await
-                .map(|_| ())
         }
-        .await;
         match result {
             Ok(()) => {
                 tracing::info!(lease = %self.lease_key(), identity = %self.config.identity, "released the lease")
@@ -343,6 +333,27 @@ impl LeaderElector {
                 tracing::warn!(lease = %self.lease_key(), %error, "failed to release the lease")
             }
         }
+    }
+
+    /// One read and update of the Lease that clears the holder if it is still this
+    /// candidate.
+    async fn try_release(&self) -> Result<(), ClientError> {
+        let Some(mut lease) = self.leases.get_opt(&self.config.lease_name).await? else {
+            return Ok(());
+        };
+        let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
+        if spec.holder_identity.as_deref() != Some(self.config.identity.as_str()) {
+            return Ok(());
+        }
+        let now = now_micro_time();
+        spec.holder_identity = Some(String::new());
+        spec.lease_duration_seconds = Some(1);
+        spec.acquire_time = Some(now.clone());
+        spec.renew_time = Some(now);
+        self.leases
+            .replace(&self.config.lease_name, &lease)
+            .await
+            .map(|_| ())
     }
 
     /// Records the Lease as read; the observed time restarts whenever the record
@@ -398,6 +409,10 @@ impl LeaderElector {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+/// Reads and updates of the Lease that [`LeaderElector::release`] tries before it
+/// gives up on conflicts.
+const RELEASE_ATTEMPTS: usize = 3;
 
 /// Returns the current wall-clock time at microsecond precision.
 pub(crate) fn now_micro_time() -> MicroTime {
