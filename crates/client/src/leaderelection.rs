@@ -318,7 +318,7 @@ impl LeaderElector {
     async fn release(&self) {
         let mut result = self.try_release().await;
         // A renewal sent just before the cancel can still land between the read and
-        // the update, and the update then conflicts: read again while the Lease is ours.
+        // the update. The update then conflicts, so read again while the Lease is ours.
         for _ in 1..RELEASE_ATTEMPTS {
             match &result {
                 Err(error) if error.is_conflict() => result = self.try_release().await,
@@ -335,8 +335,7 @@ impl LeaderElector {
         }
     }
 
-    /// One read and update of the Lease that clears the holder if it is still this
-    /// candidate.
+    /// Reads the Lease and clears its holder if that is still this candidate.
     async fn try_release(&self) -> Result<(), ClientError> {
         let Some(mut lease) = self.leases.get_opt(&self.config.lease_name).await? else {
             return Ok(());
