@@ -173,7 +173,8 @@ fn report(backend: &str, operation: &str, samples: Vec<Duration>, elapsed: Optio
     println!("{}", report_row(backend, operation, samples, elapsed));
 }
 
-/// One latency table row: p50, p99 and, given the wall time, requests per second.
+/// Formats one latency table row: p50, p99 and, given the wall time, requests per
+/// second.
 fn report_row(
     backend: &str,
     operation: &str,
@@ -763,8 +764,8 @@ async fn memory_on_both_backends(scale: Scale) {
     }
 }
 
-/// Whether the memory measurement runs on `backend`: `APISERVER_BENCH_BACKENDS`
-/// (comma-separated, `embedded` and `etcd` by default) chooses.
+/// Returns whether the memory measurement runs on `backend`, as chosen by
+/// `APISERVER_BENCH_BACKENDS` (comma-separated, `embedded` and `etcd` by default).
 fn runs_backend(backend: &str) -> bool {
     std::env::var("APISERVER_BENCH_BACKENDS").map_or(true, |backends| {
         backends.split(',').any(|name| name.trim() == backend)
