@@ -9,7 +9,7 @@
 //! `-- memory` runs only the memory measurement, `-- latency` only the latency one. `APISERVER_BENCH_SCALE=small` runs
 //! a quick pass. `APISERVER_BENCH_SERVER_ARGS` adds server flags (both parts),
 //! `APISERVER_BENCH_BINARY` runs another build for the memory part, and
-//! `APISERVER_BENCH_BACKENDS=embedded` limits the memory part to one backend.
+//! `APISERVER_BENCH_BACKENDS=embedded` (or `etcd`) limits both parts to one backend.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -799,11 +799,16 @@ async fn latency_on_both_backends(scale: Scale) {
     );
     println!("\n| backend | operation | p50 | p99 | requests/s |\n|---|---|---|---|---|");
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = start_server(dir.path(), None).await;
-    raw_backend("embedded", &server.backend, scale).await;
-    api_workloads("embedded", &server, scale).await;
-    server.shutdown().await;
+    if runs_backend("embedded") {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let server = start_server(dir.path(), None).await;
+        raw_backend("embedded", &server.backend, scale).await;
+        api_workloads("embedded", &server, scale).await;
+        server.shutdown().await;
+    }
+    if !runs_backend("etcd") {
+        return;
+    }
 
     let etcd = tokio::task::spawn_blocking(storage::testing::EtcdServer::start)
         .await

@@ -205,7 +205,10 @@ async fn serve_inner(
     match info.verb.as_str() {
         "get" => {
             let include_object = include_object(query)?;
-            let object = store.get_bytes(namespace, &info.name).await?;
+            let resource_version = query.get("resourceVersion");
+            let object = store
+                .get_bytes_at(namespace, &info.name, resource_version)
+                .await?;
             Ok(json(
                 200,
                 represent_object(store, object, representation, include_object)?,
@@ -609,7 +612,9 @@ async fn ensure_namespace_exists(
     let Some(namespaces) = handler.stores.get(&key) else {
         return Ok(());
     };
-    let object = namespaces.get("", namespace).await?;
+    // The namespace lifecycle check of upstream's admission reads its informer,
+    // not etcd: one storage read per create would double the writes' cost.
+    let object = namespaces.get_cached("", namespace).await?;
     let terminating = object
         .get("metadata")
         .and_then(|metadata| metadata.get("deletionTimestamp"))

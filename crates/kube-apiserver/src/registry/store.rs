@@ -345,6 +345,51 @@ impl Store {
         Ok(self.served_kv_bytes(&kv.value, kv.mod_revision))
     }
 
+    /// Returns the object as served JSON bytes, read as a GET's `resourceVersion`
+    /// asks: unset or empty reads storage (a consistent read); `0` takes whatever
+    /// the watch cache holds; any other value waits until the cache reached it, as
+    /// upstream's cacher serves a GET.
+    pub async fn get_bytes_at(
+        &self,
+        namespace: &str,
+        name: &str,
+        resource_version: Option<&str>,
+    ) -> Result<Bytes, StatusError> {
+        let revision = match resource_version {
+            None | Some("") => return self.get_bytes(namespace, name).await,
+            Some(text) => text
+                .parse::<i64>()
+                .ok()
+                .filter(|value| *value >= 0)
+                .ok_or_else(|| {
+                    StatusError::bad_request(format!("invalid resource version: {text}"))
+                })?,
+        };
+        let cached = self
+            .cacher
+            .get(&self.key(namespace, name), Some(revision))
+            .await
+            .map_err(|error| self.storage_error(error, name))?
+            .ok_or_else(|| StatusError::not_found(&self.group_resource(), name))?;
+        Ok(self.served_kv_bytes(&cached.kv.value, cached.kv.mod_revision))
+    }
+
+    /// Returns the object as the watch cache holds it, reading storage only when
+    /// the cache does not have it (it may lag behind a create that just
+    /// happened). For checks that tolerate a slightly stale object, as upstream's
+    /// admission plugins read their informers.
+    pub async fn get_cached(&self, namespace: &str, name: &str) -> Result<Value, StatusError> {
+        let key = self.key(namespace, name);
+        if self.cacher.is_ready()
+            && let Ok(Some(cached)) = self.cacher.get(&key, Some(0)).await
+        {
+            return decode_stored(&cached.kv.value, cached.kv.mod_revision)
+                .map(|object| self.served(object))
+                .map_err(StatusError::internal_error);
+        }
+        self.get(namespace, name).await
+    }
+
     /// Builds the predicate of a request's selectors, checking field names against
     /// the kind's selectable fields.
     pub fn selection(&self, params: &ListParams) -> Result<Selection, StatusError> {
