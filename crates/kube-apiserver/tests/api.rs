@@ -46,6 +46,15 @@ fn create_get_update_delete_round_trip() {
     let (code, read) = server.curl_json(&[&format!("{CONFIGMAPS}/a")]);
     assert_eq!(code, 200);
     assert_eq!(read, created);
+    // A GET at the create's resourceVersion waits for the watch cache and reads it.
+    let (code, cached) = server.curl_json(&[&format!("{CONFIGMAPS}/a?resourceVersion={version}")]);
+    assert_eq!(code, 200, "{cached}");
+    assert_eq!(cached, created);
+    let (code, any) = server.curl_json(&[&format!("{CONFIGMAPS}/a?resourceVersion=0")]);
+    assert_eq!((code, &any), (200, &created));
+    let (code, status) = server.curl_json(&[&format!("{CONFIGMAPS}/a?resourceVersion=xyz")]);
+    assert_eq!(code, 400, "{status}");
+    assert_eq!(status["message"], "invalid resource version: xyz");
 
     let mut changed = read.clone();
     changed["data"]["k"] = json!("w");
@@ -72,6 +81,11 @@ fn create_get_update_delete_round_trip() {
     assert_eq!(code, 404);
     assert_eq!(missing["reason"], "NotFound");
     assert_eq!(missing["message"], "configmaps \"a\" not found");
+    let (_, list) = server.curl_json(&[CONFIGMAPS]);
+    let after_delete = list["metadata"]["resourceVersion"].as_str().unwrap();
+    let (code, missing) =
+        server.curl_json(&[&format!("{CONFIGMAPS}/a?resourceVersion={after_delete}")]);
+    assert_eq!(code, 404, "{missing}");
 }
 
 #[test]
