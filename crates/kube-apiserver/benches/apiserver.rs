@@ -160,6 +160,20 @@ impl Client {
     }
 }
 
+/// Creates the namespace's `default` ServiceAccount, as the controller manager does
+/// in a cluster, so that pod admission finds it in the watch cache.
+async fn create_default_service_account(client: &Client, namespace: &str) {
+    let account =
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}});
+    let path = format!("/api/v1/namespaces/{namespace}/serviceaccounts");
+    let (status, body) = client.request(0, "POST", &path, Some(&account)).await;
+    assert!(
+        status == 201 || status == 409,
+        "{status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+}
+
 fn percentile(samples: &mut [Duration], percent: f64) -> Duration {
     samples.sort();
     if samples.is_empty() {
@@ -313,6 +327,7 @@ async fn raw_backend(name: &str, backend: &Arc<dyn Backend>, scale: Scale) {
 
 async fn api_workloads(name: &str, server: &RunningServer, scale: Scale) {
     let client = Client::connect(server, 4).await;
+    create_default_service_account(&client, "default").await;
 
     let creator = client.clone();
     let (samples, elapsed) = concurrently(scale.clients, scale.operations, move |index| {
@@ -618,6 +633,7 @@ impl Drop for ServerProcess {
 async fn memory(name: &str, dir: &Path, etcd: Option<&str>, scale: Scale) -> Vec<String> {
     let server = ServerProcess::start(dir, etcd).await;
     let client = Client::connect_to(server.address, &server.cert_file, 4).await;
+    create_default_service_account(&client, "kube-public").await;
     // Let start-up work (bootstrap objects, cache fills) finish first.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = ProcessMemory::read(server.pid());

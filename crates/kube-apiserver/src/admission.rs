@@ -113,7 +113,9 @@ async fn admit_service_account(
     // the service account controller has created it. This server admits the pod and
     // relies on the pod's own automountServiceAccountToken only, so that pods can be
     // created in clusters without a controller manager.
-    let account = store.get(namespace, &name).await.ok();
+    // Upstream reads its informer and looks the account up live only when the
+    // informer lacks it; the watch cache with a storage fallback does the same.
+    let account = store.get_cached(namespace, &name).await.ok();
     let automount = spec
         .get("automountServiceAccountToken")
         .and_then(Value::as_bool)
@@ -231,7 +233,7 @@ async fn resolve_priority(store: &Store, pod: &mut Value) -> Result<(), StatusEr
     let resource = GroupResource::new("", "pods");
 
     let class = match &class_name {
-        Some(name) => Some(store.get("", name).await.map_err(|error| {
+        Some(name) => Some(store.get_cached("", name).await.map_err(|error| {
             if error.code() == 404 {
                 StatusError::forbidden(
                     &resource,

@@ -256,7 +256,7 @@ async fn serve_inner(
                 .admission
                 .validate(user, info, &object)
                 .await?;
-            let created = store.create(namespace, object, &params).await?;
+            let created = store.create_defaulted(namespace, object, &params).await?;
             Ok(with_warnings(
                 json(201, to_bytes(&created)),
                 &decoded.warnings,

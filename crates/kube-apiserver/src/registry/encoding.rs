@@ -10,53 +10,90 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use serde_json::Value;
 
-/// Prepares an object for storage: drops the fields the server derives on read,
-/// and empty metadata maps and lists, which upstream's encoding omits (Go's
+/// Metadata fields the store omits when empty, as upstream's encoding does (Go's
 /// `omitempty`), so that removing the last label leaves no `labels: {}` behind.
-pub fn strip_for_storage(object: &mut Value) {
-    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        metadata.shift_remove("resourceVersion");
-        metadata.shift_remove("selfLink");
-        for field in [
-            "labels",
-            "annotations",
-            "finalizers",
-            "ownerReferences",
-            "managedFields",
-        ] {
-            let empty = match metadata.get(field) {
-                Some(Value::Object(map)) => map.is_empty(),
-                Some(Value::Array(list)) => list.is_empty(),
-                Some(Value::Null) => true,
-                _ => false,
-            };
-            if empty {
-                metadata.shift_remove(field);
-            }
-        }
+const OMITTED_WHEN_EMPTY: [&str; 5] = [
+    "labels",
+    "annotations",
+    "finalizers",
+    "ownerReferences",
+    "managedFields",
+];
+
+/// Metadata fields the server derives on read and never stores.
+const DERIVED_ON_READ: [&str; 2] = ["resourceVersion", "selfLink"];
+
+fn is_empty_collection(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.is_empty(),
+        Value::Array(list) => list.is_empty(),
+        Value::Null => true,
+        _ => false,
     }
 }
 
 /// Encodes an object for storage with `apiVersion`, `kind` and `metadata` first, the
-/// layout [`with_resource_version`] relies on.
+/// layout [`with_resource_version`] relies on, without the metadata fields derived
+/// on read and the empty ones. Writes straight from `object`, with no reordered
+/// copy of it.
 pub fn encode_for_storage(object: &Value) -> Bytes {
     let Some(map) = object.as_object() else {
         return exact_bytes(serde_json::to_vec(object).unwrap_or_default());
     };
-    let mut ordered = serde_json::Map::with_capacity(map.len());
-    for field in ["apiVersion", "kind", "metadata"] {
-        if let Some(value) = map.get(field) {
-            ordered.insert(field.to_string(), value.clone());
+    let mut out = Vec::with_capacity(1024);
+    out.push(b'{');
+    let mut first = true;
+    let leading = ["apiVersion", "kind", "metadata"];
+    let fields = leading
+        .iter()
+        .filter_map(|field| map.get_key_value(*field))
+        .chain(
+            map.iter()
+                .filter(|(field, _)| !leading.contains(&field.as_str())),
+        );
+    for (field, value) in fields {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_json(&mut out, field);
+        out.push(b':');
+        match value {
+            Value::Object(metadata) if field == "metadata" => write_metadata(&mut out, metadata),
+            _ => write_json(&mut out, value),
         }
     }
-    for (field, value) in map {
-        if !ordered.contains_key(field) {
-            ordered.insert(field.clone(), value.clone());
+    out.push(b'}');
+    exact_bytes(out)
+}
+
+fn write_metadata(out: &mut Vec<u8>, metadata: &serde_json::Map<String, Value>) {
+    out.push(b'{');
+    let mut first = true;
+    for (field, value) in metadata {
+        let field = field.as_str();
+        if DERIVED_ON_READ.contains(&field)
+            || (OMITTED_WHEN_EMPTY.contains(&field) && is_empty_collection(value))
+        {
+            continue;
         }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_json(out, field);
+        out.push(b':');
+        write_json(out, value);
     }
-    let mut ordered = Value::Object(ordered);
-    strip_for_storage(&mut ordered);
-    exact_bytes(serde_json::to_vec(&ordered).unwrap_or_default())
+    out.push(b'}');
+}
+
+/// Appends the JSON of `value`; writing into a `Vec` fails only for maps with
+/// non-string keys, which a `Value` cannot hold.
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    if let Err(error) = serde_json::to_writer(&mut *out, value) {
+        tracing::error!(%error, "failed to encode a stored field");
+    }
 }
 
 /// Wraps `encoded` without its spare capacity. The watch cache keeps a stored value
@@ -163,6 +200,21 @@ mod tests {
             set_resource_version(&mut expected, 42);
             assert_eq!(served, expected, "{object}");
         }
+    }
+
+    #[test]
+    fn storage_form_drops_derived_and_empty_metadata() {
+        let object = serde_json::json!({
+            "spec": {"labels": {}}, "kind": "ConfigMap", "apiVersion": "v1",
+            "metadata": {"labels": {}, "annotations": null, "finalizers": [], "name": "a",
+                         "ownerReferences": [], "managedFields": [], "selfLink": "/x",
+                         "resourceVersion": "3", "generation": 0}
+        });
+        let stored = encode_for_storage(&object);
+        assert_eq!(
+            std::str::from_utf8(&stored).unwrap(),
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","generation":0},"spec":{"labels":{}}}"#
+        );
     }
 
     #[test]

@@ -202,13 +202,18 @@ impl Store {
         old: Option<&Value>,
         scope: UpdateScope,
     ) -> Result<Vec<FieldError>, StatusError> {
+        use std::borrow::Cow;
         let (strategy, new, old) = match &self.served_strategy {
             Some(strategy) => (
                 strategy.as_ref(),
-                self.served(new.clone()),
-                old.map(|old| self.served(old.clone())),
+                Cow::Owned(self.served(new.clone())),
+                old.map(|old| Cow::Owned(self.served(old.clone()))),
             ),
-            None => (self.strategy.as_ref(), new.clone(), old.cloned()),
+            None => (
+                self.strategy.as_ref(),
+                Cow::Borrowed(new),
+                old.map(Cow::Borrowed),
+            ),
         };
         let result = match &old {
             None => strategy.validate(&new),
@@ -548,18 +553,36 @@ impl Store {
         object: Value,
         params: &WriteParams,
     ) -> Result<Value, StatusError> {
+        let object = self.decode(object)?;
         self.create_stored(namespace, object, params)
             .await
             .map(|created| self.served(created))
     }
 
+    /// Creates an object that [`Store::default_object`] already decoded and
+    /// defaulted, as a create request's handler does before admission; decoding it
+    /// again would only repeat that work. Admission's own additions are not
+    /// defaulted, as upstream's built-in plugins are not.
+    pub async fn create_defaulted(
+        &self,
+        namespace: &str,
+        object: Value,
+        params: &WriteParams,
+    ) -> Result<Value, StatusError> {
+        let object = self.stored(object);
+        self.create_stored(namespace, object, params)
+            .await
+            .map(|created| self.served(created))
+    }
+
+    /// Creates a decoded and defaulted object in the storage version.
     async fn create_stored(
         &self,
         namespace: &str,
         object: Value,
         params: &WriteParams,
     ) -> Result<Value, StatusError> {
-        let mut object = self.decode(object)?;
+        let mut object = object;
         let name = string_at(&object, "name");
         let generate_name = string_at(&object, "generateName");
         let attempts = if name.is_empty() && !generate_name.is_empty() {
