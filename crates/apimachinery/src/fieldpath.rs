@@ -68,6 +68,36 @@ impl FieldSet {
         }
     }
 
+    /// Adds every path of `other`, taking them over.
+    pub fn absorb(&mut self, other: FieldSet) {
+        if self.paths.is_empty() {
+            self.paths = other.paths;
+        } else {
+            self.paths.extend(other.paths);
+        }
+    }
+
+    /// Removes the paths that are in `other` (exact matches only), in place.
+    pub fn remove_all(&mut self, other: &FieldSet) {
+        if other.paths.len() < self.paths.len() {
+            for path in &other.paths {
+                self.paths.remove(path);
+            }
+        } else {
+            self.paths.retain(|path| !other.paths.contains(path));
+        }
+    }
+
+    /// Removes the paths that are in `prefixes` or lie below one, in place.
+    pub fn remove_under(&mut self, prefixes: &FieldSet) {
+        if prefixes.paths.is_empty() {
+            return;
+        }
+        self.paths.retain(|path| {
+            !(0..=path.len()).any(|length| prefixes.paths.contains(&path[..length]))
+        });
+    }
+
     /// Returns the paths in both sets.
     pub fn intersection(&self, other: &FieldSet) -> FieldSet {
         FieldSet {
@@ -625,5 +655,33 @@ mod tests {
         let rest = set.recursive_difference(&ignored);
         assert!(rest.contains(&path(&["f:spec", "f:x"])));
         assert!(!rest.contains(&path(&["f:status", "f:phase"])));
+
+        let mut in_place = set.clone();
+        in_place.remove_under(&ignored);
+        assert_eq!(in_place, rest);
+    }
+
+    #[test]
+    fn in_place_operations_match_the_copying_ones() {
+        let set = |paths: &[&[&str]]| {
+            let mut set = FieldSet::new();
+            for elements in paths {
+                set.insert(path(elements));
+            }
+            set
+        };
+        let big = set(&[&["f:a"], &["f:b"], &["f:c", "f:d"], &["f:e"]]);
+        let small = set(&[&["f:b"], &["f:c", "f:d"], &["f:z"]]);
+        for (left, right) in [(&big, &small), (&small, &big)] {
+            let mut removed = left.clone();
+            removed.remove_all(right);
+            assert_eq!(removed, left.difference(right));
+            let mut joined = left.clone();
+            joined.absorb(right.clone());
+            assert_eq!(joined, left.union(right));
+        }
+        let mut into_empty = FieldSet::new();
+        into_empty.absorb(big.clone());
+        assert_eq!(into_empty, big);
     }
 }

@@ -36,6 +36,18 @@ const STRIPPED: &[&[&str]] = &[
     &["f:metadata", "f:resourceVersion"],
 ];
 
+/// [`STRIPPED`] as a field set, built once.
+fn stripped_paths() -> &'static FieldSet {
+    static STRIPPED_SET: std::sync::OnceLock<FieldSet> = std::sync::OnceLock::new();
+    STRIPPED_SET.get_or_init(|| {
+        let mut set = FieldSet::new();
+        for path in STRIPPED {
+            set.insert(path.iter().map(|element| element.to_string()).collect());
+        }
+        set
+    })
+}
+
 /// Checks a `fieldManager` query value: at most 128 bytes of printable characters.
 /// `options_kind` names the options in the error (`CreateOptions`, `UpdateOptions`,
 /// `PatchOptions`).
@@ -218,14 +230,17 @@ impl FieldManager<'_> {
         let mut live = live.clone();
         remove_managed_fields(&mut live);
         remove_managed_fields(new);
-        let comparison = fieldpath::compare(self.group, self.version, self.kind, &live, new);
+        let fieldpath::Comparison {
+            added,
+            modified,
+            removed,
+        } = fieldpath::compare(self.group, self.version, self.kind, &live, new);
 
-        let changed = comparison.modified.union(&comparison.added);
+        let mut changed = added;
+        changed.absorb(modified);
         for entry in &mut entries {
-            entry.fields = entry
-                .fields
-                .difference(&changed)
-                .difference(&comparison.removed);
+            entry.fields.remove_all(&changed);
+            entry.fields.remove_all(&removed);
         }
 
         let mut ignored = FieldSet::new();
@@ -237,14 +252,11 @@ impl FieldManager<'_> {
             };
             ignored.insert(vec![owned_elsewhere.to_string()]);
         }
-        let mut stripped = FieldSet::new();
-        for path in STRIPPED {
-            stripped.insert(path.iter().map(|element| element.to_string()).collect());
-        }
-        let current = changed
-            .difference(&comparison.removed)
-            .recursive_difference(&ignored)
-            .difference(&stripped);
+        let stripped = stripped_paths();
+        let mut current = changed;
+        current.remove_all(&removed);
+        current.remove_under(&ignored);
+        current.remove_all(stripped);
 
         let api_version = if self.group.is_empty() {
             self.version.to_string()
@@ -271,7 +283,7 @@ impl FieldManager<'_> {
         }
 
         for entry in &mut entries {
-            entry.fields = entry.fields.difference(&stripped);
+            entry.fields.remove_all(stripped);
         }
         entries.retain(|entry| !entry.fields.is_empty());
         let mut entries = cap_update_managers(entries);
