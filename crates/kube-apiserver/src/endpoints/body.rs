@@ -1,5 +1,7 @@
-//! The response body type: a whole body, or a stream of chunks for watches.
+//! The response body type: a whole body, a body built in parts (large lists), or a
+//! stream of chunks for watches.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -12,6 +14,9 @@ use tokio::sync::mpsc;
 pub enum ApiBody {
     /// A complete body, sent in one frame.
     Full(Option<Bytes>),
+    /// A complete body in parts, sent one frame each, so that a list of many
+    /// megabytes never needs one buffer of its whole size.
+    Parts(VecDeque<Bytes>),
     /// Chunks sent as they arrive; the body ends when the sender is dropped.
     Stream(mpsc::Receiver<Bytes>),
 }
@@ -29,6 +34,29 @@ impl ApiBody {
             ApiBody::Full(Some(bytes))
         }
     }
+    /// A body of the given parts; empty parts are dropped.
+    pub fn parts(parts: Vec<Bytes>) -> Self {
+        ApiBody::Parts(parts.into_iter().filter(|part| !part.is_empty()).collect())
+    }
+
+    /// Returns a complete body's bytes in one buffer (copying the parts of a
+    /// [`ApiBody::Parts`] body together), or the body unchanged for a stream.
+    pub fn into_bytes(self) -> Result<Bytes, ApiBody> {
+        match self {
+            ApiBody::Full(bytes) => Ok(bytes.unwrap_or_default()),
+            ApiBody::Parts(parts) if parts.len() == 1 => {
+                Ok(parts.into_iter().next().unwrap_or_default())
+            }
+            ApiBody::Parts(parts) => {
+                let mut joined = Vec::with_capacity(parts.iter().map(Bytes::len).sum());
+                for part in parts {
+                    joined.extend_from_slice(&part);
+                }
+                Ok(Bytes::from(joined))
+            }
+            stream @ ApiBody::Stream(_) => Err(stream),
+        }
+    }
 }
 
 impl Body for ApiBody {
@@ -41,6 +69,9 @@ impl Body for ApiBody {
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         match self.get_mut() {
             ApiBody::Full(bytes) => Poll::Ready(bytes.take().map(|bytes| Ok(Frame::data(bytes)))),
+            ApiBody::Parts(parts) => {
+                Poll::Ready(parts.pop_front().map(|bytes| Ok(Frame::data(bytes))))
+            }
             ApiBody::Stream(receiver) => receiver
                 .poll_recv(cx)
                 .map(|chunk| chunk.map(|bytes| Ok(Frame::data(bytes)))),
@@ -48,13 +79,20 @@ impl Body for ApiBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self, ApiBody::Full(None))
+        match self {
+            ApiBody::Full(bytes) => bytes.is_none(),
+            ApiBody::Parts(parts) => parts.is_empty(),
+            ApiBody::Stream(_) => false,
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
             ApiBody::Full(None) => SizeHint::with_exact(0),
             ApiBody::Full(Some(bytes)) => SizeHint::with_exact(bytes.len() as u64),
+            ApiBody::Parts(parts) => {
+                SizeHint::with_exact(parts.iter().map(|part| part.len() as u64).sum())
+            }
             ApiBody::Stream(_) => SizeHint::default(),
         }
     }

@@ -13,7 +13,8 @@ use hyper::body::Incoming;
 use serde_json::Value;
 
 use super::response::{
-    ApiResponse, Representation, json, negotiate, negotiate_format, reformat, status_error,
+    ApiResponse, Representation, json, json_parts, negotiate, negotiate_format, reformat,
+    status_error,
 };
 use super::{Handler, Query, backend_proxy, proxy, subresources, watch};
 use crate::chain::UserInfo;
@@ -218,7 +219,7 @@ async fn serve_inner(
             let include_object = include_object(query)?;
             let params = list_params(query)?;
             let output = store.list(namespace, &params).await?;
-            Ok(json(
+            Ok(json_parts(
                 200,
                 list_body(store, output, representation, include_object)?,
             ))
@@ -349,7 +350,7 @@ async fn serve_inner(
                 continue_token: None,
                 remaining_item_count: None,
             };
-            Ok(json(
+            Ok(json_parts(
                 200,
                 list_body(
                     store,
@@ -959,13 +960,18 @@ pub(super) fn partial_metadata(object: &Value) -> Value {
     })
 }
 
-/// Builds a list body from served item bytes without parsing them.
+/// Most bytes of items gathered into one part of a list body.
+const LIST_PART_BYTES: usize = 1 << 20;
+
+/// Builds a list body from served item bytes without parsing them, in parts of
+/// about [`LIST_PART_BYTES`]: a buffer of the whole list would be allocated and
+/// page-faulted afresh for every large list.
 pub fn list_body(
     store: &Store,
     output: crate::registry::store::ListOutput,
     representation: Representation,
     include_object: crate::tables::IncludeObject,
-) -> Result<Bytes, StatusError> {
+) -> Result<Vec<Bytes>, StatusError> {
     let mut metadata = serde_json::Map::new();
     metadata.insert(
         "resourceVersion".into(),
@@ -983,18 +989,23 @@ pub fn list_body(
             let api_version = store.info.group_version().api_version();
             let header = serde_json::json!({"kind": store.info.list_kind(), "apiVersion": api_version, "metadata": metadata});
             let header = serde_json::to_vec(&header).unwrap_or_default();
-            let total: usize = output.items.iter().map(|item| item.len() + 1).sum();
-            let mut body = BytesMut::with_capacity(header.len() + total + 16);
-            body.put_slice(&header[..header.len() - 1]);
-            body.put_slice(b",\"items\":[");
+            let mut parts = Vec::new();
+            let mut part = BytesMut::with_capacity(LIST_PART_BYTES + 4096);
+            part.put_slice(&header[..header.len() - 1]);
+            part.put_slice(b",\"items\":[");
             for (index, item) in output.items.iter().enumerate() {
                 if index > 0 {
-                    body.put_u8(b',');
+                    part.put_u8(b',');
                 }
-                body.put_slice(item);
+                if part.len() + item.len() > LIST_PART_BYTES && !part.is_empty() {
+                    parts.push(part.split().freeze());
+                    part.reserve(LIST_PART_BYTES.max(item.len()) + 4096);
+                }
+                part.put_slice(item);
             }
-            body.put_slice(b"]}");
-            Ok(body.freeze())
+            part.put_slice(b"]}");
+            parts.push(part.freeze());
+            Ok(parts)
         }
         Representation::Metadata => {
             let items: Vec<Value> = output
@@ -1005,12 +1016,12 @@ pub fn list_body(
                 })
                 .collect::<Result<_, _>>()
                 .map_err(StatusError::internal_error)?;
-            Ok(to_bytes(&serde_json::json!({
+            Ok(vec![to_bytes(&serde_json::json!({
                 "kind": "PartialObjectMetadataList",
                 "apiVersion": "meta.k8s.io/v1",
                 "metadata": metadata,
                 "items": items,
-            })))
+            }))])
         }
         Representation::Table => {
             let items: Vec<Value> = output
@@ -1019,14 +1030,14 @@ pub fn list_body(
                 .map(|item| serde_json::from_slice::<Value>(item))
                 .collect::<Result<_, _>>()
                 .map_err(StatusError::internal_error)?;
-            Ok(to_bytes(&crate::tables::table(
+            Ok(vec![to_bytes(&crate::tables::table(
                 store.info.group,
                 store.info.resource,
                 &items,
                 include_object,
                 Value::Object(metadata),
                 std::time::SystemTime::now(),
-            )))
+            ))])
         }
     }
 }

@@ -116,8 +116,10 @@ pub fn reformat(response: ApiResponse, format: Format) -> ApiResponse {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let ApiBody::Full(Some(bytes)) = body else {
-        return Response::from_parts(parts, body);
+    let bytes = match body.into_bytes() {
+        Ok(bytes) if !bytes.is_empty() => bytes,
+        Ok(_) => return Response::from_parts(parts, ApiBody::empty()),
+        Err(stream) => return Response::from_parts(parts, stream),
     };
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
         return Response::from_parts(parts, ApiBody::Full(Some(bytes)));
@@ -158,6 +160,13 @@ pub fn json(code: u16, body: Bytes) -> ApiResponse {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    response
+}
+
+/// Builds a JSON response whose body comes in parts (see [`ApiBody::Parts`]).
+pub fn json_parts(code: u16, parts: Vec<Bytes>) -> ApiResponse {
+    let mut response = json(code, Bytes::new());
+    *response.body_mut() = ApiBody::parts(parts);
     response
 }
 
@@ -212,18 +221,19 @@ pub fn maybe_gzip(response: ApiResponse, accept_encoding: Option<&str>) -> ApiRe
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let ApiBody::Full(Some(bytes)) = body else {
-        return Response::from_parts(parts, body);
+    let chunks: Vec<Bytes> = match body {
+        ApiBody::Full(Some(bytes)) => vec![bytes],
+        ApiBody::Parts(chunks) => chunks.into(),
+        other => return Response::from_parts(parts, other),
     };
-    if bytes.len() < GZIP_THRESHOLD {
-        return Response::from_parts(parts, ApiBody::Full(Some(bytes)));
+    let length: usize = chunks.iter().map(Bytes::len).sum();
+    if length < GZIP_THRESHOLD {
+        return Response::from_parts(parts, ApiBody::parts(chunks));
     }
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 4),
-        flate2::Compression::fast(),
-    );
-    if encoder.write_all(&bytes).is_err() {
-        return Response::from_parts(parts, ApiBody::Full(Some(bytes)));
+    let mut encoder =
+        flate2::write::GzEncoder::new(Vec::with_capacity(length / 4), flate2::Compression::fast());
+    if chunks.iter().any(|chunk| encoder.write_all(chunk).is_err()) {
+        return Response::from_parts(parts, ApiBody::parts(chunks));
     }
     match encoder.finish() {
         Ok(compressed) => {
@@ -235,7 +245,7 @@ pub fn maybe_gzip(response: ApiResponse, accept_encoding: Option<&str>) -> ApiRe
                 .insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
             Response::from_parts(parts, ApiBody::full(compressed))
         }
-        Err(_) => Response::from_parts(parts, ApiBody::Full(Some(bytes))),
+        Err(_) => Response::from_parts(parts, ApiBody::parts(chunks)),
     }
 }
 
