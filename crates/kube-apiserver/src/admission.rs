@@ -113,8 +113,8 @@ async fn admit_service_account(
     // the service account controller has created it. This server admits the pod and
     // relies on the pod's own automountServiceAccountToken only, so that pods can be
     // created in clusters without a controller manager.
-    // Upstream reads its informer and looks the account up live only when the
-    // informer lacks it; the watch cache with a storage fallback does the same.
+    // Read the watch cache first and storage only on a miss, as upstream reads its
+    // informer and looks the account up live only when the informer lacks it.
     let account = store.get_cached(namespace, &name).await.ok();
     let automount = spec
         .get("automountServiceAccountToken")

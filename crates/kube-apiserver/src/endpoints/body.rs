@@ -34,7 +34,7 @@ impl ApiBody {
             ApiBody::Full(Some(bytes))
         }
     }
-    /// A body of the given parts; empty parts are dropped.
+    /// Builds a body of the given parts, dropping empty ones.
     pub fn parts(parts: Vec<Bytes>) -> Self {
         ApiBody::Parts(parts.into_iter().filter(|part| !part.is_empty()).collect())
     }

@@ -88,8 +88,7 @@ fn write_metadata(out: &mut Vec<u8>, metadata: &serde_json::Map<String, Value>) 
     out.push(b'}');
 }
 
-/// Appends the JSON of `value`; writing into a `Vec` fails only for maps with
-/// non-string keys, which a `Value` cannot hold.
+/// Appends the JSON of `value`, and logs the error if it cannot be encoded.
 fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     if let Err(error) = serde_json::to_writer(&mut *out, value) {
         tracing::error!(%error, "failed to encode a stored field");

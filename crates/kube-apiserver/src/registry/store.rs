@@ -379,7 +379,7 @@ impl Store {
         Ok(self.served_kv_bytes(&cached.kv.value, cached.kv.mod_revision))
     }
 
-    /// Returns the object as the watch cache holds it, reading storage only when
+    /// Returns the object from the watch cache, reading storage only when
     /// the cache does not have it (it may lag behind a create that just
     /// happened). For checks that tolerate a slightly stale object, as upstream's
     /// admission plugins read their informers.
