@@ -592,16 +592,29 @@ impl Store {
         };
 
         self.prepare_metadata_for_create(&mut object, namespace)?;
-        self.strategy
-            .prepare_for_create(&mut object)
-            .map_err(|error| StatusError::bad_request(error.to_string()))?;
+        // With a fixed name, no hooks and one strategy, the kind's validation
+        // cannot change between preparation and the write: one typed decode does
+        // both.
+        let kind_errors = if attempts == 1 && self.hooks.is_none() && self.served_strategy.is_none()
+        {
+            Some(
+                self.strategy
+                    .prepare_and_validate_create(&mut object)
+                    .map_err(|error| StatusError::bad_request(error.to_string()))?,
+            )
+        } else {
+            self.strategy
+                .prepare_for_create(&mut object)
+                .map_err(|error| StatusError::bad_request(error.to_string()))?;
+            None
+        };
 
         let allocations = match &self.hooks {
             Some(hooks) => hooks.before_create(&mut object, params.dry_run).await?,
             None => Vec::new(),
         };
         let result = self
-            .create_attempts(object, &name, &generate_name, attempts, params)
+            .create_attempts(object, &name, &generate_name, attempts, params, kind_errors)
             .await;
         if result.is_err()
             && let Some(hooks) = &self.hooks
@@ -618,6 +631,7 @@ impl Store {
         generate_name: &str,
         attempts: usize,
         params: &WriteParams,
+        kind_errors: Option<Vec<FieldError>>,
     ) -> Result<Value, StatusError> {
         for attempt in 0..attempts {
             if name.is_empty() && !generate_name.is_empty() {
@@ -628,7 +642,7 @@ impl Store {
                 );
             }
             let object_name = string_at(&object, "name");
-            self.validate_create(&object, &object_name)?;
+            self.validate_create(&object, &object_name, kind_errors.as_deref())?;
 
             if params.dry_run {
                 return Ok(object);
@@ -714,10 +728,20 @@ impl Store {
         Ok(())
     }
 
-    fn validate_create(&self, object: &Value, name: &str) -> Result<(), StatusError> {
+    /// Validates a new object's metadata and kind; `kind_errors` are the kind's
+    /// errors when the strategy already validated it.
+    fn validate_create(
+        &self,
+        object: &Value,
+        name: &str,
+        kind_errors: Option<&[FieldError]>,
+    ) -> Result<(), StatusError> {
         let meta = object_meta(object)?;
         let mut errors = validate_object_meta(&meta, self.info.namespaced, self.name_validator);
-        errors.extend(self.validate_kind(object, None, UpdateScope::Object)?);
+        match kind_errors {
+            Some(kind_errors) => errors.extend_from_slice(kind_errors),
+            None => errors.extend(self.validate_kind(object, None, UpdateScope::Object)?),
+        }
         self.invalid_if_any(name, errors)
     }
 
@@ -841,7 +865,7 @@ impl Store {
                 self.strategy
                     .prepare_for_create(&mut created)
                     .map_err(|error| StatusError::bad_request(error.to_string()))?;
-                self.validate_create(&created, name)?;
+                self.validate_create(&created, name, None)?;
                 let bytes = encode_for_storage(&created);
                 outcome = Some((created, true, params.dry_run));
                 return Ok(if params.dry_run {

@@ -187,6 +187,11 @@ pub trait ErasedStrategy: Send + Sync {
     fn decode_and_default(&self, object: Value) -> Result<Value, DecodeError>;
     fn prepare_for_create(&self, object: &mut Value) -> Result<(), DecodeError>;
     fn validate(&self, object: &Value) -> Result<Vec<FieldError>, DecodeError>;
+    /// Prepares a new object and validates the result, with one decode for both.
+    fn prepare_and_validate_create(
+        &self,
+        object: &mut Value,
+    ) -> Result<Vec<FieldError>, DecodeError>;
     /// Prepares an update of the part of the object that `scope` names, with the
     /// typed strategy's hook for that scope.
     fn prepare_for_scoped_update(
@@ -239,6 +244,16 @@ impl<S: Strategy> ErasedStrategy for S {
 
     fn validate(&self, object: &Value) -> Result<Vec<FieldError>, DecodeError> {
         let typed: S::Object = decode(object)?;
+        Ok(Strategy::validate(self, &typed))
+    }
+
+    fn prepare_and_validate_create(
+        &self,
+        object: &mut Value,
+    ) -> Result<Vec<FieldError>, DecodeError> {
+        let mut typed: S::Object = decode(object)?;
+        Strategy::prepare_for_create(self, &mut typed);
+        *object = encode(&typed)?;
         Ok(Strategy::validate(self, &typed))
     }
 
