@@ -34,13 +34,14 @@ impl ApiBody {
             ApiBody::Full(Some(bytes))
         }
     }
+
     /// Builds a body of the given parts, dropping empty ones.
     pub fn parts(parts: Vec<Bytes>) -> Self {
         ApiBody::Parts(parts.into_iter().filter(|part| !part.is_empty()).collect())
     }
 
-    /// Returns a complete body's bytes in one buffer (copying the parts of a
-    /// [`ApiBody::Parts`] body together), or the body unchanged for a stream.
+    /// Returns a complete body's bytes in one buffer, copying parts together.
+    /// Returns a stream unchanged as the error.
     pub fn into_bytes(self) -> Result<Bytes, ApiBody> {
         match self {
             ApiBody::Full(bytes) => Ok(bytes.unwrap_or_default()),

@@ -964,8 +964,8 @@ pub(super) fn partial_metadata(object: &Value) -> Value {
 const LIST_PART_BYTES: usize = 1 << 20;
 
 /// Builds a list body from served item bytes without parsing them, in parts of
-/// about [`LIST_PART_BYTES`]: a buffer of the whole list would be allocated and
-/// page-faulted afresh for every large list.
+/// about [`LIST_PART_BYTES`], because one buffer of a large list would be
+/// allocated and page-faulted afresh for every list.
 pub fn list_body(
     store: &Store,
     output: crate::registry::store::ListOutput,
@@ -997,7 +997,7 @@ pub fn list_body(
                 if index > 0 {
                     part.put_u8(b',');
                 }
-                if part.len() + item.len() > LIST_PART_BYTES && !part.is_empty() {
+                if part.len() + item.len() > LIST_PART_BYTES {
                     parts.push(part.split().freeze());
                     part.reserve(LIST_PART_BYTES.max(item.len()) + 4096);
                 }

@@ -33,16 +33,12 @@ fn is_empty_collection(value: &Value) -> bool {
 }
 
 /// Encodes an object for storage with `apiVersion`, `kind` and `metadata` first, the
-/// layout [`with_resource_version`] relies on, without the metadata fields derived
-/// on read and the empty ones. Writes straight from `object`, with no reordered
-/// copy of it.
+/// layout [`with_resource_version`] relies on. Drops the metadata fields derived on
+/// read and the empty ones, and writes straight from `object` without a copy.
 pub fn encode_for_storage(object: &Value) -> Bytes {
     let Some(map) = object.as_object() else {
         return exact_bytes(serde_json::to_vec(object).unwrap_or_default());
     };
-    let mut out = Vec::with_capacity(1024);
-    out.push(b'{');
-    let mut first = true;
     let leading = ["apiVersion", "kind", "metadata"];
     let fields = leading
         .iter()
@@ -51,39 +47,38 @@ pub fn encode_for_storage(object: &Value) -> Bytes {
             map.iter()
                 .filter(|(field, _)| !leading.contains(&field.as_str())),
         );
-    for (field, value) in fields {
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        write_json(&mut out, field);
-        out.push(b':');
-        match value {
-            Value::Object(metadata) if field == "metadata" => write_metadata(&mut out, metadata),
-            _ => write_json(&mut out, value),
-        }
-    }
-    out.push(b'}');
+    let mut out = Vec::with_capacity(1024);
+    write_map(&mut out, fields, |out, field, value| match value {
+        Value::Object(metadata) if field == "metadata" => write_metadata(out, metadata),
+        _ => write_json(out, value),
+    });
     exact_bytes(out)
 }
 
+/// Writes the metadata without the fields derived on read and the empty ones.
 fn write_metadata(out: &mut Vec<u8>, metadata: &serde_json::Map<String, Value>) {
-    out.push(b'{');
-    let mut first = true;
-    for (field, value) in metadata {
+    let stored_fields = metadata.iter().filter(|(field, value)| {
         let field = field.as_str();
-        if DERIVED_ON_READ.contains(&field)
-            || (OMITTED_WHEN_EMPTY.contains(&field) && is_empty_collection(value))
-        {
-            continue;
-        }
-        if !first {
+        !(DERIVED_ON_READ.contains(&field)
+            || (OMITTED_WHEN_EMPTY.contains(&field) && is_empty_collection(value)))
+    });
+    write_map(out, stored_fields, |out, _, value| write_json(out, value));
+}
+
+/// Writes a JSON object of `fields` in their order, each value by `write_value`.
+fn write_map<'a>(
+    out: &mut Vec<u8>,
+    fields: impl Iterator<Item = (&'a String, &'a Value)>,
+    mut write_value: impl FnMut(&mut Vec<u8>, &str, &Value),
+) {
+    out.push(b'{');
+    for (index, (field, value)) in fields.enumerate() {
+        if index > 0 {
             out.push(b',');
         }
-        first = false;
         write_json(out, field);
         out.push(b':');
-        write_json(out, value);
+        write_value(out, field, value);
     }
     out.push(b'}');
 }

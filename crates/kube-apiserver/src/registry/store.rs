@@ -5,6 +5,7 @@
 //! and watches go through the resource's [`Cacher`], which decides by upstream's
 //! rules whether memory or storage serves them.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -202,7 +203,6 @@ impl Store {
         old: Option<&Value>,
         scope: UpdateScope,
     ) -> Result<Vec<FieldError>, StatusError> {
-        use std::borrow::Cow;
         let (strategy, new, old) = match &self.served_strategy {
             Some(strategy) => (
                 strategy.as_ref(),
@@ -350,10 +350,9 @@ impl Store {
         Ok(self.served_kv_bytes(&kv.value, kv.mod_revision))
     }
 
-    /// Returns the object as served JSON bytes, read as a GET's `resourceVersion`
-    /// asks: unset or empty reads storage (a consistent read); `0` takes whatever
-    /// the watch cache holds; any other value waits until the cache reached it, as
-    /// upstream's cacher serves a GET.
+    /// Returns the object as served JSON bytes for a GET's `resourceVersion`, as
+    /// upstream's cacher serves it. Unset or empty reads storage (a consistent
+    /// read), `0` reads the watch cache, and `N` waits until the cache reached `N`.
     pub async fn get_bytes_at(
         &self,
         namespace: &str,
@@ -362,13 +361,7 @@ impl Store {
     ) -> Result<Bytes, StatusError> {
         let revision = match resource_version {
             None | Some("") => return self.get_bytes(namespace, name).await,
-            Some(text) => text
-                .parse::<i64>()
-                .ok()
-                .filter(|value| *value >= 0)
-                .ok_or_else(|| {
-                    StatusError::bad_request(format!("invalid resource version: {text}"))
-                })?,
+            Some(text) => parse_resource_version(text)?,
         };
         let cached = self
             .cacher
@@ -560,9 +553,8 @@ impl Store {
     }
 
     /// Creates an object that [`Store::default_object`] already decoded and
-    /// defaulted, as a create request's handler does before admission; decoding it
-    /// again would only repeat that work. Admission's own additions are not
-    /// defaulted, as upstream's built-in plugins are not.
+    /// defaulted, so the create skips a second decode. Admission's additions are
+    /// not defaulted, because upstream's built-in plugins set every field they add.
     pub async fn create_defaulted(
         &self,
         namespace: &str,
@@ -579,10 +571,9 @@ impl Store {
     async fn create_stored(
         &self,
         namespace: &str,
-        object: Value,
+        mut object: Value,
         params: &WriteParams,
     ) -> Result<Value, StatusError> {
-        let mut object = object;
         let name = string_at(&object, "name");
         let generate_name = string_at(&object, "generateName");
         let attempts = if name.is_empty() && !generate_name.is_empty() {
@@ -1422,20 +1413,21 @@ pub fn object_attrs(strategy: &dyn ErasedStrategy, object: &Value) -> ObjectAttr
     ObjectAttrs { labels, fields }
 }
 
+/// Parses a non-empty `resourceVersion`: a revision of zero or more.
+fn parse_resource_version(text: &str) -> Result<i64, StatusError> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|value| *value >= 0)
+        .ok_or_else(|| StatusError::bad_request(format!("invalid resource version: {text}")))
+}
+
 /// Parses `resourceVersion` and `resourceVersionMatch` with upstream's errors.
 fn parse_resource_version_params(
     params: &ListParams,
 ) -> Result<(Option<i64>, Option<ResourceVersionMatch>), StatusError> {
     let resource_version = match params.resource_version.as_deref() {
         None | Some("") => None,
-        Some(text) => Some(
-            text.parse::<i64>()
-                .ok()
-                .filter(|value| *value >= 0)
-                .ok_or_else(|| {
-                    StatusError::bad_request(format!("invalid resource version: {text}"))
-                })?,
-        ),
+        Some(text) => Some(parse_resource_version(text)?),
     };
     let resource_version_match = match params.resource_version_match.as_deref() {
         None | Some("") => None,
