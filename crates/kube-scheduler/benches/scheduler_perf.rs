@@ -429,8 +429,17 @@ async fn run(workload: Workload) {
     let scheduler_client =
         RestClient::new(&rest_config(host, cert_file, 5000.0, 5000)).expect("scheduler client");
     let (stop, cancel) = watch::channel(false);
+    // SCHEDULER_PERF_PARALLELISM sets the configuration's `parallelism` (default 16)
+    // to compare the scheduling cycle on fewer threads.
+    let mut configuration = KubeSchedulerConfiguration::default();
+    if let Some(parallelism) = std::env::var("SCHEDULER_PERF_PARALLELISM")
+        .ok()
+        .and_then(|value| value.parse().ok())
+    {
+        configuration.parallelism = parallelism;
+    }
     let running = app::start(
-        &KubeSchedulerConfiguration::default(),
+        &configuration,
         scheduler_client,
         Arc::new(AtomicBool::new(false)),
         cancel.clone(),
@@ -475,6 +484,10 @@ async fn run(workload: Workload) {
     let metrics_before = running.scheduler.metrics.encode();
     bindings.reset(workload.measured_namespace, workload.measured_pods);
     let measured = workload.measured_pod;
+    eprintln!(
+        "{}: measuring {} pods",
+        workload.name, workload.measured_pods
+    );
     let start = Instant::now();
     let created = create_all(
         &client,

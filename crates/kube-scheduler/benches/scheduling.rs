@@ -95,6 +95,15 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    // SCHEDULER_PERF_PARALLELISM sets the configuration's `parallelism`, as in
+    // scheduler_perf.
+    let mut configuration = KubeSchedulerConfiguration::default();
+    if let Some(parallelism) = std::env::var("SCHEDULER_PERF_PARALLELISM")
+        .ok()
+        .and_then(|value| value.parse().ok())
+    {
+        configuration.parallelism = parallelism;
+    }
     runtime.block_on(async move {
         let client = Arc::new(LoopbackClient {
             scheduler: OnceLock::new(),
@@ -102,12 +111,8 @@ fn main() {
             done: Notify::new(),
             target: pods,
         });
-        let scheduler = Scheduler::new(
-            &KubeSchedulerConfiguration::default(),
-            client.clone(),
-            &in_tree_registry(),
-        )
-        .expect("scheduler");
+        let scheduler =
+            Scheduler::new(&configuration, client.clone(), &in_tree_registry()).expect("scheduler");
         let _ = client.scheduler.set(Arc::downgrade(&scheduler));
         for i in 0..nodes {
             scheduler.on_node_add(Arc::new(node(i)));

@@ -5,7 +5,7 @@
 //! already counts it. The informer's add event for the bound pod confirms it. An assumed
 //! pod whose binding finished but was never confirmed expires after the TTL.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -115,16 +115,25 @@ impl Snapshot {
         self.rebuild_affinity_lists();
     }
 
-    /// Replaces changed nodes in the sorted list without sorting again; valid only
+    /// Replaces changed nodes in the sorted lists without sorting again; valid only
     /// when no node was added or removed.
     fn update_in_place(&mut self, changed: &[String]) {
         for name in changed {
             if let (Some(&i), Some(info)) = (self.positions.get(name), self.node_info_map.get(name))
             {
                 self.node_info_list[i] = info.clone();
+                place(
+                    &mut self.have_pods_with_affinity,
+                    info,
+                    !info.pods_with_affinity.is_empty(),
+                );
+                place(
+                    &mut self.have_pods_with_required_anti_affinity,
+                    info,
+                    !info.pods_with_required_anti_affinity.is_empty(),
+                );
             }
         }
-        self.rebuild_affinity_lists();
     }
 
     fn rebuild_affinity_lists(&mut self) {
@@ -139,6 +148,21 @@ impl Snapshot {
             .filter(|info| !info.pods_with_required_anti_affinity.is_empty())
             .cloned()
             .collect();
+    }
+}
+
+/// Puts `info` into, or takes it out of, a list of nodes sorted by name.
+fn place(list: &mut Vec<Arc<NodeInfo>>, info: &Arc<NodeInfo>, member: bool) {
+    match (
+        list.binary_search_by(|other| other.node_name().cmp(info.node_name())),
+        member,
+    ) {
+        (Ok(i), true) => list[i] = info.clone(),
+        (Ok(i), false) => {
+            list.remove(i);
+        }
+        (Err(i), true) => list.insert(i, info.clone()),
+        (Err(_), false) => {}
     }
 }
 
@@ -207,6 +231,10 @@ struct CacheInner {
     pod_states: HashMap<String, PodState>,
     assumed: HashSet<String>,
     generation: i64,
+    /// The nodes stamped with each generation after `logged_after`, oldest first, so
+    /// that a snapshot update visits only the nodes changed since the last one.
+    changes: VecDeque<(i64, String)>,
+    logged_after: i64,
     removed_nodes: bool,
     images_changed: bool,
 }
@@ -217,11 +245,26 @@ impl CacheInner {
         self.generation
     }
 
+    /// Returns a new generation for a change to node `name`, and logs the change.
+    /// The log keeps at most twice as many entries as there are nodes (at least
+    /// 1,024). A snapshot older than the log updates by looking at every node.
+    fn stamp(&mut self, name: &str) -> i64 {
+        let generation = self.next_generation();
+        self.changes.push_back((generation, name.to_string()));
+        let limit = (2 * self.nodes.len()).max(1024);
+        while self.changes.len() > limit {
+            if let Some((dropped, _)) = self.changes.pop_front() {
+                self.logged_after = dropped;
+            }
+        }
+        generation
+    }
+
     fn add_pod_to_node(&mut self, pod: Arc<Pod>) {
         let Some(node) = pod_node_name(&pod).map(str::to_string) else {
             return;
         };
-        let generation = self.next_generation();
+        let generation = self.stamp(&node);
         let info = self.nodes.entry(node).or_default();
         let info = Arc::make_mut(info);
         info.add_pod(pod);
@@ -232,7 +275,7 @@ impl CacheInner {
         let Some(node) = pod_node_name(pod).map(str::to_string) else {
             return;
         };
-        let generation = self.next_generation();
+        let generation = self.stamp(&node);
         let Some(info) = self.nodes.get_mut(&node) else {
             return;
         };
@@ -376,7 +419,7 @@ impl SchedulerCache {
     pub fn add_node(&self, node: Arc<Node>) {
         let name = node.metadata.name.clone().unwrap_or_default();
         let mut inner = self.lock();
-        let generation = inner.next_generation();
+        let generation = inner.stamp(&name);
         let images_changed = inner
             .nodes
             .get(&name)
@@ -401,7 +444,7 @@ impl SchedulerCache {
     pub fn remove_node(&self, node: &Node) {
         let name = node.metadata.name.clone().unwrap_or_default();
         let mut inner = self.lock();
-        let generation = inner.next_generation();
+        let generation = inner.stamp(&name);
         let Some(info) = inner.nodes.get_mut(&name) else {
             return;
         };
@@ -420,7 +463,6 @@ impl SchedulerCache {
     /// update.
     pub fn update_snapshot(&self, snapshot: &mut Snapshot) {
         let mut inner = self.lock();
-        let mut changed = Vec::new();
         let mut structural = false;
 
         if inner.images_changed {
@@ -431,16 +473,39 @@ impl SchedulerCache {
                 refresh_image_states(info, &images);
                 info.generation = generation;
             }
+            // Every node changed: the log starts afresh after this generation.
+            inner.changes.clear();
+            inner.logged_after = generation;
             inner.images_changed = false;
         }
 
-        for (name, info) in &inner.nodes {
-            if info.generation > snapshot.generation {
-                let previous = snapshot.node_info_map.insert(name.clone(), info.clone());
-                let existed = previous.is_some_and(|previous| previous.node.is_some());
-                structural |= existed != info.node.is_some();
-                changed.push(name.clone());
-            }
+        let newer = |info: &Arc<NodeInfo>| info.generation > snapshot.generation;
+        let changed: Vec<String> = if snapshot.generation >= inner.logged_after {
+            let start = inner
+                .changes
+                .partition_point(|(generation, _)| *generation <= snapshot.generation);
+            let mut names: Vec<String> = inner
+                .changes
+                .range(start..)
+                .map(|(_, name)| name.clone())
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            names.retain(|name| inner.nodes.get(name).is_some_and(newer));
+            names
+        } else {
+            inner
+                .nodes
+                .iter()
+                .filter(|(_, info)| newer(info))
+                .map(|(name, _)| name.clone())
+                .collect()
+        };
+        for name in &changed {
+            let info = &inner.nodes[name];
+            let previous = snapshot.node_info_map.insert(name.clone(), info.clone());
+            let existed = previous.is_some_and(|previous| previous.node.is_some());
+            structural |= existed != info.node.is_some();
         }
         if inner.removed_nodes || snapshot.node_info_map.len() != inner.nodes.len() {
             snapshot
@@ -566,6 +631,89 @@ mod tests {
         let expired = cache.cleanup_expired_assumed_pods(Instant::now() + Duration::from_secs(31));
         assert_eq!(expired.len(), 1);
         assert_eq!(cache.counts(), (1, 0));
+    }
+
+    fn pod_with_anti_affinity(name: &str, node: &str) -> Arc<Pod> {
+        Arc::new(
+            serde_json::from_value(json!({
+                "metadata": {"name": name, "namespace": "default", "labels": {"app": "a"}},
+                "spec": {"nodeName": node, "containers": [{"name": "c"}],
+                    "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                        {"labelSelector": {"matchLabels": {"app": "a"}},
+                         "topologyKey": "kubernetes.io/hostname"}]}}}
+            }))
+            .expect("pod"),
+        )
+    }
+
+    fn names(list: &[Arc<NodeInfo>]) -> Vec<&str> {
+        list.iter().map(|info| info.node_name()).collect()
+    }
+
+    #[test]
+    fn snapshot_affinity_lists_in_place() {
+        let cache = SchedulerCache::new(Duration::from_secs(30));
+        for name in ["n1", "n2", "n3"] {
+            cache.add_node(node(name));
+        }
+        let mut snapshot = Snapshot::default();
+        cache.update_snapshot(&mut snapshot);
+        assert!(snapshot.have_pods_with_required_anti_affinity().is_empty());
+
+        let on_n3 = pod_with_anti_affinity("a3", "n3");
+        let on_n1 = pod_with_anti_affinity("a1", "n1");
+        cache.assume_pod(on_n3.clone()).expect("assume");
+        cache.update_snapshot(&mut snapshot);
+        cache.assume_pod(on_n1.clone()).expect("assume");
+        cache.assume_pod(pod("plain", "n2")).expect("assume");
+        cache.update_snapshot(&mut snapshot);
+        assert_eq!(
+            names(snapshot.have_pods_with_required_anti_affinity()),
+            ["n1", "n3"]
+        );
+        assert_eq!(names(snapshot.have_pods_with_affinity()), ["n1", "n3"]);
+        // The lists hold the nodes' current infos, not the ones of the first update.
+        assert_eq!(
+            snapshot.have_pods_with_affinity()[0].pods.len(),
+            snapshot.get("n1").expect("n1").pods.len()
+        );
+
+        cache.forget_pod(&on_n3).expect("forget");
+        cache.update_snapshot(&mut snapshot);
+        assert_eq!(
+            names(snapshot.have_pods_with_required_anti_affinity()),
+            ["n1"]
+        );
+        assert_eq!(names(snapshot.have_pods_with_affinity()), ["n1"]);
+    }
+
+    #[test]
+    fn snapshot_older_than_change_log() {
+        let cache = SchedulerCache::new(Duration::from_secs(30));
+        cache.add_node(node("n1"));
+        cache.add_node(node("n2"));
+        let mut old = Snapshot::default();
+        cache.update_snapshot(&mut old);
+        let mut recent = Snapshot::default();
+        cache.update_snapshot(&mut recent);
+
+        // Far more changes than the log keeps (1,024 entries for two nodes).
+        for i in 0..3000 {
+            let node = if i % 3 == 0 { "n1" } else { "n2" };
+            cache
+                .assume_pod(pod(&format!("p{i}"), node))
+                .expect("assume");
+            if i % 100 == 0 {
+                cache.update_snapshot(&mut recent);
+            }
+        }
+        cache.update_snapshot(&mut old);
+        cache.update_snapshot(&mut recent);
+        for snapshot in [&old, &recent] {
+            assert_eq!(snapshot.get("n1").expect("n1").pods.len(), 1000);
+            assert_eq!(snapshot.get("n2").expect("n2").pods.len(), 2000);
+            assert_eq!(snapshot.list()[1].pods.len(), 2000);
+        }
     }
 
     #[test]

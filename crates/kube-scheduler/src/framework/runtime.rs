@@ -394,23 +394,21 @@ impl Framework {
             }
         }
 
-        let mut totals: Vec<NodeScore> = nodes
+        // One list of node names serves every plugin's normalization. Each plugin's
+        // raw scores are written into it in turn, and the weighted sums kept apart.
+        let mut scores: Vec<NodeScore> = nodes
             .iter()
             .map(|info| NodeScore {
                 name: info.node_name().to_string(),
                 score: 0,
             })
             .collect();
+        let mut totals = vec![0; nodes.len()];
         for (p, (enabled, plugin)) in plugins.iter().enumerate() {
             let name = enabled.plugin.name();
-            let mut scores: Vec<NodeScore> = nodes
-                .iter()
-                .zip(&raw)
-                .map(|(info, scores)| NodeScore {
-                    name: info.node_name().to_string(),
-                    score: scores[p],
-                })
-                .collect();
+            for (score, node_scores) in scores.iter_mut().zip(&raw) {
+                score.score = node_scores[p];
+            }
             let status = plugin.normalize_score(state, pod, &mut scores);
             if !status.is_success() {
                 return Err(Status::error(format!(
@@ -427,10 +425,13 @@ impl Framework {
                     ))
                     .with_plugin(name));
                 }
-                total.score += score.score * enabled.weight;
+                *total += score.score * enabled.weight;
             }
         }
-        Ok(totals)
+        for (score, total) in scores.iter_mut().zip(totals) {
+            score.score = total;
+        }
+        Ok(scores)
     }
 
     /// Runs the Reserve plugins; on failure the caller runs [`Framework::run_unreserve_plugins`].

@@ -18,8 +18,13 @@ const MIN_THRESHOLD: i64 = 23 * MB;
 const MAX_CONTAINER_THRESHOLD: i64 = 1000 * MB;
 const PRE_SCORE_KEY: &str = "PreScoreImageLocality";
 
+/// The state PreScore computes once per cycle: the number of nodes and the pod's
+/// normalized image names (one per container, init containers included).
 #[derive(Clone)]
-struct TotalNodes(usize);
+struct PreScoreState {
+    total_nodes: usize,
+    images: Vec<Option<String>>,
+}
 
 /// The ImageLocality plugin.
 pub struct ImageLocality;
@@ -42,43 +47,55 @@ impl PreScorePlugin for ImageLocality {
     fn pre_score(
         &self,
         state: &mut CycleState,
-        _pod: &Pod,
+        pod: &Pod,
         _nodes: &[std::sync::Arc<NodeInfo>],
         snapshot: &Snapshot,
     ) -> Status {
-        state.write(PRE_SCORE_KEY, TotalNodes(snapshot.num_nodes()));
+        state.write(
+            PRE_SCORE_KEY,
+            PreScoreState {
+                total_nodes: snapshot.num_nodes(),
+                images: pod_images(pod),
+            },
+        );
         Status::success()
     }
 }
 
 impl ScorePlugin for ImageLocality {
     fn score(&self, state: &CycleState, pod: &Pod, node_info: &NodeInfo) -> Result<i64, Status> {
-        let total_nodes = state
-            .read::<TotalNodes>(PRE_SCORE_KEY)
-            .map(|total| total.0)
-            .unwrap_or(1)
-            .max(1);
-        let Some(spec) = pod.spec.as_ref() else {
-            return Ok(0);
+        // Without PreScore's state the node is scored as if it were the only one.
+        let computed;
+        let (total_nodes, images) = match state.read::<PreScoreState>(PRE_SCORE_KEY) {
+            Some(pre) => (pre.total_nodes.max(1), &pre.images),
+            None => {
+                computed = pod_images(pod);
+                (1, &computed)
+            }
         };
-        let containers: Vec<_> = spec
-            .init_containers
-            .iter()
-            .flatten()
-            .chain(&spec.containers)
-            .collect();
         let mut sum = 0i64;
-        for container in &containers {
-            let Some(image) = container.image.as_deref() else {
-                continue;
-            };
-            if let Some(state) = node_info.image_states.get(&normalized_image_name(image)) {
+        for image in images.iter().flatten() {
+            if let Some(state) = node_info.image_states.get(image) {
                 let spread = state.num_nodes as f64 / total_nodes as f64;
                 sum += (state.size as f64 * spread) as i64;
             }
         }
-        Ok(calculate_priority(sum, containers.len()))
+        Ok(calculate_priority(sum, images.len()))
     }
+}
+
+/// Returns the normalized image name of each container, init containers first.
+fn pod_images(pod: &Pod) -> Vec<Option<String>> {
+    pod.spec
+        .iter()
+        .flat_map(|spec| {
+            spec.init_containers
+                .iter()
+                .flatten()
+                .chain(&spec.containers)
+        })
+        .map(|container| container.image.as_deref().map(normalized_image_name))
+        .collect()
 }
 
 fn calculate_priority(sum_scores: i64, num_containers: usize) -> i64 {
@@ -124,6 +141,8 @@ mod tests {
         assert_eq!(scores, [7, 0]);
 
         let big = pod(json!({"containers": [{"name": "a", "image": "gcr.io/2000"}]}));
+        let mut state = CycleState::new();
+        ImageLocality.pre_score(&mut state, &big, snapshot.list(), &snapshot);
         let scores: Vec<i64> = snapshot
             .list()
             .iter()

@@ -51,8 +51,36 @@ impl Default for Args {
     }
 }
 
-type TopologyPair = (String, String);
-type TopologyCounts = HashMap<TopologyPair, i64>;
+/// Matching pods per topology pair, kept by key and then value so that a node's
+/// labels are looked up without building a pair for each.
+#[derive(Clone, Default)]
+struct TopologyCounts(HashMap<String, HashMap<String, i64>>);
+
+impl TopologyCounts {
+    fn add(&mut self, key: &str, value: &str, delta: i64) {
+        let values = self.0.entry(key.to_string()).or_default();
+        let count = values.entry(value.to_string()).or_default();
+        *count += delta;
+        if *count == 0 {
+            values.remove(value);
+            if values.is_empty() {
+                self.0.remove(key);
+            }
+        }
+    }
+
+    fn get(&self, key: &str, value: &str) -> i64 {
+        self.0
+            .get(key)
+            .and_then(|values| values.get(value))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
 
 #[derive(Clone)]
 struct PreFilterState {
@@ -97,12 +125,7 @@ fn label<'a>(node_info: &'a NodeInfo, key: &str) -> Option<&'a String> {
 
 fn add_count(counts: &mut TopologyCounts, term: &AffinityTerm, node_info: &NodeInfo, delta: i64) {
     if let Some(value) = label(node_info, &term.topology_key) {
-        let pair = (term.topology_key.clone(), value.clone());
-        let entry = counts.entry(pair.clone()).or_default();
-        *entry += delta;
-        if *entry == 0 {
-            counts.remove(&pair);
-        }
+        counts.add(&term.topology_key, value, delta);
     }
 }
 
@@ -168,9 +191,9 @@ impl PreFilterPlugin for InterPodAffinity {
         let mut pre = PreFilterState {
             pod_info,
             namespace_labels: namespaces.clone(),
-            existing_anti_affinity_counts: HashMap::new(),
-            affinity_counts: HashMap::new(),
-            anti_affinity_counts: HashMap::new(),
+            existing_anti_affinity_counts: TopologyCounts::default(),
+            affinity_counts: TopologyCounts::default(),
+            anti_affinity_counts: TopologyCounts::default(),
         };
 
         for node_info in snapshot.have_pods_with_required_anti_affinity() {
@@ -245,13 +268,12 @@ impl FilterPlugin for InterPodAffinity {
         let Some(pre) = state.read::<PreFilterState>(PRE_FILTER_KEY) else {
             return Status::error("InterPodAffinity prefilter state not found");
         };
-        let labels = node_info.node_labels();
-
-        let existing_conflict = labels.into_iter().flatten().any(|(key, value)| {
-            pre.existing_anti_affinity_counts
-                .get(&(key.clone(), value.clone()))
-                .is_some_and(|count| *count > 0)
-        });
+        let existing_conflict = !pre.existing_anti_affinity_counts.is_empty()
+            && node_info
+                .node_labels()
+                .into_iter()
+                .flatten()
+                .any(|(key, value)| pre.existing_anti_affinity_counts.get(key, value) > 0);
         if existing_conflict {
             return Status::unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
         }
@@ -262,9 +284,7 @@ impl FilterPlugin for InterPodAffinity {
             .iter()
             .any(|term| {
                 label(node_info, &term.topology_key).is_some_and(|value| {
-                    pre.anti_affinity_counts
-                        .get(&(term.topology_key.clone(), value.clone()))
-                        .is_some_and(|count| *count > 0)
+                    pre.anti_affinity_counts.get(&term.topology_key, value) > 0
                 })
             });
         if anti_conflict {
@@ -284,12 +304,7 @@ fn satisfies_pod_affinity(pre: &PreFilterState, node_info: &NodeInfo) -> bool {
         let Some(value) = label(node_info, &term.topology_key) else {
             return false;
         };
-        let count = pre
-            .affinity_counts
-            .get(&(term.topology_key.clone(), value.clone()))
-            .copied()
-            .unwrap_or(0);
-        if count <= 0 {
+        if pre.affinity_counts.get(&term.topology_key, value) <= 0 {
             pods_exist = false;
         }
     }
