@@ -6,6 +6,7 @@
 //! pod whose binding finished but was never confirmed expires after the TTL.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -30,7 +31,7 @@ pub enum CacheError {
 }
 
 /// The nodes of one scheduling cycle, immutable while the cycle runs.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Snapshot {
     node_info_map: HashMap<String, Arc<NodeInfo>>,
     node_info_list: Vec<Arc<NodeInfo>>,
@@ -39,6 +40,43 @@ pub struct Snapshot {
     /// Index of each node in `node_info_list`.
     positions: HashMap<String, usize>,
     generation: i64,
+    /// The changes of the last update, for plugins that carry work over from the
+    /// previous cycle.
+    last_update: SnapshotUpdate,
+}
+
+/// The changes one [`SchedulerCache::update_snapshot`] call brought into a snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotUpdate {
+    /// Tells snapshots apart: a copy keeps it, a new snapshot gets its own.
+    pub snapshot_id: u64,
+    /// The snapshot's generation before the update.
+    pub from: i64,
+    /// The snapshot's generation after the update.
+    pub to: i64,
+    /// The nodes whose infos were replaced. When nodes were added or removed, this
+    /// is `None`: a plugin then starts over from the whole list.
+    pub changed: Option<Vec<String>>,
+}
+
+impl Default for Snapshot {
+    fn default() -> Snapshot {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Snapshot {
+            node_info_map: HashMap::new(),
+            node_info_list: Vec::new(),
+            have_pods_with_affinity: Vec::new(),
+            have_pods_with_required_anti_affinity: Vec::new(),
+            positions: HashMap::new(),
+            generation: 0,
+            last_update: SnapshotUpdate {
+                snapshot_id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                from: 0,
+                to: 0,
+                changed: None,
+            },
+        }
+    }
 }
 
 impl Snapshot {
@@ -91,6 +129,11 @@ impl Snapshot {
     /// Returns a node by name.
     pub fn get(&self, node_name: &str) -> Option<&Arc<NodeInfo>> {
         self.node_info_map.get(node_name)
+    }
+
+    /// Returns what the last update from the cache changed.
+    pub fn last_update(&self) -> &SnapshotUpdate {
+        &self.last_update
     }
 
     /// Returns the number of existing nodes.
@@ -514,11 +557,17 @@ impl SchedulerCache {
             inner.removed_nodes = false;
             structural = true;
         }
+        snapshot.last_update.from = snapshot.generation;
+        snapshot.last_update.to = inner.generation;
         snapshot.generation = inner.generation;
         if structural {
             snapshot.rebuild_lists();
-        } else if !changed.is_empty() {
-            snapshot.update_in_place(&changed);
+            snapshot.last_update.changed = None;
+        } else {
+            if !changed.is_empty() {
+                snapshot.update_in_place(&changed);
+            }
+            snapshot.last_update.changed = Some(changed);
         }
     }
 

@@ -12,7 +12,7 @@
 //! fewer eligible domains than `minDomains` treats the global minimum as 0.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use apimachinery::labels::{Selector, label_selector_as_selector};
 use k8s_openapi::api::core::v1::{Node, Pod, TopologySpreadConstraint};
@@ -22,7 +22,7 @@ use super::helper::{
     default_selector, node_taints, pod_matches_node_selector_and_affinity, pod_tolerations,
     tolerations_tolerate,
 };
-use crate::cache::Snapshot;
+use crate::cache::{Snapshot, SnapshotUpdate};
 use crate::framework::handle::ClusterState;
 use crate::framework::interface::{
     CycleState, FilterPlugin, MAX_NODE_SCORE, NodeScore, Plugin, PreFilterPlugin, PreScorePlugin,
@@ -227,6 +227,120 @@ fn count_matching(node_info: &NodeInfo, selector: &Selector, namespace: &str) ->
 pub struct PodTopologySpread {
     default_constraints: Vec<DefaultConstraint>,
     cluster: Arc<ClusterState>,
+    /// PreFilter's counts of the last few constraint sets, most recent last.
+    recent_counts: Mutex<Vec<DomainCounts>>,
+}
+
+/// How many constraint sets keep their counts from one cycle to the next.
+const RECENT_COUNTS: usize = 4;
+
+/// PreFilter's matching-pod counts for one constraint set, kept from cycle to cycle.
+/// Pods of one workload share their constraints, and between two cycles only the
+/// nodes in the snapshot update change. With thousands of nodes, walking every
+/// node's pods took most of a cycle.
+///
+/// NOTE: only counts of the snapshot's previous generation are brought up to date.
+/// When cycles of pods with other constraints ran in between, the walk starts over.
+struct DomainCounts {
+    /// Identifies the constraint set: the namespace, the constraints, and the parts
+    /// of the pod their node inclusion policies read.
+    signature: String,
+    snapshot_id: u64,
+    generation: i64,
+    /// Per node that counts for some constraint, per constraint, the node's domain
+    /// and its matching pods.
+    per_node: HashMap<String, Vec<Option<(String, i64)>>>,
+    /// Per constraint and domain: the matching pods and the nodes that count.
+    domains: Vec<HashMap<String, (i64, i64)>>,
+}
+
+impl DomainCounts {
+    fn add_node(&mut self, name: &str, contribution: Vec<Option<(String, i64)>>, sign: i64) {
+        for (index, entry) in contribution.iter().enumerate() {
+            let Some((value, pods)) = entry else {
+                continue;
+            };
+            let domains = &mut self.domains[index];
+            let domain = match domains.get_mut(value.as_str()) {
+                Some(domain) => domain,
+                None => domains.entry(value.clone()).or_default(),
+            };
+            domain.0 += sign * pods;
+            domain.1 += sign;
+            if domain.1 <= 0 {
+                domains.remove(value.as_str());
+            }
+        }
+        if sign > 0 {
+            self.per_node.insert(name.to_string(), contribution);
+        }
+    }
+
+    /// Returns the matching pods per domain of each constraint.
+    fn counts(&self) -> Vec<HashMap<String, i64>> {
+        self.domains
+            .iter()
+            .map(|domains| {
+                domains
+                    .iter()
+                    .map(|(value, (pods, _))| (value.clone(), *pods))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Returns what `node_info` adds to each constraint's counts: its domain and matching
+/// pods, or `None` for a constraint that does not count the node. A node without
+/// every topology key counts for none.
+fn node_contribution(
+    constraints: &[Constraint],
+    pod: &Pod,
+    namespace: &str,
+    node_info: &NodeInfo,
+) -> Option<Vec<Option<(String, i64)>>> {
+    let node = node_info.node.as_ref()?;
+    if !node_has_all_keys(node_info, constraints) {
+        return None;
+    }
+    let contribution: Vec<Option<(String, i64)>> = constraints
+        .iter()
+        .map(|constraint| {
+            if !constraint.includes(pod, node) {
+                return None;
+            }
+            let value = node_label(node_info, &constraint.topology_key)?;
+            let pods = count_matching(node_info, &constraint.selector, namespace);
+            Some((value.clone(), pods))
+        })
+        .collect();
+    contribution
+        .iter()
+        .any(Option::is_some)
+        .then_some(contribution)
+}
+
+/// Returns the key of a constraint set for [`DomainCounts`].
+fn constraints_signature(constraints: &[Constraint], pod: &Pod) -> String {
+    let spec = pod.spec.as_ref();
+    let mut signature = format!("{}\n{constraints:?}", pod_namespace(pod));
+    if constraints
+        .iter()
+        .any(|constraint| constraint.honor_node_affinity)
+    {
+        let node_selector = spec.and_then(|spec| spec.node_selector.as_ref());
+        let node_affinity = spec
+            .and_then(|spec| spec.affinity.as_ref())
+            .and_then(|affinity| affinity.node_affinity.as_ref());
+        signature.push_str(&format!("\n{node_selector:?}\n{node_affinity:?}"));
+    }
+    if constraints
+        .iter()
+        .any(|constraint| constraint.honor_node_taints)
+    {
+        signature.push_str(&format!("\n{:?}", pod_tolerations(pod)));
+    }
+    signature
 }
 
 impl PodTopologySpread {
@@ -262,7 +376,76 @@ impl PodTopologySpread {
         Ok(PodTopologySpread {
             default_constraints,
             cluster,
+            recent_counts: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Returns the matching pods per domain of each constraint over the snapshot's
+    /// nodes. Counts kept from an earlier cycle are brought up to date when the
+    /// snapshot's last update lists the nodes it changed since then.
+    fn domain_counts(
+        &self,
+        constraints: &[Constraint],
+        pod: &Pod,
+        snapshot: &Snapshot,
+    ) -> Vec<HashMap<String, i64>> {
+        let namespace = pod_namespace(pod);
+        let signature = constraints_signature(constraints, pod);
+        let mut recent = self.recent_counts.lock().unwrap_or_else(|e| e.into_inner());
+        let update: &SnapshotUpdate = snapshot.last_update();
+        let kept = recent
+            .iter()
+            .position(|entry| entry.signature == signature)
+            .map(|position| recent.remove(position));
+        let entry = match kept {
+            Some(entry)
+                if entry.snapshot_id == update.snapshot_id && entry.generation == update.to =>
+            {
+                entry
+            }
+            Some(mut entry)
+                if entry.snapshot_id == update.snapshot_id
+                    && entry.generation == update.from
+                    && update.changed.is_some() =>
+            {
+                for name in update.changed.iter().flatten() {
+                    if let Some(old) = entry.per_node.remove(name) {
+                        entry.add_node(name, old, -1);
+                    }
+                    if let Some(contribution) = snapshot
+                        .get(name)
+                        .and_then(|info| node_contribution(constraints, pod, namespace, info))
+                    {
+                        entry.add_node(name, contribution, 1);
+                    }
+                }
+                entry.generation = update.to;
+                entry
+            }
+            _ => {
+                let mut entry = DomainCounts {
+                    signature,
+                    snapshot_id: update.snapshot_id,
+                    generation: update.to,
+                    per_node: HashMap::new(),
+                    domains: vec![HashMap::new(); constraints.len()],
+                };
+                for node_info in snapshot.list() {
+                    if let Some(contribution) =
+                        node_contribution(constraints, pod, namespace, node_info)
+                    {
+                        entry.add_node(node_info.node_name(), contribution, 1);
+                    }
+                }
+                entry
+            }
+        };
+        let counts = entry.counts();
+        if recent.len() >= RECENT_COUNTS {
+            recent.remove(0);
+        }
+        recent.push(entry);
+        counts
     }
 
     /// Returns the pod's constraints with `when_unsatisfiable` as given, or the default
@@ -381,28 +564,11 @@ impl PreFilterPlugin for PodTopologySpread {
             Ok(constraints) => constraints,
             Err(error) => return Status::unresolvable(error),
         };
-        let mut counts = vec![HashMap::new(); constraints.len()];
-        if !constraints.is_empty() {
-            let namespace = pod_namespace(pod);
-            for node_info in snapshot.list() {
-                let Some(node) = node_info.node.as_ref() else {
-                    continue;
-                };
-                if !node_has_all_keys(node_info, &constraints) {
-                    continue;
-                }
-                for (index, constraint) in constraints.iter().enumerate() {
-                    if !constraint.includes(pod, node) {
-                        continue;
-                    }
-                    let Some(value) = node_label(node_info, &constraint.topology_key) else {
-                        continue;
-                    };
-                    let count = count_matching(node_info, &constraint.selector, namespace);
-                    *counts[index].entry(value.clone()).or_default() += count;
-                }
-            }
-        }
+        let counts = if constraints.is_empty() {
+            Vec::new()
+        } else {
+            self.domain_counts(&constraints, pod, snapshot)
+        };
         let mut pre = PreFilterState {
             minimums: vec![DomainMinimum::default(); constraints.len()],
             constraints,
@@ -490,7 +656,9 @@ impl PreScorePlugin for PodTopologySpread {
                     continue;
                 }
                 for (index, constraint) in constraints.iter().enumerate() {
-                    if let Some(value) = node_label(node_info, &constraint.topology_key) {
+                    if let Some(value) = node_label(node_info, &constraint.topology_key)
+                        && !counts[index].contains_key(value.as_str())
+                    {
                         counts[index].insert(value.clone(), 0);
                     }
                 }
@@ -626,6 +794,70 @@ mod tests {
 
     fn plugin() -> PodTopologySpread {
         PodTopologySpread::new(Args::default(), Arc::new(ClusterState::default())).expect("plugin")
+    }
+
+    fn pre_filter_counts(
+        plugin: &PodTopologySpread,
+        pod: &Pod,
+        snapshot: &Snapshot,
+    ) -> Vec<BTreeMap<String, i64>> {
+        let mut state = CycleState::new();
+        assert!(plugin.pre_filter(&mut state, pod, snapshot).is_success());
+        let pre = state
+            .read::<PreFilterState>(PRE_FILTER_KEY)
+            .expect("prefilter state");
+        pre.counts
+            .iter()
+            .map(|counts| counts.clone().into_iter().collect())
+            .collect()
+    }
+
+    /// PreFilter keeps its counts from cycle to cycle and recounts only the nodes
+    /// the snapshot update changed. The counts must match a fresh plugin's full walk.
+    #[test]
+    fn pre_filter_counts_follow_snapshot_updates() {
+        let cache = crate::cache::SchedulerCache::new(std::time::Duration::from_secs(30));
+        for (name, zone) in [("n1", "z1"), ("n2", "z1"), ("n3", "z2"), ("n4", "z3")] {
+            cache.add_node(zone_node(name, zone));
+        }
+        let pod = spread_pod(json!([
+            constraint(1, "zone", "DoNotSchedule"),
+            constraint(1, "kubernetes.io/hostname", "DoNotSchedule")
+        ]));
+        let kept = plugin();
+        let mut snapshot = Snapshot::default();
+        cache.update_snapshot(&mut snapshot);
+        let first = pre_filter_counts(&kept, &pod, &snapshot);
+        assert_eq!(
+            first[0],
+            BTreeMap::from([("z1".into(), 0), ("z2".into(), 0), ("z3".into(), 0)])
+        );
+
+        let steps: [&dyn Fn(); 4] = [
+            &|| cache.add_pod(foo_pod("a", "n1")),
+            &|| {
+                cache.add_pod(foo_pod("b", "n2"));
+                cache.add_pod(foo_pod("c", "n3"));
+            },
+            &|| cache.remove_pod(&foo_pod("a", "n1")),
+            // A node leaves: the counts start over from the whole list.
+            &|| cache.remove_node(&zone_node("n4", "z3")),
+        ];
+        for step in steps {
+            step();
+            cache.update_snapshot(&mut snapshot);
+            assert_eq!(
+                pre_filter_counts(&kept, &pod, &snapshot),
+                pre_filter_counts(&plugin(), &pod, &snapshot)
+            );
+        }
+        let last = pre_filter_counts(&kept, &pod, &snapshot);
+        assert_eq!(
+            last[0],
+            BTreeMap::from([("z1".into(), 1), ("z2".into(), 1)])
+        );
+        assert_eq!(last[1].get("n2"), Some(&1));
+        assert_eq!(last[1].get("n1"), Some(&0));
     }
 
     /// Upstream's case: zone1 contains 3 matching pods and zone2 contains 1, so maxSkew 1
