@@ -178,15 +178,24 @@ pub fn select_victims_on_node(
     let mut info = node_info.clone();
     let priority = pod_priority(pod);
 
-    let mut potential: Vec<Arc<Pod>> = node_info
+    let lower: Vec<&PodInfo> = node_info
         .pods
         .iter()
         .filter(|existing| pod_priority(&existing.pod) < priority)
-        .map(|existing| existing.pod.clone())
         .collect();
+    // The node's infos already carry each pod's parsed terms and requests, which
+    // dry runs would otherwise compute again for every pod on every node.
+    let info_of = |pod: &Arc<Pod>| -> PodInfo {
+        lower
+            .iter()
+            .find(|existing| Arc::ptr_eq(&existing.pod, pod))
+            .map(|existing| (*existing).clone())
+            .unwrap_or_else(|| PodInfo::new(pod.clone()))
+    };
+    let mut potential: Vec<Arc<Pod>> = lower.iter().map(|existing| existing.pod.clone()).collect();
     for victim in &potential {
         info.remove_pod(victim);
-        let victim_info = PodInfo::new(victim.clone());
+        let victim_info = info_of(victim);
         if !framework
             .run_pre_filter_remove_pod(&mut state, pod, &victim_info, &info)
             .is_success()
@@ -207,7 +216,7 @@ pub fn select_victims_on_node(
     let mut num_pdb_violations = 0;
     let mut reprieve =
         |candidate: &Arc<Pod>, state: &mut CycleState, info: &mut NodeInfo| -> bool {
-            let candidate_info = PodInfo::new(candidate.clone());
+            let candidate_info = info_of(candidate);
             info.add_pod_info(candidate_info.clone());
             let added = framework.run_pre_filter_add_pod(state, pod, &candidate_info, info);
             let fits = added.is_success()
