@@ -705,6 +705,7 @@ mod tests {
             "- schedulerName: a\n  plugins:\n    filter:\n      enabled:\n      - name: ImageLocality\n",
             "- schedulerName: a\n  plugins:\n    bind:\n      disabled:\n      - name: '*'\n",
             "- schedulerName: a\n  pluginConfig:\n  - name: NodeResourcesFit\n    args:\n      scoringStrategy:\n        type: Bogus\n",
+            "- schedulerName: a\n  pluginConfig:\n  - name: DefaultPreemption\n    args:\n      minCandidateNodesPercentage: 200\n",
         ];
         for (i, yaml) in cases.iter().enumerate() {
             assert!(

@@ -1,8 +1,11 @@
 //! DefaultPreemption: the PostFilter that makes room for a pod that fits nowhere by
 //! evicting lower-priority pods.
 //!
-//! For every node whose filter failure preemption can resolve, the dry run removes all
-//! lower-priority pods and checks that the pod then fits. It adds pods back in order of
+//! For nodes whose filter failure preemption can resolve, the dry run removes all
+//! lower-priority pods and checks that the pod then fits. As upstream's plugin does
+//! with its `DefaultPreemptionArgs`, it starts at a random node and stops once it has
+//! found `minCandidateNodesPercentage` percent of the nodes (at least
+//! `minCandidateNodesAbsolute`) as candidates, one of them without PDB violations. It adds pods back in order of
 //! importance (PDB-protected first) while the pod still fits, and the rest are the
 //! victims. The node with the fewest PDB violations, then the lowest highest victim priority, the
 //! lowest priority sum, the fewest victims and the latest start time wins. The pod is
@@ -11,18 +14,22 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 use apimachinery::labels::label_selector_as_selector;
 use async_trait::async_trait;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use rand::Rng;
+use serde::Deserialize;
 
 use crate::cache::Snapshot;
 use crate::framework::handle::Handle;
 use crate::framework::interface::{
     Code, CycleState, Plugin, PostFilterPlugin, PostFilterResult, Status,
 };
+use crate::framework::parallelize::parallelize;
 use crate::framework::runtime::Framework;
 use crate::framework::types::{
     NodeInfo, PodInfo, is_terminating, pod_key, pod_labels, pod_namespace, pod_priority,
@@ -42,15 +49,97 @@ pub struct Candidate {
     pub num_pdb_violations: usize,
 }
 
+/// The `DefaultPreemptionArgs` of `pluginConfig`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Args {
+    /// The share of the nodes, in percent, that the dry run finds as candidates
+    /// before it stops (10 by default).
+    #[serde(default = "default_percentage")]
+    pub min_candidate_nodes_percentage: i32,
+    /// The minimum number of candidates the dry run finds before it stops (100 by
+    /// default).
+    #[serde(default = "default_absolute")]
+    pub min_candidate_nodes_absolute: i32,
+}
+
+fn default_percentage() -> i32 {
+    10
+}
+
+fn default_absolute() -> i32 {
+    100
+}
+
+impl Default for Args {
+    fn default() -> Self {
+        Args {
+            min_candidate_nodes_percentage: default_percentage(),
+            min_candidate_nodes_absolute: default_absolute(),
+        }
+    }
+}
+
+/// Parses and validates `DefaultPreemptionArgs`; `null` gives the defaults.
+///
+/// # Errors
+///
+/// Arguments that do not decode, a percentage outside 0..=100, a negative absolute
+/// number, or both zero, with upstream's messages.
+pub fn parse_args(args: &serde_json::Value) -> Result<Args, String> {
+    let args: Args = if args.is_null() {
+        Args::default()
+    } else {
+        serde_json::from_value(args.clone())
+            .map_err(|error| format!("DefaultPreemptionArgs: {error}"))?
+    };
+    let percentage = args.min_candidate_nodes_percentage;
+    let absolute = args.min_candidate_nodes_absolute;
+    let mut errors = Vec::new();
+    if !(0..=100).contains(&percentage) {
+        errors.push(format!(
+            "minCandidateNodesPercentage: Invalid value: {percentage}: not in valid range [0, 100]"
+        ));
+    }
+    if absolute < 0 {
+        errors.push(format!(
+            "minCandidateNodesAbsolute: Invalid value: {absolute}: not in valid range [0, inf)"
+        ));
+    }
+    if percentage == 0 && absolute == 0 {
+        errors.push(
+            "minCandidateNodesPercentage: Invalid value: 0: cannot be zero at the same time as minCandidateNodesAbsolute"
+                .to_string(),
+        );
+        errors.push(
+            "minCandidateNodesAbsolute: Invalid value: 0: cannot be zero at the same time as minCandidateNodesPercentage"
+                .to_string(),
+        );
+    }
+    if errors.is_empty() {
+        Ok(args)
+    } else {
+        Err(format!("[{}]", errors.join(", ")))
+    }
+}
+
 /// The DefaultPreemption plugin.
 pub struct DefaultPreemption {
     handle: Handle,
+    args: Args,
 }
 
 impl DefaultPreemption {
     /// Builds the plugin.
-    pub fn new(handle: Handle) -> DefaultPreemption {
-        DefaultPreemption { handle }
+    pub fn new(args: Args, handle: Handle) -> DefaultPreemption {
+        DefaultPreemption { handle, args }
+    }
+
+    /// Returns how many candidates the dry run looks for among `nodes` nodes.
+    fn num_candidates(&self, nodes: usize) -> usize {
+        let percentage = usize::try_from(self.args.min_candidate_nodes_percentage).unwrap_or(0);
+        let absolute = usize::try_from(self.args.min_candidate_nodes_absolute).unwrap_or(0);
+        (nodes * percentage / 100).max(absolute).min(nodes)
     }
 
     /// Returns why the pod may not preempt, if so.
@@ -333,10 +422,32 @@ impl PostFilterPlugin for DefaultPreemption {
         }
 
         let pdbs = self.pdbs();
-        let candidates: Vec<Candidate> = potential
-            .iter()
-            .filter_map(|info| select_victims_on_node(&framework, state, pod, info, &pdbs))
-            .collect();
+        let wanted = self.num_candidates(potential.len());
+        let offset = rand::rng().random_range(0..potential.len());
+        let non_violating = AtomicUsize::new(0);
+        let violating = AtomicUsize::new(0);
+        let candidates: Vec<Candidate> = parallelize(
+            framework.parallelism(),
+            potential.len(),
+            |i| {
+                let info = potential[(offset + i) % potential.len()];
+                let candidate = select_victims_on_node(&framework, state, pod, info, &pdbs)?;
+                let counter = if candidate.num_pdb_violations == 0 {
+                    &non_violating
+                } else {
+                    &violating
+                };
+                counter.fetch_add(1, AtomicOrdering::Relaxed);
+                Some(candidate)
+            },
+            || {
+                let found = non_violating.load(AtomicOrdering::Relaxed);
+                found > 0 && found + violating.load(AtomicOrdering::Relaxed) >= wanted
+            },
+        )
+        .into_iter()
+        .map(|(_, candidate)| candidate)
+        .collect();
         let Some(best) = pick_one_candidate(&candidates) else {
             return (
                 None,
@@ -362,20 +473,46 @@ impl PostFilterPlugin for DefaultPreemption {
 
 impl DefaultPreemption {
     /// Evicts the victims and clears the nominations of lower-priority pods on the node.
+    /// The victims are deleted concurrently.
     async fn prepare_candidate(&self, candidate: &Candidate, pod: &Pod) -> Result<(), Status> {
+        let mut deletions = tokio::task::JoinSet::new();
         for victim in &candidate.victims {
-            let key = pod_key(victim);
-            if self.handle.waiting_pods.reject(&key, NAME, "preempted") {
+            if self
+                .handle
+                .waiting_pods
+                .reject(&pod_key(victim), NAME, "preempted")
+            {
                 continue;
             }
-            match self.handle.client.delete_pod(victim).await {
+            let client = self.handle.client.clone();
+            let victim = victim.clone();
+            deletions.spawn(async move {
+                let result = client.delete_pod(&victim).await;
+                (victim, result)
+            });
+        }
+        let mut failure = None;
+        while let Some(joined) = deletions.join_next().await {
+            let (victim, result) = match joined {
+                Ok(done) => done,
+                Err(error) => {
+                    tracing::error!(pod = %pod_key(pod), %error, "victim deletion task failed");
+                    failure.get_or_insert_with(|| Status::error(error.to_string()));
+                    continue;
+                }
+            };
+            match result {
                 Ok(()) => {}
-                Err(error) if error.not_found => {}
-                Err(error) => return Err(Status::error(error.to_string())),
+                Err(error) if error.not_found => continue,
+                Err(error) => {
+                    tracing::error!(pod = %pod_key(pod), victim = %pod_key(&victim), %error, "failed to preempt pod");
+                    failure.get_or_insert_with(|| Status::error(error.to_string()));
+                    continue;
+                }
             }
-            tracing::info!(pod = %pod_key(pod), victim = %key, node = %candidate.node_name, "preempted pod");
+            tracing::info!(pod = %pod_key(pod), victim = %pod_key(&victim), node = %candidate.node_name, "preempted pod");
             self.handle.client.record_event(
-                victim,
+                &victim,
                 "Normal",
                 "Preempted",
                 format!(
@@ -388,6 +525,9 @@ impl DefaultPreemption {
                     candidate.node_name
                 ),
             );
+        }
+        if let Some(status) = failure {
+            return Err(status);
         }
         let lower = self
             .handle
@@ -413,6 +553,53 @@ mod tests {
     use super::*;
     use crate::plugins::testing::named_pod;
     use serde_json::json;
+
+    #[test]
+    fn args_default_and_validate() {
+        assert_eq!(parse_args(&serde_json::Value::Null), Ok(Args::default()));
+        assert_eq!(
+            parse_args(&json!({"minCandidateNodesPercentage": 20})),
+            Ok(Args {
+                min_candidate_nodes_percentage: 20,
+                min_candidate_nodes_absolute: 100,
+            })
+        );
+        assert_eq!(
+            parse_args(
+                &json!({"minCandidateNodesPercentage": 101, "minCandidateNodesAbsolute": -1})
+            ),
+            Err(
+                "[minCandidateNodesPercentage: Invalid value: 101: not in valid range [0, 100], \
+                 minCandidateNodesAbsolute: Invalid value: -1: not in valid range [0, inf)]"
+                    .to_string()
+            )
+        );
+        let both_zero =
+            parse_args(&json!({"minCandidateNodesPercentage": 0, "minCandidateNodesAbsolute": 0}))
+                .expect_err("both zero");
+        assert!(both_zero.contains("cannot be zero at the same time as minCandidateNodesAbsolute"));
+        assert!(parse_args(&json!({"minCandidateNodesPercentage": "ten"})).is_err());
+    }
+
+    #[test]
+    fn num_candidates_bounds() {
+        let handle = crate::plugins::testing::handle_with(
+            Arc::default(),
+            Arc::new(crate::plugins::testing::RecordingClient::default()),
+        );
+        let plugin = DefaultPreemption::new(Args::default(), handle.clone());
+        assert_eq!(plugin.num_candidates(5000), 500);
+        assert_eq!(plugin.num_candidates(1000), 100);
+        assert_eq!(plugin.num_candidates(50), 50);
+        let narrow = DefaultPreemption::new(
+            Args {
+                min_candidate_nodes_percentage: 0,
+                min_candidate_nodes_absolute: 10,
+            },
+            handle,
+        );
+        assert_eq!(narrow.num_candidates(5000), 10);
+    }
 
     fn prioritized(name: &str, priority: i32, start: &str) -> Arc<Pod> {
         let mut pod = named_pod(

@@ -186,8 +186,10 @@ pub fn in_tree_registry() -> Registry {
             )
         },
     );
-    registry.insert(default_preemption::NAME, |_, handle: &Handle| {
+    registry.insert(default_preemption::NAME, |args, handle: &Handle| {
+        let args = default_preemption::parse_args(args)?;
         Ok(Arc::new(default_preemption::DefaultPreemption::new(
+            args,
             handle.clone(),
         )))
     });
