@@ -683,6 +683,67 @@ fn binding_assigns_a_node_once() {
 
     let (code, status) = post_json(&server, &format!("{pods}/p/binding"), &binding);
     assert_eq!(code, 409, "{status}");
+    assert_eq!(
+        status["message"],
+        "Operation cannot be fulfilled on pods/binding \"p\": pod p is already assigned to node \"node-1\""
+    );
+
+    // A gated pod, a wrong target kind, a name that differs from the URL's and a stale
+    // UID are rejected, and the pod keeps no node.
+    let mut gated = pod("gated");
+    gated["spec"]["schedulingGates"] = json!([{"name": "example.com/wait"}]);
+    assert_eq!(post_json(&server, pods, &gated).0, 201);
+    let to_node = |name: &str, extra: Value| {
+        let mut binding = json!({"apiVersion": "v1", "kind": "Binding",
+            "metadata": {"name": name}, "target": {"kind": "Node", "name": "node-1"}});
+        if let (Some(binding), Some(extra)) = (binding.as_object_mut(), extra.as_object()) {
+            binding.extend(extra.clone());
+        }
+        binding
+    };
+    let (code, status) = post_json(
+        &server,
+        &format!("{pods}/gated/binding"),
+        &to_node("gated", json!({})),
+    );
+    assert_eq!(code, 409, "{status}");
+    assert_eq!(
+        status["message"],
+        "Operation cannot be fulfilled on pods/binding \"gated\": pod gated has non-empty .spec.schedulingGates"
+    );
+    let kind = json!({"target": {"kind": "Pod", "name": "node-1"}});
+    let (code, status) = post_json(
+        &server,
+        &format!("{pods}/gated/binding"),
+        &to_node("gated", kind),
+    );
+    assert_eq!(code, 422, "{status}");
+    assert_eq!(status["details"]["causes"][0]["field"], "target.kind");
+    let (code, status) = post_json(
+        &server,
+        &format!("{pods}/gated/binding"),
+        &to_node("other", json!({})),
+    );
+    assert_eq!(code, 400, "{status}");
+    assert_eq!(
+        status["message"],
+        "name in URL does not match name in Binding object"
+    );
+    let stale = json!({"metadata": {"name": "gated", "uid": "not-the-uid"}});
+    let (code, status) = post_json(
+        &server,
+        &format!("{pods}/gated/binding"),
+        &to_node("gated", stale),
+    );
+    assert_eq!(code, 409, "{status}");
+    assert!(
+        status["message"].as_str().is_some_and(
+            |message| message.contains("Precondition failed: UID in precondition: not-the-uid")
+        ),
+        "{status}"
+    );
+    let (_, gated) = server.curl_json(&[&format!("{pods}/gated")]);
+    assert!(gated["spec"].get("nodeName").is_none(), "{gated}");
 
     let (_, on_node) = server.curl_json(&["/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1"]);
     assert_eq!(

@@ -4,6 +4,7 @@
 
 use apimachinery::errors::StatusError;
 use apimachinery::labels;
+use k8s_openapi::api::core::v1::Binding;
 use serde_json::{Value, json};
 
 use super::Handler;
@@ -150,7 +151,9 @@ where
     Ok(scale_of(store, &stored))
 }
 
-/// Assigns a pod to a node, as the scheduler does through `pods/binding`.
+/// Assigns a pod to a node, as the scheduler does through `pods/binding`. The
+/// binding's `metadata.uid` and `metadata.resourceVersion`, when set, must match the
+/// stored pod's.
 pub async fn bind(
     store: &Store,
     namespace: &str,
@@ -158,86 +161,75 @@ pub async fn bind(
     binding: &Value,
     params: &WriteParams,
 ) -> Result<Value, StatusError> {
-    let node = binding
-        .pointer("/target/name")
-        .and_then(Value::as_str)
-        .filter(|node| !node.is_empty())
-        .ok_or_else(|| {
-            let error = apimachinery::errors::FieldError::required(
-                &apimachinery::errors::FieldPath::new("target").child("name"),
-                "",
-            );
-            StatusError::invalid(
-                &apimachinery::meta::GroupKind::new("", "Binding"),
-                name,
-                &[error],
-            )
-        })?
-        .to_string();
-    let annotations = binding.pointer("/metadata/annotations").cloned();
+    let typed: Binding = serde_json::from_value(binding.clone())
+        .map_err(|error| StatusError::bad_request(format!("invalid Binding: {error}")))?;
+    if typed
+        .metadata
+        .name
+        .as_deref()
+        .is_some_and(|binding_name| !binding_name.is_empty() && binding_name != name)
+    {
+        return Err(StatusError::bad_request(
+            "name in URL does not match name in Binding object",
+        ));
+    }
+    let errors = crate::registry::core::binding::validate_binding(&typed);
+    if !errors.is_empty() {
+        return Err(StatusError::invalid(
+            &apimachinery::meta::GroupKind::new("", "Binding"),
+            name,
+            &errors,
+        ));
+    }
+    let node = typed.target.name.unwrap_or_default();
+    let annotations = typed.metadata.annotations;
+    let uid = typed.metadata.uid.filter(|uid| !uid.is_empty());
+    let version = typed
+        .metadata
+        .resource_version
+        .filter(|version| !version.is_empty());
+    let pods = store.info.group_resource();
+    let binding_resource = apimachinery::meta::GroupResource::new("", "pods/binding");
 
     store
         .update_unvalidated(namespace, name, params, |current| {
-            if current.pointer("/metadata/deletionTimestamp").is_some() {
-                return Err(StatusError::conflict(
-                    &store.info.group_resource(),
-                    name,
-                    format!("pod {name} is being deleted, cannot be assigned to a host"),
-                ));
-            }
-            let assigned = current
-                .pointer("/spec/nodeName")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            if !assigned.is_empty() {
-                return Err(StatusError::conflict(
-                    &store.info.group_resource(),
-                    name,
-                    format!("pod {name} is already assigned to node \"{assigned}\""),
-                ));
-            }
-            let mut pod = current.clone();
-            pod["spec"]["nodeName"] = json!(node);
-            if let Some(Value::Object(extra)) = &annotations {
-                let metadata = pod["metadata"]
-                    .as_object_mut()
-                    .expect("metadata is an object");
-                let target = metadata.entry("annotations").or_insert_with(|| json!({}));
-                if let Some(target) = target.as_object_mut() {
-                    for (key, value) in extra {
-                        target.insert(key.clone(), value.clone());
-                    }
+            if let Some(uid) = uid.as_deref() {
+                let actual = current
+                    .pointer("/metadata/uid")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if uid != actual {
+                    return Err(StatusError::conflict(
+                        &pods,
+                        name,
+                        format!(
+                            "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"
+                        ),
+                    ));
                 }
             }
-            set_pod_scheduled(&mut pod);
+            if let Some(version) = version.as_deref() {
+                let actual = current
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if version != actual {
+                    return Err(StatusError::conflict(
+                        &pods,
+                        name,
+                        format!(
+                            "Precondition failed: ResourceVersion in precondition: {version}, ResourceVersion in object meta: {actual}"
+                        ),
+                    ));
+                }
+            }
+            let mut pod = current.clone();
+            crate::registry::core::binding::assign_pod(&mut pod, &node, annotations.as_ref())
+                .map_err(|error| StatusError::conflict(&binding_resource, name, error))?;
             Ok(pod)
         })
         .await?;
     Ok(success_status())
-}
-
-/// Sets the PodScheduled condition to True, as binding does upstream.
-fn set_pod_scheduled(pod: &mut Value) {
-    let now = apimachinery::meta::format_time(apimachinery::meta::now_time());
-    if !pod.get("status").is_some_and(Value::is_object) {
-        pod["status"] = json!({});
-    }
-    let conditions = pod["status"]
-        .as_object_mut()
-        .expect("status is an object")
-        .entry("conditions")
-        .or_insert_with(|| json!([]));
-    let Some(list) = conditions.as_array_mut() else {
-        return;
-    };
-    let condition = json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now});
-    match list
-        .iter_mut()
-        .find(|existing| existing["type"] == "PodScheduled")
-    {
-        Some(existing) => *existing = condition,
-        None => list.push(condition),
-    }
 }
 
 /// Replaces a namespace's `spec.finalizers` (the `finalize` subresource), and removes

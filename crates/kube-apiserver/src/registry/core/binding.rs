@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use apimachinery::errors::{FieldError, FieldPath};
-use k8s_openapi::api::core::v1::{Binding, Pod, PodCondition};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::api::core::v1::Binding;
+use serde_json::{Map, Value, json};
 
 /// A reason a pod cannot be bound, with upstream's text. The store returns it as
 /// 409 Conflict on `pods/binding`.
@@ -57,87 +57,110 @@ pub fn validate_binding(binding: &Binding) -> Vec<FieldError> {
 }
 
 /// Binds a stored pod to `node`: sets `spec.nodeName`, merges the binding's annotations
-/// into the pod's, and sets the PodScheduled condition to True.
+/// into the pod's, and sets the PodScheduled condition to True. The pod is the stored
+/// JSON form, so that a binding costs no typed decode of the pod.
 ///
 /// # Errors
 ///
 /// Returns [`BindingError`] when the pod is being deleted, already has a node, or
 /// still has scheduling gates. The pod is left unchanged then.
 pub fn assign_pod(
-    pod: &mut Pod,
+    pod: &mut Value,
     node: &str,
     annotations: Option<&BTreeMap<String, String>>,
 ) -> Result<(), BindingError> {
-    let name = pod.metadata.name.clone().unwrap_or_default();
-    if pod.metadata.deletion_timestamp.is_some() {
+    let name = pod
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if pod
+        .pointer("/metadata/deletionTimestamp")
+        .is_some_and(|time| !time.is_null())
+    {
         return Err(BindingError::BeingDeleted { pod: name });
     }
-    let spec = pod.spec.get_or_insert_with(Default::default);
-    if let Some(assigned) = spec.node_name.as_deref().filter(|node| !node.is_empty()) {
+    if let Some(assigned) = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .filter(|node| !node.is_empty())
+    {
         return Err(BindingError::AlreadyAssigned {
             pod: name,
             node: assigned.to_string(),
         });
     }
-    if spec
-        .scheduling_gates
-        .as_ref()
+    if pod
+        .pointer("/spec/schedulingGates")
+        .and_then(Value::as_array)
         .is_some_and(|gates| !gates.is_empty())
     {
         return Err(BindingError::SchedulingGated { pod: name });
     }
 
-    spec.node_name = Some(node.to_string());
-    if let Some(annotations) = annotations {
-        let pod_annotations = pod.metadata.annotations.get_or_insert_with(BTreeMap::new);
-        for (key, value) in annotations {
-            pod_annotations.insert(key.clone(), value.clone());
+    object_at(pod, "spec").insert("nodeName".to_string(), json!(node));
+    if let Some(annotations) = annotations.filter(|annotations| !annotations.is_empty()) {
+        let metadata = object_at(pod, "metadata");
+        let target = metadata.entry("annotations").or_insert_with(|| json!({}));
+        if !target.is_object() {
+            *target = json!({});
+        }
+        if let Some(target) = target.as_object_mut() {
+            for (key, value) in annotations {
+                target.insert(key.clone(), json!(value));
+            }
         }
     }
     set_scheduled_condition(pod);
     Ok(())
 }
 
+/// Returns the object under `key`, replacing a missing or non-object value with `{}`.
+fn object_at<'a>(value: &'a mut Value, key: &str) -> &'a mut Map<String, Value> {
+    if !value.get(key).is_some_and(Value::is_object) {
+        value[key] = json!({});
+    }
+    value[key]
+        .as_object_mut()
+        .expect("the value was just made an object")
+}
+
 /// Sets PodScheduled to True, keeping the transition time when it already was True.
-fn set_scheduled_condition(pod: &mut Pod) {
-    let conditions = pod
-        .status
-        .get_or_insert_with(Default::default)
-        .conditions
-        .get_or_insert_with(Vec::new);
-    let now = Time(apimachinery::meta::now_time());
-    match conditions
+fn set_scheduled_condition(pod: &mut Value) {
+    let status = object_at(pod, "status");
+    let conditions = status.entry("conditions").or_insert_with(|| json!([]));
+    if !conditions.is_array() {
+        *conditions = json!([]);
+    }
+    let Some(list) = conditions.as_array_mut() else {
+        return;
+    };
+    let now = apimachinery::meta::format_time(apimachinery::meta::now_time());
+    let existing = list
         .iter_mut()
-        .find(|condition| condition.type_ == "PodScheduled")
-    {
-        Some(condition) => {
-            if condition.status != "True" {
-                condition.last_transition_time = Some(now);
-            }
-            *condition = PodCondition {
-                type_: "PodScheduled".to_string(),
-                status: "True".to_string(),
-                last_transition_time: condition.last_transition_time.clone(),
-                ..Default::default()
-            };
-        }
-        None => conditions.push(PodCondition {
-            type_: "PodScheduled".to_string(),
-            status: "True".to_string(),
-            last_transition_time: Some(now),
-            ..Default::default()
-        }),
+        .find(|condition| condition["type"] == "PodScheduled");
+    let transition = match &existing {
+        Some(condition) if condition["status"] == "True" => condition
+            .get("lastTransitionTime")
+            .cloned()
+            .unwrap_or_else(|| json!(now)),
+        _ => json!(now),
+    };
+    let condition = json!({
+        "type": "PodScheduled",
+        "status": "True",
+        "lastProbeTime": null,
+        "lastTransitionTime": transition,
+    });
+    match existing {
+        Some(existing) => *existing = condition,
+        None => list.push(condition),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn pod(value: serde_json::Value) -> Pod {
-        serde_json::from_value(value).expect("test pod decodes")
-    }
 
     #[test]
     fn binding_validation() {
@@ -159,42 +182,50 @@ mod tests {
 
     #[test]
     fn assign_sets_node_and_condition() {
-        let mut pod = pod(
-            json!({"metadata": {"name": "p"}, "spec": {"containers": []},
-            "status": {"conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}}),
-        );
+        let mut pod = json!({"metadata": {"name": "p"}, "spec": {"containers": []},
+            "status": {"conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}});
         let annotations = BTreeMap::from([("scheduler".to_string(), "x".to_string())]);
         assert_eq!(assign_pod(&mut pod, "node-1", Some(&annotations)), Ok(()));
-        let value = serde_json::to_value(&pod).expect("encodes");
-        assert_eq!(value["spec"]["nodeName"], "node-1");
-        assert_eq!(value["metadata"]["annotations"]["scheduler"], "x");
-        let condition = &value["status"]["conditions"][0];
+        assert_eq!(pod["spec"]["nodeName"], "node-1");
+        assert_eq!(pod["metadata"]["annotations"]["scheduler"], "x");
+        let condition = &pod["status"]["conditions"][0];
         assert_eq!(condition["status"], "True");
         assert!(condition.get("reason").is_none());
         assert!(condition.get("lastTransitionTime").is_some());
     }
 
     #[test]
+    fn assign_keeps_transition_time_of_true_condition() {
+        let mut pod = json!({"metadata": {"name": "p"}, "spec": {"containers": []},
+            "status": {"conditions": [{"type": "PodScheduled", "status": "True",
+                "lastTransitionTime": "2024-01-01T00:00:00Z"}]}});
+        assert_eq!(assign_pod(&mut pod, "node-1", None), Ok(()));
+        assert_eq!(
+            pod["status"]["conditions"][0]["lastTransitionTime"],
+            "2024-01-01T00:00:00Z"
+        );
+        assert!(pod["metadata"].get("annotations").is_none());
+    }
+
+    #[test]
     fn assign_rejects_bound_deleted_and_gated_pods() {
         let mut bound =
-            pod(json!({"metadata": {"name": "p"}, "spec": {"containers": [], "nodeName": "n0"}}));
+            json!({"metadata": {"name": "p"}, "spec": {"containers": [], "nodeName": "n0"}});
         assert_eq!(
             assign_pod(&mut bound, "n1", None).map_err(|error| error.to_string()),
             Err("pod p is already assigned to node \"n0\"".to_string())
         );
-        let mut deleted = pod(
-            json!({"metadata": {"name": "p", "deletionTimestamp": "2024-01-01T00:00:00Z"}, "spec": {"containers": []}}),
-        );
+        let mut deleted = json!({"metadata": {"name": "p", "deletionTimestamp": "2024-01-01T00:00:00Z"}, "spec": {"containers": []}});
         assert_eq!(
             assign_pod(&mut deleted, "n1", None).map_err(|error| error.to_string()),
             Err("pod p is being deleted, cannot be assigned to a host".to_string())
         );
-        let mut gated = pod(
-            json!({"metadata": {"name": "p"}, "spec": {"containers": [], "schedulingGates": [{"name": "g"}]}}),
-        );
+        let mut gated = json!({"metadata": {"name": "p"}, "spec": {"containers": [], "schedulingGates": [{"name": "g"}]}});
         assert_eq!(
             assign_pod(&mut gated, "n1", None).map_err(|error| error.to_string()),
             Err("pod p has non-empty .spec.schedulingGates".to_string())
         );
+        assert!(gated["spec"].get("nodeName").is_none());
+        assert!(gated.get("status").is_none());
     }
 }
