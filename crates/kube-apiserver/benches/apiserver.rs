@@ -382,6 +382,35 @@ async fn api_workloads(name: &str, server: &RunningServer, scale: Scale) {
     .await;
     report(name, "pod get at 2,000/s", samples, Some(elapsed));
 
+    // Updates at the same rate. Each pod is read first, untimed, so that the timed
+    // request is the PUT alone.
+    let reader = client.clone();
+    let mut current = Vec::with_capacity(scale.operations);
+    for index in 0..scale.operations {
+        let (status, body) = reader
+            .request(index, "GET", &format!("{PODS}/r-{index:07}"), None)
+            .await;
+        assert_eq!(status, 200);
+        let mut object: Value = serde_json::from_slice(&body).expect("pod JSON");
+        object["metadata"]["labels"]["updated"] = json!("paced");
+        current.push(object);
+    }
+    let current = Arc::new(current);
+    let updater = client.clone();
+    let (samples, elapsed) = paced(PACED_RATE, scale.operations, move |index| {
+        let client = updater.clone();
+        let current = current.clone();
+        async move {
+            let path = format!("{PODS}/r-{index:07}");
+            let (status, body) = client
+                .request(index, "PUT", &path, Some(&current[index]))
+                .await;
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        }
+    })
+    .await;
+    report(name, "pod update (put) at 2,000/s", samples, Some(elapsed));
+
     let updater = client.clone();
     let (samples, elapsed) = concurrently(scale.clients, scale.operations / 2, move |index| {
         let client = updater.clone();

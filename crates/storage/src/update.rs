@@ -56,14 +56,39 @@ pub async fn guaranteed_update<F, E>(
     backend: &dyn Backend,
     key: &str,
     ignore_not_found: bool,
+    try_update: F,
+) -> Result<KeyValue, UpdateError<E>>
+where
+    F: FnMut(Option<&KeyValue>) -> Result<UpdateDecision, E>,
+{
+    guaranteed_update_from(backend, key, ignore_not_found, None, try_update).await
+}
+
+/// Runs [`guaranteed_update`] from `suggestion`, a state of the key read earlier (from
+/// the watch cache, for example), instead of reading storage first. The conditional
+/// write catches a stale suggestion. A rejection by `try_update`, a no-op result or
+/// [`UpdateDecision::Keep`] on the suggestion reads storage and tries again before it
+/// counts. So a fresh suggestion saves a read, and a stale one costs one more call of
+/// `try_update`.
+pub async fn guaranteed_update_from<F, E>(
+    backend: &dyn Backend,
+    key: &str,
+    ignore_not_found: bool,
+    suggestion: Option<KeyValue>,
     mut try_update: F,
 ) -> Result<KeyValue, UpdateError<E>>
 where
     F: FnMut(Option<&KeyValue>) -> Result<UpdateDecision, E>,
 {
+    // Whether `current` came from the suggestion rather than from storage.
+    let mut unconfirmed = suggestion.is_some();
+    let mut current = match suggestion {
+        Some(suggested) => Some(suggested),
+        None => backend.get(key).await?,
+    };
     let mut last_conflict = None;
-    for attempt in 0..MAX_ATTEMPTS {
-        let current = backend.get(key).await?;
+    let mut attempt = 0;
+    while attempt < MAX_ATTEMPTS {
         if current.is_none() && !ignore_not_found {
             return Err(Error::NotFound {
                 key: key.to_string(),
@@ -71,8 +96,21 @@ where
             .into());
         }
 
-        let decision = try_update(current.as_ref()).map_err(UpdateError::Rejected)?;
+        let decision = match try_update(current.as_ref()) {
+            Ok(decision) => decision,
+            Err(_) if unconfirmed => {
+                current = backend.get(key).await?;
+                unconfirmed = false;
+                continue;
+            }
+            Err(error) => return Err(UpdateError::Rejected(error)),
+        };
         let value = match decision {
+            UpdateDecision::Keep if unconfirmed => {
+                current = backend.get(key).await?;
+                unconfirmed = false;
+                continue;
+            }
             UpdateDecision::Keep => match current {
                 Some(current) => return Ok(current),
                 None => {
@@ -86,8 +124,15 @@ where
         };
 
         let result = match &current {
-            Some(current) if current.value == value => return Ok(current.clone()),
-            Some(current) => backend.update(key, value, current.mod_revision).await,
+            Some(stored) if stored.value == value => {
+                if unconfirmed {
+                    current = backend.get(key).await?;
+                    unconfirmed = false;
+                    continue;
+                }
+                return Ok(stored.clone());
+            }
+            Some(stored) => backend.update(key, value, stored.mod_revision).await,
             None => backend.create(key, value).await,
         };
         match result {
@@ -95,7 +140,10 @@ where
             Err(error @ (Error::Conflict { .. } | Error::KeyExists { .. })) => {
                 tracing::debug!(key, error = %error, "guaranteed update raced another writer; retrying");
                 last_conflict = Some(error);
-                backoff_after_conflict(attempt).await;
+                // A stale suggestion is not a race with another writer, so no pause.
+                if !unconfirmed {
+                    backoff_after_conflict(attempt).await;
+                }
             }
             Err(Error::NotFound { .. }) if ignore_not_found => {
                 last_conflict = Some(Error::NotFound {
@@ -104,6 +152,9 @@ where
             }
             Err(other) => return Err(other.into()),
         }
+        attempt += 1;
+        current = backend.get(key).await?;
+        unconfirmed = false;
     }
     tracing::warn!(
         key,

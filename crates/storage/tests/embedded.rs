@@ -282,7 +282,7 @@ mod guaranteed_update {
 
     use bytes::Bytes;
     use storage::embedded::EmbeddedBackend;
-    use storage::update::{UpdateDecision, UpdateError, guaranteed_update};
+    use storage::update::{UpdateDecision, UpdateError, guaranteed_update, guaranteed_update_from};
     use storage::{Backend, Error};
 
     async fn open() -> (tempfile::TempDir, Arc<EmbeddedBackend>) {
@@ -326,6 +326,140 @@ mod guaranteed_update {
             backend.get("/n").await.unwrap().unwrap().value,
             Bytes::from_static(b"80")
         );
+    }
+
+    /// Appends `+` to the value, or rejects the update when the value is not `expected`
+    /// yet (a precondition the caller checks on the state it is given).
+    fn append<'a>(
+        expected: &'static [u8],
+        calls: &'a std::cell::Cell<usize>,
+    ) -> impl FnMut(Option<&storage::KeyValue>) -> Result<UpdateDecision, &'static str> + 'a {
+        move |current| {
+            calls.set(calls.get() + 1);
+            let value = &current.expect("key exists").value;
+            if value.as_ref() != expected {
+                return Err("unexpected value");
+            }
+            let mut next = value.to_vec();
+            next.push(b'+');
+            Ok(UpdateDecision::Write(Bytes::from(next)))
+        }
+    }
+
+    #[tokio::test]
+    async fn fresh_suggestion_writes_without_a_read() {
+        let (_dir, backend) = open().await;
+        let created = backend
+            .create("/s", Bytes::from_static(b"a"))
+            .await
+            .unwrap();
+        let calls = std::cell::Cell::new(0);
+        let stored = guaranteed_update_from(
+            backend.as_ref(),
+            "/s",
+            false,
+            Some(created.clone()),
+            append(b"a", &calls),
+        )
+        .await
+        .unwrap();
+        assert_eq!(stored.value, Bytes::from_static(b"a+"));
+        assert!(stored.mod_revision > created.mod_revision);
+        assert_eq!(calls.get(), 1);
+    }
+
+    #[tokio::test]
+    async fn stale_suggestion_is_read_again() {
+        let (_dir, backend) = open().await;
+        let stale = backend
+            .create("/s", Bytes::from_static(b"a"))
+            .await
+            .unwrap();
+        backend
+            .update("/s", Bytes::from_static(b"b"), stale.mod_revision)
+            .await
+            .unwrap();
+
+        // The conditional write fails on the stale revision; the retry reads "b".
+        let calls = std::cell::Cell::new(0);
+        let mut saw = Vec::new();
+        let stored = guaranteed_update_from(
+            backend.as_ref(),
+            "/s",
+            false,
+            Some(stale.clone()),
+            |current| {
+                calls.set(calls.get() + 1);
+                let value = current.expect("key exists").value.clone();
+                saw.push(value.clone());
+                let mut next = value.to_vec();
+                next.push(b'+');
+                Ok::<_, ()>(UpdateDecision::Write(Bytes::from(next)))
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(stored.value, Bytes::from_static(b"b+"));
+        assert_eq!(saw, [Bytes::from_static(b"a"), Bytes::from_static(b"b")]);
+        assert_eq!(calls.get(), 2);
+
+        // A rejection of the stale state is not final: storage is read again first.
+        let stale = backend.get("/s").await.unwrap().unwrap();
+        backend
+            .update("/s", Bytes::from_static(b"c"), stale.mod_revision)
+            .await
+            .unwrap();
+        let calls = std::cell::Cell::new(0);
+        let stored = guaranteed_update_from(
+            backend.as_ref(),
+            "/s",
+            false,
+            Some(stale),
+            append(b"c", &calls),
+        )
+        .await
+        .unwrap();
+        assert_eq!(stored.value, Bytes::from_static(b"c+"));
+        assert_eq!(calls.get(), 2);
+
+        // A rejection of the stored state is final.
+        let current = backend.get("/s").await.unwrap().unwrap();
+        let calls = std::cell::Cell::new(0);
+        let result = guaranteed_update_from(
+            backend.as_ref(),
+            "/s",
+            false,
+            Some(current),
+            append(b"x", &calls),
+        )
+        .await;
+        assert!(matches!(
+            result,
+            Err(UpdateError::Rejected("unexpected value"))
+        ));
+        assert_eq!(calls.get(), 2);
+    }
+
+    #[tokio::test]
+    async fn stale_suggestion_of_no_change_is_checked() {
+        let (_dir, backend) = open().await;
+        let stale = backend
+            .create("/s", Bytes::from_static(b"a"))
+            .await
+            .unwrap();
+        let newer = backend
+            .update("/s", Bytes::from_static(b"b"), stale.mod_revision)
+            .await
+            .unwrap();
+        // Writing the suggested value back is a no-op on the suggestion but not on
+        // the stored key, so the update goes through with the stored revision.
+        let stored = guaranteed_update_from(backend.as_ref(), "/s", false, Some(stale), |_| {
+            Ok::<_, ()>(UpdateDecision::Write(Bytes::from_static(b"a")))
+        })
+        .await
+        .unwrap();
+        assert_eq!(stored.value, Bytes::from_static(b"a"));
+        assert!(stored.mod_revision > newer.mod_revision);
     }
 
     #[tokio::test]

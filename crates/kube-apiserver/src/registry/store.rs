@@ -21,7 +21,7 @@ use storage::cacher::{
     AttrsFunc, CachedAttrs, Cacher, CacherConfig, FilterFunc, IndexLookup, ListRequest,
     ObjectAttrs, ResourceVersionMatch, WatchRequest, Watcher,
 };
-use storage::update::{UpdateDecision, UpdateError, guaranteed_update};
+use storage::update::{UpdateDecision, UpdateError, guaranteed_update_from};
 use storage::{Backend, KeyValue, continue_token};
 
 use super::conversion::VersionConverter;
@@ -370,6 +370,20 @@ impl Store {
             .map_err(|error| self.storage_error(error, name))?
             .ok_or_else(|| StatusError::not_found(&self.group_resource(), name))?;
         Ok(self.served_kv_bytes(&cached.kv.value, cached.kv.mod_revision))
+    }
+
+    /// Returns the watch cache's state of `key`, when the cache is ready and has the
+    /// key, as the starting point of a guaranteed update. The update's conditional
+    /// write catches a cached state that lags behind storage. Upstream's cacher passes
+    /// its object down to etcd's update loop the same way.
+    async fn cached_state(&self, key: &str) -> Option<KeyValue> {
+        if !self.cacher.is_ready() {
+            return None;
+        }
+        match self.cacher.get(key, Some(0)).await {
+            Ok(cached) => cached.map(|cached| cached.kv.clone()),
+            Err(_) => None,
+        }
     }
 
     /// Returns the object from the watch cache, reading storage only when
@@ -831,80 +845,87 @@ impl Store {
         let allow_create = self.strategy.allow_create_on_update() && scope == UpdateScope::Object;
         let mut outcome: Option<(Value, bool, bool)> = None;
 
-        let result = guaranteed_update(self.backend.as_ref(), &key, allow_create, |current| {
-            let current_object = match current {
-                Some(kv) => Some(
-                    decode_stored(&kv.value, kv.mod_revision)
-                        .map_err(StatusError::internal_error)?,
-                ),
-                None => None,
-            };
-            let served_current = match (&self.converter, &current_object) {
-                (Some(converter), Some(object)) => Some(converter.to_served(object.clone())),
-                _ => None,
-            };
-            let current_view = served_current.as_ref().or(current_object.as_ref());
-            let mut new = transform(current_view)?;
-            self.track_managed_fields(current_view, &mut new, scope, params);
-            let mut new = self.stored(new);
-            self.check_identity(&new, namespace, name)?;
+        let suggestion = self.cached_state(&key).await;
+        let result = guaranteed_update_from(
+            self.backend.as_ref(),
+            &key,
+            allow_create,
+            suggestion,
+            |current| {
+                let current_object = match current {
+                    Some(kv) => Some(
+                        decode_stored(&kv.value, kv.mod_revision)
+                            .map_err(StatusError::internal_error)?,
+                    ),
+                    None => None,
+                };
+                let served_current = match (&self.converter, &current_object) {
+                    (Some(converter), Some(object)) => Some(converter.to_served(object.clone())),
+                    _ => None,
+                };
+                let current_view = served_current.as_ref().or(current_object.as_ref());
+                let mut new = transform(current_view)?;
+                self.track_managed_fields(current_view, &mut new, scope, params);
+                let mut new = self.stored(new);
+                self.check_identity(&new, namespace, name)?;
 
-            let Some(old) = current_object else {
-                // Create on update.
-                let mut created = new;
-                self.prepare_metadata_for_create(&mut created, namespace)?;
-                self.strategy
-                    .prepare_for_create(&mut created)
-                    .map_err(|error| StatusError::bad_request(error.to_string()))?;
-                self.validate_create(&created, name, None)?;
-                let bytes = encode_for_storage(&created);
-                outcome = Some((created, true, params.dry_run));
-                return Ok(if params.dry_run {
-                    UpdateDecision::Keep
-                } else {
-                    UpdateDecision::Write(bytes)
-                });
-            };
+                let Some(old) = current_object else {
+                    // Create on update.
+                    let mut created = new;
+                    self.prepare_metadata_for_create(&mut created, namespace)?;
+                    self.strategy
+                        .prepare_for_create(&mut created)
+                        .map_err(|error| StatusError::bad_request(error.to_string()))?;
+                    self.validate_create(&created, name, None)?;
+                    let bytes = encode_for_storage(&created);
+                    outcome = Some((created, true, params.dry_run));
+                    return Ok(if params.dry_run {
+                        UpdateDecision::Keep
+                    } else {
+                        UpdateDecision::Write(bytes)
+                    });
+                };
 
-            self.check_resource_version(&new, &old, name)?;
-            self.carry_server_metadata(&mut new, &old);
-            if let Some(hooks) = &self.hooks {
-                hooks.carry_over(&mut new, &old);
-            }
-
-            let prepared = self
-                .strategy
-                .prepare_for_scoped_update(scope, &mut new, &old);
-            prepared.map_err(|error| StatusError::bad_request(error.to_string()))?;
-            if scope != UpdateScope::Object {
+                self.check_resource_version(&new, &old, name)?;
                 self.carry_server_metadata(&mut new, &old);
-            }
-            // An added ephemeral container is a spec change, so it counts as a new
-            // generation like an update of the object does.
-            if matches!(
-                scope,
-                UpdateScope::Object | UpdateScope::EphemeralContainers
-            ) {
-                self.bump_generation(&mut new, &old);
-            }
-            let mut errors = validate_object_meta_update(
-                &object_meta(&new)?,
-                &object_meta(&old)?,
-                self.info.namespaced,
-                self.name_validator,
-            );
-            errors.extend(self.validate_kind(&new, Some(&old), scope)?);
-            self.invalid_if_any(name, errors)?;
+                if let Some(hooks) = &self.hooks {
+                    hooks.carry_over(&mut new, &old);
+                }
 
-            let bytes = encode_for_storage(&new);
-            let unchanged = bytes == encode_for_storage(&old);
-            let finished = deletion_finished(&new);
-            outcome = Some((new, false, params.dry_run || unchanged));
-            if params.dry_run || (unchanged && !finished) {
-                return Ok(UpdateDecision::Keep);
-            }
-            Ok(UpdateDecision::Write(bytes))
-        })
+                let prepared = self
+                    .strategy
+                    .prepare_for_scoped_update(scope, &mut new, &old);
+                prepared.map_err(|error| StatusError::bad_request(error.to_string()))?;
+                if scope != UpdateScope::Object {
+                    self.carry_server_metadata(&mut new, &old);
+                }
+                // An added ephemeral container is a spec change, so it counts as a new
+                // generation like an update of the object does.
+                if matches!(
+                    scope,
+                    UpdateScope::Object | UpdateScope::EphemeralContainers
+                ) {
+                    self.bump_generation(&mut new, &old);
+                }
+                let mut errors = validate_object_meta_update(
+                    &object_meta(&new)?,
+                    &object_meta(&old)?,
+                    self.info.namespaced,
+                    self.name_validator,
+                );
+                errors.extend(self.validate_kind(&new, Some(&old), scope)?);
+                self.invalid_if_any(name, errors)?;
+
+                let bytes = encode_for_storage(&new);
+                let unchanged = bytes == encode_for_storage(&old);
+                let finished = deletion_finished(&new);
+                outcome = Some((new, false, params.dry_run || unchanged));
+                if params.dry_run || (unchanged && !finished) {
+                    return Ok(UpdateDecision::Keep);
+                }
+                Ok(UpdateDecision::Write(bytes))
+            },
+        )
         .await;
 
         match result {
@@ -952,23 +973,25 @@ impl Store {
     {
         let key = self.key(namespace, name);
         let mut result_object = None;
-        let outcome = guaranteed_update(self.backend.as_ref(), &key, false, |current| {
-            let Some(kv) = current else {
-                return Err(StatusError::not_found(&self.group_resource(), name));
-            };
-            let old =
-                decode_stored(&kv.value, kv.mod_revision).map_err(StatusError::internal_error)?;
-            let mut new = transform(&old)?;
-            self.carry_server_metadata(&mut new, &old);
-            let bytes = encode_for_storage(&new);
-            result_object = Some(new);
-            Ok(if params.dry_run {
-                UpdateDecision::Keep
-            } else {
-                UpdateDecision::Write(bytes)
+        let suggestion = self.cached_state(&key).await;
+        let outcome =
+            guaranteed_update_from(self.backend.as_ref(), &key, false, suggestion, |current| {
+                let Some(kv) = current else {
+                    return Err(StatusError::not_found(&self.group_resource(), name));
+                };
+                let old = decode_stored(&kv.value, kv.mod_revision)
+                    .map_err(StatusError::internal_error)?;
+                let mut new = transform(&old)?;
+                self.carry_server_metadata(&mut new, &old);
+                let bytes = encode_for_storage(&new);
+                result_object = Some(new);
+                Ok(if params.dry_run {
+                    UpdateDecision::Keep
+                } else {
+                    UpdateDecision::Write(bytes)
+                })
             })
-        })
-        .await;
+            .await;
         match outcome {
             Ok(kv) => {
                 let mut object = result_object
