@@ -719,6 +719,10 @@ fn binding_assigns_a_node_once() {
     );
     assert_eq!(code, 422, "{status}");
     assert_eq!(status["details"]["causes"][0]["field"], "target.kind");
+    let no_target = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "gated"}});
+    let (code, status) = post_json(&server, &format!("{pods}/gated/binding"), &no_target);
+    assert_eq!(code, 422, "{status}");
+    assert_eq!(status["details"]["causes"][0]["field"], "target.name");
     let (code, status) = post_json(
         &server,
         &format!("{pods}/gated/binding"),

@@ -161,7 +161,13 @@ pub async fn bind(
     binding: &Value,
     params: &WriteParams,
 ) -> Result<Value, StatusError> {
-    let typed: Binding = serde_json::from_value(binding.clone())
+    // A missing target is a validation error (422), as upstream reports it, not a
+    // decoding one.
+    let mut body = binding.clone();
+    if let Some(object) = body.as_object_mut() {
+        object.entry("target").or_insert_with(|| json!({}));
+    }
+    let typed: Binding = serde_json::from_value(body)
         .map_err(|error| StatusError::bad_request(format!("invalid Binding: {error}")))?;
     if typed
         .metadata
