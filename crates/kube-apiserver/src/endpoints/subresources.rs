@@ -194,41 +194,11 @@ pub async fn bind(
         .metadata
         .resource_version
         .filter(|version| !version.is_empty());
-    let pods = store.info.group_resource();
     let binding_resource = apimachinery::meta::GroupResource::new("", "pods/binding");
 
     store
         .update_unvalidated(namespace, name, params, |current| {
-            if let Some(uid) = uid.as_deref() {
-                let actual = current
-                    .pointer("/metadata/uid")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                if uid != actual {
-                    return Err(StatusError::conflict(
-                        &pods,
-                        name,
-                        format!(
-                            "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"
-                        ),
-                    ));
-                }
-            }
-            if let Some(version) = version.as_deref() {
-                let actual = current
-                    .pointer("/metadata/resourceVersion")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                if version != actual {
-                    return Err(StatusError::conflict(
-                        &pods,
-                        name,
-                        format!(
-                            "Precondition failed: ResourceVersion in precondition: {version}, ResourceVersion in object meta: {actual}"
-                        ),
-                    ));
-                }
-            }
+            store.check_preconditions(current, uid.as_deref(), version.as_deref(), name)?;
             let mut pod = current.clone();
             crate::registry::core::binding::assign_pod(&mut pod, &node, annotations.as_ref())
                 .map_err(|error| StatusError::conflict(&binding_resource, name, error))?;

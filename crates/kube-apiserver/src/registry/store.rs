@@ -1299,7 +1299,24 @@ impl Store {
         params: &DeleteParams,
         name: &str,
     ) -> Result<(), StatusError> {
-        if let Some(uid) = params.precondition_uid.as_deref() {
+        self.check_preconditions(
+            object,
+            params.precondition_uid.as_deref(),
+            params.precondition_resource_version.as_deref(),
+            name,
+        )
+    }
+
+    /// Checks a write's UID and resourceVersion preconditions against the stored
+    /// object; a mismatch is a conflict with upstream's message.
+    pub fn check_preconditions(
+        &self,
+        object: &Value,
+        uid: Option<&str>,
+        version: Option<&str>,
+        name: &str,
+    ) -> Result<(), StatusError> {
+        if let Some(uid) = uid {
             let actual = string_at(object, "uid");
             if uid != actual {
                 return Err(StatusError::conflict(
@@ -1311,7 +1328,7 @@ impl Store {
                 ));
             }
         }
-        if let Some(version) = params.precondition_resource_version.as_deref() {
+        if let Some(version) = version {
             let actual = string_at(object, "resourceVersion");
             if version != actual {
                 return Err(StatusError::conflict(

@@ -422,7 +422,7 @@ impl PostFilterPlugin for DefaultPreemption {
         }
 
         let pdbs = self.pdbs();
-        let wanted = self.num_candidates(potential.len());
+        let target = self.num_candidates(potential.len());
         let offset = rand::rng().random_range(0..potential.len());
         let non_violating = AtomicUsize::new(0);
         let violating = AtomicUsize::new(0);
@@ -442,7 +442,7 @@ impl PostFilterPlugin for DefaultPreemption {
             },
             || {
                 let found = non_violating.load(AtomicOrdering::Relaxed);
-                found > 0 && found + violating.load(AtomicOrdering::Relaxed) >= wanted
+                found > 0 && found + violating.load(AtomicOrdering::Relaxed) >= target
             },
         )
         .into_iter()

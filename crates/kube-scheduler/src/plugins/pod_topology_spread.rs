@@ -393,11 +393,11 @@ impl PodTopologySpread {
         let signature = constraints_signature(constraints, pod);
         let mut recent = self.recent_counts.lock().unwrap_or_else(|e| e.into_inner());
         let update: &SnapshotUpdate = snapshot.last_update();
-        let kept = recent
+        let cached = recent
             .iter()
             .position(|entry| entry.signature == signature)
             .map(|position| recent.remove(position));
-        let entry = match kept {
+        let entry = match cached {
             Some(entry)
                 if entry.snapshot_id == update.snapshot_id && entry.generation == update.to =>
             {
@@ -824,10 +824,10 @@ mod tests {
             constraint(1, "zone", "DoNotSchedule"),
             constraint(1, "kubernetes.io/hostname", "DoNotSchedule")
         ]));
-        let kept = plugin();
+        let reused = plugin();
         let mut snapshot = Snapshot::default();
         cache.update_snapshot(&mut snapshot);
-        let first = pre_filter_counts(&kept, &pod, &snapshot);
+        let first = pre_filter_counts(&reused, &pod, &snapshot);
         assert_eq!(
             first[0],
             BTreeMap::from([("z1".into(), 0), ("z2".into(), 0), ("z3".into(), 0)])
@@ -847,11 +847,11 @@ mod tests {
             step();
             cache.update_snapshot(&mut snapshot);
             assert_eq!(
-                pre_filter_counts(&kept, &pod, &snapshot),
+                pre_filter_counts(&reused, &pod, &snapshot),
                 pre_filter_counts(&plugin(), &pod, &snapshot)
             );
         }
-        let last = pre_filter_counts(&kept, &pod, &snapshot);
+        let last = pre_filter_counts(&reused, &pod, &snapshot);
         assert_eq!(
             last[0],
             BTreeMap::from([("z1".into(), 1), ("z2".into(), 1)])
